@@ -1,0 +1,90 @@
+// Package account owns who may use pocdir: users and their roles, invitations,
+// passwords (argon2id), the mandatory second factor (TOTP), browser sessions,
+// API tokens, and login throttling and lockout.
+package account
+
+import (
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// User is an account.
+type User struct {
+	ID          int64      `json:"id"`
+	Email       string     `json:"email"`
+	Name        string     `json:"name"`
+	Role        app.Role   `json:"role"`
+	State       string     `json:"state,omitempty"`
+	TOTPEnabled bool       `json:"totp_enabled"`
+	Language    string     `json:"language"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
+
+	passwordHash string
+	totpSecret   string
+	totpLastStep int64
+	failed       int
+	lockedUntil  *time.Time
+}
+
+// Actor returns the acting identity of the user.
+func (u *User) Actor() *app.Actor {
+	return &app.Actor{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: u.Language}
+}
+
+// Invitation is a one-time link that lets its holder create an account.
+type Invitation struct {
+	ID        int64      `json:"id"`
+	Email     string     `json:"email"`
+	Name      string     `json:"name"`
+	Role      app.Role   `json:"role"`
+	State     string     `json:"state,omitempty"`
+	InvitedBy string     `json:"invited_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// Token is the secret of the link; it is set only when the invitation is
+	// created and is never stored in clear.
+	Token string `json:"token,omitempty"`
+}
+
+// Session is a browser session.
+type Session struct {
+	ID         int64     `json:"id"`
+	UserID     int64     `json:"user_id"`
+	MFADone    bool      `json:"mfa_done"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	UserAgent  string    `json:"user_agent"`
+	IP         string    `json:"ip"`
+	// Current marks the session of the request that lists the sessions.
+	Current bool `json:"current"`
+	// Token is the cookie value; set only when the session is created.
+	Token string `json:"-"`
+}
+
+// Token is an API token.
+type Token struct {
+	ID         int64      `json:"id"`
+	UserID     int64      `json:"user_id"`
+	Name       string     `json:"name"`
+	Scope      string     `json:"scope"` // read | write
+	CreatedAt  time.Time  `json:"created_at"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	// Secret is the bearer token; set only when the token is created.
+	Secret string `json:"token,omitempty"`
+}
+
+// InviteInput is what an inviter submits.
+type InviteInput struct {
+	Email string   `json:"email"`
+	Name  string   `json:"name"`
+	Role  app.Role `json:"role"`
+	State string   `json:"state"`
+}

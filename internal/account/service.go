@@ -1,0 +1,646 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+// Config holds the account policy. The zero value is replaced by defaults.
+type Config struct {
+	InviteTTL     time.Duration // how long an invitation link is valid
+	SessionIdle   time.Duration // a session ends after this long unused
+	SessionMax    time.Duration // and in any case after this long
+	PartialTTL    time.Duration // time to give the second factor after the password
+	LockAfter     int           // failed attempts before the account locks
+	LockFor       time.Duration
+	ClientLimit   int // login attempts per client address per window
+	ClientWindow  time.Duration
+	TokenCacheTTL time.Duration // how long a verified API token is trusted without a database read
+}
+
+// DefaultConfig is the policy pocdir ships with.
+var DefaultConfig = Config{
+	InviteTTL:     7 * 24 * time.Hour,
+	SessionIdle:   2 * time.Hour,
+	SessionMax:    12 * time.Hour,
+	PartialTTL:    10 * time.Minute,
+	LockAfter:     5,
+	LockFor:       15 * time.Minute,
+	ClientLimit:   30,
+	ClientWindow:  15 * time.Minute,
+	TokenCacheTTL: time.Second,
+}
+
+// Service is the account rules and authorization.
+type Service struct {
+	DB  *db.DB
+	Now app.Clock
+	Cfg Config
+
+	cacheMu sync.Mutex
+	cache   map[string]cachedToken
+}
+
+type cachedToken struct {
+	actor   *app.Actor
+	until   time.Time
+	touched time.Time
+}
+
+// NewService returns an account service with the default policy.
+func NewService(d *db.DB, now app.Clock) *Service {
+	return &Service{DB: d, Now: now, Cfg: DefaultConfig, cache: map[string]cachedToken{}}
+}
+
+func normEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
+
+func errLogin() error {
+	return app.Errorf(app.Unauthorized, "error.login", "wrong email address or password")
+}
+
+func (s *Service) stateExists(ctx context.Context, code string) (bool, error) {
+	var n int
+	err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM states WHERE code = $1`, code).Scan(&n)
+	return n == 1, err
+}
+
+// CreateUser creates an account directly. Only the system actor (the
+// command line of an operator) may; everyone else is invited.
+func (s *Service) CreateUser(ctx context.Context, in InviteInput, password string) (*User, error) {
+	if app.ActorFrom(ctx) != app.System {
+		return nil, app.ErrForbidden()
+	}
+	u, err := s.validateNewUser(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if k, msg := checkPasswordRules(password, u.Email); k != "" {
+		return nil, app.FieldError("password", k, msg, nil)
+	}
+	if u.passwordHash, err = HashPassword(password); err != nil {
+		return nil, err
+	}
+	u.CreatedAt = s.Now()
+	if err := insertUser(ctx, s.DB, u); err != nil {
+		if db.IsUniqueViolation(err) {
+			return nil, app.FieldError("email", "error.email_taken", "an account with this email address exists", nil)
+		}
+		return nil, err
+	}
+	return u, nil
+}
+
+func (s *Service) validateNewUser(ctx context.Context, in InviteInput) (*User, error) {
+	var v app.Validation
+	u := &User{Email: normEmail(in.Email), Name: strings.TrimSpace(in.Name), Role: in.Role, State: strings.ToUpper(strings.TrimSpace(in.State)), Language: "en"}
+	if !directory.ValidEmail(u.Email) {
+		v.Add("email", "error.email", "not a valid email address", nil)
+	}
+	if len(u.Name) > 200 {
+		v.Add("name", "error.too_long", "too long", map[string]any{"Max": 200})
+	}
+	switch {
+	case !u.Role.Valid():
+		v.Add("role", "error.role", "choose a role", nil)
+	case u.Role == app.RoleSecretariat && u.State != "":
+		v.Add("state", "error.state_secretariat", "Secretariat accounts belong to no State", nil)
+	case u.Role != app.RoleSecretariat && u.State == "":
+		v.Add("state", "error.state_required", "choose the State", nil)
+	case u.Role != app.RoleSecretariat:
+		ok, err := s.stateExists(ctx, u.State)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			v.Add("state", "error.state_unknown", "unknown State code", nil)
+		}
+	}
+	return u, v.Err()
+}
+
+// SetTOTPSecret enrols a known TOTP secret. Only the system actor may: the
+// demo uses it to print working second factors for its fictional accounts.
+func (s *Service) SetTOTPSecret(ctx context.Context, userID int64, secret string) error {
+	if app.ActorFrom(ctx) != app.System {
+		return app.ErrForbidden()
+	}
+	_, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_enabled = $2 WHERE id = $3`, secret, true, userID)
+	return err
+}
+
+// UserByEmail returns the account with the address (system actor only).
+func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) {
+	if app.ActorFrom(ctx) != app.System {
+		return nil, app.ErrForbidden()
+	}
+	u, err := getUser(ctx, s.DB, "email = $1", normEmail(email))
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, app.ErrNotFound("user")
+	}
+	return u, nil
+}
+
+// Login checks the password and opens a partial session, which allows only
+// the second factor (or its enrolment). Attempts are throttled per client
+// address, and the account locks after repeated failures.
+func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (*Session, error) {
+	now := s.Now()
+	if err := s.throttle(ctx, ip, now); err != nil {
+		return nil, err
+	}
+	u, err := getUser(ctx, s.DB, "email = $1", normEmail(email))
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || u.passwordHash == "" {
+		CheckPassword(dummyHash(), password)
+		return nil, errLogin()
+	}
+	if u.lockedUntil != nil && u.lockedUntil.After(now) {
+		return nil, errLocked()
+	}
+	if !CheckPassword(u.passwordHash, password) {
+		if err := recordFailure(ctx, s.DB, u.ID, s.Cfg.LockAfter, now.Add(s.Cfg.LockFor)); err != nil {
+			return nil, err
+		}
+		return nil, errLogin()
+	}
+	if u.DisabledAt != nil {
+		return nil, app.Errorf(app.Forbidden, "error.disabled", "this account is disabled")
+	}
+	return s.newSession(ctx, s.DB, u.ID, false, now, now.Add(s.Cfg.PartialTTL), ip, userAgent)
+}
+
+func errLocked() error {
+	return app.Errorf(app.TooMany, "error.locked", "too many failed attempts: the account is locked for a while; try again later")
+}
+
+func (s *Service) throttle(ctx context.Context, ip string, now time.Time) error {
+	if ip == "" {
+		return nil
+	}
+	n, err := throttle(ctx, s.DB, "ip:"+ip, now, now.Add(-s.Cfg.ClientWindow))
+	if err != nil {
+		return err
+	}
+	if n > s.Cfg.ClientLimit {
+		return app.Errorf(app.TooMany, "error.throttled", "too many attempts from your address: wait a few minutes")
+	}
+	return nil
+}
+
+func (s *Service) newSession(ctx context.Context, q db.Queryer, userID int64, mfa bool, now, expires time.Time, ip, ua string) (*Session, error) {
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	sess := &Session{UserID: userID, MFADone: mfa, CreatedAt: now, LastSeenAt: now, ExpiresAt: expires, IP: ip, UserAgent: ua, Token: newSecret("pds_")}
+	if err := insertSession(ctx, q, sess, hashSecret(sess.Token)); err != nil {
+		return nil, err
+	}
+	return sess, nil
+}
+
+// SessionState is what a session cookie resolves to.
+type SessionState struct {
+	Session *Session
+	User    *User
+	Actor   *app.Actor
+}
+
+// Authenticate resolves a session cookie. A partial session (second factor
+// not yet given) resolves with MFADone false and no actor.
+func (s *Service) Authenticate(ctx context.Context, token string) (*SessionState, error) {
+	if !strings.HasPrefix(token, "pds_") {
+		return nil, app.ErrUnauthenticated()
+	}
+	now := s.Now()
+	sess, revoked, err := scanSession(s.DB.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, hashSecret(token)))
+	if err == sql.ErrNoRows {
+		return nil, app.ErrUnauthenticated()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if revoked != nil || !sess.ExpiresAt.After(now) || (sess.MFADone && now.Sub(sess.LastSeenAt) > s.Cfg.SessionIdle) {
+		return nil, app.ErrUnauthenticated()
+	}
+	u, err := getUser(ctx, s.DB, "id = $1", sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || u.DisabledAt != nil {
+		return nil, app.ErrUnauthenticated()
+	}
+	st := &SessionState{Session: sess, User: u}
+	if sess.MFADone && u.TOTPEnabled {
+		st.Actor = u.Actor()
+		st.Actor.SessionID = sess.ID
+		if now.Sub(sess.LastSeenAt) > time.Minute {
+			_, _ = s.DB.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, now, sess.ID)
+		}
+	}
+	return st, nil
+}
+
+func (s *Service) partial(ctx context.Context, token string) (*SessionState, error) {
+	st, err := s.Authenticate(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if st.Session.MFADone {
+		return nil, app.Errorf(app.Conflict, "error.already_signed_in", "you are already signed in")
+	}
+	return st, nil
+}
+
+// completeLogin replaces the partial session by a full one with a new token,
+// so that a token seen before the second factor is worth nothing after it.
+func (s *Service) completeLogin(ctx context.Context, st *SessionState, step int64) (*Session, error) {
+	now := s.Now()
+	var full *Session
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2`, now, st.Session.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1, totp_last_step = $2, totp_enabled = $3 WHERE id = $4`,
+			now, step, true, st.User.ID); err != nil {
+			return err
+		}
+		var err error
+		full, err = s.newSession(ctx, tx, st.User.ID, true, now, now.Add(s.Cfg.SessionMax), st.Session.IP, st.Session.UserAgent)
+		return err
+	})
+	return full, err
+}
+
+// VerifyTOTP checks the second factor for a partial session and, when right,
+// returns the full session that replaces it.
+func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (*Session, error) {
+	st, err := s.partial(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if !st.User.TOTPEnabled {
+		return nil, app.Errorf(app.Conflict, "error.totp_not_enrolled", "set up your authenticator first")
+	}
+	now := s.Now()
+	if st.User.lockedUntil != nil && st.User.lockedUntil.After(now) {
+		return nil, errLocked()
+	}
+	step, ok := checkTOTP(st.User.totpSecret, code, now, st.User.totpLastStep)
+	if !ok {
+		if err := recordFailure(ctx, s.DB, st.User.ID, s.Cfg.LockAfter, now.Add(s.Cfg.LockFor)); err != nil {
+			return nil, err
+		}
+		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
+	}
+	return s.completeLogin(ctx, st, step)
+}
+
+// TOTPEnrolment is what the enrolment page shows.
+type TOTPEnrolment struct {
+	Email  string
+	Secret string
+	URL    string // otpauth:// URL for the QR code
+}
+
+// BeginTOTPEnrolment returns the TOTP secret for an account that has none yet,
+// creating it on first call and keeping it across reloads of the page.
+func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEnrolment, error) {
+	st, err := s.partial(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if st.User.TOTPEnabled {
+		return nil, app.Errorf(app.Conflict, "error.totp_enrolled", "an authenticator is already set up for this account")
+	}
+	secret := st.User.totpSecret
+	if secret == "" {
+		k, err := NewTOTPKey(st.User.Email)
+		if err != nil {
+			return nil, err
+		}
+		secret = k.Secret()
+		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = $3`, secret, st.User.ID, false); err != nil {
+			return nil, err
+		}
+	}
+	return &TOTPEnrolment{Email: st.User.Email, Secret: secret,
+		URL: "otpauth://totp/pocdir:" + st.User.Email + "?secret=" + secret + "&issuer=pocdir&algorithm=SHA1&digits=6&period=30"}, nil
+}
+
+// ConfirmTOTPEnrolment checks a first code from the new authenticator and
+// completes the login.
+func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) (*Session, error) {
+	st, err := s.partial(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if st.User.TOTPEnabled || st.User.totpSecret == "" {
+		return nil, app.Errorf(app.Conflict, "error.totp_enrolled", "an authenticator is already set up for this account")
+	}
+	step, ok := checkTOTP(st.User.totpSecret, code, s.Now(), st.User.totpLastStep)
+	if !ok {
+		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
+	}
+	return s.completeLogin(ctx, st, step)
+}
+
+// Logout ends the session of the token.
+func (s *Service) Logout(ctx context.Context, token string) error {
+	_, err := s.DB.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL`, s.Now(), hashSecret(token))
+	return err
+}
+
+// Sessions lists the actor's open sessions.
+func (s *Service) Sessions(ctx context.Context) ([]*Session, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := listSessions(ctx, s.DB, a.UserID, s.Now())
+	for _, x := range list {
+		x.Current = x.ID == a.SessionID
+	}
+	return list, err
+}
+
+// RevokeSession ends one of the actor's own sessions.
+func (s *Service) RevokeSession(ctx context.Context, id int64) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	ok, err := exec1(ctx, s.DB, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, s.Now(), id, a.UserID)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return app.ErrNotFound("session")
+	}
+	return nil
+}
+
+// canInvite reports whether a may invite someone to role in state: the
+// Secretariat invites anyone; a focal point invites officers and focal points
+// of their own State.
+func canInvite(a *app.Actor, role app.Role, state string) bool {
+	if a.ReadOnly {
+		return false
+	}
+	switch a.Role {
+	case app.RoleSecretariat:
+		return true
+	case app.RoleFocalPoint:
+		return role != app.RoleSecretariat && state == a.State
+	}
+	return false
+}
+
+// Invite creates a one-time invitation link. The returned Invitation carries
+// the link's secret once; only its hash is stored.
+func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.Role == app.RoleOfficer {
+		return nil, app.ErrForbidden()
+	}
+	if a.Role == app.RoleFocalPoint && in.State == "" {
+		in.State = a.State
+	}
+	u, err := s.validateNewUser(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if !canInvite(a, u.Role, u.State) {
+		return nil, app.ErrForbidden()
+	}
+	existing, err := getUser(ctx, s.DB, "email = $1", u.Email)
+	if err != nil {
+		return nil, err
+	}
+	if existing != nil {
+		return nil, app.FieldError("email", "error.email_taken", "an account with this email address exists", nil)
+	}
+	now := s.Now()
+	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, InvitedBy: a.Email, CreatedAt: now,
+		ExpiresAt: now.Add(s.Cfg.InviteTTL), Token: newSecret("pdi_")}
+	if err := insertInvite(ctx, s.DB, inv, hashSecret(inv.Token), a.UserID); err != nil {
+		return nil, err
+	}
+	return inv, nil
+}
+
+// Invitations lists the invitations the actor may see: all for the
+// Secretariat, their own State's for a focal point.
+func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch a.Role {
+	case app.RoleSecretariat:
+		return listInvites(ctx, s.DB, "")
+	case app.RoleFocalPoint:
+		return listInvites(ctx, s.DB, a.State)
+	}
+	return nil, app.ErrForbidden()
+}
+
+// RevokeInvitation makes an unused invitation link worthless.
+func (s *Service) RevokeInvitation(ctx context.Context, id int64) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	inv, err := getInvite(ctx, s.DB, "i.id = $1", id)
+	if err != nil {
+		return err
+	}
+	if inv == nil || (a.Role != app.RoleSecretariat && !(a.Role == app.RoleFocalPoint && inv.State == a.State)) {
+		return app.ErrNotFound("invitation")
+	}
+	if !canInvite(a, inv.Role, inv.State) {
+		return app.ErrForbidden()
+	}
+	_, err = s.DB.ExecContext(ctx, `UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL`, s.Now(), id)
+	return err
+}
+
+// LookupInvitation returns the invitation of a link, or a clear error when
+// the link is unknown, used, revoked or expired. It needs no actor: the link
+// is the credential.
+func (s *Service) LookupInvitation(ctx context.Context, token string) (*Invitation, error) {
+	if !strings.HasPrefix(token, "pdi_") {
+		return nil, errBadInvite()
+	}
+	inv, err := getInvite(ctx, s.DB, "i.token_hash = $1", hashSecret(token))
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case inv == nil:
+		return nil, errBadInvite()
+	case inv.UsedAt != nil:
+		return nil, app.Errorf(app.Conflict, "error.invite_used", "this invitation link has already been used: sign in instead")
+	case inv.RevokedAt != nil:
+		return nil, app.Errorf(app.NotFound, "error.invite_revoked", "this invitation has been withdrawn")
+	case !inv.ExpiresAt.After(s.Now()):
+		return nil, app.Errorf(app.NotFound, "error.invite_expired", "this invitation link has expired: ask for a new one")
+	}
+	return inv, nil
+}
+
+func errBadInvite() error {
+	return app.Errorf(app.NotFound, "error.invite_unknown", "this invitation link is not valid")
+}
+
+// AcceptInvitation creates the invited account with its password and returns
+// a partial session in which the user sets up the second factor.
+func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, ip, ua string) (*Session, error) {
+	inv, err := s.LookupInvitation(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	var v app.Validation
+	name = strings.TrimSpace(name)
+	if name == "" {
+		name = inv.Name
+	}
+	if len(name) > 200 {
+		v.Add("name", "error.too_long", "too long", map[string]any{"Max": 200})
+	}
+	if k, msg := checkPasswordRules(password, inv.Email); k != "" {
+		v.Add("password", k, msg, map[string]any{"Min": MinPasswordLen})
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var sess *Session
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		u := &User{Email: inv.Email, Name: name, Role: inv.Role, State: inv.State, Language: "en", CreatedAt: now, passwordHash: hash}
+		if err := insertUser(ctx, tx, u); err != nil {
+			if db.IsUniqueViolation(err) {
+				return app.Errorf(app.Conflict, "error.email_taken", "an account with this email address exists")
+			}
+			return err
+		}
+		ok, err := exec1(ctx, tx, `UPDATE invitations SET used_at = $1, user_id = $2 WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL`, now, u.ID, inv.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.Errorf(app.Conflict, "error.invite_used", "this invitation link has already been used: sign in instead")
+		}
+		sess, err = s.newSession(ctx, tx, u.ID, false, now, now.Add(s.Cfg.PartialTTL), ip, ua)
+		return err
+	})
+	return sess, err
+}
+
+// Users lists the accounts the actor may manage: all for the Secretariat,
+// their own State's for a focal point.
+func (s *Service) Users(ctx context.Context) ([]*User, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch a.Role {
+	case app.RoleSecretariat:
+		return listUsers(ctx, s.DB, "")
+	case app.RoleFocalPoint:
+		return listUsers(ctx, s.DB, a.State)
+	}
+	return nil, app.ErrForbidden()
+}
+
+// DisableUser closes an account and ends its sessions and tokens. The
+// Secretariat may disable anyone but itself; a focal point, the other
+// accounts of their own State.
+func (s *Service) DisableUser(ctx context.Context, id int64) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := getUser(ctx, s.DB, "id = $1", id)
+	if err != nil {
+		return err
+	}
+	visible := u != nil && (a.Role == app.RoleSecretariat || (a.Role == app.RoleFocalPoint && u.State == a.State))
+	if !visible {
+		return app.ErrNotFound("user")
+	}
+	if u.ID == a.UserID || (a.Role == app.RoleFocalPoint && u.Role == app.RoleSecretariat) {
+		return app.ErrForbidden()
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, id)
+		return err
+	})
+	s.dropTokenCache()
+	return err
+}
+
+// ChangePassword replaces the actor's password after checking the current one.
+func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := getUser(ctx, s.DB, "id = $1", a.UserID)
+	if err != nil || u == nil {
+		return app.ErrUnauthenticated()
+	}
+	if !CheckPassword(u.passwordHash, current) {
+		return app.FieldError("current", "error.password_wrong", "the current password is not right", nil)
+	}
+	if k, msg := checkPasswordRules(next, u.Email); k != "" {
+		return app.FieldError("password", k, msg, map[string]any{"Min": MinPasswordLen})
+	}
+	hash, err := HashPassword(next)
+	if err != nil {
+		return err
+	}
+	// Other sessions end: a password change is often a reaction to a leak.
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, a.UserID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL`, s.Now(), a.UserID, a.SessionID)
+		return err
+	})
+}
+
+// SetLanguage records the actor's interface language.
+func (s *Service) SetLanguage(ctx context.Context, lang string) error {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.ExecContext(ctx, `UPDATE users SET language = $1 WHERE id = $2`, lang, a.UserID)
+	return err
+}

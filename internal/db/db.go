@@ -1,0 +1,147 @@
+// Package db opens pocdir's database, SQLite or PostgreSQL, from one URL,
+// applies the embedded migrations of its dialect, and runs transactions.
+// Queries are written once, with $N placeholders, for both engines.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // SQLite driver "sqlite", no cgo
+)
+
+// Dialect names the engine behind a DB.
+type Dialect string
+
+// The supported engines.
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is an open database with its dialect.
+type DB struct {
+	*sql.DB
+	Dialect Dialect
+	URL     string
+}
+
+// Open opens the database named by url: "sqlite:PATH", a plain path, or
+// "postgres://…". It does not migrate; call Migrate.
+func Open(ctx context.Context, url string) (*DB, error) {
+	if url == "" {
+		return nil, errors.New("no database given: use --db sqlite:PATH or postgres://…")
+	}
+	var d *DB
+	switch {
+	case strings.HasPrefix(url, "postgres://"), strings.HasPrefix(url, "postgresql://"):
+		sdb, err := sql.Open("pgx", url)
+		if err != nil {
+			return nil, err
+		}
+		sdb.SetMaxOpenConns(32)
+		sdb.SetMaxIdleConns(32)
+		d = &DB{DB: sdb, Dialect: Postgres, URL: url}
+	default:
+		path := strings.TrimPrefix(strings.TrimPrefix(url, "sqlite://"), "sqlite:")
+		if path == "" {
+			return nil, errors.New("sqlite: empty path")
+		}
+		if path != ":memory:" {
+			if dir := filepath.Dir(path); dir != "." {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
+					return nil, fmt.Errorf("sqlite: %w", err)
+				}
+			}
+		}
+		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		sdb, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, err
+		}
+		// WAL allows many readers and one writer; writers queue on busy_timeout
+		// and on the immediate transaction lock.
+		sdb.SetMaxOpenConns(8)
+		sdb.SetMaxIdleConns(8)
+		d = &DB{DB: sdb, Dialect: SQLite, URL: url}
+	}
+	if err := d.PingContext(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	return d, nil
+}
+
+// Migrate applies every pending migration of the dialect. On PostgreSQL a
+// session advisory lock lets several instances start at once.
+func (d *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
+	if err != nil {
+		return err
+	}
+	var opts []goose.ProviderOption
+	if d.Dialect == Postgres {
+		locker, err := newPostgresLocker()
+		if err != nil {
+			return err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	dialect := goose.DialectSQLite3
+	if d.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, d.DB, sub, opts...)
+	if err != nil {
+		return err
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		slog.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
+	}
+	return err
+}
+
+// Tx runs fn in a transaction, committing when fn returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := d.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Queryer is what *sql.DB and *sql.Tx share, so store functions work in and
+// out of transactions.
+type Queryer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation on
+// either engine.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}

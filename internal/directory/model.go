@@ -1,0 +1,199 @@
+// Package directory owns the directory of States and their Points of Contact:
+// the reference list of States, each State's entry and PoCs, validation of
+// what a focal point submits, and the versioned history of every change.
+package directory
+
+import (
+	"time"
+)
+
+// Level is the level at which a PoC acts (principle 1 of PRODUCT.md).
+type Level string
+
+// The PoC levels: the two main ones and the optional functions.
+const (
+	LevelDiplomatic        Level = "diplomatic"
+	LevelTechnical         Level = "technical"
+	LevelPolicy            Level = "policy"
+	LevelLegal             Level = "legal"
+	LevelIncidentReporting Level = "incident-reporting"
+)
+
+// Levels lists every level in display order.
+var Levels = []Level{LevelDiplomatic, LevelTechnical, LevelPolicy, LevelLegal, LevelIncidentReporting}
+
+// Valid reports whether l is a known level.
+func (l Level) Valid() bool {
+	for _, v := range Levels {
+		if v == l {
+			return true
+		}
+	}
+	return false
+}
+
+// ChannelKind is the kind of a contact channel.
+type ChannelKind string
+
+// The channel kinds. Secure, diplomatic and other channels are free-text
+// descriptions (e.g. "via the Embassy in Geneva, note verbale").
+const (
+	ChannelEmail      ChannelKind = "email"
+	ChannelPhone      ChannelKind = "phone"
+	ChannelFax        ChannelKind = "fax"
+	ChannelSecure     ChannelKind = "secure"
+	ChannelDiplomatic ChannelKind = "diplomatic"
+	ChannelOther      ChannelKind = "other"
+)
+
+// ChannelKinds lists every channel kind in display order.
+var ChannelKinds = []ChannelKind{ChannelEmail, ChannelPhone, ChannelFax, ChannelSecure, ChannelDiplomatic, ChannelOther}
+
+// Channel is one way to reach a PoC.
+type Channel struct {
+	Kind      ChannelKind `json:"kind"`
+	Value     string      `json:"value"`
+	Preferred bool        `json:"preferred"`
+}
+
+// RegionalRef points at the same PoC in a regional directory (OSCE, ARF, …).
+type RegionalRef struct {
+	Body string `json:"body"`
+	Ref  string `json:"ref"`
+}
+
+// Bodies lists the regional bodies that run PoC networks, as used in the
+// reference data. Their names are proper names and are not translated.
+var Bodies = []string{"OSCE", "ARF", "OAS", "AU", "EU", "ASEAN", "CIS", "CSTO", "SCO"}
+
+// Groups lists the UN regional groups as used in the reference data.
+var Groups = []string{"African", "Asia-Pacific", "Eastern European", "Latin American and Caribbean", "Western European and Others"}
+
+// UNLanguages are the six official UN languages, in which notes may be given.
+var UNLanguages = []string{"ar", "en", "es", "fr", "ru", "zh"}
+
+// State is one State of the reference list with its entry-level fields.
+type State struct {
+	Code   string   `json:"code"`
+	ISO2   string   `json:"iso2"`
+	M49    string   `json:"m49"`
+	Name   string   `json:"name"`
+	Status string   `json:"status"` // member | observer
+	Group  string   `json:"un_group"`
+	Bodies []string `json:"regional_bodies"`
+	// InitiateVia says through which channel or organisation communication
+	// with the State should be initiated.
+	InitiateVia string     `json:"initiate_via"`
+	Notes       Text       `json:"notes"`
+	Version     int        `json:"version"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+}
+
+// Text is free text in one of the UN languages with its English translation
+// (principle 8). When Lang is "en", English is empty.
+type Text struct {
+	Lang    string `json:"lang,omitempty"`
+	Text    string `json:"text,omitempty"`
+	English string `json:"english,omitempty"`
+}
+
+// Empty reports whether the text holds nothing.
+func (t Text) Empty() bool { return t.Text == "" && t.English == "" }
+
+// PoC is a Point of Contact of a State.
+type PoC struct {
+	ID             int64         `json:"id"`
+	State          string        `json:"state"`
+	Level          Level         `json:"level"`
+	Alternate      bool          `json:"alternate"`
+	Agency         string        `json:"agency"`
+	FunctionTitle  string        `json:"function_title"`
+	PersonName     string        `json:"person_name,omitempty"`
+	Channels       []Channel     `json:"channels"`
+	Languages      []string      `json:"languages"`
+	TimeZone       string        `json:"time_zone"`
+	Available247   bool          `json:"available_24_7"`
+	WorkingHours   string        `json:"working_hours,omitempty"`
+	PGPKey         string        `json:"openpgp_key,omitempty"`
+	PGPFingerprint string        `json:"openpgp_fingerprint,omitempty"`
+	PGPExpiresAt   *time.Time    `json:"openpgp_expires_at,omitempty"`
+	Notes          Text          `json:"notes"`
+	RegionalRefs   []RegionalRef `json:"regional_refs"`
+	Version        int           `json:"version"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+}
+
+// Entry is a State with its current PoCs.
+type Entry struct {
+	State
+	PoCs []*PoC `json:"pocs"`
+}
+
+// Summary is a row of the directory list.
+type Summary struct {
+	State
+	PoCCount  int           `json:"poc_count"`
+	ByLevel   map[Level]int `json:"pocs_by_level"`
+	Has247    bool          `json:"has_24_7"`
+	Languages []string      `json:"languages"`
+}
+
+// Filter narrows the directory list. Empty fields do not filter.
+type Filter struct {
+	Query    string // matches code, name, agency, function, person
+	Group    string // UN regional group
+	Body     string // regional body
+	Level    Level  // has at least one PoC at this level
+	Language string // has a PoC working in this language (primary subtag)
+	Only247  bool   // has a PoC available 24/7
+}
+
+// PoCInput is what a focal point submits for a PoC.
+type PoCInput struct {
+	Level         Level         `json:"level"`
+	Alternate     bool          `json:"alternate"`
+	Agency        string        `json:"agency"`
+	FunctionTitle string        `json:"function_title"`
+	PersonName    string        `json:"person_name"`
+	Channels      []Channel     `json:"channels"`
+	Languages     []string      `json:"languages"`
+	TimeZone      string        `json:"time_zone"`
+	Available247  bool          `json:"available_24_7"`
+	WorkingHours  string        `json:"working_hours"`
+	PGPKey        string        `json:"openpgp_key"`
+	Notes         Text          `json:"notes"`
+	RegionalRefs  []RegionalRef `json:"regional_refs"`
+	// EffectiveDate is the date the change took effect (YYYY-MM-DD); today
+	// when empty.
+	EffectiveDate string `json:"effective_date"`
+	// Version is the version the editor started from; 0 skips the check.
+	Version int `json:"version"`
+}
+
+// EntryInput is what a focal point submits for the entry-level fields.
+type EntryInput struct {
+	InitiateVia   string `json:"initiate_via"`
+	Notes         Text   `json:"notes"`
+	EffectiveDate string `json:"effective_date"`
+	Version       int    `json:"version"`
+}
+
+// Change is one versioned change to a State's entry.
+type Change struct {
+	ID            int64         `json:"id"`
+	State         string        `json:"state"`
+	PoCID         int64         `json:"poc_id,omitempty"`
+	Action        string        `json:"action"` // entry.update, poc.create, poc.update, poc.remove
+	ActorEmail    string        `json:"actor"`
+	ChangedAt     time.Time     `json:"changed_at"`
+	EffectiveDate string        `json:"effective_date"`
+	Diff          []FieldChange `json:"changes"`
+}
+
+// FieldChange is one field's old and new value in a Change.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   string `json:"old"`
+	New   string `json:"new"`
+}

@@ -1,0 +1,522 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+// Service is the directory's rules and authorization. Every method takes the
+// acting user from the context.
+type Service struct {
+	DB  *db.DB
+	Now app.Clock
+	// Staleness bounds how long a read may serve a directory that another
+	// instance has since changed. Writes through this Service are seen at once.
+	Staleness time.Duration
+
+	mu        sync.Mutex
+	snap      *snapshot
+	checkedAt time.Time
+}
+
+// NewService returns a directory service on d.
+func NewService(d *db.DB, now app.Clock) *Service {
+	return &Service{DB: d, Now: now, Staleness: time.Second}
+}
+
+// snapshot is an immutable copy of the whole directory: 195 States and their
+// PoCs fit in well under a megabyte, and reads far outnumber writes.
+type snapshot struct {
+	gen     int64
+	entries []*Entry
+	byCode  map[string]*Entry
+	jsonMu  sync.Mutex
+	json    map[string][]byte
+}
+
+func (s *Service) load(ctx context.Context) (*snapshot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if s.snap != nil && now.Sub(s.checkedAt) < s.Staleness {
+		return s.snap, nil
+	}
+	gen, err := generation(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	if s.snap != nil && s.snap.gen == gen {
+		s.checkedAt = now
+		return s.snap, nil
+	}
+	entries, err := loadAll(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	snap := &snapshot{gen: gen, entries: entries, byCode: make(map[string]*Entry, len(entries)), json: map[string][]byte{}}
+	for _, e := range entries {
+		snap.byCode[e.Code] = e
+	}
+	s.snap, s.checkedAt = snap, now
+	return snap, nil
+}
+
+func (s *Service) invalidate() {
+	s.mu.Lock()
+	s.snap = nil
+	s.mu.Unlock()
+}
+
+// List returns the States matching the filter, sorted by name. The returned
+// values are shared and must not be modified.
+func (s *Service) List(ctx context.Context, f Filter) ([]*Summary, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	snap, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := strings.ToLower(strings.TrimSpace(f.Query))
+	lang := ""
+	if f.Language != "" {
+		lang = primaryTag(f.Language)
+	}
+	out := []*Summary{}
+	for _, e := range snap.entries {
+		if f.Group != "" && e.Group != f.Group {
+			continue
+		}
+		if f.Body != "" && !contains(e.Bodies, f.Body) {
+			continue
+		}
+		sum := &Summary{State: e.State, PoCCount: len(e.PoCs), ByLevel: map[Level]int{}, Languages: []string{}}
+		langSeen := map[string]bool{}
+		textMatch := q == "" || strings.Contains(strings.ToLower(e.Name), q) || strings.EqualFold(e.Code, q) || strings.EqualFold(e.ISO2, q)
+		levelOK, langOK, h247OK := f.Level == "", lang == "", !f.Only247
+		for _, p := range e.PoCs {
+			sum.ByLevel[p.Level]++
+			if p.Available247 {
+				sum.Has247 = true
+			}
+			plangOK := false
+			for _, l := range p.Languages {
+				pt := primaryTag(l)
+				if !langSeen[pt] {
+					langSeen[pt] = true
+					sum.Languages = append(sum.Languages, pt)
+				}
+				if pt == lang {
+					plangOK = true
+				}
+			}
+			// The PoC-level filters must hold for one and the same PoC.
+			if (f.Level == "" || p.Level == f.Level) && (lang == "" || plangOK) && (!f.Only247 || p.Available247) {
+				levelOK, langOK, h247OK = true, true, true
+			}
+			if q != "" && !textMatch {
+				for _, s := range []string{p.Agency, p.FunctionTitle, p.PersonName} {
+					if s != "" && strings.Contains(strings.ToLower(s), q) {
+						textMatch = true
+					}
+				}
+			}
+		}
+		if !textMatch || !levelOK || !langOK || !h247OK {
+			continue
+		}
+		sort.Strings(sum.Languages)
+		out = append(out, sum)
+	}
+	return out, nil
+}
+
+func primaryTag(l string) string {
+	if i := strings.IndexByte(l, '-'); i > 0 {
+		l = l[:i]
+	}
+	return strings.ToLower(l)
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Get returns a State's entry with its PoCs. The value is shared and must not
+// be modified.
+func (s *Service) Get(ctx context.Context, code string) (*Entry, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	snap, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e := snap.byCode[strings.ToUpper(code)]
+	if e == nil {
+		return nil, app.ErrNotFound("state")
+	}
+	return e, nil
+}
+
+// GetJSON returns the JSON encoding of Get, encoded once per version of the
+// directory: the State read is the hottest path of the API.
+func (s *Service) GetJSON(ctx context.Context, code string) ([]byte, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	snap, err := s.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	code = strings.ToUpper(code)
+	snap.jsonMu.Lock()
+	b, ok := snap.json[code]
+	snap.jsonMu.Unlock()
+	if ok {
+		return b, nil
+	}
+	e := snap.byCode[code]
+	if e == nil {
+		return nil, app.ErrNotFound("state")
+	}
+	b, err = json.Marshal(e)
+	if err != nil {
+		return nil, err
+	}
+	snap.jsonMu.Lock()
+	snap.json[code] = b
+	snap.jsonMu.Unlock()
+	return b, nil
+}
+
+// GetPoC returns one current PoC.
+func (s *Service) GetPoC(ctx context.Context, id int64) (*PoC, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	p, err := getPoC(ctx, s.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, app.ErrNotFound("poc")
+	}
+	return p, nil
+}
+
+// CanEdit reports whether the actor may change the State's entry and PoCs:
+// only that State's focal points may.
+func CanEdit(a *app.Actor, state string) bool {
+	return a != nil && !a.ReadOnly && a.IsFocalPointOf(state)
+}
+
+func (s *Service) requireEdit(ctx context.Context, state string) (*app.Actor, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !CanEdit(a, state) {
+		return nil, app.ErrForbidden()
+	}
+	return a, nil
+}
+
+func (s *Service) requireState(ctx context.Context, q db.Queryer, code string) (*State, error) {
+	st, err := getState(ctx, q, strings.ToUpper(code))
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return nil, app.ErrNotFound("state")
+	}
+	return st, nil
+}
+
+func errConflict() error {
+	return app.Errorf(app.Conflict, "error.conflict", "someone else changed this in the meantime: reload and apply your change again")
+}
+
+// CreatePoC adds a PoC to a State's entry.
+func (s *Service) CreatePoC(ctx context.Context, state string, in PoCInput) (*PoC, error) {
+	state = strings.ToUpper(state)
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.requireState(ctx, s.DB, state); err != nil {
+		return nil, err
+	}
+	if !CanEdit(a, state) {
+		return nil, app.ErrForbidden()
+	}
+	now := s.Now()
+	key, eff, err := in.normalize(now)
+	if err != nil {
+		return nil, err
+	}
+	p := pocFromInput(state, in, key)
+	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertPoC(ctx, tx, p); err != nil {
+			return err
+		}
+		c := &Change{State: state, PoCID: p.ID, Action: "poc.create", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,
+			Diff: diffPoC(&PoC{}, p)}
+		return insertChange(ctx, tx, c, a.UserID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate()
+	return p, nil
+}
+
+// UpdatePoC replaces a PoC's fields. When in.Version is set and the PoC has
+// changed since, the update is refused with Conflict and nothing is written.
+func (s *Service) UpdatePoC(ctx context.Context, id int64, in PoCInput) (*PoC, error) {
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return nil, err
+	}
+	old, err := getPoC(ctx, s.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	if old == nil {
+		return nil, app.ErrNotFound("poc")
+	}
+	a, err := s.requireEdit(ctx, old.State)
+	if err != nil {
+		return nil, err
+	}
+	if in.Version != 0 && in.Version != old.Version {
+		return nil, errConflict()
+	}
+	now := s.Now()
+	key, eff, err := in.normalize(now)
+	if err != nil {
+		return nil, err
+	}
+	p := pocFromInput(old.State, in, key)
+	p.ID, p.CreatedAt, p.UpdatedAt, p.Version = old.ID, old.CreatedAt, now, old.Version+1
+	diff := diffPoC(old, p)
+	if len(diff) == 0 {
+		return old, nil
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := updatePoC(ctx, tx, p, old.Version)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errConflict()
+		}
+		c := &Change{State: old.State, PoCID: p.ID, Action: "poc.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff}
+		return insertChange(ctx, tx, c, a.UserID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate()
+	return p, nil
+}
+
+// RemovePoC withdraws a PoC from the entry. The PoC stays in the database for
+// the history; it is no longer shown.
+func (s *Service) RemovePoC(ctx context.Context, id int64, version int, effectiveDate string) error {
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return err
+	}
+	old, err := getPoC(ctx, s.DB, id)
+	if err != nil {
+		return err
+	}
+	if old == nil {
+		return app.ErrNotFound("poc")
+	}
+	a, err := s.requireEdit(ctx, old.State)
+	if err != nil {
+		return err
+	}
+	if version != 0 && version != old.Version {
+		return errConflict()
+	}
+	now := s.Now()
+	eff, err := ParseEffectiveDate(effectiveDate, now)
+	if err != nil {
+		return err
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := removePoC(ctx, tx, id, old.Version, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errConflict()
+		}
+		c := &Change{State: old.State, PoCID: id, Action: "poc.remove", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,
+			Diff: diffPoC(old, &PoC{})}
+		return insertChange(ctx, tx, c, a.UserID)
+	})
+	if err != nil {
+		return err
+	}
+	s.invalidate()
+	return nil
+}
+
+// UpdateEntry changes the entry-level fields of a State.
+func (s *Service) UpdateEntry(ctx context.Context, state string, in EntryInput) (*State, error) {
+	state = strings.ToUpper(state)
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return nil, err
+	}
+	old, err := s.requireState(ctx, s.DB, state)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.requireEdit(ctx, state)
+	if err != nil {
+		return nil, err
+	}
+	if in.Version != 0 && in.Version != old.Version {
+		return nil, errConflict()
+	}
+	now := s.Now()
+	eff, err := in.normalize(now)
+	if err != nil {
+		return nil, err
+	}
+	var diff []FieldChange
+	diff = addDiff(diff, "initiate_via", old.InitiateVia, in.InitiateVia)
+	diff = addDiff(diff, "notes_lang", old.Notes.Lang, in.Notes.Lang)
+	diff = addDiff(diff, "notes", old.Notes.Text, in.Notes.Text)
+	diff = addDiff(diff, "notes_en", old.Notes.English, in.Notes.English)
+	if len(diff) == 0 {
+		return old, nil
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := updateEntry(ctx, tx, state, in, old.Version, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errConflict()
+		}
+		return insertChange(ctx, tx, &Change{State: state, Action: "entry.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff}, a.UserID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate()
+	return s.requireState(ctx, s.DB, state)
+}
+
+// History returns the versioned changes of a State's entry, newest first.
+func (s *Service) History(ctx context.Context, state string) ([]*Change, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.requireState(ctx, s.DB, state)
+	if err != nil {
+		return nil, err
+	}
+	return listChanges(ctx, s.DB, st.Code, 1000)
+}
+
+func pocFromInput(state string, in PoCInput, key *KeyInfo) *PoC {
+	p := &PoC{State: state, Level: in.Level, Alternate: in.Alternate, Agency: in.Agency, FunctionTitle: in.FunctionTitle,
+		PersonName: in.PersonName, Channels: in.Channels, Languages: in.Languages, TimeZone: in.TimeZone,
+		Available247: in.Available247, WorkingHours: in.WorkingHours, Notes: in.Notes, RegionalRefs: in.RegionalRefs}
+	if p.Channels == nil {
+		p.Channels = []Channel{}
+	}
+	if p.RegionalRefs == nil {
+		p.RegionalRefs = []RegionalRef{}
+	}
+	if p.Languages == nil {
+		p.Languages = []string{}
+	}
+	if p.Available247 {
+		p.WorkingHours = ""
+	}
+	if key != nil {
+		p.PGPKey, p.PGPFingerprint, p.PGPExpiresAt = key.Armored, key.Fingerprint, key.ExpiresAt
+	}
+	return p
+}
+
+func addDiff(d []FieldChange, field, old, new string) []FieldChange {
+	if old == new {
+		return d
+	}
+	return append(d, FieldChange{Field: field, Old: old, New: new})
+}
+
+func boolString(b bool) string {
+	if b {
+		return "yes"
+	}
+	return ""
+}
+
+func channelsString(cs []Channel) string {
+	var parts []string
+	for _, c := range cs {
+		s := string(c.Kind) + ": " + c.Value
+		if c.Preferred {
+			s += " (preferred)"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+func refsString(rs []RegionalRef) string {
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, r.Body+": "+r.Ref)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// diffPoC lists the fields that differ between two PoCs. The OpenPGP key is
+// compared by fingerprint, which is what a reader can check.
+func diffPoC(old, new *PoC) []FieldChange {
+	var d []FieldChange
+	d = addDiff(d, "level", string(old.Level), string(new.Level))
+	d = addDiff(d, "alternate", boolString(old.Alternate), boolString(new.Alternate))
+	d = addDiff(d, "agency", old.Agency, new.Agency)
+	d = addDiff(d, "function_title", old.FunctionTitle, new.FunctionTitle)
+	d = addDiff(d, "person_name", old.PersonName, new.PersonName)
+	d = addDiff(d, "channels", channelsString(old.Channels), channelsString(new.Channels))
+	d = addDiff(d, "languages", strings.Join(old.Languages, ", "), strings.Join(new.Languages, ", "))
+	d = addDiff(d, "time_zone", old.TimeZone, new.TimeZone)
+	d = addDiff(d, "available_24_7", boolString(old.Available247), boolString(new.Available247))
+	d = addDiff(d, "working_hours", old.WorkingHours, new.WorkingHours)
+	d = addDiff(d, "openpgp_fingerprint", old.PGPFingerprint, new.PGPFingerprint)
+	d = addDiff(d, "notes_lang", old.Notes.Lang, new.Notes.Lang)
+	d = addDiff(d, "notes", old.Notes.Text, new.Notes.Text)
+	d = addDiff(d, "notes_en", old.Notes.English, new.Notes.English)
+	d = addDiff(d, "regional_refs", refsString(old.RegionalRefs), refsString(new.RegionalRefs))
+	return d
+}
+
+// Label returns a short human description of a PoC for lists and history.
+func (p *PoC) Label() string {
+	return fmt.Sprintf("%s — %s", p.Agency, p.Level)
+}
