@@ -197,3 +197,12 @@ type FieldChange struct {
 	Old   string `json:"old"`
 	New   string `json:"new"`
 }
+
+// Diplomatic returns the number of diplomatic PoCs.
+func (s *Summary) Diplomatic() int { return s.ByLevel[LevelDiplomatic] }
+
+// Technical returns the number of technical PoCs.
+func (s *Summary) Technical() int { return s.ByLevel[LevelTechnical] }
+
+// Other returns the number of PoCs at the optional levels.
+func (s *Summary) Other() int { return s.PoCCount - s.Diplomatic() - s.Technical() }

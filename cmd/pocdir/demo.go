@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/pocdir/pocdir/internal/demo"
+)
+
+func runDemo(args []string) error {
+	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR]")
+	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
+	dataDir := f.String("data-dir", "demo-data", "directory for the demo's SQLite database (created if missing)")
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	setupLog("text", "info")
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
+		return err
+	}
+	sys, err := open(ctx, "sqlite:"+filepath.Join(*dataDir, "pocdir.db"))
+	if err != nil {
+		return err
+	}
+	defer sys.DB.Close()
+	seeded, err := demo.Seeded(ctx, sys.DB.DB)
+	if err != nil {
+		return err
+	}
+	if !seeded {
+		if err := demo.Seed(ctx, sys.Directory, sys.Accounts); err != nil {
+			return err
+		}
+	}
+	sys.Web.Demo = true
+	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(a) })
+}
+
+func printDemo(addr string) {
+	fmt.Printf(`
+pocdir demo: http://%s/  (all data is fictional)
+
+Sign in with one of these accounts. The password of each is %q.
+The second factor is a TOTP code: add the secret to any authenticator app,
+or print the current code with "go run ./cmd/pocdir totp-code SECRET".
+
+`, addr, demo.Password)
+	for _, a := range demo.Accounts {
+		state := a.State
+		if state == "" {
+			state = "-"
+		}
+		fmt.Printf("  %-13s %-4s %-40s TOTP secret %s\n", a.Role, state, a.Email, a.TOTPSecret)
+	}
+	fmt.Println()
+}

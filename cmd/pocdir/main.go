@@ -1,0 +1,127 @@
+// Command pocdir is the one binary of pocdir, the directory and secure
+// communication hub of the global network of national Points of Contact on
+// ICT security. See "pocdir help".
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	_ "time/tzdata" // time zones validate the same on every machine
+)
+
+type command struct {
+	name, args, help string
+	run              func(args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "[flags]", "serve pocdir (migrates the database first)", runServe},
+		{"demo", "[flags]", "serve on SQLite with fictional demonstration data and print the demo accounts", runDemo},
+		{"migrate", "--db URL", "apply database migrations and exit", runMigrate},
+		{"user", "create|invite [flags]", "create an account (password on standard input) or print an invitation link", runUser},
+		{"token", "create [flags]", "create an API token for a user and print it once", runToken},
+		{"totp-code", "SECRET", "print the current TOTP code of a base32 secret (for the demo accounts)", runTOTPCode},
+		{"help", "[command]", "show this help or a command's flags", runHelp},
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+		os.Exit(2)
+	}
+	name := os.Args[1]
+	for _, c := range commands {
+		if c.name == name {
+			if err := c.run(os.Args[2:]); err != nil {
+				if err == flag.ErrHelp {
+					os.Exit(0)
+				}
+				fmt.Fprintln(os.Stderr, "pocdir "+name+": "+err.Error())
+				os.Exit(1)
+			}
+			return
+		}
+	}
+	if name == "-h" || name == "--help" {
+		usage()
+		return
+	}
+	fmt.Fprintf(os.Stderr, "pocdir: unknown command %q\n\n", name)
+	usage()
+	os.Exit(2)
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "pocdir: the directory of national Points of Contact on ICT security.\n\nUsage: pocdir COMMAND [flags]\n\nCommands:")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-10s %-22s %s\n", c.name, c.args, c.help)
+	}
+	fmt.Fprintln(os.Stderr, "\nEvery flag can also be set by an environment variable, named in \"pocdir COMMAND -h\".")
+}
+
+func runHelp(args []string) error {
+	if len(args) == 0 {
+		usage()
+		return nil
+	}
+	for _, c := range commands {
+		if c.name == args[0] && c.name != "help" {
+			return c.run([]string{"-h"})
+		}
+	}
+	usage()
+	return nil
+}
+
+// flags is a FlagSet whose flags fall back to POCDIR_* environment variables.
+type flags struct {
+	*flag.FlagSet
+	env map[string]string
+}
+
+func newFlags(name, usageLine string) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	f := &flags{FlagSet: fs, env: map[string]string{}}
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: pocdir %s %s\n\nFlags (environment variable in brackets):\n", name, usageLine)
+		fs.PrintDefaults()
+	}
+	return f
+}
+
+func envName(flagName string) string {
+	return "POCDIR_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// String defines a string flag with an environment fallback.
+func (f *flags) String(name, def, usage string) *string {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v
+	}
+	return f.FlagSet.String(name, def, usage+" ["+envName(name)+"]")
+}
+
+// Bool defines a bool flag with an environment fallback.
+func (f *flags) Bool(name string, def bool, usage string) *bool {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
+	}
+	return f.FlagSet.Bool(name, def, usage+" ["+envName(name)+"]")
+}
+
+// Int defines an int flag with an environment fallback.
+func (f *flags) Int(name string, def int, usage string) *int {
+	if v, ok := os.LookupEnv(envName(name)); ok {
+		fmt.Sscanf(v, "%d", &def)
+	}
+	return f.FlagSet.Int(name, def, usage+" ["+envName(name)+"]")
+}
+
+// errFlagHelp ends a command that only printed its help.
+var errFlagHelp = flag.ErrHelp

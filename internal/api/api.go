@@ -1,0 +1,193 @@
+// Package api serves pocdir's JSON API under /api/v1 for national systems and
+// scripts: bearer-token authentication, one error shape, and the OpenAPI
+// document that describes it (openapi.yaml).
+package api
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+//go:embed openapi.yaml
+var openapiYAML []byte
+
+// OpenAPI returns the OpenAPI document of the API.
+func OpenAPI() []byte { return openapiYAML }
+
+// API holds the services the handlers call.
+type API struct {
+	Directory *directory.Service
+	Accounts  *account.Service
+	Log       *slog.Logger
+}
+
+// Handler returns the handler of every /api/v1 route.
+func (a *API) Handler() http.Handler {
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		w.Write(openapiYAML)
+	})
+	mux.HandleFunc("GET /api/v1/me", a.me)
+	mux.HandleFunc("GET /api/v1/states", a.listStates)
+	mux.HandleFunc("GET /api/v1/states/{code}", a.getState)
+	mux.HandleFunc("PUT /api/v1/states/{code}/entry", a.updateEntry)
+	mux.HandleFunc("GET /api/v1/states/{code}/history", a.history)
+	mux.HandleFunc("POST /api/v1/states/{code}/pocs", a.createPoC)
+	mux.HandleFunc("GET /api/v1/pocs/{id}", a.getPoC)
+	mux.HandleFunc("PUT /api/v1/pocs/{id}", a.updatePoC)
+	mux.HandleFunc("DELETE /api/v1/pocs/{id}", a.deletePoC)
+	mux.HandleFunc("GET /api/v1/users", a.listUsers)
+	mux.HandleFunc("POST /api/v1/users/{id}/disable", a.disableUser)
+	mux.HandleFunc("GET /api/v1/invitations", a.listInvitations)
+	mux.HandleFunc("POST /api/v1/invitations", a.invite)
+	mux.HandleFunc("DELETE /api/v1/invitations/{id}", a.revokeInvitation)
+	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)
+	mux.HandleFunc("DELETE /api/v1/tokens/{id}", a.revokeToken)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		a.fail(w, r, app.ErrNotFound("route"))
+	})
+	return a.authenticate(mux)
+}
+
+// authenticate resolves the bearer token. Everything under /api/v1 needs one;
+// cookies are not accepted here, so the API has no CSRF surface.
+func (a *API) authenticate(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auth := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok || token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pocdir"`)
+			a.fail(w, r, app.ErrUnauthenticated())
+			return
+		}
+		actor, err := a.Accounts.AuthenticateToken(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="pocdir", error="invalid_token"`)
+			a.fail(w, r, err)
+			return
+		}
+		h.ServeHTTP(w, r.WithContext(app.WithActor(r.Context(), actor)))
+	})
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    app.Code      `json:"code"`
+	Message string        `json:"message"`
+	Field   string        `json:"field,omitempty"`
+	Fields  []fieldDetail `json:"fields,omitempty"`
+}
+
+type fieldDetail struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Status maps an application error code to its HTTP status.
+func Status(c app.Code) int {
+	switch c {
+	case app.Invalid:
+		return http.StatusBadRequest
+	case app.Unauthorized:
+		return http.StatusUnauthorized
+	case app.Forbidden:
+		return http.StatusForbidden
+	case app.NotFound:
+		return http.StatusNotFound
+	case app.Conflict:
+		return http.StatusConflict
+	case app.TooMany:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := app.AsError(err)
+	if e.Code == app.Internal {
+		a.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	body := errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}}
+	for _, f := range e.Fields {
+		body.Error.Fields = append(body.Error.Fields, fieldDetail{Field: f.Field, Message: f.Message})
+	}
+	writeJSON(w, Status(e.Code), body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		return
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte{'\n'})
+}
+
+const maxBody = 256 << 10
+
+// decode reads exactly one JSON object into v, refusing unknown fields,
+// trailing data and bodies over the limit, each with a clear message.
+func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return app.Errorf(app.Invalid, "error.json", "the body must be JSON (Content-Type: application/json)")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		var syn *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &tooBig):
+			return app.Errorf(app.Invalid, "error.json", "the body is larger than %d bytes", maxBody)
+		case errors.As(err, &syn):
+			return app.Errorf(app.Invalid, "error.json", "malformed JSON at byte %d", syn.Offset)
+		case errors.As(err, &typ):
+			return &app.Error{Code: app.Invalid, Field: typ.Field, Key: "error.json", Message: "wrong type for field " + typ.Field + ": want " + typ.Type.String()}
+		case errors.Is(err, io.EOF):
+			return app.Errorf(app.Invalid, "error.json", "the body is empty")
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			f := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return &app.Error{Code: app.Invalid, Field: f, Key: "error.json", Message: "unknown field " + f}
+		}
+		return app.Errorf(app.Invalid, "error.json", "malformed JSON: %s", err.Error())
+	}
+	if dec.More() {
+		return app.Errorf(app.Invalid, "error.json", "the body must hold a single JSON object")
+	}
+	return nil
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, app.ErrNotFound("object")
+	}
+	return id, nil
+}

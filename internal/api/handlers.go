@@ -1,0 +1,267 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+func (a *API) me(w http.ResponseWriter, r *http.Request) {
+	actor := app.ActorFrom(r.Context())
+	scope := "write"
+	if actor.ReadOnly {
+		scope = "read"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"email": actor.Email, "name": actor.Name, "role": actor.Role, "state": actor.State, "token_scope": scope})
+}
+
+func (a *API) listStates(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f := directory.Filter{Query: q.Get("q"), Group: q.Get("un_group"), Body: q.Get("regional_body"), Level: directory.Level(q.Get("level")),
+		Language: q.Get("language"), Only247: q.Get("available_24_7") == "true"}
+	if f.Level != "" && !f.Level.Valid() {
+		a.fail(w, r, app.FieldError("level", "error.level", "unknown level", nil))
+		return
+	}
+	list, err := a.Directory.List(r.Context(), f)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"states": list, "count": len(list)})
+}
+
+func (a *API) getState(w http.ResponseWriter, r *http.Request) {
+	b, err := a.Directory.GetJSON(r.Context(), r.PathValue("code"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeRaw(w, http.StatusOK, b)
+}
+
+func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
+	var in directory.EntryInput
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	st, err := a.Directory.UpdateEntry(r.Context(), r.PathValue("code"), in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (a *API) history(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Directory.History(r.Context(), r.PathValue("code"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"changes": list})
+}
+
+func (a *API) createPoC(w http.ResponseWriter, r *http.Request) {
+	// Authorization is checked before the body is read, so that a caller
+	// without rights learns nothing from validation messages.
+	actor, err := app.RequireWrite(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	code := strings.ToUpper(r.PathValue("code"))
+	if _, err := a.Directory.Get(r.Context(), code); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !directory.CanEdit(actor, code) {
+		a.fail(w, r, app.ErrForbidden())
+		return
+	}
+	var in directory.PoCInput
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	p, err := a.Directory.CreatePoC(r.Context(), code, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/pocs/"+strconv.FormatInt(p.ID, 10))
+	writeJSON(w, http.StatusCreated, p)
+}
+
+func (a *API) getPoC(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	p, err := a.Directory.GetPoC(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(p.Version)))
+	writeJSON(w, http.StatusOK, p)
+}
+
+// version reads the version the client edits from: the If-Match header
+// (the ETag of GET) or the body's "version" field.
+func version(r *http.Request, body int) int {
+	if m := strings.Trim(r.Header.Get("If-Match"), `"W/`); m != "" {
+		if v, err := strconv.Atoi(m); err == nil {
+			return v
+		}
+	}
+	return body
+}
+
+func (a *API) checkPoCEdit(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return 0, false
+	}
+	actor, err := app.RequireWrite(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return 0, false
+	}
+	p, err := a.Directory.GetPoC(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return 0, false
+	}
+	if !directory.CanEdit(actor, p.State) {
+		a.fail(w, r, app.ErrForbidden())
+		return 0, false
+	}
+	return id, true
+}
+
+func (a *API) updatePoC(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.checkPoCEdit(w, r)
+	if !ok {
+		return
+	}
+	var in directory.PoCInput
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	in.Version = version(r, in.Version)
+	p, err := a.Directory.UpdatePoC(r.Context(), id, in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(p.Version)))
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (a *API) deletePoC(w http.ResponseWriter, r *http.Request) {
+	id, ok := a.checkPoCEdit(w, r)
+	if !ok {
+		return
+	}
+	v, _ := strconv.Atoi(r.URL.Query().Get("version"))
+	if err := a.Directory.RemovePoC(r.Context(), id, version(r, v), r.URL.Query().Get("effective_date")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Accounts.Users(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"users": list})
+}
+
+func (a *API) disableUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err == nil {
+		err = a.Accounts.DisableUser(r.Context(), id)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Accounts.Invitations(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"invitations": list})
+}
+
+func (a *API) invite(w http.ResponseWriter, r *http.Request) {
+	actor, err := app.RequireWrite(r.Context())
+	if err == nil && actor.Role == app.RoleOfficer {
+		err = app.ErrForbidden()
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	var in account.InviteInput
+	if err := decode(w, r, &in); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	inv, err := a.Accounts.Invite(r.Context(), in)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// The link's secret is in the response once; pocdir stores only its hash.
+	writeJSON(w, http.StatusCreated, map[string]any{"invitation": inv, "path": "/invite/" + inv.Token})
+}
+
+func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err == nil {
+		err = a.Accounts.RevokeInvitation(r.Context(), id)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Accounts.Tokens(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+}
+
+func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err == nil {
+		err = a.Accounts.RevokeToken(r.Context(), id)
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,168 @@
+// Package demo seeds a database with fictional demonstration data: PoCs for
+// a few dozen States and accounts for each role. Every name, address and
+// number in it is invented and marked as fictional; none is a real person or
+// office. The reference list of States is not demo data (see directory).
+package demo
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+// Password is the password of every demo account.
+const Password = "demo-password-2026"
+
+// Account is a demo account with its second factor.
+type Account struct {
+	Email, Role, State, TOTPSecret string
+}
+
+// Accounts are the demo accounts. Their TOTP secrets are fixed so that the
+// printed instructions stay valid across restarts of the demo.
+var Accounts = []Account{
+	{Email: "secretariat@demo.pocdir.example", Role: "secretariat", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"},
+	{Email: "focal.point@fra.demo.pocdir.example", Role: "focal-point", State: "FRA", TOTPSecret: "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"},
+	{Email: "officer@fra.demo.pocdir.example", Role: "officer", State: "FRA", TOTPSecret: "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK"},
+	{Email: "focal.point@ken.demo.pocdir.example", Role: "focal-point", State: "KEN", TOTPSecret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
+	{Email: "officer@bra.demo.pocdir.example", Role: "officer", State: "BRA", TOTPSecret: "ONSWG4TFOQYTEMZUONSWG4TFOQYTEMZU"},
+}
+
+type demoState struct {
+	code, lang, tz string
+	h247           bool
+}
+
+// states are the States that get fictional PoCs, across every UN regional
+// group and working language.
+var states = []demoState{
+	{"ARG", "es", "America/Argentina/Buenos_Aires", true}, {"AUS", "en", "Australia/Sydney", true},
+	{"BRA", "pt", "America/Sao_Paulo", true}, {"CAN", "en", "America/Toronto", true},
+	{"CHL", "es", "America/Santiago", false}, {"CHN", "zh", "Asia/Shanghai", true},
+	{"COL", "es", "America/Bogota", false}, {"DEU", "de", "Europe/Berlin", true},
+	{"EGY", "ar", "Africa/Cairo", false}, {"ESP", "es", "Europe/Madrid", true},
+	{"EST", "et", "Europe/Tallinn", true}, {"FRA", "fr", "Europe/Paris", true},
+	{"GHA", "en", "Africa/Accra", false}, {"IDN", "id", "Asia/Jakarta", true},
+	{"IND", "hi", "Asia/Kolkata", true}, {"IRN", "fa", "Asia/Tehran", false},
+	{"JPN", "ja", "Asia/Tokyo", true}, {"JOR", "ar", "Asia/Amman", false},
+	{"KAZ", "ru", "Asia/Almaty", true}, {"KEN", "sw", "Africa/Nairobi", true},
+	{"KOR", "ko", "Asia/Seoul", true}, {"MAR", "ar", "Africa/Casablanca", false},
+	{"MEX", "es", "America/Mexico_City", true}, {"MYS", "ms", "Asia/Kuala_Lumpur", false},
+	{"NGA", "en", "Africa/Lagos", true}, {"NLD", "nl", "Europe/Amsterdam", true},
+	{"PER", "es", "America/Lima", false}, {"POL", "pl", "Europe/Warsaw", true},
+	{"QAT", "ar", "Asia/Qatar", true}, {"RUS", "ru", "Europe/Moscow", true},
+	{"SEN", "fr", "Africa/Dakar", false}, {"SGP", "en", "Asia/Singapore", true},
+	{"URY", "es", "America/Montevideo", false}, {"USA", "en", "America/New_York", true},
+	{"VNM", "vi", "Asia/Ho_Chi_Minh", false}, {"ZAF", "en", "Africa/Johannesburg", true},
+}
+
+// unLang maps a working language to the UN language the demo writes its
+// notes in (English where the State works in none of the six).
+func unLang(l string) string {
+	switch l {
+	case "ar", "es", "fr", "ru", "zh":
+		return l
+	}
+	return "en"
+}
+
+var notes = map[string]string{
+	"ar": "جهة اتصال وهمية لأغراض العرض فقط.",
+	"es": "Punto de contacto ficticio, solo para demostración.",
+	"fr": "Point de contact fictif, à des fins de démonstration uniquement.",
+	"ru": "Вымышленный контактный пункт, только для демонстрации.",
+	"zh": "虚构的联络点，仅供演示。",
+}
+
+// Seeded reports whether the database already holds the demo data.
+func Seeded(ctx context.Context, db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, Accounts[0].Email).Scan(&n)
+	return n > 0, err
+}
+
+// Seed writes the demo accounts and PoCs through the services, so that the
+// demo data passes the same validation and leaves the same history as real
+// data.
+func Seed(ctx context.Context, dir *directory.Service, acc *account.Service) error {
+	sys := app.WithActor(ctx, app.System)
+	for _, a := range Accounts {
+		name := "Demo " + strings.ReplaceAll(a.Role, "-", " ")
+		if a.State != "" {
+			name += " (" + a.State + ")"
+		}
+		u, err := acc.CreateUser(sys, account.InviteInput{Email: a.Email, Name: name + " — fictional", Role: app.Role(a.Role), State: a.State}, Password)
+		if err != nil {
+			return fmt.Errorf("demo account %s: %w", a.Email, err)
+		}
+		if err := acc.SetTOTPSecret(sys, u.ID, a.TOTPSecret); err != nil {
+			return err
+		}
+	}
+	for i, s := range states {
+		// The PoCs are entered as the State's focal point would.
+		fp := app.WithActor(ctx, &app.Actor{Email: "demo-data@pocdir.example", Role: app.RoleFocalPoint, State: s.code})
+		entry, err := dir.Get(fp, s.code)
+		if err != nil {
+			return err
+		}
+		name := entry.Name
+		lc := strings.ToLower(s.code)
+		langs := []string{s.lang}
+		if s.lang != "en" {
+			langs = append(langs, "en")
+		}
+		ul := unLang(s.lang)
+		var note directory.Text
+		if ul != "en" {
+			note = directory.Text{Lang: ul, Text: notes[ul], English: "Fictional point of contact, for demonstration only."}
+		} else {
+			note = directory.Text{Lang: "en", Text: "Fictional point of contact, for demonstration only."}
+		}
+		tech := directory.PoCInput{
+			Level: directory.LevelTechnical, Agency: "National CERT of " + name + " (fictional)", FunctionTitle: "Incident response duty desk",
+			Channels: []directory.Channel{
+				{Kind: directory.ChannelEmail, Value: "cert@" + lc + ".demo.pocdir.example", Preferred: true},
+				{Kind: directory.ChannelPhone, Value: fmt.Sprintf("+999 %03d 0100", i)},
+			},
+			Languages: langs, TimeZone: s.tz, Available247: s.h247, Notes: note,
+		}
+		if !s.h247 {
+			tech.WorkingHours = "Mon–Fri 08:00–18:00 local time"
+		}
+		dipl := directory.PoCInput{
+			Level: directory.LevelDiplomatic, Agency: "Ministry of Foreign Affairs of " + name + " (fictional)", FunctionTitle: "Cyber diplomacy desk",
+			Channels: []directory.Channel{
+				{Kind: directory.ChannelEmail, Value: "cyber.desk@mfa." + lc + ".demo.pocdir.example", Preferred: true},
+				{Kind: directory.ChannelPhone, Value: fmt.Sprintf("+999 %03d 0200", i)},
+				{Kind: directory.ChannelDiplomatic, Value: "Note verbale through the Permanent Mission in New York (fictional)"},
+			},
+			Languages: langs, TimeZone: s.tz, WorkingHours: "Mon–Fri 09:00–17:00 local time",
+		}
+		for _, in := range []directory.PoCInput{tech, dipl} {
+			if _, err := dir.CreatePoC(fp, s.code, in); err != nil {
+				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
+			}
+		}
+		if i%3 == 0 {
+			alt := tech
+			alt.Alternate = true
+			alt.Agency = "National CERT of " + name + " — alternate (fictional)"
+			alt.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: "cert-alt@" + lc + ".demo.pocdir.example", Preferred: true}}
+			if _, err := dir.CreatePoC(fp, s.code, alt); err != nil {
+				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
+			}
+		}
+		if i%4 == 0 {
+			if _, err := dir.UpdateEntry(fp, s.code, directory.EntryInput{InitiateVia: "Initiate through the technical PoC; diplomatic PoC in copy (fictional)"}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

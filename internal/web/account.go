@@ -1,0 +1,114 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+var directoryFilterAll = directory.Filter{}
+
+type accountData struct {
+	Sessions  []*account.Session
+	Tokens    []*account.Token
+	Languages []langOption
+	NewToken  string
+}
+
+func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
+	sessions, err := s.Accounts.Sessions(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	tokens, err := s.Accounts.Tokens(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	d := &accountData{Sessions: sessions, Tokens: tokens}
+	for _, l := range s.Catalog.Languages() {
+		d.Languages = append(d.Languages, langOption{Code: l, Name: p.LangName(l)})
+	}
+	return d, nil
+}
+
+func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status int, err error, newToken string) {
+	p := s.page(r, "account.title", nil)
+	d, derr := s.accountData(r, p)
+	if derr != nil {
+		s.fail(w, r, derr)
+		return
+	}
+	d.NewToken = newToken
+	p.Data = d
+	if err != nil {
+		p.withError(err)
+	}
+	s.render(w, r, status, "account.html", p)
+}
+
+func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
+	s.renderAccount(w, r, http.StatusOK, nil, "")
+}
+
+func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := s.Accounts.RevokeSession(r.Context(), pathID(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, "account.session_revoked")
+	http.Redirect(w, r, "/account#sessions", http.StatusSeeOther)
+}
+
+func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	r.ParseForm()
+	days := atoi(r.PostForm.Get("expires"))
+	if days != 90 && days != 365 {
+		days = 90
+	}
+	t, err := s.Accounts.CreateToken(r.Context(), 0, r.PostForm.Get("name"), r.PostForm.Get("scope"), time.Duration(days)*24*time.Hour)
+	if err != nil {
+		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
+		return
+	}
+	// The secret is shown once, on this response only.
+	s.renderAccount(w, r, http.StatusOK, nil, t.Secret)
+}
+
+func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := s.Accounts.RevokeToken(r.Context(), pathID(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, "account.token_revoked")
+	http.Redirect(w, r, "/account#tokens", http.StatusSeeOther)
+}
+
+func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	r.ParseForm()
+	if err := s.Accounts.ChangePassword(r.Context(), r.PostForm.Get("current"), r.PostForm.Get("password")); err != nil {
+		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
+		return
+	}
+	s.flash(w, "account.password_changed")
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}
+
+func (s *Server) languageChange(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+	r.ParseForm()
+	lang := r.PostForm.Get("lang")
+	if !s.Catalog.Has(lang) {
+		s.fail(w, r, app.FieldError("lang", "error.language_unknown", "unknown language", nil))
+		return
+	}
+	if err := s.Accounts.SetLanguage(r.Context(), lang); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/account", http.StatusSeeOther)
+}

@@ -1,0 +1,99 @@
+package web
+
+import (
+	"bytes"
+	"encoding/base64"
+	"image/png"
+	"net/http"
+	"net/url"
+
+	"github.com/pquerna/otp"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+type enrolData struct {
+	Secret string
+	QR     string // data: URL of the QR code PNG
+}
+
+func (s *Server) enrolData(r *http.Request, token string) (*enrolData, error) {
+	e, err := s.Accounts.BeginTOTPEnrolment(r.Context(), token)
+	if err != nil {
+		return nil, err
+	}
+	d := &enrolData{Secret: e.Secret}
+	if k, err := otp.NewKeyFromURL(e.URL); err == nil {
+		if img, err := k.Image(200, 200); err == nil {
+			var buf bytes.Buffer
+			if png.Encode(&buf, img) == nil {
+				d.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+			}
+		}
+	}
+	return d, nil
+}
+
+func (s *Server) enrolTOTPForm(w http.ResponseWriter, r *http.Request) {
+	token, ok := s.partialSession(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.enrolData(r, token)
+	if err != nil {
+		if app.ErrorCode(err) == app.Conflict {
+			http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "enrol_totp.html", s.page(r, "enrol.title", d))
+}
+
+func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
+	token, ok := s.partialSession(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	r.ParseForm()
+	sess, err := s.Accounts.ConfirmTOTPEnrolment(r.Context(), token, r.PostForm.Get("code"))
+	if err != nil {
+		d, _ := s.enrolData(r, token)
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "enrol_totp.html", s.page(r, "enrol.title", d).withError(err))
+		return
+	}
+	s.setSession(w, sess)
+	s.flash(w, "enrol.done")
+	http.Redirect(w, r, "/directory", http.StatusSeeOther)
+}
+
+func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {
+	inv, err := s.Accounts.LookupInvitation(r.Context(), r.PathValue("token"))
+	if err != nil {
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite_accept.html", s.page(r, "invite.accept_title", nil).withError(err))
+		return
+	}
+	s.render(w, r, http.StatusOK, "invite_accept.html", s.page(r, "invite.accept_title", inv))
+}
+
+func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
+	token := r.PathValue("token")
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.ParseForm()
+	sess, err := s.Accounts.AcceptInvitation(r.Context(), token, r.PostForm.Get("name"), r.PostForm.Get("password"), clientIP(r), r.UserAgent())
+	if err != nil {
+		inv, lerr := s.Accounts.LookupInvitation(r.Context(), token)
+		p := s.page(r, "invite.accept_title", nil)
+		if lerr == nil {
+			p.Data = inv
+		}
+		p.withError(err)
+		p.Form = url.Values{"name": {r.PostForm.Get("name")}}
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite_accept.html", p)
+		return
+	}
+	s.setSession(w, sess)
+	http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+}

@@ -1,0 +1,53 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+type entryFormData struct {
+	State       *directory.Entry
+	In          directory.EntryInput
+	NotesLang   string
+	UNLanguages []string
+}
+
+func newEntryFormData(e *directory.Entry, in directory.EntryInput) *entryFormData {
+	d := &entryFormData{State: e, In: in, NotesLang: in.Notes.Lang, UNLanguages: directory.UNLanguages}
+	if d.NotesLang == "" {
+		d.NotesLang = "en"
+	}
+	return d
+}
+
+func (s *Server) entryEditForm(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.editableEntry(w, r, r.PathValue("code"))
+	if !ok {
+		return
+	}
+	in := directory.EntryInput{InitiateVia: e.InitiateVia, Notes: e.Notes, Version: e.Version, EffectiveDate: s.Directory.Now().Format("2006-01-02")}
+	s.render(w, r, http.StatusOK, "entry_edit.html", s.page(r, "entry.edit_title", newEntryFormData(e, in)))
+}
+
+func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.editableEntry(w, r, r.PathValue("code"))
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+		return
+	}
+	f := r.PostForm
+	in := directory.EntryInput{InitiateVia: f.Get("initiate_via"), Notes: directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
+		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version"))}
+	if _, err := s.Directory.UpdateEntry(r.Context(), e.Code, in); err != nil {
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "entry_edit.html", s.page(r, "entry.edit_title", newEntryFormData(e, in)).withError(err))
+		return
+	}
+	s.flash(w, "entry.saved")
+	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+}

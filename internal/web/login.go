@@ -1,0 +1,91 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	if app.ActorFrom(r.Context()) != nil {
+		http.Redirect(w, r, "/directory", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "login.html", s.page(r, "login.title", nil))
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+		return
+	}
+	sess, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), clientIP(r), r.UserAgent())
+	if err != nil {
+		p := s.page(r, "login.title", nil).withError(err)
+		p.Form = url.Values{"email": {r.PostForm.Get("email")}}
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "login.html", p)
+		return
+	}
+	s.setSession(w, sess)
+	st, err := s.Accounts.Authenticate(r.Context(), sess.Token)
+	if err == nil && !st.User.TOTPEnabled {
+		http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+}
+
+// partialSession returns the cookie of a session that still needs its second
+// factor, or sends the visitor where they belong.
+func (s *Server) partialSession(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if app.ActorFrom(r.Context()) != nil {
+		http.Redirect(w, r, "/directory", http.StatusSeeOther)
+		return "", false
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || partialFrom(r.Context()) == nil {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return "", false
+	}
+	return c.Value, true
+}
+
+func (s *Server) totpForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.partialSession(w, r); !ok {
+		return
+	}
+	if !partialFrom(r.Context()).User.TOTPEnabled {
+		http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+		return
+	}
+	s.render(w, r, http.StatusOK, "totp.html", s.page(r, "totp.title", nil))
+}
+
+func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
+	token, ok := s.partialSession(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	r.ParseForm()
+	sess, err := s.Accounts.VerifyTOTP(r.Context(), token, r.PostForm.Get("code"))
+	if err != nil {
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "totp.html", s.page(r, "totp.title", nil).withError(err))
+		return
+	}
+	s.setSession(w, sess)
+	http.Redirect(w, r, "/directory", http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		if err := s.Accounts.Logout(r.Context(), c.Value); err != nil {
+			s.Log.Error("logout", "err", err)
+		}
+	}
+	s.clearSession(w)
+	s.flash(w, "login.signed_out")
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

@@ -1,0 +1,225 @@
+package web
+
+import (
+	"compress/gzip"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+type partialKey struct{}
+
+func partialFrom(ctx context.Context) *account.SessionState {
+	st, _ := ctx.Value(partialKey{}).(*account.SessionState)
+	return st
+}
+
+// authenticate resolves the session cookie (pages) into the actor of the
+// request. API tokens are resolved by the API's own middleware.
+func (s *Server) authenticate(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		c, err := r.Cookie(sessionCookie)
+		if err != nil || c.Value == "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		st, err := s.Accounts.Authenticate(r.Context(), c.Value)
+		if err != nil {
+			if app.ErrorCode(err) != app.Unauthorized {
+				s.Log.Error("session lookup", "err", err)
+			}
+			s.clearSession(w)
+			h.ServeHTTP(w, r)
+			return
+		}
+		ctx := r.Context()
+		if st.Actor != nil {
+			ctx = app.WithActor(ctx, st.Actor)
+		} else {
+			ctx = context.WithValue(ctx, partialKey{}, st)
+		}
+		h.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (s *Server) setSession(w http.ResponseWriter, sess *account.Session) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+}
+
+func (s *Server) clearSession(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// crossOrigin refuses cross-origin state-changing requests from browsers
+// (Sec-Fetch-Site and Origin checks); with SameSite cookies this is pocdir's
+// CSRF protection. Requests without those headers (API clients, curl) carry
+// no ambient browser credential and pass.
+func crossOrigin(h http.Handler) http.Handler {
+	return http.NewCrossOriginProtection().Handler(h)
+}
+
+// securityHeaders sets the headers of every response: a strict content
+// security policy with no inline script, no framing, no sniffing, no
+// referrer leaks, and HSTS over TLS.
+func (s *Server) securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		hd.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if s.HSTS {
+			hd.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			// Directory data and accounts must not linger in shared caches or
+			// in the browser's history cache.
+			hd.Set("Cache-Control", "no-store")
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverer(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.Log.Error("panic", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// compressMin is the size under which a response is sent as it is: gzip
+// costs more CPU than it saves bytes on small bodies.
+const compressMin = 1400
+
+var gzPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return w
+}}
+
+// compress gzips text responses larger than compressMin for clients that
+// accept it. Static files are compressed once, at start-up, by their handler.
+func compress(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") || strings.HasPrefix(r.URL.Path, "/static/") {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Add("Vary", "Accept-Encoding")
+		cw := &compressWriter{ResponseWriter: w}
+		defer cw.close()
+		h.ServeHTTP(cw, r)
+	})
+}
+
+type compressWriter struct {
+	http.ResponseWriter
+	status  int
+	buf     []byte
+	gz      *gzip.Writer
+	decided bool
+}
+
+func (c *compressWriter) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+
+func (c *compressWriter) Write(p []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	if c.decided {
+		if c.gz != nil {
+			return c.gz.Write(p)
+		}
+		return c.ResponseWriter.Write(p)
+	}
+	c.buf = append(c.buf, p...)
+	if len(c.buf) >= compressMin {
+		c.decide(true)
+	}
+	return len(p), nil
+}
+
+func (c *compressWriter) decide(big bool) {
+	c.decided = true
+	h := c.ResponseWriter.Header()
+	ct := h.Get("Content-Type")
+	textual := strings.HasPrefix(ct, "text/") || strings.HasPrefix(ct, "application/json") || strings.HasPrefix(ct, "image/svg") || strings.Contains(ct, "yaml")
+	if big && textual && h.Get("Content-Encoding") == "" && c.status != http.StatusNoContent && c.status != http.StatusNotModified {
+		h.Set("Content-Encoding", "gzip")
+		h.Del("Content-Length")
+		c.ResponseWriter.WriteHeader(c.status)
+		c.gz = gzPool.Get().(*gzip.Writer)
+		c.gz.Reset(c.ResponseWriter)
+		c.gz.Write(c.buf)
+	} else {
+		c.ResponseWriter.WriteHeader(c.status)
+		c.ResponseWriter.Write(c.buf)
+	}
+	c.buf = nil
+}
+
+func (c *compressWriter) close() {
+	if !c.decided {
+		if c.status == 0 && len(c.buf) == 0 {
+			return
+		}
+		if c.status == 0 {
+			c.status = http.StatusOK
+		}
+		c.decide(false)
+	}
+	if c.gz != nil {
+		c.gz.Close()
+		gzPool.Put(c.gz)
+		c.gz = nil
+	}
+}
+
+// Flush lets streaming handlers push what they have.
+func (c *compressWriter) Flush() {
+	if !c.decided {
+		c.decide(len(c.buf) >= compressMin)
+	}
+	if c.gz != nil {
+		c.gz.Flush()
+	}
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// clientIP is the address that login throttling counts: the peer address.
+// X-Forwarded-For is not trusted, since any client can set it.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,207 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+type pocFormData struct {
+	State        string
+	StateName    string
+	In           directory.PoCInput
+	Channels     []directory.Channel
+	Refs         []directory.RegionalRef
+	NotesLang    string
+	Levels       []directory.Level
+	ChannelKinds []directory.ChannelKind
+	Bodies       []string
+	UNLanguages  []string
+}
+
+func newPoCFormData(e *directory.Entry, in directory.PoCInput) *pocFormData {
+	d := &pocFormData{State: e.Code, StateName: e.Name, In: in, Levels: directory.Levels, ChannelKinds: directory.ChannelKinds,
+		Bodies: directory.Bodies, UNLanguages: directory.UNLanguages, NotesLang: in.Notes.Lang}
+	if d.NotesLang == "" {
+		d.NotesLang = "en"
+	}
+	// Blank rows let a focal point add channels and references without
+	// JavaScript.
+	d.Channels = append(append([]directory.Channel{}, in.Channels...), make([]directory.Channel, 2)...)
+	for len(d.Channels) < 4 {
+		d.Channels = append(d.Channels, directory.Channel{})
+	}
+	for i := len(in.Channels); i < len(d.Channels); i++ {
+		if i == 0 {
+			d.Channels[i].Kind = directory.ChannelEmail
+		} else if i == 1 {
+			d.Channels[i].Kind = directory.ChannelPhone
+		}
+	}
+	d.Refs = append(append([]directory.RegionalRef{}, in.RegionalRefs...), directory.RegionalRef{})
+	for len(d.Refs) < 2 {
+		d.Refs = append(d.Refs, directory.RegionalRef{})
+	}
+	return d
+}
+
+// parsePoCForm reads the PoC form. Blank channel and reference rows are
+// dropped here, as the service would, so that error indices match rows.
+func parsePoCForm(f url.Values) directory.PoCInput {
+	in := directory.PoCInput{
+		Level: directory.Level(f.Get("level")), Alternate: f.Get("alternate") == "1", Agency: f.Get("agency"),
+		FunctionTitle: f.Get("function_title"), PersonName: f.Get("person_name"), TimeZone: f.Get("time_zone"),
+		Available247: f.Get("available_24_7") == "1", WorkingHours: f.Get("working_hours"), PGPKey: f.Get("openpgp_key"),
+		Notes:         directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
+		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version")),
+	}
+	for _, l := range strings.FieldsFunc(f.Get("languages"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
+		in.Languages = append(in.Languages, l)
+	}
+	rows := min(atoi(f.Get("ch_rows")), 40)
+	for i := 0; i < rows; i++ {
+		n := strconv.Itoa(i)
+		c := directory.Channel{Kind: directory.ChannelKind(f.Get("ch_kind_" + n)), Value: strings.TrimSpace(f.Get("ch_value_" + n)), Preferred: f.Get("ch_pref_"+n) == "1"}
+		if c.Value != "" {
+			in.Channels = append(in.Channels, c)
+		}
+	}
+	rows = min(atoi(f.Get("ref_rows")), 40)
+	for i := 0; i < rows; i++ {
+		n := strconv.Itoa(i)
+		r := directory.RegionalRef{Body: f.Get("ref_body_" + n), Ref: strings.TrimSpace(f.Get("ref_value_" + n))}
+		if r.Body != "" || r.Ref != "" {
+			in.RegionalRefs = append(in.RegionalRefs, r)
+		}
+	}
+	return in
+}
+
+func pocInputOf(p *directory.PoC) directory.PoCInput {
+	return directory.PoCInput{Level: p.Level, Alternate: p.Alternate, Agency: p.Agency, FunctionTitle: p.FunctionTitle, PersonName: p.PersonName,
+		Channels: p.Channels, Languages: p.Languages, TimeZone: p.TimeZone, Available247: p.Available247, WorkingHours: p.WorkingHours,
+		PGPKey: p.PGPKey, Notes: p.Notes, RegionalRefs: p.RegionalRefs, Version: p.Version}
+}
+
+// editableEntry loads the State and refuses, before any form is shown, an
+// actor who may not edit it. The service checks again on submit.
+func (s *Server) editableEntry(w http.ResponseWriter, r *http.Request, code string) (*directory.Entry, bool) {
+	e, err := s.Directory.Get(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, false
+	}
+	if !directory.CanEdit(app.ActorFrom(r.Context()), e.Code) {
+		s.fail(w, r, app.ErrForbidden())
+		return nil, false
+	}
+	return e, true
+}
+
+func (s *Server) pocNewForm(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.editableEntry(w, r, r.PathValue("code"))
+	if !ok {
+		return
+	}
+	in := directory.PoCInput{Level: directory.LevelTechnical, EffectiveDate: s.Directory.Now().Format("2006-01-02")}
+	s.render(w, r, http.StatusOK, "poc_form.html", s.page(r, "poc.new_title", newPoCFormData(e, in)))
+}
+
+func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.editableEntry(w, r, r.PathValue("code"))
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+		return
+	}
+	in := parsePoCForm(r.PostForm)
+	p, err := s.Directory.CreatePoC(r.Context(), e.Code, in)
+	if err != nil {
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", s.page(r, "poc.new_title", newPoCFormData(e, in)).withError(err))
+		return
+	}
+	s.flash(w, "poc.created")
+	http.Redirect(w, r, "/states/"+e.Code+"#poc-"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+}
+
+func (s *Server) loadPoC(w http.ResponseWriter, r *http.Request) (*directory.Entry, *directory.PoC, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, app.ErrNotFound("poc"))
+		return nil, nil, false
+	}
+	p, err := s.Directory.GetPoC(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return nil, nil, false
+	}
+	e, ok := s.editableEntry(w, r, p.State)
+	return e, p, ok
+}
+
+func (s *Server) pocEditForm(w http.ResponseWriter, r *http.Request) {
+	e, p, ok := s.loadPoC(w, r)
+	if !ok {
+		return
+	}
+	in := pocInputOf(p)
+	in.EffectiveDate = s.Directory.Now().Format("2006-01-02")
+	s.render(w, r, http.StatusOK, "poc_form.html", s.page(r, "poc.edit_title", newPoCFormData(e, in)))
+}
+
+func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
+	e, p, ok := s.loadPoC(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+		return
+	}
+	in := parsePoCForm(r.PostForm)
+	if _, err := s.Directory.UpdatePoC(r.Context(), p.ID, in); err != nil {
+		// On a conflict the form keeps what was typed; the page says to
+		// compare with the current entry, which opens in the State page.
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", s.page(r, "poc.edit_title", newPoCFormData(e, in)).withError(err))
+		return
+	}
+	s.flash(w, "poc.saved")
+	http.Redirect(w, r, "/states/"+e.Code+"#poc-"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+}
+
+type pocRemoveData struct{ PoC *directory.PoC }
+
+func (s *Server) pocRemoveForm(w http.ResponseWriter, r *http.Request) {
+	_, p, ok := s.loadPoC(w, r)
+	if !ok {
+		return
+	}
+	pg := s.page(r, "poc.remove_title", &pocRemoveData{PoC: p})
+	pg.Form = url.Values{"effective_date": {s.Directory.Now().Format("2006-01-02")}}
+	s.render(w, r, http.StatusOK, "poc_remove.html", pg)
+}
+
+func (s *Server) pocRemoveSubmit(w http.ResponseWriter, r *http.Request) {
+	e, p, ok := s.loadPoC(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.ParseForm()
+	if err := s.Directory.RemovePoC(r.Context(), p.ID, atoi(r.PostForm.Get("version")), r.PostForm.Get("effective_date")); err != nil {
+		pg := s.page(r, "poc.remove_title", &pocRemoveData{PoC: p}).withError(err)
+		pg.Form = r.PostForm
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_remove.html", pg)
+		return
+	}
+	s.flash(w, "poc.removed")
+	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+}

@@ -1,0 +1,295 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/i18n"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+type templates struct {
+	pages map[string]*template.Template
+}
+
+var funcs = template.FuncMap{
+	"date": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.UTC().Format("2006-01-02")
+		case *time.Time:
+			if v == nil {
+				return ""
+			}
+			return v.UTC().Format("2006-01-02")
+		}
+		return ""
+	},
+	"datetime": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			return v.UTC().Format("2006-01-02 15:04 UTC")
+		case *time.Time:
+			if v == nil {
+				return ""
+			}
+			return v.UTC().Format("2006-01-02 15:04 UTC")
+		}
+		return ""
+	},
+	"join": strings.Join,
+	"seq": func(n int) []int {
+		s := make([]int, n)
+		for i := range s {
+			s[i] = i
+		}
+		return s
+	},
+	"add": func(a, b int) int { return a + b },
+	"lower": strings.ToLower,
+	"contains": func(list []string, v string) bool {
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	},
+}
+
+func mustParseTemplates() *templates {
+	t := &templates{pages: map[string]*template.Template{}}
+	base := template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html"))
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		panic(err)
+	}
+	for _, n := range names {
+		name := path.Base(n)
+		if name == "layout.html" {
+			continue
+		}
+		t.pages[name] = template.Must(template.Must(base.Clone()).ParseFS(templateFS, n))
+	}
+	return t
+}
+
+// Page is the data of every page: the request's language and actor, the
+// page's own data, and the state of a form (values and field errors).
+type Page struct {
+	*i18n.Localizer
+	Actor  *app.Actor
+	Title  string
+	Path   string
+	Flash  string
+	Demo   bool
+	CSS    string
+	Data   any
+	Form   url.Values
+	Errors map[string]string
+	// ErrorList keeps the order in which field errors were found, for the
+	// summary at the top of a form.
+	ErrorList []FieldMessage
+	Error     string
+
+	now time.Time
+}
+
+// FieldMessage is one field's error message.
+type FieldMessage struct {
+	Field   string
+	Message string
+}
+
+// V returns the submitted value of a form field.
+func (p *Page) V(name string) string {
+	if p.Form == nil {
+		return ""
+	}
+	return p.Form.Get(name)
+}
+
+// Err returns the error message of a form field.
+func (p *Page) Err(name string) string { return p.Errors[name] }
+
+func (s *Server) lang(r *http.Request) *i18n.Localizer {
+	pref := ""
+	if a := app.ActorFrom(r.Context()); a != nil {
+		pref = a.Language
+	}
+	if c, err := r.Cookie("pocdir_lang"); err == nil && pref == "" {
+		pref = c.Value
+	}
+	return s.Catalog.For(s.Catalog.Match(pref, r.Header.Get("Accept-Language")))
+}
+
+func (s *Server) page(r *http.Request, title string, data any) *Page {
+	l := s.lang(r)
+	p := &Page{Localizer: l, Actor: app.ActorFrom(r.Context()), Title: l.T(title), Path: r.URL.Path, Demo: s.Demo,
+		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now()}
+	if c, err := r.Cookie("pocdir_flash"); err == nil {
+		if v, err := url.QueryUnescape(c.Value); err == nil {
+			p.Flash = l.T(v)
+		}
+	}
+	return p
+}
+
+// withError puts an application error on the page: field errors next to
+// their fields and in the summary, anything else at the top.
+func (p *Page) withError(err error) *Page {
+	e := app.AsError(err)
+	fields := e.Fields
+	if len(fields) == 0 && e.Field != "" {
+		fields = []*app.Error{e}
+	}
+	for _, f := range fields {
+		msg := p.TMap(f.Key, f.Args)
+		if _, dup := p.Errors[f.Field]; !dup {
+			p.Errors[f.Field] = msg
+			p.ErrorList = append(p.ErrorList, FieldMessage{Field: f.Field, Message: msg})
+		}
+	}
+	if len(fields) == 0 {
+		p.Error = p.TMap(e.Key, e.Args)
+	}
+	return p
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p *Page) {
+	t := s.tmpl.pages[name]
+	if t == nil {
+		panic("no template " + name)
+	}
+	if p.Flash != "" {
+		http.SetCookie(w, &http.Cookie{Name: "pocdir_flash", Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.SecureCookies, SameSite: http.SameSiteLaxMode})
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
+		s.Log.Error("render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// flash sets a one-time message (a catalog key) shown on the next page.
+func (s *Server) flash(w http.ResponseWriter, key string) {
+	http.SetCookie(w, &http.Cookie{Name: "pocdir_flash", Value: url.QueryEscape(key), Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+		SameSite: http.SameSiteLaxMode, MaxAge: 60})
+}
+
+// fail renders an error page for errors that are not a form's.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	e := app.AsError(err)
+	status := httpStatus(e.Code)
+	if e.Code == app.Internal {
+		s.Log.Error("request failed", "path", r.URL.Path, "err", err)
+	}
+	if e.Code == app.Unauthorized {
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		return
+	}
+	p := s.page(r, "error.title", nil).withError(e)
+	if p.Error == "" && len(p.ErrorList) > 0 {
+		p.Error = p.ErrorList[0].Message
+	}
+	s.render(w, r, status, "error.html", p)
+}
+
+func httpStatus(c app.Code) int {
+	switch c {
+	case app.Invalid:
+		return http.StatusBadRequest
+	case app.Unauthorized:
+		return http.StatusUnauthorized
+	case app.Forbidden:
+		return http.StatusForbidden
+	case app.NotFound:
+		return http.StatusNotFound
+	case app.Conflict:
+		return http.StatusConflict
+	case app.TooMany:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// staticFiles are served under content-hashed names, gzip-compressed once.
+type staticFiles struct {
+	css   string // hashed name of the stylesheet
+	files map[string]staticFile
+}
+
+type staticFile struct {
+	body, gz []byte
+	ctype    string
+}
+
+func loadStatic() *staticFiles {
+	sf := &staticFiles{files: map[string]staticFile{}}
+	entries, _ := fs.ReadDir(staticFS, "static")
+	for _, e := range entries {
+		b, _ := staticFS.ReadFile("static/" + e.Name())
+		sum := sha256.Sum256(b)
+		ext := path.Ext(e.Name())
+		hashed := strings.TrimSuffix(e.Name(), ext) + "." + hex.EncodeToString(sum[:6]) + ext
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(b)
+		zw.Close()
+		ctype := "application/octet-stream"
+		switch ext {
+		case ".css":
+			ctype = "text/css; charset=utf-8"
+			if e.Name() == "app.css" {
+				sf.css = "/static/" + hashed
+			}
+		case ".svg":
+			ctype = "image/svg+xml"
+		case ".js":
+			ctype = "text/javascript; charset=utf-8"
+		}
+		sf.files[hashed] = staticFile{body: b, gz: gz.Bytes(), ctype: ctype}
+	}
+	return sf
+}
+
+func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.static.files[r.PathValue("name")]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", f.ctype)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("Vary", "Accept-Encoding")
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Content-Length", fmt.Sprint(len(f.gz)))
+		w.Write(f.gz)
+		return
+	}
+	h.Set("Content-Length", fmt.Sprint(len(f.body)))
+	w.Write(f.body)
+}

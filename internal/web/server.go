@@ -1,0 +1,144 @@
+// Package web serves pocdir's HTML pages: one file per page or action,
+// server-rendered templates that work without JavaScript and print, and the
+// middleware every request passes (security headers, compression, sessions,
+// cross-origin protection).
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
+)
+
+// Server holds what the pages need.
+type Server struct {
+	DB        *db.DB
+	Directory *directory.Service
+	Accounts  *account.Service
+	Catalog   *i18n.Catalog
+	Log       *slog.Logger
+	// SecureCookies marks cookies Secure; set when served over TLS or behind
+	// a TLS-terminating proxy.
+	SecureCookies bool
+	// HSTS sends Strict-Transport-Security; set when served over TLS.
+	HSTS bool
+	// API is mounted under /api/v1 when set.
+	API http.Handler
+	// BaseURL is the public address of the site (for invitation links);
+	// taken from the request when empty.
+	BaseURL string
+	// Demo shows the banner that says the data is fictional.
+	Demo bool
+
+	tmpl   *templates
+	static *staticFiles
+}
+
+const sessionCookie = "pocdir_session"
+
+// Handler returns the HTTP handler of the whole site.
+func (s *Server) Handler() http.Handler {
+	if s.Log == nil {
+		s.Log = slog.Default()
+	}
+	s.tmpl = mustParseTemplates()
+	s.static = loadStatic()
+	mux := http.NewServeMux()
+
+	// Reachable without a session.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /static/{name}", s.serveStatic)
+	mux.HandleFunc("GET /login", s.loginForm)
+	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("GET /login/totp", s.totpForm)
+	mux.HandleFunc("POST /login/totp", s.totpSubmit)
+	mux.HandleFunc("GET /enrol/totp", s.enrolTOTPForm)
+	mux.HandleFunc("POST /enrol/totp", s.enrolTOTPSubmit)
+	mux.HandleFunc("GET /invite/{token}", s.inviteAcceptForm)
+	mux.HandleFunc("POST /invite/{token}", s.inviteAcceptSubmit)
+	mux.HandleFunc("POST /logout", s.logout)
+
+	// Everything else needs a full session.
+	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireLogin(h)) }
+	page("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/directory", http.StatusSeeOther) })
+	page("GET /directory", s.directoryPage)
+	page("GET /states/{code}", s.statePage)
+	page("GET /states/{code}/history", s.historyPage)
+	page("GET /states/{code}/edit", s.entryEditForm)
+	page("POST /states/{code}/edit", s.entryEditSubmit)
+	page("GET /states/{code}/pocs/new", s.pocNewForm)
+	page("POST /states/{code}/pocs/new", s.pocNewSubmit)
+	page("GET /pocs/{id}/edit", s.pocEditForm)
+	page("POST /pocs/{id}/edit", s.pocEditSubmit)
+	page("GET /pocs/{id}/remove", s.pocRemoveForm)
+	page("POST /pocs/{id}/remove", s.pocRemoveSubmit)
+	page("GET /users", s.usersPage)
+	page("POST /users/{id}/disable", s.userDisable)
+	page("GET /invitations/new", s.inviteForm)
+	page("POST /invitations/new", s.inviteSubmit)
+	page("POST /invitations/{id}/revoke", s.inviteRevoke)
+	page("GET /account", s.accountPage)
+	page("POST /account/sessions/{id}/revoke", s.sessionRevoke)
+	page("POST /account/tokens", s.tokenCreate)
+	page("POST /account/tokens/{id}/revoke", s.tokenRevoke)
+	page("POST /account/password", s.passwordChange)
+	page("POST /account/language", s.languageChange)
+
+	if s.API != nil {
+		mux.Handle("/api/", s.API)
+	}
+
+	var h http.Handler = mux
+	h = s.authenticate(h)
+	h = crossOrigin(h)
+	h = compress(h)
+	h = s.securityHeaders(h)
+	h = s.recoverer(h)
+	return h
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err := s.DB.PingContext(ctx); err != nil {
+		s.Log.Error("readiness: database unreachable", "err", err)
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte("database unreachable\n"))
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// requireLogin sends visitors without a full session to the login page, and
+// those who have given only their password to the second factor.
+func (s *Server) requireLogin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if app.ActorFrom(r.Context()) != nil {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if st := partialFrom(r.Context()); st != nil {
+			if st.User.TOTPEnabled {
+				http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+			} else {
+				http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+			}
+			return
+		}
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
+}

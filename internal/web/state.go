@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+type stateData struct {
+	Entry   *directory.Entry
+	CanEdit bool
+}
+
+func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
+	e, err := s.Directory.Get(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(app.ActorFrom(r.Context()), e.Code)})
+	p.Title = e.Name
+	s.render(w, r, http.StatusOK, "state.html", p)
+}
+
+type historyData struct {
+	State   *directory.Entry
+	Changes []*directory.Change
+}
+
+func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
+	e, err := s.Directory.Get(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	changes, err := s.Directory.History(r.Context(), e.Code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "history.title", &historyData{State: e, Changes: changes})
+	s.render(w, r, http.StatusOK, "history.html", p)
+}

@@ -1,0 +1,130 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+type usersData struct {
+	Users       []*account.User
+	Invitations []*account.Invitation
+	now         time.Time
+}
+
+// Expired reports whether an invitation's link has lapsed.
+func (d *usersData) Expired(inv *account.Invitation) bool { return !inv.ExpiresAt.After(d.now) }
+
+func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
+	users, err := s.Accounts.Users(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	invs, err := s.Accounts.Invitations(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, now: s.Accounts.Now()}))
+}
+
+func pathID(r *http.Request) int64 {
+	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	return id
+}
+
+func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
+	if err := s.Accounts.DisableUser(r.Context(), pathID(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, "users.disabled_done")
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+}
+
+type stateOption struct{ Code, Name string }
+
+type inviteData struct {
+	Roles   []app.Role
+	States  []stateOption
+	Created *account.Invitation
+	Link    string
+}
+
+func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
+	a := app.ActorFrom(r.Context())
+	d := &inviteData{}
+	switch a.Role {
+	case app.RoleSecretariat:
+		d.Roles = []app.Role{app.RoleFocalPoint, app.RoleOfficer, app.RoleSecretariat}
+		list, err := s.Directory.List(r.Context(), directoryFilterAll)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range list {
+			d.States = append(d.States, stateOption{Code: st.Code, Name: st.Name})
+		}
+	case app.RoleFocalPoint:
+		d.Roles = []app.Role{app.RoleOfficer, app.RoleFocalPoint}
+	default:
+		return nil, app.ErrForbidden()
+	}
+	return d, nil
+}
+
+func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
+	d, err := s.inviteData(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "invite.html", s.page(r, "invite.title", d))
+}
+
+func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
+	d, err := s.inviteData(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	r.ParseForm()
+	f := r.PostForm
+	inv, err := s.Accounts.Invite(r.Context(), account.InviteInput{Email: f.Get("email"), Name: f.Get("name"), Role: app.Role(f.Get("role")), State: f.Get("state")})
+	p := s.page(r, "invite.title", d)
+	if err != nil {
+		p.withError(err)
+		p.Form = f
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite.html", p)
+		return
+	}
+	d.Created = inv
+	d.Link = s.baseURL(r) + "/invite/" + inv.Token
+	s.render(w, r, http.StatusOK, "invite.html", p)
+}
+
+func (s *Server) inviteRevoke(w http.ResponseWriter, r *http.Request) {
+	if err := s.Accounts.RevokeInvitation(r.Context(), pathID(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, "users.invite_revoked_done")
+	http.Redirect(w, r, "/users", http.StatusSeeOther)
+}
+
+// baseURL is the address in links that leave the browser (invitations):
+// the configured one, or the one the request came to.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.BaseURL != "" {
+		return s.BaseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
