@@ -171,7 +171,7 @@ func (in *PoCInput) normalize(now time.Time) (pgp *KeyInfo, effective string, er
 	checkLen(&v, "person_name", in.PersonName, maxShort, false)
 	checkLen(&v, "working_hours", in.WorkingHours, maxShort, false)
 	if !ValidTimeZone(in.TimeZone) {
-		v.Add("time_zone", "error.time_zone", "not an IANA time zone (e.g. Europe/Geneva)", nil)
+		v.Add("time_zone", "error.time_zone", "not an IANA time zone (e.g. Europe/Zurich)", nil)
 	}
 	if !in.Available247 && in.WorkingHours == "" {
 		v.Add("working_hours", "error.hours_or_247", "give working hours or mark the PoC available 24/7", nil)

@@ -1,0 +1,428 @@
+package account_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+func TestPasswordHashing(t *testing.T) {
+	h, err := account.HashPassword("a long enough passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q is not an argon2id PHC string", h)
+	}
+	if !account.CheckPassword(h, "a long enough passphrase") {
+		t.Error("right password refused")
+	}
+	for _, bad := range []string{"", "a long enough passphrasE", "a long enough passphrase "} {
+		if account.CheckPassword(h, bad) {
+			t.Errorf("wrong password %q accepted", bad)
+		}
+	}
+	h2, _ := account.HashPassword("a long enough passphrase")
+	if h == h2 {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+	for _, broken := range []string{"", "$argon2id$", "$bcrypt$v=19$m=1,t=1,p=1$AAAA$AAAA", strings.Replace(h, "m=19456", "m=99999999", 1)} {
+		if account.CheckPassword(broken, "a long enough passphrase") {
+			t.Errorf("malformed hash %q accepted", broken)
+		}
+	}
+}
+
+func login(t *testing.T, sys *testkit.System, u *testkit.User) *account.Session {
+	t.Helper()
+	ctx := context.Background()
+	sys.Clock.Advance(30 * time.Second)
+	partial, err := sys.Accounts.Login(ctx, u.Email, testkit.Password, "192.0.2.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := sys.Accounts.VerifyTOTP(ctx, partial.Token, sys.Code(t, u))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return full
+}
+
+func TestLoginAndSecondFactor(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		acc := sys.Accounts
+		ctx := context.Background()
+		u := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+
+		t.Run("a password alone gives a session that acts as nobody", func(t *testing.T) {
+			partial, err := acc.Login(ctx, "FP@fra.example ", testkit.Password, "192.0.2.1", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := acc.Authenticate(ctx, partial.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Actor != nil || st.Session.MFADone {
+				t.Errorf("partial session acts as %+v", st.Actor)
+			}
+		})
+		t.Run("the right code gives a new full session and ends the partial one", func(t *testing.T) {
+			sys.Clock.Advance(30 * time.Second)
+			partial, _ := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.1", "test")
+			full, err := acc.VerifyTOTP(ctx, partial.Token, sys.Code(t, u))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if full.Token == partial.Token {
+				t.Error("the session token was not rotated")
+			}
+			st, err := acc.Authenticate(ctx, full.Token)
+			if err != nil || st.Actor == nil || st.Actor.Email != "fp@fra.example" || st.Actor.State != "FRA" {
+				t.Fatalf("full session: %+v %v", st, err)
+			}
+			if _, err := acc.Authenticate(ctx, partial.Token); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("partial session still valid: %v", err)
+			}
+		})
+		t.Run("a code cannot be used twice", func(t *testing.T) {
+			sys.Clock.Advance(30 * time.Second)
+			code := sys.Code(t, u)
+			p1, _ := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.1", "test")
+			if _, err := acc.VerifyTOTP(ctx, p1.Token, code); err != nil {
+				t.Fatal(err)
+			}
+			p2, _ := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.1", "test")
+			if _, err := acc.VerifyTOTP(ctx, p2.Token, code); app.ErrorCode(err) != app.Invalid {
+				t.Errorf("replayed code: %v", err)
+			}
+		})
+		t.Run("a wrong password and an unknown address get the same answer", func(t *testing.T) {
+			_, err1 := acc.Login(ctx, u.Email, "wrong password!", "192.0.2.2", "test")
+			_, err2 := acc.Login(ctx, "nobody@example.org", "wrong password!", "192.0.2.2", "test")
+			if app.ErrorCode(err1) != app.Unauthorized || err1.Error() != err2.Error() {
+				t.Errorf("got %v and %v", err1, err2)
+			}
+		})
+		t.Run("sessions expire after being idle", func(t *testing.T) {
+			s := login(t, sys, u)
+			sys.Clock.Advance(account.DefaultConfig.SessionIdle + time.Minute)
+			if _, err := acc.Authenticate(ctx, s.Token); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("idle session: %v", err)
+			}
+		})
+		t.Run("a partial session expires before the second factor is given", func(t *testing.T) {
+			sys.Clock.Advance(30 * time.Second)
+			p, _ := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.1", "test")
+			sys.Clock.Advance(account.DefaultConfig.PartialTTL + time.Second)
+			if _, err := acc.VerifyTOTP(ctx, p.Token, sys.Code(t, u)); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("late code: %v", err)
+			}
+		})
+	})
+}
+
+func TestLockoutAndThrottle(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		acc := sys.Accounts
+		ctx := context.Background()
+		u := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+		for i := 0; i < account.DefaultConfig.LockAfter; i++ {
+			if _, err := acc.Login(ctx, u.Email, "not the password", "192.0.2.10", "test"); app.ErrorCode(err) != app.Unauthorized {
+				t.Fatalf("attempt %d: %v", i, err)
+			}
+		}
+		t.Run("after repeated failures even the right password is refused", func(t *testing.T) {
+			if _, err := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.11", "test"); app.ErrorCode(err) != app.TooMany {
+				t.Errorf("got %v, want locked", err)
+			}
+		})
+		t.Run("the lock holds for another instance on the same database", func(t *testing.T) {
+			other := account.NewService(sys.DB, sys.Clock.Now)
+			if _, err := other.Login(ctx, u.Email, testkit.Password, "192.0.2.12", "test"); app.ErrorCode(err) != app.TooMany {
+				t.Errorf("got %v, want locked", err)
+			}
+		})
+		t.Run("the lock ends after its time", func(t *testing.T) {
+			sys.Clock.Advance(account.DefaultConfig.LockFor + time.Second)
+			if _, err := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.13", "test"); err != nil {
+				t.Errorf("after lock: %v", err)
+			}
+		})
+		t.Run("one address is throttled after many attempts on any accounts", func(t *testing.T) {
+			var err error
+			for i := 0; i <= account.DefaultConfig.ClientLimit; i++ {
+				_, err = acc.Login(ctx, "someone"+string(rune('a'+i%26))+"@example.org", "x", "198.51.100.7", "test")
+			}
+			if app.ErrorCode(err) != app.TooMany {
+				t.Errorf("got %v, want throttled", err)
+			}
+			if _, err := acc.Login(ctx, u.Email, testkit.Password, "198.51.100.8", "test"); err != nil {
+				t.Errorf("another address is throttled too: %v", err)
+			}
+			sys.Clock.Advance(account.DefaultConfig.ClientWindow + time.Second)
+			if _, err := acc.Login(ctx, u.Email, testkit.Password, "198.51.100.7", "test"); err != nil {
+				t.Errorf("the window did not restart: %v", err)
+			}
+		})
+		t.Run("wrong second-factor codes lock the account too", func(t *testing.T) {
+			sys.Clock.Advance(time.Minute)
+			p, err := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.20", "test")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < account.DefaultConfig.LockAfter; i++ {
+				acc.VerifyTOTP(ctx, p.Token, "000000")
+			}
+			if _, err := acc.VerifyTOTP(ctx, p.Token, sys.Code(t, u)); app.ErrorCode(err) != app.TooMany {
+				t.Errorf("got %v, want locked", err)
+			}
+		})
+	})
+}
+
+func TestInvitations(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		acc := sys.Accounts
+		ctx := context.Background()
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+
+		rules := []struct {
+			name string
+			by   *testkit.User
+			in   account.InviteInput
+			want app.Code
+		}{
+			{"the Secretariat invites a focal point of any State", sec, account.InviteInput{Email: "fp@ken.example", Role: app.RoleFocalPoint, State: "KEN"}, ""},
+			{"the Secretariat invites a colleague", sec, account.InviteInput{Email: "sec2@un.example", Role: app.RoleSecretariat}, ""},
+			{"a focal point invites an officer of their State", fpFRA, account.InviteInput{Email: "off2@fra.example", Role: app.RoleOfficer}, ""},
+			{"a focal point cannot invite into another State", fpFRA, account.InviteInput{Email: "x@ken.example", Role: app.RoleOfficer, State: "KEN"}, app.Forbidden},
+			{"a focal point cannot invite the Secretariat", fpFRA, account.InviteInput{Email: "x@un.example", Role: app.RoleSecretariat, State: ""}, app.Invalid},
+			{"an officer cannot invite", offFRA, account.InviteInput{Email: "x@fra.example", Role: app.RoleOfficer, State: "FRA"}, app.Forbidden},
+			{"an existing address is refused", sec, account.InviteInput{Email: "FP@fra.example", Role: app.RoleFocalPoint, State: "FRA"}, app.Invalid},
+			{"an unknown State is refused", sec, account.InviteInput{Email: "x@zz.example", Role: app.RoleFocalPoint, State: "ZZZ"}, app.Invalid},
+			{"a Secretariat account with a State is refused", sec, account.InviteInput{Email: "x@un.example", Role: app.RoleSecretariat, State: "FRA"}, app.Invalid},
+			{"an invalid email is refused", sec, account.InviteInput{Email: "not-an-email", Role: app.RoleFocalPoint, State: "FRA"}, app.Invalid},
+		}
+		for _, r := range rules {
+			t.Run(r.name, func(t *testing.T) {
+				inv, err := acc.Invite(r.by.Ctx(), r.in)
+				if app.ErrorCode(err) != r.want {
+					t.Fatalf("got %v, want %q", err, r.want)
+				}
+				if r.want == "" && (len(inv.Token) < 40 || !strings.HasPrefix(inv.Token, "pdi_")) {
+					t.Errorf("token %q", inv.Token)
+				}
+			})
+		}
+		t.Run("nobody signed in cannot invite", func(t *testing.T) {
+			if _, err := acc.Invite(ctx, account.InviteInput{Email: "a@b.example", Role: app.RoleOfficer, State: "FRA"}); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("got %v", err)
+			}
+		})
+
+		inv, err := acc.Invite(fpFRA.Ctx(), account.InviteInput{Email: "new@fra.example", Name: "New Officer", Role: app.RoleOfficer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("a short password is refused and the link stays usable", func(t *testing.T) {
+			if _, err := acc.AcceptInvitation(ctx, inv.Token, "", "short", "192.0.2.1", "t"); app.ErrorCode(err) != app.Invalid {
+				t.Fatalf("got %v", err)
+			}
+			if _, err := acc.LookupInvitation(ctx, inv.Token); err != nil {
+				t.Errorf("link spent by a failed attempt: %v", err)
+			}
+		})
+		sess, err := acc.AcceptInvitation(ctx, inv.Token, "", "a very long passphrase", "192.0.2.1", "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("the link works once", func(t *testing.T) {
+			if _, err := acc.AcceptInvitation(ctx, inv.Token, "", "another passphrase!", "192.0.2.1", "t"); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("second use: %v", err)
+			}
+		})
+		t.Run("the new account must enrol TOTP before it acts", func(t *testing.T) {
+			st, err := acc.Authenticate(ctx, sess.Token)
+			if err != nil || st.Actor != nil || st.User.TOTPEnabled {
+				t.Fatalf("after accepting: %+v %v", st, err)
+			}
+			if _, err := acc.VerifyTOTP(ctx, sess.Token, "123456"); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("verify before enrolment: %v", err)
+			}
+			en, err := acc.BeginTOTPEnrolment(ctx, sess.Token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			again, _ := acc.BeginTOTPEnrolment(ctx, sess.Token)
+			if again.Secret != en.Secret {
+				t.Error("reloading the enrolment page changed the secret")
+			}
+			if _, err := acc.ConfirmTOTPEnrolment(ctx, sess.Token, "000000"); app.ErrorCode(err) != app.Invalid {
+				t.Errorf("wrong code: %v", err)
+			}
+			code, _ := account.TOTPCode(en.Secret, sys.Clock.Now())
+			full, err := acc.ConfirmTOTPEnrolment(ctx, sess.Token, code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err = acc.Authenticate(ctx, full.Token)
+			if err != nil || st.Actor == nil || st.Actor.Role != app.RoleOfficer || st.Actor.State != "FRA" || st.Actor.Name != "New Officer" {
+				t.Fatalf("after enrolment: %+v %v", st, err)
+			}
+		})
+		t.Run("an expired link says so", func(t *testing.T) {
+			old, _ := acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+			sys.Clock.Advance(account.DefaultConfig.InviteTTL + time.Minute)
+			_, err := acc.AcceptInvitation(ctx, old.Token, "", "a very long passphrase", "192.0.2.1", "t")
+			if e := app.AsError(err); e.Key != "error.invite_expired" {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("a withdrawn link says so", func(t *testing.T) {
+			w, _ := acc.Invite(sec.Ctx(), account.InviteInput{Email: "withdrawn@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+			if err := acc.RevokeInvitation(fpFRA.Ctx(), w.ID); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("another State's focal point withdrew it: %v", err)
+			}
+			if err := acc.RevokeInvitation(sec.Ctx(), w.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acc.LookupInvitation(ctx, w.Token); app.AsError(err).Key != "error.invite_revoked" {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("a made-up link is unknown", func(t *testing.T) {
+			if _, err := acc.LookupInvitation(ctx, "pdi_"+strings.Repeat("A", 43)); app.AsError(err).Key != "error.invite_unknown" {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("a focal point sees only their State's invitations", func(t *testing.T) {
+			list, err := acc.Invitations(fpFRA.Ctx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range list {
+				if i.State != "FRA" {
+					t.Errorf("sees %s of %s", i.Email, i.State)
+				}
+			}
+			if _, err := acc.Invitations(offFRA.Ctx()); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("officer: %v", err)
+			}
+		})
+	})
+}
+
+func TestSessionsTokensAndDisabling(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		acc := sys.Accounts
+		ctx := context.Background()
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+
+		s1 := login(t, sys, offFRA)
+		s2 := login(t, sys, offFRA)
+		st, _ := acc.Authenticate(ctx, s1.Token)
+		list, err := acc.Sessions(app.WithActor(ctx, st.Actor))
+		if err != nil || len(list) != 2 {
+			t.Fatalf("sessions %+v %v", list, err)
+		}
+		t.Run("a user can end another of their sessions", func(t *testing.T) {
+			st2, _ := acc.Authenticate(ctx, s2.Token)
+			if err := acc.RevokeSession(app.WithActor(ctx, st.Actor), st2.Session.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acc.Authenticate(ctx, s2.Token); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("revoked session still valid: %v", err)
+			}
+		})
+		t.Run("a user cannot end someone else's session", func(t *testing.T) {
+			sk := login(t, sys, fpKEN)
+			stk, _ := acc.Authenticate(ctx, sk.Token)
+			if err := acc.RevokeSession(app.WithActor(ctx, st.Actor), stk.Session.ID); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("got %v", err)
+			}
+		})
+		tok := sys.Token(t, offFRA, "read")
+		t.Run("a read token acts read-only", func(t *testing.T) {
+			a, err := acc.AuthenticateToken(ctx, tok)
+			if err != nil || !a.ReadOnly || a.Email != offFRA.Email {
+				t.Fatalf("%+v %v", a, err)
+			}
+		})
+		t.Run("a made-up token is refused", func(t *testing.T) {
+			if _, err := acc.AuthenticateToken(ctx, "pdt_"+strings.Repeat("x", 43)); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("tokens expire", func(t *testing.T) {
+			tk, err := acc.CreateToken(app.WithActor(ctx, app.System), offFRA.ID, "short", "read", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sys.Clock.Advance(2 * time.Hour)
+			fresh := account.NewService(sys.DB, sys.Clock.Now) // no cache
+			if _, err := fresh.AuthenticateToken(ctx, tk.Secret); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("expired token: %v", err)
+			}
+		})
+		t.Run("a focal point cannot disable an account of another State", func(t *testing.T) {
+			if err := acc.DisableUser(fpKEN.Ctx(), offFRA.ID); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("an officer cannot disable anyone", func(t *testing.T) {
+			if err := acc.DisableUser(offFRA.Ctx(), fpFRA.ID); app.ErrorCode(err) != app.Forbidden && app.ErrorCode(err) != app.NotFound {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("nobody can disable themselves", func(t *testing.T) {
+			if err := acc.DisableUser(sec.Ctx(), sec.ID); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("disabling ends the sessions and tokens of the account", func(t *testing.T) {
+			s := login(t, sys, offFRA)
+			if err := acc.DisableUser(fpFRA.Ctx(), offFRA.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acc.Authenticate(ctx, s.Token); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("session: %v", err)
+			}
+			if _, err := acc.AuthenticateToken(ctx, tok); app.ErrorCode(err) != app.Unauthorized {
+				t.Errorf("token: %v", err)
+			}
+			if _, err := acc.Login(ctx, offFRA.Email, testkit.Password, "192.0.2.30", "t"); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("login: %v", err)
+			}
+		})
+		t.Run("a focal point lists only their State's accounts", func(t *testing.T) {
+			users, err := acc.Users(fpFRA.Ctx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, u := range users {
+				if u.State != "FRA" {
+					t.Errorf("sees %s", u.Email)
+				}
+			}
+			all, _ := acc.Users(sec.Ctx())
+			if len(all) != 4 {
+				t.Errorf("Secretariat sees %d accounts, want 4", len(all))
+			}
+		})
+	})
+}

@@ -1,0 +1,329 @@
+package web_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+func get(t *testing.T, c *http.Client, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp, string(b)
+}
+
+func TestAnonymousVisitorsSeeOnlyTheLoginPage(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	c := testkit.Client(t)
+	for _, p := range []string{"/", "/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new",
+		"/pocs/1/edit", "/pocs/1/remove", "/users", "/invitations/new", "/account"} {
+		t.Run("GET "+p+" sends an anonymous visitor to the login page", func(t *testing.T) {
+			resp, body := get(t, c, srv.URL+p)
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+				t.Errorf("status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if strings.Contains(body, "France") {
+				t.Error("the response leaks directory data")
+			}
+		})
+	}
+	for _, p := range []string{"/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit", "/pocs/1/remove", "/users/1/disable",
+		"/invitations/new", "/invitations/1/revoke", "/account/tokens", "/account/password", "/account/language", "/account/sessions/1/revoke"} {
+		t.Run("POST "+p+" does nothing for an anonymous visitor", func(t *testing.T) {
+			resp := testkit.PostForm(t, c, srv.URL+p, url.Values{"agency": {"x"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+				t.Errorf("status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+		})
+	}
+	for _, p := range []string{"/login", "/healthz", "/readyz"} {
+		t.Run(p+" is open", func(t *testing.T) {
+			if resp, _ := get(t, c, srv.URL+p); resp.StatusCode != http.StatusOK {
+				t.Errorf("status %d", resp.StatusCode)
+			}
+		})
+	}
+	t.Run("the API without a token answers 401 in JSON", func(t *testing.T) {
+		resp, body := get(t, c, srv.URL+"/api/v1/states/FRA")
+		if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, `"code":"unauthorized"`) {
+			t.Errorf("status %d body %s", resp.StatusCode, body)
+		}
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	resp, body := get(t, testkit.Client(t), srv.URL+"/login")
+	h := resp.Header
+	csp := h.Get("Content-Security-Policy")
+	for _, want := range []string{"default-src 'none'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP allows script: %q", csp)
+	}
+	if strings.Contains(body, "<script") || regexp.MustCompile(`\sstyle="`).MatchString(body) || regexp.MustCompile(`\son[a-z]+="`).MatchString(body) {
+		t.Error("the page has inline script or style")
+	}
+	for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"} {
+		if h.Get(k) != v {
+			t.Errorf("%s = %q, want %q", k, h.Get(k), v)
+		}
+	}
+	if h.Get("Strict-Transport-Security") != "" {
+		t.Error("HSTS sent over plain HTTP")
+	}
+	t.Run("HSTS is sent when serving over TLS", func(t *testing.T) {
+		sys2 := testkit.New(t, testkit.Engines()[0])
+		sys2.Web.HSTS = true
+		srv2 := sys2.Serve(t)
+		sys2.Handler = sys2.Web.Handler()
+		srv2.Config.Handler = sys2.Handler
+		resp, _ := get(t, testkit.Client(t), srv2.URL+"/login")
+		if !strings.Contains(resp.Header.Get("Strict-Transport-Security"), "max-age=") {
+			t.Errorf("HSTS %q", resp.Header.Get("Strict-Transport-Security"))
+		}
+	})
+	t.Run("the session cookie is HttpOnly and SameSite", func(t *testing.T) {
+		u := sys.User(t, "x@fra.example", app.RoleOfficer, "FRA")
+		resp := testkit.PostForm(t, testkit.Client(t), srv.URL+"/login", url.Values{"email": {u.Email}, "password": {testkit.Password}})
+		resp.Body.Close()
+		sc := resp.Header.Get("Set-Cookie")
+		if !strings.Contains(sc, "HttpOnly") || !strings.Contains(sc, "SameSite=Lax") {
+			t.Errorf("Set-Cookie %q", sc)
+		}
+	})
+}
+
+func TestCrossOriginPostsAreRefused(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		c := sys.Login(t, srv, fp)
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/states/FRA/edit", strings.NewReader(url.Values{"initiate_via": {"forged"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("status %d, want 403", resp.StatusCode)
+		}
+		got, _ := sys.Directory.Get(fp.Ctx(), "FRA")
+		if got.InitiateVia != "" {
+			t.Errorf("forged change stored: %q", got.InitiateVia)
+		}
+	})
+}
+
+func TestPartialSessionReachesOnlyTheSecondFactor(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	u := sys.User(t, "x@fra.example", app.RoleOfficer, "FRA")
+	c := testkit.Client(t)
+	resp := testkit.PostForm(t, c, srv.URL+"/login", url.Values{"email": {u.Email}, "password": {testkit.Password}})
+	resp.Body.Close()
+	for _, p := range []string{"/directory", "/states/FRA", "/account"} {
+		resp, body := get(t, c, srv.URL+p)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login/totp" || strings.Contains(body, "France") {
+			t.Errorf("%s: status %d to %q", p, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	resp = testkit.PostForm(t, c, srv.URL+"/login/totp", url.Values{"code": {"000000"}})
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "Wrong or expired code") {
+		t.Errorf("wrong code: status %d", resp.StatusCode)
+	}
+}
+
+func TestFormsKeepWhatWasTyped(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		c := sys.Login(t, srv, fp)
+		form := url.Values{"level": {"technical"}, "agency": {"Agence nationale <test>"}, "function_title": {"Veille"},
+			"ch_rows": {"2"}, "ch_kind_0": {"email"}, "ch_value_0": {"not-an-email"}, "ch_kind_1": {"phone"}, "ch_value_1": {"+33 1 23 45 67 89"},
+			"languages": {"fr, klingon!"}, "time_zone": {"Europe/Paris"}, "available_24_7": {"1"}, "notes_lang": {"fr"}, "notes": {"Bonjour"}}
+		resp := testkit.PostForm(t, c, srv.URL+"/states/FRA/pocs/new", form)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body := string(b)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		for _, want := range []string{
+			`value="Agence nationale &lt;test&gt;"`, `value="not-an-email"`, `value="&#43;33 1 23 45 67 89"`, `value="fr, klingon!"`, ">Bonjour</textarea>",
+			"This is not a valid email address.", "is not a BCP 47 language tag", "An English translation is required.",
+			`href="#f-channels.0"`, `aria-describedby="e-channels.0"`,
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the re-rendered form lacks %q", want)
+			}
+		}
+		got, _ := sys.Directory.Get(fp.Ctx(), "FRA")
+		if len(got.PoCs) != 0 {
+			t.Error("an invalid PoC was stored")
+		}
+		t.Run("the corrected form is saved and shown", func(t *testing.T) {
+			form.Set("ch_value_0", "cert@fra.example")
+			form.Set("languages", "fr, en")
+			form.Set("notes_en", "Hello")
+			resp := testkit.PostForm(t, c, srv.URL+"/states/FRA/pocs/new", form)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("status %d", resp.StatusCode)
+			}
+			_, page := get(t, c, srv.URL+"/states/FRA")
+			for _, want := range []string{"Agence nationale &lt;test&gt;", "cert@fra.example", "The PoC has been added."} {
+				if !strings.Contains(page, want) {
+					t.Errorf("state page lacks %q", want)
+				}
+			}
+		})
+	})
+}
+
+func TestPagesRefuseOtherStatesData(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+	off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	p, err := sys.Directory.CreatePoC(fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.FormatInt(p.ID, 10)
+	for _, u := range []*testkit.User{fpKEN, off, sec} {
+		c := sys.Login(t, srv, u)
+		for _, path := range []string{"/pocs/" + id + "/edit", "/pocs/" + id + "/remove", "/states/FRA/edit", "/states/FRA/pocs/new"} {
+			t.Run(u.Email+" cannot open or post "+path, func(t *testing.T) {
+				if resp, _ := get(t, c, srv.URL+path); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("GET status %d", resp.StatusCode)
+				}
+				resp := testkit.PostForm(t, c, srv.URL+path, url.Values{"agency": {"Hijacked"}, "initiate_via": {"Hijacked"}, "level": {"technical"}})
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusForbidden {
+					t.Errorf("POST status %d", resp.StatusCode)
+				}
+			})
+		}
+		t.Run(u.Email+" sees FRA's PoC without edit links", func(t *testing.T) {
+			_, body := get(t, c, srv.URL+"/states/FRA")
+			if !strings.Contains(body, "National CERT") || strings.Contains(body, "/pocs/"+id+"/edit") {
+				t.Error("wrong state page")
+			}
+		})
+	}
+	got, _ := sys.Directory.Get(fpFRA.Ctx(), "FRA")
+	if got.PoCs[0].Agency != "National CERT" || got.InitiateVia != "" {
+		t.Errorf("changed: %+v", got)
+	}
+	t.Run("an officer has no users page", func(t *testing.T) {
+		c := sys.Login(t, srv, off)
+		if resp, _ := get(t, c, srv.URL+"/users"); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestPageWeight checks the budget for slow links: every page, with its
+// stylesheet, under 30 KB compressed.
+func TestPageWeight(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	for _, code := range []string{"FRA", "KEN"} {
+		ctx := fp.Ctx()
+		if code == "KEN" {
+			ctx = sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN").Ctx()
+		}
+		for i := 0; i < 4; i++ {
+			in := testkit.ValidPoC()
+			in.Agency += " " + strconv.Itoa(i)
+			if _, err := sys.Directory.CreatePoC(ctx, code, in); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	const budget = 30 << 10
+	css := 0
+	for _, u := range []*testkit.User{fp, sec} {
+		c := sys.Login(t, srv, u)
+		c.Transport = &http.Transport{DisableCompression: true}
+		for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/pocs/1/edit", "/users", "/invitations/new", "/account", "/login"} {
+			req, _ := http.NewRequest("GET", srv.URL+p, nil)
+			req.Header.Set("Accept-Encoding", "gzip")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusForbidden {
+				continue
+			}
+			if css == 0 {
+				css = cssSize(t, c, srv.URL, b, resp.Header.Get("Content-Encoding") == "gzip")
+			}
+			if total := len(b) + css; total > budget {
+				t.Errorf("%s as %s weighs %d bytes compressed with its CSS, over %d", p, u.Email, total, budget)
+			} else {
+				t.Logf("%s as %s: %d bytes page + %d bytes CSS", p, u.Email, len(b), css)
+			}
+		}
+	}
+}
+
+func cssSize(t *testing.T, c *http.Client, base string, page []byte, gz bool) int {
+	if gz {
+		r, err := gzip.NewReader(bytes.NewReader(page))
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _ = io.ReadAll(r)
+	}
+	m := regexp.MustCompile(`href="(/static/app\.[0-9a-f]+\.css)"`).FindSubmatch(page)
+	if m == nil {
+		t.Fatal("no stylesheet link")
+	}
+	req, _ := http.NewRequest("GET", base+string(m[1]), nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" {
+		t.Errorf("stylesheet cache control %q", resp.Header.Get("Cache-Control"))
+	}
+	return len(b)
+}
