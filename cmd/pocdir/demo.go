@@ -15,6 +15,7 @@ func runDemo(args []string) error {
 	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	dataDir := f.String("data-dir", "demo-data", "directory for the demo's SQLite database (created if missing)")
+	full := f.Bool("full", false, "give every UN Member State four fictional PoCs (the data set of load tests); only when the data directory is new")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func runDemo(args []string) error {
 		return err
 	}
 	if !seeded {
-		if err := demo.Seed(ctx, sys.Directory, sys.Accounts); err != nil {
+		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, *full); err != nil {
 			return err
 		}
 	}

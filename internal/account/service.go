@@ -46,6 +46,46 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cachedToken
+
+	// Statements of the per-request lookups, prepared once: parsing the SQL
+	// again on every page view cost more than running it.
+	prepOnce              sync.Once
+	sessionStmt, userStmt *sql.Stmt
+}
+
+func (s *Service) prepare(ctx context.Context) {
+	s.prepOnce.Do(func() {
+		var err error
+		if s.sessionStmt, err = s.DB.PrepareContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`); err != nil {
+			s.sessionStmt = nil
+		}
+		if s.userStmt, err = s.DB.PrepareContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`); err != nil {
+			s.userStmt = nil
+		}
+	})
+}
+
+func (s *Service) sessionByHash(ctx context.Context, hash string) *sql.Row {
+	s.prepare(ctx)
+	if s.sessionStmt != nil {
+		return s.sessionStmt.QueryRowContext(ctx, hash)
+	}
+	return s.DB.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, hash)
+}
+
+func (s *Service) userByID(ctx context.Context, id int64) (*User, error) {
+	s.prepare(ctx)
+	var row *sql.Row
+	if s.userStmt != nil {
+		row = s.userStmt.QueryRowContext(ctx, id)
+	} else {
+		row = s.DB.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	}
+	u, err := scanUser(row)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return u, err
 }
 
 type cachedToken struct {
@@ -224,7 +264,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*SessionState
 		return nil, app.ErrUnauthenticated()
 	}
 	now := s.Now()
-	sess, revoked, err := scanSession(s.DB.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE token_hash = $1`, hashSecret(token)))
+	sess, revoked, err := scanSession(s.sessionByHash(ctx, hashSecret(token)))
 	if err == sql.ErrNoRows {
 		return nil, app.ErrUnauthenticated()
 	}
@@ -234,7 +274,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*SessionState
 	if revoked != nil || !sess.ExpiresAt.After(now) || (sess.MFADone && now.Sub(sess.LastSeenAt) > s.Cfg.SessionIdle) {
 		return nil, app.ErrUnauthenticated()
 	}
-	u, err := getUser(ctx, s.DB, "id = $1", sess.UserID)
+	u, err := s.userByID(ctx, sess.UserID)
 	if err != nil {
 		return nil, err
 	}

@@ -36,12 +36,20 @@ func (a *API) listStates(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) getState(w http.ResponseWriter, r *http.Request) {
-	b, err := a.Directory.GetJSON(r.Context(), r.PathValue("code"))
+	enc, err := a.Directory.GetJSON(r.Context(), r.PathValue("code"))
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	writeRaw(w, http.StatusOK, b)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	body := enc.JSON
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		body = enc.Gzip
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.Write(body)
 }
 
 func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {

@@ -89,7 +89,10 @@ func Seeded(ctx context.Context, db *sql.DB) (bool, error) {
 // Seed writes the demo accounts and PoCs through the services, so that the
 // demo data passes the same validation and leaves the same history as real
 // data.
-func Seed(ctx context.Context, dir *directory.Service, acc *account.Service) error {
+//
+// With full set, every UN Member State gets four fictional PoCs, as the
+// directory will hold in service: the data set of the load measurements.
+func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, full bool) error {
 	sys := app.WithActor(ctx, app.System)
 	for _, a := range Accounts {
 		name := "Demo " + strings.ReplaceAll(a.Role, "-", " ")
@@ -104,7 +107,29 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service) err
 			return err
 		}
 	}
-	for i, s := range states {
+	list := states
+	if full {
+		ref, err := directory.ReferenceStates()
+		if err != nil {
+			return err
+		}
+		known := map[string]demoState{}
+		for _, s := range states {
+			known[s.code] = s
+		}
+		list = nil
+		for _, r := range ref {
+			if r.Status != "member" {
+				continue
+			}
+			s, ok := known[r.Code]
+			if !ok {
+				s = demoState{code: r.Code, lang: "en", tz: "UTC", h247: len(list)%2 == 0}
+			}
+			list = append(list, s)
+		}
+	}
+	for i, s := range list {
 		// The PoCs are entered as the State's focal point would.
 		fp := app.WithActor(ctx, &app.Actor{Email: "demo-data@pocdir.example", Role: app.RoleFocalPoint, State: s.code})
 		entry, err := dir.Get(fp, s.code)
@@ -149,12 +174,20 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service) err
 				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
 			}
 		}
-		if i%3 == 0 {
+		if i%3 == 0 || full {
 			alt := tech
 			alt.Alternate = true
 			alt.Agency = "National CERT of " + name + " — alternate (fictional)"
 			alt.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: "cert-alt@" + lc + ".demo.pocdir.example", Preferred: true}}
 			if _, err := dir.CreatePoC(fp, s.code, alt); err != nil {
+				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
+			}
+		}
+		if full {
+			pol := dipl
+			pol.Level = directory.LevelPolicy
+			pol.Agency = "National cyber policy office of " + name + " (fictional)"
+			if _, err := dir.CreatePoC(fp, s.code, pol); err != nil {
 				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
 			}
 		}

@@ -1,6 +1,8 @@
 package directory
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -40,7 +42,7 @@ type snapshot struct {
 	entries []*Entry
 	byCode  map[string]*Entry
 	jsonMu  sync.Mutex
-	json    map[string][]byte
+	json    map[string]*Encoded
 }
 
 func (s *Service) load(ctx context.Context) (*snapshot, error) {
@@ -62,7 +64,7 @@ func (s *Service) load(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{gen: gen, entries: entries, byCode: make(map[string]*Entry, len(entries)), json: map[string][]byte{}}
+	snap := &snapshot{gen: gen, entries: entries, byCode: make(map[string]*Entry, len(entries)), json: map[string]*Encoded{}}
 	for _, e := range entries {
 		snap.byCode[e.Code] = e
 	}
@@ -173,9 +175,15 @@ func (s *Service) Get(ctx context.Context, code string) (*Entry, error) {
 	return e, nil
 }
 
-// GetJSON returns the JSON encoding of Get, encoded once per version of the
-// directory: the State read is the hottest path of the API.
-func (s *Service) GetJSON(ctx context.Context, code string) ([]byte, error) {
+// Encoded is a State's entry encoded for the API, as JSON and gzipped JSON.
+type Encoded struct {
+	JSON, Gzip []byte
+}
+
+// GetJSON returns the JSON encoding of Get, encoded and compressed once per
+// version of the directory: the State read is the hottest path of the API,
+// and compressing on every request would halve its throughput.
+func (s *Service) GetJSON(ctx context.Context, code string) (*Encoded, error) {
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
 	}
@@ -185,23 +193,29 @@ func (s *Service) GetJSON(ctx context.Context, code string) ([]byte, error) {
 	}
 	code = strings.ToUpper(code)
 	snap.jsonMu.Lock()
-	b, ok := snap.json[code]
+	enc, ok := snap.json[code]
 	snap.jsonMu.Unlock()
 	if ok {
-		return b, nil
+		return enc, nil
 	}
 	e := snap.byCode[code]
 	if e == nil {
 		return nil, app.ErrNotFound("state")
 	}
-	b, err = json.Marshal(e)
+	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
+	b = append(b, '\n')
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	enc = &Encoded{JSON: b, Gzip: gz.Bytes()}
 	snap.jsonMu.Lock()
-	snap.json[code] = b
+	snap.json[code] = enc
 	snap.jsonMu.Unlock()
-	return b, nil
+	return enc, nil
 }
 
 // GetPoC returns one current PoC.

@@ -1,8 +1,12 @@
 package web
 
 import (
+	"html"
+	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -18,6 +22,10 @@ type directoryData struct {
 	Bodies    []string
 	Levels    []directory.Level
 	Languages []langOption
+	// Rows is the table body, rendered in Go: with 195 States it is the
+	// largest piece of any page, and reflection in the template engine made
+	// it twenty times slower.
+	Rows template.HTML
 }
 
 func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
@@ -49,6 +57,53 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Slice(d.Languages, func(i, j int) bool { return d.Languages[i].Name < d.Languages[j].Name })
+	d.Rows = directoryRows(p, list)
 	p.Data = d
 	s.render(w, r, http.StatusOK, "directory.html", p)
+}
+
+func directoryRows(p *Page, list []*directory.Summary) template.HTML {
+	if len(list) == 0 {
+		return template.HTML(`<tr><td colspan="9">` + html.EscapeString(p.T("directory.none")) + `</td></tr>`)
+	}
+	groups := map[string]string{}
+	for _, g := range directory.Groups {
+		groups[g] = html.EscapeString(p.T("group." + g))
+	}
+	observer := ` <span class="badge alt">` + html.EscapeString(p.T("state.observer")) + `</span>`
+	yes := html.EscapeString(p.T("yes"))
+	var b strings.Builder
+	b.Grow(len(list) * 320)
+	cell := func(s string) {
+		b.WriteString("<td>")
+		b.WriteString(s)
+		b.WriteString("</td>")
+	}
+	for _, st := range list {
+		code := html.EscapeString(st.Code)
+		b.WriteString(`<tr><th scope="row"><a href="/states/`)
+		b.WriteString(code)
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(st.Name))
+		b.WriteString("</a>")
+		if st.Status == "observer" {
+			b.WriteString(observer)
+		}
+		b.WriteString(`</th><td class="mono">`)
+		b.WriteString(code)
+		b.WriteString("</td>")
+		cell(groups[st.Group])
+		cell(html.EscapeString(strings.Join(st.Bodies, ", ")))
+		cell(strconv.Itoa(st.Diplomatic()))
+		cell(strconv.Itoa(st.Technical()))
+		cell(strconv.Itoa(st.Other()))
+		if st.Has247 {
+			cell(yes)
+		} else {
+			cell("")
+		}
+		cell(html.EscapeString(strings.Join(st.Languages, ", ")))
+		b.WriteString("</tr>\n")
+	}
+	return template.HTML(b.String())
 }
