@@ -83,7 +83,6 @@ func userFlags(sub string) *flags {
 	return newFlags("user "+sub, "--email E --role secretariat|focal-point|officer [--state ISO3] [--db URL]")
 }
 
-
 func stateSuffix(s string) string {
 	if s == "" {
 		return ""

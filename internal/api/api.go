@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -168,8 +169,10 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 			return app.Errorf(app.Invalid, "error.json", "the body is larger than %d bytes", maxBody)
 		case errors.As(err, &syn):
 			return app.Errorf(app.Invalid, "error.json", "malformed JSON at byte %d", syn.Offset)
+		case errors.As(err, &typ) && typ.Field == "":
+			return app.Errorf(app.Invalid, "error.json", "the body must be a JSON object")
 		case errors.As(err, &typ):
-			return &app.Error{Code: app.Invalid, Field: typ.Field, Key: "error.json", Message: "wrong type for field " + typ.Field + ": want " + typ.Type.String()}
+			return &app.Error{Code: app.Invalid, Field: typ.Field, Key: "error.json", Message: "wrong type for field " + typ.Field + ": want " + jsonType(typ.Type)}
 		case errors.Is(err, io.EOF):
 			return app.Errorf(app.Invalid, "error.json", "the body is empty")
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -178,10 +181,32 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return app.Errorf(app.Invalid, "error.json", "malformed JSON: %s", err.Error())
 	}
-	if dec.More() {
+	// dec.More would miss a stray "}" or "]": only the end of the body may
+	// follow the object.
+	if _, err := dec.Token(); err != io.EOF {
 		return app.Errorf(app.Invalid, "error.json", "the body must hold a single JSON object")
 	}
 	return nil
+}
+
+// jsonType names the JSON type a Go type decodes from, for error messages
+// that speak the client's language rather than Go's.
+func jsonType(t reflect.Type) string {
+	switch k := t.Kind(); {
+	case k == reflect.String:
+		return "a string"
+	case k == reflect.Bool:
+		return "true or false"
+	case k >= reflect.Int && k <= reflect.Uintptr:
+		return "an integer"
+	case k == reflect.Float32 || k == reflect.Float64:
+		return "a number"
+	case k == reflect.Slice || k == reflect.Array:
+		return "an array"
+	case k == reflect.Struct || k == reflect.Map:
+		return "an object"
+	}
+	return "another type"
 }
 
 func pathID(r *http.Request) (int64, error) {

@@ -74,7 +74,9 @@ func CanonicalLanguage(s string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	if b, conf := t.Base(); conf == language.No || b.String() == "und" {
+	// Base guesses a language for "und" (undetermined), so the tag itself is
+	// checked too.
+	if b, conf := t.Base(); conf == language.No || b.String() == "und" || t.String() == "und" || strings.HasPrefix(t.String(), "und-") {
 		return "", false
 	}
 	return t.String(), true

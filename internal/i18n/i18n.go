@@ -40,7 +40,9 @@ func Load() (*Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	sort.Slice(files, func(i, j int) bool { return strings.HasSuffix(files[i], "/en.json") && !strings.HasSuffix(files[j], "/en.json") })
+	sort.Slice(files, func(i, j int) bool {
+		return strings.HasSuffix(files[i], "/en.json") && !strings.HasSuffix(files[j], "/en.json")
+	})
 	for _, f := range files {
 		data, err := locales.ReadFile(f)
 		if err != nil {

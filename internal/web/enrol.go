@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/base64"
+	"html/template"
 	"image/png"
 	"net/http"
 	"net/url"
@@ -14,7 +15,10 @@ import (
 
 type enrolData struct {
 	Secret string
-	QR     string // data: URL of the QR code PNG
+	// QR is the data: URL of the QR code PNG. It is a template.URL because
+	// html/template replaces data: URLs in src by "#ZgotmplZ"; the URL is
+	// built here from our own PNG, never from input.
+	QR template.URL
 }
 
 func (s *Server) enrolData(r *http.Request, token string) (*enrolData, error) {
@@ -27,7 +31,7 @@ func (s *Server) enrolData(r *http.Request, token string) (*enrolData, error) {
 		if img, err := k.Image(200, 200); err == nil {
 			var buf bytes.Buffer
 			if png.Encode(&buf, img) == nil {
-				d.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes())
+				d.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()))
 			}
 		}
 	}

@@ -56,12 +56,11 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 // Expires): it goes when the browser closes, and the server enforces the
 // session's idle and absolute limits.
 func (s *Server) setSession(w http.ResponseWriter, sess *account.Session) {
-	// Max-Age, not Expires: the browser counts it from its own clock, so a
-	// client whose clock is ahead of the server's by more than the partial
-	// session's lifetime (10 min) still keeps the cookie.
-	maxAge := max(int(sess.ExpiresAt.Sub(s.Accounts.Now()).Seconds()), 1)
+	// No Max-Age either. Expires, set from the server's clock, made a
+	// browser whose clock is ahead by more than a partial session's
+	// lifetime (10 min) drop the cookie at once, so sign-in failed.
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: maxAge})
+		SameSite: http.SameSiteLaxMode})
 }
 
 func (s *Server) clearSession(w http.ResponseWriter) {

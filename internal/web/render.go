@@ -62,7 +62,7 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":   func(a, b int) int { return a + b },
 	"lower": strings.ToLower,
 	"contains": func(list []string, v string) bool {
 		for _, x := range list {
