@@ -98,11 +98,6 @@ func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, l
 	return err
 }
 
-func resetFailures(ctx context.Context, q db.Queryer, userID int64) error {
-	_, err := q.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1`, userID)
-	return err
-}
-
 // throttle counts an attempt under key in a window that restarts after it
 // has passed, and returns the attempts in the current window.
 func throttle(ctx context.Context, q db.Queryer, key string, now, windowStartBefore time.Time) (int, error) {

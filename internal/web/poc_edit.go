@@ -59,9 +59,7 @@ func parsePoCForm(f url.Values) directory.PoCInput {
 		Notes:         directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
 		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version")),
 	}
-	for _, l := range strings.FieldsFunc(f.Get("languages"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-		in.Languages = append(in.Languages, l)
-	}
+	in.Languages = strings.FieldsFunc(f.Get("languages"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
 	rows := min(atoi(f.Get("ch_rows")), 40)
 	for i := 0; i < rows; i++ {
 		n := strconv.Itoa(i)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// withStdin runs f with standard input reading s, capturing standard output.
+func withStdin(t *testing.T, s string, f func() error) (string, error) {
+	t.Helper()
+	in, _ := os.CreateTemp(t.TempDir(), "stdin")
+	in.WriteString(s)
+	in.Seek(0, 0)
+	out, _ := os.CreateTemp(t.TempDir(), "stdout")
+	oldIn, oldOut := os.Stdin, os.Stdout
+	os.Stdin, os.Stdout = in, out
+	err := f()
+	os.Stdin, os.Stdout = oldIn, oldOut
+	out.Seek(0, 0)
+	b, _ := io.ReadAll(out)
+	return string(b), err
+}
+
+func TestAdministrationCommands(t *testing.T) {
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "p.db")
+	if _, err := withStdin(t, "", func() error { return runMigrate([]string{"--db", dbURL}) }); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("user create takes the password from standard input", func(t *testing.T) {
+		out, err := withStdin(t, "a long password for ops\n", func() error {
+			return runUser([]string{"create", "--db", dbURL, "--email", "ops@un.example", "--role", "secretariat"})
+		})
+		if err != nil || !strings.Contains(out, "Created ops@un.example") {
+			t.Fatalf("%q %v", out, err)
+		}
+	})
+	t.Run("user create names the wrong flag", func(t *testing.T) {
+		_, err := withStdin(t, "a long password for ops\n", func() error {
+			return runUser([]string{"create", "--db", dbURL, "--email", "x@fra.example", "--role", "officer", "--state", "XXX"})
+		})
+		if err == nil || !strings.Contains(err.Error(), "--state") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("user create refuses a short password", func(t *testing.T) {
+		_, err := withStdin(t, "short\n", func() error {
+			return runUser([]string{"create", "--db", dbURL, "--email", "y@fra.example", "--role", "officer", "--state", "FRA"})
+		})
+		if err == nil || !strings.Contains(err.Error(), "--password") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("user invite prints a one-time link", func(t *testing.T) {
+		out, err := withStdin(t, "", func() error {
+			return runUser([]string{"invite", "--db", dbURL, "--email", "fp@fra.example", "--role", "focal-point", "--state", "FRA", "--base-url", "https://pocdir.example.org"})
+		})
+		if err != nil || !strings.Contains(out, "https://pocdir.example.org/invite/pdi_") {
+			t.Errorf("%q %v", out, err)
+		}
+	})
+	var token string
+	t.Run("token create prints a token once", func(t *testing.T) {
+		out, err := withStdin(t, "", func() error {
+			return runToken([]string{"create", "--db", dbURL, "--email", "ops@un.example", "--name", "national system"})
+		})
+		token = strings.TrimSpace(out)
+		if err != nil || !strings.HasPrefix(token, "pdt_") {
+			t.Fatalf("%q %v", out, err)
+		}
+	})
+	t.Run("serve answers health checks and the API with the token, then shuts down", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		sys, err := open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sys.DB.Close()
+		addrc := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() { done <- serve(ctx, sys, serveConfig{addr: "127.0.0.1:0"}, func(a string) { addrc <- a }) }()
+		addr := <-addrc
+		for _, p := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get("http://" + addr + p)
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("%s: %v %v", p, resp, err)
+			}
+			resp.Body.Close()
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/states/FRA", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"name":"France"`) {
+			t.Errorf("API: %d %s", resp.StatusCode, b)
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no graceful shutdown")
+		}
+	})
+}
+
+func TestFlagsFallBackToEnvironment(t *testing.T) {
+	t.Setenv("POCDIR_ADDR", "127.0.0.1:9999")
+	f := newFlags("serve", "")
+	addr := f.String("addr", "127.0.0.1:8080", "address")
+	if err := f.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if *addr != "127.0.0.1:9999" {
+		t.Errorf("got %s", *addr)
+	}
+	f2 := newFlags("serve", "")
+	addr2 := f2.String("addr", "x", "address")
+	f2.Parse([]string{"--addr", "127.0.0.1:1"})
+	if *addr2 != "127.0.0.1:1" {
+		t.Errorf("the flag did not win over the environment: %s", *addr2)
+	}
+}

@@ -1,0 +1,136 @@
+package i18n_test
+
+import (
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
+)
+
+// usedKeys collects every message id the code and templates name: literal
+// keys, and the families built at run time (roles, levels, groups, …).
+func usedKeys(t *testing.T) map[string]bool {
+	keys := map[string]bool{}
+	lit := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|login|totp|enrol|invite|poc|entry|users|account|directory|state|history|nav|form|field|demo|footer|text)\.[a-z0-9_]+)"`)
+	root := filepath.Join("..", "..")
+	err := filepath.WalkDir(filepath.Join(root, "internal"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(p, ".html"):
+			for _, m := range lit.FindAllStringSubmatch(string(b), -1) {
+				keys[m[1]] = true
+			}
+		case strings.HasSuffix(p, ".go"):
+			for _, m := range goKey.FindAllStringSubmatch(string(b), -1) {
+				// Change actions ("poc.update") are data, not messages.
+				if !strings.HasSuffix(m[1], ".html") && m[1] != "poc.create" && m[1] != "poc.update" && m[1] != "poc.remove" && m[1] != "entry.update" {
+					keys[m[1]] = true
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"secretariat", "focal-point", "officer"} {
+		keys["role."+r] = true
+	}
+	for _, l := range directory.Levels {
+		keys["level."+string(l)] = true
+	}
+	for _, g := range directory.Groups {
+		keys["group."+g] = true
+	}
+	for _, c := range directory.ChannelKinds {
+		keys["channel."+string(c)] = true
+	}
+	for _, a := range []string{"entry.update", "poc.create", "poc.update", "poc.remove"} {
+		keys["action."+a] = true
+	}
+	for _, f := range []string{"level", "alternate", "agency", "function_title", "person_name", "channels", "languages", "time_zone",
+		"available_24_7", "working_hours", "openpgp_fingerprint", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
+		keys["field."+f] = true
+	}
+	keys["scope.read"], keys["scope.write"] = true, true
+	return keys
+}
+
+func TestEveryMessageIsInEveryCatalog(t *testing.T) {
+	c := i18n.MustLoad()
+	used := usedKeys(t)
+	if len(used) < 100 {
+		t.Fatalf("found only %d keys: the scan is broken", len(used))
+	}
+	for _, lang := range c.Languages() {
+		have := c.Keys(lang)
+		for k := range used {
+			if !have[k] {
+				t.Errorf("%s: missing %q", lang, k)
+			}
+		}
+	}
+}
+
+func TestCatalogFilesAreValidJSON(t *testing.T) {
+	files, _ := filepath.Glob("locales/*.json")
+	if len(files) == 0 {
+		t.Fatal("no catalogs")
+	}
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestLanguageNegotiation(t *testing.T) {
+	c := i18n.MustLoad()
+	cases := []struct{ saved, accept, want string }{
+		{"", "", "en"},
+		{"", "en-GB,en;q=0.8", "en"},
+		{"", "xx-YY", "en"},
+		{"", "garbage;;;", "en"},
+		{"en", "fr", "en"},
+		{"zz", "en", "en"},
+	}
+	for _, cs := range cases {
+		if got := c.Match(cs.saved, cs.accept); got != cs.want {
+			t.Errorf("Match(%q, %q) = %q, want %q", cs.saved, cs.accept, got, cs.want)
+		}
+	}
+}
+
+func TestPluralsAndArguments(t *testing.T) {
+	l := i18n.MustLoad().For("en")
+	if got := l.T("state.pocs", "Count", 1); got != "1 Point of Contact" {
+		t.Errorf("one: %q", got)
+	}
+	if got := l.T("state.pocs", "Count", 4); got != "4 Points of Contact" {
+		t.Errorf("other: %q", got)
+	}
+	if got := l.T("error.too_long", "Max", 200); !strings.Contains(got, "200") {
+		t.Errorf("argument: %q", got)
+	}
+	if got := l.T("no.such.key"); got != "no.such.key" {
+		t.Errorf("missing key: %q", got)
+	}
+	if i18n.Dir("ar") != "rtl" || i18n.Dir("zh") != "ltr" {
+		t.Error("writing direction")
+	}
+}
