@@ -94,9 +94,9 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 		b.WriteString("</td>")
 		cell(groups[st.Group])
 		cell(html.EscapeString(strings.Join(st.Bodies, ", ")))
-		cell(strconv.Itoa(st.Diplomatic()))
-		cell(strconv.Itoa(st.Technical()))
-		cell(strconv.Itoa(st.Other()))
+		cell(count(st.Diplomatic()))
+		cell(count(st.Technical()))
+		cell(count(st.Other()))
 		if st.Has247 {
 			cell(yes)
 		} else {
@@ -106,4 +106,13 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 		b.WriteString("</tr>\n")
 	}
 	return template.HTML(b.String())
+}
+
+// count shows a number of PoCs, leaving zero blank so that the States that
+// have nominated stand out.
+func count(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
 }

@@ -4,10 +4,12 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
@@ -100,6 +102,57 @@ func (s *Server) securityHeaders(h http.Handler) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// accessLog logs every request that changes something or fails at info level,
+// and successful reads at debug level, so that a busy API does not flood the
+// log. Secrets in paths (invitation links) are never logged.
+func (s *Server) accessLog(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		level := slog.LevelDebug
+		if r.Method != http.MethodGet && r.Method != http.MethodHead || sw.status >= 400 {
+			level = slog.LevelInfo
+		}
+		if !s.Log.Enabled(r.Context(), level) {
+			return
+		}
+		path := r.URL.Path
+		if strings.HasPrefix(path, "/invite/") {
+			path = "/invite/…"
+		}
+		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", path, "status", sw.status,
+			"bytes", sw.bytes, "duration", time.Since(start), "remote", clientIP(r))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status, bytes int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) recoverer(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -102,6 +102,7 @@ func (s *Server) Handler() http.Handler {
 	h = compress(h)
 	h = s.securityHeaders(h)
 	h = s.recoverer(h)
+	h = s.accessLog(h)
 	return h
 }
 
