@@ -32,23 +32,19 @@ func runMigrate(args []string) error {
 func runUser(args []string) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "invite") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			userFlags("create").Usage()
-			userFlags("invite").Usage()
+			newUserFlags("create").Usage()
+			fmt.Fprintln(os.Stderr)
+			newUserFlags("invite").Usage()
 			return errFlagHelp
 		}
 		return errors.New(`say "pocdir user create" or "pocdir user invite" (-h for flags)`)
 	}
 	sub := args[0]
-	f := userFlags(sub)
-	dbURL := f.String("db", "sqlite:pocdir.db", "database URL")
-	email := f.String("email", "", "email address of the account")
-	role := f.String("role", "", "secretariat, focal-point or officer")
-	state := f.String("state", "", "ISO 3166-1 alpha-3 code of the user's State (not for the Secretariat)")
-	name := f.String("name", "", "the person's name")
-	baseURL := f.String("base-url", "http://127.0.0.1:8080", "public address of the site, for the invitation link (invite only)")
-	if err := f.Parse(args[1:]); err != nil {
+	uf := newUserFlags(sub)
+	if err := uf.Parse(args[1:]); err != nil {
 		return err
 	}
+	dbURL, email, role, state, name, baseURL := uf.db, uf.email, uf.role, uf.state, uf.name, uf.baseURL
 	setupLog("text", "warn")
 	ctx := app.WithActor(context.Background(), app.System)
 	sys, err := open(ctx, *dbURL)
@@ -79,8 +75,22 @@ func runUser(args []string) error {
 	return nil
 }
 
-func userFlags(sub string) *flags {
-	return newFlags("user "+sub, "--email E --role secretariat|focal-point|officer [--state ISO3] [--db URL]")
+type userFlags struct {
+	*flags
+	db, email, role, state, name, baseURL *string
+}
+
+func newUserFlags(sub string) *userFlags {
+	f := &userFlags{flags: newFlags("user "+sub, "--email E --role secretariat|focal-point|officer [--state ISO3] [--db URL]")}
+	f.db = f.String("db", "sqlite:pocdir.db", "database URL")
+	f.email = f.String("email", "", "email address of the account")
+	f.role = f.String("role", "", "secretariat, focal-point or officer")
+	f.state = f.String("state", "", "ISO 3166-1 alpha-3 code of the user's State (not for the Secretariat)")
+	f.name = f.String("name", "", "the person's name")
+	if sub == "invite" {
+		f.baseURL = f.String("base-url", "http://127.0.0.1:8080", "public address of the site, for the invitation link")
+	}
+	return f
 }
 
 func stateSuffix(s string) string {
@@ -112,20 +122,16 @@ func describe(err error) error {
 func runToken(args []string) error {
 	if len(args) == 0 || args[0] != "create" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			tokenFlags().Usage()
+			newTokenFlags().Usage()
 			return errFlagHelp
 		}
 		return errors.New(`say "pocdir token create" (-h for flags)`)
 	}
-	f := tokenFlags()
-	dbURL := f.String("db", "sqlite:pocdir.db", "database URL")
-	email := f.String("email", "", "email address of the token's user")
-	name := f.String("name", "", "a name for the token, e.g. the system that uses it")
-	scope := f.String("scope", "read", "read (reads only) or write (whatever the user's role allows)")
-	days := f.Int("days", 90, "days until the token expires (0: never)")
-	if err := f.Parse(args[1:]); err != nil {
+	tf := newTokenFlags()
+	if err := tf.Parse(args[1:]); err != nil {
 		return err
 	}
+	dbURL, email, name, scope, days := tf.db, tf.email, tf.name, tf.scope, tf.days
 	setupLog("text", "warn")
 	ctx := app.WithActor(context.Background(), app.System)
 	sys, err := open(ctx, *dbURL)
@@ -145,8 +151,20 @@ func runToken(args []string) error {
 	return nil
 }
 
-func tokenFlags() *flags {
-	return newFlags("token create", "--email E --name N [--scope read|write] [--days N] [--db URL]")
+type tokenFlags struct {
+	*flags
+	db, email, name, scope *string
+	days                   *int
+}
+
+func newTokenFlags() *tokenFlags {
+	f := &tokenFlags{flags: newFlags("token create", "--email E --name N [--scope read|write] [--days N] [--db URL]")}
+	f.db = f.String("db", "sqlite:pocdir.db", "database URL")
+	f.email = f.String("email", "", "email address of the token's user")
+	f.name = f.String("name", "", "a name for the token, e.g. the system that uses it")
+	f.scope = f.String("scope", "read", "read (reads only) or write (whatever the user's role allows)")
+	f.days = f.Int("days", 90, "days until the token expires (0: never)")
+	return f
 }
 
 func runTOTPCode(args []string) error {
