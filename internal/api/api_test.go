@@ -1,0 +1,1218 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/gopenpgp/v3/crypto"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// The tests act on the data of State A; State B is another State.
+const (
+	stateA = "FRA"
+	stateB = "KEN"
+)
+
+// fixture is a running pocdir with the accounts the tests act as.
+type fixture struct {
+	sys *testkit.System
+	srv *httptest.Server
+
+	sec, fpA, fpB, offA, offB *testkit.User
+
+	// Write tokens of each account, and a read-only token of fpA.
+	secTok, fpATok, fpBTok, offATok, offBTok, roATok string
+
+	mu  sync.Mutex
+	seq int
+}
+
+func newFixture(t *testing.T, e testkit.Engine) *fixture {
+	t.Helper()
+	sys := testkit.New(t, e)
+	f := &fixture{sys: sys, srv: sys.Serve(t)}
+	f.sec = sys.User(t, "secretariat@un.test", app.RoleSecretariat, "")
+	f.fpA = sys.User(t, "focal@fra.test", app.RoleFocalPoint, stateA)
+	f.fpB = sys.User(t, "focal@ken.test", app.RoleFocalPoint, stateB)
+	f.offA = sys.User(t, "officer@fra.test", app.RoleOfficer, stateA)
+	f.offB = sys.User(t, "officer@ken.test", app.RoleOfficer, stateB)
+	f.secTok = sys.Token(t, f.sec, "write")
+	f.fpATok = sys.Token(t, f.fpA, "write")
+	f.fpBTok = sys.Token(t, f.fpB, "write")
+	f.offATok = sys.Token(t, f.offA, "write")
+	f.offBTok = sys.Token(t, f.offB, "write")
+	f.roATok = sys.Token(t, f.fpA, "read")
+	return f
+}
+
+// next returns a number not returned before, for unique names.
+func (f *fixture) next() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	return f.seq
+}
+
+// newPoC adds a valid PoC to State A through the service.
+func (f *fixture) newPoC(t *testing.T) int64 {
+	t.Helper()
+	in := testkit.ValidPoC()
+	in.Agency = fmt.Sprintf("Agency %d", f.next())
+	p, err := f.sys.Directory.CreatePoC(f.fpA.Ctx(), stateA, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.ID
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// do sends a request to the running server. body is nil, a string or []byte
+// sent as it is, or a value sent as JSON; header holds name, value pairs.
+func (f *fixture) do(t testing.TB, method, path, token string, body any, header ...string) *response {
+	t.Helper()
+	r, err := f.send(method, path, token, body, header...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// send is do for goroutines other than the test's, which may not call
+// t.Fatal.
+func (f *fixture) send(method, path, token string, body any, header ...string) (*response, error) {
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, f.srv.URL+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := f.srv.Client().Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &response{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+}
+
+// decode decodes a JSON response body.
+func decode[T any](t testing.TB, r *response) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(r.Body, &v); err != nil {
+		t.Fatalf("decode %T: %v in %s", v, err, r.Body)
+	}
+	return v
+}
+
+// errorBody is the API's error body.
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field"`
+		Fields  []struct {
+			Field   string `json:"field"`
+			Message string `json:"message"`
+		} `json:"fields"`
+	} `json:"error"`
+}
+
+// codeOf is the error code the API must send with each error status.
+var codeOf = map[int]string{400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
+
+// checkError checks that an error response has the error body with the code
+// of its status, and returns the body.
+func checkError(t testing.TB, r *response) errorBody {
+	t.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json", ct)
+	}
+	e := decode[errorBody](t, r)
+	if want := codeOf[r.Status]; e.Error.Code != want {
+		t.Errorf("error code = %q, want %q (status %d)", e.Error.Code, want, r.Status)
+	}
+	if e.Error.Message == "" {
+		t.Errorf("the error has no message: %s", r.Body)
+	}
+	if r.Status == http.StatusUnauthorized && !strings.HasPrefix(r.Header.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("WWW-Authenticate = %q, want a Bearer challenge", r.Header.Get("WWW-Authenticate"))
+	}
+	return e
+}
+
+// snapshot captures everything a write through the API could change: the
+// entries and histories of both States, the accounts, the invitations, and
+// fpA's tokens. It reads through a fresh directory service so that no cache
+// hides a write.
+func (f *fixture) snapshot(t testing.TB) string {
+	t.Helper()
+	ctx := app.WithActor(context.Background(), app.System)
+	dir := directory.NewService(f.sys.DB, f.sys.Clock.Now)
+	var out []any
+	for _, code := range []string{stateA, stateB} {
+		entry, err := dir.Get(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist, err := dir.History(ctx, code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, entry, hist)
+	}
+	users, err := f.sys.Accounts.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	invs, err := f.sys.Accounts.Invitations(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, err := f.sys.Accounts.Tokens(f.fpA.Ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range toks {
+		tk.LastUsedAt = nil // reading with a token records its use
+	}
+	out = append(out, users, invs, toks)
+	b, err := json.MarshalIndent(out, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// muxRoutes returns the patterns registered in Handler, read from api.go.
+func muxRoutes(t testing.TB) []string {
+	t.Helper()
+	file, err := parser.ParseFile(token.NewFileSet(), "api.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var routes []string
+	ast.Inspect(file, func(n ast.Node) bool {
+		fn, ok := n.(*ast.FuncDecl)
+		if !ok || fn.Name.Name != "Handler" {
+			return true
+		}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok || len(call.Args) == 0 {
+				return true
+			}
+			sel, ok := call.Fun.(*ast.SelectorExpr)
+			if !ok || (sel.Sel.Name != "HandleFunc" && sel.Sel.Name != "Handle") {
+				return true
+			}
+			lit, ok := call.Args[0].(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				t.Errorf("a route is registered with a pattern that is not a literal: %v", call.Args[0])
+				return true
+			}
+			p, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			routes = append(routes, p)
+			return true
+		})
+		return false
+	})
+	if len(routes) < 10 {
+		t.Fatalf("found only %d routes in api.go: %v", len(routes), routes)
+	}
+	sort.Strings(routes)
+	return routes
+}
+
+// The callers of the authorization table.
+const (
+	anonymous = iota
+	badToken
+	secretariat
+	focalA
+	focalB
+	officerA
+	officerB
+	readOnlyA
+	nCallers
+)
+
+var callerNames = [nCallers]string{
+	anonymous:   "an anonymous caller",
+	badToken:    "a caller with a bad token",
+	secretariat: "the Secretariat",
+	focalA:      "a focal point of " + stateA,
+	focalB:      "a focal point of " + stateB,
+	officerA:    "an officer of " + stateA,
+	officerB:    "an officer of " + stateB,
+	readOnlyA:   "a read-only token of " + stateA + "'s focal point",
+}
+
+func (f *fixture) token(caller int) string {
+	switch caller {
+	case badToken:
+		return "pdt_thisTokenWasNeverIssuedByPocdirAtAll0000"
+	case secretariat:
+		return f.secTok
+	case focalA:
+		return f.fpATok
+	case focalB:
+		return f.fpBTok
+	case officerA:
+		return f.offATok
+	case officerB:
+		return f.offBTok
+	case readOnlyA:
+		return f.roATok
+	}
+	return ""
+}
+
+// authRoute is a row of the authorization table: a route, what the caller
+// tries with it, and the status each caller must get.
+type authRoute struct {
+	// pattern is the route's pattern in Handler.
+	pattern string
+	// action completes "<caller> can/cannot …".
+	action string
+	// prepare creates what the request acts on and returns the request's
+	// path and body.
+	prepare func(t *testing.T, f *fixture) (path string, body any)
+	want    [nCallers]int
+}
+
+func path(p string) func(*testing.T, *fixture) (string, any) {
+	return func(*testing.T, *fixture) (string, any) { return p, nil }
+}
+
+var authRoutes = []authRoute{
+	// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA
+	{"GET /api/v1/openapi.yaml", "read the OpenAPI document", path("/api/v1/openapi.yaml"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/me", "see whose token it is", path("/api/v1/me"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/states", "list the States", path("/api/v1/states"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/states/{code}", "read the entry of " + stateA, path("/api/v1/states/" + stateA), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"PUT /api/v1/states/{code}/entry", "change the entry of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return "/api/v1/states/" + stateA + "/entry", directory.EntryInput{InitiateVia: fmt.Sprintf("Through the Embassy in Geneva (%d)", f.next())}
+		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
+	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"POST /api/v1/states/{code}/pocs", "add a PoC to " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("New agency %d", f.next())
+			return "/api/v1/states/" + stateA + "/pocs", in
+		}, [nCallers]int{401, 401, 403, 201, 403, 403, 403, 403}},
+	{"GET /api/v1/pocs/{id}", "read a PoC of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"PUT /api/v1/pocs/{id}", "change a PoC of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("Changed agency %d", f.next())
+			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), in
+		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
+	{"DELETE /api/v1/pocs/{id}", "remove a PoC of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
+		}, [nCallers]int{401, 401, 403, 204, 403, 403, 403, 403}},
+	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
+	{"POST /api/v1/users/{id}/disable", "disable an officer of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			u := f.sys.User(t, fmt.Sprintf("officer%d@fra.test", f.next()), app.RoleOfficer, stateA)
+			return fmt.Sprintf("/api/v1/users/%d/disable", u.ID), nil
+		}, [nCallers]int{401, 401, 204, 204, 404, 404, 404, 403}},
+	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
+	{"POST /api/v1/invitations", "invite an officer to " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return "/api/v1/invitations", account.InviteInput{Email: fmt.Sprintf("invitee%d@fra.test", f.next()), Name: "New Officer", Role: app.RoleOfficer, State: stateA}
+		}, [nCallers]int{401, 401, 201, 201, 403, 403, 403, 403}},
+	{"DELETE /api/v1/invitations/{id}", "revoke an invitation to " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			inv, err := f.sys.Accounts.Invite(f.sec.Ctx(), account.InviteInput{Email: fmt.Sprintf("pending%d@fra.test", f.next()), Role: app.RoleOfficer, State: stateA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/invitations/%d", inv.ID), nil
+		}, [nCallers]int{401, 401, 204, 204, 404, 404, 404, 403}},
+	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"DELETE /api/v1/tokens/{id}", "revoke an API token of " + stateA + "'s focal point",
+		func(t *testing.T, f *fixture) (string, any) {
+			tok, err := f.sys.Accounts.CreateToken(app.WithActor(context.Background(), app.System), f.fpA.ID, "spare", "write", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/tokens/%d", tok.ID), nil
+		}, [nCallers]int{401, 401, 404, 204, 404, 404, 404, 403}},
+	{"/api/", "reach a route that does not exist", path("/api/v1/nowhere"), [nCallers]int{401, 401, 404, 404, 404, 404, 404, 404}},
+}
+
+func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
+	var inTable []string
+	for _, r := range authRoutes {
+		inTable = append(inTable, r.pattern)
+	}
+	sort.Strings(inTable)
+	if got, want := strings.Join(inTable, "\n"), strings.Join(muxRoutes(t), "\n"); got != want {
+		t.Errorf("the authorization table has routes\n%s\nbut Handler registers\n%s", got, want)
+	}
+}
+
+func TestAuthorization(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		for _, rt := range authRoutes {
+			method, _, ok := strings.Cut(rt.pattern, " ")
+			if !ok {
+				method = http.MethodGet
+			}
+			write := method != http.MethodGet
+			for caller := range nCallers {
+				want := rt.want[caller]
+				verb := "cannot"
+				if want < 300 {
+					verb = "can"
+				}
+				t.Run(fmt.Sprintf("%s %s %s", callerNames[caller], verb, rt.action), func(t *testing.T) {
+					p, body := rt.prepare(t, f)
+					before := f.snapshot(t)
+					r := f.do(t, method, p, f.token(caller), body)
+					if r.Status != want {
+						t.Fatalf("%s %s: status %d, want %d; body %s", method, p, r.Status, want, r.Body)
+					}
+					if want >= 400 {
+						checkError(t, r)
+					}
+					after := f.snapshot(t)
+					switch {
+					case write && want < 300 && after == before:
+						t.Errorf("the %s succeeded but changed nothing", method)
+					case !(write && want < 300) && after != before:
+						t.Errorf("something changed although it must not:\nbefore: %s\nafter: %s", before, after)
+					}
+				})
+			}
+		}
+	})
+}
+
+func TestAuthentication(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		sysCtx := app.WithActor(context.Background(), app.System)
+
+		revoked := f.sys.Token(t, f.offA, "write")
+		tokID := func(secret string) int64 {
+			r := f.do(t, "GET", "/api/v1/tokens", secret, nil)
+			list := decode[struct{ Tokens []account.Token }](t, r).Tokens
+			if len(list) == 0 {
+				t.Fatal("no token listed")
+			}
+			return list[0].ID
+		}
+		if r := f.do(t, "DELETE", fmt.Sprintf("/api/v1/tokens/%d", tokID(revoked)), revoked, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("revoke: status %d: %s", r.Status, r.Body)
+		}
+
+		expiring, err := f.sys.Accounts.CreateToken(sysCtx, f.offB.ID, "short", "write", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		leaver := f.sys.User(t, "leaver@fra.test", app.RoleOfficer, stateA)
+		leaverTok := f.sys.Token(t, leaver, "write")
+		if r := f.do(t, "GET", "/api/v1/me", leaverTok, nil); r.Status != http.StatusOK {
+			t.Fatalf("before disabling: status %d", r.Status)
+		}
+		if r := f.do(t, "POST", fmt.Sprintf("/api/v1/users/%d/disable", leaver.ID), f.fpATok, nil); r.Status != http.StatusNoContent {
+			t.Fatalf("disable: status %d: %s", r.Status, r.Body)
+		}
+
+		browser := f.sys.Login(t, f.srv, f.fpA)
+
+		cases := []struct {
+			name   string
+			header []string
+			client *http.Client
+		}{
+			{"a request without Authorization is refused", nil, nil},
+			{"an empty bearer token is refused", []string{"Authorization", "Bearer "}, nil},
+			{"a Basic credential is refused", []string{"Authorization", "Basic Zm9jYWxAZnJhLnRlc3Q6cGFzc3dvcmQ="}, nil},
+			{"a token that pocdir never issued is refused", []string{"Authorization", "Bearer pdt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}, nil},
+			{"a token without the pdt_ prefix is refused", []string{"Authorization", "Bearer " + strings.TrimPrefix(f.fpATok, "pdt_")}, nil},
+			{"a revoked token is refused at once", []string{"Authorization", "Bearer " + revoked}, nil},
+			{"an expired token is refused", []string{"Authorization", "Bearer " + expiring.Secret}, nil},
+			{"the token of a disabled account is refused", []string{"Authorization", "Bearer " + leaverTok}, nil},
+			{"a browser session cookie is not accepted by the API", nil, browser},
+		}
+		f.sys.Clock.Advance(2 * time.Hour) // past the expiring token's end
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				req, err := http.NewRequest("GET", f.srv.URL+"/api/v1/states/"+stateA, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i := 0; i+1 < len(c.header); i += 2 {
+					req.Header.Set(c.header[i], c.header[i+1])
+				}
+				cl := c.client
+				if cl == nil {
+					cl = f.srv.Client()
+				}
+				resp, err := cl.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				r := &response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+				if r.Status != http.StatusUnauthorized {
+					t.Fatalf("status %d, want 401; body %s", r.Status, r.Body)
+				}
+				checkError(t, r)
+			})
+		}
+		t.Run("a valid token is still accepted", func(t *testing.T) {
+			if r := f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil); r.Status != http.StatusOK {
+				t.Fatalf("status %d, want 200", r.Status)
+			}
+		})
+	})
+}
+
+func TestMe(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		type me struct {
+			Email      string `json:"email"`
+			Role       string `json:"role"`
+			State      string `json:"state"`
+			TokenScope string `json:"token_scope"`
+		}
+		cases := []struct {
+			name  string
+			token string
+			want  me
+		}{
+			{"the Secretariat's token says it belongs to the Secretariat", f.secTok, me{"secretariat@un.test", "secretariat", "", "write"}},
+			{"a focal point's token names their State", f.fpATok, me{"focal@fra.test", "focal-point", stateA, "write"}},
+			{"an officer's token names their State", f.offBTok, me{"officer@ken.test", "officer", stateB, "write"}},
+			{"a read-only token says its scope is read", f.roATok, me{"focal@fra.test", "focal-point", stateA, "read"}},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				r := f.do(t, "GET", "/api/v1/me", c.token, nil)
+				if r.Status != http.StatusOK {
+					t.Fatalf("status %d", r.Status)
+				}
+				if got := decode[me](t, r); got != c.want {
+					t.Errorf("got %+v, want %+v", got, c.want)
+				}
+			})
+		}
+	})
+}
+
+// pocBody returns a valid PoC input as a JSON object, changed by edits.
+func pocBody(edits ...func(m map[string]any)) map[string]any {
+	b, err := json.Marshal(testkit.ValidPoC())
+	if err != nil {
+		panic(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		panic(err)
+	}
+	for _, e := range edits {
+		e(m)
+	}
+	return m
+}
+
+func set(key string, v any) func(map[string]any) {
+	return func(m map[string]any) { m[key] = v }
+}
+
+func channel(i int, kind, value string) func(map[string]any) {
+	return func(m map[string]any) {
+		m["channels"].([]any)[i] = map[string]any{"kind": kind, "value": value, "preferred": false}
+	}
+}
+
+// raw returns the JSON of v followed by tail.
+func raw(v any, tail string) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b) + tail
+}
+
+// pgpKey generates an OpenPGP key created at the given time; a zero
+// lifetime means that it does not expire.
+func pgpKey(t testing.TB, created time.Time, lifetime time.Duration) *crypto.Key {
+	t.Helper()
+	k, err := crypto.PGP().KeyGeneration().AddUserId("CERT-FR duty officer", "cert@example.org").
+		GenerationTime(created.Unix()).Lifetime(int32(lifetime / time.Second)).New().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func armoredPublic(t testing.TB, k *crypto.Key) string {
+	t.Helper()
+	s, err := k.GetArmoredPublicKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// badCase is a row of the bad input table.
+type badCase struct {
+	name         string
+	method, path string // "{poc}" in path stands for an existing PoC of State A
+	token        func(f *fixture) string
+	body         any
+	header       []string
+	status       int
+	field        string // the field the error must name; "" when none
+	msg          string // a part of the message
+	check        func(t *testing.T, r *response)
+}
+
+func TestBadInput(t *testing.T) {
+	t.Parallel()
+	start := testkit.NewClock().Now()
+	validKey := pgpKey(t, start.Add(-24*time.Hour), 365*24*time.Hour)
+	eternalKey := pgpKey(t, start.Add(-24*time.Hour), 0)
+	expiredKey := pgpKey(t, start.Add(-400*24*time.Hour), 30*24*time.Hour)
+	validArmor := armoredPublic(t, validKey)
+	privateArmor, err := validKey.Armor()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(privateArmor, "PRIVATE KEY BLOCK") {
+		t.Fatalf("the private key is not armored as one:\n%s", privateArmor)
+	}
+	lines := strings.Split(validArmor, "\n")
+	corruptArmor := strings.Join(append(lines[:3:3], "AAAA"+lines[3][4:]), "\n") + "\n-----END PGP PUBLIC KEY BLOCK-----\n"
+
+	const pocs = "/api/v1/states/" + stateA + "/pocs"
+	const entry = "/api/v1/states/" + stateA + "/entry"
+	secretariatToken := func(f *fixture) string { return f.secTok }
+	long := func(n int) string { return strings.Repeat("é", n) }
+	wantKey := func(k *crypto.Key, expires *time.Time) func(t *testing.T, r *response) {
+		return func(t *testing.T, r *response) {
+			p := decode[directory.PoC](t, r)
+			if want := strings.ToUpper(k.GetFingerprint()); p.PGPFingerprint != want {
+				t.Errorf("fingerprint %q, want %q", p.PGPFingerprint, want)
+			}
+			switch {
+			case expires == nil && p.PGPExpiresAt != nil:
+				t.Errorf("expires at %v, want no expiry", p.PGPExpiresAt)
+			case expires != nil && (p.PGPExpiresAt == nil || !p.PGPExpiresAt.Equal(*expires)):
+				t.Errorf("expires at %v, want %v", p.PGPExpiresAt, expires)
+			}
+			if !strings.Contains(p.PGPKey, "BEGIN PGP PUBLIC KEY BLOCK") {
+				t.Errorf("the key is not kept: %q", p.PGPKey)
+			}
+		}
+	}
+	validExpiry := start.Add(-24 * time.Hour).Add(365 * 24 * time.Hour).UTC()
+
+	cases := []badCase{
+		// The body as JSON.
+		{name: "malformed JSON is refused", method: "POST", path: pocs, body: `{"level": "technical" "agency": "CERT"}`, status: 400, msg: "malformed JSON"},
+		{name: "a truncated body is refused", method: "POST", path: pocs, body: `{"level": "technical",`, status: 400, msg: "malformed JSON"},
+		{name: "an empty body is refused", method: "POST", path: pocs, body: "", status: 400, msg: "empty"},
+		{name: "a second object after the first is refused", method: "POST", path: pocs, body: raw(pocBody(), `{}`), status: 400, msg: "single JSON object"},
+		{name: "a stray closing brace after the object is refused", method: "POST", path: pocs, body: raw(pocBody(), `}`), status: 400, msg: "single JSON object"},
+		{name: "text after the object is refused", method: "POST", path: pocs, body: raw(pocBody(), ` and more`), status: 400, msg: "single JSON object"},
+		{name: "an array instead of an object is refused", method: "POST", path: pocs, body: raw([]any{pocBody()}, ""), status: 400, msg: "must be a JSON object"},
+		{name: "a string instead of an object is refused", method: "POST", path: pocs, body: `"technical"`, status: 400, msg: "must be a JSON object"},
+		{name: "a body that is not JSON is refused", method: "POST", path: pocs, body: raw(pocBody(), ""), header: []string{"Content-Type", "text/plain"}, status: 400, msg: "must be JSON"},
+		{name: "a body over 256 KiB is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", strings.Repeat("A", 300<<10))), status: 400, msg: "larger than"},
+		{name: "an unknown field is refused and named", method: "POST", path: pocs, body: pocBody(set("agencyy", "CERT")), status: 400, field: "agencyy", msg: "unknown field"},
+		{name: "a number for the level is refused", method: "POST", path: pocs, body: pocBody(set("level", 5)), status: 400, field: "level", msg: "wrong type for field level: want a string"},
+		{name: "a string for a boolean is refused", method: "POST", path: pocs, body: pocBody(set("alternate", "yes")), status: 400, field: "alternate", msg: "want true or false"},
+		{name: "a string for the channel list is refused", method: "POST", path: pocs, body: pocBody(set("channels", "cert@example.org")), status: 400, field: "channels", msg: "want an array"},
+		{name: "a number for the notes' text is refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"text": 5})), status: 400, field: "notes.text", msg: "want a string"},
+		{name: "a string for the version is refused", method: "POST", path: pocs, body: pocBody(set("version", "1")), status: 400, field: "version", msg: "want an integer"},
+
+		// The PoC's fields.
+		{name: "an unknown level is refused", method: "POST", path: pocs, body: pocBody(set("level", "boss")), status: 400, field: "level"},
+		{name: "a PoC without level is refused", method: "POST", path: pocs, body: pocBody(set("level", "")), status: 400, field: "level"},
+		{name: "a PoC without agency is refused", method: "POST", path: pocs, body: pocBody(set("agency", "   ")), status: 400, field: "agency", msg: "required"},
+		{name: "an agency of 201 characters is refused", method: "POST", path: pocs, body: pocBody(set("agency", long(201))), status: 400, field: "agency", msg: "too long"},
+		{name: "an agency of 200 characters is accepted", method: "POST", path: pocs, body: pocBody(set("agency", long(200))), status: 201},
+		{name: "a function title of 201 characters is refused", method: "POST", path: pocs, body: pocBody(set("function_title", long(201))), status: 400, field: "function_title", msg: "too long"},
+		{name: "a person name of 201 characters is refused", method: "POST", path: pocs, body: pocBody(set("person_name", long(201))), status: 400, field: "person_name", msg: "too long"},
+		{name: "notes of 4001 characters are refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "en", "text": long(4001)})), status: 400, field: "notes", msg: "too long"},
+		{name: "notes of 4000 characters are accepted", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "en", "text": long(4000)})), status: 201},
+		{name: "notes in French without English are refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "fr", "text": "Joignable par téléphone"})), status: 400, field: "notes_en"},
+		{name: "notes in German are refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "de", "text": "Telefonisch erreichbar", "english": "Reachable by phone"})), status: 400, field: "notes_lang"},
+		{name: "a PoC without working hours nor 24/7 is refused", method: "POST", path: pocs, body: pocBody(set("available_24_7", false)), status: 400, field: "working_hours"},
+		{name: "a PoC without channel is refused", method: "POST", path: pocs, body: pocBody(set("channels", []any{})), status: 400, field: "channels"},
+		{name: "an unknown channel kind is refused", method: "POST", path: pocs, body: pocBody(channel(0, "pigeon", "loft 3")), status: 400, field: "channels.0"},
+		{name: "an unknown regional body is refused", method: "POST", path: pocs, body: pocBody(set("regional_refs", []any{map[string]any{"body": "NATO", "ref": "x"}})), status: 400, field: "regional_refs.0"},
+
+		// Email addresses.
+		{name: "an email address without @ is refused", method: "POST", path: pocs, body: pocBody(channel(0, "email", "cert.example.org")), status: 400, field: "channels.0", msg: "email"},
+		{name: "an email address with a display name is refused", method: "POST", path: pocs, body: pocBody(channel(0, "email", "CERT <cert@example.org>")), status: 400, field: "channels.0", msg: "email"},
+		{name: "an email address without a domain dot is refused", method: "POST", path: pocs, body: pocBody(channel(0, "email", "cert@localhost")), status: 400, field: "channels.0", msg: "email"},
+		{name: "an email address with a space is refused", method: "POST", path: pocs, body: pocBody(channel(0, "email", "cert@exa mple.org")), status: 400, field: "channels.0", msg: "email"},
+
+		// Phone numbers.
+		{name: "a phone number without + is refused", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "022 917 1234")), status: 400, field: "channels.1", msg: "phone"},
+		{name: "a phone number with letters is refused", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+41 22 CALL ME")), status: 400, field: "channels.1", msg: "phone"},
+		{name: "a phone number of 6 digits is refused", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+41 229")), status: 400, field: "channels.1", msg: "phone"},
+		{name: "a phone number of 16 digits is refused", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+4122917123456789")), status: 400, field: "channels.1", msg: "phone"},
+		{name: "a fax number without + is refused", method: "POST", path: pocs, body: pocBody(channel(1, "fax", "0041229171234")), status: 400, field: "channels.1", msg: "phone"},
+		{name: "a grouped phone number with an extension is accepted", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+41 (22) 917-12.34 ext. 56")), status: 201},
+
+		// Time zones.
+		{name: "an unknown time zone is refused", method: "POST", path: pocs, body: pocBody(set("time_zone", "Mars/Olympus_Mons")), status: 400, field: "time_zone"},
+		{name: "a UTC offset is refused as a time zone", method: "POST", path: pocs, body: pocBody(set("time_zone", "UTC+2")), status: 400, field: "time_zone"},
+		{name: "Local is refused as a time zone", method: "POST", path: pocs, body: pocBody(set("time_zone", "Local")), status: 400, field: "time_zone"},
+		{name: "a PoC without time zone is refused", method: "POST", path: pocs, body: pocBody(set("time_zone", "")), status: 400, field: "time_zone"},
+		{name: "a three-part IANA time zone is accepted", method: "POST", path: pocs, body: pocBody(set("time_zone", "America/Argentina/Buenos_Aires")), status: 201},
+
+		// Language tags.
+		{name: "a language name is refused as a tag", method: "POST", path: pocs, body: pocBody(set("languages", []any{"english"})), status: 400, field: "languages", msg: "BCP 47"},
+		{name: "digits are refused as a language tag", method: "POST", path: pocs, body: pocBody(set("languages", []any{"12"})), status: 400, field: "languages", msg: "BCP 47"},
+		{name: "a tag with an empty subtag is refused", method: "POST", path: pocs, body: pocBody(set("languages", []any{"fr-"})), status: 400, field: "languages", msg: "BCP 47"},
+		{name: "the undetermined language is refused", method: "POST", path: pocs, body: pocBody(set("languages", []any{"und"})), status: 400, field: "languages", msg: "BCP 47"},
+		{name: "a PoC without language is refused", method: "POST", path: pocs, body: pocBody(set("languages", []any{})), status: 400, field: "languages"},
+		{name: "language tags are accepted in canonical form", method: "POST", path: pocs, body: pocBody(set("languages", []any{"EN-gb", "zh-hans"})), status: 201,
+			check: func(t *testing.T, r *response) {
+				if got := strings.Join(decode[directory.PoC](t, r).Languages, " "); got != "en-GB zh-Hans" {
+					t.Errorf("languages %q, want canonical en-GB zh-Hans", got)
+				}
+			}},
+
+		// OpenPGP keys.
+		{name: "garbage is refused as an OpenPGP key", method: "POST", path: pocs, body: pocBody(set("openpgp_key", "my key is on the website")), status: 400, field: "openpgp_key", msg: "ASCII-armored"},
+		{name: "a private key block is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", privateArmor)), status: 400, field: "openpgp_key", msg: "private key"},
+		{name: "a corrupted public key block is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", corruptArmor)), status: 400, field: "openpgp_key", msg: "could not be read"},
+		{name: "an expired key is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", armoredPublic(t, expiredKey))), status: 400, field: "openpgp_key", msg: "expired"},
+		{name: "a valid public key is accepted with its fingerprint and expiry", method: "POST", path: pocs, body: pocBody(set("openpgp_key", validArmor)), status: 201, check: wantKey(validKey, &validExpiry)},
+		{name: "a public key that does not expire is accepted without expiry", method: "POST", path: pocs, body: pocBody(set("openpgp_key", armoredPublic(t, eternalKey))), status: 201, check: wantKey(eternalKey, nil)},
+
+		// Effective dates.
+		{name: "an impossible effective date is refused", method: "POST", path: pocs, body: pocBody(set("effective_date", "2026-02-30")), status: 400, field: "effective_date"},
+		{name: "an effective date in another format is refused", method: "POST", path: pocs, body: pocBody(set("effective_date", "02/03/2026")), status: 400, field: "effective_date"},
+		{name: "an effective date more than 90 days ahead is refused", method: "POST", path: pocs, body: pocBody(set("effective_date", "2026-12-31")), status: 400, field: "effective_date", msg: "future"},
+		{name: "an effective date before 2000 is refused", method: "POST", path: pocs, body: pocBody(set("effective_date", "1999-12-31")), status: 400, field: "effective_date", msg: "past"},
+
+		// Changing an existing PoC.
+		{name: "a change with an invalid email address is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(channel(0, "email", "nobody")), status: 400, field: "channels.0", msg: "email"},
+		{name: "a change with a string version is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(set("version", "one")), status: 400, field: "version", msg: "wrong type"},
+		{name: "a change with an unknown field is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(set("id", 1)), status: 400, field: "id", msg: "unknown field"},
+		{name: "a removal with an impossible effective date is refused", method: "DELETE", path: "/api/v1/pocs/{poc}?effective_date=yesterday", status: 400, field: "effective_date"},
+
+		// The entry.
+		{name: "an entry with an initiate-via of 501 characters is refused", method: "PUT", path: entry, body: map[string]any{"initiate_via": long(501)}, status: 400, field: "initiate_via", msg: "too long"},
+		{name: "entry notes in Klingon are refused", method: "PUT", path: entry, body: map[string]any{"notes": map[string]any{"lang": "tlh", "text": "x", "english": "y"}}, status: 400, field: "notes_lang"},
+		{name: "entry notes of 4001 characters are refused", method: "PUT", path: entry, body: map[string]any{"notes": map[string]any{"text": long(4001)}}, status: 400, field: "notes", msg: "too long"},
+		{name: "an entry with an unknown field is refused", method: "PUT", path: entry, body: map[string]any{"initiate": "x"}, status: 400, field: "initiate", msg: "unknown field"},
+
+		// Filters of the list.
+		{name: "an unknown level filter is refused", method: "GET", path: "/api/v1/states?level=boss", status: 400, field: "level"},
+
+		// Invitations.
+		{name: "an invitation to an invalid email address is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "nobody", Role: app.RoleOfficer, State: stateA}, status: 400, field: "email"},
+		{name: "an invitation to an unknown State is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "someone@xxx.test", Role: app.RoleOfficer, State: "XXX"}, status: 400, field: "state"},
+		{name: "an invitation with an unknown role is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "someone@fra.test", Role: "admin", State: stateA}, status: 400, field: "role"},
+		{name: "an invitation for an existing account is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "officer@fra.test", Role: app.RoleOfficer, State: stateA}, status: 400, field: "email"},
+
+		// Unknown States and objects.
+		{name: "adding a PoC to an unknown State is not found", method: "POST", path: "/api/v1/states/XXX/pocs", body: pocBody(), status: 404},
+		{name: "an unknown State is not found", method: "GET", path: "/api/v1/states/XXX", status: 404},
+		{name: "a name instead of a State code is not found", method: "GET", path: "/api/v1/states/France", status: 404},
+		{name: "the history of an unknown State is not found", method: "GET", path: "/api/v1/states/XXX/history", status: 404},
+		{name: "the entry of an unknown State is not found", method: "PUT", path: "/api/v1/states/XXX/entry", body: map[string]any{"initiate_via": "x"}, status: 404},
+		{name: "a PoC id that is not a number is not found", method: "GET", path: "/api/v1/pocs/abc", status: 404},
+		{name: "PoC id 0 is not found", method: "GET", path: "/api/v1/pocs/0", status: 404},
+		{name: "an unknown PoC is not found", method: "GET", path: "/api/v1/pocs/999999", status: 404},
+		{name: "changing an unknown PoC is not found", method: "PUT", path: "/api/v1/pocs/999999", body: pocBody(), status: 404},
+		{name: "removing an unknown PoC is not found", method: "DELETE", path: "/api/v1/pocs/999999", status: 404},
+		{name: "disabling an unknown user is not found", method: "POST", path: "/api/v1/users/999999/disable", token: secretariatToken, status: 404},
+		{name: "revoking an unknown invitation is not found", method: "DELETE", path: "/api/v1/invitations/999999", token: secretariatToken, status: 404},
+		{name: "revoking an unknown token is not found", method: "DELETE", path: "/api/v1/tokens/999999", status: 404},
+	}
+
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		poc := f.newPoC(t)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				tok := f.fpATok
+				if c.token != nil {
+					tok = c.token(f)
+				}
+				p := strings.ReplaceAll(c.path, "{poc}", strconv.FormatInt(poc, 10))
+				before := f.snapshot(t)
+				r := f.do(t, c.method, p, tok, c.body, c.header...)
+				if r.Status != c.status {
+					t.Fatalf("%s %s: status %d, want %d; body %s", c.method, p, r.Status, c.status, r.Body)
+				}
+				after := f.snapshot(t)
+				if c.status >= 300 {
+					e := checkError(t, r)
+					if e.Error.Field != c.field {
+						t.Errorf("field %q, want %q (%s)", e.Error.Field, c.field, e.Error.Message)
+					}
+					if !strings.Contains(e.Error.Message, c.msg) {
+						t.Errorf("message %q does not say %q", e.Error.Message, c.msg)
+					}
+					if len(e.Error.Fields) > 0 && e.Error.Fields[0].Field != c.field {
+						t.Errorf("fields[0] names %q, want %q", e.Error.Fields[0].Field, c.field)
+					}
+					if after != before {
+						t.Errorf("something was written:\nbefore: %s\nafter: %s", before, after)
+					}
+				} else if after == before {
+					t.Errorf("the request succeeded but nothing was written")
+				}
+				if c.check != nil {
+					c.check(t, r)
+				}
+			})
+		}
+	})
+}
+
+func TestAllFieldErrorsAreReported(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		body := pocBody(set("agency", ""), channel(0, "email", "nobody"), set("time_zone", "Nowhere/Town"), set("languages", []any{"12"}))
+		r := f.do(t, "POST", "/api/v1/states/"+stateA+"/pocs", f.fpATok, body)
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("status %d, want 400: %s", r.Status, r.Body)
+		}
+		eb := checkError(t, r)
+		var got []string
+		for _, x := range eb.Error.Fields {
+			got = append(got, x.Field)
+			if x.Message == "" {
+				t.Errorf("field %s has no message", x.Field)
+			}
+		}
+		if want := "agency time_zone channels.0 languages"; strings.Join(got, " ") != want {
+			t.Errorf("fields %q, want %q", strings.Join(got, " "), want)
+		}
+		if eb.Error.Field != "agency" {
+			t.Errorf("field %q, want the first problem, agency", eb.Error.Field)
+		}
+	})
+}
+
+// poc is the part of a PoC's JSON the conflict and lifecycle tests read.
+type poc struct {
+	ID           int64     `json:"id"`
+	State        string    `json:"state"`
+	Agency       string    `json:"agency"`
+	WorkingHours string    `json:"working_hours"`
+	Version      int       `json:"version"`
+	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+}
+
+func TestConflicts(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		get := func(t *testing.T, id int64) (poc, *response) {
+			t.Helper()
+			r := f.do(t, "GET", fmt.Sprintf("/api/v1/pocs/%d", id), f.fpATok, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("GET: status %d: %s", r.Status, r.Body)
+			}
+			return decode[poc](t, r), r
+		}
+		put := func(t *testing.T, id int64, agency string, version int, header ...string) *response {
+			t.Helper()
+			return f.do(t, "PUT", fmt.Sprintf("/api/v1/pocs/%d", id), f.fpATok, pocBody(set("agency", agency), set("version", version)), header...)
+		}
+
+		t.Run("the second of two changes from the same version is refused", func(t *testing.T) {
+			id := f.newPoC(t)
+			p, r := get(t, id)
+			if p.Version != 1 || r.Header.Get("ETag") != `"1"` {
+				t.Fatalf("version %d, ETag %s; want 1", p.Version, r.Header.Get("ETag"))
+			}
+			if r := put(t, id, "First editor's agency", 1); r.Status != http.StatusOK {
+				t.Fatalf("first PUT: status %d: %s", r.Status, r.Body)
+			}
+			before := f.snapshot(t)
+			r = put(t, id, "Second editor's agency", 1)
+			if r.Status != http.StatusConflict {
+				t.Fatalf("second PUT: status %d, want 409: %s", r.Status, r.Body)
+			}
+			checkError(t, r)
+			if after := f.snapshot(t); after != before {
+				t.Errorf("the refused change wrote something:\nbefore: %s\nafter: %s", before, after)
+			}
+			if p, _ := get(t, id); p.Agency != "First editor's agency" || p.Version != 2 {
+				t.Errorf("stored %q version %d, want the first editor's at version 2", p.Agency, p.Version)
+			}
+		})
+
+		t.Run("If-Match with an old ETag is refused and with the current one accepted", func(t *testing.T) {
+			id := f.newPoC(t)
+			_, r := get(t, id)
+			etag := r.Header.Get("ETag")
+			if r := put(t, id, "First editor's agency", 0, "If-Match", etag); r.Status != http.StatusOK {
+				t.Fatalf("first PUT: status %d: %s", r.Status, r.Body)
+			} else if r.Header.Get("ETag") != `"2"` {
+				t.Errorf("ETag after the change %s, want \"2\"", r.Header.Get("ETag"))
+			}
+			before := f.snapshot(t)
+			if r := put(t, id, "Second editor's agency", 0, "If-Match", etag); r.Status != http.StatusConflict {
+				t.Fatalf("PUT with the old ETag: status %d, want 409: %s", r.Status, r.Body)
+			}
+			if after := f.snapshot(t); after != before {
+				t.Errorf("the refused change wrote something")
+			}
+			if p, _ := get(t, id); p.Agency != "First editor's agency" {
+				t.Errorf("stored %q, want the first editor's", p.Agency)
+			}
+			if r := put(t, id, "Second editor's agency", 0, "If-Match", `"2"`); r.Status != http.StatusOK {
+				t.Fatalf("PUT with the current ETag: status %d: %s", r.Status, r.Body)
+			}
+			if p, _ := get(t, id); p.Agency != "Second editor's agency" || p.Version != 3 {
+				t.Errorf("stored %q version %d, want the second editor's at version 3", p.Agency, p.Version)
+			}
+		})
+
+		t.Run("If-Match wins over the body's version", func(t *testing.T) {
+			id := f.newPoC(t)
+			if r := put(t, id, "Changed", 1, "If-Match", `"7"`); r.Status != http.StatusConflict {
+				t.Fatalf("status %d, want 409: %s", r.Status, r.Body)
+			}
+		})
+
+		t.Run("a removal from an old version is refused", func(t *testing.T) {
+			id := f.newPoC(t)
+			if r := put(t, id, "Changed", 1); r.Status != http.StatusOK {
+				t.Fatalf("PUT: status %d", r.Status)
+			}
+			before := f.snapshot(t)
+			for _, r := range []*response{
+				f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d?version=1", id), f.fpATok, nil),
+				f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d", id), f.fpATok, nil, "If-Match", `"1"`),
+			} {
+				if r.Status != http.StatusConflict {
+					t.Fatalf("DELETE: status %d, want 409: %s", r.Status, r.Body)
+				}
+				checkError(t, r)
+			}
+			if after := f.snapshot(t); after != before {
+				t.Errorf("the refused removal wrote something")
+			}
+			if r := f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d?version=2", id), f.fpATok, nil); r.Status != http.StatusNoContent {
+				t.Fatalf("DELETE from the current version: status %d: %s", r.Status, r.Body)
+			}
+		})
+
+		t.Run("an entry change from an old version is refused", func(t *testing.T) {
+			path := "/api/v1/states/" + stateA + "/entry"
+			st := decode[directory.State](t, f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil))
+			r := f.do(t, "PUT", path, f.fpATok, directory.EntryInput{InitiateVia: "Via the Mission in Geneva", Version: st.Version})
+			if r.Status != http.StatusOK {
+				t.Fatalf("first PUT: status %d: %s", r.Status, r.Body)
+			}
+			before := f.snapshot(t)
+			r = f.do(t, "PUT", path, f.fpATok, directory.EntryInput{InitiateVia: "Via the Ministry", Version: st.Version})
+			if r.Status != http.StatusConflict {
+				t.Fatalf("second PUT: status %d, want 409: %s", r.Status, r.Body)
+			}
+			if after := f.snapshot(t); after != before {
+				t.Errorf("the refused change wrote something")
+			}
+		})
+
+		t.Run("of two simultaneous changes from the same version exactly one is stored", func(t *testing.T) {
+			id := f.newPoC(t)
+			agencies := []string{"Agency of editor one", "Agency of editor two"}
+			statuses := make([]int, len(agencies))
+			errs := make([]error, len(agencies))
+			var wg sync.WaitGroup
+			for i, a := range agencies {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := f.send("PUT", fmt.Sprintf("/api/v1/pocs/%d", id), f.fpATok, pocBody(set("agency", a), set("version", 1)))
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					statuses[i] = r.Status
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			won := -1
+			for i, s := range statuses {
+				switch s {
+				case http.StatusOK:
+					if won >= 0 {
+						t.Fatalf("both changes were accepted: %v", statuses)
+					}
+					won = i
+				case http.StatusConflict:
+				default:
+					t.Fatalf("statuses %v, want one 200 and one 409", statuses)
+				}
+			}
+			if won < 0 {
+				t.Fatalf("no change was accepted: %v", statuses)
+			}
+			if p, _ := get(t, id); p.Agency != agencies[won] || p.Version != 2 {
+				t.Errorf("stored %q version %d, want %q at version 2", p.Agency, p.Version, agencies[won])
+			}
+			hist := decode[struct{ Changes []directory.Change }](t, f.do(t, "GET", "/api/v1/states/"+stateA+"/history", f.fpATok, nil)).Changes
+			updates := 0
+			for _, c := range hist {
+				if c.PoCID == id && c.Action == "poc.update" {
+					updates++
+				}
+			}
+			if updates != 1 {
+				t.Errorf("%d poc.update changes in the history, want 1", updates)
+			}
+		})
+	})
+}
+
+func TestPoCLifecycle(t *testing.T) {
+	t.Parallel()
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		clock := f.sys.Clock
+		created := clock.Now()
+
+		// Create.
+		in := pocBody(set("agency", "Agence nationale de la sécurité des systèmes d'information"),
+			set("person_name", "Claire Martin"), set("languages", []any{"fr", "en"}), set("effective_date", "2026-02-20"))
+		r := f.do(t, "POST", "/api/v1/states/"+stateA+"/pocs", f.fpATok, in)
+		if r.Status != http.StatusCreated {
+			t.Fatalf("create: status %d: %s", r.Status, r.Body)
+		}
+		p := decode[directory.PoC](t, r)
+		loc := r.Header.Get("Location")
+		t.Run("creating a PoC answers 201 with its location", func(t *testing.T) {
+			if want := fmt.Sprintf("/api/v1/pocs/%d", p.ID); p.ID <= 0 || loc != want {
+				t.Errorf("Location %q, id %d; want %q", loc, p.ID, want)
+			}
+			if p.State != stateA || p.Agency != in["agency"] || p.PersonName != "Claire Martin" || p.Version != 1 ||
+				!p.CreatedAt.Equal(created) || !p.UpdatedAt.Equal(created) || strings.Join(p.Languages, ",") != "fr,en" ||
+				len(p.Channels) != 2 || p.Channels[0].Value != "cert@example.org" || !p.Channels[0].Preferred {
+				t.Errorf("created %+v", p)
+			}
+		})
+		t.Run("the new PoC is read at its location", func(t *testing.T) {
+			g := f.do(t, "GET", loc, f.offBTok, nil)
+			if g.Status != http.StatusOK {
+				t.Fatalf("status %d", g.Status)
+			}
+			if !bytes.Equal(g.Body, r.Body) {
+				t.Errorf("GET gives\n%s\nPOST gave\n%s", g.Body, r.Body)
+			}
+			if g.Header.Get("ETag") != `"1"` {
+				t.Errorf("ETag %s, want \"1\"", g.Header.Get("ETag"))
+			}
+		})
+		t.Run("the new PoC is in the State's entry and the list", func(t *testing.T) {
+			entry := decode[directory.Entry](t, f.do(t, "GET", "/api/v1/states/"+strings.ToLower(stateA), f.offBTok, nil))
+			if entry.Code != stateA || len(entry.PoCs) != 1 || entry.PoCs[0].ID != p.ID {
+				t.Errorf("entry %s has PoCs %+v, want just %d", entry.Code, entry.PoCs, p.ID)
+			}
+			list := decode[struct {
+				States []directory.Summary
+				Count  int
+			}](t, f.do(t, "GET", "/api/v1/states?q=sécurité&level=technical", f.offBTok, nil))
+			if list.Count != 1 || len(list.States) != 1 || list.States[0].Code != stateA || list.States[0].PoCCount != 1 {
+				t.Errorf("the list finds %+v, want %s with one PoC", list.States, stateA)
+			}
+		})
+
+		// Update.
+		clock.Advance(time.Hour)
+		updated := clock.Now()
+		r = f.do(t, "PUT", loc, f.fpATok, pocBody(set("agency", "ANSSI"), set("person_name", "Claire Martin"),
+			set("languages", []any{"fr", "en"}), set("available_24_7", false), set("working_hours", "Mon–Fri 08:00–18:00"), set("version", 1)))
+		t.Run("changing a PoC answers the new version", func(t *testing.T) {
+			if r.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			u := decode[poc](t, r)
+			if u.ID != p.ID || u.Agency != "ANSSI" || u.WorkingHours != "Mon–Fri 08:00–18:00" || u.Version != 2 ||
+				!u.UpdatedAt.Equal(updated) || !u.CreatedAt.Equal(created) {
+				t.Errorf("updated %+v", u)
+			}
+			if r.Header.Get("ETag") != `"2"` {
+				t.Errorf("ETag %s, want \"2\"", r.Header.Get("ETag"))
+			}
+			if g := decode[poc](t, f.do(t, "GET", loc, f.fpATok, nil)); g.Agency != "ANSSI" || g.Version != 2 {
+				t.Errorf("GET after the change: %+v", g)
+			}
+		})
+		t.Run("a change that changes nothing is accepted and keeps the version", func(t *testing.T) {
+			before := f.snapshot(t)
+			r := f.do(t, "PUT", loc, f.fpATok, pocBody(set("agency", "ANSSI"), set("person_name", "Claire Martin"),
+				set("languages", []any{"fr", "en"}), set("available_24_7", false), set("working_hours", "Mon–Fri 08:00–18:00"), set("version", 2)))
+			if r.Status != http.StatusOK || decode[poc](t, r).Version != 2 {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			if after := f.snapshot(t); after != before {
+				t.Errorf("an empty change wrote something")
+			}
+		})
+
+		// Entry.
+		clock.Advance(time.Hour)
+		oldState := decode[directory.State](t, f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil))
+		r = f.do(t, "PUT", "/api/v1/states/"+stateA+"/entry", f.fpATok, directory.EntryInput{InitiateVia: "Through the Permanent Mission in Geneva",
+			Notes: directory.Text{Lang: "fr", Text: "Joindre d'abord la Mission.", English: "Contact the Mission first."}})
+		t.Run("changing the entry answers the State", func(t *testing.T) {
+			if r.Status != http.StatusOK {
+				t.Fatalf("status %d: %s", r.Status, r.Body)
+			}
+			st := decode[directory.State](t, r)
+			if st.InitiateVia != "Through the Permanent Mission in Geneva" || st.Notes.Lang != "fr" || st.Notes.English != "Contact the Mission first." ||
+				st.Version != oldState.Version+1 || st.UpdatedAt == nil || !st.UpdatedAt.Equal(clock.Now()) {
+				t.Errorf("state %+v", st)
+			}
+		})
+
+		// Delete.
+		clock.Advance(time.Hour)
+		removed := clock.Now()
+		r = f.do(t, "DELETE", loc+"?effective_date=2026-03-01", f.fpATok, nil)
+		t.Run("removing a PoC answers 204 and it is gone", func(t *testing.T) {
+			if r.Status != http.StatusNoContent || len(r.Body) != 0 {
+				t.Fatalf("status %d, body %q", r.Status, r.Body)
+			}
+			if g := f.do(t, "GET", loc, f.fpATok, nil); g.Status != http.StatusNotFound {
+				t.Errorf("GET after removal: status %d, want 404", g.Status)
+			}
+			entry := decode[directory.Entry](t, f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil))
+			if len(entry.PoCs) != 0 {
+				t.Errorf("the entry still lists %+v", entry.PoCs)
+			}
+			if g := f.do(t, "DELETE", loc, f.fpATok, nil); g.Status != http.StatusNotFound {
+				t.Errorf("a second removal: status %d, want 404", g.Status)
+			}
+		})
+
+		t.Run("the history lists each change with who, when, the effective date and the diff", func(t *testing.T) {
+			r := f.do(t, "GET", "/api/v1/states/"+stateA+"/history", f.offBTok, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("status %d", r.Status)
+			}
+			hist := decode[struct{ Changes []directory.Change }](t, r).Changes
+			type want struct {
+				action    string
+				pocID     int64
+				at        time.Time
+				effective string
+				diff      directory.FieldChange
+			}
+			wants := []want{
+				{"poc.remove", p.ID, removed, "2026-03-01", directory.FieldChange{Field: "agency", Old: "ANSSI", New: ""}},
+				{"entry.update", 0, removed.Add(-time.Hour), "2026-03-02", directory.FieldChange{Field: "initiate_via", Old: "", New: "Through the Permanent Mission in Geneva"}},
+				{"poc.update", p.ID, updated, "2026-03-02", directory.FieldChange{Field: "agency", Old: in["agency"].(string), New: "ANSSI"}},
+				{"poc.create", p.ID, created, "2026-02-20", directory.FieldChange{Field: "agency", Old: "", New: in["agency"].(string)}},
+			}
+			if len(hist) != len(wants) {
+				t.Fatalf("%d changes, want %d: %s", len(hist), len(wants), r.Body)
+			}
+			for i, w := range wants {
+				c := hist[i]
+				if c.Action != w.action || c.PoCID != w.pocID || c.State != stateA || c.ActorEmail != "focal@fra.test" ||
+					!c.ChangedAt.Equal(w.at) || c.EffectiveDate != w.effective {
+					t.Errorf("change %d: %s poc %d by %s at %v effective %s; want %s poc %d by focal@fra.test at %v effective %s",
+						i, c.Action, c.PoCID, c.ActorEmail, c.ChangedAt, c.EffectiveDate, w.action, w.pocID, w.at, w.effective)
+				}
+				found := false
+				for _, d := range c.Diff {
+					if d == w.diff {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("change %d (%s) diff %+v lacks %+v", i, c.Action, c.Diff, w.diff)
+				}
+			}
+			var fields []string
+			for _, d := range hist[2].Diff {
+				fields = append(fields, d.Field)
+			}
+			if got := strings.Join(fields, " "); got != "agency available_24_7 working_hours" {
+				t.Errorf("the update's diff names %q, want only agency available_24_7 working_hours", got)
+			}
+		})
+	})
+}

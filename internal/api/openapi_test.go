@@ -1,0 +1,375 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
+
+	"github.com/pocdir/pocdir/internal/api"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+const apiBase = "/api/v1"
+
+// loadDoc loads and validates the embedded OpenAPI document.
+func loadDoc(t testing.TB) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI())
+	if err != nil {
+		t.Fatalf("load openapi.yaml: %v", err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatalf("openapi.yaml is not valid: %v", err)
+	}
+	return doc
+}
+
+func TestOpenAPIDocumentIsValid(t *testing.T) {
+	doc := loadDoc(t)
+	if doc.OpenAPI != "3.0.3" {
+		t.Errorf("openapi %q, want 3.0.3", doc.OpenAPI)
+	}
+	if len(doc.Servers) != 1 || doc.Servers[0].URL != apiBase {
+		t.Errorf("servers %v, want one at %s", doc.Servers, apiBase)
+	}
+	scheme := doc.Components.SecuritySchemes["bearerAuth"]
+	if scheme == nil || scheme.Value.Type != "http" || scheme.Value.Scheme != "bearer" {
+		t.Fatalf("bearerAuth is not an HTTP bearer scheme")
+	}
+	if len(doc.Security) != 1 || len(doc.Security[0]) != 1 || doc.Security[0]["bearerAuth"] == nil {
+		t.Errorf("the document's security is %v, want bearerAuth on everything", doc.Security)
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			if op.Security != nil {
+				t.Errorf("%s overrides the bearerAuth security", name)
+			}
+			if op.OperationID == "" {
+				t.Errorf("%s has no operationId", name)
+			}
+			// Every route needs a token.
+			if op.Responses.Status(http.StatusUnauthorized) == nil {
+				t.Errorf("%s does not document 401", name)
+			}
+			if op.RequestBody != nil && op.Responses.Status(http.StatusBadRequest) == nil {
+				t.Errorf("%s takes a body but does not document 400", name)
+			}
+			if method != http.MethodGet && strings.Contains(path, "{") && op.Responses.Status(http.StatusNotFound) == nil {
+				t.Errorf("%s acts on an object but does not document 404", name)
+			}
+			if method != http.MethodGet && op.Responses.Status(http.StatusForbidden) == nil {
+				t.Errorf("%s writes but does not document 403", name)
+			}
+		}
+	}
+}
+
+// docRoutes returns the document's operations as ServeMux patterns.
+func docRoutes(doc *openapi3.T) []string {
+	var out []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			out = append(out, method+" "+apiBase+path)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestOpenAPIDocumentCoversEveryRoute(t *testing.T) {
+	doc := loadDoc(t)
+	var mux []string
+	for _, p := range muxRoutes(t) {
+		if _, _, ok := strings.Cut(p, " "); !ok {
+			// A pattern without a method is the catch-all that answers 404.
+			if p != "/api/" {
+				t.Errorf("unexpected route without a method: %q", p)
+			}
+			continue
+		}
+		mux = append(mux, p)
+	}
+	inDoc := map[string]bool{}
+	for _, p := range docRoutes(doc) {
+		inDoc[p] = true
+	}
+	inMux := map[string]bool{}
+	for _, p := range mux {
+		inMux[p] = true
+		if !inDoc[p] {
+			t.Errorf("the route %s is not in openapi.yaml", p)
+		}
+	}
+	for p := range inDoc {
+		if !inMux[p] {
+			t.Errorf("openapi.yaml describes %s, which Handler does not serve", p)
+		}
+	}
+}
+
+// validator checks requests and responses against the document.
+type validator struct {
+	doc    *openapi3.T
+	router routers.Router
+}
+
+func newValidator(t testing.TB) *validator {
+	t.Helper()
+	doc := loadDoc(t)
+	r, err := legacy.NewRouter(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &validator{doc: doc, router: r}
+}
+
+// check validates a response, and the request when validRequest, against
+// the document. The request is given as the server saw it.
+func (v *validator) check(method, target string, header http.Header, reqBody []byte, validRequest bool, r *response) error {
+	req := httptest.NewRequest(method, target, bytes.NewReader(reqBody))
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	route, params, err := v.router.FindRoute(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: no route in openapi.yaml: %w", method, target, err)
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	if validRequest {
+		if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+			return fmt.Errorf("request %s %s does not match openapi.yaml: %w", method, target, err)
+		}
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.Status, Header: r.Header,
+		Options: &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true}}
+	out.SetBodyBytes(r.Body)
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		return fmt.Errorf("response %d to %s %s does not match openapi.yaml: %w\nbody: %s", r.Status, method, target, err, r.Body)
+	}
+	return nil
+}
+
+func TestOpenAPIValidatorCatchesMismatches(t *testing.T) {
+	v := newValidator(t)
+	json200 := http.Header{"Content-Type": {"application/json"}, "Etag": {`"1"`}}
+	goodPoC := `{"id":1,"state":"FRA","level":"technical","alternate":false,"agency":"CERT","function_title":"",` +
+		`"channels":[{"kind":"email","value":"cert@example.org","preferred":true}],"languages":["en"],"time_zone":"Europe/Paris",` +
+		`"available_24_7":true,"notes":{},"regional_refs":[],"version":1,"created_at":"2026-03-02T09:00:00Z","updated_at":"2026-03-02T09:00:00Z"}`
+	if err := v.check("GET", "/api/v1/pocs/1", nil, nil, true, &response{Status: 200, Header: json200, Body: []byte(goodPoC)}); err != nil {
+		t.Fatalf("a well-formed PoC is refused: %v", err)
+	}
+	bad := []struct {
+		name string
+		r    *response
+	}{
+		{"a PoC with a field the document does not know is refused", &response{200, json200, []byte(strings.Replace(goodPoC, `"id":1,`, `"id":1,"secret":"x",`, 1))}},
+		{"a PoC without a required field is refused", &response{200, json200, []byte(strings.Replace(goodPoC, `"version":1,`, ``, 1))}},
+		{"a PoC with a time that is not RFC 3339 is refused", &response{200, json200, []byte(strings.Replace(goodPoC, `"2026-03-02T09:00:00Z"`, `"2 March 2026"`, 1))}},
+		{"a PoC with null channels is refused", &response{200, json200, []byte(strings.Replace(goodPoC, `[{"kind":"email","value":"cert@example.org","preferred":true}]`, `null`, 1))}},
+		{"a PoC without its ETag is refused", &response{200, http.Header{"Content-Type": {"application/json"}}, []byte(goodPoC)}},
+		{"a status the document does not list is refused", &response{418, json200, []byte(`{"error":{"code":"internal","message":"teapot"}}`)}},
+		{"an error with an unknown code is refused", &response{404, json200, []byte(`{"error":{"code":"missing","message":"poc not found"}}`)}},
+		{"an error without message is refused", &response{404, json200, []byte(`{"error":{"code":"not_found"}}`)}},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			if err := v.check("GET", "/api/v1/pocs/1", nil, nil, true, c.r); err == nil {
+				t.Error("the validator accepted it")
+			}
+		})
+	}
+	t.Run("a request body with an unknown field is refused", func(t *testing.T) {
+		h := http.Header{"Content-Type": {"application/json"}}
+		body, _ := json.Marshal(map[string]any{"level": "technical", "agency": "CERT", "channels": []any{map[string]any{"kind": "email", "value": "a@b.org"}},
+			"languages": []any{"en"}, "time_zone": "UTC", "colour": "blue"})
+		if err := v.check("POST", "/api/v1/states/FRA/pocs", h, body, true, &response{Status: 400, Header: json200, Body: []byte(`{"error":{"code":"invalid","message":"x"}}`)}); err == nil {
+			t.Error("the validator accepted it")
+		}
+	})
+}
+
+// apiCall is one request of the conformance run.
+type apiCall struct {
+	name   string
+	method string
+	path   func() string
+	token  func() string
+	body   any
+	header []string
+	status int
+	// invalidRequest marks requests that break the document on purpose;
+	// only their responses are checked.
+	invalidRequest bool
+	after          func(t *testing.T, r *response)
+}
+
+func TestResponsesMatchOpenAPI(t *testing.T) {
+	t.Parallel()
+	v := newValidator(t)
+	start := testkit.NewClock().Now()
+	key := armoredPublic(t, pgpKey(t, start.Add(-time.Hour), 2*365*24*time.Hour))
+
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		var pocID, inviteID, userID, tokenID int64
+		fixed := func(p string) func() string { return func() string { return p } }
+		pocPath := func() string { return fmt.Sprintf("/api/v1/pocs/%d", pocID) }
+		sec := func() string { return f.secTok }
+		fpA := func() string { return f.fpATok }
+		fpB := func() string { return f.fpBTok }
+		ro := func() string { return f.roATok }
+		off := func() string { return f.offATok }
+		none := func() string { return "" }
+		fullPoC := map[string]any{
+			"level": "technical", "alternate": true, "agency": "CERT-FR", "function_title": "Duty officer", "person_name": "Claire Martin",
+			"channels": []any{
+				map[string]any{"kind": "email", "value": "cert@example.org", "preferred": true},
+				map[string]any{"kind": "phone", "value": "+33 1 23 45 67 89"},
+				map[string]any{"kind": "secure", "value": "Via the EU secure network"},
+			},
+			"languages": []any{"fr", "en"}, "time_zone": "Europe/Paris", "available_24_7": false, "working_hours": "Mon–Fri 09:00–18:00",
+			"openpgp_key": key, "notes": map[string]any{"lang": "fr", "text": "Joindre par courriel.", "english": "Reach by email."},
+			"regional_refs": []any{map[string]any{"body": "OSCE", "ref": "FR-2"}}, "effective_date": "2026-03-01",
+		}
+		plainPoC := map[string]any{"level": "diplomatic", "agency": "Ministry of Foreign Affairs",
+			"channels": []any{map[string]any{"kind": "email", "value": "cyber@example.org"}}, "languages": []any{"fr"}, "time_zone": "Europe/Paris",
+			"available_24_7": true, "version": 1}
+
+		calls := []apiCall{
+			{name: "the OpenAPI document", method: "GET", path: fixed("/api/v1/openapi.yaml"), token: ro, status: 200,
+				after: func(t *testing.T, r *response) {
+					if !bytes.Equal(r.Body, api.OpenAPI()) {
+						t.Error("the served document differs from the embedded one")
+					}
+				}},
+			{name: "me as the Secretariat", method: "GET", path: fixed("/api/v1/me"), token: sec, status: 200},
+			{name: "me with a read-only token", method: "GET", path: fixed("/api/v1/me"), token: ro, status: 200},
+			{name: "an empty State", method: "GET", path: fixed("/api/v1/states/" + stateA), token: fpA, status: 200},
+			{name: "a new PoC with every field", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA, body: fullPoC, status: 201,
+				after: func(t *testing.T, r *response) { pocID = decode[poc](t, r).ID }},
+			{name: "a second PoC", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA,
+				body: map[string]any{"level": "diplomatic", "agency": "MFA", "channels": []any{map[string]any{"kind": "diplomatic", "value": "Note verbale via the Embassy"}},
+					"languages": []any{"fr"}, "time_zone": "Europe/Paris", "available_24_7": true}, status: 201},
+			{name: "a PoC", method: "GET", path: pocPath, token: off, status: 200},
+			{name: "a changed PoC", method: "PUT", path: pocPath, token: fpA, body: plainPoC, status: 200},
+			{name: "an entry change", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: fpA,
+				body: map[string]any{"initiate_via": "Through the Permanent Mission in Geneva", "notes": map[string]any{"lang": "en", "text": "Call first."},
+					"effective_date": "2026-03-02", "version": 0}, status: 200},
+			{name: "a State with PoCs", method: "GET", path: fixed("/api/v1/states/" + stateA), token: fpB, status: 200},
+			{name: "the directory list", method: "GET", path: fixed("/api/v1/states"), token: fpB, status: 200},
+			{name: "a filtered directory list", method: "GET", path: fixed("/api/v1/states?level=technical&available_24_7=false&language=fr&un_group=Western+European+and+Others&regional_body=EU&q=fra"),
+				token: fpB, status: 200},
+			{name: "the history", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history"), token: off, status: 200},
+			{name: "an invitation", method: "POST", path: fixed("/api/v1/invitations"), token: fpA,
+				body: map[string]any{"email": "new.officer@fra.test", "name": "New Officer", "role": "officer"}, status: 201,
+				after: func(t *testing.T, r *response) {
+					inviteID = decode[struct {
+						Invitation struct{ ID int64 }
+					}](t, r).Invitation.ID
+				}},
+			{name: "an invitation to the Secretariat", method: "POST", path: fixed("/api/v1/invitations"), token: sec,
+				body: map[string]any{"email": "colleague@un.test", "role": "secretariat"}, status: 201},
+			{name: "the invitations", method: "GET", path: fixed("/api/v1/invitations"), token: sec, status: 200},
+			{name: "a revoked invitation", method: "DELETE", path: func() string { return fmt.Sprintf("/api/v1/invitations/%d", inviteID) }, token: fpA, status: 204},
+			{name: "the invitations with a revoked one", method: "GET", path: fixed("/api/v1/invitations"), token: fpA, status: 200},
+			{name: "the users", method: "GET", path: fixed("/api/v1/users"), token: sec, status: 200,
+				after: func(t *testing.T, r *response) {
+					for _, u := range decode[struct{ Users []struct{ ID int64 } }](t, r).Users {
+						if u.ID == f.offB.ID {
+							userID = u.ID
+						}
+					}
+				}},
+			{name: "a disabled user", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/users/%d/disable", userID) }, token: sec, status: 204},
+			{name: "the users with a disabled one", method: "GET", path: fixed("/api/v1/users"), token: sec, status: 200},
+			{name: "the tokens", method: "GET", path: fixed("/api/v1/tokens"), token: fpA, status: 200,
+				after: func(t *testing.T, r *response) {
+					for _, tk := range decode[struct {
+						Tokens []struct {
+							ID    int64
+							Scope string
+						}
+					}](t, r).Tokens {
+						if tk.Scope == "read" {
+							tokenID = tk.ID
+						}
+					}
+				}},
+			{name: "a revoked token", method: "DELETE", path: func() string { return fmt.Sprintf("/api/v1/tokens/%d", tokenID) }, token: fpA, status: 204},
+			{name: "a removed PoC", method: "DELETE", path: func() string { return pocPath() + "?effective_date=2026-03-02&version=2" }, token: fpA, status: 204},
+			{name: "the history after every kind of change", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history"), token: fpA, status: 200},
+
+			// Errors.
+			{name: "400 for an invalid PoC, with every field", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA,
+				body:   map[string]any{"level": "boss", "agency": "", "channels": []any{map[string]any{"kind": "email", "value": "nobody"}}, "languages": []any{"12"}, "time_zone": "Mars"},
+				status: 400, invalidRequest: true},
+			{name: "400 for malformed JSON", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA, body: `{"level":`, status: 400, invalidRequest: true},
+			{name: "400 for an unknown filter level", method: "GET", path: fixed("/api/v1/states?level=boss"), token: fpA, status: 400, invalidRequest: true},
+			{name: "401 without a token", method: "GET", path: fixed("/api/v1/states/" + stateA), token: none, status: 401},
+			{name: "401 with a bad token", method: "GET", path: fixed("/api/v1/me"), token: func() string { return "pdt_nothing" }, status: 401},
+			{name: "403 for another State's focal point", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpB, body: plainPoC, status: 403},
+			{name: "403 for a read-only token", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: func() string { return f.sys.Token(t, f.fpA, "read") },
+				body: map[string]any{"initiate_via": "x"}, status: 403},
+			{name: "403 for an officer listing users", method: "GET", path: fixed("/api/v1/users"), token: off, status: 403},
+			{name: "404 for an unknown State", method: "GET", path: fixed("/api/v1/states/XXX"), token: fpA, status: 404},
+			{name: "404 for a removed PoC", method: "GET", path: pocPath, token: fpA, status: 404},
+			{name: "409 for a change from an old version", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: fpA,
+				body: map[string]any{"initiate_via": "Elsewhere", "version": 1}, status: 409},
+		}
+
+		// Every documented status of the main routes is exercised, so that
+		// the document's error bodies are checked too.
+		for _, c := range calls {
+			t.Run(c.name, func(t *testing.T) {
+				var body []byte
+				switch b := c.body.(type) {
+				case nil:
+				case string:
+					body = []byte(b)
+				default:
+					var err error
+					if body, err = json.Marshal(b); err != nil {
+						t.Fatal(err)
+					}
+				}
+				p, tok := c.path(), c.token()
+				header := append([]string{}, c.header...)
+				var send any
+				if body != nil {
+					send = body
+				}
+				r := f.do(t, c.method, p, tok, send, header...)
+				if r.Status != c.status {
+					t.Fatalf("%s %s: status %d, want %d: %s", c.method, p, r.Status, c.status, r.Body)
+				}
+				h := http.Header{}
+				if c.body != nil {
+					h.Set("Content-Type", "application/json")
+				}
+				if tok != "" {
+					h.Set("Authorization", "Bearer "+tok)
+				}
+				if err := v.check(c.method, p, h, body, !c.invalidRequest, r); err != nil {
+					t.Error(err)
+				}
+				if c.after != nil {
+					c.after(t, r)
+				}
+			})
+		}
+	})
+}
