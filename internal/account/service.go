@@ -460,12 +460,13 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 	if a.Role == app.RoleFocalPoint && in.State == "" {
 		in.State = a.State
 	}
+	// Rights first, so that a refused inviter learns nothing from validation.
+	if !canInvite(a, in.Role, strings.ToUpper(strings.TrimSpace(in.State))) {
+		return nil, app.ErrForbidden()
+	}
 	u, err := s.validateNewUser(ctx, in)
 	if err != nil {
 		return nil, err
-	}
-	if !canInvite(a, u.Role, u.State) {
-		return nil, app.ErrForbidden()
 	}
 	existing, err := getUser(ctx, s.DB, "email = $1", u.Email)
 	if err != nil {

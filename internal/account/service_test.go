@@ -207,7 +207,7 @@ func TestInvitations(t *testing.T) {
 			{"the Secretariat invites a colleague", sec, account.InviteInput{Email: "sec2@un.example", Role: app.RoleSecretariat}, ""},
 			{"a focal point invites an officer of their State", fpFRA, account.InviteInput{Email: "off2@fra.example", Role: app.RoleOfficer}, ""},
 			{"a focal point cannot invite into another State", fpFRA, account.InviteInput{Email: "x@ken.example", Role: app.RoleOfficer, State: "KEN"}, app.Forbidden},
-			{"a focal point cannot invite the Secretariat", fpFRA, account.InviteInput{Email: "x@un.example", Role: app.RoleSecretariat, State: ""}, app.Invalid},
+			{"a focal point cannot invite the Secretariat", fpFRA, account.InviteInput{Email: "x@un.example", Role: app.RoleSecretariat, State: ""}, app.Forbidden},
 			{"an officer cannot invite", offFRA, account.InviteInput{Email: "x@fra.example", Role: app.RoleOfficer, State: "FRA"}, app.Forbidden},
 			{"an existing address is refused", sec, account.InviteInput{Email: "FP@fra.example", Role: app.RoleFocalPoint, State: "FRA"}, app.Invalid},
 			{"an unknown State is refused", sec, account.InviteInput{Email: "x@zz.example", Role: app.RoleFocalPoint, State: "ZZZ"}, app.Invalid},

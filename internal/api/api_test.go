@@ -949,6 +949,23 @@ func TestConflicts(t *testing.T) {
 			}
 		})
 
+		t.Run("a version that is not a number is refused, not taken as no check", func(t *testing.T) {
+			id := f.newPoC(t)
+			before := f.snapshot(t)
+			for _, r := range []*response{
+				f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d?version=abc", id), f.fpATok, nil),
+				f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d", id), f.fpATok, nil, "If-Match", `"abc"`),
+				put(t, id, "Changed", 0, "If-Match", `W/"x"`),
+			} {
+				if r.Status != http.StatusBadRequest {
+					t.Errorf("status %d, want 400: %s", r.Status, r.Body)
+				}
+			}
+			if after := f.snapshot(t); after != before {
+				t.Errorf("a refused request wrote something")
+			}
+		})
+
 		t.Run("a removal from an old version is refused", func(t *testing.T) {
 			id := f.newPoC(t)
 			if r := put(t, id, "Changed", 1); r.Status != http.StatusOK {

@@ -44,7 +44,7 @@ func (a *API) getState(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	body := enc.JSON
-	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+	if app.AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 		h.Set("Content-Encoding", "gzip")
 		body = enc.Gzip
 	}
@@ -53,12 +53,27 @@ func (a *API) getState(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
+	// As for PoCs, rights are checked before the body is read.
+	actor, err := app.RequireWrite(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	code := strings.ToUpper(r.PathValue("code"))
+	if _, err := a.Directory.Get(r.Context(), code); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !directory.CanEdit(actor, code) {
+		a.fail(w, r, app.ErrForbidden())
+		return
+	}
 	var in directory.EntryInput
 	if err := decode(w, r, &in); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	st, err := a.Directory.UpdateEntry(r.Context(), r.PathValue("code"), in)
+	st, err := a.Directory.UpdateEntry(r.Context(), code, in)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -122,14 +137,18 @@ func (a *API) getPoC(w http.ResponseWriter, r *http.Request) {
 }
 
 // version reads the version the client edits from: the If-Match header
-// (the ETag of GET) or the body's "version" field.
-func version(r *http.Request, body int) int {
-	if m := strings.Trim(r.Header.Get("If-Match"), `"W/`); m != "" {
-		if v, err := strconv.Atoi(m); err == nil {
-			return v
+// (the ETag of GET) or the given one (body or query); "*" or none skips the
+// check. A version that is not a number is refused rather than taken as
+// "no check".
+func version(r *http.Request, given int) (int, error) {
+	if m := strings.TrimSpace(r.Header.Get("If-Match")); m != "" && m != "*" {
+		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(strings.TrimSpace(m), "W/"), `"`))
+		if err != nil || v < 1 {
+			return 0, app.FieldError("If-Match", "error.version", "If-Match must be the ETag of the PoC (its version number)", nil)
 		}
+		return v, nil
 	}
-	return body
+	return given, nil
 }
 
 func (a *API) checkPoCEdit(w http.ResponseWriter, r *http.Request) (int64, bool) {
@@ -161,11 +180,14 @@ func (a *API) updatePoC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var in directory.PoCInput
-	if err := decode(w, r, &in); err != nil {
+	err := decode(w, r, &in)
+	if err == nil {
+		in.Version, err = version(r, in.Version)
+	}
+	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	in.Version = version(r, in.Version)
 	p, err := a.Directory.UpdatePoC(r.Context(), id, in)
 	if err != nil {
 		a.fail(w, r, err)
@@ -180,8 +202,20 @@ func (a *API) deletePoC(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	v, _ := strconv.Atoi(r.URL.Query().Get("version"))
-	if err := a.Directory.RemovePoC(r.Context(), id, version(r, v), r.URL.Query().Get("effective_date")); err != nil {
+	v := 0
+	if q := r.URL.Query().Get("version"); q != "" {
+		var err error
+		if v, err = strconv.Atoi(q); err != nil || v < 0 {
+			a.fail(w, r, app.FieldError("version", "error.version", "version must be a number", nil))
+			return
+		}
+	}
+	v, err := version(r, v)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if err := a.Directory.RemovePoC(r.Context(), id, v, r.URL.Query().Get("effective_date")); err != nil {
 		a.fail(w, r, err)
 		return
 	}

@@ -182,7 +182,7 @@ var gzPool = sync.Pool{New: func() any {
 // accept it. Static files are compressed once, at start-up, by their handler.
 func compress(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") || strings.HasPrefix(r.URL.Path, "/static/") {
+		if !app.AcceptsGzip(r.Header.Get("Accept-Encoding")) || strings.HasPrefix(r.URL.Path, "/static/") {
 			h.ServeHTTP(w, r)
 			return
 		}
