@@ -101,25 +101,6 @@ type fieldDetail struct {
 	Message string `json:"message"`
 }
 
-// Status maps an application error code to its HTTP status.
-func Status(c app.Code) int {
-	switch c {
-	case app.Invalid:
-		return http.StatusBadRequest
-	case app.Unauthorized:
-		return http.StatusUnauthorized
-	case app.Forbidden:
-		return http.StatusForbidden
-	case app.NotFound:
-		return http.StatusNotFound
-	case app.Conflict:
-		return http.StatusConflict
-	case app.TooMany:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := app.AsError(err)
 	if e.Code == app.Internal {
@@ -129,7 +110,7 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	for _, f := range e.Fields {
 		body.Error.Fields = append(body.Error.Fields, fieldDetail{Field: f.Field, Message: f.Message})
 	}
-	writeJSON(w, Status(e.Code), body)
+	writeJSON(w, app.HTTPStatus(e.Code), body)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -52,20 +52,30 @@ func (a *API) getState(w http.ResponseWriter, r *http.Request) {
 	w.Write(body)
 }
 
-func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
-	// As for PoCs, rights are checked before the body is read.
+// editableState checks, before any body is read, that the State exists and
+// the caller may change its entry, so that a caller without rights learns
+// nothing from validation messages. The service checks again.
+func (a *API) editableState(w http.ResponseWriter, r *http.Request) (string, bool) {
 	actor, err := app.RequireWrite(r.Context())
 	if err != nil {
 		a.fail(w, r, err)
-		return
+		return "", false
 	}
 	code := strings.ToUpper(r.PathValue("code"))
 	if _, err := a.Directory.Get(r.Context(), code); err != nil {
 		a.fail(w, r, err)
-		return
+		return "", false
 	}
 	if !directory.CanEdit(actor, code) {
 		a.fail(w, r, app.ErrForbidden())
+		return "", false
+	}
+	return code, true
+}
+
+func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
+	code, ok := a.editableState(w, r)
+	if !ok {
 		return
 	}
 	var in directory.EntryInput
@@ -91,20 +101,8 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createPoC(w http.ResponseWriter, r *http.Request) {
-	// Authorization is checked before the body is read, so that a caller
-	// without rights learns nothing from validation messages.
-	actor, err := app.RequireWrite(r.Context())
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	code := strings.ToUpper(r.PathValue("code"))
-	if _, err := a.Directory.Get(r.Context(), code); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	if !directory.CanEdit(actor, code) {
-		a.fail(w, r, app.ErrForbidden())
+	code, ok := a.editableState(w, r)
+	if !ok {
 		return
 	}
 	var in directory.PoCInput

@@ -5,6 +5,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Code classifies an application error. The set is small on purpose: each code
@@ -117,4 +118,23 @@ func ErrUnauthenticated() *Error {
 // ErrNotFound reports a missing object of the given kind.
 func ErrNotFound(what string) *Error {
 	return &Error{Code: NotFound, Key: "error.not_found", Message: what + " not found", Args: map[string]any{"What": what}}
+}
+
+// HTTPStatus maps an error code to its HTTP status, for pages and API alike.
+func HTTPStatus(c Code) int {
+	switch c {
+	case Invalid:
+		return http.StatusBadRequest
+	case Unauthorized:
+		return http.StatusUnauthorized
+	case Forbidden:
+		return http.StatusForbidden
+	case NotFound:
+		return http.StatusNotFound
+	case Conflict:
+		return http.StatusConflict
+	case TooMany:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
 }

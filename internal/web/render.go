@@ -216,23 +216,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, status, "error.html", p)
 }
 
-func httpStatus(c app.Code) int {
-	switch c {
-	case app.Invalid:
-		return http.StatusBadRequest
-	case app.Unauthorized:
-		return http.StatusUnauthorized
-	case app.Forbidden:
-		return http.StatusForbidden
-	case app.NotFound:
-		return http.StatusNotFound
-	case app.Conflict:
-		return http.StatusConflict
-	case app.TooMany:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
+func httpStatus(c app.Code) int { return app.HTTPStatus(c) }
 
 // staticFiles are served under content-hashed names, gzip-compressed once.
 type staticFiles struct {
