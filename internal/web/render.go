@@ -134,9 +134,6 @@ func (s *Server) lang(r *http.Request) *i18n.Localizer {
 	if a := app.ActorFrom(r.Context()); a != nil {
 		pref = a.Language
 	}
-	if c, err := r.Cookie("pocdir_lang"); err == nil && pref == "" {
-		pref = c.Value
-	}
 	return s.Catalog.For(s.Catalog.Match(pref, r.Header.Get("Accept-Language")))
 }
 
