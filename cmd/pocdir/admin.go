@@ -83,10 +83,10 @@ type userFlags struct {
 func newUserFlags(sub string) *userFlags {
 	f := &userFlags{flags: newFlags("user "+sub, "--email E --role secretariat|focal-point|officer [--state ISO3] [--db URL]")}
 	f.db = f.String("db", "sqlite:pocdir.db", "database URL")
-	f.email = f.String("email", "", "email address of the account")
-	f.role = f.String("role", "", "secretariat, focal-point or officer")
-	f.state = f.String("state", "", "ISO 3166-1 alpha-3 code of the user's State (not for the Secretariat)")
-	f.name = f.String("name", "", "the person's name")
+	f.email = f.Local("email", "", "email address of the account")
+	f.role = f.Local("role", "", "secretariat, focal-point or officer")
+	f.state = f.Local("state", "", "ISO 3166-1 alpha-3 code of the user's State (not for the Secretariat)")
+	f.name = f.Local("name", "", "the person's name")
 	if sub == "invite" {
 		f.baseURL = f.String("base-url", "http://127.0.0.1:8080", "public address of the site, for the invitation link")
 	}
@@ -160,10 +160,10 @@ type tokenFlags struct {
 func newTokenFlags() *tokenFlags {
 	f := &tokenFlags{flags: newFlags("token create", "--email E --name N [--scope read|write] [--days N] [--db URL]")}
 	f.db = f.String("db", "sqlite:pocdir.db", "database URL")
-	f.email = f.String("email", "", "email address of the token's user")
-	f.name = f.String("name", "", "a name for the token, e.g. the system that uses it")
-	f.scope = f.String("scope", "read", "read (reads only) or write (whatever the user's role allows)")
-	f.days = f.Int("days", 90, "days until the token expires (0: never)")
+	f.email = f.Local("email", "", "email address of the token's user")
+	f.name = f.Local("name", "", "a name for the token, e.g. the system that uses it")
+	f.scope = f.Local("scope", "read", "read (reads only) or write (whatever the user's role allows)")
+	f.days = f.FlagSet.Int("days", 90, "days until the token expires (0: never)")
 	return f
 }
 

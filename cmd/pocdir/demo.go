@@ -12,7 +12,7 @@ import (
 )
 
 func runDemo(args []string) error {
-	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR]")
+	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR] [--full]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	dataDir := f.String("data-dir", "demo-data", "directory for the demo's SQLite database (created if missing)")
 	full := f.Bool("full", false, "give every UN Member State four fictional PoCs (the data set of load tests); only when the data directory is new")

@@ -6,6 +6,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	_ "time/tzdata" // time zones validate the same on every machine
@@ -49,7 +50,7 @@ func main() {
 		}
 	}
 	if name == "-h" || name == "--help" {
-		usage()
+		usageTo(os.Stdout)
 		return
 	}
 	fmt.Fprintf(os.Stderr, "pocdir: unknown command %q\n\n", name)
@@ -57,17 +58,19 @@ func main() {
 	os.Exit(2)
 }
 
-func usage() {
-	fmt.Fprintln(os.Stderr, "pocdir: the directory of national Points of Contact on ICT security.\n\nUsage: pocdir COMMAND [flags]\n\nCommands:")
+func usage() { usageTo(os.Stderr) }
+
+func usageTo(w io.Writer) {
+	fmt.Fprintln(w, "pocdir: the directory of national Points of Contact on ICT security.\n\nUsage: pocdir COMMAND [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-10s %-22s %s\n", c.name, c.args, c.help)
+		fmt.Fprintf(w, "  %-10s %-22s %s\n", c.name, c.args, c.help)
 	}
-	fmt.Fprintln(os.Stderr, "\nEvery flag can also be set by an environment variable, named in \"pocdir COMMAND -h\".")
+	fmt.Fprintln(w, "\nEvery flag can also be set by an environment variable, named in \"pocdir COMMAND -h\".")
 }
 
 func runHelp(args []string) error {
 	if len(args) == 0 {
-		usage()
+		usageTo(os.Stdout)
 		return nil
 	}
 	for _, c := range commands {
@@ -75,19 +78,21 @@ func runHelp(args []string) error {
 			return c.run([]string{"-h"})
 		}
 	}
-	usage()
+	usageTo(os.Stdout)
 	return nil
 }
 
 // flags is a FlagSet whose flags fall back to POCDIR_* environment variables.
 type flags struct {
 	*flag.FlagSet
-	env map[string]string
 }
 
 func newFlags(name, usageLine string) *flags {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	f := &flags{FlagSet: fs, env: map[string]string{}}
+	// Help that was asked for goes to standard output, so it can be paged
+	// and searched; errors still go to standard error through main.
+	fs.SetOutput(os.Stdout)
+	f := &flags{FlagSet: fs}
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: pocdir %s %s\n\nFlags (environment variable in brackets):\n", name, usageLine)
 		fs.PrintDefaults()
@@ -113,6 +118,13 @@ func (f *flags) Bool(name string, def bool, usage string) *bool {
 		def = v == "1" || strings.EqualFold(v, "true") || strings.EqualFold(v, "yes")
 	}
 	return f.FlagSet.Bool(name, def, usage+" ["+envName(name)+"]")
+}
+
+// Local defines a string flag without an environment fallback: for values
+// that belong to one invocation (an email address, a name), where a variable
+// exported for one command must not leak into another.
+func (f *flags) Local(name, def, usage string) *string {
+	return f.FlagSet.String(name, def, usage)
 }
 
 // Int defines an int flag with an environment fallback.

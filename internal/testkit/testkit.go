@@ -27,6 +27,11 @@ import (
 	"github.com/pocdir/pocdir/internal/web"
 )
 
+func init() {
+	// Migrations log at info level; in tests that is noise between results.
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+}
+
 // Engine is a database engine under test.
 type Engine struct {
 	Name string // "sqlite" or "postgres"
