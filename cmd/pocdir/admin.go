@@ -20,7 +20,7 @@ func runMigrate(args []string) error {
 		return err
 	}
 	setupLog("text", "info")
-	sys, err := open(context.Background(), *dbURL)
+	sys, err := open(context.Background(), *dbURL, nil)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func runUser(args []string) error {
 	dbURL, email, role, state, name, baseURL := uf.db, uf.email, uf.role, uf.state, uf.name, uf.baseURL
 	setupLog("text", "warn")
 	ctx := app.WithActor(context.Background(), app.System)
-	sys, err := open(ctx, *dbURL)
+	sys, err := open(ctx, *dbURL, nil)
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func runToken(args []string) error {
 	dbURL, email, name, scope, days := tf.db, tf.email, tf.name, tf.scope, tf.days
 	setupLog("text", "warn")
 	ctx := app.WithActor(context.Background(), app.System)
-	sys, err := open(ctx, *dbURL)
+	sys, err := open(ctx, *dbURL, nil)
 	if err != nil {
 		return err
 	}

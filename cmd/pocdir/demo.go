@@ -25,7 +25,7 @@ func runDemo(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
-	sys, err := open(ctx, "sqlite:"+filepath.Join(*dataDir, "pocdir.db"))
+	sys, err := open(ctx, "sqlite:"+filepath.Join(*dataDir, "pocdir.db"), &logConfig{origin: "pocdir.demo/log"})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ func init() {
 		{"migrate", "--db URL", "apply database migrations and exit", runMigrate},
 		{"user", "create|invite [flags]", "create an account (password on standard input) or print an invitation link", runUser},
 		{"token", "create [flags]", "create an API token for a user and print it once", runToken},
+		{"audit", "key|check|verify|verify-receipt|cosign", "the accountability log: public key, full check, verification, receipts, witnesses", runAudit},
 		{"totp-code", "SECRET", "print the current TOTP code of a base32 secret (for the demo accounts)", runTOTPCode},
 		{"help", "[command]", "show this help or a command's flags", runHelp},
 	}
@@ -63,7 +64,7 @@ func usage() { usageTo(os.Stderr) }
 func usageTo(w io.Writer) {
 	fmt.Fprintln(w, "pocdir: the directory of national Points of Contact on ICT security.\n\nUsage: pocdir COMMAND [flags]\n\nCommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %-22s %s\n", c.name, c.args, c.help)
+		fmt.Fprintf(w, "  %-10s %-40s %s\n", c.name, c.args, c.help)
 	}
 	fmt.Fprintln(w, "\nEvery flag can also be set by an environment variable, named in \"pocdir COMMAND -h\".")
 }

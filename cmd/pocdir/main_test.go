@@ -76,7 +76,7 @@ func TestAdministrationCommands(t *testing.T) {
 	})
 	t.Run("serve answers health checks and the API with the token, then shuts down", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		sys, err := open(ctx, dbURL)
+		sys, err := open(ctx, dbURL, &logConfig{origin: "pocdir.test/log"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,14 +8,18 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -27,12 +31,40 @@ type system struct {
 	DB        *db.DB
 	Directory *directory.Service
 	Accounts  *account.Service
+	Audit     *auditlog.Log
 	Web       *web.Server
 }
 
+// logConfig says where the accountability log's signing key lives.
+type logConfig struct {
+	keyFile, origin string
+}
+
+// addLogFlags defines the log's flags; the returned function gives their
+// values after parsing.
+func addLogFlags(f *flags) func() *logConfig {
+	key := f.String("log-key", "", "file of the accountability log's signing key, created on first start; default: beside a SQLite database, else ./pocdir-log.key (instances on one database must share it)")
+	origin := f.String("log-origin", "pocdir/log", "name of the log in its checkpoints (used when the key is created), e.g. pocdir.example.org/log")
+	return func() *logConfig { return &logConfig{keyFile: *key, origin: *origin} }
+}
+
+// keyPath is where the log key is kept when no file is given: next to the
+// SQLite database, or in the working directory.
+func (c *logConfig) keyPath(dbURL string) string {
+	if c.keyFile != "" {
+		return c.keyFile
+	}
+	if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "sqlite:")
+		return filepath.Join(filepath.Dir(path), "pocdir-log.key")
+	}
+	return "pocdir-log.key"
+}
+
 // open opens and migrates the database, syncs the reference list of States
-// and builds the services.
-func open(ctx context.Context, url string) (*system, error) {
+// and builds the services; with lc, it also loads (or creates) the log's
+// signing key.
+func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 	d, err := db.Open(ctx, url)
 	if err != nil {
 		return nil, err
@@ -46,8 +78,18 @@ func open(ctx context.Context, url string) (*system, error) {
 		return nil, err
 	}
 	sys := &system{DB: d, Directory: directory.NewService(d, app.SystemClock), Accounts: account.NewService(d, app.SystemClock)}
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Catalog: i18n.MustLoad(), Log: slog.Default(),
-		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Log: slog.Default()}).Handler()}
+	// Administration commands append to the log but never sign: they do not
+	// need the key, and must not create a stray one.
+	if lc != nil {
+		keys, err := auditlog.LoadOrCreateKey(lc.keyPath(url), lc.origin)
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		sys.Audit = auditlog.New(d, app.SystemClock, keys)
+	}
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: i18n.MustLoad(), Log: slog.Default(),
+		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Log: slog.Default()}).Handler()}
 	return sys, nil
 }
 
@@ -67,6 +109,32 @@ func setupLog(format, level string) {
 type serveConfig struct {
 	addr, tlsCert, tlsKey, baseURL string
 	secureCookies                  bool
+	trustedProxies                 []netip.Prefix
+}
+
+// parsePrefixes reads a comma-separated list of addresses and CIDR ranges.
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if !strings.Contains(part, "/") {
+			a, err := netip.ParseAddr(part)
+			if err != nil {
+				return nil, fmt.Errorf("--trusted-proxy %q: %w", part, err)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxy %q: %w", part, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 func runServe(args []string) error {
@@ -79,6 +147,8 @@ func runServe(args []string) error {
 	secure := f.Bool("secure-cookies", false, "mark cookies Secure (set this behind a TLS-terminating proxy; implied by --tls-cert)")
 	logFormat := f.String("log-format", "json", "log format: json or text")
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn, error")
+	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
+	lc := addLogFlags(f)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -86,13 +156,20 @@ func runServe(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	sys, err := open(ctx, *dbURL)
+	sys, err := open(ctx, *dbURL, lc())
 	if err != nil {
 		return err
 	}
 	defer sys.DB.Close()
 	slog.Info("database ready", "dialect", sys.DB.Dialect, "took", time.Since(start))
-	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key, baseURL: *baseURL, secureCookies: *secure}, nil)
+	trusted, err := parsePrefixes(*proxies)
+	if err != nil {
+		return err
+	}
+	if *baseURL == "" {
+		slog.Warn("no --base-url: invitation links will carry the address each request came to")
+	}
+	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key, baseURL: *baseURL, secureCookies: *secure, trustedProxies: trusted}, nil)
 }
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
@@ -102,6 +179,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	sys.Web.SecureCookies = cfg.secureCookies || tlsOn
 	sys.Web.HSTS = tlsOn
 	sys.Web.BaseURL = cfg.baseURL
+	sys.Web.TrustedProxies = cfg.trustedProxies
 	srv := &http.Server{
 		Handler:           sys.Web.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -126,6 +204,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	go publishCheckpoints(ctx, sys.Audit, time.Minute)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {
@@ -146,4 +225,22 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 		return err
 	}
 	return nil
+}
+
+// publishCheckpoints signs a checkpoint of the log at a steady interval
+// (when it has grown), so that witnesses and States see it advance even when
+// nobody asks. Checkpoints are also signed on demand, by the API.
+func publishCheckpoints(ctx context.Context, l *auditlog.Log, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := l.Latest(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("publishing a checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

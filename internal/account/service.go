@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -128,10 +129,16 @@ func (s *Service) CreateUser(ctx context.Context, in InviteInput, password strin
 		return nil, err
 	}
 	u.CreatedAt = s.Now()
-	if err := insertUser(ctx, s.DB, u); err != nil {
-		if db.IsUniqueViolation(err) {
-			return nil, app.FieldError("email", "error.email_taken", "an account with this email address exists", nil)
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertUser(ctx, tx, u); err != nil {
+			return err
 		}
+		return logEvent(ctx, tx, app.System, "user.create", "user", u.ID, u.State, u.CreatedAt)
+	})
+	if db.IsUniqueViolation(err) {
+		return nil, app.FieldError("email", "error.email_taken", "an account with this email address exists", nil)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return u, nil
@@ -195,25 +202,22 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) 
 // address, and the account locks after repeated failures.
 func (s *Service) Login(ctx context.Context, email, password, ip, userAgent string) (*Session, error) {
 	now := s.Now()
-	if err := s.throttle(ctx, ip, now); err != nil {
+	if err := s.checkThrottle(ctx, ip, now); err != nil {
 		return nil, err
 	}
 	u, err := getUser(ctx, s.DB, "email = $1", normEmail(email))
 	if err != nil {
 		return nil, err
 	}
-	if u == nil || u.passwordHash == "" {
+	// Every refusal below costs one password hash and gives one answer, so
+	// that neither the time nor the text tells whether an account exists or
+	// is locked.
+	if u == nil || u.passwordHash == "" || (u.lockedUntil != nil && u.lockedUntil.After(now)) {
 		CheckPassword(dummyHash(), password)
-		return nil, errLogin()
-	}
-	if u.lockedUntil != nil && u.lockedUntil.After(now) {
-		return nil, errLocked()
+		return nil, s.loginFailed(ctx, nil, ip, now)
 	}
 	if !CheckPassword(u.passwordHash, password) {
-		if err := recordFailure(ctx, s.DB, u.ID, s.Cfg.LockAfter, now.Add(s.Cfg.LockFor)); err != nil {
-			return nil, err
-		}
-		return nil, errLogin()
+		return nil, s.loginFailed(ctx, u, ip, now)
 	}
 	if u.DisabledAt != nil {
 		return nil, app.Errorf(app.Forbidden, "error.disabled", "this account is disabled")
@@ -221,20 +225,40 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	return s.newSession(ctx, s.DB, u.ID, false, now, now.Add(s.Cfg.PartialTTL), ip, userAgent)
 }
 
-func errLocked() error {
-	return app.Errorf(app.TooMany, "error.locked", "too many failed attempts: the account is locked for a while; try again later")
+// loginFailed counts a failed attempt against the account (when known) and
+// the client address, and returns the one answer every failure gets.
+func (s *Service) loginFailed(ctx context.Context, u *User, ip string, now time.Time) error {
+	if u != nil {
+		if err := recordFailure(ctx, s.DB, u.ID, s.Cfg.LockAfter, now.Add(s.Cfg.LockFor)); err != nil {
+			return err
+		}
+	}
+	if ip != "" {
+		if _, err := throttle(ctx, s.DB, "ip:"+ip, now, now.Add(-s.Cfg.ClientWindow)); err != nil {
+			return err
+		}
+	}
+	return errLogin()
 }
 
-func (s *Service) throttle(ctx context.Context, ip string, now time.Time) error {
+// checkThrottle refuses a client address that has failed too often in the
+// current window. Only failures count, so that many people signing in
+// through one proxy or NAT address do not lock each other out.
+func (s *Service) checkThrottle(ctx context.Context, ip string, now time.Time) error {
 	if ip == "" {
 		return nil
 	}
-	n, err := throttle(ctx, s.DB, "ip:"+ip, now, now.Add(-s.Cfg.ClientWindow))
+	var attempts int
+	var start time.Time
+	err := s.DB.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, "ip:"+ip).Scan(&attempts, &start)
+	if err == sql.ErrNoRows {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	if n > s.Cfg.ClientLimit {
-		return app.Errorf(app.TooMany, "error.throttled", "too many attempts from your address: wait a few minutes")
+	if start.After(now.Add(-s.Cfg.ClientWindow)) && attempts >= s.Cfg.ClientLimit {
+		return app.Errorf(app.TooMany, "error.throttled", "too many failed attempts from your address: wait a few minutes")
 	}
 	return nil
 }
@@ -309,16 +333,27 @@ func (s *Service) completeLogin(ctx context.Context, st *SessionState, step int6
 	now := s.Now()
 	var full *Session
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2`, now, st.Session.ID); err != nil {
+		// Both updates are conditional, so that two requests racing with
+		// the same code (or the same partial session) get one session.
+		ok, err := exec1(ctx, tx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, now, st.Session.ID)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1, totp_last_step = $2, totp_enabled = $3 WHERE id = $4`,
-			now, step, true, st.User.ID); err != nil {
-			return err
+		if ok {
+			ok, err = exec1(ctx, tx, `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1, totp_last_step = $2, totp_enabled = $3
+				WHERE id = $4 AND totp_last_step < $2`, now, step, true, st.User.ID)
+			if err != nil {
+				return err
+			}
 		}
-		var err error
+		if !ok {
+			return app.FieldError("code", "error.totp", "wrong or expired code", nil)
+		}
 		full, err = s.newSession(ctx, tx, st.User.ID, true, now, now.Add(s.Cfg.SessionMax), st.Session.IP, st.Session.UserAgent)
-		return err
+		if err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, st.User.Actor(), "login", "user", st.User.ID, st.User.State, now)
 	})
 	return full, err
 }
@@ -375,8 +410,9 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEn
 			return nil, err
 		}
 	}
-	return &TOTPEnrolment{Email: st.User.Email, Secret: secret,
-		URL: "otpauth://totp/pocdir:" + st.User.Email + "?secret=" + secret + "&issuer=pocdir&algorithm=SHA1&digits=6&period=30"}, nil
+	q := url.Values{"secret": {secret}, "issuer": {"pocdir"}, "algorithm": {"SHA1"}, "digits": {"6"}, "period": {"30"}}
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/pocdir:" + st.User.Email, RawQuery: q.Encode()}
+	return &TOTPEnrolment{Email: st.User.Email, Secret: secret, URL: u.String()}, nil
 }
 
 // ConfirmTOTPEnrolment checks a first code from the new authenticator and
@@ -421,14 +457,17 @@ func (s *Service) RevokeSession(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	ok, err := exec1(ctx, s.DB, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, s.Now(), id, a.UserID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return app.ErrNotFound("session")
-	}
-	return nil
+	now := s.Now()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := exec1(ctx, tx, `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, now, id, a.UserID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.ErrNotFound("session")
+		}
+		return logEvent(ctx, tx, a, "session.revoke", "session", id, a.State, now)
+	})
 }
 
 // canInvite reports whether a may invite someone to role in state: the
@@ -478,7 +517,13 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 	now := s.Now()
 	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, InvitedBy: a.Email, CreatedAt: now,
 		ExpiresAt: now.Add(s.Cfg.InviteTTL), Token: newSecret("pdi_")}
-	if err := insertInvite(ctx, s.DB, inv, hashSecret(inv.Token), a.UserID); err != nil {
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertInvite(ctx, tx, inv, hashSecret(inv.Token), a.UserID); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "invitation.create", "invitation", inv.ID, inv.State, now)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return inv, nil
@@ -516,8 +561,14 @@ func (s *Service) RevokeInvitation(ctx context.Context, id int64) error {
 	if !canInvite(a, inv.Role, inv.State) {
 		return app.ErrForbidden()
 	}
-	_, err = s.DB.ExecContext(ctx, `UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL`, s.Now(), id)
-	return err
+	now := s.Now()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := exec1(ctx, tx, `UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL`, now, id)
+		if err != nil || !ok {
+			return err
+		}
+		return logEvent(ctx, tx, a, "invitation.revoke", "invitation", id, inv.State, now)
+	})
 }
 
 // LookupInvitation returns the invitation of a link, or a clear error when
@@ -591,7 +642,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, i
 			return app.Errorf(app.Conflict, "error.invite_used", "this invitation link has already been used: sign in instead")
 		}
 		sess, err = s.newSession(ctx, tx, u.ID, false, now, now.Add(s.Cfg.PartialTTL), ip, ua)
-		return err
+		if err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, u.Actor(), "invitation.accept", "user", u.ID, u.State, now)
 	})
 	return sess, err
 }
@@ -639,8 +693,10 @@ func (s *Service) DisableUser(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, id)
-		return err
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "user.disable", "user", id, u.State, now)
 	})
 	s.dropTokenCache()
 	return err
@@ -671,8 +727,11 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, a.UserID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL`, s.Now(), a.UserID, a.SessionID)
-		return err
+		now := s.Now()
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL`, now, a.UserID, a.SessionID); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "password.change", "user", a.UserID, a.State, now)
 	})
 }
 
@@ -684,4 +743,10 @@ func (s *Service) SetLanguage(ctx context.Context, lang string) error {
 	}
 	_, err = s.DB.ExecContext(ctx, `UPDATE users SET language = $1 WHERE id = $2`, lang, a.UserID)
 	return err
+}
+
+// errLocked answers a second-factor attempt on a locked account: the user
+// has already proved the password, so saying so reveals nothing new.
+func errLocked() error {
+	return app.Errorf(app.TooMany, "error.locked", "too many failed attempts: the account is locked for a while; try again later")
 }

@@ -93,7 +93,10 @@ func exec1(ctx context.Context, q db.Queryer, query string, args ...any) (bool, 
 // reaches the limit. The counter lives in the database so that it holds
 // across instances.
 func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, lockUntil time.Time) error {
-	_, err := q.ExecContext(ctx, `UPDATE users SET failed_logins = failed_logins + 1,
+	// Locking restarts the count, so that after the lock ends one typo does
+	// not lock the account again.
+	_, err := q.ExecContext(ctx, `UPDATE users SET
+		failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
 		locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1`, userID, limit, lockUntil)
 	return err
 }

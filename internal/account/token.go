@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -48,7 +49,13 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name, scope str
 		exp := now.Add(ttl)
 		t.ExpiresAt = &exp
 	}
-	if err := insertToken(ctx, s.DB, t, hashSecret(t.Secret)); err != nil {
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertToken(ctx, tx, t, hashSecret(t.Secret)); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "token.create", "token", t.ID, u.State, now)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -69,15 +76,19 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	ok, err := exec1(ctx, s.DB, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, s.Now(), id, a.UserID)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return app.ErrNotFound("token")
-	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := exec1(ctx, tx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, now, id, a.UserID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.ErrNotFound("token")
+		}
+		return logEvent(ctx, tx, a, "token.revoke", "token", id, a.State, now)
+	})
 	s.dropTokenCache()
-	return nil
+	return err
 }
 
 func (s *Service) dropTokenCache() {

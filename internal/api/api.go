@@ -16,6 +16,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -29,6 +30,7 @@ func OpenAPI() []byte { return openapiYAML }
 type API struct {
 	Directory *directory.Service
 	Accounts  *account.Service
+	Audit     *auditlog.Log
 	Log       *slog.Logger
 }
 
@@ -58,6 +60,14 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/invitations/{id}", a.revokeInvitation)
 	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)
 	mux.HandleFunc("DELETE /api/v1/tokens/{id}", a.revokeToken)
+	mux.HandleFunc("GET /api/v1/log/key", a.logKey)
+	mux.HandleFunc("GET /api/v1/log/checkpoint", a.logCheckpoint)
+	mux.HandleFunc("GET /api/v1/log/checkpoints/{size}", a.logCheckpointAt)
+	mux.HandleFunc("GET /api/v1/log/entries", a.logEntries)
+	mux.HandleFunc("GET /api/v1/log/entries/{index}", a.logEntry)
+	mux.HandleFunc("GET /api/v1/log/consistency", a.logConsistency)
+	mux.HandleFunc("GET /api/v1/log/receipts/{index}", a.logReceipt)
+	mux.HandleFunc("POST /api/v1/log/cosignatures", a.logCosign)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, app.ErrNotFound("route"))
 	})

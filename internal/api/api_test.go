@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -19,9 +20,11 @@ import (
 	"time"
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -224,7 +227,11 @@ func (f *fixture) snapshot(t testing.TB) string {
 	for _, tk := range toks {
 		tk.LastUsedAt = nil // reading with a token records its use
 	}
-	out = append(out, users, invs, toks)
+	var cosigs int
+	if err := f.sys.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_cosignatures`).Scan(&cosigs); err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, users, invs, toks, cosigs)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -395,7 +402,54 @@ var authRoutes = []authRoute{
 			}
 			return fmt.Sprintf("/api/v1/tokens/%d", tok.ID), nil
 		}, [nCallers]int{401, 401, 404, 204, 404, 404, 404, 403}},
+	{"GET /api/v1/log/key", "read the log's public key", path("/api/v1/log/key"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/checkpoint", "read the latest checkpoint", path("/api/v1/log/checkpoint"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/checkpoints/{size}", "read a published checkpoint",
+		func(t *testing.T, f *fixture) (string, any) {
+			cp, err := f.sys.Audit.Latest(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/log/checkpoints/%d", cp.Size), nil
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/entries", "list the log entries they may see", path("/api/v1/log/entries"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/entries/{index}", "read a log entry of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/log/entries/%d", f.logIndexOfA(t)), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+	{"GET /api/v1/log/consistency", "read a consistency proof", path("/api/v1/log/consistency?old=1&new=2"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/receipts/{index}", "download the receipt of a log entry of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/log/receipts/%d", f.logIndexOfA(t)), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+	{"POST /api/v1/log/cosignatures", "cosign a checkpoint as a witness",
+		func(t *testing.T, f *fixture) (string, any) {
+			cp, err := f.sys.Audit.Latest(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, err := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "w.key"), fmt.Sprintf("witness%d.example/log", f.next()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			signed, err := note.Sign(&note.Note{Text: auditlog.CheckpointBodyOf(cp.Note)}, keys.Signer)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/log/cosignatures", map[string]any{"size": cp.Size, "witness": keys.VerifierKey, "signature": string(signed)}
+		}, [nCallers]int{401, 401, 204, 204, 204, 204, 204, 403}},
 	{"/api/", "reach a route that does not exist", path("/api/v1/nowhere"), [nCallers]int{401, 401, 404, 404, 404, 404, 404, 404}},
+}
+
+// logIndexOfA makes a change to State A's entry and returns its log entry.
+func (f *fixture) logIndexOfA(t *testing.T) int64 {
+	t.Helper()
+	f.newPoC(t)
+	h, err := f.sys.Directory.History(f.fpA.Ctx(), stateA)
+	if err != nil || len(h) == 0 || h[0].LogIndex == nil {
+		t.Fatalf("history of %s: %v", stateA, err)
+	}
+	return *h[0].LogIndex
 }
 
 func TestAuthorizationTableCoversEveryRoute(t *testing.T) {

@@ -189,6 +189,25 @@ type Change struct {
 	ChangedAt     time.Time     `json:"changed_at"`
 	EffectiveDate string        `json:"effective_date"`
 	Diff          []FieldChange `json:"changes"`
+	// LogIndex is the change's entry in the accountability log, and
+	// CommitSalt the salt of the entry's commitment to this change, so that
+	// whoever reads the change can recompute the commitment.
+	LogIndex   *int64 `json:"log_index,omitempty"`
+	CommitSalt string `json:"commit_salt,omitempty"`
+}
+
+// Content is what the log's commitment covers: the change without its
+// database id and log position.
+func (c *Change) Content() any {
+	return struct {
+		State         string        `json:"state"`
+		PoCID         int64         `json:"poc_id"`
+		Action        string        `json:"action"`
+		Actor         string        `json:"actor"`
+		ChangedAt     string        `json:"changed_at"`
+		EffectiveDate string        `json:"effective_date"`
+		Diff          []FieldChange `json:"changes"`
+	}{c.State, c.PoCID, c.Action, c.ActorEmail, c.ChangedAt.UTC().Format("2006-01-02T15:04:05.000000Z"), c.EffectiveDate, c.Diff}
 }
 
 // FieldChange is one field's old and new value in a Change.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -291,7 +293,7 @@ func (s *Service) CreatePoC(ctx context.Context, state string, in PoCInput) (*Po
 		}
 		c := &Change{State: state, PoCID: p.ID, Action: "poc.create", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,
 			Diff: diffPoC(&PoC{}, p)}
-		return insertChange(ctx, tx, c, a.UserID)
+		return record(ctx, tx, a, c)
 	})
 	if err != nil {
 		return nil, err
@@ -340,7 +342,7 @@ func (s *Service) UpdatePoC(ctx context.Context, id int64, in PoCInput) (*PoC, e
 			return errConflict()
 		}
 		c := &Change{State: old.State, PoCID: p.ID, Action: "poc.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff}
-		return insertChange(ctx, tx, c, a.UserID)
+		return record(ctx, tx, a, c)
 	})
 	if err != nil {
 		return nil, err
@@ -384,7 +386,7 @@ func (s *Service) RemovePoC(ctx context.Context, id int64, version int, effectiv
 		}
 		c := &Change{State: old.State, PoCID: id, Action: "poc.remove", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,
 			Diff: diffPoC(old, &PoC{})}
-		return insertChange(ctx, tx, c, a.UserID)
+		return record(ctx, tx, a, c)
 	})
 	if err != nil {
 		return err
@@ -431,7 +433,7 @@ func (s *Service) UpdateEntry(ctx context.Context, state string, in EntryInput) 
 		if !ok {
 			return errConflict()
 		}
-		return insertChange(ctx, tx, &Change{State: state, Action: "entry.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff}, a.UserID)
+		return record(ctx, tx, a, &Change{State: state, Action: "entry.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff})
 	})
 	if err != nil {
 		return nil, err
@@ -508,8 +510,26 @@ func refsString(rs []RegionalRef) string {
 	return strings.Join(parts, "; ")
 }
 
+func timeString(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+// keyDigest names a version of an armored key in the history: the start of
+// its SHA-256.
+func keyDigest(armored string) string {
+	if armored == "" {
+		return ""
+	}
+	h := sha256.Sum256([]byte(armored))
+	return "sha256:" + hex.EncodeToString(h[:8])
+}
+
 // diffPoC lists the fields that differ between two PoCs. The OpenPGP key is
-// compared by fingerprint, which is what a reader can check.
+// shown by fingerprint and expiry, which is what a reader can check, and by
+// digest when the same key is re-issued.
 func diffPoC(old, new *PoC) []FieldChange {
 	var d []FieldChange
 	d = addDiff(d, "level", string(old.Level), string(new.Level))
@@ -523,6 +543,11 @@ func diffPoC(old, new *PoC) []FieldChange {
 	d = addDiff(d, "available_24_7", boolString(old.Available247), boolString(new.Available247))
 	d = addDiff(d, "working_hours", old.WorkingHours, new.WorkingHours)
 	d = addDiff(d, "openpgp_fingerprint", old.PGPFingerprint, new.PGPFingerprint)
+	d = addDiff(d, "openpgp_expires_at", timeString(old.PGPExpiresAt), timeString(new.PGPExpiresAt))
+	if old.PGPFingerprint == new.PGPFingerprint && old.PGPKey != new.PGPKey {
+		// The same key, re-issued (new expiry, new subkey, new user id).
+		d = addDiff(d, "openpgp_key", keyDigest(old.PGPKey), keyDigest(new.PGPKey))
+	}
 	d = addDiff(d, "notes_lang", old.Notes.Lang, new.Notes.Lang)
 	d = addDiff(d, "notes", old.Notes.Text, new.Notes.Text)
 	d = addDiff(d, "notes_en", old.Notes.English, new.Notes.English)

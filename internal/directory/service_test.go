@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ProtonMail/gopenpgp/v3/crypto"
+
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -389,4 +391,52 @@ func TestEntryUpdate(t *testing.T) {
 			t.Errorf("other State sees %q", got.InitiateVia)
 		}
 	})
+}
+
+func TestReissuedKeyIsStored(t *testing.T) {
+	f := newFixture(t, testkit.Engines()[0])
+	k, err := crypto.PGP().KeyGeneration().AddUserId("CERT", "cert@example.org").
+		GenerationTime(f.sys.Clock.Now().Unix()).Lifetime(int32((400 * 24 * time.Hour) / time.Second)).New().GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, _ := k.GetArmoredPublicKey()
+	again, _ := k.GetArmoredPublicKeyWithCustomHeaders("re-issued", "pocdir test")
+	if first == again {
+		t.Fatal("the test needs two armorings that differ")
+	}
+	in := testkit.ValidPoC()
+	in.PGPKey = first
+	p, err := f.sys.Directory.CreatePoC(f.fpFRA.Ctx(), "FRA", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.PGPExpiresAt == nil || p.PGPFingerprint == "" {
+		t.Fatalf("key not parsed: %+v", p)
+	}
+	in.PGPKey, in.Version = again, p.Version
+	p2, err := f.sys.Directory.UpdatePoC(f.fpFRA.Ctx(), p.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.Version != p.Version+1 || p2.PGPKey != strings.TrimSpace(again) {
+		t.Errorf("the re-issued key with the same fingerprint was not stored: version %d", p2.Version)
+	}
+	h, _ := f.sys.Directory.History(f.fpFRA.Ctx(), "FRA")
+	if len(h[0].Diff) != 1 || h[0].Diff[0].Field != "openpgp_key" {
+		t.Errorf("history %+v", h[0].Diff)
+	}
+}
+
+func TestLinksCannotCarryURLSyntax(t *testing.T) {
+	for _, bad := range []string{"cert%40gov.fr?bcc=spy%40evil.org&a=@x.org", "a?b@x.org", "a/b@x.org", "a#b@x.org"} {
+		if directory.ValidEmail(bad) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	for in, want := range map[string]string{"+41 22 917 1234": "tel:+41229171234", "+41 (22) 917-1234 ext. 12": "tel:+41229171234;ext=12"} {
+		if got := directory.TelURI(in); got != want {
+			t.Errorf("TelURI(%q) = %q, want %q", in, got, want)
+		}
+	}
 }

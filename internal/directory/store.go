@@ -227,48 +227,63 @@ func updateEntry(ctx context.Context, q db.Queryer, code string, in EntryInput, 
 
 func insertChange(ctx context.Context, q db.Queryer, c *Change, actorID int64) error {
 	diff, _ := json.Marshal(c.Diff)
-	var poc, actor any
+	var poc, actor, logIndex any
 	if c.PoCID != 0 {
 		poc = c.PoCID
 	}
 	if actorID != 0 {
 		actor = actorID
 	}
-	return q.QueryRowContext(ctx, `INSERT INTO entry_changes (state_code, poc_id, action, actor_id, actor_email, changed_at, effective_date, diff)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		c.State, poc, c.Action, actor, c.ActorEmail, c.ChangedAt, c.EffectiveDate, string(diff)).Scan(&c.ID)
+	if c.LogIndex != nil {
+		logIndex = *c.LogIndex
+	}
+	return q.QueryRowContext(ctx, `INSERT INTO entry_changes (state_code, poc_id, action, actor_id, actor_email, changed_at, effective_date, diff, log_index, commit_salt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		c.State, poc, c.Action, actor, c.ActorEmail, c.ChangedAt, c.EffectiveDate, string(diff), logIndex, c.CommitSalt).Scan(&c.ID)
+}
+
+const changeColumns = `id, state_code, poc_id, action, actor_email, changed_at, effective_date, diff, log_index, commit_salt`
+
+func scanChange(sc interface{ Scan(...any) error }) (*Change, error) {
+	var c Change
+	var poc, logIndex sql.NullInt64
+	var diff string
+	if err := sc.Scan(&c.ID, &c.State, &poc, &c.Action, &c.ActorEmail, &c.ChangedAt, &c.EffectiveDate, &diff, &logIndex, &c.CommitSalt); err != nil {
+		return nil, err
+	}
+	c.PoCID = poc.Int64
+	c.ChangedAt = c.ChangedAt.UTC()
+	if logIndex.Valid {
+		i := logIndex.Int64
+		c.LogIndex = &i
+	}
+	if err := json.Unmarshal([]byte(diff), &c.Diff); err != nil {
+		return nil, err
+	}
+	return &c, nil
 }
 
 func listChanges(ctx context.Context, q db.Queryer, code string, limit int) ([]*Change, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, state_code, poc_id, action, actor_email, changed_at, effective_date, diff
-		FROM entry_changes WHERE state_code = $1 ORDER BY id DESC LIMIT $2`, code, limit)
+	rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE state_code = $1 ORDER BY id DESC LIMIT $2`, code, limit)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := []*Change{}
 	for rows.Next() {
-		var c Change
-		var poc sql.NullInt64
-		var diff string
-		if err := rows.Scan(&c.ID, &c.State, &poc, &c.Action, &c.ActorEmail, &c.ChangedAt, &c.EffectiveDate, &diff); err != nil {
+		c, err := scanChange(rows)
+		if err != nil {
 			return nil, err
 		}
-		c.PoCID = poc.Int64
-		c.ChangedAt = c.ChangedAt.UTC()
-		if err := json.Unmarshal([]byte(diff), &c.Diff); err != nil {
-			return nil, err
-		}
-		out = append(out, &c)
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }
 
-// generation returns a number that grows with every change to the directory:
-// the last change's id, since every write records a change in the same
-// transaction.
+// generation returns the directory's version, which every write bumps in
+// its transaction (see record).
 func generation(ctx context.Context, q db.Queryer) (int64, error) {
 	var g int64
-	err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM entry_changes`).Scan(&g)
+	err := q.QueryRowContext(ctx, `SELECT n FROM directory_version WHERE id = 1`).Scan(&g)
 	return g, err
 }

@@ -34,7 +34,35 @@ func ValidEmail(s string) bool {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && strings.Contains(s[at+1:], ".")
+	// Characters that a mailto: link would read as URL syntax (a hidden Bcc
+	// through "?bcc=", an escaped "@") are refused, though RFC 5322 allows
+	// some of them: no real PoC address needs them.
+	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.ContainsAny(s, "?%&/#=")
+}
+
+// TelURI returns the tel: URI (RFC 3966) of a valid phone number: the digits
+// with their +, and the extension as ";ext=".
+func TelURI(s string) string {
+	num, ext := s, ""
+	if i := strings.Index(strings.ToLower(s), "ext"); i >= 0 {
+		num, ext = s[:i], strings.TrimLeft(s[i+3:], ". ")
+	}
+	var b strings.Builder
+	b.WriteString("tel:")
+	for _, r := range num {
+		if r == '+' || (r >= '0' && r <= '9') {
+			b.WriteRune(r)
+		}
+	}
+	if ext != "" {
+		b.WriteString(";ext=")
+		for _, r := range ext {
+			if r >= '0' && r <= '9' {
+				b.WriteRune(r)
+			}
+		}
+	}
+	return b.String()
 }
 
 // ValidPhone reports whether s is an international phone number: a leading +,

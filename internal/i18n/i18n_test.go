@@ -62,7 +62,7 @@ func usedKeys(t *testing.T) map[string]bool {
 		keys["action."+a] = true
 	}
 	for _, f := range []string{"level", "alternate", "agency", "function_title", "person_name", "channels", "languages", "time_zone",
-		"available_24_7", "working_hours", "openpgp_fingerprint", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
+		"available_24_7", "working_hours", "openpgp_fingerprint", "openpgp_expires_at", "openpgp_key", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
 		keys["field."+f] = true
 	}
 	keys["scope.read"], keys["scope.write"] = true, true

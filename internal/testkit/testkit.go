@@ -21,6 +21,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -137,6 +138,7 @@ type System struct {
 	Clock     *Clock
 	Directory *directory.Service
 	Accounts  *account.Service
+	Audit     *auditlog.Log
 	Web       *web.Server
 	Handler   http.Handler
 }
@@ -146,10 +148,15 @@ func New(t testing.TB, e Engine) *System {
 	t.Helper()
 	d := OpenDB(t, e)
 	clock := NewClock()
-	s := &System{DB: d, Clock: clock, Directory: directory.NewService(d, clock.Now), Accounts: account.NewService(d, clock.Now)}
+	keys, err := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "log.key"), "pocdir.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &System{DB: d, Clock: clock, Directory: directory.NewService(d, clock.Now), Accounts: account.NewService(d, clock.Now),
+		Audit: auditlog.New(d, clock.Now, keys)}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Catalog: i18n.MustLoad(), Log: log,
-		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Log: log}).Handler()}
+	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: i18n.MustLoad(), Log: log,
+		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Log: log}).Handler()}
 	s.Handler = s.Web.Handler()
 	return s
 }

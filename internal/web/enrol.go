@@ -86,7 +86,7 @@ func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	r.ParseForm()
-	sess, err := s.Accounts.AcceptInvitation(r.Context(), token, r.PostForm.Get("name"), r.PostForm.Get("password"), clientIP(r), r.UserAgent())
+	sess, err := s.Accounts.AcceptInvitation(r.Context(), token, r.PostForm.Get("name"), r.PostForm.Get("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
 		inv, lerr := s.Accounts.LookupInvitation(r.Context(), token)
 		p := s.page(r, "invite.accept_title", nil)

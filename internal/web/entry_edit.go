@@ -45,6 +45,12 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 	in := directory.EntryInput{InitiateVia: f.Get("initiate_via"), Notes: directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
 		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version"))}
 	if _, err := s.Directory.UpdateEntry(r.Context(), e.Code, in); err != nil {
+		if app.ErrorCode(err) == app.Conflict {
+			if cur, gerr := s.Directory.Get(r.Context(), e.Code); gerr == nil {
+				in.Version = cur.Version
+			}
+			err = app.Errorf(app.Conflict, "error.conflict_form", "someone else changed this entry in the meantime")
+		}
 		s.render(w, r, httpStatus(app.ErrorCode(err)), "entry_edit.html", s.page(r, "entry.edit_title", newEntryFormData(e, in)).withError(err))
 		return
 	}

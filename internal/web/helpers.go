@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"strconv"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 func init() {
 	funcs["dict"] = func(v ...any) []any { return v }
 	funcs["fingerprint"] = directory.FormatFingerprint
+	funcs["tel"] = func(s string) template.URL { return template.URL(directory.TelURI(s)) }
 }
 
 // LangName returns the name of a language tag in the page's language, with

@@ -21,7 +21,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
 		return
 	}
-	sess, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), clientIP(r), r.UserAgent())
+	sess, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
 		p := s.page(r, "login.title", nil).withError(err)
 		p.Form = url.Values{"email": {r.PostForm.Get("email")}}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -139,7 +140,7 @@ func (s *Server) accessLog(h http.Handler) http.Handler {
 			path = "/invite/…"
 		}
 		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", path, "status", sw.status,
-			"bytes", sw.bytes, "duration", time.Since(start), "remote", clientIP(r))
+			"bytes", sw.bytes, "duration", time.Since(start), "remote", s.clientIP(r))
 	})
 }
 
@@ -295,12 +296,45 @@ func (c *compressWriter) Flush() {
 	}
 }
 
-// clientIP is the address that login throttling counts: the peer address.
-// X-Forwarded-For is not trusted, since any client can set it.
-func clientIP(r *http.Request) string {
+// clientIP is the address that login throttling counts and sessions show:
+// the peer address or, when the peer is a trusted proxy, the last address in
+// X-Forwarded-For that is not one (a client can forge the rest). IPv6
+// addresses count by their /64, which one subscriber usually holds whole.
+func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	if s.trusted(addr) {
+		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			addr = a
+			if !s.trusted(a) {
+				break
+			}
+		}
+	}
+	addr = addr.Unmap()
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	for _, p := range s.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
 }

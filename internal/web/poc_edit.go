@@ -166,8 +166,15 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	in := parsePoCForm(r.PostForm)
 	if _, err := s.Directory.UpdatePoC(r.Context(), p.ID, in); err != nil {
-		// On a conflict the form keeps what was typed; the page says to
-		// compare with the current entry, which opens in the State page.
+		if app.ErrorCode(err) == app.Conflict {
+			// The form keeps what was typed and now carries the current
+			// version: after comparing with the entry (the message says
+			// so), saving again applies the typed values deliberately.
+			if cur, gerr := s.Directory.GetPoC(r.Context(), p.ID); gerr == nil {
+				in.Version = cur.Version
+			}
+			err = app.Errorf(app.Conflict, "error.conflict_form", "someone else changed this PoC in the meantime")
+		}
 		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", s.page(r, "poc.edit_title", newPoCFormData(e, in)).withError(err))
 		return
 	}

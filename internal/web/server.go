@@ -8,10 +8,12 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -22,6 +24,7 @@ type Server struct {
 	DB        *db.DB
 	Directory *directory.Service
 	Accounts  *account.Service
+	Audit     *auditlog.Log
 	Catalog   *i18n.Catalog
 	Log       *slog.Logger
 	// SecureCookies marks cookies Secure; set when served over TLS or behind
@@ -31,6 +34,9 @@ type Server struct {
 	HSTS bool
 	// API is mounted under /api/v1 when set.
 	API http.Handler
+	// TrustedProxies are the addresses of reverse proxies whose
+	// X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
 	// BaseURL is the public address of the site (for invitation links);
 	// taken from the request when empty.
 	BaseURL string
@@ -91,6 +97,8 @@ func (s *Server) Handler() http.Handler {
 	page("POST /account/tokens/{id}/revoke", s.tokenRevoke)
 	page("POST /account/password", s.passwordChange)
 	page("POST /account/language", s.languageChange)
+	page("GET /log", s.logPage)
+	page("GET /log/receipts/{index}", s.receiptDownload)
 
 	if s.API != nil {
 		mux.Handle("/api/", s.API)

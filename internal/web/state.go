@@ -26,6 +26,9 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 type historyData struct {
 	State   *directory.Entry
 	Changes []*directory.Change
+	// Receipts is set when the reader may download the log receipts of the
+	// State's changes: its own users and the Secretariat.
+	Receipts bool
 }
 
 func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
@@ -39,6 +42,7 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "history.title", &historyData{State: e, Changes: changes})
+	a := app.ActorFrom(r.Context())
+	p := s.page(r, "history.title", &historyData{State: e, Changes: changes, Receipts: a.IsSecretariat() || a.State == e.Code})
 	s.render(w, r, http.StatusOK, "history.html", p)
 }

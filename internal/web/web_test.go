@@ -327,3 +327,39 @@ func cssSize(t *testing.T, c *http.Client, base string, page []byte, gz bool) in
 	}
 	return len(b)
 }
+
+func TestConflictingEditKeepsTheTypedValuesAndCanBeResolved(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	p, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := sys.Login(t, srv, fp)
+	// Someone else saves first.
+	other := testkit.ValidPoC()
+	other.Agency, other.Version = "Changed by a colleague", 1
+	if _, err := sys.Directory.UpdatePoC(fp.Ctx(), p.ID, other); err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"version": {"1"}, "level": {"technical"}, "agency": {"My edit"}, "ch_rows": {"1"}, "ch_kind_0": {"email"},
+		"ch_value_0": {"cert@example.org"}, "languages": {"en"}, "time_zone": {"Europe/Zurich"}, "available_24_7": {"1"}}
+	path := srv.URL + "/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit"
+	resp := testkit.PostForm(t, c, path, form)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(b), `value="My edit"`) || !strings.Contains(string(b), `name="version" value="2"`) {
+		t.Fatalf("status %d; the form should keep the typed agency and carry version 2", resp.StatusCode)
+	}
+	form.Set("version", "2")
+	resp = testkit.PostForm(t, c, path, form)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving again: status %d", resp.StatusCode)
+	}
+	got, _ := sys.Directory.GetPoC(fp.Ctx(), p.ID)
+	if got.Agency != "My edit" {
+		t.Errorf("agency %q", got.Agency)
+	}
+}

@@ -1,0 +1,318 @@
+package auditlog
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+// Log publishes checkpoints and proofs of the log in the database.
+type Log struct {
+	DB       *db.DB
+	Now      app.Clock
+	Signer   note.Signer
+	Verifier note.Verifier
+	// VerifierKey is the public key ("name+hash+key") that checks the
+	// checkpoints; users verify offline with it.
+	VerifierKey string
+}
+
+// New returns the log of d, signing with keys.
+func New(d *db.DB, now app.Clock, keys *Keys) *Log {
+	return &Log{DB: d, Now: now, Signer: keys.Signer, Verifier: keys.Verifier, VerifierKey: keys.VerifierKey}
+}
+
+// Origin is the name of the log, the first line of its checkpoints.
+func (l *Log) Origin() string { return l.Signer.Name() }
+
+// Checkpoint is a signed statement of the tree's size and root hash.
+type Checkpoint struct {
+	Size         int64         `json:"size"`
+	Root         tlog.Hash     `json:"root"`
+	Note         string        `json:"note"`
+	CreatedAt    time.Time     `json:"created_at"`
+	Cosignatures []Cosignature `json:"cosignatures,omitempty"`
+}
+
+// Cosignature is a witness's signature on a checkpoint.
+type Cosignature struct {
+	Witness   string    `json:"witness"`
+	Signature string    `json:"signature"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CheckpointBody is the C2SP checkpoint text: origin, size, base64 root.
+func CheckpointBody(origin string, size int64, root tlog.Hash) string {
+	return fmt.Sprintf("%s\n%d\n%s\n", origin, size, base64.StdEncoding.EncodeToString(root[:]))
+}
+
+// ParseCheckpoint reads a checkpoint body.
+func ParseCheckpoint(text string) (origin string, size int64, root tlog.Hash, err error) {
+	lines := strings.SplitN(text, "\n", 4)
+	if len(lines) < 4 {
+		return "", 0, root, errors.New("checkpoint: want origin, size and root hash lines")
+	}
+	size, err = strconv.ParseInt(lines[1], 10, 64)
+	if err != nil || size < 0 {
+		return "", 0, root, errors.New("checkpoint: bad tree size")
+	}
+	b, err := base64.StdEncoding.DecodeString(lines[2])
+	if err != nil || len(b) != tlog.HashSize {
+		return "", 0, root, errors.New("checkpoint: bad root hash")
+	}
+	copy(root[:], b)
+	return lines[0], size, root, nil
+}
+
+func (l *Log) size(ctx context.Context, q db.Queryer) (int64, error) {
+	var n int64
+	err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&n)
+	return n, err
+}
+
+// Latest returns a checkpoint of the whole log as it is now, signing a new
+// one when the log has grown since the last. Several instances may sign the
+// same size at once: Ed25519 signatures are deterministic, so they agree.
+func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
+	n, err := l.size(ctx, l.DB)
+	if err != nil {
+		return nil, err
+	}
+	if cp, err := l.checkpointAt(ctx, n); err != nil || cp != nil {
+		return cp, err
+	}
+	root, err := tlog.TreeHash(n, hashReader(ctx, l.DB))
+	if err != nil {
+		return nil, err
+	}
+	signed, err := note.Sign(&note.Note{Text: CheckpointBody(l.Origin(), n, root)}, l.Signer)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.DB.ExecContext(ctx, `INSERT INTO log_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
+		n, root[:], string(signed), l.Now()); err != nil {
+		return nil, err
+	}
+	return l.checkpointAt(ctx, n)
+}
+
+// CheckpointAt returns the published checkpoint of a tree size.
+func (l *Log) CheckpointAt(ctx context.Context, size int64) (*Checkpoint, error) {
+	cp, err := l.checkpointAt(ctx, size)
+	if err == nil && cp == nil {
+		return nil, app.ErrNotFound("checkpoint")
+	}
+	return cp, err
+}
+
+func (l *Log) checkpointAt(ctx context.Context, size int64) (*Checkpoint, error) {
+	var cp Checkpoint
+	var root []byte
+	err := l.DB.QueryRowContext(ctx, `SELECT size, root, note, created_at FROM log_checkpoints WHERE size = $1`, size).Scan(&cp.Size, &root, &cp.Note, &cp.CreatedAt)
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	copy(cp.Root[:], root)
+	cp.CreatedAt = cp.CreatedAt.UTC()
+	rows, err := l.DB.QueryContext(ctx, `SELECT witness, signature, created_at FROM log_cosignatures WHERE size = $1 ORDER BY id`, size)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Cosignature
+		if err := rows.Scan(&c.Witness, &c.Signature, &c.CreatedAt); err != nil {
+			return nil, err
+		}
+		c.CreatedAt = c.CreatedAt.UTC()
+		cp.Cosignatures = append(cp.Cosignatures, c)
+	}
+	return &cp, rows.Err()
+}
+
+// Visible reports whether an actor may see an entry: the Secretariat sees
+// every entry's metadata (never content: entries hold none); a State's users
+// see the entries that concern their State.
+func Visible(a *app.Actor, ev Event) bool {
+	if a == nil {
+		return false
+	}
+	if a.IsSecretariat() {
+		return true
+	}
+	for _, s := range ev.States {
+		if s == a.State && s != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// Entry returns one entry the actor may see.
+func (l *Log) Entry(ctx context.Context, idx int64) (*Entry, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var data string
+	err = l.DB.QueryRowContext(ctx, `SELECT data FROM log_entries WHERE idx = $1`, idx).Scan(&data)
+	if err == sql.ErrNoRows {
+		return nil, app.ErrNotFound("log entry")
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev, err := Decode([]byte(data))
+	if err != nil {
+		return nil, err
+	}
+	if !Visible(a, ev) {
+		return nil, app.ErrNotFound("log entry")
+	}
+	return &Entry{Index: idx, Event: ev, Data: []byte(data)}, nil
+}
+
+// Entries lists, oldest first, the entries the actor may see from index
+// from on: their State's, or all for the Secretariat.
+func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 1000 {
+		limit = 1000
+	}
+	var rows *sql.Rows
+	if a.IsSecretariat() {
+		rows, err = l.DB.QueryContext(ctx, `SELECT idx, data FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2`, from, limit)
+	} else {
+		if a.State == "" {
+			return []*Entry{}, nil
+		}
+		rows, err = l.DB.QueryContext(ctx, `SELECT idx, data FROM log_entries WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
+			from, "%;"+a.State+";%", limit)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Entry{}
+	for rows.Next() {
+		var e Entry
+		var data string
+		if err := rows.Scan(&e.Index, &data); err != nil {
+			return nil, err
+		}
+		if e.Event, err = Decode([]byte(data)); err != nil {
+			return nil, err
+		}
+		if !Visible(a, e.Event) {
+			continue
+		}
+		e.Data = []byte(data)
+		out = append(out, &e)
+	}
+	return out, rows.Err()
+}
+
+// ProveEntry returns the inclusion proof of entry idx in the tree of the
+// given size.
+func (l *Log) ProveEntry(ctx context.Context, idx, size int64) (tlog.RecordProof, error) {
+	if _, err := l.Entry(ctx, idx); err != nil {
+		return nil, err
+	}
+	n, err := l.size(ctx, l.DB)
+	if err != nil {
+		return nil, err
+	}
+	if size <= idx || size > n {
+		return nil, app.FieldError("size", "error.log_size", "the tree size must be above the entry's index and at most the log's size", nil)
+	}
+	return tlog.ProveRecord(size, idx, hashReader(ctx, l.DB))
+}
+
+// ProveConsistency returns the proof that the tree of size old is a prefix
+// of the tree of size new.
+func (l *Log) ProveConsistency(ctx context.Context, old, new int64) (tlog.TreeProof, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	n, err := l.size(ctx, l.DB)
+	if err != nil {
+		return nil, err
+	}
+	if old < 0 || old > new || new > n {
+		return nil, app.FieldError("old", "error.log_size", "want 0 ≤ old ≤ new ≤ the log's size", nil)
+	}
+	return tlog.ProveTree(new, old, hashReader(ctx, l.DB))
+}
+
+// AddCosignature stores a witness's cosignature of a published checkpoint.
+// The witness sends its verifier key and the checkpoint note it signed; the
+// signature must verify and the note must be the checkpoint's own text.
+func (l *Log) AddCosignature(ctx context.Context, size int64, witnessKey, signed string) error {
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return err
+	}
+	cp, err := l.CheckpointAt(ctx, size)
+	if err != nil {
+		return err
+	}
+	v, err := note.NewVerifier(strings.TrimSpace(witnessKey))
+	if err != nil {
+		return app.FieldError("witness", "error.witness_key", "not a note verifier key", nil)
+	}
+	if v.Name() == l.Verifier.Name() && v.KeyHash() == l.Verifier.KeyHash() {
+		return app.FieldError("witness", "error.witness_key", "a witness cannot use the log's own key", nil)
+	}
+	n, err := note.Open([]byte(signed), note.VerifierList(v))
+	if err != nil {
+		return app.FieldError("signature", "error.cosignature", "the cosignature does not verify with the witness key", nil)
+	}
+	body, err := noteBody(cp.Note)
+	if err != nil {
+		return err
+	}
+	if n.Text != body {
+		return app.FieldError("signature", "error.cosignature", "the cosigned text is not this checkpoint", nil)
+	}
+	var line string
+	for _, s := range n.Sigs {
+		if s.Name == v.Name() && s.Hash == v.KeyHash() {
+			line = "— " + s.Name + " " + s.Base64
+		}
+	}
+	_, err = l.DB.ExecContext(ctx, `INSERT INTO log_cosignatures (size, witness, signature, created_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (size, witness) DO NOTHING`, size, strings.TrimSpace(witnessKey), line, l.Now())
+	return err
+}
+
+// CheckpointBodyOf returns the text of a signed checkpoint without its
+// signatures: what a witness signs.
+func CheckpointBodyOf(signed string) string {
+	b, _ := noteBody(signed)
+	return b
+}
+
+// noteBody returns the text of a signed note, before its signatures.
+func noteBody(signed string) (string, error) {
+	i := strings.Index(signed, "\n\n")
+	if i < 0 {
+		return "", errors.New("malformed note")
+	}
+	return signed[:i+1], nil
+}
