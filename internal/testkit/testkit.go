@@ -139,6 +139,7 @@ type System struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Audit     *auditlog.Log
+	Keys      *auditlog.Keys
 	Web       *web.Server
 	Handler   http.Handler
 }
@@ -146,14 +147,21 @@ type System struct {
 // New builds a system on the engine with a test clock.
 func New(t testing.TB, e Engine) *System {
 	t.Helper()
-	d := OpenDB(t, e)
-	clock := NewClock()
 	keys, err := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "log.key"), "pocdir.test/log")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return NewWithKeys(t, e, keys)
+}
+
+// NewWithKeys builds a system whose log signs with the given keys (two
+// systems with one key and different histories make a fork).
+func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
+	t.Helper()
+	d := OpenDB(t, e)
+	clock := NewClock()
 	s := &System{DB: d, Clock: clock, Directory: directory.NewService(d, clock.Now), Accounts: account.NewService(d, clock.Now),
-		Audit: auditlog.New(d, clock.Now, keys)}
+		Audit: auditlog.New(d, clock.Now, keys), Keys: keys}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: i18n.MustLoad(), Log: log,
 		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Log: log}).Handler()}

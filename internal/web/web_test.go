@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -362,4 +363,41 @@ func TestConflictingEditKeepsTheTypedValuesAndCanBeResolved(t *testing.T) {
 	if got.Agency != "My edit" {
 		t.Errorf("agency %q", got.Agency)
 	}
+}
+
+func TestLogPageAndReceipts(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	ken := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+		t.Fatal(err)
+	}
+	c := sys.Login(t, srv, fp)
+	resp, body := get(t, c, srv.URL+"/log")
+	if resp.StatusCode != 200 || !strings.Contains(body, strings.ReplaceAll(sys.Audit.VerifierKey, "+", "&#43;")) || !strings.Contains(body, "directory.poc.create") || !strings.Contains(body, "— pocdir.test/log ") {
+		t.Fatalf("log page: %d\n%s", resp.StatusCode, body)
+	}
+	_, hist := get(t, c, srv.URL+"/states/FRA/history")
+	m := regexp.MustCompile(`href="(/log/receipts/\d+)"`).FindStringSubmatch(hist)
+	if m == nil {
+		t.Fatal("no receipt link in the history")
+	}
+	resp, receipt := get(t, c, srv.URL+m[1])
+	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
+		t.Fatalf("receipt: %d", resp.StatusCode)
+	}
+	if _, err := auditlog.VerifyReceipt([]byte(receipt), sys.Audit.VerifierKey); err != nil {
+		t.Errorf("the downloaded receipt does not verify: %v", err)
+	}
+	t.Run("another State sees the history without receipt links and gets no receipt", func(t *testing.T) {
+		ck := sys.Login(t, srv, ken)
+		_, hist := get(t, ck, srv.URL+"/states/FRA/history")
+		if strings.Contains(hist, "/log/receipts/") {
+			t.Error("receipt links shown to another State")
+		}
+		if resp, _ := get(t, ck, srv.URL+m[1]); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
 }

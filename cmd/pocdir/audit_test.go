@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+type auditWorld struct {
+	sys   *testkit.System
+	url   string
+	fp    *testkit.User
+	token string
+	state string
+}
+
+func newAuditWorld(t *testing.T, sys *testkit.System) *auditWorld {
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	w := &auditWorld{sys: sys, url: srv.URL, fp: fp, token: sys.Token(t, fp, "write"), state: filepath.Join(t.TempDir(), "audit.json")}
+	w.change(t, "National CERT")
+	return w
+}
+
+func (w *auditWorld) change(t *testing.T, agency string) {
+	t.Helper()
+	in := testkit.ValidPoC()
+	in.Agency = agency
+	if _, err := w.sys.Directory.CreatePoC(w.fp.Ctx(), "FRA", in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (w *auditWorld) verify(t *testing.T) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := auditVerify([]string{"--server", w.url, "--token", w.token, "--state-file", w.state}, &out)
+	return out.String(), err
+}
+
+func TestAuditVerify(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newAuditWorld(t, testkit.New(t, e))
+		out, err := w.verify(t)
+		if err != nil || !strings.Contains(out, "first run: trusting") || !strings.Contains(out, "commitments recomputed") {
+			t.Fatalf("%s %v", out, err)
+		}
+		t.Run("a grown log is checked for consistency with the saved checkpoint", func(t *testing.T) {
+			w.change(t, "Second agency")
+			out, err := w.verify(t)
+			if err != nil || strings.Contains(out, "first run") || !strings.Contains(out, "1 commitments recomputed") && !strings.Contains(out, "2 commitments recomputed") {
+				t.Errorf("%s %v", out, err)
+			}
+		})
+		t.Run("an altered change of the State is detected", func(t *testing.T) {
+			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE entry_changes SET diff = '[]' WHERE id = 1`); err != nil {
+				t.Fatal(err)
+			}
+			_, err := w.verify(t)
+			if err == nil || !strings.Contains(err.Error(), "MISMATCH") || !strings.Contains(err.Error(), "commitment") {
+				t.Errorf("got %v", err)
+			}
+		})
+	})
+}
+
+func TestAuditVerifyDetectsAFork(t *testing.T) {
+	a := newAuditWorld(t, testkit.New(t, testkit.Engines()[0]))
+	if _, err := a.verify(t); err != nil {
+		t.Fatal(err)
+	}
+	// A second server with the same key whose history differs at the same
+	// size: what a log that rewrote its past would present.
+	bsys := testkit.NewWithKeys(t, testkit.Engines()[0], a.sys.Keys)
+	b := newAuditWorld(t, bsys)
+	sizeA, _ := a.sys.Audit.Latest(context.Background())
+	sizeB, _ := b.sys.Audit.Latest(context.Background())
+	if sizeA.Size != sizeB.Size || sizeA.Root == sizeB.Root {
+		t.Fatalf("the two logs should have one size and two roots: %d %d", sizeA.Size, sizeB.Size)
+	}
+	b.state = a.state
+	_, err := b.verify(t)
+	if err == nil || !strings.Contains(err.Error(), "FORK") {
+		t.Errorf("got %v", err)
+	}
+	t.Run("a grown fork fails the consistency proof", func(t *testing.T) {
+		b.change(t, "More")
+		_, err := b.verify(t)
+		if err == nil || !strings.Contains(err.Error(), "FORK") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("a server with another key is refused", func(t *testing.T) {
+		c := newAuditWorld(t, testkit.New(t, testkit.Engines()[0]))
+		c.state = a.state
+		_, err := c.verify(t)
+		if err == nil || !strings.Contains(err.Error(), "log key") {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+func TestAuditReceiptCheckAndCosign(t *testing.T) {
+	w := newAuditWorld(t, testkit.New(t, testkit.Engines()[0]))
+	h, _ := w.sys.Directory.History(w.fp.Ctx(), "FRA")
+	req, _ := http.NewRequest("GET", w.url+"/api/v1/log/receipts/"+strconv.FormatInt(*h[0].LogIndex, 10), nil)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	file := filepath.Join(t.TempDir(), "receipt.json")
+	os.WriteFile(file, body, 0o600)
+	t.Run("a downloaded receipt verifies with the public key", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := auditVerifyReceipt([]string{file, "--key", w.sys.Audit.VerifierKey}, &out); err != nil || !strings.Contains(out.String(), "receipt verified") {
+			t.Errorf("%s %v", out.String(), err)
+		}
+	})
+	t.Run("an altered receipt does not", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.json")
+		os.WriteFile(bad, bytes.Replace(body, []byte(`"index":`), []byte(`"index":1`), 1), 0o600)
+		var out bytes.Buffer
+		if err := auditVerifyReceipt([]string{bad, "--key", w.sys.Audit.VerifierKey}, &out); err == nil {
+			t.Error("verified")
+		}
+	})
+	t.Run("a witness cosigns the checkpoint after verifying it", func(t *testing.T) {
+		var out bytes.Buffer
+		wk := filepath.Join(t.TempDir(), "witness.key")
+		err := auditCosign([]string{"--server", w.url, "--token", w.token, "--state-file", filepath.Join(t.TempDir(), "s.json"), "--witness-key", wk}, &out)
+		if err != nil || !strings.Contains(out.String(), "cosigned") {
+			t.Fatalf("%s %v", out.String(), err)
+		}
+		cp, _ := w.sys.Audit.Latest(context.Background())
+		if len(cp.Cosignatures) != 1 {
+			t.Errorf("cosignatures %+v", cp.Cosignatures)
+		}
+	})
+}
+
+func TestAuditCheckCommand(t *testing.T) {
+	dir := t.TempDir()
+	dbURL := "sqlite:" + filepath.Join(dir, "p.db")
+	ctx := context.Background()
+	sys, err := open(ctx, dbURL, &logConfig{origin: "pocdir.test/log"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := &app.Actor{Email: "fp@fra.example", Role: app.RoleFocalPoint, State: "FRA"}
+	if _, err := sys.Directory.CreatePoC(app.WithActor(ctx, fp), "FRA", testkit.ValidPoC()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Directory.UpdateEntry(app.WithActor(ctx, fp), "FRA", directory.EntryInput{InitiateVia: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	sys.Audit.Latest(ctx)
+	out, err := withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
+	if err != nil || !strings.Contains(out, "the log verifies") {
+		t.Fatalf("%s %v", out, err)
+	}
+	keyOut, err := withStdin(t, "", func() error { return auditKey([]string{"--db", dbURL}) })
+	if err != nil || strings.TrimSpace(keyOut) != sys.Audit.VerifierKey {
+		t.Errorf("audit key printed %q, want %q (%v)", keyOut, sys.Audit.VerifierKey, err)
+	}
+	sys.DB.ExecContext(ctx, `UPDATE entry_changes SET effective_date = '2020-01-01'`)
+	sys.DB.Close()
+	out, err = withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
+	if err == nil || !strings.Contains(out, "PROBLEM: directory change") {
+		t.Errorf("%s %v", out, err)
+	}
+}
+

@@ -1,0 +1,394 @@
+package auditlog_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// rfc6962Root computes the Merkle tree hash of RFC 6962 section 2.1 from the
+// leaves, independently of the tlog package.
+func rfc6962Root(leaves [][]byte) [32]byte {
+	if len(leaves) == 0 {
+		return [32]byte{}
+	}
+	if len(leaves) == 1 {
+		return sha256.Sum256(append([]byte{0}, leaves[0]...))
+	}
+	k := 1
+	for k*2 < len(leaves) {
+		k *= 2
+	}
+	l, r := rfc6962Root(leaves[:k]), rfc6962Root(leaves[k:])
+	return sha256.Sum256(append(append([]byte{1}, l[:]...), r[:]...))
+}
+
+type world struct {
+	sys          *testkit.System
+	fpFRA, fpKEN *testkit.User
+	sec          *testkit.User
+}
+
+// populate makes a log with directory changes and account events of two
+// States.
+func populate(t *testing.T, e testkit.Engine) *world {
+	t.Helper()
+	sys := testkit.New(t, e)
+	w := &world{sys: sys,
+		fpFRA: sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA"),
+		fpKEN: sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN"),
+		sec:   sys.User(t, "sec@un.example", app.RoleSecretariat, ""),
+	}
+	for i, u := range []*testkit.User{w.fpFRA, w.fpKEN, w.fpFRA} {
+		in := testkit.ValidPoC()
+		in.Agency = fmt.Sprintf("Agency %d", i)
+		p, err := sys.Directory.CreatePoC(u.Ctx(), u.State, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Agency += " (renamed)"
+		if _, err := sys.Directory.UpdatePoC(u.Ctx(), p.ID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := sys.Directory.UpdateEntry(w.fpKEN.Ctx(), "KEN", directory.EntryInput{InitiateVia: "Through the CERT"}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+func allData(t *testing.T, d *db.DB) [][]byte {
+	rows, err := d.QueryContext(context.Background(), `SELECT data FROM log_entries ORDER BY idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out [][]byte
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		out = append(out, []byte(s))
+	}
+	return out
+}
+
+func TestCheckpointsAndProofs(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := populate(t, e)
+		ctx := context.Background()
+		l := w.sys.Audit
+		first, err := l.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// More events after the first checkpoint.
+		if _, err := w.sys.Directory.UpdateEntry(w.fpFRA.Ctx(), "FRA", directory.EntryInput{InitiateVia: "Via the MFA"}); err != nil {
+			t.Fatal(err)
+		}
+		w.sys.Token(t, w.fpFRA, "read")
+		cp, err := l.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run("the checkpoint is a C2SP signed note that verifies with the public key", func(t *testing.T) {
+			origin, size, root, err := auditlog.OpenCheckpoint(cp.Note, l.VerifierKey)
+			if err != nil || origin != "pocdir.test/log" || size != cp.Size || root != cp.Root {
+				t.Fatalf("%q %d %v %v", origin, size, root, err)
+			}
+			lines := strings.Split(cp.Note, "\n")
+			if lines[0] != origin || lines[1] != fmt.Sprint(size) || lines[3] != "" || !strings.HasPrefix(lines[4], "— pocdir.test/log ") {
+				t.Errorf("not a C2SP checkpoint:\n%s", cp.Note)
+			}
+		})
+		t.Run("the root is the RFC 6962 tree hash of the entries", func(t *testing.T) {
+			data := allData(t, w.sys.DB)
+			if int64(len(data)) != cp.Size {
+				t.Fatalf("%d entries, checkpoint of %d", len(data), cp.Size)
+			}
+			if got := rfc6962Root(data); got != [32]byte(cp.Root) {
+				t.Errorf("root %x, RFC 6962 gives %x", cp.Root, got)
+			}
+			if got := rfc6962Root(data[:first.Size]); got != [32]byte(first.Root) {
+				t.Errorf("first root %x, RFC 6962 gives %x", first.Root, got)
+			}
+		})
+		t.Run("every entry has an inclusion proof that checks", func(t *testing.T) {
+			sec := w.sec.Ctx()
+			for i, d := range allData(t, w.sys.DB) {
+				p, err := l.ProveEntry(sec, int64(i), cp.Size)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := tlog.CheckRecord(p, cp.Size, cp.Root, int64(i), tlog.RecordHash(d)); err != nil {
+					t.Errorf("entry %d: %v", i, err)
+				}
+				if err := tlog.CheckRecord(p, cp.Size, cp.Root, int64(i), tlog.RecordHash(append(d, ' '))); err == nil {
+					t.Errorf("entry %d: the proof also checks altered data", i)
+				}
+			}
+		})
+		t.Run("the first checkpoint's tree is a prefix of the latest", func(t *testing.T) {
+			p, err := l.ProveConsistency(w.sec.Ctx(), first.Size, cp.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tlog.CheckTree(p, cp.Size, cp.Root, first.Size, first.Root); err != nil {
+				t.Error(err)
+			}
+			var other tlog.Hash
+			other[0] = 1
+			if err := tlog.CheckTree(p, cp.Size, cp.Root, first.Size, other); err == nil {
+				t.Error("the proof checks against another old root")
+			}
+		})
+		t.Run("a receipt verifies offline with only the public key", func(t *testing.T) {
+			h, _ := w.sys.Directory.History(w.fpFRA.Ctx(), "FRA")
+			rc, err := l.Receipt(w.fpFRA.Ctx(), *h[0].LogIndex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(rc)
+			got, err := auditlog.VerifyReceipt(b, l.VerifierKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Event.Commitment != auditlog.Commit(h[0].CommitSalt, h[0].Content()) {
+				t.Error("the receipt's commitment is not the change's")
+			}
+			bad := []struct {
+				name string
+				edit func(r *auditlog.Receipt)
+				key  string
+			}{
+				{"an altered entry", func(r *auditlog.Receipt) { r.Entry = append([]byte{}, r.Entry...); r.Entry[10] ^= 1 }, l.VerifierKey},
+				{"another index", func(r *auditlog.Receipt) { r.Index++ }, l.VerifierKey},
+				{"a cut proof", func(r *auditlog.Receipt) { r.Proof = r.Proof[:len(r.Proof)-1] }, l.VerifierKey},
+				{"an altered checkpoint", func(r *auditlog.Receipt) { r.Checkpoint = strings.Replace(r.Checkpoint, "\n1", "\n2", 1) }, l.VerifierKey},
+				{"another log's key", func(r *auditlog.Receipt) {}, otherKey(t)},
+				{"an unknown format", func(r *auditlog.Receipt) { r.Format = "x" }, l.VerifierKey},
+			}
+			for _, c := range bad {
+				r := *rc
+				c.edit(&r)
+				b, _ := json.Marshal(r)
+				if _, err := auditlog.VerifyReceipt(b, c.key); err == nil {
+					t.Errorf("a receipt with %s verifies", c.name)
+				}
+			}
+			if _, err := auditlog.VerifyReceipt([]byte("{not json"), l.VerifierKey); err == nil {
+				t.Error("malformed JSON verifies")
+			}
+		})
+		t.Run("a full check of the log finds nothing wrong", func(t *testing.T) {
+			rep, err := auditlog.Check(ctx, w.sys.DB, l.Verifier, directory.CheckCommitments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.OK() || rep.Entries != cp.Size || rep.Checkpoints < 2 || rep.Commitments < 7 {
+				t.Errorf("%+v", rep)
+			}
+		})
+	})
+}
+
+func otherKey(t *testing.T) string {
+	k, err := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "k"), "pocdir.test/log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k.VerifierKey
+}
+
+func TestTamperingIsDetected(t *testing.T) {
+	zero := make([]byte, 32)
+	cases := []struct {
+		name string
+		sql  string
+		args []any
+		want string
+	}{
+		{"an entry's data", `UPDATE log_entries SET data = REPLACE(data, 'fp@fra.example', 'fp@frx.example') WHERE idx = 3`, nil, "does not hash"},
+		{"an entry's column", `UPDATE log_entries SET type = 'directory.poc.remove' WHERE idx = 4`, nil, "columns do not match"},
+		{"a stored leaf hash", `UPDATE log_hashes SET hash = $1 WHERE id = 0`, []any{zero}, "does not hash"},
+		{"a stored node hash", `UPDATE log_hashes SET hash = $1 WHERE id = 2`, []any{zero}, "is not what the entries give"},
+		{"a directory change's content", `UPDATE entry_changes SET diff = '[]' WHERE id = 2`, nil, "does not match the commitment"},
+		{"a directory change's salt", `UPDATE entry_changes SET commit_salt = 'x' WHERE id = 1`, nil, "does not match the commitment"},
+		{"a checkpoint's root", `UPDATE log_checkpoints SET root = $1`, []any{zero}, "does not match the stored size and root"},
+		{"a checkpoint's note", `UPDATE log_checkpoints SET note = REPLACE(note, 'pocdir.test/log', 'pocdir.test/log2')`, nil, "signature does not verify"},
+		{"the last entry, deleted", `DELETE FROM log_entries WHERE idx = (SELECT MAX(idx) FROM log_entries)`, nil, "says"},
+		{"an entry in the middle, deleted", `DELETE FROM log_entries WHERE idx = 2`, nil, "expected index"},
+		{"a cosignature", `UPDATE log_cosignatures SET signature = REPLACE(signature, 'A', 'B')`, nil, "does not verify"},
+	}
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		for _, c := range cases {
+			t.Run("a change to "+c.name+" is detected", func(t *testing.T) {
+				w := populate(t, e)
+				ctx := context.Background()
+				cp, err := w.sys.Audit.Latest(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cosign(t, w, cp)
+				rep, err := auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments)
+				if err != nil || !rep.OK() {
+					t.Fatalf("before: %+v %v", rep, err)
+				}
+				res, err := w.sys.DB.ExecContext(ctx, c.sql, c.args...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					t.Fatal("the tampering changed nothing")
+				}
+				rep, err = auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.OK() {
+					t.Fatal("the check found nothing")
+				}
+				if !strings.Contains(strings.Join(rep.Problems, "\n"), c.want) {
+					t.Errorf("problems %q do not say %q", rep.Problems, c.want)
+				}
+			})
+		}
+	})
+}
+
+func cosign(t *testing.T, w *world, cp *auditlog.Checkpoint) {
+	t.Helper()
+	keys, err := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "witness.key"), "witness.example/pocdir")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: auditlog.CheckpointBodyOf(cp.Note)}, keys.Signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.sys.Audit.AddCosignature(w.fpKEN.Ctx(), cp.Size, keys.VerifierKey, string(signed)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCosignatures(t *testing.T) {
+	w := populate(t, testkit.Engines()[0])
+	ctx := context.Background()
+	cp, _ := w.sys.Audit.Latest(ctx)
+	cosign(t, w, cp)
+	got, err := w.sys.Audit.CheckpointAt(ctx, cp.Size)
+	if err != nil || len(got.Cosignatures) != 1 || !strings.HasPrefix(got.Cosignatures[0].Signature, "— witness.example/pocdir ") {
+		t.Fatalf("%+v %v", got, err)
+	}
+	keys, _ := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "w2.key"), "w2.example/pocdir")
+	wrongText, _ := note.Sign(&note.Note{Text: "pocdir.test/log\n999\nAAAA\n"}, keys.Signer)
+	if err := w.sys.Audit.AddCosignature(w.fpKEN.Ctx(), cp.Size, keys.VerifierKey, string(wrongText)); app.ErrorCode(err) != app.Invalid {
+		t.Errorf("a cosignature of another text: %v", err)
+	}
+	other, _ := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "w3.key"), "w3.example/pocdir")
+	signed, _ := note.Sign(&note.Note{Text: auditlog.CheckpointBodyOf(cp.Note)}, other.Signer)
+	if err := w.sys.Audit.AddCosignature(w.fpKEN.Ctx(), cp.Size, keys.VerifierKey, string(signed)); app.ErrorCode(err) != app.Invalid {
+		t.Errorf("a signature by another key than the one named: %v", err)
+	}
+	if err := w.sys.Audit.AddCosignature(w.fpKEN.Ctx(), cp.Size, w.sys.Audit.VerifierKey, cp.Note); app.ErrorCode(err) != app.Invalid {
+		t.Errorf("the log cosigning itself: %v", err)
+	}
+}
+
+func TestVisibility(t *testing.T) {
+	w := populate(t, testkit.Engines()[0])
+	l := w.sys.Audit
+	list, err := l.Entries(w.fpKEN.Ctx(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list {
+		if !strings.Contains(strings.Join(e.States, ","), "KEN") {
+			t.Errorf("KEN sees entry %d of %v", e.Index, e.States)
+		}
+	}
+	all, _ := l.Entries(w.sec.Ctx(), 0, 1000)
+	if len(all) <= len(list) {
+		t.Errorf("the Secretariat sees %d entries, KEN %d", len(all), len(list))
+	}
+	h, _ := w.sys.Directory.History(w.fpFRA.Ctx(), "FRA")
+	idx := *h[0].LogIndex
+	if _, err := l.Entry(w.fpKEN.Ctx(), idx); app.ErrorCode(err) != app.NotFound {
+		t.Errorf("KEN reads FRA's entry: %v", err)
+	}
+	if _, err := l.Receipt(w.fpKEN.Ctx(), idx); app.ErrorCode(err) != app.NotFound {
+		t.Errorf("KEN gets FRA's receipt: %v", err)
+	}
+	if _, err := l.Entries(context.Background(), 0, 10); app.ErrorCode(err) != app.Unauthorized {
+		t.Errorf("anonymous: %v", err)
+	}
+}
+
+// TestConcurrentAppends appends from many goroutines through two
+// instances (two connection pools) on one database: the log must have no
+// gaps and verify.
+func TestConcurrentAppends(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		second, err := db.Open(context.Background(), sys.DB.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Close()
+		const workers, each = 8, 25
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for i := 0; i < workers; i++ {
+			d := sys.DB
+			if i%2 == 1 {
+				d = second
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := 0; j < each; j++ {
+					err := d.Tx(context.Background(), func(tx *sql.Tx) error {
+						_, err := auditlog.Append(context.Background(), tx, auditlog.Event{Type: "test.event", ActorEmail: fmt.Sprintf("w%d", i),
+							Object: fmt.Sprintf("n:%d", j), States: []string{"FRA"}, At: time.Now()})
+						return err
+					})
+					if err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		rep, err := auditlog.Check(context.Background(), sys.DB, sys.Audit.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Entries != workers*each {
+			t.Errorf("%+v", rep)
+		}
+		cp, err := sys.Audit.Latest(context.Background())
+		if err != nil || cp.Size != workers*each {
+			t.Errorf("checkpoint %+v %v", cp, err)
+		}
+	})
+}
