@@ -182,4 +182,3 @@ func TestAuditCheckCommand(t *testing.T) {
 		t.Errorf("%s %v", out, err)
 	}
 }
-
