@@ -22,8 +22,8 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 		return 0, fmt.Errorf("log head: %w", err)
 	}
 	n := size - 1
-	data := encode(ev)
-	hashes, err := tlog.StoredHashes(n, data, hashReader(ctx, tx))
+	data := Encode(ev)
+	hashes, err := tlog.StoredHashes(n, data, HashReader(ctx, tx))
 	if err != nil {
 		return 0, fmt.Errorf("log hashes: %w", err)
 	}
@@ -41,8 +41,8 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 	return n, nil
 }
 
-// hashReader reads stored hashes through q, in or out of a transaction.
-func hashReader(ctx context.Context, q db.Queryer) tlog.HashReader {
+// HashReader reads stored hashes through q, in or out of a transaction.
+func HashReader(ctx context.Context, q db.Queryer) tlog.HashReader {
 	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		if len(indexes) == 0 {
 			return nil, nil

@@ -32,15 +32,16 @@ func (r *Report) problem(format string, args ...any) {
 	}
 }
 
-// frontier holds, per level of the tree, the last completed node: all that
+// Frontier holds, per level of the tree, the last completed node: all that
 // is needed to compute the next stored hashes and any tree hash, so a full
-// verification runs in memory of O(log n).
-type frontier struct {
+// verification (or a bulk load) runs in memory of O(log n).
+type Frontier struct {
 	last  []tlog.Hash
 	lastN []int64
 }
 
-func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+// ReadHashes reads hashes on the frontier (a tlog.HashReader).
+func (f *Frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	for i, x := range indexes {
 		level, n := tlog.SplitStoredHashIndex(x)
@@ -52,7 +53,8 @@ func (f *frontier) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	return out, nil
 }
 
-func (f *frontier) store(n int64, hashes []tlog.Hash) {
+// Store records the hashes stored for record n (tlog.StoredHashes).
+func (f *Frontier) Store(n int64, hashes []tlog.Hash) {
 	for level, h := range hashes {
 		for len(f.last) <= level {
 			f.last = append(f.last, tlog.Hash{})
@@ -129,7 +131,7 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	}
 	defer hashes.Close()
 
-	f := &frontier{}
+	f := &Frontier{}
 	commitments := map[int64]string{}
 	var n int64
 	next := 0
@@ -194,7 +196,7 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 				}
 			}
 		}
-		f.store(n, computed)
+		f.Store(n, computed)
 		n++
 		r.Entries++
 		checkRoot()

@@ -38,10 +38,10 @@ type Entry struct {
 	Data []byte `json:"-"`
 }
 
-// encode returns the canonical encoding of an event: JSON with the fields in
+// Encode returns the canonical encoding of an event: JSON with the fields in
 // the order of the struct and the time in UTC to the microsecond. The bytes
 // are stored as they are, so verification never depends on re-encoding.
-func encode(ev Event) []byte {
+func Encode(ev Event) []byte {
 	ev.At = ev.At.UTC().Truncate(time.Microsecond)
 	if ev.States == nil {
 		ev.States = []string{}

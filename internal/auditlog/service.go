@@ -92,7 +92,7 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 	if cp, err := l.checkpointAt(ctx, n); err != nil || cp != nil {
 		return cp, err
 	}
-	root, err := tlog.TreeHash(n, hashReader(ctx, l.DB))
+	root, err := tlog.TreeHash(n, HashReader(ctx, l.DB))
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (l *Log) ProveEntry(ctx context.Context, idx, size int64) (tlog.RecordProof
 	if size <= idx || size > n {
 		return nil, app.FieldError("size", "error.log_size", "the tree size must be above the entry's index and at most the log's size", nil)
 	}
-	return tlog.ProveRecord(size, idx, hashReader(ctx, l.DB))
+	return tlog.ProveRecord(size, idx, HashReader(ctx, l.DB))
 }
 
 // ProveConsistency returns the proof that the tree of size old is a prefix
@@ -258,7 +258,7 @@ func (l *Log) ProveConsistency(ctx context.Context, old, new int64) (tlog.TreePr
 	if old < 0 || old > new || new > n {
 		return nil, app.FieldError("old", "error.log_size", "want 0 ≤ old ≤ new ≤ the log's size", nil)
 	}
-	return tlog.ProveTree(new, old, hashReader(ctx, l.DB))
+	return tlog.ProveTree(new, old, HashReader(ctx, l.DB))
 }
 
 // AddCosignature stores a witness's cosignature of a published checkpoint.
