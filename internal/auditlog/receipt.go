@@ -71,6 +71,12 @@ func VerifyReceipt(data []byte, vkey string) (*Receipt, error) {
 		return nil, fmt.Errorf("receipt: not valid JSON: %w", err)
 	}
 	if r.Format != ReceiptFormat {
+		var apiErr struct {
+			Error *struct{ Message string } `json:"error"`
+		}
+		if json.Unmarshal(data, &apiErr) == nil && apiErr.Error != nil {
+			return nil, fmt.Errorf("receipt: the file holds an error from the server, not a receipt: %s", apiErr.Error.Message)
+		}
 		return nil, fmt.Errorf("receipt: unknown format %q", r.Format)
 	}
 	if len(r.Entry) == 0 {
