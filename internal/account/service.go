@@ -399,6 +399,9 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEn
 	if st.User.TOTPEnabled {
 		return nil, app.Errorf(app.Conflict, "error.totp_enrolled", "an authenticator is already set up for this account")
 	}
+	if err := s.enrolmentOpen(st.User); err != nil {
+		return nil, err
+	}
 	secret := st.User.totpSecret
 	if secret == "" {
 		k, err := NewTOTPKey(st.User.Email)
@@ -415,6 +418,17 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEn
 	return &TOTPEnrolment{Email: st.User.Email, Secret: secret, URL: u.String()}, nil
 }
 
+// enrolmentOpen refuses to set up a second factor on an account created
+// longer ago than an invitation lasts: until then the password alone guards
+// the account, so that window is kept short. An operator's account made
+// with "pocdir user create" has the same window.
+func (s *Service) enrolmentOpen(u *User) error {
+	if s.Now().Sub(u.CreatedAt) > s.Cfg.InviteTTL {
+		return app.Errorf(app.Forbidden, "error.enrolment_expired", "the time to set up the second factor has passed: ask for a new invitation")
+	}
+	return nil
+}
+
 // ConfirmTOTPEnrolment checks a first code from the new authenticator and
 // completes the login.
 func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) (*Session, error) {
@@ -424,6 +438,9 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) 
 	}
 	if st.User.TOTPEnabled || st.User.totpSecret == "" {
 		return nil, app.Errorf(app.Conflict, "error.totp_enrolled", "an authenticator is already set up for this account")
+	}
+	if err := s.enrolmentOpen(st.User); err != nil {
+		return nil, err
 	}
 	step, ok := checkTOTP(st.User.totpSecret, code, s.Now(), st.User.totpLastStep)
 	if !ok {
@@ -470,6 +487,21 @@ func (s *Service) RevokeSession(ctx context.Context, id int64) error {
 	})
 }
 
+// requireSession returns the actor of a signed-in browser session (password
+// and second factor), refusing API tokens: managing accounts and passwords
+// is not delegated to long-lived tokens, so a stolen token cannot create
+// accounts or take over one.
+func requireSession(ctx context.Context) (*app.Actor, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.TokenID != 0 && a != app.System {
+		return nil, app.Errorf(app.Forbidden, "error.session_required", "this needs a signed-in session with the second factor, not an API token")
+	}
+	return a, nil
+}
+
 // canInvite reports whether a may invite someone to role in state: the
 // Secretariat invites anyone; a focal point invites officers and focal points
 // of their own State.
@@ -489,7 +521,7 @@ func canInvite(a *app.Actor, role app.Role, state string) bool {
 // Invite creates a one-time invitation link. The returned Invitation carries
 // the link's secret once; only its hash is stored.
 func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, error) {
-	a, err := app.RequireWrite(ctx)
+	a, err := requireSession(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -547,7 +579,7 @@ func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
 
 // RevokeInvitation makes an unused invitation link worthless.
 func (s *Service) RevokeInvitation(ctx context.Context, id int64) error {
-	a, err := app.RequireWrite(ctx)
+	a, err := requireSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -670,7 +702,7 @@ func (s *Service) Users(ctx context.Context) ([]*User, error) {
 // Secretariat may disable anyone but itself; a focal point, the other
 // accounts of their own State.
 func (s *Service) DisableUser(ctx context.Context, id int64) error {
-	a, err := app.RequireWrite(ctx)
+	a, err := requireSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -696,6 +728,10 @@ func (s *Service) DisableUser(ctx context.Context, id int64) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
 			return err
 		}
+		// The invitations they sent and that nobody has used yet go too.
+		if _, err := tx.ExecContext(ctx, `UPDATE invitations SET revoked_at = $1 WHERE invited_by = $2 AND used_at IS NULL AND revoked_at IS NULL`, now, id); err != nil {
+			return err
+		}
 		return logEvent(ctx, tx, a, "user.disable", "user", id, u.State, now)
 	})
 	s.dropTokenCache()
@@ -704,7 +740,7 @@ func (s *Service) DisableUser(ctx context.Context, id int64) error {
 
 // ChangePassword replaces the actor's password after checking the current one.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
-	a, err := app.RequireWrite(ctx)
+	a, err := requireSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -712,7 +748,16 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err != nil || u == nil {
 		return app.ErrUnauthenticated()
 	}
+	now := s.Now()
+	if u.lockedUntil != nil && u.lockedUntil.After(now) {
+		return errLocked()
+	}
 	if !CheckPassword(u.passwordHash, current) {
+		// Guesses count like failed logins, so a borrowed session cannot try
+		// passwords without limit.
+		if err := recordFailure(ctx, s.DB, u.ID, s.Cfg.LockAfter, now.Add(s.Cfg.LockFor)); err != nil {
+			return err
+		}
 		return app.FieldError("current", "error.password_wrong", "the current password is not right", nil)
 	}
 	if k, msg := checkPasswordRules(next, u.Email); k != "" {
@@ -722,17 +767,22 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if err != nil {
 		return err
 	}
-	// Other sessions end: a password change is often a reaction to a leak.
-	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1 WHERE id = $2`, hash, a.UserID); err != nil {
+	// Other sessions and every API token end: a password change is often a
+	// reaction to a leak.
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, failed_logins = 0 WHERE id = $2`, hash, a.UserID); err != nil {
 			return err
 		}
-		now := s.Now()
 		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL`, now, a.UserID, a.SessionID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, a.UserID); err != nil {
 			return err
 		}
 		return logEvent(ctx, tx, a, "password.change", "user", a.UserID, a.State, now)
 	})
+	s.dropTokenCache()
+	return err
 }
 
 // SetLanguage records the actor's interface language.

@@ -479,3 +479,91 @@ func TestSessionsTokensAndDisabling(t *testing.T) {
 		})
 	})
 }
+
+func TestAccountManagementNeedsASession(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	acc := sys.Accounts
+	ctx := context.Background()
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	tokenActor, err := acc.AuthenticateToken(ctx, sys.Token(t, sec, "write"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tctx := app.WithActor(ctx, tokenActor)
+	t.Run("a write token cannot invite, disable or make tokens", func(t *testing.T) {
+		if _, err := acc.Invite(tctx, account.InviteInput{Email: "x@un.example", Role: app.RoleSecretariat}); app.ErrorCode(err) != app.Forbidden {
+			t.Errorf("invite: %v", err)
+		}
+		if err := acc.DisableUser(tctx, fp.ID); app.ErrorCode(err) != app.Forbidden {
+			t.Errorf("disable: %v", err)
+		}
+		if _, err := acc.CreateToken(tctx, 0, "more", "write", time.Hour); app.ErrorCode(err) != app.Forbidden {
+			t.Errorf("token: %v", err)
+		}
+		if err := acc.ChangePassword(tctx, testkit.Password, "another long passphrase"); app.ErrorCode(err) != app.Forbidden {
+			t.Errorf("password: %v", err)
+		}
+	})
+	t.Run("disabling an account withdraws the invitations it sent", func(t *testing.T) {
+		inv, err := acc.Invite(fp.Ctx(), account.InviteInput{Email: "new@fra.example", Role: app.RoleOfficer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := acc.DisableUser(sec.Ctx(), fp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := acc.LookupInvitation(ctx, inv.Token); app.AsError(err).Key != "error.invite_revoked" {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+func TestPasswordChange(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	acc := sys.Accounts
+	ctx := context.Background()
+	u := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+	tok := sys.Token(t, u, "read")
+	s := login(t, sys, u)
+	st, _ := acc.Authenticate(ctx, s.Token)
+	actx := app.WithActor(ctx, st.Actor)
+	for i := 0; i < account.DefaultConfig.LockAfter; i++ {
+		if err := acc.ChangePassword(actx, "not my password", "a brand new passphrase"); app.ErrorCode(err) != app.Invalid {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if err := acc.ChangePassword(actx, testkit.Password, "a brand new passphrase"); app.ErrorCode(err) != app.TooMany {
+		t.Errorf("guessing the current password is not limited: %v", err)
+	}
+	sys.Clock.Advance(account.DefaultConfig.LockFor + time.Second)
+	if err := acc.ChangePassword(actx, testkit.Password, "a brand new passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := account.NewService(sys.DB, sys.Clock.Now).AuthenticateToken(ctx, tok); app.ErrorCode(err) != app.Unauthorized {
+		t.Errorf("an API token survived the password change: %v", err)
+	}
+}
+
+func TestEnrolmentWindow(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	acc := sys.Accounts
+	ctx := context.Background()
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	inv, err := acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.AcceptInvitation(ctx, inv.Token, "", "a very long passphrase", "192.0.2.1", "t"); err != nil {
+		t.Fatal(err)
+	}
+	// The invitee leaves before setting up the second factor.
+	sys.Clock.Advance(account.DefaultConfig.InviteTTL + time.Hour)
+	p, err := acc.Login(ctx, "late@ken.example", "a very long passphrase", "192.0.2.1", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.BeginTOTPEnrolment(ctx, p.Token); app.AsError(err).Key != "error.enrolment_expired" {
+		t.Errorf("enrolment long after the invitation: %v", err)
+	}
+}

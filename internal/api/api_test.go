@@ -375,24 +375,7 @@ var authRoutes = []authRoute{
 			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
 		}, [nCallers]int{401, 401, 403, 204, 403, 403, 403, 403}},
 	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
-	{"POST /api/v1/users/{id}/disable", "disable an officer of " + stateA,
-		func(t *testing.T, f *fixture) (string, any) {
-			u := f.sys.User(t, fmt.Sprintf("officer%d@fra.test", f.next()), app.RoleOfficer, stateA)
-			return fmt.Sprintf("/api/v1/users/%d/disable", u.ID), nil
-		}, [nCallers]int{401, 401, 204, 204, 404, 404, 404, 403}},
 	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
-	{"POST /api/v1/invitations", "invite an officer to " + stateA,
-		func(t *testing.T, f *fixture) (string, any) {
-			return "/api/v1/invitations", account.InviteInput{Email: fmt.Sprintf("invitee%d@fra.test", f.next()), Name: "New Officer", Role: app.RoleOfficer, State: stateA}
-		}, [nCallers]int{401, 401, 201, 201, 403, 403, 403, 403}},
-	{"DELETE /api/v1/invitations/{id}", "revoke an invitation to " + stateA,
-		func(t *testing.T, f *fixture) (string, any) {
-			inv, err := f.sys.Accounts.Invite(f.sec.Ctx(), account.InviteInput{Email: fmt.Sprintf("pending%d@fra.test", f.next()), Role: app.RoleOfficer, State: stateA})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return fmt.Sprintf("/api/v1/invitations/%d", inv.ID), nil
-		}, [nCallers]int{401, 401, 204, 204, 404, 404, 404, 403}},
 	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"DELETE /api/v1/tokens/{id}", "revoke an API token of " + stateA + "'s focal point",
 		func(t *testing.T, f *fixture) (string, any) {
@@ -531,8 +514,8 @@ func TestAuthentication(t *testing.T) {
 		if r := f.do(t, "GET", "/api/v1/me", leaverTok, nil); r.Status != http.StatusOK {
 			t.Fatalf("before disabling: status %d", r.Status)
 		}
-		if r := f.do(t, "POST", fmt.Sprintf("/api/v1/users/%d/disable", leaver.ID), f.fpATok, nil); r.Status != http.StatusNoContent {
-			t.Fatalf("disable: status %d: %s", r.Status, r.Body)
+		if err := f.sys.Accounts.DisableUser(f.fpA.Ctx(), leaver.ID); err != nil {
+			t.Fatalf("disable: %v", err)
 		}
 
 		browser := f.sys.Login(t, f.srv, f.fpA)
@@ -830,10 +813,6 @@ func TestBadInput(t *testing.T) {
 		{name: "an unknown level filter is refused", method: "GET", path: "/api/v1/states?level=boss", status: 400, field: "level"},
 
 		// Invitations.
-		{name: "an invitation to an invalid email address is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "nobody", Role: app.RoleOfficer, State: stateA}, status: 400, field: "email"},
-		{name: "an invitation to an unknown State is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "someone@xxx.test", Role: app.RoleOfficer, State: "XXX"}, status: 400, field: "state"},
-		{name: "an invitation with an unknown role is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "someone@fra.test", Role: "admin", State: stateA}, status: 400, field: "role"},
-		{name: "an invitation for an existing account is refused", method: "POST", path: "/api/v1/invitations", token: secretariatToken, body: account.InviteInput{Email: "officer@fra.test", Role: app.RoleOfficer, State: stateA}, status: 400, field: "email"},
 
 		// Unknown States and objects.
 		{name: "adding a PoC to an unknown State is not found", method: "POST", path: "/api/v1/states/XXX/pocs", body: pocBody(), status: 404},

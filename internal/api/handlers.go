@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -220,6 +219,8 @@ func (a *API) deletePoC(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// Accounts are managed (invited, disabled) only in a signed-in session with
+// the second factor, never through a long-lived token: the API lists them.
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	list, err := a.Accounts.Users(r.Context())
 	if err != nil {
@@ -229,18 +230,6 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"users": list})
 }
 
-func (a *API) disableUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err == nil {
-		err = a.Accounts.DisableUser(r.Context(), id)
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
 	list, err := a.Accounts.Invitations(r.Context())
 	if err != nil {
@@ -248,41 +237,6 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"invitations": list})
-}
-
-func (a *API) invite(w http.ResponseWriter, r *http.Request) {
-	actor, err := app.RequireWrite(r.Context())
-	if err == nil && actor.Role == app.RoleOfficer {
-		err = app.ErrForbidden()
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	var in account.InviteInput
-	if err := decode(w, r, &in); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	inv, err := a.Accounts.Invite(r.Context(), in)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	// The link's secret is in the response once; pocdir stores only its hash.
-	writeJSON(w, http.StatusCreated, map[string]any{"invitation": inv, "path": "/invite/" + inv.Token})
-}
-
-func (a *API) revokeInvitation(w http.ResponseWriter, r *http.Request) {
-	id, err := pathID(r)
-	if err == nil {
-		err = a.Accounts.RevokeInvitation(r.Context(), id)
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
