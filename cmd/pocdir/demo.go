@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/pocdir/pocdir/internal/demo"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 func runDemo(args []string) error {
@@ -40,7 +41,16 @@ func runDemo(args []string) error {
 		}
 	}
 	sys.Web.Demo = true
-	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(a) })
+	// The demo's email goes to a mail catcher inside the program, shown at
+	// /demo/mail: a newcomer sees it without configuring a mail server.
+	catcher, err := notify.StartCatcher("127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	defer catcher.Close()
+	sys.Web.Catcher = catcher
+	sys.Sender.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"}
+	return serve(ctx, sys, serveConfig{addr: *addr, baseURL: "http://" + *addr}, func(a string) { printDemo(a) })
 }
 
 func printDemo(addr string) {
@@ -50,8 +60,9 @@ pocdir demo: http://%s/  (all data is fictional)
 Sign in with one of these accounts. The password of each is %q.
 The second factor is a TOTP code: add the secret to any authenticator app,
 or print the current code with "go run ./cmd/pocdir totp-code SECRET".
+The emails pocdir sends (invitations) appear at http://%s/demo/mail.
 
-`, addr, demo.Password)
+`, addr, demo.Password, addr)
 	for _, a := range demo.Accounts {
 		state := a.State
 		if state == "" {

@@ -23,6 +23,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/web"
 )
 
@@ -32,7 +33,21 @@ type system struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Audit     *auditlog.Log
+	Sender    *notify.Sender
 	Web       *web.Server
+}
+
+// addSMTPFlags defines the mail server's flags.
+func addSMTPFlags(f *flags) func() notify.SMTP {
+	host := f.String("smtp-host", "", "SMTP server for outgoing email; without it, email waits in the outbox")
+	port := f.Int("smtp-port", 587, "SMTP port")
+	user := f.String("smtp-user", "", "SMTP user name")
+	pass := f.String("smtp-password", "", "SMTP password (prefer the environment variable)")
+	from := f.String("smtp-from", "pocdir@localhost", "sender address of pocdir's email")
+	tlsMode := f.String("smtp-tls", "starttls", "starttls (required), tls (implicit, port 465) or none (only for a server on the same host)")
+	return func() notify.SMTP {
+		return notify.SMTP{Host: *host, Port: *port, Username: *user, Password: *pass, From: *from, TLS: *tlsMode}
+	}
 }
 
 // logConfig says where the accountability log's signing key lives.
@@ -88,8 +103,12 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 		}
 		sys.Audit = auditlog.New(d, app.SystemClock, keys)
 	}
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: i18n.MustLoad(), Log: slog.Default(),
-		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Log: slog.Default()}).Handler()}
+	catalog := i18n.MustLoad()
+	sys.Accounts.Catalog = catalog
+	sys.Sender = &notify.Sender{DB: d, Now: app.SystemClock, Log: slog.Default()}
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: catalog, Log: slog.Default(),
+		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock},
+		API:    (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Log: slog.Default()}).Handler()}
 	return sys, nil
 }
 
@@ -147,6 +166,7 @@ func runServe(args []string) error {
 	secure := f.Bool("secure-cookies", false, "mark cookies Secure (set this behind a TLS-terminating proxy; implied by --tls-cert)")
 	logFormat := f.String("log-format", "json", "log format: json or text")
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn, error")
+	smtpConfig := addSMTPFlags(f)
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
 	lc := addLogFlags(f)
 	if err := f.Parse(args); err != nil {
@@ -167,7 +187,11 @@ func runServe(args []string) error {
 		return err
 	}
 	if *baseURL == "" {
-		slog.Warn("no --base-url: invitation links will carry the address each request came to")
+		slog.Warn("no --base-url: invitation links carry the address each request came to, and are not emailed")
+	}
+	sys.Sender.SMTP = smtpConfig()
+	if sys.Sender.SMTP.Host == "" {
+		slog.Warn("no --smtp-host: email waits in the outbox")
 	}
 	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key, baseURL: *baseURL, secureCookies: *secure, trustedProxies: trusted}, nil)
 }
@@ -179,6 +203,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	sys.Web.SecureCookies = cfg.secureCookies || tlsOn
 	sys.Web.HSTS = tlsOn
 	sys.Web.BaseURL = cfg.baseURL
+	sys.Accounts.BaseURL = cfg.baseURL
 	sys.Web.TrustedProxies = cfg.trustedProxies
 	srv := &http.Server{
 		Handler:           sys.Web.Handler(),
@@ -205,6 +230,9 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 		ready(ln.Addr().String())
 	}
 	go publishCheckpoints(ctx, sys.Audit, time.Minute)
+	if sys.Sender.SMTP.Host != "" {
+		go sys.Sender.Run(ctx, 10*time.Second)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {

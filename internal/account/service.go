@@ -11,6 +11,8 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Config holds the account policy. The zero value is replaced by defaults.
@@ -44,6 +46,11 @@ type Service struct {
 	DB  *db.DB
 	Now app.Clock
 	Cfg Config
+	// BaseURL is the public address of the site. With Catalog, invitations
+	// are also sent by email through the outbox; without, the inviter passes
+	// the link on.
+	BaseURL string
+	Catalog *i18n.Catalog
 
 	cacheMu sync.Mutex
 	cache   map[string]cachedToken
@@ -553,12 +560,29 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 		if err := insertInvite(ctx, tx, inv, hashSecret(inv.Token), a.UserID); err != nil {
 			return err
 		}
+		if err := s.mailInvitation(ctx, tx, inv, now); err != nil {
+			return err
+		}
 		return logEvent(ctx, tx, a, "invitation.create", "invitation", inv.ID, inv.State, now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return inv, nil
+}
+
+// mailInvitation puts the invitation email in the outbox, in the
+// invitation's transaction: the link goes to the invitee's address, the one
+// channel the invitation vouches for.
+func (s *Service) mailInvitation(ctx context.Context, tx *sql.Tx, inv *Invitation, now time.Time) error {
+	if s.BaseURL == "" || s.Catalog == nil {
+		return nil
+	}
+	l := s.Catalog.For("en")
+	role := l.T("role." + string(inv.Role))
+	body := l.T("mail.invitation.body", "Inviter", inv.InvitedBy, "Role", role, "State", inv.State,
+		"Link", strings.TrimRight(s.BaseURL, "/")+"/invite/"+inv.Token, "Expires", inv.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+	return notify.Enqueue(ctx, tx, now, notify.Message{Kind: "invitation", To: inv.Email, Subject: l.T("mail.invitation.subject"), Body: body})
 }
 
 // Invitations lists the invitations the actor may see: all for the

@@ -25,6 +25,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/web"
 )
 
@@ -140,6 +141,7 @@ type System struct {
 	Accounts  *account.Service
 	Audit     *auditlog.Log
 	Keys      *auditlog.Keys
+	Outbox    *notify.Outbox
 	Web       *web.Server
 	Handler   http.Handler
 }
@@ -163,7 +165,10 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	s := &System{DB: d, Clock: clock, Directory: directory.NewService(d, clock.Now), Accounts: account.NewService(d, clock.Now),
 		Audit: auditlog.New(d, clock.Now, keys), Keys: keys}
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: i18n.MustLoad(), Log: log,
+	catalog := i18n.MustLoad()
+	s.Accounts.Catalog = catalog
+	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
+	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox,
 		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Log: log}).Handler()}
 	s.Handler = s.Web.Handler()
 	return s

@@ -17,6 +17,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Server holds what the pages need.
@@ -25,8 +26,11 @@ type Server struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Audit     *auditlog.Log
-	Catalog   *i18n.Catalog
-	Log       *slog.Logger
+	Outbox    *notify.Outbox
+	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
+	Catcher *notify.Catcher
+	Catalog *i18n.Catalog
+	Log     *slog.Logger
 	// SecureCookies marks cookies Secure; set when served over TLS or behind
 	// a TLS-terminating proxy.
 	SecureCookies bool
@@ -98,6 +102,10 @@ func (s *Server) Handler() http.Handler {
 	page("POST /account/password", s.passwordChange)
 	page("POST /account/language", s.languageChange)
 	page("GET /log", s.logPage)
+	page("GET /admin/outbox", s.outboxPage)
+	if s.Catcher != nil {
+		page("GET /demo/mail", s.demoMailPage)
+	}
 	page("GET /log/receipts/{index}", s.receiptDownload)
 
 	if s.API != nil {

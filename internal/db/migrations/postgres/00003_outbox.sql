@@ -1,0 +1,22 @@
+-- +goose Up
+-- The email outbox: a message is written in the transaction of what caused
+-- it and sent later by any instance, so that nothing is lost when the SMTP
+-- server is down. Bodies are cleared once sent: they may carry links.
+CREATE TABLE outbox (
+    id              BIGSERIAL PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    to_addr         TEXT NOT NULL,
+    subject         TEXT NOT NULL,
+    body            TEXT NOT NULL,
+    created_at      TIMESTAMPTZ NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL,
+    claimed_until   TIMESTAMPTZ,
+    sent_at         TIMESTAMPTZ,
+    failed_at       TIMESTAMPTZ,
+    last_error      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox(sent_at, failed_at, next_attempt_at);
+
+-- +goose Down
+DROP TABLE outbox;

@@ -1,0 +1,205 @@
+package notify_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+func catcher(t *testing.T) *notify.Catcher {
+	c, err := notify.StartCatcher("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func enqueue(t *testing.T, sys *testkit.System, n int) {
+	t.Helper()
+	err := sys.DB.Tx(context.Background(), func(tx *sql.Tx) error {
+		for i := 0; i < n; i++ {
+			if err := notify.Enqueue(context.Background(), tx, sys.Clock.Now(), notify.Message{Kind: "test", To: fmt.Sprintf("poc%d@example.org", i),
+				Subject: fmt.Sprintf("Message %d", i), Body: "Hello é\nLine two"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func sender(sys *testkit.System, port int) *notify.Sender {
+	return &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, SMTP: notify.SMTP{Host: "127.0.0.1", Port: port, From: "pocdir@example.org", TLS: "none"}}
+}
+
+// closedPort returns a port on which nothing listens.
+func closedPort(t *testing.T) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	return p
+}
+
+func TestDeliveryOverSMTP(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		c := catcher(t)
+		enqueue(t, sys, 3)
+		n, err := sender(sys, c.Port()).RunOnce(context.Background())
+		if err != nil || n != 3 {
+			t.Fatalf("sent %d: %v", n, err)
+		}
+		got := c.Messages()
+		if len(got) != 3 || got[0].Subject != "Message 2" || !strings.Contains(got[0].Body, "Hello é") || got[0].To[0] != "poc2@example.org" {
+			t.Fatalf("received %+v", got)
+		}
+		var bodies int
+		sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM outbox WHERE body <> ''`).Scan(&bodies)
+		if bodies != 0 {
+			t.Error("bodies are kept after sending")
+		}
+		if n, _ := sender(sys, c.Port()).RunOnce(context.Background()); n != 0 {
+			t.Errorf("sent %d again", n)
+		}
+	})
+}
+
+func TestTheOutboxWaitsForADownServer(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		enqueue(t, sys, 2)
+		down := sender(sys, closedPort(t))
+		if n, _ := down.RunOnce(context.Background()); n != 0 {
+			t.Fatalf("sent %d to a server that is down", n)
+		}
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		st, err := sys.Outbox.Status(sec.Ctx())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Queued != 2 || st.Items[0].Attempts != 1 || st.Items[0].LastError == "" || !st.Items[0].NextAttemptAt.After(sys.Clock.Now()) {
+			t.Fatalf("status %+v %+v", st, st.Items[0])
+		}
+		c := catcher(t)
+		up := sender(sys, c.Port())
+		if n, _ := up.RunOnce(context.Background()); n != 0 {
+			t.Errorf("retried before the backoff: %d", n)
+		}
+		sys.Clock.Advance(2 * time.Minute)
+		if n, err := up.RunOnce(context.Background()); n != 2 || err != nil {
+			t.Errorf("after the backoff: sent %d, %v", n, err)
+		}
+		if len(c.Messages()) != 2 {
+			t.Errorf("received %d", len(c.Messages()))
+		}
+		st, _ = sys.Outbox.Status(sec.Ctx())
+		if st.Sent != 2 || st.Queued != 0 {
+			t.Errorf("status %+v", st)
+		}
+		t.Run("only the Secretariat sees the outbox", func(t *testing.T) {
+			fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+			if _, err := sys.Outbox.Status(fp.Ctx()); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("got %v", err)
+			}
+		})
+	})
+}
+
+func TestSeveralSendersSendEachMessageOnce(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		c := catcher(t)
+		enqueue(t, sys, 60)
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			s := sender(sys, c.Port())
+			s.Batch = 7
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					n, err := s.RunOnce(context.Background())
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if n == 0 {
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		seen := map[string]int{}
+		for _, m := range c.Messages() {
+			seen[m.Subject]++
+		}
+		if len(seen) != 60 {
+			t.Errorf("%d distinct messages arrived, want 60", len(seen))
+		}
+		for s, n := range seen {
+			if n != 1 {
+				t.Errorf("%s arrived %d times", s, n)
+			}
+		}
+	})
+}
+
+func TestInvitationByEmail(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		sys.Accounts.BaseURL = srv.URL
+		c := catcher(t)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		if _, err := sys.Accounts.Invite(sec.Ctx(), account.InviteInput{Email: "fp@ken.example", Role: app.RoleFocalPoint, State: "KEN"}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := sender(sys, c.Port()).RunOnce(context.Background()); n != 1 || err != nil {
+			t.Fatalf("sent %d: %v", n, err)
+		}
+		msgs := c.Messages()
+		if len(msgs) != 1 || msgs[0].To[0] != "fp@ken.example" {
+			t.Fatalf("received %+v", msgs)
+		}
+		link := regexp.MustCompile(`http://\S+/invite/pdi_[A-Za-z0-9_-]+`).FindString(msgs[0].Body)
+		if link == "" {
+			t.Fatalf("no link in\n%s", msgs[0].Body)
+		}
+		client := testkit.Client(t)
+		resp, err := client.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), "fp@ken.example") {
+			t.Fatalf("following the emailed link: %d", resp.StatusCode)
+		}
+		resp = testkit.PostForm(t, client, link, url.Values{"name": {"New FP"}, "password": {"a long passphrase for KEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/enrol/totp" {
+			t.Errorf("accepting: %d to %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+}

@@ -1,0 +1,217 @@
+package notify
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	mail "github.com/wneessen/go-mail"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+// SMTP is how to reach the mail server.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+	// TLS is "starttls" (required), "tls" (implicit, port 465) or "none"
+	// (only for a server on the same host).
+	TLS string
+}
+
+// Sender delivers the outbox. Several instances may run one each: a message
+// is claimed for a minute before it is sent, so each goes out once.
+type Sender struct {
+	DB   *db.DB
+	Now  app.Clock
+	SMTP SMTP
+	Log  *slog.Logger
+	// Batch is how many messages one round sends over one connection.
+	Batch int
+	// MaxAttempts is how often a message is tried before it is marked failed.
+	MaxAttempts int
+}
+
+// backoff is the wait before attempt n+1: one minute, doubling, at most six
+// hours.
+func backoff(attempts int) time.Duration {
+	d := time.Minute
+	for i := 1; i < attempts && d < 6*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 6*time.Hour)
+}
+
+type claimed struct {
+	id       int64
+	to       string
+	subject  string
+	body     string
+	attempts int
+}
+
+// claim takes up to n due messages for this instance.
+func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
+	now := s.Now()
+	var out []claimed
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		// The WHERE is evaluated again on each row when another instance
+		// claimed it first (PostgreSQL re-checks after the row lock; SQLite
+		// runs one writer at a time), so a row is claimed once.
+		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET claimed_until = $1
+			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
+				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3)
+			AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
+			RETURNING id, to_addr, subject, body, attempts`, now.Add(time.Minute), now, n)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c claimed
+			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts); err != nil {
+				return err
+			}
+			out = append(out, c)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// RunOnce sends what is due and returns how many messages went out.
+func (s *Sender) RunOnce(ctx context.Context) (int, error) {
+	if s.SMTP.Host == "" {
+		return 0, nil
+	}
+	batch := s.Batch
+	if batch <= 0 {
+		batch = 100
+	}
+	items, err := s.claim(ctx, batch)
+	if err != nil || len(items) == 0 {
+		return 0, err
+	}
+	client, err := s.client()
+	if err != nil {
+		return 0, err
+	}
+	msgs := make([]*mail.Msg, len(items))
+	for i, it := range items {
+		m := mail.NewMsg()
+		if err := m.From(s.SMTP.From); err != nil {
+			return 0, fmt.Errorf("smtp from: %w", err)
+		}
+		if err := m.To(it.to); err != nil {
+			msgs[i] = nil
+			continue
+		}
+		m.Subject(it.subject)
+		m.SetDate()
+		m.SetMessageID()
+		m.SetBodyString(mail.TypeTextPlain, it.body)
+		msgs[i] = m
+	}
+	sendErr := client.DialAndSendWithContext(ctx, nonNil(msgs)...)
+	sent := 0
+	for i, it := range items {
+		var why error
+		switch {
+		case msgs[i] == nil:
+			why = errors.New("invalid recipient address")
+		case msgs[i].HasSendError():
+			why = msgs[i].SendError()
+		case sendErr != nil && !msgs[i].IsDelivered():
+			why = sendErr
+		}
+		if why == nil {
+			// The body may carry a link that opens something: it is not kept.
+			_, err = s.DB.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', claimed_until = NULL, attempts = attempts + 1, last_error = '' WHERE id = $2`, s.Now(), it.id)
+			sent++
+		} else {
+			err = s.failed(ctx, it, why)
+		}
+		if err != nil {
+			return sent, err
+		}
+	}
+	return sent, nil
+}
+
+func nonNil(msgs []*mail.Msg) []*mail.Msg {
+	var out []*mail.Msg
+	for _, m := range msgs {
+		if m != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (s *Sender) failed(ctx context.Context, it claimed, why error) error {
+	now := s.Now()
+	msg := why.Error()
+	if len(msg) > 500 {
+		msg = msg[:500]
+	}
+	max := s.MaxAttempts
+	if max <= 0 {
+		max = 20
+	}
+	if it.attempts+1 >= max {
+		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3`, now, msg, it.id)
+		return err
+	}
+	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL, next_attempt_at = $2 WHERE id = $3`,
+		msg, now.Add(backoff(it.attempts+1)), it.id)
+	if s.Log != nil {
+		s.Log.Warn("email not delivered; will retry", "outbox_id", it.id, "attempt", it.attempts+1, "err", msg)
+	}
+	return err
+}
+
+func (s *Sender) client() (*mail.Client, error) {
+	opts := []mail.Option{mail.WithPort(s.SMTP.Port), mail.WithTimeout(30 * time.Second)}
+	switch strings.ToLower(s.SMTP.TLS) {
+	case "none":
+		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
+	case "tls":
+		opts = append(opts, mail.WithSSL())
+	default:
+		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory))
+	}
+	if s.SMTP.Username != "" {
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.SMTP.Username), mail.WithPassword(s.SMTP.Password))
+	}
+	return mail.NewClient(s.SMTP.Host, opts...)
+}
+
+// Run sends the outbox every interval until ctx ends.
+func (s *Sender) Run(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		for {
+			n, err := s.RunOnce(ctx)
+			if err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Error("sending the outbox", "err", err)
+			}
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
