@@ -41,6 +41,7 @@ type Invitation struct {
 	Name      string     `json:"name"`
 	Role      app.Role   `json:"role"`
 	State     string     `json:"state,omitempty"`
+	Language  string     `json:"language"`
 	InvitedBy string     `json:"invited_by"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiresAt time.Time  `json:"expires_at"`
@@ -87,4 +88,7 @@ type InviteInput struct {
 	Name  string   `json:"name"`
 	Role  app.Role `json:"role"`
 	State string   `json:"state"`
+	// Language is that of the invitation email (with English below) and of
+	// the new account; English when empty.
+	Language string `json:"language"`
 }

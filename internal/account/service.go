@@ -554,7 +554,14 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 		return nil, app.FieldError("email", "error.email_taken", "an account with this email address exists", nil)
 	}
 	now := s.Now()
-	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, InvitedBy: a.Email, CreatedAt: now,
+	lang := in.Language
+	if lang == "" {
+		lang = "en"
+	}
+	if s.Catalog != nil && !s.Catalog.Has(lang) {
+		return nil, app.FieldError("language", "error.language_unknown", "unknown language", nil)
+	}
+	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: lang, InvitedBy: a.Email, CreatedAt: now,
 		ExpiresAt: now.Add(s.Cfg.InviteTTL), Token: newSecret("pdi_")}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := insertInvite(ctx, tx, inv, hashSecret(inv.Token), a.UserID); err != nil {
@@ -578,11 +585,19 @@ func (s *Service) mailInvitation(ctx context.Context, tx *sql.Tx, inv *Invitatio
 	if s.BaseURL == "" || s.Catalog == nil {
 		return nil
 	}
-	l := s.Catalog.For("en")
-	role := l.T("role." + string(inv.Role))
-	body := l.T("mail.invitation.body", "Inviter", inv.InvitedBy, "Role", role, "State", inv.State,
-		"Link", strings.TrimRight(s.BaseURL, "/")+"/invite/"+inv.Token, "Expires", inv.ExpiresAt.Format("2006-01-02 15:04 UTC"))
-	return notify.Enqueue(ctx, tx, now, notify.Message{Kind: "invitation", To: inv.Email, Subject: l.T("mail.invitation.subject"), Body: body})
+	link := strings.TrimRight(s.BaseURL, "/") + "/invite/" + inv.Token
+	text := func(lang string) (subject, body string) {
+		l := s.Catalog.For(lang)
+		return l.T("mail.invitation.subject"), l.T("mail.invitation.body", "Inviter", inv.InvitedBy, "Role", l.T("role."+string(inv.Role)),
+			"State", inv.State, "Link", link, "Expires", inv.ExpiresAt.Format("2006-01-02 15:04 UTC"))
+	}
+	subject, body := text(inv.Language)
+	if inv.Language != "en" {
+		// In the recipient's language, with English below (principle 8).
+		_, en := text("en")
+		body += "\n\n— English —\n\n" + en
+	}
+	return notify.Enqueue(ctx, tx, now, notify.Message{Kind: "invitation", To: inv.Email, Subject: subject, Body: body})
 }
 
 // Invitations lists the invitations the actor may see: all for the
@@ -683,7 +698,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, i
 	now := s.Now()
 	var sess *Session
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		u := &User{Email: inv.Email, Name: name, Role: inv.Role, State: inv.State, Language: "en", CreatedAt: now, passwordHash: hash}
+		u := &User{Email: inv.Email, Name: name, Role: inv.Role, State: inv.State, Language: inv.Language, CreatedAt: now, passwordHash: hash}
 		if err := insertUser(ctx, tx, u); err != nil {
 			if db.IsUniqueViolation(err) {
 				return app.Errorf(app.Conflict, "error.email_taken", "an account with this email address exists")

@@ -113,13 +113,13 @@ func throttle(ctx context.Context, q db.Queryer, key string, now, windowStartBef
 	return n, err
 }
 
-const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, COALESCE(u.email, ''), i.created_at, i.expires_at, i.used_at, i.revoked_at`
+const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), i.created_at, i.expires_at, i.used_at, i.revoked_at`
 
 func scanInvite(sc interface{ Scan(...any) error }) (*Invitation, error) {
 	var inv Invitation
 	var state sql.NullString
 	var used, revoked sql.NullTime
-	if err := sc.Scan(&inv.ID, &inv.Email, &inv.Name, &inv.Role, &state, &inv.InvitedBy, &inv.CreatedAt, &inv.ExpiresAt, &used, &revoked); err != nil {
+	if err := sc.Scan(&inv.ID, &inv.Email, &inv.Name, &inv.Role, &state, &inv.Language, &inv.InvitedBy, &inv.CreatedAt, &inv.ExpiresAt, &used, &revoked); err != nil {
 		return nil, err
 	}
 	inv.State = state.String
@@ -133,9 +133,9 @@ func insertInvite(ctx context.Context, q db.Queryer, inv *Invitation, tokenHash 
 	if invitedBy != 0 {
 		by = invitedBy
 	}
-	return q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt).Scan(&inv.ID)
+	return q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language).Scan(&inv.ID)
 }
 
 func getInvite(ctx context.Context, q db.Queryer, where string, arg any) (*Invitation, error) {

@@ -98,17 +98,3 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
 
-func (s *Server) languageChange(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-	r.ParseForm()
-	lang := r.PostForm.Get("lang")
-	if !s.Catalog.Has(lang) {
-		s.fail(w, r, app.FieldError("lang", "error.language_unknown", "unknown language", nil))
-		return
-	}
-	if err := s.Accounts.SetLanguage(r.Context(), lang); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
-}

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
+
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -57,6 +60,7 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Slice(d.Languages, func(i, j int) bool { return d.Languages[i].Name < d.Languages[j].Name })
+	sortByName(p.Lang(), list)
 	d.Rows = directoryRows(p, list)
 	p.Data = d
 	s.render(w, r, http.StatusOK, "directory.html", p)
@@ -84,7 +88,7 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 		b.WriteString(`<tr><th scope="row"><a href="/states/`)
 		b.WriteString(code)
 		b.WriteString(`">`)
-		b.WriteString(html.EscapeString(st.Name))
+		b.WriteString(html.EscapeString(p.StateName(st.ISO2, st.Name)))
 		b.WriteString("</a>")
 		if st.Status == "observer" {
 			b.WriteString(observer)
@@ -115,4 +119,18 @@ func count(n int) string {
 		return ""
 	}
 	return strconv.Itoa(n)
+}
+
+// sortByName orders States by their name in the language, as a reader of
+// that language expects (accents, scripts), not by the English name.
+func sortByName(lang string, list []*directory.Summary) {
+	if lang == "en" {
+		return // the service already sorts by the English name
+	}
+	c := collate.New(language.Make(lang))
+	names := make(map[string]string, len(list))
+	for _, st := range list {
+		names[st.Code] = stateName(lang, st.ISO2, st.Name)
+	}
+	sort.SliceStable(list, func(i, j int) bool { return c.CompareString(names[list[i].Code], names[list[j].Code]) < 0 })
 }

@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
+	"golang.org/x/text/message"
+	"golang.org/x/text/number"
 
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -48,4 +50,73 @@ func (p *Page) LocalTime(zone string) string {
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n
+}
+
+func asTime(v any) (time.Time, bool) {
+	switch t := v.(type) {
+	case time.Time:
+		return t, !t.IsZero()
+	case *time.Time:
+		if t == nil {
+			return time.Time{}, false
+		}
+		return *t, true
+	}
+	return time.Time{}, false
+}
+
+// Date formats a date in the page's language ("2 March 2026", "2 mars
+// 2026", "2026年3月2日"), from the catalog's month names and pattern.
+func (p *Page) Date(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	t = t.UTC()
+	return p.T("format.date", "Day", t.Day(), "Month", p.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year())
+}
+
+// DateTime formats an instant in the page's language, always in UTC and
+// saying so: PoCs in every time zone read the same time.
+func (p *Page) DateTime(v any) string {
+	t, ok := asTime(v)
+	if !ok {
+		return ""
+	}
+	t = t.UTC()
+	return p.T("format.datetime", "Date", p.Date(t), "Time", t.Format("15:04")+" UTC")
+}
+
+// DateString formats a YYYY-MM-DD date.
+func (p *Page) DateString(s string) string {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return s
+	}
+	return p.Date(t)
+}
+
+// Num formats a number with the digit grouping of the page's language.
+func (p *Page) Num(n any) string {
+	return message.NewPrinter(language.Make(p.Lang())).Sprint(number.Decimal(n))
+}
+
+// StateName returns a State's name in the page's language: the reference
+// list's UN English name in English, the CLDR name in the other languages.
+func (p *Page) StateName(iso2, english string) string {
+	return stateName(p.Lang(), iso2, english)
+}
+
+func stateName(lang, iso2, english string) string {
+	if lang == "en" {
+		return english
+	}
+	r, err := language.ParseRegion(iso2)
+	if err != nil {
+		return english
+	}
+	if n := display.Regions(language.Make(lang)).Name(r); n != "" {
+		return n
+	}
+	return english
 }

@@ -12,6 +12,7 @@ import (
 
 type pocFormData struct {
 	State        string
+	ISO2         string
 	StateName    string
 	In           directory.PoCInput
 	Channels     []directory.Channel
@@ -24,7 +25,7 @@ type pocFormData struct {
 }
 
 func newPoCFormData(e *directory.Entry, in directory.PoCInput) *pocFormData {
-	d := &pocFormData{State: e.Code, StateName: e.Name, In: in, Levels: directory.Levels, ChannelKinds: directory.ChannelKinds,
+	d := &pocFormData{State: e.Code, ISO2: e.ISO2, StateName: e.Name, In: in, Levels: directory.Levels, ChannelKinds: directory.ChannelKinds,
 		Bodies: directory.Bodies, UNLanguages: directory.UNLanguages, NotesLang: in.Notes.Lang}
 	if d.NotesLang == "" {
 		d.NotesLang = "en"

@@ -15,6 +15,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/i18n"
 )
@@ -30,30 +33,6 @@ type templates struct {
 }
 
 var funcs = template.FuncMap{
-	"date": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			return v.UTC().Format("2006-01-02")
-		case *time.Time:
-			if v == nil {
-				return ""
-			}
-			return v.UTC().Format("2006-01-02")
-		}
-		return ""
-	},
-	"datetime": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			return v.UTC().Format("2006-01-02 15:04 UTC")
-		case *time.Time:
-			if v == nil {
-				return ""
-			}
-			return v.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		return ""
-	},
 	"join": strings.Join,
 	"seq": func(n int) []int {
 		s := make([]int, n)
@@ -108,6 +87,9 @@ type Page struct {
 	// summary at the top of a form.
 	ErrorList []FieldMessage
 	Error     string
+	// Langs are the interface languages, each named in itself, for the
+	// switcher at the foot of every page.
+	Langs []langOption
 
 	now time.Time
 }
@@ -134,13 +116,16 @@ func (s *Server) lang(r *http.Request) *i18n.Localizer {
 	if a := app.ActorFrom(r.Context()); a != nil {
 		pref = a.Language
 	}
+	if c, err := r.Cookie(langCookie); err == nil && pref == "" {
+		pref = c.Value
+	}
 	return s.Catalog.For(s.Catalog.Match(pref, r.Header.Get("Accept-Language")))
 }
 
 func (s *Server) page(r *http.Request, title string, data any) *Page {
 	l := s.lang(r)
 	p := &Page{Localizer: l, Actor: app.ActorFrom(r.Context()), Title: l.T(title), Path: r.URL.Path, Demo: s.Demo,
-		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now()}
+		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now(), Langs: s.langs()}
 	if c, err := r.Cookie("pocdir_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil {
 			p.Flash = l.T(v)
@@ -273,4 +258,12 @@ func (s *Server) serveStatic(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Content-Length", fmt.Sprint(len(f.body)))
 	w.Write(f.body)
+}
+
+func (s *Server) langs() []langOption {
+	var out []langOption
+	for _, l := range s.Catalog.Languages() {
+		out = append(out, langOption{Code: l, Name: display.Self.Name(language.Make(l))})
+	}
+	return out
 }

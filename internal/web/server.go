@@ -75,6 +75,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /invite/{token}", s.inviteAcceptForm)
 	mux.HandleFunc("POST /invite/{token}", s.inviteAcceptSubmit)
 	mux.HandleFunc("POST /logout", s.logout)
+	mux.HandleFunc("POST /language", s.languageChange)
 
 	// Everything else needs a full session.
 	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireLogin(h)) }
@@ -100,7 +101,6 @@ func (s *Server) Handler() http.Handler {
 	page("POST /account/tokens", s.tokenCreate)
 	page("POST /account/tokens/{id}/revoke", s.tokenRevoke)
 	page("POST /account/password", s.passwordChange)
-	page("POST /account/language", s.languageChange)
 	page("GET /log", s.logPage)
 	page("GET /admin/outbox", s.outboxPage)
 	if s.Catcher != nil {

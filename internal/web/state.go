@@ -19,7 +19,7 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(app.ActorFrom(r.Context()), e.Code)})
-	p.Title = e.Name
+	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }
 

@@ -49,6 +49,7 @@ func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
 type stateOption struct{ Code, Name string }
 
 type inviteData struct {
+	Langs   []langOption
 	Roles   []app.Role
 	States  []stateOption
 	Created *account.Invitation
@@ -57,7 +58,7 @@ type inviteData struct {
 
 func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
 	a := app.ActorFrom(r.Context())
-	d := &inviteData{}
+	d := &inviteData{Langs: s.langs()}
 	switch a.Role {
 	case app.RoleSecretariat:
 		d.Roles = []app.Role{app.RoleFocalPoint, app.RoleOfficer, app.RoleSecretariat}
@@ -65,8 +66,9 @@ func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
 		if err != nil {
 			return nil, err
 		}
+		sortByName(s.lang(r).Lang(), list)
 		for _, st := range list {
-			d.States = append(d.States, stateOption{Code: st.Code, Name: st.Name})
+			d.States = append(d.States, stateOption{Code: st.Code, Name: stateName(s.lang(r).Lang(), st.ISO2, st.Name)})
 		}
 	case app.RoleFocalPoint:
 		d.Roles = []app.Role{app.RoleOfficer, app.RoleFocalPoint}
@@ -94,7 +96,8 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	r.ParseForm()
 	f := r.PostForm
-	inv, err := s.Accounts.Invite(r.Context(), account.InviteInput{Email: f.Get("email"), Name: f.Get("name"), Role: app.Role(f.Get("role")), State: f.Get("state")})
+	inv, err := s.Accounts.Invite(r.Context(), account.InviteInput{Email: f.Get("email"), Name: f.Get("name"), Role: app.Role(f.Get("role")),
+		State: f.Get("state"), Language: f.Get("language")})
 	p := s.page(r, "invite.title", d)
 	if err != nil {
 		p.withError(err)

@@ -44,7 +44,7 @@ func TestAnonymousVisitorsSeeOnlyTheLoginPage(t *testing.T) {
 		})
 	}
 	for _, p := range []string{"/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit", "/pocs/1/remove", "/users/1/disable",
-		"/invitations/new", "/invitations/1/revoke", "/account/tokens", "/account/password", "/account/language", "/account/sessions/1/revoke"} {
+		"/invitations/new", "/invitations/1/revoke", "/account/tokens", "/account/password", "/account/sessions/1/revoke"} {
 		t.Run("POST "+p+" does nothing for an anonymous visitor", func(t *testing.T) {
 			resp := testkit.PostForm(t, c, srv.URL+p, url.Values{"agency": {"x"}})
 			resp.Body.Close()
