@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -132,5 +133,43 @@ func TestPluralsAndArguments(t *testing.T) {
 	}
 	if i18n.Dir("ar") != "rtl" || i18n.Dir("zh") != "ltr" {
 		t.Error("writing direction")
+	}
+}
+
+func TestPluralFormsOfEveryLanguage(t *testing.T) {
+	c := i18n.MustLoad()
+	// One count of each CLDR plural class that the six languages use.
+	counts := []int{0, 1, 2, 3, 5, 11, 21, 22, 100, 101, 1000000}
+	for _, lang := range c.Languages() {
+		l := c.For(lang)
+		for _, n := range counts {
+			got := l.T("state.pocs", "Count", n)
+			// Arabic says "one" and "two" in words, as its grammar wants.
+			numeral := !(lang == "ar" && (n == 1 || n == 2))
+			if got == "state.pocs" || got == "" || (numeral && !strings.Contains(got, strconv.Itoa(n))) {
+				t.Errorf("%s, %d: %q", lang, n, got)
+			}
+		}
+	}
+}
+
+func TestRussianAndArabicPlurals(t *testing.T) {
+	c := i18n.MustLoad()
+	if !c.Has("ru") || !c.Has("ar") {
+		t.Skip("the Russian or Arabic catalog is missing")
+	}
+	ru := c.For("ru")
+	// 1 (one), 3 (few), 5 (many) take three different forms in Russian.
+	one, few, many := ru.T("account.days", "Count", 1), ru.T("account.days", "Count", 3), ru.T("account.days", "Count", 5)
+	if one == few || few == many || one == many {
+		t.Errorf("Russian forms do not differ: %q %q %q", one, few, many)
+	}
+	ar := c.For("ar")
+	forms := map[string]bool{}
+	for _, n := range []int{0, 1, 2, 3, 11, 100} {
+		forms[strings.ReplaceAll(ar.T("account.days", "Count", n), strconv.Itoa(n), "N")] = true
+	}
+	if len(forms) < 5 {
+		t.Errorf("Arabic has %d distinct forms for 0, 1, 2, 3, 11, 100: %v", len(forms), forms)
 	}
 }

@@ -97,4 +97,3 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 	s.flash(w, "account.password_changed")
 	http.Redirect(w, r, "/account", http.StatusSeeOther)
 }
-

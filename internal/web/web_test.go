@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -398,6 +399,47 @@ func TestLogPageAndReceipts(t *testing.T) {
 		}
 		if resp, _ := get(t, ck, srv.URL+m[1]); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("status %d", resp.StatusCode)
+		}
+	})
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	c := testkit.Client(t)
+	resp := testkit.PostForm(t, c, srv.URL+"/language", url.Values{"lang": {"fr"}, "back": {"/login"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Fatalf("status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, body := get(t, c, srv.URL+"/login")
+	if !strings.Contains(body, `<html lang="fr" dir="ltr">`) {
+		t.Error("the login page did not follow the chosen language")
+	}
+	for _, back := range []string{"https://evil.example/", "//evil.example/", `/\evil.example`, "javascript:alert(1)"} {
+		resp := testkit.PostForm(t, c, srv.URL+"/language", url.Values{"lang": {"en"}, "back": {back}})
+		resp.Body.Close()
+		if resp.Header.Get("Location") != "/" {
+			t.Errorf("back=%q redirected to %q", back, resp.Header.Get("Location"))
+		}
+	}
+	resp = testkit.PostForm(t, c, srv.URL+"/language", url.Values{"lang": {"xx"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("unknown language: %d", resp.StatusCode)
+	}
+	t.Run("a signed-in user's choice is kept in the account", func(t *testing.T) {
+		u := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		uc := sys.Login(t, srv, u)
+		resp := testkit.PostForm(t, uc, srv.URL+"/language", url.Values{"lang": {"ru"}, "back": {"/directory"}})
+		resp.Body.Close()
+		got, _ := sys.Accounts.UserByEmail(app.WithActor(context.Background(), app.System), u.Email)
+		if got.Language != "ru" {
+			t.Errorf("language %q", got.Language)
+		}
+		_, body := get(t, uc, srv.URL+"/states/FRA")
+		if !strings.Contains(body, `<html lang="ru"`) || !strings.Contains(body, "Франция") {
+			t.Error("the State page is not in Russian with the State's Russian name")
 		}
 	})
 }
