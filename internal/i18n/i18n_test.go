@@ -109,6 +109,13 @@ func TestLanguageNegotiation(t *testing.T) {
 		{"", "garbage;;;", "en"},
 		{"en", "fr", "en"},
 		{"zz", "en", "en"},
+		{"", "fr-CH, fr;q=0.9, en;q=0.8", "fr"},
+		{"", "ar-EG", "ar"},
+		{"", "es-419,es;q=0.9", "es"},
+		{"", "ru-RU,ru;q=0.9,en-US;q=0.8", "ru"},
+		{"", "zh-CN,zh;q=0.9", "zh"},
+		{"", "de-DE,de;q=0.9,fr;q=0.5", "fr"},
+		{"ru", "fr", "ru"},
 	}
 	for _, cs := range cases {
 		if got := c.Match(cs.saved, cs.accept); got != cs.want {
