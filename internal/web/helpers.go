@@ -44,7 +44,9 @@ func (p *Page) LocalTime(zone string) string {
 	if err != nil {
 		return ""
 	}
-	return p.T("poc.local_time", "Time", p.now.In(loc).Format("15:04 (MST, UTC-07:00)"))
+	// First-strong isolation keeps "(CET, UTC+01:00)" whole inside
+	// right-to-left text.
+	return p.T("poc.local_time", "Time", "\u2068"+p.now.In(loc).Format("15:04 (MST, UTC-07:00)")+"\u2069")
 }
 
 func atoi(s string) int {

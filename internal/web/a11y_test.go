@@ -1,0 +1,366 @@
+package web_test
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// The accessibility scan runs axe-core (from the npm registry, installed
+// outside the repository and never served by pocdir) on every page a user can
+// reach, in English and in Arabic, and wants no violation of WCAG 2.2 AA.
+// CI installs it with:
+//
+//	npm install --prefix ~/.cache/pocdir-axe axe-core@4
+
+// axeDefault is where `npm install --prefix ~/.cache/pocdir-axe axe-core@4`
+// puts the script, under the home directory (/root for CI's root user);
+// POCDIR_AXE_JS names another file.
+const axeDefault = ".cache/pocdir-axe/node_modules/axe-core/axe.min.js"
+
+// axeSource returns axe-core's script, or skips (fails where a browser is
+// required) when it is not installed.
+func axeSource(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("POCDIR_AXE_JS")
+	if p == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			home = "/root"
+		}
+		p = filepath.Join(home, axeDefault)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		msg := fmt.Sprintf("axe-core not found at %s: %v (npm install --prefix ~/.cache/pocdir-axe axe-core@4, or set POCDIR_AXE_JS)", p, err)
+		if os.Getenv("POCDIR_REQUIRE_BROWSER") == "1" {
+			t.Fatal(msg + " (POCDIR_REQUIRE_BROWSER=1)")
+		}
+		t.Skip(msg)
+	}
+	return string(b)
+}
+
+// axeRun runs the WCAG 2.0, 2.1 and 2.2 A and AA rules on the document and
+// keeps of the result what a failure message needs.
+const axeRun = `axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}, resultTypes: ['violations']})
+.then(r => ({passes: r.passes.length, violations: r.violations.map(v => ({id: v.id, impact: v.impact || '', help: v.help,
+  nodes: v.nodes.map(n => ({target: n.target.map(String).join(' '), html: n.html.slice(0, 200), summary: n.failureSummary || ''}))}))}))`
+
+type axeResult struct {
+	Passes     int `json:"passes"`
+	Violations []struct {
+		ID     string `json:"id"`
+		Impact string `json:"impact"`
+		Help   string `json:"help"`
+		Nodes  []struct {
+			Target  string `json:"target"`
+			HTML    string `json:"html"`
+			Summary string `json:"summary"`
+		} `json:"nodes"`
+	} `json:"violations"`
+}
+
+// a11y scans pages in one browser, in one language.
+type a11y struct {
+	*browser
+	axe  string
+	lang string
+}
+
+// scan checks that the page shown is in the expected language and direction,
+// then runs axe-core on it and reports every violation as an error.
+func (b *a11y) scan(name string) {
+	b.t.Helper()
+	name = fmt.Sprintf("%s [%s] (at %s)", name, b.lang, b.path())
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[document.documentElement.lang, document.documentElement.dir]`))
+	if err != nil {
+		b.t.Fatalf("%s: html lang and dir: %v", name, err)
+	}
+	wantDir := "ltr"
+	if b.lang == "ar" {
+		wantDir = "rtl"
+	}
+	if got[0] != b.lang || got[1] != wantDir {
+		b.t.Errorf("%s: <html lang=%q dir=%q>, want lang=%q dir=%q", name, got[0], got[1], b.lang, wantDir)
+	}
+	// DevTools evaluation is not subject to the page's CSP, which allows no
+	// script at all. Each page load starts without axe.
+	b.do("inject axe-core", chromedp.Evaluate[chromedp.Void](`if (typeof axe === 'undefined') {`+b.axe+"\n}; void 0"))
+	res, err := chromedp.Run(b.ctx, chromedp.Evaluate[axeResult](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("%s: axe.run: %v", name, err)
+	}
+	if len(res.Violations) == 0 {
+		b.t.Logf("%s: no violation (%d rules pass)", name, res.Passes)
+		return
+	}
+	var sb strings.Builder
+	for _, v := range res.Violations {
+		fmt.Fprintf(&sb, "\n  %s (%s): %s", v.ID, v.Impact, v.Help)
+		for _, n := range v.Nodes {
+			fmt.Fprintf(&sb, "\n    %s: %s\n      %s", n.Target, n.HTML, strings.ReplaceAll(n.Summary, "\n", "\n      "))
+		}
+	}
+	b.t.Errorf("%s: %d axe-core violations:%s", name, len(res.Violations), sb.String())
+}
+
+// visit opens a page, checks its status and scans it.
+func (b *a11y) visit(path string, status int64) {
+	b.t.Helper()
+	if got := b.open(path); got != status {
+		b.t.Errorf("GET %s: status %d, want %d", path, got, status)
+	}
+	b.scan(path)
+}
+
+// reflow narrows the window to 320 CSS pixels (WCAG 1.4.10: a 1280 px
+// screen zoomed to 400 %) and checks that each page fits its width, only
+// data tables scrolling, each within its own region. A page where a region
+// scrolls is scanned again: the region must then be reachable by keyboard.
+func (b *a11y) reflow(paths ...string) {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 320, Height: 640, DeviceScaleFactor: 1}); err != nil {
+		b.t.Fatal(err)
+	}
+	defer chromedp.Call(b.ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{})
+	for _, p := range paths {
+		b.open(p)
+		b.wantNoHorizontalScroll()
+		scrolls, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll(".table-wrap")].some(e => e.scrollWidth > e.clientWidth)`))
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		if scrolls {
+			b.scan(p + " at 320 px")
+		}
+	}
+}
+
+// wantAxeWorks checks that the scan finds a violation where there is one: a
+// field without a label.
+func (b *a11y) wantAxeWorks() {
+	b.t.Helper()
+	b.do("load a page with a faulty form", chromedp.Navigate(`data:text/html,<!doctype html><html lang="en"><title>t</title><main><h1>t</h1><input name="q"></main></html>`))
+	b.do("inject axe-core", chromedp.Evaluate[chromedp.Void](b.axe+"\n; void 0"))
+	res, err := chromedp.Run(b.ctx, chromedp.Evaluate[axeResult](axeRun, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("axe.run: %v", err)
+	}
+	var ids []string
+	for _, v := range res.Violations {
+		ids = append(ids, v.ID)
+	}
+	if !contains(ids, "label") {
+		b.t.Fatalf("axe-core on a field without a label: got violations %q, want label among them", ids)
+	}
+}
+
+// signIn is login without typing: the values are set, not keyed in, which
+// saves a second per sign-in in tests that sign in only to reach the pages.
+func (b *browser) signIn(sys *testkit.System, u *testkit.User) {
+	b.t.Helper()
+	sys.Clock.Advance(30 * time.Second)
+	b.open("/login")
+	b.do("give the email and password", chromedp.SetValue(chromedp.CSS("#f-email"), u.Email), chromedp.SetValue(chromedp.CSS("#f-password"), testkit.Password))
+	b.submit(`main form[action="/login"] button[type=submit]`)
+	b.wantPath("/login/totp")
+	b.do("give the code", chromedp.SetValue(chromedp.CSS("#f-code"), sys.Code(b.t, u)))
+	b.submit(`main form[action="/login/totp"] button[type=submit]`)
+	b.wantPath("/directory")
+}
+
+// switchLanguage picks a language with the switcher at the foot of the page;
+// the scans that follow want the page in that language.
+func (b *a11y) switchLanguage(lang string) {
+	b.t.Helper()
+	b.do("choose the language "+lang, chromedp.SetValue(chromedp.CSS("#f-lang-switch"), lang))
+	b.submit(`footer form.lang-switch button[type=submit]`)
+	b.lang = lang
+}
+
+// a11yFixture fills a system with what makes most parts of the pages show:
+// PoCs of both levels, one of them changed, with notes in two languages and a
+// regional reference, and an entry with notes; it returns the changed PoC.
+func a11yFixture(t *testing.T, sys *testkit.System) (poc *directory.PoC) {
+	t.Helper()
+	setup := sys.User(t, "setup@fra.example", app.RoleFocalPoint, "FRA")
+	in := testkit.ValidPoC()
+	in.Notes = directory.Text{Lang: "fr", Text: "Joignable par le standard du ministère.", English: "Reachable through the ministry's switchboard."}
+	in.RegionalRefs = []directory.RegionalRef{{Body: "OSCE", Ref: "CBM 8"}}
+	poc, err := sys.Directory.CreatePoC(setup.Ctx(), "FRA", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Agency = "Agence nationale de la sécurité des systèmes d'information"
+	if poc, err = sys.Directory.UpdatePoC(setup.Ctx(), poc.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	dipl := directory.PoCInput{Level: directory.LevelDiplomatic, Alternate: true, Agency: "Ministère de l'Europe et des Affaires étrangères",
+		Channels:  []directory.Channel{{Kind: directory.ChannelEmail, Value: "cyber@diplomatie.example", Preferred: true}},
+		Languages: []string{"fr", "en"}, TimeZone: "Europe/Paris", WorkingHours: "Mon–Fri 09:00–18:00"}
+	if _, err := sys.Directory.CreatePoC(setup.Ctx(), "FRA", dipl); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Directory.UpdateEntry(setup.Ctx(), "FRA", directory.EntryInput{InitiateVia: "Permanent Mission in Geneva",
+		Notes: directory.Text{Lang: "fr", Text: "Passer par la mission.", English: "Go through the mission."}}); err != nil {
+		t.Fatal(err)
+	}
+	return poc
+}
+
+func TestBrowserAccessibility(t *testing.T) {
+	axe := axeSource(t)
+	chromiumPath(t)
+	langs := []string{"en", "ar"}
+
+	// Each kind of user has its own system (and clock, so that parallel
+	// logins do not move each other's TOTP step) and its own browser, which
+	// goes through the pages in English, then switches to Arabic with the
+	// footer's form and goes through them again.
+	t.Run("a visitor's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		t.Parallel()
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		inviter := sys.User(t, "inviter@un.example", app.RoleSecretariat, "")
+		u := sys.User(t, "visitor@fra.example", app.RoleOfficer, "FRA")
+		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+		b.wantAxeWorks()
+		for _, lang := range langs {
+			inv, err := sys.Accounts.Invite(inviter.Ctx(), account.InviteInput{Email: "new-" + lang + "@ken.example", Name: "Wanjiru Kamau", Role: app.RoleFocalPoint, State: "KEN"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.open("/login")
+			b.switchLanguage(lang)
+			b.wantPath("/login")
+			b.scan("login")
+			b.fill("#f-email", u.Email)
+			b.fill("#f-password", "not the password")
+			b.submit(`main form[action="/login"] button[type=submit]`)
+			b.scan("login with a wrong password")
+			b.fill("#f-password", testkit.Password)
+			b.submit(`main form[action="/login"] button[type=submit]`)
+			b.wantPath("/login/totp")
+			b.scan("second factor")
+			b.fill("#f-code", "000000")
+			b.submit(`main form[action="/login/totp"] button[type=submit]`)
+			b.scan("second factor with a wrong code")
+
+			// The invitation is opened by someone without a session.
+			b.dropSession()
+			b.visit("/invite/"+inv.Token, 200)
+			// A password that is the email address passes the browser's
+			// checks and is refused by the server.
+			b.fill("#f-password", inv.Email)
+			b.submit(`main form button[type=submit]`)
+			b.scan("invitation with a refused password")
+			b.fill("#f-password", "a long enough passphrase for pocdir")
+			b.submit(`main form button[type=submit]`)
+			b.wantPath("/enrol/totp")
+			b.scan("authenticator set-up")
+			b.fill("#f-code", "000000")
+			b.submit(`main form button[type=submit]`)
+			b.scan("authenticator set-up with a wrong code")
+			b.dropSession()
+			b.open("/invite/not-a-token")
+			b.scan("unknown invitation")
+		}
+	})
+
+	t.Run("the Secretariat's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		t.Parallel()
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		a11yFixture(t, sys)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		if _, err := sys.Accounts.Invite(sec.Ctx(), account.InviteInput{Email: "new@ken.example", Role: app.RoleFocalPoint, State: "KEN"}); err != nil {
+			t.Fatal(err)
+		}
+		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+		b.signIn(sys, sec)
+		for _, lang := range langs {
+			b.open("/directory")
+			b.switchLanguage(lang)
+			b.wantPath("/directory")
+			b.scan("directory")
+			b.visit("/directory?"+url.Values{"q": {"France"}, "group": {"Western European and Others"}, "level": {"technical"}, "h247": {"1"}}.Encode(), 200)
+			b.visit("/directory?q=nowhere", 200)
+			b.visit("/states/FRA", 200)
+			b.visit("/states/FRA/history", 200)
+			b.visit("/states/KEN", 200)
+			b.visit("/users", 200)
+			b.visit("/invitations/new", 200)
+			b.submit(`main form button[type=submit]`)
+			b.scan("invitation form with errors")
+			b.fill("#f-email", "fp-"+lang+"@bra.example")
+			b.do("choose the State", chromedp.SetValue(chromedp.CSS("#f-state"), "BRA"))
+			b.submit(`main form button[type=submit]`)
+			b.scan("invitation created")
+			b.visit("/account", 200)
+			b.visit("/log", 200)
+			b.visit("/admin/outbox", 200)
+			b.visit("/states/XXX", 404)
+			b.visit("/states/FRA/edit", 403)
+			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log")
+		}
+	})
+
+	t.Run("a focal point's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		t.Parallel()
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		poc := a11yFixture(t, sys)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+		b.signIn(sys, fp)
+		for _, lang := range langs {
+			b.open("/directory")
+			b.switchLanguage(lang)
+			b.wantPath("/directory")
+			b.scan("directory")
+			b.visit("/directory?"+url.Values{"q": {"fra"}, "body": {"OSCE"}, "lang": {"fr"}}.Encode(), 200)
+			b.visit("/states/FRA", 200)
+			b.visit("/states/FRA/history", 200)
+			b.visit("/states/FRA/edit", 200)
+			// Notes without their English translation are refused.
+			b.fill("#f-notes_en", "")
+			b.submit(`main form.stack p.actions button[type=submit]`)
+			b.scan("entry form with errors")
+			b.visit("/states/FRA/pocs/new", 200)
+			b.submit(`main form.stack p.actions button[type=submit]`)
+			b.scan("new PoC form with errors")
+			b.visit(fmt.Sprintf("/pocs/%d/edit", poc.ID), 200)
+			b.visit(fmt.Sprintf("/pocs/%d/remove", poc.ID), 200)
+			b.visit("/users", 200)
+			b.visit("/invitations/new", 200)
+			b.visit("/account", 200)
+			b.visit("/log", 200)
+			b.visit("/admin/outbox", 403)
+			b.visit("/states/XXX", 404)
+			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account")
+		}
+	})
+}
+
+// dropSession forgets the session cookie (and keeps the language cookie).
+func (b *browser) dropSession() {
+	b.t.Helper()
+	if _, err := chromedp.Call(b.ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "pocdir_session", URL: b.base}); err != nil {
+		b.t.Fatal(err)
+	}
+}

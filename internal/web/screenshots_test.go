@@ -1,0 +1,60 @@
+package web_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// TestBrowserEveryLanguage renders the main pages in each of the six
+// languages in chromium and checks their language, direction and width. With
+// POCDIR_SCREENSHOTS=1 it saves the Arabic and Chinese pages (1280×900) to
+// docs/screenshots for the documentation:
+//
+//	POCDIR_SCREENSHOTS=1 go test ./internal/web/ -run TestBrowserEveryLanguage -count=1
+func TestBrowserEveryLanguage(t *testing.T) {
+	t.Run("the directory, a State and the PoC form render in each UN language, Arabic right to left", func(t *testing.T) {
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		a11yFixture(t, sys)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		b := newBrowser(t, srv.URL)
+		// The window's viewport is smaller than the window; the documentation
+		// wants 1280×900 pictures.
+		if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 1280, Height: 900, DeviceScaleFactor: 1}); err != nil {
+			t.Fatal(err)
+		}
+		b.signIn(sys, fp)
+		pages := []struct{ name, path string }{{"state", "/states/FRA"}, {"poc-form", "/states/FRA/pocs/new"}, {"directory", "/directory"}}
+		for _, lang := range unLanguages {
+			// The switcher returns to the page it is on.
+			b.do("choose "+lang, chromedp.SetValue(chromedp.CSS("#f-lang-switch"), lang))
+			b.submit(`footer form.lang-switch button[type=submit]`)
+			wantDir := "ltr"
+			if lang == "ar" {
+				wantDir = "rtl"
+			}
+			for _, p := range pages {
+				b.open(p.path)
+				// The page's direction as laid out, not only as declared: the
+				// main column's text starts on the right in Arabic.
+				got, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[document.documentElement.lang, document.documentElement.dir,
+					getComputedStyle(document.querySelector("main")).direction]`))
+				if err != nil {
+					t.Fatalf("%s in %s: %v", p.path, lang, err)
+				}
+				if want := []string{lang, wantDir, wantDir}; fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("%s in %s: lang, dir and main's direction %q, want %q", p.path, lang, got, want)
+				}
+				b.wantNoHorizontalScroll()
+				if lang == "ar" || lang == "zh" {
+					b.screenshot(p.name+"-"+lang+".png", false)
+				}
+			}
+		}
+	})
+}
