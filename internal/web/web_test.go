@@ -277,28 +277,46 @@ func TestPageWeight(t *testing.T) {
 	}
 	const budget = 30 << 10
 	css := 0
+	t.Run("the login page", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", srv.URL+"/login", nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if len(b) > budget {
+			t.Errorf("the login page weighs %d bytes", len(b))
+		}
+	})
 	for _, u := range []*testkit.User{fp, sec} {
 		c := sys.Login(t, srv, u)
 		c.Transport = &http.Transport{DisableCompression: true}
-		for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/pocs/1/edit", "/users", "/invitations/new", "/account", "/login"} {
-			req, _ := http.NewRequest("GET", srv.URL+p, nil)
-			req.Header.Set("Accept-Encoding", "gzip")
-			resp, err := c.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusForbidden {
-				continue
-			}
-			if css == 0 {
-				css = cssSize(t, c, srv.URL, b, resp.Header.Get("Content-Encoding") == "gzip")
-			}
-			if total := len(b) + css; total > budget {
-				t.Errorf("%s as %s weighs %d bytes compressed with its CSS, over %d", p, u.Email, total, budget)
-			} else {
-				t.Logf("%s as %s: %d bytes page + %d bytes CSS", p, u.Email, len(b), css)
+		for _, lang := range []string{"en", "ar", "ru"} {
+			for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit",
+				"/pocs/1/remove", "/users", "/invitations/new", "/account", "/log", "/admin/outbox", "/states/XXX"} {
+				req, _ := http.NewRequest("GET", srv.URL+p, nil)
+				req.Header.Set("Accept-Encoding", "gzip")
+				req.AddCookie(&http.Cookie{Name: "pocdir_lang", Value: lang})
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+					t.Errorf("%s: status %d", p, resp.StatusCode)
+					continue
+				}
+				if css == 0 {
+					css = cssSize(t, c, srv.URL, b, resp.Header.Get("Content-Encoding") == "gzip")
+				}
+				if total := len(b) + css; total > budget {
+					t.Errorf("%s as %s weighs %d bytes compressed with its CSS, over %d", p, u.Email, total, budget)
+				} else {
+					t.Logf("%s in %s as %s: %d bytes page + %d bytes CSS", p, lang, u.Email, len(b), css)
+				}
 			}
 		}
 	}
