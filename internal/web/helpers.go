@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/language"
@@ -121,4 +122,42 @@ func stateName(lang, iso2, english string) string {
 		return n
 	}
 	return english
+}
+
+// DiffValue shows a value of the history in the page's language: the
+// history stores levels, flags, channel kinds and language tags as data,
+// which are translated here; what people typed is shown as typed.
+func (p *Page) DiffValue(field, v string) string {
+	switch field {
+	case "level":
+		return p.T("level." + v)
+	case "alternate", "available_24_7":
+		if v == "yes" {
+			return p.T("yes")
+		}
+	case "notes_lang":
+		return p.LangName(v)
+	case "languages":
+		parts := strings.Split(v, ", ")
+		for i, l := range parts {
+			parts[i] = p.LangName(l)
+		}
+		return strings.Join(parts, p.T("list.separator"))
+	case "channels":
+		parts := strings.Split(v, "; ")
+		for i, c := range parts {
+			kind, value, ok := strings.Cut(c, ": ")
+			if !ok {
+				continue
+			}
+			pref := ""
+			if strings.HasSuffix(value, " (preferred)") {
+				value = strings.TrimSuffix(value, " (preferred)")
+				pref = " (" + p.T("poc.preferred") + ")"
+			}
+			parts[i] = p.T("channel."+kind) + ": " + value + pref
+		}
+		return strings.Join(parts, "; ")
+	}
+	return v
 }

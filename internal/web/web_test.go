@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -460,4 +461,26 @@ func TestLanguageSwitch(t *testing.T) {
 			t.Error("the State page is not in Russian with the State's Russian name")
 		}
 	})
+}
+
+func TestHistoryValuesAreTranslated(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+		t.Fatal(err)
+	}
+	c := sys.Login(t, srv, fp)
+	resp := testkit.PostForm(t, c, srv.URL+"/language", url.Values{"lang": {"fr"}, "back": {"/"}})
+	resp.Body.Close()
+	_, body := get(t, c, srv.URL+"/states/FRA/history")
+	fr := sys.Web.Catalog.For("fr")
+	for _, want := range []string{fr.T("level.technical"), fr.T("channel.email") + ": cert@example.org (" + fr.T("poc.preferred") + ")", "français"} {
+		if !strings.Contains(body, html.EscapeString(want)) {
+			t.Errorf("the French history lacks %q", want)
+		}
+	}
+	if strings.Contains(body, ">technical<") || strings.Contains(body, "email: cert") {
+		t.Error("the history shows untranslated values")
+	}
 }
