@@ -105,6 +105,7 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 	}
 	catalog := i18n.MustLoad()
 	sys.Accounts.Catalog = catalog
+	sys.Directory.Catalog = catalog
 	sys.Sender = &notify.Sender{DB: d, Now: app.SystemClock, Log: slog.Default()}
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: catalog, Log: slog.Default(),
 		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock},
@@ -204,6 +205,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	sys.Web.HSTS = tlsOn
 	sys.Web.BaseURL = cfg.baseURL
 	sys.Accounts.BaseURL = cfg.baseURL
+	sys.Directory.BaseURL = cfg.baseURL
 	sys.Web.TrustedProxies = cfg.trustedProxies
 	srv := &http.Server{
 		Handler:           sys.Web.Handler(),
@@ -233,6 +235,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	if sys.Sender.SMTP.Host != "" {
 		go sys.Sender.Run(ctx, 10*time.Second)
 	}
+	go sendReminders(ctx, sys.Directory, time.Hour)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {
@@ -264,6 +267,25 @@ func publishCheckpoints(ctx context.Context, l *auditlog.Log, every time.Duratio
 	for {
 		if _, err := l.Latest(ctx); err != nil && ctx.Err() == nil {
 			slog.Error("publishing a checkpoint", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sendReminders queues the reconfirmation reminders that are due, every
+// interval; several instances may run it (each reminder is queued once).
+func sendReminders(ctx context.Context, d *directory.Service, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if n, err := d.SendReminders(ctx); err != nil && ctx.Err() == nil {
+			slog.Error("queueing reconfirmation reminders", "err", err)
+		} else if n > 0 {
+			slog.Info("reconfirmation reminders queued", "states", n)
 		}
 		select {
 		case <-ctx.Done():

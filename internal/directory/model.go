@@ -87,6 +87,54 @@ type State struct {
 	Notes       Text       `json:"notes"`
 	Version     int        `json:"version"`
 	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	// ConfirmedAt is when a focal point last reconfirmed the entry;
+	// FirstNominatedAt when the State first nominated a PoC. The annual
+	// reconfirmation falls due a year after the later of the two that is set.
+	ConfirmedAt      *time.Time `json:"confirmed_at,omitempty"`
+	FirstNominatedAt *time.Time `json:"first_nominated_at,omitempty"`
+}
+
+// Freshness says whether an entry's annual reconfirmation is done.
+type Freshness string
+
+// The freshness states. An overdue entry is stale: it stays in the
+// directory, marked, never hidden or deleted (principle 7).
+const (
+	FreshNone    Freshness = "none"     // no PoC nominated yet
+	FreshCurrent Freshness = "current"  // confirmed within the year
+	FreshDueSoon Freshness = "due-soon" // due within 30 days
+	FreshOverdue Freshness = "overdue"  // past due: stale
+)
+
+// DueSoonWindow is how long before the due date an entry counts as due soon.
+const DueSoonWindow = 30 * 24 * time.Hour
+
+// DueAt is when the entry's next reconfirmation is due, or nil when the
+// State has nominated nobody.
+func (s *State) DueAt() *time.Time {
+	base := s.ConfirmedAt
+	if base == nil {
+		base = s.FirstNominatedAt
+	}
+	if base == nil {
+		return nil
+	}
+	d := base.AddDate(1, 0, 0)
+	return &d
+}
+
+// FreshnessAt says how fresh the entry is at now.
+func (s *State) FreshnessAt(now time.Time) Freshness {
+	due := s.DueAt()
+	switch {
+	case due == nil:
+		return FreshNone
+	case !now.Before(*due):
+		return FreshOverdue
+	case due.Sub(now) <= DueSoonWindow:
+		return FreshDueSoon
+	}
+	return FreshCurrent
 }
 
 // Text is free text in one of the UN languages with its English translation
@@ -133,6 +181,8 @@ type Entry struct {
 // Summary is a row of the directory list.
 type Summary struct {
 	State
+	Freshness Freshness     `json:"freshness"`
+	DueAt     *time.Time    `json:"due_at,omitempty"`
 	PoCCount  int           `json:"poc_count"`
 	ByLevel   map[Level]int `json:"pocs_by_level"`
 	Has247    bool          `json:"has_24_7"`

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/i18n"
 )
 
 // Service is the directory's rules and authorization. Every method takes the
@@ -23,6 +24,10 @@ import (
 type Service struct {
 	DB  *db.DB
 	Now app.Clock
+	// Catalog and BaseURL write the reminder emails (in each focal
+	// point's language, with English below, and a link to the entry).
+	Catalog *i18n.Catalog
+	BaseURL string
 	// Staleness bounds how long a read may serve a directory that another
 	// instance has since changed. Writes through this Service are seen at once.
 	Staleness time.Duration
@@ -103,7 +108,8 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Summary, error) {
 		if f.Body != "" && !contains(e.Bodies, f.Body) {
 			continue
 		}
-		sum := &Summary{State: e.State, PoCCount: len(e.PoCs), ByLevel: map[Level]int{}, Languages: []string{}}
+		sum := &Summary{State: e.State, PoCCount: len(e.PoCs), ByLevel: map[Level]int{}, Languages: []string{},
+			Freshness: e.FreshnessAt(s.Now()), DueAt: e.DueAt()}
 		langSeen := map[string]bool{}
 		textMatch := q == "" || strings.Contains(strings.ToLower(e.Name), q) || strings.EqualFold(e.Code, q) || strings.EqualFold(e.ISO2, q)
 		levelOK, langOK, h247OK := f.Level == "", lang == "", !f.Only247
@@ -289,6 +295,9 @@ func (s *Service) CreatePoC(ctx context.Context, state string, in PoCInput) (*Po
 	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := insertPoC(ctx, tx, p); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1 WHERE code = $2 AND first_nominated_at IS NULL`, now, state); err != nil {
 			return err
 		}
 		c := &Change{State: state, PoCID: p.ID, Action: "poc.create", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,

@@ -66,15 +66,25 @@ func splitList(s, sep string) []string {
 	return strings.Split(s, sep)
 }
 
-const stateColumns = `code, iso2, m49, name, status, un_group, bodies, initiate_via, notes, notes_lang, notes_en, version, updated_at`
+const stateColumns = `code, iso2, m49, name, status, un_group, bodies, initiate_via, notes, notes_lang, notes_en, version, updated_at,
+	confirmed_at, first_nominated_at`
 
 func scanState(sc interface{ Scan(...any) error }) (*State, error) {
 	var s State
 	var bodies string
-	var updated sql.NullTime
+	var updated, confirmed, nominated sql.NullTime
 	if err := sc.Scan(&s.Code, &s.ISO2, &s.M49, &s.Name, &s.Status, &s.Group, &bodies, &s.InitiateVia,
-		&s.Notes.Text, &s.Notes.Lang, &s.Notes.English, &s.Version, &updated); err != nil {
+		&s.Notes.Text, &s.Notes.Lang, &s.Notes.English, &s.Version, &updated, &confirmed, &nominated); err != nil {
 		return nil, err
+	}
+	for _, x := range []struct {
+		src sql.NullTime
+		dst **time.Time
+	}{{confirmed, &s.ConfirmedAt}, {nominated, &s.FirstNominatedAt}} {
+		if x.src.Valid {
+			t := x.src.Time.UTC()
+			*x.dst = &t
+		}
 	}
 	s.Bodies = splitList(bodies, ";")
 	if updated.Valid {

@@ -37,7 +37,7 @@ func usedKeys(t *testing.T) map[string]bool {
 		case strings.HasSuffix(p, ".go"):
 			for _, m := range goKey.FindAllStringSubmatch(string(b), -1) {
 				// Change actions ("poc.update") are data, not messages.
-				if !strings.HasSuffix(m[1], ".html") && m[1] != "poc.create" && m[1] != "poc.update" && m[1] != "poc.remove" && m[1] != "entry.update" {
+				if !strings.HasSuffix(m[1], ".html") && m[1] != "poc.create" && m[1] != "poc.update" && m[1] != "poc.remove" && m[1] != "entry.update" && m[1] != "entry.reconfirm" {
 					keys[m[1]] = true
 				}
 			}
@@ -59,11 +59,11 @@ func usedKeys(t *testing.T) map[string]bool {
 	for _, c := range directory.ChannelKinds {
 		keys["channel."+string(c)] = true
 	}
-	for _, a := range []string{"entry.update", "poc.create", "poc.update", "poc.remove"} {
+	for _, a := range []string{"entry.update", "entry.reconfirm", "poc.create", "poc.update", "poc.remove"} {
 		keys["action."+a] = true
 	}
 	for _, f := range []string{"level", "alternate", "agency", "function_title", "person_name", "channels", "languages", "time_zone",
-		"available_24_7", "working_hours", "openpgp_fingerprint", "openpgp_expires_at", "openpgp_key", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
+		"available_24_7", "working_hours", "openpgp_fingerprint", "openpgp_expires_at", "openpgp_key", "confirmed_at", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
 		keys["field."+f] = true
 	}
 	keys["scope.read"], keys["scope.write"] = true, true

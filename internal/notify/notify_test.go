@@ -203,3 +203,33 @@ func TestInvitationByEmail(t *testing.T) {
 		}
 	})
 }
+
+func TestReconfirmationRemindersByEmail(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	sys.Directory.BaseURL = "https://pocdir.example.org"
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	if err := sys.Accounts.SetLanguage(fp.Ctx(), "fr"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+		t.Fatal(err)
+	}
+	sys.Clock.Advance((365 - 30) * 24 * time.Hour)
+	if _, err := sys.Directory.SendReminders(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// The mail server is down at first; the reminder waits and goes later.
+	if n, _ := sender(sys, closedPort(t)).RunOnce(context.Background()); n != 0 {
+		t.Fatal("sent to a server that is down")
+	}
+	c := catcher(t)
+	sys.Clock.Advance(2 * time.Minute)
+	if n, err := sender(sys, c.Port()).RunOnce(context.Background()); n != 1 || err != nil {
+		t.Fatalf("sent %d: %v", n, err)
+	}
+	m := c.Messages()[0]
+	if m.To[0] != "fp@fra.example" || !strings.Contains(m.Subject, "FRA") || !strings.Contains(m.Body, "https://pocdir.example.org/states/FRA") ||
+		!strings.Contains(m.Body, "confirmation annuelle") || !strings.Contains(m.Body, "— English —") {
+		t.Errorf("reminder:\n%s\n%s", m.Subject, m.Body)
+	}
+}

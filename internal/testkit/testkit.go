@@ -167,6 +167,7 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	catalog := i18n.MustLoad()
 	s.Accounts.Catalog = catalog
+	s.Directory.Catalog = catalog
 	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
 	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox,
 		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Log: log}).Handler()}

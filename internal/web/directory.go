@@ -76,6 +76,8 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 	}
 	observer := ` <span class="badge alt">` + html.EscapeString(p.T("state.observer")) + `</span>`
 	yes := html.EscapeString(p.T("yes"))
+	stale := ` <span class="badge bad">` + html.EscapeString(p.T("freshness.overdue")) + `</span>`
+	dueSoon := ` <span class="badge warn">` + html.EscapeString(p.T("freshness.due-soon")) + `</span>`
 	var b strings.Builder
 	b.Grow(len(list) * 320)
 	cell := func(s string) {
@@ -92,6 +94,12 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 		b.WriteString("</a>")
 		if st.Status == "observer" {
 			b.WriteString(observer)
+		}
+		switch st.Freshness {
+		case directory.FreshOverdue:
+			b.WriteString(stale)
+		case directory.FreshDueSoon:
+			b.WriteString(dueSoon)
 		}
 		b.WriteString(`</th><td class="mono">`)
 		b.WriteString(code)

@@ -57,3 +57,24 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 	s.flash(w, "entry.saved")
 	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
 }
+
+// reconfirm records the annual reconfirmation of the entry, after the focal
+// point has ticked that they reviewed it.
+func (s *Server) reconfirm(w http.ResponseWriter, r *http.Request) {
+	e, ok := s.editableEntry(w, r, r.PathValue("code"))
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
+	r.ParseForm()
+	if r.PostForm.Get("reviewed") != "1" {
+		s.fail(w, r, app.FieldError("reviewed", "error.reconfirm_review", "confirm that you reviewed the entry", nil))
+		return
+	}
+	if _, err := s.Directory.Reconfirm(r.Context(), e.Code); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, "state.reconfirmed")
+	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+}

@@ -137,6 +137,8 @@ func (p *Page) DiffValue(field, v string) string {
 		}
 	case "notes_lang":
 		return p.LangName(v)
+	case "confirmed_at", "openpgp_expires_at":
+		return p.DateString(v)
 	case "languages":
 		parts := strings.Split(v, ", ")
 		for i, l := range parts {

@@ -83,6 +83,7 @@ func (s *Server) Handler() http.Handler {
 	page("GET /directory", s.directoryPage)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
+	page("POST /states/{code}/reconfirm", s.reconfirm)
 	page("GET /states/{code}/edit", s.entryEditForm)
 	page("POST /states/{code}/edit", s.entryEditSubmit)
 	page("GET /states/{code}/pocs/new", s.pocNewForm)

@@ -8,8 +8,9 @@ import (
 )
 
 type stateData struct {
-	Entry   *directory.Entry
-	CanEdit bool
+	Entry     *directory.Entry
+	CanEdit   bool
+	Freshness directory.Freshness
 }
 
 func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
@@ -18,7 +19,8 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(app.ActorFrom(r.Context()), e.Code)})
+	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(app.ActorFrom(r.Context()), e.Code),
+		Freshness: e.FreshnessAt(s.Directory.Now())})
 	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
@@ -482,5 +483,41 @@ func TestHistoryValuesAreTranslated(t *testing.T) {
 	}
 	if strings.Contains(body, ">technical<") || strings.Contains(body, "email: cert") {
 		t.Error("the history shows untranslated values")
+	}
+}
+
+func TestReconfirmationPage(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+		t.Fatal(err)
+	}
+	sys.Clock.Advance(400 * 24 * time.Hour)
+	c := sys.Login(t, srv, fp)
+	_, body := get(t, c, srv.URL+"/directory?q=france")
+	if !strings.Contains(body, `<span class="badge bad">Stale</span>`) {
+		t.Error("the overdue entry is not marked stale in the directory")
+	}
+	resp := testkit.PostForm(t, c, srv.URL+"/states/FRA/reconfirm", url.Values{})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("reconfirming without ticking the review box: %d", resp.StatusCode)
+	}
+	resp = testkit.PostForm(t, c, srv.URL+"/states/FRA/reconfirm", url.Values{"reviewed": {"1"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reconfirming: %d", resp.StatusCode)
+	}
+	_, body = get(t, c, srv.URL+"/states/FRA")
+	if !strings.Contains(body, "The entry has been reconfirmed for another year.") || !strings.Contains(body, `<span class="badge ok">Confirmed</span>`) {
+		t.Error("the State page does not show the reconfirmation")
+	}
+	ken := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+	kc := sys.Login(t, srv, ken)
+	resp = testkit.PostForm(t, kc, srv.URL+"/states/FRA/reconfirm", url.Values{"reviewed": {"1"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("another State's focal point reconfirmed: %d", resp.StatusCode)
 	}
 }

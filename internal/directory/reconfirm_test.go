@@ -1,0 +1,159 @@
+package directory_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+func outboxCount(t *testing.T, sys *testkit.System, kind string) int {
+	t.Helper()
+	var n int
+	if err := sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM outbox WHERE kind = $1`, kind).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestFreshnessAndReconfirmation(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		clock := f.sys.Clock
+		fresh := func() directory.Freshness {
+			st, err := dir.Get(f.offFRA.Ctx(), "FRA")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st.FreshnessAt(clock.Now())
+		}
+		if got := fresh(); got != directory.FreshNone {
+			t.Fatalf("before any PoC: %s", got)
+		}
+		t.Run("an entry without PoCs cannot be reconfirmed", func(t *testing.T) {
+			if _, err := dir.Reconfirm(f.fpFRA.Ctx(), "FRA"); app.ErrorCode(err) != app.Invalid {
+				t.Errorf("got %v", err)
+			}
+		})
+		if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+			t.Fatal(err)
+		}
+		nominated := clock.Now()
+		steps := []struct {
+			after time.Duration
+			want  directory.Freshness
+		}{
+			{0, directory.FreshCurrent},
+			{334 * 24 * time.Hour, directory.FreshCurrent},
+			{336 * 24 * time.Hour, directory.FreshDueSoon},
+			{365 * 24 * time.Hour, directory.FreshOverdue},
+		}
+		for _, s := range steps {
+			clock.Advance(nominated.Add(s.after).Sub(clock.Now()))
+			if got := fresh(); got != s.want {
+				t.Errorf("%v after the first nomination: %s, want %s", s.after, got, s.want)
+			}
+		}
+		t.Run("the list marks the stale entry, never hides it", func(t *testing.T) {
+			list, _ := dir.List(f.offFRA.Ctx(), directory.Filter{Query: "france"})
+			if len(list) != 1 || list[0].Freshness != directory.FreshOverdue {
+				t.Errorf("%+v", list)
+			}
+		})
+		t.Run("only the State's focal points reconfirm", func(t *testing.T) {
+			for _, u := range []*testkit.User{f.fpKEN, f.offFRA, f.sec} {
+				if _, err := dir.Reconfirm(u.Ctx(), "FRA"); app.ErrorCode(err) != app.Forbidden {
+					t.Errorf("%s: %v", u.Email, err)
+				}
+			}
+		})
+		st, err := dir.Reconfirm(f.fpFRA.Ctx(), "FRA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.ConfirmedAt == nil || !st.ConfirmedAt.Equal(clock.Now()) || st.FreshnessAt(clock.Now()) != directory.FreshCurrent {
+			t.Errorf("after reconfirming: %+v", st)
+		}
+		h, _ := dir.History(f.fpFRA.Ctx(), "FRA")
+		if h[0].Action != "entry.reconfirm" || h[0].LogIndex == nil {
+			t.Errorf("the reconfirmation is not a recorded, logged act: %+v", h[0])
+		}
+	})
+}
+
+func TestReminders(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		dir.BaseURL = "https://pocdir.example.org"
+		clock := f.sys.Clock
+		f.sys.User(t, "fp2@fra.example", app.RoleFocalPoint, "FRA")
+		if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+			t.Fatal(err)
+		}
+		due := clock.Now().AddDate(1, 0, 0)
+		// Each step: days from the due date, the reminders queued by then
+		// (two focal points each).
+		steps := []struct {
+			days int
+			want int
+		}{
+			{-60, 0}, {-31, 0}, {-30, 2}, {-29, 2}, {-14, 4}, {-10, 4}, {-7, 6}, {-1, 6},
+			{0, 8}, {3, 8}, {7, 10}, {13, 10}, {14, 12},
+		}
+		for _, s := range steps {
+			clock.Advance(due.AddDate(0, 0, s.days).Sub(clock.Now()))
+			if _, err := dir.SendReminders(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := dir.SendReminders(context.Background()); err != nil { // a second run sends nothing new
+				t.Fatal(err)
+			}
+			if got := outboxCount(t, f.sys, "reminder"); got != s.want {
+				t.Errorf("%d days from the due date: %d reminders queued, want %d", s.days, got, s.want)
+			}
+		}
+		t.Run("reconfirming stops the reminders", func(t *testing.T) {
+			if _, err := dir.Reconfirm(f.fpFRA.Ctx(), "FRA"); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(8 * 24 * time.Hour)
+			dir.SendReminders(context.Background())
+			if got := outboxCount(t, f.sys, "reminder"); got != 12 {
+				t.Errorf("%d reminders after reconfirming", got)
+			}
+		})
+	})
+}
+
+func TestRemindersFromSeveralInstancesAtOnce(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		for _, u := range []*testkit.User{f.fpFRA, f.fpKEN} {
+			if _, err := f.sys.Directory.CreatePoC(u.Ctx(), u.State, testkit.ValidPoC()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.sys.Clock.Advance(366 * 24 * time.Hour)
+		var wg sync.WaitGroup
+		for i := 0; i < 4; i++ {
+			inst := directory.NewService(f.sys.DB, f.sys.Clock.Now)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := inst.SendReminders(context.Background()); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+		if got := outboxCount(t, f.sys, "reminder"); got != 2 {
+			t.Errorf("%d reminders queued by four instances, want one per focal point (2)", got)
+		}
+	})
+}
