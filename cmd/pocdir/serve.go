@@ -167,6 +167,7 @@ func runServe(args []string) error {
 	secure := f.Bool("secure-cookies", false, "mark cookies Secure (set this behind a TLS-terminating proxy; implied by --tls-cert)")
 	logFormat := f.String("log-format", "json", "log format: json or text")
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn, error")
+	threshold := f.Int("operational-threshold", directory.DefaultThreshold, "number of States with a PoC at which the directory counts as operational")
 	smtpConfig := addSMTPFlags(f)
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
 	lc := addLogFlags(f)
@@ -191,6 +192,7 @@ func runServe(args []string) error {
 		slog.Warn("no --base-url: invitation links carry the address each request came to, and are not emailed")
 	}
 	sys.Sender.SMTP = smtpConfig()
+	sys.Directory.Threshold = *threshold
 	if sys.Sender.SMTP.Host == "" {
 		slog.Warn("no --smtp-host: email waits in the outbox")
 	}

@@ -45,6 +45,7 @@ func (a *API) Handler() http.Handler {
 		w.Write(openapiYAML)
 	})
 	mux.HandleFunc("GET /api/v1/me", a.me)
+	mux.HandleFunc("GET /api/v1/status", a.status)
 	mux.HandleFunc("GET /api/v1/states", a.listStates)
 	mux.HandleFunc("GET /api/v1/states/{code}", a.getState)
 	mux.HandleFunc("PUT /api/v1/states/{code}/entry", a.updateEntry)

@@ -347,6 +347,7 @@ var authRoutes = []authRoute{
 	// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA
 	{"GET /api/v1/openapi.yaml", "read the OpenAPI document", path("/api/v1/openapi.yaml"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/me", "see whose token it is", path("/api/v1/me"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/status", "see how many States have nominated", path("/api/v1/status"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/states", "list the States", path("/api/v1/states"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/states/{code}", "read the entry of " + stateA, path("/api/v1/states/" + stateA), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"PUT /api/v1/states/{code}/entry", "change the entry of " + stateA,

@@ -18,6 +18,15 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"email": actor.Email, "name": actor.Name, "role": actor.Role, "state": actor.State, "token_scope": scope})
 }
 
+func (a *API) status(w http.ResponseWriter, r *http.Request) {
+	st, err := a.Directory.Status(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
 func (a *API) listStates(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	f := directory.Filter{Query: q.Get("q"), Group: q.Get("un_group"), Body: q.Get("regional_body"), Level: directory.Level(q.Get("level")),

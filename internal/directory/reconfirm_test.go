@@ -157,3 +157,27 @@ func TestRemindersFromSeveralInstancesAtOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestOperationalStatus(t *testing.T) {
+	f := newFixture(t, testkit.Engines()[0])
+	f.sys.Directory.Threshold = 2
+	st, err := f.sys.Directory.Status(f.offFRA.Ctx())
+	if err != nil || st.Nominated != 0 || st.Operational || st.States != 195 {
+		t.Fatalf("%+v %v", st, err)
+	}
+	if _, err := f.sys.Directory.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
+		t.Fatal(err)
+	}
+	dipl := testkit.ValidPoC()
+	dipl.Level = directory.LevelDiplomatic
+	if _, err := f.sys.Directory.CreatePoC(f.fpKEN.Ctx(), "KEN", dipl); err != nil {
+		t.Fatal(err)
+	}
+	st, _ = f.sys.Directory.Status(f.offFRA.Ctx())
+	if st.Nominated != 2 || st.Technical() != 1 || st.Diplomatic() != 1 || !st.Operational || st.Fresh[directory.FreshCurrent] != 2 {
+		t.Errorf("%+v", st)
+	}
+	if _, err := f.sys.Directory.Status(context.Background()); app.ErrorCode(err) != app.Unauthorized {
+		t.Errorf("anonymous: %v", err)
+	}
+}

@@ -28,6 +28,9 @@ type Service struct {
 	// point's language, with English below, and a link to the entry).
 	Catalog *i18n.Catalog
 	BaseURL string
+	// Threshold is the number of nominating States at which the directory
+	// is operational; DefaultThreshold when zero.
+	Threshold int
 	// Staleness bounds how long a read may serve a directory that another
 	// instance has since changed. Writes through this Service are seen at once.
 	Staleness time.Duration

@@ -17,10 +17,10 @@ import (
 type langOption struct{ Code, Name string }
 
 type directoryData struct {
+	Status    *directory.Status
 	Filter    directory.Filter
 	States    []*directory.Summary
 	Total     int
-	Nominated int
 	Groups    []string
 	Bodies    []string
 	Levels    []directory.Level
@@ -45,13 +45,15 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	status, err := s.Directory.Status(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "directory.title", nil)
-	d := &directoryData{Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels}
+	d := &directoryData{Status: status, Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels}
 	seen := map[string]bool{}
 	for _, st := range all {
-		if st.PoCCount > 0 {
-			d.Nominated++
-		}
 		for _, l := range st.Languages {
 			if !seen[l] {
 				seen[l] = true
