@@ -191,6 +191,13 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
 			}
 		}
+		// Some entries are shown due soon or stale, as real ones will be.
+		if age := map[int]int{1: 340, 5: 400, 9: 380}[i]; age > 0 && !full {
+			if _, err := dir.DB.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1 WHERE code = $2`,
+				dir.Now().AddDate(0, 0, -age), s.code); err != nil {
+				return err
+			}
+		}
 		if i%4 == 0 {
 			if _, err := dir.UpdateEntry(fp, s.code, directory.EntryInput{InitiateVia: "Initiate through the technical PoC; diplomatic PoC in copy (fictional)"}); err != nil {
 				return err
