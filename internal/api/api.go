@@ -50,6 +50,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/states/{code}", a.getState)
 	mux.HandleFunc("PUT /api/v1/states/{code}/entry", a.updateEntry)
 	mux.HandleFunc("GET /api/v1/states/{code}/history", a.history)
+	mux.HandleFunc("POST /api/v1/states/{code}/reconfirm", a.reconfirm)
 	mux.HandleFunc("POST /api/v1/states/{code}/pocs", a.createPoC)
 	mux.HandleFunc("GET /api/v1/pocs/{id}", a.getPoC)
 	mux.HandleFunc("PUT /api/v1/pocs/{id}", a.updatePoC)

@@ -354,6 +354,11 @@ var authRoutes = []authRoute{
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/states/" + stateA + "/entry", directory.EntryInput{InitiateVia: fmt.Sprintf("Through the Embassy in Geneva (%d)", f.next())}
 		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
+	{"POST /api/v1/states/{code}/reconfirm", "reconfirm the entry of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			f.newPoC(t)
+			return "/api/v1/states/" + stateA + "/reconfirm", nil
+		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
 	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/states/{code}/pocs", "add a PoC to " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {

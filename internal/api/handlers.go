@@ -99,6 +99,21 @@ func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
+// reconfirm records the annual reconfirmation of the entry: the caller
+// states that the entry, as it stands, has been reviewed and is correct.
+func (a *API) reconfirm(w http.ResponseWriter, r *http.Request) {
+	code, ok := a.editableState(w, r)
+	if !ok {
+		return
+	}
+	st, err := a.Directory.Reconfirm(r.Context(), code)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
 func (a *API) history(w http.ResponseWriter, r *http.Request) {
 	list, err := a.Directory.History(r.Context(), r.PathValue("code"))
 	if err != nil {
