@@ -181,3 +181,46 @@ func TestOperationalStatus(t *testing.T) {
 		t.Errorf("anonymous: %v", err)
 	}
 }
+
+func TestThirtyDayRule(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		today := f.sys.Clock.Now()
+		cases := []struct {
+			effective time.Time
+			late      bool
+		}{
+			{today, false},
+			{today.AddDate(0, 0, -30), false},
+			{today.AddDate(0, 0, -31), true},
+			{today.AddDate(0, 0, -200), true},
+			{today.AddDate(0, 0, 20), false}, // a planned change, notified ahead
+		}
+		for _, c := range cases {
+			in := testkit.ValidPoC()
+			in.EffectiveDate = c.effective.Format(time.DateOnly)
+			if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h, _ := dir.History(f.fpFRA.Ctx(), "FRA")
+		for i, c := range cases {
+			ch := h[len(h)-1-i]
+			if ch.Late() != c.late {
+				t.Errorf("change effective %s, notified %s: late %v, want %v (%d days)", ch.EffectiveDate, ch.ChangedAt.Format(time.DateOnly), ch.Late(), c.late, ch.LateDays())
+			}
+		}
+		if _, err := dir.Reconfirm(f.fpFRA.Ctx(), "FRA"); err != nil {
+			t.Fatal(err)
+		}
+		comp, err := dir.Compliance(f.offFRA.Ctx(), "FRA")
+		if err != nil || comp.Changes != 5 || comp.Late != 2 {
+			t.Errorf("FRA: %+v %v", comp, err)
+		}
+		all, _ := dir.Compliance(f.offFRA.Ctx(), "")
+		if all.Changes != 5 || all.Late != 2 {
+			t.Errorf("all: %+v", all)
+		}
+	})
+}

@@ -17,14 +17,15 @@ import (
 type langOption struct{ Code, Name string }
 
 type directoryData struct {
-	Status    *directory.Status
-	Filter    directory.Filter
-	States    []*directory.Summary
-	Total     int
-	Groups    []string
-	Bodies    []string
-	Levels    []directory.Level
-	Languages []langOption
+	Status     *directory.Status
+	Compliance *directory.Compliance
+	Filter     directory.Filter
+	States     []*directory.Summary
+	Total      int
+	Groups     []string
+	Bodies     []string
+	Levels     []directory.Level
+	Languages  []langOption
 	// Rows is the table body, rendered in Go: with 195 States it is the
 	// largest piece of any page, and reflection in the template engine made
 	// it twenty times slower.
@@ -50,8 +51,13 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	comp, err := s.Directory.Compliance(r.Context(), "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "directory.title", nil)
-	d := &directoryData{Status: status, Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels}
+	d := &directoryData{Status: status, Compliance: comp, Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels}
 	seen := map[string]bool{}
 	for _, st := range all {
 		for _, l := range st.Languages {

@@ -8,9 +8,10 @@ import (
 )
 
 type stateData struct {
-	Entry     *directory.Entry
-	CanEdit   bool
-	Freshness directory.Freshness
+	Entry      *directory.Entry
+	CanEdit    bool
+	Freshness  directory.Freshness
+	Compliance *directory.Compliance
 }
 
 func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
@@ -19,8 +20,13 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	comp, err := s.Directory.Compliance(r.Context(), e.Code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(app.ActorFrom(r.Context()), e.Code),
-		Freshness: e.FreshnessAt(s.Directory.Now())})
+		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp})
 	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }

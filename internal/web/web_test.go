@@ -521,3 +521,27 @@ func TestReconfirmationPage(t *testing.T) {
 		t.Errorf("another State's focal point reconfirmed: %d", resp.StatusCode)
 	}
 }
+
+func TestThirtyDayRuleIsShown(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	in := testkit.ValidPoC()
+	in.EffectiveDate = sys.Clock.Now().AddDate(0, 0, -45).Format("2006-01-02")
+	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", in); err != nil {
+		t.Fatal(err)
+	}
+	c := sys.Login(t, srv, fp)
+	_, body := get(t, c, srv.URL+"/states/FRA/history")
+	if !strings.Contains(body, "notified 45 days after it took effect: late") {
+		t.Error("the history does not show the late change")
+	}
+	_, body = get(t, c, srv.URL+"/states/FRA")
+	if !strings.Contains(body, "notified late: 1 of 1 changes") {
+		t.Error("the State page does not show the 30-day rule")
+	}
+	_, body = get(t, c, srv.URL+"/directory")
+	if !strings.Contains(body, "30-day rule: notified late: 1 of 1 changes") {
+		t.Error("the directory does not show the 30-day rule in aggregate")
+	}
+}
