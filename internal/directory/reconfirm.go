@@ -16,14 +16,7 @@ import (
 // of the entry in its own right: versioned, logged, with a receipt.
 func (s *Service) Reconfirm(ctx context.Context, state string) (*State, error) {
 	state = strings.ToUpper(state)
-	if _, err := app.RequireWrite(ctx); err != nil {
-		return nil, err
-	}
-	old, err := s.requireState(ctx, s.DB, state)
-	if err != nil {
-		return nil, err
-	}
-	a, err := s.requireEdit(ctx, state)
+	a, old, err := s.editableState(ctx, state)
 	if err != nil {
 		return nil, err
 	}

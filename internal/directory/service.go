@@ -407,17 +407,27 @@ func (s *Service) RemovePoC(ctx context.Context, id int64, version int, effectiv
 	return nil
 }
 
-// UpdateEntry changes the entry-level fields of a State.
-func (s *Service) UpdateEntry(ctx context.Context, state string, in EntryInput) (*State, error) {
-	state = strings.ToUpper(state)
+// editableState loads a State whose entry the actor may change: an unknown
+// State is not found, and then only its focal points may act.
+func (s *Service) editableState(ctx context.Context, state string) (*app.Actor, *State, error) {
 	if _, err := app.RequireWrite(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	old, err := s.requireState(ctx, s.DB, state)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a, err := s.requireEdit(ctx, state)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, old, nil
+}
+
+// UpdateEntry changes the entry-level fields of a State.
+func (s *Service) UpdateEntry(ctx context.Context, state string, in EntryInput) (*State, error) {
+	state = strings.ToUpper(state)
+	a, old, err := s.editableState(ctx, state)
 	if err != nil {
 		return nil, err
 	}
