@@ -36,9 +36,7 @@ func (w *auditWorld) change(t *testing.T, agency string) {
 	t.Helper()
 	in := testkit.ValidPoC()
 	in.Agency = agency
-	if _, err := w.sys.Directory.CreatePoC(w.fp.Ctx(), "FRA", in); err != nil {
-		t.Fatal(err)
-	}
+	w.sys.AddPoC(t, w.fp.Ctx(), "FRA", in)
 }
 
 func (w *auditWorld) verify(t *testing.T) (string, error) {
@@ -159,13 +157,19 @@ func TestAuditCheckCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := &app.Actor{Email: "fp@fra.example", Role: app.RoleFocalPoint, State: "FRA"}
-	if _, err := sys.Directory.CreatePoC(app.WithActor(ctx, fp), "FRA", testkit.ValidPoC()); err != nil {
-		t.Fatal(err)
+	fp := app.WithActor(ctx, &app.Actor{Email: "fp@fra.example", Role: app.RoleFocalPoint, State: "FRA"})
+	sec := app.WithActor(ctx, &app.Actor{Email: "sec@un.example", Role: app.RoleSecretariat})
+	validate := func(n *directory.Nomination, err error) {
+		t.Helper()
+		if err == nil {
+			_, err = sys.Directory.ValidateNomination(sec, n.ID, directory.Decision{Version: n.Version, Reference: "NV 1/2026"})
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if _, err := sys.Directory.UpdateEntry(app.WithActor(ctx, fp), "FRA", directory.EntryInput{InitiateVia: "x"}); err != nil {
-		t.Fatal(err)
-	}
+	validate(sys.Directory.ProposePoC(fp, "FRA", testkit.ValidPoC()))
+	validate(sys.Directory.ProposeEntryUpdate(fp, "FRA", directory.EntryInput{InitiateVia: "x", Version: 1}))
 	sys.Audit.Latest(ctx)
 	out, err := withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
 	if err != nil || !strings.Contains(out, "the log verifies") {

@@ -80,11 +80,7 @@ func (f *fixture) newPoC(t *testing.T) int64 {
 	t.Helper()
 	in := testkit.ValidPoC()
 	in.Agency = fmt.Sprintf("Agency %d", f.next())
-	p, err := f.sys.Directory.CreatePoC(f.fpA.Ctx(), stateA, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p.ID
+	return f.sys.AddPoC(t, f.fpA.Ctx(), stateA, in).ID
 }
 
 type response struct {
@@ -231,7 +227,21 @@ func (f *fixture) snapshot(t testing.TB) string {
 	if err := f.sys.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_cosignatures`).Scan(&cosigs); err != nil {
 		t.Fatal(err)
 	}
-	out = append(out, users, invs, toks, cosigs)
+	var noms []string
+	rows, err := f.sys.DB.QueryContext(ctx, `SELECT id, status, version, payload FROM nominations ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id, version int
+		var status, payload string
+		if err := rows.Scan(&id, &status, &version, &payload); err != nil {
+			t.Fatal(err)
+		}
+		noms = append(noms, fmt.Sprint(id, status, version, payload))
+	}
+	rows.Close()
+	out = append(out, users, invs, toks, cosigs, noms)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -350,36 +360,76 @@ var authRoutes = []authRoute{
 	{"GET /api/v1/status", "see how many States have nominated", path("/api/v1/status"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/states", "list the States", path("/api/v1/states"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/states/{code}", "read the entry of " + stateA, path("/api/v1/states/" + stateA), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"PUT /api/v1/states/{code}/entry", "change the entry of " + stateA,
+	// Changes are proposed (202): by the State's focal point, or by the
+	// Secretariat on the State's written request, which the bodies give.
+	{"PUT /api/v1/states/{code}/entry", "propose a change to the entry of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
-			return "/api/v1/states/" + stateA + "/entry", directory.EntryInput{InitiateVia: fmt.Sprintf("Through the Embassy in Geneva (%d)", f.next())}
-		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
+			f.withdrawOpen(t)
+			e, err := f.sys.Directory.Get(f.fpA.Ctx(), stateA)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/states/" + stateA + "/entry", directory.EntryInput{InitiateVia: fmt.Sprintf("Through the Embassy in Geneva (%d)", f.next()),
+				Version: e.Version, Submission: directory.Submission{RequestRef: "Note verbale No. 9/2026 of " + stateA}}
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
 	{"POST /api/v1/states/{code}/reconfirm", "reconfirm the entry of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			f.newPoC(t)
 			return "/api/v1/states/" + stateA + "/reconfirm", nil
 		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
 	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"POST /api/v1/states/{code}/pocs", "add a PoC to " + stateA,
+	{"POST /api/v1/states/{code}/pocs", "propose a PoC for " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
-			in.Agency = fmt.Sprintf("New agency %d", f.next())
+			in.Agency, in.RequestRef = fmt.Sprintf("New agency %d", f.next()), "Note verbale No. 9/2026 of "+stateA
 			return "/api/v1/states/" + stateA + "/pocs", in
-		}, [nCallers]int{401, 401, 403, 201, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
 	{"GET /api/v1/pocs/{id}", "read a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
 		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"PUT /api/v1/pocs/{id}", "change a PoC of " + stateA,
+	{"PUT /api/v1/pocs/{id}", "propose a change to a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
-			in.Agency = fmt.Sprintf("Changed agency %d", f.next())
+			in.Agency, in.Version, in.RequestRef = fmt.Sprintf("Changed agency %d", f.next()), 1, "Note verbale No. 9/2026 of "+stateA
 			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), in
-		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
-	{"DELETE /api/v1/pocs/{id}", "remove a PoC of " + stateA,
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
+	{"DELETE /api/v1/pocs/{id}", "propose removing a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
-			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
-		}, [nCallers]int{401, 401, 403, 204, 403, 403, 403, 403}},
+			return fmt.Sprintf("/api/v1/pocs/%d?version=1&request_ref=NV-9-2026", f.newPoC(t)), nil
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
+	{"GET /api/v1/nominations", "list the nominations they may see", path("/api/v1/nominations"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/nominations/{id}", "read a submitted nomination of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/nominations/%d", f.nomination(t, false).ID), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+	{"PUT /api/v1/nominations/{id}", "revise a nomination of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			n := f.nomination(t, false)
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("Revised agency %d", f.next())
+			return fmt.Sprintf("/api/v1/nominations/%d", n.ID), directory.Revision{Version: n.Version, PoC: &in, Submit: true}
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
+	{"POST /api/v1/nominations/{id}/submit", "submit a draft nomination of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			n := f.nomination(t, true)
+			return fmt.Sprintf("/api/v1/nominations/%d/submit", n.ID), map[string]any{"version": n.Version}
+		}, [nCallers]int{401, 401, 404, 200, 404, 403, 404, 403}},
+	{"POST /api/v1/nominations/{id}/withdraw", "withdraw a nomination of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			n := f.nomination(t, false)
+			return fmt.Sprintf("/api/v1/nominations/%d/withdraw", n.ID), map[string]any{"version": n.Version}
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
+	{"POST /api/v1/nominations/{id}/validate", "validate a nomination of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			n := f.nomination(t, false)
+			return fmt.Sprintf("/api/v1/nominations/%d/validate", n.ID), directory.Decision{Version: n.Version, Reference: "Note verbale No. 12/2026"}
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
+	{"POST /api/v1/nominations/{id}/return", "return a nomination of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			n := f.nomination(t, false)
+			return fmt.Sprintf("/api/v1/nominations/%d/return", n.ID), directory.Decision{Version: n.Version, Reason: "Please confirm by note verbale"}
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
 	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
 	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
 	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
@@ -611,6 +661,44 @@ func TestMe(t *testing.T) {
 }
 
 // pocBody returns a valid PoC input as a JSON object, changed by edits.
+// validated validates, as the Secretariat through the API, the nomination
+// that a proposing request answered with 202, and returns the validation's
+// response.
+func (f *fixture) validated(t testing.TB, r *response) *response {
+	t.Helper()
+	if r.Status != http.StatusAccepted {
+		t.Fatalf("proposal: status %d, want 202: %s", r.Status, r.Body)
+	}
+	n := decode[directory.Nomination](t, r)
+	v := f.do(t, "POST", fmt.Sprintf("/api/v1/nominations/%d/validate", n.ID), f.secTok, map[string]any{"version": n.Version, "reference": "Note verbale No. 5/2026"})
+	if v.Status != http.StatusOK {
+		t.Fatalf("validate: status %d: %s", v.Status, v.Body)
+	}
+	return v
+}
+
+// withdrawOpen withdraws, in the database, the open nominations of the
+// State, so that a table row can propose again what the previous one did.
+func (f *fixture) withdrawOpen(t testing.TB) {
+	t.Helper()
+	if _, err := f.sys.DB.ExecContext(context.Background(), `UPDATE nominations SET status = 'withdrawn' WHERE status IN ('draft', 'submitted', 'returned')`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// nomination proposes a new PoC for State A as its focal point, submitted
+// or as a draft.
+func (f *fixture) nomination(t testing.TB, draft bool) *directory.Nomination {
+	t.Helper()
+	in := testkit.ValidPoC()
+	in.Agency, in.Draft = fmt.Sprintf("Proposed agency %d", f.next()), draft
+	n, err := f.sys.Directory.ProposePoC(f.fpA.Ctx(), stateA, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func pocBody(edits ...func(m map[string]any)) map[string]any {
 	b, err := json.Marshal(testkit.ValidPoC())
 	if err != nil {
@@ -702,7 +790,17 @@ func TestBadInput(t *testing.T) {
 	long := func(n int) string { return strings.Repeat("é", n) }
 	wantKey := func(k *crypto.Key, expires *time.Time) func(t *testing.T, r *response) {
 		return func(t *testing.T, r *response) {
-			p := decode[directory.PoC](t, r)
+			n := decode[directory.Nomination](t, r)
+			p := directory.PoC{PGPKey: n.PoC.PGPKey}
+			for _, d := range n.Diff {
+				switch d.Field {
+				case "openpgp_fingerprint":
+					p.PGPFingerprint = d.New
+				case "openpgp_expires_at":
+					e, _ := time.Parse(time.DateOnly, d.New)
+					p.PGPExpiresAt = &e
+				}
+			}
 			if want := strings.ToUpper(k.GetFingerprint()); p.PGPFingerprint != want {
 				t.Errorf("fingerprint %q, want %q", p.PGPFingerprint, want)
 			}
@@ -717,7 +815,7 @@ func TestBadInput(t *testing.T) {
 			}
 		}
 	}
-	validExpiry := start.Add(-24 * time.Hour).Add(365 * 24 * time.Hour).UTC()
+	validExpiry := start.Add(-24 * time.Hour).Add(365 * 24 * time.Hour).UTC().Truncate(24 * time.Hour)
 
 	cases := []badCase{
 		// The body as JSON.
@@ -743,11 +841,11 @@ func TestBadInput(t *testing.T) {
 		{name: "a PoC without level is refused", method: "POST", path: pocs, body: pocBody(set("level", "")), status: 400, field: "level"},
 		{name: "a PoC without agency is refused", method: "POST", path: pocs, body: pocBody(set("agency", "   ")), status: 400, field: "agency", msg: "required"},
 		{name: "an agency of 201 characters is refused", method: "POST", path: pocs, body: pocBody(set("agency", long(201))), status: 400, field: "agency", msg: "too long"},
-		{name: "an agency of 200 characters is accepted", method: "POST", path: pocs, body: pocBody(set("agency", long(200))), status: 201},
+		{name: "an agency of 200 characters is accepted", method: "POST", path: pocs, body: pocBody(set("agency", long(200))), status: 202},
 		{name: "a function title of 201 characters is refused", method: "POST", path: pocs, body: pocBody(set("function_title", long(201))), status: 400, field: "function_title", msg: "too long"},
 		{name: "a person name of 201 characters is refused", method: "POST", path: pocs, body: pocBody(set("person_name", long(201))), status: 400, field: "person_name", msg: "too long"},
 		{name: "notes of 4001 characters are refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "en", "text": long(4001)})), status: 400, field: "notes", msg: "too long"},
-		{name: "notes of 4000 characters are accepted", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "en", "text": long(4000)})), status: 201},
+		{name: "notes of 4000 characters are accepted", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "en", "text": long(4000)})), status: 202},
 		{name: "notes in French without English are refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "fr", "text": "Joignable par téléphone"})), status: 400, field: "notes_en"},
 		{name: "notes in German are refused", method: "POST", path: pocs, body: pocBody(set("notes", map[string]any{"lang": "de", "text": "Telefonisch erreichbar", "english": "Reachable by phone"})), status: 400, field: "notes_lang"},
 		{name: "a PoC without working hours nor 24/7 is refused", method: "POST", path: pocs, body: pocBody(set("available_24_7", false)), status: 400, field: "working_hours"},
@@ -767,14 +865,14 @@ func TestBadInput(t *testing.T) {
 		{name: "a phone number of 6 digits is refused", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+41 229")), status: 400, field: "channels.1", msg: "phone"},
 		{name: "a phone number of 16 digits is refused", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+4122917123456789")), status: 400, field: "channels.1", msg: "phone"},
 		{name: "a fax number without + is refused", method: "POST", path: pocs, body: pocBody(channel(1, "fax", "0041229171234")), status: 400, field: "channels.1", msg: "phone"},
-		{name: "a grouped phone number with an extension is accepted", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+41 (22) 917-12.34 ext. 56")), status: 201},
+		{name: "a grouped phone number with an extension is accepted", method: "POST", path: pocs, body: pocBody(channel(1, "phone", "+41 (22) 917-12.34 ext. 56")), status: 202},
 
 		// Time zones.
 		{name: "an unknown time zone is refused", method: "POST", path: pocs, body: pocBody(set("time_zone", "Mars/Olympus_Mons")), status: 400, field: "time_zone"},
 		{name: "a UTC offset is refused as a time zone", method: "POST", path: pocs, body: pocBody(set("time_zone", "UTC+2")), status: 400, field: "time_zone"},
 		{name: "Local is refused as a time zone", method: "POST", path: pocs, body: pocBody(set("time_zone", "Local")), status: 400, field: "time_zone"},
 		{name: "a PoC without time zone is refused", method: "POST", path: pocs, body: pocBody(set("time_zone", "")), status: 400, field: "time_zone"},
-		{name: "a three-part IANA time zone is accepted", method: "POST", path: pocs, body: pocBody(set("time_zone", "America/Argentina/Buenos_Aires")), status: 201},
+		{name: "a three-part IANA time zone is accepted", method: "POST", path: pocs, body: pocBody(set("time_zone", "America/Argentina/Buenos_Aires")), status: 202},
 
 		// Language tags.
 		{name: "a language name is refused as a tag", method: "POST", path: pocs, body: pocBody(set("languages", []any{"english"})), status: 400, field: "languages", msg: "BCP 47"},
@@ -782,9 +880,9 @@ func TestBadInput(t *testing.T) {
 		{name: "a tag with an empty subtag is refused", method: "POST", path: pocs, body: pocBody(set("languages", []any{"fr-"})), status: 400, field: "languages", msg: "BCP 47"},
 		{name: "the undetermined language is refused", method: "POST", path: pocs, body: pocBody(set("languages", []any{"und"})), status: 400, field: "languages", msg: "BCP 47"},
 		{name: "a PoC without language is refused", method: "POST", path: pocs, body: pocBody(set("languages", []any{})), status: 400, field: "languages"},
-		{name: "language tags are accepted in canonical form", method: "POST", path: pocs, body: pocBody(set("languages", []any{"EN-gb", "zh-hans"})), status: 201,
+		{name: "language tags are accepted in canonical form", method: "POST", path: pocs, body: pocBody(set("languages", []any{"EN-gb", "zh-hans"})), status: 202,
 			check: func(t *testing.T, r *response) {
-				if got := strings.Join(decode[directory.PoC](t, r).Languages, " "); got != "en-GB zh-Hans" {
+				if got := strings.Join(decode[directory.Nomination](t, r).PoC.Languages, " "); got != "en-GB zh-Hans" {
 					t.Errorf("languages %q, want canonical en-GB zh-Hans", got)
 				}
 			}},
@@ -794,8 +892,8 @@ func TestBadInput(t *testing.T) {
 		{name: "a private key block is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", privateArmor)), status: 400, field: "openpgp_key", msg: "private key"},
 		{name: "a corrupted public key block is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", corruptArmor)), status: 400, field: "openpgp_key", msg: "could not be read"},
 		{name: "an expired key is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", armoredPublic(t, expiredKey))), status: 400, field: "openpgp_key", msg: "expired"},
-		{name: "a valid public key is accepted with its fingerprint and expiry", method: "POST", path: pocs, body: pocBody(set("openpgp_key", validArmor)), status: 201, check: wantKey(validKey, &validExpiry)},
-		{name: "a public key that does not expire is accepted without expiry", method: "POST", path: pocs, body: pocBody(set("openpgp_key", armoredPublic(t, eternalKey))), status: 201, check: wantKey(eternalKey, nil)},
+		{name: "a valid public key is accepted with its fingerprint and expiry", method: "POST", path: pocs, body: pocBody(set("openpgp_key", validArmor)), status: 202, check: wantKey(validKey, &validExpiry)},
+		{name: "a public key that does not expire is accepted without expiry", method: "POST", path: pocs, body: pocBody(set("openpgp_key", armoredPublic(t, eternalKey))), status: 202, check: wantKey(eternalKey, nil)},
 
 		// Effective dates.
 		{name: "an impossible effective date is refused", method: "POST", path: pocs, body: pocBody(set("effective_date", "2026-02-30")), status: 400, field: "effective_date"},
@@ -804,15 +902,28 @@ func TestBadInput(t *testing.T) {
 		{name: "an effective date before 2000 is refused", method: "POST", path: pocs, body: pocBody(set("effective_date", "1999-12-31")), status: 400, field: "effective_date", msg: "past"},
 
 		// Changing an existing PoC.
-		{name: "a change with an invalid email address is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(channel(0, "email", "nobody")), status: 400, field: "channels.0", msg: "email"},
+		{name: "a change with an invalid email address is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(channel(0, "email", "nobody"), set("version", 1)), status: 400, field: "channels.0", msg: "email"},
 		{name: "a change with a string version is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(set("version", "one")), status: 400, field: "version", msg: "wrong type"},
-		{name: "a change with an unknown field is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(set("id", 1)), status: 400, field: "id", msg: "unknown field"},
-		{name: "a removal with an impossible effective date is refused", method: "DELETE", path: "/api/v1/pocs/{poc}?effective_date=yesterday", status: 400, field: "effective_date"},
+		{name: "a change with an unknown field is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(set("id", 1), set("version", 1)), status: 400, field: "id", msg: "unknown field"},
+		{name: "a removal with an impossible effective date is refused", method: "DELETE", path: "/api/v1/pocs/{poc}?version=1&effective_date=yesterday", status: 400, field: "effective_date"},
+
+		// Versions: a change says which version it starts from.
+		{name: "a change without version is refused", method: "PUT", path: "/api/v1/pocs/{poc}", body: pocBody(set("agency", "Other")), status: 400, field: "version", msg: "version"},
+		{name: "a removal without version is refused", method: "DELETE", path: "/api/v1/pocs/{poc}", status: 400, field: "version", msg: "version"},
+		{name: "an entry change without version is refused", method: "PUT", path: entry, body: map[string]any{"initiate_via": "x"}, status: 400, field: "version", msg: "version"},
+
+		// Nominations.
+		{name: "a validation without reference is refused", method: "POST", path: "/api/v1/nominations/{nom}/validate", token: secretariatToken, body: map[string]any{"version": 1}, status: 400, field: "reference", msg: "reference"},
+		{name: "a return without reason is refused", method: "POST", path: "/api/v1/nominations/{nom}/return", token: secretariatToken, body: map[string]any{"version": 1, "reason": " "}, status: 400, field: "reason"},
+		{name: "a validation from an old version is refused", method: "POST", path: "/api/v1/nominations/{nom}/validate", token: secretariatToken, body: map[string]any{"version": 7, "reference": "NV 1"}, status: 409},
+		{name: "an unknown status filter is refused", method: "GET", path: "/api/v1/nominations?status=approved", status: 400, field: "status"},
+		{name: "an unknown nomination is not found", method: "GET", path: "/api/v1/nominations/999999", status: 404},
+		{name: "a proposal by the Secretariat without the State's written request is refused", method: "POST", path: pocs, token: secretariatToken, body: pocBody(), status: 400, field: "request_ref", msg: "written request"},
 
 		// The entry.
-		{name: "an entry with an initiate-via of 501 characters is refused", method: "PUT", path: entry, body: map[string]any{"initiate_via": long(501)}, status: 400, field: "initiate_via", msg: "too long"},
-		{name: "entry notes in Klingon are refused", method: "PUT", path: entry, body: map[string]any{"notes": map[string]any{"lang": "tlh", "text": "x", "english": "y"}}, status: 400, field: "notes_lang"},
-		{name: "entry notes of 4001 characters are refused", method: "PUT", path: entry, body: map[string]any{"notes": map[string]any{"text": long(4001)}}, status: 400, field: "notes", msg: "too long"},
+		{name: "an entry with an initiate-via of 501 characters is refused", method: "PUT", path: entry, body: map[string]any{"initiate_via": long(501), "version": 1}, status: 400, field: "initiate_via", msg: "too long"},
+		{name: "entry notes in Klingon are refused", method: "PUT", path: entry, body: map[string]any{"notes": map[string]any{"lang": "tlh", "text": "x", "english": "y"}, "version": 1}, status: 400, field: "notes_lang"},
+		{name: "entry notes of 4001 characters are refused", method: "PUT", path: entry, body: map[string]any{"notes": map[string]any{"text": long(4001)}, "version": 1}, status: 400, field: "notes", msg: "too long"},
 		{name: "an entry with an unknown field is refused", method: "PUT", path: entry, body: map[string]any{"initiate": "x"}, status: 400, field: "initiate", msg: "unknown field"},
 
 		// Filters of the list.
@@ -839,6 +950,7 @@ func TestBadInput(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
 		poc := f.newPoC(t)
+		nom := f.nomination(t, false)
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				tok := f.fpATok
@@ -846,6 +958,7 @@ func TestBadInput(t *testing.T) {
 					tok = c.token(f)
 				}
 				p := strings.ReplaceAll(c.path, "{poc}", strconv.FormatInt(poc, 10))
+				p = strings.ReplaceAll(p, "{nom}", strconv.FormatInt(nom.ID, 10))
 				before := f.snapshot(t)
 				r := f.do(t, c.method, p, tok, c.body, c.header...)
 				if r.Status != c.status {
@@ -937,9 +1050,7 @@ func TestConflicts(t *testing.T) {
 			if p.Version != 1 || r.Header.Get("ETag") != `"1"` {
 				t.Fatalf("version %d, ETag %s; want 1", p.Version, r.Header.Get("ETag"))
 			}
-			if r := put(t, id, "First editor's agency", 1); r.Status != http.StatusOK {
-				t.Fatalf("first PUT: status %d: %s", r.Status, r.Body)
-			}
+			f.validated(t, put(t, id, "First editor's agency", 1))
 			before := f.snapshot(t)
 			r = put(t, id, "Second editor's agency", 1)
 			if r.Status != http.StatusConflict {
@@ -958,9 +1069,8 @@ func TestConflicts(t *testing.T) {
 			id := f.newPoC(t)
 			_, r := get(t, id)
 			etag := r.Header.Get("ETag")
-			if r := put(t, id, "First editor's agency", 0, "If-Match", etag); r.Status != http.StatusOK {
-				t.Fatalf("first PUT: status %d: %s", r.Status, r.Body)
-			} else if r.Header.Get("ETag") != `"2"` {
+			f.validated(t, put(t, id, "First editor's agency", 0, "If-Match", etag))
+			if _, r := get(t, id); r.Header.Get("ETag") != `"2"` {
 				t.Errorf("ETag after the change %s, want \"2\"", r.Header.Get("ETag"))
 			}
 			before := f.snapshot(t)
@@ -973,9 +1083,7 @@ func TestConflicts(t *testing.T) {
 			if p, _ := get(t, id); p.Agency != "First editor's agency" {
 				t.Errorf("stored %q, want the first editor's", p.Agency)
 			}
-			if r := put(t, id, "Second editor's agency", 0, "If-Match", `"2"`); r.Status != http.StatusOK {
-				t.Fatalf("PUT with the current ETag: status %d: %s", r.Status, r.Body)
-			}
+			f.validated(t, put(t, id, "Second editor's agency", 0, "If-Match", `"2"`))
 			if p, _ := get(t, id); p.Agency != "Second editor's agency" || p.Version != 3 {
 				t.Errorf("stored %q version %d, want the second editor's at version 3", p.Agency, p.Version)
 			}
@@ -1007,9 +1115,7 @@ func TestConflicts(t *testing.T) {
 
 		t.Run("a removal from an old version is refused", func(t *testing.T) {
 			id := f.newPoC(t)
-			if r := put(t, id, "Changed", 1); r.Status != http.StatusOK {
-				t.Fatalf("PUT: status %d", r.Status)
-			}
+			f.validated(t, put(t, id, "Changed", 1))
 			before := f.snapshot(t)
 			for _, r := range []*response{
 				f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d?version=1", id), f.fpATok, nil),
@@ -1023,20 +1129,15 @@ func TestConflicts(t *testing.T) {
 			if after := f.snapshot(t); after != before {
 				t.Errorf("the refused removal wrote something")
 			}
-			if r := f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d?version=2", id), f.fpATok, nil); r.Status != http.StatusNoContent {
-				t.Fatalf("DELETE from the current version: status %d: %s", r.Status, r.Body)
-			}
+			f.validated(t, f.do(t, "DELETE", fmt.Sprintf("/api/v1/pocs/%d?version=2", id), f.fpATok, nil))
 		})
 
 		t.Run("an entry change from an old version is refused", func(t *testing.T) {
 			path := "/api/v1/states/" + stateA + "/entry"
 			st := decode[directory.State](t, f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil))
-			r := f.do(t, "PUT", path, f.fpATok, directory.EntryInput{InitiateVia: "Via the Mission in Geneva", Version: st.Version})
-			if r.Status != http.StatusOK {
-				t.Fatalf("first PUT: status %d: %s", r.Status, r.Body)
-			}
+			f.validated(t, f.do(t, "PUT", path, f.fpATok, directory.EntryInput{InitiateVia: "Via the Mission in Geneva", Version: st.Version}))
 			before := f.snapshot(t)
-			r = f.do(t, "PUT", path, f.fpATok, directory.EntryInput{InitiateVia: "Via the Ministry", Version: st.Version})
+			r := f.do(t, "PUT", path, f.fpATok, directory.EntryInput{InitiateVia: "Via the Ministry", Version: st.Version})
 			if r.Status != http.StatusConflict {
 				t.Fatalf("second PUT: status %d, want 409: %s", r.Status, r.Body)
 			}
@@ -1049,6 +1150,7 @@ func TestConflicts(t *testing.T) {
 			id := f.newPoC(t)
 			agencies := []string{"Agency of editor one", "Agency of editor two"}
 			statuses := make([]int, len(agencies))
+			responses := make([]*response, len(agencies))
 			errs := make([]error, len(agencies))
 			var wg sync.WaitGroup
 			for i, a := range agencies {
@@ -1060,7 +1162,7 @@ func TestConflicts(t *testing.T) {
 						errs[i] = err
 						return
 					}
-					statuses[i] = r.Status
+					statuses[i], responses[i] = r.Status, r
 				}()
 			}
 			wg.Wait()
@@ -1072,19 +1174,20 @@ func TestConflicts(t *testing.T) {
 			won := -1
 			for i, s := range statuses {
 				switch s {
-				case http.StatusOK:
+				case http.StatusAccepted:
 					if won >= 0 {
 						t.Fatalf("both changes were accepted: %v", statuses)
 					}
 					won = i
 				case http.StatusConflict:
 				default:
-					t.Fatalf("statuses %v, want one 200 and one 409", statuses)
+					t.Fatalf("statuses %v, want one 202 and one 409", statuses)
 				}
 			}
 			if won < 0 {
 				t.Fatalf("no change was accepted: %v", statuses)
 			}
+			f.validated(t, responses[won])
 			if p, _ := get(t, id); p.Agency != agencies[won] || p.Version != 2 {
 				t.Errorf("stored %q version %d, want %q at version 2", p.Agency, p.Version, agencies[won])
 			}
@@ -1113,14 +1216,25 @@ func TestPoCLifecycle(t *testing.T) {
 		in := pocBody(set("agency", "Agence nationale de la sécurité des systèmes d'information"),
 			set("person_name", "Claire Martin"), set("languages", []any{"fr", "en"}), set("effective_date", "2026-02-20"))
 		r := f.do(t, "POST", "/api/v1/states/"+stateA+"/pocs", f.fpATok, in)
-		if r.Status != http.StatusCreated {
+		if r.Status != http.StatusAccepted {
 			t.Fatalf("create: status %d: %s", r.Status, r.Body)
 		}
+		t.Run("proposing a PoC answers 202 with the nomination's location", func(t *testing.T) {
+			n := decode[directory.Nomination](t, r)
+			if want := fmt.Sprintf("/api/v1/nominations/%d", n.ID); r.Header.Get("Location") != want || n.Status != directory.NomSubmitted {
+				t.Errorf("Location %q, status %s; want %q, submitted", r.Header.Get("Location"), n.Status, want)
+			}
+			if g := f.do(t, "GET", "/api/v1/states/"+stateA, f.offBTok, nil); strings.Contains(string(g.Body), "Claire Martin") {
+				t.Error("another State sees the PoC before validation")
+			}
+		})
+		v := decode[directory.Nomination](t, f.validated(t, r))
+		loc := fmt.Sprintf("/api/v1/pocs/%d", v.PoCID)
+		r = f.do(t, "GET", loc, f.fpATok, nil)
 		p := decode[directory.PoC](t, r)
-		loc := r.Header.Get("Location")
-		t.Run("creating a PoC answers 201 with its location", func(t *testing.T) {
-			if want := fmt.Sprintf("/api/v1/pocs/%d", p.ID); p.ID <= 0 || loc != want {
-				t.Errorf("Location %q, id %d; want %q", loc, p.ID, want)
+		t.Run("once validated the PoC is at its location", func(t *testing.T) {
+			if p.ID <= 0 || p.ID != v.PoCID {
+				t.Errorf("id %d, want %d", p.ID, v.PoCID)
 			}
 			if p.State != stateA || p.Agency != in["agency"] || p.PersonName != "Claire Martin" || p.Version != 1 ||
 				!p.CreatedAt.Equal(created) || !p.UpdatedAt.Equal(created) || strings.Join(p.Languages, ",") != "fr,en" ||
@@ -1157,9 +1271,10 @@ func TestPoCLifecycle(t *testing.T) {
 		// Update.
 		clock.Advance(time.Hour)
 		updated := clock.Now()
-		r = f.do(t, "PUT", loc, f.fpATok, pocBody(set("agency", "ANSSI"), set("person_name", "Claire Martin"),
-			set("languages", []any{"fr", "en"}), set("available_24_7", false), set("working_hours", "Mon–Fri 08:00–18:00"), set("version", 1)))
-		t.Run("changing a PoC answers the new version", func(t *testing.T) {
+		f.validated(t, f.do(t, "PUT", loc, f.fpATok, pocBody(set("agency", "ANSSI"), set("person_name", "Claire Martin"),
+			set("languages", []any{"fr", "en"}), set("available_24_7", false), set("working_hours", "Mon–Fri 08:00–18:00"), set("version", 1))))
+		r = f.do(t, "GET", loc, f.fpATok, nil)
+		t.Run("a validated change gives the new version", func(t *testing.T) {
 			if r.Status != http.StatusOK {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
@@ -1175,11 +1290,11 @@ func TestPoCLifecycle(t *testing.T) {
 				t.Errorf("GET after the change: %+v", g)
 			}
 		})
-		t.Run("a change that changes nothing is accepted and keeps the version", func(t *testing.T) {
+		t.Run("a change that changes nothing is refused and writes nothing", func(t *testing.T) {
 			before := f.snapshot(t)
 			r := f.do(t, "PUT", loc, f.fpATok, pocBody(set("agency", "ANSSI"), set("person_name", "Claire Martin"),
 				set("languages", []any{"fr", "en"}), set("available_24_7", false), set("working_hours", "Mon–Fri 08:00–18:00"), set("version", 2)))
-			if r.Status != http.StatusOK || decode[poc](t, r).Version != 2 {
+			if r.Status != http.StatusBadRequest {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
 			if after := f.snapshot(t); after != before {
@@ -1190,9 +1305,10 @@ func TestPoCLifecycle(t *testing.T) {
 		// Entry.
 		clock.Advance(time.Hour)
 		oldState := decode[directory.State](t, f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil))
-		r = f.do(t, "PUT", "/api/v1/states/"+stateA+"/entry", f.fpATok, directory.EntryInput{InitiateVia: "Through the Permanent Mission in Geneva",
-			Notes: directory.Text{Lang: "fr", Text: "Joindre d'abord la Mission.", English: "Contact the Mission first."}})
-		t.Run("changing the entry answers the State", func(t *testing.T) {
+		f.validated(t, f.do(t, "PUT", "/api/v1/states/"+stateA+"/entry", f.fpATok, directory.EntryInput{InitiateVia: "Through the Permanent Mission in Geneva",
+			Notes: directory.Text{Lang: "fr", Text: "Joindre d'abord la Mission.", English: "Contact the Mission first."}, Version: oldState.Version}))
+		r = f.do(t, "GET", "/api/v1/states/"+stateA, f.fpATok, nil)
+		t.Run("a validated entry change gives the new entry", func(t *testing.T) {
 			if r.Status != http.StatusOK {
 				t.Fatalf("status %d: %s", r.Status, r.Body)
 			}
@@ -1206,11 +1322,8 @@ func TestPoCLifecycle(t *testing.T) {
 		// Delete.
 		clock.Advance(time.Hour)
 		removed := clock.Now()
-		r = f.do(t, "DELETE", loc+"?effective_date=2026-03-01", f.fpATok, nil)
-		t.Run("removing a PoC answers 204 and it is gone", func(t *testing.T) {
-			if r.Status != http.StatusNoContent || len(r.Body) != 0 {
-				t.Fatalf("status %d, body %q", r.Status, r.Body)
-			}
+		f.validated(t, f.do(t, "DELETE", loc+"?version=2&effective_date=2026-03-01", f.fpATok, nil))
+		t.Run("a validated removal and the PoC is gone", func(t *testing.T) {
 			if g := f.do(t, "GET", loc, f.fpATok, nil); g.Status != http.StatusNotFound {
 				t.Errorf("GET after removal: status %d, want 404", g.Status)
 			}

@@ -61,8 +61,9 @@ func (a *API) getState(w http.ResponseWriter, r *http.Request) {
 }
 
 // editableState checks, before any body is read, that the State exists and
-// the caller may change its entry, so that a caller without rights learns
-// nothing from validation messages. The service checks again.
+// the caller may propose changes to its entry (its focal points, or the
+// Secretariat on the State's written request), so that a caller without
+// rights learns nothing from validation messages. The service checks again.
 func (a *API) editableState(w http.ResponseWriter, r *http.Request) (string, bool) {
 	actor, err := app.RequireWrite(r.Context())
 	if err != nil {
@@ -74,11 +75,22 @@ func (a *API) editableState(w http.ResponseWriter, r *http.Request) (string, boo
 		a.fail(w, r, err)
 		return "", false
 	}
-	if !directory.CanEdit(actor, code) {
+	if !directory.CanPropose(actor, code) {
 		a.fail(w, r, app.ErrForbidden())
 		return "", false
 	}
 	return code, true
+}
+
+// proposed answers a proposed change: 202 Accepted with the nomination,
+// which changes the directory once the Secretariat validates it.
+func (a *API) proposed(w http.ResponseWriter, r *http.Request, n *directory.Nomination, err error) {
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/nominations/"+strconv.FormatInt(n.ID, 10))
+	writeJSON(w, http.StatusAccepted, n)
 }
 
 func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
@@ -91,12 +103,8 @@ func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	st, err := a.Directory.UpdateEntry(r.Context(), code, in)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, st)
+	n, err := a.Directory.ProposeEntryUpdate(r.Context(), code, in)
+	a.proposed(w, r, n, err)
 }
 
 // reconfirm records the annual reconfirmation of the entry: the caller
@@ -133,13 +141,8 @@ func (a *API) createPoC(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	p, err := a.Directory.CreatePoC(r.Context(), code, in)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Location", "/api/v1/pocs/"+strconv.FormatInt(p.ID, 10))
-	writeJSON(w, http.StatusCreated, p)
+	n, err := a.Directory.ProposePoC(r.Context(), code, in)
+	a.proposed(w, r, n, err)
 }
 
 func (a *API) getPoC(w http.ResponseWriter, r *http.Request) {
@@ -158,16 +161,18 @@ func (a *API) getPoC(w http.ResponseWriter, r *http.Request) {
 }
 
 // version reads the version the client edits from: the If-Match header
-// (the ETag of GET) or the given one (body or query); "*" or none skips the
-// check. A version that is not a number is refused rather than taken as
-// "no check".
+// (the ETag of GET) or the given one (body or query). It is required:
+// without it a change could silently undo one the client never saw.
 func version(r *http.Request, given int) (int, error) {
-	if m := strings.TrimSpace(r.Header.Get("If-Match")); m != "" && m != "*" {
-		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(strings.TrimSpace(m), "W/"), `"`))
+	if m := strings.TrimSpace(r.Header.Get("If-Match")); m != "" {
+		v, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(m, "W/"), `"`))
 		if err != nil || v < 1 {
 			return 0, app.FieldError("If-Match", "error.version", "If-Match must be the ETag of the PoC (its version number)", nil)
 		}
 		return v, nil
+	}
+	if given < 1 {
+		return 0, app.FieldError("version", "error.version_required", "give the version you started from (If-Match or version)", nil)
 	}
 	return given, nil
 }
@@ -188,7 +193,7 @@ func (a *API) checkPoCEdit(w http.ResponseWriter, r *http.Request) (int64, bool)
 		a.fail(w, r, err)
 		return 0, false
 	}
-	if !directory.CanEdit(actor, p.State) {
+	if !directory.CanPropose(actor, p.State) {
 		a.fail(w, r, app.ErrForbidden())
 		return 0, false
 	}
@@ -209,13 +214,8 @@ func (a *API) updatePoC(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	p, err := a.Directory.UpdatePoC(r.Context(), id, in)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(p.Version)))
-	writeJSON(w, http.StatusOK, p)
+	n, err := a.Directory.ProposePoCUpdate(r.Context(), id, in)
+	a.proposed(w, r, n, err)
 }
 
 func (a *API) deletePoC(w http.ResponseWriter, r *http.Request) {
@@ -236,11 +236,10 @@ func (a *API) deletePoC(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	if err := a.Directory.RemovePoC(r.Context(), id, v, r.URL.Query().Get("effective_date")); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	q := r.URL.Query()
+	n, err := a.Directory.ProposePoCRemoval(r.Context(), id, directory.RemovalInput{Version: v, EffectiveDate: q.Get("effective_date"),
+		Submission: directory.Submission{Draft: q.Get("draft") == "true", RequestRef: q.Get("request_ref")}})
+	a.proposed(w, r, n, err)
 }
 
 // Accounts are managed (invited, disabled) only in a signed-in session with

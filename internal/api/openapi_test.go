@@ -20,6 +20,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -227,7 +228,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
-		var pocID, tokenID int64
+		var pocID, tokenID, nomID int64
+		nomPath := func(step string) func() string {
+			return func() string { return fmt.Sprintf("/api/v1/nominations/%d%s", nomID, step) }
+		}
+		// validate validates, as the Secretariat, the nomination a call
+		// proposed.
+		validate := func(t *testing.T, r *response) { f.validated(t, r) }
 		fixed := func(p string) func() string { return func() string { return p } }
 		pocPath := func() string { return fmt.Sprintf("/api/v1/pocs/%d", pocID) }
 		sec := func() string { return f.secTok }
@@ -261,16 +268,27 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			{name: "me as the Secretariat", method: "GET", path: fixed("/api/v1/me"), token: sec, status: 200},
 			{name: "me with a read-only token", method: "GET", path: fixed("/api/v1/me"), token: ro, status: 200},
 			{name: "an empty State", method: "GET", path: fixed("/api/v1/states/" + stateA), token: fpA, status: 200},
-			{name: "a new PoC with every field", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA, body: fullPoC, status: 201,
-				after: func(t *testing.T, r *response) { pocID = decode[poc](t, r).ID }},
-			{name: "a second PoC", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA,
+			{name: "a proposed PoC with every field", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA, body: fullPoC, status: 202,
+				after: func(t *testing.T, r *response) { nomID = decode[directory.Nomination](t, r).ID }},
+			{name: "the Secretariat's queue", method: "GET", path: fixed("/api/v1/nominations?status=submitted"), token: sec, status: 200},
+			{name: "a nomination", method: "GET", path: nomPath(""), token: off, status: 200},
+			{name: "a returned nomination", method: "POST", path: nomPath("/return"), token: sec, body: map[string]any{"version": 1, "reason": "Please send the note verbale"}, status: 200},
+			{name: "a revised nomination", method: "PUT", path: nomPath(""), token: fpA, body: map[string]any{"version": 2, "poc": fullPoC}, status: 200},
+			{name: "a submitted nomination", method: "POST", path: nomPath("/submit"), token: fpA, body: map[string]any{"version": 3}, status: 200},
+			{name: "a validated nomination", method: "POST", path: nomPath("/validate"), token: sec, body: map[string]any{"version": 4, "reference": "Note verbale No. 3/2026"}, status: 200,
+				after: func(t *testing.T, r *response) { pocID = decode[directory.Nomination](t, r).PoCID }},
+			{name: "a second validation", method: "POST", path: nomPath("/validate"), token: sec, body: map[string]any{"version": 5, "reference": "NV"}, status: 409},
+			{name: "a second PoC, as a draft", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA,
 				body: map[string]any{"level": "diplomatic", "agency": "MFA", "channels": []any{map[string]any{"kind": "diplomatic", "value": "Note verbale via the Embassy"}},
-					"languages": []any{"fr"}, "time_zone": "Europe/Paris", "available_24_7": true}, status: 201},
+					"languages": []any{"fr"}, "time_zone": "Europe/Paris", "available_24_7": true, "draft": true}, status: 202,
+				after: func(t *testing.T, r *response) { nomID = decode[directory.Nomination](t, r).ID }},
+			{name: "a withdrawn nomination", method: "POST", path: nomPath("/withdraw"), token: fpA, header: []string{"If-Match", `"1"`}, status: 200},
+			{name: "the nominations of a State", method: "GET", path: fixed("/api/v1/nominations?open=false"), token: fpA, status: 200},
 			{name: "a PoC", method: "GET", path: pocPath, token: off, status: 200},
-			{name: "a changed PoC", method: "PUT", path: pocPath, token: fpA, body: plainPoC, status: 200},
-			{name: "an entry change", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: fpA,
+			{name: "a proposed change to a PoC", method: "PUT", path: pocPath, token: fpA, body: plainPoC, status: 202, after: validate},
+			{name: "a proposed entry change", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: fpA,
 				body: map[string]any{"initiate_via": "Through the Permanent Mission in Geneva", "notes": map[string]any{"lang": "en", "text": "Call first."},
-					"effective_date": "2026-03-02", "version": 0}, status: 200},
+					"effective_date": "2026-03-02", "version": 1}, status: 202, after: validate},
 			{name: "a State with PoCs", method: "GET", path: fixed("/api/v1/states/" + stateA), token: fpB, status: 200},
 			{name: "the directory list", method: "GET", path: fixed("/api/v1/states"), token: fpB, status: 200},
 			{name: "a filtered directory list", method: "GET", path: fixed("/api/v1/states?level=technical&available_24_7=false&language=fr&un_group=Western+European+and+Others&regional_body=EU&q=fra"),
@@ -311,7 +329,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 					}
 				}},
 			{name: "a revoked token", method: "DELETE", path: func() string { return fmt.Sprintf("/api/v1/tokens/%d", tokenID) }, token: fpA, status: 204},
-			{name: "a removed PoC", method: "DELETE", path: func() string { return pocPath() + "?effective_date=2026-03-02&version=2" }, token: fpA, status: 204},
+			{name: "a proposed removal", method: "DELETE", path: func() string { return pocPath() + "?effective_date=2026-03-02&version=2" }, token: fpA, status: 202, after: validate},
 			{name: "the history after every kind of change", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history"), token: fpA, status: 200},
 
 			// Errors.
@@ -324,7 +342,9 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			{name: "401 with a bad token", method: "GET", path: fixed("/api/v1/me"), token: func() string { return "pdt_nothing" }, status: 401},
 			{name: "403 for another State's focal point", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpB, body: plainPoC, status: 403},
 			{name: "403 for a read-only token", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: func() string { return f.sys.Token(t, f.fpA, "read") },
-				body: map[string]any{"initiate_via": "x"}, status: 403},
+				body: map[string]any{"initiate_via": "x", "version": 2}, status: 403},
+			{name: "403 for a focal point validating", method: "POST", path: nomPath("/validate"), token: fpA, body: map[string]any{"version": 2, "reference": "NV"}, status: 403},
+			{name: "404 for another State's nomination", method: "GET", path: nomPath(""), token: fpB, status: 404},
 			{name: "403 for an officer listing users", method: "GET", path: fixed("/api/v1/users"), token: off, status: 403},
 			{name: "404 for an unknown State", method: "GET", path: fixed("/api/v1/states/XXX"), token: fpA, status: 404},
 			{name: "404 for a removed PoC", method: "GET", path: pocPath, token: fpA, status: 404},

@@ -129,8 +129,18 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 			list = append(list, s)
 		}
 	}
+	// Changes are proposed as the State's focal point would, and validated
+	// as the Secretariat would, under a (fictional) note verbale.
+	sec := app.WithActor(ctx, &app.Actor{Email: "demo-data@secretariat.demo.pocdir.example", Role: app.RoleSecretariat})
+	validate := func(n *directory.Nomination, err error) error {
+		if err != nil {
+			return err
+		}
+		_, err = dir.ValidateNomination(sec, n.ID, directory.Decision{Version: n.Version,
+			Reference: fmt.Sprintf("Note verbale No. %d/%d (fictional)", 100+n.ID, dir.Now().Year())})
+		return err
+	}
 	for i, s := range list {
-		// The PoCs are entered as the State's focal point would.
 		fp := app.WithActor(ctx, &app.Actor{Email: "demo-data@pocdir.example", Role: app.RoleFocalPoint, State: s.code})
 		entry, err := dir.Get(fp, s.code)
 		if err != nil {
@@ -169,8 +179,13 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 			},
 			Languages: langs, TimeZone: s.tz, WorkingHours: "Mon–Fri 09:00–17:00 local time",
 		}
+		// A few changes were notified more than 30 days after they took
+		// effect, as happens.
+		if i%7 == 3 {
+			tech.EffectiveDate = dir.Now().AddDate(0, 0, -45).Format("2006-01-02")
+		}
 		for _, in := range []directory.PoCInput{tech, dipl} {
-			if _, err := dir.CreatePoC(fp, s.code, in); err != nil {
+			if err := validate(dir.ProposePoC(fp, s.code, in)); err != nil {
 				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
 			}
 		}
@@ -179,7 +194,7 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 			alt.Alternate = true
 			alt.Agency = "National CERT of " + name + " — alternate (fictional)"
 			alt.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: "cert-alt@" + lc + ".demo.pocdir.example", Preferred: true}}
-			if _, err := dir.CreatePoC(fp, s.code, alt); err != nil {
+			if err := validate(dir.ProposePoC(fp, s.code, alt)); err != nil {
 				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
 			}
 		}
@@ -187,22 +202,65 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 			pol := dipl
 			pol.Level = directory.LevelPolicy
 			pol.Agency = "National cyber policy office of " + name + " (fictional)"
-			if _, err := dir.CreatePoC(fp, s.code, pol); err != nil {
+			if err := validate(dir.ProposePoC(fp, s.code, pol)); err != nil {
 				return fmt.Errorf("demo PoC for %s: %w", s.code, err)
 			}
 		}
-		// Some entries are shown due soon or stale, as real ones will be.
+		// States nominated over the past two years, so that the dashboard's
+		// chart has a history; most reconfirmed since. Some entries are
+		// shown due soon or stale, as real ones will be.
+		first := dir.Now().AddDate(0, 0, -(700 - (i*19)%680))
+		var confirmed any = dir.Now().AddDate(0, 0, -((i * 23) % 300))
 		if age := map[int]int{1: 340, 5: 400, 9: 380}[i]; age > 0 && !full {
-			if _, err := dir.DB.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1 WHERE code = $2`,
-				dir.Now().AddDate(0, 0, -age), s.code); err != nil {
-				return err
-			}
+			first, confirmed = dir.Now().AddDate(0, 0, -age), nil
+		}
+		if _, err := dir.DB.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1, confirmed_at = $2 WHERE code = $3`,
+			first, confirmed, s.code); err != nil {
+			return err
 		}
 		if i%4 == 0 {
-			if _, err := dir.UpdateEntry(fp, s.code, directory.EntryInput{InitiateVia: "Initiate through the technical PoC; diplomatic PoC in copy (fictional)"}); err != nil {
+			e, err := dir.Get(fp, s.code)
+			if err != nil {
+				return err
+			}
+			if err := validate(dir.ProposeEntryUpdate(fp, s.code, directory.EntryInput{Version: e.Version,
+				InitiateVia: "Initiate through the technical PoC; diplomatic PoC in copy (fictional)"})); err != nil {
 				return err
 			}
 		}
 	}
-	return nil
+	return pending(ctx, dir)
+}
+
+// pending leaves France's focal point with changes in each state of the
+// workflow: one waiting for the Secretariat, one returned, one draft.
+func pending(ctx context.Context, dir *directory.Service) error {
+	fp := app.WithActor(ctx, &app.Actor{Email: Accounts[1].Email, Role: app.RoleFocalPoint, State: "FRA"})
+	sec := app.WithActor(ctx, &app.Actor{Email: Accounts[0].Email, Role: app.RoleSecretariat})
+	e, err := dir.Get(fp, "FRA")
+	if err != nil || len(e.PoCs) < 2 {
+		return err
+	}
+	legal := directory.PoCInput{Level: directory.LevelLegal, Agency: "Ministry of Justice of France — cybercrime unit (fictional)",
+		Channels:  []directory.Channel{{Kind: directory.ChannelEmail, Value: "cyber.legal@fra.demo.pocdir.example", Preferred: true}},
+		Languages: []string{"fr", "en"}, TimeZone: "Europe/Paris", WorkingHours: "Mon–Fri 09:00–18:00 local time"}
+	if _, err := dir.ProposePoC(fp, "FRA", legal); err != nil {
+		return fmt.Errorf("demo nomination: %w", err)
+	}
+	tech := e.PoCs[0]
+	in := directory.PoCInput{Level: tech.Level, Alternate: tech.Alternate, Agency: tech.Agency, FunctionTitle: "Head of the incident response desk",
+		PersonName: tech.PersonName, Channels: tech.Channels, Languages: tech.Languages, TimeZone: tech.TimeZone, Available247: tech.Available247,
+		WorkingHours: tech.WorkingHours, Notes: tech.Notes, RegionalRefs: tech.RegionalRefs, Version: tech.Version}
+	n, err := dir.ProposePoCUpdate(fp, tech.ID, in)
+	if err != nil {
+		return fmt.Errorf("demo nomination: %w", err)
+	}
+	if _, err := dir.ReturnNomination(sec, n.ID, directory.Decision{Version: n.Version,
+		Reason: "Please send the note verbale that confirms the new function (fictional)."}); err != nil {
+		return err
+	}
+	other := e.PoCs[1]
+	_, err = dir.ProposePoCRemoval(fp, other.ID, directory.RemovalInput{Version: other.Version,
+		EffectiveDate: dir.Now().AddDate(0, 0, 40).Format("2006-01-02"), Submission: directory.Submission{Draft: true}})
+	return err
 }

@@ -170,6 +170,9 @@ type PoC struct {
 	Version        int           `json:"version"`
 	CreatedAt      time.Time     `json:"created_at"`
 	UpdatedAt      time.Time     `json:"updated_at"`
+	// LeavingOn (YYYY-MM-DD) is set when a removal was validated ahead of
+	// the day the person leaves: the PoC stays listed, marked, until then.
+	LeavingOn string `json:"leaving_on,omitempty"`
 }
 
 // Entry is a State with its current PoCs.
@@ -216,17 +219,35 @@ type PoCInput struct {
 	RegionalRefs  []RegionalRef `json:"regional_refs"`
 	// EffectiveDate is the date the change took effect (YYYY-MM-DD); today
 	// when empty.
+	EffectiveDate string `json:"effective_date,omitempty"`
+	// Version is the version of the PoC the editor started from.
+	Version int `json:"version,omitempty"`
+	Submission
+}
+
+// Submission says how a proposed change is put forward: kept as a draft or
+// submitted for validation and, when the Secretariat acts for a State, the
+// reference of the State's written request (required then).
+type Submission struct {
+	Draft      bool   `json:"draft,omitempty"`
+	RequestRef string `json:"request_ref,omitempty"`
+}
+
+// RemovalInput proposes removing a PoC. An effective date in the future
+// marks the PoC as leaving on that date once validated.
+type RemovalInput struct {
+	Version       int    `json:"version"`
 	EffectiveDate string `json:"effective_date"`
-	// Version is the version the editor started from; 0 skips the check.
-	Version int `json:"version"`
+	Submission
 }
 
 // EntryInput is what a focal point submits for the entry-level fields.
 type EntryInput struct {
 	InitiateVia   string `json:"initiate_via"`
 	Notes         Text   `json:"notes"`
-	EffectiveDate string `json:"effective_date"`
-	Version       int    `json:"version"`
+	EffectiveDate string `json:"effective_date,omitempty"`
+	Version       int    `json:"version,omitempty"`
+	Submission
 }
 
 // Change is one versioned change to a State's entry.
@@ -244,6 +265,15 @@ type Change struct {
 	// whoever reads the change can recompute the commitment.
 	LogIndex   *int64 `json:"log_index,omitempty"`
 	CommitSalt string `json:"commit_salt,omitempty"`
+	// A change that went through a nomination records it: when the State
+	// notified it (submitted the nomination), who validated it and under
+	// which official reference, and the State's written request when the
+	// Secretariat acted for the State.
+	NominationID int64      `json:"nomination_id,omitempty"`
+	NotifiedAt   *time.Time `json:"notified_at,omitempty"`
+	OfficialRef  string     `json:"official_ref,omitempty"`
+	ValidatedBy  string     `json:"validated_by,omitempty"`
+	RequestRef   string     `json:"request_ref,omitempty"`
 }
 
 // Content is what the log's commitment covers: the change without its
@@ -257,7 +287,24 @@ func (c *Change) Content() any {
 		ChangedAt     string        `json:"changed_at"`
 		EffectiveDate string        `json:"effective_date"`
 		Diff          []FieldChange `json:"changes"`
-	}{c.State, c.PoCID, c.Action, c.ActorEmail, c.ChangedAt.UTC().Format("2006-01-02T15:04:05.000000Z"), c.EffectiveDate, c.Diff}
+		// Empty for changes made before nominations, which keeps their
+		// encoding, and so their commitments, as they were.
+		Nomination  int64  `json:"nomination,omitempty"`
+		NotifiedAt  string `json:"notified_at,omitempty"`
+		OfficialRef string `json:"official_ref,omitempty"`
+		ValidatedBy string `json:"validated_by,omitempty"`
+		RequestRef  string `json:"request_ref,omitempty"`
+	}{c.State, c.PoCID, c.Action, c.ActorEmail, c.ChangedAt.UTC().Format(stampFormat), c.EffectiveDate, c.Diff,
+		c.NominationID, stamp(c.NotifiedAt), c.OfficialRef, c.ValidatedBy, c.RequestRef}
+}
+
+const stampFormat = "2006-01-02T15:04:05.000000Z"
+
+func stamp(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.UTC().Format(stampFormat)
 }
 
 // FieldChange is one field's old and new value in a Change.

@@ -63,7 +63,7 @@ func reminderKind(due, now time.Time) string {
 // one twice. It returns how many reminders it queued.
 func (s *Service) SendReminders(ctx context.Context) (int, error) {
 	now := s.Now()
-	states, err := loadAll(ctx, s.DB)
+	states, err := loadAll(ctx, s.DB, s.today())
 	if err != nil {
 		return 0, err
 	}

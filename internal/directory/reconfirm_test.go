@@ -40,9 +40,7 @@ func TestFreshnessAndReconfirmation(t *testing.T) {
 				t.Errorf("got %v", err)
 			}
 		})
-		if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-			t.Fatal(err)
-		}
+		f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
 		nominated := clock.Now()
 		steps := []struct {
 			after time.Duration
@@ -93,9 +91,7 @@ func TestReminders(t *testing.T) {
 		dir.BaseURL = "https://pocdir.example.org"
 		clock := f.sys.Clock
 		f.sys.User(t, "fp2@fra.example", app.RoleFocalPoint, "FRA")
-		if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-			t.Fatal(err)
-		}
+		f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
 		due := clock.Now().AddDate(1, 0, 0)
 		// Each step: days from the due date, the reminders queued by then
 		// (two focal points each).
@@ -135,9 +131,7 @@ func TestRemindersFromSeveralInstancesAtOnce(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
 		for _, u := range []*testkit.User{f.fpFRA, f.fpKEN} {
-			if _, err := f.sys.Directory.CreatePoC(u.Ctx(), u.State, testkit.ValidPoC()); err != nil {
-				t.Fatal(err)
-			}
+			f.sys.AddPoC(t, u.Ctx(), u.State, testkit.ValidPoC())
 		}
 		f.sys.Clock.Advance(366 * 24 * time.Hour)
 		var wg sync.WaitGroup
@@ -165,14 +159,10 @@ func TestOperationalStatus(t *testing.T) {
 	if err != nil || st.Nominated != 0 || st.Operational || st.States != 195 {
 		t.Fatalf("%+v %v", st, err)
 	}
-	if _, err := f.sys.Directory.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-		t.Fatal(err)
-	}
+	f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
 	dipl := testkit.ValidPoC()
 	dipl.Level = directory.LevelDiplomatic
-	if _, err := f.sys.Directory.CreatePoC(f.fpKEN.Ctx(), "KEN", dipl); err != nil {
-		t.Fatal(err)
-	}
+	f.sys.AddPoC(t, f.fpKEN.Ctx(), "KEN", dipl)
 	st, _ = f.sys.Directory.Status(f.offFRA.Ctx())
 	if st.Nominated != 2 || st.Technical() != 1 || st.Diplomatic() != 1 || !st.Operational || st.Fresh[directory.FreshCurrent] != 2 {
 		t.Errorf("%+v", st)
@@ -200,9 +190,7 @@ func TestThirtyDayRule(t *testing.T) {
 		for _, c := range cases {
 			in := testkit.ValidPoC()
 			in.EffectiveDate = c.effective.Format(time.DateOnly)
-			if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", in); err != nil {
-				t.Fatal(err)
-			}
+			f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
 		}
 		h, _ := dir.History(f.fpFRA.Ctx(), "FRA")
 		for i, c := range cases {

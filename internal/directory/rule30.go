@@ -12,13 +12,18 @@ import (
 const NoticePeriod = 30
 
 // LateDays is how many days after it took effect the change was notified
-// (recorded in pocdir); 0 when it was notified before or on the day.
+// (submitted to the Secretariat in pocdir, or recorded, for changes made
+// before nominations); 0 when it was notified before or on the day.
 func (c *Change) LateDays() int {
 	eff, err := time.Parse(time.DateOnly, c.EffectiveDate)
 	if err != nil {
 		return 0
 	}
-	notified := time.Date(c.ChangedAt.Year(), c.ChangedAt.Month(), c.ChangedAt.Day(), 0, 0, 0, 0, time.UTC)
+	at := c.ChangedAt
+	if c.NotifiedAt != nil {
+		at = *c.NotifiedAt
+	}
+	notified := time.Date(at.Year(), at.Month(), at.Day(), 0, 0, 0, 0, time.UTC)
 	if !notified.After(eff) {
 		return 0
 	}

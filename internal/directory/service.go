@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -49,6 +48,7 @@ func NewService(d *db.DB, now app.Clock) *Service {
 // PoCs fit in well under a megabyte, and reads far outnumber writes.
 type snapshot struct {
 	gen     int64
+	day     string // PoCs leaving on a date drop out when it comes
 	entries []*Entry
 	byCode  map[string]*Entry
 	jsonMu  sync.Mutex
@@ -59,28 +59,32 @@ func (s *Service) load(ctx context.Context) (*snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	if s.snap != nil && now.Sub(s.checkedAt) < s.Staleness {
+	today := s.today()
+	if s.snap != nil && s.snap.day == today && now.Sub(s.checkedAt) < s.Staleness {
 		return s.snap, nil
 	}
 	gen, err := generation(ctx, s.DB)
 	if err != nil {
 		return nil, err
 	}
-	if s.snap != nil && s.snap.gen == gen {
+	if s.snap != nil && s.snap.gen == gen && s.snap.day == today {
 		s.checkedAt = now
 		return s.snap, nil
 	}
-	entries, err := loadAll(ctx, s.DB)
+	entries, err := loadAll(ctx, s.DB, today)
 	if err != nil {
 		return nil, err
 	}
-	snap := &snapshot{gen: gen, entries: entries, byCode: make(map[string]*Entry, len(entries)), json: map[string]*Encoded{}}
+	snap := &snapshot{gen: gen, day: today, entries: entries, byCode: make(map[string]*Entry, len(entries)), json: map[string]*Encoded{}}
 	for _, e := range entries {
 		snap.byCode[e.Code] = e
 	}
 	s.snap, s.checkedAt = snap, now
 	return snap, nil
 }
+
+// today is the current day (UTC) as YYYY-MM-DD.
+func (s *Service) today() string { return s.Now().UTC().Format(time.DateOnly) }
 
 func (s *Service) invalidate() {
 	s.mu.Lock()
@@ -234,7 +238,7 @@ func (s *Service) GetPoC(ctx context.Context, id int64) (*PoC, error) {
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
 	}
-	p, err := getPoC(ctx, s.DB, id)
+	p, err := getPoC(ctx, s.DB, id, s.today())
 	if err != nil {
 		return nil, err
 	}
@@ -276,137 +280,6 @@ func errConflict() error {
 	return app.Errorf(app.Conflict, "error.conflict", "someone else changed this in the meantime: reload and apply your change again")
 }
 
-// CreatePoC adds a PoC to a State's entry.
-func (s *Service) CreatePoC(ctx context.Context, state string, in PoCInput) (*PoC, error) {
-	state = strings.ToUpper(state)
-	a, err := app.RequireWrite(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.requireState(ctx, s.DB, state); err != nil {
-		return nil, err
-	}
-	if !CanEdit(a, state) {
-		return nil, app.ErrForbidden()
-	}
-	now := s.Now()
-	key, eff, err := in.normalize(now)
-	if err != nil {
-		return nil, err
-	}
-	p := pocFromInput(state, in, key)
-	p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if err := insertPoC(ctx, tx, p); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1 WHERE code = $2 AND first_nominated_at IS NULL`, now, state); err != nil {
-			return err
-		}
-		c := &Change{State: state, PoCID: p.ID, Action: "poc.create", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,
-			Diff: diffPoC(&PoC{}, p)}
-		return record(ctx, tx, a, c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate()
-	return p, nil
-}
-
-// UpdatePoC replaces a PoC's fields. When in.Version is set and the PoC has
-// changed since, the update is refused with Conflict and nothing is written.
-func (s *Service) UpdatePoC(ctx context.Context, id int64, in PoCInput) (*PoC, error) {
-	if _, err := app.RequireWrite(ctx); err != nil {
-		return nil, err
-	}
-	old, err := getPoC(ctx, s.DB, id)
-	if err != nil {
-		return nil, err
-	}
-	if old == nil {
-		return nil, app.ErrNotFound("poc")
-	}
-	a, err := s.requireEdit(ctx, old.State)
-	if err != nil {
-		return nil, err
-	}
-	if in.Version != 0 && in.Version != old.Version {
-		return nil, errConflict()
-	}
-	now := s.Now()
-	key, eff, err := in.normalize(now)
-	if err != nil {
-		return nil, err
-	}
-	p := pocFromInput(old.State, in, key)
-	p.ID, p.CreatedAt, p.UpdatedAt, p.Version = old.ID, old.CreatedAt, now, old.Version+1
-	diff := diffPoC(old, p)
-	if len(diff) == 0 {
-		return old, nil
-	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := updatePoC(ctx, tx, p, old.Version)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errConflict()
-		}
-		c := &Change{State: old.State, PoCID: p.ID, Action: "poc.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff}
-		return record(ctx, tx, a, c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate()
-	return p, nil
-}
-
-// RemovePoC withdraws a PoC from the entry. The PoC stays in the database for
-// the history; it is no longer shown.
-func (s *Service) RemovePoC(ctx context.Context, id int64, version int, effectiveDate string) error {
-	if _, err := app.RequireWrite(ctx); err != nil {
-		return err
-	}
-	old, err := getPoC(ctx, s.DB, id)
-	if err != nil {
-		return err
-	}
-	if old == nil {
-		return app.ErrNotFound("poc")
-	}
-	a, err := s.requireEdit(ctx, old.State)
-	if err != nil {
-		return err
-	}
-	if version != 0 && version != old.Version {
-		return errConflict()
-	}
-	now := s.Now()
-	eff, err := ParseEffectiveDate(effectiveDate, now)
-	if err != nil {
-		return err
-	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := removePoC(ctx, tx, id, old.Version, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errConflict()
-		}
-		c := &Change{State: old.State, PoCID: id, Action: "poc.remove", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff,
-			Diff: diffPoC(old, &PoC{})}
-		return record(ctx, tx, a, c)
-	})
-	if err != nil {
-		return err
-	}
-	s.invalidate()
-	return nil
-}
-
 // editableState loads a State whose entry the actor may change: an unknown
 // State is not found, and then only its focal points may act.
 func (s *Service) editableState(ctx context.Context, state string) (*app.Actor, *State, error) {
@@ -422,46 +295,6 @@ func (s *Service) editableState(ctx context.Context, state string) (*app.Actor, 
 		return nil, nil, err
 	}
 	return a, old, nil
-}
-
-// UpdateEntry changes the entry-level fields of a State.
-func (s *Service) UpdateEntry(ctx context.Context, state string, in EntryInput) (*State, error) {
-	state = strings.ToUpper(state)
-	a, old, err := s.editableState(ctx, state)
-	if err != nil {
-		return nil, err
-	}
-	if in.Version != 0 && in.Version != old.Version {
-		return nil, errConflict()
-	}
-	now := s.Now()
-	eff, err := in.normalize(now)
-	if err != nil {
-		return nil, err
-	}
-	var diff []FieldChange
-	diff = addDiff(diff, "initiate_via", old.InitiateVia, in.InitiateVia)
-	diff = addDiff(diff, "notes_lang", old.Notes.Lang, in.Notes.Lang)
-	diff = addDiff(diff, "notes", old.Notes.Text, in.Notes.Text)
-	diff = addDiff(diff, "notes_en", old.Notes.English, in.Notes.English)
-	if len(diff) == 0 {
-		return old, nil
-	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := updateEntry(ctx, tx, state, in, old.Version, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return errConflict()
-		}
-		return record(ctx, tx, a, &Change{State: state, Action: "entry.update", ActorEmail: a.Email, ChangedAt: now, EffectiveDate: eff, Diff: diff})
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.invalidate()
-	return s.requireState(ctx, s.DB, state)
 }
 
 // History returns the versioned changes of a State's entry, newest first.

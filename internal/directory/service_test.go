@@ -86,10 +86,7 @@ func TestPoCLifecycle(t *testing.T) {
 		in := testkit.ValidPoC()
 		in.Notes = directory.Text{Lang: "fr", Text: "Joignable en français", English: "Reachable in French"}
 		in.RegionalRefs = []directory.RegionalRef{{Body: "OSCE", Ref: "OSCE-FR-01"}}
-		p, err := dir.CreatePoC(ctx, "fra", in)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := f.sys.AddPoC(t, ctx, "fra", in)
 		if p.ID == 0 || p.State != "FRA" || p.Version != 1 {
 			t.Fatalf("created %+v", p)
 		}
@@ -107,26 +104,18 @@ func TestPoCLifecycle(t *testing.T) {
 		t.Run("languages are stored in canonical BCP 47 form", func(t *testing.T) {
 			in2 := testkit.ValidPoC()
 			in2.Languages = []string{"ZH-hans", "en-gb", "en-GB"}
-			p2, err := dir.CreatePoC(ctx, "FRA", in2)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p2 := f.sys.AddPoC(t, ctx, "FRA", in2)
 			if got := strings.Join(p2.Languages, ","); got != "zh-Hans,en-GB" {
 				t.Errorf("got %s", got)
 			}
-			if err := dir.RemovePoC(ctx, p2.ID, 0, ""); err != nil {
-				t.Fatal(err)
-			}
+			f.sys.RemovePoC(t, ctx, p2.ID, "")
 		})
 		f.sys.Clock.Advance(time.Hour)
 		upd := in
 		upd.Agency = "ANSSI"
 		upd.EffectiveDate = "2026-02-20"
 		upd.Version = 1
-		p2, err := dir.UpdatePoC(ctx, p.ID, upd)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p2 := f.sys.ChangePoC(t, ctx, p.ID, upd)
 		if p2.Version != 2 || p2.Agency != "ANSSI" {
 			t.Errorf("updated %+v", p2)
 		}
@@ -134,7 +123,7 @@ func TestPoCLifecycle(t *testing.T) {
 			stale := in
 			stale.Agency = "Stale edit"
 			stale.Version = 1
-			_, err := dir.UpdatePoC(ctx, p.ID, stale)
+			_, err := dir.ProposePoCUpdate(ctx, p.ID, stale)
 			if app.ErrorCode(err) != app.Conflict {
 				t.Fatalf("got %v, want conflict", err)
 			}
@@ -160,9 +149,7 @@ func TestPoCLifecycle(t *testing.T) {
 			}
 		})
 		t.Run("removing keeps the PoC in the history but not in the entry", func(t *testing.T) {
-			if err := dir.RemovePoC(ctx, p.ID, 2, ""); err != nil {
-				t.Fatal(err)
-			}
+			f.sys.RemovePoC(t, ctx, p.ID, "")
 			got, _ := dir.Get(ctx, "FRA")
 			if len(got.PoCs) != 0 {
 				t.Errorf("still listed: %+v", got.PoCs)
@@ -182,10 +169,7 @@ func TestAuthorization(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
 		dir := f.sys.Directory
-		p, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
 		readOnly := f.fpFRA.Actor()
 		readOnly.ReadOnly = true
 		cases := []struct {
@@ -196,23 +180,23 @@ func TestAuthorization(t *testing.T) {
 			{"nobody signed in", context.Background(), app.Unauthorized},
 			{"a focal point of another State", f.fpKEN.Ctx(), app.Forbidden},
 			{"an officer of the State", f.offFRA.Ctx(), app.Forbidden},
-			{"the Secretariat", f.sec.Ctx(), app.Forbidden},
+			{"the Secretariat without the State's written request", f.sec.Ctx(), app.Invalid},
 			{"a read-only token of the State's focal point", app.WithActor(context.Background(), readOnly), app.Forbidden},
 		}
 		for _, c := range cases {
 			t.Run(c.name+" cannot change the entry of FRA", func(t *testing.T) {
-				if _, err := dir.CreatePoC(c.ctx, "FRA", testkit.ValidPoC()); app.ErrorCode(err) != c.want {
+				if _, err := dir.ProposePoC(c.ctx, "FRA", testkit.ValidPoC()); app.ErrorCode(err) != c.want {
 					t.Errorf("create: got %v, want %s", err, c.want)
 				}
 				in := testkit.ValidPoC()
-				in.Agency = "Hijacked"
-				if _, err := dir.UpdatePoC(c.ctx, p.ID, in); app.ErrorCode(err) != c.want {
+				in.Agency, in.Version = "Hijacked", p.Version
+				if _, err := dir.ProposePoCUpdate(c.ctx, p.ID, in); app.ErrorCode(err) != c.want {
 					t.Errorf("update: got %v, want %s", err, c.want)
 				}
-				if err := dir.RemovePoC(c.ctx, p.ID, 0, ""); app.ErrorCode(err) != c.want {
+				if _, err := dir.ProposePoCRemoval(c.ctx, p.ID, directory.RemovalInput{Version: p.Version}); app.ErrorCode(err) != c.want {
 					t.Errorf("remove: got %v, want %s", err, c.want)
 				}
-				if _, err := dir.UpdateEntry(c.ctx, "FRA", directory.EntryInput{InitiateVia: "Hijacked"}); app.ErrorCode(err) != c.want {
+				if _, err := dir.ProposeEntryUpdate(c.ctx, "FRA", directory.EntryInput{InitiateVia: "Hijacked", Version: 1}); app.ErrorCode(err) != c.want {
 					t.Errorf("entry: got %v, want %s", err, c.want)
 				}
 			})
@@ -227,6 +211,9 @@ func TestAuthorization(t *testing.T) {
 		h, _ := dir.History(f.fpFRA.Ctx(), "FRA")
 		if len(h) != 1 {
 			t.Errorf("history has %d changes, want 1", len(h))
+		}
+		if n, _ := dir.Nominations(f.sec.Ctx(), directory.NominationFilter{State: "FRA", Open: true}); len(n) != 0 {
+			t.Errorf("a refused actor left nominations: %+v", n)
 		}
 		t.Run("nobody signed in cannot read the directory", func(t *testing.T) {
 			if _, err := dir.List(context.Background(), directory.Filter{}); app.ErrorCode(err) != app.Unauthorized {
@@ -280,7 +267,7 @@ func TestValidation(t *testing.T) {
 			t.Run(c.name+" is refused with the field named", func(t *testing.T) {
 				in := testkit.ValidPoC()
 				c.edit(&in)
-				_, err := f.sys.Directory.CreatePoC(f.fpFRA.Ctx(), "FRA", in)
+				_, err := f.sys.Directory.ProposePoC(f.fpFRA.Ctx(), "FRA", in)
 				e := app.AsError(err)
 				if e.Code != app.Invalid {
 					t.Fatalf("got %v, want invalid", err)
@@ -299,7 +286,7 @@ func TestValidation(t *testing.T) {
 			t.Errorf("invalid input was stored: %+v", got.PoCs)
 		}
 		t.Run("an unknown State is not found", func(t *testing.T) {
-			_, err := f.sys.Directory.CreatePoC(f.fpFRA.Ctx(), "XXX", testkit.ValidPoC())
+			_, err := f.sys.Directory.ProposePoC(f.fpFRA.Ctx(), "XXX", testkit.ValidPoC())
 			if app.ErrorCode(err) != app.NotFound {
 				t.Errorf("got %v", err)
 			}
@@ -311,18 +298,14 @@ func TestFilters(t *testing.T) {
 	f := newFixture(t, testkit.Engines()[0])
 	dir := f.sys.Directory
 	fra := testkit.ValidPoC()
-	if _, err := dir.CreatePoC(f.fpFRA.Ctx(), "FRA", fra); err != nil {
-		t.Fatal(err)
-	}
+	f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", fra)
 	ken := testkit.ValidPoC()
 	ken.Level = directory.LevelDiplomatic
 	ken.Available247 = false
 	ken.WorkingHours = "Mon-Fri 8-17"
 	ken.Languages = []string{"sw", "en"}
 	ken.Agency = "Ministry of Foreign Affairs"
-	if _, err := dir.CreatePoC(f.fpKEN.Ctx(), "KEN", ken); err != nil {
-		t.Fatal(err)
-	}
+	f.sys.AddPoC(t, f.fpKEN.Ctx(), "KEN", ken)
 	codes := func(fl directory.Filter) string {
 		list, err := dir.List(f.offFRA.Ctx(), fl)
 		if err != nil {
@@ -375,15 +358,12 @@ func TestEntryUpdate(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
 		dir := f.sys.Directory
-		st, err := dir.UpdateEntry(f.fpFRA.Ctx(), "FRA", directory.EntryInput{InitiateVia: "Through the technical PoC", Version: 1,
+		st := f.sys.ChangeEntry(t, f.fpFRA.Ctx(), "FRA", directory.EntryInput{InitiateVia: "Through the technical PoC", Version: 1,
 			Notes: directory.Text{Lang: "ar", Text: "ملاحظة", English: "A note"}})
-		if err != nil {
-			t.Fatal(err)
-		}
 		if st.Version != 2 || st.InitiateVia != "Through the technical PoC" || st.Notes.Lang != "ar" {
 			t.Errorf("got %+v", st)
 		}
-		if _, err := dir.UpdateEntry(f.fpFRA.Ctx(), "FRA", directory.EntryInput{InitiateVia: "x", Version: 1}); app.ErrorCode(err) != app.Conflict {
+		if _, err := dir.ProposeEntryUpdate(f.fpFRA.Ctx(), "FRA", directory.EntryInput{InitiateVia: "x", Version: 1}); app.ErrorCode(err) != app.Conflict {
 			t.Errorf("stale entry edit: %v", err)
 		}
 		got, _ := dir.Get(f.fpKEN.Ctx(), "FRA")
@@ -407,18 +387,12 @@ func TestReissuedKeyIsStored(t *testing.T) {
 	}
 	in := testkit.ValidPoC()
 	in.PGPKey = first
-	p, err := f.sys.Directory.CreatePoC(f.fpFRA.Ctx(), "FRA", in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
 	if p.PGPExpiresAt == nil || p.PGPFingerprint == "" {
 		t.Fatalf("key not parsed: %+v", p)
 	}
 	in.PGPKey, in.Version = again, p.Version
-	p2, err := f.sys.Directory.UpdatePoC(f.fpFRA.Ctx(), p.ID, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p2 := f.sys.ChangePoC(t, f.fpFRA.Ctx(), p.ID, in)
 	if p2.Version != p.Version+1 || p2.PGPKey != strings.TrimSpace(again) {
 		t.Errorf("the re-issued key with the same fingerprint was not stored: version %d", p2.Version)
 	}

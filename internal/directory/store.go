@@ -96,7 +96,7 @@ func scanState(sc interface{ Scan(...any) error }) (*State, error) {
 
 const pocColumns = `id, state_code, level, is_alternate, agency, function_title, person_name, channels, languages,
 	time_zone, available_247, working_hours, pgp_key, pgp_fingerprint, pgp_expires_at, notes, notes_lang, notes_en,
-	regional_refs, version, created_at, updated_at`
+	regional_refs, version, created_at, updated_at, leaving_on`
 
 func scanPoC(sc interface{ Scan(...any) error }) (*PoC, error) {
 	var p PoC
@@ -104,7 +104,7 @@ func scanPoC(sc interface{ Scan(...any) error }) (*PoC, error) {
 	var exp sql.NullTime
 	if err := sc.Scan(&p.ID, &p.State, &p.Level, &p.Alternate, &p.Agency, &p.FunctionTitle, &p.PersonName, &chans, &langs,
 		&p.TimeZone, &p.Available247, &p.WorkingHours, &p.PGPKey, &p.PGPFingerprint, &exp, &p.Notes.Text, &p.Notes.Lang, &p.Notes.English,
-		&refs, &p.Version, &p.CreatedAt, &p.UpdatedAt); err != nil {
+		&refs, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.LeavingOn); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(chans), &p.Channels); err != nil {
@@ -123,8 +123,12 @@ func scanPoC(sc interface{ Scan(...any) error }) (*PoC, error) {
 	return &p, nil
 }
 
-// loadAll reads every State and every current PoC.
-func loadAll(ctx context.Context, q db.Queryer) ([]*Entry, error) {
+// current is the SQL condition for a PoC listed on day today (YYYY-MM-DD):
+// not removed, and not past the day it leaves.
+const current = `removed_at IS NULL AND (leaving_on = '' OR leaving_on > $1)`
+
+// loadAll reads every State and every PoC current on day today.
+func loadAll(ctx context.Context, q db.Queryer, today string) ([]*Entry, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+stateColumns+` FROM states ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -145,7 +149,7 @@ func loadAll(ctx context.Context, q db.Queryer) ([]*Entry, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE removed_at IS NULL ORDER BY state_code, level, is_alternate, id`)
+	rows, err = q.QueryContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE `+current+` ORDER BY state_code, level, is_alternate, id`, today)
 	if err != nil {
 		return nil, err
 	}
@@ -170,8 +174,8 @@ func getState(ctx context.Context, q db.Queryer, code string) (*State, error) {
 	return s, err
 }
 
-func getPoC(ctx context.Context, q db.Queryer, id int64) (*PoC, error) {
-	p, err := scanPoC(q.QueryRowContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE id = $1 AND removed_at IS NULL`, id))
+func getPoC(ctx context.Context, q db.Queryer, id int64, today string) (*PoC, error) {
+	p, err := scanPoC(q.QueryRowContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE `+current+` AND id = $2`, today, id))
 	if err == sql.ErrNoRows {
 		return nil, nil
 	}
@@ -214,9 +218,17 @@ func updatePoC(ctx context.Context, q db.Queryer, p *PoC, fromVersion int) (bool
 	return n == 1, err
 }
 
-func removePoC(ctx context.Context, q db.Queryer, id int64, fromVersion int, now time.Time) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE pocs SET removed_at = $1, version = version + 1, updated_at = $1
-		WHERE id = $2 AND version = $3 AND removed_at IS NULL`, now, id, fromVersion)
+// removePoC withdraws the PoC if its stored version is still fromVersion:
+// at once when eff (YYYY-MM-DD) is today or past, else it is marked as
+// leaving on eff and drops out of the directory on that day.
+func removePoC(ctx context.Context, q db.Queryer, id int64, fromVersion int, now time.Time, eff, today string) (bool, error) {
+	query := `UPDATE pocs SET removed_at = $1, version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3 AND removed_at IS NULL`
+	args := []any{now, id, fromVersion}
+	if eff > today {
+		query = `UPDATE pocs SET leaving_on = $4, version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3 AND removed_at IS NULL`
+		args = append(args, eff)
+	}
+	res, err := q.ExecContext(ctx, query, args...)
 	if err != nil {
 		return false, err
 	}
@@ -247,21 +259,38 @@ func insertChange(ctx context.Context, q db.Queryer, c *Change, actorID int64) e
 	if c.LogIndex != nil {
 		logIndex = *c.LogIndex
 	}
-	return q.QueryRowContext(ctx, `INSERT INTO entry_changes (state_code, poc_id, action, actor_id, actor_email, changed_at, effective_date, diff, log_index, commit_salt)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		c.State, poc, c.Action, actor, c.ActorEmail, c.ChangedAt, c.EffectiveDate, string(diff), logIndex, c.CommitSalt).Scan(&c.ID)
+	var nomination, notified any
+	if c.NominationID != 0 {
+		nomination = c.NominationID
+	}
+	if c.NotifiedAt != nil {
+		notified = *c.NotifiedAt
+	}
+	return q.QueryRowContext(ctx, `INSERT INTO entry_changes (state_code, poc_id, action, actor_id, actor_email, changed_at, effective_date, diff, log_index, commit_salt,
+		nomination_id, notified_at, official_ref, validated_by, request_ref)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		c.State, poc, c.Action, actor, c.ActorEmail, c.ChangedAt, c.EffectiveDate, string(diff), logIndex, c.CommitSalt,
+		nomination, notified, c.OfficialRef, c.ValidatedBy, c.RequestRef).Scan(&c.ID)
 }
 
-const changeColumns = `id, state_code, poc_id, action, actor_email, changed_at, effective_date, diff, log_index, commit_salt`
+const changeColumns = `id, state_code, poc_id, action, actor_email, changed_at, effective_date, diff, log_index, commit_salt,
+	nomination_id, notified_at, official_ref, validated_by, request_ref`
 
 func scanChange(sc interface{ Scan(...any) error }) (*Change, error) {
 	var c Change
-	var poc, logIndex sql.NullInt64
+	var poc, logIndex, nomination sql.NullInt64
+	var notified sql.NullTime
 	var diff string
-	if err := sc.Scan(&c.ID, &c.State, &poc, &c.Action, &c.ActorEmail, &c.ChangedAt, &c.EffectiveDate, &diff, &logIndex, &c.CommitSalt); err != nil {
+	if err := sc.Scan(&c.ID, &c.State, &poc, &c.Action, &c.ActorEmail, &c.ChangedAt, &c.EffectiveDate, &diff, &logIndex, &c.CommitSalt,
+		&nomination, &notified, &c.OfficialRef, &c.ValidatedBy, &c.RequestRef); err != nil {
 		return nil, err
 	}
 	c.PoCID = poc.Int64
+	c.NominationID = nomination.Int64
+	if notified.Valid {
+		t := notified.Time.UTC()
+		c.NotifiedAt = &t
+	}
 	c.ChangedAt = c.ChangedAt.UTC()
 	if logIndex.Valid {
 		i := logIndex.Int64

@@ -211,9 +211,7 @@ func TestReconfirmationRemindersByEmail(t *testing.T) {
 	if err := sys.Accounts.SetLanguage(fp.Ctx(), "fr"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-		t.Fatal(err)
-	}
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 	sys.Clock.Advance((365 - 30) * 24 * time.Hour)
 	if _, err := sys.Directory.SendReminders(context.Background()); err != nil {
 		t.Fatal(err)

@@ -144,6 +144,9 @@ type System struct {
 	Outbox    *notify.Outbox
 	Web       *web.Server
 	Handler   http.Handler
+
+	validatorOnce sync.Once
+	validator     *User
 }
 
 // New builds a system on the engine with a test clock.

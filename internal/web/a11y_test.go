@@ -202,24 +202,15 @@ func a11yFixture(t *testing.T, sys *testkit.System) (poc *directory.PoC) {
 	in := testkit.ValidPoC()
 	in.Notes = directory.Text{Lang: "fr", Text: "Joignable par le standard du ministère.", English: "Reachable through the ministry's switchboard."}
 	in.RegionalRefs = []directory.RegionalRef{{Body: "OSCE", Ref: "CBM 8"}}
-	poc, err := sys.Directory.CreatePoC(setup.Ctx(), "FRA", in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	poc = sys.AddPoC(t, setup.Ctx(), "FRA", in)
 	in.Agency = "Agence nationale de la sécurité des systèmes d'information"
-	if poc, err = sys.Directory.UpdatePoC(setup.Ctx(), poc.ID, in); err != nil {
-		t.Fatal(err)
-	}
+	poc = sys.ChangePoC(t, setup.Ctx(), poc.ID, in)
 	dipl := directory.PoCInput{Level: directory.LevelDiplomatic, Alternate: true, Agency: "Ministère de l'Europe et des Affaires étrangères",
 		Channels:  []directory.Channel{{Kind: directory.ChannelEmail, Value: "cyber@diplomatie.example", Preferred: true}},
 		Languages: []string{"fr", "en"}, TimeZone: "Europe/Paris", WorkingHours: "Mon–Fri 09:00–18:00"}
-	if _, err := sys.Directory.CreatePoC(setup.Ctx(), "FRA", dipl); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := sys.Directory.UpdateEntry(setup.Ctx(), "FRA", directory.EntryInput{InitiateVia: "Permanent Mission in Geneva",
-		Notes: directory.Text{Lang: "fr", Text: "Passer par la mission.", English: "Go through the mission."}}); err != nil {
-		t.Fatal(err)
-	}
+	sys.AddPoC(t, setup.Ctx(), "FRA", dipl)
+	sys.ChangeEntry(t, setup.Ctx(), "FRA", directory.EntryInput{InitiateVia: "Permanent Mission in Geneva",
+		Notes: directory.Text{Lang: "fr", Text: "Passer par la mission.", English: "Go through the mission."}})
 	return poc
 }
 

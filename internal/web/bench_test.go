@@ -33,9 +33,7 @@ func fullDirectory(b *testing.B, sys *testkit.System) {
 			in := testkit.ValidPoC()
 			in.Level, in.Alternate = l, i == 2
 			in.Agency = fmt.Sprintf("%s agency %d", s.Name, i)
-			if _, err := sys.Directory.CreatePoC(ctx, s.Code, in); err != nil {
-				b.Fatal(err)
-			}
+			sys.AddPoC(b, ctx, s.Code, in)
 		}
 	}
 }

@@ -317,15 +317,13 @@ func sqlite(t *testing.T) *testkit.System {
 }
 
 func TestBrowserFocalPointEditsPoC(t *testing.T) {
-	t.Run("a focal point signs in with password and TOTP, opens the directory, edits a PoC and sees the change and its history", func(t *testing.T) {
+	t.Run("a focal point signs in with password and TOTP, edits a PoC and submits it; the Secretariat validates it; another State sees it and its history", func(t *testing.T) {
 		sys := sqlite(t)
 		srv := sys.Serve(t)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		officer := sys.User(t, "officer@ken.example", app.RoleOfficer, "KEN")
-		poc, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC())
-		if err != nil {
-			t.Fatal(err)
-		}
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		poc := sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 		editLink := fmt.Sprintf(`a[href="/pocs/%d/edit"]`, poc.ID)
 		const newAgency = "ANSSI / CERT-FR"
 		const newEmail = "cert-fr@example.org"
@@ -396,23 +394,67 @@ func TestBrowserFocalPointEditsPoC(t *testing.T) {
 		if st := b.submit(`main form.stack p.actions button[type=submit]`); st != 200 {
 			t.Fatalf("after saving: status %d at %s\n%s", st, b.location(), b.text("main"))
 		}
-		b.wantPath("/states/FRA")
-		if got, want := b.text("main .flash"), "The PoC has been saved."; got != want {
+		// The change is a nomination, submitted to the Secretariat.
+		nomPath := b.path()
+		if !strings.HasPrefix(nomPath, "/nominations/") {
+			t.Fatalf("after submitting: at %s, want the nomination's page", nomPath)
+		}
+		if got, want := b.text("main .flash"), "The change is submitted: the Secretariat will validate it."; got != want {
 			t.Errorf("flash: got %q, want %q", got, want)
 		}
-		card = b.text("main section.card")
-		wantContains(t, "PoC card after the edit", card, newAgency, newEmail, "+41 22 917 1234")
-		wantNotContains(t, "PoC card after the edit", card, "National CERT", "cert@example.org")
-		b.wantNoHorizontalScroll()
-		b.screenshot("state-en.png", true)
+		wantContains(t, "nomination page", b.text("main"), "Submitted", "National CERT", newAgency, newEmail)
 
 		// The flash is shown once.
-		b.open("/states/FRA")
+		b.open(nomPath)
 		if n := b.count("main .flash"); n != 0 {
 			t.Errorf("flash on reload: %d, want none", n)
 		}
 
-		// The history shows the old and new values and who changed them.
+		// Until it is validated, the State's page shows the entry as it was
+		// and the pending change; another State sees only the entry.
+		const pocCard = `main section.card[aria-labelledby^="poc-"]`
+		b.open("/states/FRA")
+		wantContains(t, "PoC card before validation", b.text(pocCard), "National CERT", "cert@example.org")
+		wantContains(t, "pending changes", b.text("main section.pending"), "1 change waiting", "PoC changed")
+		b.logout()
+		b.login(sys, officer)
+		b.open("/states/FRA")
+		wantContains(t, "PoC card seen by another State before validation", b.text(pocCard), "National CERT")
+		wantNotContains(t, "FRA's page seen by another State before validation", b.text("main"), newAgency)
+		if n := b.count("main section.pending"); n != 0 {
+			t.Errorf("another State sees FRA's pending changes")
+		}
+		if st := b.open(nomPath); st != 404 {
+			t.Errorf("another State opening the nomination: status %d, want 404", st)
+		}
+
+		// The Secretariat finds it in its queue and validates it with the
+		// official reference.
+		b.logout()
+		b.login(sys, sec)
+		b.open("/nominations")
+		b.submit(`main table a[href="` + nomPath + `"]`)
+		b.wantPath(nomPath)
+		b.fill("#f-reference", "Note verbale No. 42/2026 of 20 November 2026")
+		b.submit(`form[action$="/validate"] button[type=submit]`)
+		b.wantPath(nomPath)
+		if got, want := b.text("main .flash"), "The change is validated and now in the directory."; got != want {
+			t.Errorf("flash: got %q, want %q", got, want)
+		}
+		wantContains(t, "validated nomination", b.text("main"), "Validated", "sec@un.example", "Note verbale No. 42/2026")
+
+		// Now every State sees the new values.
+		b.logout()
+		b.login(sys, officer)
+		b.open("/states/FRA")
+		card = b.text(pocCard)
+		wantContains(t, "PoC card after validation", card, newAgency, newEmail, "+41 22 917 1234")
+		wantNotContains(t, "PoC card after validation", card, "National CERT", "cert@example.org")
+		b.wantNoHorizontalScroll()
+		b.screenshot("state-en.png", true)
+
+		// The history shows the old and new values, who proposed and who
+		// validated them.
 		b.submit(`main a[href="/states/FRA/history"]`)
 		b.wantPath("/states/FRA/history")
 		var changed string
@@ -424,7 +466,7 @@ func TestBrowserFocalPointEditsPoC(t *testing.T) {
 		if changed == "" {
 			t.Fatalf("no \"PoC changed\" entry in the history:\n%s", b.text("main"))
 		}
-		wantContains(t, "history entry", changed, "By fp@fra.example", "Agency National CERT "+newAgency)
+		wantContains(t, "history entry", changed, "By fp@fra.example", "Validated by sec@un.example under Note verbale No. 42/2026", "Agency National CERT "+newAgency)
 		wantContains(t, "history entry", changed, "cert@example.org", newEmail)
 		if got := b.texts("main section.card del"); !contains(got, "National CERT") {
 			t.Errorf("struck-out old values: got %q, want National CERT among them", got)
@@ -433,12 +475,8 @@ func TestBrowserFocalPointEditsPoC(t *testing.T) {
 			t.Errorf("inserted new values: got %q, want %q among them", got, newAgency)
 		}
 
-		// An officer of another State sees the new entry, and no Edit link.
-		b.logout()
-		b.login(sys, officer)
+		// The officer of another State has no Edit link.
 		b.open("/states/FRA")
-		card = b.text("main section.card")
-		wantContains(t, "PoC card seen by an officer", card, newAgency, newEmail)
 		if n := b.count(`main a[href^="/pocs/"]`); n != 0 {
 			t.Errorf("officer of KEN sees %d edit/remove links on FRA's page, want none", n)
 		}
@@ -540,10 +578,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		sys := sqlite(t)
 		srv := sys.Serve(t)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-		poc, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC())
-		if err != nil {
-			t.Fatal(err)
-		}
+		poc := sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 		b := newBrowser(t, srv.URL)
 		if _, err := chromedp.Call(b.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 			t.Fatal(err)
@@ -578,14 +613,21 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		}
 		b.fill(`input[name=ch_value_2]`, "+33 1 23 45 67 89")
 		b.submit(`main form.stack p.actions button[type=submit]`)
-		b.wantPath("/states/FRA")
-		wantContains(t, "PoC card", b.text("main section.card"), "Agence nationale", "+33 1 23 45 67 89")
-		if got, want := b.text("main .flash"), "The PoC has been saved."; got != want {
+		if !strings.HasPrefix(b.path(), "/nominations/") {
+			t.Fatalf("after submitting: at %s", b.path())
+		}
+		wantContains(t, "nomination", b.text("main"), "Agence nationale", "+33 1 23 45 67 89")
+		if got, want := b.text("main .flash"), "The change is submitted: the Secretariat will validate it."; got != want {
 			t.Errorf("flash: got %q, want %q", got, want)
 		}
+		// Revising it brings back the form with what was proposed.
+		b.submit(`main a[href$="/edit"]`)
+		if got, err := chromedp.Run(b.ctx, chromedp.Value(chromedp.CSS("#f-agency"))); err != nil || got != "Agence nationale" {
+			t.Errorf("revision form agency: got %q (%v)", got, err)
+		}
+		b.open(fmt.Sprintf("/pocs/%d/edit", poc.ID))
 
 		// A form error is shown next to its field, without script.
-		b.open(fmt.Sprintf("/pocs/%d/edit", poc.ID))
 		b.fill("#f-agency", "")
 		if st := b.submit(`main form.stack p.actions button[type=submit]`); st != 400 {
 			t.Errorf("empty agency: status %d, want 400", st)

@@ -12,6 +12,7 @@ type entryFormData struct {
 	In          directory.EntryInput
 	NotesLang   string
 	UNLanguages []string
+	Nomination  *directory.Nomination
 }
 
 func newEntryFormData(e *directory.Entry, in directory.EntryInput) *entryFormData {
@@ -43,19 +44,21 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	in := directory.EntryInput{InitiateVia: f.Get("initiate_via"), Notes: directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
-		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version"))}
-	if _, err := s.Directory.UpdateEntry(r.Context(), e.Code, in); err != nil {
-		if app.ErrorCode(err) == app.Conflict {
+		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version")), Submission: parseSubmission(f)}
+	n, err := s.Directory.ProposeEntryUpdate(r.Context(), e.Code, in)
+	if err != nil {
+		if app.ErrorCode(err) == app.Conflict && app.AsError(err).Key == "error.conflict" {
 			if cur, gerr := s.Directory.Get(r.Context(), e.Code); gerr == nil {
 				in.Version = cur.Version
 			}
 			err = app.Errorf(app.Conflict, "error.conflict_form", "someone else changed this entry in the meantime")
 		}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "entry_edit.html", s.page(r, "entry.edit_title", newEntryFormData(e, in)).withError(err))
+		pg := s.page(r, "entry.edit_title", newEntryFormData(e, in)).withError(err)
+		pg.Form = r.PostForm
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "entry_edit.html", pg)
 		return
 	}
-	s.flash(w, "entry.saved")
-	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+	s.proposed(w, r, n)
 }
 
 // reconfirm records the annual reconfirmation of the entry, after the focal

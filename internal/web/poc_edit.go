@@ -22,6 +22,8 @@ type pocFormData struct {
 	ChannelKinds []directory.ChannelKind
 	Bodies       []string
 	UNLanguages  []string
+	// Nomination is set when the form revises an open nomination.
+	Nomination *directory.Nomination
 }
 
 func newPoCFormData(e *directory.Entry, in directory.PoCInput) *pocFormData {
@@ -58,7 +60,7 @@ func parsePoCForm(f url.Values) directory.PoCInput {
 		FunctionTitle: f.Get("function_title"), PersonName: f.Get("person_name"), TimeZone: f.Get("time_zone"),
 		Available247: f.Get("available_24_7") == "1", WorkingHours: f.Get("working_hours"), PGPKey: f.Get("openpgp_key"),
 		Notes:         directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
-		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version")),
+		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version")), Submission: parseSubmission(f),
 	}
 	in.Languages = strings.FieldsFunc(f.Get("languages"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
 	rows := min(atoi(f.Get("ch_rows")), 40)
@@ -80,6 +82,23 @@ func parsePoCForm(f url.Values) directory.PoCInput {
 	return in
 }
 
+// parseSubmission reads how the form puts a change forward: the button
+// pressed and, for the Secretariat, the State's written request.
+func parseSubmission(f url.Values) directory.Submission {
+	return directory.Submission{Draft: f.Get("draft") == "1", RequestRef: f.Get("request_ref")}
+}
+
+// proposed takes the user to the nomination just made, saying what happens
+// next.
+func (s *Server) proposed(w http.ResponseWriter, r *http.Request, n *directory.Nomination) {
+	if n.Status == directory.NomDraft {
+		s.flash(w, "nomination.flash_draft")
+	} else {
+		s.flash(w, "nomination.flash_submitted")
+	}
+	http.Redirect(w, r, "/nominations/"+strconv.FormatInt(n.ID, 10), http.StatusSeeOther)
+}
+
 func pocInputOf(p *directory.PoC) directory.PoCInput {
 	return directory.PoCInput{Level: p.Level, Alternate: p.Alternate, Agency: p.Agency, FunctionTitle: p.FunctionTitle, PersonName: p.PersonName,
 		Channels: p.Channels, Languages: p.Languages, TimeZone: p.TimeZone, Available247: p.Available247, WorkingHours: p.WorkingHours,
@@ -87,14 +106,15 @@ func pocInputOf(p *directory.PoC) directory.PoCInput {
 }
 
 // editableEntry loads the State and refuses, before any form is shown, an
-// actor who may not edit it. The service checks again on submit.
+// actor who may not propose changes to it. The service checks again on
+// submit.
 func (s *Server) editableEntry(w http.ResponseWriter, r *http.Request, code string) (*directory.Entry, bool) {
 	e, err := s.Directory.Get(r.Context(), code)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
 	}
-	if !directory.CanEdit(app.ActorFrom(r.Context()), e.Code) {
+	if !directory.CanPropose(app.ActorFrom(r.Context()), e.Code) {
 		s.fail(w, r, app.ErrForbidden())
 		return nil, false
 	}
@@ -121,13 +141,14 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := parsePoCForm(r.PostForm)
-	p, err := s.Directory.CreatePoC(r.Context(), e.Code, in)
+	n, err := s.Directory.ProposePoC(r.Context(), e.Code, in)
 	if err != nil {
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", s.page(r, "poc.new_title", newPoCFormData(e, in)).withError(err))
+		pg := s.page(r, "poc.new_title", newPoCFormData(e, in)).withError(err)
+		pg.Form = r.PostForm
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", pg)
 		return
 	}
-	s.flash(w, "poc.created")
-	http.Redirect(w, r, "/states/"+e.Code+"#poc-"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+	s.proposed(w, r, n)
 }
 
 func (s *Server) loadPoC(w http.ResponseWriter, r *http.Request) (*directory.Entry, *directory.PoC, bool) {
@@ -166,8 +187,9 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := parsePoCForm(r.PostForm)
-	if _, err := s.Directory.UpdatePoC(r.Context(), p.ID, in); err != nil {
-		if app.ErrorCode(err) == app.Conflict {
+	n, err := s.Directory.ProposePoCUpdate(r.Context(), p.ID, in)
+	if err != nil {
+		if app.ErrorCode(err) == app.Conflict && app.AsError(err).Key == "error.conflict" {
 			// The form keeps what was typed and now carries the current
 			// version: after comparing with the entry (the message says
 			// so), saving again applies the typed values deliberately.
@@ -176,14 +198,18 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 			}
 			err = app.Errorf(app.Conflict, "error.conflict_form", "someone else changed this PoC in the meantime")
 		}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", s.page(r, "poc.edit_title", newPoCFormData(e, in)).withError(err))
+		pg := s.page(r, "poc.edit_title", newPoCFormData(e, in)).withError(err)
+		pg.Form = r.PostForm
+		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", pg)
 		return
 	}
-	s.flash(w, "poc.saved")
-	http.Redirect(w, r, "/states/"+e.Code+"#poc-"+strconv.FormatInt(p.ID, 10), http.StatusSeeOther)
+	s.proposed(w, r, n)
 }
 
-type pocRemoveData struct{ PoC *directory.PoC }
+type pocRemoveData struct {
+	PoC        *directory.PoC
+	Nomination *directory.Nomination
+}
 
 func (s *Server) pocRemoveForm(w http.ResponseWriter, r *http.Request) {
 	_, p, ok := s.loadPoC(w, r)
@@ -196,18 +222,20 @@ func (s *Server) pocRemoveForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) pocRemoveSubmit(w http.ResponseWriter, r *http.Request) {
-	e, p, ok := s.loadPoC(w, r)
+	_, p, ok := s.loadPoC(w, r)
 	if !ok {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	r.ParseForm()
-	if err := s.Directory.RemovePoC(r.Context(), p.ID, atoi(r.PostForm.Get("version")), r.PostForm.Get("effective_date")); err != nil {
+	f := r.PostForm
+	n, err := s.Directory.ProposePoCRemoval(r.Context(), p.ID, directory.RemovalInput{Version: atoi(f.Get("version")),
+		EffectiveDate: f.Get("effective_date"), Submission: parseSubmission(f)})
+	if err != nil {
 		pg := s.page(r, "poc.remove_title", &pocRemoveData{PoC: p}).withError(err)
 		pg.Form = r.PostForm
 		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_remove.html", pg)
 		return
 	}
-	s.flash(w, "poc.removed")
-	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+	s.proposed(w, r, n)
 }

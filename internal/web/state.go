@@ -12,6 +12,11 @@ type stateData struct {
 	CanEdit    bool
 	Freshness  directory.Freshness
 	Compliance *directory.Compliance
+	// CanPropose: the State's focal points, and the Secretariat on the
+	// State's written request. Pending lists the open nominations the
+	// reader may see (the State's own users and the Secretariat).
+	CanPropose bool
+	Pending    []*directory.Nomination
 }
 
 func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
@@ -25,8 +30,14 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(app.ActorFrom(r.Context()), e.Code),
-		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp})
+	a := app.ActorFrom(r.Context())
+	pending, err := s.Directory.Nominations(r.Context(), directory.NominationFilter{State: e.Code, Open: true})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(a, e.Code), CanPropose: directory.CanPropose(a, e.Code),
+		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending})
 	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }

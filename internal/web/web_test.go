@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -199,14 +200,18 @@ func TestFormsKeepWhatWasTyped(t *testing.T) {
 			form.Set("notes_en", "Hello")
 			resp := testkit.PostForm(t, c, srv.URL+"/states/FRA/pocs/new", form)
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusSeeOther {
-				t.Fatalf("status %d", resp.StatusCode)
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/nominations/") {
+				t.Fatalf("status %d, location %q", resp.StatusCode, resp.Header.Get("Location"))
 			}
-			_, page := get(t, c, srv.URL+"/states/FRA")
-			for _, want := range []string{"Agence nationale &lt;test&gt;", "cert@fra.example", "The PoC has been added."} {
+			_, page := get(t, c, srv.URL+resp.Header.Get("Location"))
+			for _, want := range []string{"Agence nationale &lt;test&gt;", "cert@fra.example", "The change is submitted: the Secretariat will validate it.", "Submitted"} {
 				if !strings.Contains(page, want) {
-					t.Errorf("state page lacks %q", want)
+					t.Errorf("nomination page lacks %q", want)
 				}
+			}
+			_, page = get(t, c, srv.URL+"/states/FRA")
+			if !strings.Contains(page, "1 change waiting") || !strings.Contains(page, "Agence nationale &lt;test&gt;") {
+				t.Error("the State page does not show the pending change")
 			}
 		})
 	})
@@ -219,12 +224,9 @@ func TestPagesRefuseOtherStatesData(t *testing.T) {
 	fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
 	off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
 	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
-	p, err := sys.Directory.CreatePoC(fpFRA.Ctx(), "FRA", testkit.ValidPoC())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := sys.AddPoC(t, fpFRA.Ctx(), "FRA", testkit.ValidPoC())
 	id := strconv.FormatInt(p.ID, 10)
-	for _, u := range []*testkit.User{fpKEN, off, sec} {
+	for _, u := range []*testkit.User{fpKEN, off} {
 		c := sys.Login(t, srv, u)
 		for _, path := range []string{"/pocs/" + id + "/edit", "/pocs/" + id + "/remove", "/states/FRA/edit", "/states/FRA/pocs/new"} {
 			t.Run(u.Email+" cannot open or post "+path, func(t *testing.T) {
@@ -244,6 +246,23 @@ func TestPagesRefuseOtherStatesData(t *testing.T) {
 				t.Error("wrong state page")
 			}
 		})
+	}
+	c := sys.Login(t, srv, sec)
+	for _, path := range []string{"/pocs/" + id + "/edit", "/pocs/" + id + "/remove", "/states/FRA/edit", "/states/FRA/pocs/new"} {
+		t.Run("the Secretariat opens "+path+" but must give the State's written request", func(t *testing.T) {
+			if resp, body := get(t, c, srv.URL+path); resp.StatusCode != http.StatusOK || !strings.Contains(body, `name="request_ref"`) {
+				t.Errorf("GET status %d", resp.StatusCode)
+			}
+			resp := testkit.PostForm(t, c, srv.URL+path, url.Values{"agency": {"Hijacked"}, "initiate_via": {"Hijacked"}, "level": {"technical"}, "version": {"1"}})
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "written request") {
+				t.Errorf("POST status %d", resp.StatusCode)
+			}
+		})
+	}
+	if n, _ := sys.Directory.Nominations(fpFRA.Ctx(), directory.NominationFilter{Open: true}); len(n) != 0 {
+		t.Errorf("refused posts left nominations: %+v", n)
 	}
 	got, _ := sys.Directory.Get(fpFRA.Ctx(), "FRA")
 	if got.PoCs[0].Agency != "National CERT" || got.InitiateVia != "" {
@@ -272,9 +291,7 @@ func TestPageWeight(t *testing.T) {
 		for i := 0; i < 4; i++ {
 			in := testkit.ValidPoC()
 			in.Agency += " " + strconv.Itoa(i)
-			if _, err := sys.Directory.CreatePoC(ctx, code, in); err != nil {
-				t.Fatal(err)
-			}
+			sys.AddPoC(t, ctx, code, in)
 		}
 	}
 	const budget = 30 << 10
@@ -354,17 +371,12 @@ func TestConflictingEditKeepsTheTypedValuesAndCanBeResolved(t *testing.T) {
 	sys := testkit.New(t, testkit.Engines()[0])
 	srv := sys.Serve(t)
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-	p, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 	c := sys.Login(t, srv, fp)
 	// Someone else saves first.
 	other := testkit.ValidPoC()
 	other.Agency, other.Version = "Changed by a colleague", 1
-	if _, err := sys.Directory.UpdatePoC(fp.Ctx(), p.ID, other); err != nil {
-		t.Fatal(err)
-	}
+	sys.ChangePoC(t, fp.Ctx(), p.ID, other)
 	form := url.Values{"version": {"1"}, "level": {"technical"}, "agency": {"My edit"}, "ch_rows": {"1"}, "ch_kind_0": {"email"},
 		"ch_value_0": {"cert@example.org"}, "languages": {"en"}, "time_zone": {"Europe/Zurich"}, "available_24_7": {"1"}}
 	path := srv.URL + "/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit"
@@ -380,6 +392,11 @@ func TestConflictingEditKeepsTheTypedValuesAndCanBeResolved(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("saving again: status %d", resp.StatusCode)
 	}
+	open, _ := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{Open: true})
+	if len(open) != 1 {
+		t.Fatalf("%d open nominations", len(open))
+	}
+	sys.Validate(t, open[0], nil)
 	got, _ := sys.Directory.GetPoC(fp.Ctx(), p.ID)
 	if got.Agency != "My edit" {
 		t.Errorf("agency %q", got.Agency)
@@ -391,9 +408,7 @@ func TestLogPageAndReceipts(t *testing.T) {
 	srv := sys.Serve(t)
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 	ken := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
-	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-		t.Fatal(err)
-	}
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 	c := sys.Login(t, srv, fp)
 	resp, body := get(t, c, srv.URL+"/log")
 	if resp.StatusCode != 200 || !strings.Contains(body, strings.ReplaceAll(sys.Audit.VerifierKey, "+", "&#43;")) || !strings.Contains(body, "directory.poc.create") || !strings.Contains(body, "— pocdir.test/log ") {
@@ -468,9 +483,7 @@ func TestHistoryValuesAreTranslated(t *testing.T) {
 	sys := testkit.New(t, testkit.Engines()[0])
 	srv := sys.Serve(t)
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-		t.Fatal(err)
-	}
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 	c := sys.Login(t, srv, fp)
 	resp := testkit.PostForm(t, c, srv.URL+"/language", url.Values{"lang": {"fr"}, "back": {"/"}})
 	resp.Body.Close()
@@ -490,9 +503,7 @@ func TestReconfirmationPage(t *testing.T) {
 	sys := testkit.New(t, testkit.Engines()[0])
 	srv := sys.Serve(t)
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", testkit.ValidPoC()); err != nil {
-		t.Fatal(err)
-	}
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
 	sys.Clock.Advance(400 * 24 * time.Hour)
 	c := sys.Login(t, srv, fp)
 	_, body := get(t, c, srv.URL+"/directory?q=france")
@@ -528,9 +539,7 @@ func TestThirtyDayRuleIsShown(t *testing.T) {
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 	in := testkit.ValidPoC()
 	in.EffectiveDate = sys.Clock.Now().AddDate(0, 0, -45).Format("2006-01-02")
-	if _, err := sys.Directory.CreatePoC(fp.Ctx(), "FRA", in); err != nil {
-		t.Fatal(err)
-	}
+	sys.AddPoC(t, fp.Ctx(), "FRA", in)
 	c := sys.Login(t, srv, fp)
 	_, body := get(t, c, srv.URL+"/states/FRA/history")
 	if !strings.Contains(body, "notified 45 days after it took effect: late") {

@@ -1,0 +1,951 @@
+package directory
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+// A change to a State's entry is a nomination before it is a change: the
+// State's focal point drafts it, submits it (the notification of the seeds'
+// 30-day rule), and the Secretariat validates it with the official reference
+// (e.g. the number and date of a note verbale) or returns it with a reason.
+// Only validation changes the directory; until then the State sees its
+// pending changes and other States see the validated entry.
+
+// NominationStatus is where a nomination stands.
+type NominationStatus string
+
+// The nomination states.
+const (
+	NomDraft     NominationStatus = "draft"
+	NomSubmitted NominationStatus = "submitted"
+	NomValidated NominationStatus = "validated"
+	NomReturned  NominationStatus = "returned"
+	NomWithdrawn NominationStatus = "withdrawn"
+)
+
+// NominationStatuses lists the states in the order of the workflow.
+var NominationStatuses = []NominationStatus{NomDraft, NomSubmitted, NomReturned, NomValidated, NomWithdrawn}
+
+// Open reports whether the nomination still waits for someone.
+func (st NominationStatus) Open() bool {
+	return st == NomDraft || st == NomSubmitted || st == NomReturned
+}
+
+// Nomination is a proposed change to a State's entry.
+type Nomination struct {
+	ID     int64  `json:"id"`
+	State  string `json:"state"`
+	Action string `json:"action"` // poc.create, poc.update, poc.remove, entry.update
+	PoCID  int64  `json:"poc_id,omitempty"`
+	// BaseVersion is the version of the PoC or entry the proposal started
+	// from: validation refuses it if that has changed since.
+	BaseVersion   int              `json:"base_version"`
+	PoC           *PoCInput        `json:"poc,omitempty"`
+	Entry         *EntryInput      `json:"entry,omitempty"`
+	EffectiveDate string           `json:"effective_date"`
+	Status        NominationStatus `json:"status"`
+	Version       int              `json:"version"`
+	// RequestRef is the State's written request under which the
+	// Secretariat acts for it; empty when the State's focal point acts.
+	RequestRef   string     `json:"request_ref,omitempty"`
+	CreatedBy    string     `json:"created_by"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	SubmittedBy  string     `json:"submitted_by,omitempty"`
+	SubmittedAt  *time.Time `json:"submitted_at,omitempty"`
+	DecidedBy    string     `json:"decided_by,omitempty"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+	OfficialRef  string     `json:"official_ref,omitempty"`
+	ReturnReason string     `json:"return_reason,omitempty"`
+	ChangeID     int64      `json:"change_id,omitempty"`
+	// Diff is what the nomination changes: against the entry as it stands
+	// while the nomination is open, as applied once validated.
+	Diff []FieldChange `json:"changes"`
+}
+
+// Revision replaces what an open nomination proposes. Version is the
+// nomination's version the editor started from. PoC is for poc.create and
+// poc.update, Entry for entry.update, EffectiveDate for poc.remove.
+type Revision struct {
+	Version       int         `json:"version"`
+	PoC           *PoCInput   `json:"poc,omitempty"`
+	Entry         *EntryInput `json:"entry,omitempty"`
+	EffectiveDate string      `json:"effective_date,omitempty"`
+	// Submit submits the revised nomination; otherwise it is a draft.
+	Submit bool `json:"submit,omitempty"`
+}
+
+// Decision is the Secretariat's validation (Reference required) or return
+// (Reason required) of a submitted nomination.
+type Decision struct {
+	Version   int    `json:"version"`
+	Reference string `json:"reference,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// NominationFilter narrows a list of nominations.
+type NominationFilter struct {
+	State  string
+	Status NominationStatus
+	// Open lists only nominations that wait for someone.
+	Open bool
+}
+
+// CanPropose reports whether the actor may propose changes to the State's
+// entry: its focal points, and the Secretariat on the State's written
+// request (whose reference it must give).
+func CanPropose(a *app.Actor, state string) bool {
+	return CanEdit(a, state) || (a != nil && !a.ReadOnly && a.IsSecretariat())
+}
+
+func errNominationOpen() error {
+	return app.Errorf(app.Conflict, "error.nomination_open", "a change to this is already waiting for validation: revise that one")
+}
+
+// checkVersion refuses a change that does not say which version it
+// started from, and one that started from another than the current.
+func checkVersion(given, current int) error {
+	if given < 1 {
+		return app.FieldError("version", "error.version_required", "give the version you started from (If-Match or version)", nil)
+	}
+	if given != current {
+		return errConflict()
+	}
+	return nil
+}
+
+func errStale() error {
+	return app.Errorf(app.Conflict, "error.nomination_stale", "the entry has changed since this change was proposed: return it so that the State proposes it again")
+}
+
+// proposer checks who may put forward a change for the State, and returns
+// the written request's reference when the Secretariat acts for the State.
+func proposer(ctx context.Context, state string, sub Submission) (*app.Actor, string, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	if CanEdit(a, state) {
+		return a, "", nil
+	}
+	if !a.IsSecretariat() {
+		return nil, "", app.ErrForbidden()
+	}
+	ref := strings.TrimSpace(sub.RequestRef)
+	var v app.Validation
+	checkLen(&v, "request_ref", ref, maxShort, true)
+	if err := v.Err(); err != nil {
+		e := app.AsError(err)
+		if e.Key == "error.required" || (len(e.Fields) > 0 && e.Fields[0].Key == "error.required") {
+			return nil, "", app.FieldError("request_ref", "error.request_ref", "give the reference of the State's written request", nil)
+		}
+		return nil, "", err
+	}
+	return a, ref, nil
+}
+
+// ProposePoC proposes a new PoC for the State.
+func (s *Service) ProposePoC(ctx context.Context, state string, in PoCInput) (*Nomination, error) {
+	state = strings.ToUpper(state)
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return nil, err
+	}
+	if _, err := s.requireState(ctx, s.DB, state); err != nil {
+		return nil, err
+	}
+	a, ref, err := proposer(ctx, state, in.Submission)
+	if err != nil {
+		return nil, err
+	}
+	_, eff, err := in.normalize(s.Now())
+	if err != nil {
+		return nil, err
+	}
+	in.EffectiveDate = eff
+	n := &Nomination{State: state, Action: "poc.create", PoC: &in}
+	return s.propose(ctx, a, n, in.Draft, ref)
+}
+
+// ProposePoCUpdate proposes new values for a PoC. in.Version is the PoC's
+// version the editor started from: if the PoC has changed since, the
+// proposal is refused with Conflict and nothing is written.
+func (s *Service) ProposePoCUpdate(ctx context.Context, id int64, in PoCInput) (*Nomination, error) {
+	old, err := s.currentPoC(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, ref, err := proposer(ctx, old.State, in.Submission)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion(in.Version, old.Version); err != nil {
+		return nil, err
+	}
+	key, eff, err := in.normalize(s.Now())
+	if err != nil {
+		return nil, err
+	}
+	in.EffectiveDate = eff
+	if len(diffPoC(old, pocFromInput(old.State, in, key))) == 0 {
+		return nil, app.Errorf(app.Invalid, "error.nomination_empty", "nothing was changed")
+	}
+	n := &Nomination{State: old.State, Action: "poc.update", PoCID: id, BaseVersion: old.Version, PoC: &in}
+	return s.propose(ctx, a, n, in.Draft, ref)
+}
+
+// ProposePoCRemoval proposes removing a PoC; an effective date in the
+// future marks the PoC as leaving on that date.
+func (s *Service) ProposePoCRemoval(ctx context.Context, id int64, in RemovalInput) (*Nomination, error) {
+	old, err := s.currentPoC(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a, ref, err := proposer(ctx, old.State, in.Submission)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion(in.Version, old.Version); err != nil {
+		return nil, err
+	}
+	eff, err := ParseEffectiveDate(in.EffectiveDate, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	n := &Nomination{State: old.State, Action: "poc.remove", PoCID: id, BaseVersion: old.Version, EffectiveDate: eff}
+	return s.propose(ctx, a, n, in.Draft, ref)
+}
+
+// ProposeEntryUpdate proposes new entry-level fields for the State.
+func (s *Service) ProposeEntryUpdate(ctx context.Context, state string, in EntryInput) (*Nomination, error) {
+	state = strings.ToUpper(state)
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return nil, err
+	}
+	old, err := s.requireState(ctx, s.DB, state)
+	if err != nil {
+		return nil, err
+	}
+	a, ref, err := proposer(ctx, state, in.Submission)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkVersion(in.Version, old.Version); err != nil {
+		return nil, err
+	}
+	eff, err := in.normalize(s.Now())
+	if err != nil {
+		return nil, err
+	}
+	in.EffectiveDate = eff
+	if len(diffEntry(old, &in)) == 0 {
+		return nil, app.Errorf(app.Invalid, "error.nomination_empty", "nothing was changed")
+	}
+	n := &Nomination{State: state, Action: "entry.update", BaseVersion: old.Version, Entry: &in}
+	return s.propose(ctx, a, n, in.Draft, ref)
+}
+
+func (s *Service) currentPoC(ctx context.Context, id int64) (*PoC, error) {
+	if _, err := app.RequireWrite(ctx); err != nil {
+		return nil, err
+	}
+	p, err := getPoC(ctx, s.DB, id, s.today())
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, app.ErrNotFound("poc")
+	}
+	return p, nil
+}
+
+// prepare moves the proposal's effective date to the nomination and clears
+// the fields that describe how it was put forward, which are not part of
+// the proposed data.
+func (n *Nomination) prepare() {
+	n.emptyLists()
+	if n.PoC != nil {
+		n.EffectiveDate, n.PoC.EffectiveDate = n.PoC.EffectiveDate, ""
+		n.PoC.Version, n.PoC.Submission = 0, Submission{}
+	}
+	if n.Entry != nil {
+		n.EffectiveDate, n.Entry.EffectiveDate = n.Entry.EffectiveDate, ""
+		n.Entry.Version, n.Entry.Submission = 0, Submission{}
+	}
+}
+
+// emptyLists makes the proposal's lists empty rather than null in JSON.
+func (n *Nomination) emptyLists() {
+	if p := n.PoC; p != nil {
+		if p.Channels == nil {
+			p.Channels = []Channel{}
+		}
+		if p.Languages == nil {
+			p.Languages = []string{}
+		}
+		if p.RegionalRefs == nil {
+			p.RegionalRefs = []RegionalRef{}
+		}
+	}
+}
+
+func (s *Service) propose(ctx context.Context, a *app.Actor, n *Nomination, draft bool, ref string) (*Nomination, error) {
+	now := s.Now()
+	n.prepare()
+	n.Status, n.Version, n.RequestRef = NomSubmitted, 1, ref
+	n.CreatedBy, n.CreatedAt, n.UpdatedAt = a.Email, now, now
+	if draft {
+		n.Status = NomDraft
+	} else {
+		n.SubmittedBy, n.SubmittedAt = a.Email, &now
+	}
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertNomination(ctx, tx, n, a.UserID); err != nil {
+			if db.IsUniqueViolation(err) {
+				return errNominationOpen()
+			}
+			return err
+		}
+		if n.Status == NomSubmitted {
+			return logNomination(ctx, tx, a, n, "submitted", now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.withDiff(ctx, n)
+}
+
+// logNomination records a step of the workflow in the accountability log.
+// Like account events, the entry carries no content: who did what to which
+// nomination of which State, and when. The change a validation makes is
+// logged with its commitment (see record).
+func logNomination(ctx context.Context, tx *sql.Tx, a *app.Actor, n *Nomination, step string, at time.Time) error {
+	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "nomination." + step, ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+		Object: "nomination:" + itoa64(n.ID), States: []string{n.State}, At: at})
+	return err
+}
+
+// canSee reports whether the actor may see the nomination: the State's own
+// users always; the Secretariat once it is submitted (or when it acts for
+// the State); nobody else.
+func canSee(a *app.Actor, n *Nomination) bool {
+	switch {
+	case a == nil:
+		return false
+	case a.State == n.State && a.State != "":
+		return true
+	case a.IsSecretariat():
+		return n.Status != NomDraft || n.RequestRef != ""
+	}
+	return false
+}
+
+// CanAct reports whether the actor may revise, submit or withdraw the
+// nomination: the State's focal points, or the Secretariat for a nomination
+// it made on the State's written request.
+func CanAct(a *app.Actor, n *Nomination) bool {
+	return CanEdit(a, n.State) || (a != nil && !a.ReadOnly && a.IsSecretariat() && n.RequestRef != "")
+}
+
+// Nomination returns one nomination the actor may see.
+func (s *Service) Nomination(ctx context.Context, id int64) (*Nomination, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, err := getNomination(ctx, s.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	if n == nil || !canSee(a, n) {
+		return nil, app.ErrNotFound("nomination")
+	}
+	return s.withDiff(ctx, n)
+}
+
+// Nominations lists the nominations the actor may see, newest first: a
+// State's users see their State's, the Secretariat every State's once
+// submitted.
+func (s *Service) Nominations(ctx context.Context, f NominationFilter) ([]*Nomination, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	state := strings.ToUpper(f.State)
+	if !a.IsSecretariat() {
+		if a.State == "" || (state != "" && state != a.State) {
+			return []*Nomination{}, nil
+		}
+		state = a.State
+	}
+	list, err := listNominations(ctx, s.DB, state, f.Status, f.Open)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, n := range list {
+		if canSee(a, n) {
+			if n, err = s.withDiff(ctx, n); err != nil {
+				return nil, err
+			}
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// actable loads a nomination the actor may act on for the State, at the
+// version the actor saw.
+func (s *Service) actable(ctx context.Context, id int64, version int) (*app.Actor, *Nomination, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := getNomination(ctx, s.DB, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == nil || !canSee(a, n) {
+		return nil, nil, app.ErrNotFound("nomination")
+	}
+	if !CanAct(a, n) {
+		return nil, nil, app.ErrForbidden()
+	}
+	if !n.Status.Open() {
+		return nil, nil, errDecided(n)
+	}
+	if version != n.Version {
+		return nil, nil, errConflict()
+	}
+	return a, n, nil
+}
+
+func errDecided(n *Nomination) error {
+	return app.Errorf(app.Conflict, "error.nomination_decided", "this change is already %s", n.Status)
+}
+
+// ReviseNomination replaces what an open nomination proposes. A returned or
+// submitted nomination goes back to draft unless the revision submits it.
+func (s *Service) ReviseNomination(ctx context.Context, id int64, r Revision) (*Nomination, error) {
+	a, n, err := s.actable(ctx, id, r.Version)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	switch n.Action {
+	case "poc.create", "poc.update":
+		if r.PoC == nil {
+			return nil, app.Errorf(app.Invalid, "error.form", "the PoC's fields are missing")
+		}
+		in := *r.PoC
+		key, eff, err := in.normalize(now)
+		if err != nil {
+			return nil, err
+		}
+		in.EffectiveDate = eff
+		if n.Action == "poc.update" {
+			old, err := getPoC(ctx, s.DB, n.PoCID, s.today())
+			if err != nil {
+				return nil, err
+			}
+			if old == nil || old.Version != n.BaseVersion {
+				return nil, errStale()
+			}
+			if len(diffPoC(old, pocFromInput(old.State, in, key))) == 0 {
+				return nil, app.Errorf(app.Invalid, "error.nomination_empty", "nothing was changed")
+			}
+		}
+		n.PoC = &in
+	case "entry.update":
+		if r.Entry == nil {
+			return nil, app.Errorf(app.Invalid, "error.form", "the entry's fields are missing")
+		}
+		in := *r.Entry
+		eff, err := in.normalize(now)
+		if err != nil {
+			return nil, err
+		}
+		in.EffectiveDate = eff
+		n.Entry = &in
+	case "poc.remove":
+		eff, err := ParseEffectiveDate(r.EffectiveDate, now)
+		if err != nil {
+			return nil, err
+		}
+		n.EffectiveDate = eff
+	}
+	n.prepare()
+	n.Status = NomDraft
+	if r.Submit {
+		n.Status, n.SubmittedBy, n.SubmittedAt = NomSubmitted, a.Email, &now
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := reviseNomination(ctx, tx, n, now)
+		if err != nil || !ok {
+			return orConflict(err, ok)
+		}
+		if r.Submit {
+			return logNomination(ctx, tx, a, n, "submitted", now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Nomination(ctx, n.ID)
+}
+
+func orConflict(err error, ok bool) error {
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errConflict()
+	}
+	return nil
+}
+
+// SubmitNomination submits a draft (or returned) nomination for validation.
+// Its submission is the State's notification of the change.
+func (s *Service) SubmitNomination(ctx context.Context, id int64, version int) (*Nomination, error) {
+	a, n, err := s.actable(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	if n.Status == NomSubmitted {
+		return nil, app.Errorf(app.Conflict, "error.nomination_submitted", "this change is already submitted")
+	}
+	now := s.Now()
+	return s.step(ctx, a, n, "submitted", now, `status = 'submitted', submitted_by_email = $1, submitted_at = $2`, a.Email, now)
+}
+
+// WithdrawNomination withdraws an open nomination; it stays on record.
+func (s *Service) WithdrawNomination(ctx context.Context, id int64, version int) (*Nomination, error) {
+	a, n, err := s.actable(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	return s.step(ctx, a, n, "withdrawn", now, `status = 'withdrawn', decided_by_email = $1, decided_at = $2`, a.Email, now)
+}
+
+// step moves a nomination at its version to a new state, logged.
+func (s *Service) step(ctx context.Context, a *app.Actor, n *Nomination, name string, now time.Time, set string, args ...any) (*Nomination, error) {
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		k := len(args)
+		args = append(args, now, n.ID, n.Version)
+		res, err := tx.ExecContext(ctx, `UPDATE nominations SET `+set+`, version = version + 1, updated_at = $`+itoa(k+1)+`
+			WHERE id = $`+itoa(k+2)+` AND version = $`+itoa(k+3), args...)
+		if err != nil {
+			return err
+		}
+		if c, err := res.RowsAffected(); err != nil || c != 1 {
+			return orConflict(err, false)
+		}
+		return logNomination(ctx, tx, a, n, name, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Nomination(ctx, n.ID)
+}
+
+// decidable loads a submitted nomination for the Secretariat's decision.
+func (s *Service) decidable(ctx context.Context, id int64, version int) (*app.Actor, *Nomination, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := getNomination(ctx, s.DB, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == nil || !canSee(a, n) {
+		return nil, nil, app.ErrNotFound("nomination")
+	}
+	if !a.IsSecretariat() {
+		return nil, nil, app.ErrForbidden()
+	}
+	switch {
+	case n.Status == NomValidated || n.Status == NomReturned || n.Status == NomWithdrawn:
+		return nil, nil, errDecided(n)
+	case n.Status != NomSubmitted:
+		return nil, nil, app.Errorf(app.Conflict, "error.nomination_not_submitted", "only a submitted change can be validated or returned")
+	case version != n.Version:
+		return nil, nil, errConflict()
+	}
+	return a, n, nil
+}
+
+// ReturnNomination sends a submitted nomination back to the State with a
+// reason; the State may revise and submit it again.
+func (s *Service) ReturnNomination(ctx context.Context, id int64, d Decision) (*Nomination, error) {
+	reason := strings.TrimSpace(d.Reason)
+	var v app.Validation
+	checkLen(&v, "reason", reason, maxChannel, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	a, n, err := s.decidable(ctx, id, d.Version)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	return s.step(ctx, a, n, "returned", now, `status = 'returned', decided_by_email = $1, decided_at = $2, return_reason = $3`, a.Email, now, reason)
+}
+
+// ValidateNomination applies a submitted nomination to the directory and
+// records the official reference and who validated it. If what it changes
+// has changed since it was proposed, validation is refused (Conflict) and
+// the Secretariat returns it instead.
+func (s *Service) ValidateNomination(ctx context.Context, id int64, d Decision) (*Nomination, error) {
+	ref := strings.TrimSpace(d.Reference)
+	var v app.Validation
+	checkLen(&v, "reference", ref, maxShort, true)
+	if err := v.Err(); err != nil {
+		return nil, app.FieldError("reference", "error.official_ref", "give the official reference (e.g. the note verbale's number and date)", nil)
+	}
+	a, n, err := s.decidable(ctx, id, d.Version)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE nominations SET status = 'validated', decided_by_email = $1, decided_at = $2, official_ref = $3,
+			version = version + 1, updated_at = $2 WHERE id = $4 AND version = $5 AND status = 'submitted'`, a.Email, now, ref, n.ID, n.Version)
+		if err != nil {
+			return err
+		}
+		if c, err := res.RowsAffected(); err != nil || c != 1 {
+			return orConflict(err, false)
+		}
+		c := &Change{State: n.State, PoCID: n.PoCID, Action: n.Action, ActorEmail: n.SubmittedBy, ChangedAt: now, EffectiveDate: n.EffectiveDate,
+			NominationID: n.ID, NotifiedAt: n.SubmittedAt, OfficialRef: ref, ValidatedBy: a.Email, RequestRef: n.RequestRef}
+		if err := s.apply(ctx, tx, n, c, now); err != nil {
+			return err
+		}
+		if err := record(ctx, tx, a, c); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE nominations SET change_id = $1, poc_id = $2 WHERE id = $3`, c.ID, nullID(c.PoCID), n.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate()
+	return s.Nomination(ctx, n.ID)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+// apply writes the nomination's change in tx and fills the change's PoC
+// and diff.
+func (s *Service) apply(ctx context.Context, tx *sql.Tx, n *Nomination, c *Change, now time.Time) error {
+	today := now.UTC().Format(time.DateOnly)
+	switch n.Action {
+	case "poc.create":
+		in := *n.PoC
+		key, _, err := in.normalize(now)
+		if err != nil {
+			return err
+		}
+		p := pocFromInput(n.State, in, key)
+		p.CreatedAt, p.UpdatedAt, p.Version = now, now, 1
+		if err := insertPoC(ctx, tx, p); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1 WHERE code = $2 AND first_nominated_at IS NULL`, now, n.State); err != nil {
+			return err
+		}
+		c.PoCID, c.Diff = p.ID, diffPoC(&PoC{}, p)
+	case "poc.update":
+		old, err := getPoC(ctx, tx, n.PoCID, today)
+		if err != nil {
+			return err
+		}
+		if old == nil || old.Version != n.BaseVersion {
+			return errStale()
+		}
+		in := *n.PoC
+		key, _, err := in.normalize(now)
+		if err != nil {
+			return err
+		}
+		p := pocFromInput(old.State, in, key)
+		p.ID, p.CreatedAt, p.UpdatedAt = old.ID, old.CreatedAt, now
+		ok, err := updatePoC(ctx, tx, p, old.Version)
+		if err != nil || !ok {
+			return orStale(err, ok)
+		}
+		c.Diff = diffPoC(old, p)
+	case "poc.remove":
+		old, err := getPoC(ctx, tx, n.PoCID, today)
+		if err != nil {
+			return err
+		}
+		if old == nil || old.Version != n.BaseVersion {
+			return errStale()
+		}
+		ok, err := removePoC(ctx, tx, old.ID, old.Version, now, n.EffectiveDate, today)
+		if err != nil || !ok {
+			return orStale(err, ok)
+		}
+		c.Diff = diffPoC(old, &PoC{})
+		if n.EffectiveDate > today {
+			c.Diff = append(c.Diff, FieldChange{Field: "leaving_on", New: n.EffectiveDate})
+		}
+	case "entry.update":
+		old, err := getState(ctx, tx, n.State)
+		if err != nil {
+			return err
+		}
+		if old == nil || old.Version != n.BaseVersion {
+			return errStale()
+		}
+		in := *n.Entry
+		ok, err := updateEntry(ctx, tx, n.State, in, old.Version, now)
+		if err != nil || !ok {
+			return orStale(err, ok)
+		}
+		c.Diff = diffEntry(old, &in)
+	default:
+		return app.Errorf(app.Internal, "error.internal", "unknown nomination action %q", n.Action)
+	}
+	return nil
+}
+
+func orStale(err error, ok bool) error {
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errStale()
+	}
+	return nil
+}
+
+func diffEntry(old *State, in *EntryInput) []FieldChange {
+	var diff []FieldChange
+	diff = addDiff(diff, "initiate_via", old.InitiateVia, strings.TrimSpace(in.InitiateVia))
+	diff = addDiff(diff, "notes_lang", old.Notes.Lang, in.Notes.Lang)
+	diff = addDiff(diff, "notes", old.Notes.Text, in.Notes.Text)
+	diff = addDiff(diff, "notes_en", old.Notes.English, in.Notes.English)
+	return diff
+}
+
+// withDiff fills what the nomination changes: the applied change once
+// validated, else the proposal against the entry as it stands.
+func (s *Service) withDiff(ctx context.Context, n *Nomination) (*Nomination, error) {
+	n.Diff = []FieldChange{}
+	if n.ChangeID != 0 {
+		c, err := scanChange(s.DB.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE id = $1`, n.ChangeID))
+		if err != nil {
+			return nil, err
+		}
+		n.Diff = c.Diff
+		return n, nil
+	}
+	switch n.Action {
+	case "poc.create":
+		n.Diff = diffPoC(&PoC{}, pocFromInput(n.State, *n.PoC, keyInfoOf(n.PoC.PGPKey)))
+	case "poc.update", "poc.remove":
+		old, err := getPoCAny(ctx, s.DB, n.PoCID)
+		if err != nil {
+			return nil, err
+		}
+		if old == nil {
+			break
+		}
+		if n.Action == "poc.remove" {
+			n.Diff = diffPoC(old, &PoC{})
+		} else {
+			n.Diff = diffPoC(old, pocFromInput(n.State, *n.PoC, keyInfoOf(n.PoC.PGPKey)))
+		}
+	case "entry.update":
+		old, err := getState(ctx, s.DB, n.State)
+		if err != nil {
+			return nil, err
+		}
+		if old != nil {
+			n.Diff = diffEntry(old, n.Entry)
+		}
+	}
+	if n.Diff == nil {
+		n.Diff = []FieldChange{}
+	}
+	return n, nil
+}
+
+// keyInfoOf reads an OpenPGP key for display; a key that no longer parses
+// shows without fingerprint (validation refuses it).
+func keyInfoOf(armored string) *KeyInfo {
+	if strings.TrimSpace(armored) == "" {
+		return nil
+	}
+	k, err := ParsePublicKey(armored, time.Now())
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+// Store.
+
+const nominationColumns = `id, state_code, action, poc_id, base_version, payload, effective_date, status, version, request_ref,
+	created_by_email, created_at, updated_at, submitted_by_email, submitted_at, decided_by_email, decided_at, official_ref,
+	return_reason, change_id`
+
+func scanNomination(sc interface{ Scan(...any) error }) (*Nomination, error) {
+	var n Nomination
+	var poc, change sql.NullInt64
+	var submitted, decided sql.NullTime
+	var payload string
+	if err := sc.Scan(&n.ID, &n.State, &n.Action, &poc, &n.BaseVersion, &payload, &n.EffectiveDate, &n.Status, &n.Version, &n.RequestRef,
+		&n.CreatedBy, &n.CreatedAt, &n.UpdatedAt, &n.SubmittedBy, &submitted, &n.DecidedBy, &decided, &n.OfficialRef,
+		&n.ReturnReason, &change); err != nil {
+		return nil, err
+	}
+	n.PoCID, n.ChangeID = poc.Int64, change.Int64
+	n.CreatedAt, n.UpdatedAt = n.CreatedAt.UTC(), n.UpdatedAt.UTC()
+	if submitted.Valid {
+		t := submitted.Time.UTC()
+		n.SubmittedAt = &t
+	}
+	if decided.Valid {
+		t := decided.Time.UTC()
+		n.DecidedAt = &t
+	}
+	switch n.Action {
+	case "poc.create", "poc.update":
+		n.PoC = &PoCInput{}
+		if err := json.Unmarshal([]byte(payload), n.PoC); err != nil {
+			return nil, err
+		}
+		n.emptyLists()
+	case "entry.update":
+		n.Entry = &EntryInput{}
+		if err := json.Unmarshal([]byte(payload), n.Entry); err != nil {
+			return nil, err
+		}
+	}
+	return &n, nil
+}
+
+func (n *Nomination) payload() string {
+	var v any = struct{}{}
+	if n.PoC != nil {
+		v = n.PoC
+	} else if n.Entry != nil {
+		v = n.Entry
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (n *Nomination) target() any {
+	switch {
+	case n.Action == "entry.update":
+		return "entry"
+	case n.PoCID != 0:
+		return "poc:" + itoa64(n.PoCID)
+	}
+	return nil
+}
+
+func insertNomination(ctx context.Context, tx *sql.Tx, n *Nomination, userID int64) error {
+	var submitted any
+	if n.SubmittedAt != nil {
+		submitted = *n.SubmittedAt
+	}
+	return tx.QueryRowContext(ctx, `INSERT INTO nominations (state_code, action, poc_id, target, base_version, payload, effective_date, status,
+		version, request_ref, created_by, created_by_email, created_at, updated_at, submitted_by_email, submitted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $12, $13, $14) RETURNING id`,
+		n.State, n.Action, nullID(n.PoCID), n.target(), n.BaseVersion, n.payload(), n.EffectiveDate, string(n.Status),
+		n.RequestRef, nullID(userID), n.CreatedBy, n.CreatedAt, n.SubmittedBy, submitted).Scan(&n.ID)
+}
+
+func reviseNomination(ctx context.Context, tx *sql.Tx, n *Nomination, now time.Time) (bool, error) {
+	var submitted any
+	if n.SubmittedAt != nil {
+		submitted = *n.SubmittedAt
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE nominations SET payload = $1, effective_date = $2, status = $3, submitted_by_email = $4,
+		submitted_at = $5, return_reason = '', decided_by_email = '', decided_at = NULL, version = version + 1, updated_at = $6
+		WHERE id = $7 AND version = $8`,
+		n.payload(), n.EffectiveDate, string(n.Status), n.SubmittedBy, submitted, now, n.ID, n.Version)
+	if err != nil {
+		return false, err
+	}
+	c, err := res.RowsAffected()
+	return c == 1, err
+}
+
+func getNomination(ctx context.Context, q db.Queryer, id int64) (*Nomination, error) {
+	n, err := scanNomination(q.QueryRowContext(ctx, `SELECT `+nominationColumns+` FROM nominations WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return n, err
+}
+
+func listNominations(ctx context.Context, q db.Queryer, state string, status NominationStatus, open bool) ([]*Nomination, error) {
+	query := `SELECT ` + nominationColumns + ` FROM nominations WHERE 1 = 1`
+	var args []any
+	if state != "" {
+		args = append(args, state)
+		query += ` AND state_code = $` + itoa(len(args))
+	}
+	if status != "" {
+		args = append(args, string(status))
+		query += ` AND status = $` + itoa(len(args))
+	}
+	if open {
+		query += ` AND status IN ('draft', 'submitted', 'returned')`
+	}
+	query += ` ORDER BY id DESC LIMIT 500`
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*Nomination{}
+	for rows.Next() {
+		n, err := scanNomination(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, rows.Err()
+}
+
+// getPoCAny reads a PoC whether current or not (for showing what a
+// nomination concerned).
+func getPoCAny(ctx context.Context, q db.Queryer, id int64) (*PoC, error) {
+	p, err := scanPoC(q.QueryRowContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE id = $1`, id))
+	if err == sql.ErrNoRows {
+		return nil, nil
+	}
+	return p, err
+}
+
+// CanDecide reports whether the actor may validate or return the
+// nomination: the Secretariat, once it is submitted.
+func CanDecide(a *app.Actor, n *Nomination) bool {
+	return a != nil && !a.ReadOnly && a.IsSecretariat() && n.Status == NomSubmitted
+}

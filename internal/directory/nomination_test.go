@@ -1,0 +1,344 @@
+package directory_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+func wantCode(t *testing.T, what string, err error, code app.Code) {
+	t.Helper()
+	if app.ErrorCode(err) != code {
+		t.Errorf("%s: got %v, want %s", what, err, code)
+	}
+}
+
+func pocCount(t *testing.T, f *fixture, state string) int {
+	t.Helper()
+	e, err := f.sys.Directory.Get(f.sec.Ctx(), state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(e.PoCs)
+}
+
+func TestNominationWorkflow(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		in := testkit.ValidPoC()
+		in.Draft = true
+		n, err := dir.ProposePoC(f.fpFRA.Ctx(), "FRA", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Status != directory.NomDraft || n.SubmittedAt != nil || len(n.Diff) == 0 {
+			t.Fatalf("draft %+v", n)
+		}
+		t.Run("a draft is seen by the State's own users only", func(t *testing.T) {
+			for _, u := range []*testkit.User{f.fpFRA, f.offFRA} {
+				if _, err := dir.Nomination(u.Ctx(), n.ID); err != nil {
+					t.Errorf("%s: %v", u.Email, err)
+				}
+			}
+			for _, u := range []*testkit.User{f.fpKEN, f.sec} {
+				_, err := dir.Nomination(u.Ctx(), n.ID)
+				wantCode(t, u.Email+" reads the draft", err, app.NotFound)
+				list, _ := dir.Nominations(u.Ctx(), directory.NominationFilter{State: "FRA"})
+				if len(list) != 0 {
+					t.Errorf("%s lists %d nominations of FRA", u.Email, len(list))
+				}
+			}
+		})
+		t.Run("the Secretariat cannot validate a draft", func(t *testing.T) {
+			_, err := dir.ValidateNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "NV 1"})
+			wantCode(t, "validate draft", err, app.NotFound)
+		})
+		f.sys.Clock.Advance(24 * time.Hour)
+		submittedAt := f.sys.Clock.Now()
+		n, err = dir.SubmitNomination(f.fpFRA.Ctx(), n.ID, n.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Status != directory.NomSubmitted || n.SubmittedAt == nil || !n.SubmittedAt.Equal(submittedAt) {
+			t.Fatalf("submitted %+v", n)
+		}
+		t.Run("until validated, the directory is unchanged for everyone", func(t *testing.T) {
+			if c := pocCount(t, f, "FRA"); c != 0 {
+				t.Errorf("%d PoCs", c)
+			}
+		})
+		t.Run("another State neither sees nor acts on it", func(t *testing.T) {
+			_, err := dir.Nomination(f.fpKEN.Ctx(), n.ID)
+			wantCode(t, "read", err, app.NotFound)
+			_, err = dir.WithdrawNomination(f.fpKEN.Ctx(), n.ID, n.Version)
+			wantCode(t, "withdraw", err, app.NotFound)
+			_, err = dir.ValidateNomination(f.fpKEN.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "NV"})
+			wantCode(t, "validate", err, app.NotFound)
+		})
+		t.Run("the State's focal point and officer cannot validate it", func(t *testing.T) {
+			for _, u := range []*testkit.User{f.fpFRA, f.offFRA} {
+				_, err := dir.ValidateNomination(u.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "NV"})
+				wantCode(t, u.Email, err, app.Forbidden)
+			}
+		})
+		t.Run("an officer of the State sees it but cannot withdraw it", func(t *testing.T) {
+			_, err := dir.WithdrawNomination(f.offFRA.Ctx(), n.ID, n.Version)
+			wantCode(t, "withdraw", err, app.Forbidden)
+		})
+		t.Run("a read-only token of the Secretariat cannot validate it", func(t *testing.T) {
+			ro := f.sec.Actor()
+			ro.ReadOnly = true
+			_, err := dir.ValidateNomination(app.WithActor(context.Background(), ro), n.ID, directory.Decision{Version: n.Version, Reference: "NV"})
+			wantCode(t, "validate", err, app.Forbidden)
+		})
+		t.Run("validation without the official reference is refused", func(t *testing.T) {
+			_, err := dir.ValidateNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "   "})
+			if e := app.AsError(err); e.Code != app.Invalid || e.Field != "reference" {
+				t.Errorf("got %v", err)
+			}
+		})
+		list, err := dir.Nominations(f.sec.Ctx(), directory.NominationFilter{Status: directory.NomSubmitted})
+		if err != nil || len(list) != 1 || list[0].ID != n.ID {
+			t.Fatalf("the Secretariat's queue: %+v %v", list, err)
+		}
+		f.sys.Clock.Advance(3 * 24 * time.Hour)
+		v, err := dir.ValidateNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "Note verbale No. 17/2026 of 20 Nov 2026"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Status != directory.NomValidated || v.DecidedBy != "sec@un.example" || v.ChangeID == 0 || v.PoCID == 0 {
+			t.Fatalf("validated %+v", v)
+		}
+		t.Run("once validated every State sees the PoC", func(t *testing.T) {
+			got, _ := dir.Get(f.fpKEN.Ctx(), "FRA")
+			if len(got.PoCs) != 1 || got.PoCs[0].ID != v.PoCID {
+				t.Errorf("KEN sees %+v", got.PoCs)
+			}
+		})
+		t.Run("the history records who proposed, when it was notified, who validated and the reference", func(t *testing.T) {
+			h, _ := dir.History(f.fpKEN.Ctx(), "FRA")
+			c := h[0]
+			if c.Action != "poc.create" || c.ActorEmail != "fp@fra.example" || c.ValidatedBy != "sec@un.example" || c.NominationID != n.ID ||
+				c.OfficialRef != "Note verbale No. 17/2026 of 20 Nov 2026" || c.NotifiedAt == nil || !c.NotifiedAt.Equal(submittedAt) {
+				t.Errorf("change %+v", c)
+			}
+		})
+		t.Run("a second validation of the same nomination is refused and changes nothing", func(t *testing.T) {
+			_, err := dir.ValidateNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: v.Version, Reference: "NV again"})
+			if e := app.AsError(err); e.Code != app.Conflict || e.Key != "error.nomination_decided" {
+				t.Errorf("got %v", err)
+			}
+			if c := pocCount(t, f, "FRA"); c != 1 {
+				t.Errorf("%d PoCs", c)
+			}
+			h, _ := dir.History(f.sec.Ctx(), "FRA")
+			if len(h) != 1 {
+				t.Errorf("%d changes", len(h))
+			}
+		})
+		t.Run("a validated nomination can no longer be revised or withdrawn", func(t *testing.T) {
+			_, err := dir.WithdrawNomination(f.fpFRA.Ctx(), n.ID, v.Version)
+			wantCode(t, "withdraw", err, app.Conflict)
+		})
+	})
+}
+
+func TestNominationReturnedRevisedByASecondFocalPoint(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		fp2 := f.sys.User(t, "fp2@fra.example", app.RoleFocalPoint, "FRA")
+		p := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+		in := testkit.ValidPoC()
+		in.Agency, in.Version = "ANSSI", p.Version
+		n, err := dir.ProposePoCUpdate(f.fpFRA.Ctx(), p.ID, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = dir.ReturnNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: n.Version})
+		if e := app.AsError(err); e.Code != app.Invalid || e.Field != "reason" {
+			t.Errorf("a return without a reason: %v", err)
+		}
+		n, err = dir.ReturnNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: n.Version, Reason: "Please send the note verbale"})
+		if err != nil || n.Status != directory.NomReturned || n.ReturnReason != "Please send the note verbale" {
+			t.Fatalf("%+v %v", n, err)
+		}
+		// The first focal point is away: the second one takes over.
+		in.Agency = "ANSSI (Agence nationale de la sécurité des systèmes d'information)"
+		n, err = dir.ReviseNomination(fp2.Ctx(), n.ID, directory.Revision{Version: n.Version, PoC: &in, Submit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.Status != directory.NomSubmitted || n.SubmittedBy != "fp2@fra.example" || n.ReturnReason != "" {
+			t.Fatalf("resubmitted %+v", n)
+		}
+		if _, err := dir.ReviseNomination(f.fpFRA.Ctx(), n.ID, directory.Revision{Version: n.Version - 1, PoC: &in}); app.ErrorCode(err) != app.Conflict {
+			t.Errorf("a revision from a stale version: %v", err)
+		}
+		f.sys.Validate(t, n, nil)
+		got, _ := dir.GetPoC(f.fpKEN.Ctx(), p.ID)
+		if got.Agency != in.Agency {
+			t.Errorf("agency %q", got.Agency)
+		}
+		h, _ := dir.History(f.sec.Ctx(), "FRA")
+		if h[0].ActorEmail != "fp2@fra.example" {
+			t.Errorf("change by %s", h[0].ActorEmail)
+		}
+	})
+}
+
+func TestNominationOnWrittenRequest(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		in := testkit.ValidPoC()
+		_, err := dir.ProposePoC(f.sec.Ctx(), "KEN", in)
+		if e := app.AsError(err); e.Code != app.Invalid || e.Field != "request_ref" {
+			t.Fatalf("without the written request: %v", err)
+		}
+		in.RequestRef = "Letter of the Permanent Mission of Kenya, ref. KE/2026/044"
+		in.Draft = true
+		n, err := dir.ProposePoC(f.sec.Ctx(), "KEN", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n.RequestRef != in.RequestRef || n.CreatedBy != "sec@un.example" {
+			t.Fatalf("%+v", n)
+		}
+		// The State's focal point sees what was done for the State.
+		if _, err := dir.Nomination(f.fpKEN.Ctx(), n.ID); err != nil {
+			t.Errorf("KEN's focal point: %v", err)
+		}
+		n, err = dir.SubmitNomination(f.sec.Ctx(), n.ID, n.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := f.sys.Validate(t, n, nil)
+		h, _ := dir.History(f.fpKEN.Ctx(), "KEN")
+		if h[0].RequestRef != in.RequestRef || h[0].PoCID != v.PoCID {
+			t.Errorf("change %+v", h[0])
+		}
+		t.Run("the Secretariat cannot touch a State's own draft", func(t *testing.T) {
+			d := testkit.ValidPoC()
+			d.Draft = true
+			own, err := dir.ProposePoC(f.fpFRA.Ctx(), "FRA", d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = dir.SubmitNomination(f.sec.Ctx(), own.ID, own.Version)
+			wantCode(t, "submit", err, app.NotFound)
+			own, _ = dir.SubmitNomination(f.fpFRA.Ctx(), own.ID, own.Version)
+			_, err = dir.WithdrawNomination(f.sec.Ctx(), own.ID, own.Version)
+			wantCode(t, "withdraw", err, app.Forbidden)
+		})
+	})
+}
+
+func TestConcurrentEditsOfOnePoC(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		fp2 := f.sys.User(t, "fp2@fra.example", app.RoleFocalPoint, "FRA")
+		p := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+		// Both open the form at the same version.
+		a, b := testkit.ValidPoC(), testkit.ValidPoC()
+		a.Agency, a.Version = "First edit", p.Version
+		b.Agency, b.Version = "Second edit", p.Version
+		first, err := dir.ProposePoCUpdate(f.fpFRA.Ctx(), p.ID, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = dir.ProposePoCUpdate(fp2.Ctx(), p.ID, b)
+		if e := app.AsError(err); e.Code != app.Conflict || e.Key != "error.nomination_open" {
+			t.Fatalf("the second edit: %v", err)
+		}
+		_, err = dir.ProposePoCRemoval(fp2.Ctx(), p.ID, directory.RemovalInput{Version: p.Version})
+		wantCode(t, "a removal while an edit is open", err, app.Conflict)
+		got, _ := dir.Nomination(f.fpFRA.Ctx(), first.ID)
+		if got.PoC.Agency != "First edit" {
+			t.Errorf("the first edit was changed: %q", got.PoC.Agency)
+		}
+		f.sys.Validate(t, first, nil)
+		// After validation, an edit from the old version is refused.
+		_, err = dir.ProposePoCUpdate(fp2.Ctx(), p.ID, b)
+		wantCode(t, "an edit from the old version", err, app.Conflict)
+		b.Version = p.Version + 1
+		if _, err := dir.ProposePoCUpdate(fp2.Ctx(), p.ID, b); err != nil {
+			t.Errorf("an edit from the current version: %v", err)
+		}
+		t.Run("an unchanged PoC is not a nomination", func(t *testing.T) {
+			same := testkit.ValidPoC()
+			same.Agency, same.Version = "First edit", p.Version+1
+			p2 := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", same)
+			same.Version = p2.Version
+			_, err := dir.ProposePoCUpdate(f.fpFRA.Ctx(), p2.ID, same)
+			wantCode(t, "no change", err, app.Invalid)
+		})
+	})
+}
+
+func TestLeavingOnADate(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		p := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+		_, err := dir.ProposePoCRemoval(f.fpFRA.Ctx(), p.ID, directory.RemovalInput{Version: p.Version,
+			EffectiveDate: f.sys.Clock.Now().AddDate(0, 0, 120).Format(time.DateOnly)})
+		if e := app.AsError(err); e.Code != app.Invalid || e.Field != "effective_date" {
+			t.Errorf("a date beyond the horizon: %v", err)
+		}
+		leaving := f.sys.Clock.Now().AddDate(0, 0, 10).Format(time.DateOnly)
+		f.sys.RemovePoC(t, f.fpFRA.Ctx(), p.ID, leaving)
+		got, _ := dir.Get(f.fpKEN.Ctx(), "FRA")
+		if len(got.PoCs) != 1 || got.PoCs[0].LeavingOn != leaving {
+			t.Fatalf("before the date: %+v", got.PoCs)
+		}
+		f.sys.Clock.Advance(9 * 24 * time.Hour)
+		if c := pocCount(t, f, "FRA"); c != 1 {
+			t.Errorf("the day before: %d PoCs", c)
+		}
+		f.sys.Clock.Advance(24 * time.Hour)
+		if c := pocCount(t, f, "FRA"); c != 0 {
+			t.Errorf("on the day: %d PoCs", c)
+		}
+		if _, err := dir.GetPoC(f.fpFRA.Ctx(), p.ID); app.ErrorCode(err) != app.NotFound {
+			t.Errorf("get after leaving: %v", err)
+		}
+		h, _ := dir.History(f.fpFRA.Ctx(), "FRA")
+		if h[0].Action != "poc.remove" || h[0].EffectiveDate != leaving {
+			t.Errorf("history %+v", h[0])
+		}
+	})
+}
+
+func TestLatenessCountsFromTheNotification(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		in := testkit.ValidPoC()
+		in.EffectiveDate = f.sys.Clock.Now().AddDate(0, 0, -20).Format(time.DateOnly)
+		n, err := dir.ProposePoC(f.fpFRA.Ctx(), "FRA", in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The Secretariat takes 25 days: the State notified within 30.
+		f.sys.Clock.Advance(25 * 24 * time.Hour)
+		f.sys.Validate(t, n, nil)
+		late := testkit.ValidPoC()
+		late.Agency = "Late"
+		late.EffectiveDate = f.sys.Clock.Now().AddDate(0, 0, -40).Format(time.DateOnly)
+		f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", late)
+		h, _ := dir.History(f.fpFRA.Ctx(), "FRA")
+		if h[1].Late() || h[1].LateDays() != 20 {
+			t.Errorf("notified in time, validated later: late %v (%d days)", h[1].Late(), h[1].LateDays())
+		}
+		if !h[0].Late() || h[0].LateDays() != 40 {
+			t.Errorf("notified 40 days after: late %v (%d days)", h[0].Late(), h[0].LateDays())
+		}
+	})
+}
