@@ -306,8 +306,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/log", 200)
 			b.visit("/admin/outbox", 200)
 			b.visit("/states/XXX", 404)
-			b.visit("/states/FRA/edit", 403)
-			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log")
+			b.visit("/states/FRA/edit", 200)
+			b.visit("/dashboard", 200)
+			b.visit("/nominations?status=all", 200)
+			b.visit("/nominations/1", 200)
+			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard")
 		}
 	})
 
@@ -328,6 +331,8 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/states/FRA", 200)
 			b.visit("/states/FRA/history", 200)
 			b.visit("/states/FRA/edit", 200)
+			b.visit("/nominations", 200)
+			b.visit("/nominations/1", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")
 			b.submit(`main form.stack p.actions button[type=submit]`)

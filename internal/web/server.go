@@ -97,6 +97,8 @@ func (s *Server) Handler() http.Handler {
 	page("GET /nominations/{id}/edit", s.nominationEditForm)
 	page("POST /nominations/{id}/edit", s.nominationEditSubmit)
 	page("POST /nominations/{id}/{step}", s.nominationStep)
+	page("GET /dashboard", s.dashboardPage)
+	page("GET /dashboard/{name}", s.dashboardCSV)
 	page("GET /users", s.usersPage)
 	page("POST /users/{id}/disable", s.userDisable)
 	page("GET /invitations/new", s.inviteForm)

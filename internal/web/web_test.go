@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
-	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -314,7 +314,8 @@ func TestPageWeight(t *testing.T) {
 		c.Transport = &http.Transport{DisableCompression: true}
 		for _, lang := range []string{"en", "ar", "ru"} {
 			for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit",
-				"/pocs/1/remove", "/users", "/invitations/new", "/account", "/log", "/admin/outbox", "/states/XXX"} {
+				"/pocs/1/remove", "/users", "/invitations/new", "/account", "/log", "/admin/outbox", "/states/XXX", "/nominations", "/nominations/1",
+				"/nominations/1/edit", "/dashboard"} {
 				req, _ := http.NewRequest("GET", srv.URL+p, nil)
 				req.Header.Set("Accept-Encoding", "gzip")
 				req.AddCookie(&http.Cookie{Name: "pocdir_lang", Value: lang})
