@@ -310,7 +310,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/dashboard", 200)
 			b.visit("/nominations?status=all", 200)
 			b.visit("/nominations/1", 200)
-			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard")
+			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all")
 		}
 	})
 
@@ -330,9 +330,9 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/directory?"+url.Values{"q": {"fra"}, "body": {"OSCE"}, "lang": {"fr"}}.Encode(), 200)
 			b.visit("/states/FRA", 200)
 			b.visit("/states/FRA/history", 200)
-			b.visit("/states/FRA/edit", 200)
 			b.visit("/nominations", 200)
 			b.visit("/nominations/1", 200)
+			b.visit("/states/FRA/edit", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")
 			b.submit(`main form.stack p.actions button[type=submit]`)

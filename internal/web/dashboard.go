@@ -110,7 +110,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 // its entry, each a link to the State's page with its name as title.
 func worldMap(p *Page, d *directory.Dashboard) template.HTML {
 	var b strings.Builder
-	b.WriteString(`<svg class="map" viewBox="0 0 960 379" role="img" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg">`)
+	b.WriteString(`<svg class="map" viewBox="0 0 960 379" role="group" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg">`)
 	fmt.Fprintf(&b, `<title id="map-title">%s</title>`, template.HTMLEscapeString(p.T("dashboard.map_title")))
 	b.WriteString(`<defs><pattern id="overdue" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f6d5d2"/><rect width="3" height="6" fill="#b3261e"/></pattern></defs>`)
 	fmt.Fprintf(&b, `<path d="%s" fill="#e4e4e4" stroke="#ffffff" stroke-width="0.4"/>`, worldLand)
