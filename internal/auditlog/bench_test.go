@@ -24,6 +24,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -46,7 +47,7 @@ import (
 const (
 	// benchFormat names the builder's output; change it when benchEvent or
 	// benchFill change, so that cached logs are rebuilt.
-	benchFormat = "v1"
+	benchFormat = "v2"
 	// benchDefaultLogSize is the log size for Check and the proofs unless
 	// POCDIR_BENCH_LOG_SIZE says otherwise.
 	benchDefaultLogSize = 100_000
@@ -193,13 +194,16 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 	if head != 0 {
 		return tlog.Hash{}, fmt.Errorf("bulk fill: the log already holds %d entries", head)
 	}
-	const chunk = 25_000 // entries per transaction
+	const chunk = 100 * auditlog.BundleSize // entries per transaction
 	f := &auditlog.Frontier{}
+	var bundle []byte
+	var states string
+	var tiles [][]byte // per tile level, the hashes of its last tile so far
 	for start := int64(0); start < n; start += chunk {
 		end := min(start+chunk, n)
 		err := d.Tx(ctx, func(tx *sql.Tx) error {
-			entries := &benchInserter{tx: tx, prefix: `INSERT INTO log_entries (idx, type, states, object, at, data) VALUES `, cols: 6, rows: 500}
-			hashes := &benchInserter{tx: tx, prefix: `INSERT INTO log_hashes (id, hash) VALUES `, cols: 2, rows: 1000}
+			bundles := &benchInserter{tx: tx, prefix: `INSERT INTO log_bundles (idx, entries, states) VALUES `, cols: 3, rows: 20}
+			tileRows := &benchInserter{tx: tx, prefix: `INSERT INTO log_tiles (level, idx, hashes) VALUES `, cols: 3, rows: 20}
 			for i := start; i < end; i++ {
 				ev := benchEvent(i)
 				data := auditlog.Encode(ev)
@@ -208,21 +212,43 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 					return err
 				}
 				f.Store(i, stored)
-				states := ";" + strings.Join(ev.States, ";") + ";"
-				if err := entries.add(ctx, i, ev.Type, states, ev.Object, ev.At.UTC().Truncate(time.Microsecond), string(data)); err != nil {
-					return err
-				}
-				base := tlog.StoredHashIndex(0, i)
-				for k := range stored {
-					if err := hashes.add(ctx, base+int64(k), stored[k][:]); err != nil {
+				bundle = binary.BigEndian.AppendUint16(bundle, uint16(len(data)))
+				bundle = append(bundle, data...)
+				states += ";" + strings.Join(ev.States, ";") + ";"
+				if (i+1)%auditlog.BundleSize == 0 || i == n-1 {
+					if err := bundles.add(ctx, i/auditlog.BundleSize, bundle, states); err != nil {
 						return err
+					}
+					bundle, states = nil, ""
+				}
+				for level := 0; level < len(stored); level += auditlog.TileHeight {
+					tl := level / auditlog.TileHeight
+					if tl == len(tiles) {
+						tiles = append(tiles, nil)
+					}
+					tiles[tl] = append(tiles[tl], stored[level][:]...)
+					if len(tiles[tl]) == auditlog.BundleSize*tlog.HashSize {
+						if err := tileRows.add(ctx, tl, (i>>level)/auditlog.BundleSize, tiles[tl]); err != nil {
+							return err
+						}
+						tiles[tl] = nil
 					}
 				}
 			}
-			if err := entries.flush(ctx); err != nil {
+			if end == n {
+				// The last, partial tiles.
+				for tl, h := range tiles {
+					if len(h) > 0 {
+						if err := tileRows.add(ctx, tl, (n>>(tl*auditlog.TileHeight))/auditlog.BundleSize, h); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			if err := bundles.flush(ctx); err != nil {
 				return err
 			}
-			if err := hashes.flush(ctx); err != nil {
+			if err := tileRows.flush(ctx); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `UPDATE log_head SET size = $1 WHERE id = 1`, end)
@@ -511,7 +537,7 @@ func BenchmarkProveConsistency(b *testing.B) {
 func TestBenchLogMatchesAppend(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		ctx := context.Background()
-		const n = 70
+		const n = 2*auditlog.BundleSize + 90
 		appended := testkit.OpenDB(t, e)
 		for i := range int64(n) {
 			if err := appended.Tx(ctx, func(tx *sql.Tx) error {
@@ -531,8 +557,8 @@ func TestBenchLogMatchesAppend(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, q := range []string{
-			`SELECT idx, type, states, object, at, data FROM log_entries ORDER BY idx`,
-			`SELECT id, hash, 0, 0, 0, 0 FROM log_hashes ORDER BY id`,
+			`SELECT idx, entries, states, '', 0, '' FROM log_bundles ORDER BY idx`,
+			`SELECT idx, hashes, level, '', 0, '' FROM log_tiles ORDER BY level, idx`,
 			`SELECT id, size, 0, 0, 0, 0 FROM log_head`,
 		} {
 			got, want := benchRows(t, bulk, q), benchRows(t, appended, q)
