@@ -105,3 +105,45 @@ func BenchmarkScanFields(b *testing.B) {
 		}
 	}
 }
+
+// TestScanAuthenticAgreesWithDecode checks scanAuthentic on what Encode
+// writes, with strings made of the characters that matter to it.
+func TestScanAuthenticAgreesWithDecode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	parts := []string{`,"states":[`, `"`, `,`, `]`, `[`, `:`, `}`, `,"at":"`, `,"commitment":"`, "a", "é", "<", "\\", " ", "FRA", "\u2028", "\xff"}
+	word := func() string {
+		var b strings.Builder
+		for range rng.IntN(4) {
+			b.WriteString(parts[rng.IntN(len(parts))])
+		}
+		return b.String()
+	}
+	accepted := 0
+	for i := range 20000 {
+		ev := Event{Type: word(), ActorID: rng.Int64N(3) - 1, ActorEmail: word(), ActorState: word(), Object: word(),
+			At: time.Unix(rng.Int64N(1<<32), rng.Int64N(1e9)), Commitment: word()}
+		for range rng.IntN(3) {
+			ev.States = append(ev.States, word())
+		}
+		data := Encode(ev)
+		var f scanned
+		if !scanAuthentic(data, &f) {
+			continue
+		}
+		accepted++
+		want, err := Decode(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range f.states {
+			got = append(got, string(s))
+		}
+		if statesColumn(got) != statesColumn(want.States) || string(f.commitment) != want.Commitment {
+			t.Fatalf("event %d, %q: scanAuthentic gives %q and %q, Decode %q and %q", i, data, got, f.commitment, want.States, want.Commitment)
+		}
+	}
+	if accepted < 200 {
+		t.Errorf("scanAuthentic accepts only %d encodings", accepted)
+	}
+}
