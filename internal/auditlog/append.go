@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -28,25 +29,16 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 		return 0, fmt.Errorf("log hashes: %w", err)
 	}
 
-	// The entry goes at the end of the last bundle.
+	// The entry waits in the tail until its bundle is full.
 	b, pos := n/BundleSize, n%BundleSize
-	if pos == 0 {
-		_, err = tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, states) VALUES ($1, $2, $3)`,
-			b, appendBundle(nil, data), statesColumn(ev.States))
-	} else {
-		var bundle []byte
-		var states string
-		if err := tx.QueryRowContext(ctx, `SELECT entries, states FROM log_bundles WHERE idx = $1`, b).Scan(&bundle, &states); err != nil {
-			return 0, fmt.Errorf("log bundle %d: %w", b, err)
-		}
-		if got, err := splitBundle(bundle, nil); err != nil || int64(len(got)) != pos {
-			return 0, fmt.Errorf("log bundle %d holds %d entries, expected %d (%v)", b, len(got), pos, err)
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE log_bundles SET entries = $2, states = $3 WHERE idx = $1`,
-			b, appendBundle(bundle, data), states+statesColumn(ev.States))
-	}
-	if err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
+		n, string(data), statesColumn(ev.States)); err != nil {
 		return 0, err
+	}
+	if pos == BundleSize-1 {
+		if err := packBundle(ctx, tx, b); err != nil {
+			return 0, err
+		}
 	}
 
 	// Of the stored hashes (levels 0 … k), the tiles keep every TileHeight-th
@@ -74,4 +66,42 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// packBundle moves the entries of bundle b from the tail into the bundle.
+func packBundle(ctx context.Context, tx *sql.Tx, b int64) error {
+	first, last := b*BundleSize, (b+1)*BundleSize-1
+	rows, err := tx.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 AND idx <= $2 ORDER BY idx`, first, last)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var bundle []byte
+	var states strings.Builder
+	next := first
+	for rows.Next() {
+		var idx int64
+		var data, st sql.RawBytes
+		if err := rows.Scan(&idx, &data, &st); err != nil {
+			return err
+		}
+		if idx != next {
+			return fmt.Errorf("log tail: entry %d missing", next)
+		}
+		bundle = appendBundle(bundle, data)
+		states.Write(st)
+		next++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if next != last+1 {
+		return fmt.Errorf("log tail: entry %d missing", next)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, states) VALUES ($1, $2, $3)`, b, bundle, states.String()); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx <= $2`, first, last)
+	return err
 }

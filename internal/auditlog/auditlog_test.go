@@ -76,7 +76,8 @@ func populate(t *testing.T, e testkit.Engine) *world {
 }
 
 func allData(t *testing.T, d *db.DB) [][]byte {
-	rows, err := d.QueryContext(context.Background(), `SELECT entries FROM log_bundles ORDER BY idx`)
+	ctx := context.Background()
+	rows, err := d.QueryContext(ctx, `SELECT entries FROM log_bundles ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +89,18 @@ func allData(t *testing.T, d *db.DB) [][]byte {
 			t.Fatal(err)
 		}
 		out = append(out, splitBundle(t, b)...)
+	}
+	tail, err := d.QueryContext(ctx, `SELECT data FROM log_tail ORDER BY idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tail.Close()
+	for tail.Next() {
+		var b []byte
+		if err := tail.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
 	}
 	return out
 }
@@ -314,7 +327,11 @@ func TestTamperingIsDetected(t *testing.T) {
 		{name: "a directory change's salt", sql: `UPDATE entry_changes SET commit_salt = 'x' WHERE id = 1`, want: "does not match the commitment"},
 		{name: "a checkpoint's root", sql: `UPDATE log_checkpoints SET root = $1`, args: []any{zero}, want: "does not match the stored size and root"},
 		{name: "a checkpoint's note", sql: `UPDATE log_checkpoints SET note = REPLACE(note, 'pocdir.test/log', 'pocdir.test/log2')`, want: "signature does not verify"},
-		{name: "the last entry, deleted", edit: editBundle(2, func(e [][]byte) [][]byte { return e[:len(e)-1] }), want: "says"},
+		{name: "the last entry, deleted", sql: `DELETE FROM log_tail WHERE idx = (SELECT MAX(idx) FROM log_tail)`, want: "says"},
+		{name: "an entry of the tail", sql: `UPDATE log_tail SET data = REPLACE(data, 'grow@example.org', 'grow@exampla.org') WHERE idx = (SELECT MAX(idx) FROM log_tail)`, want: "does not hash"},
+		{name: "an entry of the tail, its States column", sql: `UPDATE log_tail SET states = ';FRA;' WHERE idx = (SELECT MAX(idx) FROM log_tail)`, want: "columns do not match"},
+		{name: "an entry of the tail, deleted", sql: `DELETE FROM log_tail WHERE idx = (SELECT MIN(idx) FROM log_tail)`, want: "a gap"},
+		{name: "a bundle's entries, left in the tail too", sql: `INSERT INTO log_tail (idx, data, states) VALUES (5, '{}', ';;')`, want: "log tail holds"},
 		{name: "an entry in the middle, deleted", edit: editBundle(0, func(e [][]byte) [][]byte { return append(e[:2], e[3:]...) }), want: "where 256 were expected"},
 		{name: "a bundle in the middle, deleted", sql: `DELETE FROM log_bundles WHERE idx = 1`, want: "a gap"},
 		{name: "a cosignature", sql: `UPDATE log_cosignatures SET signature = signature || 'AA'`, want: "does not verify"},

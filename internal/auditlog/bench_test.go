@@ -47,7 +47,7 @@ import (
 const (
 	// benchFormat names the builder's output; change it when benchEvent or
 	// benchFill change, so that cached logs are rebuilt.
-	benchFormat = "v2"
+	benchFormat = "v3"
 	// benchDefaultLogSize is the log size for Check and the proofs unless
 	// POCDIR_BENCH_LOG_SIZE says otherwise.
 	benchDefaultLogSize = 100_000
@@ -203,6 +203,7 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 		end := min(start+chunk, n)
 		err := d.Tx(ctx, func(tx *sql.Tx) error {
 			bundles := &benchInserter{tx: tx, prefix: `INSERT INTO log_bundles (idx, entries, states) VALUES `, cols: 3, rows: 20}
+			tail := &benchInserter{tx: tx, prefix: `INSERT INTO log_tail (idx, data, states) VALUES `, cols: 3, rows: 100}
 			tileRows := &benchInserter{tx: tx, prefix: `INSERT INTO log_tiles (level, idx, hashes) VALUES `, cols: 3, rows: 20}
 			for i := start; i < end; i++ {
 				ev := benchEvent(i)
@@ -215,11 +216,16 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 				bundle = binary.BigEndian.AppendUint16(bundle, uint16(len(data)))
 				bundle = append(bundle, data...)
 				states += ";" + strings.Join(ev.States, ";") + ";"
-				if (i+1)%auditlog.BundleSize == 0 || i == n-1 {
+				if (i+1)%auditlog.BundleSize == 0 {
 					if err := bundles.add(ctx, i/auditlog.BundleSize, bundle, states); err != nil {
 						return err
 					}
 					bundle, states = nil, ""
+				} else if i >= n/auditlog.BundleSize*auditlog.BundleSize {
+					// The entries after the last full bundle.
+					if err := tail.add(ctx, i, string(data), ";"+strings.Join(ev.States, ";")+";"); err != nil {
+						return err
+					}
 				}
 				for level := 0; level < len(stored); level += auditlog.TileHeight {
 					tl := level / auditlog.TileHeight
@@ -249,6 +255,9 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 				return err
 			}
 			if err := tileRows.flush(ctx); err != nil {
+				return err
+			}
+			if err := tail.flush(ctx); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `UPDATE log_head SET size = $1 WHERE id = 1`, end)
@@ -559,6 +568,7 @@ func TestBenchLogMatchesAppend(t *testing.T) {
 		for _, q := range []string{
 			`SELECT idx, entries, states, '', 0, '' FROM log_bundles ORDER BY idx`,
 			`SELECT idx, hashes, level, '', 0, '' FROM log_tiles ORDER BY level, idx`,
+			`SELECT idx, '', data, states, 0, '' FROM log_tail ORDER BY idx`,
 			`SELECT id, size, 0, 0, 0, 0 FROM log_head`,
 		} {
 			got, want := benchRows(t, bulk, q), benchRows(t, appended, q)

@@ -251,6 +251,7 @@ type bundleRow struct {
 	states  []byte
 	tile    []byte // the level-0 tile of the same index
 	hasTile bool
+	tail    bool // the entries of the log tail, not a bundle row
 }
 
 type tileRow struct {
@@ -316,11 +317,12 @@ type checker struct {
 	covered     int64
 	commitments map[int64]string
 
-	n       int64     // entries verified
-	bundles int64     // bundles verified
-	stack   []subtree // the complete subtrees of levels ≥ 8, largest first
-	partial bool      // the last bundle was not full
-	stopped bool
+	n        int64     // entries verified
+	bundles  int64     // bundles verified
+	tailRead int64     // rows of the tail verified
+	stack    []subtree // the complete subtrees of levels ≥ 8, largest first
+	partial  bool      // the last bundle was not full
+	stopped  bool
 
 	tiles map[tileKey][]byte // upper tiles read and not done with
 	cur   map[int]int64      // per tile level, the tile being compared
@@ -424,7 +426,7 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 			k := len(b.bundles)
 			b.bundles = b.bundles[:k+1]
 			row := &b.bundles[k]
-			row.idx = idx
+			row.idx, row.tail = idx, false
 			row.entries = append(row.entries[:0], entries...)
 			row.states = append(row.states[:0], states...)
 			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
@@ -435,7 +437,7 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 			return err
 		}
 		if len(b.bundles) == 0 && b.fatal == "" {
-			return nil
+			break
 		}
 		if len(b.bundles) > 0 {
 			first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
@@ -446,10 +448,74 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 		if !emit(b) {
 			return ctx.Err()
 		}
-		if b.fatal != "" || len(b.bundles) < checkBatchBundles {
+		if b.fatal != "" {
 			return nil
 		}
+		if len(b.bundles) < checkBatchBundles {
+			break
+		}
 	}
+	return c.readTail(ctx, q, next, emit)
+}
+
+// readTail reads the entries after the last full bundle, and hands them to
+// emit as one more bundle, of index next.
+func (c *checker) readTail(ctx context.Context, q queryer, next int64, emit func(*checkBatch) bool) error {
+	b := c.newBatch()
+	b.bundles = b.bundles[:1]
+	row := &b.bundles[0]
+	row.idx, row.tail = next, true
+	row.entries, row.states, row.tile, row.hasTile = row.entries[:0], row.states[:0], row.tile[:0], false
+	rows, err := q.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 ORDER BY idx`, next*BundleSize)
+	if err != nil {
+		return err
+	}
+	n := int64(0)
+	for rows.Next() {
+		var idx int64
+		var data, states sql.RawBytes
+		if err := rows.Scan(&idx, &data, &states); err != nil {
+			rows.Close()
+			return err
+		}
+		switch want := next*BundleSize + n; {
+		case idx != want:
+			b.fatal = fmt.Sprintf("entry %d is missing from the log tail: entry %d comes next (a gap)", want, idx)
+		case n == BundleSize-1:
+			b.fatal = fmt.Sprintf("entry %d is in the log tail, though its bundle would be full", idx)
+		case len(data) > MaxEntrySize:
+			b.fatal = fmt.Sprintf("entry %d: %d bytes long, longer than an entry can be", idx, len(data))
+		}
+		if b.fatal != "" {
+			break
+		}
+		row.entries = appendBundle(row.entries, data)
+		row.states = append(row.states, states...)
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c.tailRead = n
+	if n == 0 && b.fatal == "" {
+		return nil
+	}
+	if n == 0 {
+		b.bundles = b.bundles[:0]
+	} else {
+		err := q.QueryRowContext(ctx, `SELECT hashes FROM log_tiles WHERE level = 0 AND idx = $1`, next).Scan(&row.tile)
+		switch {
+		case err == nil:
+			row.hasTile = true
+		case err != sql.ErrNoRows:
+			return err
+		}
+	}
+	if !emit(b) {
+		return ctx.Err()
+	}
+	return nil
 }
 
 func (c *checker) readTiles(ctx context.Context, q db.Queryer, b *checkBatch, first, last int64, fetched map[int]int64) error {
@@ -533,7 +599,9 @@ func (c *checker) consume(b *checkBatch) {
 			c.compareRoot(low.size, th)
 		}
 		c.n += int64(res.entries)
-		c.bundles++
+		if !b.bundles[i].tail {
+			c.bundles++
+		}
 		c.r.Entries += int64(res.entries)
 		c.r.Hashes += res.hashes
 		if res.entries < BundleSize {
@@ -653,6 +721,13 @@ func (c *checker) finish(ctx context.Context, q db.Queryer) error {
 	if bundles != c.bundles {
 		c.r.problem("the log holds %d entry bundles, %d of them in order from index 0", bundles, c.bundles)
 	}
+	var tail int64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_tail`).Scan(&tail); err != nil {
+		return err
+	}
+	if tail != c.tailRead {
+		c.r.problem("the log tail holds %d entries, %d of them in order after the bundles", tail, c.tailRead)
+	}
 	return nil
 }
 
@@ -705,8 +780,11 @@ func (w *bundleWorker) bundle(b *checkBatch, row bundleRow) bundleResult {
 		n = BundleSize
 		entries = entries[:n]
 	}
-	if want := w.c.expected(row.idx); n != want && (n > want || want == BundleSize) {
-		b.problem("entry bundle %d holds %d entries where %d were expected", row.idx, n, want)
+	switch want := w.c.expected(row.idx); {
+	case !row.tail && n != BundleSize:
+		b.problem("entry bundle %d holds %d entries where %d were expected", row.idx, n, BundleSize)
+	case row.tail && n > want:
+		b.problem("the log tail holds %d entries where the log head says %d", n, want)
 	}
 	leaves := w.levels[0][:n]
 	w.states = w.states[:0]

@@ -36,6 +36,7 @@ func TestMigrationToTiles(t *testing.T) {
 		}
 		for _, s := range []string{
 			`DROP TABLE log_bundles`,
+			`DROP TABLE log_tail`,
 			`DROP TABLE log_tiles`,
 			`CREATE TABLE log_entries (idx ` + intType + ` PRIMARY KEY, type TEXT NOT NULL, states TEXT NOT NULL, object TEXT NOT NULL, at TIMESTAMP NOT NULL, data TEXT NOT NULL)`,
 			`CREATE INDEX log_entries_object ON log_entries(object)`,
@@ -64,6 +65,7 @@ func TestMigrationToTiles(t *testing.T) {
 		for _, q := range []string{
 			`SELECT idx, entries, states, '', 0, '' FROM log_bundles ORDER BY idx`,
 			`SELECT idx, hashes, level, '', 0, '' FROM log_tiles ORDER BY level, idx`,
+			`SELECT idx, '', data, states, 0, '' FROM log_tail ORDER BY idx`,
 		} {
 			got, want := benchRows(t, old, q), benchRows(t, bulk, q)
 			if got != want {

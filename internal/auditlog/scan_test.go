@@ -1,7 +1,6 @@
 package auditlog
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -92,18 +91,6 @@ func FuzzScanFields(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkScan(t, data)
 	})
-}
-
-func BenchmarkScanFields(b *testing.B) {
-	ev := scanEvents()[1]
-	ev.ActorEmail = fmt.Sprintf("officer%d@cert.example.org", 7)
-	data := Encode(ev)
-	var f scanned
-	for b.Loop() {
-		if !scanFields(data, &f) {
-			b.Fatal(strings.TrimSpace(string(data)))
-		}
-	}
 }
 
 // TestScanAuthenticAgreesWithDecode checks scanAuthentic on what Encode

@@ -17,16 +17,19 @@ import (
 // full verification reads a few large rows instead of one row per entry and
 // per hash:
 //
-//   - log_bundles: entry bundles of BundleSize entries (the last one may be
-//     partial), each entry's data after its length in two bytes, big-endian;
-//     with the States its entries concern, for filtering.
+//   - log_bundles: entry bundles of BundleSize entries, each entry's data
+//     after its length in two bytes, big-endian; with the States its entries
+//     concern, for filtering.
+//   - log_tail: the entries after the last full bundle, a row each, until
+//     they make a bundle; so that an append writes a small row.
 //   - log_tiles: hash tiles of height TileHeight, as golang.org/x/mod/sumdb/tlog
 //     defines them: tile (L, N) holds the hashes at level TileHeight·L with
 //     indexes 256N … 256N+255 (fewer in the last, partial tile of a level).
 //     The hashes of the levels in between are recomputed from the tile.
 //
-// Append grows the last bundle and the last tile of each level it touches,
-// in the transaction of the change it records.
+// Append adds a row to the tail (and packs the tail into a bundle when it
+// holds BundleSize entries) and grows the last tile of each level it
+// touches, in the transaction of the change it records.
 const (
 	// TileHeight is the height of the stored hash tiles.
 	TileHeight = 8

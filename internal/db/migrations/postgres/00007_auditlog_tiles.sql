@@ -2,13 +2,21 @@
 -- The accountability log stored as C2SP tlog-tiles store it (see
 -- internal/auditlog/tiles.go): entries in bundles of 256 and hashes in tiles
 -- of height 8, so that a full verification reads a few large rows instead of
--- a row per entry and per hash. The rows of log_entries and log_hashes are
--- moved into the new tables, then dropped.
+-- a row per entry and per hash. The entries after the last full bundle wait
+-- in log_tail, a row each, until they make a bundle, so that an append
+-- writes a small row. The rows of log_entries and log_hashes are moved into
+-- the new tables, then dropped.
 
 CREATE TABLE log_bundles (
     idx     BIGINT PRIMARY KEY,   -- N: the entries 256N … 256N+255
-    entries BYTEA NOT NULL,       -- each entry's data after its length (2 bytes, big-endian)
+    entries BYTEA NOT NULL,       -- 256 entries, each one's data after its length (2 bytes, big-endian)
     states  TEXT NOT NULL         -- ";FRA;;KEN;BRA;": its entries' States, for filtering
+);
+
+CREATE TABLE log_tail (
+    idx    BIGINT PRIMARY KEY,   -- the entries after the last full bundle
+    data   TEXT NOT NULL,        -- the canonical encoding that is hashed
+    states TEXT NOT NULL         -- ";FRA;KEN;": the States the entry concerns
 );
 
 CREATE TABLE log_tiles (
@@ -28,7 +36,12 @@ SELECT idx >> 8,
        string_agg(substring(int4send(octet_length(convert_to(data, 'UTF8'))) FROM 3 FOR 2) || convert_to(data, 'UTF8'), ''::bytea ORDER BY idx),
        string_agg(states, '' ORDER BY idx)
 FROM log_entries
+WHERE (idx >> 8) < ((SELECT size FROM log_head WHERE id = 1) >> 8)
 GROUP BY idx >> 8;
+
+INSERT INTO log_tail (idx, data, states)
+SELECT idx, data, states FROM log_entries
+WHERE (idx >> 8) >= ((SELECT size FROM log_head WHERE id = 1) >> 8);
 
 -- The hash n of level 8L is the stored hash StoredHashIndex(8L, n) of
 -- golang.org/x/mod/sumdb/tlog: with m = n·2^8L + 2^8L − 1, the sum of
