@@ -148,7 +148,7 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 		c.covered = sizes[len(sizes)-1]
 	}
 	if len(content) > 0 {
-		c.commitments = map[int64]string{}
+		c.commitments = make(map[int64]string, head)
 	}
 	if err := c.run(ctx, q); err != nil {
 		return nil, err
@@ -269,7 +269,12 @@ type checkBatch struct {
 
 	problems []string
 	results  []bundleResult
-	commits  []indexedCommitment
+	// The commitments of the batch's entries, one after the other in
+	// commitBytes; the worker makes them one string, and the checker hands
+	// out substrings of it, so that there is no allocation per entry.
+	commits     []indexedCommitment
+	commitBytes []byte
+	commitText  string
 }
 
 func (b *checkBatch) problem(format string, args ...any) {
@@ -294,7 +299,7 @@ type sizedHash struct {
 
 type indexedCommitment struct {
 	idx        int64
-	commitment string
+	start, end int // in commitBytes
 }
 
 type subtree struct {
@@ -571,6 +576,8 @@ func (c *checker) newBatch() *checkBatch {
 	b.problems = b.problems[:0]
 	b.results = b.results[:0]
 	b.commits = b.commits[:0]
+	b.commitBytes = b.commitBytes[:0]
+	b.commitText = ""
 	return b
 }
 
@@ -583,7 +590,7 @@ func (c *checker) consume(b *checkBatch) {
 		c.tiles[t.key] = t.hashes
 	}
 	for _, cm := range b.commits {
-		c.commitments[cm.idx] = cm.commitment
+		c.commitments[cm.idx] = b.commitText[cm.start:cm.end]
 	}
 	for i, res := range b.results {
 		if c.partial {
@@ -756,6 +763,7 @@ func (w *bundleWorker) batch(b *checkBatch) {
 	for _, row := range b.bundles {
 		b.results = append(b.results, w.bundle(b, row))
 	}
+	b.commitText = string(b.commitBytes)
 }
 
 var zero = []byte{0}
@@ -801,7 +809,8 @@ func (w *bundleWorker) bundle(b *checkBatch, row bundleRow) bundleResult {
 			}
 			w.states = append(w.states, ';')
 			if w.c.commitments != nil && len(w.f.commitment) > 0 {
-				b.commits = append(b.commits, indexedCommitment{idx, string(w.f.commitment)})
+				b.commits = append(b.commits, indexedCommitment{idx, len(b.commitBytes), len(b.commitBytes) + len(w.f.commitment)})
+				b.commitBytes = append(b.commitBytes, w.f.commitment...)
 			}
 			continue
 		}
@@ -812,7 +821,8 @@ func (w *bundleWorker) bundle(b *checkBatch, row bundleRow) bundleResult {
 		}
 		w.states = append(w.states, statesColumn(ev.States)...)
 		if w.c.commitments != nil && ev.Commitment != "" {
-			b.commits = append(b.commits, indexedCommitment{idx, ev.Commitment})
+			b.commits = append(b.commits, indexedCommitment{idx, len(b.commitBytes), len(b.commitBytes) + len(ev.Commitment)})
+			b.commitBytes = append(b.commitBytes, ev.Commitment...)
 		}
 	}
 	if !bytes.Equal(w.states, row.states) {
