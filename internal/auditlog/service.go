@@ -191,13 +191,21 @@ func (l *Log) Entry(ctx context.Context, idx int64) (*Entry, error) {
 // entryData reads an entry's data from its bundle, or from the tail; it
 // returns sql.ErrNoRows for an entry that is in neither.
 func (l *Log) entryData(ctx context.Context, idx int64) ([]byte, error) {
-	var bundle []byte
-	err := l.DB.QueryRowContext(ctx, `SELECT entries FROM log_bundles WHERE idx = $1`, idx/BundleSize).Scan(&bundle)
-	if err == sql.ErrNoRows {
-		var data []byte
-		err = l.DB.QueryRowContext(ctx, `SELECT data FROM log_tail WHERE idx = $1`, idx).Scan(&data)
+	data, err := l.bundleEntry(ctx, idx)
+	if err != sql.ErrNoRows {
 		return data, err
 	}
+	err = l.DB.QueryRowContext(ctx, `SELECT data FROM log_tail WHERE idx = $1`, idx).Scan(&data)
+	if err != sql.ErrNoRows {
+		return data, err
+	}
+	// An append may have packed the tail into a bundle meanwhile.
+	return l.bundleEntry(ctx, idx)
+}
+
+func (l *Log) bundleEntry(ctx context.Context, idx int64) ([]byte, error) {
+	var bundle []byte
+	err := l.DB.QueryRowContext(ctx, `SELECT entries FROM log_bundles WHERE idx = $1`, idx/BundleSize).Scan(&bundle)
 	if err != nil {
 		return nil, err
 	}
