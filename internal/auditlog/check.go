@@ -75,16 +75,17 @@ func (f *Frontier) Store(n int64, hashes []tlog.Hash) {
 }
 
 // Check verifies the whole log against the database: every entry hashes to
-// its stored leaf, every stored hash is recomputed from the entries, bundles
-// and tiles have no gaps and nothing beyond the log's size, the States
-// column of each bundle is its entries', every checkpoint is signed by the
+// its stored leaf, every stored hash is recomputed from the entries, bundles,
+// tail and tiles have no gaps and nothing beyond the log's size, the States
+// columns are the entries', every checkpoint is signed by the
 // key and names the root of its tree size, and every cosignature verifies.
 // content, when set, checks the commitments of the content rows that
 // capabilities keep.
 //
 // It reads one snapshot of the database, bundles and tiles in batches on
-// one connection while GOMAXPROCS workers hash them; its memory does not
-// grow with the log (but for the commitments handed to content).
+// one connection while GOMAXPROCS workers hash them. Its memory does not
+// grow with the number of entries, but for the checkpoints and, when
+// content is set, the commitments handed to it.
 func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...ContentChecker) (*Report, error) {
 	q, release, err := snapshot(ctx, d)
 	if err != nil {
@@ -692,7 +693,7 @@ func (c *checker) finish(ctx context.Context, q db.Queryer) error {
 		c.doneTile(tileKey{level, n})
 	}
 	if c.n != c.head {
-		c.r.problem("the log head says %d entries, the bundles hold %d", c.head, c.n)
+		c.r.problem("the log head says %d entries, the bundles and the tail hold %d", c.head, c.n)
 	}
 	if c.next < len(c.sizes) {
 		c.r.problem("checkpoint %d: beyond the entries", c.sizes[c.next])
