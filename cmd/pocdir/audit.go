@@ -104,7 +104,7 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d entries, %d stored hashes, %d checkpoints, %d cosignatures, %d content commitments checked in %s\n",
+	fmt.Printf("%d entries, %d tree hashes, %d checkpoints, %d cosignatures, %d content commitments checked in %s\n",
 		rep.Entries, rep.Hashes, rep.Checkpoints, rep.Cosignatures, rep.Commitments, time.Since(start).Round(time.Millisecond))
 	if !rep.OK() {
 		for _, p := range rep.Problems {

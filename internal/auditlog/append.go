@@ -5,11 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
-
-	"github.com/pocdir/pocdir/internal/db"
 )
 
 // Append adds an event to the log inside the caller's transaction and returns
@@ -17,72 +14,94 @@ import (
 // Appenders are serialised by the row lock on log_head (PostgreSQL) or the
 // write lock (SQLite), so indexes have no gaps across instances.
 func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
+	data := Encode(ev)
+	if len(data) > MaxEntrySize {
+		return 0, fmt.Errorf("log entry of %d bytes: at most %d", len(data), MaxEntrySize)
+	}
 	var size int64
 	if err := tx.QueryRowContext(ctx, `UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
 		return 0, fmt.Errorf("log head: %w", err)
 	}
 	n := size - 1
-	data := Encode(ev)
-	hashes, err := tlog.StoredHashes(n, data, HashReader(ctx, tx))
+	store := &tileStore{ctx: ctx, q: tx, tiles: map[tileKey][]byte{}}
+	hashes, err := tlog.StoredHashes(n, data, store)
 	if err != nil {
 		return 0, fmt.Errorf("log hashes: %w", err)
 	}
-	states := ";" + strings.Join(ev.States, ";") + ";"
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_entries (idx, type, states, object, at, data) VALUES ($1, $2, $3, $4, $5, $6)`,
-		n, ev.Type, states, ev.Object, ev.At.UTC().Truncate(time.Microsecond), string(data)); err != nil {
+
+	// The entry waits in the tail until its bundle is full.
+	b, pos := n/BundleSize, n%BundleSize
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
+		n, string(data), statesColumn(ev.States)); err != nil {
 		return 0, err
 	}
-	base := tlog.StoredHashIndex(0, n)
-	for i, h := range hashes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO log_hashes (id, hash) VALUES ($1, $2)`, base+int64(i), h[:]); err != nil {
+	if pos == BundleSize-1 {
+		if err := packBundle(ctx, tx, b); err != nil {
+			return 0, err
+		}
+	}
+
+	// Of the stored hashes (levels 0 … k), the tiles keep every TileHeight-th
+	// level; each goes at the end of its level's last tile.
+	for level := 0; level < len(hashes); level += TileHeight {
+		h := hashes[level]
+		node := n >> level
+		k := tileKey{level / TileHeight, node / BundleSize}
+		pos := node % BundleSize
+		if pos == 0 {
+			_, err = tx.ExecContext(ctx, `INSERT INTO log_tiles (level, idx, hashes) VALUES ($1, $2, $3)`, k.level, k.n, h[:])
+		} else {
+			if err := store.load([]tileKey{k}); err != nil {
+				return 0, err
+			}
+			tile := store.tiles[k]
+			if int64(len(tile)) != pos*tlog.HashSize {
+				return 0, fmt.Errorf("log tile %d/%d holds %d bytes, expected %d", k.level, k.n, len(tile), pos*tlog.HashSize)
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`,
+				k.level, k.n, append(tile[:len(tile):len(tile)], h[:]...))
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
 	return n, nil
 }
 
-// HashReader reads stored hashes through q, in or out of a transaction.
-func HashReader(ctx context.Context, q db.Queryer) tlog.HashReader {
-	return tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
-		if len(indexes) == 0 {
-			return nil, nil
+// packBundle moves the entries of bundle b from the tail into the bundle.
+func packBundle(ctx context.Context, tx *sql.Tx, b int64) error {
+	first, last := b*BundleSize, (b+1)*BundleSize-1
+	rows, err := tx.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 AND idx <= $2 ORDER BY idx`, first, last)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var bundle []byte
+	var states strings.Builder
+	next := first
+	for rows.Next() {
+		var idx int64
+		var data, st sql.RawBytes
+		if err := rows.Scan(&idx, &data, &st); err != nil {
+			return err
 		}
-		args := make([]any, len(indexes))
-		ph := make([]string, len(indexes))
-		for i, x := range indexes {
-			args[i] = x
-			ph[i] = fmt.Sprintf("$%d", i+1)
+		if idx != next {
+			return fmt.Errorf("log tail: entry %d missing", next)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT id, hash FROM log_hashes WHERE id IN (`+strings.Join(ph, ",")+`)`, args...)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		found := make(map[int64]tlog.Hash, len(indexes))
-		for rows.Next() {
-			var id int64
-			var b []byte
-			if err := rows.Scan(&id, &b); err != nil {
-				return nil, err
-			}
-			if len(b) != tlog.HashSize {
-				return nil, fmt.Errorf("stored hash %d has %d bytes", id, len(b))
-			}
-			var h tlog.Hash
-			copy(h[:], b)
-			found[id] = h
-		}
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
-		out := make([]tlog.Hash, len(indexes))
-		for i, x := range indexes {
-			h, ok := found[x]
-			if !ok {
-				return nil, fmt.Errorf("stored hash %d is missing", x)
-			}
-			out[i] = h
-		}
-		return out, nil
-	})
+		bundle = appendBundle(bundle, data)
+		states.Write(st)
+		next++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if next != last+1 {
+		return fmt.Errorf("log tail: entry %d missing", next)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, states) VALUES ($1, $2, $3)`, b, bundle, states.String()); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx <= $2`, first, last)
+	return err
 }

@@ -1,9 +1,11 @@
 package auditlog_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -67,18 +69,106 @@ func populate(t *testing.T, e testkit.Engine) *world {
 }
 
 func allData(t *testing.T, d *db.DB) [][]byte {
-	rows, err := d.QueryContext(context.Background(), `SELECT data FROM log_entries ORDER BY idx`)
+	ctx := context.Background()
+	rows, err := d.QueryContext(ctx, `SELECT entries FROM log_bundles ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rows.Close()
 	var out [][]byte
 	for rows.Next() {
-		var s string
-		rows.Scan(&s)
-		out = append(out, []byte(s))
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, splitBundle(t, b)...)
+	}
+	tail, err := d.QueryContext(ctx, `SELECT data FROM log_tail ORDER BY idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tail.Close()
+	for tail.Next() {
+		var b []byte
+		if err := tail.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
 	}
 	return out
+}
+
+// splitBundle splits a C2SP entry bundle: each entry after its length in
+// two bytes, big-endian.
+func splitBundle(t *testing.T, b []byte) [][]byte {
+	t.Helper()
+	var out [][]byte
+	for len(b) > 0 {
+		if len(b) < 2 || len(b) < 2+int(binary.BigEndian.Uint16(b)) {
+			t.Fatalf("malformed bundle")
+		}
+		n := int(binary.BigEndian.Uint16(b))
+		out = append(out, b[2:2+n])
+		b = b[2+n:]
+	}
+	return out
+}
+
+func joinBundle(entries [][]byte) []byte {
+	var b []byte
+	for _, e := range entries {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(e)))
+		b = append(b, e...)
+	}
+	return b
+}
+
+// grow appends n events to the log, so that it spans several bundles and
+// tiles of more than one level.
+func grow(t *testing.T, d *db.DB, n int) {
+	t.Helper()
+	ctx := context.Background()
+	err := d.Tx(ctx, func(tx *sql.Tx) error {
+		for i := range n {
+			if _, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "test.event", ActorEmail: "grow@example.org",
+				Object: fmt.Sprintf("n:%d", i), States: []string{"KEN"}, At: time.Unix(int64(i), 0)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// editBundle rewrites bundle b through edit.
+func editBundle(b int64, edit func(entries [][]byte) [][]byte) func(t *testing.T, d *db.DB) {
+	return func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var blob []byte
+		if err := d.QueryRowContext(ctx, `SELECT entries FROM log_bundles WHERE idx = $1`, b).Scan(&blob); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.ExecContext(ctx, `UPDATE log_bundles SET entries = $2 WHERE idx = $1`, b, joinBundle(edit(splitBundle(t, blob)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// zeroHash overwrites hash i of tile level/n with zeros.
+func zeroHash(level, n int64, i int) func(t *testing.T, d *db.DB) {
+	return func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		var blob []byte
+		if err := d.QueryRowContext(ctx, `SELECT hashes FROM log_tiles WHERE level = $1 AND idx = $2`, level, n).Scan(&blob); err != nil {
+			t.Fatal(err)
+		}
+		copy(blob[32*i:32*i+32], make([]byte, 32))
+		if _, err := d.ExecContext(ctx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`, level, n, blob); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestCheckpointsAndProofs(t *testing.T) {
@@ -215,24 +305,36 @@ func TestTamperingIsDetected(t *testing.T) {
 		name string
 		sql  string
 		args []any
+		edit func(t *testing.T, d *db.DB)
 		want string
 	}{
-		{"an entry's data", `UPDATE log_entries SET data = REPLACE(data, 'fp@fra.example', 'fp@frx.example') WHERE idx = 3`, nil, "does not hash"},
-		{"an entry's column", `UPDATE log_entries SET type = 'directory.poc.remove' WHERE idx = 4`, nil, "columns do not match"},
-		{"a stored leaf hash", `UPDATE log_hashes SET hash = $1 WHERE id = 0`, []any{zero}, "does not hash"},
-		{"a stored node hash", `UPDATE log_hashes SET hash = $1 WHERE id = 2`, []any{zero}, "is not what the entries give"},
-		{"a directory change's content", `UPDATE entry_changes SET diff = '[]' WHERE id = 2`, nil, "does not match the commitment"},
-		{"a directory change's salt", `UPDATE entry_changes SET commit_salt = 'x' WHERE id = 1`, nil, "does not match the commitment"},
-		{"a checkpoint's root", `UPDATE log_checkpoints SET root = $1`, []any{zero}, "does not match the stored size and root"},
-		{"a checkpoint's note", `UPDATE log_checkpoints SET note = REPLACE(note, 'pocdir.test/log', 'pocdir.test/log2')`, nil, "signature does not verify"},
-		{"the last entry, deleted", `DELETE FROM log_entries WHERE idx = (SELECT MAX(idx) FROM log_entries)`, nil, "says"},
-		{"an entry in the middle, deleted", `DELETE FROM log_entries WHERE idx = 2`, nil, "expected index"},
-		{"a cosignature", `UPDATE log_cosignatures SET signature = signature || 'AA'`, nil, "does not verify"},
+		{name: "an entry's data", edit: editBundle(0, func(e [][]byte) [][]byte {
+			e[3] = bytes.Replace(e[3], []byte("fp@fra.example"), []byte("fp@frx.example"), 1)
+			return e
+		}), want: "does not hash"},
+		{name: "a bundle's States column", sql: `UPDATE log_bundles SET states = REPLACE(states, ';FRA;', ';KEN;') WHERE idx = 0`, want: "columns do not match"},
+		{name: "a stored leaf hash", edit: zeroHash(0, 0, 0), want: "does not hash"},
+		{name: "a stored node hash", edit: zeroHash(1, 0, 1), want: "is not what the entries give"},
+		{name: "a stored tile, deleted", sql: `DELETE FROM log_tiles WHERE level = 0 AND idx = 1`, want: "is missing"},
+		{name: "a stored tile, added", sql: `INSERT INTO log_tiles (level, idx, hashes) VALUES (0, 99, $1)`, args: []any{zero}, want: "beyond the last entry"},
+		{name: "a directory change's content", sql: `UPDATE entry_changes SET diff = '[]' WHERE id = 2`, want: "does not match the commitment"},
+		{name: "a directory change's salt", sql: `UPDATE entry_changes SET commit_salt = 'x' WHERE id = 1`, want: "does not match the commitment"},
+		{name: "a checkpoint's root", sql: `UPDATE log_checkpoints SET root = $1`, args: []any{zero}, want: "does not match the stored size and root"},
+		{name: "a checkpoint's note", sql: `UPDATE log_checkpoints SET note = REPLACE(note, 'pocdir.test/log', 'pocdir.test/log2')`, want: "signature does not verify"},
+		{name: "the last entry, deleted", sql: `DELETE FROM log_tail WHERE idx = (SELECT MAX(idx) FROM log_tail)`, want: "says"},
+		{name: "an entry of the tail", sql: `UPDATE log_tail SET data = REPLACE(data, 'grow@example.org', 'grow@exampla.org') WHERE idx = (SELECT MAX(idx) FROM log_tail)`, want: "does not hash"},
+		{name: "an entry of the tail, its States column", sql: `UPDATE log_tail SET states = ';FRA;' WHERE idx = (SELECT MAX(idx) FROM log_tail)`, want: "columns do not match"},
+		{name: "an entry of the tail, deleted", sql: `DELETE FROM log_tail WHERE idx = (SELECT MIN(idx) FROM log_tail)`, want: "a gap"},
+		{name: "a bundle's entries, left in the tail too", sql: `INSERT INTO log_tail (idx, data, states) VALUES (5, '{}', ';;')`, want: "log tail holds"},
+		{name: "an entry in the middle, deleted", edit: editBundle(0, func(e [][]byte) [][]byte { return append(e[:2], e[3:]...) }), want: "where 256 were expected"},
+		{name: "a bundle in the middle, deleted", sql: `DELETE FROM log_bundles WHERE idx = 1`, want: "a gap"},
+		{name: "a cosignature", sql: `UPDATE log_cosignatures SET signature = signature || 'AA'`, want: "does not verify"},
 	}
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		for _, c := range cases {
 			t.Run("a change to "+c.name+" is detected", func(t *testing.T) {
 				w := populate(t, e)
+				grow(t, w.sys.DB, 2*auditlog.BundleSize+40)
 				ctx := context.Background()
 				cp, err := w.sys.Audit.Latest(ctx)
 				if err != nil {
@@ -243,11 +345,19 @@ func TestTamperingIsDetected(t *testing.T) {
 				if err != nil || !rep.OK() {
 					t.Fatalf("before: %+v %v", rep, err)
 				}
-				res, err := w.sys.DB.ExecContext(ctx, c.sql, c.args...)
-				if err != nil {
-					t.Fatal(err)
+				before := allData(t, w.sys.DB)
+				if c.edit != nil {
+					c.edit(t, w.sys.DB)
+				} else {
+					res, err := w.sys.DB.ExecContext(ctx, c.sql, c.args...)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if n, _ := res.RowsAffected(); n == 0 {
+						t.Fatal("the tampering changed nothing")
+					}
 				}
-				if n, _ := res.RowsAffected(); n == 0 {
+				if c.edit != nil && fmt.Sprint(allData(t, w.sys.DB)) == fmt.Sprint(before) && !strings.Contains(c.name, "hash") {
 					t.Fatal("the tampering changed nothing")
 				}
 				rep, err = auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments)

@@ -3,9 +3,13 @@ package auditlog
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"database/sql"
 	"fmt"
+	"hash"
+	"runtime"
 	"sort"
-	"strings"
+	"sync"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -15,7 +19,12 @@ import (
 
 // Report is the result of a full verification.
 type Report struct {
-	Entries      int64
+	Entries int64
+	// Hashes counts the tree hashes recomputed from the entries: a leaf hash
+	// per entry and every interior node of the complete subtrees, 2n −
+	// popcount(n) for n entries (as many as tlog.StoredHashes gives). Those
+	// at the tiles' levels are compared with the tiles; the others are
+	// covered by the hashes above them.
 	Hashes       int64
 	Checkpoints  int
 	Cosignatures int
@@ -33,8 +42,8 @@ func (r *Report) problem(format string, args ...any) {
 }
 
 // Frontier holds, per level of the tree, the last completed node: all that
-// is needed to compute the next stored hashes and any tree hash, so a full
-// verification (or a bulk load) runs in memory of O(log n).
+// is needed to compute the next stored hashes and any tree hash, so a bulk
+// load runs in memory of O(log n).
 type Frontier struct {
 	last  []tlog.Hash
 	lastN []int64
@@ -66,14 +75,26 @@ func (f *Frontier) Store(n int64, hashes []tlog.Hash) {
 }
 
 // Check verifies the whole log against the database: every entry hashes to
-// its stored leaf, every stored hash is recomputed from the entries, indexes
-// have no gaps, every checkpoint is signed by the key and names the root of
-// its tree size, and every cosignature verifies. content, when set, checks
-// the commitments of the content rows that capabilities keep.
+// its stored leaf, every stored hash is recomputed from the entries, bundles,
+// tail and tiles have no gaps and nothing beyond the log's size, the States
+// columns are the entries', every checkpoint is signed by the
+// key and names the root of its tree size, and every cosignature verifies.
+// content, when set, checks the commitments of the content rows that
+// capabilities keep.
+//
+// It reads one snapshot of the database, bundles and tiles in batches on
+// one connection while GOMAXPROCS workers hash them. Its memory does not
+// grow with the number of entries, but for the checkpoints and, when
+// content is set, the commitments handed to it.
 func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...ContentChecker) (*Report, error) {
+	q, release, err := snapshot(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	r := &Report{}
 	var head int64
-	if err := d.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&head); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&head); err != nil {
 		return nil, err
 	}
 	// Checkpoints, by size, to compare with the tree as it is rebuilt.
@@ -83,7 +104,7 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 		note string
 	}
 	var cps []cpRow
-	rows, err := d.QueryContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size`)
+	rows, err := q.QueryContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size`)
 	if err != nil {
 		return nil, err
 	}
@@ -96,6 +117,9 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 		cps = append(cps, c)
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	roots := map[int64]tlog.Hash{}
 	for _, c := range cps {
 		n, err := note.Open([]byte(c.note), note.VerifierList(verifier))
@@ -120,101 +144,25 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	}
 	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 
-	entries, err := d.QueryContext(ctx, `SELECT idx, type, states, object, data FROM log_entries ORDER BY idx`)
-	if err != nil {
+	c := &checker{r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}}
+	if len(sizes) > 0 {
+		c.covered = sizes[len(sizes)-1]
+	}
+	if len(content) > 0 {
+		c.commitments = make(map[int64]string, head)
+	}
+	if err := c.run(ctx, q); err != nil {
 		return nil, err
 	}
-	defer entries.Close()
-	hashes, err := d.QueryContext(ctx, `SELECT id, hash FROM log_hashes ORDER BY id`)
-	if err != nil {
+	if c.stopped {
+		return r, nil
+	}
+	if err := c.finish(ctx, q); err != nil {
 		return nil, err
 	}
-	defer hashes.Close()
 
-	f := &Frontier{}
-	commitments := map[int64]string{}
-	var n int64
-	next := 0
-	checkRoot := func() {
-		for next < len(sizes) && sizes[next] == n {
-			th, err := tlog.TreeHash(n, f)
-			if err != nil {
-				r.problem("tree hash at %d: %v", n, err)
-			} else if th != roots[n] {
-				r.problem("checkpoint %d: its root is not the root of the log's first %d entries", n, n)
-			}
-			next++
-		}
-	}
-	checkRoot()
-	for entries.Next() {
-		var idx int64
-		var typ, states, object, data string
-		if err := entries.Scan(&idx, &typ, &states, &object, &data); err != nil {
-			return nil, err
-		}
-		if idx != n {
-			r.problem("entry %d: expected index %d (a gap or a reordering)", idx, n)
-			return r, nil
-		}
-		ev, err := Decode([]byte(data))
-		if err != nil {
-			r.problem("entry %d: undecodable: %v", idx, err)
-		} else {
-			if ev.Type != typ || ev.Object != object || states != ";"+strings.Join(ev.States, ";")+";" {
-				r.problem("entry %d: its columns do not match its hashed data", idx)
-			}
-			if ev.Commitment != "" {
-				commitments[idx] = ev.Commitment
-			}
-		}
-		computed, err := tlog.StoredHashes(n, []byte(data), f)
-		if err != nil {
-			return nil, err
-		}
-		base := tlog.StoredHashIndex(0, n)
-		for i, h := range computed {
-			if !hashes.Next() {
-				r.problem("stored hash %d is missing", base+int64(i))
-				return r, nil
-			}
-			var id int64
-			var b []byte
-			if err := hashes.Scan(&id, &b); err != nil {
-				return nil, err
-			}
-			r.Hashes++
-			if id != base+int64(i) {
-				r.problem("stored hash %d found where %d was expected", id, base+int64(i))
-				return r, nil
-			}
-			if !bytes.Equal(b, h[:]) {
-				if i == 0 {
-					r.problem("entry %d: its data does not hash to the stored leaf (entry or leaf altered)", idx)
-				} else {
-					r.problem("stored hash %d (entry %d, level %d) is not what the entries give", id, idx, i)
-				}
-			}
-		}
-		f.Store(n, computed)
-		n++
-		r.Entries++
-		checkRoot()
-	}
-	if err := entries.Err(); err != nil {
-		return nil, err
-	}
-	if hashes.Next() {
-		r.problem("stored hashes beyond the last entry")
-	}
-	if n != head {
-		r.problem("the log head says %d entries, the table holds %d", head, n)
-	}
-	if next < len(sizes) {
-		r.problem("checkpoint %d: beyond the entries", sizes[next])
-	}
 	// Cosignatures.
-	crows, err := d.QueryContext(ctx, `SELECT c.size, c.witness, c.signature, p.note FROM log_cosignatures c JOIN log_checkpoints p ON p.size = c.size`)
+	crows, err := q.QueryContext(ctx, `SELECT c.size, c.witness, c.signature, p.note FROM log_cosignatures c JOIN log_checkpoints p ON p.size = c.size`)
 	if err != nil {
 		return nil, err
 	}
@@ -237,8 +185,11 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 		}
 		r.Cosignatures++
 	}
-	for _, c := range content {
-		k, err := c(ctx, d, commitments, r.problem)
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	for _, cc := range content {
+		k, err := cc(ctx, q, c.commitments, r.problem)
 		if err != nil {
 			return nil, err
 		}
@@ -251,3 +202,683 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 // against the log's entries (index → commitment), reporting mismatches
 // through problem, and returns how many it checked.
 type ContentChecker func(ctx context.Context, q db.Queryer, commitments map[int64]string, problem func(string, ...any)) (int, error)
+
+// queryer is what Check reads through: a connection.
+type queryer interface {
+	db.Queryer
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// snapshot returns a connection that reads one snapshot of the database
+// without blocking writers, and the function that ends it. (On SQLite a
+// transaction of database/sql would take the write lock: see db.Open.)
+func snapshot(ctx context.Context, d *db.DB) (queryer, func(), error) {
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var setup, reset []string
+	switch d.Dialect {
+	case db.Postgres:
+		setup = []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"}
+	default:
+		// Reading the file through a memory map spares a system call and
+		// a copy per page.
+		setup = []string{"PRAGMA mmap_size = 1073741824", "BEGIN DEFERRED"}
+		reset = []string{"PRAGMA mmap_size = 0"}
+	}
+	release := func() {
+		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		for _, s := range reset {
+			_, _ = conn.ExecContext(context.Background(), s)
+		}
+		conn.Close()
+	}
+	for _, s := range setup {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			release()
+			return nil, nil, err
+		}
+	}
+	return conn, release, nil
+}
+
+// checkBatchBundles is how many bundles the reader hands to a worker at once.
+const checkBatchBundles = 4
+
+type bundleRow struct {
+	idx     int64
+	entries []byte
+	states  []byte
+	tile    []byte // the level-0 tile of the same index
+	hasTile bool
+	tail    bool // the entries of the log tail, not a bundle row
+}
+
+type tileRow struct {
+	key    tileKey
+	hashes []byte
+}
+
+// checkBatch is consecutive bundles, read in one go and verified by one
+// worker; the checker consumes batches in order.
+type checkBatch struct {
+	bundles []bundleRow
+	upper   []tileRow // tiles of levels ≥ 1 first needed by these bundles
+	fatal   string    // a gap: the verification stops after this batch
+	done    chan struct{}
+
+	problems []string
+	results  []bundleResult
+	// The commitments of the batch's entries, one after the other in
+	// commitBytes; the worker makes them one string, and the checker hands
+	// out substrings of it, so that there is no allocation per entry.
+	commits     []indexedCommitment
+	commitBytes []byte
+	commitText  string
+}
+
+func (b *checkBatch) problem(format string, args ...any) {
+	if len(b.problems) < 100 {
+		b.problems = append(b.problems, fmt.Sprintf(format, args...))
+	}
+}
+
+type bundleResult struct {
+	entries int
+	root    tlog.Hash // the level-8 hash of a full bundle
+	hashes  int64
+	// For each checkpoint size inside the bundle, the hash of the bundle's
+	// part of that tree: the complete subtrees it contributes, folded.
+	lows []sizedHash
+}
+
+type sizedHash struct {
+	size int64
+	hash tlog.Hash
+}
+
+type indexedCommitment struct {
+	idx        int64
+	start, end int // in commitBytes
+}
+
+type subtree struct {
+	level int
+	hash  tlog.Hash
+}
+
+// checker rebuilds the tree from the bundles' results, in order, above the
+// bundles' level: it compares the hashes at the upper tiles' levels and the
+// checkpoints' roots.
+type checker struct {
+	r     *Report
+	head  int64
+	sizes []int64
+	roots map[int64]tlog.Hash
+	next  int // the first size in sizes not compared yet
+	// covered is the largest size of a checkpoint whose signature
+	// verifies: the entries below it are what Encode wrote, or the
+	// checkpoint's root does not match and the log is reported altered.
+	covered     int64
+	commitments map[int64]string
+
+	n        int64     // entries verified
+	bundles  int64     // bundles verified
+	tailRead int64     // rows of the tail verified
+	stack    []subtree // the complete subtrees of levels ≥ 8, largest first
+	partial  bool      // the last bundle was not full
+	stopped  bool
+
+	tiles map[tileKey][]byte // upper tiles read and not done with
+	cur   map[int]int64      // per tile level, the tile being compared
+	free  chan *checkBatch   // batches consumed, for reuse
+}
+
+// expected returns how many entries bundle b should hold by the log head.
+func (c *checker) expected(b int64) int {
+	return int(min(max(c.head-b*BundleSize, 0), BundleSize))
+}
+
+func (c *checker) run(ctx context.Context, q queryer) error {
+	if len(c.sizes) > 0 && c.sizes[0] == 0 {
+		th, _ := tlog.TreeHash(0, nil) // the hash of the empty tree
+		c.compareRoot(0, th)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	workers := runtime.GOMAXPROCS(0)
+	c.free = make(chan *checkBatch, 2*workers+2)
+	work := make(chan *checkBatch, workers)
+	ordered := make(chan *checkBatch, workers+1)
+	var readErr error
+	go func() {
+		defer close(work)
+		defer close(ordered)
+		readErr = c.read(ctx, q, func(b *checkBatch) bool {
+			select {
+			case ordered <- b:
+			case <-ctx.Done():
+				return false
+			}
+			work <- b
+			return true
+		})
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newBundleWorker(c)
+			for b := range work {
+				w.batch(b)
+				close(b.done)
+			}
+		}()
+	}
+	for b := range ordered {
+		<-b.done
+		if !c.stopped {
+			c.consume(b)
+			if c.stopped {
+				cancel()
+			}
+		}
+		select {
+		case c.free <- b:
+		default:
+		}
+	}
+	wg.Wait()
+	if readErr != nil && !c.stopped {
+		return readErr
+	}
+	return nil
+}
+
+// read reads the bundles in order, in batches, with their level-0 tiles and
+// the upper tiles they first need, and hands each batch to emit.
+func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bool) error {
+	next := int64(0)
+	fetched := map[int]int64{} // per upper tile level, the last tile read
+	// A bundle and its level-0 tile are read together: the tile holds the
+	// bundle's leaf hashes.
+	stmt, err := q.PrepareContext(ctx, `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
+		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
+		WHERE b.idx >= $1 ORDER BY b.idx LIMIT $2`)
+	if err != nil {
+		return err
+	}
+	defer stmt.Close()
+	for {
+		b := c.newBatch()
+		rows, err := stmt.QueryContext(ctx, next, checkBatchBundles)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var idx int64
+			var entries, states, tile sql.RawBytes
+			if err := rows.Scan(&idx, &entries, &states, &tile); err != nil {
+				rows.Close()
+				return err
+			}
+			if idx != next {
+				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
+				break
+			}
+			// The batch's buffers are reused from batch to batch.
+			k := len(b.bundles)
+			b.bundles = b.bundles[:k+1]
+			row := &b.bundles[k]
+			row.idx, row.tail = idx, false
+			row.entries = append(row.entries[:0], entries...)
+			row.states = append(row.states[:0], states...)
+			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
+			next++
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(b.bundles) == 0 && b.fatal == "" {
+			break
+		}
+		if len(b.bundles) > 0 {
+			first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
+			if err := c.readTiles(ctx, q, b, first, last, fetched); err != nil {
+				return err
+			}
+		}
+		if !emit(b) {
+			return ctx.Err()
+		}
+		if b.fatal != "" {
+			return nil
+		}
+		if len(b.bundles) < checkBatchBundles {
+			break
+		}
+	}
+	return c.readTail(ctx, q, next, emit)
+}
+
+// readTail reads the entries after the last full bundle, and hands them to
+// emit as one more bundle, of index next.
+func (c *checker) readTail(ctx context.Context, q queryer, next int64, emit func(*checkBatch) bool) error {
+	b := c.newBatch()
+	b.bundles = b.bundles[:1]
+	row := &b.bundles[0]
+	row.idx, row.tail = next, true
+	row.entries, row.states, row.tile, row.hasTile = row.entries[:0], row.states[:0], row.tile[:0], false
+	rows, err := q.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 ORDER BY idx`, next*BundleSize)
+	if err != nil {
+		return err
+	}
+	n := int64(0)
+	for rows.Next() {
+		var idx int64
+		var data, states sql.RawBytes
+		if err := rows.Scan(&idx, &data, &states); err != nil {
+			rows.Close()
+			return err
+		}
+		switch want := next*BundleSize + n; {
+		case idx != want:
+			b.fatal = fmt.Sprintf("entry %d is missing from the log tail: entry %d comes next (a gap)", want, idx)
+		case n == BundleSize-1:
+			b.fatal = fmt.Sprintf("entry %d is in the log tail, though its bundle would be full", idx)
+		case len(data) > MaxEntrySize:
+			b.fatal = fmt.Sprintf("entry %d: %d bytes long, longer than an entry can be", idx, len(data))
+		}
+		if b.fatal != "" {
+			break
+		}
+		row.entries = appendBundle(row.entries, data)
+		row.states = append(row.states, states...)
+		n++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	c.tailRead = n
+	if n == 0 && b.fatal == "" {
+		return nil
+	}
+	if n == 0 {
+		b.bundles = b.bundles[:0]
+	} else {
+		err := q.QueryRowContext(ctx, `SELECT hashes FROM log_tiles WHERE level = 0 AND idx = $1`, next).Scan(&row.tile)
+		switch {
+		case err == nil:
+			row.hasTile = true
+		case err != sql.ErrNoRows:
+			return err
+		}
+	}
+	if !emit(b) {
+		return ctx.Err()
+	}
+	return nil
+}
+
+func (c *checker) readTiles(ctx context.Context, q db.Queryer, b *checkBatch, first, last int64, fetched map[int]int64) error {
+	// Bundle x completes the level-8L node ((x+1) >> 8(L-1)) - 1, which is
+	// in tile (L, node >> 8).
+	for level := 1; (last+1)>>(TileHeight*(level-1)) > 0; level++ {
+		lo := max((first+1)>>(TileHeight*(level-1))-1, 0) / BundleSize
+		hi := (last+1)>>(TileHeight*(level-1)) - 1
+		if hi < 0 {
+			break
+		}
+		hi /= BundleSize
+		if f, ok := fetched[level]; ok {
+			lo = max(lo, f+1)
+		}
+		if hi < lo {
+			continue
+		}
+		fetched[level] = hi
+		rows, err := q.QueryContext(ctx, `SELECT idx, hashes FROM log_tiles WHERE level = $1 AND idx >= $2 AND idx <= $3`, level, lo, hi)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			t := tileRow{key: tileKey{level: level}}
+			if err := rows.Scan(&t.key.n, &t.hashes); err != nil {
+				rows.Close()
+				return err
+			}
+			b.upper = append(b.upper, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// newBatch returns an empty batch, reusing the buffers of a batch that was
+// consumed, so that the verification allocates little as it goes.
+func (c *checker) newBatch() *checkBatch {
+	var b *checkBatch
+	select {
+	case b = <-c.free:
+	default:
+		b = &checkBatch{bundles: make([]bundleRow, 0, checkBatchBundles)}
+	}
+	b.bundles = b.bundles[:0]
+	b.upper = b.upper[:0]
+	b.fatal = ""
+	b.done = make(chan struct{})
+	b.problems = b.problems[:0]
+	b.results = b.results[:0]
+	b.commits = b.commits[:0]
+	b.commitBytes = b.commitBytes[:0]
+	b.commitText = ""
+	return b
+}
+
+// consume takes the results of the next batch.
+func (c *checker) consume(b *checkBatch) {
+	for _, p := range b.problems {
+		c.r.problem("%s", p)
+	}
+	for _, t := range b.upper {
+		c.tiles[t.key] = t.hashes
+	}
+	for _, cm := range b.commits {
+		c.commitments[cm.idx] = b.commitText[cm.start:cm.end]
+	}
+	for i, res := range b.results {
+		if c.partial {
+			c.r.problem("entry bundle %d follows a bundle that is not full (entries missing)", b.bundles[i].idx)
+			c.stopped = true
+			return
+		}
+		for _, low := range res.lows {
+			th := low.hash
+			for j := len(c.stack) - 1; j >= 0; j-- {
+				th = tlog.NodeHash(c.stack[j].hash, th)
+			}
+			c.compareRoot(low.size, th)
+		}
+		c.n += int64(res.entries)
+		if !b.bundles[i].tail {
+			c.bundles++
+		}
+		c.r.Entries += int64(res.entries)
+		c.r.Hashes += res.hashes
+		if res.entries < BundleSize {
+			c.partial = true
+			continue
+		}
+		c.push(b.bundles[i].idx, res.root)
+		if c.next < len(c.sizes) && c.sizes[c.next] == c.n {
+			top := len(c.stack) - 1
+			th := c.stack[top].hash
+			for j := top - 1; j >= 0; j-- {
+				th = tlog.NodeHash(c.stack[j].hash, th)
+			}
+			c.compareRoot(c.n, th)
+		}
+	}
+	if b.fatal != "" {
+		c.r.problem("%s", b.fatal)
+		c.stopped = true
+	}
+}
+
+func (c *checker) compareRoot(size int64, th tlog.Hash) {
+	if c.next >= len(c.sizes) || c.sizes[c.next] != size {
+		panic("auditlog: checkpoint sizes out of order")
+	}
+	if th != c.roots[size] {
+		c.r.problem("checkpoint %d: its root is not the root of the log's first %d entries", size, size)
+	}
+	c.next++
+}
+
+// push adds the level-8 hash of full bundle x to the tree.
+func (c *checker) push(x int64, h tlog.Hash) {
+	c.compareStored(TileHeight, x, h)
+	c.stack = append(c.stack, subtree{TileHeight, h})
+	for k := len(c.stack); k >= 2 && c.stack[k-1].level == c.stack[k-2].level; k = len(c.stack) {
+		s := subtree{c.stack[k-1].level + 1, tlog.NodeHash(c.stack[k-2].hash, c.stack[k-1].hash)}
+		c.stack = append(c.stack[:k-2], s)
+		c.r.Hashes++
+		if s.level%TileHeight == 0 {
+			c.compareStored(s.level, c.n>>s.level-1, s.hash)
+		}
+	}
+}
+
+// compareStored compares the hash of node m at level (a multiple of
+// TileHeight above 0) with its tile.
+func (c *checker) compareStored(level int, m int64, h tlog.Hash) {
+	k := tileKey{level / TileHeight, m / BundleSize}
+	if cur, ok := c.cur[k.level]; !ok || cur != k.n {
+		if ok {
+			c.doneTile(tileKey{k.level, cur})
+		}
+		c.cur[k.level] = k.n
+	}
+	pos := int(m % BundleSize)
+	data := c.tiles[k]
+	if len(data) < (pos+1)*tlog.HashSize {
+		c.r.problem("stored hash %d is missing", tlog.StoredHashIndex(level, m))
+		return
+	}
+	if !bytes.Equal(data[pos*tlog.HashSize:(pos+1)*tlog.HashSize], h[:]) {
+		c.r.problem("stored hash %d (level %d, node %d) is not what the entries give", tlog.StoredHashIndex(level, m), level, m)
+	}
+}
+
+// doneTile checks that an upper tile holds no more than the hashes that the
+// verified entries give, and forgets it.
+func (c *checker) doneTile(k tileKey) {
+	want := min(c.n>>(TileHeight*k.level)-k.n*BundleSize, BundleSize)
+	if int64(len(c.tiles[k])) > want*tlog.HashSize {
+		c.r.problem("stored hashes beyond the last entry (tile %d/%d)", k.level, k.n)
+	}
+	delete(c.tiles, k)
+}
+
+// finish makes the checks that need the whole log read.
+func (c *checker) finish(ctx context.Context, q db.Queryer) error {
+	for level, n := range c.cur {
+		c.doneTile(tileKey{level, n})
+	}
+	if c.n != c.head {
+		c.r.problem("the log head says %d entries, the bundles and the tail hold %d", c.head, c.n)
+	}
+	if c.next < len(c.sizes) {
+		c.r.problem("checkpoint %d: beyond the entries", c.sizes[c.next])
+	}
+	// Rows that the ordered reads do not meet: tiles beyond the log, and
+	// bundles at negative indexes.
+	rows, err := q.QueryContext(ctx, `SELECT level, COUNT(*) FROM log_tiles GROUP BY level`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var level int
+		var count int64
+		if err := rows.Scan(&level, &count); err != nil {
+			return err
+		}
+		want := int64(0)
+		if level >= 0 && level*TileHeight < 63 {
+			want = (c.n>>(TileHeight*level) + BundleSize - 1) / BundleSize
+		}
+		if count > want {
+			c.r.problem("stored hashes beyond the last entry (%d tiles of level %d, %d expected)", count, level, want)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	var bundles int64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_bundles`).Scan(&bundles); err != nil {
+		return err
+	}
+	if bundles != c.bundles {
+		c.r.problem("the log holds %d entry bundles, %d of them in order from index 0", bundles, c.bundles)
+	}
+	var tail int64
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_tail`).Scan(&tail); err != nil {
+		return err
+	}
+	if tail != c.tailRead {
+		c.r.problem("the log tail holds %d entries, %d of them in order after the bundles", tail, c.tailRead)
+	}
+	return nil
+}
+
+// bundleWorker verifies bundles: it hashes their entries, compares the
+// leaf hashes with the level-0 tiles, and computes the hashes above them up
+// to the bundle's root.
+type bundleWorker struct {
+	c       *checker
+	h       hash.Hash
+	entries [][]byte
+	levels  [TileHeight + 1][]tlog.Hash
+	f       scanned
+	states  []byte
+	subs    []tlog.Hash
+}
+
+func newBundleWorker(c *checker) *bundleWorker {
+	w := &bundleWorker{c: c, h: sha256.New()}
+	for l := range w.levels {
+		w.levels[l] = make([]tlog.Hash, BundleSize>>l)
+	}
+	return w
+}
+
+func (w *bundleWorker) batch(b *checkBatch) {
+	for _, row := range b.bundles {
+		b.results = append(b.results, w.bundle(b, row))
+	}
+	b.commitText = string(b.commitBytes)
+}
+
+var zero = []byte{0}
+
+func (w *bundleWorker) leafHash(data []byte, out *tlog.Hash) {
+	w.h.Reset()
+	w.h.Write(zero)
+	w.h.Write(data)
+	w.h.Sum(out[:0])
+}
+
+func (w *bundleWorker) bundle(b *checkBatch, row bundleRow) bundleResult {
+	first := row.idx * BundleSize
+	entries, err := splitBundle(row.entries, w.entries[:0])
+	w.entries = entries[:0]
+	if err != nil {
+		b.problem("entry bundle %d: malformed after its %d entries", row.idx, len(entries))
+	}
+	n := len(entries)
+	if n > BundleSize {
+		b.problem("entry bundle %d holds %d entries, at most %d expected", row.idx, n, BundleSize)
+		n = BundleSize
+		entries = entries[:n]
+	}
+	switch want := w.c.expected(row.idx); {
+	case !row.tail && n != BundleSize:
+		b.problem("entry bundle %d holds %d entries where %d were expected", row.idx, n, BundleSize)
+	case row.tail && n > want:
+		b.problem("the log tail holds %d entries where the log head says %d", n, want)
+	}
+	leaves := w.levels[0][:n]
+	w.states = w.states[:0]
+	for i, data := range entries {
+		idx := first + int64(i)
+		w.leafHash(data, &leaves[i])
+		if idx < w.c.covered && scanAuthentic(data, &w.f) || scanFields(data, &w.f) {
+			w.states = append(w.states, ';')
+			for j, s := range w.f.states {
+				if j > 0 {
+					w.states = append(w.states, ';')
+				}
+				w.states = append(w.states, s...)
+			}
+			w.states = append(w.states, ';')
+			if w.c.commitments != nil && len(w.f.commitment) > 0 {
+				b.commits = append(b.commits, indexedCommitment{idx, len(b.commitBytes), len(b.commitBytes) + len(w.f.commitment)})
+				b.commitBytes = append(b.commitBytes, w.f.commitment...)
+			}
+			continue
+		}
+		ev, err := Decode(data)
+		if err != nil {
+			b.problem("entry %d: undecodable: %v", idx, err)
+			continue
+		}
+		w.states = append(w.states, statesColumn(ev.States)...)
+		if w.c.commitments != nil && ev.Commitment != "" {
+			b.commits = append(b.commits, indexedCommitment{idx, len(b.commitBytes), len(b.commitBytes) + len(ev.Commitment)})
+			b.commitBytes = append(b.commitBytes, ev.Commitment...)
+		}
+	}
+	if !bytes.Equal(w.states, row.states) {
+		b.problem("entry bundle %d: its columns do not match its hashed data (the States)", row.idx)
+	}
+
+	// The stored leaves.
+	switch stored := len(row.tile) / tlog.HashSize; {
+	case n == 0:
+	case !row.hasTile:
+		b.problem("stored hash %d is missing (tile 0/%d)", tlog.StoredHashIndex(0, first), row.idx)
+	default:
+		for i := range min(n, stored) {
+			if !bytes.Equal(row.tile[i*tlog.HashSize:(i+1)*tlog.HashSize], leaves[i][:]) {
+				b.problem("entry %d: its data does not hash to the stored leaf (entry or leaf altered)", first+int64(i))
+			}
+		}
+		if stored < n {
+			b.problem("stored hash %d is missing", tlog.StoredHashIndex(0, first+int64(stored)))
+		}
+		if len(row.tile) != n*tlog.HashSize && stored >= n {
+			b.problem("stored hashes beyond the last entry (tile 0/%d)", row.idx)
+		}
+	}
+
+	res := bundleResult{entries: n, hashes: int64(n)}
+	for l := 1; l <= TileHeight; l++ {
+		prev := w.levels[l-1][:n>>(l-1)]
+		cur := w.levels[l][:len(prev)/2]
+		for j := range cur {
+			cur[j] = tlog.NodeHash(prev[2*j], prev[2*j+1])
+		}
+		res.hashes += int64(len(cur))
+	}
+	if n == BundleSize {
+		res.root = w.levels[TileHeight][0]
+	}
+	// The checkpoints inside the bundle: their trees end with the complete
+	// subtrees of the bundle's first r entries.
+	sizes := w.c.sizes
+	for i := sort.Search(len(sizes), func(i int) bool { return sizes[i] > first }); i < len(sizes) && sizes[i] < first+int64(min(n+1, BundleSize)); i++ {
+		r := sizes[i] - first
+		w.subs = w.subs[:0]
+		start := int64(0)
+		for l := TileHeight - 1; l >= 0; l-- {
+			if r&(1<<l) != 0 {
+				w.subs = append(w.subs, w.levels[l][start>>l])
+				start += 1 << l
+			}
+		}
+		th := w.subs[len(w.subs)-1]
+		for j := len(w.subs) - 2; j >= 0; j-- {
+			th = tlog.NodeHash(w.subs[j], th)
+		}
+		res.lows = append(res.lows, sizedHash{sizes[i], th})
+	}
+	return res
+}

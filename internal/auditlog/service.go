@@ -168,23 +168,59 @@ func (l *Log) Entry(ctx context.Context, idx int64) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var data string
-	err = l.DB.QueryRowContext(ctx, `SELECT data FROM log_entries WHERE idx = $1`, idx).Scan(&data)
+	if idx < 0 {
+		return nil, app.ErrNotFound("log entry")
+	}
+	data, err := l.entryData(ctx, idx)
 	if err == sql.ErrNoRows {
 		return nil, app.ErrNotFound("log entry")
 	}
 	if err != nil {
 		return nil, err
 	}
-	ev, err := Decode([]byte(data))
+	ev, err := Decode(data)
 	if err != nil {
 		return nil, err
 	}
 	if !Visible(a, ev) {
 		return nil, app.ErrNotFound("log entry")
 	}
-	return &Entry{Index: idx, Event: ev, Data: []byte(data)}, nil
+	return &Entry{Index: idx, Event: ev, Data: data}, nil
 }
+
+// entryData reads an entry's data from its bundle, or from the tail; it
+// returns sql.ErrNoRows for an entry that is in neither.
+func (l *Log) entryData(ctx context.Context, idx int64) ([]byte, error) {
+	data, err := l.bundleEntry(ctx, idx)
+	if err != sql.ErrNoRows {
+		return data, err
+	}
+	err = l.DB.QueryRowContext(ctx, `SELECT data FROM log_tail WHERE idx = $1`, idx).Scan(&data)
+	if err != sql.ErrNoRows {
+		return data, err
+	}
+	// An append may have packed the tail into a bundle meanwhile.
+	return l.bundleEntry(ctx, idx)
+}
+
+func (l *Log) bundleEntry(ctx context.Context, idx int64) ([]byte, error) {
+	var bundle []byte
+	err := l.DB.QueryRowContext(ctx, `SELECT entries FROM log_bundles WHERE idx = $1`, idx/BundleSize).Scan(&bundle)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := splitBundle(bundle, nil)
+	if err != nil {
+		return nil, fmt.Errorf("log bundle %d: %w", idx/BundleSize, err)
+	}
+	if idx%BundleSize >= int64(len(entries)) {
+		return nil, sql.ErrNoRows
+	}
+	return entries[idx%BundleSize], nil
+}
+
+// entriesBatch is how many bundles Entries reads per query.
+const entriesBatch = 8
 
 // Entries lists, oldest first, the entries the actor may see from index
 // from on: their State's, or all for the Secretariat.
@@ -196,35 +232,90 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 	if limit <= 0 || limit > 1000 {
 		limit = 1000
 	}
+	if !a.IsSecretariat() && a.State == "" {
+		return []*Entry{}, nil
+	}
+	from = max(from, 0)
+	out := []*Entry{}
+	for next := from / BundleSize; len(out) < limit; {
+		// The states column of a bundle names every State of its entries:
+		// it narrows the bundles to read; Visible decides per entry.
+		var rows *sql.Rows
+		if a.IsSecretariat() {
+			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries FROM log_bundles WHERE idx >= $1 ORDER BY idx LIMIT $2`, next, entriesBatch)
+		} else {
+			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries FROM log_bundles WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
+				next, "%;"+a.State+";%", entriesBatch)
+		}
+		if err != nil {
+			return nil, err
+		}
+		read := 0
+		for rows.Next() {
+			var b int64
+			var bundle []byte
+			if err := rows.Scan(&b, &bundle); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			read++
+			next = b + 1
+			entries, err := splitBundle(bundle, nil)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("log bundle %d: %w", b, err)
+			}
+			for i, data := range entries {
+				idx := b*BundleSize + int64(i)
+				if idx < from || len(out) == limit {
+					continue
+				}
+				ev, err := Decode(data)
+				if err != nil {
+					rows.Close()
+					return nil, err
+				}
+				if Visible(a, ev) {
+					out = append(out, &Entry{Index: idx, Event: ev, Data: data})
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if read < entriesBatch {
+			break
+		}
+	}
+	if len(out) == limit {
+		return out, nil
+	}
+	// Then the tail. (Should an append pack it into a bundle meanwhile,
+	// the list ends early, without a gap: the caller asks again from its
+	// last index.)
 	var rows *sql.Rows
 	if a.IsSecretariat() {
-		rows, err = l.DB.QueryContext(ctx, `SELECT idx, data FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2`, from, limit)
+		rows, err = l.DB.QueryContext(ctx, `SELECT idx, data FROM log_tail WHERE idx >= $1 ORDER BY idx LIMIT $2`, from, limit-len(out))
 	} else {
-		if a.State == "" {
-			return []*Entry{}, nil
-		}
-		rows, err = l.DB.QueryContext(ctx, `SELECT idx, data FROM log_entries WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
-			from, "%;"+a.State+";%", limit)
+		rows, err = l.DB.QueryContext(ctx, `SELECT idx, data FROM log_tail WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
+			from, "%;"+a.State+";%", limit-len(out))
 	}
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []*Entry{}
 	for rows.Next() {
-		var e Entry
-		var data string
-		if err := rows.Scan(&e.Index, &data); err != nil {
+		e := &Entry{}
+		if err := rows.Scan(&e.Index, &e.Data); err != nil {
 			return nil, err
 		}
-		if e.Event, err = Decode([]byte(data)); err != nil {
+		if e.Event, err = Decode(e.Data); err != nil {
 			return nil, err
 		}
-		if !Visible(a, e.Event) {
-			continue
+		if Visible(a, e.Event) {
+			out = append(out, e)
 		}
-		e.Data = []byte(data)
-		out = append(out, &e)
 	}
 	return out, rows.Err()
 }
