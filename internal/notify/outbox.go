@@ -26,12 +26,20 @@ type Message struct {
 
 // Enqueue writes a message to the outbox in the caller's transaction.
 func Enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message) error {
-	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(m.Subject, "\r\n") {
-		return fmt.Errorf("outbox: header values must be one line")
-	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5)`,
-		m.Kind, m.To, m.Subject, m.Body, now)
+	_, err := EnqueueID(ctx, tx, now, m)
 	return err
+}
+
+// EnqueueID is Enqueue returning the message's outbox id, for callers that
+// follow its delivery (a communication check records a bounce).
+func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64, error) {
+	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(m.Subject, "\r\n") {
+		return 0, fmt.Errorf("outbox: header values must be one line")
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
+		m.Kind, m.To, m.Subject, m.Body, now).Scan(&id)
+	return id, err
 }
 
 // Item is an outbox row as the Secretariat sees it: never the body.

@@ -166,7 +166,11 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) error {
 	if max <= 0 {
 		max = 20
 	}
-	if it.attempts+1 >= max {
+	// A permanent refusal (an SMTP 5xx, such as an unknown mailbox) is a
+	// bounce: retrying would not change it.
+	var se *mail.SendError
+	permanent := errors.As(why, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600
+	if it.attempts+1 >= max || permanent {
 		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3`, now, msg, it.id)
 		return err
 	}

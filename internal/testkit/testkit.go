@@ -22,6 +22,7 @@ import (
 	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -142,6 +143,7 @@ type System struct {
 	Audit     *auditlog.Log
 	Keys      *auditlog.Keys
 	Outbox    *notify.Outbox
+	Checks    *checks.Service
 	Web       *web.Server
 	Handler   http.Handler
 
@@ -172,6 +174,8 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	s.Accounts.Catalog = catalog
 	s.Directory.Catalog = catalog
 	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
+	s.Checks = checks.NewService(d, clock.Now, s.Directory)
+	s.Checks.Catalog, s.Checks.BaseURL = catalog, "http://pocdir.test"
 	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox,
 		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Log: log}).Handler()}
 	s.Handler = s.Web.Handler()

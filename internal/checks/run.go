@@ -1,0 +1,495 @@
+package checks
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
+)
+
+// The background job. Each step claims its work with a conditional update
+// in the transaction that does it, so several instances running the job
+// send each message once, and a restart picks up where it stopped.
+
+// Run runs the job every interval until ctx ends.
+func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil && log != nil {
+			log.Error("communication checks", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// RunOnce starts the campaigns that are due, queues one batch of messages
+// per running campaign, records bounces, sends the reminders that are due
+// and closes the campaigns whose window has passed. It returns how many
+// messages it queued.
+func (s *Service) RunOnce(ctx context.Context) (int, error) {
+	now := s.Now()
+	list, err := listCampaigns(ctx, s.DB)
+	if err != nil {
+		return 0, err
+	}
+	queued := 0
+	for _, c := range list {
+		switch c.Status {
+		case StatusScheduled:
+			if !c.StartAt.After(now) {
+				if _, err := s.start(ctx, c.ID); err != nil {
+					return queued, err
+				}
+			}
+		}
+	}
+	list, err = listCampaigns(ctx, s.DB)
+	if err != nil {
+		return queued, err
+	}
+	if err := s.recordBounces(ctx); err != nil {
+		return queued, err
+	}
+	for _, c := range list {
+		if c.Status != StatusRunning {
+			continue
+		}
+		n, err := s.dispatch(ctx, c)
+		queued += n
+		if err != nil {
+			return queued, err
+		}
+		if n > 0 {
+			continue
+		}
+		if now.After(c.WindowEnd) {
+			n, err = s.close(ctx, c)
+		} else if c.RemindedAt == nil && now.After(c.StartAt.Add(c.WindowEnd.Sub(c.StartAt)/2)) {
+			n, err = s.remind(ctx, c)
+		}
+		queued += n
+		if err != nil {
+			return queued, err
+		}
+	}
+	return queued, nil
+}
+
+// start moves a scheduled campaign to running and records its targets: the
+// PoCs its scope selects, as they are now. A repeating campaign schedules
+// its next run in the same transaction.
+func (s *Service) start(ctx context.Context, id int64) (bool, error) {
+	c, err := getCampaign(ctx, s.DB, id)
+	if err != nil || c == nil {
+		return false, err
+	}
+	targets, err := s.selectTargets(ctx, c)
+	if err != nil {
+		return false, err
+	}
+	now := s.Now()
+	started := false
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = 'running' WHERE id = $1 AND status = 'scheduled'`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil // another instance started it
+		}
+		started = true
+		for _, t := range targets {
+			if err := insertTarget(ctx, tx, c.ID, t); err != nil {
+				return err
+			}
+		}
+		if c.RepeatMonths > 0 {
+			next := *c
+			next.Status, next.StartAt, next.CreatedAt = StatusScheduled, c.StartAt.AddDate(0, c.RepeatMonths, 0), now
+			next.WindowEnd = next.StartAt.Add(c.WindowEnd.Sub(c.StartAt))
+			if err := insertCampaign(ctx, tx, &next); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return started, err
+}
+
+// selectTargets picks the PoCs of the campaign's scope, one target per PoC
+// on the campaign's channel: on email, its preferred email address (or its
+// first one); PoCs without one are not checked by email.
+func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, error) {
+	sys := app.WithActor(ctx, app.System)
+	var codes []string
+	switch {
+	case c.Kind == KindBilateral:
+		codes = []string{c.Counterpart}
+	case c.Scope == "states":
+		codes = splitCodes(c.Value)
+	default:
+		list, err := s.Directory.List(sys, directory.Filter{})
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range list {
+			if (c.Scope == "group" && st.Group != c.Value) || (c.Scope == "body" && !contains(st.Bodies, c.Value)) {
+				continue
+			}
+			codes = append(codes, st.Code)
+		}
+	}
+	var failed map[int64]bool
+	if c.Scope == "failed" {
+		var err error
+		if failed, err = s.failedLastTime(ctx, c); err != nil {
+			return nil, err
+		}
+	}
+	var out []*Target
+	for _, code := range codes {
+		e, err := s.Directory.Get(sys, code)
+		if err != nil {
+			continue // an unknown code selects nobody
+		}
+		for _, p := range e.PoCs {
+			if c.Scope == "level" && string(p.Level) != c.Value {
+				continue
+			}
+			if failed != nil && !failed[p.ID] {
+				continue
+			}
+			t := &Target{PoCID: p.ID, State: p.State, Level: string(p.Level), Agency: p.Agency, Channel: c.Channel}
+			if c.Channel == ChannelEmail {
+				t.Address = emailOf(p)
+				if t.Address == "" {
+					continue
+				}
+			}
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+func emailOf(p *directory.PoC) string {
+	addr := ""
+	for _, ch := range p.Channels {
+		if ch.Kind == directory.ChannelEmail && (addr == "" || ch.Preferred) {
+			if ch.Preferred {
+				return ch.Value
+			}
+			addr = ch.Value
+		}
+	}
+	return addr
+}
+
+// failedLastTime returns the PoCs that did not answer in time in the last
+// closed campaign of the same kind (and counterpart).
+func (s *Service) failedLastTime(ctx context.Context, c *Campaign) (map[int64]bool, error) {
+	var last int64
+	err := s.DB.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM check_campaigns WHERE status = 'closed' AND kind = $1 AND COALESCE(counterpart, '') = $2 AND id <> $3`,
+		c.Kind, c.Counterpart, c.ID).Scan(&last)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]bool{}
+	if last == 0 {
+		return out, nil
+	}
+	prev, err := getCampaign(ctx, s.DB, last)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := listTargets(ctx, s.DB, last, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range targets {
+		t.outcome(prev, s.Now())
+		if t.Outcome != OutcomeAnswered && t.PoCID != 0 {
+			out[t.PoCID] = true
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) batch() int {
+	if s.Batch > 0 {
+		return s.Batch
+	}
+	return 100
+}
+
+// dispatch queues the next batch of a running campaign's messages, each
+// with a fresh answer link, in one transaction.
+func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
+	now := s.Now()
+	n := 0
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		// Only a running campaign dispatches: a cancellation stops it.
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM check_campaigns WHERE id = $1`, c.ID).Scan(&status); err != nil || status != StatusRunning {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE check_targets SET queued_at = $1
+			WHERE queued_at IS NULL AND id IN (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3)
+			RETURNING id, state_code, agency, channel, address`, now, c.ID, s.batch())
+		if err != nil {
+			return err
+		}
+		var claimed []*Target
+		for rows.Next() {
+			t := &Target{}
+			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address); err != nil {
+				rows.Close()
+				return err
+			}
+			claimed = append(claimed, t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, t := range claimed {
+			n++
+			if t.Channel != ChannelEmail {
+				continue // the manual channel is answered by hand
+			}
+			token, hash := newToken()
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_tokens (token_hash, target_id, expires_at) VALUES ($1, $2, $3)`,
+				hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
+				return err
+			}
+			id, err := notify.EnqueueID(ctx, tx, now, s.checkMail(c, t, token, false))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE check_targets SET outbox_id = $1 WHERE id = $2`, id, t.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+// recordBounces marks the targets whose message the mail server refused
+// for good.
+func (s *Service) recordBounces(ctx context.Context) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, o.failed_at, o.last_error FROM check_targets t JOIN outbox o ON o.id = t.outbox_id
+		WHERE t.bounced_at IS NULL AND t.answered_at IS NULL AND o.failed_at IS NOT NULL`)
+	if err != nil {
+		return err
+	}
+	type bounce struct {
+		id  int64
+		at  time.Time
+		why string
+	}
+	var list []bounce
+	for rows.Next() {
+		var b bounce
+		if err := rows.Scan(&b.id, &b.at, &b.why); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, b)
+	}
+	rows.Close()
+	for _, b := range list {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE check_targets SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, b.at, b.why, b.id); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// remind sends the silent email targets one reminder inside the window,
+// with a second answer link (the first still works).
+func (s *Service) remind(ctx context.Context, c *Campaign) (int, error) {
+	now := s.Now()
+	n := 0
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND status = 'running'`, now, c.ID)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return nil
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, state_code, agency, channel, address FROM check_targets
+			WHERE campaign_id = $1 AND channel = 'email' AND answered_at IS NULL AND bounced_at IS NULL ORDER BY id`, c.ID)
+		if err != nil {
+			return err
+		}
+		var silent []*Target
+		for rows.Next() {
+			t := &Target{}
+			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address); err != nil {
+				rows.Close()
+				return err
+			}
+			silent = append(silent, t)
+		}
+		rows.Close()
+		for _, t := range silent {
+			token, hash := newToken()
+			if _, err := tx.ExecContext(ctx, `INSERT INTO check_tokens (token_hash, target_id, expires_at) VALUES ($1, $2, $3)`,
+				hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
+				return err
+			}
+			if err := notify.Enqueue(ctx, tx, now, s.checkMail(c, t, token, true)); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// close ends a campaign after its window and tells each State's focal
+// points which of their PoCs did not answer, and the Secretariat (or, for a
+// bilateral check, the State that ran it) the whole list.
+func (s *Service) close(ctx context.Context, c *Campaign) (int, error) {
+	now := s.Now()
+	n := 0
+	targets, err := listTargets(ctx, s.DB, c.ID, "")
+	if err != nil {
+		return 0, err
+	}
+	silentBy := map[string][]*Target{}
+	var all []*Target
+	for _, t := range targets {
+		t.outcome(c, now)
+		if t.Outcome != OutcomeAnswered {
+			silentBy[t.State] = append(silentBy[t.State], t)
+			all = append(all, t)
+		}
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'running'`, now, c.ID)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k != 1 {
+			return nil
+		}
+		for state, list := range silentBy {
+			to, err := recipients(ctx, tx, "focal-point", state)
+			if err != nil {
+				return err
+			}
+			for _, r := range to {
+				if err := notify.Enqueue(ctx, tx, now, s.silentMail(c, list, r)); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		if len(all) > 0 {
+			role, state := "secretariat", ""
+			if c.Kind == KindBilateral {
+				role, state = "focal-point", c.OwnerState
+			}
+			to, err := recipients(ctx, tx, role, state)
+			if err != nil {
+				return err
+			}
+			for _, r := range to {
+				if err := notify.Enqueue(ctx, tx, now, s.silentMail(c, all, r)); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		return nil
+	})
+	return n, err
+}
+
+type recipient struct{ email, lang string }
+
+func recipients(ctx context.Context, tx *sql.Tx, role, state string) ([]recipient, error) {
+	q := `SELECT email, language FROM users WHERE role = $1 AND disabled_at IS NULL AND state_code = $2`
+	args := []any{role, state}
+	if state == "" {
+		q = `SELECT email, language FROM users WHERE role = $1 AND disabled_at IS NULL AND state_code IS NULL`
+		args = args[:1]
+	}
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []recipient
+	for rows.Next() {
+		var r recipient
+		if err := rows.Scan(&r.email, &r.lang); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// checkMail is the check (or its reminder) sent to a PoC: in English, as
+// the PoC's working language may be any; the link is the whole point.
+func (s *Service) checkMail(c *Campaign, t *Target, token string, reminder bool) notify.Message {
+	link := strings.TrimRight(s.BaseURL, "/") + "/check/" + token
+	from := "the Secretariat"
+	if c.Kind == KindBilateral {
+		from = c.OwnerState
+	}
+	deadline := c.WindowEnd.UTC().Format("2006-01-02 15:04") + " UTC"
+	subject, body := "pocdir communication check: "+c.Title, ""
+	if s.Catalog != nil {
+		l := s.Catalog.For("en")
+		key := "mail.check.subject"
+		if reminder {
+			key = "mail.check.reminder_subject"
+		}
+		subject = l.T(key, "Title", c.Title)
+		body = l.T("mail.check.body", "From", from, "Agency", t.Agency, "Link", link, "Deadline", deadline)
+	} else {
+		body = fmt.Sprintf("Please confirm you received this check from %s for %s by opening %s before %s.", from, t.Agency, link, deadline)
+	}
+	if c.Message != "" {
+		body = c.Message + "\n\n" + body
+	}
+	return notify.Message{Kind: "check", To: t.Address, Subject: subject, Body: body}
+}
+
+func (s *Service) silentMail(c *Campaign, list []*Target, r recipient) notify.Message {
+	var lines []string
+	for _, t := range list {
+		lines = append(lines, fmt.Sprintf("- %s: %s (%s, %s)", t.State, t.Agency, t.Level, t.Outcome))
+	}
+	link := strings.TrimRight(s.BaseURL, "/") + "/checks/" + itoa(c.ID)
+	text := func(lang string) (string, string) {
+		if s.Catalog == nil {
+			return "pocdir: PoCs that did not answer the check " + c.Title, strings.Join(lines, "\n") + "\n\n" + link
+		}
+		l := s.Catalog.For(lang)
+		return l.T("mail.check.silent_subject", "Title", c.Title), l.T("mail.check.silent_body", "Title", c.Title, "List", strings.Join(lines, "\n"), "Link", link)
+	}
+	subject, body := text(r.lang)
+	if r.lang != "en" && r.lang != "" {
+		_, en := text("en")
+		body += "\n\n— English —\n\n" + en
+	}
+	return notify.Message{Kind: "check-report", To: r.email, Subject: subject, Body: body}
+}

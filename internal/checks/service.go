@@ -1,0 +1,603 @@
+package checks
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
+)
+
+// Service is the checks' rules and authorization; every method takes the
+// acting user from the context, but answering by link, which needs none.
+type Service struct {
+	DB        *db.DB
+	Now       app.Clock
+	Directory *directory.Service
+	Catalog   *i18n.Catalog
+	// BaseURL makes the answer links (https://pocdir.example.org).
+	BaseURL string
+	// Batch is how many messages one dispatch step queues (100 when 0).
+	Batch int
+	// AnswerLimit is how many unknown or spent links one address may try
+	// in 15 minutes before it is refused (30 when 0).
+	AnswerLimit int
+}
+
+// NewService returns a checks service.
+func NewService(d *db.DB, now app.Clock, dir *directory.Service) *Service {
+	return &Service{DB: d, Now: now, Directory: dir}
+}
+
+// canSee: the Secretariat's campaigns are seen by the Secretariat and, for
+// their own PoCs, by every State's users; a bilateral check only by the two
+// States' users.
+func canSee(a *app.Actor, c *Campaign) bool {
+	if a == nil {
+		return false
+	}
+	if c.Kind == KindBilateral {
+		return a.State != "" && (a.State == c.OwnerState || a.State == c.Counterpart)
+	}
+	return a.IsSecretariat() || a.State != ""
+}
+
+// CanManage reports whether the actor runs the campaign: the Secretariat
+// for its campaigns, the owner State's focal points for a bilateral check.
+func CanManage(a *app.Actor, c *Campaign) bool {
+	if a == nil || a.ReadOnly {
+		return false
+	}
+	if c.Kind == KindBilateral {
+		return a.IsFocalPointOf(c.OwnerState)
+	}
+	return a.IsSecretariat()
+}
+
+// seesAllTargets: who runs a campaign sees every target; the counterpart
+// of a bilateral check too (they are its PoCs); a State's users see their
+// own State's targets of the Secretariat's campaigns.
+func seesAllTargets(a *app.Actor, c *Campaign) bool {
+	return c.Kind == KindBilateral || a.IsSecretariat()
+}
+
+func (s *Service) validate(a *app.Actor, in *Input, now time.Time) (time.Time, error) {
+	var v app.Validation
+	in.Title = strings.TrimSpace(in.Title)
+	in.Message = strings.TrimSpace(in.Message)
+	in.Value = strings.TrimSpace(in.Value)
+	in.Counterpart = strings.ToUpper(strings.TrimSpace(in.Counterpart))
+	if in.Title == "" {
+		v.Add("title", "error.required", "this field is required", nil)
+	} else if utf8.RuneCountInString(in.Title) > 200 {
+		v.Add("title", "error.too_long", "too long", map[string]any{"Max": 200})
+	}
+	if utf8.RuneCountInString(in.Message) > 2000 {
+		v.Add("message", "error.too_long", "too long", map[string]any{"Max": 2000})
+	}
+	if !contains(Scopes, in.Scope) {
+		v.Add("scope", "error.check_scope", "choose which PoCs to check", nil)
+	}
+	switch in.Scope {
+	case "group":
+		if !contains(directory.Groups, in.Value) {
+			v.Add("value", "error.check_value", "choose a UN regional group", nil)
+		}
+	case "body":
+		if !contains(directory.Bodies, in.Value) {
+			v.Add("value", "error.check_value", "choose a regional body", nil)
+		}
+	case "level":
+		if !directory.Level(in.Value).Valid() {
+			v.Add("value", "error.check_value", "choose a level", nil)
+		}
+	case "states":
+		if len(splitCodes(in.Value)) == 0 {
+			v.Add("value", "error.check_value", "list the States' codes", nil)
+		}
+	}
+	if in.Channel != ChannelEmail && in.Channel != ChannelManual {
+		v.Add("channel", "error.check_channel", "choose a channel", nil)
+	}
+	if in.WindowHours <= 0 {
+		v.Add("window_hours", "error.check_window", "the window must end after it starts", nil)
+	} else if in.WindowHours > MaxWindow {
+		v.Add("window_hours", "error.check_window_long", "the window is too long", map[string]any{"Max": MaxWindow})
+	}
+	if in.RepeatMonths < 0 || in.RepeatMonths > 12 {
+		v.Add("repeat_months", "error.check_repeat", "repeat every 1 to 12 months, or not", nil)
+	}
+	start := now
+	if in.StartAt != "" {
+		t, err := time.Parse(time.RFC3339, in.StartAt)
+		if err != nil {
+			t, err = time.Parse("2006-01-02T15:04", in.StartAt)
+		}
+		switch {
+		case err != nil:
+			v.Add("start_at", "error.date", "not a date (YYYY-MM-DDTHH:MM)", nil)
+		case t.Before(now.Add(-time.Minute)):
+			v.Add("start_at", "error.check_start_past", "the start is in the past", nil)
+		case t.After(now.AddDate(1, 0, 0)):
+			v.Add("start_at", "error.date_future", "the date is too far in the future", map[string]any{"Days": 365})
+		default:
+			start = t.UTC()
+		}
+	}
+	if a.IsSecretariat() {
+		if in.Counterpart != "" {
+			v.Add("counterpart", "error.check_counterpart", "the Secretariat's campaigns have no counterpart", nil)
+		}
+	} else if in.Counterpart == "" || in.Counterpart == a.State {
+		v.Add("counterpart", "error.check_counterpart", "choose the counterpart State", nil)
+	}
+	if in.Scope == "failed" && in.Counterpart != "" {
+		// A bilateral "failed last time" means the counterpart's last check.
+		in.Value = ""
+	}
+	return start, v.Err()
+}
+
+// Create makes a campaign: the Secretariat's, or a focal point's bilateral
+// check of a counterpart State. It starts at once, or at StartAt.
+func (s *Service) Create(ctx context.Context, in Input) (*Campaign, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsSecretariat() && !(a.Role == app.RoleFocalPoint && a.State != "") {
+		return nil, app.ErrForbidden()
+	}
+	now := s.Now()
+	start, err := s.validate(a, &in, now)
+	if err != nil {
+		return nil, err
+	}
+	c := &Campaign{Kind: KindSecretariat, Title: in.Title, Message: in.Message, Scope: in.Scope, Value: in.Value, Channel: in.Channel,
+		WindowHours: in.WindowHours, RepeatMonths: in.RepeatMonths, Status: StatusScheduled, StartAt: start,
+		WindowEnd: start.Add(time.Duration(in.WindowHours) * time.Hour), CreatedBy: a.Email, CreatedAt: now}
+	if !a.IsSecretariat() {
+		if _, err := s.Directory.Get(ctx, in.Counterpart); err != nil {
+			return nil, app.FieldError("counterpart", "error.check_counterpart", "choose the counterpart State", nil)
+		}
+		c.Kind, c.OwnerState, c.Counterpart = KindBilateral, a.State, in.Counterpart
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertCampaign(ctx, tx, c); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "campaign_created", "check:"+itoa(c.ID), c.states(), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !start.After(now) {
+		if _, err := s.start(ctx, c.ID); err != nil {
+			return nil, err
+		}
+	}
+	return s.Campaign(ctx, c.ID)
+}
+
+// states names the States a campaign's log entries concern.
+func (c *Campaign) states() []string {
+	if c.Kind == KindBilateral {
+		return []string{c.OwnerState, c.Counterpart}
+	}
+	return nil
+}
+
+// Cancel stops a scheduled or running campaign: nothing more is queued,
+// reminded or reported; what was already sent can still be answered.
+func (s *Service) Cancel(ctx context.Context, id int64) (*Campaign, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !CanManage(a, c) {
+		return nil, app.ErrForbidden()
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = 'cancelled', cancelled_at = $1 WHERE id = $2 AND status IN ('scheduled', 'running')`, now, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return app.Errorf(app.Conflict, "error.check_over", "this campaign is already over")
+		}
+		return logEvent(ctx, tx, a, "campaign_cancelled", "check:"+itoa(id), c.states(), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Campaign(ctx, id)
+}
+
+func (s *Service) campaign(ctx context.Context, a *app.Actor, id int64) (*Campaign, error) {
+	c, err := getCampaign(ctx, s.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || !canSee(a, c) {
+		return nil, app.ErrNotFound("campaign")
+	}
+	return c, nil
+}
+
+// Campaign returns a campaign the actor may see, with its tally (of the
+// actor's own State's targets, for a State user of a Secretariat campaign).
+func (s *Service) Campaign(ctx context.Context, id int64) (*Campaign, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.results(ctx, a, c)
+	if err != nil {
+		return nil, err
+	}
+	return r.Campaign, nil
+}
+
+// Campaigns lists the campaigns the actor may see, newest first.
+func (s *Service) Campaigns(ctx context.Context) ([]*Campaign, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	list, err := listCampaigns(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	out := []*Campaign{}
+	for _, c := range list {
+		if !canSee(a, c) {
+			continue
+		}
+		r, err := s.results(ctx, a, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r.Campaign)
+	}
+	return out, nil
+}
+
+// Results returns a campaign's targets with their outcomes and the tallies
+// by State, UN group and regional body.
+func (s *Service) Results(ctx context.Context, id int64) (*Results, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.campaign(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.results(ctx, a, c)
+}
+
+func (s *Service) results(ctx context.Context, a *app.Actor, c *Campaign) (*Results, error) {
+	state := ""
+	if !seesAllTargets(a, c) {
+		state = a.State
+	}
+	targets, err := listTargets(ctx, s.DB, c.ID, state)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	r := &Results{Campaign: c, Targets: targets}
+	c.Tally = Tally{}
+	byState, byGroup, byBody := map[string]*Group{}, map[string]*Group{}, map[string]*Group{}
+	add := func(m map[string]*Group, name string, t *Target) {
+		g := m[name]
+		if g == nil {
+			g = &Group{Name: name}
+			m[name] = g
+		}
+		g.add(t)
+	}
+	for _, t := range targets {
+		t.outcome(c, now)
+		c.Tally.add(t)
+		add(byState, t.State, t)
+		if e, err := s.Directory.Get(app.WithActor(ctx, app.System), t.State); err == nil {
+			add(byGroup, e.Group, t)
+			for _, b := range e.Bodies {
+				add(byBody, b, t)
+			}
+		}
+	}
+	r.ByState, r.ByGroup, r.ByBody = sorted(byState), sorted(byGroup), sorted(byBody)
+	return r, nil
+}
+
+func sorted(m map[string]*Group) []Group {
+	out := make([]Group, 0, len(m))
+	for _, g := range m {
+		out = append(out, *g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Trend returns the Secretariat's campaigns that have started, oldest
+// first, with their tallies: the answer rate over time.
+func (s *Service) Trend(ctx context.Context) ([]*Campaign, error) {
+	list, err := s.Campaigns(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Campaign
+	for i := len(list) - 1; i >= 0; i-- {
+		if c := list[i]; c.Kind == KindSecretariat && c.Status != StatusScheduled && c.Targets > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Pending lists the targets of the actor's State that wait for an answer,
+// so that a signed-in officer can answer in the portal.
+func (s *Service) Pending(ctx context.Context) ([]*Target, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.State == "" {
+		return []*Target{}, nil
+	}
+	return pendingTargets(ctx, s.DB, a.State, s.Now())
+}
+
+// AnswerInPortal records a signed-in user's answer for a PoC of their State.
+func (s *Service) AnswerInPortal(ctx context.Context, targetID int64) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	t, c, err := s.target(ctx, targetID)
+	if err != nil {
+		return err
+	}
+	if a.State != t.State {
+		return app.ErrNotFound("target")
+	}
+	return s.answer(ctx, a, t, c, "portal", a.Email)
+}
+
+// RecordManual records, for the manual channel, the outcome of a call: the
+// PoC answered, or did not.
+func (s *Service) RecordManual(ctx context.Context, targetID int64, answered bool) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	t, c, err := s.target(ctx, targetID)
+	if err != nil {
+		return err
+	}
+	if !canSee(a, c) || !seesAllTargets(a, c) {
+		return app.ErrNotFound("target")
+	}
+	if !CanManage(a, c) || t.Channel != ChannelManual {
+		return app.ErrForbidden()
+	}
+	if answered {
+		return s.answer(ctx, a, t, c, "manual", a.Email)
+	}
+	now := s.Now()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE check_targets SET no_answer_at = $1 WHERE id = $2 AND answered_at IS NULL AND no_answer_at IS NULL`, now, t.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return app.Errorf(app.Conflict, "error.check_answered", "this check was already answered")
+		}
+		return logEvent(ctx, tx, a, "no_answer", "check_target:"+itoa(t.ID), []string{t.State}, now)
+	})
+}
+
+func (s *Service) target(ctx context.Context, id int64) (*Target, *Campaign, error) {
+	t, err := getTarget(ctx, s.DB, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t == nil {
+		return nil, nil, app.ErrNotFound("target")
+	}
+	c, err := getCampaign(ctx, s.DB, t.CampaignID)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, c, nil
+}
+
+// answer records an answer once, in the window's grace, and logs it.
+func (s *Service) answer(ctx context.Context, a *app.Actor, t *Target, c *Campaign, via, by string) error {
+	now := s.Now()
+	if t.AnsweredAt != nil {
+		return app.Errorf(app.Conflict, "error.check_answered", "this check was already answered")
+	}
+	if now.After(c.WindowEnd.Add(Grace)) {
+		return app.Errorf(app.Conflict, "error.check_expired", "this check has expired")
+	}
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE check_targets SET answered_at = $1, answered_via = $2, answered_by = $3 WHERE id = $4 AND answered_at IS NULL`, now, via, by, t.ID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return app.Errorf(app.Conflict, "error.check_answered", "this check was already answered")
+		}
+		return logEvent(ctx, tx, a, "answered", "check_target:"+itoa(t.ID), []string{t.State}, now)
+	})
+}
+
+// LinkCheck is what an answer link shows: the campaign's title and message,
+// never anything of the directory.
+type LinkCheck struct {
+	Title      string
+	Message    string
+	From       string // "the Secretariat" or the State that runs the check
+	WindowEnd  time.Time
+	AnsweredAt *time.Time
+}
+
+// LookupLink reads an answer link without using it. An unknown link counts
+// toward the address's limit.
+func (s *Service) LookupLink(ctx context.Context, token, ip string) (*LinkCheck, error) {
+	t, c, err := s.byToken(ctx, token, ip)
+	if err != nil {
+		return nil, err
+	}
+	return &LinkCheck{Title: c.Title, Message: c.Message, From: c.OwnerState, WindowEnd: c.WindowEnd, AnsweredAt: t.AnsweredAt}, nil
+}
+
+// AnswerLink records the answer a link carries: once, before it expires;
+// a spent or expired link says so and records nothing.
+func (s *Service) AnswerLink(ctx context.Context, token, ip string) (*LinkCheck, error) {
+	t, c, err := s.byToken(ctx, token, ip)
+	if err != nil {
+		return nil, err
+	}
+	if t.AnsweredAt != nil {
+		s.countFailure(ctx, ip)
+		return nil, app.Errorf(app.Conflict, "error.check_answered", "this check was already answered")
+	}
+	if err := s.answer(ctx, nil, t, c, "link", ""); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	return &LinkCheck{Title: c.Title, Message: c.Message, From: c.OwnerState, WindowEnd: c.WindowEnd, AnsweredAt: &now}, nil
+}
+
+func (s *Service) byToken(ctx context.Context, token, ip string) (*Target, *Campaign, error) {
+	if err := s.checkLimit(ctx, ip); err != nil {
+		return nil, nil, err
+	}
+	var id int64
+	var expires time.Time
+	err := s.DB.QueryRowContext(ctx, `SELECT target_id, expires_at FROM check_tokens WHERE token_hash = $1`, hashToken(token)).Scan(&id, &expires)
+	if err == sql.ErrNoRows {
+		s.countFailure(ctx, ip)
+		return nil, nil, app.Errorf(app.NotFound, "error.check_link", "this answer link is not valid")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.Now().After(expires) {
+		s.countFailure(ctx, ip)
+		return nil, nil, app.Errorf(app.Conflict, "error.check_expired", "this check has expired")
+	}
+	return s.target(ctx, id)
+}
+
+// The answer page needs no login, so unknown and spent links are counted
+// per address, as failed logins are.
+const limitWindow = 15 * time.Minute
+
+func (s *Service) limit() int {
+	if s.AnswerLimit > 0 {
+		return s.AnswerLimit
+	}
+	return 30
+}
+
+func (s *Service) checkLimit(ctx context.Context, ip string) error {
+	if ip == "" {
+		return nil
+	}
+	var n int
+	var start time.Time
+	err := s.DB.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, "check:"+ip).Scan(&n, &start)
+	if err == sql.ErrNoRows {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if start.After(s.Now().Add(-limitWindow)) && n >= s.limit() {
+		return app.Errorf(app.TooMany, "error.throttled", "too many failed attempts from your address: wait a few minutes")
+	}
+	return nil
+}
+
+func (s *Service) countFailure(ctx context.Context, ip string) {
+	if ip == "" {
+		return
+	}
+	now := s.Now()
+	s.DB.ExecContext(ctx, `INSERT INTO login_throttle (key, window_start, attempts) VALUES ($1, $2, 1)
+		ON CONFLICT (key) DO UPDATE SET
+			attempts = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.attempts + 1 END,
+			window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END`,
+		"check:"+ip, now, now.Add(-limitWindow))
+}
+
+// newToken returns a fresh answer link token (256 bits) and its hash.
+func newToken() (string, string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	t := base64.RawURLEncoding.EncodeToString(b)
+	return t, hashToken(t)
+}
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
+}
+
+// logEvent appends a check event to the accountability log: who, what,
+// which campaign or target, when; no content.
+func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string, states []string, at time.Time) error {
+	ev := auditlog.Event{Type: "check." + typ, Object: object, States: states, At: at, ActorEmail: "answer-link"}
+	if a != nil {
+		ev.ActorID, ev.ActorEmail, ev.ActorState = a.UserID, a.Email, a.State
+	}
+	_, err := auditlog.Append(ctx, tx, ev)
+	return err
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func splitCodes(s string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == ';' || r == '\n' }) {
+		out = append(out, strings.ToUpper(f))
+	}
+	return out
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
