@@ -20,6 +20,7 @@ import (
 	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -34,6 +35,7 @@ type system struct {
 	Accounts  *account.Service
 	Audit     *auditlog.Log
 	Sender    *notify.Sender
+	Checks    *checks.Service
 	Web       *web.Server
 }
 
@@ -107,9 +109,11 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 	sys.Accounts.Catalog = catalog
 	sys.Directory.Catalog = catalog
 	sys.Sender = &notify.Sender{DB: d, Now: app.SystemClock, Log: slog.Default()}
+	sys.Checks = checks.NewService(d, app.SystemClock, sys.Directory)
+	sys.Checks.Catalog = catalog
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: catalog, Log: slog.Default(),
-		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock},
-		API:    (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Log: slog.Default()}).Handler()}
+		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock}, Checks: sys.Checks,
+		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Log: slog.Default()}).Handler()}
 	return sys, nil
 }
 
@@ -208,6 +212,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	sys.Web.BaseURL = cfg.baseURL
 	sys.Accounts.BaseURL = cfg.baseURL
 	sys.Directory.BaseURL = cfg.baseURL
+	sys.Checks.BaseURL = cfg.baseURL
 	sys.Web.TrustedProxies = cfg.trustedProxies
 	srv := &http.Server{
 		Handler:           sys.Web.Handler(),
@@ -238,6 +243,9 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 		go sys.Sender.Run(ctx, 10*time.Second)
 	}
 	go sendReminders(ctx, sys.Directory, time.Hour)
+	// Communication checks start, dispatch in batches through the outbox,
+	// remind and close in the background, never in a request.
+	go sys.Checks.Run(ctx, 5*time.Second, slog.Default())
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {

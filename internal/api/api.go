@@ -17,6 +17,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -31,6 +32,7 @@ type API struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Audit     *auditlog.Log
+	Checks    *checks.Service
 	Log       *slog.Logger
 }
 
@@ -62,6 +64,13 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/nominations/{id}/withdraw", a.nominationStep(a.Directory.WithdrawNomination))
 	mux.HandleFunc("POST /api/v1/nominations/{id}/validate", a.decide(a.Directory.ValidateNomination))
 	mux.HandleFunc("POST /api/v1/nominations/{id}/return", a.decide(a.Directory.ReturnNomination))
+	mux.HandleFunc("GET /api/v1/checks", a.listChecks)
+	mux.HandleFunc("POST /api/v1/checks", a.createCheck)
+	mux.HandleFunc("GET /api/v1/checks/pending", a.pendingChecks)
+	mux.HandleFunc("GET /api/v1/checks/{id}", a.getCheck)
+	mux.HandleFunc("POST /api/v1/checks/{id}/cancel", a.cancelCheck)
+	mux.HandleFunc("POST /api/v1/checks/targets/{id}/answer", a.answerCheck)
+	mux.HandleFunc("POST /api/v1/checks/targets/{id}/manual", a.recordCheck)
 	mux.HandleFunc("GET /api/v1/users", a.listUsers)
 	mux.HandleFunc("GET /api/v1/invitations", a.listInvitations)
 	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)

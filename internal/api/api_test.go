@@ -25,6 +25,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -241,7 +242,22 @@ func (f *fixture) snapshot(t testing.TB) string {
 		noms = append(noms, fmt.Sprint(id, status, version, payload))
 	}
 	rows.Close()
-	out = append(out, users, invs, toks, cosigs, noms)
+	var checksState []string
+	crows, err := f.sys.DB.QueryContext(ctx, `SELECT c.id, c.status, COUNT(t.id), COUNT(t.answered_at), COUNT(t.no_answer_at)
+		FROM check_campaigns c LEFT JOIN check_targets t ON t.campaign_id = c.id GROUP BY c.id, c.status ORDER BY c.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for crows.Next() {
+		var id, n, answered, none int
+		var status string
+		if err := crows.Scan(&id, &status, &n, &answered, &none); err != nil {
+			t.Fatal(err)
+		}
+		checksState = append(checksState, fmt.Sprint(id, status, n, answered, none))
+	}
+	crows.Close()
+	out = append(out, users, invs, toks, cosigs, noms, checksState)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -430,6 +446,39 @@ var authRoutes = []authRoute{
 			n := f.nomination(t, false)
 			return fmt.Sprintf("/api/v1/nominations/%d/return", n.ID), directory.Decision{Version: n.Version, Reason: "Please confirm by note verbale"}
 		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
+	{"GET /api/v1/checks", "list the communication checks they may see", path("/api/v1/checks"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	// A focal point runs bilateral checks (with a counterpart); the
+	// Secretariat's campaigns have none, and officers run none.
+	{"POST /api/v1/checks", "run a bilateral check of " + stateB,
+		func(t *testing.T, f *fixture) (string, any) {
+			return "/api/v1/checks", checks.Input{Title: fmt.Sprintf("Bilateral %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24, Counterpart: stateB}
+		}, [nCallers]int{401, 401, 400, 201, 400, 403, 403, 403}},
+	{"GET /api/v1/checks/pending", "list the checks waiting for their State's answer", path("/api/v1/checks/pending"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/checks/{id}", "read the results of a bilateral check by " + stateA + " of " + stateB,
+		func(t *testing.T, f *fixture) (string, any) {
+			c, err := f.sys.Checks.Create(f.fpA.Ctx(), checks.Input{Title: fmt.Sprintf("Bilateral %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24, Counterpart: stateB})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/checks/%d", c.ID), nil
+		}, [nCallers]int{401, 401, 404, 200, 200, 200, 200, 200}},
+	{"POST /api/v1/checks/{id}/cancel", "cancel a campaign of the Secretariat",
+		func(t *testing.T, f *fixture) (string, any) {
+			c, err := f.sys.Checks.Create(f.sec.Ctx(), checks.Input{Title: fmt.Sprintf("Check %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24,
+				StartAt: f.sys.Clock.Now().Add(time.Hour).Format(time.RFC3339)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/checks/%d/cancel", c.ID), nil
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+	{"POST /api/v1/checks/targets/{id}/answer", "answer a check for a PoC of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/checks/targets/%d/answer", f.checkTarget(t, "email")), nil
+		}, [nCallers]int{401, 401, 404, 204, 404, 204, 404, 403}},
+	{"POST /api/v1/checks/targets/{id}/manual", "record a call's outcome for a PoC of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/checks/targets/%d/manual", f.checkTarget(t, "manual")), map[string]any{"answered": true}
+		}, [nCallers]int{401, 401, 204, 404, 404, 404, 404, 403}},
 	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
 	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
 	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
@@ -684,6 +733,25 @@ func (f *fixture) withdrawOpen(t testing.TB) {
 	if _, err := f.sys.DB.ExecContext(context.Background(), `UPDATE nominations SET status = 'withdrawn' WHERE status IN ('draft', 'submitted', 'returned')`); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// checkTarget makes a Secretariat campaign over State A's PoCs on the
+// channel, dispatches it and returns one of its targets.
+func (f *fixture) checkTarget(t *testing.T, channel string) int64 {
+	t.Helper()
+	f.newPoC(t)
+	c, err := f.sys.Checks.Create(f.sec.Ctx(), checks.Input{Title: fmt.Sprintf("Check %d", f.next()), Scope: "states", Value: stateA, Channel: channel, WindowHours: 24})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sys.Checks.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.sys.Checks.Results(f.sec.Ctx(), c.ID)
+	if err != nil || len(r.Targets) == 0 {
+		t.Fatalf("no target: %v", err)
+	}
+	return r.Targets[0].ID
 }
 
 // nomination proposes a new PoC for State A as its focal point, submitted

@@ -228,7 +228,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
-		var pocID, tokenID, nomID int64
+		var pocID, tokenID, nomID, checkID int64
 		nomPath := func(step string) func() string {
 			return func() string { return fmt.Sprintf("/api/v1/nominations/%d%s", nomID, step) }
 		}
@@ -331,6 +331,19 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			{name: "a revoked token", method: "DELETE", path: func() string { return fmt.Sprintf("/api/v1/tokens/%d", tokenID) }, token: fpA, status: 204},
 			{name: "a proposed removal", method: "DELETE", path: func() string { return pocPath() + "?effective_date=2026-03-02&version=2" }, token: fpA, status: 202, after: validate},
 			{name: "the history after every kind of change", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history"), token: fpA, status: 200},
+			{name: "a bilateral check", method: "POST", path: fixed("/api/v1/checks"), token: fpB,
+				body: map[string]any{"title": "KEN–FRA", "scope": "all", "channel": "email", "window_hours": 24, "counterpart": stateA}, status: 201,
+				after: func(t *testing.T, r *response) {
+					checkID = decode[directory.Nomination](t, r).ID
+					if _, err := f.sys.Checks.RunOnce(context.Background()); err != nil {
+						t.Fatal(err)
+					}
+				}},
+			{name: "the checks", method: "GET", path: fixed("/api/v1/checks"), token: fpA, status: 200},
+			{name: "a check's results", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/checks/%d", checkID) }, token: fpA, status: 200},
+			{name: "the checks waiting for an answer", method: "GET", path: fixed("/api/v1/checks/pending"), token: off, status: 200},
+			{name: "400 for a check whose window ends before it starts", method: "POST", path: fixed("/api/v1/checks"), token: sec,
+				body: map[string]any{"title": "x", "scope": "all", "channel": "email", "window_hours": 0}, status: 400, invalidRequest: true},
 
 			// Errors.
 			{name: "400 for an invalid PoC, with every field", method: "POST", path: fixed("/api/v1/states/" + stateA + "/pocs"), token: fpA,

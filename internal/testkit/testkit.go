@@ -176,8 +176,8 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
 	s.Checks = checks.NewService(d, clock.Now, s.Directory)
 	s.Checks.Catalog, s.Checks.BaseURL = catalog, "http://pocdir.test"
-	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox,
-		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Log: log}).Handler()}
+	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox, Checks: s.Checks,
+		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Checks: s.Checks, Log: log}).Handler()}
 	s.Handler = s.Web.Handler()
 	return s
 }

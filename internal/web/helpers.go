@@ -1,6 +1,7 @@
 package web
 
 import (
+	"fmt"
 	"html/template"
 	"strconv"
 	"strings"
@@ -16,6 +17,13 @@ import (
 
 func init() {
 	funcs["dict"] = func(v ...any) []any { return v }
+	// duration shows seconds as h:mm:ss, the same in every language.
+	funcs["duration"] = func(sec int64) string {
+		if sec < 0 {
+			sec = 0
+		}
+		return fmt.Sprintf("%d:%02d:%02d", sec/3600, sec/60%60, sec%60)
+	}
 	funcs["fingerprint"] = directory.FormatFingerprint
 	funcs["tel"] = func(s string) template.URL { return template.URL(directory.TelURI(s)) }
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
@@ -25,6 +26,7 @@ type Server struct {
 	DB        *db.DB
 	Directory *directory.Service
 	Accounts  *account.Service
+	Checks    *checks.Service
 	Audit     *auditlog.Log
 	Outbox    *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
@@ -76,6 +78,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /invite/{token}", s.inviteAcceptSubmit)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("POST /language", s.languageChange)
+	// A check's one-time answer link needs no login: it tests that the
+	// message arrived.
+	mux.HandleFunc("GET /check/{token}", s.checkAnswer)
+	mux.HandleFunc("POST /check/{token}", s.checkAnswer)
 
 	// Everything else needs a full session.
 	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireLogin(h)) }
@@ -99,6 +105,13 @@ func (s *Server) Handler() http.Handler {
 	page("POST /nominations/{id}/{step}", s.nominationStep)
 	page("GET /dashboard", s.dashboardPage)
 	page("GET /dashboard/{name}", s.dashboardCSV)
+	page("GET /checks", s.checksPage)
+	page("GET /checks/new", s.checkNewForm)
+	page("POST /checks/new", s.checkNewSubmit)
+	page("GET /checks/{id}", s.checkPage)
+	page("GET /checks/{id}/results.csv", s.checkCSV)
+	page("POST /checks/{id}/cancel", s.checkCancel)
+	page("POST /checks/targets/{id}/{how}", s.checkTargetAnswer)
 	page("GET /users", s.usersPage)
 	page("POST /users/{id}/disable", s.userDisable)
 	page("GET /invitations/new", s.inviteForm)
