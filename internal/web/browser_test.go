@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -640,5 +641,65 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		b.logout()
 		b.open("/directory")
 		b.wantPath("/login")
+	})
+}
+
+func TestBrowserCheckCampaign(t *testing.T) {
+	t.Run("the Secretariat creates a check campaign, a PoC answers by its link without signing in, and the answer shows in the results", func(t *testing.T) {
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		sys.Checks.BaseURL = srv.URL
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
+		b := newBrowser(t, srv.URL)
+		b.login(sys, sec)
+		b.open("/checks")
+		b.submit(`main a[href="/checks/new"]`)
+		b.wantPath("/checks/new")
+		b.fill("#f-title", "Quarterly reachability check")
+		b.do("type the message", chromedp.SendKeys(chromedp.CSS("#f-message"), "Please confirm with one click."))
+		b.do("choose a list of States", chromedp.Click(chromedp.CSS(`#f-scope-states`)))
+		b.fill("#f-value_states", "FRA")
+		b.fill("#f-window_hours", "48")
+		b.submit(`main form.stack p.actions button[type=submit]`)
+		if !strings.HasPrefix(b.path(), "/checks/") {
+			t.Fatalf("after creating: at %s\n%s", b.path(), b.text("main"))
+		}
+		campaign := b.path()
+		wantContains(t, "campaign page", b.text("main"), "Quarterly reachability check", "Running", "0 of 1")
+
+		// The background job queues the message; the page shows it.
+		if _, err := sys.Checks.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.open(campaign)
+		wantContains(t, "campaign page after dispatch", b.text("main"), "1 of 1", "Waiting")
+
+		// The PoC opens the link from its email in a browser without a session.
+		var body string
+		if err := sys.DB.QueryRowContext(context.Background(), `SELECT body FROM outbox WHERE kind = 'check'`).Scan(&body); err != nil {
+			t.Fatal(err)
+		}
+		link := regexp.MustCompile(`/check/[A-Za-z0-9_-]{43}`).FindString(body)
+		if link == "" {
+			t.Fatalf("no link in %s", body)
+		}
+		b.logout()
+		sys.Clock.Advance(90 * time.Minute)
+		b.open(link)
+		wantContains(t, "answer page", b.text("main"), "Quarterly reachability check", "Please confirm with one click.")
+		if n := b.count(`header nav`); n != 0 {
+			t.Error("the answer page shows the site's navigation")
+		}
+		b.submit(`main form button[type=submit]`)
+		wantContains(t, "after answering", b.text("main"), "your answer was recorded")
+		b.open(link)
+		wantContains(t, "the link again", b.text("main"), "your answer was recorded")
+
+		// The Secretariat sees the answer and the time it took.
+		b.login(sys, sec)
+		b.open(campaign)
+		wantContains(t, "results", b.text("main"), "1 answered in time (100 %)", "Answered", "1:30:00")
 	})
 }

@@ -12,9 +12,9 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
-	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
