@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
+	"github.com/pocdir/pocdir/internal/checks"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -282,6 +284,15 @@ func TestBrowserAccessibility(t *testing.T) {
 		if _, err := sys.Accounts.Invite(sec.Ctx(), account.InviteInput{Email: "new@ken.example", Role: app.RoleFocalPoint, State: "KEN"}); err != nil {
 			t.Fatal(err)
 		}
+		// A check campaign with an answer, a bounce and a manual one.
+		for _, ch := range []string{"email", "manual"} {
+			if _, err := sys.Checks.Create(sec.Ctx(), checks.Input{Title: "Reachability " + ch, Scope: "all", Channel: ch, WindowHours: 24}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := sys.Checks.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -310,7 +321,13 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/dashboard", 200)
 			b.visit("/nominations?status=all", 200)
 			b.visit("/nominations/1", 200)
-			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all")
+			b.visit("/checks", 200)
+			b.visit("/checks/new", 200)
+			b.submit(`main form.stack p.actions button[type=submit]`)
+			b.scan("check form with errors")
+			b.visit("/checks/1", 200)
+			b.visit("/checks/2", 200)
+			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
 		}
 	})
 
@@ -332,6 +349,8 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/states/FRA/history", 200)
 			b.visit("/nominations", 200)
 			b.visit("/nominations/1", 200)
+			b.visit("/checks", 200)
+			b.visit("/check/notavalidlinknotavalidlinknotavalidlink", 404)
 			b.visit("/states/FRA/edit", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")
