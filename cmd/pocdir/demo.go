@@ -39,6 +39,10 @@ func runDemo(args []string) error {
 		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, *full); err != nil {
 			return err
 		}
+		sys.Checks.BaseURL = "http://" + *addr
+		if err := demo.SeedChecks(ctx, sys.Checks); err != nil {
+			return err
+		}
 	}
 	sys.Web.Demo = true
 	// The demo's email goes to a mail catcher inside the program, shown at

@@ -29,6 +29,8 @@ type Caught struct {
 // and tests read them. It is not a mail server for production.
 type Catcher struct {
 	Addr string
+	// Keep is how many messages it keeps, the newest (500 when 0).
+	Keep int
 	mu   sync.Mutex
 	msgs []Caught
 	srv  *smtp.Server
@@ -105,7 +107,11 @@ func (s *catchSession) Data(r io.Reader) error {
 		m.Body = string(b)
 	}
 	s.c.mu.Lock()
-	if len(s.c.msgs) >= 500 {
+	keep := s.c.Keep
+	if keep <= 0 {
+		keep = 500
+	}
+	if len(s.c.msgs) >= keep {
 		s.c.msgs = s.c.msgs[1:]
 	}
 	s.c.msgs = append(s.c.msgs, m)
