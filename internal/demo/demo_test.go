@@ -23,6 +23,13 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 		if err != nil || !seeded {
 			t.Fatalf("seeded %v %v", seeded, err)
 		}
+		if err := demo.SeedChecks(ctx, sys.Checks); err != nil {
+			t.Fatal(err)
+		}
+		trend, err := sys.Checks.Trend(app.WithActor(ctx, &app.Actor{Role: app.RoleSecretariat, Email: "s@example.org"}))
+		if err != nil || len(trend) != 3 || trend[0].Status != "closed" || trend[2].Status != "running" || trend[0].Answered == 0 || trend[0].Late == 0 {
+			t.Fatalf("check campaigns %+v %v", trend, err)
+		}
 		for _, a := range demo.Accounts {
 			sys.Clock.Advance(30 * time.Second)
 			p, err := sys.Accounts.Login(ctx, a.Email, demo.Password, "192.0.2.1", "t")
