@@ -28,6 +28,11 @@ func TestMigrationToTiles(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		ctx := context.Background()
 		old := testkit.OpenDB(t, e)
+		// Later migrations are rolled back first, as they would not have
+		// run yet.
+		if err := old.MigrateDownTo(ctx, 7); err != nil {
+			t.Fatal(err)
+		}
 		// Back to the tables of 00002, as goose would have left them before
 		// 00007.
 		intType, blobType := "INTEGER", "BLOB"

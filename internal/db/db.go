@@ -88,23 +88,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // Migrate applies every pending migration of the dialect. On PostgreSQL a
 // session advisory lock lets several instances start at once.
 func (d *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
-	if err != nil {
-		return err
-	}
-	var opts []goose.ProviderOption
-	if d.Dialect == Postgres {
-		locker, err := newPostgresLocker()
-		if err != nil {
-			return err
-		}
-		opts = append(opts, goose.WithSessionLocker(locker))
-	}
-	dialect := goose.DialectSQLite3
-	if d.Dialect == Postgres {
-		dialect = goose.DialectPostgres
-	}
-	p, err := goose.NewProvider(dialect, d.DB, sub, opts...)
+	p, err := d.provider()
 	if err != nil {
 		return err
 	}
@@ -113,6 +97,37 @@ func (d *DB) Migrate(ctx context.Context) error {
 		slog.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
 	}
 	return err
+}
+
+// MigrateDownTo rolls the schema back to version, for tests that rebuild an
+// older schema to check a later migration of its data.
+func (d *DB) MigrateDownTo(ctx context.Context, version int64) error {
+	p, err := d.provider()
+	if err != nil {
+		return err
+	}
+	_, err = p.DownTo(ctx, version)
+	return err
+}
+
+func (d *DB) provider() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(d.Dialect))
+	if err != nil {
+		return nil, err
+	}
+	var opts []goose.ProviderOption
+	if d.Dialect == Postgres {
+		locker, err := newPostgresLocker()
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	dialect := goose.DialectSQLite3
+	if d.Dialect == Postgres {
+		dialect = goose.DialectPostgres
+	}
+	return goose.NewProvider(dialect, d.DB, sub, opts...)
 }
 
 // Tx runs fn in a transaction, committing when fn returns nil.

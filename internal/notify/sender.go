@@ -34,8 +34,11 @@ type Sender struct {
 	Now  app.Clock
 	SMTP SMTP
 	Log  *slog.Logger
-	// Batch is how many messages one round sends over one connection.
-	Batch int
+	// Batch is how many messages one connection sends in a round (100 when
+	// 0), and Connections how many connections a round opens at once (4
+	// when 0): a check campaign to every PoC goes out in seconds.
+	Batch       int
+	Connections int
 	// MaxAttempts is how often a message is tried before it is marked failed.
 	MaxAttempts int
 }
@@ -92,26 +95,63 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	if s.SMTP.Host == "" {
 		return 0, nil
 	}
-	batch := s.Batch
+	batch, conns := s.Batch, s.Connections
 	if batch <= 0 {
 		batch = 100
 	}
-	items, err := s.claim(ctx, batch)
+	if conns <= 0 {
+		conns = 4
+	}
+	items, err := s.claim(ctx, batch*conns)
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
+	// Each connection sends its share; the outcomes are recorded after.
+	whys := make([]error, len(items))
+	done := make(chan error, conns)
+	parts := 0
+	for start := 0; start < len(items); start += batch {
+		end := min(start+batch, len(items))
+		parts++
+		go func() { done <- s.send(ctx, items[start:end], whys[start:end]) }()
+	}
+	var sendErr error
+	for range parts {
+		if err := <-done; err != nil {
+			sendErr = err
+		}
+	}
+	if sendErr != nil {
+		return 0, sendErr
+	}
+	var sent []int64
+	for i, it := range items {
+		if whys[i] == nil {
+			sent = append(sent, it.id)
+		} else if err := s.failed(ctx, it, whys[i]); err != nil {
+			return 0, err
+		}
+	}
+	if err := s.markSent(ctx, sent); err != nil {
+		return 0, err
+	}
+	return len(sent), nil
+}
+
+// send delivers items over one connection and puts each one's error, if
+// any, in whys. It returns an error only when it could not start.
+func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error {
 	client, err := s.client()
 	if err != nil {
-		return 0, err
+		return err
 	}
 	msgs := make([]*mail.Msg, len(items))
 	for i, it := range items {
 		m := mail.NewMsg()
 		if err := m.From(s.SMTP.From); err != nil {
-			return 0, fmt.Errorf("smtp from: %w", err)
+			return fmt.Errorf("smtp from: %w", err)
 		}
 		if err := m.To(it.to); err != nil {
-			msgs[i] = nil
 			continue
 		}
 		m.Subject(it.subject)
@@ -121,29 +161,42 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 		msgs[i] = m
 	}
 	sendErr := client.DialAndSendWithContext(ctx, nonNil(msgs)...)
-	sent := 0
-	for i, it := range items {
-		var why error
+	for i := range items {
 		switch {
 		case msgs[i] == nil:
-			why = errors.New("invalid recipient address")
+			whys[i] = errors.New("invalid recipient address")
 		case msgs[i].HasSendError():
-			why = msgs[i].SendError()
+			whys[i] = msgs[i].SendError()
 		case sendErr != nil && !msgs[i].IsDelivered():
-			why = sendErr
-		}
-		if why == nil {
-			// The body may carry a link that opens something: it is not kept.
-			_, err = s.DB.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', claimed_until = NULL, attempts = attempts + 1, last_error = '' WHERE id = $2`, s.Now(), it.id)
-			sent++
-		} else {
-			err = s.failed(ctx, it, why)
-		}
-		if err != nil {
-			return sent, err
+			whys[i] = sendErr
 		}
 	}
-	return sent, nil
+	return nil
+}
+
+// markSent records the delivered messages in one transaction, and drops
+// their bodies: they may carry a link that opens something.
+func (s *Sender) markSent(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	now := s.Now()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		for start := 0; start < len(ids); start += 500 {
+			part := ids[start:min(start+500, len(ids))]
+			args := []any{now}
+			marks := make([]string, len(part))
+			for i, id := range part {
+				args = append(args, id)
+				marks[i] = fmt.Sprintf("$%d", i+2)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', claimed_until = NULL, attempts = attempts + 1, last_error = ''
+				WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func nonNil(msgs []*mail.Msg) []*mail.Msg {
