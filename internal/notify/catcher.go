@@ -30,11 +30,12 @@ type Caught struct {
 type Catcher struct {
 	Addr string
 	// Keep is how many messages it keeps, the newest (500 when 0).
-	Keep int
-	mu   sync.Mutex
-	msgs []Caught
-	srv  *smtp.Server
-	ln   net.Listener
+	Keep  int
+	mu    sync.Mutex
+	msgs  []Caught
+	total int
+	srv   *smtp.Server
+	ln    net.Listener
 }
 
 // StartCatcher listens on addr ("127.0.0.1:0" for any free port).
@@ -52,6 +53,13 @@ func StartCatcher(addr string) (*Catcher, error) {
 	c.srv.WriteTimeout = time.Minute
 	go c.srv.Serve(ln)
 	return c, nil
+}
+
+// Received is how many messages it has received in all.
+func (c *Catcher) Received() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
 }
 
 // Port is the port the catcher listens on.
@@ -115,6 +123,7 @@ func (s *catchSession) Data(r io.Reader) error {
 		s.c.msgs = s.c.msgs[1:]
 	}
 	s.c.msgs = append(s.c.msgs, m)
+	s.c.total++
 	s.c.mu.Unlock()
 	return nil
 }
