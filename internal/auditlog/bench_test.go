@@ -15,7 +15,9 @@ package auditlog_test
 //
 // The logs that Check and the proofs run on are built in bulk, not through
 // Append one by one, and the SQLite file is cached under os.TempDir() by
-// size, so only the first run pays for building it.
+// size, so only the first run pays for building it. With POCDIR_TEST_POSTGRES
+// set, Check also runs on PostgreSQL, on a copy of that file kept in a schema
+// of its own (pocdir_bench_log_FORMAT_SIZE; drop it to rebuild).
 //
 // Check runs on GOMAXPROCS workers; add -cpu 1,2 for its figures on one core
 // and on two. Its ratio-to-raw depends on the memory traffic of the machine
@@ -34,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -41,6 +44,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -359,6 +364,167 @@ func benchBuildFile(ctx context.Context, path string, n int64, keys *auditlog.Ke
 	return nil
 }
 
+// benchCachedPostgresLog opens a PostgreSQL database holding the log of n
+// entries of benchCachedLog, in a schema of its own (pocdir_bench_log_…,
+// not one of the t_… schemas that the tests make and drop), copying it
+// from the SQLite file on first use; later runs reuse the schema.
+func benchCachedPostgresLog(b *testing.B, pgURL string, n int64) *auditlog.Log {
+	b.Helper()
+	ctx := context.Background()
+	keys := benchKeys(b)
+	schema := fmt.Sprintf("pocdir_bench_log_%s_%d", benchFormat, n)
+	admin, err := db.Open(ctx, pgURL)
+	if err != nil {
+		b.Fatalf("postgres: %v", err)
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)`, schema).Scan(&exists); err != nil {
+		b.Fatal(err)
+	}
+	if !exists {
+		start := time.Now()
+		src := benchCachedLog(b, n)
+		tmp := fmt.Sprintf("%s_building_%d", schema, os.Getpid())
+		if err := benchBuildSchema(ctx, admin, pgURL, tmp, src.DB); err != nil {
+			admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+tmp+" CASCADE")
+			b.Fatalf("copying the log of %d entries to PostgreSQL: %v", n, err)
+		}
+		if _, err := admin.ExecContext(ctx, "ALTER SCHEMA "+tmp+" RENAME TO "+schema); err != nil {
+			admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+tmp+" CASCADE")
+			b.Fatal(err)
+		}
+		b.Logf("copied a log of %d entries to PostgreSQL in %v, cached in schema %s", n, time.Since(start).Round(time.Millisecond), schema)
+	}
+	u, err := benchSearchPath(pgURL, schema)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d, err := db.Open(ctx, u)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { d.Close() })
+	if err := d.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	var head int64
+	if err := d.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&head); err != nil {
+		b.Fatal(err)
+	}
+	if head != n {
+		b.Fatalf("schema %s holds %d entries, not %d: drop it to rebuild", schema, head, n)
+	}
+	return auditlog.New(d, func() time.Time { return benchT0 }, keys)
+}
+
+// benchSearchPath returns pgURL with its search_path set to schema.
+func benchSearchPath(pgURL, schema string) (string, error) {
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// benchBuildSchema makes schema a migrated database and copies into it the
+// log of src, row by row through COPY.
+func benchBuildSchema(ctx context.Context, admin *db.DB, pgURL, schema string, src *db.DB) error {
+	if _, err := admin.ExecContext(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
+		return err
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return err
+	}
+	u, err := benchSearchPath(pgURL, schema)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, u)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Migrate(ctx); err != nil {
+		return err
+	}
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var head int64
+	if err := src.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&head); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		table, query string
+		cols         []string
+		row          func(*sql.Rows) ([]any, error)
+	}{
+		{"log_bundles", `SELECT idx, entries, states FROM log_bundles ORDER BY idx`, []string{"idx", "entries", "states"}, func(rows *sql.Rows) ([]any, error) {
+			var idx int64
+			var entries []byte
+			var states string
+			err := rows.Scan(&idx, &entries, &states)
+			return []any{idx, entries, states}, err
+		}},
+		{"log_tail", `SELECT idx, data, states FROM log_tail ORDER BY idx`, []string{"idx", "data", "states"}, func(rows *sql.Rows) ([]any, error) {
+			var idx int64
+			var data, states string
+			err := rows.Scan(&idx, &data, &states)
+			return []any{idx, data, states}, err
+		}},
+		{"log_tiles", `SELECT level, idx, hashes FROM log_tiles ORDER BY level, idx`, []string{"level", "idx", "hashes"}, func(rows *sql.Rows) ([]any, error) {
+			var level int32
+			var idx int64
+			var hashes []byte
+			err := rows.Scan(&level, &idx, &hashes)
+			return []any{level, idx, hashes}, err
+		}},
+		{"log_checkpoints", `SELECT size, root, note FROM log_checkpoints ORDER BY size`, []string{"size", "root", "note", "created_at"}, func(rows *sql.Rows) ([]any, error) {
+			var size int64
+			var root []byte
+			var text string
+			err := rows.Scan(&size, &root, &text)
+			// created_at as benchFill writes it.
+			return []any{size, root, text, benchT0.Add(time.Duration(size) * time.Second)}, err
+		}},
+	} {
+		rows, err := src.QueryContext(ctx, t.query)
+		if err != nil {
+			return err
+		}
+		err = conn.Raw(func(dc any) error {
+			_, err := dc.(*stdlib.Conn).Conn().CopyFrom(ctx, pgx.Identifier{t.table}, t.cols, pgx.CopyFromFunc(func() ([]any, error) {
+				if !rows.Next() {
+					return nil, rows.Err()
+				}
+				return t.row(rows)
+			}))
+			return err
+		})
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.table, err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `UPDATE log_head SET size = $1 WHERE id = 1`, head); err != nil {
+		return err
+	}
+	// Set the hint bits and the visibility map, and gather statistics, as
+	// a long-lived database would have them.
+	for _, table := range []string{"log_bundles", "log_tail", "log_tiles", "log_checkpoints", "log_head"} {
+		if _, err := conn.ExecContext(ctx, "VACUUM (FREEZE, ANALYZE) "+table); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // benchRawNodeHashes computes n SHA-256 hashes of 65-byte Merkle node
 // inputs (0x01 || left || right), each input depending on the last hash.
 func benchRawNodeHashes(n int) [sha256.Size]byte {
@@ -425,7 +591,8 @@ func BenchmarkAppend(b *testing.B) {
 }
 
 // BenchmarkCheck runs the full verification of a SQLite log of
-// POCDIR_BENCH_LOG_SIZE entries (default 100,000) and compares its hashing
+// POCDIR_BENCH_LOG_SIZE entries (default 100,000), and of the same log on
+// PostgreSQL when POCDIR_TEST_POSTGRES is set, and compares its hashing
 // rate with the raw node hashing rate measured just before, in the same
 // process. hashes/s counts the tree hashes that Check recomputes (a leaf
 // hash per entry and each interior node: 2n − popcount(n)); ratio-to-raw
@@ -434,40 +601,56 @@ func BenchmarkAppend(b *testing.B) {
 // commitments to a content checker, as "pocdir audit check" does.
 func BenchmarkCheck(b *testing.B) {
 	n := benchLogSize(b)
-	for _, withContent := range []bool{false, true} {
-		name := fmt.Sprintf("sqlite/entries=%d", n)
-		var content []auditlog.ContentChecker
-		if withContent {
-			name += "/commitments"
-			content = append(content, func(ctx context.Context, q db.Queryer, commitments map[int64]string, problem func(string, ...any)) (int, error) {
-				return len(commitments), nil
-			})
+	engines := []string{"sqlite"}
+	pgURL := os.Getenv("POCDIR_TEST_POSTGRES")
+	if pgURL != "" {
+		engines = append(engines, "postgres")
+	}
+	for _, engine := range engines {
+		for _, withContent := range []bool{false, true} {
+			benchCheck(b, engine, pgURL, n, withContent)
 		}
-		b.Run(name, func(b *testing.B) {
-			ctx := context.Background()
-			l := benchCachedLog(b, n)
-			start := time.Now()
-			benchSink = benchRawNodeHashes(benchRawProbe)
-			raw := benchRawProbe / time.Since(start).Seconds()
-			var entries, hashes int64
-			for b.Loop() {
-				r, err := auditlog.Check(ctx, l.DB, l.Verifier, content...)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if !r.OK() || r.Entries != n || r.Checkpoints != 1 || withContent && r.Commitments == 0 {
-					b.Fatalf("Check: %d entries (want %d), %d checkpoints (want 1), %d commitments, problems %q", r.Entries, n, r.Checkpoints, r.Commitments, r.Problems)
-				}
-				entries += r.Entries
-				hashes += r.Hashes
-			}
-			sec := b.Elapsed().Seconds()
-			b.ReportMetric(float64(entries)/sec, "entries/s")
-			b.ReportMetric(float64(hashes)/sec, "hashes/s")
-			b.ReportMetric(raw, "raw-hashes/s")
-			b.ReportMetric(float64(hashes)/sec/raw, "ratio-to-raw")
+	}
+}
+
+func benchCheck(b *testing.B, engine, pgURL string, n int64, withContent bool) {
+	name := fmt.Sprintf("%s/entries=%d", engine, n)
+	var content []auditlog.ContentChecker
+	if withContent {
+		name += "/commitments"
+		content = append(content, func(ctx context.Context, q db.Queryer, commitments map[int64]string, problem func(string, ...any)) (int, error) {
+			return len(commitments), nil
 		})
 	}
+	b.Run(name, func(b *testing.B) {
+		ctx := context.Background()
+		var l *auditlog.Log
+		if engine == "postgres" {
+			l = benchCachedPostgresLog(b, pgURL, n)
+		} else {
+			l = benchCachedLog(b, n)
+		}
+		start := time.Now()
+		benchSink = benchRawNodeHashes(benchRawProbe)
+		raw := benchRawProbe / time.Since(start).Seconds()
+		var entries, hashes int64
+		for b.Loop() {
+			r, err := auditlog.Check(ctx, l.DB, l.Verifier, content...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !r.OK() || r.Entries != n || r.Checkpoints != 1 || withContent && r.Commitments == 0 {
+				b.Fatalf("Check: %d entries (want %d), %d checkpoints (want 1), %d commitments, problems %q", r.Entries, n, r.Checkpoints, r.Commitments, r.Problems)
+			}
+			entries += r.Entries
+			hashes += r.Hashes
+		}
+		sec := b.Elapsed().Seconds()
+		b.ReportMetric(float64(entries)/sec, "entries/s")
+		b.ReportMetric(float64(hashes)/sec, "hashes/s")
+		b.ReportMetric(raw, "raw-hashes/s")
+		b.ReportMetric(float64(hashes)/sec/raw, "ratio-to-raw")
+	})
 }
 
 // BenchmarkProveRecord measures inclusion proofs of random entries in the

@@ -144,7 +144,10 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	}
 	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 
-	c := &checker{r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}}
+	c := &checker{r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}, fetch: checkBatchBundles}
+	if d.Dialect == db.Postgres {
+		c.fetch = checkFetchBundles
+	}
 	if len(sizes) > 0 {
 		c.covered = sizes[len(sizes)-1]
 	}
@@ -243,8 +246,15 @@ func snapshot(ctx context.Context, d *db.DB) (queryer, func(), error) {
 	return conn, release, nil
 }
 
-// checkBatchBundles is how many bundles the reader hands to a worker at once.
-const checkBatchBundles = 4
+// checkBatchBundles is how many bundles the reader hands to a worker at
+// once, and checkFetchBundles how many it reads in one query on
+// PostgreSQL, where a query per batch spends more time in round trips and
+// statement starts than in sending the bundles. (On SQLite a query per
+// batch lets the workers start sooner.)
+const (
+	checkBatchBundles = 4
+	checkFetchBundles = 64
+)
 
 type bundleRow struct {
 	idx     int64
@@ -333,6 +343,7 @@ type checker struct {
 	tiles map[tileKey][]byte // upper tiles read and not done with
 	cur   map[int]int64      // per tile level, the tile being compared
 	free  chan *checkBatch   // batches consumed, for reuse
+	fetch int                // bundles read per query
 }
 
 // expected returns how many entries bundle b should hold by the log head.
@@ -348,7 +359,7 @@ func (c *checker) run(ctx context.Context, q queryer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
-	c.free = make(chan *checkBatch, 2*workers+2)
+	c.free = make(chan *checkBatch, 2*workers+2+c.fetch/checkBatchBundles)
 	work := make(chan *checkBatch, workers)
 	ordered := make(chan *checkBatch, workers+1)
 	var readErr error
@@ -411,9 +422,12 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 		return err
 	}
 	defer stmt.Close()
+	var batches []*checkBatch
 	for {
 		b := c.newBatch()
-		rows, err := stmt.QueryContext(ctx, next, checkBatchBundles)
+		batches = append(batches[:0], b)
+		got := 0
+		rows, err := stmt.QueryContext(ctx, next, c.fetch)
 		if err != nil {
 			return err
 		}
@@ -428,6 +442,10 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
 				break
 			}
+			if len(b.bundles) == checkBatchBundles {
+				b = c.newBatch()
+				batches = append(batches, b)
+			}
 			// The batch's buffers are reused from batch to batch.
 			k := len(b.bundles)
 			b.bundles = b.bundles[:k+1]
@@ -437,27 +455,32 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 			row.states = append(row.states[:0], states...)
 			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
 			next++
+			got++
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		if len(b.bundles) == 0 && b.fatal == "" {
+		if got == 0 && b.fatal == "" {
 			break
 		}
-		if len(b.bundles) > 0 {
-			first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
-			if err := c.readTiles(ctx, q, b, first, last, fetched); err != nil {
-				return err
+		for _, b := range batches {
+			if len(b.bundles) > 0 {
+				first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
+				if err := c.readTiles(ctx, q, b, first, last, fetched); err != nil {
+					return err
+				}
 			}
 		}
-		if !emit(b) {
-			return ctx.Err()
+		for _, b := range batches {
+			if !emit(b) {
+				return ctx.Err()
+			}
 		}
 		if b.fatal != "" {
 			return nil
 		}
-		if len(b.bundles) < checkBatchBundles {
+		if got < c.fetch {
 			break
 		}
 	}
