@@ -69,11 +69,20 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 		// The WHERE is evaluated again on each row when another instance
 		// claimed it first (PostgreSQL re-checks after the row lock; SQLite
 		// runs one writer at a time), so a row is claimed once.
-		rows, err := tx.QueryContext(ctx, `UPDATE outbox SET claimed_until = $1
+		query := `UPDATE outbox SET claimed_until = $1
 			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3)
 			AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-			RETURNING id, to_addr, subject, body, attempts`, now.Add(time.Minute), now, n)
+			RETURNING id, to_addr, subject, body, attempts`
+		if s.DB.Dialect == db.Postgres {
+			// Instances skip the rows another one is claiming, and the
+			// join keeps the planner from re-running the subquery per row.
+			query = `WITH due AS (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
+				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+			UPDATE outbox o SET claimed_until = $1 FROM due WHERE o.id = due.id
+			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts`
+		}
+		rows, err := tx.QueryContext(ctx, query, now.Add(time.Minute), now, n)
 		if err != nil {
 			return err
 		}

@@ -54,7 +54,12 @@ CREATE TABLE check_tokens (
     expires_at  TIMESTAMP NOT NULL
 );
 
+-- A campaign puts thousands of messages in the outbox at once: the sender
+-- finds the pending ones through this index, whatever the number sent.
+CREATE INDEX outbox_pending ON outbox(id) WHERE sent_at IS NULL AND failed_at IS NULL;
+
 -- +goose Down
+DROP INDEX outbox_pending;
 DROP TABLE check_tokens;
 DROP TABLE check_targets;
 DROP TABLE check_campaigns;
