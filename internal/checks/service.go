@@ -575,7 +575,7 @@ func hashToken(t string) string {
 // logEvent appends a check event to the accountability log: who, what,
 // which campaign or target, when; no content.
 func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string, states []string, at time.Time) error {
-	ev := auditlog.Event{Type: "check." + typ, Object: object, States: states, At: at, ActorEmail: "answer-link"}
+	ev := auditlog.Event{Type: "checks." + typ, Object: object, States: states, At: at, ActorEmail: "answer-link"}
 	if a != nil {
 		ev.ActorID, ev.ActorEmail, ev.ActorState = a.UserID, a.Email, a.State
 	}
