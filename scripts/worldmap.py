@@ -57,25 +57,45 @@ def proj(lon, lat):
     lat = max(min(lat, NORTH), SOUTH)
     return (lon + 180.0) * SCALE, (NORTH - lat) * SCALE
 
+def split_at_antimeridian(pts):
+    """Cut a ring where it jumps across the map (it crosses 180 degrees), so
+    that no line is drawn from one edge of the map to the other; the pieces
+    are closed each along the edge."""
+    runs, cur = [], [pts[0]]
+    for p in pts[1:]:
+        if abs(p[0] - cur[-1][0]) > W / 2:
+            runs.append(cur)
+            cur = []
+        cur.append(p)
+    if runs and abs(pts[0][0] - cur[-1][0]) <= W / 2:
+        runs[0] = cur + runs[0]  # the ring wraps: its last run goes on into its first
+    else:
+        runs.append(cur)
+    return runs
+
+
 def path(polys):
     """SVG path data in whole units with relative moves: small to send."""
     out = []
     for poly in polys:
         for r in poly:
-            seg = []
+            pts = []
             for lon, lat in r:
                 x, y = proj(lon, lat)
                 p = (int(round(x)), int(round(y)))
-                if not seg or p != seg[-1]:
-                    seg.append(p)
-            if len(seg) > 1 and seg[-1] == seg[0]:
-                seg.pop()
-            if len(seg) < 3:
+                if not pts or p != pts[-1]:
+                    pts.append(p)
+            if len(pts) > 1 and pts[-1] == pts[0]:
+                pts.pop()
+            if len(pts) < 3:
                 continue
-            s = "M%d,%d" % seg[0]
-            for (x0, y0), (x1, y1) in zip(seg, seg[1:]):
-                s += "l%d,%d" % (x1 - x0, y1 - y0)
-            out.append(s + "z")
+            for seg in split_at_antimeridian(pts):
+                if len(seg) < 3:
+                    continue
+                s = "M%d,%d" % seg[0]
+                for (x0, y0), (x1, y1) in zip(seg, seg[1:]):
+                    s += "l%d,%d" % (x1 - x0, y1 - y0)
+                out.append(s + "z")
     return "".join(out)
 
 def fmt(v):

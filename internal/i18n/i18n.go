@@ -158,6 +158,11 @@ func (l *Localizer) T(id string, args ...any) string {
 		}
 	}
 	s, err := l.l.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
+	if err != nil && count != nil {
+		// A message without plural forms that takes a Count (as in "{{.Count}}
+		// of {{.Total}}") has only "other": without the plural count it reads.
+		s, err = l.l.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	}
 	if err != nil || s == "" {
 		return id
 	}

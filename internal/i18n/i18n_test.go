@@ -182,3 +182,12 @@ func TestRussianAndArabicPlurals(t *testing.T) {
 		t.Errorf("Arabic has %d distinct forms for 0, 1, 2, 3, 11, 100: %v", len(forms), forms)
 	}
 }
+
+func TestCountInAMessageWithoutPlurals(t *testing.T) {
+	l := i18n.MustLoad().For("en")
+	for n, want := range map[int]string{1: "1 of 195", 2: "2 of 195"} {
+		if got := l.T("dashboard.nominated_of", "Count", n, "Total", 195); got != want {
+			t.Errorf("%d: got %q, want %q", n, got, want)
+		}
+	}
+}

@@ -701,5 +701,8 @@ func TestBrowserCheckCampaign(t *testing.T) {
 		b.login(sys, sec)
 		b.open(campaign)
 		wantContains(t, "results", b.text("main"), "1 answered in time (100 %)", "Answered", "1:30:00")
+		b.screenshot("check-en.png", true)
+		b.open("/dashboard")
+		b.screenshot("dashboard-en.png", true)
 	})
 }
