@@ -461,3 +461,62 @@ func TestAnswerLinksAreRateLimited(t *testing.T) {
 	_, err = s.AnswerLink(context.Background(), good, "198.51.100.7")
 	wantCode(t, "the used link later", err, app.Conflict)
 }
+
+func TestReviewFindings(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		s := w.sys.Checks
+		t.Run("a State's failed-last-time check never uses another State's bilateral results", func(t *testing.T) {
+			c, err := s.Create(w.fpFRA.Ctx(), checks.Input{Title: "FRA checks KEN", Scope: "all", Channel: checks.ChannelEmail, WindowHours: 24, Counterpart: "KEN"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, s)
+			w.sys.Clock.Advance(25 * time.Hour)
+			run(t, s)
+			if got, _ := s.Campaign(w.fpFRA.Ctx(), c.ID); got.Status != checks.StatusClosed || got.Silent != 1 {
+				t.Fatalf("%+v", got)
+			}
+			deu, err := s.Create(w.fpDEU.Ctx(), checks.Input{Title: "DEU checks KEN's failures", Scope: "failed", Channel: checks.ChannelEmail, WindowHours: 24, Counterpart: "KEN"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if deu.Targets != 0 {
+				t.Errorf("DEU's check took %d targets from FRA's results", deu.Targets)
+			}
+			again, err := s.Create(w.fpFRA.Ctx(), checks.Input{Title: "FRA again", Scope: "failed", Channel: checks.ChannelEmail, WindowHours: 24, Counterpart: "KEN"})
+			if err != nil || again.Targets != 1 {
+				t.Errorf("FRA's own failed check: %+v %v", again, err)
+			}
+		})
+		t.Run("no reminder or close before every message is queued", func(t *testing.T) {
+			slow := *s
+			slow.Batch = 1
+			c, err := slow.Create(w.sec.Ctx(), checks.Input{Title: "Slow", Scope: "states", Value: "FRA,DEU", Channel: checks.ChannelEmail, WindowHours: 24})
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.sys.Clock.Advance(13 * time.Hour)
+			for i := 1; i <= 3; i++ {
+				run(t, &slow)
+				got, _ := slow.Campaign(w.sec.Ctx(), c.ID)
+				if got.Queued != i || got.RemindedAt != nil {
+					t.Errorf("round %d: %d queued, reminded %v; want %d and no reminder before the last is queued", i, got.Queued, got.RemindedAt, i)
+				}
+			}
+			run(t, &slow)
+			if got, _ := slow.Campaign(w.sec.Ctx(), c.ID); got.RemindedAt == nil {
+				t.Error("no reminder once every message is queued")
+			}
+		})
+		t.Run("the portal answers only what it offers", func(t *testing.T) {
+			m, err := s.Create(w.sec.Ctx(), checks.Input{Title: "Calls", Scope: "states", Value: "KEN", Channel: checks.ChannelManual, WindowHours: 24})
+			if err != nil {
+				t.Fatal(err)
+			}
+			run(t, s)
+			r, _ := s.Results(w.sec.Ctx(), m.ID)
+			wantCode(t, "a manual target answered in the portal", s.AnswerInPortal(w.offKEN.Ctx(), r.Targets[0].ID), app.Conflict)
+		})
+	})
+}

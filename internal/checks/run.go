@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 )
@@ -39,38 +40,42 @@ func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger
 // messages it queued.
 func (s *Service) RunOnce(ctx context.Context) (int, error) {
 	now := s.Now()
-	list, err := listCampaigns(ctx, s.DB)
+	// One campaign's failure does not hold up the others: the first error
+	// is returned after every campaign had its turn.
+	var first error
+	keep := func(err error) {
+		if err != nil && first == nil {
+			first = err
+		}
+	}
+	list, err := listActive(ctx, s.DB, StatusScheduled)
 	if err != nil {
 		return 0, err
 	}
 	queued := 0
 	for _, c := range list {
-		switch c.Status {
-		case StatusScheduled:
-			if !c.StartAt.After(now) {
-				if _, err := s.start(ctx, c.ID); err != nil {
-					return queued, err
-				}
-			}
+		if !c.StartAt.After(now) {
+			_, err := s.start(ctx, c.ID)
+			keep(err)
 		}
 	}
-	list, err = listCampaigns(ctx, s.DB)
+	keep(s.recordBounces(ctx))
+	list, err = listActive(ctx, s.DB, StatusRunning)
 	if err != nil {
 		return queued, err
 	}
-	if err := s.recordBounces(ctx); err != nil {
-		return queued, err
-	}
 	for _, c := range list {
-		if c.Status != StatusRunning {
-			continue
-		}
 		n, err := s.dispatch(ctx, c)
 		queued += n
-		if err != nil {
-			return queued, err
+		keep(err)
+		// Reminders and the close wait until every message is queued (by
+		// this instance or another).
+		var waiting bool
+		if err := s.DB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM check_targets WHERE campaign_id = $1 AND queued_at IS NULL)`, c.ID).Scan(&waiting); err != nil {
+			keep(err)
+			continue
 		}
-		if n > 0 {
+		if n > 0 || waiting {
 			continue
 		}
 		if now.After(c.WindowEnd) {
@@ -79,11 +84,9 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 			n, err = s.remind(ctx, c)
 		}
 		queued += n
-		if err != nil {
-			return queued, err
-		}
+		keep(err)
 	}
-	return queued, nil
+	return queued, first
 }
 
 // start moves a scheduled campaign to running and records its targets: the
@@ -200,9 +203,12 @@ func emailOf(p *directory.PoC) string {
 // closed campaign of the same kind (and counterpart).
 func (s *Service) failedLastTime(ctx context.Context, c *Campaign) (map[int64]bool, error) {
 	var last int64
-	err := s.DB.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM check_campaigns WHERE status = 'closed' AND kind = $1 AND COALESCE(counterpart, '') = $2 AND id <> $3`,
-		c.Kind, c.Counterpart, c.ID).Scan(&last)
-	if err != nil {
+	// Only the same runner's campaigns: a State never learns from another
+	// State's bilateral check.
+	err := s.DB.QueryRowContext(ctx, `SELECT id FROM check_campaigns WHERE status = 'closed' AND kind = $1 AND COALESCE(counterpart, '') = $2
+		AND COALESCE(owner_state, '') = $3 AND id <> $4 ORDER BY window_end DESC, id DESC LIMIT 1`,
+		c.Kind, c.Counterpart, c.OwnerState, c.ID).Scan(&last)
+	if err != nil && err != sql.ErrNoRows {
 		return nil, err
 	}
 	out := map[int64]bool{}
@@ -239,14 +245,25 @@ func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
 	now := s.Now()
 	n := 0
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		// Only a running campaign dispatches: a cancellation stops it.
-		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM check_campaigns WHERE id = $1`, c.ID).Scan(&status); err != nil || status != StatusRunning {
+		// Only a running campaign dispatches. The no-op update locks its row
+		// until this batch commits, so a cancellation waits for the batch
+		// or stops it before it starts.
+		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = status WHERE id = $1 AND status = 'running'`, c.ID)
+		if err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE check_targets SET queued_at = $1
+		if k, _ := res.RowsAffected(); k != 1 {
+			return nil
+		}
+		claim := `UPDATE check_targets SET queued_at = $1
 			WHERE queued_at IS NULL AND id IN (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3)
-			RETURNING id, state_code, agency, channel, address`, now, c.ID, s.batch())
+			RETURNING id, state_code, agency, channel, address`
+		if s.DB.Dialect == db.Postgres {
+			claim = `WITH next AS (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+			UPDATE check_targets t SET queued_at = $1 FROM next WHERE t.id = next.id
+			RETURNING t.id, t.state_code, t.agency, t.channel, t.address`
+		}
+		rows, err := tx.QueryContext(ctx, claim, now, c.ID, s.batch())
 		if err != nil {
 			return err
 		}
@@ -331,7 +348,7 @@ func (s *Service) remind(ctx context.Context, c *Campaign) (int, error) {
 			return nil
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT id, state_code, agency, channel, address FROM check_targets
-			WHERE campaign_id = $1 AND channel = 'email' AND answered_at IS NULL AND bounced_at IS NULL ORDER BY id`, c.ID)
+			WHERE campaign_id = $1 AND channel = 'email' AND queued_at IS NOT NULL AND answered_at IS NULL AND bounced_at IS NULL ORDER BY id`, c.ID)
 		if err != nil {
 			return err
 		}

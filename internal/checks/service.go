@@ -384,6 +384,11 @@ func (s *Service) AnswerInPortal(ctx context.Context, targetID int64) error {
 	if a.State != t.State {
 		return app.ErrNotFound("target")
 	}
+	// Only what the portal offers: a check that was sent by email and can
+	// still be answered.
+	if t.QueuedAt == nil || t.Channel != ChannelEmail || t.BouncedAt != nil || t.NoAnswerAt != nil || c.Status == StatusCancelled {
+		return app.Errorf(app.Conflict, "error.check_over", "this campaign is already over")
+	}
 	return s.answer(ctx, a, t, c, "portal", a.Email)
 }
 

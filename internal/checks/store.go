@@ -55,7 +55,16 @@ func getCampaign(ctx context.Context, q db.Queryer, id int64) (*Campaign, error)
 }
 
 func listCampaigns(ctx context.Context, q db.Queryer) ([]*Campaign, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns ORDER BY start_at DESC, id DESC LIMIT 500`)
+	return scanCampaigns(q.QueryContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns ORDER BY start_at DESC, id DESC LIMIT 500`))
+}
+
+// listActive lists every campaign in a status, oldest first: the job must
+// see all of them, however many there are.
+func listActive(ctx context.Context, q db.Queryer, status string) ([]*Campaign, error) {
+	return scanCampaigns(q.QueryContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns WHERE status = $1 ORDER BY start_at, id`, status))
+}
+
+func scanCampaigns(rows *sql.Rows, err error) ([]*Campaign, error) {
 	if err != nil {
 		return nil, err
 	}

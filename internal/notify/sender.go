@@ -28,7 +28,7 @@ type SMTP struct {
 }
 
 // Sender delivers the outbox. Several instances may run one each: a message
-// is claimed for a minute before it is sent, so each goes out once.
+// is claimed (for ten minutes) before it is sent, so each goes out once.
 type Sender struct {
 	DB   *db.DB
 	Now  app.Clock
@@ -52,6 +52,11 @@ func backoff(attempts int) time.Duration {
 	}
 	return min(d, 6*time.Hour)
 }
+
+// claimFor is how long a claimed message is left to its instance: longer
+// than a round can take (a batch over a slow relay, with 30 s timeouts), so
+// that no other instance sends it again meanwhile.
+const claimFor = 10 * time.Minute
 
 type claimed struct {
 	id       int64
@@ -82,7 +87,7 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 			UPDATE outbox o SET claimed_until = $1 FROM due WHERE o.id = due.id
 			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts`
 		}
-		rows, err := tx.QueryContext(ctx, query, now.Add(time.Minute), now, n)
+		rows, err := tx.QueryContext(ctx, query, now.Add(claimFor), now, n)
 		if err != nil {
 			return err
 		}
@@ -133,15 +138,19 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	if sendErr != nil {
 		return 0, sendErr
 	}
+	// What the server accepted is recorded even when the job is being
+	// stopped, or it would be sent again after the restart.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
 	var sent []int64
 	for i, it := range items {
 		if whys[i] == nil {
 			sent = append(sent, it.id)
-		} else if err := s.failed(ctx, it, whys[i]); err != nil {
+		} else if err := s.failed(rctx, it, whys[i]); err != nil {
 			return 0, err
 		}
 	}
-	if err := s.markSent(ctx, sent); err != nil {
+	if err := s.markSent(rctx, sent); err != nil {
 		return 0, err
 	}
 	return len(sent), nil
@@ -174,6 +183,9 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 		switch {
 		case msgs[i] == nil:
 			whys[i] = errors.New("invalid recipient address")
+		case msgs[i].IsDelivered():
+			// Accepted by the server, even if what followed (RSET) failed:
+			// sending again would duplicate it.
 		case msgs[i].HasSendError():
 			whys[i] = msgs[i].SendError()
 		case sendErr != nil && !msgs[i].IsDelivered():
@@ -228,15 +240,17 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) error {
 	if max <= 0 {
 		max = 20
 	}
-	// A permanent refusal (an SMTP 5xx, such as an unknown mailbox) is a
-	// bounce: retrying would not change it.
+	// A permanent refusal of the recipient (a 5xx to RCPT TO, such as an
+	// unknown mailbox) is a bounce: retrying would not change it. A 5xx at
+	// another stage (our sender refused, authentication, relaying) is a
+	// problem of the server or of pocdir's account, and is retried.
 	var se *mail.SendError
-	permanent := errors.As(why, &se) && se.ErrorCode() >= 500 && se.ErrorCode() < 600
+	permanent := errors.As(why, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() < 600
 	if it.attempts+1 >= max || permanent {
-		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3`, now, msg, it.id)
+		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id)
 		return err
 	}
-	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL, next_attempt_at = $2 WHERE id = $3`,
+	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL, next_attempt_at = $2 WHERE id = $3 AND sent_at IS NULL`,
 		msg, now.Add(backoff(it.attempts+1)), it.id)
 	if s.Log != nil {
 		s.Log.Warn("email not delivered; will retry", "outbox_id", it.id, "attempt", it.attempts+1, "err", msg)

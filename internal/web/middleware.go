@@ -136,8 +136,11 @@ func (s *Server) accessLog(h http.Handler) http.Handler {
 			return
 		}
 		path := r.URL.Path
+		// One-time tokens in paths are secrets: they are not logged.
 		if strings.HasPrefix(path, "/invite/") {
 			path = "/invite/…"
+		} else if strings.HasPrefix(path, "/check/") {
+			path = "/check/…"
 		}
 		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", path, "status", sw.status,
 			"bytes", sw.bytes, "duration", time.Since(start), "remote", s.clientIP(r))
