@@ -27,6 +27,7 @@ func init() {
 		{"user", "create|invite [flags]", "create an account (password on standard input) or print an invitation link", runUser},
 		{"token", "create [flags]", "create an API token for a user and print it once", runToken},
 		{"audit", "key|check|verify|verify-receipt|cosign", "the accountability log: public key, full check, verification, receipts, witnesses", runAudit},
+		{"data-key", "rotate --db URL [--data-key FILE]", "start a new data key and seal the stored secrets with it (older keys stay in the file)", runDataKey},
 		{"totp-code", "SECRET", "print the current TOTP code of a base32 secret (for the demo accounts)", runTOTPCode},
 		{"help", "[command]", "show this help or a command's flags", runHelp},
 	}

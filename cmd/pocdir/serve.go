@@ -25,6 +25,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/web"
 )
 
@@ -55,6 +56,8 @@ func addSMTPFlags(f *flags) func() notify.SMTP {
 // logConfig says where the accountability log's signing key lives.
 type logConfig struct {
 	keyFile, origin string
+	// dataKeyFile holds the keys that seal secrets at rest (TOTP secrets).
+	dataKeyFile string
 }
 
 // addLogFlags defines the log's flags; the returned function gives their
@@ -62,20 +65,30 @@ type logConfig struct {
 func addLogFlags(f *flags) func() *logConfig {
 	key := f.String("log-key", "", "file of the accountability log's signing key, created on first start; default: beside a SQLite database, else ./pocdir-log.key (instances on one database must share it)")
 	origin := f.String("log-origin", "pocdir/log", "name of the log in its checkpoints (used when the key is created), e.g. pocdir.example.org/log")
-	return func() *logConfig { return &logConfig{keyFile: *key, origin: *origin} }
+	data := f.String("data-key", "", "file of the keys that encrypt secrets at rest (TOTP secrets), created on first start; default: beside a SQLite database, else ./pocdir-data.key (instances on one database must share it; back it up)")
+	return func() *logConfig { return &logConfig{keyFile: *key, origin: *origin, dataKeyFile: *data} }
 }
 
 // keyPath is where the log key is kept when no file is given: next to the
 // SQLite database, or in the working directory.
 func (c *logConfig) keyPath(dbURL string) string {
-	if c.keyFile != "" {
-		return c.keyFile
+	return keyBeside(c.keyFile, dbURL, "pocdir-log.key")
+}
+
+// dataKeyPath is where the data keys are kept when no file is given.
+func (c *logConfig) dataKeyPath(dbURL string) string {
+	return keyBeside(c.dataKeyFile, dbURL, "pocdir-data.key")
+}
+
+func keyBeside(given, dbURL, name string) string {
+	if given != "" {
+		return given
 	}
 	if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
 		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "sqlite:")
-		return filepath.Join(filepath.Dir(path), "pocdir-log.key")
+		return filepath.Join(filepath.Dir(path), name)
 	}
-	return "pocdir-log.key"
+	return name
 }
 
 // open opens and migrates the database, syncs the reference list of States
@@ -104,6 +117,20 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 			return nil, err
 		}
 		sys.Audit = auditlog.New(d, app.SystemClock, keys)
+		ring, err := seal.LoadOrCreate(lc.dataKeyPath(url))
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("data key: %w", err)
+		}
+		sys.Accounts.Seal = ring
+		// Secrets stored before sealing, or under a rotated-out key, are
+		// sealed under the current key.
+		if n, err := sys.Accounts.SealTOTPSecrets(ctx); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("sealing TOTP secrets: %w", err)
+		} else if n > 0 {
+			slog.Info("TOTP secrets sealed with the data key", "count", n, "key", ring.Current())
+		}
 	}
 	catalog := i18n.MustLoad()
 	sys.Accounts.Catalog = catalog

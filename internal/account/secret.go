@@ -1,10 +1,16 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"fmt"
+	"strconv"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/seal"
 )
 
 // newSecret returns a random URL-safe secret of 256 bits with a prefix that
@@ -22,4 +28,84 @@ func newSecret(prefix string) string {
 func hashSecret(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// TOTP secrets must be read back to check codes, so they are not hashed
+// but sealed (encrypted at rest, bound to their user's row) with the data
+// key, which is kept outside the database.
+
+func totpAAD(userID int64) string { return "users.totp_secret:" + strconv.FormatInt(userID, 10) }
+
+func (s *Service) sealTOTP(userID int64, secret string) (string, error) {
+	if s.Seal == nil {
+		return "", app.Errorf(app.Internal, "error.internal", "no data key: TOTP secrets cannot be stored")
+	}
+	return s.Seal.Seal(totpAAD(userID), []byte(secret))
+}
+
+// openTOTP returns the user's TOTP secret in clear ("" when none). A value
+// stored before secrets were sealed is read as is until SealTOTPSecrets
+// seals it.
+func (s *Service) openTOTP(u *User) (string, error) {
+	if u.totpSecret == "" || !seal.IsSealed(u.totpSecret) {
+		return u.totpSecret, nil
+	}
+	if s.Seal == nil {
+		return "", app.Errorf(app.Internal, "error.internal", "no data key: TOTP secrets cannot be read")
+	}
+	b, err := s.Seal.Open(totpAAD(u.ID), u.totpSecret)
+	if err != nil {
+		return "", fmt.Errorf("user %d: %w", u.ID, err)
+	}
+	return string(b), nil
+}
+
+// SealTOTPSecrets seals the TOTP secrets stored in clear (before sealing
+// existed) and seals again, under the current key, those sealed under an
+// older one (after a key rotation). It returns how many it wrote; it runs
+// at every start and is cheap when there is nothing to do.
+func (s *Service) SealTOTPSecrets(ctx context.Context) (int, error) {
+	if s.Seal == nil {
+		return 0, nil
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, totp_secret FROM users WHERE totp_secret <> ''`)
+	if err != nil {
+		return 0, err
+	}
+	type row struct {
+		id     int64
+		stored string
+	}
+	var todo []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.stored); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if !seal.IsSealed(r.stored) || seal.SealedWith(r.stored) != s.Seal.Current() {
+			todo = append(todo, r)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range todo {
+		secret, err := s.openTOTP(&User{ID: r.id, totpSecret: r.stored})
+		if err != nil {
+			return n, err
+		}
+		sealed, err := s.sealTOTP(r.id, secret)
+		if err != nil {
+			return n, err
+		}
+		// Only if unchanged meanwhile (an enrolment on another instance).
+		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3`, sealed, r.id, r.stored); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/seal"
 )
 
 // Config holds the account policy. The zero value is replaced by defaults.
@@ -51,6 +52,8 @@ type Service struct {
 	// the link on.
 	BaseURL string
 	Catalog *i18n.Catalog
+	// Seal encrypts the TOTP secrets at rest (see secret.go).
+	Seal *seal.Keyring
 
 	cacheMu sync.Mutex
 	cache   map[string]cachedToken
@@ -185,7 +188,11 @@ func (s *Service) SetTOTPSecret(ctx context.Context, userID int64, secret string
 	if app.ActorFrom(ctx) != app.System {
 		return app.ErrForbidden()
 	}
-	_, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_enabled = $2 WHERE id = $3`, secret, true, userID)
+	sealed, err := s.sealTOTP(userID, secret)
+	if err != nil {
+		return err
+	}
+	_, err = s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1, totp_enabled = $2 WHERE id = $3`, sealed, true, userID)
 	return err
 }
 
@@ -379,7 +386,11 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (*Session,
 	if st.User.lockedUntil != nil && st.User.lockedUntil.After(now) {
 		return nil, errLocked()
 	}
-	step, ok := checkTOTP(st.User.totpSecret, code, now, st.User.totpLastStep)
+	secret, err := s.openTOTP(st.User)
+	if err != nil {
+		return nil, err
+	}
+	step, ok := checkTOTP(secret, code, now, st.User.totpLastStep)
 	if !ok {
 		if err := recordFailure(ctx, s.DB, st.User.ID, s.Cfg.LockAfter, now.Add(s.Cfg.LockFor)); err != nil {
 			return nil, err
@@ -409,14 +420,21 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEn
 	if err := s.enrolmentOpen(st.User); err != nil {
 		return nil, err
 	}
-	secret := st.User.totpSecret
+	secret, err := s.openTOTP(st.User)
+	if err != nil {
+		return nil, err
+	}
 	if secret == "" {
 		k, err := NewTOTPKey(st.User.Email)
 		if err != nil {
 			return nil, err
 		}
 		secret = k.Secret()
-		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = $3`, secret, st.User.ID, false); err != nil {
+		sealed, err := s.sealTOTP(st.User.ID, secret)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = $3`, sealed, st.User.ID, false); err != nil {
 			return nil, err
 		}
 	}
@@ -449,7 +467,11 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) 
 	if err := s.enrolmentOpen(st.User); err != nil {
 		return nil, err
 	}
-	step, ok := checkTOTP(st.User.totpSecret, code, s.Now(), st.User.totpLastStep)
+	secret, err := s.openTOTP(st.User)
+	if err != nil {
+		return nil, err
+	}
+	step, ok := checkTOTP(secret, code, s.Now(), st.User.totpLastStep)
 	if !ok {
 		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
 	}

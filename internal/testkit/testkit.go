@@ -27,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/web"
 )
 
@@ -172,6 +173,11 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	catalog := i18n.MustLoad()
 	s.Accounts.Catalog = catalog
+	ring, err := seal.LoadOrCreate(filepath.Join(t.TempDir(), "data.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Accounts.Seal = ring
 	s.Directory.Catalog = catalog
 	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
 	s.Checks = checks.NewService(d, clock.Now, s.Directory)

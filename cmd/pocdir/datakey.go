@@ -1,0 +1,44 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/seal"
+)
+
+// runDataKey rotates the data key: a new key becomes current in the key
+// file, and the stored secrets are sealed again with it. The older keys stay
+// in the file; remove one only when nothing sealed with it is left (a
+// backup restored later may still need it).
+func runDataKey(args []string) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return errors.New(`say "pocdir data-key rotate" (-h for flags)`)
+	}
+	f := newFlags("data-key rotate", "--db URL [--data-key FILE]")
+	dbURL := f.String("db", "", "database URL")
+	lc := addLogFlags(f)
+	if err := f.Parse(args[1:]); err != nil {
+		return err
+	}
+	cfg := lc()
+	setupLog("text", "warn")
+	ctx := app.WithActor(context.Background(), app.System)
+	path := cfg.dataKeyPath(*dbURL)
+	if _, err := seal.Load(path); err != nil {
+		return fmt.Errorf("data key %s: %w", path, err)
+	}
+	ring, err := seal.Rotate(path)
+	if err != nil {
+		return err
+	}
+	sys, err := open(ctx, *dbURL, cfg)
+	if err != nil {
+		return err
+	}
+	defer sys.DB.Close()
+	fmt.Printf("new data key %s in %s; stored secrets sealed with it\n", ring.Current(), path)
+	return nil
+}

@@ -1,0 +1,187 @@
+// Package seal encrypts values at rest: AES-256-GCM under a key named by
+// an id, with associated data that binds the value to its row (a value
+// copied to another row or column does not open). Keys live in a file
+// outside the database, the first one current; older keys stay to open
+// what they sealed until it is sealed again (key rotation).
+package seal
+
+import (
+	"bufio"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// prefix marks a sealed value: "s1.<key id>.<base64url(nonce | ciphertext)>".
+const prefix = "s1."
+
+// Keyring holds the data keys: Current seals, all of them open.
+type Keyring struct {
+	current string
+	keys    map[string]cipher.AEAD
+	order   []string
+	raw     map[string][]byte
+}
+
+// IsSealed reports whether v is a sealed value.
+func IsSealed(v string) bool { return strings.HasPrefix(v, prefix) }
+
+// Current is the id of the key that seals.
+func (k *Keyring) Current() string { return k.current }
+
+// Seal encrypts plaintext under the current key, bound to aad.
+func (k *Keyring) Seal(aad string, plaintext []byte) (string, error) {
+	aead := k.keys[k.current]
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	ct := aead.Seal(nonce, nonce, plaintext, []byte(aad))
+	return prefix + k.current + "." + base64.RawURLEncoding.EncodeToString(ct), nil
+}
+
+// ErrOpen is returned for a value that does not open: another row's, a
+// tampered one, or one sealed under a key that is not in the file.
+var ErrOpen = errors.New("seal: the value does not open (wrong row, tampered, or unknown key)")
+
+// Open decrypts a sealed value bound to aad.
+func (k *Keyring) Open(aad, sealed string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(sealed, prefix)
+	if !ok {
+		return nil, ErrOpen
+	}
+	id, data, ok := strings.Cut(rest, ".")
+	if !ok {
+		return nil, ErrOpen
+	}
+	aead := k.keys[id]
+	if aead == nil {
+		return nil, ErrOpen
+	}
+	b, err := base64.RawURLEncoding.DecodeString(data)
+	if err != nil || len(b) < aead.NonceSize() {
+		return nil, ErrOpen
+	}
+	pt, err := aead.Open(nil, b[:aead.NonceSize()], b[aead.NonceSize():], []byte(aad))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return pt, nil
+}
+
+// SealedWith returns the id of the key a sealed value was sealed under.
+func SealedWith(sealed string) string {
+	rest, _ := strings.CutPrefix(sealed, prefix)
+	id, _, _ := strings.Cut(rest, ".")
+	return id
+}
+
+// LoadOrCreate reads the key file, creating it with one new key (mode 0600)
+// when it does not exist.
+func LoadOrCreate(path string) (*Keyring, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		k, err := newKey()
+		if err != nil {
+			return nil, err
+		}
+		if err := write(path, []string{k}); err != nil {
+			return nil, err
+		}
+	}
+	return Load(path)
+}
+
+// Load reads a key file: one key per line, "<id> <64 hex digits>", the
+// first line the current key; lines starting with # are comments.
+func Load(path string) (*Keyring, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	k := &Keyring{keys: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, hexKey, ok := strings.Cut(line, " ")
+		key, err := hex.DecodeString(strings.TrimSpace(hexKey))
+		if !ok || err != nil || len(key) != 32 || id == "" || strings.ContainsAny(id, ". ") {
+			return nil, fmt.Errorf("%s line %d: want \"<id> <64 hex digits>\"", path, n)
+		}
+		if k.keys[id] != nil {
+			return nil, fmt.Errorf("%s line %d: key id %s twice", path, n, id)
+		}
+		block, err := aes.NewCipher(key)
+		if err != nil {
+			return nil, err
+		}
+		aead, err := cipher.NewGCM(block)
+		if err != nil {
+			return nil, err
+		}
+		k.keys[id], k.raw[id] = aead, key
+		k.order = append(k.order, id)
+		if k.current == "" {
+			k.current = id
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if k.current == "" {
+		return nil, fmt.Errorf("%s: no key", path)
+	}
+	return k, nil
+}
+
+// Rotate puts a new current key at the top of the key file and returns the
+// keyring read again; the older keys stay to open what they sealed.
+func Rotate(path string) (*Keyring, error) {
+	old, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := newKey()
+	if err != nil {
+		return nil, err
+	}
+	lines := []string{k}
+	for _, id := range old.order {
+		lines = append(lines, id+" "+hex.EncodeToString(old.raw[id]))
+	}
+	if err := write(path, lines); err != nil {
+		return nil, err
+	}
+	return Load(path)
+}
+
+func newKey() (string, error) {
+	key := make([]byte, 32)
+	id := make([]byte, 4)
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	if _, err := rand.Read(id); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(id) + " " + hex.EncodeToString(key), nil
+}
+
+// write replaces the file atomically, readable by its owner only.
+func write(path string, lines []string) error {
+	tmp := path + ".tmp"
+	body := "# pocdir data keys: the first one seals, all of them open. Keep this file secret and backed up.\n" + strings.Join(lines, "\n") + "\n"
+	if err := os.WriteFile(tmp, []byte(body), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

@@ -1,0 +1,73 @@
+package seal_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/seal"
+)
+
+func TestSealOpenRotate(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.key")
+	k, err := seal.LoadOrCreate(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v", fi.Mode().Perm())
+	}
+	v, err := k.Seal("users.totp_secret:1", []byte("JBSWY3DPEHPK3PXP"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !seal.IsSealed(v) || strings.Contains(v, "JBSWY3DPEHPK3PXP") {
+		t.Fatalf("sealed %q", v)
+	}
+	if again, _ := k.Seal("users.totp_secret:1", []byte("JBSWY3DPEHPK3PXP")); again == v {
+		t.Error("two seals of one value are equal (nonce reused)")
+	}
+	if pt, err := k.Open("users.totp_secret:1", v); err != nil || string(pt) != "JBSWY3DPEHPK3PXP" {
+		t.Fatalf("open: %q %v", pt, err)
+	}
+	t.Run("a value moved to another row, or tampered, does not open", func(t *testing.T) {
+		if _, err := k.Open("users.totp_secret:2", v); err != seal.ErrOpen {
+			t.Errorf("another row: %v", err)
+		}
+		b := []byte(v)
+		b[len(b)-3] ^= 1
+		if _, err := k.Open("users.totp_secret:1", string(b)); err != seal.ErrOpen {
+			t.Errorf("tampered: %v", err)
+		}
+		if _, err := k.Open("users.totp_secret:1", "JBSWY3DPEHPK3PXP"); err != seal.ErrOpen {
+			t.Errorf("clear text: %v", err)
+		}
+	})
+	t.Run("after rotation, new values use the new key and old ones still open", func(t *testing.T) {
+		r, err := seal.Rotate(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Current() == k.Current() {
+			t.Fatal("the current key did not change")
+		}
+		if pt, err := r.Open("users.totp_secret:1", v); err != nil || string(pt) != "JBSWY3DPEHPK3PXP" {
+			t.Errorf("old value: %v", err)
+		}
+		nv, _ := r.Seal("x", []byte("y"))
+		if seal.SealedWith(nv) != r.Current() || seal.SealedWith(v) != k.Current() {
+			t.Error("key ids")
+		}
+		if _, err := k.Open("x", nv); err != seal.ErrOpen {
+			t.Error("the old keyring opens a value of the new key")
+		}
+	})
+	t.Run("a malformed key file is refused", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.key")
+		os.WriteFile(bad, []byte("abc 1234\n"), 0o600)
+		if _, err := seal.Load(bad); err == nil {
+			t.Error("loaded")
+		}
+	})
+}
