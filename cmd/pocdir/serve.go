@@ -21,6 +21,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -37,6 +38,7 @@ type system struct {
 	Audit     *auditlog.Log
 	Sender    *notify.Sender
 	Checks    *checks.Service
+	Comms     *comms.Service
 	Web       *web.Server
 }
 
@@ -107,6 +109,10 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 		d.Close()
 		return nil, err
 	}
+	if err := comms.SeedTemplates(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
 	sys := &system{DB: d, Directory: directory.NewService(d, app.SystemClock), Accounts: account.NewService(d, app.SystemClock)}
 	// Administration commands append to the log but never sign: they do not
 	// need the key, and must not create a stray one.
@@ -137,10 +143,11 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 	sys.Directory.Catalog = catalog
 	sys.Sender = &notify.Sender{DB: d, Now: app.SystemClock, Log: slog.Default()}
 	sys.Checks = checks.NewService(d, app.SystemClock, sys.Directory)
+	sys.Comms = comms.NewService(d, app.SystemClock)
 	sys.Checks.Catalog = catalog
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: catalog, Log: slog.Default(),
-		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock}, Checks: sys.Checks,
-		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Log: slog.Default()}).Handler()}
+		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock}, Checks: sys.Checks, Comms: sys.Comms,
+		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: slog.Default()}).Handler()}
 	return sys, nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -33,6 +34,7 @@ type API struct {
 	Accounts  *account.Service
 	Audit     *auditlog.Log
 	Checks    *checks.Service
+	Comms     *comms.Service
 	Log       *slog.Logger
 }
 
@@ -71,6 +73,12 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/checks/{id}/cancel", a.cancelCheck)
 	mux.HandleFunc("POST /api/v1/checks/targets/{id}/answer", a.answerCheck)
 	mux.HandleFunc("POST /api/v1/checks/targets/{id}/manual", a.recordCheck)
+	mux.HandleFunc("GET /api/v1/templates", a.listTemplates)
+	mux.HandleFunc("POST /api/v1/templates", a.createTemplate)
+	mux.HandleFunc("GET /api/v1/templates/{id}", a.getTemplate)
+	mux.HandleFunc("PUT /api/v1/templates/{id}", a.reviseTemplate)
+	mux.HandleFunc("POST /api/v1/templates/{id}/retire", a.templateStatus(false))
+	mux.HandleFunc("POST /api/v1/templates/{id}/reinstate", a.templateStatus(true))
 	mux.HandleFunc("GET /api/v1/users", a.listUsers)
 	mux.HandleFunc("GET /api/v1/invitations", a.listInvitations)
 	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)

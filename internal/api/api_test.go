@@ -26,6 +26,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -257,7 +258,21 @@ func (f *fixture) snapshot(t testing.TB) string {
 		checksState = append(checksState, fmt.Sprint(id, status, n, answered, none))
 	}
 	crows.Close()
-	out = append(out, users, invs, toks, cosigs, noms, checksState)
+	var tpls []string
+	trows, err := f.sys.DB.QueryContext(ctx, `SELECT id, status, current_version FROM comm_templates ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for trows.Next() {
+		var id, v int
+		var st string
+		if err := trows.Scan(&id, &st, &v); err != nil {
+			t.Fatal(err)
+		}
+		tpls = append(tpls, fmt.Sprint(id, st, v))
+	}
+	trows.Close()
+	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -479,6 +494,29 @@ var authRoutes = []authRoute{
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/checks/targets/%d/manual", f.checkTarget(t, "manual")), map[string]any{"answered": true}
 		}, [nCallers]int{401, 401, 204, 404, 404, 404, 404, 403}},
+	{"GET /api/v1/templates", "list the communication templates", path("/api/v1/templates"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/templates/{id}", "read a communication template", path("/api/v1/templates/1"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"POST /api/v1/templates", "create a communication template",
+		func(t *testing.T, f *fixture) (string, any) {
+			return "/api/v1/templates", f.templateInput(t, fmt.Sprintf("drill-%d", f.next()), 0)
+		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+	{"PUT /api/v1/templates/{id}", "revise a communication template",
+		func(t *testing.T, f *fixture) (string, any) {
+			tp := f.template(t)
+			return fmt.Sprintf("/api/v1/templates/%d", tp.ID), f.templateInput(t, "", tp.Version)
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+	{"POST /api/v1/templates/{id}/retire", "retire a communication template",
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/templates/%d/retire", f.template(t).ID), nil
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+	{"POST /api/v1/templates/{id}/reinstate", "put a retired communication template back in use",
+		func(t *testing.T, f *fixture) (string, any) {
+			tp := f.template(t)
+			if _, err := f.sys.Comms.SetStatus(f.sec.Ctx(), tp.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/templates/%d/reinstate", tp.ID), nil
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
 	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
 	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
@@ -752,6 +790,24 @@ func (f *fixture) checkTarget(t *testing.T, channel string) int64 {
 		t.Fatalf("no target: %v", err)
 	}
 	return r.Targets[0].ID
+}
+
+// templateInput is a valid template, from the shipped notification.
+func (f *fixture) templateInput(t testing.TB, slug string, version int) comms.Input {
+	t.Helper()
+	n := comms.Shipped[0]
+	return comms.Input{Slug: slug, Name: comms.Text{"en": fmt.Sprintf("Drill %d", f.next())}, Description: n.Description,
+		Fields: append([]comms.Field(nil), n.Fields...), Version: version}
+}
+
+// template creates a template as the Secretariat.
+func (f *fixture) template(t testing.TB) *comms.Template {
+	t.Helper()
+	tp, err := f.sys.Comms.Create(f.sec.Ctx(), f.templateInput(t, fmt.Sprintf("tpl-%d", f.next()), 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tp
 }
 
 // nomination proposes a new PoC for State A as its focal point, submitted

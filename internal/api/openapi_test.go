@@ -340,6 +340,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 					}
 				}},
 			{name: "the checks", method: "GET", path: fixed("/api/v1/checks"), token: fpA, status: 200},
+			{name: "the templates", method: "GET", path: fixed("/api/v1/templates"), token: off, status: 200},
+			{name: "a template's first version", method: "GET", path: fixed("/api/v1/templates/1?version=1"), token: off, status: 200},
+			{name: "a revised template", method: "PUT", path: fixed("/api/v1/templates/1"), token: sec,
+				body: map[string]any{"version": 1, "name": map[string]any{"en": "Notification", "fr": "Notification"}, "fields": []any{
+					map[string]any{"key": "subject", "kind": "text", "required": true, "label": map[string]any{"en": "Subject"}},
+					map[string]any{"key": "tlp", "kind": "tlp", "required": true, "label": map[string]any{"en": "TLP"}}}}, status: 200},
+			{name: "a retired template", method: "POST", path: fixed("/api/v1/templates/1/retire"), token: sec, status: 200},
 			{name: "a check's results", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/checks/%d", checkID) }, token: fpA, status: 200},
 			{name: "the checks waiting for an answer", method: "GET", path: fixed("/api/v1/checks/pending"), token: off, status: 200},
 			{name: "400 for a check whose window ends before it starts", method: "POST", path: fixed("/api/v1/checks"), token: sec,

@@ -23,6 +23,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -145,6 +146,7 @@ type System struct {
 	Keys      *auditlog.Keys
 	Outbox    *notify.Outbox
 	Checks    *checks.Service
+	Comms     *comms.Service
 	Web       *web.Server
 	Handler   http.Handler
 
@@ -181,9 +183,13 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	s.Directory.Catalog = catalog
 	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
 	s.Checks = checks.NewService(d, clock.Now, s.Directory)
+	s.Comms = comms.NewService(d, clock.Now)
+	if err := comms.SeedTemplates(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
 	s.Checks.Catalog, s.Checks.BaseURL = catalog, "http://pocdir.test"
-	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox, Checks: s.Checks,
-		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Checks: s.Checks, Log: log}).Handler()}
+	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox, Checks: s.Checks, Comms: s.Comms,
+		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Checks: s.Checks, Comms: s.Comms, Log: log}).Handler()}
 	s.Handler = s.Web.Handler()
 	return s
 }

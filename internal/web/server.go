@@ -15,6 +15,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -27,6 +28,7 @@ type Server struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Checks    *checks.Service
+	Comms     *comms.Service
 	Audit     *auditlog.Log
 	Outbox    *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
