@@ -327,6 +327,9 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.scan("check form with errors")
 			b.visit("/checks/1", 200)
 			b.visit("/checks/2", 200)
+			b.visit("/templates", 200)
+			b.visit("/templates/1", 200)
+			b.visit("/templates/1/edit", 200)
 			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
 		}
 	})
@@ -351,6 +354,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/nominations/1", 200)
 			b.visit("/checks", 200)
 			b.visit("/check/notavalidlinknotavalidlinknotavalidlink", 404)
+			b.visit("/templates/2", 200)
 			b.visit("/states/FRA/edit", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")

@@ -89,7 +89,7 @@ func everyMainPageInEveryLanguage(t *testing.T, e testkit.Engine) {
 	if len(ids) == 0 {
 		t.Fatal("the English catalog has no message")
 	}
-	pages := []string{"/directory", "/states/FRA", "/states/FRA/history", "/account", "/log", "/users", "/states/FRA/pocs/new", "/nominations", "/nominations/1", "/checks"}
+	pages := []string{"/directory", "/states/FRA", "/states/FRA/history", "/account", "/log", "/users", "/states/FRA/pocs/new", "/nominations", "/nominations/1", "/checks", "/templates", "/templates/1"}
 
 	for _, lang := range unLanguages {
 		t.Run("the main pages are wholly in "+lang, func(t *testing.T) {

@@ -315,7 +315,8 @@ func TestPageWeight(t *testing.T) {
 		for _, lang := range []string{"en", "ar", "ru"} {
 			for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit",
 				"/pocs/1/remove", "/users", "/invitations/new", "/account", "/log", "/admin/outbox", "/states/XXX", "/nominations", "/nominations/1",
-				"/nominations/1/edit", "/dashboard", "/checks", "/checks/new", "/check/notavalidlinknotavalidlinknotavalidlink"} {
+				"/nominations/1/edit", "/dashboard", "/checks", "/checks/new", "/check/notavalidlinknotavalidlinknotavalidlink",
+				"/templates", "/templates/1", "/templates/1/edit"} {
 				req, _ := http.NewRequest("GET", srv.URL+p, nil)
 				req.Header.Set("Accept-Encoding", "gzip")
 				req.AddCookie(&http.Cookie{Name: "pocdir_lang", Value: lang})
