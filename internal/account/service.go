@@ -248,7 +248,7 @@ func (s *Service) loginFailed(ctx context.Context, u *User, ip string, now time.
 		}
 	}
 	if ip != "" {
-		if _, err := throttle(ctx, s.DB, "ip:"+ip, now, now.Add(-s.Cfg.ClientWindow)); err != nil {
+		if _, err := db.CountAttempt(ctx, s.DB, "ip:"+ip, now, now.Add(-s.Cfg.ClientWindow)); err != nil {
 			return err
 		}
 	}
@@ -262,16 +262,11 @@ func (s *Service) checkThrottle(ctx context.Context, ip string, now time.Time) e
 	if ip == "" {
 		return nil
 	}
-	var attempts int
-	var start time.Time
-	err := s.DB.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, "ip:"+ip).Scan(&attempts, &start)
-	if err == sql.ErrNoRows {
-		return nil
-	}
+	attempts, err := db.Attempts(ctx, s.DB, "ip:"+ip, now.Add(-s.Cfg.ClientWindow))
 	if err != nil {
 		return err
 	}
-	if start.After(now.Add(-s.Cfg.ClientWindow)) && attempts >= s.Cfg.ClientLimit {
+	if attempts >= s.Cfg.ClientLimit {
 		return app.Errorf(app.TooMany, "error.throttled", "too many failed attempts from your address: wait a few minutes")
 	}
 	return nil

@@ -101,18 +101,6 @@ func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, l
 	return err
 }
 
-// throttle counts an attempt under key in a window that restarts after it
-// has passed, and returns the attempts in the current window.
-func throttle(ctx context.Context, q db.Queryer, key string, now, windowStartBefore time.Time) (int, error) {
-	var n int
-	err := q.QueryRowContext(ctx, `INSERT INTO login_throttle (key, window_start, attempts) VALUES ($1, $2, 1)
-		ON CONFLICT (key) DO UPDATE SET
-			attempts = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.attempts + 1 END,
-			window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END
-		RETURNING attempts`, key, now, windowStartBefore).Scan(&n)
-	return n, err
-}
-
 const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), i.created_at, i.expires_at, i.used_at, i.revoked_at`
 
 func scanInvite(sc interface{ Scan(...any) error }) (*Invitation, error) {

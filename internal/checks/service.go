@@ -535,16 +535,11 @@ func (s *Service) checkLimit(ctx context.Context, ip string) error {
 	if ip == "" {
 		return nil
 	}
-	var n int
-	var start time.Time
-	err := s.DB.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, "check:"+ip).Scan(&n, &start)
-	if err == sql.ErrNoRows {
-		return nil
-	}
+	n, err := db.Attempts(ctx, s.DB, "check:"+ip, s.Now().Add(-limitWindow))
 	if err != nil {
 		return err
 	}
-	if start.After(s.Now().Add(-limitWindow)) && n >= s.limit() {
+	if n >= s.limit() {
 		return app.Errorf(app.TooMany, "error.throttled", "too many failed attempts from your address: wait a few minutes")
 	}
 	return nil
@@ -555,11 +550,7 @@ func (s *Service) countFailure(ctx context.Context, ip string) {
 		return
 	}
 	now := s.Now()
-	s.DB.ExecContext(ctx, `INSERT INTO login_throttle (key, window_start, attempts) VALUES ($1, $2, 1)
-		ON CONFLICT (key) DO UPDATE SET
-			attempts = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.attempts + 1 END,
-			window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END`,
-		"check:"+ip, now, now.Add(-limitWindow))
+	db.CountAttempt(ctx, s.DB, "check:"+ip, now, now.Add(-limitWindow))
 }
 
 // newToken returns a fresh answer link token (256 bits) and its hash.

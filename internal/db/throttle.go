@@ -1,0 +1,36 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Failed attempts per key (a client address) in a window that restarts
+// once it has passed: login throttling and the check answer links both
+// count them in the login_throttle table.
+
+// CountAttempt records a failed attempt under key and returns the attempts
+// in the current window (windowStartBefore: a window that started before it
+// has passed and restarts).
+func CountAttempt(ctx context.Context, q Queryer, key string, now, windowStartBefore time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `INSERT INTO login_throttle (key, window_start, attempts) VALUES ($1, $2, 1)
+		ON CONFLICT (key) DO UPDATE SET
+			attempts = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.attempts + 1 END,
+			window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END
+		RETURNING attempts`, key, now, windowStartBefore).Scan(&n)
+	return n, err
+}
+
+// Attempts returns the failed attempts under key in the window that
+// started after windowStartBefore (0 when it has passed).
+func Attempts(ctx context.Context, q Queryer, key string, windowStartBefore time.Time) (int, error) {
+	var n int
+	var start time.Time
+	err := q.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, key).Scan(&n, &start)
+	if err == sql.ErrNoRows || (err == nil && !start.After(windowStartBefore)) {
+		return 0, nil
+	}
+	return n, err
+}
