@@ -39,6 +39,10 @@ func runDataKey(args []string) error {
 		return err
 	}
 	defer sys.DB.Close()
-	fmt.Printf("new data key %s in %s; stored secrets sealed with it\n", ring.Current(), path)
+	n, err := sys.Comms.Reseal(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sealing communications again: %w", err)
+	}
+	fmt.Printf("new data key %s in %s; stored secrets and %d values of communications sealed with it\n", ring.Current(), path, n)
 	return nil
 }

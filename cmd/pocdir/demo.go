@@ -43,6 +43,10 @@ func runDemo(args []string) error {
 		if err := demo.SeedChecks(ctx, sys.Checks); err != nil {
 			return err
 		}
+		sys.Comms.BaseURL = "http://" + *addr
+		if err := demo.SeedComms(ctx, sys.Comms); err != nil {
+			return err
+		}
 	}
 	sys.Web.Demo = true
 	// The demo's email goes to a mail catcher inside the program, shown at

@@ -39,6 +39,7 @@ type system struct {
 	Sender    *notify.Sender
 	Checks    *checks.Service
 	Comms     *comms.Service
+	PGP       *notify.PGPSigner
 	Web       *web.Server
 }
 
@@ -58,8 +59,12 @@ func addSMTPFlags(f *flags) func() notify.SMTP {
 // logConfig says where the accountability log's signing key lives.
 type logConfig struct {
 	keyFile, origin string
-	// dataKeyFile holds the keys that seal secrets at rest (TOTP secrets).
+	// dataKeyFile holds the keys that seal secrets at rest (TOTP secrets,
+	// communications).
 	dataKeyFile string
+	// pgpKeyFile holds pocdir's OpenPGP key, which signs the content it
+	// sends encrypted to PoCs.
+	pgpKeyFile string
 }
 
 // addLogFlags defines the log's flags; the returned function gives their
@@ -67,8 +72,11 @@ type logConfig struct {
 func addLogFlags(f *flags) func() *logConfig {
 	key := f.String("log-key", "", "file of the accountability log's signing key, created on first start; default: beside a SQLite database, else ./pocdir-log.key (instances on one database must share it)")
 	origin := f.String("log-origin", "pocdir/log", "name of the log in its checkpoints (used when the key is created), e.g. pocdir.example.org/log")
-	data := f.String("data-key", "", "file of the keys that encrypt secrets at rest (TOTP secrets), created on first start; default: beside a SQLite database, else ./pocdir-data.key (instances on one database must share it; back it up)")
-	return func() *logConfig { return &logConfig{keyFile: *key, origin: *origin, dataKeyFile: *data} }
+	data := f.String("data-key", "", "file of the keys that encrypt secrets and communications at rest, created on first start; default: beside a SQLite database, else ./pocdir-data.key (instances on one database must share it; back it up)")
+	pgp := f.String("openpgp-key", "", "file of pocdir's OpenPGP key, which signs the content it emails encrypted to PoCs, created on first start; default: beside a SQLite database, else ./pocdir-openpgp.key (instances on one database must share it)")
+	return func() *logConfig {
+		return &logConfig{keyFile: *key, origin: *origin, dataKeyFile: *data, pgpKeyFile: *pgp}
+	}
 }
 
 // keyPath is where the log key is kept when no file is given: next to the
@@ -144,10 +152,22 @@ func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
 	sys.Sender = &notify.Sender{DB: d, Now: app.SystemClock, Log: slog.Default()}
 	sys.Checks = checks.NewService(d, app.SystemClock, sys.Directory)
 	sys.Comms = comms.NewService(d, app.SystemClock)
+	if lc != nil {
+		signer, err := notify.LoadOrCreatePGPSigner(keyBeside(lc.pgpKeyFile, url, "pocdir-openpgp.key"), "pocdir", "pocdir@"+strings.SplitN(lc.origin, "/", 2)[0])
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("OpenPGP key: %w", err)
+		}
+		sys.Comms.Wire(sys.Directory, sys.Accounts.Seal, signer, "")
+		sys.PGP = signer
+	}
 	sys.Checks.Catalog = catalog
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: catalog, Log: slog.Default(),
 		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock}, Checks: sys.Checks, Comms: sys.Comms,
 		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: slog.Default()}).Handler()}
+	if sys.PGP != nil {
+		sys.Web.OpenPGPKey = sys.PGP.PublicKey()
+	}
 	return sys, nil
 }
 
@@ -247,6 +267,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	sys.Accounts.BaseURL = cfg.baseURL
 	sys.Directory.BaseURL = cfg.baseURL
 	sys.Checks.BaseURL = cfg.baseURL
+	sys.Comms.BaseURL = strings.TrimRight(cfg.baseURL, "/")
 	sys.Web.TrustedProxies = cfg.trustedProxies
 	srv := &http.Server{
 		Handler:           sys.Web.Handler(),
@@ -280,6 +301,11 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	// Communication checks start, dispatch in batches through the outbox,
 	// remind and close in the background, never in a request.
 	go sys.Checks.Run(ctx, 5*time.Second, slog.Default())
+	// Communications: delivery and bounces onto the recipients' lines,
+	// reminders before deadlines, departed PoCs' items to their alternates.
+	if sys.Comms.Seal != nil {
+		go sys.Comms.Run(ctx, 5*time.Second, slog.Default())
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {

@@ -79,6 +79,24 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/templates/{id}", a.reviseTemplate)
 	mux.HandleFunc("POST /api/v1/templates/{id}/retire", a.templateStatus(false))
 	mux.HandleFunc("POST /api/v1/templates/{id}/reinstate", a.templateStatus(true))
+	mux.HandleFunc("GET /api/v1/comms", a.listComms)
+	mux.HandleFunc("POST /api/v1/comms", a.createComm)
+	mux.HandleFunc("GET /api/v1/comms/{id}", a.getComm)
+	mux.HandleFunc("PUT /api/v1/comms/{id}", a.updateComm)
+	mux.HandleFunc("POST /api/v1/comms/{id}/send", a.commStep(a.Comms.Send))
+	mux.HandleFunc("POST /api/v1/comms/{id}/acknowledge", a.commStep(a.Comms.Acknowledge))
+	mux.HandleFunc("POST /api/v1/comms/{id}/escalate", a.commStep(a.Comms.Escalate))
+	mux.HandleFunc("POST /api/v1/comms/{id}/reply", a.replyComm)
+	mux.HandleFunc("POST /api/v1/comms/{id}/share", a.shareComm)
+	mux.HandleFunc("POST /api/v1/comms/{id}/consents/{request}/grant", a.consentComm(true))
+	mux.HandleFunc("POST /api/v1/comms/{id}/consents/{request}/refuse", a.consentComm(false))
+	mux.HandleFunc("GET /api/v1/comms/{id}/thread", a.commThread)
+	mux.HandleFunc("GET /api/v1/comms/{id}/stix", a.commSTIX)
+	mux.HandleFunc("GET /api/v1/comms/{id}/attachments/{aid}", a.commAttachment)
+	mux.HandleFunc("POST /api/v1/indicators/parse", a.parseIndicators)
+	mux.HandleFunc("GET /api/v1/routing/tensions", a.listTensions)
+	mux.HandleFunc("PUT /api/v1/routing/tensions/{state}", a.setTension(true))
+	mux.HandleFunc("DELETE /api/v1/routing/tensions/{state}", a.setTension(false))
 	mux.HandleFunc("GET /api/v1/users", a.listUsers)
 	mux.HandleFunc("GET /api/v1/invitations", a.listInvitations)
 	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)
@@ -169,6 +187,12 @@ const maxBody = 256 << 10
 // decode reads exactly one JSON object into v, refusing unknown fields,
 // trailing data and bodies over the limit, each with a clear message.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
+	return decodeLimit(w, r, v, maxBody)
+}
+
+// decodeLimit is decode with its own size limit, for bodies that carry
+// files.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, maxBody int64) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return app.Errorf(app.Invalid, "error.json", "the body must be JSON (Content-Type: application/json)")
 	}

@@ -228,7 +228,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
-		var pocID, tokenID, nomID, checkID int64
+		var pocID, tokenID, nomID, checkID, commID int64
+		commPath := func(step string) func() string {
+			return func() string { return fmt.Sprintf("/api/v1/comms/%d%s", commID, step) }
+		}
 		nomPath := func(step string) func() string {
 			return func() string { return fmt.Sprintf("/api/v1/nominations/%d%s", nomID, step) }
 		}
@@ -340,6 +343,31 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 					}
 				}},
 			{name: "the checks", method: "GET", path: fixed("/api/v1/checks"), token: fpA, status: 200},
+			{name: "a sent communication with every field", method: "POST", path: func() string { f.commsReady(t); return "/api/v1/comms" }, token: off,
+				header: []string{"Idempotency-Key", "openapi-1"}, status: 201,
+				body: map[string]any{"template": "notification", "to_states": []any{stateB, stateC}, "level": "technical",
+					"fields": map[string]any{"subject": "Scanning", "urgency": "high", "tlp": "TLP:AMBER", "respond_by": "2026-03-05T09:00", "description": "Scanning.",
+						"affected_systems": "Mail", "indicators": "203.0.113.7\nmalware: Emotet", "onward_consent": "true"},
+					"indicators":  []any{map[string]any{"type": "domain-name", "value": "evil.example"}},
+					"attachments": []any{map[string]any{"name": "notes.txt", "data": "c2VlbiBvbiAyMCBOb3ZlbWJlcg=="}}},
+				after: func(t *testing.T, r *response) { commID = decode[struct{ ID int64 }](t, r).ID }},
+			{name: "a draft", method: "POST", path: fixed("/api/v1/comms"), token: off, status: 201,
+				body: map[string]any{"template": "request-information", "to_states": []any{stateB}, "level": "diplomatic", "draft": true, "fields": map[string]any{"subject": "Draft"}}},
+			{name: "a communication read by its recipient", method: "GET", path: commPath(""), token: fpB, status: 200},
+			{name: "a communication's metadata for the Secretariat", method: "GET", path: commPath(""), token: sec, status: 200},
+			{name: "an acknowledgement", method: "POST", path: commPath("/acknowledge"), token: fpB, status: 200},
+			{name: "a request to share", method: "POST", path: commPath("/share"), token: fpB, body: map[string]any{"state": "BRA", "note": "They host it."}, status: 202},
+			{name: "a dispute", method: "POST", path: commPath("/reply"), token: fpB, body: map[string]any{"outcome": "disputed", "note": "Not from our space."}, status: 200},
+			{name: "an escalation", method: "POST", path: commPath("/escalate"), token: off, status: 200},
+			{name: "the exchange", method: "GET", path: commPath("/thread"), token: off, status: 200},
+			{name: "the exchange for the Secretariat", method: "GET", path: commPath("/thread"), token: sec, status: 200},
+			{name: "the communications", method: "GET", path: fixed("/api/v1/comms?box=out&q=scan&from=2026-01-01T00:00:00Z"), token: off, status: 200},
+			{name: "the communications for the Secretariat", method: "GET", path: fixed("/api/v1/comms"), token: sec, status: 200},
+			{name: "parsed indicators", method: "POST", path: fixed("/api/v1/indicators/parse"), token: off, body: "203.0.113.7\nwhat", status: 200, invalidRequest: true},
+			{name: "the routing preferences", method: "GET", path: fixed("/api/v1/routing/tensions"), token: fpA, status: 200},
+			{name: "400 for indicators that do not parse", method: "POST", path: fixed("/api/v1/comms"), token: off, status: 400,
+				body: map[string]any{"template": "notification", "to_states": []any{stateB}, "level": "technical",
+					"fields": map[string]any{"subject": "x", "urgency": "high", "tlp": "TLP:AMBER", "description": "x", "indicators": "999.1.1.1"}}},
 			{name: "the templates", method: "GET", path: fixed("/api/v1/templates"), token: off, status: 200},
 			{name: "a template's first version", method: "GET", path: fixed("/api/v1/templates/1?version=1"), token: off, status: 200},
 			{name: "a revised template", method: "PUT", path: fixed("/api/v1/templates/1"), token: sec,

@@ -1,7 +1,11 @@
 // Package comms owns communications between States (capabilities C3 and
-// C4). So far: the communication templates, kept as data. The Secretariat
-// creates, revises and retires them; every revision is a new version, kept,
-// so that a communication can name the template and version it used.
+// C4): the templates, kept as data and versioned by the Secretariat; the
+// communications composed from them, routed to the recipient States' PoCs,
+// sealed at rest, notified by email (with the content under OpenPGP where
+// the PoC has a key and the TLP label allows); each recipient's progress
+// from notified to acknowledged and answered; escalation, onward sharing
+// with consent, indicators and their STIX 2.1 form. The Secretariat sees
+// who sent what to whom and when, never what it says.
 package comms
 
 import (
@@ -11,12 +15,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/seal"
 )
 
 // Languages are the six UN languages in which templates are labelled;
@@ -78,10 +85,21 @@ type Input struct {
 	Version     int     `json:"version,omitempty"`
 }
 
-// Service is the templates' rules and authorization.
+// Service is the rules and authorization of templates and communications.
 type Service struct {
 	DB  *db.DB
 	Now app.Clock
+	// Dir routes communications to PoCs; Seal keeps their content
+	// encrypted at rest; PGP, when set, encrypts the content of
+	// notifications to PoCs that have an OpenPGP key; BaseURL is the
+	// portal's address, for links in emails. Set them with Wire.
+	Dir     *directory.Service
+	Seal    *seal.Keyring
+	PGP     Encrypter
+	BaseURL string
+
+	statesMu sync.Mutex
+	states   map[string]bool
 }
 
 // NewService returns the communications service.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/demo"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -29,6 +30,18 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 		trend, err := sys.Checks.Trend(app.WithActor(ctx, &app.Actor{Role: app.RoleSecretariat, Email: "s@example.org"}))
 		if err != nil || len(trend) != 3 || trend[0].Status != "closed" || trend[2].Status != "running" || trend[0].Answered == 0 || trend[0].Late == 0 {
 			t.Fatalf("check campaigns %+v %v", trend, err)
+		}
+		if err := demo.SeedComms(ctx, sys.Comms); err != nil {
+			t.Fatal(err)
+		}
+		fra := app.WithActor(ctx, &app.Actor{Role: app.RoleOfficer, Email: "x@fra.example", State: "FRA"})
+		in, err := sys.Comms.Comms(fra, comms.Filter{Box: "in"})
+		if err != nil || len(in) != 3 {
+			t.Fatalf("France's inbox: %d, %v", len(in), err)
+		}
+		out, err := sys.Comms.Comms(fra, comms.Filter{Box: "out"})
+		if err != nil || len(out) != 1 || len(out[0].Recipients) < 3 {
+			t.Fatalf("France's sent communications: %+v, %v", out, err)
 		}
 		for _, a := range demo.Accounts {
 			sys.Clock.Advance(30 * time.Second)

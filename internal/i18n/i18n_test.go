@@ -19,7 +19,7 @@ import (
 func usedKeys(t *testing.T) map[string]bool {
 	keys := map[string]bool{}
 	lit := regexp.MustCompile(`\.T "([a-z0-9_.]+)"`)
-	goKey := regexp.MustCompile(`"((?:error|login|totp|enrol|invite|poc|entry|users|account|directory|state|history|nav|form|field|demo|footer|text|mail|outbox|log|nomination|dashboard|check|template)\.[a-z0-9_]+)"`)
+	goKey := regexp.MustCompile(`"((?:error|login|totp|enrol|invite|poc|entry|users|account|directory|state|history|nav|form|field|demo|footer|text|mail|outbox|log|nomination|dashboard|check|template|comm|indicator)\.[a-z0-9_]+)"`)
 	root := filepath.Join("..", "..")
 	err := filepath.WalkDir(filepath.Join(root, "internal"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(p, "_test.go") {

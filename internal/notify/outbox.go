@@ -1,7 +1,8 @@
 // Package notify owns email: the outbox that messages are written to in the
 // transaction of what caused them, the worker that delivers them over SMTP
-// with retries and backoff (safe to run on several instances at once), and
-// the mail catcher that the demo runs so that a newcomer reads its emails in
+// with retries and backoff (safe to run on several instances at once),
+// pocdir's OpenPGP key that signs the messages it encrypts to a PoC (sent as
+// PGP/MIME), and the mail catcher that the demo runs so that a newcomer reads its emails in
 // the browser.
 package notify
 
@@ -21,7 +22,10 @@ type Message struct {
 	Kind    string // what caused it, e.g. "invitation"
 	To      string
 	Subject string
-	Body    string // plain text
+	Body    string // plain text, or an ASCII-armored OpenPGP message when PGP
+	// PGP is set when Body is an ASCII-armored OpenPGP message (see
+	// PGPSigner.EncryptAndSign): it goes out as PGP/MIME (RFC 3156).
+	PGP bool
 }
 
 // Enqueue writes a message to the outbox in the caller's transaction.
@@ -33,13 +37,53 @@ func Enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message) error {
 // EnqueueID is Enqueue returning the message's outbox id, for callers that
 // follow its delivery (a communication check records a bounce).
 func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64, error) {
-	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(m.Subject, "\r\n") {
-		return 0, fmt.Errorf("outbox: header values must be one line")
-	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, to_addr, subject, body, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $5) RETURNING id`,
-		m.Kind, m.To, m.Subject, m.Body, now).Scan(&id)
+	if err := checkMessage(m); err != nil {
+		return 0, err
+	}
+	err := tx.QueryRowContext(ctx, enqueueSQL, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id)
 	return id, err
+}
+
+const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`
+
+// Enqueuer queues many messages in one transaction with one prepared
+// statement: a communication to many PoCs, or a crisis burst, does not pay
+// for parsing the same SQL once per message.
+type Enqueuer struct{ stmt *sql.Stmt }
+
+// PrepareEnqueue returns an Enqueuer for the transaction; Close it.
+func PrepareEnqueue(ctx context.Context, tx *sql.Tx) (*Enqueuer, error) {
+	st, err := tx.PrepareContext(ctx, enqueueSQL)
+	if err != nil {
+		return nil, err
+	}
+	return &Enqueuer{st}, nil
+}
+
+// Enqueue is EnqueueID through the prepared statement.
+func (e *Enqueuer) Enqueue(ctx context.Context, now time.Time, m Message) (int64, error) {
+	var id int64
+	if err := checkMessage(m); err != nil {
+		return 0, err
+	}
+	err := e.stmt.QueryRowContext(ctx, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id)
+	return id, err
+}
+
+// Close releases the prepared statement.
+func (e *Enqueuer) Close() error { return e.stmt.Close() }
+
+func checkMessage(m Message) error {
+	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(m.Subject, "\r\n") {
+		return fmt.Errorf("outbox: header values must be one line")
+	}
+	// A clear body marked as encrypted would go out in clear under a
+	// PGP/MIME envelope that no client opens.
+	if m.PGP && !strings.HasPrefix(strings.TrimSpace(m.Body), "-----BEGIN PGP MESSAGE-----") {
+		return fmt.Errorf("outbox: a PGP message's body must be an ASCII-armored OpenPGP message")
+	}
+	return nil
 }
 
 // Item is an outbox row as the Secretariat sees it: never the body.

@@ -2,7 +2,9 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -64,6 +66,7 @@ type claimed struct {
 	subject  string
 	body     string
 	attempts int
+	pgp      bool
 }
 
 // claim takes up to n due messages for this instance.
@@ -78,14 +81,14 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3)
 			AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-			RETURNING id, to_addr, subject, body, attempts`
+			RETURNING id, to_addr, subject, body, attempts, pgp`
 		if s.DB.Dialect == db.Postgres {
 			// Instances skip the rows another one is claiming, and the
 			// join keeps the planner from re-running the subquery per row.
 			query = `WITH due AS (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE outbox o SET claimed_until = $1 FROM due WHERE o.id = due.id
-			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts`
+			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts, o.pgp`
 		}
 		rows, err := tx.QueryContext(ctx, query, now.Add(claimFor), now, n)
 		if err != nil {
@@ -94,7 +97,7 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var c claimed
-			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts); err != nil {
+			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts, &c.pgp); err != nil {
 				return err
 			}
 			out = append(out, c)
@@ -165,7 +168,16 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 	}
 	msgs := make([]*mail.Msg, len(items))
 	for i, it := range items {
-		m := mail.NewMsg()
+		var m *mail.Msg
+		var boundary string
+		if it.pgp {
+			if boundary, err = newBoundary(); err != nil {
+				return err
+			}
+			m = mail.NewMsg(mail.WithPGPType(mail.PGPEncrypt), mail.WithEncoding(mail.NoEncoding), mail.WithBoundary(boundary))
+		} else {
+			m = mail.NewMsg()
+		}
 		if err := m.From(s.SMTP.From); err != nil {
 			return fmt.Errorf("smtp from: %w", err)
 		}
@@ -175,7 +187,11 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 		m.Subject(it.subject)
 		m.SetDate()
 		m.SetMessageID()
-		m.SetBodyString(mail.TypeTextPlain, it.body)
+		if it.pgp {
+			setPGPMIMEBody(m, boundary, it.body)
+		} else {
+			m.SetBodyString(mail.TypeTextPlain, it.body)
+		}
 		msgs[i] = m
 	}
 	sendErr := client.DialAndSendWithContext(ctx, nonNil(msgs)...)
@@ -218,6 +234,37 @@ func (s *Sender) markSent(ctx context.Context, ids []int64) error {
 		}
 		return nil
 	})
+}
+
+// setPGPMIMEBody makes m's body the two parts of an encrypted PGP/MIME
+// message (RFC 3156 §4): the version part and the armored OpenPGP message,
+// without transfer encoding (quoted-printable would break the armor, which
+// is 7-bit anyway).
+//
+// go-mail (v0.8.1) writes the multipart/encrypted header and the parts but
+// not the close delimiter, without which a strict parser sees a truncated
+// message; the last part's body ends with it. Were go-mail to write it too,
+// the second one would fall in the epilogue, which readers ignore.
+func setPGPMIMEBody(m *mail.Msg, boundary, armored string) {
+	armored = strings.ReplaceAll(strings.TrimRight(armored, "\r\n"), "\r\n", "\n")
+	armored = strings.ReplaceAll(armored, "\n", "\r\n")
+	m.SetBodyString(mail.TypePGPEncrypted, "Version: 1\r\n",
+		mail.WithPartEncoding(mail.NoEncoding), mail.WithPartContentDescription("PGP/MIME version identification"))
+	// With a PGP type set, go-mail writes every part inside the
+	// multipart/encrypted: "alternative" only adds the second one.
+	m.AddAlternativeString(mail.TypeAppOctetStream, armored+"\r\n\r\n--"+boundary+"--\r\n",
+		mail.WithPartEncoding(mail.NoEncoding), mail.WithPartContentDescription("OpenPGP encrypted message"))
+}
+
+// newBoundary returns a random multipart boundary. No line of an armored
+// message starts with it: they are base64 ('_' is not in its alphabet),
+// armor headers, or "-----BEGIN/END".
+func newBoundary() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "pgp_" + hex.EncodeToString(b), nil
 }
 
 func nonNil(msgs []*mail.Msg) []*mail.Msg {

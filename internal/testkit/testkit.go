@@ -149,6 +149,8 @@ type System struct {
 	Comms     *comms.Service
 	Web       *web.Server
 	Handler   http.Handler
+	// DataKeyPath is the data keyring's file, to rotate it in tests.
+	DataKeyPath string
 
 	validatorOnce sync.Once
 	validator     *User
@@ -175,7 +177,8 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	catalog := i18n.MustLoad()
 	s.Accounts.Catalog = catalog
-	ring, err := seal.LoadOrCreate(filepath.Join(t.TempDir(), "data.key"))
+	s.DataKeyPath = filepath.Join(t.TempDir(), "data.key")
+	ring, err := seal.LoadOrCreate(s.DataKeyPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,6 +187,7 @@ func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
 	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
 	s.Checks = checks.NewService(d, clock.Now, s.Directory)
 	s.Comms = comms.NewService(d, clock.Now)
+	s.Comms.Wire(s.Directory, ring, nil, "http://pocdir.test")
 	if err := comms.SeedTemplates(context.Background(), d); err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,19 @@ func (p *Page) LocalTime(zone string) string {
 	return p.T("poc.local_time", "Time", "\u2068"+p.now.In(loc).Format("15:04 (MST, UTC-07:00)")+"\u2069")
 }
 
+// TimeIn formats an instant in a time zone with its abbreviation and UTC
+// offset, to show a deadline as each State reads it.
+func (p *Page) TimeIn(v any, zone string) string {
+	t, ok := asTime(v)
+	loc, err := time.LoadLocation(zone)
+	if !ok || err != nil {
+		return ""
+	}
+	t = t.In(loc)
+	return "\u2068" + p.T("format.date", "Day", t.Day(), "Month", p.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year()) +
+		" " + t.Format("15:04 (MST, UTC-07:00)") + "\u2069"
+}
+
 func atoi(s string) int {
 	n, _ := strconv.Atoi(s)
 	return n

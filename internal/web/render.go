@@ -41,8 +41,14 @@ var funcs = template.FuncMap{
 		}
 		return s
 	},
-	"add":   func(a, b int) int { return a + b },
-	"lower": strings.ToLower,
+	"add": func(a, b int) int { return a + b },
+	// tlpclass names the CSS class of a TLP label (the label itself is
+	// shown as it is, never translated).
+	"tlpclass": func(tlp string) string {
+		return "tlp-" + strings.NewReplacer("tlp:", "", "+", "-").Replace(strings.ToLower(tlp))
+	},
+	"ackedStates": ackedStates,
+	"lower":       strings.ToLower,
 	"contains": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {

@@ -33,8 +33,11 @@ type Server struct {
 	Outbox    *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
 	Catcher *notify.Catcher
-	Catalog *i18n.Catalog
-	Log     *slog.Logger
+	// OpenPGPKey is pocdir's public OpenPGP key (armored), which signs the
+	// content it emails encrypted to PoCs: published at /openpgp.asc.
+	OpenPGPKey string
+	Catalog    *i18n.Catalog
+	Log        *slog.Logger
 	// SecureCookies marks cookies Secure; set when served over TLS or behind
 	// a TLS-terminating proxy.
 	SecureCookies bool
@@ -84,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 	// message arrived.
 	mux.HandleFunc("GET /check/{token}", s.checkAnswer)
 	mux.HandleFunc("POST /check/{token}", s.checkAnswer)
+	// The public key that signs encrypted notifications, so that a PoC can
+	// verify them.
+	mux.HandleFunc("GET /openpgp.asc", s.openPGPKey)
 
 	// Everything else needs a full session.
 	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireLogin(h)) }
@@ -114,6 +120,18 @@ func (s *Server) Handler() http.Handler {
 	page("GET /checks/{id}/results.csv", s.checkCSV)
 	page("POST /checks/{id}/cancel", s.checkCancel)
 	page("POST /checks/targets/{id}/{how}", s.checkTargetAnswer)
+	page("GET /comms", s.commsPage)
+	page("GET /comms/new", s.commNewForm)
+	page("POST /comms/new", s.commNewSubmit)
+	page("GET /comms/routing", s.routingPage)
+	page("POST /comms/routing", s.routingSubmit)
+	page("GET /comms/{id}", s.commPage)
+	page("GET /comms/{id}/edit", s.commEditForm)
+	page("POST /comms/{id}/edit", s.commEditSubmit)
+	page("GET /comms/{id}/ack", s.commAckForm)
+	page("GET /comms/{id}/stix.json", s.commSTIX)
+	page("GET /comms/{id}/attachments/{aid}", s.commAttachment)
+	page("POST /comms/{id}/{act}", s.commAct)
 	page("GET /templates", s.templatesPage)
 	page("GET /templates/new", s.templateForm)
 	page("POST /templates/new", s.templateSubmit)
@@ -150,6 +168,15 @@ func (s *Server) Handler() http.Handler {
 	h = s.recoverer(h)
 	h = s.accessLog(h)
 	return h
+}
+
+func (s *Server) openPGPKey(w http.ResponseWriter, r *http.Request) {
+	if s.OpenPGPKey == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pgp-keys")
+	w.Write([]byte(s.OpenPGPKey))
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -1,0 +1,117 @@
+package comms_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// BenchmarkCrisisBurst is a crisis: every Member State sends one
+// notification to five others at once (193 communications to two technical
+// PoCs each: 1,930 emails). It reports the time from the first send until
+// every recipient's email has reached a real SMTP server on 127.0.0.1, with
+// the senders composing on 8 goroutines while the outbox sends, as a
+// running pocdir does.
+//
+//	go test -run '^$' -bench CrisisBurst -benchtime 3x ./internal/comms/
+//	POCDIR_TEST_POSTGRES=postgres://… for the PostgreSQL row too
+func BenchmarkCrisisBurst(b *testing.B) {
+	for _, e := range testkit.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			sys := testkit.New(b, e)
+			refs, err := directory.ReferenceStates()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var members []string
+			for _, s := range refs {
+				if s.Status == "member" {
+					members = append(members, s.Code)
+				}
+			}
+			officers := map[string]*app.Actor{}
+			for i, code := range members {
+				ctx := app.WithActor(context.Background(), &app.Actor{Email: "fp@" + code, Role: app.RoleFocalPoint, State: code})
+				for k := range 2 {
+					in := testkit.ValidPoC()
+					in.Agency = fmt.Sprintf("CERT %s %d", code, k)
+					in.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: fmt.Sprintf("cert%d-%d@example.org", i, k), Preferred: true}}
+					sys.AddPoC(b, ctx, code, in)
+				}
+				u := sys.User(b, fmt.Sprintf("officer%d@example.org", i), app.RoleOfficer, code)
+				officers[code] = u.Actor()
+			}
+			catcher, err := notify.StartCatcher("127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer catcher.Close()
+			catcher.Keep = 1 << 20
+			sender := &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, Batch: 250, Connections: 8,
+				SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}}
+			want := len(members) * 5 * 2
+			var total, composed time.Duration
+			round := 0
+			for b.Loop() {
+				round++
+				before := catcher.Received()
+				ctx, stop := context.WithCancel(context.Background())
+				var sent sync.WaitGroup
+				sent.Add(1)
+				go func() { // the outbox, as in a running pocdir
+					defer sent.Done()
+					for catcher.Received() < before+want && ctx.Err() == nil {
+						if n, err := sender.RunOnce(ctx); err != nil && ctx.Err() == nil {
+							b.Error(err)
+							return
+						} else if n == 0 {
+							time.Sleep(time.Millisecond)
+						}
+					}
+				}()
+				start := time.Now()
+				jobs := make(chan int)
+				var composing sync.WaitGroup
+				for range 8 {
+					composing.Add(1)
+					go func() {
+						defer composing.Done()
+						for i := range jobs {
+							var to []string
+							for k := 1; k <= 5; k++ {
+								to = append(to, members[(i+k*7)%len(members)])
+							}
+							in := comms.CommInput{Template: "notification", ToStates: to, Level: comms.LevelTechnical, Fields: map[string]string{
+								"subject": fmt.Sprintf("Burst %d from %s", round, members[i]), "urgency": "critical", "tlp": comms.TLPAmber,
+								"description": "Wiper activity against our energy sector from addresses announced in your space.",
+								"indicators":  "198.51.100.7\n203.0.113.0/24\nupdate-check.example\nmalware: ExampleWiper"}}
+							if _, err := sys.Comms.Compose(app.WithActor(context.Background(), officers[members[i]]), in); err != nil {
+								b.Error(err)
+							}
+						}
+					}()
+				}
+				for i := range members {
+					jobs <- i
+				}
+				close(jobs)
+				composing.Wait()
+				composed += time.Since(start)
+				sent.Wait()
+				total += time.Since(start)
+				stop()
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/burst")
+			b.ReportMetric(composed.Seconds()/float64(b.N), "s-composing/burst")
+			b.ReportMetric(float64(want*b.N)/total.Seconds(), "emails/s")
+		})
+	}
+}

@@ -1,0 +1,198 @@
+package notify
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"mime/quotedprintable"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ProtonMail/gopenpgp/v3/crypto"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// PGPSigner holds pocdir's own OpenPGP key pair, which signs the emails it
+// encrypts to a PoC, so that the PoC can tell them from forgeries.
+type PGPSigner struct {
+	// Now is the time at which a recipient's key must be valid (the real
+	// time when nil), so that it agrees with the directory's checks of the
+	// same key. Signatures always carry the real time.
+	Now app.Clock
+
+	pgp *crypto.PGPHandle
+	key *crypto.Key // the unlocked private key
+	pub string
+	fp  string
+}
+
+// LoadOrCreatePGPSigner reads pocdir's OpenPGP private key (ASCII-armored)
+// from path, generating it on first start with the user ID "name <email>"
+// (Ed25519 for signatures, X25519 for encryption, no expiry).
+//
+// The key in the file is not protected by a passphrase: like the log's
+// signing key, it is protected by living outside the database in a file
+// that only its owner may read (mode 0600), and a file that others may read
+// or write is refused. Whoever can read the file can sign as pocdir. Several
+// instances on one database must share the file.
+func LoadOrCreatePGPSigner(path, name, email string) (*PGPSigner, error) {
+	pgp := crypto.PGP()
+	b, err := readKeyFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		b, err = createPGPKey(pgp, path, name, email)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("openpgp key: %w", err)
+	}
+	key, err := crypto.NewKeyFromArmored(string(b))
+	if err != nil {
+		return nil, fmt.Errorf("openpgp key %s: %w", path, err)
+	}
+	if !key.IsPrivate() {
+		return nil, fmt.Errorf("openpgp key %s: not a private key", path)
+	}
+	if locked, err := key.IsLocked(); err != nil || locked {
+		return nil, fmt.Errorf("openpgp key %s: the key is protected by a passphrase; pocdir needs it without one (the file's mode protects it)", path)
+	}
+	if now := time.Now().Unix(); key.IsRevoked(now) || key.IsExpired(now) || !key.CanVerify(now) {
+		return nil, fmt.Errorf("openpgp key %s: the key is revoked, expired, or cannot sign", path)
+	}
+	pub, err := key.GetArmoredPublicKey()
+	if err != nil {
+		return nil, fmt.Errorf("openpgp key %s: %w", path, err)
+	}
+	return &PGPSigner{pgp: pgp, key: key, pub: pub, fp: strings.ToUpper(key.GetFingerprint())}, nil
+}
+
+// readKeyFile reads a secret file, refusing one that others than its owner
+// may read or write.
+func readKeyFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("%s is open to group or others (mode %#o): it holds a private key; chmod 600 it", path, perm)
+	}
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(f)
+	return buf.Bytes(), err
+}
+
+// createPGPKey generates a key and writes it to path (mode 0600). The file
+// appears whole or not at all; when another instance wrote it first, its
+// key is the one used.
+func createPGPKey(pgp *crypto.PGPHandle, path, name, email string) ([]byte, error) {
+	if strings.TrimSpace(email) == "" || strings.ContainsAny(name+email, "<>\r\n") {
+		return nil, fmt.Errorf("user ID %q <%s>: give a name and an email address", name, email)
+	}
+	key, err := pgp.KeyGeneration().AddUserId(name, email).New().GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	armored, err := key.Armor()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, ".pgpkey-*") // mode 0600
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.WriteString(armored + "\n"); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	return readKeyFile(path)
+}
+
+// PublicKey is pocdir's OpenPGP public key, ASCII-armored, for PoCs to
+// verify the signatures of the emails they receive.
+func (s *PGPSigner) PublicKey() string { return s.pub }
+
+// Fingerprint is the fingerprint of pocdir's key in upper-case hex.
+func (s *PGPSigner) Fingerprint() string { return s.fp }
+
+// ErrUnusableKey is returned (wrapped, with the reason) by EncryptAndSign
+// for a recipient key that cannot be encrypted to: the caller may then send
+// a notice without the content instead.
+var ErrUnusableKey = errors.New("the recipient's OpenPGP key cannot be used")
+
+// EncryptAndSign encrypts plaintext to the recipient's ASCII-armored public
+// key and signs it with pocdir's key, in one OpenPGP message (RFC 3156
+// §6.2, combined method), and returns that message ASCII-armored. A private
+// key, an expired, revoked or unreadable key, and a key without a valid
+// encryption subkey are refused with an error wrapping ErrUnusableKey.
+//
+// For a PGP/MIME email (Message.PGP), plaintext must be a MIME entity, its
+// headers included: see MIMEText.
+func (s *PGPSigner) EncryptAndSign(recipientArmoredPublicKey string, plaintext []byte) (string, error) {
+	armored := recipientArmoredPublicKey
+	if !strings.Contains(armored, "-----BEGIN PGP PUBLIC KEY BLOCK-----") {
+		if strings.Contains(armored, "PRIVATE KEY") {
+			return "", fmt.Errorf("%w: it is a private key", ErrUnusableKey)
+		}
+		return "", fmt.Errorf("%w: not an ASCII-armored public key", ErrUnusableKey)
+	}
+	key, err := crypto.NewKeyFromArmored(armored)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnusableKey, err)
+	}
+	now := time.Now()
+	if s.Now != nil {
+		now = s.Now()
+	}
+	t := now.Unix()
+	switch {
+	case key.IsPrivate():
+		return "", fmt.Errorf("%w: it is a private key", ErrUnusableKey)
+	case key.IsRevoked(t):
+		return "", fmt.Errorf("%w: it is revoked", ErrUnusableKey)
+	case key.IsExpired(t):
+		return "", fmt.Errorf("%w: it has expired", ErrUnusableKey)
+	case !key.CanEncrypt(t):
+		return "", fmt.Errorf("%w: it has no valid encryption key", ErrUnusableKey)
+	}
+	h, err := s.pgp.Encryption().Recipient(key).SigningKey(s.key).EncryptionTime(t).New()
+	if err != nil {
+		return "", err
+	}
+	msg, err := h.Encrypt(plaintext)
+	if err != nil {
+		return "", fmt.Errorf("openpgp: %w", err)
+	}
+	return msg.Armor()
+}
+
+// MIMEText returns body as a MIME entity (text/plain in UTF-8, quoted-
+// printable, CRLF line endings): what a PGP/MIME message encrypts, since a
+// mail client reads the decrypted data as a MIME entity, headers first.
+func MIMEText(body string) []byte {
+	var b bytes.Buffer
+	b.WriteString("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n")
+	w := quotedprintable.NewWriter(&b)
+	w.Write([]byte(body)) // writes to a bytes.Buffer do not fail
+	w.Close()
+	return b.Bytes()
+}

@@ -1,0 +1,637 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+// Communications between States: the list and search, composing from a
+// template, the thread with each recipient's progress, and the acts on it
+// (acknowledge, answer, escalate, share, consent). The Secretariat sees
+// metadata only: the service leaves the content out.
+
+type commsData struct {
+	List   []*comms.Communication
+	Box    string
+	Query  string
+	From   string
+	To     string
+	Stage  string
+	Stages []string
+	Member bool
+	// Overview counts the recipients' lines by stage (the Secretariat).
+	Overview map[string]int
+	Sent     int
+}
+
+// commStages are the stages a list can be filtered by, in order.
+var commStages = []string{"notified", "delivered", "bounced", "opened", "acknowledged", "responded", "declined", "disputed", "more-info"}
+
+func (s *Server) commsPage(w http.ResponseWriter, r *http.Request) {
+	a := app.ActorFrom(r.Context())
+	q := r.URL.Query()
+	f := comms.Filter{Query: q.Get("q"), Stage: q.Get("stage"), Box: q.Get("box")}
+	if t, err := time.Parse(time.DateOnly, q.Get("from")); err == nil {
+		f.From = t
+	}
+	if t, err := time.Parse(time.DateOnly, q.Get("to")); err == nil {
+		f.To = t.AddDate(0, 0, 1)
+	}
+	list, err := s.Comms.Comms(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &commsData{List: list, Box: f.Box, Query: f.Query, From: q.Get("from"), To: q.Get("to"), Stage: f.Stage, Stages: commStages,
+		Member: a.State != "" && !a.IsSecretariat()}
+	if a.IsSecretariat() {
+		d.Overview, d.Sent = map[string]int{}, len(list)
+		for _, c := range list {
+			for _, rc := range c.Recipients {
+				d.Overview[rc.Stage()]++
+			}
+		}
+	}
+	s.render(w, r, http.StatusOK, "comms.html", s.page(r, "comm.list_title", d))
+}
+
+type composeData struct {
+	Templates []*comms.Template
+	T         *comms.Template
+	States    []*directory.Summary
+	Chosen    map[string]bool
+	Routing   []*directory.Summary // the chosen States that say how to initiate contact
+	Parent    *comms.Communication
+	Draft     *comms.Communication
+	Urgencies []string
+	TLPs      []string
+	Idem      string
+	Exts      string
+	Imported  int
+	Lang      string
+}
+
+func newIdemKey() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// composeForm shows the template choice, or the form of a template, with
+// the values of f (nil for a new communication).
+func (s *Server) composeForm(w http.ResponseWriter, r *http.Request, status int, d *composeData, f url.Values, err error) {
+	a := app.ActorFrom(r.Context())
+	if a.State == "" || a.IsSecretariat() || a.ReadOnly {
+		s.fail(w, r, app.Errorf(app.Forbidden, "error.comms_states_only", "only the users of a State send and answer communications"))
+		return
+	}
+	title := "comm.new_title"
+	if d.Parent != nil {
+		title = "comm.respond_title"
+	}
+	p := s.page(r, title, d)
+	d.Lang, d.Urgencies, d.TLPs, d.Exts = p.Lang(), comms.Urgencies, comms.TLPs, strings.Join(comms.AttachmentExtensions(), " ")
+	if d.T == nil {
+		list, lerr := s.Comms.List(r.Context(), false)
+		if lerr != nil {
+			s.fail(w, r, lerr)
+			return
+		}
+		d.Templates = list
+		s.render(w, r, status, "comm_new.html", p)
+		return
+	}
+	states, lerr := s.Directory.List(r.Context(), directory.Filter{})
+	if lerr != nil {
+		s.fail(w, r, lerr)
+		return
+	}
+	d.States, d.Chosen = states, map[string]bool{}
+	if f == nil {
+		f = url.Values{"level": {comms.LevelTechnical}, "fields.urgency": {"medium"}, "fields.tlp": {comms.TLPAmber}}
+	}
+	for _, c := range f["to_states"] {
+		d.Chosen[c] = true
+	}
+	for _, st := range states {
+		if d.Chosen[st.Code] && st.InitiateVia != "" {
+			d.Routing = append(d.Routing, st)
+		}
+	}
+	if f.Get("idem") == "" {
+		f.Set("idem", newIdemKey())
+	}
+	p.Form = f
+	if err != nil {
+		p.withError(err)
+	}
+	s.render(w, r, status, "comm_compose.html", p)
+}
+
+func (s *Server) commNewForm(w http.ResponseWriter, r *http.Request) {
+	d := &composeData{}
+	q := r.URL.Query()
+	if pid := q.Get("parent"); pid != "" {
+		id, _ := strconv.ParseInt(pid, 10, 64)
+		parent, err := s.Comms.Communication(r.Context(), id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Parent = parent
+		if q.Get("template") == "" {
+			q.Set("template", "response")
+		}
+	}
+	if slug := q.Get("template"); slug != "" {
+		t, err := s.templateBySlug(r, slug)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.T = t
+	}
+	var f url.Values
+	if d.Parent != nil {
+		f = url.Values{"level": {d.Parent.Level}, "fields.urgency": {"medium"}, "fields.tlp": {d.Parent.TLP}}
+		if d.Parent.Content != nil {
+			f.Set("fields.subject", "Re: "+d.Parent.Content.Subject)
+		}
+	}
+	s.composeForm(w, r, http.StatusOK, d, f, nil)
+}
+
+func (s *Server) templateBySlug(r *http.Request, slug string) (*comms.Template, error) {
+	list, err := s.Comms.List(r.Context(), false)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range list {
+		if t.Slug == slug {
+			return t, nil
+		}
+	}
+	return nil, app.ErrNotFound("template")
+}
+
+// maxUpload bounds a compose form with its files (the service checks the
+// limits per file and in all).
+const maxUpload = comms.MaxTotalAttachment + comms.MaxAttachmentBytes + 1<<20
+
+// parseCompose reads the compose form: the fields, the files and the
+// action (send, draft, import).
+func parseCompose(r *http.Request, t *comms.Template) (comms.CommInput, url.Values, []*comms.Attachment, []byte, error) {
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		return comms.CommInput{}, nil, nil, nil, app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit")
+	}
+	f := url.Values(r.MultipartForm.Value)
+	in := comms.CommInput{Template: t.Slug, ToStates: f["to_states"], Level: f.Get("level"), Fields: map[string]string{},
+		Draft: f.Get("action") == "draft", IdemKey: f.Get("idem")}
+	in.ParentID, _ = strconv.ParseInt(f.Get("parent"), 10, 64)
+	for _, fl := range t.Fields {
+		in.Fields[fl.Key] = f.Get("fields." + fl.Key)
+	}
+	var atts []*comms.Attachment
+	for _, fh := range r.MultipartForm.File["attachments"] {
+		data, err := readFile(fh)
+		if err != nil {
+			return in, f, nil, nil, err
+		}
+		atts = append(atts, &comms.Attachment{Name: fh.Filename, Data: data})
+	}
+	var imported []byte
+	if fhs := r.MultipartForm.File["import"]; len(fhs) > 0 {
+		data, err := readFile(fhs[0])
+		if err != nil {
+			return in, f, nil, nil, err
+		}
+		imported = data
+	}
+	return in, f, atts, imported, nil
+}
+
+func readFile(fh *multipart.FileHeader) ([]byte, error) {
+	if fh.Size > comms.MaxAttachmentBytes {
+		return make([]byte, comms.MaxAttachmentBytes+1), nil // refused by the service with its message
+	}
+	fd, err := fh.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer fd.Close()
+	return io.ReadAll(io.LimitReader(fd, comms.MaxAttachmentBytes+1))
+}
+
+func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit"))
+		return
+	}
+	t, err := s.templateBySlug(r, r.FormValue("template"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &composeData{T: t}
+	if pid, _ := strconv.ParseInt(r.FormValue("parent"), 10, 64); pid != 0 {
+		if d.Parent, err = s.Comms.Communication(r.Context(), pid); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.composeSubmit(w, r, d, 0)
+}
+
+// composeSubmit handles the compose form for a new communication (draft
+// 0) or a draft being edited.
+func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *composeData, draft int64) {
+	in, f, atts, imported, err := parseCompose(r, d.T)
+	if err != nil {
+		s.composeForm(w, r, http.StatusBadRequest, d, f, err)
+		return
+	}
+	in.Attachments = atts
+	if f.Get("action") == "import" {
+		inds, problems := comms.ImportIndicators(imported)
+		have, _ := comms.ParseIndicators(f.Get("fields.indicators"))
+		f.Set("fields.indicators", comms.FormatIndicators(append(have, inds...)))
+		d.Imported = len(inds)
+		var v app.Validation
+		for _, pr := range problems {
+			v.Add("import", pr.Key, pr.Message, map[string]any{"Line": pr.Line, "Text": pr.Text})
+		}
+		if len(imported) == 0 {
+			v.Add("import", "error.required", "required", nil)
+		}
+		s.composeForm(w, r, http.StatusOK, d, f, v.Err())
+		return
+	}
+	var c *comms.Communication
+	if draft != 0 {
+		var remove []int64
+		for _, v := range f["remove"] {
+			id, _ := strconv.ParseInt(v, 10, 64)
+			remove = append(remove, id)
+		}
+		c, err = s.Comms.UpdateDraft(r.Context(), draft, in, remove)
+	} else {
+		c, err = s.Comms.Compose(r.Context(), in)
+	}
+	if err != nil {
+		code := app.ErrorCode(err)
+		if code == app.Forbidden || code == app.NotFound || code == app.Internal {
+			s.fail(w, r, err)
+			return
+		}
+		s.composeForm(w, r, httpStatus(code), d, f, err)
+		return
+	}
+	if c.Status == comms.StatusDraft {
+		s.flash(w, "comm.flash_draft")
+	} else {
+		s.flash(w, "comm.flash_sent")
+	}
+	http.Redirect(w, r, "/comms/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+}
+
+func commID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		return 0, app.ErrNotFound("communication")
+	}
+	return id, nil
+}
+
+func (s *Server) commEditForm(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Comms.Communication(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if c.Status != comms.StatusDraft || !c.Viewer.Sender {
+		s.fail(w, r, app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed"))
+		return
+	}
+	t, err := s.Comms.Get(r.Context(), c.TemplateID, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := url.Values{"level": {c.Level}, "to_states": c.ToStates, "fields.subject": {c.Content.Subject}, "fields.urgency": {c.Urgency},
+		"fields.tlp": {c.TLP}, "fields.indicators": {comms.FormatIndicators(c.Content.Indicators)}}
+	for k, v := range c.Content.Fields {
+		f.Set("fields."+k, v)
+	}
+	if c.RespondBy != nil {
+		f.Set("fields.respond_by", c.RespondBy.UTC().Format("2006-01-02T15:04"))
+	}
+	if c.OnwardConsent {
+		f.Set("fields.onward_consent", "true")
+	}
+	d := &composeData{T: t, Draft: c}
+	if c.ParentID != 0 {
+		d.Parent, _ = s.Comms.Communication(r.Context(), c.ParentID)
+	}
+	s.composeForm(w, r, http.StatusOK, d, f, nil)
+}
+
+func (s *Server) commEditSubmit(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
+	c, err := s.Comms.Communication(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.Comms.Get(r.Context(), c.TemplateID, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &composeData{T: t, Draft: c}
+	if c.ParentID != 0 {
+		d.Parent, _ = s.Comms.Communication(r.Context(), c.ParentID)
+	}
+	s.composeSubmit(w, r, d, id)
+}
+
+type commData struct {
+	C        *comms.Communication
+	Tpl      *comms.Template
+	ByState  []stateLine
+	Thread   *comms.Thread
+	States   []*directory.Summary
+	Routing  []*directory.Summary
+	Outcomes []string
+	// Pending are consent requests the sender has not answered.
+	Pending []*comms.Event
+	Lang    string
+	Now     time.Time
+}
+
+func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Comms.Communication(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	th, err := s.Comms.Thread(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &commData{C: c, Thread: th, Outcomes: comms.Outcomes, Now: s.Comms.Now(), ByState: byState(c)}
+	if d.Tpl, err = s.Comms.Get(r.Context(), c.TemplateID, c.TemplateVersion); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !c.Viewer.Metadata {
+		states, err := s.Directory.List(r.Context(), directory.Filter{})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.States = states
+		for _, st := range states {
+			if st.InitiateVia != "" && slices.Contains(c.ToStates, st.Code) && c.Viewer.Sender {
+				d.Routing = append(d.Routing, st)
+			}
+		}
+	}
+	answered := map[int64]bool{}
+	for _, e := range th.Events {
+		if e.Kind == comms.EvConsentGranted || e.Kind == comms.EvConsentRefused {
+			answered[e.RefID] = true
+		}
+	}
+	for _, e := range th.Events {
+		if e.Kind == comms.EvConsentRequested && e.CommID == c.ID && !answered[e.ID] {
+			d.Pending = append(d.Pending, e)
+		}
+	}
+	p := s.page(r, "comm.title", d)
+	d.Lang = p.Lang()
+	p.Title = c.Ref
+	if c.Content != nil && c.Content.Subject != "" {
+		p.Title = c.Content.Subject + " · " + c.Ref
+	}
+	s.render(w, r, http.StatusOK, "comm.html", p)
+}
+
+// commAckForm is the acknowledgement screen: it says, before the button,
+// that acknowledging does not mean agreeing.
+func (s *Server) commAckForm(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c, err := s.Comms.Communication(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !c.Viewer.Recipient {
+		s.fail(w, r, app.Errorf(app.Forbidden, "error.comms_recipient_only", "only a recipient State can do this"))
+		return
+	}
+	s.render(w, r, http.StatusOK, "comm_ack.html", s.page(r, "comm.ack_title", &commData{C: c}))
+}
+
+// commAct handles the acts on a communication that are one button: acknowledge, escalate, send (a draft).
+func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+		return
+	}
+	flash := ""
+	switch r.PathValue("act") {
+	case "ack":
+		err, flash = errOnly(s.Comms.Acknowledge(r.Context(), id)), "comm.flash_acked"
+	case "escalate":
+		err, flash = errOnly(s.Comms.Escalate(r.Context(), id)), "comm.flash_escalated"
+	case "send":
+		err, flash = errOnly(s.Comms.Send(r.Context(), id)), "comm.flash_sent"
+	case "reply":
+		_, err = s.Comms.Reply(r.Context(), id, r.PostForm.Get("outcome"), r.PostForm.Get("note"))
+		flash = "comm.flash_replied"
+	case "share":
+		var forwarded bool
+		forwarded, err = s.Comms.Share(r.Context(), id, r.PostForm.Get("state"), r.PostForm.Get("note"))
+		flash = "comm.flash_consent_asked"
+		if forwarded {
+			flash = "comm.flash_forwarded"
+		}
+	case "consent":
+		req, _ := strconv.ParseInt(r.PostForm.Get("request"), 10, 64)
+		grant := r.PostForm.Get("grant") == "1"
+		_, err = s.Comms.Consent(r.Context(), id, req, grant)
+		flash = "comm.flash_consent_refused"
+		if grant {
+			flash = "comm.flash_consent_granted"
+		}
+	default:
+		s.fail(w, r, app.ErrNotFound("page"))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, flash)
+	http.Redirect(w, r, "/comms/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+// errOnly keeps the error of a service call whose result the handler does
+// not need.
+func errOnly(_ *comms.Communication, err error) error { return err }
+
+func (s *Server) commSTIX(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	b, err := s.Comms.STIX(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/stix+json;version=2.1")
+	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-`+strconv.FormatInt(id, 10)+`-stix.json"`)
+	w.Write(b)
+}
+
+func (s *Server) commAttachment(w http.ResponseWriter, r *http.Request) {
+	id, err := commID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	aid, _ := strconv.ParseInt(r.PathValue("aid"), 10, 64)
+	a, err := s.Comms.AttachmentFile(r.Context(), id, aid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	serveAttachment(w, a)
+}
+
+// serveAttachment sends a file as a download, never rendered in the
+// portal's origin.
+func serveAttachment(w http.ResponseWriter, a *comms.Attachment) {
+	w.Header().Set("Content-Type", a.Type)
+	w.Header().Set("Content-Disposition", "attachment; filename*=UTF-8''"+url.PathEscape(a.Name))
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Content-Security-Policy", "sandbox; default-src 'none'")
+	w.Write(a.Data)
+}
+
+type routingData struct {
+	States    []*directory.Summary
+	Tensions  []string
+	CanManage bool
+}
+
+func (s *Server) routingPage(w http.ResponseWriter, r *http.Request) {
+	a := app.ActorFrom(r.Context())
+	list, err := s.Comms.Tensions(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	states, err := s.Directory.List(r.Context(), directory.Filter{})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "comm_routing.html", s.page(r, "comm.routing_title",
+		&routingData{States: states, Tensions: list, CanManage: a.IsFocalPointOf(a.State) && !a.ReadOnly}))
+}
+
+func (s *Server) routingSubmit(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+		return
+	}
+	if err := s.Comms.SetTension(r.Context(), r.PostForm.Get("state"), r.PostForm.Get("on") == "1"); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(w, "comm.flash_routing")
+	http.Redirect(w, r, "/comms/routing", http.StatusSeeOther)
+}
+
+// ackedStates counts the recipient States that acknowledged or answered.
+func ackedStates(c *comms.Communication) int {
+	done := map[string]bool{}
+	for _, r := range c.Recipients {
+		if r.AckedAt != nil || r.Outcome != "" {
+			done[r.State] = true
+		}
+	}
+	return len(done)
+}
+
+// stateLine is a recipient State at a glance: how far its furthest PoC got.
+type stateLine struct {
+	State string
+	Stage string
+	Lines []*comms.Recipient
+}
+
+var stageRank = map[string]int{"pending": 0, "moved": 0, "notified": 1, "bounced": 1, "delivered": 2, "opened": 3, "acknowledged": 4,
+	"more-info": 5, "declined": 5, "disputed": 5, "responded": 5}
+
+// byState groups a communication's recipient lines by State.
+func byState(c *comms.Communication) []stateLine {
+	var out []stateLine
+	idx := map[string]int{}
+	for _, r := range c.Recipients {
+		i, ok := idx[r.State]
+		if !ok {
+			i = len(out)
+			idx[r.State] = i
+			out = append(out, stateLine{State: r.State, Stage: "pending"})
+		}
+		out[i].Lines = append(out[i].Lines, r)
+		if st := r.Stage(); stageRank[st] > stageRank[out[i].Stage] || (stageRank[st] == stageRank[out[i].Stage] && st != "moved") {
+			out[i].Stage = st
+		}
+	}
+	return out
+}

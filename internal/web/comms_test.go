@@ -1,0 +1,190 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// commsWorld gives France, Kenya and Germany a technical PoC each.
+func commsWorld(t *testing.T, sys *testkit.System) {
+	t.Helper()
+	for _, st := range []string{"FRA", "KEN", "DEU"} {
+		fp := sys.User(t, "setup@"+strings.ToLower(st)+".example", app.RoleFocalPoint, st)
+		in := testkit.ValidPoC()
+		in.Agency = "CERT " + st
+		in.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: "cert@" + strings.ToLower(st) + ".example", Preferred: true}}
+		sys.AddPoC(t, fp.Ctx(), st, in)
+	}
+}
+
+// postMultipart posts a compose form with files, as a browser does.
+func postMultipart(t *testing.T, c *http.Client, u string, fields url.Values, files map[string][]byte) *http.Response {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range fields {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	for name, data := range files {
+		fw, err := mw.CreateFormFile("attachments", name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = fw.Write(data)
+	}
+	mw.Close()
+	req, err := http.NewRequest("POST", u, &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp
+}
+
+func TestCommunicationPages(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	commsWorld(t, sys)
+	offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+	offKEN := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+	offDEU := sys.User(t, "off@deu.example", app.RoleOfficer, "DEU")
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	cf, ck, cd, cs := sys.Login(t, srv, offFRA), sys.Login(t, srv, offKEN), sys.Login(t, srv, offDEU), sys.Login(t, srv, sec)
+
+	_, page := get(t, cf, srv.URL+"/comms/new?template=notification")
+	m := regexp.MustCompile(`name="idem" value="([^"]+)"`).FindStringSubmatch(page)
+	if m == nil || !strings.Contains(page, "does not imply that the State is responsible") {
+		t.Fatalf("the compose form has no idempotency key or statement:\n%s", page)
+	}
+	form := url.Values{"template": {"notification"}, "idem": {m[1]}, "to_states": {"KEN"}, "level": {"technical"}, "action": {"send"},
+		"fields.subject": {"Scanning from AS64500"}, "fields.urgency": {"high"}, "fields.tlp": {"TLP:AMBER"},
+		"fields.description": {"Scanning of our ministries."}, "fields.indicators": {"203.0.113.7\nnot an indicator"}}
+	t.Run("an indicator that does not parse is listed back and the form keeps what was typed", func(t *testing.T) {
+		resp := postMultipart(t, cf, srv.URL+"/comms/new", form, nil)
+		b := readBody(t, resp)
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(b, "Line 2") || !strings.Contains(b, "Scanning of our ministries.") {
+			t.Errorf("%d\n%s", resp.StatusCode, b)
+		}
+	})
+	form.Set("fields.indicators", "203.0.113.7\nevil.example")
+	var commURL string
+	t.Run("sending twice (a double click) makes one communication", func(t *testing.T) {
+		for range 2 {
+			resp := postMultipart(t, cf, srv.URL+"/comms/new", form, map[string][]byte{"notes.txt": []byte("first seen 20 November")})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("send: %d", resp.StatusCode)
+			}
+			commURL = srv.URL + resp.Header.Get("Location")
+		}
+		var n int
+		_ = sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM comms`).Scan(&n)
+		if n != 1 {
+			t.Errorf("%d communications", n)
+		}
+	})
+	t.Run("the recipient reads, acknowledges on a screen that says it is not agreement, and declines", func(t *testing.T) {
+		resp, page := get(t, ck, commURL)
+		if resp.StatusCode != 200 || !strings.Contains(page, "Scanning from AS64500") || !strings.Contains(page, "203.0.113.7") || !strings.Contains(page, "TLP:AMBER") {
+			t.Fatalf("%d\n%s", resp.StatusCode, page)
+		}
+		_, ack := get(t, ck, commURL+"/ack")
+		if !strings.Contains(ack, "does not mean that your State agrees") {
+			t.Errorf("the acknowledgement screen:\n%s", ack)
+		}
+		resp = testkit.PostForm(t, ck, commURL+"/ack", url.Values{})
+		resp.Body.Close()
+		resp = testkit.PostForm(t, ck, commURL+"/reply", url.Values{"outcome": {"declined"}, "note": {"Not our competence."}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("decline: %d", resp.StatusCode)
+		}
+		_, page = get(t, cf, commURL)
+		for _, want := range []string{"Acknowledged", "Declined", "Not our competence.", "off@ken.example"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the sender's page lacks %q", want)
+			}
+		}
+	})
+	t.Run("the Secretariat sees who and when, not what", func(t *testing.T) {
+		resp, page := get(t, cs, commURL)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%d", resp.StatusCode)
+		}
+		for _, secret := range []string{"Scanning", "203.0.113.7", "Not our competence", "notes.txt", "TLP:AMBER", "off@ken.example"} {
+			if strings.Contains(page, secret) {
+				t.Errorf("the Secretariat's page shows %q", secret)
+			}
+		}
+		if !strings.Contains(page, "KEN") || !strings.Contains(page, "Declined") {
+			t.Errorf("the metadata is missing:\n%s", page)
+		}
+		resp, _ = get(t, cs, commURL+"/attachments/1")
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("the Secretariat downloads an attachment: %d", resp.StatusCode)
+		}
+		_, list := get(t, cs, srv.URL+"/comms?q=Scanning")
+		if strings.Contains(list, "Scanning from") {
+			t.Error("the Secretariat's list shows a subject")
+		}
+	})
+	t.Run("a third State sees nothing", func(t *testing.T) {
+		for _, p := range []string{"", "/ack", "/attachments/1", "/stix.json"} {
+			if resp, _ := get(t, cd, commURL+p); resp.StatusCode != http.StatusNotFound && resp.StatusCode != http.StatusForbidden {
+				t.Errorf("Germany GET %s: %d", p, resp.StatusCode)
+			}
+		}
+		resp := testkit.PostForm(t, cd, commURL+"/ack", url.Values{})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("Germany acknowledging: %d", resp.StatusCode)
+		}
+	})
+	t.Run("the recipient downloads the attachment and the STIX bundle", func(t *testing.T) {
+		resp, body := get(t, ck, commURL+"/attachments/1")
+		if resp.StatusCode != 200 || body != "first seen 20 November" || !strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Errorf("%d %q %s", resp.StatusCode, body, resp.Header.Get("Content-Disposition"))
+		}
+		resp, body = get(t, ck, commURL+"/stix.json")
+		if resp.StatusCode != 200 || !strings.Contains(body, "indicator--") {
+			t.Errorf("%d %.200s", resp.StatusCode, body)
+		}
+	})
+	t.Run("a search finds the sender's communication by indicator", func(t *testing.T) {
+		_, list := get(t, cf, srv.URL+"/comms?q=evil.example")
+		if !strings.Contains(list, "Scanning from AS64500") {
+			t.Error("not found")
+		}
+		_, list = get(t, cf, srv.URL+"/comms?q=nothing-like-it")
+		if strings.Contains(list, "Scanning from AS64500") {
+			t.Error("found by an unrelated query")
+		}
+	})
+	_ = comms.TLPRed
+}
+
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	buf := new(bytes.Buffer)
+	_, _ = buf.ReadFrom(resp.Body)
+	return buf.String()
+}
