@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -195,6 +196,35 @@ func (b *a11y) switchLanguage(lang string) {
 	b.lang = lang
 }
 
+// a11yComms adds a communication from Kenya to France, acknowledged and
+// disputed, and one from France to Kenya: it returns their ids.
+func a11yComms(t *testing.T, sys *testkit.System) (in, out int64) {
+	t.Helper()
+	fpKEN := sys.User(t, "a11y@ken.example", app.RoleFocalPoint, "KEN")
+	offFRA := sys.User(t, "a11y@fra.example", app.RoleOfficer, "FRA")
+	sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+	c := comms.CommInput{Template: "notification", ToStates: []string{"FRA"}, Level: comms.LevelTechnical, Fields: map[string]string{
+		"subject": "Scanning from your space", "urgency": "high", "tlp": comms.TLPAmber, "respond_by": sys.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339),
+		"description": "Scanning of our ministries.", "affected_systems": "Mail servers", "indicators": "198.51.100.7\nevil.example\nmalware: Emotet"},
+		Attachments: []*comms.Attachment{{Name: "notes.txt", Data: []byte("first seen on 20 November")}}}
+	x, err := sys.Comms.Compose(fpKEN.Ctx(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Comms.Acknowledge(offFRA.Ctx(), x.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Comms.Reply(offFRA.Ctx(), x.ID, comms.OutcomeDisputed, "Not from our space."); err != nil {
+		t.Fatal(err)
+	}
+	c.ToStates, c.Fields["subject"] = []string{"KEN"}, "Phishing kit"
+	y, err := sys.Comms.Compose(offFRA.Ctx(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.ID, y.ID
+}
+
 // a11yFixture fills a system with what makes most parts of the pages show:
 // PoCs of both levels, one of them changed, with notes in two languages and a
 // regional reference, and an entry with notes; it returns the changed PoC.
@@ -293,6 +323,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		if _, err := sys.Checks.RunOnce(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+		commIn, _ := a11yComms(t, sys)
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -330,6 +361,8 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/templates", 200)
 			b.visit("/templates/1", 200)
 			b.visit("/templates/1/edit", 200)
+			b.visit("/comms", 200)
+			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
 			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
 		}
 	})
@@ -339,6 +372,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		sys := sqlite(t)
 		srv := sys.Serve(t)
 		poc := a11yFixture(t, sys)
+		commIn, commOut := a11yComms(t, sys)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, fp)
@@ -355,6 +389,17 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/checks", 200)
 			b.visit("/check/notavalidlinknotavalidlinknotavalidlink", 404)
 			b.visit("/templates/2", 200)
+			b.visit("/comms", 200)
+			b.visit("/comms?box=in&q=scan", 200)
+			b.visit("/comms/new", 200)
+			b.visit("/comms/new?template=notification", 200)
+			b.submit(`main button[name=action][value=send]`)
+			b.scan("compose form with errors")
+			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
+			b.visit(fmt.Sprintf("/comms/%d/ack", commOut+100), 404)
+			b.visit(fmt.Sprintf("/comms/%d", commOut), 200)
+			b.visit(fmt.Sprintf("/comms/new?parent=%d", commIn), 200)
+			b.visit("/comms/routing", 200)
 			b.visit("/states/FRA/edit", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")
@@ -371,7 +416,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/log", 200)
 			b.visit("/admin/outbox", 403)
 			b.visit("/states/XXX", 404)
-			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account")
+			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account", "/comms", fmt.Sprintf("/comms/%d", commIn), "/comms/new?template=notification")
 		}
 	})
 }

@@ -27,7 +27,7 @@ import (
 // missing browser is a failure.
 
 // browserTimeout bounds each test, browser start included.
-const browserTimeout = 60 * time.Second
+const browserTimeout = 180 * time.Second
 
 // browser is one chromium, with its own profile, pointed at one server.
 type browser struct {

@@ -1,0 +1,73 @@
+package web_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// TestBrowserCommunicationExchange is two States exchanging a notification,
+// its acknowledgement and a response, in a real browser, as their officers
+// would.
+func TestBrowserCommunicationExchange(t *testing.T) {
+	sys := sqlite(t)
+	srv := sys.Serve(t)
+	sys.Comms.BaseURL = srv.URL
+	commsWorld(t, sys)
+	fra := sys.User(t, "officer@fra.example", app.RoleOfficer, "FRA")
+	ken := sys.User(t, "officer@ken.example", app.RoleOfficer, "KEN")
+	b := newBrowser(t, srv.URL)
+
+	// France notifies Kenya.
+	b.login(sys, fra)
+	b.open("/comms")
+	b.submit(`main a[href="/comms/new"]`)
+	b.wantPath("/comms/new")
+	b.submit(`main a[href="/comms/new?template=notification"]`)
+	wantContains(t, "compose form", b.text("main"), "Notification of malicious activity", "does not imply that the State is responsible")
+	b.do("choose Kenya", chromedp.SetValue(chromedp.CSS("#f-to_states"), "KEN"))
+	b.fill(`[id="f-fields.subject"]`, "Scanning of ministries from your address space")
+	b.do("choose the urgency", chromedp.SetValue(chromedp.CSS(`[id="f-fields.urgency"]`), "high"))
+	b.do("write the description", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.description"]`), "Since 18 November, scanning followed by password spraying."))
+	b.do("give the indicators", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.indicators"]`), "198.51.100.23\nmail-update.example\nmalware: ExampleLoader"))
+	b.submit(`main button[name=action][value=send]`)
+	if !strings.HasPrefix(b.path(), "/comms/") {
+		t.Fatalf("after sending: at %s\n%s", b.path(), b.text("main"))
+	}
+	comm := b.path()
+	wantContains(t, "the sent communication", b.text("main"), "Scanning of ministries", "TLP:AMBER", "198.51.100.23", "Notified", "KEN")
+
+	// Kenya finds it in its received communications, reads it, and
+	// acknowledges on a screen that says this is not agreement.
+	b.logout()
+	b.login(sys, ken)
+	b.open("/comms?box=in")
+	wantContains(t, "Kenya's received communications", b.text("main"), "Scanning of ministries")
+	b.submit(`main table a[href="` + comm + `"]`)
+	wantContains(t, "Kenya reads", b.text("main"), "Since 18 November", "ExampleLoader", "Opened")
+	b.submit(`main a[href="` + comm + `/ack"]`)
+	wantContains(t, "acknowledgement screen", b.text("main"), "does not mean that your State agrees")
+	b.submit(`main form button[type=submit]`)
+	wantContains(t, "after acknowledging", b.text("main"), "Receipt acknowledged", "Acknowledged")
+
+	// Kenya responds in the same thread.
+	b.submit(`main a[href="/comms/new?parent=` + strings.TrimPrefix(comm, "/comms/") + `"]`)
+	wantContains(t, "response form", b.text("main"), "In reply to")
+	b.do("write the response", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.description"]`), "The two hosts are blocked and the provider is notified."))
+	b.submit(`main button[name=action][value=send]`)
+	wantContains(t, "the response", b.text("main"), "The two hosts are blocked", "FRA")
+
+	// France sees Kenya's acknowledgement and response, and the thread.
+	b.logout()
+	b.login(sys, fra)
+	b.open(comm)
+	main := b.text("main")
+	wantContains(t, "France's view", main, "Responded", "officer@ken.example", "acknowledged receipt (which does not mean agreement)", "responded")
+	if n := b.count(`#h-thread ~ ol li a`); n < 1 {
+		t.Errorf("the thread lists %d other communications", n)
+	}
+	b.screenshot("comm-en.png", true)
+}
