@@ -83,13 +83,15 @@ func everyMainPageInEveryLanguage(t *testing.T, e testkit.Engine) {
 	sys := testkit.New(t, e)
 	srv := sys.Serve(t)
 	a11yFixture(t, sys)
+	commIn, commOut := a11yComms(t, sys)
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 	c := sys.Login(t, srv, fp)
 	ids := sys.Web.Catalog.Keys("en")
 	if len(ids) == 0 {
 		t.Fatal("the English catalog has no message")
 	}
-	pages := []string{"/directory", "/states/FRA", "/states/FRA/history", "/account", "/log", "/users", "/states/FRA/pocs/new", "/nominations", "/nominations/1", "/checks", "/templates", "/templates/1"}
+	pages := []string{"/directory", "/states/FRA", "/states/FRA/history", "/account", "/log", "/users", "/states/FRA/pocs/new", "/nominations", "/nominations/1", "/checks", "/templates", "/templates/1",
+		"/comms", "/comms/new", "/comms/new?template=notification", fmt.Sprintf("/comms/%d", commIn), fmt.Sprintf("/comms/%d", commOut), fmt.Sprintf("/comms/%d/ack", commIn), "/comms/routing"}
 
 	for _, lang := range unLanguages {
 		t.Run("the main pages are wholly in "+lang, func(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -294,6 +295,13 @@ func TestPageWeight(t *testing.T) {
 			sys.AddPoC(t, ctx, code, in)
 		}
 	}
+	// A communication from Kenya to France with indicators.
+	ken := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+	if _, err := sys.Comms.Compose(ken.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"FRA"}, Level: comms.LevelTechnical,
+		Fields: map[string]string{"subject": "Scanning", "urgency": "high", "tlp": comms.TLPAmber, "description": "Scanning of our ministries.",
+			"indicators": "198.51.100.7\nevil.example\nmalware: Emotet"}}); err != nil {
+		t.Fatal(err)
+	}
 	const budget = 30 << 10
 	css := 0
 	t.Run("the login page", func(t *testing.T) {
@@ -316,7 +324,7 @@ func TestPageWeight(t *testing.T) {
 			for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit",
 				"/pocs/1/remove", "/users", "/invitations/new", "/account", "/log", "/admin/outbox", "/states/XXX", "/nominations", "/nominations/1",
 				"/nominations/1/edit", "/dashboard", "/checks", "/checks/new", "/check/notavalidlinknotavalidlinknotavalidlink",
-				"/templates", "/templates/1", "/templates/1/edit"} {
+				"/templates", "/templates/1", "/templates/1/edit", "/comms", "/comms/new", "/comms/new?template=notification", "/comms/1", "/comms/routing"} {
 				req, _ := http.NewRequest("GET", srv.URL+p, nil)
 				req.Header.Set("Accept-Encoding", "gzip")
 				req.AddCookie(&http.Cookie{Name: "pocdir_lang", Value: lang})
