@@ -119,7 +119,7 @@ func TestCommunicationLifecycle(t *testing.T) {
 			if err := w.sys.DB.QueryRowContext(context.Background(), `SELECT subject, body FROM outbox WHERE to_addr = 'cert@ken.example' AND kind = 'comm'`).Scan(&subject, &body); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(subject, "[TLP:AMBER] "+c.Ref) || !strings.Contains(subject, "HIGH") {
+			if subject != "[TLP:AMBER] "+c.Ref+" (urgency: high)" {
 				t.Errorf("subject %q", subject)
 			}
 			for _, secret := range []string{"Scanning", "203.0.113.7", "evil.example", "Emotet"} {
@@ -397,11 +397,16 @@ func TestDraftsAttachmentsAndTLP(t *testing.T) {
 				t.Errorf("stored in clear: %.40s / %.40s", content, data)
 			}
 			// A sealed value copied to another row does not open.
-			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE comm_attachments SET data = (SELECT data FROM comm_attachments WHERE comm_id = $1 ORDER BY id LIMIT 1) WHERE id = (SELECT MAX(id) FROM comm_attachments)`, d.ID); err != nil {
-				t.Fatal(err)
+			for _, col := range []string{"data", "meta"} {
+				if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE comm_attachments SET `+col+` = (SELECT `+col+` FROM comm_attachments WHERE comm_id = $1 ORDER BY id LIMIT 1) WHERE id = (SELECT MAX(id) FROM comm_attachments)`, d.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := w.s.AttachmentFile(w.offFRA.Ctx(), d.ID, d.Attachments[1].ID); err == nil {
+				t.Error("a swapped attachment opened")
 			}
 			if _, err := w.s.Communication(w.offFRA.Ctx(), d.ID); err == nil {
-				t.Error("a swapped attachment opened")
+				t.Error("a swapped attachment's name opened")
 			}
 			if _, err := w.s.UpdateDraft(w.offFRA.Ctx(), d.ID, func() comms.CommInput { x := in; x.Attachments = nil; return x }(), []int64{d.Attachments[1].ID}); err != nil {
 				t.Fatal(err)
@@ -552,10 +557,36 @@ func TestRoutingEscalationAndTension(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(c.Recipients) != 1 || c.Recipients[0].Address != "mfa@ken.example" || c.Recipients[0].Route != comms.RouteTension {
+			// France sees that it went to the diplomatic level, not why:
+			// only Kenya sees its own rule, and the Secretariat neither.
+			if len(c.Recipients) != 1 || c.Recipients[0].Address != "mfa@ken.example" || c.Recipients[0].Route != comms.RouteLevel {
 				t.Errorf("%+v", c.Recipients[0])
 			}
+			if k, _ := w.s.Communication(w.offKEN.Ctx(), c.ID); k.Recipients[0].Route != comms.RouteRouting {
+				t.Errorf("Kenya sees %q", k.Recipients[0].Route)
+			}
+			if m, _ := w.s.Communication(w.sec.Ctx(), c.ID); m.Recipients[0].Route != comms.RouteLevel {
+				t.Errorf("the Secretariat sees %q", m.Recipients[0].Route)
+			}
 			if err := w.s.SetTension(w.fpKEN.Ctx(), "FRA", false); err != nil {
+				t.Fatal(err)
+			}
+			// When France declares it, France sees why; Kenya does not.
+			if err := w.s.SetTension(w.fpFRA.Ctx(), "KEN", true); err != nil {
+				t.Fatal(err)
+			}
+			in.Fields["subject"] = "During France's tension"
+			c, err = w.s.Compose(w.offFRA.Ctx(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(c.Recipients) != 1 || c.Recipients[0].Route != comms.RouteTension || c.Recipients[0].Level != comms.LevelDiplomatic {
+				t.Errorf("%+v", c.Recipients[0])
+			}
+			if k, _ := w.s.Communication(w.offKEN.Ctx(), c.ID); k.Recipients[0].Route != comms.RouteLevel {
+				t.Errorf("Kenya sees %q", k.Recipients[0].Route)
+			}
+			if err := w.s.SetTension(w.fpFRA.Ctx(), "KEN", false); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -642,7 +673,7 @@ func TestDataKeyRotationResealsCommunications(t *testing.T) {
 	}
 	w.s.Seal = ring
 	n, err := w.s.Reseal(context.Background(), nil)
-	if err != nil || n != 3 {
+	if err != nil || n != 4 { // the content, the note, the attachment and its name
 		t.Fatalf("resealed %d: %v", n, err)
 	}
 	got, err := w.s.Communication(w.offKEN.Ctx(), c.ID)

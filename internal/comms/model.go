@@ -71,7 +71,8 @@ const (
 	RouteLevel      = "level"       // a PoC at the level asked for
 	RouteAlternate  = "alternate"   // the State has no main PoC at the level with email
 	RouteOtherLevel = "other-level" // the State has no PoC at the level
-	RouteTension    = "tension"     // diplomatic first: a State declared tension
+	RouteTension    = "tension"     // diplomatic first: the sender State declared tension
+	RouteRouting    = "routing"     // diplomatic first: the recipient State's routing rule
 	RouteEscalated  = "escalated"   // the sender escalated to the diplomatic level
 	RouteMoved      = "moved"       // the PoC left; its alternate took over
 )

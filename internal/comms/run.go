@@ -110,6 +110,9 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 		if err := s.openContent(c); err != nil {
 			return n, err
 		}
+		if t, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+			c.TemplateSlug = t.Slug
+		}
 		rs, err := s.recipients(ctx, c.ID)
 		if err != nil {
 			return n, err
@@ -183,6 +186,9 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 		}
 		if err := s.openContent(c); err != nil {
 			return n, err
+		}
+		if t, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+			c.TemplateSlug = t.Slug
 		}
 		e, err := s.Dir.Get(sys, g.state)
 		if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
 )
 
@@ -213,6 +214,9 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 			if len(in.Indicators) > 0 {
 				problems = append(problems, ValidateIndicators(in.Indicators)...)
 				inds = mergeIndicators(inds, in.Indicators)
+				if len(inds) > MaxIndicators {
+					problems = append(problems, Problem{Line: MaxIndicators + 1, Key: "indicator.error.too_many", Message: "too many indicators"})
+				}
 			}
 			for _, pr := range problems {
 				v.Add(name, pr.Key, pr.Message, map[string]any{"Line": pr.Line, "Text": pr.Text})
@@ -299,14 +303,47 @@ func (s *Service) knownStates(ctx context.Context) (map[string]bool, error) {
 
 func (s *Service) templateBySlug(ctx context.Context, slug string) (*Template, error) {
 	var id int64
-	err := s.DB.QueryRowContext(ctx, `SELECT id FROM comm_templates WHERE slug = $1`, slug).Scan(&id)
+	var version int
+	var status string
+	err := s.DB.QueryRowContext(ctx, `SELECT id, current_version, status FROM comm_templates WHERE slug = $1`, slug).Scan(&id, &version, &status)
 	if err == sql.ErrNoRows {
 		return nil, app.FieldError("template", "error.comms_template", "choose a template", nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, id, 0)
+	t, err := s.templateAt(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	cp := *t
+	cp.Status = status
+	return &cp, nil
+}
+
+// templateAt returns a template at a version, without its history. A
+// version never changes once written, so it is kept in memory: a crisis
+// burst reads the same few templates hundreds of times.
+func (s *Service) templateAt(ctx context.Context, id int64, version int) (*Template, error) {
+	key := [2]int64{id, int64(version)}
+	s.statesMu.Lock()
+	t := s.versions[key]
+	s.statesMu.Unlock()
+	if t != nil {
+		return t, nil
+	}
+	t, err := s.Get(ctx, id, version)
+	if err != nil {
+		return nil, err
+	}
+	t.Versions = nil
+	s.statesMu.Lock()
+	if s.versions == nil {
+		s.versions = map[[2]int64]*Template{}
+	}
+	s.versions[key] = t
+	s.statesMu.Unlock()
+	return t, nil
 }
 
 // Compose saves a communication as a draft or sends it. A repeated
@@ -338,7 +375,7 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 	now := s.Now()
 	var id int64
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		c := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateVersion: p.tpl.Version, SenderState: a.State,
+		c := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version, SenderState: a.State,
 			SenderEmail: a.Email, senderUser: a.UserID, ToStates: p.toStates, Level: p.level, Urgency: p.urgency, TLP: p.tlp,
 			RespondBy: p.respondBy, OnwardConsent: p.consent, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
 			Content: &p.content, idemKey: in.IdemKey}
@@ -388,9 +425,8 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 	if c.Status != StatusDraft {
 		return nil, app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed")
 	}
-	if c.ParentID != 0 {
-		in.ParentID = c.ParentID
-	}
+	// A draft stays in the exchange it was started in (or in none).
+	in.ParentID = c.ParentID
 	p, err := s.prepare(ctx, a, &in)
 	if err != nil {
 		return nil, err
@@ -410,7 +446,7 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 		if current != StatusDraft {
 			return app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed")
 		}
-		c.TemplateID, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Version, p.toStates, p.level
+		c.TemplateID, c.TemplateSlug, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Slug, p.tpl.Version, p.toStates, p.level
 		c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Content, c.UpdatedAt = p.urgency, p.tlp, p.respondBy, p.consent, &p.content, now
 		sealed, err := s.sealContent(c)
 		if err != nil {
@@ -466,6 +502,9 @@ func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 	in.Fields["subject"], in.Fields["urgency"], in.Fields["tlp"] = c.Content.Subject, c.Urgency, c.TLP
 	if c.OnwardConsent {
 		in.Fields["onward_consent"] = "true"
+	}
+	if c.RespondBy != nil {
+		in.Fields["respond_by"] = c.RespondBy.UTC().Format(time.RFC3339)
 	}
 	in.Indicators = c.Content.Indicators
 	return s.UpdateDraft(ctx, id, in, nil)
@@ -528,7 +567,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 // sent without the log holding it.
 func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, now time.Time) (int64, error) {
 	salt := auditlog.NewSalt()
-	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.sent", ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.sent", ActorID: a.UserID, ActorState: a.State,
 		Object: "comm:" + c.Ref, States: append([]string{c.SenderState}, c.ToStates...), At: now, Commitment: auditlog.Commit(salt, c.commitment())})
 	if err != nil {
 		return 0, err
@@ -600,12 +639,20 @@ func (s *Service) route(ctx context.Context, q interface {
 }, from, to, level string) ([]target, error) {
 	route := RouteLevel
 	if level == LevelTechnical {
-		var n int
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_tensions WHERE (state_code = $1 AND counterpart = $2) OR (state_code = $2 AND counterpart = $1)`, from, to).Scan(&n); err != nil {
+		// Which State declared the tension decides how the line is named:
+		// a declaration is seen only by the State that made it.
+		var byFrom, byTo int
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_tensions WHERE state_code = $1 AND counterpart = $2`, from, to).Scan(&byFrom); err != nil {
 			return nil, err
 		}
-		if n > 0 {
+		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_tensions WHERE state_code = $1 AND counterpart = $2`, to, from).Scan(&byTo); err != nil {
+			return nil, err
+		}
+		switch {
+		case byFrom > 0:
 			level, route = LevelDiplomatic, RouteTension
+		case byTo > 0:
+			level, route = LevelDiplomatic, RouteRouting
 		}
 	}
 	e, err := s.Dir.Get(app.WithActor(ctx, app.System), to)
@@ -682,16 +729,30 @@ func (s *Service) senderZone(ctx context.Context, state, level string) (string, 
 
 // addRecipients records the chosen PoCs and queues their notifications.
 func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, now time.Time, reminder bool) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	// One prepared statement each for the many rows of a communication to
+	// many PoCs: parsing the SQL once per row was most of a send's cost.
+	q, err := notify.PrepareEnqueue(ctx, tx)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	ins, err := tx.PrepareContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	if err != nil {
+		return err
+	}
+	defer ins.Close()
 	for _, t := range ts {
 		addr := EmailOf(t.poc)
 		m, encrypted := s.notification(c, t.poc, addr, reminder)
-		oid, err := enqueue(ctx, tx, now, m)
+		oid, err := q.Enqueue(ctx, now, m)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-			c.ID, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, oid); err != nil {
+		if _, err := ins.ExecContext(ctx, c.ID, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, oid); err != nil {
 			return err
 		}
 	}
@@ -747,8 +808,15 @@ func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) erro
 		}
 		rs = own
 	}
+	for _, r := range rs {
+		// A declared tension is seen only by the State that declared it:
+		// the sender (tension), or the recipient (its routing rule).
+		if (r.Route == RouteTension && !c.Viewer.Sender) || (r.Route == RouteRouting && !c.Viewer.Recipient) {
+			r.Route = RouteLevel
+		}
+	}
 	c.Recipients = rs
-	if tpl, err := s.Get(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+	if tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
 		c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name
 	}
 	atts, err := s.attachments(ctx, c.ID, !c.Viewer.Metadata)
@@ -823,7 +891,7 @@ func (s *Service) markOpened(ctx context.Context, a *app.Actor, c *Communication
 }
 
 func (s *Service) logAct(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, typ string, now time.Time) (int64, error) {
-	return auditlog.Append(ctx, tx, auditlog.Event{Type: typ, ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+	return auditlog.Append(ctx, tx, auditlog.Event{Type: typ, ActorID: a.UserID, ActorState: a.State,
 		Object: "comm:" + c.Ref, States: []string{c.SenderState, a.State}, At: now})
 }
 
@@ -901,6 +969,15 @@ func (s *Service) Reply(ctx context.Context, id int64, outcome, note string) (*C
 	}
 	if utf8.RuneCountInString(note) > MaxNoteRunes {
 		return nil, app.FieldError("note", "error.too_long", "too long", map[string]any{"Max": MaxNoteRunes})
+	}
+	same := true
+	for _, r := range c.Recipients {
+		if r.MovedAt == nil {
+			same = same && r.Outcome == outcome
+		}
+	}
+	if same {
+		return nil, app.Errorf(app.Conflict, "error.comms_same_answer", "your State has already given this answer")
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.setOutcome(ctx, tx, a, c, outcome, note, 0, now) })
@@ -981,7 +1058,7 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 				return err
 			}
 		}
-		idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.escalated", ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+		idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.escalated", ActorID: a.UserID, ActorState: a.State,
 			Object: "comm:" + c.Ref, States: append([]string{c.SenderState}, c.ToStates...), At: now})
 		if err != nil {
 			return err
@@ -1002,6 +1079,11 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 	a, c, err := s.recipientComm(ctx, id)
 	if err != nil {
 		return false, err
+	}
+	if c.ForwardedFrom != 0 {
+		// Only the originating State consents to sharing its content: a
+		// copy is not shared on by the State that received it.
+		return false, app.Errorf(app.Forbidden, "error.comms_share_copy", "a shared copy cannot be shared on: ask the State that sent the original")
 	}
 	third = strings.ToUpper(strings.TrimSpace(third))
 	known, err := s.knownStates(ctx)
@@ -1026,6 +1108,13 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 		}
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var shared int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_events WHERE comm_id = $1 AND kind = 'forwarded' AND target = $2`, c.ID, third).Scan(&shared); err != nil {
+			return err
+		}
+		if shared > 0 {
+			return app.Errorf(app.Conflict, "error.comms_already_shared", "this communication has already been shared with this State")
+		}
 		if needs {
 			var open int
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_events r WHERE r.comm_id = $1 AND r.kind = 'consent-requested' AND r.state_code = $2 AND r.target = $3
@@ -1035,7 +1124,7 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 			if open > 0 {
 				return app.Errorf(app.Conflict, "error.comms_consent_pending", "your State has already asked for this consent")
 			}
-			idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.consent_requested", ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+			idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.consent_requested", ActorID: a.UserID, ActorState: a.State,
 				Object: "comm:" + c.Ref, States: []string{c.SenderState, a.State}, At: now})
 			if err != nil {
 				return err
@@ -1109,7 +1198,7 @@ func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) 
 		if grant {
 			kind, typ = EvConsentGranted, "comms.consent_granted"
 		}
-		idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+		idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, ActorID: a.UserID, ActorState: a.State,
 			Object: "comm:" + c.Ref, States: []string{c.SenderState, state}, At: now})
 		if err != nil {
 			return err
@@ -1133,7 +1222,7 @@ func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) 
 // forward sends a copy of c to a third State as a new exchange, sent by the
 // State that shared it, and records the forward in c's thread.
 func (s *Service) forward(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, third string, pl *plan, now time.Time) (int64, error) {
-	f := &Communication{Ref: newRef(now), TemplateID: c.TemplateID, TemplateVersion: c.TemplateVersion, SenderState: a.State,
+	f := &Communication{Ref: newRef(now), TemplateID: c.TemplateID, TemplateSlug: c.TemplateSlug, TemplateVersion: c.TemplateVersion, SenderState: a.State,
 		SenderEmail: a.Email, senderUser: a.UserID, ToStates: []string{third}, Level: c.Level, Urgency: c.Urgency, TLP: c.TLP,
 		RespondBy: nil, OnwardConsent: true, Status: StatusDraft, CreatedAt: now, UpdatedAt: now, Content: c.Content, ForwardedFrom: c.ID}
 	if err := s.insert(ctx, tx, f); err != nil {
@@ -1145,7 +1234,7 @@ func (s *Service) forward(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	if err := s.send(ctx, tx, a, f, nil, pl, now); err != nil {
 		return 0, err
 	}
-	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.forwarded", ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.forwarded", ActorID: a.UserID, ActorState: a.State,
 		Object: "comm:" + c.Ref, States: []string{c.SenderState, a.State, third}, At: now})
 	if err != nil {
 		return 0, err
@@ -1227,10 +1316,31 @@ func (s *Service) Thread(ctx context.Context, id int64) (*Thread, error) {
 	if err != nil {
 		return nil, err
 	}
+	requester := map[int64]string{} // consent request → the State that asked
+	for _, e := range evs {
+		if e.Kind == EvConsentRequested {
+			requester[e.ID] = e.State
+		}
+	}
 	for _, e := range evs {
 		x := visible[e.CommID]
 		if x == nil {
 			continue
+		}
+		// Sharing with a third State concerns the sender State and the
+		// State that asked, no other recipient, and not the Secretariat.
+		switch e.Kind {
+		case EvConsentRequested, EvConsentGranted, EvConsentRefused, EvForwarded:
+			if x.Viewer.Metadata {
+				continue
+			}
+			asker := e.State
+			if e.Kind == EvConsentGranted || e.Kind == EvConsentRefused {
+				asker = requester[e.RefID]
+			}
+			if x.Viewer.Recipient && asker != a.State {
+				continue
+			}
 		}
 		// A recipient State sees its own acts and the sender's; the sender
 		// sees all; the Secretariat sees every act without its note.
@@ -1347,6 +1457,43 @@ type Summary struct {
 	ByStage map[string]int `json:"recipients_by_stage"`
 }
 
+// Overview counts every sent communication and recipient line, in the
+// database (the lists stop at 500): the Secretariat's figures.
+func (s *Service) Overview(ctx context.Context) (*Summary, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsSecretariat() {
+		return nil, app.ErrForbidden()
+	}
+	sum := &Summary{ByStage: map[string]int{}}
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM comms WHERE status = 'sent'`).Scan(&sum.Sent); err != nil {
+		return nil, err
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT CASE
+		WHEN moved_at IS NOT NULL THEN 'moved'
+		WHEN outcome <> '' THEN outcome
+		WHEN acked_at IS NOT NULL THEN 'acknowledged'
+		WHEN opened_at IS NOT NULL THEN 'opened'
+		WHEN bounced_at IS NOT NULL THEN 'bounced'
+		WHEN delivered_at IS NOT NULL THEN 'delivered'
+		ELSE 'notified' END AS stage, COUNT(*) FROM comm_recipients GROUP BY stage`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		sum.ByStage[st] = n
+	}
+	return sum, rows.Err()
+}
+
 // Tensions returns the States with which the actor's State declares
 // tension (requests between them go to the diplomatic level first). Only
 // the State's own users see its declarations.
@@ -1408,7 +1555,7 @@ func (s *Service) SetTension(ctx context.Context, counterpart string, on bool) e
 		if !on {
 			typ = "comms.routing_cleared"
 		}
-		_, err = auditlog.Append(ctx, tx, auditlog.Event{Type: typ, ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+		_, err = auditlog.Append(ctx, tx, auditlog.Event{Type: typ, ActorID: a.UserID, ActorState: a.State,
 			Object: "routing:" + a.State, States: []string{a.State}, At: now})
 		return err
 	})
@@ -1427,6 +1574,7 @@ func (s *Service) Reseal(ctx context.Context, log *slog.Logger) (int, error) {
 		{"comms", "content", func(_ int64, ref string) string { return contentAAD(ref) }, "ref"},
 		{"comm_events", "note", func(id int64, _ string) string { return noteAAD(id) }, "''"},
 		{"comm_attachments", "data", func(id int64, _ string) string { return attachmentAAD(id) }, "''"},
+		{"comm_attachments", "meta", func(id int64, _ string) string { return attachmentMetaAAD(id) }, "''"},
 	} {
 		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+t.key+`, `+t.col+` FROM `+t.table+` WHERE `+t.col+` <> ''`)
 		if err != nil {
@@ -1499,7 +1647,7 @@ func (s *Service) STIX(ctx context.Context, id int64) ([]byte, error) {
 		return nil, err
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.exported", ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
+		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.exported", ActorID: a.UserID, ActorState: a.State,
 			Object: "comm:" + c.Ref, States: []string{c.SenderState, a.State}, At: s.Now()})
 		return err
 	})

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -242,11 +244,17 @@ func AttachmentExtensions() []string {
 	return out
 }
 
+// badNameRune refuses control characters and the bidirectional formatting
+// ones, with which "report\u202Eexe.pdf" would read as "reportfdp.exe".
+func badNameRune(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
+}
+
 // checkAttachment sets the media type from the extension and checks that
 // the bytes are of that type.
 func checkAttachment(a *Attachment) (key, msg string) {
 	name := strings.TrimSpace(a.Name)
-	if name == "" || utf8.RuneCountInString(name) > 200 || strings.ContainsAny(name, "/\\\x00\r\n\"") {
+	if name == "" || utf8.RuneCountInString(name) > 200 || strings.ContainsAny(name, "/\\\x00\r\n\"") || strings.IndexFunc(name, badNameRune) >= 0 {
 		return "error.attachment_name", "the file name is missing or not allowed"
 	}
 	if a.Size = int64(len(a.Data)); a.Size == 0 {
@@ -311,8 +319,12 @@ func checkStoredAttachments(ctx context.Context, tx *sql.Tx, id int64) error {
 type sealedAttachment struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
-	Data []byte `json:"data"`
+	Data []byte `json:"data,omitempty"`
 }
+
+// attachmentMetaAAD binds an attachment's name and type, sealed apart from
+// its bytes so that listing files never opens them.
+func attachmentMetaAAD(id int64) string { return "comms/attachment-meta/" + strconv.FormatInt(id, 10) }
 
 func (s *Service) addAttachments(ctx context.Context, tx *sql.Tx, comm int64, atts []*Attachment) error {
 	for _, a := range atts {
@@ -325,7 +337,12 @@ func (s *Service) addAttachments(ctx context.Context, tx *sql.Tx, comm int64, at
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE comm_attachments SET data = $1 WHERE id = $2`, v, id); err != nil {
+		m, _ := json.Marshal(sealedAttachment{Name: a.Name, Type: a.Type})
+		meta, err := s.Seal.Seal(attachmentMetaAAD(id), m)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE comm_attachments SET data = $1, meta = $2 WHERE id = $3`, v, meta, id); err != nil {
 			return err
 		}
 	}
@@ -371,7 +388,7 @@ func (s *Service) openAttachment(id int64, v string) (*Attachment, error) {
 // attachments lists a communication's files, without their bytes; with
 // names only when open is set.
 func (s *Service) attachments(ctx context.Context, comm int64, open bool) ([]*Attachment, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, size, data FROM comm_attachments WHERE comm_id = $1 ORDER BY id`, comm)
+	rows, err := s.DB.QueryContext(ctx, `SELECT id, size, meta FROM comm_attachments WHERE comm_id = $1 ORDER BY id`, comm)
 	if err != nil {
 		return nil, err
 	}
@@ -384,11 +401,15 @@ func (s *Service) attachments(ctx context.Context, comm int64, open bool) ([]*At
 			return nil, err
 		}
 		if open {
-			x, err := s.openAttachment(a.ID, v)
+			b, err := s.Seal.Open(attachmentMetaAAD(a.ID), v)
 			if err != nil {
 				return nil, err
 			}
-			a.Name, a.Type = x.Name, x.Type
+			var m sealedAttachment
+			if err := json.Unmarshal(b, &m); err != nil {
+				return nil, err
+			}
+			a.Name, a.Type = m.Name, m.Type
 		}
 		out = append(out, &a)
 	}
@@ -436,12 +457,22 @@ func (s *Service) notification(c *Communication, p *directory.PoC, addr string, 
 	if reminder {
 		kind = "comm-reminder"
 	}
-	subject := fmt.Sprintf("[%s] %s %s: %s from %s", c.TLP, c.Ref, strings.ToUpper(c.Urgency), "communication", c.SenderState)
+	// The subject says no more than the reference, the urgency and the
+	// label (and that it is an exercise): it travels in clear, and the
+	// Secretariat's outbox page shows it.
+	exercise := ""
+	if c.TemplateSlug == "exercise" {
+		exercise = "[EXERCISE] "
+	}
+	subject := fmt.Sprintf("%s[%s] %s (urgency: %s)", exercise, c.TLP, c.Ref, c.Urgency)
 	if reminder {
-		subject = fmt.Sprintf("[%s] %s reminder: a response is requested by %s", c.TLP, c.Ref, fmtTime(c.RespondBy))
+		subject = fmt.Sprintf("%s[%s] %s (urgency: %s): reminder", exercise, c.TLP, c.Ref, c.Urgency)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "pocdir: the directory of Points of Contact on ICT security.\n\n")
+	if exercise != "" {
+		fmt.Fprintf(&b, "EXERCISE: this message belongs to an exercise and concerns no real incident.\n\n")
+	}
 	if reminder {
 		fmt.Fprintf(&b, "Reminder: the sender State asked for a response by %s (UTC).\n\n", fmtTime(c.RespondBy))
 	}
@@ -489,7 +520,7 @@ func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, 
 	}
 	body := fmt.Sprintf("pocdir: %s %s your communication %s.\n\nSee the exchange:\n%s/comms/%d\n\n%s\n", state, what, c.Ref, s.BaseURL, c.ID, Statement)
 	_, err := enqueue(ctx, tx, now, notify.Message{Kind: "comm-activity", To: c.SenderEmail,
-		Subject: fmt.Sprintf("[%s] %s: %s %s it", c.TLP, c.Ref, state, strings.Fields(what)[0]), Body: body})
+		Subject: fmt.Sprintf("[%s] %s: news of your communication", c.TLP, c.Ref), Body: body})
 	return err
 }
 

@@ -100,6 +100,7 @@ type Service struct {
 
 	statesMu sync.Mutex
 	states   map[string]bool
+	versions map[[2]int64]*Template
 }
 
 // NewService returns the communications service.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	"github.com/pressly/goose/v3"
@@ -37,6 +38,12 @@ type DB struct {
 	*sql.DB
 	Dialect Dialect
 	URL     string
+
+	// writers queues this process's transactions on SQLite, which has one
+	// writer at a time: waiting here is a handover, where waiting on the
+	// database lock is SQLite's busy handler sleeping in growing steps (up
+	// to 100 ms), which made a burst of sends mostly sleep.
+	writers sync.Mutex
 }
 
 // Open opens the database named by url: "sqlite:PATH", a plain path, or
@@ -132,6 +139,10 @@ func (d *DB) provider() (*goose.Provider, error) {
 
 // Tx runs fn in a transaction, committing when fn returns nil.
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if d.Dialect == SQLite {
+		d.writers.Lock()
+		defer d.writers.Unlock()
+	}
 	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -100,6 +101,9 @@ type Item struct {
 	LastError     string     `json:"last_error,omitempty"`
 }
 
+// commRef finds a communication's reference in an email subject.
+var commRef = regexp.MustCompile(`PC-[0-9]{4}-[A-Z2-7]{8}`)
+
 // Status of the outbox, for the Secretariat's page.
 type Status struct {
 	Queued, Sent, Failed int
@@ -140,6 +144,16 @@ func (o *Outbox) Status(ctx context.Context) (*Status, error) {
 		var sent, failed sql.NullTime
 		if err := rows.Scan(&it.ID, &it.Kind, &it.To, &it.Subject, &it.CreatedAt, &it.Attempts, &it.NextAttemptAt, &sent, &failed, &it.LastError); err != nil {
 			return nil, err
+		}
+		// The Secretariat runs the mail, it does not read communications:
+		// what a notification says of one (its label, its urgency, who
+		// answered) is not shown, only that it went and where.
+		if strings.HasPrefix(it.Kind, "comm") {
+			ref := commRef.FindString(it.Subject)
+			it.Subject = ref
+			if it.Kind == "comm-activity" {
+				it.To = ""
+			}
 		}
 		if sent.Valid {
 			t := sent.Time.UTC()

@@ -57,12 +57,12 @@ func (s *Server) commsPage(w http.ResponseWriter, r *http.Request) {
 	d := &commsData{List: list, Box: f.Box, Query: f.Query, From: q.Get("from"), To: q.Get("to"), Stage: f.Stage, Stages: commStages,
 		Member: a.State != "" && !a.IsSecretariat()}
 	if a.IsSecretariat() {
-		d.Overview, d.Sent = map[string]int{}, len(list)
-		for _, c := range list {
-			for _, rc := range c.Recipients {
-				d.Overview[rc.Stage()]++
-			}
+		sum, err := s.Comms.Overview(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
 		}
+		d.Overview, d.Sent = sum.ByStage, sum.Sent
 	}
 	s.render(w, r, http.StatusOK, "comms.html", s.page(r, "comm.list_title", d))
 }

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
-	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )

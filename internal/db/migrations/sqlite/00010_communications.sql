@@ -89,6 +89,7 @@ CREATE TABLE comm_attachments (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     comm_id     INTEGER NOT NULL REFERENCES comms(id),
     size        INTEGER NOT NULL,
+    meta        TEXT NOT NULL DEFAULT '',           -- sealed: name and media type, read without the bytes
     data        TEXT NOT NULL                       -- sealed: name, media type, bytes
 );
 CREATE INDEX comm_attachments_comm ON comm_attachments(comm_id);
