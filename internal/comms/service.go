@@ -514,24 +514,23 @@ func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 // notifications, and records it in the thread and the accountability log,
 // in the caller's transaction.
 func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, parent *Communication, pl *plan, now time.Time) error {
-	res, err := tx.ExecContext(ctx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1 WHERE id = $2 AND status = 'draft'`, now, c.ID)
+	// One statement marks it sent, starts its thread when it opens one, and
+	// keeps the sender's time zone.
+	upd, err := s.DB.Stmt(ctx, tx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1, sender_tz = $3,
+		thread_id = CASE WHEN thread_id = 0 THEN id ELSE thread_id END WHERE id = $2 AND status = 'draft'`)
+	if err != nil {
+		return err
+	}
+	res, err := upd.ExecContext(ctx, now, c.ID, pl.zone)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
 		return app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed")
 	}
-	c.Status, c.SentAt = StatusSent, &now
+	c.Status, c.SentAt, c.SenderTZ = StatusSent, &now, pl.zone
 	if c.ThreadID == 0 {
 		c.ThreadID = c.ID
-		if _, err := tx.ExecContext(ctx, `UPDATE comms SET thread_id = id WHERE id = $1`, c.ID); err != nil {
-			return err
-		}
-	}
-	tz := pl.zone
-	c.SenderTZ = tz
-	if _, err := tx.ExecContext(ctx, `UPDATE comms SET sender_tz = $1 WHERE id = $2`, tz, c.ID); err != nil {
-		return err
 	}
 	var missing []string
 	for _, st := range c.ToStates {
@@ -572,7 +571,11 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	if err != nil {
 		return 0, err
 	}
-	_, err = tx.ExecContext(ctx, `UPDATE comms SET commit_salt = $1, log_index = $2 WHERE id = $3`, salt, idx, c.ID)
+	st, err := s.DB.Stmt(ctx, tx, `UPDATE comms SET commit_salt = $1, log_index = $2 WHERE id = $3`)
+	if err != nil {
+		return 0, err
+	}
+	_, err = st.ExecContext(ctx, salt, idx, c.ID)
 	c.LogIndex = &idx
 	return idx, err
 }
@@ -734,12 +737,12 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	}
 	// One prepared statement each for the many rows of a communication to
 	// many PoCs: parsing the SQL once per row was most of a send's cost.
-	q, err := notify.PrepareEnqueue(ctx, tx)
+	q, err := notify.PrepareEnqueue(ctx, s.DB, tx)
 	if err != nil {
 		return err
 	}
 	defer q.Close()
-	ins, err := tx.PrepareContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
+	ins, err := s.DB.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
 	if err != nil {
 		return err
@@ -1257,8 +1260,13 @@ func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, c
 			actorID = a.UserID
 		}
 	}
-	if err := tx.QueryRowContext(ctx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`, thread, comm, kind, state, actor, actorID, target, refID, idx, now).Scan(&id); err != nil {
+	st, err := s.DB.Stmt(ctx, tx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.QueryRowContext(ctx, thread, comm, kind, state, actor, actorID, target, refID, idx, now).Scan(&id); err != nil {
 		return err
 	}
 	if note == "" {

@@ -92,9 +92,13 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, c *Communication) erro
 	if c.ForwardedFrom != 0 {
 		fwd = c.ForwardedFrom
 	}
-	return tx.QueryRowContext(ctx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
+	st, err := s.DB.Stmt(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
 		sender_email, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id`)
+	if err != nil {
+		return err
+	}
+	return st.QueryRowContext(ctx,
 		c.Ref, c.ThreadID, parent, fwd, c.TemplateID, c.TemplateVersion, c.SenderState, c.senderUser, c.SenderEmail,
 		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt).Scan(&c.ID)
 }

@@ -44,6 +44,38 @@ type DB struct {
 	// database lock is SQLite's busy handler sleeping in growing steps (up
 	// to 100 ms), which made a burst of sends mostly sleep.
 	writers sync.Mutex
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt
+}
+
+// Stmt returns the statement for query inside tx, prepared once for the
+// database and then once per connection: the statements that a burst of
+// sends runs thousands of times are not parsed again each time (parsing
+// was a third of a send's cost on SQLite). It closes with the
+// transaction.
+func (d *DB) Stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	d.stmtMu.Lock()
+	st := d.stmts[query]
+	d.stmtMu.Unlock()
+	if st == nil {
+		var err error
+		if st, err = d.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+		d.stmtMu.Lock()
+		if old := d.stmts[query]; old != nil {
+			st.Close()
+			st = old
+		} else {
+			if d.stmts == nil {
+				d.stmts = map[string]*sql.Stmt{}
+			}
+			d.stmts[query] = st
+		}
+		d.stmtMu.Unlock()
+	}
+	return tx.StmtContext(ctx, st), nil
 }
 
 // Open opens the database named by url: "sqlite:PATH", a plain path, or

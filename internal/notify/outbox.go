@@ -53,9 +53,10 @@ const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, creat
 // for parsing the same SQL once per message.
 type Enqueuer struct{ stmt *sql.Stmt }
 
-// PrepareEnqueue returns an Enqueuer for the transaction; Close it.
-func PrepareEnqueue(ctx context.Context, tx *sql.Tx) (*Enqueuer, error) {
-	st, err := tx.PrepareContext(ctx, enqueueSQL)
+// PrepareEnqueue returns an Enqueuer for the transaction, with the
+// statement d keeps prepared; Close it.
+func PrepareEnqueue(ctx context.Context, d *db.DB, tx *sql.Tx) (*Enqueuer, error) {
+	st, err := d.Stmt(ctx, tx, enqueueSQL)
 	if err != nil {
 		return nil, err
 	}
