@@ -58,7 +58,7 @@ import (
 const (
 	// benchFormat names the builder's output; change it when benchEvent or
 	// benchFill change, so that cached logs are rebuilt.
-	benchFormat = "v3"
+	benchFormat = "v4"
 	// benchDefaultLogSize is the log size for Check and the proofs unless
 	// POCDIR_BENCH_LOG_SIZE says otherwise.
 	benchDefaultLogSize = 100_000

@@ -144,7 +144,7 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	}
 	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 
-	c := &checker{r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}, fetch: checkBatchBundles}
+	c := &checker{dialect: d.Dialect, r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}, fetch: checkBatchBundles}
 	if d.Dialect == db.Postgres {
 		c.fetch = checkFetchBundles
 	}
@@ -247,10 +247,8 @@ func snapshot(ctx context.Context, d *db.DB) (queryer, func(), error) {
 }
 
 // checkBatchBundles is how many bundles the reader hands to a worker at
-// once, and checkFetchBundles how many it reads in one query on
-// PostgreSQL, where a query per batch spends more time in round trips and
-// statement starts than in sending the bundles. (On SQLite a query per
-// batch lets the workers start sooner.)
+// once; checkFetchBundles sizes the pool of batches on PostgreSQL, where
+// the server streams ahead of the workers.
 const (
 	checkBatchBundles = 4
 	checkFetchBundles = 64
@@ -322,11 +320,12 @@ type subtree struct {
 // bundles' level: it compares the hashes at the upper tiles' levels and the
 // checkpoints' roots.
 type checker struct {
-	r     *Report
-	head  int64
-	sizes []int64
-	roots map[int64]tlog.Hash
-	next  int // the first size in sizes not compared yet
+	dialect db.Dialect
+	r       *Report
+	head    int64
+	sizes   []int64
+	roots   map[int64]tlog.Hash
+	next    int // the first size in sizes not compared yet
 	// covered is the largest size of a checkpoint whose signature
 	// verifies: the entries below it are what Encode wrote, or the
 	// checkpoint's root does not match and the log is reported altered.
@@ -408,83 +407,100 @@ func (c *checker) run(ctx context.Context, q queryer) error {
 	return nil
 }
 
-// read reads the bundles in order, in batches, with their level-0 tiles and
-// the upper tiles they first need, and hands each batch to emit.
+// read reads the bundles in order, with their level-0 tiles, through one
+// cursor, and hands them to emit in batches with the upper tiles they
+// first need. The upper tiles (one in 65,536 entries and fewer above) are
+// read first, so that nothing else runs on the connection while the
+// cursor streams: the server sends bundles while the workers hash, where a
+// query per batch made each side wait for the other.
 func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bool) error {
-	next := int64(0)
-	fetched := map[int]int64{} // per upper tile level, the last tile read
-	// A bundle and its level-0 tile are read together: the tile holds the
-	// bundle's leaf hashes.
-	stmt, err := q.PrepareContext(ctx, `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
-		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
-		WHERE b.idx >= $1 ORDER BY b.idx LIMIT $2`)
+	owned := c.dialect == db.Postgres
+	upper, err := c.readUpper(ctx, q)
 	if err != nil {
 		return err
 	}
-	defer stmt.Close()
-	var batches []*checkBatch
-	for {
-		b := c.newBatch()
-		batches = append(batches[:0], b)
-		got := 0
-		rows, err := stmt.QueryContext(ctx, next, c.fetch)
-		if err != nil {
+	next := int64(0)
+	fetched := map[int]int64{} // per upper tile level, the last tile handed out
+	rows, err := q.QueryContext(ctx, `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
+		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
+		ORDER BY b.idx`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	b := c.newBatch()
+	flush := func() bool {
+		if len(b.bundles) > 0 {
+			first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
+			c.upperTiles(b, first, last, fetched, upper)
+		}
+		ok := emit(b)
+		b = c.newBatch()
+		return ok
+	}
+	for rows.Next() {
+		var idx int64
+		var entries, states, tile sql.RawBytes
+		if err := rows.Scan(&idx, &entries, &states, &tile); err != nil {
 			return err
 		}
-		for rows.Next() {
-			var idx int64
-			var entries, states, tile sql.RawBytes
-			if err := rows.Scan(&idx, &entries, &states, &tile); err != nil {
-				rows.Close()
-				return err
-			}
-			if idx != next {
-				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
-				break
-			}
-			if len(b.bundles) == checkBatchBundles {
-				b = c.newBatch()
-				batches = append(batches, b)
-			}
-			// The batch's buffers are reused from batch to batch.
-			k := len(b.bundles)
-			b.bundles = b.bundles[:k+1]
-			row := &b.bundles[k]
-			row.idx, row.tail = idx, false
-			row.entries = append(row.entries[:0], entries...)
-			row.states = append(row.states[:0], states...)
-			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
-			next++
-			got++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if got == 0 && b.fatal == "" {
-			break
-		}
-		for _, b := range batches {
-			if len(b.bundles) > 0 {
-				first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
-				if err := c.readTiles(ctx, q, b, first, last, fetched); err != nil {
-					return err
-				}
-			}
-		}
-		for _, b := range batches {
-			if !emit(b) {
+		if idx != next {
+			b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
+			if !flush() {
 				return ctx.Err()
 			}
-		}
-		if b.fatal != "" {
 			return nil
 		}
-		if got < c.fetch {
-			break
+		k := len(b.bundles)
+		b.bundles = b.bundles[:k+1]
+		row := &b.bundles[k]
+		row.idx, row.tail = idx, false
+		if owned {
+			// pgx hands each row's bytea values in fresh memory: keep
+			// them. (The text column goes through database/sql's buffer,
+			// which the next row reuses.)
+			row.entries, row.tile = entries, tile
+			row.states = append(row.states[:0], states...)
+		} else {
+			// SQLite's memory is reused at the next row; the batch's
+			// buffers are reused from batch to batch.
+			row.entries = append(row.entries[:0], entries...)
+			row.states = append(row.states[:0], states...)
+			row.tile = append(row.tile[:0], tile...)
+		}
+		row.hasTile = tile != nil
+		next++
+		if len(b.bundles) == checkBatchBundles && !flush() {
+			return ctx.Err()
 		}
 	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	rows.Close()
+	if len(b.bundles) > 0 && !flush() {
+		return ctx.Err()
+	}
 	return c.readTail(ctx, q, next, emit)
+}
+
+// readUpper reads every tile of level 1 and above.
+func (c *checker) readUpper(ctx context.Context, q db.Queryer) (map[tileKey][]byte, error) {
+	rows, err := q.QueryContext(ctx, `SELECT level, idx, hashes FROM log_tiles WHERE level >= 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[tileKey][]byte{}
+	for rows.Next() {
+		var k tileKey
+		var h []byte
+		if err := rows.Scan(&k.level, &k.n, &h); err != nil {
+			return nil, err
+		}
+		out[k] = h
+	}
+	return out, rows.Err()
 }
 
 // readTail reads the entries after the last full bundle, and hands them to
@@ -547,7 +563,7 @@ func (c *checker) readTail(ctx context.Context, q queryer, next int64, emit func
 	return nil
 }
 
-func (c *checker) readTiles(ctx context.Context, q db.Queryer, b *checkBatch, first, last int64, fetched map[int]int64) error {
+func (c *checker) upperTiles(b *checkBatch, first, last int64, fetched map[int]int64, upper map[tileKey][]byte) {
 	// Bundle x completes the level-8L node ((x+1) >> 8(L-1)) - 1, which is
 	// in tile (L, node >> 8).
 	for level := 1; (last+1)>>(TileHeight*(level-1)) > 0; level++ {
@@ -564,24 +580,12 @@ func (c *checker) readTiles(ctx context.Context, q db.Queryer, b *checkBatch, fi
 			continue
 		}
 		fetched[level] = hi
-		rows, err := q.QueryContext(ctx, `SELECT idx, hashes FROM log_tiles WHERE level = $1 AND idx >= $2 AND idx <= $3`, level, lo, hi)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			t := tileRow{key: tileKey{level: level}}
-			if err := rows.Scan(&t.key.n, &t.hashes); err != nil {
-				rows.Close()
-				return err
+		for n := lo; n <= hi; n++ {
+			if h, ok := upper[tileKey{level: level, n: n}]; ok {
+				b.upper = append(b.upper, tileRow{key: tileKey{level: level, n: n}, hashes: h})
 			}
-			b.upper = append(b.upper, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
 		}
 	}
-	return nil
 }
 
 // newBatch returns an empty batch, reusing the buffers of a batch that was
