@@ -135,7 +135,12 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 				if k, _ := res.RowsAffected(); k != 1 {
 					return nil
 				}
-				m, _ := s.notification(c, p, r.Address, true)
+				// To the PoC's address of today, if it changed since.
+				to := r.Address
+				if cur := EmailOf(p); cur != "" {
+					to = cur
+				}
+				m, _ := s.notification(c, p, to, true)
 				if _, err := enqueue(ctx, tx, now, m); err != nil {
 					return err
 				}

@@ -1584,39 +1584,51 @@ func (s *Service) Reseal(ctx context.Context, log *slog.Logger) (int, error) {
 		{"comm_attachments", "data", func(id int64, _ string) string { return attachmentAAD(id) }, "''"},
 		{"comm_attachments", "meta", func(id int64, _ string) string { return attachmentMetaAAD(id) }, "''"},
 	} {
-		rows, err := s.DB.QueryContext(ctx, `SELECT id, `+t.key+`, `+t.col+` FROM `+t.table+` WHERE `+t.col+` <> ''`)
-		if err != nil {
-			return n, err
-		}
-		type row struct {
-			id       int64
-			ref, val string
-		}
-		var old []row
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.id, &r.ref, &r.val); err != nil {
-				rows.Close()
-				return n, err
-			}
-			if seal.SealedWith(r.val) != s.Seal.Current() {
-				old = append(old, r)
-			}
-		}
-		rows.Close()
-		for _, r := range old {
-			b, err := s.Seal.Open(t.aad(r.id, r.ref), r.val)
+		// In batches by id, so that attachments are never all in memory.
+		after := int64(0)
+		for {
+			rows, err := s.DB.QueryContext(ctx, `SELECT id, `+t.key+`, `+t.col+` FROM `+t.table+` WHERE id > $1 AND `+t.col+` <> '' ORDER BY id LIMIT 50`, after)
 			if err != nil {
 				return n, err
 			}
-			v, err := s.Seal.Seal(t.aad(r.id, r.ref), b)
-			if err != nil {
+			type row struct {
+				id       int64
+				ref, val string
+			}
+			var batch []row
+			for rows.Next() {
+				var r row
+				if err := rows.Scan(&r.id, &r.ref, &r.val); err != nil {
+					rows.Close()
+					return n, err
+				}
+				batch = append(batch, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
 				return n, err
 			}
-			if _, err := s.DB.ExecContext(ctx, `UPDATE `+t.table+` SET `+t.col+` = $1 WHERE id = $2 AND `+t.col+` = $3`, v, r.id, r.val); err != nil {
-				return n, err
+			if len(batch) == 0 {
+				break
 			}
-			n++
+			after = batch[len(batch)-1].id
+			for _, r := range batch {
+				if seal.SealedWith(r.val) == s.Seal.Current() {
+					continue
+				}
+				b, err := s.Seal.Open(t.aad(r.id, r.ref), r.val)
+				if err != nil {
+					return n, err
+				}
+				v, err := s.Seal.Seal(t.aad(r.id, r.ref), b)
+				if err != nil {
+					return n, err
+				}
+				if _, err := s.DB.ExecContext(ctx, `UPDATE `+t.table+` SET `+t.col+` = $1 WHERE id = $2 AND `+t.col+` = $3`, v, r.id, r.val); err != nil {
+					return n, err
+				}
+				n++
+			}
 		}
 	}
 	if log != nil && n > 0 {
