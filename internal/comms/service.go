@@ -771,11 +771,8 @@ func (s *Service) Communication(ctx context.Context, id int64) (*Communication, 
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.visible(ctx, a, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
 		return nil, err
 	}
 	if c.Viewer.Recipient && !a.ReadOnly {
@@ -784,6 +781,32 @@ func (s *Service) Communication(ctx context.Context, id int64) (*Communication, 
 		}
 	}
 	return c, nil
+}
+
+// visible loads a communication as the actor may see it (not found for
+// those who may not).
+func (s *Service) visible(ctx context.Context, a *app.Actor, id int64) (*Communication, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c, s.fill(ctx, a, c)
+}
+
+// readable is visible, refusing the Secretariat, which reads no content.
+func (s *Service) readable(ctx context.Context, id int64) (*app.Actor, *Communication, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Viewer.Metadata {
+		return nil, nil, app.Errorf(app.Forbidden, "error.comms_content", "the Secretariat does not read the content of communications")
+	}
+	return a, c, nil
 }
 
 // fill sets the viewer, opens the content for those who may read it, and
@@ -904,11 +927,8 @@ func (s *Service) recipientComm(ctx context.Context, id int64) (*app.Actor, *Com
 	if err != nil {
 		return nil, nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.visible(ctx, a, id)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
 		return nil, nil, err
 	}
 	if !c.Viewer.Recipient {
@@ -1015,11 +1035,8 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.visible(ctx, a, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
 		return nil, err
 	}
 	if !c.Viewer.Sender {
@@ -1151,11 +1168,8 @@ func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.visible(ctx, a, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
 		return nil, err
 	}
 	if !c.Viewer.Sender {
@@ -1288,11 +1302,8 @@ func (s *Service) Thread(ctx context.Context, id int64) (*Thread, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.visible(ctx, a, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
 		return nil, err
 	}
 	t := &Thread{ID: c.ThreadID}
@@ -1641,19 +1652,9 @@ func (s *Service) Reseal(ctx context.Context, log *slog.Logger) (int, error) {
 // sender and recipient States, where the TLP label allows: TLP:RED is never
 // exported. The export is logged.
 func (s *Service) STIX(ctx context.Context, id int64) ([]byte, error) {
-	a, err := app.RequireActor(ctx)
+	a, c, err := s.readable(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
-		return nil, err
-	}
-	if c.Viewer.Metadata {
-		return nil, app.Errorf(app.Forbidden, "error.comms_content", "the Secretariat does not read the content of communications")
 	}
 	if !TLPAllowsEmail(c.TLP) {
 		return nil, app.Errorf(app.Forbidden, "error.comms_red_export", "TLP:RED content is never exported")

@@ -423,19 +423,9 @@ func (s *Service) attachments(ctx context.Context, comm int64, open bool) ([]*At
 // AttachmentFile returns an attachment with its bytes, for the sender and
 // recipient States only.
 func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachment, error) {
-	a, err := app.RequireActor(ctx)
+	_, _, err := s.readable(ctx, comm)
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.load(ctx, comm)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.fill(ctx, a, c); err != nil {
-		return nil, err
-	}
-	if c.Viewer.Metadata {
-		return nil, app.Errorf(app.Forbidden, "error.comms_content", "the Secretariat does not read the content of communications")
 	}
 	var v string
 	err = s.DB.QueryRowContext(ctx, `SELECT data FROM comm_attachments WHERE id = $1 AND comm_id = $2`, id, comm).Scan(&v)
