@@ -618,8 +618,26 @@ func (s *Service) plan(ctx context.Context, from string, to []string, level stri
 	if p.zone, err = s.senderZone(ctx, from, level); err != nil {
 		return nil, err
 	}
+	// The declared tensions that involve the sender, in one query.
+	tensions := map[[2]string]bool{}
+	rows, err := s.DB.QueryContext(ctx, `SELECT state_code, counterpart FROM comm_tensions WHERE state_code = $1 OR counterpart = $1`, from)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		tensions[[2]string{a, b}] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
 	for _, st := range to {
-		if p.targets[st], err = s.route(ctx, s.DB, from, st, level); err != nil {
+		if p.targets[st], err = s.route(ctx, tensions, from, st, level); err != nil {
 			return nil, err
 		}
 	}
@@ -637,24 +655,15 @@ type target struct {
 // alternates at the level; the other main level when the State has no PoC
 // at the level. While either State declares tension with the other, a
 // technical request goes to the diplomatic level first.
-func (s *Service) route(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, from, to, level string) ([]target, error) {
+func (s *Service) route(ctx context.Context, tensions map[[2]string]bool, from, to, level string) ([]target, error) {
 	route := RouteLevel
 	if level == LevelTechnical {
 		// Which State declared the tension decides how the line is named:
 		// a declaration is seen only by the State that made it.
-		var byFrom, byTo int
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_tensions WHERE state_code = $1 AND counterpart = $2`, from, to).Scan(&byFrom); err != nil {
-			return nil, err
-		}
-		if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_tensions WHERE state_code = $1 AND counterpart = $2`, to, from).Scan(&byTo); err != nil {
-			return nil, err
-		}
 		switch {
-		case byFrom > 0:
+		case tensions[[2]string{from, to}]:
 			level, route = LevelDiplomatic, RouteTension
-		case byTo > 0:
+		case tensions[[2]string{to, from}]:
 			level, route = LevelDiplomatic, RouteRouting
 		}
 	}
