@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +115,90 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 			return sent, err
 		}
 	}
+	n, err := s.sendKeyWarnings(ctx, states, now)
+	return sent + n, err
+}
+
+// sendKeyWarnings tells a State's focal points that an OpenPGP key of one
+// of its PoCs expires in 30, 14 and 7 days, and when it has expired: after
+// that, communications reach the PoC without their content (C4). Each
+// warning is recorded with its emails, so it goes once.
+func (s *Service) sendKeyWarnings(ctx context.Context, states []*Entry, now time.Time) (int, error) {
+	sent := 0
+	for _, e := range states {
+		for _, p := range e.PoCs {
+			if p.PGPExpiresAt == nil {
+				continue
+			}
+			kind := reminderKind(*p.PGPExpiresAt, now)
+			if kind == "" {
+				continue
+			}
+			if strings.HasPrefix(kind, "after-") {
+				kind = "expired" // once, not every week
+			}
+			kind = "key:" + strconv.FormatInt(p.ID, 10) + ":" + kind
+			err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+				res, err := tx.ExecContext(ctx, `INSERT INTO reminders_sent (state_code, due_date, kind, sent_at) VALUES ($1, $2, $3, $4)
+					ON CONFLICT (state_code, due_date, kind) DO NOTHING`, e.Code, p.PGPExpiresAt.Format(time.DateOnly), kind, now)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n != 1 {
+					return nil
+				}
+				rows, err := tx.QueryContext(ctx, `SELECT email, language FROM users WHERE state_code = $1 AND role = $2 AND disabled_at IS NULL`, e.Code, "focal-point")
+				if err != nil {
+					return err
+				}
+				type rcpt struct{ email, lang string }
+				var to []rcpt
+				for rows.Next() {
+					var r rcpt
+					if err := rows.Scan(&r.email, &r.lang); err != nil {
+						rows.Close()
+						return err
+					}
+					to = append(to, r)
+				}
+				rows.Close()
+				for _, r := range to {
+					if err := notify.Enqueue(ctx, tx, now, s.keyWarningMail(e, p, strings.HasSuffix(kind, ":expired"), r.email, r.lang)); err != nil {
+						return err
+					}
+				}
+				sent++
+				return nil
+			})
+			if err != nil {
+				return sent, err
+			}
+		}
+	}
 	return sent, nil
+}
+
+func (s *Service) keyWarningMail(e *Entry, p *PoC, expired bool, to, lang string) notify.Message {
+	link := strings.TrimRight(s.BaseURL, "/") + "/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit"
+	date := p.PGPExpiresAt.Format(time.DateOnly)
+	text := func(lang string) (string, string) {
+		if s.Catalog == nil {
+			return "pocdir: an OpenPGP key of " + e.Code + " expires on " + date, "The OpenPGP key of " + p.Agency + " expires on " + date + ": " + link
+		}
+		l := s.Catalog.For(lang)
+		key := "mail.key_warning.before"
+		if expired {
+			key = "mail.key_warning.expired"
+		}
+		return l.T("mail.key_warning.subject", "State", e.Code, "Date", date),
+			l.T(key, "Agency", p.Agency, "Fingerprint", p.PGPFingerprint, "Date", date, "Link", link)
+	}
+	subject, body := text(lang)
+	if lang != "en" && lang != "" {
+		_, en := text("en")
+		body += "\n\n— English —\n\n" + en
+	}
+	return notify.Message{Kind: "key-warning", To: to, Subject: subject, Body: body}
 }
 
 func (s *Service) reminderMail(e *Entry, due time.Time, kind, to, lang string) notify.Message {

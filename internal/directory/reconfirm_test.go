@@ -1,6 +1,8 @@
 package directory_test
 
 import (
+	"github.com/ProtonMail/gopenpgp/v3/crypto"
+
 	"context"
 	"sync"
 	"testing"
@@ -209,6 +211,35 @@ func TestThirtyDayRule(t *testing.T) {
 		all, _ := dir.Compliance(f.offFRA.Ctx(), "")
 		if all.Changes != 5 || all.Late != 2 {
 			t.Errorf("all: %+v", all)
+		}
+	})
+}
+
+func TestKeyExpiryWarnings(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir, clock := f.sys.Directory, f.sys.Clock
+		k, err := crypto.PGP().KeyGeneration().AddUserId("CERT", "cert@example.org").
+			GenerationTime(clock.Now().Add(-time.Hour).Unix()).Lifetime(int32((60 * 24 * time.Hour) / time.Second)).New().GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := testkit.ValidPoC()
+		in.PGPKey, _ = k.GetArmoredPublicKey()
+		p := f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
+		expiry := *p.PGPExpiresAt
+		// Days from the key's expiry, and the warnings queued by then (one
+		// focal point): 30, 14 and 7 days before, and once when expired.
+		for _, s := range []struct{ days, want int }{{-45, 0}, {-30, 1}, {-20, 1}, {-14, 2}, {-7, 3}, {-1, 3}, {1, 4}, {8, 4}, {30, 4}} {
+			clock.Advance(expiry.AddDate(0, 0, s.days).Sub(clock.Now()))
+			for range 2 { // a second run sends nothing new
+				if _, err := dir.SendReminders(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := outboxCount(t, f.sys, "key-warning"); got != s.want {
+				t.Errorf("%d days from expiry: %d warnings, want %d", s.days, got, s.want)
+			}
 		}
 	})
 }
