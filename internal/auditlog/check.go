@@ -5,12 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"hash"
 	"runtime"
 	"sort"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -419,11 +422,16 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 	if err != nil {
 		return err
 	}
+	if conn, ok := q.(*sql.Conn); ok && c.dialect == db.Postgres {
+		next, stop, err := c.readWire(ctx, conn, upper, emit)
+		if err != nil || stop {
+			return err
+		}
+		return c.readTail(ctx, q, next, emit)
+	}
 	next := int64(0)
 	fetched := map[int]int64{} // per upper tile level, the last tile handed out
-	rows, err := q.QueryContext(ctx, `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
-		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
-		ORDER BY b.idx`)
+	rows, err := q.QueryContext(ctx, bundlesSQL)
 	if err != nil {
 		return err
 	}
@@ -482,6 +490,75 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 		return ctx.Err()
 	}
 	return c.readTail(ctx, q, next, emit)
+}
+
+const bundlesSQL = `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
+	LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
+	ORDER BY b.idx`
+
+// readWire is read on PostgreSQL through pgx itself: each row's values are
+// taken as they came over the wire, in binary, and copied once into the
+// batch's reused buffers, where database/sql would allocate them anew for
+// every row. It returns the next bundle index, and stop when a gap ended
+// the verification.
+func (c *checker) readWire(ctx context.Context, conn *sql.Conn, upper map[tileKey][]byte, emit func(*checkBatch) bool) (next int64, stop bool, err error) {
+	fetched := map[int]int64{}
+	err = conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("audit check: not a pgx connection")
+		}
+		rows, err := sc.Conn().Query(ctx, bundlesSQL, pgx.QueryResultFormats{pgx.BinaryFormatCode})
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		b := c.newBatch()
+		flush := func() bool {
+			if len(b.bundles) > 0 {
+				c.upperTiles(b, b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx, fetched, upper)
+			}
+			ok := emit(b)
+			b = c.newBatch()
+			return ok
+		}
+		for rows.Next() {
+			v := rows.RawValues()
+			if len(v) != 4 || len(v[0]) != 8 {
+				return fmt.Errorf("audit check: unexpected bundle row")
+			}
+			idx := int64(binary.BigEndian.Uint64(v[0]))
+			if idx != next {
+				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
+				stop = true
+				if !flush() {
+					return ctx.Err()
+				}
+				return nil
+			}
+			k := len(b.bundles)
+			b.bundles = b.bundles[:k+1]
+			row := &b.bundles[k]
+			row.idx, row.tail = idx, false
+			row.entries = append(row.entries[:0], v[1]...)
+			row.states = append(row.states[:0], v[2]...)
+			row.tile, row.hasTile = append(row.tile[:0], v[3]...), v[3] != nil
+			next++
+			if len(b.bundles) == checkBatchBundles && !flush() {
+				stop = true
+				return ctx.Err()
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(b.bundles) > 0 && !flush() {
+			stop = true
+			return ctx.Err()
+		}
+		return nil
+	})
+	return next, stop, err
 }
 
 // readUpper reads every tile of level 1 and above.
