@@ -410,14 +410,13 @@ func (c *checker) run(ctx context.Context, q queryer) error {
 	return nil
 }
 
-// read reads the bundles in order, with their level-0 tiles, through one
-// cursor, and hands them to emit in batches with the upper tiles they
-// first need. The upper tiles (one in 65,536 entries and fewer above) are
-// read first, so that nothing else runs on the connection while the
-// cursor streams: the server sends bundles while the workers hash, where a
-// query per batch made each side wait for the other.
+// read reads the bundles in order, with their level-0 tiles, and hands
+// them to emit in batches with the upper tiles they first need. The upper
+// tiles (one in 65,536 entries and fewer above) are read first. On
+// PostgreSQL the bundles then come through one cursor, so that the server
+// sends while the workers hash (a query per batch made each side wait for
+// the other); on SQLite a query per batch starts the workers sooner.
 func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bool) error {
-	owned := c.dialect == db.Postgres
 	upper, err := c.readUpper(ctx, q)
 	if err != nil {
 		return err
@@ -429,65 +428,73 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 		}
 		return c.readTail(ctx, q, next, emit)
 	}
+	// On SQLite a query per few bundles lets the workers start at once,
+	// and costs no round trip.
 	next := int64(0)
 	fetched := map[int]int64{} // per upper tile level, the last tile handed out
-	rows, err := q.QueryContext(ctx, bundlesSQL)
+	stmt, err := q.PrepareContext(ctx, `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
+		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
+		WHERE b.idx >= $1 ORDER BY b.idx LIMIT $2`)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
-	b := c.newBatch()
-	flush := func() bool {
-		if len(b.bundles) > 0 {
-			first, last := b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx
-			c.upperTiles(b, first, last, fetched, upper)
-		}
-		ok := emit(b)
-		b = c.newBatch()
-		return ok
-	}
-	for rows.Next() {
-		var idx int64
-		var entries, states, tile sql.RawBytes
-		if err := rows.Scan(&idx, &entries, &states, &tile); err != nil {
+	defer stmt.Close()
+	var batches []*checkBatch
+	for {
+		b := c.newBatch()
+		batches = append(batches[:0], b)
+		got := 0
+		rows, err := stmt.QueryContext(ctx, next, c.fetch)
+		if err != nil {
 			return err
 		}
-		if idx != next {
-			b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
-			if !flush() {
-				return ctx.Err()
+		for rows.Next() {
+			var idx int64
+			var entries, states, tile sql.RawBytes
+			if err := rows.Scan(&idx, &entries, &states, &tile); err != nil {
+				rows.Close()
+				return err
 			}
-			return nil
-		}
-		k := len(b.bundles)
-		b.bundles = b.bundles[:k+1]
-		row := &b.bundles[k]
-		row.idx, row.tail = idx, false
-		if owned {
-			// pgx hands each row's bytea values in fresh memory: keep
-			// them. (The text column goes through database/sql's buffer,
-			// which the next row reuses.)
-			row.entries, row.tile = entries, tile
-			row.states = append(row.states[:0], states...)
-		} else {
-			// SQLite's memory is reused at the next row; the batch's
-			// buffers are reused from batch to batch.
+			if idx != next {
+				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
+				break
+			}
+			if len(b.bundles) == checkBatchBundles {
+				b = c.newBatch()
+				batches = append(batches, b)
+			}
+			// The batch's buffers are reused from batch to batch.
+			k := len(b.bundles)
+			b.bundles = b.bundles[:k+1]
+			row := &b.bundles[k]
+			row.idx, row.tail = idx, false
 			row.entries = append(row.entries[:0], entries...)
 			row.states = append(row.states[:0], states...)
-			row.tile = append(row.tile[:0], tile...)
+			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
+			next++
+			got++
 		}
-		row.hasTile = tile != nil
-		next++
-		if len(b.bundles) == checkBatchBundles && !flush() {
-			return ctx.Err()
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	rows.Close()
-	if len(b.bundles) > 0 && !flush() {
-		return ctx.Err()
+		if got == 0 && b.fatal == "" {
+			break
+		}
+		for _, b := range batches {
+			if len(b.bundles) > 0 {
+				c.upperTiles(b, b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx, fetched, upper)
+			}
+			if !emit(b) {
+				return ctx.Err()
+			}
+		}
+		if b.fatal != "" {
+			return nil
+		}
+		if got < c.fetch {
+			break
+		}
 	}
 	return c.readTail(ctx, q, next, emit)
 }
