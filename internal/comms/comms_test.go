@@ -467,8 +467,8 @@ func TestDraftsAttachmentsAndTLP(t *testing.T) {
 			if len(list) != 1 || list[0].ForwardedFrom != c.ID || list[0].SenderState != "KEN" || list[0].TLP != comms.TLPRed || list[0].Content.Subject != c.Content.Subject {
 				t.Fatalf("Brazil got %+v", list)
 			}
-			if len(list[0].Attachments) != 1 {
-				t.Error("the forward lost the attachment")
+			if fw, err := w.s.Communication(w.offBRA.Ctx(), list[0].ID); err != nil || len(fw.Attachments) != 1 {
+				t.Errorf("the forward lost the attachment: %v", err)
 			}
 			if _, err := w.s.Communication(w.offBRA.Ctx(), c.ID); app.ErrorCode(err) != app.NotFound {
 				t.Error("Brazil reads the original exchange")

@@ -843,13 +843,6 @@ func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) erro
 		}
 		rs = own
 	}
-	for _, r := range rs {
-		// A declared tension is seen only by the State that declared it:
-		// the sender (tension), or the recipient (its routing rule).
-		if (r.Route == RouteTension && !c.Viewer.Sender) || (r.Route == RouteRouting && !c.Viewer.Recipient) {
-			r.Route = RouteLevel
-		}
-	}
 	c.Recipients = rs
 	if tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
 		c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name
@@ -859,14 +852,29 @@ func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) erro
 		return err
 	}
 	c.Attachments = atts
+	s.mask(c)
+	if c.Viewer.Metadata {
+		return nil
+	}
+	return s.openContent(c)
+}
+
+// mask takes out of c what its viewer may not see: a declared tension not
+// its own, and for the Secretariat, everything but metadata.
+func (s *Service) mask(c *Communication) {
+	for _, r := range c.Recipients {
+		// A declared tension is seen only by the State that declared it:
+		// the sender (tension), or the recipient (its routing rule).
+		if (r.Route == RouteTension && !c.Viewer.Sender) || (r.Route == RouteRouting && !c.Viewer.Recipient) {
+			r.Route = RouteLevel
+		}
+	}
 	if c.Viewer.Metadata {
 		c.Content, c.Urgency, c.TLP, c.RespondBy, c.SenderEmail = nil, "", "", nil, ""
 		for _, r := range c.Recipients {
 			r.Address, r.OpenedBy, r.AckedBy, r.OutcomeBy, r.BounceError = "", "", "", "", ""
 		}
-		return nil
 	}
-	return s.openContent(c)
 }
 
 func (s *Service) openContent(c *Communication) error {
@@ -1427,15 +1435,12 @@ func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fillList(ctx, a, list); err != nil {
+		return nil, err
+	}
 	out := []*Communication{}
 	query := strings.ToLower(strings.TrimSpace(f.Query))
 	for _, c := range list {
-		if err := s.fill(ctx, a, c); err != nil {
-			if app.ErrorCode(err) == app.NotFound {
-				continue
-			}
-			return nil, err
-		}
 		// The Secretariat cannot search what it cannot read: its query
 		// is ignored, never answered from content.
 		if query != "" && !c.Viewer.Metadata && (c.Content == nil || !c.Content.matches(query)) {
@@ -1451,6 +1456,69 @@ func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error)
 	}
 	return out, nil
 }
+
+// fillList is fill for a list: the query already kept what the actor may
+// see, the recipients of all are read in a few queries, and attachments
+// are left for the communication's own page.
+func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communication) error {
+	byID := map[int64]*Communication{}
+	ids := make([]any, 0, len(list))
+	for _, c := range list {
+		c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState, Metadata: a.IsSecretariat()}
+		c.Viewer.Recipient = !c.Viewer.Sender && !c.Viewer.Metadata
+		c.Recipients = []*Recipient{}
+		byID[c.ID] = c
+		ids = append(ids, c.ID)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), 200)
+		chunk := ids[:n]
+		ids = ids[n:]
+		marks := make([]string, len(chunk))
+		for i := range chunk {
+			marks[i] = "$" + strconv.Itoa(i+1)
+		}
+		rows, err := s.DB.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE comm_id IN (`+strings.Join(marks, ",")+`) ORDER BY state_code, id`, chunk...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var cid int64
+			r, err := scanRecipient(prefixed{rows, &cid})
+			if err != nil {
+				rows.Close()
+				return err
+			}
+			if c := byID[cid]; c != nil && (!c.Viewer.Recipient || r.State == a.State) {
+				c.Recipients = append(c.Recipients, r)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, c := range list {
+		if tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+			c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name
+		}
+		s.mask(c)
+		if !c.Viewer.Metadata {
+			if err := s.openContent(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// prefixed scans a leading column into first, then the rest as sc would.
+type prefixed struct {
+	sc    interface{ Scan(...any) error }
+	first *int64
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.first}, dest...)...) }
 
 func hasStage(c *Communication, stage string) bool {
 	for _, r := range c.Recipients {
