@@ -175,7 +175,7 @@ func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, er
 			}
 			t := &Target{PoCID: p.ID, State: p.State, Level: string(p.Level), Agency: p.Agency, Channel: c.Channel}
 			if c.Channel == ChannelEmail {
-				t.Address = emailOf(p)
+				t.Address = p.Email()
 				if t.Address == "" {
 					continue
 				}
@@ -184,19 +184,6 @@ func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, er
 		}
 	}
 	return out, nil
-}
-
-func emailOf(p *directory.PoC) string {
-	addr := ""
-	for _, ch := range p.Channels {
-		if ch.Kind == directory.ChannelEmail && (addr == "" || ch.Preferred) {
-			if ch.Preferred {
-				return ch.Value
-			}
-			addr = ch.Value
-		}
-	}
-	return addr
 }
 
 // failedLastTime returns the PoCs that did not answer in time in the last

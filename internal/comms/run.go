@@ -137,7 +137,7 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 				}
 				// To the PoC's address of today, if it changed since.
 				to := r.Address
-				if cur := EmailOf(p); cur != "" {
+				if cur := p.Email(); cur != "" {
 					to = cur
 				}
 				m, _ := s.notification(c, p, to, true)
@@ -215,7 +215,7 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 		var next []target
 		for _, alt := range []bool{true, false} {
 			for _, p := range e.PoCs {
-				if string(p.Level) == g.level && p.Alternate == alt && !taken[p.ID] && EmailOf(p) != "" && len(next) == 0 {
+				if string(p.Level) == g.level && p.Alternate == alt && !taken[p.ID] && p.Email() != "" && len(next) == 0 {
 					next = append(next, target{p, RouteMoved})
 				}
 			}

@@ -674,7 +674,7 @@ func (s *Service) route(ctx context.Context, tensions map[[2]string]bool, from, 
 	pick := func(lvl string, alternate bool) []*directory.PoC {
 		var out []*directory.PoC
 		for _, p := range e.PoCs {
-			if string(p.Level) == lvl && p.Alternate == alternate && EmailOf(p) != "" {
+			if string(p.Level) == lvl && p.Alternate == alternate && p.Email() != "" {
 				out = append(out, p)
 			}
 		}
@@ -701,23 +701,6 @@ func (s *Service) route(ctx context.Context, tensions map[[2]string]bool, from, 
 		return wrap(ps, RouteOtherLevel), nil
 	}
 	return wrap(pick(other, true), RouteOtherLevel), nil
-}
-
-// EmailOf returns a PoC's preferred email address, or its first one.
-func EmailOf(p *directory.PoC) string {
-	first := ""
-	for _, ch := range p.Channels {
-		if ch.Kind != directory.ChannelEmail {
-			continue
-		}
-		if ch.Preferred {
-			return ch.Value
-		}
-		if first == "" {
-			first = ch.Value
-		}
-	}
-	return first
 }
 
 // senderZone is the time zone of the sender State's PoCs at the level, to
@@ -758,7 +741,7 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	}
 	defer ins.Close()
 	for _, t := range ts {
-		addr := EmailOf(t.poc)
+		addr := t.poc.Email()
 		m, encrypted := s.notification(c, t.poc, addr, reminder)
 		oid, err := q.Enqueue(ctx, now, m)
 		if err != nil {

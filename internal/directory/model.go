@@ -175,6 +175,24 @@ type PoC struct {
 	LeavingOn string `json:"leaving_on,omitempty"`
 }
 
+// Email returns the PoC's preferred email address, or its first one; ""
+// when it has none.
+func (p *PoC) Email() string {
+	first := ""
+	for _, ch := range p.Channels {
+		if ch.Kind != ChannelEmail {
+			continue
+		}
+		if ch.Preferred {
+			return ch.Value
+		}
+		if first == "" {
+			first = ch.Value
+		}
+	}
+	return first
+}
+
 // Entry is a State with its current PoCs.
 type Entry struct {
 	State
