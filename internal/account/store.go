@@ -21,19 +21,11 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 		return nil, err
 	}
 	u.State = state.String
-	u.lockedUntil = nullTime(locked)
-	u.LastLoginAt = nullTime(last)
-	u.DisabledAt = nullTime(disabled)
+	u.lockedUntil = db.TimeOf(locked)
+	u.LastLoginAt = db.TimeOf(last)
+	u.DisabledAt = db.TimeOf(disabled)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return &u, nil
-}
-
-func nullTime(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	u := t.Time.UTC()
-	return &u
 }
 
 func nullString(s string) any {
@@ -111,7 +103,7 @@ func scanInvite(sc interface{ Scan(...any) error }) (*Invitation, error) {
 		return nil, err
 	}
 	inv.State = state.String
-	inv.UsedAt, inv.RevokedAt = nullTime(used), nullTime(revoked)
+	inv.UsedAt, inv.RevokedAt = db.TimeOf(used), db.TimeOf(revoked)
 	inv.CreatedAt, inv.ExpiresAt = inv.CreatedAt.UTC(), inv.ExpiresAt.UTC()
 	return &inv, nil
 }
@@ -166,7 +158,7 @@ func scanSession(sc interface{ Scan(...any) error }) (*Session, *time.Time, erro
 		return nil, nil, err
 	}
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = s.CreatedAt.UTC(), s.LastSeenAt.UTC(), s.ExpiresAt.UTC()
-	return &s, nullTime(revoked), nil
+	return &s, db.TimeOf(revoked), nil
 }
 
 func insertSession(ctx context.Context, q db.Queryer, s *Session, tokenHash string) error {
@@ -203,7 +195,7 @@ func scanToken(sc interface{ Scan(...any) error }) (*Token, error) {
 		return nil, err
 	}
 	t.CreatedAt = t.CreatedAt.UTC()
-	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = nullTime(exp), nullTime(used), nullTime(revoked)
+	t.ExpiresAt, t.LastUsedAt, t.RevokedAt = db.TimeOf(exp), db.TimeOf(used), db.TimeOf(revoked)
 	return &t, nil
 }
 

@@ -19,16 +19,8 @@ func scanCampaign(sc interface{ Scan(...any) error }) (*Campaign, error) {
 		return nil, err
 	}
 	c.StartAt, c.WindowEnd, c.CreatedAt = c.StartAt.UTC(), c.WindowEnd.UTC(), c.CreatedAt.UTC()
-	c.RemindedAt, c.ClosedAt, c.CancelledAt = nullTime(reminded), nullTime(closed), nullTime(cancelled)
+	c.RemindedAt, c.ClosedAt, c.CancelledAt = db.TimeOf(reminded), db.TimeOf(closed), db.TimeOf(cancelled)
 	return &c, nil
-}
-
-func nullTime(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	u := t.Time.UTC()
-	return &u
 }
 
 func nullString(s string) any {
@@ -91,7 +83,7 @@ func scanTarget(sc interface{ Scan(...any) error }) (*Target, error) {
 		&t.Via, &t.AnsweredBy, &bounced, &none); err != nil {
 		return nil, err
 	}
-	t.QueuedAt, t.AnsweredAt, t.BouncedAt, t.NoAnswerAt = nullTime(queued), nullTime(answered), nullTime(bounced), nullTime(none)
+	t.QueuedAt, t.AnsweredAt, t.BouncedAt, t.NoAnswerAt = db.TimeOf(queued), db.TimeOf(answered), db.TimeOf(bounced), db.TimeOf(none)
 	return &t, nil
 }
 

@@ -42,17 +42,9 @@ func scanComm(sc interface{ Scan(...any) error }) (*Communication, error) {
 	if to != "" {
 		c.ToStates = strings.Split(to, ",")
 	}
-	c.RespondBy, c.EscalatedAt, c.SentAt = nullTime(respondBy), nullTime(escalated), nullTime(sent)
+	c.RespondBy, c.EscalatedAt, c.SentAt = db.TimeOf(respondBy), db.TimeOf(escalated), db.TimeOf(sent)
 	c.CreatedAt, c.UpdatedAt = c.CreatedAt.UTC(), c.UpdatedAt.UTC()
 	return &c, nil
-}
-
-func nullTime(t sql.NullTime) *time.Time {
-	if !t.Valid {
-		return nil
-	}
-	u := t.Time.UTC()
-	return &u
 }
 
 func (s *Service) load(ctx context.Context, id int64) (*Communication, error) {
@@ -148,8 +140,8 @@ func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
 		return nil, err
 	}
 	r.PoCID = poc.Int64
-	r.NotifiedAt, r.DeliveredAt, r.BouncedAt, r.OpenedAt = nullTime(notified), nullTime(delivered), nullTime(bounced), nullTime(opened)
-	r.AckedAt, r.OutcomeAt, r.RemindedAt, r.MovedAt = nullTime(acked), nullTime(outcome), nullTime(reminded), nullTime(moved)
+	r.NotifiedAt, r.DeliveredAt, r.BouncedAt, r.OpenedAt = db.TimeOf(notified), db.TimeOf(delivered), db.TimeOf(bounced), db.TimeOf(opened)
+	r.AckedAt, r.OutcomeAt, r.RemindedAt, r.MovedAt = db.TimeOf(acked), db.TimeOf(outcome), db.TimeOf(reminded), db.TimeOf(moved)
 	return &r, nil
 }
 
