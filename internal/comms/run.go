@@ -8,6 +8,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // ReminderLead is how long before a requested response time the silent
@@ -141,7 +142,7 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 					to = cur
 				}
 				m, _ := s.notification(c, p, to, true)
-				if _, err := enqueue(ctx, tx, now, m); err != nil {
+				if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 					return err
 				}
 				n++

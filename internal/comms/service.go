@@ -93,7 +93,11 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 		if err != nil {
 			return nil, err
 		}
-		isSender, isRecipient := parent.SenderState == a.State, s.isRecipient(ctx, parent.ID, a.State)
+		isSender := parent.SenderState == a.State
+		isRecipient, err := isRecipient(ctx, s.DB, parent.ID, a.State)
+		if err != nil {
+			return nil, err
+		}
 		if parent.Status != StatusSent || (!isSender && !isRecipient) {
 			return nil, app.ErrNotFound("communication")
 		}
@@ -144,7 +148,7 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 	if p.level != LevelTechnical && p.level != LevelDiplomatic {
 		v.Add("level", "error.comms_level", "choose the technical or the diplomatic level", nil)
 	}
-	tpl, err := s.templateBySlug(ctx, in.Template)
+	tpl, err := s.TemplateBySlug(ctx, in.Template)
 	if err != nil {
 		return nil, err
 	}
@@ -301,7 +305,12 @@ func (s *Service) knownStates(ctx context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-func (s *Service) templateBySlug(ctx context.Context, slug string) (*Template, error) {
+// TemplateBySlug returns a template at its current version by its short
+// name, with its status (without its history).
+func (s *Service) TemplateBySlug(ctx context.Context, slug string) (*Template, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
 	var id int64
 	var version int
 	var status string
@@ -553,12 +562,15 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvSent, "", "", 0, &idx, now); err != nil {
 		return err
 	}
-	if parent != nil && s.isRecipientTx(ctx, tx, parent.ID, a.State) {
-		if err := s.setOutcome(ctx, tx, a, parent, OutcomeResponded, "", c.ID, now); err != nil {
-			return err
-		}
+	if parent == nil {
+		return nil
 	}
-	return nil
+	// A response by a recipient marks it as having responded; a follow-up
+	// by the sender does not.
+	if answered, err := isRecipient(ctx, tx, parent.ID, a.State); err != nil || !answered {
+		return err
+	}
+	return s.setOutcome(ctx, tx, a, parent, OutcomeResponded, "", c.ID, now)
 }
 
 // logComm appends the sending to the accountability log with a commitment
@@ -806,7 +818,10 @@ func (s *Service) readable(ctx context.Context, id int64) (*app.Actor, *Communic
 func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) error {
 	c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState}
 	if !c.Viewer.Sender && a.State != "" && c.Status == StatusSent {
-		c.Viewer.Recipient = s.isRecipient(ctx, c.ID, a.State)
+		var err error
+		if c.Viewer.Recipient, err = isRecipient(ctx, s.DB, c.ID, a.State); err != nil {
+			return err
+		}
 	}
 	c.Viewer.Metadata = a.IsSecretariat() && c.Status == StatusSent
 	if !c.Viewer.Sender && !c.Viewer.Recipient && !c.Viewer.Metadata {

@@ -116,16 +116,12 @@ func forUpdate(s *Service) string {
 	return ``
 }
 
-func (s *Service) isRecipient(ctx context.Context, id int64, state string) bool {
+// isRecipient reports whether a State is among a communication's
+// recipients, in or out of a transaction.
+func isRecipient(ctx context.Context, q db.Queryer, id int64, state string) (bool, error) {
 	var n int
-	_ = s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_recipients WHERE comm_id = $1 AND state_code = $2`, id, state).Scan(&n)
-	return n > 0
-}
-
-func (s *Service) isRecipientTx(ctx context.Context, tx *sql.Tx, id int64, state string) bool {
-	var n int
-	_ = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_recipients WHERE comm_id = $1 AND state_code = $2`, id, state).Scan(&n)
-	return n > 0
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_recipients WHERE comm_id = $1 AND state_code = $2`, id, state).Scan(&n)
+	return n > 0, err
 }
 
 const recipientColumns = `id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, delivered_at, bounced_at, bounce_error,
@@ -430,10 +426,6 @@ func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachme
 	return s.openAttachment(id, v)
 }
 
-func enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m notify.Message) (int64, error) {
-	return notify.EnqueueID(ctx, tx, now, m)
-}
-
 // notification is the email that tells a PoC of a communication. By
 // default it carries no content: the reference, the urgency, the TLP label
 // in the subject, and a link. When the PoC has an OpenPGP key and the TLP
@@ -505,9 +497,8 @@ func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, 
 		return nil
 	}
 	body := fmt.Sprintf("pocdir: %s %s your communication %s.\n\nSee the exchange:\n%s/comms/%d\n\n%s\n", state, what, c.Ref, s.BaseURL, c.ID, Statement)
-	_, err := enqueue(ctx, tx, now, notify.Message{Kind: "comm-activity", To: c.SenderEmail,
+	return notify.Enqueue(ctx, tx, now, notify.Message{Kind: "comm-activity", To: c.SenderEmail,
 		Subject: fmt.Sprintf("[%s] %s: news of your communication", c.TLP, c.Ref), Body: body})
-	return err
 }
 
 func sortedKeys(m map[string]string) []string {

@@ -174,16 +174,11 @@ func (s *Server) commNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) templateBySlug(r *http.Request, slug string) (*comms.Template, error) {
-	list, err := s.Comms.List(r.Context(), false)
-	if err != nil {
-		return nil, err
+	t, err := s.Comms.TemplateBySlug(r.Context(), slug)
+	if err == nil && t.Status != "active" {
+		return nil, app.ErrNotFound("template")
 	}
-	for _, t := range list {
-		if t.Slug == slug {
-			return t, nil
-		}
-	}
-	return nil, app.ErrNotFound("template")
+	return t, err
 }
 
 // maxUpload bounds a compose form with its files (the service checks the
