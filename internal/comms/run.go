@@ -161,8 +161,11 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 // to its other PoCs at the level.
 func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 	today := s.Now().Format(time.DateOnly)
-	rows, err := s.DB.QueryContext(ctx, `SELECT r.id, r.comm_id, r.state_code, r.level FROM comm_recipients r JOIN pocs p ON p.id = r.poc_id
-		WHERE r.moved_at IS NULL AND r.acked_at IS NULL AND r.outcome = '' AND (p.removed_at IS NOT NULL OR (p.leaving_on <> '' AND p.leaving_on <= $1))`, today)
+	// From the departed PoCs (few) to their open lines (by index): the
+	// open lines of every silent recipient ever are many.
+	rows, err := s.DB.QueryContext(ctx, `SELECT r.id, r.comm_id, r.state_code, r.level FROM comm_recipients r
+		WHERE r.moved_at IS NULL AND r.acked_at IS NULL AND r.outcome = ''
+		AND r.poc_id IN (SELECT id FROM pocs WHERE removed_at IS NOT NULL OR (leaving_on <> '' AND leaving_on <= $1))`, today)
 	if err != nil {
 		return 0, err
 	}
@@ -186,21 +189,11 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 	n := 0
 	sys := app.WithActor(ctx, app.System)
 	for _, g := range list {
-		c, err := s.load(ctx, g.comm)
-		if err != nil {
-			return n, err
-		}
-		if err := s.openContent(c); err != nil {
-			return n, err
-		}
-		if t, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
-			c.TemplateSlug = t.Slug
-		}
 		e, err := s.Dir.Get(sys, g.state)
 		if err != nil {
 			return n, err
 		}
-		have, err := s.recipients(ctx, c.ID)
+		have, err := s.recipients(ctx, g.comm)
 		if err != nil {
 			return n, err
 		}
@@ -223,6 +216,17 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 		}
 		if len(next) == 0 && others == 0 {
 			continue // nobody to hand it to: the line stays, to be seen
+		}
+		// Only now the communication itself, to notify the new PoC.
+		c, err := s.load(ctx, g.comm)
+		if err != nil {
+			return n, err
+		}
+		if err := s.openContent(c); err != nil {
+			return n, err
+		}
+		if t, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+			c.TemplateSlug = t.Slug
 		}
 		now := s.Now()
 		err = s.DB.Tx(ctx, func(tx *sql.Tx) error {

@@ -35,6 +35,8 @@ CREATE TABLE comms (
 CREATE INDEX comms_thread ON comms(thread_id, id);
 CREATE INDEX comms_sender ON comms(sender_state, id);
 CREATE UNIQUE INDEX comms_idem ON comms(sender_user, idem_key) WHERE idem_key <> '';
+-- The job that reminds before deadlines looks at sent ones still to come.
+CREATE INDEX comms_respond_by ON comms(respond_by) WHERE status = 'sent';
 
 -- One row per recipient PoC. Opening, acknowledging and the outcome are
 -- acts of the recipient State, recorded on each of its rows with who acted.
@@ -67,6 +69,8 @@ CREATE TABLE comm_recipients (
 CREATE INDEX comm_recipients_comm ON comm_recipients(comm_id, state_code);
 CREATE INDEX comm_recipients_state ON comm_recipients(state_code, comm_id);
 CREATE INDEX comm_recipients_outbox ON comm_recipients(outbox_id) WHERE delivered_at IS NULL AND bounced_at IS NULL;
+-- The job that hands a departed PoC's items over looks up the open ones by PoC.
+CREATE INDEX comm_recipients_open ON comm_recipients(poc_id) WHERE moved_at IS NULL AND acked_at IS NULL AND outcome = '';
 
 -- The thread's events: every act on an exchange, in order.
 CREATE TABLE comm_events (
