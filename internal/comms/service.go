@@ -488,6 +488,24 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 	return s.Communication(ctx, id)
 }
 
+// Input returns what a communication was composed with (its content must
+// be open): to edit a draft, or send it as it was saved.
+func (c *Communication) Input() CommInput {
+	in := CommInput{Template: c.TemplateSlug, ToStates: c.ToStates, Level: c.Level, Fields: map[string]string{}, ParentID: c.ParentID,
+		Indicators: c.Content.Indicators}
+	for k, v := range c.Content.Fields {
+		in.Fields[k] = v
+	}
+	in.Fields["subject"], in.Fields["urgency"], in.Fields["tlp"] = c.Content.Subject, c.Urgency, c.TLP
+	if c.OnwardConsent {
+		in.Fields["onward_consent"] = "true"
+	}
+	if c.RespondBy != nil {
+		in.Fields["respond_by"] = c.RespondBy.UTC().Format(time.RFC3339)
+	}
+	return in
+}
+
 // Send sends a draft as it was saved.
 func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 	if _, err := requireMember(ctx); err != nil {
@@ -500,22 +518,7 @@ func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 	if !c.Viewer.Sender {
 		return nil, app.ErrNotFound("communication")
 	}
-	tpl, err := s.Get(ctx, c.TemplateID, 0)
-	if err != nil {
-		return nil, err
-	}
-	in := CommInput{Template: tpl.Slug, ToStates: c.ToStates, Level: c.Level, Fields: map[string]string{}, ParentID: c.ParentID}
-	for k, v := range c.Content.Fields {
-		in.Fields[k] = v
-	}
-	in.Fields["subject"], in.Fields["urgency"], in.Fields["tlp"] = c.Content.Subject, c.Urgency, c.TLP
-	if c.OnwardConsent {
-		in.Fields["onward_consent"] = "true"
-	}
-	if c.RespondBy != nil {
-		in.Fields["respond_by"] = c.RespondBy.UTC().Format(time.RFC3339)
-	}
-	in.Indicators = c.Content.Indicators
+	in := c.Input()
 	return s.UpdateDraft(ctx, id, in, nil)
 }
 

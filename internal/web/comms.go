@@ -310,66 +310,55 @@ func commID(r *http.Request) (int64, error) {
 	return id, nil
 }
 
-func (s *Server) commEditForm(w http.ResponseWriter, r *http.Request) {
+// draft loads a draft of the actor's State for its compose form.
+func (s *Server) draft(r *http.Request) (*composeData, error) {
 	id, err := commID(r)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	c, err := s.Comms.Communication(r.Context(), id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	if c.Status != comms.StatusDraft || !c.Viewer.Sender {
-		s.fail(w, r, app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed"))
-		return
+		return nil, app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed")
 	}
-	t, err := s.Comms.Get(r.Context(), c.TemplateID, 0)
+	t, err := s.Comms.TemplateBySlug(r.Context(), c.TemplateSlug)
 	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	f := url.Values{"level": {c.Level}, "to_states": c.ToStates, "fields.subject": {c.Content.Subject}, "fields.urgency": {c.Urgency},
-		"fields.tlp": {c.TLP}, "fields.indicators": {comms.FormatIndicators(c.Content.Indicators)}}
-	for k, v := range c.Content.Fields {
-		f.Set("fields."+k, v)
-	}
-	if c.RespondBy != nil {
-		f.Set("fields.respond_by", c.RespondBy.UTC().Format("2006-01-02T15:04"))
-	}
-	if c.OnwardConsent {
-		f.Set("fields.onward_consent", "true")
+		return nil, err
 	}
 	d := &composeData{T: t, Draft: c}
 	if c.ParentID != 0 {
 		d.Parent, _ = s.Comms.Communication(r.Context(), c.ParentID)
+	}
+	return d, nil
+}
+
+func (s *Server) commEditForm(w http.ResponseWriter, r *http.Request) {
+	d, err := s.draft(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	in := d.Draft.Input()
+	f := url.Values{"level": {in.Level}, "to_states": in.ToStates, "fields.indicators": {comms.FormatIndicators(in.Indicators)}}
+	for k, v := range in.Fields {
+		f.Set("fields."+k, v)
+	}
+	if rb := d.Draft.RespondBy; rb != nil {
+		f.Set("fields.respond_by", rb.UTC().Format("2006-01-02T15:04")) // the form's datetime-local
 	}
 	s.composeForm(w, r, http.StatusOK, d, f, nil)
 }
 
 func (s *Server) commEditSubmit(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	c, err := s.Comms.Communication(r.Context(), id)
+	d, err := s.draft(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	t, err := s.Comms.Get(r.Context(), c.TemplateID, 0)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	d := &composeData{T: t, Draft: c}
-	if c.ParentID != 0 {
-		d.Parent, _ = s.Comms.Communication(r.Context(), c.ParentID)
-	}
-	s.composeSubmit(w, r, d, id)
+	s.composeSubmit(w, r, d, d.Draft.ID)
 }
 
 type commData struct {

@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
-	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -178,7 +177,40 @@ func TestCommunicationPages(t *testing.T) {
 			t.Error("found by an unrelated query")
 		}
 	})
-	_ = comms.TLPRed
+	t.Run("a draft is saved, reopened with its values, and sent from its form", func(t *testing.T) {
+		draft := url.Values{}
+		for k, v := range form {
+			draft[k] = v
+		}
+		draft.Set("idem", "draft-1")
+		draft.Set("action", "draft")
+		draft.Set("fields.subject", "A draft to finish")
+		draft.Set("fields.respond_by", "2026-03-09T12:00")
+		resp := postMultipart(t, cf, srv.URL+"/comms/new", draft, nil)
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("save: %d", resp.StatusCode)
+		}
+		_, page := get(t, cf, srv.URL+loc+"/edit")
+		for _, want := range []string{`value="A draft to finish"`, `value="2026-03-09T12:00"`, "evil.example", `value="KEN" selected`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the draft's form lacks %s", want)
+			}
+		}
+		if resp, _ := get(t, ck, srv.URL+loc+"/edit"); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("Kenya opens France's draft: %d", resp.StatusCode)
+		}
+		draft.Set("action", "send")
+		resp = postMultipart(t, cf, srv.URL+loc+"/edit", draft, nil)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("send: %d", resp.StatusCode)
+		}
+		if _, page := get(t, ck, srv.URL+loc); !strings.Contains(page, "A draft to finish") {
+			t.Error("Kenya does not receive the sent draft")
+		}
+	})
 }
 
 func readBody(t *testing.T, resp *http.Response) string {
