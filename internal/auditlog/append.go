@@ -99,7 +99,8 @@ func packBundle(ctx context.Context, tx *sql.Tx, b int64) error {
 	if next != last+1 {
 		return fmt.Errorf("log tail: entry %d missing", next)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, states) VALUES ($1, $2, $3)`, b, bundle, states.String()); err != nil {
+	stored, codec := compressBundle(bundle)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, states.String()); err != nil {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx <= $2`, first, last)

@@ -70,7 +70,7 @@ func populate(t *testing.T, e testkit.Engine) *world {
 
 func allData(t *testing.T, d *db.DB) [][]byte {
 	ctx := context.Background()
-	rows, err := d.QueryContext(ctx, `SELECT entries FROM log_bundles ORDER BY idx`)
+	rows, err := d.QueryContext(ctx, `SELECT entries, codec FROM log_bundles ORDER BY idx`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +78,11 @@ func allData(t *testing.T, d *db.DB) [][]byte {
 	var out [][]byte
 	for rows.Next() {
 		var b []byte
-		if err := rows.Scan(&b); err != nil {
+		var codec int
+		if err := rows.Scan(&b, &codec); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, splitBundle(t, b)...)
+		out = append(out, splitBundle(t, openBundle(t, codec, b))...)
 	}
 	tail, err := d.QueryContext(ctx, `SELECT data FROM log_tail ORDER BY idx`)
 	if err != nil {
@@ -114,6 +115,16 @@ func splitBundle(t *testing.T, b []byte) [][]byte {
 	return out
 }
 
+// openBundle returns the plain form of a stored bundle.
+func openBundle(t *testing.T, codec int, stored []byte) []byte {
+	t.Helper()
+	plain, err := auditlog.OpenBundle(codec, stored, nil)
+	if err != nil {
+		t.Fatalf("bundle of codec %d: %v", codec, err)
+	}
+	return plain
+}
+
 func joinBundle(entries [][]byte) []byte {
 	var b []byte
 	for _, e := range entries {
@@ -142,15 +153,25 @@ func grow(t *testing.T, d *db.DB, n int) {
 	}
 }
 
-// editBundle rewrites bundle b through edit.
+// editBundle rewrites bundle b through edit, and stores it as Append does.
 func editBundle(b int64, edit func(entries [][]byte) [][]byte) func(t *testing.T, d *db.DB) {
+	return editStored(b, func(t *testing.T, codec int, stored []byte) (int, []byte) {
+		stored, codec = auditlog.CompressBundle(joinBundle(edit(splitBundle(t, openBundle(t, codec, stored)))))
+		return codec, stored
+	})
+}
+
+// editStored rewrites bundle b as stored, its codec and bytes, through edit.
+func editStored(b int64, edit func(t *testing.T, codec int, stored []byte) (int, []byte)) func(t *testing.T, d *db.DB) {
 	return func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		var blob []byte
-		if err := d.QueryRowContext(ctx, `SELECT entries FROM log_bundles WHERE idx = $1`, b).Scan(&blob); err != nil {
+		var codec int
+		if err := d.QueryRowContext(ctx, `SELECT entries, codec FROM log_bundles WHERE idx = $1`, b).Scan(&blob, &codec); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := d.ExecContext(ctx, `UPDATE log_bundles SET entries = $2 WHERE idx = $1`, b, joinBundle(edit(splitBundle(t, blob)))); err != nil {
+		codec, blob = edit(t, codec, blob)
+		if _, err := d.ExecContext(ctx, `UPDATE log_bundles SET entries = $2, codec = $3 WHERE idx = $1`, b, blob, codec); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -306,7 +327,10 @@ func TestTamperingIsDetected(t *testing.T) {
 		sql  string
 		args []any
 		edit func(t *testing.T, d *db.DB)
+		// want is what a problem says; or either of several, " | " between.
 		want string
+		// stored is set when the edit leaves bytes that do not decompress.
+		stored bool
 	}{
 		{name: "an entry's data", edit: editBundle(0, func(e [][]byte) [][]byte {
 			e[3] = bytes.Replace(e[3], []byte("fp@fra.example"), []byte("fp@frx.example"), 1)
@@ -328,6 +352,19 @@ func TestTamperingIsDetected(t *testing.T) {
 		{name: "a bundle's entries, left in the tail too", sql: `INSERT INTO log_tail (idx, data, states) VALUES (5, '{}', ';;')`, want: "log tail holds"},
 		{name: "an entry in the middle, deleted", edit: editBundle(0, func(e [][]byte) [][]byte { return append(e[:2], e[3:]...) }), want: "where 256 were expected"},
 		{name: "a bundle in the middle, deleted", sql: `DELETE FROM log_bundles WHERE idx = 1`, want: "a gap"},
+		{name: "a compressed bundle's bytes", edit: editStored(1, func(t *testing.T, codec int, stored []byte) (int, []byte) {
+			if codec != 1 {
+				t.Fatalf("bundle 1 is stored with codec %d, not compressed", codec)
+			}
+			stored[len(stored)/2] ^= 0x40
+			return codec, stored
+		}), want: "does not decompress | does not hash", stored: true},
+		{name: "a compressed bundle's length", edit: editStored(1, func(t *testing.T, codec int, stored []byte) (int, []byte) {
+			stored[0] ^= 1
+			return codec, stored
+		}), want: "does not decompress", stored: true},
+		{name: "a bundle's codec, to plain", sql: `UPDATE log_bundles SET codec = 0 WHERE idx = 1`, want: "entry bundle 1"},
+		{name: "a bundle's codec, to an unknown one", sql: `UPDATE log_bundles SET codec = 7 WHERE idx = 1`, want: "unknown codec 7"},
 		{name: "a cosignature", sql: `UPDATE log_cosignatures SET signature = signature || 'AA'`, want: "does not verify"},
 	}
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
@@ -357,7 +394,7 @@ func TestTamperingIsDetected(t *testing.T) {
 						t.Fatal("the tampering changed nothing")
 					}
 				}
-				if c.edit != nil && fmt.Sprint(allData(t, w.sys.DB)) == fmt.Sprint(before) && !strings.Contains(c.name, "hash") {
+				if c.edit != nil && !c.stored && fmt.Sprint(allData(t, w.sys.DB)) == fmt.Sprint(before) && !strings.Contains(c.name, "hash") {
 					t.Fatal("the tampering changed nothing")
 				}
 				rep, err = auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments)
@@ -367,7 +404,11 @@ func TestTamperingIsDetected(t *testing.T) {
 				if rep.OK() {
 					t.Fatal("the check found nothing")
 				}
-				if !strings.Contains(strings.Join(rep.Problems, "\n"), c.want) {
+				said := false
+				for _, want := range strings.Split(c.want, " | ") {
+					said = said || strings.Contains(strings.Join(rep.Problems, "\n"), want)
+				}
+				if !said {
 					t.Errorf("problems %q do not say %q", rep.Problems, c.want)
 				}
 			})
@@ -493,6 +534,44 @@ func TestConcurrentAppends(t *testing.T) {
 		cp, err := sys.Audit.Latest(context.Background())
 		if err != nil || cp.Size != workers*each {
 			t.Errorf("checkpoint %+v %v", cp, err)
+		}
+	})
+}
+
+// TestPlainBundlesRead checks that bundles stored before pocdir compressed
+// them (codec 0), mixed with compressed ones, read and verify as before.
+func TestPlainBundlesRead(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := populate(t, e)
+		grow(t, w.sys.DB, 2*auditlog.BundleSize+40)
+		ctx := context.Background()
+		before := allData(t, w.sys.DB)
+		if got := benchRows(t, w.sys.DB, `SELECT idx, '', '', '', codec, '' FROM log_bundles ORDER BY idx`); got != "0    1 \n1    1 \n" {
+			t.Fatalf("bundles and their codecs:\n%s\nwant both compressed (codec 1)", got)
+		}
+		editStored(0, func(t *testing.T, codec int, stored []byte) (int, []byte) {
+			return 0, openBundle(t, codec, stored)
+		})(t, w.sys.DB)
+		if got := allData(t, w.sys.DB); fmt.Sprint(got) != fmt.Sprint(before) {
+			t.Fatal("the entries changed")
+		}
+		sec := w.sec.Ctx()
+		list, err := w.sys.Audit.Entries(sec, 0, 1000)
+		if err != nil || len(list) != len(before) {
+			t.Fatalf("Entries: %d of %d, %v", len(list), len(before), err)
+		}
+		for _, i := range []int{0, 5, auditlog.BundleSize - 1, auditlog.BundleSize, len(before) - 1} {
+			if !bytes.Equal(list[i].Data, before[i]) {
+				t.Errorf("entry %d listed as %q, want %q", i, list[i].Data, before[i])
+			}
+			got, err := w.sys.Audit.Entry(sec, int64(i))
+			if err != nil || !bytes.Equal(got.Data, before[i]) {
+				t.Errorf("entry %d read as %v, %v", i, got, err)
+			}
+		}
+		rep, err := auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments)
+		if err != nil || !rep.OK() || rep.Entries != int64(len(before)) {
+			t.Fatalf("Check: %+v %v", rep, err)
 		}
 	})
 }

@@ -58,7 +58,7 @@ import (
 const (
 	// benchFormat names the builder's output; change it when benchEvent or
 	// benchFill change, so that cached logs are rebuilt.
-	benchFormat = "v4"
+	benchFormat = "v5"
 	// benchDefaultLogSize is the log size for Check and the proofs unless
 	// POCDIR_BENCH_LOG_SIZE says otherwise.
 	benchDefaultLogSize = 100_000
@@ -213,7 +213,7 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 	for start := int64(0); start < n; start += chunk {
 		end := min(start+chunk, n)
 		err := d.Tx(ctx, func(tx *sql.Tx) error {
-			bundles := &benchInserter{tx: tx, prefix: `INSERT INTO log_bundles (idx, entries, states) VALUES `, cols: 3, rows: 20}
+			bundles := &benchInserter{tx: tx, prefix: `INSERT INTO log_bundles (idx, entries, codec, states) VALUES `, cols: 4, rows: 20}
 			tail := &benchInserter{tx: tx, prefix: `INSERT INTO log_tail (idx, data, states) VALUES `, cols: 3, rows: 100}
 			tileRows := &benchInserter{tx: tx, prefix: `INSERT INTO log_tiles (level, idx, hashes) VALUES `, cols: 3, rows: 20}
 			for i := start; i < end; i++ {
@@ -228,7 +228,8 @@ func benchFill(ctx context.Context, d *db.DB, n int64, keys *auditlog.Keys) (tlo
 				bundle = append(bundle, data...)
 				states += ";" + strings.Join(ev.States, ";") + ";"
 				if (i+1)%auditlog.BundleSize == 0 {
-					if err := bundles.add(ctx, i/auditlog.BundleSize, bundle, states); err != nil {
+					stored, codec := auditlog.CompressBundle(bundle)
+					if err := bundles.add(ctx, i/auditlog.BundleSize, stored, codec, states); err != nil {
 						return err
 					}
 					bundle, states = nil, ""
@@ -465,12 +466,13 @@ func benchBuildSchema(ctx context.Context, admin *db.DB, pgURL, schema string, s
 		cols         []string
 		row          func(*sql.Rows) ([]any, error)
 	}{
-		{"log_bundles", `SELECT idx, entries, states FROM log_bundles ORDER BY idx`, []string{"idx", "entries", "states"}, func(rows *sql.Rows) ([]any, error) {
+		{"log_bundles", `SELECT idx, entries, codec, states FROM log_bundles ORDER BY idx`, []string{"idx", "entries", "codec", "states"}, func(rows *sql.Rows) ([]any, error) {
 			var idx int64
 			var entries []byte
+			var codec int32
 			var states string
-			err := rows.Scan(&idx, &entries, &states)
-			return []any{idx, entries, states}, err
+			err := rows.Scan(&idx, &entries, &codec, &states)
+			return []any{idx, entries, codec, states}, err
 		}},
 		{"log_tail", `SELECT idx, data, states FROM log_tail ORDER BY idx`, []string{"idx", "data", "states"}, func(rows *sql.Rows) ([]any, error) {
 			var idx int64
@@ -769,7 +771,7 @@ func TestBenchLogMatchesAppend(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, q := range []string{
-			`SELECT idx, entries, states, '', 0, '' FROM log_bundles ORDER BY idx`,
+			`SELECT idx, entries, states, '', codec, '' FROM log_bundles ORDER BY idx`,
 			`SELECT idx, hashes, level, '', 0, '' FROM log_tiles ORDER BY level, idx`,
 			`SELECT idx, '', data, states, 0, '' FROM log_tail ORDER BY idx`,
 			`SELECT id, size, 0, 0, 0, 0 FROM log_head`,

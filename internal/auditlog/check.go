@@ -259,7 +259,8 @@ const (
 
 type bundleRow struct {
 	idx     int64
-	entries []byte
+	entries []byte // as stored: see codec
+	codec   int
 	states  []byte
 	tile    []byte // the level-0 tile of the same index
 	hasTile bool
@@ -432,7 +433,7 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 	// and costs no round trip.
 	next := int64(0)
 	fetched := map[int]int64{} // per upper tile level, the last tile handed out
-	stmt, err := q.PrepareContext(ctx, `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
+	stmt, err := q.PrepareContext(ctx, `SELECT b.idx, b.entries, b.codec, b.states, t.hashes FROM log_bundles b
 		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
 		WHERE b.idx >= $1 ORDER BY b.idx LIMIT $2`)
 	if err != nil {
@@ -450,8 +451,9 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 		}
 		for rows.Next() {
 			var idx int64
+			var codec int
 			var entries, states, tile sql.RawBytes
-			if err := rows.Scan(&idx, &entries, &states, &tile); err != nil {
+			if err := rows.Scan(&idx, &entries, &codec, &states, &tile); err != nil {
 				rows.Close()
 				return err
 			}
@@ -467,7 +469,7 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 			k := len(b.bundles)
 			b.bundles = b.bundles[:k+1]
 			row := &b.bundles[k]
-			row.idx, row.tail = idx, false
+			row.idx, row.tail, row.codec = idx, false, codec
 			row.entries = append(row.entries[:0], entries...)
 			row.states = append(row.states[:0], states...)
 			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
@@ -499,7 +501,7 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 	return c.readTail(ctx, q, next, emit)
 }
 
-const bundlesSQL = `SELECT b.idx, b.entries, b.states, t.hashes FROM log_bundles b
+const bundlesSQL = `SELECT b.idx, b.entries, b.codec, b.states, t.hashes FROM log_bundles b
 	LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
 	ORDER BY b.idx`
 
@@ -531,7 +533,7 @@ func (c *checker) readWire(ctx context.Context, conn *sql.Conn, upper map[tileKe
 		}
 		for rows.Next() {
 			v := rows.RawValues()
-			if len(v) != 4 || len(v[0]) != 8 {
+			if len(v) != 5 || len(v[0]) != 8 || len(v[2]) != 4 {
 				return fmt.Errorf("audit check: unexpected bundle row")
 			}
 			idx := int64(binary.BigEndian.Uint64(v[0]))
@@ -546,10 +548,10 @@ func (c *checker) readWire(ctx context.Context, conn *sql.Conn, upper map[tileKe
 			k := len(b.bundles)
 			b.bundles = b.bundles[:k+1]
 			row := &b.bundles[k]
-			row.idx, row.tail = idx, false
+			row.idx, row.tail, row.codec = idx, false, int(int32(binary.BigEndian.Uint32(v[2])))
 			row.entries = append(row.entries[:0], v[1]...)
-			row.states = append(row.states[:0], v[2]...)
-			row.tile, row.hasTile = append(row.tile[:0], v[3]...), v[3] != nil
+			row.states = append(row.states[:0], v[3]...)
+			row.tile, row.hasTile = append(row.tile[:0], v[4]...), v[4] != nil
 			next++
 			if len(b.bundles) == checkBatchBundles && !flush() {
 				stop = true
@@ -593,7 +595,7 @@ func (c *checker) readTail(ctx context.Context, q queryer, next int64, emit func
 	b := c.newBatch()
 	b.bundles = b.bundles[:1]
 	row := &b.bundles[0]
-	row.idx, row.tail = next, true
+	row.idx, row.tail, row.codec = next, true, codecPlain
 	row.entries, row.states, row.tile, row.hasTile = row.entries[:0], row.states[:0], row.tile[:0], false
 	rows, err := q.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 ORDER BY idx`, next*BundleSize)
 	if err != nil {
@@ -856,6 +858,7 @@ func (c *checker) finish(ctx context.Context, q db.Queryer) error {
 type bundleWorker struct {
 	c       *checker
 	h       hash.Hash
+	plain   []byte // a decompressed bundle
 	entries [][]byte
 	levels  [TileHeight + 1][]tlog.Hash
 	f       scanned
@@ -889,7 +892,13 @@ func (w *bundleWorker) leafHash(data []byte, out *tlog.Hash) {
 
 func (w *bundleWorker) bundle(b *checkBatch, row bundleRow) bundleResult {
 	first := row.idx * BundleSize
-	entries, err := splitBundle(row.entries, w.entries[:0])
+	plain, err := openBundle(row.codec, row.entries, w.plain)
+	if err != nil {
+		b.problem("entry bundle %d: %v", row.idx, err)
+	} else if row.codec != codecPlain {
+		w.plain = plain[:0]
+	}
+	entries, err := splitBundle(plain, w.entries[:0])
 	w.entries = entries[:0]
 	if err != nil {
 		b.problem("entry bundle %d: malformed after its %d entries", row.idx, len(entries))

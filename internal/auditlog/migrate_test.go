@@ -3,6 +3,7 @@ package auditlog_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -67,8 +68,12 @@ func TestMigrationToTiles(t *testing.T) {
 		if _, err := benchFill(ctx, bulk, n, nil); err != nil {
 			t.Fatal(err)
 		}
+		// Migration 00007 packed the bundles in SQL, as they were stored
+		// then (plain); Append now compresses them: their entries compare.
+		if got, want := plainBundles(t, old), plainBundles(t, bulk); got != want {
+			t.Errorf("the migrated bundles differ from those of the new tables (%d and %d bytes of text)", len(got), len(want))
+		}
 		for _, q := range []string{
-			`SELECT idx, entries, states, '', 0, '' FROM log_bundles ORDER BY idx`,
 			`SELECT idx, hashes, level, '', 0, '' FROM log_tiles ORDER BY level, idx`,
 			`SELECT idx, '', data, states, 0, '' FROM log_tail ORDER BY idx`,
 		} {
@@ -135,6 +140,32 @@ func fillOldTables(t *testing.T, d *db.DB, n int64) tlog.Hash {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// plainBundles renders the bundles, their entries in plain, and their
+// States as text.
+func plainBundles(t *testing.T, d *db.DB) string {
+	t.Helper()
+	rows, err := d.QueryContext(context.Background(), `SELECT idx, entries, codec, states FROM log_bundles ORDER BY idx`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out strings.Builder
+	for rows.Next() {
+		var idx int64
+		var stored []byte
+		var codec int
+		var states string
+		if err := rows.Scan(&idx, &stored, &codec, &states); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(&out, "%d %x %s\n", idx, openBundle(t, codec, stored), states)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
 }
 
 func checkpointNote(t *testing.T, keys *auditlog.Keys, n int64, root tlog.Hash) string {

@@ -205,9 +205,13 @@ func (l *Log) entryData(ctx context.Context, idx int64) ([]byte, error) {
 
 func (l *Log) bundleEntry(ctx context.Context, idx int64) ([]byte, error) {
 	var bundle []byte
-	err := l.DB.QueryRowContext(ctx, `SELECT entries FROM log_bundles WHERE idx = $1`, idx/BundleSize).Scan(&bundle)
+	var codec int
+	err := l.DB.QueryRowContext(ctx, `SELECT entries, codec FROM log_bundles WHERE idx = $1`, idx/BundleSize).Scan(&bundle, &codec)
 	if err != nil {
 		return nil, err
+	}
+	if bundle, err = openBundle(codec, bundle, nil); err != nil {
+		return nil, fmt.Errorf("log bundle %d: %w", idx/BundleSize, err)
 	}
 	entries, err := splitBundle(bundle, nil)
 	if err != nil {
@@ -242,9 +246,9 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 		// it narrows the bundles to read; Visible decides per entry.
 		var rows *sql.Rows
 		if a.IsSecretariat() {
-			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries FROM log_bundles WHERE idx >= $1 ORDER BY idx LIMIT $2`, next, entriesBatch)
+			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries, codec FROM log_bundles WHERE idx >= $1 ORDER BY idx LIMIT $2`, next, entriesBatch)
 		} else {
-			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries FROM log_bundles WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
+			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries, codec FROM log_bundles WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
 				next, "%;"+a.State+";%", entriesBatch)
 		}
 		if err != nil {
@@ -254,12 +258,17 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 		for rows.Next() {
 			var b int64
 			var bundle []byte
-			if err := rows.Scan(&b, &bundle); err != nil {
+			var codec int
+			if err := rows.Scan(&b, &bundle, &codec); err != nil {
 				rows.Close()
 				return nil, err
 			}
 			read++
 			next = b + 1
+			if bundle, err = openBundle(codec, bundle, nil); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("log bundle %d: %w", b, err)
+			}
 			entries, err := splitBundle(bundle, nil)
 			if err != nil {
 				rows.Close()
