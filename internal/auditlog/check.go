@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 
@@ -147,15 +148,14 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	}
 	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 
-	c := &checker{dialect: d.Dialect, r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}, fetch: checkBatchBundles}
-	if d.Dialect == db.Postgres {
-		c.fetch = checkFetchBundles
-	}
+	c := &checker{dialect: d.Dialect, r: r, head: head, sizes: sizes, roots: roots, tiles: map[tileKey][]byte{}, cur: map[int]int64{}}
 	if len(sizes) > 0 {
 		c.covered = sizes[len(sizes)-1]
 	}
 	if len(content) > 0 {
-		c.commitments = make(map[int64]string, head)
+		// At most one per entry: room for them all spares the copies of
+		// growing.
+		c.commitments = &Commitments{idx: make([]int64, 0, head), c: make([]string, 0, head)}
 	}
 	if err := c.run(ctx, q); err != nil {
 		return nil, err
@@ -205,9 +205,29 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 }
 
 // ContentChecker recomputes the commitments of a capability's content rows
-// against the log's entries (index → commitment), reporting mismatches
-// through problem, and returns how many it checked.
-type ContentChecker func(ctx context.Context, q db.Queryer, commitments map[int64]string, problem func(string, ...any)) (int, error)
+// against the log's entries, reporting mismatches through problem, and
+// returns how many it checked.
+type ContentChecker func(ctx context.Context, q db.Queryer, commitments *Commitments, problem func(string, ...any)) (int, error)
+
+// Commitments are the commitments that the log's entries hold, by index.
+// Check gathers them in the order of the log, which keeps them sorted (a
+// map took a sixth of a full check to fill).
+type Commitments struct {
+	idx []int64
+	c   []string
+}
+
+// Get returns the commitment that entry idx holds, if it holds one.
+func (m *Commitments) Get(idx int64) (string, bool) {
+	i, ok := slices.BinarySearch(m.idx, idx)
+	if !ok {
+		return "", false
+	}
+	return m.c[i], true
+}
+
+// Len returns the number of entries that hold a commitment.
+func (m *Commitments) Len() int { return len(m.idx) }
 
 // queryer is what Check reads through: a connection.
 type queryer interface {
@@ -250,11 +270,11 @@ func snapshot(ctx context.Context, d *db.DB) (queryer, func(), error) {
 }
 
 // checkBatchBundles is how many bundles the reader hands to a worker at
-// once; checkFetchBundles sizes the pool of batches on PostgreSQL, where
-// the server streams ahead of the workers.
+// once; checkPoolBatches more batches than workers are kept for reuse, so
+// that the database sends ahead of the workers.
 const (
 	checkBatchBundles = 4
-	checkFetchBundles = 64
+	checkPoolBatches  = 16
 )
 
 type bundleRow struct {
@@ -334,7 +354,7 @@ type checker struct {
 	// verifies: the entries below it are what Encode wrote, or the
 	// checkpoint's root does not match and the log is reported altered.
 	covered     int64
-	commitments map[int64]string
+	commitments *Commitments
 
 	n        int64     // entries verified
 	bundles  int64     // bundles verified
@@ -346,7 +366,6 @@ type checker struct {
 	tiles map[tileKey][]byte // upper tiles read and not done with
 	cur   map[int]int64      // per tile level, the tile being compared
 	free  chan *checkBatch   // batches consumed, for reuse
-	fetch int                // bundles read per query
 }
 
 // expected returns how many entries bundle b should hold by the log head.
@@ -362,7 +381,7 @@ func (c *checker) run(ctx context.Context, q queryer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := runtime.GOMAXPROCS(0)
-	c.free = make(chan *checkBatch, 2*workers+2+c.fetch/checkBatchBundles)
+	c.free = make(chan *checkBatch, 2*workers+2+checkPoolBatches)
 	work := make(chan *checkBatch, workers)
 	ordered := make(chan *checkBatch, workers+1)
 	var readErr error
@@ -413,90 +432,21 @@ func (c *checker) run(ctx context.Context, q queryer) error {
 
 // read reads the bundles in order, with their level-0 tiles, and hands
 // them to emit in batches with the upper tiles they first need. The upper
-// tiles (one in 65,536 entries and fewer above) are read first. On
-// PostgreSQL the bundles then come through one cursor, so that the server
-// sends while the workers hash (a query per batch made each side wait for
-// the other); on SQLite a query per batch starts the workers sooner.
+// tiles (one in 65,536 entries and fewer above) are read first; the bundles
+// then come through one query, so that the database sends while the
+// workers hash.
 func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bool) error {
 	upper, err := c.readUpper(ctx, q)
 	if err != nil {
 		return err
 	}
+	source := func(row bundleRowFunc) error { return sqlRows(ctx, q, row) }
 	if conn, ok := q.(*sql.Conn); ok && c.dialect == db.Postgres {
-		next, stop, err := c.readWire(ctx, conn, upper, emit)
-		if err != nil || stop {
-			return err
-		}
-		return c.readTail(ctx, q, next, emit)
+		source = func(row bundleRowFunc) error { return wireRows(ctx, conn, row) }
 	}
-	// On SQLite a query per few bundles lets the workers start at once,
-	// and costs no round trip.
-	next := int64(0)
-	fetched := map[int]int64{} // per upper tile level, the last tile handed out
-	stmt, err := q.PrepareContext(ctx, `SELECT b.idx, b.entries, b.codec, b.states, t.hashes FROM log_bundles b
-		LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
-		WHERE b.idx >= $1 ORDER BY b.idx LIMIT $2`)
-	if err != nil {
+	next, stop, err := c.stream(ctx, upper, source, emit)
+	if err != nil || stop {
 		return err
-	}
-	defer stmt.Close()
-	var batches []*checkBatch
-	for {
-		b := c.newBatch()
-		batches = append(batches[:0], b)
-		got := 0
-		rows, err := stmt.QueryContext(ctx, next, c.fetch)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var idx int64
-			var codec int
-			var entries, states, tile sql.RawBytes
-			if err := rows.Scan(&idx, &entries, &codec, &states, &tile); err != nil {
-				rows.Close()
-				return err
-			}
-			if idx != next {
-				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
-				break
-			}
-			if len(b.bundles) == checkBatchBundles {
-				b = c.newBatch()
-				batches = append(batches, b)
-			}
-			// The batch's buffers are reused from batch to batch.
-			k := len(b.bundles)
-			b.bundles = b.bundles[:k+1]
-			row := &b.bundles[k]
-			row.idx, row.tail, row.codec = idx, false, codec
-			row.entries = append(row.entries[:0], entries...)
-			row.states = append(row.states[:0], states...)
-			row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
-			next++
-			got++
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if got == 0 && b.fatal == "" {
-			break
-		}
-		for _, b := range batches {
-			if len(b.bundles) > 0 {
-				c.upperTiles(b, b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx, fetched, upper)
-			}
-			if !emit(b) {
-				return ctx.Err()
-			}
-		}
-		if b.fatal != "" {
-			return nil
-		}
-		if got < c.fetch {
-			break
-		}
 	}
 	return c.readTail(ctx, q, next, emit)
 }
@@ -505,14 +455,78 @@ const bundlesSQL = `SELECT b.idx, b.entries, b.codec, b.states, t.hashes FROM lo
 	LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
 	ORDER BY b.idx`
 
-// readWire is read on PostgreSQL through pgx itself: each row's values are
-// taken as they came over the wire, in binary, and copied once into the
-// batch's reused buffers, where database/sql would allocate them anew for
-// every row. It returns the next bundle index, and stop when a gap ended
-// the verification.
-func (c *checker) readWire(ctx context.Context, conn *sql.Conn, upper map[tileKey][]byte, emit func(*checkBatch) bool) (next int64, stop bool, err error) {
-	fetched := map[int]int64{}
-	err = conn.Raw(func(dc any) error {
+// bundleRowFunc takes a row of bundlesSQL, its values valid only during the
+// call (tile nil when the bundle has none), and returns whether to go on.
+type bundleRowFunc func(idx int64, codec int, entries, states, tile []byte) bool
+
+// stream reads the rows of bundlesSQL from source into batches, copying
+// their values once into the batches' reused buffers. It returns the next
+// bundle index, and stop when a gap or emit ended the verification.
+func (c *checker) stream(ctx context.Context, upper map[tileKey][]byte, source func(bundleRowFunc) error, emit func(*checkBatch) bool) (next int64, stop bool, err error) {
+	fetched := map[int]int64{} // per upper tile level, the last tile handed out
+	b := c.newBatch()
+	flush := func() {
+		if len(b.bundles) > 0 {
+			c.upperTiles(b, b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx, fetched, upper)
+		}
+		stop = !emit(b) || stop
+		b = c.newBatch()
+	}
+	err = source(func(idx int64, codec int, entries, states, tile []byte) bool {
+		if idx != next {
+			b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
+			stop = true
+			flush()
+			return false
+		}
+		k := len(b.bundles)
+		b.bundles = b.bundles[:k+1]
+		row := &b.bundles[k]
+		row.idx, row.tail, row.codec = idx, false, codec
+		row.entries = append(row.entries[:0], entries...)
+		row.states = append(row.states[:0], states...)
+		row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
+		next++
+		if len(b.bundles) == checkBatchBundles {
+			flush()
+		}
+		return !stop
+	})
+	if err == nil && !stop && len(b.bundles) > 0 {
+		flush()
+	}
+	if err == nil && stop && ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return next, stop, err
+}
+
+// sqlRows reads bundlesSQL through database/sql (SQLite).
+func sqlRows(ctx context.Context, q queryer, row bundleRowFunc) error {
+	rows, err := q.QueryContext(ctx, bundlesSQL)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var idx int64
+		var codec int
+		var entries, states, tile sql.RawBytes
+		if err := rows.Scan(&idx, &entries, &codec, &states, &tile); err != nil {
+			return err
+		}
+		if !row(idx, codec, entries, states, tile) {
+			return nil
+		}
+	}
+	return rows.Err()
+}
+
+// wireRows reads bundlesSQL on PostgreSQL through pgx itself: each row's
+// values are taken as they came over the wire, in binary, where
+// database/sql would allocate them anew for every row.
+func wireRows(ctx context.Context, conn *sql.Conn, row bundleRowFunc) error {
+	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("audit check: not a pgx connection")
@@ -522,52 +536,19 @@ func (c *checker) readWire(ctx context.Context, conn *sql.Conn, upper map[tileKe
 			return err
 		}
 		defer rows.Close()
-		b := c.newBatch()
-		flush := func() bool {
-			if len(b.bundles) > 0 {
-				c.upperTiles(b, b.bundles[0].idx, b.bundles[len(b.bundles)-1].idx, fetched, upper)
-			}
-			ok := emit(b)
-			b = c.newBatch()
-			return ok
-		}
 		for rows.Next() {
 			v := rows.RawValues()
 			if len(v) != 5 || len(v[0]) != 8 || len(v[2]) != 4 {
 				return fmt.Errorf("audit check: unexpected bundle row")
 			}
 			idx := int64(binary.BigEndian.Uint64(v[0]))
-			if idx != next {
-				b.fatal = fmt.Sprintf("entry bundle %d is missing: bundle %d comes next (a gap)", next, idx)
-				stop = true
-				if !flush() {
-					return ctx.Err()
-				}
+			codec := int(int32(binary.BigEndian.Uint32(v[2])))
+			if !row(idx, codec, v[1], v[3], v[4]) {
 				return nil
 			}
-			k := len(b.bundles)
-			b.bundles = b.bundles[:k+1]
-			row := &b.bundles[k]
-			row.idx, row.tail, row.codec = idx, false, int(int32(binary.BigEndian.Uint32(v[2])))
-			row.entries = append(row.entries[:0], v[1]...)
-			row.states = append(row.states[:0], v[3]...)
-			row.tile, row.hasTile = append(row.tile[:0], v[4]...), v[4] != nil
-			next++
-			if len(b.bundles) == checkBatchBundles && !flush() {
-				stop = true
-				return ctx.Err()
-			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(b.bundles) > 0 && !flush() {
-			stop = true
-			return ctx.Err()
-		}
-		return nil
+		return rows.Err()
 	})
-	return next, stop, err
 }
 
 // readUpper reads every tile of level 1 and above.
@@ -704,7 +685,8 @@ func (c *checker) consume(b *checkBatch) {
 		c.tiles[t.key] = t.hashes
 	}
 	for _, cm := range b.commits {
-		c.commitments[cm.idx] = b.commitText[cm.start:cm.end]
+		c.commitments.idx = append(c.commitments.idx, cm.idx)
+		c.commitments.c = append(c.commitments.c, b.commitText[cm.start:cm.end])
 	}
 	for i, res := range b.results {
 		if c.partial {

@@ -3,6 +3,7 @@ package auditlog
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -202,52 +203,92 @@ func hasControl(p []byte) bool {
 // entries that a signed checkpoint covers. (Check compares that
 // checkpoint's root with the tree it rebuilds from these very bytes, and
 // reports the log as altered if they differ.) Encode's output is valid JSON
-// in a fixed order of keys, so without escapes the first `,"states":[` is the
-// States' key, and the commitment, if any, ends the object. It returns
-// false on escapes or any surprise, and the caller falls back to
-// scanFields.
+// in a fixed order of keys that ends with the States, the time and the
+// commitment, if any: it reads them from the end, without looking at the
+// rest. A string is taken only if it holds no backslash, so that it has no
+// escape and ends at the first quote met; on escapes or any surprise it
+// returns false, and the caller falls back to scanFields.
 func scanAuthentic(data []byte, f *scanned) bool {
 	f.states = f.states[:0]
 	f.commitment = nil
-	if bytes.IndexByte(data, '\\') >= 0 {
+	p, ok := literalBack(data, `}`)
+	if !ok {
 		return false
 	}
-	i := bytes.Index(data, []byte(`,"states":[`))
-	if i < 0 {
+	s, p, ok := strBack(p)
+	if !ok {
 		return false
 	}
-	p := data[i+len(`,"states":[`):]
-	var s []byte
-	ok := true
-	if len(p) > 0 && p[0] == ']' {
-		p = p[1:]
+	if q, ok := literalBack(p, `,"commitment":`); ok {
+		f.commitment = s
+		if _, p, ok = strBack(q); !ok {
+			return false
+		}
+	}
+	if p, ok = literalBack(p, `,"at":`); !ok {
+		return false
+	}
+	if p, ok = literalBack(p, `]`); !ok {
+		return false
+	}
+	if q, ok := literalBack(p, `[`); ok {
+		p = q
 	} else {
 		for {
-			if s, p, ok = str(p); !ok || len(p) == 0 {
+			if s, p, ok = strBack(p); !ok || len(p) == 0 {
 				return false
 			}
 			f.states = append(f.states, s)
-			if p[0] == ']' {
-				p = p[1:]
+			c := p[len(p)-1]
+			p = p[:len(p)-1]
+			if c == '[' {
 				break
 			}
-			if p[0] != ',' {
+			if c != ',' {
 				return false
 			}
-			p = p[1:]
+		}
+		slices.Reverse(f.states)
+	}
+	_, ok = literalBack(p, `,"states":`)
+	return ok
+}
+
+// literalBack is literal at the end of p.
+func literalBack(p []byte, lit string) ([]byte, bool) {
+	if len(p) < len(lit) || string(p[len(p)-len(lit):]) != lit {
+		return p, false
+	}
+	return p[:len(p)-len(lit)], true
+}
+
+// strBack reads a string without a backslash at the end of p.
+func strBack(p []byte) (s, rest []byte, ok bool) {
+	end := len(p) - 1
+	if end < 0 || p[end] != '"' {
+		return nil, p, false
+	}
+	// Eight bytes at a time while none is a quote or a backslash (a
+	// commitment is 64 of them), then one at a time.
+	i := end
+	for i >= 8 && !quoteOrBackslash(binary.LittleEndian.Uint64(p[i-8:i])) {
+		i -= 8
+	}
+	for i--; i >= 0; i-- {
+		switch p[i] {
+		case '"':
+			return p[i+1 : end], p[:i], true
+		case '\\':
+			return nil, p, false
 		}
 	}
-	if p, ok = literal(p, `,"at":`); !ok {
-		return false
-	}
-	if _, p, ok = str(p); !ok {
-		return false
-	}
-	if q, ok := literal(p, `,"commitment":`); ok {
-		if s, p, ok = str(q); !ok {
-			return false
-		}
-		f.commitment = s
-	}
-	return string(p) == "}"
+	return nil, p, false
+}
+
+// quoteOrBackslash reports whether one of the eight bytes of x is a quote
+// or a backslash: x XOR the byte repeated has a zero byte exactly then.
+func quoteOrBackslash(x uint64) bool {
+	const lows, highs = 0x0101010101010101, 0x8080808080808080
+	q, b := x^('"'*lows), x^('\\'*lows)
+	return ((q-lows)&^q|(b-lows)&^b)&highs != 0
 }

@@ -105,6 +105,14 @@ func TestScanAuthenticAgreesWithDecode(t *testing.T) {
 		}
 		return b.String()
 	}
+	// Fields before the States that hold what the end of an entry looks
+	// like, escaped by Encode: they are not read.
+	decoy := Event{Type: "t", ActorEmail: `a","states":["KEN"],"at":"x"}`, Object: `o"],"at":"2020-01-01T00:00:00Z","commitment":"c"}`,
+		States: []string{"FRA"}, At: time.Unix(0, 0)}
+	var f scanned
+	if !scanAuthentic(Encode(decoy), &f) || len(f.states) != 1 || string(f.states[0]) != "FRA" || f.commitment != nil {
+		t.Errorf("%s: scanAuthentic gives %q and %q", Encode(decoy), f.states, f.commitment)
+	}
 	accepted := 0
 	for i := range 20000 {
 		ev := Event{Type: word(), ActorID: rng.Int64N(3) - 1, ActorEmail: word(), ActorState: word(), Object: word(),
@@ -132,5 +140,44 @@ func TestScanAuthenticAgreesWithDecode(t *testing.T) {
 	}
 	if accepted < 200 {
 		t.Errorf("scanAuthentic accepts only %d encodings", accepted)
+	}
+}
+
+// TestStrBack compares strBack, which skips eight bytes at a time, with a
+// byte-by-byte reading.
+func TestStrBack(t *testing.T) {
+	naive := func(p []byte) (s, rest []byte, ok bool) {
+		if len(p) == 0 || p[len(p)-1] != '"' {
+			return nil, p, false
+		}
+		for i := len(p) - 2; i >= 0; i-- {
+			if p[i] == '\\' {
+				return nil, p, false
+			}
+			if p[i] == '"' {
+				return p[i+1 : len(p)-1], p[:i], true
+			}
+		}
+		return nil, p, false
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte{'"', '\\', 'a', 'b' + 0x80, '"' + 0x80, '\\' - 1, 0}
+	for range 200000 {
+		p := make([]byte, rng.IntN(40))
+		for i := range p {
+			if rng.IntN(6) == 0 {
+				p[i] = alphabet[rng.IntN(len(alphabet))]
+			} else {
+				p[i] = 'a'
+			}
+		}
+		if rng.IntN(2) == 0 && len(p) > 0 {
+			p[len(p)-1] = '"'
+		}
+		s, rest, ok := strBack(p)
+		ws, wrest, wok := naive(p)
+		if ok != wok || string(s) != string(ws) || string(rest) != string(wrest) {
+			t.Fatalf("%q: strBack gives %q %q %v, want %q %q %v", p, s, rest, ok, ws, wrest, wok)
+		}
 	}
 }

@@ -42,7 +42,7 @@ func itoa64(n int64) string {
 // CheckCommitments recomputes the commitment of every logged change from the
 // stored change and its salt, for auditlog.Check: an edited change, history
 // row or salt shows as a mismatch.
-func CheckCommitments(ctx context.Context, q db.Queryer, commitments map[int64]string, problem func(string, ...any)) (int, error) {
+func CheckCommitments(ctx context.Context, q db.Queryer, commitments *auditlog.Commitments, problem func(string, ...any)) (int, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE log_index IS NOT NULL ORDER BY id`)
 	if err != nil {
 		return 0, err
@@ -54,7 +54,7 @@ func CheckCommitments(ctx context.Context, q db.Queryer, commitments map[int64]s
 		if err != nil {
 			return n, err
 		}
-		want, ok := commitments[*c.LogIndex]
+		want, ok := commitments.Get(*c.LogIndex)
 		switch {
 		case !ok:
 			problem("directory change %d: its log entry %d has no commitment", c.ID, *c.LogIndex)
