@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -16,8 +17,10 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/seal"
 )
 
 func runAudit(args []string) error {
@@ -71,7 +74,7 @@ func auditKey(args []string) error {
 }
 
 func auditCheck(args []string) error {
-	f := newFlags("audit check", "--db URL [--key VKEY | --log-key FILE]")
+	f := newFlags("audit check", "--db URL [--key VKEY | --log-key FILE] [--data-key FILE]")
 	dbURL := f.String("db", "sqlite:pocdir.db", "database URL")
 	vkey := f.Local("key", "", "the log's public key (name+hash+key); default: derived from the key file")
 	lc := addLogFlags(f)
@@ -99,8 +102,21 @@ func auditCheck(args []string) error {
 		return err
 	}
 	defer d.Close()
+	// The communications' commitments cover their content, sealed under
+	// the data keys: without them, those commitments are not checked.
+	checkers := []auditlog.ContentChecker{directory.CheckCommitments}
+	dataKey := lc().dataKeyPath(*dbURL)
+	ring, err := seal.Load(dataKey)
+	switch {
+	case err == nil:
+		checkers = append(checkers, (&comms.Service{Seal: ring}).CheckCommitments)
+	case errors.Is(err, fs.ErrNotExist):
+		fmt.Printf("NOTE: no data key at %s (--data-key): the commitments of communications are not checked\n", dataKey)
+	default:
+		return fmt.Errorf("data key: %w", err)
+	}
 	start := time.Now()
-	rep, err := auditlog.Check(ctx, d, v, directory.CheckCommitments)
+	rep, err := auditlog.Check(ctx, d, v, checkers...)
 	if err != nil {
 		return err
 	}

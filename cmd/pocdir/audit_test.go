@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -170,9 +172,21 @@ func TestAuditCheckCommand(t *testing.T) {
 	}
 	validate(sys.Directory.ProposePoC(fp, "FRA", testkit.ValidPoC()))
 	validate(sys.Directory.ProposeEntryUpdate(fp, "FRA", directory.EntryInput{InitiateVia: "x", Version: 1}))
+	fpKEN := app.WithActor(ctx, &app.Actor{Email: "fp@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+	validate(sys.Directory.ProposePoC(fpKEN, "KEN", testkit.ValidPoC()))
+	sender, err := sys.Accounts.CreateUser(app.WithActor(ctx, app.System), account.InviteInput{Email: "off@fra.example", Name: "Officer", Role: app.RoleOfficer, State: "FRA"}, testkit.Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := app.WithActor(ctx, &app.Actor{UserID: sender.ID, Email: sender.Email, Role: app.RoleOfficer, State: "FRA"})
+	c, err := sys.Comms.Compose(off, comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical,
+		Fields: map[string]string{"subject": "Scanning", "urgency": "high", "tlp": comms.TLPAmber, "description": "From 203.0.113.7."}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	sys.Audit.Latest(ctx)
 	out, err := withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
-	if err != nil || !strings.Contains(out, "the log verifies") {
+	if err != nil || !strings.Contains(out, "the log verifies") || !strings.Contains(out, "4 content commitments checked") {
 		t.Fatalf("%s %v", out, err)
 	}
 	keyOut, err := withStdin(t, "", func() error { return auditKey([]string{"--db", dbURL}) })
@@ -180,9 +194,18 @@ func TestAuditCheckCommand(t *testing.T) {
 		t.Errorf("audit key printed %q, want %q (%v)", keyOut, sys.Audit.VerifierKey, err)
 	}
 	sys.DB.ExecContext(ctx, `UPDATE entry_changes SET effective_date = '2020-01-01'`)
+	sys.DB.ExecContext(ctx, `UPDATE comms SET urgency = 'low'`)
 	sys.DB.Close()
 	out, err = withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
-	if err == nil || !strings.Contains(out, "PROBLEM: directory change") {
+	if err == nil || !strings.Contains(out, "PROBLEM: directory change") || !strings.Contains(out, "PROBLEM: communication "+c.Ref) {
 		t.Errorf("%s %v", out, err)
+	}
+	// Without the data keys, the communications are said not to be checked.
+	if err := os.Rename(filepath.Join(dir, "pocdir-data.key"), filepath.Join(dir, "elsewhere.key")); err != nil {
+		t.Fatal(err)
+	}
+	out, _ = withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
+	if !strings.Contains(out, "NOTE: no data key") || strings.Contains(out, "PROBLEM: communication") {
+		t.Errorf("without the data key: %s", out)
 	}
 }

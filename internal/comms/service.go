@@ -15,6 +15,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
@@ -594,6 +595,47 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	c.LogIndex = &idx
 	return idx, err
 }
+
+// CheckCommitments recomputes, for auditlog.Check, the commitment of every
+// sent communication from its stored fields, its content (unsealed with the
+// data keys) and its salt: an edited communication, content, salt or log
+// index shows as a mismatch, and content that does not open (altered, or
+// moved from another communication) as a problem of its own.
+func (s *Service) CheckCommitments(ctx context.Context, q db.Queryer, commitments *auditlog.Commitments, problem func(string, ...any)) (int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+commColumns+`, c.commit_salt FROM comms c WHERE c.log_index IS NOT NULL ORDER BY c.id`)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var salt sql.NullString
+		c, err := scanComm(scanWith{rows, &salt})
+		if err != nil {
+			return n, err
+		}
+		n++
+		want, ok := commitments.Get(*c.LogIndex)
+		switch {
+		case !ok:
+			problem("communication %s: its log entry %d holds no commitment", c.Ref, *c.LogIndex)
+		case s.openContent(c) != nil:
+			problem("communication %s: its content does not open with the data keys (altered, or not its own)", c.Ref)
+		case auditlog.Commit(salt.String, c.commitment()) != want:
+			problem("communication %s: it does not match the commitment in log entry %d", c.Ref, *c.LogIndex)
+		}
+	}
+	return n, rows.Err()
+}
+
+// scanWith scans the columns of a row into the arguments of Scan, then into
+// more.
+type scanWith struct {
+	rows *sql.Rows
+	more any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.more)...) }
 
 // commitment is what the log's commitment to a communication covers.
 func (c *Communication) commitment() any {
