@@ -298,6 +298,28 @@ func verifyLog(c *client, stateFile, keyFlag string, out io.Writer) (*verifyResu
 			}
 			res.commitments++
 		}
+		// And the communications the State sent or received: the list
+		// gives their content, fields and salt.
+		var list struct{ Communications []*comms.Communication }
+		if err := c.get("/api/v1/comms", &list); err != nil {
+			return nil, err
+		}
+		for _, m := range list.Communications {
+			if m.LogIndex == nil || *m.LogIndex >= size || m.Content == nil {
+				continue
+			}
+			want, ok := commitments[*m.LogIndex]
+			if !ok {
+				return nil, fmt.Errorf("MISMATCH: communication %s names log entry %d, which is not among your State's entries", m.Ref, *m.LogIndex)
+			}
+			if m.Commitment() != want {
+				return nil, fmt.Errorf("MISMATCH: communication %s does not match its commitment in log entry %d (the record was altered)", m.Ref, *m.LogIndex)
+			}
+			res.commitments++
+		}
+		if len(list.Communications) == comms.MaxListed {
+			fmt.Fprintf(out, "note: the newest %d communications were checked, not the older ones\n", comms.MaxListed)
+		}
 	}
 	st = auditState{Server: c.base, Key: key, Size: size, Root: root, Checkpoint: signed, VerifiedAt: time.Now().UTC()}
 	b, _ := json.MarshalIndent(st, "", "  ")

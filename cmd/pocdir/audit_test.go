@@ -62,6 +62,41 @@ func TestAuditVerify(t *testing.T) {
 				t.Errorf("%s %v", out, err)
 			}
 		})
+		t.Run("the State's communications are recomputed, and an altered one is detected", func(t *testing.T) {
+			fpKEN := w.sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+			w.sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+			recomputed := func(out string) int {
+				_, tail, _ := strings.Cut(out, "included; ")
+				n, _ := strconv.Atoi(strings.Fields(tail + " x")[0])
+				return n
+			}
+			none, err := w.verify(t)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := w.sys.Comms.Compose(w.fp.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical,
+				Fields: map[string]string{"subject": "Scanning", "urgency": "high", "tlp": comms.TLPAmber, "description": "From 203.0.113.7.", "indicators": "203.0.113.7"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, err := w.verify(t)
+			if err != nil || recomputed(before) != recomputed(none)+1 {
+				t.Fatalf("with a communication: %s %v; without: %s", before, err, none)
+			}
+			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE comms SET urgency = 'low' WHERE id = $1`, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			_, err = w.verify(t)
+			if err == nil || !strings.Contains(err.Error(), "MISMATCH: communication "+c.Ref) {
+				t.Errorf("after the change: %v", err)
+			}
+			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE comms SET urgency = 'high' WHERE id = $1`, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if after, err := w.verify(t); err != nil || after != before {
+				t.Errorf("restored: %s %v (before: %s)", after, err, before)
+			}
+		})
 		t.Run("an altered change of the State is detected", func(t *testing.T) {
 			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE entry_changes SET diff = '[]' WHERE id = 1`); err != nil {
 				t.Fatal(err)

@@ -242,8 +242,15 @@ func TestCommunicationLifecycle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Content != nil || got.TLP != "" || got.Urgency != "" || got.SenderEmail != "" {
+			if got.Content != nil || got.TLP != "" || got.Urgency != "" || got.SenderEmail != "" || got.CommitSalt != "" {
 				t.Errorf("the Secretariat sees %+v", got)
+			}
+			// The sender and the recipients get the commitment's salt, to
+			// recompute it; the Secretariat could try contents against it.
+			for _, u := range []*testkit.User{w.offFRA, w.offKEN} {
+				if mine, err := w.s.Communication(u.Ctx(), c.ID); err != nil || mine.CommitSalt == "" || mine.LogIndex == nil {
+					t.Errorf("%s: salt %q, %v", u.Email, mine.CommitSalt, err)
+				}
 			}
 			if got.SenderState != "FRA" || len(got.Recipients) != 2 || got.Recipients[0].Address != "" {
 				t.Errorf("metadata %+v", got)
@@ -259,8 +266,8 @@ func TestCommunicationLifecycle(t *testing.T) {
 				t.Errorf("the Secretariat's list: %d, %v", len(list), err)
 			}
 			for _, x := range list {
-				if x.Content != nil {
-					t.Error("content in the Secretariat's list")
+				if x.Content != nil || x.CommitSalt != "" {
+					t.Error("content or salt in the Secretariat's list")
 				}
 			}
 			_, err = w.s.Compose(w.sec.Ctx(), notification("KEN"))

@@ -150,6 +150,10 @@ type Communication struct {
 	SentAt          *time.Time `json:"sent_at,omitempty"`
 	EscalatedAt     *time.Time `json:"escalated_at,omitempty"`
 	LogIndex        *int64     `json:"log_index,omitempty"`
+	// CommitSalt is the salt of the log entry's commitment to the
+	// communication: with it, those who may read the content recompute the
+	// commitment (Commitment). Not for the Secretariat.
+	CommitSalt string `json:"commit_salt,omitempty"`
 
 	Content     *Content      `json:"content,omitempty"`
 	Recipients  []*Recipient  `json:"recipients,omitempty"`

@@ -43,6 +43,9 @@ const (
 	MaxAttachments     = 5
 	MaxAttachmentBytes = 10 << 20
 	MaxTotalAttachment = 20 << 20
+
+	// MaxListed is the length of a list of communications: the newest.
+	MaxListed = 500
 )
 
 // requireMember returns the actor if it is a user of a State who may write:
@@ -581,9 +584,9 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 // to the content, so that sender and recipients can later prove what was
 // sent without the log holding it.
 func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, now time.Time) (int64, error) {
-	salt := auditlog.NewSalt()
+	c.CommitSalt = auditlog.NewSalt()
 	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.sent", ActorID: a.UserID, ActorState: a.State,
-		Object: "comm:" + c.Ref, States: append([]string{c.SenderState}, c.ToStates...), At: now, Commitment: auditlog.Commit(salt, c.commitment())})
+		Object: "comm:" + c.Ref, States: append([]string{c.SenderState}, c.ToStates...), At: now, Commitment: c.Commitment()})
 	if err != nil {
 		return 0, err
 	}
@@ -591,7 +594,7 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	if err != nil {
 		return 0, err
 	}
-	_, err = st.ExecContext(ctx, salt, idx, c.ID)
+	_, err = st.ExecContext(ctx, c.CommitSalt, idx, c.ID)
 	c.LogIndex = &idx
 	return idx, err
 }
@@ -602,15 +605,14 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 // index shows as a mismatch, and content that does not open (altered, or
 // moved from another communication) as a problem of its own.
 func (s *Service) CheckCommitments(ctx context.Context, q db.Queryer, commitments *auditlog.Commitments, problem func(string, ...any)) (int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+commColumns+`, c.commit_salt FROM comms c WHERE c.log_index IS NOT NULL ORDER BY c.id`)
+	rows, err := q.QueryContext(ctx, `SELECT `+commColumns+` FROM comms c WHERE c.log_index IS NOT NULL ORDER BY c.id`)
 	if err != nil {
 		return 0, err
 	}
 	defer rows.Close()
 	n := 0
 	for rows.Next() {
-		var salt sql.NullString
-		c, err := scanComm(scanWith{rows, &salt})
+		c, err := scanComm(rows)
 		if err != nil {
 			return n, err
 		}
@@ -621,21 +623,19 @@ func (s *Service) CheckCommitments(ctx context.Context, q db.Queryer, commitment
 			problem("communication %s: its log entry %d holds no commitment", c.Ref, *c.LogIndex)
 		case s.openContent(c) != nil:
 			problem("communication %s: its content does not open with the data keys (altered, or not its own)", c.Ref)
-		case auditlog.Commit(salt.String, c.commitment()) != want:
+		case c.Commitment() != want:
 			problem("communication %s: it does not match the commitment in log entry %d", c.Ref, *c.LogIndex)
 		}
 	}
 	return n, rows.Err()
 }
 
-// scanWith scans the columns of a row into the arguments of Scan, then into
-// more.
-type scanWith struct {
-	rows *sql.Rows
-	more any
+// Commitment recomputes the log's commitment to the communication, from its
+// content, its fields and CommitSalt: whoever reads them through the API
+// can compare it with the log entry (pocdir audit verify does).
+func (c *Communication) Commitment() string {
+	return auditlog.Commit(c.CommitSalt, c.commitment())
 }
-
-func (s scanWith) Scan(dest ...any) error { return s.rows.Scan(append(dest, s.more)...) }
 
 // commitment is what the log's commitment to a communication covers.
 func (c *Communication) commitment() any {
@@ -913,7 +913,7 @@ func (s *Service) mask(c *Communication) {
 		}
 	}
 	if c.Viewer.Metadata {
-		c.Content, c.Urgency, c.TLP, c.RespondBy, c.SenderEmail = nil, "", "", nil, ""
+		c.Content, c.Urgency, c.TLP, c.RespondBy, c.SenderEmail, c.CommitSalt = nil, "", "", nil, "", ""
 		for _, r := range c.Recipients {
 			r.Address, r.OpenedBy, r.AckedBy, r.OutcomeBy, r.BounceError = "", "", "", "", ""
 		}
@@ -1493,7 +1493,7 @@ func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error)
 			continue
 		}
 		out = append(out, c)
-		if len(out) == 500 {
+		if len(out) == MaxListed {
 			break
 		}
 	}

@@ -22,19 +22,20 @@ import (
 
 const commColumns = `c.id, c.ref, c.thread_id, c.parent_id, c.forwarded_from, c.template_id, c.template_version, c.sender_state, c.sender_user,
 	c.sender_email, c.sender_tz, c.to_states, c.level, c.urgency, c.tlp, c.respond_by, c.onward_consent, c.status, c.content, c.log_index,
-	c.escalated_at, c.created_at, c.updated_at, c.sent_at`
+	c.escalated_at, c.created_at, c.updated_at, c.sent_at, c.commit_salt`
 
 func scanComm(sc interface{ Scan(...any) error }) (*Communication, error) {
 	var c Communication
 	var parent, fwd, logIdx sql.NullInt64
 	var to string
+	var salt sql.NullString
 	var respondBy, escalated, sent sql.NullTime
 	if err := sc.Scan(&c.ID, &c.Ref, &c.ThreadID, &parent, &fwd, &c.TemplateID, &c.TemplateVersion, &c.SenderState, &c.senderUser,
 		&c.SenderEmail, &c.SenderTZ, &to, &c.Level, &c.Urgency, &c.TLP, &respondBy, &c.OnwardConsent, &c.Status, &c.sealed, &logIdx,
-		&escalated, &c.CreatedAt, &c.UpdatedAt, &sent); err != nil {
+		&escalated, &c.CreatedAt, &c.UpdatedAt, &sent, &salt); err != nil {
 		return nil, err
 	}
-	c.ParentID, c.ForwardedFrom = parent.Int64, fwd.Int64
+	c.ParentID, c.ForwardedFrom, c.CommitSalt = parent.Int64, fwd.Int64, salt.String
 	if logIdx.Valid {
 		c.LogIndex = &logIdx.Int64
 	}
