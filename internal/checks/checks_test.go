@@ -3,6 +3,8 @@ package checks_test
 import (
 	"context"
 	"regexp"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,6 +215,25 @@ func TestCampaignLifecycle(t *testing.T) {
 				}
 			}
 		})
+		t.Run("exporting the results is logged, for the States whose PoCs the file holds", func(t *testing.T) {
+			r, err := s.Export(w.offFRA.Ctx(), c.ID)
+			if err != nil || len(r.Targets) != 2 {
+				t.Fatalf("%+v %v", r, err)
+			}
+			list, err := w.sys.Audit.Entries(w.sec.Ctx(), 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := list[len(list)-1]
+			if last.Type != "checks.exported" || last.Object != "check:"+strconv.FormatInt(c.ID, 10) || strings.Join(last.States, ",") != "FRA" || last.ActorEmail != w.offFRA.Email {
+				t.Errorf("last entry %+v", last.Event)
+			}
+			_, err = s.Export(w.fpDEU.Ctx(), 99999)
+			wantCode(t, "exporting a campaign that does not exist", err, app.NotFound)
+			if again, _ := w.sys.Audit.Entries(w.sec.Ctx(), 0, 1000); len(again) != len(list) {
+				t.Errorf("a refused export was logged: %d entries, then %d", len(list), len(again))
+			}
+		})
 		t.Run("removing a PoC keeps its past results", func(t *testing.T) {
 			w.sys.RemovePoC(t, w.fpDEU.Ctx(), w.deu.ID, "")
 			if o := outcomes(t, s, w.sec.Ctx(), c.ID); o["mfa@deu.example"] != checks.OutcomeLate {
@@ -312,6 +333,8 @@ func TestBilateralCheckIsSeenByTheTwoStatesOnly(t *testing.T) {
 		for _, u := range []*testkit.User{w.sec, w.fpDEU} {
 			_, err := s.Results(u.Ctx(), c.ID)
 			wantCode(t, u.Email, err, app.NotFound)
+			_, err = s.Export(u.Ctx(), c.ID)
+			wantCode(t, u.Email+" exporting", err, app.NotFound)
 			list, _ := s.Campaigns(u.Ctx())
 			if len(list) != 0 {
 				t.Errorf("%s lists %d campaigns", u.Email, len(list))

@@ -199,10 +199,17 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "check_campaign.html", s.page(r, "check.title", d))
 }
 
-// checkCSV exports a campaign's results, one line per PoC checked.
+// checkCSV exports a campaign's results, one line per PoC checked; the
+// export is logged.
 func (s *Server) checkCSV(w http.ResponseWriter, r *http.Request) {
-	res, ok := s.checkResults(w, r)
-	if !ok {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, app.ErrNotFound("campaign"))
+		return
+	}
+	res, err := s.Checks.Export(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
