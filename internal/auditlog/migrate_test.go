@@ -176,3 +176,24 @@ func checkpointNote(t *testing.T, keys *auditlog.Keys, n int64, root tlog.Hash) 
 	}
 	return string(signed)
 }
+
+// TestCompressedBundlesRefuseTheDownMigration checks that migration 00012
+// is not undone while bundles are compressed: SQL cannot decompress them,
+// and dropping the codec would leave the log unreadable.
+func TestCompressedBundlesRefuseTheDownMigration(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		ctx := context.Background()
+		d := testkit.OpenDB(t, e)
+		keys := benchKeys(t)
+		if _, err := benchFill(ctx, d, auditlog.BundleSize+3, keys); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.MigrateDownTo(ctx, 11); err == nil {
+			t.Fatal("migration 00012 was undone over compressed bundles")
+		}
+		r, err := auditlog.Check(ctx, d, keys.Verifier)
+		if err != nil || !r.OK() || r.Entries != auditlog.BundleSize+3 {
+			t.Errorf("after the refusal: %+v %v", r, err)
+		}
+	})
+}
