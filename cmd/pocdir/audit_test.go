@@ -79,6 +79,10 @@ func TestAuditVerify(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// Escalated since: the commitment holds the level it was sent at.
+			if _, err := w.sys.Comms.Escalate(w.fp.Ctx(), c.ID); err != nil {
+				t.Fatal(err)
+			}
 			before, err := w.verify(t)
 			if err != nil || recomputed(before) != recomputed(none)+1 {
 				t.Fatalf("with a communication: %s %v; without: %s", before, err, none)
@@ -242,5 +246,12 @@ func TestAuditCheckCommand(t *testing.T) {
 	out, _ = withStdin(t, "", func() error { return auditCheck([]string{"--db", dbURL}) })
 	if !strings.Contains(out, "NOTE: no data key") || strings.Contains(out, "PROBLEM: communication") {
 		t.Errorf("without the data key: %s", out)
+	}
+	// A data key named and missing is an error, not a note.
+	out, err = withStdin(t, "", func() error {
+		return auditCheck([]string{"--db", dbURL, "--data-key", filepath.Join(dir, "pocdir-data.key")})
+	})
+	if err == nil || !strings.Contains(err.Error(), "--data-key") {
+		t.Errorf("a missing --data-key: %s %v", out, err)
 	}
 }

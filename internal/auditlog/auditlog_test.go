@@ -365,6 +365,12 @@ func TestTamperingIsDetected(t *testing.T) {
 		}), want: "does not decompress", stored: true},
 		{name: "a bundle's codec, to plain", sql: `UPDATE log_bundles SET codec = 0 WHERE idx = 1`, want: "entry bundle 1"},
 		{name: "a bundle's codec, to an unknown one", sql: `UPDATE log_bundles SET codec = 7 WHERE idx = 1`, want: "unknown codec 7"},
+		{name: "a compressed bundle, to millions of empty entries", edit: editStored(1, func(*testing.T, int, []byte) (int, []byte) {
+			stored, codec := auditlog.CompressBundle(make([]byte, 4<<20))
+			return codec, stored
+		}), want: "malformed after its 257 entries", stored: true},
+		{name: "the log head, to a negative size", sql: `UPDATE log_head SET size = -1`, want: "the log head says -1 entries"},
+		{name: "a bundle at a negative index, added", sql: `INSERT INTO log_bundles (idx, entries, codec, states) SELECT -5, entries, codec, states FROM log_bundles WHERE idx = 0`, want: "in order from index 0"},
 		{name: "a cosignature", sql: `UPDATE log_cosignatures SET signature = signature || 'AA'`, want: "does not verify"},
 	}
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {

@@ -153,9 +153,10 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 		c.covered = sizes[len(sizes)-1]
 	}
 	if len(content) > 0 {
-		// At most one per entry: room for them all spares the copies of
-		// growing.
-		c.commitments = &Commitments{idx: make([]int64, 0, head), c: make([]string, 0, head)}
+		// At most one per entry: room for them spares the copies of
+		// growing (up to a million: the head is data, and may lie).
+		room := min(max(head, 0), 1<<20)
+		c.commitments = &Commitments{idx: make([]int64, 0, room), c: make([]string, 0, room)}
 	}
 	if err := c.run(ctx, q); err != nil {
 		return nil, err
@@ -453,7 +454,7 @@ func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bo
 
 const bundlesSQL = `SELECT b.idx, b.entries, b.codec, b.states, t.hashes FROM log_bundles b
 	LEFT JOIN log_tiles t ON t.level = 0 AND t.idx = b.idx
-	ORDER BY b.idx`
+	WHERE b.idx >= 0 ORDER BY b.idx`
 
 // bundleRowFunc takes a row of bundlesSQL, its values valid only during the
 // call (tile nil when the bundle has none), and returns whether to go on.

@@ -99,10 +99,12 @@ func appendBundle(bundle, data []byte) []byte {
 var errBundle = errors.New("malformed entry bundle")
 
 // splitBundle appends the entries of a bundle to out. On a malformed bundle
-// it returns the entries before the fault and errBundle.
+// it returns the entries before the fault and errBundle; after one entry
+// more than a bundle holds, it stops there with errBundle (a bundle of
+// empty entries would otherwise make millions).
 func splitBundle(bundle []byte, out [][]byte) ([][]byte, error) {
-	for len(bundle) > 0 {
-		if len(bundle) < 2 {
+	for start := len(out); len(bundle) > 0; {
+		if len(bundle) < 2 || len(out)-start > BundleSize {
 			return out, errBundle
 		}
 		n := int(binary.BigEndian.Uint16(bundle))

@@ -17,13 +17,17 @@ import (
 // kind of change to a communication's row.
 func TestCommitmentsCheck(t *testing.T) {
 	ctx := context.Background()
-	// sent makes a notification to Kenya and Germany, an answer, and a
-	// copy shared with Brazil by consent; it returns the first.
+	// sent makes a notification to Kenya and Germany, escalated to the
+	// diplomatic level, a TLP:RED one, and a copy shared with Brazil by
+	// consent; it returns the first.
 	sent := func(t *testing.T, w *world) *comms.Communication {
 		in := notification("KEN", "DEU")
 		in.Fields["respond_by"] = w.sys.Clock.Now().Add(72 * time.Hour).Format("2006-01-02T15:04")
 		c, err := w.s.Compose(w.offFRA.Ctx(), in)
 		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.s.Escalate(w.offFRA.Ctx(), c.ID); err != nil {
 			t.Fatal(err)
 		}
 		red := notification("KEN")
@@ -59,6 +63,8 @@ func TestCommitmentsCheck(t *testing.T) {
 		name, sql, want string
 	}{
 		{"its urgency", `UPDATE comms SET urgency = 'low' WHERE id = $1`, "does not match the commitment"},
+		{"its level, escalated back", `UPDATE comms SET level = 'technical' WHERE id = $1`, "escalated, yet not at the diplomatic level"},
+		{"its escalation, undone", `UPDATE comms SET escalated_at = NULL WHERE id = $1`, "does not match the commitment"},
 		{"its recipient States", `UPDATE comms SET to_states = 'KEN' WHERE id = $1`, "does not match the commitment"},
 		{"its salt", `UPDATE comms SET commit_salt = 'x' WHERE id = $1`, "does not match the commitment"},
 		{"its log entry", `UPDATE comms SET log_index = 0 WHERE id = $1`, "holds no commitment"},

@@ -623,6 +623,10 @@ func (s *Service) CheckCommitments(ctx context.Context, q db.Queryer, commitment
 			problem("communication %s: its log entry %d holds no commitment", c.Ref, *c.LogIndex)
 		case s.openContent(c) != nil:
 			problem("communication %s: its content does not open with the data keys (altered, or not its own)", c.Ref)
+		case c.EscalatedAt != nil && c.Level != LevelDiplomatic:
+			// The commitment holds the level it was sent at; an
+			// escalation moves it to the diplomatic level.
+			problem("communication %s: escalated, yet not at the diplomatic level", c.Ref)
 		case c.Commitment() != want:
 			problem("communication %s: it does not match the commitment in log entry %d", c.Ref, *c.LogIndex)
 		}
@@ -637,8 +641,14 @@ func (c *Communication) Commitment() string {
 	return auditlog.Commit(c.CommitSalt, c.commitment())
 }
 
-// commitment is what the log's commitment to a communication covers.
+// commitment is what the log's commitment to a communication covers: the
+// communication as it was sent. (An escalation, logged on its own, moves a
+// technical communication to the diplomatic level.)
 func (c *Communication) commitment() any {
+	level := c.Level
+	if c.EscalatedAt != nil {
+		level = LevelTechnical
+	}
 	return struct {
 		Ref       string   `json:"ref"`
 		Sender    string   `json:"sender_state"`
@@ -650,7 +660,7 @@ func (c *Communication) commitment() any {
 		Urgency   string   `json:"urgency"`
 		RespondBy string   `json:"respond_by,omitempty"`
 		Content   *Content `json:"content"`
-	}{c.Ref, c.SenderState, c.ToStates, c.Level, c.TemplateID, c.TemplateVersion, c.TLP, c.Urgency, fmtTime(c.RespondBy), c.Content}
+	}{c.Ref, c.SenderState, c.ToStates, level, c.TemplateID, c.TemplateVersion, c.TLP, c.Urgency, fmtTime(c.RespondBy), c.Content}
 }
 
 func fmtTime(t *time.Time) string {
