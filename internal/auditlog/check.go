@@ -230,16 +230,10 @@ func (m *Commitments) Get(idx int64) (string, bool) {
 // Len returns the number of entries that hold a commitment.
 func (m *Commitments) Len() int { return len(m.idx) }
 
-// queryer is what Check reads through: a connection.
-type queryer interface {
-	db.Queryer
-	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
-}
-
 // snapshot returns a connection that reads one snapshot of the database
 // without blocking writers, and the function that ends it. (On SQLite a
 // transaction of database/sql would take the write lock: see db.Open.)
-func snapshot(ctx context.Context, d *db.DB) (queryer, func(), error) {
+func snapshot(ctx context.Context, d *db.DB) (*sql.Conn, func(), error) {
 	conn, err := d.Conn(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -374,7 +368,7 @@ func (c *checker) expected(b int64) int {
 	return int(min(max(c.head-b*BundleSize, 0), BundleSize))
 }
 
-func (c *checker) run(ctx context.Context, q queryer) error {
+func (c *checker) run(ctx context.Context, q *sql.Conn) error {
 	if len(c.sizes) > 0 && c.sizes[0] == 0 {
 		th, _ := tlog.TreeHash(0, nil) // the hash of the empty tree
 		c.compareRoot(0, th)
@@ -436,14 +430,14 @@ func (c *checker) run(ctx context.Context, q queryer) error {
 // tiles (one in 65,536 entries and fewer above) are read first; the bundles
 // then come through one query, so that the database sends while the
 // workers hash.
-func (c *checker) read(ctx context.Context, q queryer, emit func(*checkBatch) bool) error {
+func (c *checker) read(ctx context.Context, q *sql.Conn, emit func(*checkBatch) bool) error {
 	upper, err := c.readUpper(ctx, q)
 	if err != nil {
 		return err
 	}
 	source := func(row bundleRowFunc) error { return sqlRows(ctx, q, row) }
-	if conn, ok := q.(*sql.Conn); ok && c.dialect == db.Postgres {
-		source = func(row bundleRowFunc) error { return wireRows(ctx, conn, row) }
+	if c.dialect == db.Postgres {
+		source = func(row bundleRowFunc) error { return wireRows(ctx, q, row) }
 	}
 	next, stop, err := c.stream(ctx, upper, source, emit)
 	if err != nil || stop {
@@ -503,7 +497,7 @@ func (c *checker) stream(ctx context.Context, upper map[tileKey][]byte, source f
 }
 
 // sqlRows reads bundlesSQL through database/sql (SQLite).
-func sqlRows(ctx context.Context, q queryer, row bundleRowFunc) error {
+func sqlRows(ctx context.Context, q db.Queryer, row bundleRowFunc) error {
 	rows, err := q.QueryContext(ctx, bundlesSQL)
 	if err != nil {
 		return err
@@ -573,7 +567,7 @@ func (c *checker) readUpper(ctx context.Context, q db.Queryer) (map[tileKey][]by
 
 // readTail reads the entries after the last full bundle, and hands them to
 // emit as one more bundle, of index next.
-func (c *checker) readTail(ctx context.Context, q queryer, next int64, emit func(*checkBatch) bool) error {
+func (c *checker) readTail(ctx context.Context, q db.Queryer, next int64, emit func(*checkBatch) bool) error {
 	b := c.newBatch()
 	b.bundles = b.bundles[:1]
 	row := &b.bundles[0]
