@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -307,11 +308,10 @@ func (s *Service) Export(ctx context.Context, id int64) (*Results, error) {
 	}
 	var states []string
 	for _, t := range res.Targets {
-		if !contains(states, t.State) {
-			states = append(states, t.State)
-		}
+		states = append(states, t.State)
 	}
-	sort.Strings(states)
+	slices.Sort(states)
+	states = slices.Compact(states)
 	a := app.ActorFrom(ctx)
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		return logEvent(ctx, tx, a, "exported", "check:"+itoa(id), states, s.Now())

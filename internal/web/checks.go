@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"html/template"
@@ -170,13 +171,15 @@ type checkData struct {
 	Running   bool
 }
 
-func (s *Server) checkResults(w http.ResponseWriter, r *http.Request) (*checks.Results, bool) {
+// checkResults loads the results of the campaign in the path through load
+// (Results to show them, Export to take them away).
+func (s *Server) checkResults(w http.ResponseWriter, r *http.Request, load func(context.Context, int64) (*checks.Results, error)) (*checks.Results, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		s.fail(w, r, app.ErrNotFound("campaign"))
 		return nil, false
 	}
-	res, err := s.Checks.Results(r.Context(), id)
+	res, err := load(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return nil, false
@@ -185,7 +188,7 @@ func (s *Server) checkResults(w http.ResponseWriter, r *http.Request) (*checks.R
 }
 
 func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
-	res, ok := s.checkResults(w, r)
+	res, ok := s.checkResults(w, r, s.Checks.Results)
 	if !ok {
 		return
 	}
@@ -202,14 +205,8 @@ func (s *Server) checkPage(w http.ResponseWriter, r *http.Request) {
 // checkCSV exports a campaign's results, one line per PoC checked; the
 // export is logged.
 func (s *Server) checkCSV(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, app.ErrNotFound("campaign"))
-		return
-	}
-	res, err := s.Checks.Export(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
+	res, ok := s.checkResults(w, r, s.Checks.Export)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
