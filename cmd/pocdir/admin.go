@@ -11,6 +11,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 func runMigrate(args []string) error {
@@ -20,11 +21,11 @@ func runMigrate(args []string) error {
 		return err
 	}
 	setupLog("text", "info")
-	sys, err := open(context.Background(), *dbURL, nil)
+	d, err := system.OpenDB(context.Background(), *dbURL)
 	if err != nil {
 		return err
 	}
-	defer sys.DB.Close()
+	defer d.Close()
 	fmt.Println("database is up to date")
 	return nil
 }
@@ -47,7 +48,8 @@ func runUser(args []string) error {
 	dbURL, email, role, state, name, baseURL := uf.db, uf.email, uf.role, uf.state, uf.name, uf.baseURL
 	setupLog("text", "warn")
 	ctx := app.WithActor(context.Background(), app.System)
-	sys, err := open(ctx, *dbURL, nil)
+	// The link is printed for the operator to pass on, not emailed.
+	sys, err := system.OpenAdmin(ctx, system.Config{DB: *dbURL})
 	if err != nil {
 		return err
 	}
@@ -134,7 +136,7 @@ func runToken(args []string) error {
 	dbURL, email, name, scope, days := tf.db, tf.email, tf.name, tf.scope, tf.days
 	setupLog("text", "warn")
 	ctx := app.WithActor(context.Background(), app.System)
-	sys, err := open(ctx, *dbURL, nil)
+	sys, err := system.OpenAdmin(ctx, system.Config{DB: *dbURL})
 	if err != nil {
 		return err
 	}

@@ -110,7 +110,7 @@ func auditCheck(args []string) error {
 	noKey := ""
 	switch {
 	case err == nil:
-		checkers = append(checkers, (&comms.Service{Seal: ring}).CheckCommitments)
+		checkers = append(checkers, comms.CheckCommitments(ring))
 	case errors.Is(err, fs.ErrNotExist) && lc().dataKeyFile == "":
 		noKey = fmt.Sprintf("no data key at %s (--data-key): the commitments of communications were not checked", dataKey)
 		fmt.Println("NOTE:", noKey)

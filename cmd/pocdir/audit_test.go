@@ -15,6 +15,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -120,7 +121,7 @@ func TestAuditVerifyDetectsAFork(t *testing.T) {
 	}
 	// A second server with the same key whose history differs at the same
 	// size: what a log that rewrote its past would present.
-	bsys := testkit.NewWithKeys(t, testkit.Engines()[0], a.sys.Keys)
+	bsys := testkit.New(t, testkit.Engines()[0], testkit.SharingLogKey(a.sys))
 	b := newAuditWorld(t, bsys)
 	sizeA, _ := a.sys.Audit.Latest(context.Background())
 	sizeB, _ := b.sys.Audit.Latest(context.Background())
@@ -194,7 +195,7 @@ func TestAuditCheckCommand(t *testing.T) {
 	dir := t.TempDir()
 	dbURL := "sqlite:" + filepath.Join(dir, "p.db")
 	ctx := context.Background()
-	sys, err := open(ctx, dbURL, &logConfig{origin: "pocdir.test/log"})
+	sys, err := system.Open(ctx, system.Config{DB: dbURL, LogOrigin: "pocdir.test/log"})
 	if err != nil {
 		t.Fatal(err)
 	}

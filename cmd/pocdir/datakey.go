@@ -7,6 +7,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/seal"
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 // runDataKey rotates the data key: a new key becomes current in the key
@@ -34,11 +35,12 @@ func runDataKey(args []string) error {
 	if err != nil {
 		return err
 	}
-	sys, err := open(ctx, *dbURL, cfg)
+	// Opening pocdir seals the TOTP secrets again under the new key.
+	sys, err := system.Open(ctx, cfg.config(*dbURL))
 	if err != nil {
 		return err
 	}
-	defer sys.DB.Close()
+	defer sys.Close()
 	n, err := sys.Comms.Reseal(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sealing communications again: %w", err)

@@ -10,13 +10,14 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/seal"
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 func TestDataKeyRotate(t *testing.T) {
 	dir := t.TempDir()
 	dbURL := "sqlite:" + filepath.Join(dir, "p.db")
 	ctx := app.WithActor(context.Background(), app.System)
-	sys, err := open(ctx, dbURL, &logConfig{origin: "pocdir.test/log"})
+	sys, err := system.Open(ctx, system.Config{DB: dbURL, LogOrigin: "pocdir.test/log"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,7 +28,7 @@ func TestDataKeyRotate(t *testing.T) {
 	if err := sys.Accounts.SetTOTPSecret(ctx, u.ID, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"); err != nil {
 		t.Fatal(err)
 	}
-	first := sys.Accounts.Seal.Current()
+	first := sys.DataKeys.Current()
 	sys.DB.Close()
 	keyFile := filepath.Join(dir, "pocdir-data.key")
 	if fi, err := os.Stat(keyFile); err != nil || fi.Mode().Perm() != 0o600 {
@@ -41,7 +42,7 @@ func TestDataKeyRotate(t *testing.T) {
 	if err != nil || ring.Current() == first {
 		t.Fatalf("%v", err)
 	}
-	sys, err = open(ctx, dbURL, &logConfig{origin: "pocdir.test/log"})
+	sys, err = system.Open(ctx, system.Config{DB: dbURL, LogOrigin: "pocdir.test/log"})
 	if err != nil {
 		t.Fatal(err)
 	}

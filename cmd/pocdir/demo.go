@@ -10,6 +10,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/demo"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 func runDemo(args []string) error {
@@ -26,29 +27,6 @@ func runDemo(args []string) error {
 	if err := os.MkdirAll(*dataDir, 0o700); err != nil {
 		return err
 	}
-	sys, err := open(ctx, "sqlite:"+filepath.Join(*dataDir, "pocdir.db"), &logConfig{origin: "pocdir.demo/log"})
-	if err != nil {
-		return err
-	}
-	defer sys.DB.Close()
-	seeded, err := demo.Seeded(ctx, sys.DB.DB)
-	if err != nil {
-		return err
-	}
-	if !seeded {
-		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, *full); err != nil {
-			return err
-		}
-		sys.Checks.BaseURL = "http://" + *addr
-		if err := demo.SeedChecks(ctx, sys.Checks); err != nil {
-			return err
-		}
-		sys.Comms.BaseURL = "http://" + *addr
-		if err := demo.SeedComms(ctx, sys.Comms); err != nil {
-			return err
-		}
-	}
-	sys.Web.Demo = true
 	// The demo's email goes to a mail catcher inside the program, shown at
 	// /demo/mail: a newcomer sees it without configuring a mail server.
 	catcher, err := notify.StartCatcher("127.0.0.1:0")
@@ -56,9 +34,30 @@ func runDemo(args []string) error {
 		return err
 	}
 	defer catcher.Close()
-	sys.Web.Catcher = catcher
-	sys.Sender.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"}
-	return serve(ctx, sys, serveConfig{addr: *addr, baseURL: "http://" + *addr}, func(a string) { printDemo(a) })
+	base := "http://" + *addr
+	sys, err := system.Open(ctx, system.Config{DB: "sqlite:" + filepath.Join(*dataDir, "pocdir.db"), LogOrigin: "pocdir.demo/log",
+		BaseURL: base, Demo: true, Catcher: catcher,
+		SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"}})
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	seeded, err := demo.Seeded(ctx, sys.Accounts)
+	if err != nil {
+		return err
+	}
+	if !seeded {
+		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, *full); err != nil {
+			return err
+		}
+		if err := demo.SeedChecks(ctx, sys.Checks); err != nil {
+			return err
+		}
+		if err := demo.SeedComms(ctx, sys.Comms, sys.Accounts); err != nil {
+			return err
+		}
+	}
+	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(a) })
 }
 
 func printDemo(addr string) {

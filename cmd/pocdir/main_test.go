@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 // withStdin runs f with standard input reading s, capturing standard output.
@@ -76,7 +78,7 @@ func TestAdministrationCommands(t *testing.T) {
 	})
 	t.Run("serve answers health checks and the API with the token, then shuts down", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
-		sys, err := open(ctx, dbURL, &logConfig{origin: "pocdir.test/log"})
+		sys, err := system.Open(ctx, system.Config{DB: dbURL, LogOrigin: "pocdir.test/log"})
 		if err != nil {
 			t.Fatal(err)
 		}

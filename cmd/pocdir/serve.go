@@ -11,37 +11,14 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/pocdir/pocdir/internal/account"
-	"github.com/pocdir/pocdir/internal/api"
-	"github.com/pocdir/pocdir/internal/app"
-	"github.com/pocdir/pocdir/internal/auditlog"
-	"github.com/pocdir/pocdir/internal/checks"
-	"github.com/pocdir/pocdir/internal/comms"
-	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
-	"github.com/pocdir/pocdir/internal/seal"
-	"github.com/pocdir/pocdir/internal/web"
+	"github.com/pocdir/pocdir/internal/system"
 )
-
-// system is everything a running pocdir holds.
-type system struct {
-	DB        *db.DB
-	Directory *directory.Service
-	Accounts  *account.Service
-	Audit     *auditlog.Log
-	Sender    *notify.Sender
-	Checks    *checks.Service
-	Comms     *comms.Service
-	PGP       *notify.PGPSigner
-	Web       *web.Server
-}
 
 // addSMTPFlags defines the mail server's flags.
 func addSMTPFlags(f *flags) func() notify.SMTP {
@@ -82,93 +59,17 @@ func addLogFlags(f *flags) func() *logConfig {
 // keyPath is where the log key is kept when no file is given: next to the
 // SQLite database, or in the working directory.
 func (c *logConfig) keyPath(dbURL string) string {
-	return keyBeside(c.keyFile, dbURL, "pocdir-log.key")
+	return system.KeyPath(c.keyFile, dbURL, system.LogKeyName)
 }
 
 // dataKeyPath is where the data keys are kept when no file is given.
 func (c *logConfig) dataKeyPath(dbURL string) string {
-	return keyBeside(c.dataKeyFile, dbURL, "pocdir-data.key")
+	return system.KeyPath(c.dataKeyFile, dbURL, system.DataKeyName)
 }
 
-func keyBeside(given, dbURL, name string) string {
-	if given != "" {
-		return given
-	}
-	if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
-		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "sqlite:")
-		return filepath.Join(filepath.Dir(path), name)
-	}
-	return name
-}
-
-// open opens and migrates the database, syncs the reference list of States
-// and builds the services; with lc, it also loads (or creates) the log's
-// signing key.
-func open(ctx context.Context, url string, lc *logConfig) (*system, error) {
-	d, err := db.Open(ctx, url)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.Migrate(ctx); err != nil {
-		d.Close()
-		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if err := directory.SyncStates(ctx, d); err != nil {
-		d.Close()
-		return nil, err
-	}
-	if err := comms.SeedTemplates(ctx, d); err != nil {
-		d.Close()
-		return nil, err
-	}
-	sys := &system{DB: d, Directory: directory.NewService(d, app.SystemClock), Accounts: account.NewService(d, app.SystemClock)}
-	// Administration commands append to the log but never sign: they do not
-	// need the key, and must not create a stray one.
-	if lc != nil {
-		keys, err := auditlog.LoadOrCreateKey(lc.keyPath(url), lc.origin)
-		if err != nil {
-			d.Close()
-			return nil, err
-		}
-		sys.Audit = auditlog.New(d, app.SystemClock, keys)
-		ring, err := seal.LoadOrCreate(lc.dataKeyPath(url))
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("data key: %w", err)
-		}
-		sys.Accounts.Seal = ring
-		// Secrets stored before sealing, or under a rotated-out key, are
-		// sealed under the current key.
-		if n, err := sys.Accounts.SealTOTPSecrets(ctx); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("sealing TOTP secrets: %w", err)
-		} else if n > 0 {
-			slog.Info("TOTP secrets sealed with the data key", "count", n, "key", ring.Current())
-		}
-	}
-	catalog := i18n.MustLoad()
-	sys.Accounts.Catalog = catalog
-	sys.Directory.Catalog = catalog
-	sys.Sender = &notify.Sender{DB: d, Now: app.SystemClock, Log: slog.Default()}
-	sys.Checks = checks.NewService(d, app.SystemClock, sys.Directory)
-	sys.Comms = comms.NewService(d, app.SystemClock)
-	if lc != nil {
-		signer, err := notify.LoadOrCreatePGPSigner(keyBeside(lc.pgpKeyFile, url, "pocdir-openpgp.key"), "pocdir", "pocdir@"+strings.SplitN(lc.origin, "/", 2)[0])
-		if err != nil {
-			d.Close()
-			return nil, fmt.Errorf("OpenPGP key: %w", err)
-		}
-		sys.Comms.Wire(sys.Directory, sys.Accounts.Seal, signer, "")
-		sys.PGP = signer
-	}
-	sys.Checks.Catalog = catalog
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Catalog: catalog, Log: slog.Default(),
-		Outbox: &notify.Outbox{DB: d, Now: app.SystemClock}, Checks: sys.Checks, Comms: sys.Comms,
-		API: (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: slog.Default()}).Handler()}
-	if sys.PGP != nil {
-		sys.Web.OpenPGPKey = sys.PGP.PublicKey()
-	}
-	return sys, nil
+// config is the system's configuration of the key flags, on the database.
+func (c *logConfig) config(dbURL string) system.Config {
+	return system.Config{DB: dbURL, LogKeyFile: c.keyFile, LogOrigin: c.origin, DataKeyFile: c.dataKeyFile, OpenPGPKeyFile: c.pgpKeyFile}
 }
 
 func setupLog(format, level string) {
@@ -184,10 +85,9 @@ func setupLog(format, level string) {
 	slog.SetDefault(slog.New(h))
 }
 
+// serveConfig is how the HTTP server listens.
 type serveConfig struct {
-	addr, tlsCert, tlsKey, baseURL string
-	secureCookies                  bool
-	trustedProxies                 []netip.Prefix
+	addr, tlsCert, tlsKey string
 }
 
 // parsePrefixes reads a comma-separated list of addresses and CIDR ranges.
@@ -233,44 +133,38 @@ func runServe(args []string) error {
 		return err
 	}
 	setupLog(*logFormat, *logLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	start := time.Now()
-	sys, err := open(ctx, *dbURL, lc())
-	if err != nil {
-		return err
-	}
-	defer sys.DB.Close()
-	slog.Info("database ready", "dialect", sys.DB.Dialect, "took", time.Since(start))
 	trusted, err := parsePrefixes(*proxies)
 	if err != nil {
 		return err
 	}
-	if *baseURL == "" {
+	tlsOn := *cert != "" || *key != ""
+	cfg := lc().config(*dbURL)
+	cfg.BaseURL, cfg.Threshold, cfg.SMTP = strings.TrimRight(*baseURL, "/"), *threshold, smtpConfig()
+	cfg.SecureCookies, cfg.HSTS, cfg.TrustedProxies = *secure || tlsOn, tlsOn, trusted
+	if cfg.BaseURL == "" {
 		slog.Warn("no --base-url: invitation links carry the address each request came to, and are not emailed")
 	}
-	sys.Sender.SMTP = smtpConfig()
-	sys.Directory.Threshold = *threshold
-	if sys.Sender.SMTP.Host == "" {
+	if cfg.SMTP.Host == "" {
 		slog.Warn("no --smtp-host: email waits in the outbox")
 	}
-	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key, baseURL: *baseURL, secureCookies: *secure, trustedProxies: trusted}, nil)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	start := time.Now()
+	sys, err := system.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	slog.Info("database ready", "dialect", sys.DB.Dialect, "took", time.Since(start))
+	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key}, nil)
 }
 
-// serve runs the HTTP server until ctx ends, then shuts down gracefully.
-// ready, when set, receives the listening address.
-func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr string)) error {
+// serve runs the HTTP server and the background jobs until ctx ends, then
+// shuts down gracefully. ready, when set, receives the listening address.
+func serve(ctx context.Context, sys *system.System, cfg serveConfig, ready func(addr string)) error {
 	tlsOn := cfg.tlsCert != "" || cfg.tlsKey != ""
-	sys.Web.SecureCookies = cfg.secureCookies || tlsOn
-	sys.Web.HSTS = tlsOn
-	sys.Web.BaseURL = cfg.baseURL
-	sys.Accounts.BaseURL = cfg.baseURL
-	sys.Directory.BaseURL = cfg.baseURL
-	sys.Checks.BaseURL = cfg.baseURL
-	sys.Comms.BaseURL = strings.TrimRight(cfg.baseURL, "/")
-	sys.Web.TrustedProxies = cfg.trustedProxies
 	srv := &http.Server{
-		Handler:           sys.Web.Handler(),
+		Handler:           sys.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -293,19 +187,7 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
-	go publishCheckpoints(ctx, sys.Audit, time.Minute)
-	if sys.Sender.SMTP.Host != "" {
-		go sys.Sender.Run(ctx, 10*time.Second)
-	}
-	go sendReminders(ctx, sys.Directory, time.Hour)
-	// Communication checks start, dispatch in batches through the outbox,
-	// remind and close in the background, never in a request.
-	go sys.Checks.Run(ctx, 5*time.Second, slog.Default())
-	// Communications: delivery and bounces onto the recipients' lines,
-	// reminders before deadlines, departed PoCs' items to their alternates.
-	if sys.Comms.Seal != nil {
-		go sys.Comms.Run(ctx, 5*time.Second, slog.Default())
-	}
+	sys.Run(ctx)
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {
@@ -326,41 +208,4 @@ func serve(ctx context.Context, sys *system, cfg serveConfig, ready func(addr st
 		return err
 	}
 	return nil
-}
-
-// publishCheckpoints signs a checkpoint of the log at a steady interval
-// (when it has grown), so that witnesses and States see it advance even when
-// nobody asks. Checkpoints are also signed on demand, by the API.
-func publishCheckpoints(ctx context.Context, l *auditlog.Log, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := l.Latest(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("publishing a checkpoint", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
-// sendReminders queues the reconfirmation reminders that are due, every
-// interval; several instances may run it (each reminder is queued once).
-func sendReminders(ctx context.Context, d *directory.Service, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if n, err := d.SendReminders(ctx); err != nil && ctx.Err() == nil {
-			slog.Error("queueing reconfirmation reminders", "err", err)
-		} else if n > 0 {
-			slog.Info("reconfirmation reminders queued", "states", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -19,10 +19,7 @@ func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string,
 	if state != "" {
 		states = []string{state}
 	}
-	ev := auditlog.Event{Type: "account." + typ, Object: object + ":" + strconv.FormatInt(id, 10), States: states, At: at}
-	if a != nil {
-		ev.ActorID, ev.ActorEmail, ev.ActorState = a.UserID, a.Email, a.State
-	}
+	ev := auditlog.Event{Type: "account." + typ, Object: object + ":" + strconv.FormatInt(id, 10), States: states, At: at}.By(a)
 	_, err := auditlog.Append(ctx, tx, ev)
 	return err
 }

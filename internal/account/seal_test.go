@@ -7,7 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -16,6 +18,10 @@ func TestTOTPSecretsAreSealedAtRest(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		sys := testkit.New(t, e)
 		acc := sys.Accounts
+		// withKeys is the accounts of an instance with other data keys.
+		withKeys := func(r *seal.Keyring) *account.Service {
+			return account.New(account.Config{DB: sys.DB, Now: sys.Clock.Now, Mail: sys.Mail, Seal: r, KnownState: directory.KnownState})
+		}
 		ctx := context.Background()
 		a := sys.User(t, "a@fra.example", app.RoleFocalPoint, "FRA")
 		b := sys.User(t, "b@ken.example", app.RoleFocalPoint, "KEN")
@@ -72,7 +78,7 @@ func TestTOTPSecretsAreSealedAtRest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			acc.Seal = old
+			acc = withKeys(old)
 			// Re-seal with this test's key first (the accounts were sealed with testkit's).
 			if _, err := sys.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2`, a.Secret, a.ID); err != nil {
 				t.Fatal(err)
@@ -87,7 +93,7 @@ func TestTOTPSecretsAreSealedAtRest(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			acc.Seal = ring
+			acc = withKeys(ring)
 			if err := login(a); err != nil {
 				t.Errorf("login with a secret of the old key: %v", err)
 			}
@@ -102,7 +108,7 @@ func TestTOTPSecretsAreSealedAtRest(t *testing.T) {
 			}
 		})
 		t.Run("without a data key, no secret is stored in clear", func(t *testing.T) {
-			acc.Seal = nil
+			acc = withKeys(nil)
 			err := acc.SetTOTPSecret(app.WithActor(ctx, app.System), a.ID, "JBSWY3DPEHPK3PXP")
 			if app.ErrorCode(err) != app.Internal {
 				t.Errorf("got %v", err)

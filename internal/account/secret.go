@@ -37,10 +37,10 @@ func hashSecret(s string) string {
 func totpAAD(userID int64) string { return "users.totp_secret:" + strconv.FormatInt(userID, 10) }
 
 func (s *Service) sealTOTP(userID int64, secret string) (string, error) {
-	if s.Seal == nil {
+	if s.seal == nil {
 		return "", app.Errorf(app.Internal, "error.internal", "no data key: TOTP secrets cannot be stored")
 	}
-	return s.Seal.Seal(totpAAD(userID), []byte(secret))
+	return s.seal.Seal(totpAAD(userID), []byte(secret))
 }
 
 // openTOTP returns the user's TOTP secret in clear ("" when none). A value
@@ -50,10 +50,10 @@ func (s *Service) openTOTP(u *User) (string, error) {
 	if u.totpSecret == "" || !seal.IsSealed(u.totpSecret) {
 		return u.totpSecret, nil
 	}
-	if s.Seal == nil {
+	if s.seal == nil {
 		return "", app.Errorf(app.Internal, "error.internal", "no data key: TOTP secrets cannot be read")
 	}
-	b, err := s.Seal.Open(totpAAD(u.ID), u.totpSecret)
+	b, err := s.seal.Open(totpAAD(u.ID), u.totpSecret)
 	if err != nil {
 		return "", fmt.Errorf("user %d: %w", u.ID, err)
 	}
@@ -65,31 +65,18 @@ func (s *Service) openTOTP(u *User) (string, error) {
 // older one (after a key rotation). It returns how many it wrote; it runs
 // at every start and is cheap when there is nothing to do.
 func (s *Service) SealTOTPSecrets(ctx context.Context) (int, error) {
-	if s.Seal == nil {
+	if s.seal == nil {
 		return 0, nil
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, totp_secret FROM users WHERE totp_secret <> ''`)
+	stored, err := storedTOTPSecrets(ctx, s.DB)
 	if err != nil {
 		return 0, err
 	}
-	type row struct {
-		id     int64
-		stored string
-	}
-	var todo []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.stored); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		if !seal.IsSealed(r.stored) || seal.SealedWith(r.stored) != s.Seal.Current() {
+	var todo []storedSecret
+	for _, r := range stored {
+		if !seal.IsSealed(r.stored) || seal.SealedWith(r.stored) != s.seal.Current() {
 			todo = append(todo, r)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	n := 0
 	for _, r := range todo {
@@ -102,7 +89,7 @@ func (s *Service) SealTOTPSecrets(ctx context.Context) (int, error) {
 			return n, err
 		}
 		// Only if unchanged meanwhile (an enrolment on another instance).
-		if _, err := s.DB.ExecContext(ctx, `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3`, sealed, r.id, r.stored); err != nil {
+		if err := exec(ctx, s.DB, "sealing a TOTP secret again", `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_secret = $3`, sealed, r.id, r.stored); err != nil {
 			return n, err
 		}
 		n++

@@ -135,7 +135,7 @@ func TestLoginAndSecondFactor(t *testing.T) {
 			}
 			// The replays count as failures and may have locked the account:
 			// wait for the lock to end, and a good login resets the count.
-			sys.Clock.Advance(account.DefaultConfig.LockFor + time.Second)
+			sys.Clock.Advance(account.DefaultPolicy.LockFor + time.Second)
 			login(t, sys, u)
 		})
 		t.Run("a wrong password and an unknown address get the same answer", func(t *testing.T) {
@@ -147,7 +147,7 @@ func TestLoginAndSecondFactor(t *testing.T) {
 		})
 		t.Run("sessions expire after being idle", func(t *testing.T) {
 			s := login(t, sys, u)
-			sys.Clock.Advance(account.DefaultConfig.SessionIdle + time.Minute)
+			sys.Clock.Advance(account.DefaultPolicy.SessionIdle + time.Minute)
 			if _, err := acc.Authenticate(ctx, s.Token); app.ErrorCode(err) != app.Unauthorized {
 				t.Errorf("idle session: %v", err)
 			}
@@ -158,7 +158,7 @@ func TestLoginAndSecondFactor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sys.Clock.Advance(account.DefaultConfig.PartialTTL + time.Second)
+			sys.Clock.Advance(account.DefaultPolicy.PartialTTL + time.Second)
 			if _, err := acc.VerifyTOTP(ctx, p.Token, sys.Code(t, u)); app.ErrorCode(err) != app.Unauthorized {
 				t.Errorf("late code: %v", err)
 			}
@@ -172,7 +172,7 @@ func TestLockoutAndThrottle(t *testing.T) {
 		acc := sys.Accounts
 		ctx := context.Background()
 		u := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
-		for i := 0; i < account.DefaultConfig.LockAfter; i++ {
+		for i := 0; i < account.DefaultPolicy.LockAfter; i++ {
 			if _, err := acc.Login(ctx, u.Email, "not the password", "192.0.2.10", "test"); app.ErrorCode(err) != app.Unauthorized {
 				t.Fatalf("attempt %d: %v", i, err)
 			}
@@ -185,13 +185,13 @@ func TestLockoutAndThrottle(t *testing.T) {
 			}
 		})
 		t.Run("the lock holds for another instance on the same database", func(t *testing.T) {
-			other := account.NewService(sys.DB, sys.Clock.Now)
+			other := sys.Instance(t).Accounts
 			if _, err := other.Login(ctx, u.Email, testkit.Password, "192.0.2.12", "test"); app.ErrorCode(err) != app.Unauthorized {
 				t.Errorf("got %v, want refused", err)
 			}
 		})
 		t.Run("the lock ends after its time", func(t *testing.T) {
-			sys.Clock.Advance(account.DefaultConfig.LockFor + time.Second)
+			sys.Clock.Advance(account.DefaultPolicy.LockFor + time.Second)
 			if _, err := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.13", "test"); err != nil {
 				t.Errorf("after lock: %v", err)
 			}
@@ -203,7 +203,7 @@ func TestLockoutAndThrottle(t *testing.T) {
 			}
 		})
 		t.Run("successful logins from one address do not count against it", func(t *testing.T) {
-			for i := 0; i <= account.DefaultConfig.ClientLimit+5; i++ {
+			for i := 0; i <= account.DefaultPolicy.ClientLimit+5; i++ {
 				if _, err := acc.Login(ctx, u.Email, testkit.Password, "203.0.113.9", "test"); err != nil {
 					t.Fatalf("login %d through a shared address: %v", i, err)
 				}
@@ -211,7 +211,7 @@ func TestLockoutAndThrottle(t *testing.T) {
 		})
 		t.Run("one address is throttled after many failures on any accounts", func(t *testing.T) {
 			var err error
-			for i := 0; i <= account.DefaultConfig.ClientLimit; i++ {
+			for i := 0; i <= account.DefaultPolicy.ClientLimit; i++ {
 				_, err = acc.Login(ctx, "someone"+string(rune('a'+i%26))+"@example.org", "x", "198.51.100.7", "test")
 			}
 			if app.ErrorCode(err) != app.TooMany {
@@ -220,7 +220,7 @@ func TestLockoutAndThrottle(t *testing.T) {
 			if _, err := acc.Login(ctx, u.Email, testkit.Password, "198.51.100.8", "test"); err != nil {
 				t.Errorf("another address is throttled too: %v", err)
 			}
-			sys.Clock.Advance(account.DefaultConfig.ClientWindow + time.Second)
+			sys.Clock.Advance(account.DefaultPolicy.ClientWindow + time.Second)
 			if _, err := acc.Login(ctx, u.Email, testkit.Password, "198.51.100.7", "test"); err != nil {
 				t.Errorf("the window did not restart: %v", err)
 			}
@@ -231,7 +231,7 @@ func TestLockoutAndThrottle(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for i := 0; i < account.DefaultConfig.LockAfter; i++ {
+			for i := 0; i < account.DefaultPolicy.LockAfter; i++ {
 				acc.VerifyTOTP(ctx, p.Token, "000000")
 			}
 			if _, err := acc.VerifyTOTP(ctx, p.Token, sys.Code(t, u)); app.ErrorCode(err) != app.TooMany {
@@ -336,7 +336,7 @@ func TestInvitations(t *testing.T) {
 		})
 		t.Run("an expired link says so", func(t *testing.T) {
 			old, _ := acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
-			sys.Clock.Advance(account.DefaultConfig.InviteTTL + time.Minute)
+			sys.Clock.Advance(account.DefaultPolicy.InviteTTL + time.Minute)
 			_, err := acc.AcceptInvitation(ctx, old.Token, "", "a very long passphrase", "192.0.2.1", "t")
 			if e := app.AsError(err); e.Key != "error.invite_expired" {
 				t.Errorf("got %v", err)
@@ -427,7 +427,7 @@ func TestSessionsTokensAndDisabling(t *testing.T) {
 				t.Fatal(err)
 			}
 			sys.Clock.Advance(2 * time.Hour)
-			fresh := account.NewService(sys.DB, sys.Clock.Now) // no cache
+			fresh := sys.Instance(t).Accounts // no cache
 			if _, err := fresh.AuthenticateToken(ctx, tk.Secret); app.ErrorCode(err) != app.Unauthorized {
 				t.Errorf("expired token: %v", err)
 			}
@@ -528,7 +528,7 @@ func TestPasswordChange(t *testing.T) {
 	s := login(t, sys, u)
 	st, _ := acc.Authenticate(ctx, s.Token)
 	actx := app.WithActor(ctx, st.Actor)
-	for i := 0; i < account.DefaultConfig.LockAfter; i++ {
+	for i := 0; i < account.DefaultPolicy.LockAfter; i++ {
 		if err := acc.ChangePassword(actx, "not my password", "a brand new passphrase"); app.ErrorCode(err) != app.Invalid {
 			t.Fatalf("guess %d: %v", i, err)
 		}
@@ -536,11 +536,11 @@ func TestPasswordChange(t *testing.T) {
 	if err := acc.ChangePassword(actx, testkit.Password, "a brand new passphrase"); app.ErrorCode(err) != app.TooMany {
 		t.Errorf("guessing the current password is not limited: %v", err)
 	}
-	sys.Clock.Advance(account.DefaultConfig.LockFor + time.Second)
+	sys.Clock.Advance(account.DefaultPolicy.LockFor + time.Second)
 	if err := acc.ChangePassword(actx, testkit.Password, "a brand new passphrase"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := account.NewService(sys.DB, sys.Clock.Now).AuthenticateToken(ctx, tok); app.ErrorCode(err) != app.Unauthorized {
+	if _, err := sys.Instance(t).Accounts.AuthenticateToken(ctx, tok); app.ErrorCode(err) != app.Unauthorized {
 		t.Errorf("an API token survived the password change: %v", err)
 	}
 }
@@ -558,7 +558,7 @@ func TestEnrolmentWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The invitee leaves before setting up the second factor.
-	sys.Clock.Advance(account.DefaultConfig.InviteTTL + time.Hour)
+	sys.Clock.Advance(account.DefaultPolicy.InviteTTL + time.Hour)
 	p, err := acc.Login(ctx, "late@ken.example", "a very long passphrase", "192.0.2.1", "t")
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
@@ -37,16 +39,23 @@ func nullString(s string) any {
 
 func getUser(ctx context.Context, q db.Queryer, where string, arg any) (*User, error) {
 	u, err := scanUser(q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return u, err
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading a user: %w", err)
+	}
+	return u, nil
 }
 
 func insertUser(ctx context.Context, q db.Queryer, u *User) error {
-	return q.QueryRowContext(ctx, `INSERT INTO users (email, name, role, state_code, password_hash, language, created_at)
+	err := q.QueryRowContext(ctx, `INSERT INTO users (email, name, role, state_code, password_hash, language, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		u.Email, u.Name, string(u.Role), nullString(u.State), u.passwordHash, u.Language, u.CreatedAt).Scan(&u.ID)
+	if err != nil {
+		return fmt.Errorf("account store: creating the account of %s: %w", u.Email, err)
+	}
+	return nil
 }
 
 func listUsers(ctx context.Context, q db.Queryer, state string) ([]*User, error) {
@@ -58,27 +67,115 @@ func listUsers(ctx context.Context, q db.Queryer, state string) ([]*User, error)
 	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("account store: listing users: %w", err)
 	}
 	defer rows.Close()
 	out := []*User{}
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("account store: listing users: %w", err)
 		}
 		out = append(out, u)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing users: %w", err)
+	}
+	return out, nil
 }
 
-func exec1(ctx context.Context, q db.Queryer, query string, args ...any) (bool, error) {
+// exec1 runs a conditional update and reports whether it changed one row;
+// what says what it does, for the error.
+func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
 	res, err := q.ExecContext(ctx, query, args...)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("account store: %s: %w", what, err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("account store: %s: %w", what, err)
+	}
+	return n == 1, nil
+}
+
+func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) error {
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("account store: %s: %w", what, err)
+	}
+	return nil
+}
+
+func touchSession(ctx context.Context, q db.Queryer, id int64, now time.Time) error {
+	return exec(ctx, q, "touching a session", `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, now, id)
+}
+
+// revokeSession ends a session (of the user, when userID is set) and
+// reports whether it was open.
+func revokeSession(ctx context.Context, q db.Queryer, id, userID int64, now time.Time) (bool, error) {
+	if userID == 0 {
+		return exec1(ctx, q, "ending a session", `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL`, now, id)
+	}
+	return exec1(ctx, q, "ending a session", `UPDATE sessions SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, now, id, userID)
+}
+
+func revokeSessionByHash(ctx context.Context, q db.Queryer, hash string, now time.Time) error {
+	return exec(ctx, q, "ending a session", `UPDATE sessions SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL`, now, hash)
+}
+
+// loginSucceeded clears the failure count and records the second factor's
+// time step, refusing a step already used (a replayed code).
+func loginSucceeded(ctx context.Context, q db.Queryer, userID, step int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording a sign-in", `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1, totp_last_step = $2, totp_enabled = $3
+		WHERE id = $4 AND totp_last_step < $2`, now, step, true, userID)
+}
+
+// setTOTPSecret stores a sealed TOTP secret; enabled false keeps an
+// enrolment open (and only changes an account without a second factor).
+func setTOTPSecret(ctx context.Context, q db.Queryer, userID int64, sealed string, enabled bool) error {
+	if enabled {
+		return exec(ctx, q, "storing a TOTP secret", `UPDATE users SET totp_secret = $1, totp_enabled = $2 WHERE id = $3`, sealed, true, userID)
+	}
+	return exec(ctx, q, "storing a TOTP secret", `UPDATE users SET totp_secret = $1 WHERE id = $2 AND totp_enabled = $3`, sealed, userID, false)
+}
+
+func revokeInvite(ctx context.Context, q db.Queryer, id int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "revoking an invitation", `UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL`, now, id)
+}
+
+func useInvite(ctx context.Context, q db.Queryer, id, userID int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "using an invitation", `UPDATE invitations SET used_at = $1, user_id = $2 WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL`, now, userID, id)
+}
+
+// disableUser closes an account, its sessions, its tokens and the
+// invitations it sent that nobody has used yet.
+func disableUser(ctx context.Context, q db.Queryer, id int64, now time.Time) error {
+	for _, st := range []struct{ what, query string }{
+		{"disabling an account", `UPDATE users SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL`},
+		{"ending the sessions of a disabled account", `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`},
+		{"revoking the tokens of a disabled account", `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`},
+		{"revoking the invitations of a disabled account", `UPDATE invitations SET revoked_at = $1 WHERE invited_by = $2 AND used_at IS NULL AND revoked_at IS NULL`},
+	} {
+		if err := exec(ctx, q, st.what, st.query, now, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setPassword replaces a password, ends the user's other sessions than
+// keep, and revokes every token of the user.
+func setPassword(ctx context.Context, q db.Queryer, userID, keep int64, hash string, now time.Time) error {
+	if err := exec(ctx, q, "changing a password", `UPDATE users SET password_hash = $1, failed_logins = 0 WHERE id = $2`, hash, userID); err != nil {
+		return err
+	}
+	if err := exec(ctx, q, "ending the other sessions", `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL`, now, userID, keep); err != nil {
+		return err
+	}
+	return exec(ctx, q, "revoking the tokens", `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, userID)
+}
+
+func setLanguage(ctx context.Context, q db.Queryer, userID int64, lang string) error {
+	return exec(ctx, q, "setting the language", `UPDATE users SET language = $1 WHERE id = $2`, lang, userID)
 }
 
 // recordFailure counts a failed login and locks the account when the count
@@ -87,10 +184,9 @@ func exec1(ctx context.Context, q db.Queryer, query string, args ...any) (bool, 
 func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, lockUntil time.Time) error {
 	// Locking restarts the count, so that after the lock ends one typo does
 	// not lock the account again.
-	_, err := q.ExecContext(ctx, `UPDATE users SET
+	return exec(ctx, q, "counting a failed sign-in", `UPDATE users SET
 		failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
 		locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1`, userID, limit, lockUntil)
-	return err
 }
 
 const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), i.created_at, i.expires_at, i.used_at, i.revoked_at`
@@ -113,17 +209,23 @@ func insertInvite(ctx context.Context, q db.Queryer, inv *Invitation, tokenHash 
 	if invitedBy != 0 {
 		by = invitedBy
 	}
-	return q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language)
+	if err := q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language).Scan(&inv.ID)
+		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language).Scan(&inv.ID); err != nil {
+		return fmt.Errorf("account store: creating an invitation: %w", err)
+	}
+	return nil
 }
 
 func getInvite(ctx context.Context, q db.Queryer, where string, arg any) (*Invitation, error) {
 	inv, err := scanInvite(q.QueryRowContext(ctx, `SELECT `+inviteColumns+` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by WHERE `+where, arg))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return inv, err
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading an invitation: %w", err)
+	}
+	return inv, nil
 }
 
 func listInvites(ctx context.Context, q db.Queryer, state string) ([]*Invitation, error) {
@@ -135,18 +237,21 @@ func listInvites(ctx context.Context, q db.Queryer, state string) ([]*Invitation
 	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("account store: listing invitations: %w", err)
 	}
 	defer rows.Close()
 	out := []*Invitation{}
 	for rows.Next() {
 		inv, err := scanInvite(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("account store: listing invitations: %w", err)
 		}
 		out = append(out, inv)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing invitations: %w", err)
+	}
+	return out, nil
 }
 
 const sessionColumns = `id, user_id, mfa_done, created_at, last_seen_at, expires_at, user_agent, ip, revoked_at`
@@ -162,28 +267,34 @@ func scanSession(sc interface{ Scan(...any) error }) (*Session, *time.Time, erro
 }
 
 func insertSession(ctx context.Context, q db.Queryer, s *Session, tokenHash string) error {
-	return q.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, mfa_done, created_at, last_seen_at, expires_at, user_agent, ip)
+	if err := q.QueryRowContext(ctx, `INSERT INTO sessions (token_hash, user_id, mfa_done, created_at, last_seen_at, expires_at, user_agent, ip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		tokenHash, s.UserID, s.MFADone, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.UserAgent, s.IP).Scan(&s.ID)
+		tokenHash, s.UserID, s.MFADone, s.CreatedAt, s.LastSeenAt, s.ExpiresAt, s.UserAgent, s.IP).Scan(&s.ID); err != nil {
+		return fmt.Errorf("account store: creating a session: %w", err)
+	}
+	return nil
 }
 
 func listSessions(ctx context.Context, q db.Queryer, userID int64, now time.Time) ([]*Session, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_seen_at DESC`, userID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("account store: listing sessions: %w", err)
 	}
 	defer rows.Close()
 	out := []*Session{}
 	for rows.Next() {
 		s, _, err := scanSession(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("account store: listing sessions: %w", err)
 		}
 		if s.ExpiresAt.After(now) {
 			out = append(out, s)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing sessions: %w", err)
+	}
+	return out, nil
 }
 
 const tokenColumns = `id, user_id, name, scope, created_at, expires_at, last_used_at, revoked_at`
@@ -204,23 +315,55 @@ func insertToken(ctx context.Context, q db.Queryer, t *Token, hash string) error
 	if t.ExpiresAt != nil {
 		exp = *t.ExpiresAt
 	}
-	return q.QueryRowContext(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, scope, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, hash, t.UserID, t.Name, t.Scope, t.CreatedAt, exp).Scan(&t.ID)
+	if err := q.QueryRowContext(ctx, `INSERT INTO api_tokens (token_hash, user_id, name, scope, created_at, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, hash, t.UserID, t.Name, t.Scope, t.CreatedAt, exp).Scan(&t.ID); err != nil {
+		return fmt.Errorf("account store: creating a token: %w", err)
+	}
+	return nil
 }
 
 func listTokens(ctx context.Context, q db.Queryer, userID int64) ([]*Token, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY id DESC`, userID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("account store: listing tokens: %w", err)
 	}
 	defer rows.Close()
 	out := []*Token{}
 	for rows.Next() {
 		t, err := scanToken(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("account store: listing tokens: %w", err)
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing tokens: %w", err)
+	}
+	return out, nil
+}
+
+type storedSecret struct {
+	id     int64
+	stored string
+}
+
+// storedTOTPSecrets returns every stored TOTP secret, as stored.
+func storedTOTPSecrets(ctx context.Context, q db.Queryer) ([]storedSecret, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, totp_secret FROM users WHERE totp_secret <> ''`)
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading the TOTP secrets: %w", err)
+	}
+	defer rows.Close()
+	var out []storedSecret
+	for rows.Next() {
+		var r storedSecret
+		if err := rows.Scan(&r.id, &r.stored); err != nil {
+			return nil, fmt.Errorf("account store: reading the TOTP secrets: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: reading the TOTP secrets: %w", err)
+	}
+	return out, nil
 }

@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -78,7 +80,7 @@ func (s *Service) RevokeToken(ctx context.Context, id int64) error {
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := exec1(ctx, tx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, now, id, a.UserID)
+		ok, err := exec1(ctx, tx, "revoking a token", `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL`, now, id, a.UserID)
 		if err != nil {
 			return err
 		}
@@ -115,8 +117,12 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*app.Ac
 	}
 	now := s.Now()
 	t, err := scanToken(s.DB.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE token_hash = $1`, hash))
-	if err != nil {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.ErrUnauthenticated()
+	}
+	if err != nil {
+		// A database that does not answer is not a bad token.
+		return nil, fmt.Errorf("account store: reading a token: %w", err)
 	}
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !t.ExpiresAt.After(now)) {
 		return nil, app.ErrUnauthenticated()
@@ -133,14 +139,14 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*app.Ac
 	a.ReadOnly = t.Scope != "write"
 	// last_used_at is written at most once a minute per token and instance.
 	if !ok || wall.Sub(c.touched) > time.Minute {
-		_, _ = s.DB.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, t.ID)
+		_ = exec(ctx, s.DB, "touching a token", `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, now, t.ID)
 		c.touched = wall
 	}
 	s.cacheMu.Lock()
 	if len(s.cache) > 10000 {
 		s.cache = map[string]cachedToken{}
 	}
-	s.cache[hash] = cachedToken{actor: a, until: wall.Add(s.Cfg.TokenCacheTTL), touched: c.touched}
+	s.cache[hash] = cachedToken{actor: a, until: wall.Add(s.policy.TokenCacheTTL), touched: c.touched}
 	s.cacheMu.Unlock()
 	return a, nil
 }

@@ -197,7 +197,7 @@ func checkError(t testing.TB, r *response) errorBody {
 func (f *fixture) snapshot(t testing.TB) string {
 	t.Helper()
 	ctx := app.WithActor(context.Background(), app.System)
-	dir := directory.NewService(f.sys.DB, f.sys.Clock.Now)
+	dir := f.sys.Instance(t).Directory
 	var out []any
 	for _, code := range []string{stateA, stateB} {
 		entry, err := dir.Get(ctx, code)
@@ -512,7 +512,7 @@ var authRoutes = []authRoute{
 	{"POST /api/v1/templates/{id}/reinstate", "put a retired communication template back in use",
 		func(t *testing.T, f *fixture) (string, any) {
 			tp := f.template(t)
-			if _, err := f.sys.Comms.SetStatus(f.sec.Ctx(), tp.ID, false); err != nil {
+			if _, err := f.sys.Comms.SetTemplateStatus(f.sec.Ctx(), tp.ID, false); err != nil {
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/templates/%d/reinstate", tp.ID), nil
@@ -796,17 +796,17 @@ func (f *fixture) checkTarget(t *testing.T, channel string) int64 {
 }
 
 // templateInput is a valid template, from the shipped notification.
-func (f *fixture) templateInput(t testing.TB, slug string, version int) comms.Input {
+func (f *fixture) templateInput(t testing.TB, slug string, version int) comms.TemplateInput {
 	t.Helper()
 	n := comms.Shipped[0]
-	return comms.Input{Slug: slug, Name: comms.Text{"en": fmt.Sprintf("Drill %d", f.next())}, Description: n.Description,
+	return comms.TemplateInput{Slug: slug, Name: comms.Text{"en": fmt.Sprintf("Drill %d", f.next())}, Description: n.Description,
 		Fields: append([]comms.Field(nil), n.Fields...), Version: version}
 }
 
 // template creates a template as the Secretariat.
 func (f *fixture) template(t testing.TB) *comms.Template {
 	t.Helper()
-	tp, err := f.sys.Comms.Create(f.sec.Ctx(), f.templateInput(t, fmt.Sprintf("tpl-%d", f.next()), 0))
+	tp, err := f.sys.Comms.CreateTemplate(f.sec.Ctx(), f.templateInput(t, fmt.Sprintf("tpl-%d", f.next()), 0))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // them.
 
 func (a *API) listTemplates(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Comms.List(r.Context(), r.URL.Query().Get("retired") == "true")
+	list, err := a.Comms.Templates(r.Context(), r.URL.Query().Get("retired") == "true")
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -33,7 +33,7 @@ func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	t, err := a.Comms.Get(r.Context(), id, version)
+	t, err := a.Comms.Template(r.Context(), id, version)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -42,12 +42,12 @@ func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createTemplate(w http.ResponseWriter, r *http.Request) {
-	var in comms.Input
+	var in comms.TemplateInput
 	if err := decode(w, r, &in); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	t, err := a.Comms.Create(r.Context(), in)
+	t, err := a.Comms.CreateTemplate(r.Context(), in)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -62,7 +62,7 @@ func (a *API) reviseTemplate(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	var in comms.Input
+	var in comms.TemplateInput
 	if err := decode(w, r, &in); err != nil {
 		a.fail(w, r, err)
 		return
@@ -71,7 +71,7 @@ func (a *API) reviseTemplate(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	t, err := a.Comms.Revise(r.Context(), id, in)
+	t, err := a.Comms.ReviseTemplate(r.Context(), id, in)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -86,7 +86,7 @@ func (a *API) templateStatus(active bool) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		t, err := a.Comms.SetStatus(r.Context(), id, active)
+		t, err := a.Comms.SetTemplateStatus(r.Context(), id, active)
 		if err != nil {
 			a.fail(w, r, err)
 			return

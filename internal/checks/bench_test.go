@@ -13,6 +13,7 @@ import (
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -26,8 +27,7 @@ import (
 func BenchmarkCampaign(b *testing.B) {
 	for _, e := range testkit.Engines() {
 		b.Run(e.Name, func(b *testing.B) {
-			sys := testkit.New(b, e)
-			sys.Checks.Batch = 250
+			sys := testkit.New(b, e, testkit.WithConfig(func(c *system.Config) { c.CheckBatch = 250 }))
 			states, err := directory.ReferenceStates()
 			if err != nil {
 				b.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -369,8 +370,7 @@ func TestScheduledCampaignRunsOnceOnSeveralInstances(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 4)
 		for range 4 {
-			inst := checks.NewService(w.sys.DB, w.sys.Clock.Now, w.sys.Directory)
-			inst.BaseURL, inst.Batch = "http://pocdir.test", 1
+			inst := w.sys.Instance(t, testkit.WithConfig(func(c *system.Config) { c.CheckBatch = 1 })).Checks
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -401,8 +401,7 @@ func TestScheduledCampaignRunsOnceOnSeveralInstances(t *testing.T) {
 
 func TestCancelStopsTheDispatch(t *testing.T) {
 	w := newWorld(t, testkit.Engines()[0])
-	s := w.sys.Checks
-	s.Batch = 1
+	s := w.sys.Checks.WithClock(w.sys.Clock.Now, 1)
 	c, err := s.Create(w.sec.Ctx(), checks.Input{Title: "All", Scope: "all", Channel: checks.ChannelEmail, WindowHours: 24})
 	if err != nil {
 		t.Fatal(err)
@@ -464,8 +463,7 @@ func TestBouncesAndTheManualChannel(t *testing.T) {
 
 func TestAnswerLinksAreRateLimited(t *testing.T) {
 	w := newWorld(t, testkit.Engines()[0])
-	s := w.sys.Checks
-	s.AnswerLimit = 3
+	s := checks.New(checks.Config{DB: w.sys.DB, Now: w.sys.Clock.Now, Directory: w.sys.Directory, Mail: w.sys.Mail, AnswerLimit: 3})
 	if _, err := s.Create(w.sec.Ctx(), checks.Input{Title: "Mail", Scope: "all", Channel: checks.ChannelEmail, WindowHours: 24}); err != nil {
 		t.Fatal(err)
 	}
@@ -513,21 +511,20 @@ func TestReviewFindings(t *testing.T) {
 			}
 		})
 		t.Run("no reminder or close before every message is queued", func(t *testing.T) {
-			slow := *s
-			slow.Batch = 1
+			slow := s.WithClock(w.sys.Clock.Now, 1)
 			c, err := slow.Create(w.sec.Ctx(), checks.Input{Title: "Slow", Scope: "states", Value: "FRA,DEU", Channel: checks.ChannelEmail, WindowHours: 24})
 			if err != nil {
 				t.Fatal(err)
 			}
 			w.sys.Clock.Advance(13 * time.Hour)
 			for i := 1; i <= 3; i++ {
-				run(t, &slow)
+				run(t, slow)
 				got, _ := slow.Campaign(w.sec.Ctx(), c.ID)
 				if got.Queued != i || got.RemindedAt != nil {
 					t.Errorf("round %d: %d queued, reminded %v; want %d and no reminder before the last is queued", i, got.Queued, got.RemindedAt, i)
 				}
 			}
-			run(t, &slow)
+			run(t, slow)
 			if got, _ := slow.Campaign(w.sec.Ctx(), c.ID); got.RemindedAt == nil {
 				t.Error("no reminder once every message is queued")
 			}

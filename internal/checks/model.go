@@ -133,6 +133,9 @@ type Target struct {
 	// time to answer.
 	Outcome string `json:"outcome"`
 	Seconds int64  `json:"seconds_to_answer,omitempty"`
+
+	// language is the one the PoC is written to in (English below).
+	language string
 }
 
 // The outcomes of a target.

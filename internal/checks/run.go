@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -142,7 +143,7 @@ func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, er
 	case c.Scope == "states":
 		codes = splitCodes(c.Value)
 	default:
-		list, err := s.Directory.List(sys, directory.Filter{})
+		list, err := s.directory.List(sys, directory.Filter{})
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +163,7 @@ func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, er
 	}
 	var out []*Target
 	for _, code := range codes {
-		e, err := s.Directory.Get(sys, code)
+		e, err := s.directory.Get(sys, code)
 		if err != nil {
 			continue // an unknown code selects nobody
 		}
@@ -173,7 +174,8 @@ func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, er
 			if failed != nil && !failed[p.ID] {
 				continue
 			}
-			t := &Target{PoCID: p.ID, State: p.State, Level: string(p.Level), Agency: p.Agency, Channel: c.Channel}
+			t := &Target{PoCID: p.ID, State: p.State, Level: string(p.Level), Agency: p.Agency, Channel: c.Channel,
+				language: s.mail.ReaderOf("", p.Languages...).Lang}
 			if c.Channel == ChannelEmail {
 				t.Address = p.Email()
 				if t.Address == "" {
@@ -219,13 +221,6 @@ func (s *Service) failedLastTime(ctx context.Context, c *Campaign) (map[int64]bo
 	return out, nil
 }
 
-func (s *Service) batch() int {
-	if s.Batch > 0 {
-		return s.Batch
-	}
-	return 100
-}
-
 // dispatch queues the next batch of a running campaign's messages, each
 // with a fresh answer link, in one transaction.
 func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
@@ -244,20 +239,20 @@ func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
 		}
 		claim := `UPDATE check_targets SET queued_at = $1
 			WHERE queued_at IS NULL AND id IN (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3)
-			RETURNING id, state_code, agency, channel, address`
+			RETURNING id, state_code, agency, channel, address, language`
 		if s.DB.Dialect == db.Postgres {
 			claim = `WITH next AS (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE check_targets t SET queued_at = $1 FROM next WHERE t.id = next.id
-			RETURNING t.id, t.state_code, t.agency, t.channel, t.address`
+			RETURNING t.id, t.state_code, t.agency, t.channel, t.address, t.language`
 		}
-		rows, err := tx.QueryContext(ctx, claim, now, c.ID, s.batch())
+		rows, err := tx.QueryContext(ctx, claim, now, c.ID, s.batch)
 		if err != nil {
 			return err
 		}
 		var claimed []*Target
 		for rows.Next() {
 			t := &Target{}
-			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address); err != nil {
+			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address, &t.language); err != nil {
 				rows.Close()
 				return err
 			}
@@ -291,34 +286,33 @@ func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
 }
 
 // recordBounces marks the targets whose message the mail server refused
-// for good.
+// for good. Only the campaigns running or closed within a week are looked
+// at: the outbox gives up on a message within three days.
 func (s *Service) recordBounces(ctx context.Context) error {
-	rows, err := s.DB.QueryContext(ctx, `SELECT t.id, o.failed_at, o.last_error FROM check_targets t JOIN outbox o ON o.id = t.outbox_id
-		WHERE t.bounced_at IS NULL AND t.answered_at IS NULL AND o.failed_at IS NOT NULL`)
+	open, err := unsettledTargets(ctx, s.DB, s.Now().Add(-7*24*time.Hour))
 	if err != nil {
 		return err
 	}
-	type bounce struct {
-		id  int64
-		at  time.Time
-		why string
+	if len(open) == 0 {
+		return nil
 	}
-	var list []bounce
-	for rows.Next() {
-		var b bounce
-		if err := rows.Scan(&b.id, &b.at, &b.why); err != nil {
-			rows.Close()
+	ids := make([]int64, 0, len(open))
+	for outbox := range open {
+		ids = append(ids, outbox)
+	}
+	outcomes, err := notify.Outcomes(ctx, s.DB, ids)
+	if err != nil {
+		return err
+	}
+	for outbox, o := range outcomes {
+		if o.FailedAt == nil {
+			continue
+		}
+		if err := recordBounce(ctx, s.DB, open[outbox], *o.FailedAt, o.Error); err != nil {
 			return err
 		}
-		list = append(list, b)
 	}
-	rows.Close()
-	for _, b := range list {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE check_targets SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, b.at, b.why, b.id); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return nil
 }
 
 // remind sends the silent email targets one reminder inside the window,
@@ -334,7 +328,7 @@ func (s *Service) remind(ctx context.Context, c *Campaign) (int, error) {
 		if k, _ := res.RowsAffected(); k != 1 {
 			return nil
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, state_code, agency, channel, address FROM check_targets
+		rows, err := tx.QueryContext(ctx, `SELECT id, state_code, agency, channel, address, language FROM check_targets
 			WHERE campaign_id = $1 AND channel = 'email' AND queued_at IS NOT NULL AND answered_at IS NULL AND bounced_at IS NULL ORDER BY id`, c.ID)
 		if err != nil {
 			return err
@@ -342,7 +336,7 @@ func (s *Service) remind(ctx context.Context, c *Campaign) (int, error) {
 		var silent []*Target
 		for rows.Next() {
 			t := &Target{}
-			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address); err != nil {
+			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address, &t.language); err != nil {
 				rows.Close()
 				return err
 			}
@@ -393,7 +387,7 @@ func (s *Service) close(ctx context.Context, c *Campaign) (int, error) {
 			return nil
 		}
 		for state, list := range silentBy {
-			to, err := recipients(ctx, tx, "focal-point", state)
+			to, err := account.FocalPoints(ctx, tx, state)
 			if err != nil {
 				return err
 			}
@@ -405,11 +399,13 @@ func (s *Service) close(ctx context.Context, c *Campaign) (int, error) {
 			}
 		}
 		if len(all) > 0 {
-			role, state := "secretariat", ""
+			var to []notify.Reader
+			var err error
 			if c.Kind == KindBilateral {
-				role, state = "focal-point", c.OwnerState
+				to, err = account.FocalPoints(ctx, tx, c.OwnerState)
+			} else {
+				to, err = account.Secretariat(ctx, tx)
 			}
-			to, err := recipients(ctx, tx, role, state)
 			if err != nil {
 				return err
 			}
@@ -425,75 +421,31 @@ func (s *Service) close(ctx context.Context, c *Campaign) (int, error) {
 	return n, err
 }
 
-type recipient struct{ email, lang string }
-
-func recipients(ctx context.Context, tx *sql.Tx, role, state string) ([]recipient, error) {
-	q := `SELECT email, language FROM users WHERE role = $1 AND disabled_at IS NULL AND state_code = $2`
-	args := []any{role, state}
-	if state == "" {
-		q = `SELECT email, language FROM users WHERE role = $1 AND disabled_at IS NULL AND state_code IS NULL`
-		args = args[:1]
-	}
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []recipient
-	for rows.Next() {
-		var r recipient
-		if err := rows.Scan(&r.email, &r.lang); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
-}
-
-// checkMail is the check (or its reminder) sent to a PoC: in English, as
-// the PoC's working language may be any; the link is the whole point.
+// checkMail is the check (or its reminder) sent to a PoC, in the first of
+// its working languages that pocdir writes, with English below; the link
+// is the whole point.
 func (s *Service) checkMail(c *Campaign, t *Target, token string, reminder bool) notify.Message {
-	link := strings.TrimRight(s.BaseURL, "/") + "/check/" + token
-	from := "the Secretariat"
+	var from any = notify.Term("mail.check.from_secretariat")
 	if c.Kind == KindBilateral {
 		from = c.OwnerState
 	}
-	deadline := c.WindowEnd.UTC().Format("2006-01-02 15:04") + " UTC"
-	subject, body := "pocdir communication check: "+c.Title, ""
-	if s.Catalog != nil {
-		l := s.Catalog.For("en")
-		key := "mail.check.subject"
-		if reminder {
-			key = "mail.check.reminder_subject"
-		}
-		subject = l.T(key, "Title", c.Title)
-		body = l.T("mail.check.body", "From", from, "Agency", t.Agency, "Link", link, "Deadline", deadline)
-	} else {
-		body = fmt.Sprintf("Please confirm you received this check from %s for %s by opening %s before %s.", from, t.Agency, link, deadline)
+	subject := "mail.check.subject"
+	if reminder {
+		subject = "mail.check.reminder_subject"
 	}
-	if c.Message != "" {
-		body = c.Message + "\n\n" + body
-	}
-	return notify.Message{Kind: "check", To: t.Address, Subject: subject, Body: body}
+	return s.mail.Write(notify.Letter{Kind: "check", To: notify.Reader{Email: t.Address, Lang: t.language}, Note: c.Message,
+		Subject: notify.T(subject, "Title", c.Title),
+		Body: []notify.Text{notify.T("mail.check.body", "From", from, "Agency", t.Agency, "Link", s.mail.Link("/check/"+token),
+			"Deadline", c.WindowEnd.UTC().Format("2006-01-02 15:04")+" UTC")}})
 }
 
-func (s *Service) silentMail(c *Campaign, list []*Target, r recipient) notify.Message {
+// silentMail lists, for a focal point or the Secretariat, the PoCs that
+// did not answer a check.
+func (s *Service) silentMail(c *Campaign, list []*Target, r notify.Reader) notify.Message {
 	var lines []string
 	for _, t := range list {
 		lines = append(lines, fmt.Sprintf("- %s: %s (%s, %s)", t.State, t.Agency, t.Level, t.Outcome))
 	}
-	link := strings.TrimRight(s.BaseURL, "/") + "/checks/" + itoa(c.ID)
-	text := func(lang string) (string, string) {
-		if s.Catalog == nil {
-			return "pocdir: PoCs that did not answer the check " + c.Title, strings.Join(lines, "\n") + "\n\n" + link
-		}
-		l := s.Catalog.For(lang)
-		return l.T("mail.check.silent_subject", "Title", c.Title), l.T("mail.check.silent_body", "Title", c.Title, "List", strings.Join(lines, "\n"), "Link", link)
-	}
-	subject, body := text(r.lang)
-	if r.lang != "en" && r.lang != "" {
-		_, en := text("en")
-		body += "\n\n— English —\n\n" + en
-	}
-	return notify.Message{Kind: "check-report", To: r.email, Subject: subject, Body: body}
+	return s.mail.Write(notify.Letter{Kind: "check-report", To: r, Subject: notify.T("mail.check.silent_subject", "Title", c.Title),
+		Body: []notify.Text{notify.T("mail.check.silent_body", "Title", c.Title, "List", strings.Join(lines, "\n"), "Link", s.mail.Link("/checks/"+itoa(c.ID)))}})
 }

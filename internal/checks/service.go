@@ -18,18 +18,29 @@ import (
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Service is the checks' rules and authorization; every method takes the
 // acting user from the context, but answering by link, which needs none.
 type Service struct {
+	// DB and Now are set by New and never changed.
+	DB          *db.DB
+	Now         app.Clock
+	directory   *directory.Service
+	mail        *notify.Writer
+	batch       int
+	answerLimit int
+}
+
+// Config is what the checks service is built from.
+type Config struct {
 	DB        *db.DB
 	Now       app.Clock
 	Directory *directory.Service
-	Catalog   *i18n.Catalog
-	// BaseURL makes the answer links (https://pocdir.example.org).
-	BaseURL string
+	// Mail writes the checks, their reminders and reports, and makes the
+	// answer links (https://pocdir.example.org/check/…).
+	Mail *notify.Writer
 	// Batch is how many messages one dispatch step queues (100 when 0).
 	Batch int
 	// AnswerLimit is how many unknown or spent links one address may try
@@ -37,9 +48,27 @@ type Service struct {
 	AnswerLimit int
 }
 
-// NewService returns a checks service.
-func NewService(d *db.DB, now app.Clock, dir *directory.Service) *Service {
-	return &Service{DB: d, Now: now, Directory: dir}
+// New returns the checks service.
+func New(c Config) *Service {
+	if c.Batch <= 0 {
+		c.Batch = 100
+	}
+	if c.AnswerLimit <= 0 {
+		c.AnswerLimit = 30
+	}
+	return &Service{DB: c.DB, Now: c.Now, directory: c.Directory, mail: c.Mail, batch: c.Batch, answerLimit: c.AnswerLimit}
+}
+
+// WithClock returns the service on another clock: the demonstration data
+// runs past campaigns at their time. batch, when positive, replaces the
+// size of a dispatch step.
+func (s *Service) WithClock(now app.Clock, batch int) *Service {
+	cp := *s
+	cp.Now = now
+	if batch > 0 {
+		cp.batch = batch
+	}
+	return &cp
 }
 
 // canSee: the Secretariat's campaigns are seen by the Secretariat and, for
@@ -170,7 +199,7 @@ func (s *Service) Create(ctx context.Context, in Input) (*Campaign, error) {
 		WindowHours: in.WindowHours, RepeatMonths: in.RepeatMonths, Status: StatusScheduled, StartAt: start,
 		WindowEnd: start.Add(time.Duration(in.WindowHours) * time.Hour), CreatedBy: a.Email, CreatedAt: now}
 	if !a.IsSecretariat() {
-		if _, err := s.Directory.Get(ctx, in.Counterpart); err != nil {
+		if _, err := s.directory.Get(ctx, in.Counterpart); err != nil {
 			return nil, app.FieldError("counterpart", "error.check_counterpart", "choose the counterpart State", nil)
 		}
 		c.Kind, c.OwnerState, c.Counterpart = KindBilateral, a.State, in.Counterpart
@@ -347,7 +376,7 @@ func (s *Service) results(ctx context.Context, a *app.Actor, c *Campaign) (*Resu
 		t.outcome(c, now)
 		c.Tally.add(t)
 		add(byState, t.State, t)
-		if e, err := s.Directory.Get(app.WithActor(ctx, app.System), t.State); err == nil {
+		if e, err := s.directory.Get(app.WithActor(ctx, app.System), t.State); err == nil {
 			add(byGroup, e.Group, t)
 			for _, b := range e.Bodies {
 				add(byBody, b, t)
@@ -550,8 +579,8 @@ func (s *Service) byToken(ctx context.Context, token, ip string) (*Target, *Camp
 const limitWindow = 15 * time.Minute
 
 func (s *Service) limit() int {
-	if s.AnswerLimit > 0 {
-		return s.AnswerLimit
+	if s.answerLimit > 0 {
+		return s.answerLimit
 	}
 	return 30
 }
@@ -596,10 +625,8 @@ func hashToken(t string) string {
 // logEvent appends a check event to the accountability log: who, what,
 // which campaign or target, when; no content.
 func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string, states []string, at time.Time) error {
-	ev := auditlog.Event{Type: "checks." + typ, Object: object, States: states, At: at, ActorEmail: "answer-link"}
-	if a != nil {
-		ev.ActorID, ev.ActorEmail, ev.ActorState = a.UserID, a.Email, a.State
-	}
+	// An answer by link has no signed-in actor: the link itself answered.
+	ev := auditlog.Event{Type: "checks." + typ, Object: object, States: states, At: at, ActorEmail: "answer-link"}.By(a)
 	_, err := auditlog.Append(ctx, tx, ev)
 	return err
 }

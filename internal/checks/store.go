@@ -3,6 +3,7 @@ package checks
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
@@ -73,13 +74,13 @@ func scanCampaigns(rows *sql.Rows, err error) ([]*Campaign, error) {
 }
 
 // targetColumns are read from check_targets under the alias t.
-const targetColumns = `t.id, t.campaign_id, COALESCE(t.poc_id, 0), t.state_code, t.level, t.agency, t.channel, t.address, t.queued_at,
+const targetColumns = `t.id, t.campaign_id, COALESCE(t.poc_id, 0), t.state_code, t.level, t.agency, t.channel, t.address, t.language, t.queued_at,
 	t.answered_at, t.answered_via, t.answered_by, t.bounced_at, t.no_answer_at`
 
 func scanTarget(sc interface{ Scan(...any) error }) (*Target, error) {
 	var t Target
 	var queued, answered, bounced, none sql.NullTime
-	if err := sc.Scan(&t.ID, &t.CampaignID, &t.PoCID, &t.State, &t.Level, &t.Agency, &t.Channel, &t.Address, &queued, &answered,
+	if err := sc.Scan(&t.ID, &t.CampaignID, &t.PoCID, &t.State, &t.Level, &t.Agency, &t.Channel, &t.Address, &t.language, &queued, &answered,
 		&t.Via, &t.AnsweredBy, &bounced, &none); err != nil {
 		return nil, err
 	}
@@ -92,8 +93,8 @@ func insertTarget(ctx context.Context, tx *sql.Tx, campaign int64, t *Target) er
 	if t.PoCID != 0 {
 		poc = t.PoCID
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO check_targets (campaign_id, poc_id, state_code, level, agency, channel, address)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, campaign, poc, t.State, t.Level, t.Agency, t.Channel, t.Address)
+	_, err := tx.ExecContext(ctx, `INSERT INTO check_targets (campaign_id, poc_id, state_code, level, agency, channel, address, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, campaign, poc, t.State, t.Level, t.Agency, t.Channel, t.Address, t.language)
 	return err
 }
 
@@ -147,4 +148,36 @@ func pendingTargets(ctx context.Context, q db.Queryer, state string, now time.Ti
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// unsettledTargets returns, by outbox message, the email targets of the
+// campaigns running or closed since since whose message has neither
+// bounced nor been answered.
+func unsettledTargets(ctx context.Context, q db.Queryer, since time.Time) (map[int64]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT t.id, t.outbox_id FROM check_targets t
+		WHERE t.campaign_id IN (SELECT id FROM check_campaigns WHERE status = 'running' OR (status = 'closed' AND closed_at > $1))
+		AND t.outbox_id IS NOT NULL AND t.bounced_at IS NULL AND t.answered_at IS NULL`, since)
+	if err != nil {
+		return nil, fmt.Errorf("checks store: listing unsettled targets: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, outbox int64
+		if err := rows.Scan(&id, &outbox); err != nil {
+			return nil, fmt.Errorf("checks store: listing unsettled targets: %w", err)
+		}
+		out[outbox] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checks store: listing unsettled targets: %w", err)
+	}
+	return out, nil
+}
+
+func recordBounce(ctx context.Context, q db.Queryer, target int64, at time.Time, why string) error {
+	if _, err := q.ExecContext(ctx, `UPDATE check_targets SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, target); err != nil {
+		return fmt.Errorf("checks store: recording a bounce: %w", err)
+	}
+	return nil
 }

@@ -53,7 +53,7 @@ func TestCommitmentsCheck(t *testing.T) {
 	}
 	check := func(t *testing.T, w *world) *auditlog.Report {
 		t.Helper()
-		r, err := auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments, w.s.CheckCommitments)
+		r, err := auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments, comms.CheckCommitments(w.sys.DataKeys))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,11 +108,11 @@ func TestCommitmentsCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			aad := "comms/content/" + first.Ref
-			plain, err := w.s.Seal.Open(aad, sealed)
+			plain, err := w.sys.DataKeys.Open(aad, sealed)
 			if err != nil {
 				t.Fatal(err)
 			}
-			forged, err := w.s.Seal.Seal(aad, []byte(strings.Replace(string(plain), "203.0.113.7", "203.0.113.8", 1)))
+			forged, err := w.sys.DataKeys.Seal(aad, []byte(strings.Replace(string(plain), "203.0.113.7", "203.0.113.8", 1)))
 			if err != nil || string(plain) == strings.Replace(string(plain), "203.0.113.7", "203.0.113.8", 1) {
 				t.Fatalf("forging: %v", err)
 			}

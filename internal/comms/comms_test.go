@@ -674,11 +674,10 @@ func TestDataKeyRotationResealsCommunications(t *testing.T) {
 	if _, err := w.s.Reply(w.offKEN.Ctx(), c.ID, comms.OutcomeMoreInfo, "Which ports?"); err != nil {
 		t.Fatal(err)
 	}
-	ring, err := seal.Rotate(w.sys.DataKeyPath)
-	if err != nil {
+	if _, err := seal.Rotate(w.sys.DataKeyPath); err != nil {
 		t.Fatal(err)
 	}
-	w.s.Seal = ring
+	w.s = w.sys.Instance(t).Comms // an instance started with the new key
 	n, err := w.s.Reseal(context.Background(), nil)
 	if err != nil || n != 4 { // the content, the note, the attachment and its name
 		t.Fatalf("resealed %d: %v", n, err)

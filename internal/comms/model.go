@@ -248,7 +248,8 @@ type Event struct {
 	// LogIndex is the event's entry in the accountability log.
 	LogIndex *int64 `json:"log_index,omitempty"`
 
-	sealed string
+	threadID int64
+	sealed   string
 }
 
 // The event kinds.
@@ -302,4 +303,63 @@ type Filter struct {
 	To    time.Time // sent (or created) before
 	Stage string    // a recipient stage, e.g. acknowledged
 	Box   string    // "in" (received), "out" (sent), "drafts"; both when empty
+}
+
+// Languages are the six UN languages in which templates are labelled;
+// English is required, the others may wait for their translation.
+var Languages = []string{"en", "fr", "es", "ru", "zh", "ar"}
+
+// Text is a label in the UN languages, by language code.
+type Text map[string]string
+
+// In returns the text in lang, or in English when it has none.
+func (t Text) In(lang string) string {
+	if v := t[lang]; v != "" {
+		return v
+	}
+	return t["en"]
+}
+
+// Kinds are the kinds of template field.
+var Kinds = []string{"text", "textarea", "datetime", "indicators", "tlp", "urgency", "boolean"}
+
+// Field is one field of a template.
+type Field struct {
+	Key      string `json:"key"`
+	Kind     string `json:"kind"`
+	Required bool   `json:"required"`
+	Label    Text   `json:"label"`
+	Help     Text   `json:"help,omitempty"`
+}
+
+// Template is a communication template at its current version.
+type Template struct {
+	ID          int64     `json:"id"`
+	Slug        string    `json:"slug"`
+	Status      string    `json:"status"` // active | retired
+	Version     int       `json:"version"`
+	Name        Text      `json:"name"`
+	Description Text      `json:"description"`
+	Fields      []Field   `json:"fields"`
+	CreatedBy   string    `json:"created_by"`
+	UpdatedAt   time.Time `json:"updated_at"`
+	// Versions lists every version, newest first (on Get only).
+	Versions []Version `json:"versions,omitempty"`
+}
+
+// Version is a template's version in its history.
+type Version struct {
+	Version   int       `json:"version"`
+	CreatedBy string    `json:"created_by"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// TemplateInput is a new template or a revision. Version is the version a
+// revision started from.
+type TemplateInput struct {
+	Slug        string  `json:"slug,omitempty"`
+	Name        Text    `json:"name"`
+	Description Text    `json:"description"`
+	Fields      []Field `json:"fields"`
+	Version     int     `json:"version,omitempty"`
 }

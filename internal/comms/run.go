@@ -48,38 +48,28 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 }
 
 // syncDelivery copies the outbox's outcome to the recipients' lines: sent
-// to the mail server is "delivered"; refused for good is "bounced".
+// to the mail server is "delivered"; refused for good is "bounced". The
+// outbox is notify's: it tells the outcomes of the lines' messages.
 func (s *Service) syncDelivery(ctx context.Context) (int, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT r.id, o.sent_at, o.failed_at, o.last_error FROM comm_recipients r JOIN outbox o ON o.id = r.outbox_id
-		WHERE r.delivered_at IS NULL AND r.bounced_at IS NULL AND (o.sent_at IS NOT NULL OR o.failed_at IS NOT NULL)`)
-	if err != nil {
+	open, err := undeliveredLines(ctx, s.DB)
+	if err != nil || len(open) == 0 {
 		return 0, err
 	}
-	type upd struct {
-		id           int64
-		sent, failed sql.NullTime
-		why          string
+	ids := make([]int64, 0, len(open))
+	for outbox := range open {
+		ids = append(ids, outbox)
 	}
-	var list []upd
-	for rows.Next() {
-		var u upd
-		if err := rows.Scan(&u.id, &u.sent, &u.failed, &u.why); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, u)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	outcomes, err := notify.Outcomes(ctx, s.DB, ids)
+	if err != nil || len(outcomes) == 0 {
 		return 0, err
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		for _, u := range list {
+		for outbox, o := range outcomes {
 			var err error
-			if u.sent.Valid {
-				_, err = tx.ExecContext(ctx, `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, u.sent.Time, u.id)
+			if o.SentAt != nil {
+				err = setDelivered(ctx, tx, open[outbox], *o.SentAt)
 			} else {
-				_, err = tx.ExecContext(ctx, `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, u.failed.Time, u.why, u.id)
+				err = setBounced(ctx, tx, open[outbox], *o.FailedAt, o.Error)
 			}
 			if err != nil {
 				return err
@@ -87,15 +77,14 @@ func (s *Service) syncDelivery(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	return len(list), err
+	return len(outcomes), err
 }
 
 // remind sends each recipient that has not answered one reminder before
 // the requested response time.
 func (s *Service) remind(ctx context.Context) (int, error) {
 	now := s.Now()
-	list, err := s.query(ctx, `SELECT `+commColumns+` FROM comms c WHERE c.status = 'sent' AND c.respond_by > $1
-		AND EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.reminded_at IS NULL AND r.outcome = '' AND r.moved_at IS NULL)`, now)
+	list, err := remindable(ctx, s.DB, now)
 	if err != nil {
 		return 0, err
 	}
@@ -114,7 +103,7 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 		if t, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
 			c.TemplateSlug = t.Slug
 		}
-		rs, err := s.recipients(ctx, c.ID)
+		rs, err := recipientsOf(ctx, s.DB, c.ID)
 		if err != nil {
 			return n, err
 		}
@@ -124,24 +113,20 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 			}
 			p := &directory.PoC{State: r.State, Level: directory.Level(r.Level)}
 			if r.PoCID != 0 {
-				if cur, err := s.Dir.GetPoC(app.WithActor(ctx, app.System), r.PoCID); err == nil {
+				if cur, err := s.dir.GetPoC(app.WithActor(ctx, app.System), r.PoCID); err == nil {
 					p = cur
 				}
 			}
 			err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `UPDATE comm_recipients SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND outcome = ''`, now, r.ID)
-				if err != nil {
+				if ok, err := markReminded(ctx, tx, r.ID, now); err != nil || !ok {
 					return err
-				}
-				if k, _ := res.RowsAffected(); k != 1 {
-					return nil
 				}
 				// To the PoC's address of today, if it changed since.
 				to := r.Address
 				if cur := p.Email(); cur != "" {
 					to = cur
 				}
-				m, _ := s.notification(c, p, to, true)
+				m, _ := s.notification(ctx, c, p, to, true)
 				if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 					return err
 				}
@@ -163,37 +148,22 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 	today := s.Now().Format(time.DateOnly)
 	// From the departed PoCs (few) to their open lines (by index): the
 	// open lines of every silent recipient ever are many.
-	rows, err := s.DB.QueryContext(ctx, `SELECT r.id, r.comm_id, r.state_code, r.level FROM comm_recipients r
-		WHERE r.moved_at IS NULL AND r.acked_at IS NULL AND r.outcome = ''
-		AND r.poc_id IN (SELECT id FROM pocs WHERE removed_at IS NOT NULL OR (leaving_on <> '' AND leaving_on <= $1))`, today)
-	if err != nil {
+	departed, err := directory.DepartedPoCs(ctx, s.DB, today)
+	if err != nil || len(departed) == 0 {
 		return 0, err
 	}
-	type gone struct {
-		id, comm     int64
-		state, level string
-	}
-	var list []gone
-	for rows.Next() {
-		var g gone
-		if err := rows.Scan(&g.id, &g.comm, &g.state, &g.level); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		list = append(list, g)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	list, err := openLinesOf(ctx, s.DB, departed)
+	if err != nil {
 		return 0, err
 	}
 	n := 0
 	sys := app.WithActor(ctx, app.System)
 	for _, g := range list {
-		e, err := s.Dir.Get(sys, g.state)
+		e, err := s.dir.Get(sys, g.state)
 		if err != nil {
 			return n, err
 		}
-		have, err := s.recipients(ctx, g.comm)
+		have, err := recipientsOf(ctx, s.DB, g.comm)
 		if err != nil {
 			return n, err
 		}
@@ -230,15 +200,11 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 		}
 		now := s.Now()
 		err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `UPDATE comm_recipients SET moved_at = $1 WHERE id = $2 AND moved_at IS NULL`, now, g.id)
-			if err != nil {
+			if ok, err := markMoved(ctx, tx, g.id, now); err != nil || !ok {
 				return err
 			}
-			if k, _ := res.RowsAffected(); k != 1 {
-				return nil
-			}
 			n++
-			if err := s.addRecipients(ctx, tx, c, next, now, false); err != nil {
+			if err := s.addRecipients(ctx, tx, c, next, now); err != nil {
 				return err
 			}
 			return s.event(ctx, tx, nil, c.ThreadID, c.ID, EvMoved, g.state, "", 0, nil, now)

@@ -31,7 +31,7 @@ var (
 
 // Shipped are the templates pocdir starts with (the seeds' message types).
 // Their labels are in English; the Secretariat adds the other languages.
-var Shipped = []Input{
+var Shipped = []TemplateInput{
 	{Slug: "notification", Name: Text{"en": "Notification of malicious activity"},
 		Description: Text{"en": "Tells another State of malicious ICT activity from or through its territory. Notifying does not imply that the State is responsible for the activity."},
 		Fields:      coreFields(description, systems, indicators)},
@@ -58,11 +58,11 @@ func SeedTemplates(ctx context.Context, d *db.DB) error {
 	now := time.Now().UTC()
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, in := range Shipped {
-			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_templates WHERE slug = $1`, in.Slug).Scan(&n); err != nil {
+			id, _, _, err := templateBySlug(ctx, tx, in.Slug)
+			if err != nil {
 				return err
 			}
-			if n > 0 {
+			if id != 0 {
 				continue
 			}
 			in.Fields = append([]Field(nil), in.Fields...)

@@ -7,7 +7,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/mail"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,12 +29,7 @@ import (
 func TestNotificationsOverSMTP(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		sys := testkit.New(t, e)
-		signer, err := notify.LoadOrCreatePGPSigner(filepath.Join(t.TempDir(), "pgp.key"), "pocdir", "pocdir@example.org")
-		if err != nil {
-			t.Fatal(err)
-		}
-		signer.Now = sys.Clock.Now
-		sys.Comms.PGP = signer
+		signer := sys.PGP
 		priv, err := crypto.PGP().KeyGeneration().AddUserId("KEN CERT", "cert@ken.example").GenerationTime(sys.Clock.Now().Add(-time.Hour).Unix()).New().GenerateKey()
 		if err != nil {
 			t.Fatal(err)

@@ -1,23 +1,16 @@
 package comms
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"path"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
-	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/notify"
 )
 
 const commColumns = `c.id, c.ref, c.thread_id, c.parent_id, c.forwarded_from, c.template_id, c.template_version, c.sender_state, c.sender_user,
@@ -48,36 +41,46 @@ func scanComm(sc interface{ Scan(...any) error }) (*Communication, error) {
 	return &c, nil
 }
 
+// load reads a communication, not found when there is none.
 func (s *Service) load(ctx context.Context, id int64) (*Communication, error) {
-	c, err := scanComm(s.DB.QueryRowContext(ctx, `SELECT `+commColumns+` FROM comms c WHERE c.id = $1`, id))
-	if err == sql.ErrNoRows {
-		return nil, app.ErrNotFound("communication")
-	}
-	return c, err
+	return loadComm(ctx, s.DB, id)
 }
 
-func (s *Service) query(ctx context.Context, q string, args ...any) ([]*Communication, error) {
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+func loadComm(ctx context.Context, q db.Queryer, id int64) (*Communication, error) {
+	c, err := scanComm(q.QueryRowContext(ctx, `SELECT `+commColumns+` FROM comms c WHERE c.id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.ErrNotFound("communication")
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: reading communication %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// queryComms reads the communications a query selects (commColumns under
+// the alias c).
+func queryComms(ctx context.Context, q db.Queryer, query string, args ...any) ([]*Communication, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: listing communications: %w", err)
 	}
 	defer rows.Close()
 	var out []*Communication
 	for rows.Next() {
 		c, err := scanComm(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("comms store: listing communications: %w", err)
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: listing communications: %w", err)
+	}
+	return out, nil
 }
 
-func (s *Service) insert(ctx context.Context, tx *sql.Tx, c *Communication) error {
-	sealed, err := s.sealContent(c)
-	if err != nil {
-		return err
-	}
+// insertComm writes a new communication with its sealed content.
+func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sealed string) error {
 	var parent, fwd any
 	if c.ParentID != 0 {
 		parent = c.ParentID
@@ -85,33 +88,92 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, c *Communication) erro
 	if c.ForwardedFrom != 0 {
 		fwd = c.ForwardedFrom
 	}
-	st, err := s.DB.Stmt(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
 		sender_email, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id`)
 	if err != nil {
-		return err
+		return fmt.Errorf("comms store: saving a communication: %w", err)
 	}
-	return st.QueryRowContext(ctx,
+	if err := st.QueryRowContext(ctx,
 		c.Ref, c.ThreadID, parent, fwd, c.TemplateID, c.TemplateVersion, c.SenderState, c.senderUser, c.SenderEmail,
-		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt).Scan(&c.ID)
+		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt).Scan(&c.ID); err != nil {
+		return fmt.Errorf("comms store: saving a communication: %w", err)
+	}
+	return nil
 }
 
-func (s *Service) byIdemKey(ctx context.Context, a *app.Actor, key string) (*Communication, error) {
-	var id int64
-	err := s.DB.QueryRowContext(ctx, `SELECT id FROM comms WHERE sender_user = $1 AND idem_key = $2`, a.UserID, key).Scan(&id)
-	if err == sql.ErrNoRows {
-		return nil, nil
+// updateDraft writes a draft's fields and sealed content.
+func updateDraft(ctx context.Context, q db.Queryer, c *Communication, sealed string) error {
+	return exec(ctx, q, "saving a draft", `UPDATE comms SET template_id = $1, template_version = $2, to_states = $3, level = $4, urgency = $5, tlp = $6,
+		respond_by = $7, onward_consent = $8, content = $9, updated_at = $10 WHERE id = $11`,
+		c.TemplateID, c.TemplateVersion, strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, sealed, c.UpdatedAt, c.ID)
+}
+
+// lockComm locks a communication's row for the transaction (on SQLite the
+// transaction holds the one write lock) and returns its status.
+func lockComm(ctx context.Context, tx *sql.Tx, dialect db.Dialect, id int64) (string, error) {
+	var status string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM comms WHERE id = $1`+forUpdate(dialect), id).Scan(&status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", app.ErrNotFound("communication")
 	}
 	if err != nil {
-		return nil, err
+		return "", fmt.Errorf("comms store: locking communication %d: %w", id, err)
 	}
-	return s.Communication(ctx, id)
+	return status, nil
+}
+
+// markSent marks a draft sent, starts its thread when it opens one and
+// keeps the sender's time zone, in one statement; it reports whether the
+// communication was still a draft.
+func markSent(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, now time.Time, zone string) (bool, error) {
+	upd, err := d.Stmt(ctx, tx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1, sender_tz = $3,
+		thread_id = CASE WHEN thread_id = 0 THEN id ELSE thread_id END WHERE id = $2 AND status = 'draft'`)
+	if err != nil {
+		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
+	}
+	res, err := upd.ExecContext(ctx, now, id, zone)
+	if err != nil {
+		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
+	}
+	return n == 1, nil
+}
+
+// setCommitment keeps the salt of a sent communication's commitment and
+// the index of its log entry.
+func setCommitment(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, salt string, idx int64) error {
+	st, err := d.Stmt(ctx, tx, `UPDATE comms SET commit_salt = $1, log_index = $2 WHERE id = $3`)
+	if err != nil {
+		return fmt.Errorf("comms store: recording a commitment: %w", err)
+	}
+	if _, err := st.ExecContext(ctx, salt, idx, id); err != nil {
+		return fmt.Errorf("comms store: recording a commitment: %w", err)
+	}
+	return nil
+}
+
+// commByIdemKey returns the communication a user created with an
+// idempotency key (0 when none).
+func commByIdemKey(ctx context.Context, q db.Queryer, userID int64, key string) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM comms WHERE sender_user = $1 AND idem_key = $2`, userID, key).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("comms store: finding an idempotency key: %w", err)
+	}
+	return id, nil
 }
 
 func isUnique(err error) bool { return db.IsUniqueViolation(err) }
 
-func forUpdate(s *Service) string {
-	if s.DB.Dialect == db.Postgres {
+func forUpdate(dialect db.Dialect) string {
+	if dialect == db.Postgres {
 		return ` FOR UPDATE`
 	}
 	return ``
@@ -121,8 +183,10 @@ func forUpdate(s *Service) string {
 // recipients, in or out of a transaction.
 func isRecipient(ctx context.Context, q db.Queryer, id int64, state string) (bool, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_recipients WHERE comm_id = $1 AND state_code = $2`, id, state).Scan(&n)
-	return n > 0, err
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_recipients WHERE comm_id = $1 AND state_code = $2`, id, state).Scan(&n); err != nil {
+		return false, fmt.Errorf("comms store: reading the recipients of %d: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 const recipientColumns = `id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, delivered_at, bounced_at, bounce_error,
@@ -142,44 +206,50 @@ func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
 	return &r, nil
 }
 
-func (s *Service) recipients(ctx context.Context, id int64) ([]*Recipient, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+recipientColumns+` FROM comm_recipients WHERE comm_id = $1 ORDER BY state_code, id`, id)
+func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+recipientColumns+` FROM comm_recipients WHERE comm_id = $1 ORDER BY state_code, id`, id)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: reading the recipient lines: %w", err)
 	}
 	defer rows.Close()
 	out := []*Recipient{}
 	for rows.Next() {
 		r, err := scanRecipient(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("comms store: reading the recipient lines: %w", err)
 		}
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading the recipient lines: %w", err)
+	}
+	return out, nil
 }
 
-func (s *Service) threadIDs(ctx context.Context, thread int64) ([]int64, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM comms WHERE thread_id = $1 AND status = 'sent' ORDER BY id`, thread)
+func threadIDs(ctx context.Context, q db.Queryer, thread int64) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM comms WHERE thread_id = $1 AND status = 'sent' ORDER BY id`, thread)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: reading a thread: %w", err)
 	}
 	defer rows.Close()
 	var out []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("comms store: reading a thread: %w", err)
 		}
 		out = append(out, id)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading a thread: %w", err)
+	}
+	return out, nil
 }
 
-func (s *Service) events(ctx context.Context, thread int64) ([]*Event, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, comm_id, kind, state_code, actor, target, note, ref_id, log_index, at FROM comm_events WHERE thread_id = $1 ORDER BY id`, thread)
+func threadEvents(ctx context.Context, q db.Queryer, thread int64) ([]*Event, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, comm_id, kind, state_code, actor, target, note, ref_id, log_index, at FROM comm_events WHERE thread_id = $1 ORDER BY id`, thread)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: reading the events of a thread: %w", err)
 	}
 	defer rows.Close()
 	var out []*Event
@@ -187,7 +257,7 @@ func (s *Service) events(ctx context.Context, thread int64) ([]*Event, error) {
 		var e Event
 		var ref, idx sql.NullInt64
 		if err := rows.Scan(&e.ID, &e.CommID, &e.Kind, &e.State, &e.Actor, &e.Target, &e.sealed, &ref, &idx, &e.At); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("comms store: reading the events of a thread: %w", err)
 		}
 		e.RefID, e.At = ref.Int64, e.At.UTC()
 		if idx.Valid {
@@ -195,318 +265,444 @@ func (s *Service) events(ctx context.Context, thread int64) ([]*Event, error) {
 		}
 		out = append(out, &e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading the events of a thread: %w", err)
+	}
+	return out, nil
 }
 
-// The attachment types pocdir accepts, by extension, with the bytes they
-// must start with (nil: text, checked as UTF-8 without NUL bytes).
-// Executables, scripts, HTML and SVG are refused: they could act on the
-// reader's machine or in the browser.
-var attachmentTypes = map[string]struct {
-	media string
-	magic [][]byte
-}{
-	".pdf":    {"application/pdf", [][]byte{[]byte("%PDF-")}},
-	".png":    {"image/png", [][]byte{[]byte("\x89PNG\r\n\x1a\n")}},
-	".jpg":    {"image/jpeg", [][]byte{{0xff, 0xd8, 0xff}}},
-	".jpeg":   {"image/jpeg", [][]byte{{0xff, 0xd8, 0xff}}},
-	".gif":    {"image/gif", [][]byte{[]byte("GIF87a"), []byte("GIF89a")}},
-	".zip":    {"application/zip", [][]byte{[]byte("PK\x03\x04")}},
-	".gz":     {"application/gzip", [][]byte{{0x1f, 0x8b}}},
-	".pcap":   {"application/vnd.tcpdump.pcap", [][]byte{{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, {0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}}},
-	".pcapng": {"application/octet-stream", [][]byte{{0x0a, 0x0d, 0x0d, 0x0a}}},
-	".docx":   {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", [][]byte{[]byte("PK\x03\x04")}},
-	".xlsx":   {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", [][]byte{[]byte("PK\x03\x04")}},
-	".odt":    {"application/vnd.oasis.opendocument.text", [][]byte{[]byte("PK\x03\x04")}},
-	".txt":    {"text/plain; charset=utf-8", nil},
-	".log":    {"text/plain; charset=utf-8", nil},
-	".csv":    {"text/csv; charset=utf-8", nil},
-	".json":   {"application/json", nil},
-	".xml":    {"application/xml", nil},
-	".eml":    {"message/rfc822", nil},
-	".asc":    {"text/plain; charset=utf-8", nil},
+// exec1 runs a conditional statement and reports whether it changed one
+// row; what says what it does, for the error.
+func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("comms store: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("comms store: %s: %w", what, err)
+	}
+	return n == 1, nil
 }
 
-// AttachmentExtensions lists the accepted file extensions, for the form.
-func AttachmentExtensions() []string {
-	var out []string
-	for ext := range attachmentTypes {
-		out = append(out, ext)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// badNameRune refuses control characters and the bidirectional formatting
-// ones, with which "report\u202Eexe.pdf" would read as "reportfdp.exe".
-func badNameRune(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || (r >= 0x200B && r <= 0x200F) || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
-}
-
-// checkAttachment sets the media type from the extension and checks that
-// the bytes are of that type.
-func checkAttachment(a *Attachment) (key, msg string) {
-	name := strings.TrimSpace(a.Name)
-	if name == "" || utf8.RuneCountInString(name) > 200 || strings.ContainsAny(name, "/\\\x00\r\n\"") || strings.IndexFunc(name, badNameRune) >= 0 {
-		return "error.attachment_name", "the file name is missing or not allowed"
-	}
-	if a.Size = int64(len(a.Data)); a.Size == 0 {
-		return "error.attachment_empty", "the file is empty"
-	}
-	if a.Size > MaxAttachmentBytes {
-		return "error.attachment_size", "the file is over the size limit"
-	}
-	t, ok := attachmentTypes[strings.ToLower(path.Ext(name))]
-	if !ok {
-		return "error.attachment_type", "this kind of file is not accepted"
-	}
-	if t.magic == nil {
-		if !utf8.Valid(a.Data) || bytes.IndexByte(a.Data, 0) >= 0 {
-			return "error.attachment_content", "the file's content does not match its type"
-		}
-	} else {
-		match := false
-		for _, m := range t.magic {
-			match = match || bytes.HasPrefix(a.Data, m)
-		}
-		if !match {
-			return "error.attachment_content", "the file's content does not match its type"
-		}
-	}
-	a.Name, a.Type = name, t.media
-	return "", ""
-}
-
-func checkAttachments(v *app.Validation, atts []*Attachment) {
-	if len(atts) > MaxAttachments {
-		v.Add("attachments", "error.attachment_count", "too many files", map[string]any{"Max": MaxAttachments})
-		return
-	}
-	var total int64
-	for _, a := range atts {
-		if key, msg := checkAttachment(a); key != "" {
-			v.Add("attachments", key, msg, map[string]any{"Name": a.Name, "MaxMB": MaxAttachmentBytes >> 20})
-		}
-		total += int64(len(a.Data))
-	}
-	if total > MaxTotalAttachment {
-		v.Add("attachments", "error.attachment_total", "the files together are over the size limit", map[string]any{"MaxMB": MaxTotalAttachment >> 20})
-	}
-}
-
-func checkStoredAttachments(ctx context.Context, tx *sql.Tx, id int64) error {
-	var n int
-	var total sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*), SUM(size) FROM comm_attachments WHERE comm_id = $1`, id).Scan(&n, &total); err != nil {
-		return err
-	}
-	if n > MaxAttachments {
-		return app.FieldError("attachments", "error.attachment_count", "too many files", map[string]any{"Max": MaxAttachments})
-	}
-	if total.Int64 > MaxTotalAttachment {
-		return app.FieldError("attachments", "error.attachment_total", "the files together are over the size limit", map[string]any{"MaxMB": MaxTotalAttachment >> 20})
+func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) error {
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("comms store: %s: %w", what, err)
 	}
 	return nil
 }
 
-type sealedAttachment struct {
-	Name string `json:"name"`
-	Type string `json:"type"`
-	Data []byte `json:"data,omitempty"`
+// recipientLines writes the recipient lines of a send with one prepared
+// statement: parsing the SQL once per line was most of a send's cost.
+type recipientLines struct{ st *sql.Stmt }
+
+func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
+	}
+	return &recipientLines{st}, nil
 }
 
-// attachmentMetaAAD binds an attachment's name and type, sealed apart from
-// its bytes so that listing files never opens them.
-func attachmentMetaAAD(id int64) string { return "comms/attachment-meta/" + strconv.FormatInt(id, 10) }
-
-func (s *Service) addAttachments(ctx context.Context, tx *sql.Tx, comm int64, atts []*Attachment) error {
-	for _, a := range atts {
-		var id int64
-		if err := tx.QueryRowContext(ctx, `INSERT INTO comm_attachments (comm_id, size, data) VALUES ($1, $2, '') RETURNING id`, comm, len(a.Data)).Scan(&id); err != nil {
-			return err
-		}
-		b, _ := json.Marshal(sealedAttachment{a.Name, a.Type, a.Data})
-		v, err := s.Seal.Seal(attachmentAAD(id), b)
-		if err != nil {
-			return err
-		}
-		m, _ := json.Marshal(sealedAttachment{Name: a.Name, Type: a.Type})
-		meta, err := s.Seal.Seal(attachmentMetaAAD(id), m)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE comm_attachments SET data = $1, meta = $2 WHERE id = $3`, v, meta, id); err != nil {
-			return err
-		}
+func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
+	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox); err != nil {
+		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
 	return nil
 }
 
-func (s *Service) copyAttachments(ctx context.Context, tx *sql.Tx, from, to int64) error {
-	rows, err := tx.QueryContext(ctx, `SELECT id, data FROM comm_attachments WHERE comm_id = $1 ORDER BY id`, from)
-	if err != nil {
-		return err
-	}
-	var atts []*Attachment
-	for rows.Next() {
-		var id int64
-		var v string
-		if err := rows.Scan(&id, &v); err != nil {
-			rows.Close()
-			return err
-		}
-		a, err := s.openAttachment(id, v)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		atts = append(atts, a)
-	}
-	rows.Close()
-	return s.addAttachments(ctx, tx, to, atts)
-}
+func (l *recipientLines) Close() error { return l.st.Close() }
 
-func (s *Service) openAttachment(id int64, v string) (*Attachment, error) {
-	b, err := s.Seal.Open(attachmentAAD(id), v)
-	if err != nil {
-		return nil, err
-	}
-	var sa sealedAttachment
-	if err := json.Unmarshal(b, &sa); err != nil {
-		return nil, err
-	}
-	return &Attachment{ID: id, Name: sa.Name, Type: sa.Type, Size: int64(len(sa.Data)), Data: sa.Data}, nil
-}
+// Routing preferences.
 
-// attachments lists a communication's files, without their bytes; with
-// names only when open is set.
-func (s *Service) attachments(ctx context.Context, comm int64, open bool) ([]*Attachment, error) {
-	rows, err := s.DB.QueryContext(ctx, `SELECT id, size, meta FROM comm_attachments WHERE comm_id = $1 ORDER BY id`, comm)
+// tensionsAround returns the declared tensions that involve a State, as
+// (declaring State, counterpart) pairs.
+func tensionsAround(ctx context.Context, q db.Queryer, state string) (map[[2]string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT state_code, counterpart FROM comm_tensions WHERE state_code = $1 OR counterpart = $1`, state)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: reading declared tensions: %w", err)
 	}
 	defer rows.Close()
-	var out []*Attachment
+	out := map[[2]string]bool{}
 	for rows.Next() {
-		var a Attachment
-		var v string
-		if err := rows.Scan(&a.ID, &a.Size, &v); err != nil {
-			return nil, err
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			return nil, fmt.Errorf("comms store: reading declared tensions: %w", err)
 		}
-		if open {
-			b, err := s.Seal.Open(attachmentMetaAAD(a.ID), v)
+		out[[2]string{a, b}] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading declared tensions: %w", err)
+	}
+	return out, nil
+}
+
+// declaredTensions returns the States with which a State declares tension.
+func declaredTensions(ctx context.Context, q db.Queryer, state string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT counterpart FROM comm_tensions WHERE state_code = $1 ORDER BY counterpart`, state)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading declared tensions: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, fmt.Errorf("comms store: reading declared tensions: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading declared tensions: %w", err)
+	}
+	return out, nil
+}
+
+func setTension(ctx context.Context, q db.Queryer, state, counterpart, by string, now time.Time, on bool) error {
+	if on {
+		return exec(ctx, q, "declaring tension", `INSERT INTO comm_tensions (state_code, counterpart, declared_by, declared_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+			state, counterpart, by, now)
+	}
+	return exec(ctx, q, "ending a declared tension", `DELETE FROM comm_tensions WHERE state_code = $1 AND counterpart = $2`, state, counterpart)
+}
+
+// Recipients' lines.
+
+// markOpened records the first opening of a communication by a recipient
+// State, on its lines not yet opened; it reports whether any was.
+func markOpened(ctx context.Context, q db.Queryer, comm int64, state, by string, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET opened_at = $1, opened_by = $2 WHERE comm_id = $3 AND state_code = $4 AND opened_at IS NULL AND moved_at IS NULL`,
+		now, by, comm, state)
+	return affected(res, err, "recording an opening")
+}
+
+// markAcknowledged records a recipient State's acknowledgement (and the
+// opening it implies); it reports whether the State had not acknowledged.
+func markAcknowledged(ctx context.Context, q db.Queryer, comm int64, state, by string, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET acked_at = $1, acked_by = $2, opened_at = COALESCE(opened_at, $1),
+		opened_by = CASE WHEN opened_by = '' THEN $2 ELSE opened_by END WHERE comm_id = $3 AND state_code = $4 AND acked_at IS NULL AND moved_at IS NULL`,
+		now, by, comm, state)
+	return affected(res, err, "recording an acknowledgement")
+}
+
+// setOutcome records a recipient State's answer on its current lines.
+func setOutcome(ctx context.Context, q db.Queryer, comm int64, state, outcome, by string, now time.Time) error {
+	return exec(ctx, q, "recording an answer", `UPDATE comm_recipients SET outcome = $1, outcome_at = $2, outcome_by = $3, opened_at = COALESCE(opened_at, $2),
+		opened_by = CASE WHEN opened_by = '' THEN $3 ELSE opened_by END WHERE comm_id = $4 AND state_code = $5 AND moved_at IS NULL`,
+		outcome, now, by, comm, state)
+}
+
+// escalate moves a technical communication to the diplomatic level; it
+// reports whether it was still technical.
+func escalate(ctx context.Context, q db.Queryer, id int64, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comms SET level = 'diplomatic', escalated_at = $1, updated_at = $1 WHERE id = $2 AND level = 'technical'`, now, id)
+	return affected(res, err, "escalating")
+}
+
+// Sharing with a third State.
+
+func sharedWith(ctx context.Context, q db.Queryer, comm int64, third string) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_events WHERE comm_id = $1 AND kind = 'forwarded' AND target = $2`, comm, third).Scan(&n); err != nil {
+		return false, fmt.Errorf("comms store: reading the shares of %d: %w", comm, err)
+	}
+	return n > 0, nil
+}
+
+// consentPending reports whether a State asked to share a communication
+// with a third State and has no answer yet.
+func consentPending(ctx context.Context, q db.Queryer, comm int64, state, third string) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_events r WHERE r.comm_id = $1 AND r.kind = 'consent-requested' AND r.state_code = $2 AND r.target = $3
+		AND NOT EXISTS (SELECT 1 FROM comm_events x WHERE x.ref_id = r.id AND x.kind IN ('consent-granted', 'consent-refused'))`, comm, state, third).Scan(&n); err != nil {
+		return false, fmt.Errorf("comms store: reading the requests to share %d: %w", comm, err)
+	}
+	return n > 0, nil
+}
+
+// consentRequest is a request to share a communication with a third State.
+type consentRequest struct {
+	state, third, actor string
+	actorID             int64
+}
+
+// getConsentRequest reads a request to share (locking it, in a
+// transaction on PostgreSQL); not found when there is none.
+func getConsentRequest(ctx context.Context, q db.Queryer, dialect db.Dialect, comm, id int64) (*consentRequest, error) {
+	var r consentRequest
+	var actorID sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT state_code, target, actor, actor_id FROM comm_events WHERE id = $1 AND comm_id = $2 AND kind = 'consent-requested'`+forUpdate(dialect),
+		id, comm).Scan(&r.state, &r.third, &r.actor, &actorID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, app.ErrNotFound("consent request")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading a request to share: %w", err)
+	}
+	r.actorID = actorID.Int64
+	return &r, nil
+}
+
+func consentAnswered(ctx context.Context, q db.Queryer, request int64) (bool, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comm_events WHERE ref_id = $1 AND kind IN ('consent-granted', 'consent-refused')`, request).Scan(&n); err != nil {
+		return false, fmt.Errorf("comms store: reading the answer to a request to share: %w", err)
+	}
+	return n > 0, nil
+}
+
+// Threads.
+
+// insertEvent appends an act to a thread and returns its id.
+func insertEvent(ctx context.Context, d *db.DB, tx *sql.Tx, e *Event, actorID, refID, idx any) error {
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("comms store: recording an act: %w", err)
+	}
+	defer st.Close()
+	if err := st.QueryRowContext(ctx, e.threadID, e.CommID, e.Kind, e.State, e.Actor, actorID, e.Target, refID, idx, e.At).Scan(&e.ID); err != nil {
+		return fmt.Errorf("comms store: recording an act: %w", err)
+	}
+	return nil
+}
+
+func setEventNote(ctx context.Context, q db.Queryer, id int64, sealed string) error {
+	return exec(ctx, q, "recording a note", `UPDATE comm_events SET note = $1 WHERE id = $2`, sealed, id)
+}
+
+// recipientsOfMany reads the recipient lines of several communications in
+// a few queries, calling add for each.
+func recipientsOfMany(ctx context.Context, q db.Queryer, ids []int64, add func(comm int64, r *Recipient)) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 200)
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := make([]any, len(chunk))
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE comm_id IN (`+strings.Join(marks, ",")+`) ORDER BY state_code, id`, args...)
+		if err != nil {
+			return fmt.Errorf("comms store: reading recipient lines: %w", err)
+		}
+		for rows.Next() {
+			var cid int64
+			r, err := scanRecipient(prefixed{rows, &cid})
 			if err != nil {
-				return nil, err
+				rows.Close()
+				return fmt.Errorf("comms store: reading recipient lines: %w", err)
 			}
-			var m sealedAttachment
-			if err := json.Unmarshal(b, &m); err != nil {
-				return nil, err
-			}
-			a.Name, a.Type = m.Name, m.Type
+			add(cid, r)
 		}
-		out = append(out, &a)
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("comms store: reading recipient lines: %w", err)
+		}
 	}
-	return out, rows.Err()
+	return nil
 }
 
-// AttachmentFile returns an attachment with its bytes, for the sender and
-// recipient States only.
-func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachment, error) {
-	_, _, err := s.readable(ctx, comm)
+// prefixed scans a leading column into first, then the rest as sc would.
+type prefixed struct {
+	sc    interface{ Scan(...any) error }
+	first *int64
+}
+
+func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.first}, dest...)...) }
+
+// countSent counts the sent communications.
+func countSent(ctx context.Context, q db.Queryer) (int, error) {
+	var n int
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comms WHERE status = 'sent'`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("comms store: counting communications: %w", err)
+	}
+	return n, nil
+}
+
+// countStages counts the recipient lines at each stage.
+func countStages(ctx context.Context, q db.Queryer) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT CASE
+		WHEN moved_at IS NOT NULL THEN 'moved'
+		WHEN outcome <> '' THEN outcome
+		WHEN acked_at IS NOT NULL THEN 'acknowledged'
+		WHEN opened_at IS NOT NULL THEN 'opened'
+		WHEN bounced_at IS NOT NULL THEN 'bounced'
+		WHEN delivered_at IS NOT NULL THEN 'delivered'
+		ELSE 'notified' END AS stage, COUNT(*) FROM comm_recipients GROUP BY stage`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
 	}
-	var v string
-	err = s.DB.QueryRowContext(ctx, `SELECT data FROM comm_attachments WHERE id = $1 AND comm_id = $2`, id, comm).Scan(&v)
-	if err == sql.ErrNoRows {
-		return nil, app.ErrNotFound("attachment")
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
+		}
+		out[st] = n
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
+	}
+	return out, nil
+}
+
+// The background job.
+
+// undeliveredLines returns, by outbox message, the recipient lines whose
+// notification has neither been delivered nor bounced.
+func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, outbox_id FROM comm_recipients WHERE delivered_at IS NULL AND bounced_at IS NULL AND outbox_id IS NOT NULL`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
 	}
-	return s.openAttachment(id, v)
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, outbox int64
+		if err := rows.Scan(&id, &outbox); err != nil {
+			return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
+		}
+		out[outbox] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
+	}
+	return out, nil
 }
 
-// notification is the email that tells a PoC of a communication. By
-// default it carries no content: the reference, the urgency, the TLP label
-// in the subject, and a link. When the PoC has an OpenPGP key and the TLP
-// label allows, the content goes too, encrypted to the key and signed.
-func (s *Service) notification(c *Communication, p *directory.PoC, addr string, reminder bool) (notify.Message, bool) {
-	kind := "comm"
-	if reminder {
-		kind = "comm-reminder"
+func setDelivered(ctx context.Context, q db.Queryer, line int64, at time.Time) error {
+	return exec(ctx, q, "recording a delivery", `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
+}
+
+func setBounced(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {
+	return exec(ctx, q, "recording a bounce", `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+}
+
+// remindable returns the sent communications with a response time still
+// ahead and a line not reminded, not answered and not moved.
+func remindable(ctx context.Context, q db.Queryer, now time.Time) ([]*Communication, error) {
+	return queryComms(ctx, q, `SELECT `+commColumns+` FROM comms c WHERE c.status = 'sent' AND c.respond_by > $1
+		AND EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.reminded_at IS NULL AND r.outcome = '' AND r.moved_at IS NULL)`, now)
+}
+
+// markReminded records a reminder on a line not yet reminded nor answered;
+// it reports whether it did.
+func markReminded(ctx context.Context, q db.Queryer, line int64, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND outcome = ''`, now, line)
+	return affected(res, err, "recording a reminder")
+}
+
+// openLine is a recipient line still waiting for its PoC.
+type openLine struct {
+	id, comm     int64
+	state, level string
+}
+
+// openLinesOf returns the lines of the PoCs that are still open: not
+// acknowledged, answered or moved.
+func openLinesOf(ctx context.Context, q db.Queryer, pocs []int64) ([]openLine, error) {
+	var out []openLine
+	for len(pocs) > 0 {
+		n := min(len(pocs), 200)
+		chunk := pocs[:n]
+		pocs = pocs[n:]
+		args := make([]any, len(chunk))
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT id, comm_id, state_code, level FROM comm_recipients
+			WHERE moved_at IS NULL AND acked_at IS NULL AND outcome = '' AND poc_id IN (`+strings.Join(marks, ",")+`) ORDER BY id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+		}
+		for rows.Next() {
+			var l openLine
+			if err := rows.Scan(&l.id, &l.comm, &l.state, &l.level); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+			}
+			out = append(out, l)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+		}
 	}
-	// The subject says no more than the reference, the urgency and the
-	// label (and that it is an exercise): it travels in clear, and the
-	// Secretariat's outbox page shows it.
-	exercise := ""
-	if c.TemplateSlug == "exercise" {
-		exercise = "[EXERCISE] "
-	}
-	subject := fmt.Sprintf("%s[%s] %s (urgency: %s)", exercise, c.TLP, c.Ref, c.Urgency)
-	if reminder {
-		subject = fmt.Sprintf("%s[%s] %s (urgency: %s): reminder", exercise, c.TLP, c.Ref, c.Urgency)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "pocdir: the directory of Points of Contact on ICT security.\n\n")
-	if exercise != "" {
-		fmt.Fprintf(&b, "EXERCISE: this message belongs to an exercise and concerns no real incident.\n\n")
-	}
-	if reminder {
-		fmt.Fprintf(&b, "Reminder: the sender State asked for a response by %s (UTC).\n\n", fmtTime(c.RespondBy))
-	}
-	fmt.Fprintf(&b, "A communication from %s awaits your State (%s), at the %s level.\n\n", c.SenderState, p.State, c.Level)
-	fmt.Fprintf(&b, "Reference: %s\nUrgency:   %s\nTLP:       %s\n", c.Ref, c.Urgency, c.TLP)
-	if c.RespondBy != nil {
-		fmt.Fprintf(&b, "Response requested by: %s UTC\n", c.RespondBy.UTC().Format("2006-01-02 15:04"))
-	}
-	fmt.Fprintf(&b, "\nRead it, acknowledge it and answer in pocdir:\n%s/comms/%d\n\n", s.BaseURL, c.ID)
-	b.WriteString(Statement + "\n")
-	plain := b.String()
-	if s.PGP == nil || p.PGPKey == "" || !TLPAllowsEmail(c.TLP) || c.Content == nil {
-		return notify.Message{Kind: kind, To: addr, Subject: subject, Body: plain}, false
-	}
-	var full strings.Builder
-	full.WriteString(plain)
-	fmt.Fprintf(&full, "\n----- Content (%s) -----\n\nSubject: %s\n", c.TLP, c.Content.Subject)
-	for _, k := range sortedKeys(c.Content.Fields) {
-		fmt.Fprintf(&full, "\n%s:\n%s\n", k, c.Content.Fields[k])
-	}
-	if len(c.Content.Indicators) > 0 {
-		fmt.Fprintf(&full, "\nIndicators of compromise:\n%s\n", FormatIndicators(c.Content.Indicators))
-	}
-	armored, err := s.PGP.EncryptAndSign(p.PGPKey, notify.MIMEText(full.String()))
+	return out, nil
+}
+
+// markMoved records that a line was handed to another PoC; it reports
+// whether it had not been yet.
+func markMoved(ctx context.Context, q db.Queryer, line int64, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET moved_at = $1 WHERE id = $2 AND moved_at IS NULL`, now, line)
+	return affected(res, err, "handing a line over")
+}
+
+// affected reports whether a statement changed a row.
+func affected(res sql.Result, err error, what string) (bool, error) {
 	if err != nil {
-		// An unusable key (expired since it was checked) never blocks the
-		// notification: it goes without content.
-		return notify.Message{Kind: kind, To: addr, Subject: subject, Body: plain}, false
+		return false, fmt.Errorf("comms store: %s: %w", what, err)
 	}
-	return notify.Message{Kind: kind, To: addr, Subject: subject, Body: armored, PGP: true}, true
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("comms store: %s: %w", what, err)
+	}
+	return n > 0, nil
 }
 
-// Statement is principle 3, said on every notification.
-const Statement = "Notifying a State of ICT activity from or through its territory does not imply that the State is responsible for it. Acknowledging a communication does not mean agreeing with its content."
-
-// tellSender emails the sender of a communication that a recipient State
-// acted on it, without content.
-func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, state, kind string, now time.Time) error {
-	what := map[string]string{
-		EvAcknowledged: "acknowledged", EvResponded: "responded to", EvDeclined: "declined", EvDisputed: "disputed the facts of",
-		EvMoreInfo: "asked for more information on", EvConsentRequested: "asks your consent to share",
-	}[kind]
-	if what == "" || c.SenderEmail == "" {
-		return nil
+// listComms returns the newest 2,000 communications of a box: a State's
+// "out" (sent by it), "drafts", "in" (received) or, by default, sent and
+// received; "all-sent" is every sent communication (the Secretariat's
+// metadata). from and to, when set, bound the creation time.
+func listComms(ctx context.Context, q db.Queryer, state, box string, from, to time.Time) ([]*Communication, error) {
+	query := `SELECT ` + commColumns + ` FROM comms c WHERE `
+	args := []any{}
+	switch box {
+	case "all-sent":
+		query += `c.status = 'sent'`
+	case "out":
+		query, args = query+`c.sender_state = $1 AND c.status = 'sent'`, []any{state}
+	case "drafts":
+		query, args = query+`c.sender_state = $1 AND c.status = 'draft'`, []any{state}
+	case "in":
+		query, args = query+`c.status = 'sent' AND c.id IN (SELECT comm_id FROM comm_recipients WHERE state_code = $1)`, []any{state}
+	default:
+		query, args = query+`c.status = 'sent' AND (c.sender_state = $1 OR c.id IN (SELECT comm_id FROM comm_recipients WHERE state_code = $1))`, []any{state}
 	}
-	body := fmt.Sprintf("pocdir: %s %s your communication %s.\n\nSee the exchange:\n%s/comms/%d\n\n%s\n", state, what, c.Ref, s.BaseURL, c.ID, Statement)
-	return notify.Enqueue(ctx, tx, now, notify.Message{Kind: "comm-activity", To: c.SenderEmail,
-		Subject: fmt.Sprintf("[%s] %s: news of your communication", c.TLP, c.Ref), Body: body})
+	if !from.IsZero() {
+		args = append(args, from)
+		query += ` AND c.created_at >= $` + strconv.Itoa(len(args))
+	}
+	if !to.IsZero() {
+		args = append(args, to)
+		query += ` AND c.created_at < $` + strconv.Itoa(len(args))
+	}
+	return queryComms(ctx, q, query+` ORDER BY c.id DESC LIMIT 2000`, args...)
 }
 
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// eachLoggedComm calls fn with every communication that has a log entry,
+// in order, one row at a time.
+func eachLoggedComm(ctx context.Context, q db.Queryer, fn func(*Communication)) error {
+	rows, err := q.QueryContext(ctx, `SELECT `+commColumns+` FROM comms c WHERE c.log_index IS NOT NULL ORDER BY c.id`)
+	if err != nil {
+		return fmt.Errorf("comms store: reading the logged communications: %w", err)
 	}
-	sort.Strings(out)
-	return out
+	defer rows.Close()
+	for rows.Next() {
+		c, err := scanComm(rows)
+		if err != nil {
+			return fmt.Errorf("comms store: reading the logged communications: %w", err)
+		}
+		fn(c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("comms store: reading the logged communications: %w", err)
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // SeedChecks writes the history of communication checks: two quarterly
@@ -21,9 +22,7 @@ func SeedChecks(ctx context.Context, live *checks.Service) error {
 		answer int // one in answer PoCs does not answer
 	}{{"Quarterly check, Q2 (fictional)", 185, 4}, {"Quarterly check, Q3 (fictional)", 95, 6}} {
 		at := now.AddDate(0, 0, -past.ago)
-		svc := *live
-		svc.Now = func() time.Time { return at }
-		svc.Batch = 10000
+		svc := live.WithClock(func() time.Time { return at }, 10000)
 		c, err := svc.Create(sec, checks.Input{Title: past.title, Scope: "all", Channel: checks.ChannelEmail, WindowHours: 72})
 		if err != nil {
 			return err
@@ -54,14 +53,12 @@ func SeedChecks(ctx context.Context, live *checks.Service) error {
 		if _, err := svc.RunOnce(ctx); err != nil {
 			return err
 		}
-		if _, err := live.DB.ExecContext(ctx, `UPDATE outbox SET sent_at = created_at, body = '' WHERE kind IN ('check', 'check-report') AND sent_at IS NULL`); err != nil {
+		if err := notify.RecordSent(ctx, live.DB, "check", "check-report"); err != nil {
 			return err
 		}
 	}
-	svc := *live
 	start := now.Add(-26 * time.Hour)
-	svc.Now = func() time.Time { return start }
-	svc.Batch = 10000
+	svc := live.WithClock(func() time.Time { return start }, 10000)
 	_, err := svc.Create(sec, checks.Input{Title: "Quarterly check, Q4 (fictional)", Message: "This is a demonstration: open the link to answer.",
 		Scope: "all", Channel: checks.ChannelEmail, WindowHours: 72})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/comms"
 )
@@ -14,14 +15,13 @@ import (
 // responds, Brazil disputes the facts, Germany has not opened it), a
 // request for information from Kenya to France waiting for France's answer,
 // and a TLP:RED request for assistance from Brazil to France.
-func SeedComms(ctx context.Context, svc *comms.Service) error {
+func SeedComms(ctx context.Context, svc *comms.Service, acc *account.Service) error {
 	actor := func(email string) (context.Context, error) {
-		var id int64
-		var role, state string
-		if err := svc.DB.QueryRowContext(ctx, `SELECT id, role, COALESCE(state_code, '') FROM users WHERE email = $1`, email).Scan(&id, &role, &state); err != nil {
+		u, err := acc.UserByEmail(app.WithActor(ctx, app.System), email)
+		if err != nil {
 			return nil, err
 		}
-		return app.WithActor(ctx, &app.Actor{UserID: id, Email: email, Role: app.Role(role), State: state}), nil
+		return app.WithActor(ctx, u.Actor()), nil
 	}
 	fra, err := actor("officer@fra.demo.pocdir.example")
 	if err != nil {

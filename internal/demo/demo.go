@@ -6,7 +6,6 @@ package demo
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 
@@ -80,10 +79,12 @@ var notes = map[string]string{
 }
 
 // Seeded reports whether the database already holds the demo data.
-func Seeded(ctx context.Context, db *sql.DB) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE email = $1`, Accounts[0].Email).Scan(&n)
-	return n > 0, err
+func Seeded(ctx context.Context, acc *account.Service) (bool, error) {
+	_, err := acc.UserByEmail(app.WithActor(ctx, app.System), Accounts[0].Email)
+	if app.ErrorCode(err) == app.NotFound {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // Seed writes the demo accounts and PoCs through the services, so that the
@@ -210,12 +211,12 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 		// chart has a history; most reconfirmed since. Some entries are
 		// shown due soon or stale, as real ones will be.
 		first := dir.Now().AddDate(0, 0, -(700 - (i*19)%680))
-		var confirmed any = dir.Now().AddDate(0, 0, -((i * 23) % 300))
+		confirmed := dir.Now().AddDate(0, 0, -((i * 23) % 300))
+		last := &confirmed
 		if age := map[int]int{1: 340, 5: 400, 9: 380}[i]; age > 0 && !full {
-			first, confirmed = dir.Now().AddDate(0, 0, -age), nil
+			first, last = dir.Now().AddDate(0, 0, -age), nil
 		}
-		if _, err := dir.DB.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1, confirmed_at = $2 WHERE code = $3`,
-			first, confirmed, s.code); err != nil {
+		if err := dir.Backdate(sys, s.code, first, last); err != nil {
 			return err
 		}
 		if i%4 == 0 {

@@ -20,7 +20,7 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, false); err != nil {
 			t.Fatal(err)
 		}
-		seeded, err := demo.Seeded(ctx, sys.DB.DB)
+		seeded, err := demo.Seeded(ctx, sys.Accounts)
 		if err != nil || !seeded {
 			t.Fatalf("seeded %v %v", seeded, err)
 		}
@@ -31,7 +31,7 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 		if err != nil || len(trend) != 3 || trend[0].Status != "closed" || trend[2].Status != "running" || trend[0].Answered == 0 || trend[0].Late == 0 {
 			t.Fatalf("check campaigns %+v %v", trend, err)
 		}
-		if err := demo.SeedComms(ctx, sys.Comms); err != nil {
+		if err := demo.SeedComms(ctx, sys.Comms, sys.Accounts); err != nil {
 			t.Fatal(err)
 		}
 		fra := app.WithActor(ctx, &app.Actor{Role: app.RoleOfficer, Email: "x@fra.example", State: "FRA"})

@@ -22,9 +22,9 @@ func record(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Change) error {
 		object = "poc:" + itoa64(c.PoCID)
 	}
 	idx, err := auditlog.Append(ctx, tx, auditlog.Event{
-		Type: "directory." + c.Action, ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
-		Object: object, States: []string{c.State}, At: c.ChangedAt, Commitment: auditlog.Commit(c.CommitSalt, c.Content()),
-	})
+		Type: "directory." + c.Action, Object: object, States: []string{c.State}, At: c.ChangedAt,
+		Commitment: auditlog.Commit(c.CommitSalt, c.Content()),
+	}.By(a))
 	if err != nil {
 		return err
 	}

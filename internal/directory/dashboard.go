@@ -127,16 +127,11 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	d.Timeline = timeline(first, now)
 
 	// The 30-day rule, per State.
-	rows, err := s.DB.QueryContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE action <> 'entry.reconfirm'`)
+	changes, err := notifiedChanges(ctx, s.DB, "")
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		c, err := scanChange(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, c := range changes {
 		d.Compliance.Changes++
 		f := byCode[c.State]
 		if f != nil {
@@ -149,26 +144,17 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 			}
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	prow, err := s.DB.QueryContext(ctx, `SELECT state_code, COUNT(*) FROM nominations WHERE status = 'submitted' GROUP BY state_code`)
+	pending, err := pendingByState(ctx, s.DB)
 	if err != nil {
 		return nil, err
 	}
-	defer prow.Close()
-	for prow.Next() {
-		var code string
-		var n int
-		if err := prow.Scan(&code, &n); err != nil {
-			return nil, err
-		}
+	for code, n := range pending {
 		d.Pending += n
 		if f := byCode[code]; f != nil {
 			f.Pending = n
 		}
 	}
-	return d, prow.Err()
+	return d, nil
 }
 
 // timeline counts, for each month from the first nomination (and at least

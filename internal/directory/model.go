@@ -340,3 +340,83 @@ func (s *Summary) Technical() int { return s.ByLevel[LevelTechnical] }
 
 // Other returns the number of PoCs at the optional levels.
 func (s *Summary) Other() int { return s.PoCCount - s.Diplomatic() - s.Technical() }
+
+// NominationStatus is where a nomination stands.
+type NominationStatus string
+
+// The nomination states.
+const (
+	NomDraft     NominationStatus = "draft"
+	NomSubmitted NominationStatus = "submitted"
+	NomValidated NominationStatus = "validated"
+	NomReturned  NominationStatus = "returned"
+	NomWithdrawn NominationStatus = "withdrawn"
+)
+
+// NominationStatuses lists the states in the order of the workflow.
+var NominationStatuses = []NominationStatus{NomDraft, NomSubmitted, NomReturned, NomValidated, NomWithdrawn}
+
+// Open reports whether the nomination still waits for someone.
+func (st NominationStatus) Open() bool {
+	return st == NomDraft || st == NomSubmitted || st == NomReturned
+}
+
+// Nomination is a proposed change to a State's entry.
+type Nomination struct {
+	ID     int64  `json:"id"`
+	State  string `json:"state"`
+	Action string `json:"action"` // poc.create, poc.update, poc.remove, entry.update
+	PoCID  int64  `json:"poc_id,omitempty"`
+	// BaseVersion is the version of the PoC or entry the proposal started
+	// from: validation refuses it if that has changed since.
+	BaseVersion   int              `json:"base_version"`
+	PoC           *PoCInput        `json:"poc,omitempty"`
+	Entry         *EntryInput      `json:"entry,omitempty"`
+	EffectiveDate string           `json:"effective_date"`
+	Status        NominationStatus `json:"status"`
+	Version       int              `json:"version"`
+	// RequestRef is the State's written request under which the
+	// Secretariat acts for it; empty when the State's focal point acts.
+	RequestRef   string     `json:"request_ref,omitempty"`
+	CreatedBy    string     `json:"created_by"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+	SubmittedBy  string     `json:"submitted_by,omitempty"`
+	SubmittedAt  *time.Time `json:"submitted_at,omitempty"`
+	DecidedBy    string     `json:"decided_by,omitempty"`
+	DecidedAt    *time.Time `json:"decided_at,omitempty"`
+	OfficialRef  string     `json:"official_ref,omitempty"`
+	ReturnReason string     `json:"return_reason,omitempty"`
+	ChangeID     int64      `json:"change_id,omitempty"`
+	// Diff is what the nomination changes: against the entry as it stands
+	// while the nomination is open, as applied once validated.
+	Diff []FieldChange `json:"changes"`
+}
+
+// Revision replaces what an open nomination proposes. Version is the
+// nomination's version the editor started from. PoC is for poc.create and
+// poc.update, Entry for entry.update, EffectiveDate for poc.remove.
+type Revision struct {
+	Version       int         `json:"version"`
+	PoC           *PoCInput   `json:"poc,omitempty"`
+	Entry         *EntryInput `json:"entry,omitempty"`
+	EffectiveDate string      `json:"effective_date,omitempty"`
+	// Submit submits the revised nomination; otherwise it is a draft.
+	Submit bool `json:"submit,omitempty"`
+}
+
+// Decision is the Secretariat's validation (Reference required) or return
+// (Reason required) of a submitted nomination.
+type Decision struct {
+	Version   int    `json:"version"`
+	Reference string `json:"reference,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// NominationFilter narrows a list of nominations.
+type NominationFilter struct {
+	State  string
+	Status NominationStatus
+	// Open lists only nominations that wait for someone.
+	Open bool
+}

@@ -3,7 +3,6 @@ package directory
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -18,86 +17,6 @@ import (
 // (e.g. the number and date of a note verbale) or returns it with a reason.
 // Only validation changes the directory; until then the State sees its
 // pending changes and other States see the validated entry.
-
-// NominationStatus is where a nomination stands.
-type NominationStatus string
-
-// The nomination states.
-const (
-	NomDraft     NominationStatus = "draft"
-	NomSubmitted NominationStatus = "submitted"
-	NomValidated NominationStatus = "validated"
-	NomReturned  NominationStatus = "returned"
-	NomWithdrawn NominationStatus = "withdrawn"
-)
-
-// NominationStatuses lists the states in the order of the workflow.
-var NominationStatuses = []NominationStatus{NomDraft, NomSubmitted, NomReturned, NomValidated, NomWithdrawn}
-
-// Open reports whether the nomination still waits for someone.
-func (st NominationStatus) Open() bool {
-	return st == NomDraft || st == NomSubmitted || st == NomReturned
-}
-
-// Nomination is a proposed change to a State's entry.
-type Nomination struct {
-	ID     int64  `json:"id"`
-	State  string `json:"state"`
-	Action string `json:"action"` // poc.create, poc.update, poc.remove, entry.update
-	PoCID  int64  `json:"poc_id,omitempty"`
-	// BaseVersion is the version of the PoC or entry the proposal started
-	// from: validation refuses it if that has changed since.
-	BaseVersion   int              `json:"base_version"`
-	PoC           *PoCInput        `json:"poc,omitempty"`
-	Entry         *EntryInput      `json:"entry,omitempty"`
-	EffectiveDate string           `json:"effective_date"`
-	Status        NominationStatus `json:"status"`
-	Version       int              `json:"version"`
-	// RequestRef is the State's written request under which the
-	// Secretariat acts for it; empty when the State's focal point acts.
-	RequestRef   string     `json:"request_ref,omitempty"`
-	CreatedBy    string     `json:"created_by"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
-	SubmittedBy  string     `json:"submitted_by,omitempty"`
-	SubmittedAt  *time.Time `json:"submitted_at,omitempty"`
-	DecidedBy    string     `json:"decided_by,omitempty"`
-	DecidedAt    *time.Time `json:"decided_at,omitempty"`
-	OfficialRef  string     `json:"official_ref,omitempty"`
-	ReturnReason string     `json:"return_reason,omitempty"`
-	ChangeID     int64      `json:"change_id,omitempty"`
-	// Diff is what the nomination changes: against the entry as it stands
-	// while the nomination is open, as applied once validated.
-	Diff []FieldChange `json:"changes"`
-}
-
-// Revision replaces what an open nomination proposes. Version is the
-// nomination's version the editor started from. PoC is for poc.create and
-// poc.update, Entry for entry.update, EffectiveDate for poc.remove.
-type Revision struct {
-	Version       int         `json:"version"`
-	PoC           *PoCInput   `json:"poc,omitempty"`
-	Entry         *EntryInput `json:"entry,omitempty"`
-	EffectiveDate string      `json:"effective_date,omitempty"`
-	// Submit submits the revised nomination; otherwise it is a draft.
-	Submit bool `json:"submit,omitempty"`
-}
-
-// Decision is the Secretariat's validation (Reference required) or return
-// (Reason required) of a submitted nomination.
-type Decision struct {
-	Version   int    `json:"version"`
-	Reference string `json:"reference,omitempty"`
-	Reason    string `json:"reason,omitempty"`
-}
-
-// NominationFilter narrows a list of nominations.
-type NominationFilter struct {
-	State  string
-	Status NominationStatus
-	// Open lists only nominations that wait for someone.
-	Open bool
-}
 
 // CanPropose reports whether the actor may propose changes to the State's
 // entry: its focal points, and the Secretariat on the State's written
@@ -329,8 +248,8 @@ func (s *Service) propose(ctx context.Context, a *app.Actor, n *Nomination, draf
 // nomination of which State, and when. The change a validation makes is
 // logged with its commitment (see record).
 func logNomination(ctx context.Context, tx *sql.Tx, a *app.Actor, n *Nomination, step string, at time.Time) error {
-	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "directory.nomination." + step, ActorID: a.UserID, ActorEmail: a.Email, ActorState: a.State,
-		Object: "nomination:" + itoa64(n.ID), States: []string{n.State}, At: at})
+	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "directory.nomination." + step,
+		Object: "nomination:" + itoa64(n.ID), States: []string{n.State}, At: at}.By(a))
 	return err
 }
 
@@ -541,15 +460,9 @@ func (s *Service) WithdrawNomination(ctx context.Context, id int64, version int)
 // step moves a nomination at its version to a new state, logged.
 func (s *Service) step(ctx context.Context, a *app.Actor, n *Nomination, name string, now time.Time, set string, args ...any) (*Nomination, error) {
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		k := len(args)
-		args = append(args, now, n.ID, n.Version)
-		res, err := tx.ExecContext(ctx, `UPDATE nominations SET `+set+`, version = version + 1, updated_at = $`+itoa(k+1)+`
-			WHERE id = $`+itoa(k+2)+` AND version = $`+itoa(k+3), args...)
-		if err != nil {
-			return err
-		}
-		if c, err := res.RowsAffected(); err != nil || c != 1 {
-			return orConflict(err, false)
+		ok, err := stepNomination(ctx, tx, n, now, set, args...)
+		if err != nil || !ok {
+			return orConflict(err, ok)
 		}
 		return logNomination(ctx, tx, a, n, name, now)
 	})
@@ -620,13 +533,9 @@ func (s *Service) ValidateNomination(ctx context.Context, id int64, d Decision) 
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE nominations SET status = 'validated', decided_by_email = $1, decided_at = $2, official_ref = $3,
-			version = version + 1, updated_at = $2 WHERE id = $4 AND version = $5 AND status = 'submitted'`, a.Email, now, ref, n.ID, n.Version)
-		if err != nil {
-			return err
-		}
-		if c, err := res.RowsAffected(); err != nil || c != 1 {
-			return orConflict(err, false)
+		ok, err := validateNomination(ctx, tx, n, a.Email, ref, now)
+		if err != nil || !ok {
+			return orConflict(err, ok)
 		}
 		c := &Change{State: n.State, PoCID: n.PoCID, Action: n.Action, ActorEmail: n.SubmittedBy, ChangedAt: now, EffectiveDate: n.EffectiveDate,
 			NominationID: n.ID, NotifiedAt: n.SubmittedAt, OfficialRef: ref, ValidatedBy: a.Email, RequestRef: n.RequestRef}
@@ -636,21 +545,13 @@ func (s *Service) ValidateNomination(ctx context.Context, id int64, d Decision) 
 		if err := record(ctx, tx, a, c); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE nominations SET change_id = $1, poc_id = $2 WHERE id = $3`, c.ID, nullID(c.PoCID), n.ID)
-		return err
+		return linkNominationChange(ctx, tx, n.ID, c)
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.invalidate()
 	return s.Nomination(ctx, n.ID)
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 // apply writes the nomination's change in tx and fills the change's PoC
@@ -669,7 +570,7 @@ func (s *Service) apply(ctx context.Context, tx *sql.Tx, n *Nomination, c *Chang
 		if err := insertPoC(ctx, tx, p); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE states SET first_nominated_at = $1 WHERE code = $2 AND first_nominated_at IS NULL`, now, n.State); err != nil {
+		if err := setFirstNominated(ctx, tx, n.State, now); err != nil {
 			return err
 		}
 		c.PoCID, c.Diff = p.ID, diffPoC(&PoC{}, p)
@@ -753,7 +654,7 @@ func diffEntry(old *State, in *EntryInput) []FieldChange {
 func (s *Service) withDiff(ctx context.Context, n *Nomination) (*Nomination, error) {
 	n.Diff = []FieldChange{}
 	if n.ChangeID != 0 {
-		c, err := scanChange(s.DB.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE id = $1`, n.ChangeID))
+		c, err := getChange(ctx, s.DB, n.ChangeID)
 		if err != nil {
 			return nil, err
 		}
@@ -802,146 +703,6 @@ func keyInfoOf(armored string) *KeyInfo {
 		return nil
 	}
 	return k
-}
-
-// Store.
-
-const nominationColumns = `id, state_code, action, poc_id, base_version, payload, effective_date, status, version, request_ref,
-	created_by_email, created_at, updated_at, submitted_by_email, submitted_at, decided_by_email, decided_at, official_ref,
-	return_reason, change_id`
-
-func scanNomination(sc interface{ Scan(...any) error }) (*Nomination, error) {
-	var n Nomination
-	var poc, change sql.NullInt64
-	var submitted, decided sql.NullTime
-	var payload string
-	if err := sc.Scan(&n.ID, &n.State, &n.Action, &poc, &n.BaseVersion, &payload, &n.EffectiveDate, &n.Status, &n.Version, &n.RequestRef,
-		&n.CreatedBy, &n.CreatedAt, &n.UpdatedAt, &n.SubmittedBy, &submitted, &n.DecidedBy, &decided, &n.OfficialRef,
-		&n.ReturnReason, &change); err != nil {
-		return nil, err
-	}
-	n.PoCID, n.ChangeID = poc.Int64, change.Int64
-	n.CreatedAt, n.UpdatedAt = n.CreatedAt.UTC(), n.UpdatedAt.UTC()
-	if submitted.Valid {
-		t := submitted.Time.UTC()
-		n.SubmittedAt = &t
-	}
-	if decided.Valid {
-		t := decided.Time.UTC()
-		n.DecidedAt = &t
-	}
-	switch n.Action {
-	case "poc.create", "poc.update":
-		n.PoC = &PoCInput{}
-		if err := json.Unmarshal([]byte(payload), n.PoC); err != nil {
-			return nil, err
-		}
-		n.emptyLists()
-	case "entry.update":
-		n.Entry = &EntryInput{}
-		if err := json.Unmarshal([]byte(payload), n.Entry); err != nil {
-			return nil, err
-		}
-	}
-	return &n, nil
-}
-
-func (n *Nomination) payload() string {
-	var v any = struct{}{}
-	if n.PoC != nil {
-		v = n.PoC
-	} else if n.Entry != nil {
-		v = n.Entry
-	}
-	b, _ := json.Marshal(v)
-	return string(b)
-}
-
-func (n *Nomination) target() any {
-	switch {
-	case n.Action == "entry.update":
-		return "entry"
-	case n.PoCID != 0:
-		return "poc:" + itoa64(n.PoCID)
-	}
-	return nil
-}
-
-func insertNomination(ctx context.Context, tx *sql.Tx, n *Nomination, userID int64) error {
-	var submitted any
-	if n.SubmittedAt != nil {
-		submitted = *n.SubmittedAt
-	}
-	return tx.QueryRowContext(ctx, `INSERT INTO nominations (state_code, action, poc_id, target, base_version, payload, effective_date, status,
-		version, request_ref, created_by, created_by_email, created_at, updated_at, submitted_by_email, submitted_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $12, $13, $14) RETURNING id`,
-		n.State, n.Action, nullID(n.PoCID), n.target(), n.BaseVersion, n.payload(), n.EffectiveDate, string(n.Status),
-		n.RequestRef, nullID(userID), n.CreatedBy, n.CreatedAt, n.SubmittedBy, submitted).Scan(&n.ID)
-}
-
-func reviseNomination(ctx context.Context, tx *sql.Tx, n *Nomination, now time.Time) (bool, error) {
-	var submitted any
-	if n.SubmittedAt != nil {
-		submitted = *n.SubmittedAt
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE nominations SET payload = $1, effective_date = $2, status = $3, submitted_by_email = $4,
-		submitted_at = $5, return_reason = '', decided_by_email = '', decided_at = NULL, version = version + 1, updated_at = $6
-		WHERE id = $7 AND version = $8`,
-		n.payload(), n.EffectiveDate, string(n.Status), n.SubmittedBy, submitted, now, n.ID, n.Version)
-	if err != nil {
-		return false, err
-	}
-	c, err := res.RowsAffected()
-	return c == 1, err
-}
-
-func getNomination(ctx context.Context, q db.Queryer, id int64) (*Nomination, error) {
-	n, err := scanNomination(q.QueryRowContext(ctx, `SELECT `+nominationColumns+` FROM nominations WHERE id = $1`, id))
-	if err == sql.ErrNoRows {
-		return nil, nil
-	}
-	return n, err
-}
-
-func listNominations(ctx context.Context, q db.Queryer, state string, status NominationStatus, open bool) ([]*Nomination, error) {
-	query := `SELECT ` + nominationColumns + ` FROM nominations WHERE 1 = 1`
-	var args []any
-	if state != "" {
-		args = append(args, state)
-		query += ` AND state_code = $` + itoa(len(args))
-	}
-	if status != "" {
-		args = append(args, string(status))
-		query += ` AND status = $` + itoa(len(args))
-	}
-	if open {
-		query += ` AND status IN ('draft', 'submitted', 'returned')`
-	}
-	query += ` ORDER BY id DESC LIMIT 500`
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []*Nomination{}
-	for rows.Next() {
-		n, err := scanNomination(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
-}
-
-// getPoCAny reads a PoC whether current or not (for showing what a
-// nomination concerned).
-func getPoCAny(ctx context.Context, q db.Queryer, id int64) (*PoC, error) {
-	p, err := scanPoC(q.QueryRowContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE id = $1`, id))
-	if err == sql.ErrNoRows {
-		return nil, nil
-	}
-	return p, err
 }
 
 // CanDecide reports whether the actor may validate or return the

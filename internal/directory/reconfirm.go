@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/notify"
 )
@@ -26,7 +27,7 @@ func (s *Service) Reconfirm(ctx context.Context, state string) (*State, error) {
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE states SET confirmed_at = $1 WHERE code = $2`, now, state); err != nil {
+		if err := setConfirmed(ctx, tx, state, now); err != nil {
 			return err
 		}
 		return record(ctx, tx, a, &Change{State: state, Action: "entry.reconfirm", ActorEmail: a.Email, ChangedAt: now,
@@ -78,41 +79,20 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 		if kind == "" {
 			continue
 		}
-		err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-			res, err := tx.ExecContext(ctx, `INSERT INTO reminders_sent (state_code, due_date, kind, sent_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (state_code, due_date, kind) DO NOTHING`, e.Code, due.Format(time.DateOnly), kind, now)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				return nil // another instance, or an earlier run, sent it
-			}
-			rows, err := tx.QueryContext(ctx, `SELECT email, language FROM users WHERE state_code = $1 AND role = $2 AND disabled_at IS NULL`,
-				e.Code, "focal-point")
-			if err != nil {
-				return err
-			}
-			type rcpt struct{ email, lang string }
-			var to []rcpt
-			for rows.Next() {
-				var r rcpt
-				if err := rows.Scan(&r.email, &r.lang); err != nil {
-					rows.Close()
-					return err
-				}
-				to = append(to, r)
-			}
-			rows.Close()
-			for _, r := range to {
-				if err := notify.Enqueue(ctx, tx, now, s.reminderMail(e, *due, kind, r.email, r.lang)); err != nil {
-					return err
-				}
-			}
-			sent++
-			return nil
+		body := "mail.reminder.before"
+		if strings.HasPrefix(kind, "after-") {
+			body = "mail.reminder.after"
+		}
+		date := due.Format(time.DateOnly)
+		ok, err := s.tellFocalPoints(ctx, e.Code, date, kind, now, func(to notify.Reader) notify.Letter {
+			return notify.Letter{Kind: "reminder", To: to, Subject: notify.T("mail.reminder.subject", "State", e.Code),
+				Body: []notify.Text{notify.T(body, "State", e.Code, "Date", date, "Link", s.mail.Link("/states/"+e.Code))}}
 		})
 		if err != nil {
 			return sent, err
+		}
+		if ok {
+			sent++
 		}
 	}
 	n, err := s.sendKeyWarnings(ctx, states, now)
@@ -134,90 +114,64 @@ func (s *Service) sendKeyWarnings(ctx context.Context, states []*Entry, now time
 			if kind == "" {
 				continue
 			}
+			body := "mail.key_warning.before"
 			if strings.HasPrefix(kind, "after-") {
-				kind = "expired" // once, not every week
+				kind, body = "expired", "mail.key_warning.expired" // once, not every week
 			}
-			kind = "key:" + strconv.FormatInt(p.ID, 10) + ":" + kind
-			err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-				res, err := tx.ExecContext(ctx, `INSERT INTO reminders_sent (state_code, due_date, kind, sent_at) VALUES ($1, $2, $3, $4)
-					ON CONFLICT (state_code, due_date, kind) DO NOTHING`, e.Code, p.PGPExpiresAt.Format(time.DateOnly), kind, now)
-				if err != nil {
-					return err
-				}
-				if n, _ := res.RowsAffected(); n != 1 {
-					return nil
-				}
-				rows, err := tx.QueryContext(ctx, `SELECT email, language FROM users WHERE state_code = $1 AND role = $2 AND disabled_at IS NULL`, e.Code, "focal-point")
-				if err != nil {
-					return err
-				}
-				type rcpt struct{ email, lang string }
-				var to []rcpt
-				for rows.Next() {
-					var r rcpt
-					if err := rows.Scan(&r.email, &r.lang); err != nil {
-						rows.Close()
-						return err
-					}
-					to = append(to, r)
-				}
-				rows.Close()
-				for _, r := range to {
-					if err := notify.Enqueue(ctx, tx, now, s.keyWarningMail(e, p, strings.HasSuffix(kind, ":expired"), r.email, r.lang)); err != nil {
-						return err
-					}
-				}
-				sent++
-				return nil
+			date := p.PGPExpiresAt.Format(time.DateOnly)
+			link := s.mail.Link("/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit")
+			ok, err := s.tellFocalPoints(ctx, e.Code, date, "key:"+strconv.FormatInt(p.ID, 10)+":"+kind, now, func(to notify.Reader) notify.Letter {
+				return notify.Letter{Kind: "key-warning", To: to, Subject: notify.T("mail.key_warning.subject", "State", e.Code, "Date", date),
+					Body: []notify.Text{notify.T(body, "Agency", p.Agency, "Fingerprint", p.PGPFingerprint, "Date", date, "Link", link)}}
 			})
 			if err != nil {
 				return sent, err
+			}
+			if ok {
+				sent++
 			}
 		}
 	}
 	return sent, nil
 }
 
-func (s *Service) keyWarningMail(e *Entry, p *PoC, expired bool, to, lang string) notify.Message {
-	link := strings.TrimRight(s.BaseURL, "/") + "/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit"
-	date := p.PGPExpiresAt.Format(time.DateOnly)
-	text := func(lang string) (string, string) {
-		if s.Catalog == nil {
-			return "pocdir: an OpenPGP key of " + e.Code + " expires on " + date, "The OpenPGP key of " + p.Agency + " expires on " + date + ": " + link
+// tellFocalPoints writes a letter to each focal point of a State, once for
+// (State, date, kind): the record and the emails are in one transaction,
+// so several instances, or a restart, never send it twice. It reports
+// whether it was sent now.
+func (s *Service) tellFocalPoints(ctx context.Context, state, date, kind string, now time.Time, letter func(notify.Reader) notify.Letter) (bool, error) {
+	sent := false
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		first, err := recordReminder(ctx, tx, state, date, kind, now)
+		if err != nil || !first {
+			return err // or another instance, or an earlier run, sent it
 		}
-		l := s.Catalog.For(lang)
-		key := "mail.key_warning.before"
-		if expired {
-			key = "mail.key_warning.expired"
+		to, err := account.FocalPoints(ctx, tx, state)
+		if err != nil {
+			return err
 		}
-		return l.T("mail.key_warning.subject", "State", e.Code, "Date", date),
-			l.T(key, "Agency", p.Agency, "Fingerprint", p.PGPFingerprint, "Date", date, "Link", link)
-	}
-	subject, body := text(lang)
-	if lang != "en" && lang != "" {
-		_, en := text("en")
-		body += "\n\n— English —\n\n" + en
-	}
-	return notify.Message{Kind: "key-warning", To: to, Subject: subject, Body: body}
+		for _, r := range to {
+			if err := notify.Enqueue(ctx, tx, now, s.mail.Write(letter(r))); err != nil {
+				return err
+			}
+		}
+		sent = true
+		return nil
+	})
+	return sent, err
 }
 
-func (s *Service) reminderMail(e *Entry, due time.Time, kind, to, lang string) notify.Message {
-	link := strings.TrimRight(s.BaseURL, "/") + "/states/" + e.Code
-	text := func(lang string) (string, string) {
-		if s.Catalog == nil {
-			return "pocdir: reconfirm the entry of " + e.Code, "Reconfirm the entry of " + e.Code + " by " + due.Format(time.DateOnly) + ": " + link
-		}
-		l := s.Catalog.For(lang)
-		key := "mail.reminder.before"
-		if strings.HasPrefix(kind, "after-") {
-			key = "mail.reminder.after"
-		}
-		return l.T("mail.reminder.subject", "State", e.Code), l.T(key, "State", e.Code, "Date", due.Format(time.DateOnly), "Link", link)
+// Backdate sets when a State first nominated a PoC and last reconfirmed its
+// entry (nil: never). Only the system actor may: the demonstration data
+// has a history of nominations, and an import of an existing directory
+// would keep its dates.
+func (s *Service) Backdate(ctx context.Context, state string, firstNominated time.Time, confirmed *time.Time) error {
+	if app.ActorFrom(ctx) != app.System {
+		return app.ErrForbidden()
 	}
-	subject, body := text(lang)
-	if lang != "en" && lang != "" {
-		_, en := text("en")
-		body += "\n\n— English —\n\n" + en
+	if err := backdate(ctx, s.DB, state, firstNominated, confirmed); err != nil {
+		return err
 	}
-	return notify.Message{Kind: "reminder", To: to, Subject: subject, Body: body}
+	s.invalidate()
+	return nil
 }

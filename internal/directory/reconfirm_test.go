@@ -10,6 +10,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -90,7 +91,6 @@ func TestReminders(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
 		dir := f.sys.Directory
-		dir.BaseURL = "https://pocdir.example.org"
 		clock := f.sys.Clock
 		f.sys.User(t, "fp2@fra.example", app.RoleFocalPoint, "FRA")
 		f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", testkit.ValidPoC())
@@ -138,7 +138,7 @@ func TestRemindersFromSeveralInstancesAtOnce(t *testing.T) {
 		f.sys.Clock.Advance(366 * 24 * time.Hour)
 		var wg sync.WaitGroup
 		for i := 0; i < 4; i++ {
-			inst := directory.NewService(f.sys.DB, f.sys.Clock.Now)
+			inst := f.sys.Instance(t).Directory
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -155,8 +155,7 @@ func TestRemindersFromSeveralInstancesAtOnce(t *testing.T) {
 }
 
 func TestOperationalStatus(t *testing.T) {
-	f := newFixture(t, testkit.Engines()[0])
-	f.sys.Directory.Threshold = 2
+	f := newFixture(t, testkit.Engines()[0], testkit.WithConfig(func(c *system.Config) { c.Threshold = 2 }))
 	st, err := f.sys.Directory.Status(f.offFRA.Ctx())
 	if err != nil || st.Nominated != 0 || st.Operational || st.States != 195 {
 		t.Fatalf("%+v %v", st, err)

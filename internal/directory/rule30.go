@@ -48,27 +48,15 @@ func (s *Service) Compliance(ctx context.Context, state string) (*Compliance, er
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
 	}
-	query := `SELECT ` + changeColumns + ` FROM entry_changes WHERE action <> 'entry.reconfirm'`
-	var args []any
-	if state != "" {
-		query += ` AND state_code = $1`
-		args = append(args, state)
-	}
-	rows, err := s.DB.QueryContext(ctx, query, args...)
+	changes, err := notifiedChanges(ctx, s.DB, state)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	c := &Compliance{}
-	for rows.Next() {
-		ch, err := scanChange(rows)
-		if err != nil {
-			return nil, err
-		}
-		c.Changes++
+	c := &Compliance{Changes: len(changes)}
+	for _, ch := range changes {
 		if ch.Late() {
 			c.Late++
 		}
 	}
-	return c, rows.Err()
+	return c, nil
 }

@@ -15,33 +15,50 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
-	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Service is the directory's rules and authorization. Every method takes the
 // acting user from the context.
 type Service struct {
+	// DB and Now are set by New and never changed.
 	DB  *db.DB
 	Now app.Clock
-	// Catalog and BaseURL write the reminder emails (in each focal
-	// point's language, with English below, and a link to the entry).
-	Catalog *i18n.Catalog
-	BaseURL string
-	// Threshold is the number of nominating States at which the directory
-	// is operational; DefaultThreshold when zero.
-	Threshold int
-	// Staleness bounds how long a read may serve a directory that another
-	// instance has since changed. Writes through this Service are seen at once.
-	Staleness time.Duration
+
+	mail      *notify.Writer
+	threshold int
+	staleness time.Duration
 
 	mu        sync.Mutex
 	snap      *snapshot
 	checkedAt time.Time
 }
 
-// NewService returns a directory service on d.
-func NewService(d *db.DB, now app.Clock) *Service {
-	return &Service{DB: d, Now: now, Staleness: time.Second}
+// Config is what the directory service is built from.
+type Config struct {
+	DB  *db.DB
+	Now app.Clock
+	// Mail writes the reminders and warnings to focal points (in each one's
+	// language, with English below, and a link to the entry).
+	Mail *notify.Writer
+	// Threshold is the number of nominating States at which the directory
+	// is operational; DefaultThreshold when zero.
+	Threshold int
+	// Staleness bounds how long a read may serve a directory that another
+	// instance has since changed (a second when zero). Writes through this
+	// Service are seen at once.
+	Staleness time.Duration
+}
+
+// New returns the directory service.
+func New(c Config) *Service {
+	if c.Threshold <= 0 {
+		c.Threshold = DefaultThreshold
+	}
+	if c.Staleness <= 0 {
+		c.Staleness = time.Second
+	}
+	return &Service{DB: c.DB, Now: c.Now, mail: c.Mail, threshold: c.Threshold, staleness: c.Staleness}
 }
 
 // snapshot is an immutable copy of the whole directory: 195 States and their
@@ -60,7 +77,7 @@ func (s *Service) load(ctx context.Context) (*snapshot, error) {
 	defer s.mu.Unlock()
 	now := time.Now()
 	today := s.today()
-	if s.snap != nil && s.snap.day == today && now.Sub(s.checkedAt) < s.Staleness {
+	if s.snap != nil && s.snap.day == today && now.Sub(s.checkedAt) < s.staleness {
 		return s.snap, nil
 	}
 	gen, err := generation(ctx, s.DB)

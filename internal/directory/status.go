@@ -33,10 +33,7 @@ func (s *Service) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &Status{ByLevel: map[Level]int{}, Fresh: map[Freshness]int{}, States: len(snap.entries), Threshold: s.Threshold}
-	if st.Threshold <= 0 {
-		st.Threshold = DefaultThreshold
-	}
+	st := &Status{ByLevel: map[Level]int{}, Fresh: map[Freshness]int{}, States: len(snap.entries), Threshold: s.threshold}
 	now := s.Now()
 	for _, e := range snap.entries {
 		if len(e.PoCs) == 0 {

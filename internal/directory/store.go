@@ -6,8 +6,10 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
@@ -42,7 +44,7 @@ func ReferenceStates() ([]State, error) {
 func SyncStates(ctx context.Context, d *db.DB) error {
 	states, err := ReferenceStates()
 	if err != nil {
-		return err
+		return fmt.Errorf("directory store: loading the reference States: %w", err)
 	}
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, s := range states {
@@ -131,7 +133,7 @@ const current = `removed_at IS NULL AND (leaving_on = '' OR leaving_on > $1)`
 func loadAll(ctx context.Context, q db.Queryer, today string) ([]*Entry, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+stateColumns+` FROM states ORDER BY name`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("directory store: reading the directory: %w", err)
 	}
 	var entries []*Entry
 	byCode := map[string]*Entry{}
@@ -139,7 +141,7 @@ func loadAll(ctx context.Context, q db.Queryer, today string) ([]*Entry, error) 
 		s, err := scanState(rows)
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return nil, fmt.Errorf("directory store: reading the directory: %w", err)
 		}
 		e := &Entry{State: *s, PoCs: []*PoC{}}
 		entries = append(entries, e)
@@ -147,39 +149,48 @@ func loadAll(ctx context.Context, q db.Queryer, today string) ([]*Entry, error) 
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("directory store: reading the directory: %w", err)
 	}
 	rows, err = q.QueryContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE `+current+` ORDER BY state_code, level, is_alternate, id`, today)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("directory store: reading the directory: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		p, err := scanPoC(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("directory store: reading the directory: %w", err)
 		}
 		if e := byCode[p.State]; e != nil {
 			e.PoCs = append(e.PoCs, p)
 		}
 	}
-	return entries, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: reading the directory: %w", err)
+	}
+	return entries, nil
 }
 
 func getState(ctx context.Context, q db.Queryer, code string) (*State, error) {
 	s, err := scanState(q.QueryRowContext(ctx, `SELECT `+stateColumns+` FROM states WHERE code = $1`, code))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return s, err
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading a State: %w", err)
+	}
+	return s, nil
 }
 
 func getPoC(ctx context.Context, q db.Queryer, id int64, today string) (*PoC, error) {
 	p, err := scanPoC(q.QueryRowContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE `+current+` AND id = $2`, today, id))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return p, err
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading a PoC: %w", err)
+	}
+	return p, nil
 }
 
 func pocArgs(p *PoC) []any {
@@ -196,11 +207,14 @@ func pocArgs(p *PoC) []any {
 
 func insertPoC(ctx context.Context, q db.Queryer, p *PoC) error {
 	args := append(pocArgs(p), p.CreatedAt, p.UpdatedAt)
-	return q.QueryRowContext(ctx, `INSERT INTO pocs (state_code, level, is_alternate, agency, function_title, person_name, channels,
+	if err := q.QueryRowContext(ctx, `INSERT INTO pocs (state_code, level, is_alternate, agency, function_title, person_name, channels,
 		languages, time_zone, available_247, working_hours, pgp_key, pgp_fingerprint, pgp_expires_at, notes, notes_lang, notes_en,
 		regional_refs, version, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20) RETURNING id`,
-		args...).Scan(&p.ID)
+		args...).Scan(&p.ID); err != nil {
+		return fmt.Errorf("directory store: adding a PoC: %w", err)
+	}
+	return nil
 }
 
 // updatePoC writes p if its stored version is still fromVersion, and reports
@@ -212,10 +226,13 @@ func updatePoC(ctx context.Context, q db.Queryer, p *PoC, fromVersion int) (bool
 		pgp_expires_at = $13, notes = $14, notes_lang = $15, notes_en = $16, regional_refs = $17, version = version + 1, updated_at = $18
 		WHERE id = $19 AND version = $20 AND removed_at IS NULL`, args...)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("directory store: changing a PoC: %w", err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("directory store: changing a PoC: %w", err)
+	}
+	return n == 1, nil
 }
 
 // removePoC withdraws the PoC if its stored version is still fromVersion:
@@ -230,10 +247,13 @@ func removePoC(ctx context.Context, q db.Queryer, id int64, fromVersion int, now
 	}
 	res, err := q.ExecContext(ctx, query, args...)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("directory store: removing a PoC: %w", err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("directory store: removing a PoC: %w", err)
+	}
+	return n == 1, nil
 }
 
 func updateEntry(ctx context.Context, q db.Queryer, code string, in EntryInput, fromVersion int, now time.Time) (bool, error) {
@@ -241,10 +261,13 @@ func updateEntry(ctx context.Context, q db.Queryer, code string, in EntryInput, 
 		version = version + 1, updated_at = $5 WHERE code = $6 AND version = $7`,
 		in.InitiateVia, in.Notes.Text, in.Notes.Lang, in.Notes.English, now, code, fromVersion)
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("directory store: changing an entry: %w", err)
 	}
 	n, err := res.RowsAffected()
-	return n == 1, err
+	if err != nil {
+		return false, fmt.Errorf("directory store: changing an entry: %w", err)
+	}
+	return n == 1, nil
 }
 
 func insertChange(ctx context.Context, q db.Queryer, c *Change, actorID int64) error {
@@ -266,11 +289,14 @@ func insertChange(ctx context.Context, q db.Queryer, c *Change, actorID int64) e
 	if c.NotifiedAt != nil {
 		notified = *c.NotifiedAt
 	}
-	return q.QueryRowContext(ctx, `INSERT INTO entry_changes (state_code, poc_id, action, actor_id, actor_email, changed_at, effective_date, diff, log_index, commit_salt,
+	if err := q.QueryRowContext(ctx, `INSERT INTO entry_changes (state_code, poc_id, action, actor_id, actor_email, changed_at, effective_date, diff, log_index, commit_salt,
 		nomination_id, notified_at, official_ref, validated_by, request_ref)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		c.State, poc, c.Action, actor, c.ActorEmail, c.ChangedAt, c.EffectiveDate, string(diff), logIndex, c.CommitSalt,
-		nomination, notified, c.OfficialRef, c.ValidatedBy, c.RequestRef).Scan(&c.ID)
+		nomination, notified, c.OfficialRef, c.ValidatedBy, c.RequestRef).Scan(&c.ID); err != nil {
+		return fmt.Errorf("directory store: recording a change: %w", err)
+	}
+	return nil
 }
 
 const changeColumns = `id, state_code, poc_id, action, actor_email, changed_at, effective_date, diff, log_index, commit_salt,
@@ -305,18 +331,21 @@ func scanChange(sc interface{ Scan(...any) error }) (*Change, error) {
 func listChanges(ctx context.Context, q db.Queryer, code string, limit int) ([]*Change, error) {
 	rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE state_code = $1 ORDER BY id DESC LIMIT $2`, code, limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("directory store: reading the history: %w", err)
 	}
 	defer rows.Close()
 	out := []*Change{}
 	for rows.Next() {
 		c, err := scanChange(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("directory store: reading the history: %w", err)
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: reading the history: %w", err)
+	}
+	return out, nil
 }
 
 // generation returns the directory's version, which every write bumps in
@@ -324,5 +353,334 @@ func listChanges(ctx context.Context, q db.Queryer, code string, limit int) ([]*
 func generation(ctx context.Context, q db.Queryer) (int64, error) {
 	var g int64
 	err := q.QueryRowContext(ctx, `SELECT n FROM directory_version WHERE id = 1`).Scan(&g)
-	return g, err
+	if err != nil {
+		return 0, fmt.Errorf("directory store: reading the directory version: %w", err)
+	}
+	return g, nil
+}
+
+const nominationColumns = `id, state_code, action, poc_id, base_version, payload, effective_date, status, version, request_ref,
+	created_by_email, created_at, updated_at, submitted_by_email, submitted_at, decided_by_email, decided_at, official_ref,
+	return_reason, change_id`
+
+func scanNomination(sc interface{ Scan(...any) error }) (*Nomination, error) {
+	var n Nomination
+	var poc, change sql.NullInt64
+	var submitted, decided sql.NullTime
+	var payload string
+	if err := sc.Scan(&n.ID, &n.State, &n.Action, &poc, &n.BaseVersion, &payload, &n.EffectiveDate, &n.Status, &n.Version, &n.RequestRef,
+		&n.CreatedBy, &n.CreatedAt, &n.UpdatedAt, &n.SubmittedBy, &submitted, &n.DecidedBy, &decided, &n.OfficialRef,
+		&n.ReturnReason, &change); err != nil {
+		return nil, err
+	}
+	n.PoCID, n.ChangeID = poc.Int64, change.Int64
+	n.CreatedAt, n.UpdatedAt = n.CreatedAt.UTC(), n.UpdatedAt.UTC()
+	if submitted.Valid {
+		t := submitted.Time.UTC()
+		n.SubmittedAt = &t
+	}
+	if decided.Valid {
+		t := decided.Time.UTC()
+		n.DecidedAt = &t
+	}
+	switch n.Action {
+	case "poc.create", "poc.update":
+		n.PoC = &PoCInput{}
+		if err := json.Unmarshal([]byte(payload), n.PoC); err != nil {
+			return nil, err
+		}
+		n.emptyLists()
+	case "entry.update":
+		n.Entry = &EntryInput{}
+		if err := json.Unmarshal([]byte(payload), n.Entry); err != nil {
+			return nil, err
+		}
+	}
+	return &n, nil
+}
+
+func (n *Nomination) payload() string {
+	var v any = struct{}{}
+	if n.PoC != nil {
+		v = n.PoC
+	} else if n.Entry != nil {
+		v = n.Entry
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func (n *Nomination) target() any {
+	switch {
+	case n.Action == "entry.update":
+		return "entry"
+	case n.PoCID != 0:
+		return "poc:" + itoa64(n.PoCID)
+	}
+	return nil
+}
+
+func insertNomination(ctx context.Context, tx *sql.Tx, n *Nomination, userID int64) error {
+	var submitted any
+	if n.SubmittedAt != nil {
+		submitted = *n.SubmittedAt
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO nominations (state_code, action, poc_id, target, base_version, payload, effective_date, status,
+		version, request_ref, created_by, created_by_email, created_at, updated_at, submitted_by_email, submitted_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11, $12, $12, $13, $14) RETURNING id`,
+		n.State, n.Action, nullID(n.PoCID), n.target(), n.BaseVersion, n.payload(), n.EffectiveDate, string(n.Status),
+		n.RequestRef, nullID(userID), n.CreatedBy, n.CreatedAt, n.SubmittedBy, submitted).Scan(&n.ID); err != nil {
+		return fmt.Errorf("directory store: saving a nomination: %w", err)
+	}
+	return nil
+}
+
+func reviseNomination(ctx context.Context, tx *sql.Tx, n *Nomination, now time.Time) (bool, error) {
+	var submitted any
+	if n.SubmittedAt != nil {
+		submitted = *n.SubmittedAt
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE nominations SET payload = $1, effective_date = $2, status = $3, submitted_by_email = $4,
+		submitted_at = $5, return_reason = '', decided_by_email = '', decided_at = NULL, version = version + 1, updated_at = $6
+		WHERE id = $7 AND version = $8`,
+		n.payload(), n.EffectiveDate, string(n.Status), n.SubmittedBy, submitted, now, n.ID, n.Version)
+	if err != nil {
+		return false, fmt.Errorf("directory store: revising a nomination: %w", err)
+	}
+	c, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("directory store: revising a nomination: %w", err)
+	}
+	return c == 1, nil
+}
+
+func getNomination(ctx context.Context, q db.Queryer, id int64) (*Nomination, error) {
+	n, err := scanNomination(q.QueryRowContext(ctx, `SELECT `+nominationColumns+` FROM nominations WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading a nomination: %w", err)
+	}
+	return n, nil
+}
+
+func listNominations(ctx context.Context, q db.Queryer, state string, status NominationStatus, open bool) ([]*Nomination, error) {
+	query := `SELECT ` + nominationColumns + ` FROM nominations WHERE 1 = 1`
+	var args []any
+	if state != "" {
+		args = append(args, state)
+		query += ` AND state_code = $` + itoa(len(args))
+	}
+	if status != "" {
+		args = append(args, string(status))
+		query += ` AND status = $` + itoa(len(args))
+	}
+	if open {
+		query += ` AND status IN ('draft', 'submitted', 'returned')`
+	}
+	query += ` ORDER BY id DESC LIMIT 500`
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("directory store: listing nominations: %w", err)
+	}
+	defer rows.Close()
+	out := []*Nomination{}
+	for rows.Next() {
+		n, err := scanNomination(rows)
+		if err != nil {
+			return nil, fmt.Errorf("directory store: listing nominations: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: listing nominations: %w", err)
+	}
+	return out, nil
+}
+
+// getPoCAny reads a PoC whether current or not (for showing what a
+// nomination concerned).
+func getPoCAny(ctx context.Context, q db.Queryer, id int64) (*PoC, error) {
+	p, err := scanPoC(q.QueryRowContext(ctx, `SELECT `+pocColumns+` FROM pocs WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading a PoC: %w", err)
+	}
+	return p, nil
+}
+
+// stepNomination moves a nomination at its version to a new state (set,
+// with args from $1) and reports whether it was still at that version.
+func stepNomination(ctx context.Context, q db.Queryer, n *Nomination, now time.Time, set string, args ...any) (bool, error) {
+	k := len(args)
+	args = append(args, now, n.ID, n.Version)
+	return exec1(ctx, q, "moving a nomination on", `UPDATE nominations SET `+set+`, version = version + 1, updated_at = $`+itoa(k+1)+`
+		WHERE id = $`+itoa(k+2)+` AND version = $`+itoa(k+3), args...)
+}
+
+func validateNomination(ctx context.Context, q db.Queryer, n *Nomination, by, ref string, now time.Time) (bool, error) {
+	return exec1(ctx, q, "validating a nomination", `UPDATE nominations SET status = 'validated', decided_by_email = $1, decided_at = $2, official_ref = $3,
+		version = version + 1, updated_at = $2 WHERE id = $4 AND version = $5 AND status = 'submitted'`, by, now, ref, n.ID, n.Version)
+}
+
+// linkNominationChange records which change a validated nomination made
+// (and the PoC it created).
+func linkNominationChange(ctx context.Context, q db.Queryer, id int64, c *Change) error {
+	return exec(ctx, q, "linking a nomination to its change", `UPDATE nominations SET change_id = $1, poc_id = $2 WHERE id = $3`, c.ID, nullID(c.PoCID), id)
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func setFirstNominated(ctx context.Context, q db.Queryer, state string, now time.Time) error {
+	return exec(ctx, q, "recording a first nomination", `UPDATE states SET first_nominated_at = $1 WHERE code = $2 AND first_nominated_at IS NULL`, now, state)
+}
+
+func setConfirmed(ctx context.Context, q db.Queryer, state string, now time.Time) error {
+	return exec(ctx, q, "recording a reconfirmation", `UPDATE states SET confirmed_at = $1 WHERE code = $2`, now, state)
+}
+
+// recordReminder records that a reminder of kind for (state, date) goes
+// out, and reports whether it is the first time.
+func recordReminder(ctx context.Context, q db.Queryer, state, date, kind string, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording a reminder", `INSERT INTO reminders_sent (state_code, due_date, kind, sent_at) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (state_code, due_date, kind) DO NOTHING`, state, date, kind, now)
+}
+
+func getChange(ctx context.Context, q db.Queryer, id int64) (*Change, error) {
+	c, err := scanChange(q.QueryRowContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE id = $1`, id))
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading change %d: %w", id, err)
+	}
+	return c, nil
+}
+
+// exec1 runs a conditional statement and reports whether it changed one
+// row; what says what it does, for the error.
+func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("directory store: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("directory store: %s: %w", what, err)
+	}
+	return n == 1, nil
+}
+
+func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) error {
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("directory store: %s: %w", what, err)
+	}
+	return nil
+}
+
+// DepartedPoCs returns the PoCs that have left the directory by day today
+// (YYYY-MM-DD): removed, or past the day they leave. Communications hand
+// such a PoC's pending items to another; the pocs table is the directory's.
+func DepartedPoCs(ctx context.Context, q db.Queryer, today string) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id FROM pocs WHERE removed_at IS NOT NULL OR (leaving_on <> '' AND leaving_on <= $1) ORDER BY id`, today)
+	if err != nil {
+		return nil, fmt.Errorf("directory store: listing departed PoCs: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("directory store: listing departed PoCs: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: listing departed PoCs: %w", err)
+	}
+	return out, nil
+}
+
+var (
+	knownOnce  sync.Once
+	knownCodes map[string]bool
+)
+
+// KnownState reports whether code is a State of the reference list (which
+// SyncStates writes into the database at every start).
+func KnownState(code string) bool {
+	knownOnce.Do(func() {
+		knownCodes = map[string]bool{}
+		list, err := ReferenceStates()
+		if err != nil {
+			panic(err) // the list is embedded: a broken one is a build error
+		}
+		for _, s := range list {
+			knownCodes[s.Code] = true
+		}
+	})
+	return knownCodes[code]
+}
+
+func backdate(ctx context.Context, q db.Queryer, state string, first time.Time, confirmed *time.Time) error {
+	var c any
+	if confirmed != nil {
+		c = *confirmed
+	}
+	return exec(ctx, q, "backdating an entry", `UPDATE states SET first_nominated_at = $1, confirmed_at = $2 WHERE code = $3`, first, c, state)
+}
+
+// notifiedChanges returns the changes that the 30-day rule measures (all
+// but reconfirmations), of one State or, when state is empty, of all.
+func notifiedChanges(ctx context.Context, q db.Queryer, state string) ([]*Change, error) {
+	query := `SELECT ` + changeColumns + ` FROM entry_changes WHERE action <> 'entry.reconfirm'`
+	var args []any
+	if state != "" {
+		query += ` AND state_code = $1`
+		args = append(args, state)
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading the changes: %w", err)
+	}
+	defer rows.Close()
+	var out []*Change
+	for rows.Next() {
+		c, err := scanChange(rows)
+		if err != nil {
+			return nil, fmt.Errorf("directory store: reading the changes: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: reading the changes: %w", err)
+	}
+	return out, nil
+}
+
+// pendingByState counts the nominations waiting for validation, by State.
+func pendingByState(ctx context.Context, q db.Queryer) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT state_code, COUNT(*) FROM nominations WHERE status = 'submitted' GROUP BY state_code`)
+	if err != nil {
+		return nil, fmt.Errorf("directory store: counting pending nominations: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var code string
+		var n int
+		if err := rows.Scan(&code, &n); err != nil {
+			return nil, fmt.Errorf("directory store: counting pending nominations: %w", err)
+		}
+		out[code] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: counting pending nominations: %w", err)
+	}
+	return out, nil
 }

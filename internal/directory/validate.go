@@ -1,7 +1,6 @@
 package directory
 
 import (
-	"net/mail"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -23,22 +22,6 @@ const (
 	// futureHorizon is how far ahead a change may be dated (a planned change).
 	futureHorizon = 90 * 24 * time.Hour
 )
-
-// ValidEmail reports whether s is a plain email address (no display name).
-func ValidEmail(s string) bool {
-	if len(s) > 254 || strings.ContainsAny(s, " <>\"") {
-		return false
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	// Characters that a mailto: link would read as URL syntax (a hidden Bcc
-	// through "?bcc=", an escaped "@") are refused, though RFC 5322 allows
-	// some of them: no real PoC address needs them.
-	return at > 0 && strings.Contains(s[at+1:], ".") && !strings.ContainsAny(s, "?%&/#=")
-}
 
 // TelURI returns the tel: URI (RFC 3966) of a valid phone number: the digits
 // with their +, and the extension as ";ext=".
@@ -226,7 +209,7 @@ func (in *PoCInput) normalize(now time.Time) (pgp *KeyInfo, effective string, er
 		field := "channels." + itoa(i)
 		switch c.Kind {
 		case ChannelEmail:
-			if !ValidEmail(c.Value) {
+			if !app.ValidEmail(c.Value) {
 				v.Add(field, "error.email", "not a valid email address", nil)
 			}
 		case ChannelPhone, ChannelFax:

@@ -167,9 +167,7 @@ func TestSeveralSendersSendEachMessageOnce(t *testing.T) {
 
 func TestInvitationByEmail(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
-		sys := testkit.New(t, e)
-		srv := sys.Serve(t)
-		sys.Accounts.BaseURL = srv.URL
+		sys, _ := testkit.NewServed(t, e)
 		c := catcher(t)
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
 		if _, err := sys.Accounts.Invite(sec.Ctx(), account.InviteInput{Email: "fp@ken.example", Role: app.RoleFocalPoint, State: "KEN"}); err != nil {
@@ -206,7 +204,6 @@ func TestInvitationByEmail(t *testing.T) {
 
 func TestReconfirmationRemindersByEmail(t *testing.T) {
 	sys := testkit.New(t, testkit.Engines()[0])
-	sys.Directory.BaseURL = "https://pocdir.example.org"
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 	if err := sys.Accounts.SetLanguage(fp.Ctx(), "fr"); err != nil {
 		t.Fatal(err)
@@ -226,7 +223,7 @@ func TestReconfirmationRemindersByEmail(t *testing.T) {
 		t.Fatalf("sent %d: %v", n, err)
 	}
 	m := c.Messages()[0]
-	if m.To[0] != "fp@fra.example" || !strings.Contains(m.Subject, "FRA") || !strings.Contains(m.Body, "https://pocdir.example.org/states/FRA") ||
+	if m.To[0] != "fp@fra.example" || !strings.Contains(m.Subject, "FRA") || !strings.Contains(m.Body, testkit.BaseURL+"/states/FRA") ||
 		!strings.Contains(m.Body, "confirmation annuelle") || !strings.Contains(m.Body, "— English —") {
 		t.Errorf("reminder:\n%s\n%s", m.Subject, m.Body)
 	}

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -167,4 +168,64 @@ func (o *Outbox) Status(ctx context.Context) (*Status, error) {
 		st.Items = append(st.Items, &it)
 	}
 	return st, rows.Err()
+}
+
+// Outcome is what became of a message that left the queue: handed to the
+// mail server (SentAt), or refused for good (FailedAt, with the server's
+// answer).
+type Outcome struct {
+	SentAt   *time.Time
+	FailedAt *time.Time
+	Error    string
+}
+
+// Outcomes returns, among the messages ids, the outcome of those that left
+// the queue; messages still queued are absent. Communications and checks
+// learn deliveries and bounces from it: the outbox is notify's table.
+func Outcomes(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Outcome, error) {
+	out := map[int64]Outcome{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		chunk := ids[:n]
+		ids = ids[n:]
+		args := make([]any, len(chunk))
+		marks := make([]string, len(chunk))
+		for i, id := range chunk {
+			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT id, sent_at, failed_at, last_error FROM outbox
+			WHERE id IN (`+strings.Join(marks, ",")+`) AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("notify: reading the outcomes of %d messages: %w", len(chunk), err)
+		}
+		for rows.Next() {
+			var id int64
+			var sent, failed sql.NullTime
+			var o Outcome
+			if err := rows.Scan(&id, &sent, &failed, &o.Error); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("notify: reading an outcome: %w", err)
+			}
+			o.SentAt, o.FailedAt = db.TimeOf(sent), db.TimeOf(failed)
+			out[id] = o
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("notify: reading the outcomes: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// RecordSent marks the queued messages of the given kinds as sent, without
+// sending them, and drops their text: the demonstration data writes a past
+// (check campaigns that were run months ago) whose emails must not go out
+// today.
+func RecordSent(ctx context.Context, q db.Queryer, kinds ...string) error {
+	for _, k := range kinds {
+		if _, err := q.ExecContext(ctx, `UPDATE outbox SET sent_at = created_at, body = '' WHERE kind = $1 AND sent_at IS NULL`, k); err != nil {
+			return fmt.Errorf("notify: recording past %s messages as sent: %w", k, err)
+		}
+	}
+	return nil
 }

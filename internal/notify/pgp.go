@@ -67,6 +67,15 @@ func LoadOrCreatePGPSigner(path, name, email string) (*PGPSigner, error) {
 	return &PGPSigner{pgp: pgp, key: key, pub: pub, fp: strings.ToUpper(key.GetFingerprint())}, nil
 }
 
+// At returns the signer checking recipients' keys at the time now tells
+// (the directory's clock), so that it agrees with the directory's checks of
+// the same keys.
+func (s *PGPSigner) At(now app.Clock) *PGPSigner {
+	cp := *s
+	cp.Now = now
+	return &cp
+}
+
 // readKeyFile reads a secret file, refusing one that others than its owner
 // may read or write.
 func readKeyFile(path string) ([]byte, error) {

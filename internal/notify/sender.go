@@ -45,6 +45,12 @@ type Sender struct {
 	MaxAttempts int
 }
 
+// NewSender returns the outbox's sender on a mail server (none when its
+// host is empty: email waits in the outbox).
+func NewSender(d *db.DB, now app.Clock, smtp SMTP, log *slog.Logger) *Sender {
+	return &Sender{DB: d, Now: now, SMTP: smtp, Log: log}
+}
+
 // backoff is the wait before attempt n+1: one minute, doubling, at most six
 // hours.
 func backoff(attempts int) time.Duration {

@@ -9,7 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -19,17 +19,11 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
-	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
-	"github.com/pocdir/pocdir/internal/checks"
-	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/i18n"
-	"github.com/pocdir/pocdir/internal/notify"
-	"github.com/pocdir/pocdir/internal/seal"
-	"github.com/pocdir/pocdir/internal/web"
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 func init() {
@@ -84,50 +78,48 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-// OpenDB opens a fresh, migrated database on the engine with the reference
-// States loaded. On PostgreSQL each call gets its own schema, dropped at the
-// end of the test.
+// OpenDB opens a fresh database on the engine, migrated and with its
+// reference data (the States, the shipped templates), as pocdir opens it.
+// On PostgreSQL each call gets its own schema, dropped at the end of the
+// test.
 func OpenDB(t testing.TB, e Engine) *db.DB {
 	t.Helper()
-	ctx := context.Background()
-	var u string
-	switch e.Name {
-	case "sqlite":
-		u = "sqlite:" + filepath.Join(t.TempDir(), "pocdir.db")
-	case "postgres":
-		schema := "t_" + randHex(8)
-		admin, err := db.Open(ctx, e.url)
-		if err != nil {
-			t.Fatalf("postgres: %v", err)
-		}
-		if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			admin.Close()
-		})
-		pu, err := url.Parse(e.url)
-		if err != nil {
-			t.Fatal(err)
-		}
-		q := pu.Query()
-		q.Set("search_path", schema)
-		pu.RawQuery = q.Encode()
-		u = pu.String()
-	}
-	d, err := db.Open(ctx, u)
+	d, err := system.OpenDB(context.Background(), dbURL(t, e))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
-	if err := d.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := directory.SyncStates(ctx, d); err != nil {
-		t.Fatal(err)
-	}
 	return d
+}
+
+// dbURL returns the URL of a fresh database on the engine: a file in the
+// test's directory, or a PostgreSQL schema of its own.
+func dbURL(t testing.TB, e Engine) string {
+	t.Helper()
+	if e.Name == "sqlite" {
+		return "sqlite:" + filepath.Join(t.TempDir(), "pocdir.db")
+	}
+	ctx := context.Background()
+	schema := "t_" + randHex(8)
+	admin, err := db.Open(ctx, e.url)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
+	pu, err := url.Parse(e.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := pu.Query()
+	q.Set("search_path", schema)
+	pu.RawQuery = q.Encode()
+	return pu.String()
 }
 
 func randHex(n int) string {
@@ -136,66 +128,84 @@ func randHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// System is a complete pocdir on one database.
+// System is a complete pocdir on one database, built as pocdir builds
+// itself (system.Open), on a settable clock, with its key files in the
+// test's directory.
 type System struct {
-	DB        *db.DB
-	Clock     *Clock
-	Directory *directory.Service
-	Accounts  *account.Service
-	Audit     *auditlog.Log
-	Keys      *auditlog.Keys
-	Outbox    *notify.Outbox
-	Checks    *checks.Service
-	Comms     *comms.Service
-	Web       *web.Server
-	Handler   http.Handler
-	// DataKeyPath is the data keyring's file, to rotate it in tests.
-	DataKeyPath string
+	*system.System
+	Clock *Clock
+	// Keys are the log's signing keys.
+	Keys *auditlog.Keys
+	// DataKeyPath is the data keyring's file, to rotate it in tests;
+	// LogKeyPath the log key's.
+	DataKeyPath, LogKeyPath string
 
 	validatorOnce sync.Once
 	validator     *User
 }
 
-// New builds a system on the engine with a test clock.
-func New(t testing.TB, e Engine) *System {
-	t.Helper()
-	keys, err := auditlog.LoadOrCreateKey(filepath.Join(t.TempDir(), "log.key"), "pocdir.test/log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewWithKeys(t, e, keys)
+// BaseURL is the portal's address in the systems of tests, unless
+// NewServed gives the test server's.
+const BaseURL = "http://pocdir.test"
+
+// Option changes the configuration of a test system.
+type Option func(*system.Config)
+
+// SharingLogKey makes a system sign its log with another's key (two
+// systems with one key and different histories make a fork).
+func SharingLogKey(other *System) Option {
+	return func(c *system.Config) { c.LogKeyFile = other.LogKeyPath }
 }
 
-// NewWithKeys builds a system whose log signs with the given keys (two
-// systems with one key and different histories make a fork).
-func NewWithKeys(t testing.TB, e Engine, keys *auditlog.Keys) *System {
+// WithConfig changes the configuration as f does (a threshold, a batch size).
+func WithConfig(f func(*system.Config)) Option { return Option(f) }
+
+// New builds a system on the engine with a test clock.
+func New(t testing.TB, e Engine, opts ...Option) *System {
 	t.Helper()
-	d := OpenDB(t, e)
+	dir := t.TempDir()
+	cfg := system.Config{DB: dbURL(t, e), LogOrigin: "pocdir.test/log", BaseURL: BaseURL,
+		LogKeyFile: filepath.Join(dir, "log.key"), DataKeyFile: filepath.Join(dir, "data.key"), OpenPGPKeyFile: filepath.Join(dir, "openpgp.key"),
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	clock := NewClock()
-	s := &System{DB: d, Clock: clock, Directory: directory.NewService(d, clock.Now), Accounts: account.NewService(d, clock.Now),
-		Audit: auditlog.New(d, clock.Now, keys), Keys: keys}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	catalog := i18n.MustLoad()
-	s.Accounts.Catalog = catalog
-	s.DataKeyPath = filepath.Join(t.TempDir(), "data.key")
-	ring, err := seal.LoadOrCreate(s.DataKeyPath)
+	cfg.Now = clock.Now
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sys, err := system.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Accounts.Seal = ring
-	s.Directory.Catalog = catalog
-	s.Outbox = &notify.Outbox{DB: d, Now: clock.Now}
-	s.Checks = checks.NewService(d, clock.Now, s.Directory)
-	s.Comms = comms.NewService(d, clock.Now)
-	s.Comms.Wire(s.Directory, ring, nil, "http://pocdir.test")
-	if err := comms.SeedTemplates(context.Background(), d); err != nil {
+	t.Cleanup(func() { sys.Close() })
+	return &System{System: sys, Clock: clock, Keys: sys.LogKeys, DataKeyPath: cfg.DataKeyFile, LogKeyPath: cfg.LogKeyFile}
+}
+
+// NewServed builds a system whose base URL is that of a test server on
+// 127.0.0.1 serving it, so that the links in its emails can be followed.
+func NewServed(t testing.TB, e Engine, opts ...Option) (*System, *httptest.Server) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	url := "http://" + srv.Listener.Addr().String()
+	sys := New(t, e, append(opts, func(c *system.Config) { c.BaseURL = url })...)
+	srv.Config.Handler = sys.Handler
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return sys, srv
+}
+
+// Instance builds another instance of the system on the same database,
+// with the same keys and clock, as a second pocdir process would be.
+func (s *System) Instance(t testing.TB, opts ...Option) *System {
+	t.Helper()
+	cfg := s.Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	sys, err := system.New(context.Background(), s.DB, cfg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.Checks.Catalog, s.Checks.BaseURL = catalog, "http://pocdir.test"
-	s.Web = &web.Server{DB: d, Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Catalog: catalog, Log: log, Outbox: s.Outbox, Checks: s.Checks, Comms: s.Comms,
-		API: (&api.API{Directory: s.Directory, Accounts: s.Accounts, Audit: s.Audit, Checks: s.Checks, Comms: s.Comms, Log: log}).Handler()}
-	s.Handler = s.Web.Handler()
-	return s
+	return &System{System: sys, Clock: s.Clock, Keys: sys.LogKeys, DataKeyPath: s.DataKeyPath, LogKeyPath: s.LogKeyPath}
 }
 
 type testWriter struct{ t testing.TB }

@@ -646,9 +646,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 
 func TestBrowserCheckCampaign(t *testing.T) {
 	t.Run("the Secretariat creates a check campaign, a PoC answers by its link without signing in, and the answer shows in the results", func(t *testing.T) {
-		sys := sqlite(t)
-		srv := sys.Serve(t)
-		sys.Checks.BaseURL = srv.URL
+		sys, srv := testkit.NewServed(t, testkit.Engines()[0])
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
 		sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())

@@ -20,9 +20,7 @@ import (
 // without signing in.
 func TestCheckLinkFromARealEmail(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
-		sys := testkit.New(t, e)
-		srv := sys.Serve(t)
-		sys.Checks.BaseURL = srv.URL
+		sys, srv := testkit.NewServed(t, e)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
 		sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())

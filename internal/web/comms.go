@@ -104,7 +104,7 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request, status int,
 	p := s.page(r, title, d)
 	d.Lang, d.Urgencies, d.TLPs, d.Exts = p.Lang(), comms.Urgencies, comms.TLPs, strings.Join(comms.AttachmentExtensions(), " ")
 	if d.T == nil {
-		list, lerr := s.Comms.List(r.Context(), false)
+		list, lerr := s.Comms.Templates(r.Context(), false)
 		if lerr != nil {
 			s.fail(w, r, lerr)
 			return
@@ -392,7 +392,7 @@ func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &commData{C: c, Thread: th, Outcomes: comms.Outcomes, Now: s.Comms.Now(), ByState: byState(c)}
-	if d.Tpl, err = s.Comms.Get(r.Context(), c.TemplateID, c.TemplateVersion); err != nil {
+	if d.Tpl, err = s.Comms.Template(r.Context(), c.TemplateID, c.TemplateVersion); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -7,15 +7,14 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/testkit"
 )
 
 // TestBrowserCommunicationExchange is two States exchanging a notification,
 // its acknowledgement and a response, in a real browser, as their officers
 // would.
 func TestBrowserCommunicationExchange(t *testing.T) {
-	sys := sqlite(t)
-	srv := sys.Serve(t)
-	sys.Comms.BaseURL = srv.URL
+	sys, srv := testkit.NewServed(t, testkit.Engines()[0])
 	commsWorld(t, sys)
 	fra := sys.User(t, "officer@fra.example", app.RoleOfficer, "FRA")
 	ken := sys.User(t, "officer@ken.example", app.RoleOfficer, "KEN")

@@ -22,7 +22,7 @@ type templatesData struct {
 func (s *Server) templatesPage(w http.ResponseWriter, r *http.Request) {
 	a := app.ActorFrom(r.Context())
 	retired := r.URL.Query().Get("retired") == "1"
-	list, err := s.Comms.List(r.Context(), retired)
+	list, err := s.Comms.Templates(r.Context(), retired)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -43,7 +43,7 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, app.ErrNotFound("template"))
 		return
 	}
-	t, err := s.Comms.Get(r.Context(), id, atoi(r.URL.Query().Get("version")))
+	t, err := s.Comms.Template(r.Context(), id, atoi(r.URL.Query().Get("version")))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -66,7 +66,7 @@ func (s *Server) templateStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, app.ErrNotFound("page"))
 		return
 	}
-	if _, err := s.Comms.SetStatus(r.Context(), id, action == "reinstate"); err != nil {
+	if _, err := s.Comms.SetTemplateStatus(r.Context(), id, action == "reinstate"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -79,19 +79,19 @@ func (s *Server) templateStatus(w http.ResponseWriter, r *http.Request) {
 // without script).
 type templateFormData struct {
 	New       bool
-	In        comms.Input
+	In        comms.TemplateInput
 	Rows      []comms.Field
 	Kinds     []string
 	Languages []string
 }
 
-func newTemplateForm(in comms.Input, isNew bool) *templateFormData {
+func newTemplateForm(in comms.TemplateInput, isNew bool) *templateFormData {
 	rows := append(append([]comms.Field(nil), in.Fields...), make([]comms.Field, 3)...)
 	return &templateFormData{New: isNew, In: in, Rows: rows, Kinds: comms.Kinds, Languages: comms.Languages}
 }
 
-func parseTemplateForm(f url.Values) comms.Input {
-	in := comms.Input{Slug: strings.TrimSpace(f.Get("slug")), Name: comms.Text{}, Description: comms.Text{}, Version: atoi(f.Get("version"))}
+func parseTemplateForm(f url.Values) comms.TemplateInput {
+	in := comms.TemplateInput{Slug: strings.TrimSpace(f.Get("slug")), Name: comms.Text{}, Description: comms.Text{}, Version: atoi(f.Get("version"))}
 	for _, l := range comms.Languages {
 		in.Name[l] = f.Get("name_" + l)
 		in.Description[l] = f.Get("description_" + l)
@@ -120,17 +120,17 @@ func (s *Server) templateForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PathValue("id") == "" {
-		in := comms.Input{Fields: append([]comms.Field(nil), comms.Shipped[0].Fields...)}
+		in := comms.TemplateInput{Fields: append([]comms.Field(nil), comms.Shipped[0].Fields...)}
 		s.render(w, r, http.StatusOK, "comm_template_form.html", s.page(r, "template.new_title", newTemplateForm(in, true)))
 		return
 	}
 	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	t, err := s.Comms.Get(r.Context(), id, 0)
+	t, err := s.Comms.Template(r.Context(), id, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	in := comms.Input{Slug: t.Slug, Name: t.Name, Description: t.Description, Fields: t.Fields, Version: t.Version}
+	in := comms.TemplateInput{Slug: t.Slug, Name: t.Name, Description: t.Description, Fields: t.Fields, Version: t.Version}
 	s.render(w, r, http.StatusOK, "comm_template_form.html", s.page(r, "template.edit_title", newTemplateForm(in, false)))
 }
 
@@ -146,11 +146,11 @@ func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
 	isNew := r.PathValue("id") == ""
 	title := "template.new_title"
 	if isNew {
-		t, err = s.Comms.Create(r.Context(), in)
+		t, err = s.Comms.CreateTemplate(r.Context(), in)
 	} else {
 		title = "template.edit_title"
 		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		t, err = s.Comms.Revise(r.Context(), id, in)
+		t, err = s.Comms.ReviseTemplate(r.Context(), id, in)
 	}
 	if err != nil {
 		if app.ErrorCode(err) == app.Forbidden || app.ErrorCode(err) == app.NotFound {

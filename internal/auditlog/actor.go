@@ -1,0 +1,25 @@
+package auditlog
+
+import "github.com/pocdir/pocdir/internal/app"
+
+// By returns the event with who acted copied in: the user's id, address and
+// State. Every capability records its actor through By or ByState, so that
+// an entry names people the same way whoever wrote it.
+func (ev Event) By(a *app.Actor) Event {
+	if a != nil {
+		ev.ActorID, ev.ActorEmail, ev.ActorState = a.UserID, a.Email, a.State
+	}
+	return ev
+}
+
+// ByState returns the event with the acting user's id and State, but not
+// their address. Communications between States name no person in the log,
+// deliberately: the log is read by every State, and who in a State sent,
+// opened or answered a communication is that State's business; the id lets
+// the State's own records say who.
+func (ev Event) ByState(a *app.Actor) Event {
+	if a != nil {
+		ev.ActorID, ev.ActorState = a.UserID, a.State
+	}
+	return ev
+}

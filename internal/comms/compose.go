@@ -1,0 +1,571 @@
+package comms
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
+)
+
+// prepared is a validated input.
+type prepared struct {
+	tpl        *Template
+	content    Content
+	urgency    string
+	tlp        string
+	respondBy  *time.Time
+	consent    bool
+	toStates   []string
+	level      string
+	parent     *Communication
+	attachment []*Attachment
+}
+
+// prepare checks an input against its template and the rules. Every
+// problem is reported at once; indicators that do not parse are listed
+// back with their line and reason.
+func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*prepared, error) {
+	var v app.Validation
+	p := &prepared{level: in.Level}
+	if in.ParentID != 0 {
+		parent, err := s.load(ctx, in.ParentID)
+		if err != nil {
+			return nil, err
+		}
+		isSender := parent.SenderState == a.State
+		isRecipient, err := isRecipient(ctx, s.DB, parent.ID, a.State)
+		if err != nil {
+			return nil, err
+		}
+		if parent.Status != StatusSent || (!isSender && !isRecipient) {
+			return nil, app.ErrNotFound("communication")
+		}
+		p.parent = parent
+		if isSender {
+			p.toStates = parent.ToStates // a follow-up to every recipient
+		} else {
+			p.toStates = []string{parent.SenderState} // a response to the sender
+		}
+		if p.level == "" {
+			p.level = parent.Level
+		}
+		if in.Template == "" {
+			in.Template = "response"
+		}
+	} else {
+		seen := map[string]bool{}
+		for _, c := range in.ToStates {
+			c = strings.ToUpper(strings.TrimSpace(c))
+			if c == "" || seen[c] {
+				continue
+			}
+			seen[c] = true
+			if c == a.State {
+				v.Add("to_states", "error.comms_to_self", "a State does not send a communication to itself", nil)
+				continue
+			}
+			p.toStates = append(p.toStates, c)
+		}
+		if len(p.toStates) > MaxToStates {
+			v.Add("to_states", "error.comms_to_many", "too many States", nil)
+		}
+		if len(p.toStates) == 0 && !in.Draft {
+			v.Add("to_states", "error.comms_to_none", "choose at least one State", nil)
+		}
+		if len(p.toStates) > 0 {
+			for _, c := range p.toStates {
+				if !directory.KnownState(c) {
+					v.Add("to_states", "error.comms_unknown_state", "unknown State code: {{.Code}}", map[string]any{"Code": c})
+				}
+			}
+		}
+	}
+	if p.level != LevelTechnical && p.level != LevelDiplomatic {
+		v.Add("level", "error.comms_level", "choose the technical or the diplomatic level", nil)
+	}
+	tpl, err := s.TemplateBySlug(ctx, in.Template)
+	if err != nil {
+		return nil, err
+	}
+	if tpl.Status != "active" {
+		return nil, app.FieldError("template", "error.template_retired", "this template is retired: choose another", nil)
+	}
+	p.tpl = tpl
+	p.content = Content{Fields: map[string]string{}}
+	for _, f := range tpl.Fields {
+		raw := strings.TrimSpace(in.Fields[f.Key])
+		name := "fields." + f.Key
+		if raw == "" && f.Required && !in.Draft && f.Kind != "boolean" {
+			v.Add(name, "error.required", "required", nil)
+			continue
+		}
+		switch f.Kind {
+		case "text":
+			if utf8.RuneCountInString(raw) > MaxTextRunes || strings.ContainsAny(raw, "\r\n") {
+				v.Add(name, "error.too_long", "too long", map[string]any{"Max": MaxTextRunes})
+			}
+		case "textarea":
+			if utf8.RuneCountInString(raw) > MaxTextareaRunes {
+				v.Add(name, "error.too_long", "too long", map[string]any{"Max": MaxTextareaRunes})
+			}
+		case "datetime":
+			if raw != "" {
+				t, ok := parseUTC(raw)
+				if !ok {
+					v.Add(name, "error.comms_datetime", "give a date and time in UTC, e.g. 2026-12-01T09:00", nil)
+					continue
+				}
+				if f.Key == "respond_by" && !in.Draft && !t.After(s.Now()) {
+					v.Add(name, "error.comms_past", "this time has passed", nil)
+				}
+				raw = t.Format(time.RFC3339)
+				if f.Key == "respond_by" {
+					p.respondBy = &t
+				}
+			}
+		case "urgency":
+			if raw == "" {
+				raw = "medium"
+			}
+			if !inList(Urgencies, raw) {
+				v.Add(name, "error.comms_urgency", "unknown urgency", nil)
+			}
+			p.urgency = raw
+		case "tlp":
+			if raw == "" && in.Draft {
+				raw = TLPAmber
+			}
+			if !ValidTLP(raw) {
+				v.Add(name, "error.comms_tlp", "choose a TLP 2.0 label", nil)
+			}
+			p.tlp = raw
+		case "boolean":
+			b := raw == "true" || raw == "on" || raw == "1"
+			raw = ""
+			if b {
+				raw = "true"
+			}
+			if f.Key == "onward_consent" {
+				p.consent = b
+			}
+		case "indicators":
+			inds, problems := ParseIndicators(raw)
+			if len(in.Indicators) > 0 {
+				problems = append(problems, ValidateIndicators(in.Indicators)...)
+				inds = mergeIndicators(inds, in.Indicators)
+				if len(inds) > MaxIndicators {
+					problems = append(problems, Problem{Line: MaxIndicators + 1, Key: "indicator.error.too_many", Message: "too many indicators"})
+				}
+			}
+			for _, pr := range problems {
+				v.Add(name, pr.Key, pr.Message, map[string]any{"Line": pr.Line, "Text": pr.Text})
+			}
+			p.content.Indicators = inds
+			raw = ""
+		}
+		if f.Key == "subject" {
+			p.content.Subject = raw
+		}
+		if raw != "" && !columnField[f.Key] {
+			p.content.Fields[f.Key] = raw
+		}
+	}
+	if p.urgency == "" {
+		p.urgency = "medium"
+	}
+	if p.tlp == "" {
+		p.tlp = TLPAmber
+	}
+	p.attachment = in.Attachments
+	checkAttachments(&v, in.Attachments)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// columnField are the fields kept in the communication's own columns (and
+// the subject, kept apart in the content).
+var columnField = map[string]bool{"subject": true, "urgency": true, "tlp": true, "respond_by": true, "onward_consent": true}
+
+func mergeIndicators(a, b []Indicator) []Indicator {
+	seen := map[Indicator]bool{}
+	var out []Indicator
+	for _, x := range append(append([]Indicator{}, a...), b...) {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// parseUTC reads a time in UTC: RFC 3339 (any offset, converted) or the
+// form of an HTML datetime-local field, taken as UTC.
+func parseUTC(s string) (time.Time, bool) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.UTC(), true
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// Compose saves a communication as a draft or sends it. A repeated
+// submission with the same idempotency key returns the communication the
+// first one created.
+func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.IdemKey) > 100 {
+		return nil, app.FieldError("idempotency_key", "error.too_long", "too long", map[string]any{"Max": 100})
+	}
+	if in.IdemKey != "" {
+		if c, err := s.byIdemKey(ctx, a, in.IdemKey); err != nil || c != nil {
+			return c, err
+		}
+	}
+	p, err := s.prepare(ctx, a, &in)
+	if err != nil {
+		return nil, err
+	}
+	var pl *plan
+	if !in.Draft {
+		if pl, err = s.plan(ctx, a.State, p.toStates, p.level); err != nil {
+			return nil, err
+		}
+	}
+	now := s.Now()
+	var id int64
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		c := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version, SenderState: a.State,
+			SenderEmail: a.Email, senderUser: a.UserID, ToStates: p.toStates, Level: p.level, Urgency: p.urgency, TLP: p.tlp,
+			RespondBy: p.respondBy, OnwardConsent: p.consent, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
+			Content: &p.content, idemKey: in.IdemKey}
+		if p.parent != nil {
+			c.ParentID, c.ThreadID = p.parent.ID, p.parent.ThreadID
+		}
+		if err := s.insert(ctx, tx, c); err != nil {
+			if in.IdemKey != "" && isUnique(err) {
+				return errDuplicate
+			}
+			return err
+		}
+		id = c.ID
+		if err := s.addAttachments(ctx, tx, c.ID, p.attachment); err != nil {
+			return err
+		}
+		if in.Draft {
+			return nil
+		}
+		return s.send(ctx, tx, a, c, p.parent, pl, now)
+	})
+	if err == errDuplicate {
+		return s.byIdemKey(ctx, a, in.IdemKey)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Communication(ctx, id)
+}
+
+var errDuplicate = app.Errorf(app.Conflict, "error.conflict", "duplicate")
+
+// UpdateDraft replaces a draft's content; attachments listed in remove go,
+// new ones are added. Send it with Send, or with in.Draft false.
+func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remove []int64) (*Communication, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.SenderState != a.State {
+		return nil, app.ErrNotFound("communication")
+	}
+	if c.Status != StatusDraft {
+		return nil, errNotDraft()
+	}
+	// A draft stays in the exchange it was started in (or in none).
+	in.ParentID = c.ParentID
+	p, err := s.prepare(ctx, a, &in)
+	if err != nil {
+		return nil, err
+	}
+	var pl *plan
+	if !in.Draft {
+		if pl, err = s.plan(ctx, a.State, p.toStates, p.level); err != nil {
+			return nil, err
+		}
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockDraft(ctx, tx, id); err != nil {
+			return err
+		}
+		c.TemplateID, c.TemplateSlug, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Slug, p.tpl.Version, p.toStates, p.level
+		c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Content, c.UpdatedAt = p.urgency, p.tlp, p.respondBy, p.consent, &p.content, now
+		sealed, err := s.sealContent(c)
+		if err != nil {
+			return err
+		}
+		if err := updateDraft(ctx, tx, c, sealed); err != nil {
+			return err
+		}
+		for _, aid := range remove {
+			if err := deleteAttachment(ctx, tx, id, aid); err != nil {
+				return err
+			}
+		}
+		if err := s.addAttachments(ctx, tx, id, p.attachment); err != nil {
+			return err
+		}
+		if err := checkStoredAttachments(ctx, tx, id); err != nil {
+			return err
+		}
+		if in.Draft {
+			return nil
+		}
+		return s.send(ctx, tx, a, c, p.parent, pl, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Communication(ctx, id)
+}
+
+func errNotDraft() error {
+	return app.Errorf(app.Conflict, "error.comms_not_draft", "this communication was sent: it can no longer be changed")
+}
+
+// lockDraft locks a communication's row for the transaction and checks that
+// it is still a draft: two submissions of one draft send it once.
+func (s *Service) lockDraft(ctx context.Context, tx *sql.Tx, id int64) error {
+	status, err := lockComm(ctx, tx, s.DB.Dialect, id)
+	if err != nil {
+		return err
+	}
+	if status != StatusDraft {
+		return errNotDraft()
+	}
+	return nil
+}
+
+// Input returns what a communication was composed with (its content must
+// be open): to edit a draft in its form.
+func (c *Communication) Input() CommInput {
+	in := CommInput{Template: c.TemplateSlug, ToStates: c.ToStates, Level: c.Level, Fields: map[string]string{}, ParentID: c.ParentID,
+		Indicators: c.Content.Indicators}
+	for k, v := range c.Content.Fields {
+		in.Fields[k] = v
+	}
+	in.Fields["subject"], in.Fields["urgency"], in.Fields["tlp"] = c.Content.Subject, c.Urgency, c.TLP
+	if c.OnwardConsent {
+		in.Fields["onward_consent"] = "true"
+	}
+	if c.RespondBy != nil {
+		in.Fields["respond_by"] = c.RespondBy.UTC().Format(time.RFC3339)
+	}
+	return in
+}
+
+// Send sends a draft as it was saved: its content was checked and sealed
+// when it was saved, so it is locked and sent as it stands, once it is
+// complete (a draft may lack a required field or name a time that has
+// passed since).
+func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.SenderState != a.State {
+		return nil, app.ErrNotFound("communication")
+	}
+	if c.Status != StatusDraft {
+		return nil, errNotDraft()
+	}
+	if err := s.openContent(c); err != nil {
+		return nil, err
+	}
+	if err := s.complete(ctx, c); err != nil {
+		return nil, err
+	}
+	var parent *Communication
+	if c.ParentID != 0 {
+		if parent, err = s.load(ctx, c.ParentID); err != nil {
+			return nil, err
+		}
+	}
+	pl, err := s.plan(ctx, a.State, c.ToStates, c.Level)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := s.lockDraft(ctx, tx, id); err != nil {
+			return err
+		}
+		return s.send(ctx, tx, a, c, parent, pl, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Communication(ctx, id)
+}
+
+// complete checks that a saved draft can be sent: recipients, a template
+// still in use, every required field, and a response time still ahead.
+func (s *Service) complete(ctx context.Context, c *Communication) error {
+	var v app.Validation
+	if len(c.ToStates) == 0 {
+		v.Add("to_states", "error.comms_to_none", "choose at least one State", nil)
+	}
+	tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion)
+	if err != nil {
+		return err
+	}
+	if _, _, status, err := templateBySlug(ctx, s.DB, tpl.Slug); err != nil {
+		return err
+	} else if status != "active" {
+		return app.FieldError("template", "error.template_retired", "this template is retired: choose another", nil)
+	}
+	c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name
+	for _, f := range tpl.Fields {
+		if !f.Required || f.Kind == "boolean" || columnField[f.Key] && f.Key != "subject" && f.Key != "respond_by" {
+			continue
+		}
+		var missing bool
+		switch f.Key {
+		case "subject":
+			missing = c.Content.Subject == ""
+		case "respond_by":
+			missing = c.RespondBy == nil
+		default:
+			if f.Kind == "indicators" {
+				missing = len(c.Content.Indicators) == 0
+			} else {
+				missing = c.Content.Fields[f.Key] == ""
+			}
+		}
+		if missing {
+			v.Add("fields."+f.Key, "error.required", "required", nil)
+		}
+	}
+	if c.RespondBy != nil && !c.RespondBy.After(s.Now()) {
+		v.Add("fields.respond_by", "error.comms_past", "this time has passed", nil)
+	}
+	return v.Err()
+}
+
+// send routes a communication to its recipients' PoCs, queues their
+// notifications, and records it in the thread and the accountability log,
+// in the caller's transaction.
+func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, parent *Communication, pl *plan, now time.Time) error {
+	ok, err := markSent(ctx, s.DB, tx, c.ID, now, pl.zone)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errNotDraft()
+	}
+	c.Status, c.SentAt, c.SenderTZ = StatusSent, &now, pl.zone
+	if c.ThreadID == 0 {
+		c.ThreadID = c.ID
+	}
+	var missing []string
+	for _, st := range c.ToStates {
+		rs := pl.targets[st]
+		if len(rs) == 0 {
+			missing = append(missing, st)
+			continue
+		}
+		if err := s.addRecipients(ctx, tx, c, rs, now); err != nil {
+			return err
+		}
+	}
+	if len(missing) > 0 {
+		return app.FieldError("to_states", "error.comms_no_poc", "these States have no PoC who can be reached yet: {{.Codes}}", map[string]any{"Codes": strings.Join(missing, ", ")})
+	}
+	idx, err := s.logComm(ctx, tx, a, c, now)
+	if err != nil {
+		return err
+	}
+	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvSent, "", "", 0, &idx, now); err != nil {
+		return err
+	}
+	if parent == nil {
+		return nil
+	}
+	// A response by a recipient marks it as having responded; a follow-up
+	// by the sender does not.
+	if answered, err := isRecipient(ctx, tx, parent.ID, a.State); err != nil || !answered {
+		return err
+	}
+	return s.setOutcome(ctx, tx, a, parent, OutcomeResponded, "", c.ID, now)
+}
+
+// addRecipients records the chosen PoCs and queues their notifications.
+func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, now time.Time) error {
+	if len(ts) == 0 {
+		return nil
+	}
+	// One prepared statement each for the many rows of a communication to
+	// many PoCs: parsing the SQL once per row was most of a send's cost.
+	q, err := notify.PrepareEnqueue(ctx, s.DB, tx)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	lines, err := prepareRecipients(ctx, s.DB, tx)
+	if err != nil {
+		return err
+	}
+	defer lines.Close()
+	for _, t := range ts {
+		addr := t.poc.Email()
+		m, encrypted := s.notification(ctx, c, t.poc, addr, false)
+		oid, err := q.Enqueue(ctx, now, m)
+		if err != nil {
+			return err
+		}
+		if err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byIdemKey returns the communication the actor created with an
+// idempotency key, or nil.
+func (s *Service) byIdemKey(ctx context.Context, a *app.Actor, key string) (*Communication, error) {
+	id, err := commByIdemKey(ctx, s.DB, a.UserID, key)
+	if err != nil || id == 0 {
+		return nil, err
+	}
+	return s.Communication(ctx, id)
+}
+
+// insert writes a new communication, its content sealed to its reference.
+func (s *Service) insert(ctx context.Context, tx *sql.Tx, c *Communication) error {
+	sealed, err := s.sealContent(c)
+	if err != nil {
+		return err
+	}
+	return insertComm(ctx, s.DB, tx, c, sealed)
+}

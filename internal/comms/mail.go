@@ -1,0 +1,142 @@
+package comms
+
+import (
+	"context"
+	"database/sql"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
+)
+
+// The emails of communications. They are written by notify's Writer, in
+// the reader's language with English below, like every email of pocdir.
+// What travels in clear says no more than a reference, an urgency and a
+// label: the content goes only encrypted to a PoC's OpenPGP key.
+
+// notification is the email that tells a PoC of a communication, in the
+// first of the PoC's working languages that pocdir writes. By default it
+// carries no content: the reference, the urgency, the TLP label in the
+// subject, and a link. When the PoC has an OpenPGP key and the TLP label
+// allows, the content goes too, encrypted to the key and signed. It reads
+// no database: it is written inside the transaction that sends.
+func (s *Service) notification(ctx context.Context, c *Communication, p *directory.PoC, addr string, reminder bool) (notify.Message, bool) {
+	kind, subject := "comm", "mail.comm.subject"
+	if reminder {
+		kind, subject = "comm-reminder", "mail.comm.reminder_subject"
+	}
+	exercise := c.TemplateSlug == "exercise"
+	// The subject says no more than the reference, the urgency and the
+	// label (and that it is an exercise): it travels in clear, and the
+	// Secretariat's outbox page shows it.
+	var tag any = ""
+	if exercise {
+		tag = notify.Term("mail.comm.exercise_tag")
+	}
+	deadline := ""
+	if c.RespondBy != nil {
+		deadline = c.RespondBy.UTC().Format("2006-01-02 15:04")
+	}
+	body := []notify.Text{notify.T("mail.comm.intro")}
+	if exercise {
+		body = append(body, notify.T("mail.comm.exercise"))
+	}
+	if reminder {
+		body = append(body, notify.T("mail.comm.reminder", "Deadline", deadline))
+	}
+	body = append(body,
+		notify.T("mail.comm.awaits", "Sender", c.SenderState, "State", p.State, "Level", notify.Term("level."+c.Level)),
+		notify.T("mail.comm.details", "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency), "TLP", c.TLP, "Deadline", deadline),
+		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
+		notify.T("comm.statement"))
+	letter := notify.Letter{Kind: kind, To: s.mail.ReaderOf(addr, p.Languages...),
+		Subject: notify.T(subject, "Exercise", tag, "TLP", c.TLP, "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency)), Body: body}
+	plain := s.mail.Write(letter)
+	if s.pgp == nil || p.PGPKey == "" || !TLPAllowsEmail(c.TLP) || c.Content == nil {
+		return plain, false
+	}
+	armored, err := s.pgp.EncryptAndSign(p.PGPKey, notify.MIMEText(plain.Body+"\n"+s.contentText(c, letter.To.Lang)))
+	if err != nil {
+		// An unusable key (expired since it was checked) never blocks the
+		// notification: it goes without content.
+		return plain, false
+	}
+	plain.Body, plain.PGP = armored, true
+	return plain, true
+}
+
+// contentText is a communication's content as the encrypted part of a
+// notification shows it: the fields under their labels in the reader's
+// language (the template's, when it is at hand), as the sender wrote them.
+func (s *Service) contentText(c *Communication, lang string) string {
+	labels := map[string]string{}
+	s.versionsMu.Lock()
+	if tpl := s.versions[[2]int64{c.TemplateID, int64(c.TemplateVersion)}]; tpl != nil {
+		for _, f := range tpl.Fields {
+			labels[f.Key] = f.Label.In(lang)
+		}
+	}
+	s.versionsMu.Unlock()
+	w := s.mail
+	var b strings.Builder
+	b.WriteString(w.Text(lang, notify.T("mail.comm.content", "TLP", c.TLP)))
+	b.WriteString("\n\n")
+	b.WriteString(w.Text(lang, notify.T("mail.comm.content_subject", "Subject", c.Content.Subject)))
+	b.WriteString("\n")
+	for _, k := range sortedKeys(c.Content.Fields) {
+		label := labels[k]
+		if label == "" {
+			label = k
+		}
+		b.WriteString("\n" + label + ":\n" + c.Content.Fields[k] + "\n")
+	}
+	if len(c.Content.Indicators) > 0 {
+		b.WriteString("\n" + w.Text(lang, notify.T("mail.comm.indicators")) + "\n" + FormatIndicators(c.Content.Indicators) + "\n")
+	}
+	return b.String()
+}
+
+// Statement is principle 3 in English, said on every notification (in the
+// reader's language, from the catalog's comm.statement).
+const Statement = "Notifying a State of ICT activity from or through its territory does not imply that the State is responsible for it. Acknowledging a communication does not mean agreeing with its content."
+
+// tellSender emails the sender of a communication that a recipient State
+// acted on it, without content, in the sender's language.
+func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, state, kind string, now time.Time) error {
+	what := map[string]string{
+		EvAcknowledged: "mail.comm_activity.acknowledged", EvResponded: "mail.comm_activity.responded", EvDeclined: "mail.comm_activity.declined",
+		EvDisputed: "mail.comm_activity.disputed", EvMoreInfo: "mail.comm_activity.more_info", EvConsentRequested: "mail.comm_activity.consent_requested",
+	}[kind]
+	if what == "" || c.SenderEmail == "" {
+		return nil
+	}
+	to := notify.Reader{Email: c.SenderEmail, Lang: "en"}
+	if c.senderUser != 0 {
+		r, ok, err := account.ReaderOf(ctx, tx, c.senderUser)
+		if err != nil {
+			return err
+		}
+		if ok {
+			to.Lang = r.Lang
+		}
+	}
+	m := s.mail.Write(notify.Letter{Kind: "comm-activity", To: to,
+		Subject: notify.T("mail.comm_activity.subject", "TLP", c.TLP, "Ref", c.Ref),
+		Body: []notify.Text{notify.T(what, "State", state, "Ref", c.Ref),
+			notify.T("mail.comm_activity.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
+			notify.T("comm.statement")}})
+	return notify.Enqueue(ctx, tx, now, m)
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

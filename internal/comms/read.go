@@ -1,0 +1,206 @@
+package comms
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// Communication returns a communication as the actor may see it: whole for
+// the sender's and the recipients' States (a first view by a recipient
+// State records the opening), metadata only for the Secretariat, and not
+// found for anyone else.
+func (s *Service) Communication(ctx context.Context, id int64) (*Communication, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Viewer.Recipient && !a.ReadOnly {
+		if err := s.markOpened(ctx, a, c); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// visible loads a communication as the actor may see it (not found for
+// those who may not).
+func (s *Service) visible(ctx context.Context, a *app.Actor, id int64) (*Communication, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c, s.fill(ctx, a, c)
+}
+
+// readable is visible, refusing the Secretariat, which reads no content.
+func (s *Service) readable(ctx context.Context, id int64) (*app.Actor, *Communication, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if c.Viewer.Metadata {
+		return nil, nil, app.Errorf(app.Forbidden, "error.comms_content", "the Secretariat does not read the content of communications")
+	}
+	return a, c, nil
+}
+
+// fill sets the viewer, opens the content for those who may read it, and
+// loads the recipients and attachments.
+func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) error {
+	c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState}
+	if !c.Viewer.Sender && a.State != "" && c.Status == StatusSent {
+		var err error
+		if c.Viewer.Recipient, err = isRecipient(ctx, s.DB, c.ID, a.State); err != nil {
+			return err
+		}
+	}
+	c.Viewer.Metadata = a.IsSecretariat() && c.Status == StatusSent
+	if !c.Viewer.Sender && !c.Viewer.Recipient && !c.Viewer.Metadata {
+		return app.ErrNotFound("communication")
+	}
+	rs, err := recipientsOf(ctx, s.DB, c.ID)
+	if err != nil {
+		return err
+	}
+	if c.Viewer.Recipient {
+		// A recipient State sees its own PoCs' lines, not the others'.
+		var own []*Recipient
+		for _, r := range rs {
+			if r.State == a.State {
+				own = append(own, r)
+			}
+		}
+		rs = own
+	}
+	c.Recipients = rs
+	if tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+		c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name
+	}
+	atts, err := s.attachments(ctx, c.ID, !c.Viewer.Metadata)
+	if err != nil {
+		return err
+	}
+	c.Attachments = atts
+	s.mask(c)
+	if c.Viewer.Metadata {
+		return nil
+	}
+	return s.openContent(c)
+}
+
+// mask takes out of c what its viewer may not see: a declared tension not
+// its own, and for the Secretariat, everything but metadata.
+func (s *Service) mask(c *Communication) {
+	for _, r := range c.Recipients {
+		// A declared tension is seen only by the State that declared it:
+		// the sender (tension), or the recipient (its routing rule).
+		if (r.Route == RouteTension && !c.Viewer.Sender) || (r.Route == RouteRouting && !c.Viewer.Recipient) {
+			r.Route = RouteLevel
+		}
+	}
+	if c.Viewer.Metadata {
+		c.Content, c.Urgency, c.TLP, c.RespondBy, c.SenderEmail, c.CommitSalt = nil, "", "", nil, "", ""
+		for _, r := range c.Recipients {
+			r.Address, r.OpenedBy, r.AckedBy, r.OutcomeBy, r.BounceError = "", "", "", "", ""
+		}
+	}
+}
+
+func (s *Service) markOpened(ctx context.Context, a *app.Actor, c *Communication) error {
+	unopened := false
+	for _, r := range c.Recipients {
+		unopened = unopened || (r.OpenedAt == nil && r.MovedAt == nil)
+	}
+	if !unopened {
+		return nil
+	}
+	now := s.Now()
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if ok, err := markOpened(ctx, tx, c.ID, a.State, a.Email, now); err != nil || !ok {
+			return err
+		}
+		idx, err := s.logAct(ctx, tx, a, c, "comms.opened", now)
+		if err != nil {
+			return err
+		}
+		return s.event(ctx, tx, a, c.ThreadID, c.ID, EvOpened, "", "", 0, &idx, now)
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range c.Recipients {
+		if r.OpenedAt == nil && r.MovedAt == nil {
+			r.OpenedAt, r.OpenedBy = &now, a.Email
+		}
+	}
+	return nil
+}
+
+// recipientComm loads a sent communication for an act of a recipient State.
+func (s *Service) recipientComm(ctx context.Context, id int64) (*app.Actor, *Communication, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !c.Viewer.Recipient {
+		if c.Viewer.Sender {
+			return nil, nil, app.Errorf(app.Forbidden, "error.comms_recipient_only", "only a recipient State can do this")
+		}
+		return nil, nil, app.ErrNotFound("communication")
+	}
+	return a, c, nil
+}
+
+// STIX exports a communication's indicators as a STIX 2.1 bundle, for the
+// sender and recipient States, where the TLP label allows: TLP:RED is never
+// exported. The export is logged.
+func (s *Service) STIX(ctx context.Context, id int64) ([]byte, error) {
+	a, c, err := s.readable(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !TLPAllowsEmail(c.TLP) {
+		return nil, app.Errorf(app.Forbidden, "error.comms_red_export", "TLP:RED content is never exported")
+	}
+	created := c.CreatedAt
+	if c.SentAt != nil {
+		created = *c.SentAt
+	}
+	out, err := ExportSTIX(STIXSource{Ref: c.Ref, SenderState: c.SenderState, Created: created, TLP: c.TLP, Indicators: c.Content.Indicators})
+	if err != nil {
+		return nil, err
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := s.logAct(ctx, tx, a, c, "comms.exported", s.Now())
+		return err
+	})
+	return out, err
+}
+
+// AttachmentFile returns an attachment with its bytes, for the sender and
+// recipient States only.
+func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachment, error) {
+	_, _, err := s.readable(ctx, comm)
+	if err != nil {
+		return nil, err
+	}
+	v, err := attachmentData(ctx, s.DB, comm, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.openAttachment(id, v)
+}

@@ -1,0 +1,224 @@
+package comms
+
+import (
+	"context"
+	"strings"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// Thread returns an exchange as the actor may see it: the communications
+// it may read and the events that concern its State. The Secretariat sees
+// metadata and no notes.
+func (s *Service) Thread(ctx context.Context, id int64) (*Thread, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.visible(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	t := &Thread{ID: c.ThreadID}
+	if c.ThreadID == 0 {
+		return t, nil
+	}
+	ids, err := threadIDs(ctx, s.DB, c.ThreadID)
+	if err != nil {
+		return nil, err
+	}
+	visible := map[int64]*Communication{}
+	for _, cid := range ids {
+		x := c
+		if cid != c.ID {
+			if x, err = s.load(ctx, cid); err != nil {
+				return nil, err
+			}
+			if err := s.fill(ctx, a, x); err != nil {
+				if app.ErrorCode(err) == app.NotFound {
+					continue
+				}
+				return nil, err
+			}
+		}
+		visible[cid] = x
+		t.Comms = append(t.Comms, x)
+	}
+	evs, err := threadEvents(ctx, s.DB, c.ThreadID)
+	if err != nil {
+		return nil, err
+	}
+	requester := map[int64]string{} // consent request → the State that asked
+	for _, e := range evs {
+		if e.Kind == EvConsentRequested {
+			requester[e.ID] = e.State
+		}
+	}
+	for _, e := range evs {
+		x := visible[e.CommID]
+		if x == nil {
+			continue
+		}
+		// Sharing with a third State concerns the sender State and the
+		// State that asked, no other recipient, and not the Secretariat.
+		switch e.Kind {
+		case EvConsentRequested, EvConsentGranted, EvConsentRefused, EvForwarded:
+			if x.Viewer.Metadata {
+				continue
+			}
+			asker := e.State
+			if e.Kind == EvConsentGranted || e.Kind == EvConsentRefused {
+				asker = requester[e.RefID]
+			}
+			if x.Viewer.Recipient && asker != a.State {
+				continue
+			}
+		}
+		// A recipient State sees its own acts and the sender's; the sender
+		// sees all; the Secretariat sees every act without its note.
+		if x.Viewer.Recipient && e.State != a.State && e.State != x.SenderState && e.Target != a.State {
+			continue
+		}
+		if !x.Viewer.Metadata && e.sealed != "" {
+			b, err := s.seal.Open(noteAAD(e.ID), e.sealed)
+			if err != nil {
+				return nil, err
+			}
+			e.Note = string(b)
+		}
+		if x.Viewer.Metadata {
+			e.Actor = ""
+		}
+		t.Events = append(t.Events, e)
+	}
+	return t, nil
+}
+
+// Comms returns the actor's State's communications (sent, received,
+// drafts), newest first, filtered; the Secretariat gets every sent
+// communication's metadata and can filter only by date.
+func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsSecretariat() && a.State == "" {
+		return nil, app.ErrForbidden()
+	}
+	box := f.Box
+	if a.IsSecretariat() {
+		box = "all-sent" // every sent communication's metadata
+	}
+	list, err := listComms(ctx, s.DB, a.State, box, f.From, f.To)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fillList(ctx, a, list); err != nil {
+		return nil, err
+	}
+	out := []*Communication{}
+	query := strings.ToLower(strings.TrimSpace(f.Query))
+	for _, c := range list {
+		// The Secretariat cannot search what it cannot read: its query
+		// is ignored, never answered from content.
+		if query != "" && !c.Viewer.Metadata && (c.Content == nil || !c.Content.matches(query)) {
+			continue
+		}
+		if f.Stage != "" && !hasStage(c, f.Stage) {
+			continue
+		}
+		out = append(out, c)
+		if len(out) == MaxListed {
+			break
+		}
+	}
+	return out, nil
+}
+
+// fillList is fill for a list: the query already kept what the actor may
+// see, the recipients of all are read in a few queries, and attachments
+// are left for the communication's own page.
+func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communication) error {
+	byID := map[int64]*Communication{}
+	ids := make([]int64, 0, len(list))
+	for _, c := range list {
+		c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState, Metadata: a.IsSecretariat()}
+		c.Viewer.Recipient = !c.Viewer.Sender && !c.Viewer.Metadata
+		c.Recipients = []*Recipient{}
+		byID[c.ID] = c
+		ids = append(ids, c.ID)
+	}
+	err := recipientsOfMany(ctx, s.DB, ids, func(cid int64, r *Recipient) {
+		if c := byID[cid]; c != nil && (!c.Viewer.Recipient || r.State == a.State) {
+			c.Recipients = append(c.Recipients, r)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
+			c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name
+		}
+		s.mask(c)
+		if !c.Viewer.Metadata {
+			if err := s.openContent(c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func hasStage(c *Communication, stage string) bool {
+	for _, r := range c.Recipients {
+		if r.Stage() == stage {
+			return true
+		}
+	}
+	return false
+}
+
+func (ct *Content) matches(q string) bool {
+	if strings.Contains(strings.ToLower(ct.Subject), q) {
+		return true
+	}
+	for _, v := range ct.Fields {
+		if strings.Contains(strings.ToLower(v), q) {
+			return true
+		}
+	}
+	for _, i := range ct.Indicators {
+		if strings.Contains(strings.ToLower(i.Value), q) {
+			return true
+		}
+	}
+	return false
+}
+
+// Summary counts communications for the Secretariat's overview: how many
+// were sent, and how many recipient lines are at each stage.
+type Summary struct {
+	Sent    int            `json:"sent"`
+	ByStage map[string]int `json:"recipients_by_stage"`
+}
+
+// Overview counts every sent communication and recipient line, in the
+// database (the lists stop at 500): the Secretariat's figures.
+func (s *Service) Overview(ctx context.Context) (*Summary, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsSecretariat() {
+		return nil, app.ErrForbidden()
+	}
+	sum := &Summary{}
+	if sum.Sent, err = countSent(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	if sum.ByStage, err = countStages(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	return sum, nil
+}

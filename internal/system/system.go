@@ -1,0 +1,271 @@
+// Package system builds the whole of pocdir from a configuration, once: the
+// database (opened, migrated, its reference data loaded), the keys kept
+// outside it, every capability's service with what it needs, and the HTTP
+// handler of the pages and the API. The server and the demonstration
+// (cmd/pocdir), and the tests (testkit) all build pocdir here, so that
+// what is tested is what runs.
+package system
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/api"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/seal"
+	"github.com/pocdir/pocdir/internal/web"
+)
+
+// Config is everything pocdir is built from. The command line turns its
+// flags into one; tests fill one in.
+type Config struct {
+	// DB is the database: "sqlite:PATH", a plain path, or "postgres://…".
+	DB string
+	// Now is the clock (app.SystemClock when nil).
+	Now app.Clock
+	// Log receives the logs (slog.Default() when nil).
+	Log *slog.Logger
+
+	// The key files, kept outside the database. Empty: beside a SQLite
+	// database, else in the working directory (see KeyPath).
+	LogKeyFile     string // signs the accountability log's checkpoints
+	DataKeyFile    string // seals secrets and communications at rest
+	OpenPGPKeyFile string // signs the content emailed encrypted to PoCs
+	// LogOrigin names the log in its checkpoints, when its key is created
+	// ("pocdir/log" when empty); its host part names pocdir's OpenPGP key.
+	LogOrigin string
+
+	// BaseURL is the portal's public address (links in emails; without
+	// it, invitations are not emailed and pages take the request's).
+	BaseURL string
+	// Threshold is the number of nominating States at which the directory
+	// is operational (directory.DefaultThreshold when 0).
+	Threshold int
+	// SMTP is the mail server (no host: email waits in the outbox).
+	SMTP notify.SMTP
+
+	// SecureCookies marks cookies Secure; HSTS sends
+	// Strict-Transport-Security (served over TLS); TrustedProxies are the
+	// reverse proxies whose X-Forwarded-For is believed.
+	SecureCookies  bool
+	HSTS           bool
+	TrustedProxies []netip.Prefix
+	// Demo shows that the data is fictional; Catcher, in the demo, holds
+	// the emails sent, shown at /demo/mail.
+	Demo    bool
+	Catcher *notify.Catcher
+
+	// CheckBatch is how many messages a check campaign queues per step
+	// (100 when 0).
+	CheckBatch int
+}
+
+// KeyPath is where a key file is when none is given: beside a SQLite
+// database, else in the working directory.
+func KeyPath(given, dbURL, name string) string {
+	if given != "" {
+		return given
+	}
+	if !strings.HasPrefix(dbURL, "postgres://") && !strings.HasPrefix(dbURL, "postgresql://") {
+		path := strings.TrimPrefix(strings.TrimPrefix(dbURL, "sqlite://"), "sqlite:")
+		return filepath.Join(filepath.Dir(path), name)
+	}
+	return name
+}
+
+// The default names of the key files.
+const (
+	LogKeyName     = "pocdir-log.key"
+	DataKeyName    = "pocdir-data.key"
+	OpenPGPKeyName = "pocdir-openpgp.key"
+)
+
+// System is a running pocdir: its database, keys, services and handler.
+type System struct {
+	Config    Config
+	DB        *db.DB
+	Catalog   *i18n.Catalog
+	Mail      *notify.Writer
+	LogKeys   *auditlog.Keys
+	DataKeys  *seal.Keyring
+	PGP       *notify.PGPSigner
+	Audit     *auditlog.Log
+	Directory *directory.Service
+	Accounts  *account.Service
+	Checks    *checks.Service
+	Comms     *comms.Service
+	Outbox    *notify.Outbox
+	Sender    *notify.Sender
+	Web       *web.Server
+	// Handler serves the pages and, under /api/v1, the API.
+	Handler http.Handler
+}
+
+// Open opens and migrates the database, loads the reference list of States
+// and the shipped templates, loads (or creates, on first start) the keys,
+// and builds the services.
+func Open(ctx context.Context, cfg Config) (*System, error) {
+	d, err := OpenDB(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	sys, err := New(ctx, d, cfg)
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return sys, nil
+}
+
+// OpenDB opens and migrates the database and loads its reference data: the
+// States and the shipped communication templates.
+func OpenDB(ctx context.Context, url string) (*db.DB, error) {
+	d, err := db.Open(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Migrate(ctx); err != nil {
+		d.Close()
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := directory.SyncStates(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
+	if err := comms.SeedTemplates(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// New builds pocdir on an open, migrated database: one more instance on the
+// same database when called again (the keys are read from the same files).
+func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
+	if cfg.Now == nil {
+		cfg.Now = app.SystemClock
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.LogOrigin == "" {
+		cfg.LogOrigin = "pocdir/log"
+	}
+	sys := &System{Config: cfg, DB: d, Catalog: i18n.MustLoad()}
+	var err error
+	if sys.LogKeys, err = auditlog.LoadOrCreateKey(KeyPath(cfg.LogKeyFile, cfg.DB, LogKeyName), cfg.LogOrigin); err != nil {
+		return nil, fmt.Errorf("log key: %w", err)
+	}
+	if sys.DataKeys, err = seal.LoadOrCreate(KeyPath(cfg.DataKeyFile, cfg.DB, DataKeyName)); err != nil {
+		return nil, fmt.Errorf("data key: %w", err)
+	}
+	host := strings.SplitN(cfg.LogOrigin, "/", 2)[0]
+	signer, err := notify.LoadOrCreatePGPSigner(KeyPath(cfg.OpenPGPKeyFile, cfg.DB, OpenPGPKeyName), "pocdir", "pocdir@"+host)
+	if err != nil {
+		return nil, fmt.Errorf("OpenPGP key: %w", err)
+	}
+	sys.PGP = signer.At(cfg.Now)
+	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL)
+	sys.Accounts = newAccounts(d, cfg, sys.Mail, sys.DataKeys)
+	// Secrets stored before sealing, or under a rotated-out key, are sealed
+	// under the current key.
+	if n, err := sys.Accounts.SealTOTPSecrets(ctx); err != nil {
+		return nil, fmt.Errorf("sealing TOTP secrets: %w", err)
+	} else if n > 0 {
+		cfg.Log.Info("TOTP secrets sealed with the data key", "count", n, "key", sys.DataKeys.Current())
+	}
+	sys.Audit = auditlog.New(d, cfg.Now, sys.LogKeys)
+	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
+	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
+	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
+	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
+	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
+	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: cfg.Log}).Handler()
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
+		Outbox: sys.Outbox, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
+		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo}
+	sys.Handler = sys.Web.Handler()
+	return sys, nil
+}
+
+func newAccounts(d *db.DB, cfg Config, mail *notify.Writer, keys *seal.Keyring) *account.Service {
+	return account.New(account.Config{DB: d, Now: cfg.Now, Mail: mail, Seal: keys, KnownState: directory.KnownState})
+}
+
+// Admin is what the administration commands (user, token) need: the
+// database and the accounts. They sign nothing and seal nothing, so they
+// read no key, and never create one where an operator happens to run them.
+type Admin struct {
+	DB       *db.DB
+	Accounts *account.Service
+}
+
+// OpenAdmin opens and migrates the database for an administration command.
+func OpenAdmin(ctx context.Context, cfg Config) (*Admin, error) {
+	if cfg.Now == nil {
+		cfg.Now = app.SystemClock
+	}
+	d, err := OpenDB(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	return &Admin{DB: d, Accounts: newAccounts(d, cfg, notify.NewWriter(i18n.MustLoad(), cfg.BaseURL), nil)}, nil
+}
+
+// Close closes the database.
+func (s *System) Close() error { return s.DB.Close() }
+
+// Run runs the background jobs until ctx ends: checkpoints of the log,
+// the outbox's delivery (when there is a mail server), reconfirmation
+// reminders and key warnings, communication checks, and the
+// communications' job (delivery onto recipients' lines, reminders before
+// deadlines, departed PoCs' items to their alternates). Every job is safe
+// on several instances at once.
+func (s *System) Run(ctx context.Context) {
+	log := s.Config.Log
+	go every(ctx, time.Minute, func() {
+		if _, err := s.Audit.Latest(ctx); err != nil && ctx.Err() == nil {
+			log.Error("publishing a checkpoint", "err", err)
+		}
+	})
+	if s.Config.SMTP.Host != "" {
+		go s.Sender.Run(ctx, 10*time.Second)
+	}
+	go every(ctx, time.Hour, func() {
+		if n, err := s.Directory.SendReminders(ctx); err != nil && ctx.Err() == nil {
+			log.Error("queueing reconfirmation reminders", "err", err)
+		} else if n > 0 {
+			log.Info("reconfirmation reminders queued", "states", n)
+		}
+	})
+	go s.Checks.Run(ctx, 5*time.Second, log)
+	go s.Comms.Run(ctx, 5*time.Second, log)
+}
+
+// every runs f now and then at each interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		f()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
