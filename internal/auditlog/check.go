@@ -65,7 +65,7 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	r := &Report{}
 	var head int64
 	if err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&head); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the log head: %w", err)
 	}
 	// Checkpoints, by size, to compare with the tree as it is rebuilt.
 	type cpRow struct {
@@ -76,19 +76,19 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	var cps []cpRow
 	rows, err := q.QueryContext(ctx, `SELECT size, root, note FROM log_checkpoints ORDER BY size`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the checkpoints: %w", err)
 	}
 	for rows.Next() {
 		var c cpRow
 		if err := rows.Scan(&c.size, &c.root, &c.note); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the checkpoints: %w", err)
 		}
 		cps = append(cps, c)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the checkpoints: %w", err)
 	}
 	roots := map[int64]tlog.Hash{}
 	for _, c := range cps {
@@ -137,14 +137,14 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	// Cosignatures.
 	crows, err := q.QueryContext(ctx, `SELECT c.size, c.witness, c.signature, p.note FROM log_cosignatures c JOIN log_checkpoints p ON p.size = c.size`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the cosignatures: %w", err)
 	}
 	defer crows.Close()
 	for crows.Next() {
 		var size int64
 		var witness, sig, cpNote string
 		if err := crows.Scan(&size, &witness, &sig, &cpNote); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the cosignatures: %w", err)
 		}
 		body, err := noteBody(cpNote)
 		v, verr := note.NewVerifier(witness)
@@ -159,12 +159,12 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 		r.Cosignatures++
 	}
 	if err := crows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the cosignatures: %w", err)
 	}
 	for _, cc := range content {
 		k, err := cc(ctx, q, c.commitments, r.problem)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: checking the commitments of content: %w", err)
 		}
 		r.Commitments += k
 	}
@@ -202,7 +202,7 @@ func (m *Commitments) Len() int { return len(m.idx) }
 func snapshot(ctx context.Context, d *db.DB) (*sql.Conn, func(), error) {
 	conn, err := d.Conn(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("auditlog: a connection for the snapshot: %w", err)
 	}
 	var setup, reset []string
 	switch d.Dialect {
@@ -224,7 +224,7 @@ func snapshot(ctx context.Context, d *db.DB) (*sql.Conn, func(), error) {
 	for _, s := range setup {
 		if _, err := conn.ExecContext(ctx, s); err != nil {
 			release()
-			return nil, nil, err
+			return nil, nil, fmt.Errorf("auditlog: starting the snapshot (%s): %w", s, err)
 		}
 	}
 	return conn, release, nil

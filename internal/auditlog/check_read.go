@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -41,9 +42,14 @@ func (c *checker) read(ctx context.Context, q *sql.Conn, emit func(*checkBatch) 
 	if c.dialect == db.Postgres {
 		source = func(row bundleRowFunc) error { return wireRows(ctx, q, row) }
 	}
+	// The errors of the bundles' rows are wrapped here, once, rather than
+	// in the loops over rows.
 	next, stop, err := c.stream(ctx, upper, source, emit)
-	if err != nil || stop {
-		return err
+	if err != nil {
+		return fmt.Errorf("auditlog: reading the entry bundles: %w", err)
+	}
+	if stop {
+		return nil
 	}
 	return c.readTail(ctx, q, next, emit)
 }
@@ -126,7 +132,7 @@ func wireRows(ctx context.Context, conn *sql.Conn, row bundleRowFunc) error {
 	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
-			return fmt.Errorf("audit check: not a pgx connection")
+			return errors.New("not a pgx connection")
 		}
 		rows, err := sc.Conn().Query(ctx, bundlesSQL, pgx.QueryResultFormats{pgx.BinaryFormatCode})
 		if err != nil {
@@ -136,7 +142,7 @@ func wireRows(ctx context.Context, conn *sql.Conn, row bundleRowFunc) error {
 		for rows.Next() {
 			v := rows.RawValues()
 			if len(v) != 5 || len(v[0]) != 8 || len(v[2]) != 4 {
-				return fmt.Errorf("audit check: unexpected bundle row")
+				return errors.New("unexpected bundle row")
 			}
 			idx := int64(binary.BigEndian.Uint64(v[0]))
 			codec := int(int32(binary.BigEndian.Uint32(v[2])))
@@ -152,7 +158,7 @@ func wireRows(ctx context.Context, conn *sql.Conn, row bundleRowFunc) error {
 func (c *checker) readUpper(ctx context.Context, q db.Queryer) (map[tileKey][]byte, error) {
 	rows, err := q.QueryContext(ctx, `SELECT level, idx, hashes FROM log_tiles WHERE level >= 1`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the upper hash tiles: %w", err)
 	}
 	defer rows.Close()
 	out := map[tileKey][]byte{}
@@ -160,11 +166,14 @@ func (c *checker) readUpper(ctx context.Context, q db.Queryer) (map[tileKey][]by
 		var k tileKey
 		var h []byte
 		if err := rows.Scan(&k.level, &k.n, &h); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the upper hash tiles: %w", err)
 		}
 		out[k] = h
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("auditlog: reading the upper hash tiles: %w", err)
+	}
+	return out, nil
 }
 
 // readTail reads the entries after the last full bundle, and hands them to
@@ -177,7 +186,7 @@ func (c *checker) readTail(ctx context.Context, q db.Queryer, next int64, emit f
 	row.entries, row.states, row.tile, row.hasTile = row.entries[:0], row.states[:0], row.tile[:0], false
 	rows, err := q.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 ORDER BY idx`, next*BundleSize)
 	if err != nil {
-		return err
+		return fmt.Errorf("auditlog: reading the log tail: %w", err)
 	}
 	n := int64(0)
 	for rows.Next() {
@@ -185,7 +194,7 @@ func (c *checker) readTail(ctx context.Context, q db.Queryer, next int64, emit f
 		var data, states sql.RawBytes
 		if err := rows.Scan(&idx, &data, &states); err != nil {
 			rows.Close()
-			return err
+			return fmt.Errorf("auditlog: reading the log tail: %w", err)
 		}
 		switch want := next*BundleSize + n; {
 		case idx != want:
@@ -204,7 +213,7 @@ func (c *checker) readTail(ctx context.Context, q db.Queryer, next int64, emit f
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return err
+		return fmt.Errorf("auditlog: reading the log tail: %w", err)
 	}
 	c.tailRead = n
 	if n == 0 && b.fatal == "" {
@@ -217,8 +226,8 @@ func (c *checker) readTail(ctx context.Context, q db.Queryer, next int64, emit f
 		switch {
 		case err == nil:
 			row.hasTile = true
-		case err != sql.ErrNoRows:
-			return err
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("auditlog: reading tile 0/%d: %w", next, err)
 		}
 	}
 	if !emit(b) {

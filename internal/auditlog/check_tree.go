@@ -287,14 +287,14 @@ func (c *checker) finish(ctx context.Context, q db.Queryer) error {
 	// bundles at negative indexes.
 	rows, err := q.QueryContext(ctx, `SELECT level, COUNT(*) FROM log_tiles GROUP BY level`)
 	if err != nil {
-		return err
+		return fmt.Errorf("auditlog: counting the hash tiles: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var level int
 		var count int64
 		if err := rows.Scan(&level, &count); err != nil {
-			return err
+			return fmt.Errorf("auditlog: counting the hash tiles: %w", err)
 		}
 		want := int64(0)
 		if level >= 0 && level*TileHeight < 63 {
@@ -305,18 +305,18 @@ func (c *checker) finish(ctx context.Context, q db.Queryer) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return fmt.Errorf("auditlog: counting the hash tiles: %w", err)
 	}
 	var bundles int64
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_bundles`).Scan(&bundles); err != nil {
-		return err
+		return fmt.Errorf("auditlog: counting the entry bundles: %w", err)
 	}
 	if bundles != c.bundles {
 		c.r.problem("the log holds %d entry bundles, %d of them in order from index 0", bundles, c.bundles)
 	}
 	var tail int64
 	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_tail`).Scan(&tail); err != nil {
-		return err
+		return fmt.Errorf("auditlog: counting the log tail: %w", err)
 	}
 	if tail != c.tailRead {
 		c.r.problem("the log tail holds %d entries, %d of them in order after the bundles", tail, c.tailRead)
