@@ -16,24 +16,24 @@ import (
 func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 	data := Encode(ev)
 	if len(data) > MaxEntrySize {
-		return 0, fmt.Errorf("log entry of %d bytes: at most %d", len(data), MaxEntrySize)
+		return 0, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data), MaxEntrySize)
 	}
 	var size int64
 	if err := tx.QueryRowContext(ctx, `UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
-		return 0, fmt.Errorf("log head: %w", err)
+		return 0, fmt.Errorf("auditlog: advancing the log head: %w", err)
 	}
 	n := size - 1
 	store := &tileStore{ctx: ctx, q: tx, tiles: map[tileKey][]byte{}}
 	hashes, err := tlog.StoredHashes(n, data, store)
 	if err != nil {
-		return 0, fmt.Errorf("log hashes: %w", err)
+		return 0, fmt.Errorf("auditlog: the hashes of entry %d: %w", n, err)
 	}
 
 	// The entry waits in the tail until its bundle is full.
 	b, pos := n/BundleSize, n%BundleSize
 	if _, err := tx.ExecContext(ctx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
 		n, string(data), statesColumn(ev.States)); err != nil {
-		return 0, err
+		return 0, fmt.Errorf("auditlog: adding entry %d to the log tail: %w", n, err)
 	}
 	if pos == BundleSize-1 {
 		if err := packBundle(ctx, tx, b); err != nil {
@@ -56,13 +56,13 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 			}
 			tile := store.tiles[k]
 			if int64(len(tile)) != pos*tlog.HashSize {
-				return 0, fmt.Errorf("log tile %d/%d holds %d bytes, expected %d", k.level, k.n, len(tile), pos*tlog.HashSize)
+				return 0, fmt.Errorf("auditlog: tile %d/%d holds %d bytes, expected %d", k.level, k.n, len(tile), pos*tlog.HashSize)
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`,
 				k.level, k.n, append(tile[:len(tile):len(tile)], h[:]...))
 		}
 		if err != nil {
-			return 0, err
+			return 0, fmt.Errorf("auditlog: storing tile %d/%d: %w", k.level, k.n, err)
 		}
 	}
 	return n, nil
@@ -73,7 +73,7 @@ func packBundle(ctx context.Context, tx *sql.Tx, b int64) error {
 	first, last := b*BundleSize, (b+1)*BundleSize-1
 	rows, err := tx.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 AND idx <= $2 ORDER BY idx`, first, last)
 	if err != nil {
-		return err
+		return fmt.Errorf("auditlog: packing bundle %d: %w", b, err)
 	}
 	defer rows.Close()
 	var bundle []byte
@@ -83,26 +83,28 @@ func packBundle(ctx context.Context, tx *sql.Tx, b int64) error {
 		var idx int64
 		var data, st sql.RawBytes
 		if err := rows.Scan(&idx, &data, &st); err != nil {
-			return err
+			return fmt.Errorf("auditlog: packing bundle %d: %w", b, err)
 		}
 		if idx != next {
-			return fmt.Errorf("log tail: entry %d missing", next)
+			return fmt.Errorf("auditlog: packing bundle %d: entry %d missing from the log tail", b, next)
 		}
 		bundle = appendBundle(bundle, data)
 		states.Write(st)
 		next++
 	}
 	if err := rows.Err(); err != nil {
-		return err
+		return fmt.Errorf("auditlog: packing bundle %d: %w", b, err)
 	}
 	rows.Close()
 	if next != last+1 {
-		return fmt.Errorf("log tail: entry %d missing", next)
+		return fmt.Errorf("auditlog: packing bundle %d: entry %d missing from the log tail", b, next)
 	}
 	stored, codec := compressBundle(bundle)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, states.String()); err != nil {
-		return err
+		return fmt.Errorf("auditlog: storing bundle %d: %w", b, err)
 	}
-	_, err = tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx <= $2`, first, last)
-	return err
+	if _, err := tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx <= $2`, first, last); err != nil {
+		return fmt.Errorf("auditlog: emptying the log tail into bundle %d: %w", b, err)
+	}
+	return nil
 }

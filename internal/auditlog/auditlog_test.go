@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -578,6 +579,43 @@ func TestPlainBundlesRead(t *testing.T) {
 		rep, err := auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier, directory.CheckCommitments)
 		if err != nil || !rep.OK() || rep.Entries != int64(len(before)) {
 			t.Fatalf("Check: %+v %v", rep, err)
+		}
+	})
+}
+
+func TestErrorsSayWhereTheyCameFrom(t *testing.T) {
+	w := populate(t, testkit.Engines()[0])
+	l := w.sys.Audit
+	t.Run("an entry beyond the log is not found, through the wrapped sql.ErrNoRows", func(t *testing.T) {
+		cp, err := l.Latest(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, idx := range []int64{cp.Size, cp.Size + auditlog.BundleSize} {
+			if _, err := l.Entry(w.sec.Ctx(), idx); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("entry %d: %v", idx, err)
+			}
+		}
+	})
+	t.Run("a failed database call says what was being done and keeps its cause", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(w.sec.Ctx())
+		cancel()
+		_, errLatest := l.Latest(ctx)
+		_, errProof := l.ProveConsistency(ctx, 0, 1)
+		_, errCheck := auditlog.Check(ctx, w.sys.DB, l.Verifier)
+		for _, err := range []error{errLatest, errProof, errCheck} {
+			if !errors.Is(err, context.Canceled) || !strings.HasPrefix(err.Error(), "auditlog: ") || app.ErrorCode(err) != app.Internal {
+				t.Errorf("got %v", err)
+			}
+		}
+	})
+	t.Run("an application error keeps its code when wrapped", func(t *testing.T) {
+		refuse := func(context.Context, db.Queryer, *auditlog.Commitments, func(string, ...any)) (int, error) {
+			return 0, app.ErrForbidden()
+		}
+		_, err := auditlog.Check(context.Background(), w.sys.DB, l.Verifier, refuse)
+		if app.ErrorCode(err) != app.Forbidden || app.AsError(err).Key != "error.forbidden" || !strings.HasPrefix(err.Error(), "auditlog: checking the commitments of content: ") {
+			t.Errorf("got %v", err)
 		}
 	})
 }

@@ -77,8 +77,10 @@ func ParseCheckpoint(text string) (origin string, size int64, root tlog.Hash, er
 
 func (l *Log) size(ctx context.Context, q db.Queryer) (int64, error) {
 	var n int64
-	err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&n)
-	return n, err
+	if err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("auditlog: reading the log's size: %w", err)
+	}
+	return n, nil
 }
 
 // Latest returns a checkpoint of the whole log as it is now, signing a new
@@ -94,15 +96,15 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 	}
 	root, err := tlog.TreeHash(n, HashReader(ctx, l.DB))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: the root of the tree of size %d: %w", n, err)
 	}
 	signed, err := note.Sign(&note.Note{Text: CheckpointBody(l.Origin(), n, root)}, l.Signer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: signing the checkpoint of size %d: %w", n, err)
 	}
 	if _, err := l.DB.ExecContext(ctx, `INSERT INTO log_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
 		n, root[:], string(signed), l.Now()); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: storing the checkpoint of size %d: %w", n, err)
 	}
 	return l.checkpointAt(ctx, n)
 }
@@ -120,28 +122,31 @@ func (l *Log) checkpointAt(ctx context.Context, size int64) (*Checkpoint, error)
 	var cp Checkpoint
 	var root []byte
 	err := l.DB.QueryRowContext(ctx, `SELECT size, root, note, created_at FROM log_checkpoints WHERE size = $1`, size).Scan(&cp.Size, &root, &cp.Note, &cp.CreatedAt)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the checkpoint of size %d: %w", size, err)
 	}
 	copy(cp.Root[:], root)
 	cp.CreatedAt = cp.CreatedAt.UTC()
 	rows, err := l.DB.QueryContext(ctx, `SELECT witness, signature, created_at FROM log_cosignatures WHERE size = $1 ORDER BY id`, size)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the cosignatures of size %d: %w", size, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var c Cosignature
 		if err := rows.Scan(&c.Witness, &c.Signature, &c.CreatedAt); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the cosignatures of size %d: %w", size, err)
 		}
 		c.CreatedAt = c.CreatedAt.UTC()
 		cp.Cosignatures = append(cp.Cosignatures, c)
 	}
-	return &cp, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("auditlog: reading the cosignatures of size %d: %w", size, err)
+	}
+	return &cp, nil
 }
 
 // Visible reports whether an actor may see an entry: the Secretariat sees
@@ -172,7 +177,7 @@ func (l *Log) Entry(ctx context.Context, idx int64) (*Entry, error) {
 		return nil, app.ErrNotFound("log entry")
 	}
 	data, err := l.entryData(ctx, idx)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.ErrNotFound("log entry")
 	}
 	if err != nil {
@@ -180,7 +185,7 @@ func (l *Log) Entry(ctx context.Context, idx int64) (*Entry, error) {
 	}
 	ev, err := Decode(data)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: entry %d: %w", idx, err)
 	}
 	if !Visible(a, ev) {
 		return nil, app.ErrNotFound("log entry")
@@ -188,16 +193,19 @@ func (l *Log) Entry(ctx context.Context, idx int64) (*Entry, error) {
 	return &Entry{Index: idx, Event: ev, Data: data}, nil
 }
 
-// entryData reads an entry's data from its bundle, or from the tail; it
-// returns sql.ErrNoRows for an entry that is in neither.
+// entryData reads an entry's data from its bundle, or from the tail; its
+// error is sql.ErrNoRows (wrapped) for an entry that is in neither.
 func (l *Log) entryData(ctx context.Context, idx int64) ([]byte, error) {
 	data, err := l.bundleEntry(ctx, idx)
-	if err != sql.ErrNoRows {
+	if !errors.Is(err, sql.ErrNoRows) {
 		return data, err
 	}
 	err = l.DB.QueryRowContext(ctx, `SELECT data FROM log_tail WHERE idx = $1`, idx).Scan(&data)
-	if err != sql.ErrNoRows {
-		return data, err
+	switch {
+	case err == nil:
+		return data, nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("auditlog: reading entry %d from the log tail: %w", idx, err)
 	}
 	// An append may have packed the tail into a bundle meanwhile.
 	return l.bundleEntry(ctx, idx)
@@ -208,14 +216,14 @@ func (l *Log) bundleEntry(ctx context.Context, idx int64) ([]byte, error) {
 	var codec int
 	err := l.DB.QueryRowContext(ctx, `SELECT entries, codec FROM log_bundles WHERE idx = $1`, idx/BundleSize).Scan(&bundle, &codec)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading bundle %d: %w", idx/BundleSize, err)
 	}
 	if bundle, err = openBundle(codec, bundle, nil); err != nil {
-		return nil, fmt.Errorf("log bundle %d: %w", idx/BundleSize, err)
+		return nil, fmt.Errorf("auditlog: bundle %d: %w", idx/BundleSize, err)
 	}
 	entries, err := splitBundle(bundle, nil)
 	if err != nil {
-		return nil, fmt.Errorf("log bundle %d: %w", idx/BundleSize, err)
+		return nil, fmt.Errorf("auditlog: bundle %d: %w", idx/BundleSize, err)
 	}
 	if idx%BundleSize >= int64(len(entries)) {
 		return nil, sql.ErrNoRows
@@ -252,7 +260,7 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 				next, "%;"+a.State+";%", entriesBatch)
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the bundles from %d: %w", next, err)
 		}
 		read := 0
 		for rows.Next() {
@@ -261,18 +269,18 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 			var codec int
 			if err := rows.Scan(&b, &bundle, &codec); err != nil {
 				rows.Close()
-				return nil, err
+				return nil, fmt.Errorf("auditlog: reading the bundles from %d: %w", next, err)
 			}
 			read++
 			next = b + 1
 			if bundle, err = openBundle(codec, bundle, nil); err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("log bundle %d: %w", b, err)
+				return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
 			}
 			entries, err := splitBundle(bundle, nil)
 			if err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("log bundle %d: %w", b, err)
+				return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
 			}
 			for i, data := range entries {
 				idx := b*BundleSize + int64(i)
@@ -282,7 +290,7 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 				ev, err := Decode(data)
 				if err != nil {
 					rows.Close()
-					return nil, err
+					return nil, fmt.Errorf("auditlog: entry %d: %w", idx, err)
 				}
 				if Visible(a, ev) {
 					out = append(out, &Entry{Index: idx, Event: ev, Data: data})
@@ -291,7 +299,7 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the bundles from %d: %w", next, err)
 		}
 		if read < entriesBatch {
 			break
@@ -311,22 +319,25 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 			from, "%;"+a.State+";%", limit-len(out))
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the log tail from %d: %w", from, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		e := &Entry{}
 		if err := rows.Scan(&e.Index, &e.Data); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: reading the log tail from %d: %w", from, err)
 		}
 		if e.Event, err = Decode(e.Data); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("auditlog: entry %d: %w", e.Index, err)
 		}
 		if Visible(a, e.Event) {
 			out = append(out, e)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("auditlog: reading the log tail from %d: %w", from, err)
+	}
+	return out, nil
 }
 
 // ProveEntry returns the inclusion proof of entry idx in the tree of the
@@ -342,7 +353,11 @@ func (l *Log) ProveEntry(ctx context.Context, idx, size int64) (tlog.RecordProof
 	if size <= idx || size > n {
 		return nil, app.FieldError("size", "error.log_size", "the tree size must be above the entry's index and at most the log's size", nil)
 	}
-	return tlog.ProveRecord(size, idx, HashReader(ctx, l.DB))
+	proof, err := tlog.ProveRecord(size, idx, HashReader(ctx, l.DB))
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: proving entry %d in the tree of size %d: %w", idx, size, err)
+	}
+	return proof, nil
 }
 
 // ProveConsistency returns the proof that the tree of size old is a prefix
@@ -358,7 +373,11 @@ func (l *Log) ProveConsistency(ctx context.Context, old, new int64) (tlog.TreePr
 	if old < 0 || old > new || new > n {
 		return nil, app.FieldError("old", "error.log_size", "want 0 ≤ old ≤ new ≤ the log's size", nil)
 	}
-	return tlog.ProveTree(new, old, HashReader(ctx, l.DB))
+	proof, err := tlog.ProveTree(new, old, HashReader(ctx, l.DB))
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: proving the tree of size %d extends that of size %d: %w", new, old, err)
+	}
+	return proof, nil
 }
 
 // AddCosignature stores a witness's cosignature of a published checkpoint.
@@ -385,7 +404,7 @@ func (l *Log) AddCosignature(ctx context.Context, size int64, witnessKey, signed
 	}
 	body, err := noteBody(cp.Note)
 	if err != nil {
-		return err
+		return fmt.Errorf("auditlog: the stored checkpoint of size %d: %w", size, err)
 	}
 	if n.Text != body {
 		return app.FieldError("signature", "error.cosignature", "the cosigned text is not this checkpoint", nil)
@@ -398,7 +417,10 @@ func (l *Log) AddCosignature(ctx context.Context, size int64, witnessKey, signed
 	}
 	_, err = l.DB.ExecContext(ctx, `INSERT INTO log_cosignatures (size, witness, signature, created_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (size, witness) DO NOTHING`, size, strings.TrimSpace(witnessKey), line, l.Now())
-	return err
+	if err != nil {
+		return fmt.Errorf("auditlog: storing a cosignature of size %d: %w", size, err)
+	}
+	return nil
 }
 
 // CheckpointBodyOf returns the text of a signed checkpoint without its

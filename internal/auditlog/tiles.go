@@ -160,18 +160,21 @@ func (s *tileStore) load(keys []tileKey) error {
 	}
 	rows, err := s.q.QueryContext(s.ctx, `SELECT level, idx, hashes FROM log_tiles WHERE `+strings.Join(cond, " OR "), args...)
 	if err != nil {
-		return err
+		return fmt.Errorf("auditlog: reading hash tiles: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var k tileKey
 		var b []byte
 		if err := rows.Scan(&k.level, &k.n, &b); err != nil {
-			return err
+			return fmt.Errorf("auditlog: reading hash tiles: %w", err)
 		}
 		s.tiles[k] = b
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("auditlog: reading hash tiles: %w", err)
+	}
+	return nil
 }
 
 // ReadHashes implements tlog.HashReader.
