@@ -10,7 +10,6 @@ import (
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
-	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 )
@@ -71,8 +70,8 @@ func (s *Service) RunOnce(ctx context.Context) (int, error) {
 		keep(err)
 		// Reminders and the close wait until every message is queued (by
 		// this instance or another).
-		var waiting bool
-		if err := s.DB.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM check_targets WHERE campaign_id = $1 AND queued_at IS NULL)`, c.ID).Scan(&waiting); err != nil {
+		waiting, err := unqueuedTargets(ctx, s.DB, c.ID)
+		if err != nil {
 			keep(err)
 			continue
 		}
@@ -105,12 +104,9 @@ func (s *Service) start(ctx context.Context, id int64) (bool, error) {
 	now := s.Now()
 	started := false
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = 'running' WHERE id = $1 AND status = 'scheduled'`, id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil // another instance started it
+		ok, err := moveCampaign(ctx, tx, id, "running", now)
+		if err != nil || !ok {
+			return err // or another instance started it
 		}
 		started = true
 		for _, t := range targets {
@@ -191,13 +187,8 @@ func (s *Service) selectTargets(ctx context.Context, c *Campaign) ([]*Target, er
 // failedLastTime returns the PoCs that did not answer in time in the last
 // closed campaign of the same kind (and counterpart).
 func (s *Service) failedLastTime(ctx context.Context, c *Campaign) (map[int64]bool, error) {
-	var last int64
-	// Only the same runner's campaigns: a State never learns from another
-	// State's bilateral check.
-	err := s.DB.QueryRowContext(ctx, `SELECT id FROM check_campaigns WHERE status = 'closed' AND kind = $1 AND COALESCE(counterpart, '') = $2
-		AND COALESCE(owner_state, '') = $3 AND id <> $4 ORDER BY window_end DESC, id DESC LIMIT 1`,
-		c.Kind, c.Counterpart, c.OwnerState, c.ID).Scan(&last)
-	if err != nil && err != sql.ErrNoRows {
+	last, err := lastClosed(ctx, s.DB, c)
+	if err != nil {
 		return nil, err
 	}
 	out := map[int64]bool{}
@@ -230,36 +221,12 @@ func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
 		// Only a running campaign dispatches. The no-op update locks its row
 		// until this batch commits, so a cancellation waits for the batch
 		// or stops it before it starts.
-		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = status WHERE id = $1 AND status = 'running'`, c.ID)
-		if err != nil {
+		running, err := lockRunning(ctx, tx, c.ID)
+		if err != nil || !running {
 			return err
 		}
-		if k, _ := res.RowsAffected(); k != 1 {
-			return nil
-		}
-		claim := `UPDATE check_targets SET queued_at = $1
-			WHERE queued_at IS NULL AND id IN (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3)
-			RETURNING id, state_code, agency, channel, address, language`
-		if s.DB.Dialect == db.Postgres {
-			claim = `WITH next AS (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
-			UPDATE check_targets t SET queued_at = $1 FROM next WHERE t.id = next.id
-			RETURNING t.id, t.state_code, t.agency, t.channel, t.address, t.language`
-		}
-		rows, err := tx.QueryContext(ctx, claim, now, c.ID, s.batch)
+		claimed, err := claimTargets(ctx, tx, s.DB.Dialect, c.ID, s.batch, now)
 		if err != nil {
-			return err
-		}
-		var claimed []*Target
-		for rows.Next() {
-			t := &Target{}
-			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address, &t.language); err != nil {
-				rows.Close()
-				return err
-			}
-			claimed = append(claimed, t)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, t := range claimed {
@@ -268,15 +235,14 @@ func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
 				continue // the manual channel is answered by hand
 			}
 			token, hash := newToken()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO check_tokens (token_hash, target_id, expires_at) VALUES ($1, $2, $3)`,
-				hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
+			if err := insertToken(ctx, tx, hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
 				return err
 			}
 			id, err := notify.EnqueueID(ctx, tx, now, s.checkMail(c, t, token, false))
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE check_targets SET outbox_id = $1 WHERE id = $2`, id, t.ID); err != nil {
+			if err := setTargetOutbox(ctx, tx, t.ID, id); err != nil {
 				return err
 			}
 		}
@@ -321,32 +287,17 @@ func (s *Service) remind(ctx context.Context, c *Campaign) (int, error) {
 	now := s.Now()
 	n := 0
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND status = 'running'`, now, c.ID)
+		first, err := markReminded(ctx, tx, c.ID, now)
+		if err != nil || !first {
+			return err
+		}
+		silent, err := silentTargets(ctx, tx, c.ID)
 		if err != nil {
 			return err
 		}
-		if k, _ := res.RowsAffected(); k != 1 {
-			return nil
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, state_code, agency, channel, address, language FROM check_targets
-			WHERE campaign_id = $1 AND channel = 'email' AND queued_at IS NOT NULL AND answered_at IS NULL AND bounced_at IS NULL ORDER BY id`, c.ID)
-		if err != nil {
-			return err
-		}
-		var silent []*Target
-		for rows.Next() {
-			t := &Target{}
-			if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address, &t.language); err != nil {
-				rows.Close()
-				return err
-			}
-			silent = append(silent, t)
-		}
-		rows.Close()
 		for _, t := range silent {
 			token, hash := newToken()
-			if _, err := tx.ExecContext(ctx, `INSERT INTO check_tokens (token_hash, target_id, expires_at) VALUES ($1, $2, $3)`,
-				hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
+			if err := insertToken(ctx, tx, hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
 				return err
 			}
 			if err := notify.Enqueue(ctx, tx, now, s.checkMail(c, t, token, true)); err != nil {
@@ -379,12 +330,9 @@ func (s *Service) close(ctx context.Context, c *Campaign) (int, error) {
 		}
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = 'running'`, now, c.ID)
-		if err != nil {
+		ok, err := moveCampaign(ctx, tx, c.ID, "closed", now)
+		if err != nil || !ok {
 			return err
-		}
-		if k, _ := res.RowsAffected(); k != 1 {
-			return nil
 		}
 		for state, list := range silentBy {
 			to, err := account.FocalPoints(ctx, tx, state)

@@ -245,11 +245,11 @@ func (s *Service) Cancel(ctx context.Context, id int64) (*Campaign, error) {
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE check_campaigns SET status = 'cancelled', cancelled_at = $1 WHERE id = $2 AND status IN ('scheduled', 'running')`, now, id)
+		ok, err := moveCampaign(ctx, tx, id, "cancelled", now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !ok {
 			return app.Errorf(app.Conflict, "error.check_over", "this campaign is already over")
 		}
 		return logEvent(ctx, tx, a, "campaign_cancelled", "check:"+itoa(id), c.states(), now)
@@ -468,11 +468,11 @@ func (s *Service) RecordManual(ctx context.Context, targetID int64, answered boo
 	}
 	now := s.Now()
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE check_targets SET no_answer_at = $1 WHERE id = $2 AND answered_at IS NULL AND no_answer_at IS NULL`, now, t.ID)
+		ok, err := recordNoAnswer(ctx, tx, t.ID, now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !ok {
 			return app.Errorf(app.Conflict, "error.check_answered", "this check was already answered")
 		}
 		return logEvent(ctx, tx, a, "no_answer", "check_target:"+itoa(t.ID), []string{t.State}, now)
@@ -504,11 +504,11 @@ func (s *Service) answer(ctx context.Context, a *app.Actor, t *Target, c *Campai
 		return app.Errorf(app.Conflict, "error.check_expired", "this check has expired")
 	}
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE check_targets SET answered_at = $1, answered_via = $2, answered_by = $3 WHERE id = $4 AND answered_at IS NULL`, now, via, by, t.ID)
+		ok, err := recordAnswer(ctx, tx, t.ID, via, by, now)
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n != 1 {
+		if !ok {
 			return app.Errorf(app.Conflict, "error.check_answered", "this check was already answered")
 		}
 		return logEvent(ctx, tx, a, "answered", "check_target:"+itoa(t.ID), []string{t.State}, now)
@@ -557,15 +557,13 @@ func (s *Service) byToken(ctx context.Context, token, ip string) (*Target, *Camp
 	if err := s.checkLimit(ctx, ip); err != nil {
 		return nil, nil, err
 	}
-	var id int64
-	var expires time.Time
-	err := s.DB.QueryRowContext(ctx, `SELECT target_id, expires_at FROM check_tokens WHERE token_hash = $1`, hashToken(token)).Scan(&id, &expires)
-	if err == sql.ErrNoRows {
-		s.countFailure(ctx, ip)
-		return nil, nil, app.Errorf(app.NotFound, "error.check_link", "this answer link is not valid")
-	}
+	id, expires, err := tokenTarget(ctx, s.DB, hashToken(token))
 	if err != nil {
 		return nil, nil, err
+	}
+	if id == 0 {
+		s.countFailure(ctx, ip)
+		return nil, nil, app.Errorf(app.NotFound, "error.check_link", "this answer link is not valid")
 	}
 	if s.Now().After(expires) {
 		s.countFailure(ctx, ip)

@@ -3,7 +3,9 @@ package checks
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
@@ -32,19 +34,25 @@ func nullString(s string) any {
 }
 
 func insertCampaign(ctx context.Context, tx *sql.Tx, c *Campaign) error {
-	return tx.QueryRowContext(ctx, `INSERT INTO check_campaigns (kind, owner_state, counterpart, title, message, scope, scope_value, channel,
+	if err := tx.QueryRowContext(ctx, `INSERT INTO check_campaigns (kind, owner_state, counterpart, title, message, scope, scope_value, channel,
 		window_hours, repeat_months, status, start_at, window_end, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
 		c.Kind, nullString(c.OwnerState), nullString(c.Counterpart), c.Title, c.Message, c.Scope, c.Value, c.Channel,
-		c.WindowHours, c.RepeatMonths, c.Status, c.StartAt, c.WindowEnd, c.CreatedBy, c.CreatedAt).Scan(&c.ID)
+		c.WindowHours, c.RepeatMonths, c.Status, c.StartAt, c.WindowEnd, c.CreatedBy, c.CreatedAt).Scan(&c.ID); err != nil {
+		return fmt.Errorf("checks store: saving a campaign: %w", err)
+	}
+	return nil
 }
 
 func getCampaign(ctx context.Context, q db.Queryer, id int64) (*Campaign, error) {
 	c, err := scanCampaign(q.QueryRowContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns WHERE id = $1`, id))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return c, err
+	if err != nil {
+		return nil, fmt.Errorf("checks store: reading campaign %d: %w", id, err)
+	}
+	return c, nil
 }
 
 func listCampaigns(ctx context.Context, q db.Queryer) ([]*Campaign, error) {
@@ -59,18 +67,21 @@ func listActive(ctx context.Context, q db.Queryer, status string) ([]*Campaign, 
 
 func scanCampaigns(rows *sql.Rows, err error) ([]*Campaign, error) {
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("checks store: listing campaigns: %w", err)
 	}
 	defer rows.Close()
 	var out []*Campaign
 	for rows.Next() {
 		c, err := scanCampaign(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("checks store: listing campaigns: %w", err)
 		}
 		out = append(out, c)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checks store: listing campaigns: %w", err)
+	}
+	return out, nil
 }
 
 // targetColumns are read from check_targets under the alias t.
@@ -95,15 +106,21 @@ func insertTarget(ctx context.Context, tx *sql.Tx, campaign int64, t *Target) er
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO check_targets (campaign_id, poc_id, state_code, level, agency, channel, address, language)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, campaign, poc, t.State, t.Level, t.Agency, t.Channel, t.Address, t.language)
-	return err
+	if err != nil {
+		return fmt.Errorf("checks store: adding a target: %w", err)
+	}
+	return nil
 }
 
 func getTarget(ctx context.Context, q db.Queryer, id int64) (*Target, error) {
 	t, err := scanTarget(q.QueryRowContext(ctx, `SELECT `+targetColumns+` FROM check_targets t WHERE t.id = $1`, id))
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
-	return t, err
+	if err != nil {
+		return nil, fmt.Errorf("checks store: reading target %d: %w", id, err)
+	}
+	return t, nil
 }
 
 func listTargets(ctx context.Context, q db.Queryer, campaign int64, state string) ([]*Target, error) {
@@ -115,18 +132,21 @@ func listTargets(ctx context.Context, q db.Queryer, campaign int64, state string
 	}
 	rows, err := q.QueryContext(ctx, query+` ORDER BY t.state_code, t.id`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("checks store: listing targets: %w", err)
 	}
 	defer rows.Close()
 	out := []*Target{}
 	for rows.Next() {
 		t, err := scanTarget(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("checks store: listing targets: %w", err)
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checks store: listing targets: %w", err)
+	}
+	return out, nil
 }
 
 // pendingTargets are a State's targets that can still be answered: their
@@ -136,18 +156,21 @@ func pendingTargets(ctx context.Context, q db.Queryer, state string, now time.Ti
 		WHERE t.state_code = $1 AND t.queued_at IS NOT NULL AND t.answered_at IS NULL AND t.bounced_at IS NULL AND t.no_answer_at IS NULL
 		AND t.channel = 'email' AND c.status IN ('running', 'closed') AND c.window_end > $2 ORDER BY t.id`, state, now.Add(-Grace))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("checks store: listing pending targets: %w", err)
 	}
 	defer rows.Close()
 	out := []*Target{}
 	for rows.Next() {
 		t, err := scanTarget(rows)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("checks store: listing pending targets: %w", err)
 		}
 		out = append(out, t)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checks store: listing pending targets: %w", err)
+	}
+	return out, nil
 }
 
 // unsettledTargets returns, by outbox message, the email targets of the
@@ -180,4 +203,155 @@ func recordBounce(ctx context.Context, q db.Queryer, target int64, at time.Time,
 		return fmt.Errorf("checks store: recording a bounce: %w", err)
 	}
 	return nil
+}
+
+// moveCampaign moves a campaign to a status from the one before it
+// (scheduled to running, running to closed, scheduled or running to
+// cancelled), recording when; it reports whether it did.
+func moveCampaign(ctx context.Context, q db.Queryer, id int64, to string, now time.Time) (bool, error) {
+	var query string
+	switch to {
+	case StatusRunning:
+		query = `UPDATE check_campaigns SET status = 'running' WHERE id = $1 AND status = 'scheduled' AND $2 = $2`
+	case StatusClosed:
+		query = `UPDATE check_campaigns SET status = 'closed', closed_at = $2 WHERE id = $1 AND status = 'running'`
+	case StatusCancelled:
+		query = `UPDATE check_campaigns SET status = 'cancelled', cancelled_at = $2 WHERE id = $1 AND status IN ('scheduled', 'running')`
+	default:
+		return false, fmt.Errorf("checks store: no move of a campaign to %q", to)
+	}
+	return exec1(ctx, q, "moving campaign "+strconv.FormatInt(id, 10)+" to "+to, query, id, now)
+}
+
+// lockRunning locks a running campaign's row until the transaction ends (a
+// no-op update); it reports whether the campaign is running.
+func lockRunning(ctx context.Context, q db.Queryer, id int64) (bool, error) {
+	return exec1(ctx, q, "locking a running campaign", `UPDATE check_campaigns SET status = status WHERE id = $1 AND status = 'running'`, id)
+}
+
+func markReminded(ctx context.Context, q db.Queryer, id int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording a campaign's reminder", `UPDATE check_campaigns SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND status = 'running'`, now, id)
+}
+
+// unqueuedTargets reports whether a campaign has targets whose message is
+// not yet queued.
+func unqueuedTargets(ctx context.Context, q db.Queryer, id int64) (bool, error) {
+	var waiting bool
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM check_targets WHERE campaign_id = $1 AND queued_at IS NULL)`, id).Scan(&waiting); err != nil {
+		return false, fmt.Errorf("checks store: reading campaign %d: %w", id, err)
+	}
+	return waiting, nil
+}
+
+// lastClosed returns the last closed campaign of the same kind, runner
+// and counterpart as c (0 when none): a State never learns from another
+// State's bilateral check.
+func lastClosed(ctx context.Context, q db.Queryer, c *Campaign) (int64, error) {
+	var last int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM check_campaigns WHERE status = 'closed' AND kind = $1 AND COALESCE(counterpart, '') = $2
+		AND COALESCE(owner_state, '') = $3 AND id <> $4 ORDER BY window_end DESC, id DESC LIMIT 1`,
+		c.Kind, c.Counterpart, c.OwnerState, c.ID).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("checks store: finding the last campaign: %w", err)
+	}
+	return last, nil
+}
+
+// claimTargets marks up to n of a campaign's targets as queued for this
+// instance and returns them (PostgreSQL skips the rows another instance is
+// claiming).
+func claimTargets(ctx context.Context, q db.Queryer, dialect db.Dialect, campaign int64, n int, now time.Time) ([]*Target, error) {
+	claim := `UPDATE check_targets SET queued_at = $1
+		WHERE queued_at IS NULL AND id IN (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3)
+		RETURNING id, state_code, agency, channel, address, language`
+	if dialect == db.Postgres {
+		claim = `WITH next AS (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+		UPDATE check_targets t SET queued_at = $1 FROM next WHERE t.id = next.id
+		RETURNING t.id, t.state_code, t.agency, t.channel, t.address, t.language`
+	}
+	return shortTargets(ctx, q, "claiming targets", claim, now, campaign, n)
+}
+
+// silentTargets returns a campaign's email targets that were sent their
+// message and have neither answered nor bounced.
+func silentTargets(ctx context.Context, q db.Queryer, campaign int64) ([]*Target, error) {
+	return shortTargets(ctx, q, "listing silent targets", `SELECT id, state_code, agency, channel, address, language FROM check_targets
+		WHERE campaign_id = $1 AND channel = 'email' AND queued_at IS NOT NULL AND answered_at IS NULL AND bounced_at IS NULL ORDER BY id`, campaign)
+}
+
+// shortTargets reads targets with what a message to them needs.
+func shortTargets(ctx context.Context, q db.Queryer, what, query string, args ...any) ([]*Target, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("checks store: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []*Target
+	for rows.Next() {
+		t := &Target{}
+		if err := rows.Scan(&t.ID, &t.State, &t.Agency, &t.Channel, &t.Address, &t.language); err != nil {
+			return nil, fmt.Errorf("checks store: %s: %w", what, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checks store: %s: %w", what, err)
+	}
+	return out, nil
+}
+
+// insertToken keeps an answer link's hash for a target.
+func insertToken(ctx context.Context, q db.Queryer, hash string, target int64, expires time.Time) error {
+	if _, err := q.ExecContext(ctx, `INSERT INTO check_tokens (token_hash, target_id, expires_at) VALUES ($1, $2, $3)`, hash, target, expires); err != nil {
+		return fmt.Errorf("checks store: keeping an answer link: %w", err)
+	}
+	return nil
+}
+
+// tokenTarget returns the target of an answer link's hash and when the link
+// expires; 0 when there is no such link.
+func tokenTarget(ctx context.Context, q db.Queryer, hash string) (int64, time.Time, error) {
+	var id int64
+	var expires time.Time
+	err := q.QueryRowContext(ctx, `SELECT target_id, expires_at FROM check_tokens WHERE token_hash = $1`, hash).Scan(&id, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, time.Time{}, nil
+	}
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("checks store: reading an answer link: %w", err)
+	}
+	return id, expires, nil
+}
+
+func setTargetOutbox(ctx context.Context, q db.Queryer, target, outbox int64) error {
+	if _, err := q.ExecContext(ctx, `UPDATE check_targets SET outbox_id = $1 WHERE id = $2`, outbox, target); err != nil {
+		return fmt.Errorf("checks store: recording a target's message: %w", err)
+	}
+	return nil
+}
+
+// recordAnswer records a target's answer, once; it reports whether it did.
+func recordAnswer(ctx context.Context, q db.Queryer, target int64, via, by string, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording an answer", `UPDATE check_targets SET answered_at = $1, answered_via = $2, answered_by = $3 WHERE id = $4 AND answered_at IS NULL`,
+		now, via, by, target)
+}
+
+// recordNoAnswer records that a target of the manual channel did not
+// answer, once; it reports whether it did.
+func recordNoAnswer(ctx context.Context, q db.Queryer, target int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording no answer", `UPDATE check_targets SET no_answer_at = $1 WHERE id = $2 AND answered_at IS NULL AND no_answer_at IS NULL`, now, target)
+}
+
+// exec1 runs a conditional statement and reports whether it changed one
+// row; what says what it does, for the error.
+func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("checks store: %s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("checks store: %s: %w", what, err)
+	}
+	return n == 1, nil
 }

@@ -193,13 +193,16 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return fmt.Errorf("db: beginning a transaction: %w", err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: committing: %w", err)
+	}
+	return nil
 }
 
 // TimeOf returns a nullable column's time in UTC, or nil.

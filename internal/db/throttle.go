@@ -3,6 +3,8 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -20,7 +22,10 @@ func CountAttempt(ctx context.Context, q Queryer, key string, now, windowStartBe
 			attempts = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.attempts + 1 END,
 			window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END
 		RETURNING attempts`, key, now, windowStartBefore).Scan(&n)
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("db: counting a failed attempt: %w", err)
+	}
+	return n, nil
 }
 
 // Attempts returns the failed attempts under key in the window that
@@ -29,8 +34,11 @@ func Attempts(ctx context.Context, q Queryer, key string, windowStartBefore time
 	var n int
 	var start time.Time
 	err := q.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, key).Scan(&n, &start)
-	if err == sql.ErrNoRows || (err == nil && !start.After(windowStartBefore)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !start.After(windowStartBefore)) {
 		return 0, nil
 	}
-	return n, err
+	if err != nil {
+		return 0, fmt.Errorf("db: reading failed attempts: %w", err)
+	}
+	return n, nil
 }

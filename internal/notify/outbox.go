@@ -43,8 +43,10 @@ func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64
 	if err := checkMessage(m); err != nil {
 		return 0, err
 	}
-	err := tx.QueryRowContext(ctx, enqueueSQL, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id)
-	return id, err
+	if err := tx.QueryRowContext(ctx, enqueueSQL, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id); err != nil {
+		return 0, fmt.Errorf("notify: queueing a %s message: %w", m.Kind, err)
+	}
+	return id, nil
 }
 
 const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`
@@ -70,8 +72,10 @@ func (e *Enqueuer) Enqueue(ctx context.Context, now time.Time, m Message) (int64
 	if err := checkMessage(m); err != nil {
 		return 0, err
 	}
-	err := e.stmt.QueryRowContext(ctx, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id)
-	return id, err
+	if err := e.stmt.QueryRowContext(ctx, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id); err != nil {
+		return 0, fmt.Errorf("notify: queueing a %s message: %w", m.Kind, err)
+	}
+	return id, nil
 }
 
 // Close releases the prepared statement.

@@ -98,17 +98,20 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 		}
 		rows, err := tx.QueryContext(ctx, query, now.Add(claimFor), now, n)
 		if err != nil {
-			return err
+			return fmt.Errorf("notify: claiming messages: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var c claimed
 			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts, &c.pgp); err != nil {
-				return err
+				return fmt.Errorf("notify: claiming messages: %w", err)
 			}
 			out = append(out, c)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("notify: claiming messages: %w", err)
+		}
+		return nil
 	})
 	return out, err
 }
@@ -235,7 +238,7 @@ func (s *Sender) markSent(ctx context.Context, ids []int64) error {
 			}
 			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', claimed_until = NULL, attempts = attempts + 1, last_error = ''
 				WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
-				return err
+				return fmt.Errorf("notify: recording %d messages as sent: %w", len(part), err)
 			}
 		}
 		return nil
@@ -300,15 +303,20 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) error {
 	var se *mail.SendError
 	permanent := errors.As(why, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() < 600
 	if it.attempts+1 >= max || permanent {
-		_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id)
-		return err
+		if _, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id); err != nil {
+			return fmt.Errorf("notify: recording message %d as failed: %w", it.id, err)
+		}
+		return nil
 	}
 	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL, next_attempt_at = $2 WHERE id = $3 AND sent_at IS NULL`,
 		msg, now.Add(backoff(it.attempts+1)), it.id)
 	if s.Log != nil {
 		s.Log.Warn("email not delivered; will retry", "outbox_id", it.id, "attempt", it.attempts+1, "err", msg)
 	}
-	return err
+	if err != nil {
+		return fmt.Errorf("notify: recording an attempt at message %d: %w", it.id, err)
+	}
+	return nil
 }
 
 func (s *Sender) client() (*mail.Client, error) {
