@@ -54,7 +54,12 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeSession(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "session")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Accounts.RevokeSession(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -79,7 +84,12 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeToken(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "token")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Accounts.RevokeToken(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}

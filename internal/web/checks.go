@@ -174,9 +174,9 @@ type checkData struct {
 // checkResults loads the results of the campaign in the path through load
 // (Results to show them, Export to take them away).
 func (s *Server) checkResults(w http.ResponseWriter, r *http.Request, load func(context.Context, int64) (*checks.Results, error)) (*checks.Results, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "campaign")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("campaign"))
+		s.fail(w, r, err)
 		return nil, false
 	}
 	res, err := load(r.Context(), id)
@@ -235,7 +235,11 @@ func (s *Server) checkCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) checkCancel(w http.ResponseWriter, r *http.Request) {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "campaign")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if _, err := s.Checks.Cancel(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
@@ -247,9 +251,9 @@ func (s *Server) checkCancel(w http.ResponseWriter, r *http.Request) {
 // checkTargetAnswer answers in the portal (a State's user) or records a
 // call's outcome (manual channel).
 func (s *Server) checkTargetAnswer(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "target")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("target"))
+		s.fail(w, r, err)
 		return
 	}
 	r.ParseForm()

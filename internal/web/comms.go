@@ -144,8 +144,7 @@ func (s *Server) commNewForm(w http.ResponseWriter, r *http.Request) {
 	d := &composeData{}
 	q := r.URL.Query()
 	if pid := q.Get("parent"); pid != "" {
-		id, _ := strconv.ParseInt(pid, 10, 64)
-		parent, err := s.Comms.Communication(r.Context(), id)
+		parent, err := s.Comms.Communication(r.Context(), atoi64(pid))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -194,7 +193,7 @@ func parseCompose(r *http.Request, t *comms.Template) (comms.CommInput, url.Valu
 	f := url.Values(r.MultipartForm.Value)
 	in := comms.CommInput{Template: t.Slug, ToStates: f["to_states"], Level: f.Get("level"), Fields: map[string]string{},
 		Draft: f.Get("action") == "draft", IdemKey: f.Get("idem")}
-	in.ParentID, _ = strconv.ParseInt(f.Get("parent"), 10, 64)
+	in.ParentID = atoi64(f.Get("parent"))
 	for _, fl := range t.Fields {
 		in.Fields[fl.Key] = f.Get("fields." + fl.Key)
 	}
@@ -241,7 +240,7 @@ func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &composeData{T: t}
-	if pid, _ := strconv.ParseInt(r.FormValue("parent"), 10, 64); pid != 0 {
+	if pid := atoi64(r.FormValue("parent")); pid != 0 {
 		if d.Parent, err = s.Comms.Communication(r.Context(), pid); err != nil {
 			s.fail(w, r, err)
 			return
@@ -278,8 +277,7 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 	if draft != 0 {
 		var remove []int64
 		for _, v := range f["remove"] {
-			id, _ := strconv.ParseInt(v, 10, 64)
-			remove = append(remove, id)
+			remove = append(remove, atoi64(v))
 		}
 		c, err = s.Comms.UpdateDraft(r.Context(), draft, in, remove)
 	} else {
@@ -302,17 +300,9 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 	http.Redirect(w, r, "/comms/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
 }
 
-func commID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, app.ErrNotFound("communication")
-	}
-	return id, nil
-}
-
 // draft loads a draft of the actor's State for its compose form.
 func (s *Server) draft(r *http.Request) (*composeData, error) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +366,7 @@ type commData struct {
 }
 
 func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -432,7 +422,7 @@ func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
 // commAckForm is the acknowledgement screen: it says, before the button,
 // that acknowledging does not mean agreeing.
 func (s *Server) commAckForm(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -451,7 +441,7 @@ func (s *Server) commAckForm(w http.ResponseWriter, r *http.Request) {
 
 // commAct handles the acts on a communication that are one button: acknowledge, escalate, send (a draft).
 func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -480,9 +470,8 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 			flash = "comm.flash_forwarded"
 		}
 	case "consent":
-		req, _ := strconv.ParseInt(r.PostForm.Get("request"), 10, 64)
 		grant := r.PostForm.Get("grant") == "1"
-		_, err = s.Comms.Consent(r.Context(), id, req, grant)
+		_, err = s.Comms.Consent(r.Context(), id, atoi64(r.PostForm.Get("request")), grant)
 		flash = "comm.flash_consent_refused"
 		if grant {
 			flash = "comm.flash_consent_granted"
@@ -504,7 +493,7 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 func errOnly(_ *comms.Communication, err error) error { return err }
 
 func (s *Server) commSTIX(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -520,12 +509,16 @@ func (s *Server) commSTIX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) commAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	aid, _ := strconv.ParseInt(r.PathValue("aid"), 10, 64)
+	aid, err := pathID(r, "aid", "attachment")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	a, err := s.Comms.AttachmentFile(r.Context(), id, aid)
 	if err != nil {
 		s.fail(w, r, err)

@@ -53,9 +53,9 @@ type nominationData struct {
 }
 
 func (s *Server) loadNomination(w http.ResponseWriter, r *http.Request) (*directory.Nomination, *directory.Entry, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "nomination")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("nomination"))
+		s.fail(w, r, err)
 		return nil, nil, false
 	}
 	n, err := s.Directory.Nomination(r.Context(), id)

@@ -152,9 +152,9 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loadPoC(w http.ResponseWriter, r *http.Request) (*directory.Entry, *directory.PoC, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "poc")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("poc"))
+		s.fail(w, r, err)
 		return nil, nil, false
 	}
 	p, err := s.Directory.GetPoC(r.Context(), id)

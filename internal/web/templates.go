@@ -38,9 +38,9 @@ type templateData struct {
 }
 
 func (s *Server) templatePage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "template")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("template"))
+		s.fail(w, r, err)
 		return
 	}
 	t, err := s.Comms.Get(r.Context(), id, atoi(r.URL.Query().Get("version")))
@@ -56,9 +56,9 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) templateStatus(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "template")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("template"))
+		s.fail(w, r, err)
 		return
 	}
 	action := r.PathValue("action")
@@ -124,7 +124,11 @@ func (s *Server) templateForm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "comm_template_form.html", s.page(r, "template.new_title", newTemplateForm(in, true)))
 		return
 	}
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "template")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	t, err := s.Comms.Get(r.Context(), id, 0)
 	if err != nil {
 		s.fail(w, r, err)
@@ -149,8 +153,10 @@ func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
 		t, err = s.Comms.Create(r.Context(), in)
 	} else {
 		title = "template.edit_title"
-		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		t, err = s.Comms.Revise(r.Context(), id, in)
+		var id int64
+		if id, err = pathID(r, "id", "template"); err == nil {
+			t, err = s.Comms.Revise(r.Context(), id, in)
+		}
 	}
 	if err != nil {
 		if app.ErrorCode(err) == app.Forbidden || app.ErrorCode(err) == app.NotFound {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
@@ -32,13 +31,13 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, now: s.Accounts.Now()}))
 }
 
-func pathID(r *http.Request) int64 {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	return id
-}
-
 func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.DisableUser(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "user")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Accounts.DisableUser(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -111,7 +110,12 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) inviteRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeInvitation(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "invitation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Accounts.RevokeInvitation(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
