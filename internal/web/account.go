@@ -68,8 +68,10 @@ func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	days := atoi(r.PostForm.Get("expires"))
 	if days != 90 && days != 365 {
 		days = 90
@@ -98,8 +100,10 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if err := s.Accounts.ChangePassword(r.Context(), r.PostForm.Get("current"), r.PostForm.Get("password")); err != nil {
 		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
 		return

@@ -140,9 +140,8 @@ func (s *Server) checkNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) checkNewSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 16<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
@@ -256,7 +255,10 @@ func (s *Server) checkTargetAnswer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	r.ParseForm()
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	back := "/checks"
 	switch r.PathValue("how") {
 	case "answer":

@@ -186,9 +186,9 @@ const maxUpload = comms.MaxTotalAttachment + comms.MaxAttachmentBytes + 1<<20
 
 // parseCompose reads the compose form: the fields, the files and the
 // action (send, draft, import).
-func parseCompose(r *http.Request, t *comms.Template) (comms.CommInput, url.Values, []*comms.Attachment, []byte, error) {
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		return comms.CommInput{}, nil, nil, nil, app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit")
+func parseCompose(w http.ResponseWriter, r *http.Request, t *comms.Template) (comms.CommInput, url.Values, []*comms.Attachment, []byte, error) {
+	if err := parseUpload(w, r, maxUpload); err != nil {
+		return comms.CommInput{}, nil, nil, nil, err
 	}
 	f := url.Values(r.MultipartForm.Value)
 	in := comms.CommInput{Template: t.Slug, ToStates: f["to_states"], Level: f.Get("level"), Fields: map[string]string{},
@@ -229,9 +229,8 @@ func readFile(fh *multipart.FileHeader) ([]byte, error) {
 }
 
 func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit"))
+	if err := parseUpload(w, r, maxUpload); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	t, err := s.templateBySlug(r, r.FormValue("template"))
@@ -252,7 +251,7 @@ func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
 // composeSubmit handles the compose form for a new communication (draft
 // 0) or a draft being edited.
 func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *composeData, draft int64) {
-	in, f, atts, imported, err := parseCompose(r, d.T)
+	in, f, atts, imported, err := parseCompose(w, r, d.T)
 	if err != nil {
 		s.composeForm(w, r, http.StatusBadRequest, d, f, err)
 		return
@@ -342,7 +341,6 @@ func (s *Server) commEditForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) commEditSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	d, err := s.draft(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -446,9 +444,8 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 64<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	flash := ""
@@ -560,9 +557,8 @@ func (s *Server) routingPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) routingSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 16<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.Comms.SetTension(r.Context(), r.PostForm.Get("state"), r.PostForm.Get("on") == "1"); err != nil {

@@ -60,8 +60,10 @@ func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.Accounts.ConfirmTOTPEnrolment(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
 		d, _ := s.enrolData(r, token)
@@ -84,8 +86,10 @@ func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.Accounts.AcceptInvitation(r.Context(), token, r.PostForm.Get("name"), r.PostForm.Get("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
 		inv, lerr := s.Accounts.LookupInvitation(r.Context(), token)

@@ -37,9 +37,8 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 64<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
@@ -68,8 +67,10 @@ func (s *Server) reconfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if r.PostForm.Get("reviewed") != "1" {
 		s.fail(w, r, app.FieldError("reviewed", "error.reconfirm_review", "confirm that you reviewed the entry", nil))
 		return

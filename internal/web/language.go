@@ -14,8 +14,10 @@ const langCookie = "pocdir_lang"
 // or not: the choice is remembered in a cookie and, for a signed-in user, in
 // the account. The visitor returns to the page they were on.
 func (s *Server) languageChange(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	lang := r.PostForm.Get("lang")
 	if !s.Catalog.Has(lang) {
 		s.fail(w, r, app.FieldError("lang", "error.language_unknown", "unknown language", nil))

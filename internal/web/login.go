@@ -16,9 +16,8 @@ func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	sess, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), s.clientIP(r), r.UserAgent())
@@ -68,8 +67,10 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.Accounts.VerifyTOTP(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
 		s.render(w, r, httpStatus(app.ErrorCode(err)), "totp.html", s.page(r, "totp.title", nil).withError(err))

@@ -101,8 +101,10 @@ func (s *Server) nominationStep(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	ctx, v := r.Context(), atoi(f.Get("version"))
 	var err error
@@ -195,9 +197,8 @@ func (s *Server) nominationEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 256<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm

@@ -135,9 +135,8 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 256<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	in := parsePoCForm(r.PostForm)
@@ -181,9 +180,8 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 256<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	in := parsePoCForm(r.PostForm)
@@ -226,8 +224,10 @@ func (s *Server) pocRemoveSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	n, err := s.Directory.ProposePoCRemoval(r.Context(), p.ID, directory.RemovalInput{Version: atoi(f.Get("version")),
 		EffectiveDate: f.Get("effective_date"), Submission: parseSubmission(f)})

@@ -139,9 +139,8 @@ func (s *Server) templateForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 128<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 128<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	in := parseTemplateForm(r.PostForm)

@@ -92,8 +92,10 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	inv, err := s.Accounts.Invite(r.Context(), account.InviteInput{Email: f.Get("email"), Name: f.Get("name"), Role: app.Role(f.Get("role")),
 		State: f.Get("state"), Language: f.Get("language")})
