@@ -63,8 +63,7 @@ func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "account.session_revoked")
-	http.Redirect(w, r, "/account#sessions", http.StatusSeeOther)
+	s.done(w, r, "account.session_revoked", "/account#sessions")
 }
 
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
@@ -95,8 +94,7 @@ func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "account.token_revoked")
-	http.Redirect(w, r, "/account#tokens", http.StatusSeeOther)
+	s.done(w, r, "account.token_revoked", "/account#tokens")
 }
 
 func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +106,5 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
 		return
 	}
-	s.flash(w, "account.password_changed")
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	s.done(w, r, "account.password_changed", "/account")
 }

@@ -160,8 +160,7 @@ func (s *Server) checkNewSubmit(w http.ResponseWriter, r *http.Request) {
 		s.checkForm(w, r, httpStatus(app.ErrorCode(err)), f, err)
 		return
 	}
-	s.flash(w, "check.flash_created")
-	http.Redirect(w, r, "/checks/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+	s.done(w, r, "check.flash_created", "/checks/"+strconv.FormatInt(c.ID, 10))
 }
 
 type checkData struct {
@@ -243,8 +242,7 @@ func (s *Server) checkCancel(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "check.flash_cancelled")
-	http.Redirect(w, r, "/checks/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	s.done(w, r, "check.flash_cancelled", "/checks/"+strconv.FormatInt(id, 10))
 }
 
 // checkTargetAnswer answers in the portal (a State's user) or records a
@@ -275,6 +273,5 @@ func (s *Server) checkTargetAnswer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "check.flash_answered")
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	s.done(w, r, "check.flash_answered", back)
 }

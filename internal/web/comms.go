@@ -291,12 +291,11 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 		s.composeForm(w, r, httpStatus(code), d, f, err)
 		return
 	}
+	flash := "comm.flash_sent"
 	if c.Status == comms.StatusDraft {
-		s.flash(w, "comm.flash_draft")
-	} else {
-		s.flash(w, "comm.flash_sent")
+		flash = "comm.flash_draft"
 	}
-	http.Redirect(w, r, "/comms/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/comms/"+strconv.FormatInt(c.ID, 10))
 }
 
 // draft loads a draft of the actor's State for its compose form.
@@ -481,8 +480,7 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, flash)
-	http.Redirect(w, r, "/comms/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/comms/"+strconv.FormatInt(id, 10))
 }
 
 // errOnly keeps the error of a service call whose result the handler does
@@ -565,8 +563,7 @@ func (s *Server) routingSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "comm.flash_routing")
-	http.Redirect(w, r, "/comms/routing", http.StatusSeeOther)
+	s.done(w, r, "comm.flash_routing", "/comms/routing")
 }
 
 // ackedStates counts the recipient States that acknowledged or answered.

@@ -46,7 +46,7 @@ func (s *Server) enrolTOTPForm(w http.ResponseWriter, r *http.Request) {
 	d, err := s.enrolData(r, token)
 	if err != nil {
 		if app.ErrorCode(err) == app.Conflict {
-			http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+			seeOther(w, r, "/login/totp")
 			return
 		}
 		s.fail(w, r, err)
@@ -71,8 +71,7 @@ func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess)
-	s.flash(w, "enrol.done")
-	http.Redirect(w, r, "/directory", http.StatusSeeOther)
+	s.done(w, r, "enrol.done", "/directory")
 }
 
 func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {
@@ -103,5 +102,5 @@ func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess)
-	http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+	seeOther(w, r, "/enrol/totp")
 }

@@ -79,6 +79,5 @@ func (s *Server) reconfirm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "state.reconfirmed")
-	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+	s.done(w, r, "state.reconfirmed", "/states/"+e.Code)
 }

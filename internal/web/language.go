@@ -31,7 +31,7 @@ func (s *Server) languageChange(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
 		SameSite: http.SameSiteLaxMode, Expires: time.Now().AddDate(1, 0, 0)})
-	http.Redirect(w, r, localPath(r.PostForm.Get("back")), http.StatusSeeOther)
+	seeOther(w, r, localPath(r.PostForm.Get("back")))
 }
 
 // localPath keeps a return address on this site: a path, never a scheme,

@@ -9,7 +9,7 @@ import (
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if app.ActorFrom(r.Context()) != nil {
-		http.Redirect(w, r, "/directory", http.StatusSeeOther)
+		seeOther(w, r, "/directory")
 		return
 	}
 	s.render(w, r, http.StatusOK, "login.html", s.page(r, "login.title", nil))
@@ -30,22 +30,22 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	s.setSession(w, sess)
 	st, err := s.Accounts.Authenticate(r.Context(), sess.Token)
 	if err == nil && !st.User.TOTPEnabled {
-		http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+		seeOther(w, r, "/enrol/totp")
 		return
 	}
-	http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+	seeOther(w, r, "/login/totp")
 }
 
 // partialSession returns the cookie of a session that still needs its second
 // factor, or sends the visitor where they belong.
 func (s *Server) partialSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if app.ActorFrom(r.Context()) != nil {
-		http.Redirect(w, r, "/directory", http.StatusSeeOther)
+		seeOther(w, r, "/directory")
 		return "", false
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || partialFrom(r.Context()) == nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		seeOther(w, r, "/login")
 		return "", false
 	}
 	return c.Value, true
@@ -56,7 +56,7 @@ func (s *Server) totpForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !partialFrom(r.Context()).User.TOTPEnabled {
-		http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+		seeOther(w, r, "/enrol/totp")
 		return
 	}
 	s.render(w, r, http.StatusOK, "totp.html", s.page(r, "totp.title", nil))
@@ -77,7 +77,7 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess)
-	http.Redirect(w, r, "/directory", http.StatusSeeOther)
+	seeOther(w, r, "/directory")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -87,6 +87,5 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.clearSession(w)
-	s.flash(w, "login.signed_out")
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	s.done(w, r, "login.signed_out", "/login")
 }

@@ -132,8 +132,7 @@ func (s *Server) nominationStep(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, httpStatus(app.ErrorCode(err)), "nomination.html", pg)
 		return
 	}
-	s.flash(w, flash)
-	http.Redirect(w, r, "/nominations/"+strconv.FormatInt(n.ID, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/nominations/"+strconv.FormatInt(n.ID, 10))
 }
 
 // nominationEditForm shows the form that made the nomination, filled with

@@ -91,12 +91,11 @@ func parseSubmission(f url.Values) directory.Submission {
 // proposed takes the user to the nomination just made, saying what happens
 // next.
 func (s *Server) proposed(w http.ResponseWriter, r *http.Request, n *directory.Nomination) {
+	flash := "nomination.flash_submitted"
 	if n.Status == directory.NomDraft {
-		s.flash(w, "nomination.flash_draft")
-	} else {
-		s.flash(w, "nomination.flash_submitted")
+		flash = "nomination.flash_draft"
 	}
-	http.Redirect(w, r, "/nominations/"+strconv.FormatInt(n.ID, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/nominations/"+strconv.FormatInt(n.ID, 10))
 }
 
 func pocInputOf(p *directory.PoC) directory.PoCInput {

@@ -70,8 +70,7 @@ func (s *Server) templateStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "template.flash_saved")
-	http.Redirect(w, r, "/templates/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	s.done(w, r, "template.flash_saved", "/templates/"+strconv.FormatInt(id, 10))
 }
 
 // templateFormData is the template form: the name and description in each
@@ -165,6 +164,5 @@ func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, httpStatus(app.ErrorCode(err)), "comm_template_form.html", s.page(r, title, newTemplateForm(in, isNew)).withError(err))
 		return
 	}
-	s.flash(w, "template.flash_saved")
-	http.Redirect(w, r, "/templates/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
+	s.done(w, r, "template.flash_saved", "/templates/"+strconv.FormatInt(t.ID, 10))
 }

@@ -41,8 +41,7 @@ func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "users.disabled_done")
-	http.Redirect(w, r, "/users", http.StatusSeeOther)
+	s.done(w, r, "users.disabled_done", "/users")
 }
 
 type stateOption struct{ Code, Name string }
@@ -121,8 +120,7 @@ func (s *Server) inviteRevoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "users.invite_revoked_done")
-	http.Redirect(w, r, "/users", http.StatusSeeOther)
+	s.done(w, r, "users.invite_revoked_done", "/users")
 }
 
 // baseURL is the address in links that leave the browser (invitations):
