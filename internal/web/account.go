@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
-	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -77,7 +76,7 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	t, err := s.Accounts.CreateToken(r.Context(), 0, r.PostForm.Get("name"), r.PostForm.Get("scope"), time.Duration(days)*24*time.Hour)
 	if err != nil {
-		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
+		s.renderAccount(w, r, s.errorStatus(r, err), err, "")
 		return
 	}
 	// The secret is shown once, on this response only.
@@ -103,7 +102,7 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Accounts.ChangePassword(r.Context(), r.PostForm.Get("current"), r.PostForm.Get("password")); err != nil {
-		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
+		s.renderAccount(w, r, s.errorStatus(r, err), err, "")
 		return
 	}
 	s.done(w, r, "account.password_changed", "/account")

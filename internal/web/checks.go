@@ -31,7 +31,7 @@ func (s *Server) checkAnswer(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	pg := s.page(r, "check.answer_title", lc)
 	if err != nil {
-		status = httpStatus(app.ErrorCode(err))
+		status = s.errorStatus(r, err)
 		pg.withError(err)
 		pg.Data = (*checks.LinkCheck)(nil)
 	}
@@ -157,7 +157,7 @@ func (s *Server) checkNewSubmit(w http.ResponseWriter, r *http.Request) {
 		if e := app.AsError(err); e.Field == "value" {
 			e.Field = "value_" + in.Scope
 		}
-		s.checkForm(w, r, httpStatus(app.ErrorCode(err)), f, err)
+		s.checkForm(w, r, s.errorStatus(r, err), f, err)
 		return
 	}
 	s.done(w, r, "check.flash_created", "/checks/"+strconv.FormatInt(c.ID, 10))

@@ -288,7 +288,7 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 			s.fail(w, r, err)
 			return
 		}
-		s.composeForm(w, r, httpStatus(code), d, f, err)
+		s.composeForm(w, r, s.errorStatus(r, err), d, f, err)
 		return
 	}
 	flash := "comm.flash_sent"

@@ -67,7 +67,7 @@ func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
 	sess, err := s.Accounts.ConfirmTOTPEnrolment(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
 		d, _ := s.enrolData(r, token)
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "enrol_totp.html", s.page(r, "enrol.title", d).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "enrol_totp.html", s.page(r, "enrol.title", d).withError(err))
 		return
 	}
 	s.setSession(w, sess)
@@ -77,7 +77,7 @@ func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
 func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {
 	inv, err := s.Accounts.LookupInvitation(r.Context(), r.PathValue("token"))
 	if err != nil {
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite_accept.html", s.page(r, "invite.accept_title", nil).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "invite_accept.html", s.page(r, "invite.accept_title", nil).withError(err))
 		return
 	}
 	s.render(w, r, http.StatusOK, "invite_accept.html", s.page(r, "invite.accept_title", inv))
@@ -98,7 +98,7 @@ func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		p.withError(err)
 		p.Form = url.Values{"name": {r.PostForm.Get("name")}}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite_accept.html", p)
+		s.render(w, r, s.errorStatus(r, err), "invite_accept.html", p)
 		return
 	}
 	s.setSession(w, sess)

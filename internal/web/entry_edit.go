@@ -54,7 +54,7 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		pg := s.page(r, "entry.edit_title", newEntryFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "entry_edit.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "entry_edit.html", pg)
 		return
 	}
 	s.proposed(w, r, n)

@@ -24,7 +24,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p := s.page(r, "login.title", nil).withError(err)
 		p.Form = url.Values{"email": {r.PostForm.Get("email")}}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "login.html", p)
+		s.render(w, r, s.errorStatus(r, err), "login.html", p)
 		return
 	}
 	s.setSession(w, sess)
@@ -73,7 +73,7 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.Accounts.VerifyTOTP(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "totp.html", s.page(r, "totp.title", nil).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "totp.html", s.page(r, "totp.title", nil).withError(err))
 		return
 	}
 	s.setSession(w, sess)

@@ -129,7 +129,7 @@ func (s *Server) nominationStep(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pg := s.page(r, "nomination.title", s.nominationData(r, n, e)).withError(err)
 		pg.Form = f
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "nomination.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "nomination.html", pg)
 		return
 	}
 	s.done(w, r, flash, "/nominations/"+strconv.FormatInt(n.ID, 10))
@@ -214,7 +214,7 @@ func (s *Server) nominationEditSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.Directory.ReviseNomination(r.Context(), n.ID, rev)
 	if err != nil {
-		s.renderNominationForm(w, r, httpStatus(app.ErrorCode(err)), n, e, in, err)
+		s.renderNominationForm(w, r, s.errorStatus(r, err), n, e, in, err)
 		return
 	}
 	s.proposed(w, r, out)

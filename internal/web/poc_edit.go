@@ -143,7 +143,7 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pg := s.page(r, "poc.new_title", newPoCFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "poc_form.html", pg)
 		return
 	}
 	s.proposed(w, r, n)
@@ -197,7 +197,7 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		pg := s.page(r, "poc.edit_title", newPoCFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "poc_form.html", pg)
 		return
 	}
 	s.proposed(w, r, n)
@@ -233,7 +233,7 @@ func (s *Server) pocRemoveSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pg := s.page(r, "poc.remove_title", &pocRemoveData{PoC: p}).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_remove.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "poc_remove.html", pg)
 		return
 	}
 	s.proposed(w, r, n)

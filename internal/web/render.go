@@ -171,7 +171,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
-		s.Log.Error("render", "template", name, "err", err)
+		s.logInternal(r, "render", err, "template", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}

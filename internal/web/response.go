@@ -12,11 +12,8 @@ import (
 
 // fail renders an error page for errors that are not a form's.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := s.errorStatus(r, err)
 	e := app.AsError(err)
-	status := httpStatus(e.Code)
-	if e.Code == app.Internal {
-		s.Log.Error("request failed", "path", r.URL.Path, "err", err)
-	}
 	if e.Code == app.Unauthorized {
 		seeOther(w, r, "/login")
 		return
@@ -28,7 +25,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, status, "error.html", p)
 }
 
-func httpStatus(c app.Code) int { return app.HTTPStatus(c) }
+// errorStatus is the status of a page that shows err. An internal error is
+// logged here, whole, since the page says only that something went wrong.
+func (s *Server) errorStatus(r *http.Request, err error) int {
+	code := app.ErrorCode(err)
+	if code == app.Internal {
+		s.logInternal(r, "request failed", err)
+	}
+	return app.HTTPStatus(code)
+}
 
 // flash sets a one-time message (a catalog key) shown on the next page.
 func (s *Server) flash(w http.ResponseWriter, key string) {

@@ -161,7 +161,7 @@ func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "comm_template_form.html", s.page(r, title, newTemplateForm(in, isNew)).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "comm_template_form.html", s.page(r, title, newTemplateForm(in, isNew)).withError(err))
 		return
 	}
 	s.done(w, r, "template.flash_saved", "/templates/"+strconv.FormatInt(t.ID, 10))

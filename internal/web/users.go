@@ -102,7 +102,7 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.withError(err)
 		p.Form = f
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite.html", p)
+		s.render(w, r, s.errorStatus(r, err), "invite.html", p)
 		return
 	}
 	d.Created = inv
