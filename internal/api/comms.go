@@ -185,9 +185,9 @@ func (a *API) consentComm(grant bool) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		req, err := strconv.ParseInt(r.PathValue("request"), 10, 64)
+		req, err := pathInt(r, "request", "consent request")
 		if err != nil {
-			a.fail(w, r, app.ErrNotFound("consent request"))
+			a.fail(w, r, err)
 			return
 		}
 		c, err := a.Comms.Consent(r.Context(), id, req, grant)
@@ -235,9 +235,9 @@ func (a *API) commAttachment(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	aid, err := strconv.ParseInt(r.PathValue("aid"), 10, 64)
+	aid, err := pathInt(r, "aid", "attachment")
 	if err != nil {
-		a.fail(w, r, app.ErrNotFound("attachment"))
+		a.fail(w, r, err)
 		return
 	}
 	f, err := a.Comms.AttachmentFile(r.Context(), id, aid)
@@ -260,7 +260,8 @@ func (a *API) parseIndicators(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 5<<20))
+	limitBody(w, r, 5<<20)
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		a.fail(w, r, app.Errorf(app.Invalid, "error.json", "the body is larger than 5 MB"))
 		return

@@ -43,9 +43,9 @@ func (a *API) logCheckpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) logCheckpointAt(w http.ResponseWriter, r *http.Request) {
-	size, err := strconv.ParseInt(r.PathValue("size"), 10, 64)
+	size, err := pathIndex(r, "size", "checkpoint")
 	if err != nil {
-		a.fail(w, r, app.ErrNotFound("checkpoint"))
+		a.fail(w, r, err)
 		return
 	}
 	cp, err := a.Audit.CheckpointAt(r.Context(), size)
@@ -99,9 +99,9 @@ func (a *API) logEntries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) logEntry(w http.ResponseWriter, r *http.Request) {
-	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
-	if err != nil || idx < 0 {
-		a.fail(w, r, app.ErrNotFound("log entry"))
+	idx, err := pathIndex(r, "index", "log entry")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	e, err := a.Audit.Entry(r.Context(), idx)
@@ -142,9 +142,9 @@ func (a *API) logConsistency(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) logReceipt(w http.ResponseWriter, r *http.Request) {
-	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
-	if err != nil || idx < 0 {
-		a.fail(w, r, app.ErrNotFound("log entry"))
+	idx, err := pathIndex(r, "index", "log entry")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	rc, err := a.Audit.Receipt(r.Context(), idx)
