@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -161,13 +162,16 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	for _, f := range e.Fields {
 		body.Error.Fields = append(body.Error.Fields, fieldDetail{Field: f.Field, Message: f.Message})
 	}
-	writeJSON(w, app.HTTPStatus(e.Code), body)
+	b, _ := json.Marshal(body) // strings only: it cannot fail
+	writeRaw(w, app.HTTPStatus(e.Code), b)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers v as JSON. A value that does not encode (a NaN, say) is
+// an internal error, answered and logged as every other.
+func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		a.fail(w, r, fmt.Errorf("api: unable to encode the response: %w", err))
 		return
 	}
 	writeRaw(w, status, b)

@@ -1,8 +1,14 @@
 package api
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -40,4 +46,39 @@ func TestPathNumbers(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestInternalErrorsAreLoggedWhole(t *testing.T) {
+	var buf bytes.Buffer
+	a := &API{Log: slog.New(slog.NewTextHandler(&buf, nil))}
+	const generic = `{"error":{"code":"internal","message":"internal error"}}` + "\n"
+	t.Run("an internal error is logged with its chain, the method and the path, and answered without it", func(t *testing.T) {
+		buf.Reset()
+		err := fmt.Errorf("directory: unable to update PoC 3: %w", errors.New("database is locked"))
+		w := httptest.NewRecorder()
+		a.fail(w, httptest.NewRequest(http.MethodPut, "/api/v1/pocs/3", strings.NewReader(`{"person_name":"a secret name"}`)), err)
+		if w.Code != http.StatusInternalServerError || w.Body.String() != generic {
+			t.Errorf("status %d body %s", w.Code, w.Body)
+		}
+		line := buf.String()
+		for _, want := range []string{"method=PUT", "path=/api/v1/pocs/3", `err="directory: unable to update PoC 3: database is locked"`} {
+			if !strings.Contains(line, want) {
+				t.Errorf("the log line lacks %s: %s", want, line)
+			}
+		}
+		if strings.Contains(line, "secret") {
+			t.Errorf("the log line carries the body: %s", line)
+		}
+	})
+	t.Run("a response that does not encode is an internal error, logged", func(t *testing.T) {
+		buf.Reset()
+		w := httptest.NewRecorder()
+		a.writeJSON(w, httptest.NewRequest(http.MethodGet, "/api/v1/checks/1", nil), http.StatusOK, map[string]float64{"rate": math.NaN()})
+		if w.Code != http.StatusInternalServerError || w.Body.String() != generic {
+			t.Errorf("status %d body %s", w.Code, w.Body)
+		}
+		if line := buf.String(); !strings.Contains(line, "path=/api/v1/checks/1") || !strings.Contains(line, "unable to encode the response: json: unsupported value: NaN") {
+			t.Errorf("log line %s", line)
+		}
+	})
 }
