@@ -7,6 +7,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -161,13 +162,16 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	for _, f := range e.Fields {
 		body.Error.Fields = append(body.Error.Fields, fieldDetail{Field: f.Field, Message: f.Message})
 	}
-	writeJSON(w, app.HTTPStatus(e.Code), body)
+	b, _ := json.Marshal(body) // strings only: it cannot fail
+	writeRaw(w, app.HTTPStatus(e.Code), b)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// writeJSON answers v as JSON. A value that does not encode (a NaN, say) is
+// an internal error, answered and logged as every other.
+func (a *API) writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"error":{"code":"internal","message":"internal error"}}`, http.StatusInternalServerError)
+		a.fail(w, r, fmt.Errorf("api: unable to encode the response: %w", err))
 		return
 	}
 	writeRaw(w, status, b)
@@ -184,6 +188,13 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 
 const maxBody = 256 << 10
 
+// limitBody caps the request body at maxBytes: reading past the cap fails
+// with *http.MaxBytesError, and the server closes the connection rather
+// than read the rest.
+func limitBody(w http.ResponseWriter, r *http.Request, maxBytes int64) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
+}
+
 // decode reads exactly one JSON object into v, refusing unknown fields,
 // trailing data and bodies over the limit, each with a clear message.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
@@ -196,7 +207,8 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, maxBody int64) e
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return app.Errorf(app.Invalid, "error.json", "the body must be JSON (Content-Type: application/json)")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	limitBody(w, r, maxBody)
+	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var tooBig *http.MaxBytesError
@@ -221,7 +233,7 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, maxBody int64) e
 	}
 	// dec.More would miss a stray "}" or "]": only the end of the body may
 	// follow the object.
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return app.Errorf(app.Invalid, "error.json", "the body must hold a single JSON object")
 	}
 	return nil
@@ -247,10 +259,33 @@ func jsonType(t reflect.Type) string {
 	return "another type"
 }
 
+// pathInt reads the integer named name in the request's path. One that is
+// not an integer names nothing: the error says what was not found. Any
+// integer is passed on: whether it names, say, an attachment of the
+// communication is for the service to say, once it has said whether the
+// caller may see the communication.
+func pathInt(r *http.Request, name, what string) (int64, error) {
+	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil {
+		return 0, app.ErrNotFound(what)
+	}
+	return n, nil
+}
+
+// pathID reads the {id} of the path: ids start at 1.
 func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathInt(r, "id", "object")
 	if err != nil || id <= 0 {
 		return 0, app.ErrNotFound("object")
 	}
 	return id, nil
+}
+
+// pathIndex reads a log index or tree size in the path: 0 or more.
+func pathIndex(r *http.Request, name, what string) (int64, error) {
+	n, err := pathInt(r, name, what)
+	if err != nil || n < 0 {
+		return 0, app.ErrNotFound(what)
+	}
+	return n, nil
 }

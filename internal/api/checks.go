@@ -15,7 +15,7 @@ func (a *API) listChecks(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"campaigns": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"campaigns": list})
 }
 
 func (a *API) createCheck(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +30,7 @@ func (a *API) createCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/checks/"+strconv.FormatInt(c.ID, 10))
-	writeJSON(w, http.StatusCreated, c)
+	a.writeJSON(w, r, http.StatusCreated, c)
 }
 
 func (a *API) getCheck(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +44,7 @@ func (a *API) getCheck(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, res)
+	a.writeJSON(w, r, http.StatusOK, res)
 }
 
 func (a *API) cancelCheck(w http.ResponseWriter, r *http.Request) {
@@ -58,7 +58,7 @@ func (a *API) cancelCheck(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	a.writeJSON(w, r, http.StatusOK, c)
 }
 
 func (a *API) pendingChecks(w http.ResponseWriter, r *http.Request) {
@@ -67,7 +67,7 @@ func (a *API) pendingChecks(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"targets": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"targets": list})
 }
 
 func (a *API) answerCheck(w http.ResponseWriter, r *http.Request) {

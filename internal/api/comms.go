@@ -62,7 +62,7 @@ func (a *API) listComms(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"communications": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"communications": list})
 }
 
 func (a *API) createComm(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +77,7 @@ func (a *API) createComm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/comms/"+strconv.FormatInt(c.ID, 10))
-	writeJSON(w, http.StatusCreated, c)
+	a.writeJSON(w, r, http.StatusCreated, c)
 }
 
 func (a *API) getComm(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +91,7 @@ func (a *API) getComm(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	a.writeJSON(w, r, http.StatusOK, c)
 }
 
 func (a *API) updateComm(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +110,7 @@ func (a *API) updateComm(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	a.writeJSON(w, r, http.StatusOK, c)
 }
 
 // commStep is an act on a communication that takes no body.
@@ -126,7 +126,7 @@ func (a *API) commStep(step func(ctx context.Context, id int64) (*comms.Communic
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, c)
+		a.writeJSON(w, r, http.StatusOK, c)
 	}
 }
 
@@ -149,7 +149,7 @@ func (a *API) replyComm(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	a.writeJSON(w, r, http.StatusOK, c)
 }
 
 func (a *API) shareComm(w http.ResponseWriter, r *http.Request) {
@@ -175,7 +175,7 @@ func (a *API) shareComm(w http.ResponseWriter, r *http.Request) {
 	if forwarded {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, map[string]bool{"forwarded": forwarded})
+	a.writeJSON(w, r, status, map[string]bool{"forwarded": forwarded})
 }
 
 func (a *API) consentComm(grant bool) http.HandlerFunc {
@@ -185,9 +185,9 @@ func (a *API) consentComm(grant bool) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		req, err := strconv.ParseInt(r.PathValue("request"), 10, 64)
+		req, err := pathInt(r, "request", "consent request")
 		if err != nil {
-			a.fail(w, r, app.ErrNotFound("consent request"))
+			a.fail(w, r, err)
 			return
 		}
 		c, err := a.Comms.Consent(r.Context(), id, req, grant)
@@ -195,7 +195,7 @@ func (a *API) consentComm(grant bool) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, c)
+		a.writeJSON(w, r, http.StatusOK, c)
 	}
 }
 
@@ -210,7 +210,7 @@ func (a *API) commThread(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	a.writeJSON(w, r, http.StatusOK, t)
 }
 
 func (a *API) commSTIX(w http.ResponseWriter, r *http.Request) {
@@ -235,9 +235,9 @@ func (a *API) commAttachment(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	aid, err := strconv.ParseInt(r.PathValue("aid"), 10, 64)
+	aid, err := pathInt(r, "aid", "attachment")
 	if err != nil {
-		a.fail(w, r, app.ErrNotFound("attachment"))
+		a.fail(w, r, err)
 		return
 	}
 	f, err := a.Comms.AttachmentFile(r.Context(), id, aid)
@@ -260,7 +260,8 @@ func (a *API) parseIndicators(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 5<<20))
+	limitBody(w, r, 5<<20)
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		a.fail(w, r, app.Errorf(app.Invalid, "error.json", "the body is larger than 5 MB"))
 		return
@@ -272,7 +273,7 @@ func (a *API) parseIndicators(w http.ResponseWriter, r *http.Request) {
 	if problems == nil {
 		problems = []comms.Problem{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"indicators": inds, "problems": problems})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"indicators": inds, "problems": problems})
 }
 
 func (a *API) listTensions(w http.ResponseWriter, r *http.Request) {
@@ -281,7 +282,7 @@ func (a *API) listTensions(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"diplomatic_first_with": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"diplomatic_first_with": list})
 }
 
 func (a *API) setTension(on bool) http.HandlerFunc {

@@ -15,7 +15,7 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	if actor.ReadOnly {
 		scope = "read"
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"email": actor.Email, "name": actor.Name, "role": actor.Role, "state": actor.State, "token_scope": scope})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"email": actor.Email, "name": actor.Name, "role": actor.Role, "state": actor.State, "token_scope": scope})
 }
 
 func (a *API) status(w http.ResponseWriter, r *http.Request) {
@@ -24,7 +24,7 @@ func (a *API) status(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	a.writeJSON(w, r, http.StatusOK, st)
 }
 
 func (a *API) listStates(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +40,7 @@ func (a *API) listStates(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"states": list, "count": len(list)})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"states": list, "count": len(list)})
 }
 
 func (a *API) getState(w http.ResponseWriter, r *http.Request) {
@@ -90,7 +90,7 @@ func (a *API) proposed(w http.ResponseWriter, r *http.Request, n *directory.Nomi
 		return
 	}
 	w.Header().Set("Location", "/api/v1/nominations/"+strconv.FormatInt(n.ID, 10))
-	writeJSON(w, http.StatusAccepted, n)
+	a.writeJSON(w, r, http.StatusAccepted, n)
 }
 
 func (a *API) updateEntry(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +119,7 @@ func (a *API) reconfirm(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	a.writeJSON(w, r, http.StatusOK, st)
 }
 
 func (a *API) history(w http.ResponseWriter, r *http.Request) {
@@ -128,7 +128,7 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"changes": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"changes": list})
 }
 
 func (a *API) createPoC(w http.ResponseWriter, r *http.Request) {
@@ -157,7 +157,7 @@ func (a *API) getPoC(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(p.Version)))
-	writeJSON(w, http.StatusOK, p)
+	a.writeJSON(w, r, http.StatusOK, p)
 }
 
 // version reads the version the client edits from: the If-Match header
@@ -250,7 +250,7 @@ func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"users": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"users": list})
 }
 
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
@@ -259,7 +259,7 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"invitations": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"invitations": list})
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
@@ -268,7 +268,7 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"tokens": list})
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {

@@ -23,7 +23,7 @@ func queryInt(r *http.Request, name string, def int64) (int64, error) {
 }
 
 func (a *API) logKey(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"origin": a.Audit.Origin(), "key": a.Audit.VerifierKey})
+	a.writeJSON(w, r, http.StatusOK, map[string]string{"origin": a.Audit.Origin(), "key": a.Audit.VerifierKey})
 }
 
 func writeNote(w http.ResponseWriter, cp *auditlog.Checkpoint) {
@@ -43,9 +43,9 @@ func (a *API) logCheckpoint(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) logCheckpointAt(w http.ResponseWriter, r *http.Request) {
-	size, err := strconv.ParseInt(r.PathValue("size"), 10, 64)
+	size, err := pathIndex(r, "size", "checkpoint")
 	if err != nil {
-		a.fail(w, r, app.ErrNotFound("checkpoint"))
+		a.fail(w, r, err)
 		return
 	}
 	cp, err := a.Audit.CheckpointAt(r.Context(), size)
@@ -54,7 +54,7 @@ func (a *API) logCheckpointAt(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Query().Get("format") == "json" {
-		writeJSON(w, http.StatusOK, cp)
+		a.writeJSON(w, r, http.StatusOK, cp)
 		return
 	}
 	writeNote(w, cp)
@@ -88,7 +88,7 @@ func (a *API) logEntries(w http.ResponseWriter, r *http.Request) {
 						out = append(out, b)
 					}
 					if err == nil {
-						writeJSON(w, http.StatusOK, map[string]any{"entries": out})
+						a.writeJSON(w, r, http.StatusOK, map[string]any{"entries": out})
 						return
 					}
 				}
@@ -99,9 +99,9 @@ func (a *API) logEntries(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) logEntry(w http.ResponseWriter, r *http.Request) {
-	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
-	if err != nil || idx < 0 {
-		a.fail(w, r, app.ErrNotFound("log entry"))
+	idx, err := pathIndex(r, "index", "log entry")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	e, err := a.Audit.Entry(r.Context(), idx)
@@ -118,7 +118,7 @@ func (a *API) logEntry(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, b)
+	a.writeJSON(w, r, http.StatusOK, b)
 }
 
 func (a *API) logConsistency(w http.ResponseWriter, r *http.Request) {
@@ -138,13 +138,13 @@ func (a *API) logConsistency(w http.ResponseWriter, r *http.Request) {
 	if proof == nil {
 		proof = tlog.TreeProof{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"old": old, "new": new, "proof": proof})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"old": old, "new": new, "proof": proof})
 }
 
 func (a *API) logReceipt(w http.ResponseWriter, r *http.Request) {
-	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
-	if err != nil || idx < 0 {
-		a.fail(w, r, app.ErrNotFound("log entry"))
+	idx, err := pathIndex(r, "index", "log entry")
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	rc, err := a.Audit.Receipt(r.Context(), idx)
@@ -152,7 +152,7 @@ func (a *API) logReceipt(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, rc)
+	a.writeJSON(w, r, http.StatusOK, rc)
 }
 
 type cosignBody struct {

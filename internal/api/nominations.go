@@ -30,7 +30,7 @@ func (a *API) listNominations(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"nominations": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"nominations": list})
 }
 
 func (a *API) getNomination(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +44,7 @@ func (a *API) getNomination(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, n)
+	a.writeJSON(w, r, http.StatusOK, n)
 }
 
 func (a *API) reviseNomination(w http.ResponseWriter, r *http.Request) {
@@ -71,7 +71,7 @@ func (a *API) reviseNomination(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, n)
+	a.writeJSON(w, r, http.StatusOK, n)
 }
 
 // stepBody is the body of submit and withdraw: the nomination's version.
@@ -104,7 +104,7 @@ func (a *API) nominationStep(step func(ctx context.Context, id int64, version in
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, n)
+		a.writeJSON(w, r, http.StatusOK, n)
 	}
 }
 
@@ -133,7 +133,7 @@ func (a *API) decide(decide func(ctx context.Context, id int64, d directory.Deci
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, n)
+		a.writeJSON(w, r, http.StatusOK, n)
 	}
 }
 

@@ -17,7 +17,7 @@ func (a *API) listTemplates(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"templates": list})
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"templates": list})
 }
 
 func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +38,7 @@ func (a *API) getTemplate(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	a.writeJSON(w, r, http.StatusOK, t)
 }
 
 func (a *API) createTemplate(w http.ResponseWriter, r *http.Request) {
@@ -53,7 +53,7 @@ func (a *API) createTemplate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/templates/"+strconv.FormatInt(t.ID, 10))
-	writeJSON(w, http.StatusCreated, t)
+	a.writeJSON(w, r, http.StatusCreated, t)
 }
 
 func (a *API) reviseTemplate(w http.ResponseWriter, r *http.Request) {
@@ -76,7 +76,7 @@ func (a *API) reviseTemplate(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, t)
+	a.writeJSON(w, r, http.StatusOK, t)
 }
 
 func (a *API) templateStatus(active bool) http.HandlerFunc {
@@ -91,6 +91,6 @@ func (a *API) templateStatus(active bool) http.HandlerFunc {
 			a.fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, t)
+		a.writeJSON(w, r, http.StatusOK, t)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
-	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -54,24 +53,30 @@ func (s *Server) accountPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) sessionRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeSession(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "session")
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "account.session_revoked")
-	http.Redirect(w, r, "/account#sessions", http.StatusSeeOther)
+	if err := s.Accounts.RevokeSession(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.done(w, r, "account.session_revoked", "/account#sessions")
 }
 
 func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	days := atoi(r.PostForm.Get("expires"))
 	if days != 90 && days != 365 {
 		days = 90
 	}
 	t, err := s.Accounts.CreateToken(r.Context(), 0, r.PostForm.Get("name"), r.PostForm.Get("scope"), time.Duration(days)*24*time.Hour)
 	if err != nil {
-		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
+		s.renderAccount(w, r, s.errorStatus(r, err), err, "")
 		return
 	}
 	// The secret is shown once, on this response only.
@@ -79,21 +84,26 @@ func (s *Server) tokenCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) tokenRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeToken(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "token")
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "account.token_revoked")
-	http.Redirect(w, r, "/account#tokens", http.StatusSeeOther)
+	if err := s.Accounts.RevokeToken(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.done(w, r, "account.token_revoked", "/account#tokens")
 }
 
 func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
-	if err := s.Accounts.ChangePassword(r.Context(), r.PostForm.Get("current"), r.PostForm.Get("password")); err != nil {
-		s.renderAccount(w, r, httpStatus(app.ErrorCode(err)), err, "")
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "account.password_changed")
-	http.Redirect(w, r, "/account", http.StatusSeeOther)
+	if err := s.Accounts.ChangePassword(r.Context(), r.PostForm.Get("current"), r.PostForm.Get("password")); err != nil {
+		s.renderAccount(w, r, s.errorStatus(r, err), err, "")
+		return
+	}
+	s.done(w, r, "account.password_changed", "/account")
 }

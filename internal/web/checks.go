@@ -31,7 +31,7 @@ func (s *Server) checkAnswer(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	pg := s.page(r, "check.answer_title", lc)
 	if err != nil {
-		status = httpStatus(app.ErrorCode(err))
+		status = s.errorStatus(r, err)
 		pg.withError(err)
 		pg.Data = (*checks.LinkCheck)(nil)
 	}
@@ -140,9 +140,8 @@ func (s *Server) checkNewForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) checkNewSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 16<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
@@ -158,11 +157,10 @@ func (s *Server) checkNewSubmit(w http.ResponseWriter, r *http.Request) {
 		if e := app.AsError(err); e.Field == "value" {
 			e.Field = "value_" + in.Scope
 		}
-		s.checkForm(w, r, httpStatus(app.ErrorCode(err)), f, err)
+		s.checkForm(w, r, s.errorStatus(r, err), f, err)
 		return
 	}
-	s.flash(w, "check.flash_created")
-	http.Redirect(w, r, "/checks/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
+	s.done(w, r, "check.flash_created", "/checks/"+strconv.FormatInt(c.ID, 10))
 }
 
 type checkData struct {
@@ -174,9 +172,9 @@ type checkData struct {
 // checkResults loads the results of the campaign in the path through load
 // (Results to show them, Export to take them away).
 func (s *Server) checkResults(w http.ResponseWriter, r *http.Request, load func(context.Context, int64) (*checks.Results, error)) (*checks.Results, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "campaign")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("campaign"))
+		s.fail(w, r, err)
 		return nil, false
 	}
 	res, err := load(r.Context(), id)
@@ -235,24 +233,30 @@ func (s *Server) checkCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) checkCancel(w http.ResponseWriter, r *http.Request) {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "campaign")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if _, err := s.Checks.Cancel(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "check.flash_cancelled")
-	http.Redirect(w, r, "/checks/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	s.done(w, r, "check.flash_cancelled", "/checks/"+strconv.FormatInt(id, 10))
 }
 
 // checkTargetAnswer answers in the portal (a State's user) or records a
 // call's outcome (manual channel).
 func (s *Server) checkTargetAnswer(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "target")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("target"))
+		s.fail(w, r, err)
 		return
 	}
-	r.ParseForm()
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	back := "/checks"
 	switch r.PathValue("how") {
 	case "answer":
@@ -269,6 +273,5 @@ func (s *Server) checkTargetAnswer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "check.flash_answered")
-	http.Redirect(w, r, back, http.StatusSeeOther)
+	s.done(w, r, "check.flash_answered", back)
 }

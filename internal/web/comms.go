@@ -144,8 +144,7 @@ func (s *Server) commNewForm(w http.ResponseWriter, r *http.Request) {
 	d := &composeData{}
 	q := r.URL.Query()
 	if pid := q.Get("parent"); pid != "" {
-		id, _ := strconv.ParseInt(pid, 10, 64)
-		parent, err := s.Comms.Communication(r.Context(), id)
+		parent, err := s.Comms.Communication(r.Context(), atoi64(pid))
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -187,14 +186,14 @@ const maxUpload = comms.MaxTotalAttachment + comms.MaxAttachmentBytes + 1<<20
 
 // parseCompose reads the compose form: the fields, the files and the
 // action (send, draft, import).
-func parseCompose(r *http.Request, t *comms.Template) (comms.CommInput, url.Values, []*comms.Attachment, []byte, error) {
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		return comms.CommInput{}, nil, nil, nil, app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit")
+func parseCompose(w http.ResponseWriter, r *http.Request, t *comms.Template) (comms.CommInput, url.Values, []*comms.Attachment, []byte, error) {
+	if err := parseUpload(w, r, maxUpload); err != nil {
+		return comms.CommInput{}, nil, nil, nil, err
 	}
 	f := url.Values(r.MultipartForm.Value)
 	in := comms.CommInput{Template: t.Slug, ToStates: f["to_states"], Level: f.Get("level"), Fields: map[string]string{},
 		Draft: f.Get("action") == "draft", IdemKey: f.Get("idem")}
-	in.ParentID, _ = strconv.ParseInt(f.Get("parent"), 10, 64)
+	in.ParentID = atoi64(f.Get("parent"))
 	for _, fl := range t.Fields {
 		in.Fields[fl.Key] = f.Get("fields." + fl.Key)
 	}
@@ -230,9 +229,8 @@ func readFile(fh *multipart.FileHeader) ([]byte, error) {
 }
 
 func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit"))
+	if err := parseUpload(w, r, maxUpload); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	t, err := s.templateBySlug(r, r.FormValue("template"))
@@ -241,7 +239,7 @@ func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &composeData{T: t}
-	if pid, _ := strconv.ParseInt(r.FormValue("parent"), 10, 64); pid != 0 {
+	if pid := atoi64(r.FormValue("parent")); pid != 0 {
 		if d.Parent, err = s.Comms.Communication(r.Context(), pid); err != nil {
 			s.fail(w, r, err)
 			return
@@ -253,7 +251,7 @@ func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
 // composeSubmit handles the compose form for a new communication (draft
 // 0) or a draft being edited.
 func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *composeData, draft int64) {
-	in, f, atts, imported, err := parseCompose(r, d.T)
+	in, f, atts, imported, err := parseCompose(w, r, d.T)
 	if err != nil {
 		s.composeForm(w, r, http.StatusBadRequest, d, f, err)
 		return
@@ -278,8 +276,7 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 	if draft != 0 {
 		var remove []int64
 		for _, v := range f["remove"] {
-			id, _ := strconv.ParseInt(v, 10, 64)
-			remove = append(remove, id)
+			remove = append(remove, atoi64(v))
 		}
 		c, err = s.Comms.UpdateDraft(r.Context(), draft, in, remove)
 	} else {
@@ -291,28 +288,19 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 			s.fail(w, r, err)
 			return
 		}
-		s.composeForm(w, r, httpStatus(code), d, f, err)
+		s.composeForm(w, r, s.errorStatus(r, err), d, f, err)
 		return
 	}
+	flash := "comm.flash_sent"
 	if c.Status == comms.StatusDraft {
-		s.flash(w, "comm.flash_draft")
-	} else {
-		s.flash(w, "comm.flash_sent")
+		flash = "comm.flash_draft"
 	}
-	http.Redirect(w, r, "/comms/"+strconv.FormatInt(c.ID, 10), http.StatusSeeOther)
-}
-
-func commID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		return 0, app.ErrNotFound("communication")
-	}
-	return id, nil
+	s.done(w, r, flash, "/comms/"+strconv.FormatInt(c.ID, 10))
 }
 
 // draft loads a draft of the actor's State for its compose form.
 func (s *Server) draft(r *http.Request) (*composeData, error) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		return nil, err
 	}
@@ -352,7 +340,6 @@ func (s *Server) commEditForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) commEditSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxUpload)
 	d, err := s.draft(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -376,7 +363,7 @@ type commData struct {
 }
 
 func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -432,7 +419,7 @@ func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
 // commAckForm is the acknowledgement screen: it says, before the button,
 // that acknowledging does not mean agreeing.
 func (s *Server) commAckForm(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -451,14 +438,13 @@ func (s *Server) commAckForm(w http.ResponseWriter, r *http.Request) {
 
 // commAct handles the acts on a communication that are one button: acknowledge, escalate, send (a draft).
 func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 64<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	flash := ""
@@ -480,9 +466,8 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 			flash = "comm.flash_forwarded"
 		}
 	case "consent":
-		req, _ := strconv.ParseInt(r.PostForm.Get("request"), 10, 64)
 		grant := r.PostForm.Get("grant") == "1"
-		_, err = s.Comms.Consent(r.Context(), id, req, grant)
+		_, err = s.Comms.Consent(r.Context(), id, atoi64(r.PostForm.Get("request")), grant)
 		flash = "comm.flash_consent_refused"
 		if grant {
 			flash = "comm.flash_consent_granted"
@@ -495,8 +480,7 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, flash)
-	http.Redirect(w, r, "/comms/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/comms/"+strconv.FormatInt(id, 10))
 }
 
 // errOnly keeps the error of a service call whose result the handler does
@@ -504,7 +488,7 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 func errOnly(_ *comms.Communication, err error) error { return err }
 
 func (s *Server) commSTIX(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -520,12 +504,16 @@ func (s *Server) commSTIX(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) commAttachment(w http.ResponseWriter, r *http.Request) {
-	id, err := commID(r)
+	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	aid, _ := strconv.ParseInt(r.PathValue("aid"), 10, 64)
+	aid, err := pathID(r, "aid", "attachment")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	a, err := s.Comms.AttachmentFile(r.Context(), id, aid)
 	if err != nil {
 		s.fail(w, r, err)
@@ -567,17 +555,15 @@ func (s *Server) routingPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) routingSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 16<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.Comms.SetTension(r.Context(), r.PostForm.Get("state"), r.PostForm.Get("on") == "1"); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "comm.flash_routing")
-	http.Redirect(w, r, "/comms/routing", http.StatusSeeOther)
+	s.done(w, r, "comm.flash_routing", "/comms/routing")
 }
 
 // ackedStates counts the recipient States that acknowledged or answered.

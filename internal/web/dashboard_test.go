@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/csv"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
@@ -60,7 +61,7 @@ func TestDashboard(t *testing.T) {
 		// The map is well-formed XML, readable without script.
 		dec := xml.NewDecoder(strings.NewReader(m))
 		for {
-			if _, err := dec.Token(); err == io.EOF {
+			if _, err := dec.Token(); errors.Is(err, io.EOF) {
 				break
 			} else if err != nil {
 				t.Fatalf("the map is not well-formed: %v", err)

@@ -46,7 +46,7 @@ func (s *Server) enrolTOTPForm(w http.ResponseWriter, r *http.Request) {
 	d, err := s.enrolData(r, token)
 	if err != nil {
 		if app.ErrorCode(err) == app.Conflict {
-			http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+			seeOther(w, r, "/login/totp")
 			return
 		}
 		s.fail(w, r, err)
@@ -60,23 +60,24 @@ func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.Accounts.ConfirmTOTPEnrolment(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
 		d, _ := s.enrolData(r, token)
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "enrol_totp.html", s.page(r, "enrol.title", d).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "enrol_totp.html", s.page(r, "enrol.title", d).withError(err))
 		return
 	}
 	s.setSession(w, sess)
-	s.flash(w, "enrol.done")
-	http.Redirect(w, r, "/directory", http.StatusSeeOther)
+	s.done(w, r, "enrol.done", "/directory")
 }
 
 func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {
 	inv, err := s.Accounts.LookupInvitation(r.Context(), r.PathValue("token"))
 	if err != nil {
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite_accept.html", s.page(r, "invite.accept_title", nil).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "invite_accept.html", s.page(r, "invite.accept_title", nil).withError(err))
 		return
 	}
 	s.render(w, r, http.StatusOK, "invite_accept.html", s.page(r, "invite.accept_title", inv))
@@ -84,8 +85,10 @@ func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
 	token := r.PathValue("token")
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.Accounts.AcceptInvitation(r.Context(), token, r.PostForm.Get("name"), r.PostForm.Get("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
 		inv, lerr := s.Accounts.LookupInvitation(r.Context(), token)
@@ -95,9 +98,9 @@ func (s *Server) inviteAcceptSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		p.withError(err)
 		p.Form = url.Values{"name": {r.PostForm.Get("name")}}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite_accept.html", p)
+		s.render(w, r, s.errorStatus(r, err), "invite_accept.html", p)
 		return
 	}
 	s.setSession(w, sess)
-	http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+	seeOther(w, r, "/enrol/totp")
 }

@@ -37,9 +37,8 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 64<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
@@ -55,7 +54,7 @@ func (s *Server) entryEditSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		pg := s.page(r, "entry.edit_title", newEntryFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "entry_edit.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "entry_edit.html", pg)
 		return
 	}
 	s.proposed(w, r, n)
@@ -68,8 +67,10 @@ func (s *Server) reconfirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if r.PostForm.Get("reviewed") != "1" {
 		s.fail(w, r, app.FieldError("reviewed", "error.reconfirm_review", "confirm that you reviewed the entry", nil))
 		return
@@ -78,6 +79,5 @@ func (s *Server) reconfirm(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "state.reconfirmed")
-	http.Redirect(w, r, "/states/"+e.Code, http.StatusSeeOther)
+	s.done(w, r, "state.reconfirmed", "/states/"+e.Code)
 }

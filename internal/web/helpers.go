@@ -71,11 +71,6 @@ func (p *Page) TimeIn(v any, zone string) string {
 		" " + t.Format("15:04 (MST, UTC-07:00)") + "\u2069"
 }
 
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
-}
-
 func asTime(v any) (time.Time, bool) {
 	switch t := v.(type) {
 	case time.Time:

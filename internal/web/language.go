@@ -14,8 +14,10 @@ const langCookie = "pocdir_lang"
 // or not: the choice is remembered in a cookie and, for a signed-in user, in
 // the account. The visitor returns to the page they were on.
 func (s *Server) languageChange(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 1<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	lang := r.PostForm.Get("lang")
 	if !s.Catalog.Has(lang) {
 		s.fail(w, r, app.FieldError("lang", "error.language_unknown", "unknown language", nil))
@@ -29,7 +31,7 @@ func (s *Server) languageChange(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
 		SameSite: http.SameSiteLaxMode, Expires: time.Now().AddDate(1, 0, 0)})
-	http.Redirect(w, r, localPath(r.PostForm.Get("back")), http.StatusSeeOther)
+	seeOther(w, r, localPath(r.PostForm.Get("back")))
 }
 
 // localPath keeps a return address on this site: a path, never a scheme,

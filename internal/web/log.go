@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 )
 
@@ -43,9 +42,9 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request) {
 
 // receiptDownload serves the receipt of an entry as a file to keep.
 func (s *Server) receiptDownload(w http.ResponseWriter, r *http.Request) {
-	idx, err := strconv.ParseInt(r.PathValue("index"), 10, 64)
+	idx, err := pathID(r, "index", "log entry")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("log entry"))
+		s.fail(w, r, err)
 		return
 	}
 	rc, err := s.Audit.Receipt(r.Context(), idx)

@@ -9,44 +9,43 @@ import (
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if app.ActorFrom(r.Context()) != nil {
-		http.Redirect(w, r, "/directory", http.StatusSeeOther)
+		seeOther(w, r, "/directory")
 		return
 	}
 	s.render(w, r, http.StatusOK, "login.html", s.page(r, "login.title", nil))
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	sess, err := s.Accounts.Login(r.Context(), r.PostForm.Get("email"), r.PostForm.Get("password"), s.clientIP(r), r.UserAgent())
 	if err != nil {
 		p := s.page(r, "login.title", nil).withError(err)
 		p.Form = url.Values{"email": {r.PostForm.Get("email")}}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "login.html", p)
+		s.render(w, r, s.errorStatus(r, err), "login.html", p)
 		return
 	}
 	s.setSession(w, sess)
 	st, err := s.Accounts.Authenticate(r.Context(), sess.Token)
 	if err == nil && !st.User.TOTPEnabled {
-		http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+		seeOther(w, r, "/enrol/totp")
 		return
 	}
-	http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
+	seeOther(w, r, "/login/totp")
 }
 
 // partialSession returns the cookie of a session that still needs its second
 // factor, or sends the visitor where they belong.
 func (s *Server) partialSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if app.ActorFrom(r.Context()) != nil {
-		http.Redirect(w, r, "/directory", http.StatusSeeOther)
+		seeOther(w, r, "/directory")
 		return "", false
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil || partialFrom(r.Context()) == nil {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
+		seeOther(w, r, "/login")
 		return "", false
 	}
 	return c.Value, true
@@ -57,7 +56,7 @@ func (s *Server) totpForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !partialFrom(r.Context()).User.TOTPEnabled {
-		http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)
+		seeOther(w, r, "/enrol/totp")
 		return
 	}
 	s.render(w, r, http.StatusOK, "totp.html", s.page(r, "totp.title", nil))
@@ -68,15 +67,17 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 4<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	sess, err := s.Accounts.VerifyTOTP(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "totp.html", s.page(r, "totp.title", nil).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "totp.html", s.page(r, "totp.title", nil).withError(err))
 		return
 	}
 	s.setSession(w, sess)
-	http.Redirect(w, r, "/directory", http.StatusSeeOther)
+	seeOther(w, r, "/directory")
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
@@ -86,6 +87,5 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.clearSession(w)
-	s.flash(w, "login.signed_out")
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
+	s.done(w, r, "login.signed_out", "/login")
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"compress/gzip"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -135,16 +137,30 @@ func (s *Server) accessLog(h http.Handler) http.Handler {
 		if !s.Log.Enabled(r.Context(), level) {
 			return
 		}
-		path := r.URL.Path
-		// One-time tokens in paths are secrets: they are not logged.
-		if strings.HasPrefix(path, "/invite/") {
-			path = "/invite/…"
-		} else if strings.HasPrefix(path, "/check/") {
-			path = "/check/…"
-		}
-		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", path, "status", sw.status,
+		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
 			"bytes", sw.bytes, "duration", time.Since(start), "remote", s.clientIP(r))
 	})
+}
+
+// loggedPath is the request's path as logs show it: the one-time tokens in
+// invitation and check-answer links are secrets, and are not logged.
+func loggedPath(r *http.Request) string {
+	switch path := r.URL.Path; {
+	case strings.HasPrefix(path, "/invite/"):
+		return "/invite/…"
+	case strings.HasPrefix(path, "/check/"):
+		return "/check/…"
+	default:
+		return path
+	}
+}
+
+// logInternal logs an error answered with a 500: the method, the path
+// (tokens masked) and the whole error, whose text carries the chain of
+// wrapped errors, then any further attributes. Never the body, which holds
+// what people typed.
+func (s *Server) logInternal(r *http.Request, msg string, err error, attrs ...any) {
+	s.Log.Error(msg, append([]any{"method", r.Method, "path", loggedPath(r), "err", err}, attrs...)...)
 }
 
 type statusWriter struct {
@@ -175,10 +191,16 @@ func (s *Server) recoverer(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
+				err, ok := v.(error)
+				if ok && errors.Is(err, http.ErrAbortHandler) {
+					// Passed on as itself: net/http compares it with ==
+					// to leave an abort out of its log.
+					panic(http.ErrAbortHandler)
 				}
-				s.Log.Error("panic", "path", r.URL.Path, "panic", v)
+				if !ok {
+					err = fmt.Errorf("%v", v)
+				}
+				s.logInternal(r, "panic", err)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()

@@ -53,9 +53,9 @@ type nominationData struct {
 }
 
 func (s *Server) loadNomination(w http.ResponseWriter, r *http.Request) (*directory.Nomination, *directory.Entry, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "nomination")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("nomination"))
+		s.fail(w, r, err)
 		return nil, nil, false
 	}
 	n, err := s.Directory.Nomination(r.Context(), id)
@@ -101,8 +101,10 @@ func (s *Server) nominationStep(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	ctx, v := r.Context(), atoi(f.Get("version"))
 	var err error
@@ -127,11 +129,10 @@ func (s *Server) nominationStep(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pg := s.page(r, "nomination.title", s.nominationData(r, n, e)).withError(err)
 		pg.Form = f
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "nomination.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "nomination.html", pg)
 		return
 	}
-	s.flash(w, flash)
-	http.Redirect(w, r, "/nominations/"+strconv.FormatInt(n.ID, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/nominations/"+strconv.FormatInt(n.ID, 10))
 }
 
 // nominationEditForm shows the form that made the nomination, filled with
@@ -195,9 +196,8 @@ func (s *Server) nominationEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 256<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	f := r.PostForm
@@ -214,7 +214,7 @@ func (s *Server) nominationEditSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	out, err := s.Directory.ReviseNomination(r.Context(), n.ID, rev)
 	if err != nil {
-		s.renderNominationForm(w, r, httpStatus(app.ErrorCode(err)), n, e, in, err)
+		s.renderNominationForm(w, r, s.errorStatus(r, err), n, e, in, err)
 		return
 	}
 	s.proposed(w, r, out)

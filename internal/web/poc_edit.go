@@ -91,12 +91,11 @@ func parseSubmission(f url.Values) directory.Submission {
 // proposed takes the user to the nomination just made, saying what happens
 // next.
 func (s *Server) proposed(w http.ResponseWriter, r *http.Request, n *directory.Nomination) {
+	flash := "nomination.flash_submitted"
 	if n.Status == directory.NomDraft {
-		s.flash(w, "nomination.flash_draft")
-	} else {
-		s.flash(w, "nomination.flash_submitted")
+		flash = "nomination.flash_draft"
 	}
-	http.Redirect(w, r, "/nominations/"+strconv.FormatInt(n.ID, 10), http.StatusSeeOther)
+	s.done(w, r, flash, "/nominations/"+strconv.FormatInt(n.ID, 10))
 }
 
 func pocInputOf(p *directory.PoC) directory.PoCInput {
@@ -135,9 +134,8 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 256<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	in := parsePoCForm(r.PostForm)
@@ -145,16 +143,16 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		pg := s.page(r, "poc.new_title", newPoCFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "poc_form.html", pg)
 		return
 	}
 	s.proposed(w, r, n)
 }
 
 func (s *Server) loadPoC(w http.ResponseWriter, r *http.Request) (*directory.Entry, *directory.PoC, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "poc")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("poc"))
+		s.fail(w, r, err)
 		return nil, nil, false
 	}
 	p, err := s.Directory.GetPoC(r.Context(), id)
@@ -181,9 +179,8 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 256<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	in := parsePoCForm(r.PostForm)
@@ -200,7 +197,7 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		pg := s.page(r, "poc.edit_title", newPoCFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_form.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "poc_form.html", pg)
 		return
 	}
 	s.proposed(w, r, n)
@@ -226,15 +223,17 @@ func (s *Server) pocRemoveSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	n, err := s.Directory.ProposePoCRemoval(r.Context(), p.ID, directory.RemovalInput{Version: atoi(f.Get("version")),
 		EffectiveDate: f.Get("effective_date"), Submission: parseSubmission(f)})
 	if err != nil {
 		pg := s.page(r, "poc.remove_title", &pocRemoveData{PoC: p}).withError(err)
 		pg.Form = r.PostForm
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "poc_remove.html", pg)
+		s.render(w, r, s.errorStatus(r, err), "poc_remove.html", pg)
 		return
 	}
 	s.proposed(w, r, n)

@@ -171,7 +171,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", p); err != nil {
-		s.Log.Error("render", "template", name, "err", err)
+		s.logInternal(r, "render", err, "template", name)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -179,32 +179,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
-
-// flash sets a one-time message (a catalog key) shown on the next page.
-func (s *Server) flash(w http.ResponseWriter, key string) {
-	http.SetCookie(w, &http.Cookie{Name: "pocdir_flash", Value: url.QueryEscape(key), Path: "/", HttpOnly: true, Secure: s.SecureCookies,
-		SameSite: http.SameSiteLaxMode, MaxAge: 60})
-}
-
-// fail renders an error page for errors that are not a form's.
-func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	e := app.AsError(err)
-	status := httpStatus(e.Code)
-	if e.Code == app.Internal {
-		s.Log.Error("request failed", "path", r.URL.Path, "err", err)
-	}
-	if e.Code == app.Unauthorized {
-		http.Redirect(w, r, "/login", http.StatusSeeOther)
-		return
-	}
-	p := s.page(r, "error.title", nil).withError(e)
-	if p.Error == "" && len(p.ErrorList) > 0 {
-		p.Error = p.ErrorList[0].Message
-	}
-	s.render(w, r, status, "error.html", p)
-}
-
-func httpStatus(c app.Code) int { return app.HTTPStatus(c) }
 
 // staticFiles are served under content-hashed names, gzip-compressed once.
 type staticFiles struct {

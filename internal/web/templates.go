@@ -38,9 +38,9 @@ type templateData struct {
 }
 
 func (s *Server) templatePage(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "template")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("template"))
+		s.fail(w, r, err)
 		return
 	}
 	t, err := s.Comms.Template(r.Context(), id, atoi(r.URL.Query().Get("version")))
@@ -56,9 +56,9 @@ func (s *Server) templatePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) templateStatus(w http.ResponseWriter, r *http.Request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "template")
 	if err != nil {
-		s.fail(w, r, app.ErrNotFound("template"))
+		s.fail(w, r, err)
 		return
 	}
 	action := r.PathValue("action")
@@ -70,8 +70,7 @@ func (s *Server) templateStatus(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "template.flash_saved")
-	http.Redirect(w, r, "/templates/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	s.done(w, r, "template.flash_saved", "/templates/"+strconv.FormatInt(id, 10))
 }
 
 // templateFormData is the template form: the name and description in each
@@ -124,7 +123,11 @@ func (s *Server) templateForm(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, "comm_template_form.html", s.page(r, "template.new_title", newTemplateForm(in, true)))
 		return
 	}
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r, "id", "template")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	t, err := s.Comms.Template(r.Context(), id, 0)
 	if err != nil {
 		s.fail(w, r, err)
@@ -135,9 +138,8 @@ func (s *Server) templateForm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 128<<10)
-	if err := r.ParseForm(); err != nil {
-		s.fail(w, r, app.Errorf(app.Invalid, "error.form", "the form could not be read"))
+	if err := parseForm(w, r, 128<<10); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	in := parseTemplateForm(r.PostForm)
@@ -149,17 +151,18 @@ func (s *Server) templateSubmit(w http.ResponseWriter, r *http.Request) {
 		t, err = s.Comms.CreateTemplate(r.Context(), in)
 	} else {
 		title = "template.edit_title"
-		id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-		t, err = s.Comms.ReviseTemplate(r.Context(), id, in)
+		var id int64
+		if id, err = pathID(r, "id", "template"); err == nil {
+			t, err = s.Comms.ReviseTemplate(r.Context(), id, in)
+		}
 	}
 	if err != nil {
 		if app.ErrorCode(err) == app.Forbidden || app.ErrorCode(err) == app.NotFound {
 			s.fail(w, r, err)
 			return
 		}
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "comm_template_form.html", s.page(r, title, newTemplateForm(in, isNew)).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "comm_template_form.html", s.page(r, title, newTemplateForm(in, isNew)).withError(err))
 		return
 	}
-	s.flash(w, "template.flash_saved")
-	http.Redirect(w, r, "/templates/"+strconv.FormatInt(t.ID, 10), http.StatusSeeOther)
+	s.done(w, r, "template.flash_saved", "/templates/"+strconv.FormatInt(t.ID, 10))
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
@@ -32,18 +31,17 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, now: s.Accounts.Now()}))
 }
 
-func pathID(r *http.Request) int64 {
-	id, _ := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	return id
-}
-
 func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.DisableUser(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "user")
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "users.disabled_done")
-	http.Redirect(w, r, "/users", http.StatusSeeOther)
+	if err := s.Accounts.DisableUser(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.done(w, r, "users.disabled_done", "/users")
 }
 
 type stateOption struct{ Code, Name string }
@@ -93,8 +91,10 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	r.ParseForm()
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := r.PostForm
 	inv, err := s.Accounts.Invite(r.Context(), account.InviteInput{Email: f.Get("email"), Name: f.Get("name"), Role: app.Role(f.Get("role")),
 		State: f.Get("state"), Language: f.Get("language")})
@@ -102,7 +102,7 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.withError(err)
 		p.Form = f
-		s.render(w, r, httpStatus(app.ErrorCode(err)), "invite.html", p)
+		s.render(w, r, s.errorStatus(r, err), "invite.html", p)
 		return
 	}
 	d.Created = inv
@@ -111,12 +111,16 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) inviteRevoke(w http.ResponseWriter, r *http.Request) {
-	if err := s.Accounts.RevokeInvitation(r.Context(), pathID(r)); err != nil {
+	id, err := pathID(r, "id", "invitation")
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.flash(w, "users.invite_revoked_done")
-	http.Redirect(w, r, "/users", http.StatusSeeOther)
+	if err := s.Accounts.RevokeInvitation(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.done(w, r, "users.invite_revoked_done", "/users")
 }
 
 // baseURL is the address in links that leave the browser (invitations):
