@@ -87,22 +87,11 @@ func listUsers(ctx context.Context, q db.Queryer, state string) ([]*User, error)
 // exec1 runs a conditional update and reports whether it changed one row;
 // what says what it does, for the error.
 func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
-	res, err := q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("account store: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("account store: %s: %w", what, err)
-	}
-	return n == 1, nil
+	return db.Exec1(ctx, q, "account store: "+what, query, args...)
 }
 
 func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) error {
-	if _, err := q.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("account store: %s: %w", what, err)
-	}
-	return nil
+	return db.Exec(ctx, q, "account store: "+what, query, args...)
 }
 
 func touchSession(ctx context.Context, q db.Queryer, id int64, now time.Time) error {

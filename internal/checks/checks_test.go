@@ -540,3 +540,29 @@ func TestReviewFindings(t *testing.T) {
 		})
 	})
 }
+
+// TestCheckEmailsInThePoCsLanguage: a check goes to a PoC in the first of
+// its working languages that pocdir writes, the campaign's own message as
+// typed above, and English below.
+func TestCheckEmailsInThePoCsLanguage(t *testing.T) {
+	w := newWorld(t, testkit.Engines()[0])
+	fpMEX := w.sys.User(t, "fp@mex.example", app.RoleFocalPoint, "MEX")
+	in := testkit.ValidPoC()
+	in.Languages = []string{"es", "en"}
+	in.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: "cert@mex.example", Preferred: true}}
+	w.sys.AddPoC(t, fpMEX.Ctx(), "MEX", in)
+	if _, err := w.sys.Checks.Create(w.sec.Ctx(), checks.Input{Title: "Q1", Message: "Please answer today.", Scope: "states", Value: "MEX",
+		Channel: checks.ChannelEmail, WindowHours: 24}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w.sys.Checks)
+	var subject, body string
+	if err := w.sys.DB.QueryRowContext(context.Background(), `SELECT subject, body FROM outbox WHERE kind = 'check' AND to_addr = 'cert@mex.example'`).Scan(&subject, &body); err != nil {
+		t.Fatal(err)
+	}
+	es, _, _ := strings.Cut(body, "— English —")
+	if !strings.HasPrefix(body, "Please answer today.\n\n") || !strings.Contains(es, "enviada por la Secretaría") ||
+		!strings.Contains(body, "— English —\n\nThis is a communication check") || !strings.Contains(body, testkit.BaseURL+"/check/") {
+		t.Errorf("subject %q, body:\n%s", subject, body)
+	}
+}

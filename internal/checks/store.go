@@ -345,13 +345,5 @@ func recordNoAnswer(ctx context.Context, q db.Queryer, target int64, now time.Ti
 // exec1 runs a conditional statement and reports whether it changed one
 // row; what says what it does, for the error.
 func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
-	res, err := q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("checks store: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("checks store: %s: %w", what, err)
-	}
-	return n == 1, nil
+	return db.Exec1(ctx, q, "checks store: "+what, query, args...)
 }

@@ -112,19 +112,9 @@ func (s *Service) setOutcome(ctx context.Context, tx *sql.Tx, a *app.Actor, c *C
 // level: each recipient State's diplomatic PoCs receive it too, in the same
 // thread. Only the sender State escalates.
 func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error) {
-	a, err := requireMember(ctx)
+	a, c, err := s.senderComm(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.visible(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if !c.Viewer.Sender {
-		if c.Viewer.Recipient {
-			return nil, app.Errorf(app.Forbidden, "error.comms_sender_only", "only the sender State can do this")
-		}
-		return nil, app.ErrNotFound("communication")
 	}
 	if c.Status != StatusSent || c.Level == LevelDiplomatic {
 		return nil, app.Errorf(app.Conflict, "error.comms_escalated", "this communication is already at the diplomatic level")
@@ -238,19 +228,9 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 // A grant forwards the communication to the third State at once, as sent
 // by the State that asked.
 func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) (*Communication, error) {
-	a, err := requireMember(ctx)
+	a, c, err := s.senderComm(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	c, err := s.visible(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if !c.Viewer.Sender {
-		if c.Viewer.Recipient {
-			return nil, app.Errorf(app.Forbidden, "error.comms_sender_only", "only the sender State can do this")
-		}
-		return nil, app.ErrNotFound("communication")
 	}
 	var pl *plan
 	if grant {

@@ -235,15 +235,9 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 			return c, err
 		}
 	}
-	p, err := s.prepare(ctx, a, &in)
+	p, pl, err := s.prepareToSend(ctx, a, &in)
 	if err != nil {
 		return nil, err
-	}
-	var pl *plan
-	if !in.Draft {
-		if pl, err = s.plan(ctx, a.State, p.toStates, p.level); err != nil {
-			return nil, err
-		}
 	}
 	now := s.Now()
 	var id int64
@@ -288,27 +282,15 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.ownDraft(ctx, a, id)
 	if err != nil {
 		return nil, err
-	}
-	if c.SenderState != a.State {
-		return nil, app.ErrNotFound("communication")
-	}
-	if c.Status != StatusDraft {
-		return nil, errNotDraft()
 	}
 	// A draft stays in the exchange it was started in (or in none).
 	in.ParentID = c.ParentID
-	p, err := s.prepare(ctx, a, &in)
+	p, pl, err := s.prepareToSend(ctx, a, &in)
 	if err != nil {
 		return nil, err
-	}
-	var pl *plan
-	if !in.Draft {
-		if pl, err = s.plan(ctx, a.State, p.toStates, p.level); err != nil {
-			return nil, err
-		}
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -344,6 +326,35 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 		return nil, err
 	}
 	return s.Communication(ctx, id)
+}
+
+// prepareToSend checks an input and, unless it is a draft, routes it.
+func (s *Service) prepareToSend(ctx context.Context, a *app.Actor, in *CommInput) (*prepared, *plan, error) {
+	p, err := s.prepare(ctx, a, in)
+	if err != nil || in.Draft {
+		return p, nil, err
+	}
+	pl, err := s.plan(ctx, a.State, p.toStates, p.level)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, pl, nil
+}
+
+// ownDraft loads a draft of the actor's State: another State's is not
+// found, a sent one is no longer a draft.
+func (s *Service) ownDraft(ctx context.Context, a *app.Actor, id int64) (*Communication, error) {
+	c, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.SenderState != a.State {
+		return nil, app.ErrNotFound("communication")
+	}
+	if c.Status != StatusDraft {
+		return nil, errNotDraft()
+	}
+	return c, nil
 }
 
 func errNotDraft() error {
@@ -390,15 +401,9 @@ func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.load(ctx, id)
+	c, err := s.ownDraft(ctx, a, id)
 	if err != nil {
 		return nil, err
-	}
-	if c.SenderState != a.State {
-		return nil, app.ErrNotFound("communication")
-	}
-	if c.Status != StatusDraft {
-		return nil, errNotDraft()
 	}
 	if err := s.openContent(c); err != nil {
 		return nil, err

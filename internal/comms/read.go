@@ -146,8 +146,19 @@ func (s *Service) markOpened(ctx context.Context, a *app.Actor, c *Communication
 	return nil
 }
 
+// senderComm loads a communication for an act of its sender State.
+func (s *Service) senderComm(ctx context.Context, id int64) (*app.Actor, *Communication, error) {
+	return s.partyComm(ctx, id, true)
+}
+
 // recipientComm loads a sent communication for an act of a recipient State.
 func (s *Service) recipientComm(ctx context.Context, id int64) (*app.Actor, *Communication, error) {
+	return s.partyComm(ctx, id, false)
+}
+
+// partyComm loads a communication for an act of its sender State or of a
+// recipient State: the other party is refused, anyone else does not see it.
+func (s *Service) partyComm(ctx context.Context, id int64, sender bool) (*app.Actor, *Communication, error) {
 	a, err := requireMember(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -156,13 +167,15 @@ func (s *Service) recipientComm(ctx context.Context, id int64) (*app.Actor, *Com
 	if err != nil {
 		return nil, nil, err
 	}
-	if !c.Viewer.Recipient {
-		if c.Viewer.Sender {
-			return nil, nil, app.Errorf(app.Forbidden, "error.comms_recipient_only", "only a recipient State can do this")
-		}
-		return nil, nil, app.ErrNotFound("communication")
+	switch {
+	case sender && c.Viewer.Sender, !sender && c.Viewer.Recipient:
+		return a, c, nil
+	case sender && c.Viewer.Recipient:
+		return nil, nil, app.Errorf(app.Forbidden, "error.comms_sender_only", "only the sender State can do this")
+	case !sender && c.Viewer.Sender:
+		return nil, nil, app.Errorf(app.Forbidden, "error.comms_recipient_only", "only a recipient State can do this")
 	}
-	return a, c, nil
+	return nil, nil, app.ErrNotFound("communication")
 }
 
 // STIX exports a communication's indicators as a STIX 2.1 bundle, for the

@@ -274,22 +274,11 @@ func threadEvents(ctx context.Context, q db.Queryer, thread int64) ([]*Event, er
 // exec1 runs a conditional statement and reports whether it changed one
 // row; what says what it does, for the error.
 func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
-	res, err := q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("comms store: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("comms store: %s: %w", what, err)
-	}
-	return n == 1, nil
+	return db.Exec1(ctx, q, "comms store: "+what, query, args...)
 }
 
 func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) error {
-	if _, err := q.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("comms store: %s: %w", what, err)
-	}
-	return nil
+	return db.Exec(ctx, q, "comms store: "+what, query, args...)
 }
 
 // recipientLines writes the recipient lines of a send with one prepared
@@ -475,34 +464,25 @@ func setEventNote(ctx context.Context, q db.Queryer, id int64, sealed string) er
 // recipientsOfMany reads the recipient lines of several communications in
 // a few queries, calling add for each.
 func recipientsOfMany(ctx context.Context, q db.Queryer, ids []int64, add func(comm int64, r *Recipient)) error {
-	for len(ids) > 0 {
-		n := min(len(ids), 200)
-		chunk := ids[:n]
-		ids = ids[n:]
-		args := make([]any, len(chunk))
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
-		}
-		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE comm_id IN (`+strings.Join(marks, ",")+`) ORDER BY state_code, id`, args...)
+	return db.InChunks(ids, 200, 1, func(marks string, args []any) error {
+		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE comm_id IN (`+marks+`) ORDER BY state_code, id`, args...)
 		if err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var cid int64
 			r, err := scanRecipient(prefixed{rows, &cid})
 			if err != nil {
-				rows.Close()
 				return fmt.Errorf("comms store: reading recipient lines: %w", err)
 			}
 			add(cid, r)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // prefixed scans a leading column into first, then the rest as sc would.
@@ -607,34 +587,26 @@ type openLine struct {
 // acknowledged, answered or moved.
 func openLinesOf(ctx context.Context, q db.Queryer, pocs []int64) ([]openLine, error) {
 	var out []openLine
-	for len(pocs) > 0 {
-		n := min(len(pocs), 200)
-		chunk := pocs[:n]
-		pocs = pocs[n:]
-		args := make([]any, len(chunk))
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
-		}
+	err := db.InChunks(pocs, 200, 1, func(marks string, args []any) error {
 		rows, err := q.QueryContext(ctx, `SELECT id, comm_id, state_code, level FROM comm_recipients
-			WHERE moved_at IS NULL AND acked_at IS NULL AND outcome = '' AND poc_id IN (`+strings.Join(marks, ",")+`) ORDER BY id`, args...)
+			WHERE moved_at IS NULL AND acked_at IS NULL AND outcome = '' AND poc_id IN (`+marks+`) ORDER BY id`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+			return fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var l openLine
 			if err := rows.Scan(&l.id, &l.comm, &l.state, &l.level); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+				return fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
 			}
 			out = append(out, l)
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+			return fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // markMoved records that a line was handed to another PoC; it reports

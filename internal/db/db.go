@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -230,4 +231,45 @@ func IsUniqueViolation(err error) bool {
 	}
 	s := err.Error()
 	return strings.Contains(s, "UNIQUE constraint failed") || strings.Contains(s, "SQLSTATE 23505")
+}
+
+// Exec runs a statement; an error says what was being done.
+func Exec(ctx context.Context, q Queryer, what, query string, args ...any) error {
+	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// Exec1 runs a conditional statement and reports whether it changed one
+// row; an error says what was being done.
+func Exec1(ctx context.Context, q Queryer, what, query string, args ...any) (bool, error) {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", what, err)
+	}
+	return n == 1, nil
+}
+
+// InChunks calls f with the ids in chunks of at most n, each with its
+// placeholders ("$1,$2,…" from $first) and its arguments: a list of ids
+// becomes an IN clause that neither engine's parameter limit refuses.
+func InChunks(ids []int64, n, first int, f func(marks string, args []any) error) error {
+	for len(ids) > 0 {
+		k := min(len(ids), n)
+		args := make([]any, k)
+		marks := make([]string, k)
+		for i, id := range ids[:k] {
+			args[i], marks[i] = id, "$"+strconv.Itoa(first+i)
+		}
+		if err := f(strings.Join(marks, ","), args); err != nil {
+			return err
+		}
+		ids = ids[k:]
+	}
+	return nil
 }

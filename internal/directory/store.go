@@ -565,22 +565,11 @@ func getChange(ctx context.Context, q db.Queryer, id int64) (*Change, error) {
 // exec1 runs a conditional statement and reports whether it changed one
 // row; what says what it does, for the error.
 func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
-	res, err := q.ExecContext(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("directory store: %s: %w", what, err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("directory store: %s: %w", what, err)
-	}
-	return n == 1, nil
+	return db.Exec1(ctx, q, "directory store: "+what, query, args...)
 }
 
 func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) error {
-	if _, err := q.ExecContext(ctx, query, args...); err != nil {
-		return fmt.Errorf("directory store: %s: %w", what, err)
-	}
-	return nil
+	return db.Exec(ctx, q, "directory store: "+what, query, args...)
 }
 
 // DepartedPoCs returns the PoCs that have left the directory by day today

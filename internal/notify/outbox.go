@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -188,35 +187,30 @@ type Outcome struct {
 // learn deliveries and bounces from it: the outbox is notify's table.
 func Outcomes(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Outcome, error) {
 	out := map[int64]Outcome{}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		chunk := ids[:n]
-		ids = ids[n:]
-		args := make([]any, len(chunk))
-		marks := make([]string, len(chunk))
-		for i, id := range chunk {
-			args[i], marks[i] = id, "$"+strconv.Itoa(i+1)
-		}
+	err := db.InChunks(ids, 500, 1, func(marks string, args []any) error {
 		rows, err := q.QueryContext(ctx, `SELECT id, sent_at, failed_at, last_error FROM outbox
-			WHERE id IN (`+strings.Join(marks, ",")+`) AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)`, args...)
+			WHERE id IN (`+marks+`) AND (sent_at IS NOT NULL OR failed_at IS NOT NULL)`, args...)
 		if err != nil {
-			return nil, fmt.Errorf("notify: reading the outcomes of %d messages: %w", len(chunk), err)
+			return fmt.Errorf("notify: reading the outcomes of %d messages: %w", len(args), err)
 		}
+		defer rows.Close()
 		for rows.Next() {
 			var id int64
 			var sent, failed sql.NullTime
 			var o Outcome
 			if err := rows.Scan(&id, &sent, &failed, &o.Error); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("notify: reading an outcome: %w", err)
+				return fmt.Errorf("notify: reading an outcome: %w", err)
 			}
 			o.SentAt, o.FailedAt = db.TimeOf(sent), db.TimeOf(failed)
 			out[id] = o
 		}
-		rows.Close()
 		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("notify: reading the outcomes: %w", err)
+			return fmt.Errorf("notify: reading the outcomes: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
