@@ -1,6 +1,7 @@
 // Package account owns who may use pocdir: users and their roles, invitations,
 // passwords (argon2id), the mandatory second factor (TOTP), browser sessions,
-// API tokens, and login throttling and lockout.
+// API tokens, and login throttling and lockout. The users table is read only
+// through it: the other capabilities ask it whom to write to (readers.go).
 package account
 
 import (

@@ -1,6 +1,10 @@
 // Package directory owns the directory of States and their Points of Contact:
 // the reference list of States, each State's entry and PoCs, validation of
-// what a focal point submits, and the versioned history of every change.
+// what a focal point submits, the nominations that propose changes and
+// their validation, the versioned history of every change, the annual
+// reconfirmation with its reminders and OpenPGP key warnings, and the
+// dashboard's figures. Its tables (states, pocs, nominations,
+// entry_changes, reminders_sent) are read only through it.
 package directory
 
 import (

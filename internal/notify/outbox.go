@@ -1,9 +1,12 @@
 // Package notify owns email: the outbox that messages are written to in the
-// transaction of what caused them, the worker that delivers them over SMTP
-// with retries and backoff (safe to run on several instances at once),
+// transaction of what caused them, and that is read only through it (the
+// outcomes of the messages, for the capabilities that follow delivery); the
+// Writer that writes every email of pocdir from the catalog, in the
+// reader's language with English below; the worker that delivers them over
+// SMTP with retries and backoff (safe to run on several instances at once);
 // pocdir's OpenPGP key that signs the messages it encrypts to a PoC (sent as
-// PGP/MIME), and the mail catcher that the demo runs so that a newcomer reads its emails in
-// the browser.
+// PGP/MIME); and the mail catcher that the demo runs so that a newcomer
+// reads its emails in the browser.
 package notify
 
 import (
