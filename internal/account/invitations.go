@@ -48,19 +48,124 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 		return nil, app.FieldError("language", "error.language_unknown", "unknown language", nil)
 	}
 	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: lang, InvitedBy: a.Email, CreatedAt: now,
-		ExpiresAt: now.Add(s.policy.InviteTTL), Token: newSecret("pdi_")}
+		ExpiresAt: now.Add(s.policy.InviteTTL), Token: newSecret("pdi_"), invitedBy: a.UserID}
+	// Four eyes: who acts for a State, and who is of the Secretariat, is
+	// not decided by one officer. The Secretariat's invitation waits for a
+	// second person, and has no link until then (the operator's command
+	// line, the root of trust, does not wait).
+	inv.NeedsApproval = a.IsSecretariat() && a != app.System
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := insertInvite(ctx, tx, inv, hashSecret(inv.Token), a.UserID); err != nil {
+			return err
+		}
+		if err := logEvent(ctx, tx, a, "invitation.create", "invitation", inv.ID, inv.State, now); err != nil {
+			return err
+		}
+		if inv.NeedsApproval {
+			inv.Awaiting, err = s.awaiting(ctx, tx, inv)
 			return err
 		}
 		if err := s.mailInvitation(ctx, tx, inv, now); err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, a, "invitation.create", "invitation", inv.ID, inv.State, now)
+		return s.announceInvitation(ctx, tx, inv, a, now)
 	})
 	if err != nil {
 		return nil, err
 	}
+	if inv.NeedsApproval {
+		inv.Token = "" // the link that was made is never given: approval makes one
+	}
+	return inv, nil
+}
+
+// awaiting says whose approval a pending invitation waits for: a focal
+// point of the State it is for or, for the Secretariat's own accounts and
+// while the State has no focal point, a second officer.
+func (s *Service) awaiting(ctx context.Context, q db.Queryer, inv *Invitation) (string, error) {
+	if inv.State == "" {
+		return AwaitingSecondOfficer, nil
+	}
+	fps, err := FocalPoints(ctx, q, inv.State)
+	if err != nil {
+		return "", err
+	}
+	if len(fps) > 0 {
+		return AwaitingFocalPoint, nil
+	}
+	return AwaitingSecondOfficer, nil
+}
+
+// CanApprove reports whether the actor may approve a pending invitation:
+// the one it awaits, never who made it.
+func CanApprove(a *app.Actor, inv *Invitation) bool {
+	if a == nil || a.ReadOnly || !inv.Pending() || a.UserID == inv.invitedBy || strings.EqualFold(a.Email, inv.InvitedBy) {
+		return false
+	}
+	switch inv.Awaiting {
+	case AwaitingFocalPoint:
+		return a.IsFocalPointOf(inv.State)
+	case AwaitingSecondOfficer:
+		return a.IsSecretariat()
+	}
+	return false
+}
+
+// ApproveInvitation is the second person's approval of an invitation the
+// Secretariat made: the invitation gets its link, valid from now, which is
+// emailed to the invitee (and returned, for the approver to pass on when
+// email is not configured). A focal point of the State approves
+// invitations to its State; a second officer those to the Secretariat, and
+// to a State that has no focal point yet. Nobody approves their own.
+func (s *Service) ApproveInvitation(ctx context.Context, id int64) (*Invitation, error) {
+	a, err := requireSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := getInvite(ctx, s.DB, "i.id = $1", id)
+	if err != nil {
+		return nil, err
+	}
+	if inv == nil || !(a.IsSecretariat() || (inv.State != "" && a.State == inv.State)) {
+		return nil, app.ErrNotFound("invitation")
+	}
+	if !inv.Pending() {
+		return nil, app.Errorf(app.Conflict, "error.invite_not_pending", "this invitation does not wait for approval")
+	}
+	if inv.Awaiting, err = s.awaiting(ctx, s.DB, inv); err != nil {
+		return nil, err
+	}
+	if a.UserID == inv.invitedBy {
+		return nil, app.Errorf(app.Forbidden, "error.invite_own", "a second person approves an invitation: you made this one")
+	}
+	if !CanApprove(a, inv) {
+		if inv.Awaiting == AwaitingFocalPoint {
+			return nil, app.Errorf(app.Forbidden, "error.invite_awaits_state", "an invitation to a State's account is approved by a focal point of the State")
+		}
+		return nil, app.ErrForbidden()
+	}
+	now := s.Now()
+	inv.Token, inv.ExpiresAt = newSecret("pdi_"), now.Add(s.policy.InviteTTL)
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := approveInvite(ctx, tx, inv.ID, a.UserID, hashSecret(inv.Token), now, inv.ExpiresAt)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.Errorf(app.Conflict, "error.invite_not_pending", "this invitation does not wait for approval")
+		}
+		if err := logEvent(ctx, tx, a, "invitation.approve", "invitation", inv.ID, inv.State, now); err != nil {
+			return err
+		}
+		if err := s.mailInvitation(ctx, tx, inv, now); err != nil {
+			return err
+		}
+		return s.announceInvitation(ctx, tx, inv, a, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	inv.ApprovedBy, inv.ApprovedAt, inv.Awaiting = a.Email, &now, ""
 	return inv, nil
 }
 
@@ -86,13 +191,26 @@ func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
 	if err != nil {
 		return nil, err
 	}
+	var list []*Invitation
 	switch a.Role {
 	case app.RoleSecretariat:
-		return listInvites(ctx, s.DB, "")
+		list, err = listInvites(ctx, s.DB, "")
 	case app.RoleFocalPoint:
-		return listInvites(ctx, s.DB, a.State)
+		list, err = listInvites(ctx, s.DB, a.State)
+	default:
+		return nil, app.ErrForbidden()
 	}
-	return nil, app.ErrForbidden()
+	if err != nil {
+		return nil, err
+	}
+	for _, inv := range list {
+		if inv.Pending() {
+			if inv.Awaiting, err = s.awaiting(ctx, s.DB, inv); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return list, nil
 }
 
 // RevokeInvitation makes an unused invitation link worthless.
@@ -133,7 +251,7 @@ func (s *Service) LookupInvitation(ctx context.Context, token string) (*Invitati
 		return nil, err
 	}
 	switch {
-	case inv == nil:
+	case inv == nil, inv.Pending():
 		return nil, errBadInvite()
 	case inv.UsedAt != nil:
 		return nil, app.Errorf(app.Conflict, "error.invite_used", "this invitation link has already been used: sign in instead")
@@ -195,7 +313,10 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, i
 		if err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, u.Actor(), "invitation.accept", "user", u.ID, u.State, now)
+		if err := logEvent(ctx, tx, u.Actor(), "invitation.accept", "user", u.ID, u.State, now); err != nil {
+			return err
+		}
+		return s.announceAccount(ctx, tx, u, now)
 	})
 	return sess, err
 }

@@ -48,9 +48,30 @@ type Invitation struct {
 	ExpiresAt time.Time  `json:"expires_at"`
 	UsedAt    *time.Time `json:"used_at,omitempty"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// NeedsApproval is set on an invitation the Secretariat made for a
+	// State's account (or a Secretariat account): it has no link until a
+	// second person approves it (ApprovedBy, ApprovedAt). Awaiting says
+	// whose approval it waits for, while it does.
+	NeedsApproval bool       `json:"needs_approval"`
+	ApprovedBy    string     `json:"approved_by,omitempty"`
+	ApprovedAt    *time.Time `json:"approved_at,omitempty"`
+	Awaiting      string     `json:"awaiting,omitempty"`
 	// Token is the secret of the link; it is set only when the invitation is
-	// created and is never stored in clear.
+	// created (or approved) and is never stored in clear.
 	Token string `json:"token,omitempty"`
+
+	invitedBy int64
+}
+
+// Whose approval an invitation waits for.
+const (
+	AwaitingFocalPoint    = "focal_point"
+	AwaitingSecondOfficer = "second_officer"
+)
+
+// Pending reports whether the invitation waits for a second person.
+func (inv *Invitation) Pending() bool {
+	return inv.NeedsApproval && inv.ApprovedAt == nil && inv.UsedAt == nil && inv.RevokedAt == nil
 }
 
 // Session is a browser session.

@@ -131,6 +131,14 @@ func revokeInvite(ctx context.Context, q db.Queryer, id int64, now time.Time) (b
 	return exec1(ctx, q, "revoking an invitation", `UPDATE invitations SET revoked_at = $1 WHERE id = $2 AND used_at IS NULL AND revoked_at IS NULL`, now, id)
 }
 
+// approveInvite records the second person's approval of an invitation and
+// gives it its link (a new token hash) and its validity from now; it
+// reports whether the invitation was still waiting.
+func approveInvite(ctx context.Context, q db.Queryer, id, by int64, tokenHash string, now, expires time.Time) (bool, error) {
+	return exec1(ctx, q, "approving an invitation", `UPDATE invitations SET approved_by = $1, approved_at = $2, token_hash = $3, expires_at = $4
+		WHERE id = $5 AND needs_approval = $6 AND approved_at IS NULL AND used_at IS NULL AND revoked_at IS NULL`, by, now, tokenHash, expires, id, true)
+}
+
 func useInvite(ctx context.Context, q db.Queryer, id, userID int64, now time.Time) (bool, error) {
 	return exec1(ctx, q, "using an invitation", `UPDATE invitations SET used_at = $1, user_id = $2 WHERE id = $3 AND used_at IS NULL AND revoked_at IS NULL`, now, userID, id)
 }
@@ -178,17 +186,22 @@ func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, l
 		locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1`, userID, limit, lockUntil)
 }
 
-const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), i.created_at, i.expires_at, i.used_at, i.revoked_at`
+const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), COALESCE(i.invited_by, 0), i.created_at,
+	i.expires_at, i.used_at, i.revoked_at, i.needs_approval, COALESCE(ap.email, ''), i.approved_at`
+
+// inviteFrom joins what inviteColumns reads.
+const inviteFrom = ` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by LEFT JOIN users ap ON ap.id = i.approved_by`
 
 func scanInvite(sc interface{ Scan(...any) error }) (*Invitation, error) {
 	var inv Invitation
 	var state sql.NullString
-	var used, revoked sql.NullTime
-	if err := sc.Scan(&inv.ID, &inv.Email, &inv.Name, &inv.Role, &state, &inv.Language, &inv.InvitedBy, &inv.CreatedAt, &inv.ExpiresAt, &used, &revoked); err != nil {
+	var used, revoked, approved sql.NullTime
+	if err := sc.Scan(&inv.ID, &inv.Email, &inv.Name, &inv.Role, &state, &inv.Language, &inv.InvitedBy, &inv.invitedBy, &inv.CreatedAt, &inv.ExpiresAt,
+		&used, &revoked, &inv.NeedsApproval, &inv.ApprovedBy, &approved); err != nil {
 		return nil, err
 	}
 	inv.State = state.String
-	inv.UsedAt, inv.RevokedAt = db.TimeOf(used), db.TimeOf(revoked)
+	inv.UsedAt, inv.RevokedAt, inv.ApprovedAt = db.TimeOf(used), db.TimeOf(revoked), db.TimeOf(approved)
 	inv.CreatedAt, inv.ExpiresAt = inv.CreatedAt.UTC(), inv.ExpiresAt.UTC()
 	return &inv, nil
 }
@@ -198,16 +211,16 @@ func insertInvite(ctx context.Context, q db.Queryer, inv *Invitation, tokenHash 
 	if invitedBy != 0 {
 		by = invitedBy
 	}
-	if err := q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language).Scan(&inv.ID); err != nil {
+	if err := q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language, needs_approval)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language, inv.NeedsApproval).Scan(&inv.ID); err != nil {
 		return fmt.Errorf("account store: creating an invitation: %w", err)
 	}
 	return nil
 }
 
 func getInvite(ctx context.Context, q db.Queryer, where string, arg any) (*Invitation, error) {
-	inv, err := scanInvite(q.QueryRowContext(ctx, `SELECT `+inviteColumns+` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by WHERE `+where, arg))
+	inv, err := scanInvite(q.QueryRowContext(ctx, `SELECT `+inviteColumns+inviteFrom+` WHERE `+where, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -218,10 +231,10 @@ func getInvite(ctx context.Context, q db.Queryer, where string, arg any) (*Invit
 }
 
 func listInvites(ctx context.Context, q db.Queryer, state string) ([]*Invitation, error) {
-	query := `SELECT ` + inviteColumns + ` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by ORDER BY i.id DESC LIMIT 500`
+	query := `SELECT ` + inviteColumns + inviteFrom + ` ORDER BY i.id DESC LIMIT 500`
 	var args []any
 	if state != "" {
-		query = `SELECT ` + inviteColumns + ` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by WHERE i.state_code = $1 ORDER BY i.id DESC LIMIT 500`
+		query = `SELECT ` + inviteColumns + inviteFrom + ` WHERE i.state_code = $1 ORDER BY i.id DESC LIMIT 500`
 		args = append(args, state)
 	}
 	rows, err := q.QueryContext(ctx, query, args...)
@@ -353,6 +366,27 @@ func storedTOTPSecrets(ctx context.Context, q db.Queryer) ([]storedSecret, error
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("account store: reading the TOTP secrets: %w", err)
+	}
+	return out, nil
+}
+
+// stateTokens returns the API tokens of a State's users, revoked or not.
+func stateTokens(ctx context.Context, q db.Queryer, state string) ([]*Token, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE state_code = $1) ORDER BY id`, state)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing a State's tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []*Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("account store: listing a State's tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing a State's tokens: %w", err)
 	}
 	return out, nil
 }

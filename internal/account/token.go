@@ -55,7 +55,10 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name, scope str
 		if err := insertToken(ctx, tx, t, hashSecret(t.Secret)); err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, a, "token.create", "token", t.ID, u.State, now)
+		if err := logEvent(ctx, tx, a, "token.create", "token", t.ID, u.State, now); err != nil {
+			return err
+		}
+		return s.announceToken(ctx, tx, u, t, now)
 	})
 	if err != nil {
 		return nil, err

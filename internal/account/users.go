@@ -30,7 +30,10 @@ func (s *Service) CreateUser(ctx context.Context, in InviteInput, password strin
 		if err := insertUser(ctx, tx, u); err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, app.System, "user.create", "user", u.ID, u.State, u.CreatedAt)
+		if err := logEvent(ctx, tx, app.System, "user.create", "user", u.ID, u.State, u.CreatedAt); err != nil {
+			return err
+		}
+		return s.announceAccount(ctx, tx, u, u.CreatedAt)
 	})
 	if db.IsUniqueViolation(err) {
 		return nil, app.FieldError("email", "error.email_taken", "an account with this email address exists", nil)

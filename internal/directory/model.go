@@ -395,7 +395,21 @@ type Nomination struct {
 	// Diff is what the nomination changes: against the entry as it stands
 	// while the nomination is open, as applied once validated.
 	Diff []FieldChange `json:"changes"`
+	// Awaiting says, for a submitted nomination, whose decision applies it
+	// (see Awaiting*).
+	Awaiting string `json:"awaiting,omitempty"`
 }
+
+// Whose decision a submitted nomination waits for. No one person decides
+// alone who speaks for a State: what a State's focal point proposes, the
+// Secretariat validates; what the Secretariat proposes on the State's
+// written request, a focal point of the State confirms or, while the State
+// has none, a second officer of the Secretariat approves.
+const (
+	AwaitingSecretariat   = "secretariat"
+	AwaitingFocalPoint    = "focal_point"
+	AwaitingSecondOfficer = "second_officer"
+)
 
 // Revision replaces what an open nomination proposes. Version is the
 // nomination's version the editor started from. PoC is for poc.create and

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
@@ -17,6 +18,13 @@ import (
 // (e.g. the number and date of a note verbale) or returns it with a reason.
 // Only validation changes the directory; until then the State sees its
 // pending changes and other States see the validated entry.
+//
+// Four eyes: nobody decides alone who speaks for a State. A change the
+// Secretariat proposes on the State's written request is applied only when
+// a focal point of the State confirms it or, while the State has no focal
+// point, when a second officer of the Secretariat approves it; nobody
+// validates a change they proposed or submitted. Every validated change is
+// announced to the State's focal points.
 
 // CanPropose reports whether the actor may propose changes to the State's
 // entry: its focal points, and the Secretariat on the State's written
@@ -472,7 +480,8 @@ func (s *Service) step(ctx context.Context, a *app.Actor, n *Nomination, name st
 	return s.Nomination(ctx, n.ID)
 }
 
-// decidable loads a submitted nomination for the Secretariat's decision.
+// decidable loads a submitted nomination for the decision of the actor,
+// who must be the one it awaits (see Awaiting*).
 func (s *Service) decidable(ctx context.Context, id int64, version int) (*app.Actor, *Nomination, error) {
 	a, err := app.RequireWrite(ctx)
 	if err != nil {
@@ -485,7 +494,12 @@ func (s *Service) decidable(ctx context.Context, id int64, version int) (*app.Ac
 	if n == nil || !canSee(a, n) {
 		return nil, nil, app.ErrNotFound("nomination")
 	}
-	if !a.IsSecretariat() {
+	if n.Status == NomSubmitted {
+		if n.Awaiting, err = s.awaiting(ctx, s.DB, n); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !a.IsSecretariat() && !a.IsFocalPointOf(n.State) {
 		return nil, nil, app.ErrForbidden()
 	}
 	switch {
@@ -493,14 +507,46 @@ func (s *Service) decidable(ctx context.Context, id int64, version int) (*app.Ac
 		return nil, nil, errDecided(n)
 	case n.Status != NomSubmitted:
 		return nil, nil, app.Errorf(app.Conflict, "error.nomination_not_submitted", "only a submitted change can be validated or returned")
+	case ownNomination(a, n):
+		return nil, nil, app.Errorf(app.Forbidden, "error.nomination_own", "a second person decides a change: you proposed or submitted this one")
+	case !CanDecide(a, n):
+		if n.Awaiting == AwaitingFocalPoint {
+			return nil, nil, app.Errorf(app.Forbidden, "error.nomination_awaits_state", "a change the Secretariat proposed is confirmed by a focal point of the State")
+		}
+		return nil, nil, app.ErrForbidden()
 	case version != n.Version:
 		return nil, nil, errConflict()
 	}
 	return a, n, nil
 }
 
-// ReturnNomination sends a submitted nomination back to the State with a
-// reason; the State may revise and submit it again.
+// awaiting says whose decision a submitted nomination waits for: the
+// Secretariat's for what the State proposed; for what the Secretariat
+// proposed, a focal point's of the State, or while the State has none, a
+// second officer's.
+func (s *Service) awaiting(ctx context.Context, q db.Queryer, n *Nomination) (string, error) {
+	if n.RequestRef == "" {
+		return AwaitingSecretariat, nil
+	}
+	fps, err := account.FocalPoints(ctx, q, n.State)
+	if err != nil {
+		return "", err
+	}
+	if len(fps) > 0 {
+		return AwaitingFocalPoint, nil
+	}
+	return AwaitingSecondOfficer, nil
+}
+
+// ownNomination reports whether the actor proposed or submitted the
+// nomination: they do not decide it.
+func ownNomination(a *app.Actor, n *Nomination) bool {
+	return strings.EqualFold(a.Email, n.CreatedBy) || strings.EqualFold(a.Email, n.SubmittedBy)
+}
+
+// ReturnNomination sends a submitted nomination back to whoever proposed it,
+// with a reason; they may revise and submit it again. A focal point
+// refusing what the Secretariat proposed for its State returns it so.
 func (s *Service) ReturnNomination(ctx context.Context, id int64, d Decision) (*Nomination, error) {
 	reason := strings.TrimSpace(d.Reason)
 	var v app.Validation
@@ -520,16 +566,22 @@ func (s *Service) ReturnNomination(ctx context.Context, id int64, d Decision) (*
 // records the official reference and who validated it. If what it changes
 // has changed since it was proposed, validation is refused (Conflict) and
 // the Secretariat returns it instead.
+//
+// A focal point confirming what the Secretariat proposed for its State may
+// leave the reference out: the State's written request is the reference.
 func (s *Service) ValidateNomination(ctx context.Context, id int64, d Decision) (*Nomination, error) {
+	a, n, err := s.decidable(ctx, id, d.Version)
+	if err != nil {
+		return nil, err
+	}
 	ref := strings.TrimSpace(d.Reference)
+	if ref == "" && n.Awaiting == AwaitingFocalPoint {
+		ref = n.RequestRef
+	}
 	var v app.Validation
 	checkLen(&v, "reference", ref, maxShort, true)
 	if err := v.Err(); err != nil {
 		return nil, app.FieldError("reference", "error.official_ref", "give the official reference (e.g. the note verbale's number and date)", nil)
-	}
-	a, n, err := s.decidable(ctx, id, d.Version)
-	if err != nil {
-		return nil, err
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -545,7 +597,10 @@ func (s *Service) ValidateNomination(ctx context.Context, id int64, d Decision) 
 		if err := record(ctx, tx, a, c); err != nil {
 			return err
 		}
-		return linkNominationChange(ctx, tx, n.ID, c)
+		if err := linkNominationChange(ctx, tx, n.ID, c); err != nil {
+			return err
+		}
+		return s.announce(ctx, tx, n, c, now)
 	})
 	if err != nil {
 		return nil, err
@@ -653,6 +708,12 @@ func diffEntry(old *State, in *EntryInput) []FieldChange {
 // validated, else the proposal against the entry as it stands.
 func (s *Service) withDiff(ctx context.Context, n *Nomination) (*Nomination, error) {
 	n.Diff = []FieldChange{}
+	if n.Status == NomSubmitted {
+		var err error
+		if n.Awaiting, err = s.awaiting(ctx, s.DB, n); err != nil {
+			return nil, err
+		}
+	}
 	if n.ChangeID != 0 {
 		c, err := getChange(ctx, s.DB, n.ChangeID)
 		if err != nil {
@@ -705,8 +766,19 @@ func keyInfoOf(armored string) *KeyInfo {
 	return k
 }
 
-// CanDecide reports whether the actor may validate or return the
-// nomination: the Secretariat, once it is submitted.
+// CanDecide reports whether the actor may validate (or confirm) or return
+// (or refuse) the nomination: once it is submitted, the one it awaits (see
+// Awaiting*), and never who proposed or submitted it. The nomination's
+// Awaiting must be filled (Nomination and Nominations fill it).
 func CanDecide(a *app.Actor, n *Nomination) bool {
-	return a != nil && !a.ReadOnly && a.IsSecretariat() && n.Status == NomSubmitted
+	if a == nil || a.ReadOnly || n.Status != NomSubmitted || ownNomination(a, n) {
+		return false
+	}
+	switch n.Awaiting {
+	case AwaitingSecretariat, AwaitingSecondOfficer:
+		return a.IsSecretariat()
+	case AwaitingFocalPoint:
+		return a.IsFocalPointOf(n.State)
+	}
+	return false
 }

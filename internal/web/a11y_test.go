@@ -3,14 +3,15 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"github.com/pocdir/pocdir/internal/checks"
-	"github.com/pocdir/pocdir/internal/comms"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"

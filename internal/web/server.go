@@ -144,6 +144,8 @@ func (s *Server) Handler() http.Handler {
 	page("GET /invitations/new", s.inviteForm)
 	page("POST /invitations/new", s.inviteSubmit)
 	page("POST /invitations/{id}/revoke", s.inviteRevoke)
+	page("POST /invitations/{id}/approve", s.inviteApprove)
+	page("GET /states/{code}/access", s.accessPage)
 	page("GET /account", s.accountPage)
 	page("POST /account/sessions/{id}/revoke", s.sessionRevoke)
 	page("POST /account/tokens", s.tokenCreate)

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -64,4 +65,28 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 	a := app.ActorFrom(r.Context())
 	p := s.page(r, "history.title", &historyData{State: e, Changes: changes, Receipts: a.IsSecretariat() || a.State == e.Code})
 	s.render(w, r, http.StatusOK, "history.html", p)
+}
+
+type accessData struct {
+	State  *directory.Entry
+	Access *account.Access
+}
+
+// accessPage shows who can act for a State and what changed: its accounts
+// with their tokens, the invitations still open, and the latest changes,
+// to the State's own users and the Secretariat.
+func (s *Server) accessPage(w http.ResponseWriter, r *http.Request) {
+	e, err := s.Directory.Get(r.Context(), r.PathValue("code"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	acc, err := s.Accounts.StateAccess(r.Context(), e.Code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p := s.page(r, "access.title", &accessData{State: e, Access: acc})
+	p.Title = p.T("access.title_of", "State", p.StateName(e.ISO2, e.Name))
+	s.render(w, r, http.StatusOK, "state_access.html", p)
 }

@@ -12,7 +12,11 @@ type usersData struct {
 	Users       []*account.User
 	Invitations []*account.Invitation
 	now         time.Time
+	actor       *app.Actor
 }
+
+// CanApprove reports whether the reader may approve a pending invitation.
+func (d *usersData) CanApprove(inv *account.Invitation) bool { return account.CanApprove(d.actor, inv) }
 
 // Expired reports whether an invitation's link has lapsed.
 func (d *usersData) Expired(inv *account.Invitation) bool { return !inv.ExpiresAt.After(d.now) }
@@ -28,7 +32,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, now: s.Accounts.Now()}))
+	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, now: s.Accounts.Now(), actor: app.ActorFrom(r.Context())}))
 }
 
 func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
@@ -108,6 +112,28 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 	d.Created = inv
 	d.Link = s.baseURL(r) + "/invite/" + inv.Token
 	s.render(w, r, http.StatusOK, "invite.html", p)
+}
+
+// inviteApprove is the second person's approval of an invitation: the page
+// shows its link, to pass on where email is not configured.
+func (s *Server) inviteApprove(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", "invitation")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	inv, err := s.Accounts.ApproveInvitation(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.inviteData(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Created, d.Link = inv, s.baseURL(r)+"/invite/"+inv.Token
+	s.render(w, r, http.StatusOK, "invite.html", s.page(r, "invite.title", d))
 }
 
 func (s *Server) inviteRevoke(w http.ResponseWriter, r *http.Request) {
