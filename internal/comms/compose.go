@@ -542,9 +542,10 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		return err
 	}
 	defer lines.Close()
+	written := map[string]notify.Message{}
 	for _, t := range ts {
 		addr := t.poc.Email()
-		m, encrypted := s.notification(ctx, c, t.poc, addr, false)
+		m, encrypted := s.notification(ctx, c, t.poc, addr, false, written)
 		oid, err := q.Enqueue(ctx, now, m)
 		if err != nil {
 			return err

@@ -24,7 +24,17 @@ import (
 // subject, and a link. When the PoC has an OpenPGP key and the TLP label
 // allows, the content goes too, encrypted to the key and signed. It reads
 // no database: it is written inside the transaction that sends.
-func (s *Service) notification(ctx context.Context, c *Communication, p *directory.PoC, addr string, reminder bool) (notify.Message, bool) {
+//
+// written, when set, keeps the plain emails already written for the
+// communication by language and State: the PoCs of a State who read one
+// language get the same text, written once.
+func (s *Service) notification(ctx context.Context, c *Communication, p *directory.PoC, addr string, reminder bool, written map[string]notify.Message) (notify.Message, bool) {
+	to := s.mail.ReaderOf(addr, p.Languages...)
+	key := to.Lang + "/" + p.State
+	if m, ok := written[key]; ok && !s.encrypts(c, p) {
+		m.To = addr
+		return m, false
+	}
 	kind, subject := "comm", "mail.comm.subject"
 	if reminder {
 		kind, subject = "comm-reminder", "mail.comm.reminder_subject"
@@ -53,10 +63,13 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 		notify.T("mail.comm.details", "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency), "TLP", c.TLP, "Deadline", deadline),
 		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
 		notify.T("comm.statement"))
-	letter := notify.Letter{Kind: kind, To: s.mail.ReaderOf(addr, p.Languages...),
+	letter := notify.Letter{Kind: kind, To: to,
 		Subject: notify.T(subject, "Exercise", tag, "TLP", c.TLP, "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency)), Body: body}
 	plain := s.mail.Write(letter)
-	if s.pgp == nil || p.PGPKey == "" || !TLPAllowsEmail(c.TLP) || c.Content == nil {
+	if written != nil {
+		written[key] = plain
+	}
+	if !s.encrypts(c, p) {
 		return plain, false
 	}
 	armored, err := s.pgp.EncryptAndSign(p.PGPKey, notify.MIMEText(plain.Body+"\n"+s.contentText(c, letter.To.Lang)))
@@ -67,6 +80,13 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 	}
 	plain.Body, plain.PGP = armored, true
 	return plain, true
+}
+
+// encrypts reports whether a notification to the PoC carries the content,
+// encrypted to its OpenPGP key: when pocdir has its own key, the PoC has
+// one, and the label allows the content to travel by email.
+func (s *Service) encrypts(c *Communication, p *directory.PoC) bool {
+	return s.pgp != nil && p.PGPKey != "" && TLPAllowsEmail(c.TLP) && c.Content != nil
 }
 
 // contentText is a communication's content as the encrypted part of a

@@ -126,7 +126,7 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 				if cur := p.Email(); cur != "" {
 					to = cur
 				}
-				m, _ := s.notification(ctx, c, p, to, true)
+				m, _ := s.notification(ctx, c, p, to, true, nil)
 				if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 					return err
 				}
