@@ -249,6 +249,20 @@ func TestInvitations(t *testing.T) {
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
 		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		sec2 := sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		// approve is the second officer's approval of what sec invited to
+		// Kenya, which has no focal point.
+		approve := func(inv *account.Invitation, err error) *account.Invitation {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := acc.ApproveInvitation(sec2.Ctx(), inv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
 
 		rules := []struct {
 			name string
@@ -257,7 +271,7 @@ func TestInvitations(t *testing.T) {
 			want app.Code
 		}{
 			{"the Secretariat invites a focal point of any State", sec, account.InviteInput{Email: "fp@ken.example", Role: app.RoleFocalPoint, State: "KEN"}, ""},
-			{"the Secretariat invites a colleague", sec, account.InviteInput{Email: "sec2@un.example", Role: app.RoleSecretariat}, ""},
+			{"the Secretariat invites a colleague", sec, account.InviteInput{Email: "sec3@un.example", Role: app.RoleSecretariat}, ""},
 			{"a focal point invites an officer of their State", fpFRA, account.InviteInput{Email: "off2@fra.example", Role: app.RoleOfficer}, ""},
 			{"a focal point cannot invite into another State", fpFRA, account.InviteInput{Email: "x@ken.example", Role: app.RoleOfficer, State: "KEN"}, app.Forbidden},
 			{"a focal point cannot invite the Secretariat", fpFRA, account.InviteInput{Email: "x@un.example", Role: app.RoleSecretariat, State: ""}, app.Forbidden},
@@ -273,7 +287,11 @@ func TestInvitations(t *testing.T) {
 				if app.ErrorCode(err) != r.want {
 					t.Fatalf("got %v, want %q", err, r.want)
 				}
-				if r.want == "" && (len(inv.Token) < 40 || !strings.HasPrefix(inv.Token, "pdi_")) {
+				switch {
+				case r.want != "":
+				case r.by == sec && (!inv.Pending() || inv.Token != ""):
+					t.Errorf("the Secretariat's invitation has a link before a second person approves it: %+v", inv)
+				case r.by != sec && (len(inv.Token) < 40 || !strings.HasPrefix(inv.Token, "pdi_")):
 					t.Errorf("token %q", inv.Token)
 				}
 			})
@@ -335,7 +353,7 @@ func TestInvitations(t *testing.T) {
 			}
 		})
 		t.Run("an expired link says so", func(t *testing.T) {
-			old, _ := acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+			old := approve(acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"}))
 			sys.Clock.Advance(account.DefaultPolicy.InviteTTL + time.Minute)
 			_, err := acc.AcceptInvitation(ctx, old.Token, "", "a very long passphrase", "192.0.2.1", "t")
 			if e := app.AsError(err); e.Key != "error.invite_expired" {
@@ -343,7 +361,7 @@ func TestInvitations(t *testing.T) {
 			}
 		})
 		t.Run("a withdrawn link says so", func(t *testing.T) {
-			w, _ := acc.Invite(sec.Ctx(), account.InviteInput{Email: "withdrawn@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+			w := approve(acc.Invite(sec.Ctx(), account.InviteInput{Email: "withdrawn@ken.example", Role: app.RoleFocalPoint, State: "KEN"}))
 			if err := acc.RevokeInvitation(fpFRA.Ctx(), w.ID); app.ErrorCode(err) != app.NotFound {
 				t.Errorf("another State's focal point withdrew it: %v", err)
 			}
@@ -550,7 +568,12 @@ func TestEnrolmentWindow(t *testing.T) {
 	acc := sys.Accounts
 	ctx := context.Background()
 	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
-	inv, err := acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+	sec2 := sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+	pending, err := acc.Invite(sec.Ctx(), account.InviteInput{Email: "late@ken.example", Role: app.RoleFocalPoint, State: "KEN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv, err := acc.ApproveInvitation(sec2.Ctx(), pending.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,4 +589,156 @@ func TestEnrolmentWindow(t *testing.T) {
 	if _, err := acc.BeginTOTPEnrolment(ctx, p.Token); app.AsError(err).Key != "error.enrolment_expired" {
 		t.Errorf("enrolment long after the invitation: %v", err)
 	}
+}
+
+// TestFourEyesOnInvitations: the Secretariat does not decide alone who acts
+// for a State, nor who is of the Secretariat. Its invitation has no link
+// until a focal point of the State approves it (or, for the Secretariat
+// and for a State with no focal point, a second officer); nobody approves
+// their own; every new link, account and token is told to the State's
+// focal points.
+func TestFourEyesOnInvitations(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		acc := sys.Accounts
+		ctx := context.Background()
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		sec2 := sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		fp2FRA := sys.User(t, "fp2@fra.example", app.RoleFocalPoint, "FRA")
+		offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		mails := func(kind, to string) int {
+			t.Helper()
+			var n int
+			if err := sys.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE kind = $1 AND to_addr = $2`, kind, to).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+
+		// The accounts made above were told to France's focal points.
+		fpBefore, fp2Before := mails("access", fpFRA.Email), mails("access", fp2FRA.Email)
+		inv, err := acc.Invite(sec.Ctx(), account.InviteInput{Email: "new@fra.example", Role: app.RoleFocalPoint, State: "FRA"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !inv.Pending() || inv.Token != "" || inv.Awaiting != account.AwaitingFocalPoint || mails("invitation", "new@fra.example") != 0 {
+			t.Fatalf("the Secretariat's invitation to France: %+v", inv)
+		}
+		refusals := []struct {
+			name string
+			by   *testkit.User
+			want app.Code
+		}{
+			{"who made it does not approve it", sec, app.Forbidden},
+			{"a second officer does not approve for a State that has a focal point", sec2, app.Forbidden},
+			{"an officer of the State does not approve it", offFRA, app.Forbidden},
+			{"another State's focal point does not see it", fpKEN, app.NotFound},
+		}
+		for _, r := range refusals {
+			t.Run(r.name, func(t *testing.T) {
+				if _, err := acc.ApproveInvitation(r.by.Ctx(), inv.ID); app.ErrorCode(err) != r.want {
+					t.Errorf("got %v, want %s", err, r.want)
+				}
+			})
+		}
+		t.Run("an API token does not approve", func(t *testing.T) {
+			a := fpFRA.Actor()
+			a.TokenID = 1
+			if _, err := acc.ApproveInvitation(app.WithActor(ctx, a), inv.ID); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("got %v", err)
+			}
+		})
+		t.Run("a pending invitation has no working link", func(t *testing.T) {
+			list, _ := acc.Invitations(fpFRA.Ctx())
+			if len(list) != 1 || !list[0].Pending() || list[0].Awaiting != account.AwaitingFocalPoint {
+				t.Errorf("France's focal point sees %+v", list)
+			}
+		})
+		approved, err := acc.ApproveInvitation(fpFRA.Ctx(), inv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if approved.Pending() || !strings.HasPrefix(approved.Token, "pdi_") || approved.ApprovedBy != fpFRA.Email {
+			t.Fatalf("approved %+v", approved)
+		}
+		t.Run("the approved invitation goes to the invitee, and the other focal points are told", func(t *testing.T) {
+			if mails("invitation", "new@fra.example") != 1 || mails("access", fp2FRA.Email) != fp2Before+1 || mails("access", fpFRA.Email) != fpBefore {
+				t.Errorf("invitation %d, access to fp2 %d, to the approver %d", mails("invitation", "new@fra.example"), mails("access", fp2FRA.Email), mails("access", fpFRA.Email))
+			}
+		})
+		t.Run("approving twice is refused", func(t *testing.T) {
+			if _, err := acc.ApproveInvitation(fp2FRA.Ctx(), inv.ID); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("got %v", err)
+			}
+		})
+		if _, err := acc.AcceptInvitation(ctx, approved.Token, "", "a very long passphrase", "192.0.2.1", "t"); err != nil {
+			t.Fatal(err)
+		}
+		t.Run("the new account is told to the State's focal points", func(t *testing.T) {
+			if mails("access", fp2FRA.Email) != fp2Before+2 || mails("access", fpFRA.Email) != fpBefore+1 {
+				t.Errorf("access to fp2 %d, to fp %d", mails("access", fp2FRA.Email), mails("access", fpFRA.Email))
+			}
+		})
+		t.Run("an API token of the State's user is told to its focal points", func(t *testing.T) {
+			if _, err := acc.CreateToken(offFRA.Ctx(), 0, "national CERT system", "write", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if mails("access", fp2FRA.Email) != fp2Before+3 || mails("access", offFRA.Email) != 0 {
+				t.Errorf("access to fp2 %d", mails("access", fp2FRA.Email))
+			}
+		})
+		t.Run("a Secretariat colleague needs a second officer", func(t *testing.T) {
+			c, err := acc.Invite(sec.Ctx(), account.InviteInput{Email: "sec3@un.example", Role: app.RoleSecretariat})
+			if err != nil || !c.Pending() || c.Awaiting != account.AwaitingSecondOfficer {
+				t.Fatalf("%+v %v", c, err)
+			}
+			if _, err := acc.ApproveInvitation(sec.Ctx(), c.ID); app.AsError(err).Key != "error.invite_own" {
+				t.Errorf("self-approval: %v", err)
+			}
+			if _, err := acc.ApproveInvitation(fpFRA.Ctx(), c.ID); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("a focal point approving a Secretariat account: %v", err)
+			}
+			if _, err := acc.ApproveInvitation(sec2.Ctx(), c.ID); err != nil {
+				t.Errorf("the second officer: %v", err)
+			}
+		})
+		t.Run("the steps are in the accountability log", func(t *testing.T) {
+			entries, err := sys.Audit.Entries(app.WithActor(ctx, app.System), 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			approvals := 0
+			for _, en := range entries {
+				if en.Type == "account.invitation.approve" {
+					approvals++
+				}
+			}
+			if approvals != 2 {
+				t.Errorf("%d approvals logged", approvals)
+			}
+		})
+		t.Run("who can act for the State is shown to its users and the Secretariat only", func(t *testing.T) {
+			a, err := acc.StateAccess(offFRA.Ctx(), "FRA")
+			if err != nil || len(a.Users) != 4 || len(a.Changes) < 5 {
+				t.Fatalf("%+v %v", a, err)
+			}
+			kinds := map[string]bool{}
+			for _, c := range a.Changes {
+				kinds[c.Kind] = true
+			}
+			for _, k := range []string{"account", "invited", "approved", "token"} {
+				if !kinds[k] {
+					t.Errorf("no %s change in %+v", k, a.Changes)
+				}
+			}
+			if _, err := acc.StateAccess(sec.Ctx(), "FRA"); err != nil {
+				t.Errorf("the Secretariat: %v", err)
+			}
+			if _, err := acc.StateAccess(fpKEN.Ctx(), "FRA"); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("another State: %v", err)
+			}
+		})
+	})
 }

@@ -55,6 +55,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/states/{code}", a.getState)
 	mux.HandleFunc("PUT /api/v1/states/{code}/entry", a.updateEntry)
 	mux.HandleFunc("GET /api/v1/states/{code}/history", a.history)
+	mux.HandleFunc("GET /api/v1/states/{code}/access", a.access)
 	mux.HandleFunc("POST /api/v1/states/{code}/reconfirm", a.reconfirm)
 	mux.HandleFunc("POST /api/v1/states/{code}/pocs", a.createPoC)
 	mux.HandleFunc("GET /api/v1/pocs/{id}", a.getPoC)

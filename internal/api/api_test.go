@@ -409,6 +409,7 @@ var authRoutes = []authRoute{
 			return "/api/v1/states/" + stateA + "/reconfirm", nil
 		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
 	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/states/{code}/access", "see who can act for " + stateA, path("/api/v1/states/" + stateA + "/access"), [nCallers]int{401, 401, 200, 200, 403, 200, 403, 200}},
 	{"POST /api/v1/states/{code}/pocs", "propose a PoC for " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
@@ -1510,5 +1511,59 @@ func TestPoCLifecycle(t *testing.T) {
 				t.Errorf("the update's diff names %q, want only agency available_24_7 working_hours", got)
 			}
 		})
+	})
+}
+
+// TestFourEyesThroughTheAPI: a Secretariat officer who proposes a change
+// on a State's written request cannot apply it alone through the API, nor
+// can a second officer while the State has a focal point; the State's
+// focal point confirms it (or refuses it, which changes nothing).
+func TestFourEyesThroughTheAPI(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		sec2 := f.sys.User(t, "second@un.test", app.RoleSecretariat, "")
+		sec2Tok := f.sys.Token(t, sec2, "write")
+		in := map[string]any{"level": "technical", "agency": "Agency on request", "function_title": "Duty officer",
+			"channels":  []map[string]any{{"kind": "email", "value": "attacker@example.net", "preferred": true}},
+			"languages": []string{"en"}, "time_zone": "UTC", "available_24_7": true, "request_ref": "Letter of the Permanent Mission, ref. 9/2026"}
+		propose := func() directory.Nomination {
+			t.Helper()
+			r := f.do(t, "POST", "/api/v1/states/"+stateA+"/pocs", f.secTok, in)
+			var n directory.Nomination
+			if r.Status != 202 || json.Unmarshal(r.Body, &n) != nil || n.Awaiting != directory.AwaitingFocalPoint {
+				t.Fatalf("proposing: %d %s", r.Status, r.Body)
+			}
+			return n
+		}
+		pocs := func() int {
+			st, _ := f.sys.Directory.Get(f.fpA.Ctx(), stateA)
+			return len(st.PoCs)
+		}
+		before := pocs()
+		n := propose()
+		path := fmt.Sprintf("/api/v1/nominations/%d", n.ID)
+		decision := map[string]any{"version": n.Version, "reference": "NV 9/2026"}
+		for _, c := range []struct {
+			who, tok string
+		}{{"the officer who proposed it", f.secTok}, {"a second officer", sec2Tok}, {"an officer of the State", f.offATok}, {"the State's read-only token", f.roATok}} {
+			if r := f.do(t, "POST", path+"/validate", c.tok, decision); r.Status != 403 {
+				t.Errorf("%s validating: %d %s", c.who, r.Status, r.Body)
+			}
+		}
+		if r := f.do(t, "POST", path+"/validate", f.fpBTok, decision); r.Status != 404 {
+			t.Errorf("another State's focal point: %d %s", r.Status, r.Body)
+		}
+		if pocs() != before {
+			t.Fatal("the PoC was added without the State")
+		}
+		if r := f.do(t, "POST", path+"/return", f.fpATok, map[string]any{"version": n.Version, "reason": "Not ours."}); r.Status != 200 || pocs() != before {
+			t.Fatalf("the State refusing: %d %s", r.Status, r.Body)
+		}
+		n = propose() // the refused one stays on record; a new proposal
+		path = fmt.Sprintf("/api/v1/nominations/%d", n.ID)
+		r := f.do(t, "POST", path+"/validate", f.fpATok, map[string]any{"version": n.Version})
+		if r.Status != 200 || pocs() != before+1 {
+			t.Fatalf("the State confirming: %d %s", r.Status, r.Body)
+		}
 	})
 }

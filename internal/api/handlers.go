@@ -131,6 +131,15 @@ func (a *API) history(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusOK, map[string]any{"changes": list})
 }
 
+func (a *API) access(w http.ResponseWriter, r *http.Request) {
+	acc, err := a.Accounts.StateAccess(r.Context(), r.PathValue("code"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, acc)
+}
+
 func (a *API) createPoC(w http.ResponseWriter, r *http.Request) {
 	code, ok := a.editableState(w, r)
 	if !ok {

@@ -26,6 +26,7 @@ type Account struct {
 // printed instructions stay valid across restarts of the demo.
 var Accounts = []Account{
 	{Email: "secretariat@demo.pocdir.example", Role: "secretariat", TOTPSecret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"},
+	{Email: "secretariat2@demo.pocdir.example", Role: "secretariat", TOTPSecret: "NBSWY3DPO5XXE3DEMFZWK3TUNBSWY3DP"},
 	{Email: "focal.point@fra.demo.pocdir.example", Role: "focal-point", State: "FRA", TOTPSecret: "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"},
 	{Email: "officer@fra.demo.pocdir.example", Role: "officer", State: "FRA", TOTPSecret: "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK"},
 	{Email: "focal.point@ken.demo.pocdir.example", Role: "focal-point", State: "KEN", TOTPSecret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
@@ -230,13 +231,44 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 			}
 		}
 	}
-	return pending(ctx, dir)
+	if err := pending(ctx, dir); err != nil {
+		return err
+	}
+	return fourEyes(ctx, dir, acc)
+}
+
+// fourEyes leaves steps for a second person to try: a PoC the Secretariat
+// proposed for Kenya on its (fictional) written request, waiting for the
+// confirmation of Kenya's focal point; one for Argentina, which has no
+// focal point, waiting for a second officer; and an invitation of an
+// officer of Kenya, waiting for Kenya's approval.
+func fourEyes(ctx context.Context, dir *directory.Service, acc *account.Service) error {
+	u, err := acc.UserByEmail(app.WithActor(ctx, app.System), Accounts[0].Email)
+	if err != nil {
+		return err
+	}
+	sec := app.WithActor(ctx, u.Actor())
+	for _, st := range []struct{ code, ref string }{
+		{"KEN", "Letter of the Permanent Mission of Kenya No. KE/2026/044 (fictional)"},
+		{"ARG", "Note verbale of the Permanent Mission of Argentina No. 211/2026 (fictional)"},
+	} {
+		lc := strings.ToLower(st.code)
+		in := directory.PoCInput{Level: directory.LevelPolicy, Agency: "National cybersecurity agency — policy office (fictional)",
+			Channels:  []directory.Channel{{Kind: directory.ChannelEmail, Value: "policy@" + lc + ".demo.pocdir.example", Preferred: true}},
+			Languages: []string{"en"}, TimeZone: "UTC", WorkingHours: "Mon–Fri 09:00–17:00 local time", Submission: directory.Submission{RequestRef: st.ref}}
+		if _, err := dir.ProposePoC(sec, st.code, in); err != nil {
+			return fmt.Errorf("demo nomination on request: %w", err)
+		}
+	}
+	_, err = acc.Invite(sec, account.InviteInput{Email: "new.officer@ken.demo.pocdir.example", Name: "New officer of Kenya (fictional)",
+		Role: app.RoleOfficer, State: "KEN"})
+	return err
 }
 
 // pending leaves France's focal point with changes in each state of the
 // workflow: one waiting for the Secretariat, one returned, one draft.
 func pending(ctx context.Context, dir *directory.Service) error {
-	fp := app.WithActor(ctx, &app.Actor{Email: Accounts[1].Email, Role: app.RoleFocalPoint, State: "FRA"})
+	fp := app.WithActor(ctx, &app.Actor{Email: Accounts[2].Email, Role: app.RoleFocalPoint, State: "FRA"})
 	sec := app.WithActor(ctx, &app.Actor{Email: Accounts[0].Email, Role: app.RoleSecretariat})
 	e, err := dir.Get(fp, "FRA")
 	if err != nil || len(e.PoCs) < 2 {

@@ -499,7 +499,14 @@ func (s *Service) decidable(ctx context.Context, id int64, version int) (*app.Ac
 			return nil, nil, err
 		}
 	}
-	if !a.IsSecretariat() && !a.IsFocalPointOf(n.State) {
+	// Who may decide at all comes first: a focal point decides only what
+	// the Secretariat proposed for its State, and nobody their own.
+	switch {
+	case !a.IsSecretariat() && !a.IsFocalPointOf(n.State):
+		return nil, nil, app.ErrForbidden()
+	case ownNomination(a, n):
+		return nil, nil, app.Errorf(app.Forbidden, "error.nomination_own", "a second person decides a change: you proposed or submitted this one")
+	case !a.IsSecretariat() && n.RequestRef == "":
 		return nil, nil, app.ErrForbidden()
 	}
 	switch {
@@ -507,8 +514,6 @@ func (s *Service) decidable(ctx context.Context, id int64, version int) (*app.Ac
 		return nil, nil, errDecided(n)
 	case n.Status != NomSubmitted:
 		return nil, nil, app.Errorf(app.Conflict, "error.nomination_not_submitted", "only a submitted change can be validated or returned")
-	case ownNomination(a, n):
-		return nil, nil, app.Errorf(app.Forbidden, "error.nomination_own", "a second person decides a change: you proposed or submitted this one")
 	case !CanDecide(a, n):
 		if n.Awaiting == AwaitingFocalPoint {
 			return nil, nil, app.Errorf(app.Forbidden, "error.nomination_awaits_state", "a change the Secretariat proposed is confirmed by a focal point of the State")

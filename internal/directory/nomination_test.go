@@ -218,11 +218,81 @@ func TestNominationOnWrittenRequest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := f.sys.Validate(t, n, nil)
+		if n.Awaiting != directory.AwaitingFocalPoint {
+			t.Errorf("awaiting %q", n.Awaiting)
+		}
+		// Four eyes: what the Secretariat proposed for Kenya, Kenya's
+		// focal point confirms; nobody else applies it.
+		sec2 := f.sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		offKEN := f.sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+		refusals := []struct {
+			name string
+			by   *testkit.User
+			want app.Code
+		}{
+			{"who proposed it does not validate it", f.sec, app.Forbidden},
+			{"a second officer does not validate it while the State has a focal point", sec2, app.Forbidden},
+			{"an officer of the State does not confirm it", offKEN, app.Forbidden},
+			{"another State's focal point does not see it", f.fpFRA, app.NotFound},
+		}
+		for _, r := range refusals {
+			t.Run(r.name, func(t *testing.T) {
+				_, err := dir.ValidateNomination(r.by.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "NV 1"})
+				wantCode(t, "validate", err, r.want)
+				_, err = dir.ReturnNomination(r.by.Ctx(), n.ID, directory.Decision{Version: n.Version, Reason: "no"})
+				wantCode(t, "return", err, r.want)
+			})
+		}
+		if p, _ := dir.Get(f.fpKEN.Ctx(), "KEN"); len(p.PoCs) != 0 {
+			t.Fatalf("applied before confirmation: %+v", p.PoCs)
+		}
+		t.Run("the State's focal point may refuse it, which changes nothing", func(t *testing.T) {
+			r, err := dir.ReturnNomination(f.fpKEN.Ctx(), n.ID, directory.Decision{Version: n.Version, Reason: "We did not ask for this agency."})
+			if err != nil || r.Status != directory.NomReturned || r.DecidedBy != f.fpKEN.Email {
+				t.Fatalf("%+v %v", r, err)
+			}
+			if p, _ := dir.Get(f.fpKEN.Ctx(), "KEN"); len(p.PoCs) != 0 {
+				t.Errorf("applied after a refusal: %+v", p.PoCs)
+			}
+			if n, err = dir.SubmitNomination(f.sec.Ctx(), n.ID, r.Version); err != nil {
+				t.Fatal(err)
+			}
+		})
+		v, err := dir.ValidateNomination(f.fpKEN.Ctx(), n.ID, directory.Decision{Version: n.Version})
+		if err != nil {
+			t.Fatalf("the State's focal point confirming: %v", err)
+		}
+		if v.Status != directory.NomValidated || v.OfficialRef != in.RequestRef || v.DecidedBy != f.fpKEN.Email {
+			t.Errorf("confirmed %+v", v)
+		}
 		h, _ := dir.History(f.fpKEN.Ctx(), "KEN")
-		if h[0].RequestRef != in.RequestRef || h[0].PoCID != v.PoCID {
+		if h[0].RequestRef != in.RequestRef || h[0].PoCID != v.PoCID || h[0].ValidatedBy != f.fpKEN.Email {
 			t.Errorf("change %+v", h[0])
 		}
+		t.Run("the State's focal points are told of the change", func(t *testing.T) {
+			var n int
+			f.sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM outbox WHERE kind = 'entry-change' AND to_addr = $1`, f.fpKEN.Email).Scan(&n)
+			if n != 1 {
+				t.Errorf("%d announcements", n)
+			}
+		})
+		t.Run("for a State without a focal point, a second officer approves, never the first", func(t *testing.T) {
+			gin := testkit.ValidPoC()
+			gin.RequestRef = "Note verbale of Ghana No. 12/2026"
+			g, err := dir.ProposePoC(f.sec.Ctx(), "GHA", gin)
+			if err != nil || g.Awaiting != directory.AwaitingSecondOfficer {
+				t.Fatalf("%+v %v", g, err)
+			}
+			_, err = dir.ValidateNomination(f.sec.Ctx(), g.ID, directory.Decision{Version: g.Version, Reference: "NV 12/2026"})
+			if app.AsError(err).Key != "error.nomination_own" {
+				t.Errorf("self-validation: %v", err)
+			}
+			_, err = dir.ValidateNomination(sec2.Ctx(), g.ID, directory.Decision{Version: g.Version})
+			wantCode(t, "without the official reference", err, app.Invalid)
+			if _, err := dir.ValidateNomination(sec2.Ctx(), g.ID, directory.Decision{Version: g.Version, Reference: "NV 12/2026"}); err != nil {
+				t.Errorf("the second officer: %v", err)
+			}
+		})
 		t.Run("the Secretariat cannot touch a State's own draft", func(t *testing.T) {
 			d := testkit.ValidPoC()
 			d.Draft = true

@@ -92,8 +92,13 @@ func parseSubmission(f url.Values) directory.Submission {
 // next.
 func (s *Server) proposed(w http.ResponseWriter, r *http.Request, n *directory.Nomination) {
 	flash := "nomination.flash_submitted"
-	if n.Status == directory.NomDraft {
+	switch {
+	case n.Status == directory.NomDraft:
 		flash = "nomination.flash_draft"
+	case n.Awaiting == directory.AwaitingFocalPoint:
+		flash = "nomination.flash_awaits_state"
+	case n.Awaiting == directory.AwaitingSecondOfficer:
+		flash = "nomination.flash_awaits_officer"
 	}
 	s.done(w, r, flash, "/nominations/"+strconv.FormatInt(n.ID, 10))
 }

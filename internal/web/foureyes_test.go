@@ -1,0 +1,100 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// TestFourEyesInThePages: in the pages as in the API, a Secretariat officer
+// who proposes a PoC on a State's written request cannot apply it, nor can
+// a second officer while the State has a focal point; the State's focal
+// point sees it waiting for its confirmation and confirms it. An
+// invitation the Secretariat makes has no link until the State approves it.
+func TestFourEyesInThePages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		sec2 := sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		cs, cs2, cf := sys.Login(t, srv, sec), sys.Login(t, srv, sec2), sys.Login(t, srv, fp)
+		form := url.Values{"level": {"technical"}, "agency": {"Agency on request"}, "function_title": {"Duty officer"},
+			"ch_rows": {"1"}, "ch_kind_0": {"email"}, "ch_value_0": {"desk@example.net"}, "ch_pref": {"0"},
+			"languages": {"en"}, "time_zone": {"UTC"}, "available_24_7": {"1"}, "request_ref": {"Letter of the Permanent Mission, ref. 9/2026"}}
+		resp := testkit.PostForm(t, cs, srv.URL+"/states/FRA/pocs/new", form)
+		resp.Body.Close()
+		loc := resp.Header.Get("Location")
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/nominations/") {
+			t.Fatalf("proposing: %d %q", resp.StatusCode, loc)
+		}
+		if _, page := get(t, cs, srv.URL+loc); !strings.Contains(page, "confirmation by a focal point of the State") || strings.Contains(page, `action="`+loc+`/validate"`) {
+			t.Errorf("the proposer's page offers to validate, or does not say what it waits for")
+		}
+		for who, c := range map[string]*http.Client{"the proposer": cs, "a second officer": cs2} {
+			resp := testkit.PostForm(t, c, srv.URL+loc+"/validate", url.Values{"version": {"1"}, "reference": {"NV 9/2026"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("%s validating: %d", who, resp.StatusCode)
+			}
+		}
+		if st, _ := sys.Directory.Get(fp.Ctx(), "FRA"); len(st.PoCs) != 0 {
+			t.Fatal("applied without the State")
+		}
+		_, page := get(t, cf, srv.URL+loc)
+		if !strings.Contains(page, "Confirm this change for your State") || !strings.Contains(page, "Letter of the Permanent Mission, ref. 9/2026") {
+			t.Errorf("the focal point's page does not offer to confirm")
+		}
+		resp = testkit.PostForm(t, cf, srv.URL+loc+"/validate", url.Values{"version": {"1"}})
+		resp.Body.Close()
+		if st, _ := sys.Directory.Get(fp.Ctx(), "FRA"); resp.StatusCode != http.StatusSeeOther || len(st.PoCs) != 1 {
+			t.Fatalf("the focal point confirming: %d", resp.StatusCode)
+		}
+
+		resp = testkit.PostForm(t, cs, srv.URL+"/invitations/new", url.Values{"email": {"new@fra.example"}, "role": {"officer"}, "state": {"FRA"}, "language": {"en"}})
+		b := readAll(t, resp)
+		if resp.StatusCode != http.StatusOK || strings.Contains(b, "/invite/pdi_") || !strings.Contains(b, "Waiting for approval by a focal point of the State") {
+			t.Fatalf("the Secretariat's invitation: %d", resp.StatusCode)
+		}
+		inv, _ := sys.Accounts.Invitations(fp.Ctx())
+		id := ""
+		for _, i := range inv {
+			if i.Email == "new@fra.example" {
+				id = strconvI(i.ID)
+			}
+		}
+		resp = testkit.PostForm(t, cs, srv.URL+"/invitations/"+id+"/approve", nil)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("the inviter approving: %d", resp.StatusCode)
+		}
+		if _, page := get(t, cf, srv.URL+"/users"); !strings.Contains(page, `action="/invitations/`+id+`/approve"`) {
+			t.Error("the focal point is not offered to approve")
+		}
+		resp = testkit.PostForm(t, cf, srv.URL+"/invitations/"+id+"/approve", nil)
+		if b := readAll(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "/invite/pdi_") {
+			t.Errorf("the focal point approving: %d", resp.StatusCode)
+		}
+		if _, page := get(t, cf, srv.URL+"/states/FRA/access"); !strings.Contains(page, "new@fra.example") || !strings.Contains(page, "invitation of new@fra.example approved") {
+			t.Error("the access page does not show the approved invitation")
+		}
+	})
+}
+
+func readAll(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
