@@ -422,7 +422,11 @@ func (s *Service) Pending(ctx context.Context) ([]*Target, error) {
 	if a.State == "" {
 		return []*Target{}, nil
 	}
-	return pendingTargets(ctx, s.DB, a.State, s.Now())
+	list, err := pendingTargets(ctx, s.DB, a.State, s.Now())
+	for _, t := range list {
+		t.Outcome = OutcomeWaiting // each can still be answered
+	}
+	return list, err
 }
 
 // AnswerInPortal records a signed-in user's answer for a PoC of their State.

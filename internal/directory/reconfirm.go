@@ -142,13 +142,15 @@ func (s *Service) sendKeyWarnings(ctx context.Context, states []*Entry, now time
 func (s *Service) tellFocalPoints(ctx context.Context, state, date, kind string, now time.Time, letter func(notify.Reader) notify.Letter) (bool, error) {
 	sent := false
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		// A State without a focal point has nobody to remind yet: nothing
+		// is recorded, so that the reminder goes once one is invited.
+		to, err := account.FocalPoints(ctx, tx, state)
+		if err != nil || len(to) == 0 {
+			return err
+		}
 		first, err := recordReminder(ctx, tx, state, date, kind, now)
 		if err != nil || !first {
 			return err // or another instance, or an earlier run, sent it
-		}
-		to, err := account.FocalPoints(ctx, tx, state)
-		if err != nil {
-			return err
 		}
 		for _, r := range to {
 			if err := notify.Enqueue(ctx, tx, now, s.mail.Write(letter(r))); err != nil {

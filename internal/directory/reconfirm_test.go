@@ -242,3 +242,59 @@ func TestKeyExpiryWarnings(t *testing.T) {
 		}
 	})
 }
+
+// TestReminderWaitsForAFocalPoint: a State whose entry is due but which has
+// no focal point yet gets its reminder once one is invited, not never.
+func TestReminderWaitsForAFocalPoint(t *testing.T) {
+	f := newFixture(t, testkit.Engines()[0])
+	// The Secretariat's PoC for Ghana, on its written request, approved by
+	// a second officer: Ghana has no focal point.
+	sec2 := f.sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+	in := testkit.ValidPoC()
+	in.RequestRef = "NV 3/2026"
+	n, err := f.sys.Directory.ProposePoC(f.sec.Ctx(), "GHA", in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sys.Directory.ValidateNomination(sec2.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "NV 3/2026"}); err != nil {
+		t.Fatal(err)
+	}
+	f.sys.Clock.Advance(360 * 24 * time.Hour)
+	if _, err := f.sys.Directory.SendReminders(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.sys.User(t, "fp@gha.example", app.RoleFocalPoint, "GHA")
+	if _, err := f.sys.Directory.SendReminders(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := outboxCount(t, f.sys, "reminder"); got != 1 {
+		t.Errorf("%d reminders once Ghana has a focal point, want 1", got)
+	}
+}
+
+// TestObserversDoNotMakeTheDirectoryOperational: the threshold counts UN
+// Member States.
+func TestObserversDoNotMakeTheDirectoryOperational(t *testing.T) {
+	f := newFixture(t, testkit.Engines()[0], testkit.WithConfig(func(c *system.Config) { c.Threshold = 1 }))
+	sec2 := f.sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+	var observer string
+	ref, _ := directory.ReferenceStates()
+	for _, s := range ref {
+		if s.Status == "observer" {
+			observer = s.Code
+		}
+	}
+	in := testkit.ValidPoC()
+	in.RequestRef = "NV 4/2026"
+	n, err := f.sys.Directory.ProposePoC(f.sec.Ctx(), observer, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sys.Directory.ValidateNomination(sec2.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "NV 4/2026"}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := f.sys.Directory.Status(f.offFRA.Ctx())
+	if err != nil || st.Nominated != 1 || st.MembersNominated != 0 || st.Operational {
+		t.Errorf("%+v %v", st, err)
+	}
+}

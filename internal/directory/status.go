@@ -14,11 +14,15 @@ const DefaultThreshold = 50
 type Status struct {
 	// Nominated counts the States with at least one PoC; ByLevel, those with
 	// at least one PoC at each level.
-	Nominated   int           `json:"nominated"`
-	ByLevel     map[Level]int `json:"by_level"`
-	States      int           `json:"states"`
-	Threshold   int           `json:"threshold"`
-	Operational bool          `json:"operational"`
+	Nominated int `json:"nominated"`
+	// MembersNominated counts the UN Member States among them: observer
+	// States are listed, but the directory is operational once 50 Member
+	// States have nominated.
+	MembersNominated int           `json:"members_nominated"`
+	ByLevel          map[Level]int `json:"by_level"`
+	States           int           `json:"states"`
+	Threshold        int           `json:"threshold"`
+	Operational      bool          `json:"operational"`
 	// Fresh counts nominated States by freshness of their reconfirmation.
 	Fresh map[Freshness]int `json:"freshness"`
 }
@@ -40,6 +44,9 @@ func (s *Service) Status(ctx context.Context) (*Status, error) {
 			continue
 		}
 		st.Nominated++
+		if e.Status == "member" {
+			st.MembersNominated++
+		}
 		st.Fresh[e.FreshnessAt(now)]++
 		seen := map[Level]bool{}
 		for _, p := range e.PoCs {
@@ -49,7 +56,7 @@ func (s *Service) Status(ctx context.Context) (*Status, error) {
 			}
 		}
 	}
-	st.Operational = st.Nominated >= st.Threshold
+	st.Operational = st.MembersNominated >= st.Threshold
 	return st, nil
 }
 

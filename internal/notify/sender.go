@@ -45,6 +45,19 @@ type Sender struct {
 	MaxAttempts int
 }
 
+// messageID is a new Message-ID in the domain of the sender's address (the
+// machine's short host name would mark the mail as suspect), or "localhost"
+// when the address has none.
+func messageID(from string) string {
+	domain := "localhost"
+	if at := strings.LastIndexByte(from, '@'); at >= 0 && at < len(from)-1 {
+		domain = strings.Trim(from[at+1:], "<> ")
+	}
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b) + "@" + domain
+}
+
 // NewSender returns the outbox's sender on a mail server (none when its
 // host is empty: email waits in the outbox).
 func NewSender(d *db.DB, now app.Clock, smtp SMTP, log *slog.Logger) *Sender {
@@ -195,7 +208,7 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 		}
 		m.Subject(it.subject)
 		m.SetDate()
-		m.SetMessageID()
+		m.SetMessageIDWithValue(messageID(s.SMTP.From))
 		if it.pgp {
 			setPGPMIMEBody(m, boundary, it.body)
 		} else {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -87,4 +88,44 @@ func (s *System) poc(t testing.TB, id int64) *directory.PoC {
 		t.Fatalf("poc %d: %v", id, err)
 	}
 	return p
+}
+
+// Invite makes an invitation as by and, when it waits for a second
+// person, approves it as that person would: a focal point of the State, or
+// the Approver (a second officer). It returns the invitation with its link.
+func (s *System) Invite(t testing.TB, by *User, in account.InviteInput) *account.Invitation {
+	t.Helper()
+	inv, err := s.Accounts.Invite(by.Ctx(), in)
+	if err != nil {
+		t.Fatalf("invite %s: %v", in.Email, err)
+	}
+	if !inv.Pending() {
+		return inv
+	}
+	approver := s.Approver(t).Ctx()
+	if inv.Awaiting == account.AwaitingFocalPoint {
+		sys := app.WithActor(context.Background(), app.System)
+		fps, err := account.FocalPoints(sys, s.DB, inv.State)
+		if err != nil || len(fps) == 0 {
+			t.Fatalf("the focal points of %s: %v", inv.State, err)
+		}
+		u, err := s.Accounts.UserByEmail(sys, fps[0].Email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		approver = app.WithActor(context.Background(), u.Actor())
+	}
+	a, err := s.Accounts.ApproveInvitation(approver, inv.ID)
+	if err != nil {
+		t.Fatalf("approve the invitation of %s: %v", in.Email, err)
+	}
+	return a
+}
+
+// Approver returns a second Secretariat officer, created on first use, who
+// approves what another officer proposed.
+func (s *System) Approver(t testing.TB) *User {
+	t.Helper()
+	s.approverOnce.Do(func() { s.approver = s.User(t, "approver@secretariat.test", app.RoleSecretariat, "") })
+	return s.approver
 }

@@ -142,6 +142,8 @@ type System struct {
 
 	validatorOnce sync.Once
 	validator     *User
+	approverOnce  sync.Once
+	approver      *User
 }
 
 // BaseURL is the portal's address in the systems of tests, unless

@@ -505,10 +505,7 @@ func TestBrowserInvitation(t *testing.T) {
 		sys := sqlite(t)
 		srv := sys.Serve(t)
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
-		inv, err := sys.Accounts.Invite(sec.Ctx(), account.InviteInput{Email: "fp@ken.example", Name: "Wanjiru Kamau", Role: app.RoleFocalPoint, State: "KEN"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		inv := sys.Invite(t, sec, account.InviteInput{Email: "fp@ken.example", Name: "Wanjiru Kamau", Role: app.RoleFocalPoint, State: "KEN"})
 		b := newBrowser(t, srv.URL)
 
 		b.open("/invite/" + inv.Token)
