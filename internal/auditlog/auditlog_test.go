@@ -288,6 +288,8 @@ func TestCheckpointsAndProofs(t *testing.T) {
 				}, l.VerifierKey},
 				{"another log's key", func(r *auditlog.Receipt) {}, otherKey(t)},
 				{"an unknown format", func(r *auditlog.Receipt) { r.Format = "x" }, l.VerifierKey},
+				{"an edited readable event", func(r *auditlog.Receipt) { r.Event.ActorEmail = "someone-else@fra.example" }, l.VerifierKey},
+				{"a readable event of other States", func(r *auditlog.Receipt) { r.Event.States = []string{"KEN"} }, l.VerifierKey},
 			}
 			for _, c := range bad {
 				r := *rc

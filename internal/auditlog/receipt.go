@@ -1,10 +1,12 @@
 package auditlog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -95,6 +97,11 @@ func VerifyReceipt(data []byte, vkey string) (*Receipt, error) {
 	ev, err := Decode(r.Entry)
 	if err != nil {
 		return nil, fmt.Errorf("receipt: entry: %w", err)
+	}
+	// The readable copy of the event is what a person reads: an edited
+	// copy beside an authentic entry would show them what was not logged.
+	if !reflect.DeepEqual(r.Event, Event{}) && !bytes.Equal(Encode(r.Event), Encode(ev)) {
+		return nil, errors.New("receipt: the readable event does not match the signed entry (it was edited)")
 	}
 	r.Event = ev
 	return &r, nil
