@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -620,4 +621,19 @@ func TestErrorsSayWhereTheyCameFrom(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+}
+
+// TestALooseLogKeyIsRefused: the log's signing key, readable by the group,
+// would let another user sign a rewritten history.
+func TestALooseLogKeyIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log.key")
+	if _, err := auditlog.LoadOrCreateKey(path, "pocdir.test/log"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auditlog.LoadOrCreateKey(path, "pocdir.test/log"); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("got %v", err)
+	}
 }

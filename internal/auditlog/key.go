@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+
+	"github.com/pocdir/pocdir/internal/seal"
 )
 
 // LoadOrCreateKey reads the log's signing key from path, generating it on
@@ -16,7 +18,7 @@ import (
 // the database still cannot sign a rewritten history. Several instances on
 // one database must share the file.
 func LoadOrCreateKey(path, origin string) (*Keys, error) {
-	b, err := os.ReadFile(path)
+	b, err := seal.ReadSecretFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		if origin == "" || strings.ContainsAny(origin, " +\n") {
 			return nil, fmt.Errorf("log origin %q: give a name without spaces or '+', e.g. pocdir.example.org/log", origin)

@@ -122,6 +122,15 @@ func Open(ctx context.Context, url string) (*DB, error) {
 					return nil, fmt.Errorf("sqlite: %w", err)
 				}
 			}
+			// The database holds who acts for every State: it is created
+			// readable by its owner only, and SQLite gives its WAL and
+			// shared-memory files the database file's mode.
+			f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+			if err == nil {
+				f.Close()
+			} else if !errors.Is(err, os.ErrExist) {
+				return nil, fmt.Errorf("sqlite: creating %s: %w", path, err)
+			}
 		}
 		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 		sdb, err := sql.Open("sqlite", dsn)

@@ -128,3 +128,26 @@ func TestSeveralInstancesMigrateAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteFilesAreTheOwnersOnly: the database and its WAL are created
+// readable by their owner only, whatever the umask.
+func TestSQLiteFilesAreTheOwnersOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p.db")
+	d, err := db.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %#o", filepath.Base(f), fi.Mode().Perm())
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/seal"
 )
 
 // PGPSigner holds pocdir's own OpenPGP key pair, which signs the emails it
@@ -40,7 +41,7 @@ type PGPSigner struct {
 // instances on one database must share the file.
 func LoadOrCreatePGPSigner(path, name, email string) (*PGPSigner, error) {
 	pgp := crypto.PGP()
-	b, err := readKeyFile(path)
+	b, err := seal.ReadSecretFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		b, err = createPGPKey(pgp, path, name, email)
 	}
@@ -74,29 +75,6 @@ func (s *PGPSigner) At(now app.Clock) *PGPSigner {
 	cp := *s
 	cp.Now = now
 	return &cp
-}
-
-// readKeyFile reads a secret file, refusing one that others than its owner
-// may read or write.
-func readKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("%s is open to group or others (mode %#o): it holds a private key; chmod 600 it", path, perm)
-	}
-	var buf bytes.Buffer
-	_, err = buf.ReadFrom(f)
-	return buf.Bytes(), err
 }
 
 // createPGPKey generates a key and writes it to path (mode 0600). The file
@@ -133,7 +111,7 @@ func createPGPKey(pgp *crypto.PGPHandle, path, name, email string) ([]byte, erro
 	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, err
 	}
-	return readKeyFile(path)
+	return seal.ReadSecretFile(path)
 }
 
 // PublicKey is pocdir's OpenPGP public key, ASCII-armored, for PoCs to

@@ -7,6 +7,7 @@ package seal
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -100,13 +101,12 @@ func LoadOrCreate(path string) (*Keyring, error) {
 // Load reads a key file: one key per line, "<id> <64 hex digits>", the
 // first line the current key; lines starting with # are comments.
 func Load(path string) (*Keyring, error) {
-	f, err := os.Open(path)
+	b, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	k := &Keyring{keys: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || strings.HasPrefix(line, "#") {

@@ -71,3 +71,20 @@ func TestSealOpenRotate(t *testing.T) {
 		}
 	})
 }
+
+// TestLooseKeyFilesAreRefused: a key file that the group or others may
+// read is refused, for the data keys as for every key pocdir keeps.
+func TestLooseKeyFilesAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "data.key")
+	if _, err := seal.LoadOrCreate(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range []os.FileMode{0o640, 0o604, 0o644} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := seal.Load(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+			t.Errorf("mode %#o: %v", mode, err)
+		}
+	}
+}

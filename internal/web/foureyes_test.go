@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -98,3 +99,17 @@ func readAll(t *testing.T, resp *http.Response) string {
 }
 
 func strconvI(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSecureSessionCookieIsHostOnly: served over TLS (or behind a TLS
+// proxy), the session cookie carries the __Host- prefix.
+func TestSecureSessionCookieIsHostOnly(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0], testkit.WithConfig(func(c *system.Config) { c.SecureCookies = true }))
+	srv := sys.Serve(t)
+	u := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	resp := testkit.PostForm(t, testkit.Client(t), srv.URL+"/login", url.Values{"email": {u.Email}, "password": {testkit.Password}})
+	resp.Body.Close()
+	c := resp.Header.Get("Set-Cookie")
+	if !strings.HasPrefix(c, "__Host-pocdir_session=") || !strings.Contains(c, "Secure") || !strings.Contains(c, "Path=/") || strings.Contains(c, "Domain") {
+		t.Errorf("Set-Cookie %q", c)
+	}
+}

@@ -43,7 +43,7 @@ func (s *Server) partialSession(w http.ResponseWriter, r *http.Request) (string,
 		seeOther(w, r, "/directory")
 		return "", false
 	}
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(s.sessionCookie())
 	if err != nil || partialFrom(r.Context()) == nil {
 		seeOther(w, r, "/login")
 		return "", false
@@ -81,7 +81,7 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(s.sessionCookie()); err == nil {
 		if err := s.Accounts.Logout(r.Context(), c.Value); err != nil {
 			s.Log.Error("logout", "err", err)
 		}

@@ -33,7 +33,7 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		c, err := r.Cookie(sessionCookie)
+		c, err := r.Cookie(s.sessionCookie())
 		if err != nil || c.Value == "" {
 			h.ServeHTTP(w, r)
 			return
@@ -64,12 +64,12 @@ func (s *Server) setSession(w http.ResponseWriter, sess *account.Session) {
 	// No Max-Age either. Expires, set from the server's clock, made a
 	// browser whose clock is ahead by more than a partial session's
 	// lifetime (10 min) drop the cookie at once, so sign-in failed.
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: sess.Token, Path: "/", HttpOnly: true, Secure: s.SecureCookies,
 		SameSite: http.SameSiteLaxMode})
 }
 
 func (s *Server) clearSession(w http.ResponseWriter) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.SecureCookies,
+	http.SetCookie(w, &http.Cookie{Name: s.sessionCookie(), Value: "", Path: "/", HttpOnly: true, Secure: s.SecureCookies,
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 

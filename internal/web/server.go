@@ -58,7 +58,15 @@ type Server struct {
 	static *staticFiles
 }
 
-const sessionCookie = "pocdir_session"
+// sessionCookie names the session cookie: with the __Host- prefix when it
+// is Secure, so that the browser refuses one set by another host of the
+// domain or over plain HTTP.
+func (s *Server) sessionCookie() string {
+	if s.SecureCookies {
+		return "__Host-pocdir_session"
+	}
+	return "pocdir_session"
+}
 
 // Handler returns the HTTP handler of the whole site.
 func (s *Server) Handler() http.Handler {
