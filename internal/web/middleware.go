@@ -323,7 +323,8 @@ func (c *compressWriter) Flush() {
 
 // clientIP is the address that login throttling counts and sessions show:
 // the peer address or, when the peer is a trusted proxy, the last address in
-// X-Forwarded-For that is not one (a client can forge the rest). IPv6
+// X-Forwarded-For (all its lines) that is not one (a client can forge the
+// rest). IPv6
 // addresses count by their /64, which one subscriber usually holds whole.
 func (s *Server) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
@@ -335,7 +336,10 @@ func (s *Server) clientIP(r *http.Request) string {
 		return host
 	}
 	if s.trusted(addr) {
-		hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+		// Every line counts, in order: a proxy that appends a line of its
+		// own (haproxy's "option forwardfor") puts the client it saw after
+		// whatever the client wrote in the first.
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
 			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 			if err != nil {
