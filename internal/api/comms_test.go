@@ -236,3 +236,20 @@ func TestCommunicationsOverTheAPI(t *testing.T) {
 		})
 	})
 }
+
+// TestUnknownFieldsAreRefused: a key inside fields that the template does
+// not have is refused with its name, as unknown top-level keys are, rather
+// than dropped (what was written there would silently not be sent).
+func TestUnknownFieldsAreRefused(t *testing.T) {
+	f := newFixture(t, testkit.Engines()[0])
+	f.commsReady(t)
+	in := commInput(f, comms.TLPGreen, stateB)
+	in.Fields["reference_of_our_case"] = "CERT-FR-2026-0042"
+	r := f.do(t, "POST", "/api/v1/comms", f.offATok, in)
+	if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), `"field":"fields.reference_of_our_case"`) {
+		t.Errorf("%d %s", r.Status, r.Body)
+	}
+	if list, _ := f.sys.Comms.Comms(f.offA.Ctx(), comms.Filter{Box: "out"}); len(list) != 0 {
+		t.Error("a communication with an unknown field was sent")
+	}
+}

@@ -442,3 +442,59 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestEveryInputHasALimit: every string a caller sends (in a body or a
+// parameter) has a maxLength, unless an enum or a format bounds it, and
+// every list a maxItems: pocdir refuses what is over, and says so here.
+func TestEveryInputHasALimit(t *testing.T) {
+	doc := loadDoc(t)
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(where string, s *openapi3.SchemaRef)
+	walk = func(where string, ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		for _, sub := range append(append(append([]*openapi3.SchemaRef{}, s.AllOf...), s.OneOf...), s.AnyOf...) {
+			walk(where, sub)
+		}
+		switch {
+		case s.Type.Is("string"):
+			bounded := s.MaxLength != nil || len(s.Enum) > 0 || s.Format == "date" || s.Format == "date-time" || s.Format == "int64" || s.Pattern != ""
+			if !bounded {
+				t.Errorf("%s: a string without maxLength", where)
+			}
+		case s.Type.Is("array"):
+			if s.MaxItems == nil {
+				t.Errorf("%s: a list without maxItems", where)
+			}
+			walk(where+"[]", s.Items)
+		case s.Type.Is("object"):
+			for name, p := range s.Properties {
+				walk(where+"."+name, p)
+			}
+			if s.AdditionalProperties.Schema != nil {
+				if s.MaxProps == nil {
+					t.Errorf("%s: a map without maxProperties", where)
+				}
+				walk(where+"{}", s.AdditionalProperties.Schema)
+			}
+		}
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			name := method + " " + path
+			for _, p := range append(item.Parameters, op.Parameters...) {
+				if p.Value != nil {
+					walk(name+" "+p.Value.In+" "+p.Value.Name, p.Value.Schema)
+				}
+			}
+			if op.RequestBody != nil && op.RequestBody.Value != nil {
+				for mt, c := range op.RequestBody.Value.Content {
+					walk(name+" "+mt, c.Schema)
+				}
+			}
+		}
+	}
+}

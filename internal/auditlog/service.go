@@ -387,6 +387,12 @@ func (l *Log) AddCosignature(ctx context.Context, size int64, witnessKey, signed
 	if _, err := app.RequireWrite(ctx); err != nil {
 		return err
 	}
+	if len(witnessKey) > 300 {
+		return app.FieldError("witness", "error.too_long", "too long", map[string]any{"Max": 300})
+	}
+	if len(signed) > 8192 {
+		return app.FieldError("signature", "error.too_long", "too long", map[string]any{"Max": 8192})
+	}
 	cp, err := l.CheckpointAt(ctx, size)
 	if err != nil {
 		return err

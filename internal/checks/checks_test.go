@@ -2,6 +2,7 @@ package checks_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -564,5 +565,25 @@ func TestCheckEmailsInThePoCsLanguage(t *testing.T) {
 	if !strings.HasPrefix(body, "Please answer today.\n\n") || !strings.Contains(es, "enviada por la Secretaría") ||
 		!strings.Contains(body, "— English —\n\nThis is a communication check") || !strings.Contains(body, testkit.BaseURL+"/check/") {
 		t.Errorf("subject %q, body:\n%s", subject, body)
+	}
+}
+
+// TestAListOfStatesIsChecked: a campaign's list of States names only known
+// States, within a limit; an unknown code is named in the refusal.
+func TestAListOfStatesIsChecked(t *testing.T) {
+	w := newWorld(t, testkit.Engines()[0])
+	in := checks.Input{Title: "Some States", Scope: "states", Channel: checks.ChannelEmail, WindowHours: 24}
+	in.Value = "FRA, XXA, KEN, QQQ"
+	_, err := w.sys.Checks.Create(w.sec.Ctx(), in)
+	if e := app.AsError(err); e.Code != app.Invalid || e.Field != "value" || !strings.Contains(fmt.Sprint(e.Args["Codes"]), "XXA, QQQ") {
+		t.Errorf("unknown codes: %v %v", err, e.Args)
+	}
+	in.Value = strings.Repeat("FRA,", 20000)
+	if _, err := w.sys.Checks.Create(w.sec.Ctx(), in); app.AsError(err).Key != "error.too_long" {
+		t.Errorf("an 80 KB list: %v", err)
+	}
+	in.Value = "FRA KEN"
+	if c, err := w.sys.Checks.Create(w.sec.Ctx(), in); err != nil || c.Value != "FRA KEN" {
+		t.Errorf("known codes: %+v %v", c, err)
 	}
 }

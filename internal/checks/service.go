@@ -71,6 +71,10 @@ func (s *Service) WithClock(now app.Clock, batch int) *Service {
 	return &cp
 }
 
+// MaxValue is the length of a campaign's scope value: a list of State
+// codes holds every State with room to spare.
+const MaxValue = 1000
+
 // canSee: the Secretariat's campaigns are seen by the Secretariat and, for
 // their own PoCs, by every State's users; a bilateral check only by the two
 // States' users.
@@ -134,9 +138,31 @@ func (s *Service) validate(a *app.Actor, in *Input, now time.Time) (time.Time, e
 			v.Add("value", "error.check_value", "choose a level", nil)
 		}
 	case "states":
-		if len(splitCodes(in.Value)) == 0 {
-			v.Add("value", "error.check_value", "list the States' codes", nil)
+		codes := splitCodes(in.Value)
+		var unknown []string
+		for _, c := range codes {
+			if !directory.KnownState(c) {
+				unknown = append(unknown, c)
+			}
 		}
+		switch {
+		case utf8.RuneCountInString(in.Value) > MaxValue:
+			v.Add("value", "error.too_long", "too long", map[string]any{"Max": MaxValue})
+		case len(codes) == 0:
+			v.Add("value", "error.check_value", "list the States' codes", nil)
+		case len(unknown) > 0:
+			if len(unknown) > 10 {
+				unknown = append(unknown[:10], "…")
+			}
+			v.Add("value", "error.check_unknown_states", "unknown State codes: {{.Codes}}", map[string]any{"Codes": strings.Join(unknown, ", ")})
+		}
+	}
+	if utf8.RuneCountInString(in.Value) > MaxValue && in.Scope != "states" {
+		v.Add("value", "error.too_long", "too long", map[string]any{"Max": MaxValue})
+	}
+	if len(in.StartAt) > 40 {
+		v.Add("start_at", "error.date", "not a date (YYYY-MM-DDTHH:MM)", nil)
+		in.StartAt = ""
 	}
 	if in.Channel != ChannelEmail && in.Channel != ChannelManual {
 		v.Add("channel", "error.check_channel", "choose a channel", nil)

@@ -181,12 +181,43 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 	if p.tlp == "" {
 		p.tlp = TLPAmber
 	}
+	// A field the template does not have is refused, not dropped: what the
+	// sender wrote there would silently not be sent.
+	for k := range in.Fields {
+		if !tplHas(tpl, k) {
+			v.Add("fields."+shortKey(k), "error.comms_unknown_field", "this template has no field {{.Key}}", map[string]any{"Key": shortKey(k)})
+		}
+	}
 	p.attachment = in.Attachments
 	checkAttachments(&v, in.Attachments)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+func tplHas(t *Template, key string) bool {
+	for _, f := range t.Fields {
+		if f.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// shortKey is a field's key as an error names it: cut, and without
+// control characters, since a caller wrote it.
+func shortKey(k string) string {
+	k = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, k)
+	if utf8.RuneCountInString(k) > 40 {
+		k = string([]rune(k)[:40]) + "…"
+	}
+	return k
 }
 
 // columnField are the fields kept in the communication's own columns (and

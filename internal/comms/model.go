@@ -200,9 +200,12 @@ type Recipient struct {
 	MovedAt     *time.Time `json:"moved_at,omitempty"`
 }
 
+// Stages are the stages a recipient line passes, as Stage names them.
+var Stages = []string{"pending", "notified", "delivered", "bounced", "opened", "acknowledged", OutcomeResponded, OutcomeDeclined, OutcomeDisputed, OutcomeMoreInfo, "moved"}
+
 // Stage is how far the recipient got: notified, delivered, bounced,
 // opened, acknowledged, or its outcome; "moved" when an alternate took
-// over; "draft" before sending.
+// over; "pending" before it was notified.
 func (r *Recipient) Stage() string {
 	switch {
 	case r.MovedAt != nil:

@@ -105,6 +105,16 @@ func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error)
 	if !a.IsSecretariat() && a.State == "" {
 		return nil, app.ErrForbidden()
 	}
+	var v app.Validation
+	if len([]rune(f.Query)) > 200 {
+		v.Add("q", "error.too_long", "too long", map[string]any{"Max": 200})
+	}
+	if f.Stage != "" && !inList(Stages, f.Stage) {
+		v.Add("stage", "error.comms_stage", "unknown stage", nil)
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	box := f.Box
 	if a.IsSecretariat() {
 		box = "all-sent" // every sent communication's metadata

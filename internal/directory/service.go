@@ -119,6 +119,16 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
+	var v app.Validation
+	if len([]rune(f.Query)) > 200 {
+		v.Add("q", "error.too_long", "too long", map[string]any{"Max": 200})
+	}
+	if len(f.Language) > 35 {
+		v.Add("language", "error.too_long", "too long", map[string]any{"Max": 35})
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
 	q := strings.ToLower(strings.TrimSpace(f.Query))
 	lang := ""
 	if f.Language != "" {
