@@ -63,6 +63,7 @@ var reasonMessages = map[string]string{
 
 	reasonSTIX:        "not a STIX 2.1 bundle: the JSON does not parse or is not a bundle",
 	reasonSTIXPattern: "unsupported STIX pattern: only = comparisons of addresses, domains, URLs, email addresses, file hashes and AS numbers, joined by AND or OR",
+	reasonSTIXHash:    "a hash of an algorithm pocdir does not read: MD5, SHA-1 and SHA-256 are read",
 	reasonSTIXObject:  "unsupported STIX object: only addresses, domains, URLs, email addresses, file hashes, AS numbers and malware are read",
 	reasonTooLarge:    "the file is larger than 5 MB",
 }

@@ -300,6 +300,7 @@ func stixString(s string) string {
 const (
 	reasonSTIX        = "stix"
 	reasonSTIXPattern = "stix_pattern"
+	reasonSTIXHash    = "stix_hash"
 	reasonSTIXObject  = "stix_object"
 	reasonTooLarge    = "too_large"
 )
@@ -419,7 +420,11 @@ func (c *collector) object(line int, o stixIn, depth int) {
 			c.problems = append(c.problems, problem(line, *o.Pattern, reasonSTIXPattern))
 			return
 		}
-		comps, ok := parsePattern(*o.Pattern)
+		comps, hash, ok := parsePattern(*o.Pattern)
+		if hash != "" {
+			c.problems = append(c.problems, problem(line, hash, reasonSTIXHash))
+			return
+		}
 		if !ok {
 			c.problems = append(c.problems, problem(line, *o.Pattern, reasonSTIXPattern))
 			return
@@ -497,31 +502,43 @@ var patternPaths = map[string]string{
 	"email-addr:value":               IndEmail,
 	"email-message:from_ref.value":   IndEmail,
 	"email-message:sender_ref.value": IndEmail,
-	"file:hashes.MD5":                IndMD5,
-	"file:hashes.SHA-1":              IndSHA1,
-	"file:hashes.SHA1":               IndSHA1,
-	"file:hashes.SHA-256":            IndSHA256,
-	"file:hashes.SHA256":             IndSHA256,
-	"artifact:hashes.MD5":            IndMD5,
-	"artifact:hashes.SHA-1":          IndSHA1,
-	"artifact:hashes.SHA-256":        IndSHA256,
 	"autonomous-system:number":       IndASN,
 	"network-traffic:dst_ref.value":  "ip",
 	"network-traffic:src_ref.value":  "ip",
+}
+
+// hashTypes maps hash algorithm names, as hashTypeOf folds them, to
+// indicator types. STIX's hashing-algorithm vocabulary writes MD5, SHA-1
+// and SHA-256, but OASIS's own examples write md5, and producers write
+// SHA256 or 'sha-256': the name is compared without case and dashes.
+var hashTypes = map[string]string{"md5": IndMD5, "sha1": IndSHA1, "sha256": IndSHA256}
+
+// hashTypeOf reads a path to a file's or an artifact's hash: its indicator
+// type, or the algorithm's name as written when pocdir does not know it.
+func hashTypeOf(path string) (typ, unknown string, isHash bool) {
+	obj, alg, ok := strings.Cut(path, ":hashes.")
+	if !ok || (obj != "file" && obj != "artifact") {
+		return "", "", false
+	}
+	fold := strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(alg))
+	if typ, ok := hashTypes[fold]; ok {
+		return typ, "", true
+	}
+	return "", alg, true
 }
 
 // parsePattern reads a STIX pattern made only of = comparisons of the
 // supported paths, joined by AND or OR, in observation expressions joined
 // by AND or OR, with parentheses. Anything else (other operators, other
 // paths, qualifiers such as WITHIN, FOLLOWEDBY, NOT) makes the whole
-// pattern unsupported: taking part of it would change its meaning.
-func parsePattern(p string) ([]comparison, bool) {
+// pattern unsupported: taking part of it would change its meaning. A hash
+// of an algorithm pocdir does not know is named in badHash.
+func parsePattern(p string) (out []comparison, badHash string, ok bool) {
 	toks, ok := tokenize(p)
 	if !ok || len(toks) == 0 {
-		return nil, false
+		return nil, "", false
 	}
 	var (
-		out       []comparison
 		inBracket bool
 		outer     int    // parentheses around observation expressions
 		inner     int    // parentheses inside the brackets
@@ -532,17 +549,17 @@ func parsePattern(p string) ([]comparison, bool) {
 		switch {
 		case t.kind == tokPunct && t.text == "[":
 			if inBracket || !wantTerm {
-				return nil, false
+				return nil, "", false
 			}
 			inBracket = true
 		case t.kind == tokPunct && t.text == "]":
 			if !inBracket || wantTerm || inner != 0 {
-				return nil, false
+				return nil, "", false
 			}
 			inBracket = false
 		case t.kind == tokPunct && t.text == "(":
 			if !wantTerm {
-				return nil, false
+				return nil, "", false
 			}
 			if inBracket {
 				inner++
@@ -555,40 +572,46 @@ func parsePattern(p string) ([]comparison, bool) {
 				depth = &inner
 			}
 			if wantTerm || *depth == 0 {
-				return nil, false
+				return nil, "", false
 			}
 			*depth--
 		case t.kind == tokWord && (t.text == "AND" || t.text == "OR"):
 			if wantTerm {
-				return nil, false
+				return nil, "", false
 			}
 			wantTerm = true
 		case t.kind == tokPath:
 			typ, known := patternPaths[t.text]
+			if htyp, unknown, isHash := hashTypeOf(t.text); isHash {
+				if unknown != "" {
+					return nil, unknown, false
+				}
+				typ, known = htyp, true
+			}
 			if !inBracket || !wantTerm || !known || i+2 >= len(toks) {
-				return nil, false
+				return nil, "", false
 			}
 			op, val := toks[i+1], toks[i+2]
 			if op.kind != tokPunct || op.text != "=" {
-				return nil, false
+				return nil, "", false
 			}
 			switch {
 			case typ == IndASN && val.kind == tokInt:
 			case typ != IndASN && val.kind == tokString:
 			default:
-				return nil, false
+				return nil, "", false
 			}
 			out = append(out, comparison{typ, val.text})
 			wantTerm = false
 			i += 2
 		default:
-			return nil, false
+			return nil, "", false
 		}
 	}
 	if inBracket || outer != 0 || wantTerm {
-		return nil, false
+		return nil, "", false
 	}
-	return out, true
+	return out, "", true
 }
 
 // The kinds of token in a STIX pattern.

@@ -275,6 +275,16 @@ func TestImportIndicatorsReadsAHandWrittenBundle(t *testing.T) {
 	}
 }
 
+// TestAnUnknownHashAlgorithmIsNamed: a hash of an algorithm pocdir does
+// not read is refused with its name, not as an unsupported pattern.
+func TestAnUnknownHashAlgorithmIsNamed(t *testing.T) {
+	got, problems := ImportIndicators([]byte(`{"type":"bundle","id":"bundle--1","objects":[{"type":"indicator","spec_version":"2.1","id":"indicator--1",
+		"pattern_type":"stix","pattern":"[file:hashes.'SHA-512' = 'cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e']"}]}`))
+	if len(got) != 0 || len(problems) != 1 || problems[0].Key != "indicator.error.stix_hash" || problems[0].Text != "SHA-512" {
+		t.Errorf("ImportIndicators = %+v, %+v", got, problems)
+	}
+}
+
 func TestImportIndicatorsRefuses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -315,6 +325,9 @@ func TestSTIXPatternsParse(t *testing.T) {
 		{"OR inside brackets", "[url:value = 'http://a.example/' OR url:value = 'http://b.example/']", []comparison{{IndURL, "http://a.example/"}, {IndURL, "http://b.example/"}}},
 		{"AND between brackets", "[email-addr:value = 'a@b.example'] AND [autonomous-system:number = 64500]", []comparison{{IndEmail, "a@b.example"}, {IndASN, "64500"}}},
 		{"parentheses", "([file:hashes.'SHA-1' = 'x'] OR [(file:hashes.SHA256 = 'y')])", []comparison{{IndSHA1, "x"}, {IndSHA256, "y"}}},
+		{"a hash name in lower case, as OASIS's examples write it", "[file:hashes.md5 = 'd41d8cd98f00b204e9800998ecf8427e']", []comparison{{IndMD5, "d41d8cd98f00b204e9800998ecf8427e"}}},
+		{"hash names in any case, with or without the dash", "[file:hashes.'sha-256' = 'a' OR artifact:hashes.Sha1 = 'b' OR file:hashes.'SHA-1' = 'c']",
+			[]comparison{{IndSHA256, "a"}, {IndSHA1, "b"}, {IndSHA1, "c"}}},
 		{"unbalanced parentheses", "([ipv4-addr:value = '192.0.2.1']", nil},
 		{"a parenthesis closing across a bracket", "[(ipv4-addr:value = '192.0.2.1']) ", nil},
 		{"escaped quote and backslash", `[url:value = 'http://a.example/\'\\']`, []comparison{{IndURL, `http://a.example/'\`}}},
@@ -334,7 +347,7 @@ func TestSTIXPatternsParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := parsePattern(tt.pattern)
+			got, _, ok := parsePattern(tt.pattern)
 			if ok != (tt.want != nil) || !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("parsePattern(%q) = %+v, %v; want %+v", tt.pattern, got, ok, tt.want)
 			}
