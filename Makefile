@@ -1,7 +1,7 @@
 # pocdir: a boring Makefile. Everything is plain `go`.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: demo test check bench build
+.PHONY: demo test check bench build fuzz
 
 build:
 	go build -o pocdir ./cmd/pocdir
@@ -24,3 +24,15 @@ check:
 
 bench:
 	go test -run '^$$' -bench . -benchtime 3s ./internal/web/
+
+# Every fuzz target for a short time (FUZZTIME each). What a failure finds is
+# written under the package's testdata/fuzz, kept in the repository, and
+# run by "make test" from then on.
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
+		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -c6-); do \
+			echo "fuzz $$pkg $$f"; \
+			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$pkg/ || exit 1; \
+		done; \
+	done

@@ -458,7 +458,9 @@ func normaliseTime(v string) (Indicator, string) {
 func FormatIndicators(inds []Indicator) string {
 	var b strings.Builder
 	for _, ind := range inds {
-		if got, reason := detect(ind.Value); reason != "" || got != ind {
+		// A value that would read back as something else, or as a comment
+		// ("#ops@example.org" is an address), keeps its type's prefix.
+		if got, reason := detect(ind.Value); reason != "" || got != ind || strings.HasPrefix(ind.Value, "#") {
 			b.WriteString(ind.Type)
 			b.WriteString(": ")
 		}
