@@ -186,6 +186,10 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 		return false, app.FieldError("note", "error.too_long", "too long", map[string]any{"Max": MaxNoteRunes})
 	}
 	now := s.Now()
+	// Consent is asked unless the sender waived it for a label that lets
+	// anyone share (communications sent before consent was asked by
+	// default keep the rule of their time: their label, or the sender's
+	// choice).
 	needs := TLPNeedsConsent(c.TLP) || c.OnwardConsent
 	var pl *plan
 	if !needs {

@@ -493,23 +493,32 @@ func TestSharingWithoutConsentWhereTheLabelAllows(t *testing.T) {
 		w := newWorld(t, e)
 		in := notification("KEN")
 		in.Fields["tlp"] = comms.TLPGreen
-		c, err := w.s.Compose(w.offFRA.Ctx(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		forwarded, err := w.s.Share(w.offKEN.Ctx(), c.ID, "BRA", "")
-		if err != nil || !forwarded {
-			t.Fatalf("TLP:GREEN without the consent flag: %v %v", forwarded, err)
-		}
-		in.Fields["onward_consent"] = "true"
-		in.Fields["subject"] = "Second"
 		c2, err := w.s.Compose(w.offFRA.Ctx(), in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		forwarded, err = w.s.Share(w.offKEN.Ctx(), c2.ID, "BRA", "")
+		forwarded, err := w.s.Share(w.offKEN.Ctx(), c2.ID, "BRA", "")
 		if err != nil || forwarded {
-			t.Errorf("TLP:GREEN with the consent flag: %v %v", forwarded, err)
+			t.Errorf("TLP:GREEN shared without the sender's consent, which it did not waive: %v %v", forwarded, err)
+		}
+		// The sender waives consent explicitly: allowed for TLP:GREEN and
+		// TLP:CLEAR only.
+		in.Fields["share_freely"] = "true"
+		in.Fields["subject"] = "Second"
+		c, err := w.s.Compose(w.offFRA.Ctx(), in)
+		if err != nil || c.OnwardConsent {
+			t.Fatalf("%+v %v", c, err)
+		}
+		forwarded, err = w.s.Share(w.offKEN.Ctx(), c.ID, "BRA", "")
+		if err != nil || !forwarded {
+			t.Fatalf("TLP:GREEN with consent waived: %v %v", forwarded, err)
+		}
+		for _, tlp := range []string{comms.TLPAmber, comms.TLPAmberStrict, comms.TLPRed} {
+			in.Fields["tlp"] = tlp
+			_, err := w.s.Compose(w.offFRA.Ctx(), in)
+			if e := app.AsError(err); e.Code != app.Invalid || e.Field != "fields.share_freely" {
+				t.Errorf("%s with consent waived: %v", tlp, err)
+			}
 		}
 		_, err = w.s.Share(w.offKEN.Ctx(), c2.ID, "FRA", "")
 		wantCode(t, "sharing with the sender", err, app.Invalid)

@@ -32,6 +32,7 @@ type prepared struct {
 func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*prepared, error) {
 	var v app.Validation
 	p := &prepared{level: in.Level}
+	waive := false
 	if in.ParentID != 0 {
 		parent, err := s.load(ctx, in.ParentID)
 		if err != nil {
@@ -150,8 +151,8 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 			if b {
 				raw = "true"
 			}
-			if f.Key == "onward_consent" {
-				p.consent = b
+			if f.Key == "share_freely" {
+				waive = b
 			}
 		case "indicators":
 			inds, problems := ParseIndicators(raw)
@@ -180,6 +181,19 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 	}
 	if p.tlp == "" {
 		p.tlp = TLPAmber
+	}
+	// Principle 5: information goes to a third State only with the consent
+	// of the State that sent it. The sender may waive it explicitly, for
+	// what its label lets anyone share (TLP:GREEN, TLP:CLEAR). A template
+	// of an older version may still have onward_consent: consent is asked
+	// whatever it says.
+	p.consent = true
+	if waive {
+		if p.tlp == TLPGreen || p.tlp == TLPClear {
+			p.consent = false
+		} else {
+			v.Add("fields.share_freely", "error.comms_waiver", "only TLP:GREEN and TLP:CLEAR may be shared without consent", nil)
+		}
 	}
 	// A field the template does not have is refused, not dropped: what the
 	// sender wrote there would silently not be sent.
@@ -222,7 +236,7 @@ func shortKey(k string) string {
 
 // columnField are the fields kept in the communication's own columns (and
 // the subject, kept apart in the content).
-var columnField = map[string]bool{"subject": true, "urgency": true, "tlp": true, "respond_by": true, "onward_consent": true}
+var columnField = map[string]bool{"subject": true, "urgency": true, "tlp": true, "respond_by": true, "onward_consent": true, "share_freely": true}
 
 func mergeIndicators(a, b []Indicator) []Indicator {
 	seen := map[Indicator]bool{}
@@ -414,8 +428,8 @@ func (c *Communication) Input() CommInput {
 		in.Fields[k] = v
 	}
 	in.Fields["subject"], in.Fields["urgency"], in.Fields["tlp"] = c.Content.Subject, c.Urgency, c.TLP
-	if c.OnwardConsent {
-		in.Fields["onward_consent"] = "true"
+	if !c.OnwardConsent {
+		in.Fields["share_freely"] = "true"
 	}
 	if c.RespondBy != nil {
 		in.Fields["respond_by"] = c.RespondBy.UTC().Format(time.RFC3339)

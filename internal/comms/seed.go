@@ -3,6 +3,7 @@ package comms
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
@@ -18,7 +19,8 @@ func coreFields(extra ...Field) []Field {
 	fs = append(fs, extra...)
 	return append(fs,
 		Field{Key: "tlp", Kind: "tlp", Required: true, Label: Text{"en": "Traffic Light Protocol"}, Help: Text{"en": "TLP 2.0: who may receive the content. TLP:RED content is never sent by email."}},
-		Field{Key: "onward_consent", Kind: "boolean", Label: Text{"en": "Onward sharing needs my consent"}},
+		Field{Key: "share_freely", Kind: "boolean", Label: Text{"en": "Third States may receive it without our consent"},
+			Help: Text{"en": "Only for TLP:GREEN and TLP:CLEAR. Otherwise the communication goes to a third State only if your State consents."}},
 	)
 }
 
@@ -53,26 +55,54 @@ var Shipped = []TemplateInput{
 }
 
 // SeedTemplates adds the shipped templates that are missing, at every
-// start; it never changes a template the Secretariat has revised or retired.
+// start, and brings a shipped template that the Secretariat has not revised
+// to what this version of pocdir ships, as a new version (communications
+// keep the version they used). It never changes a template the Secretariat
+// has revised.
 func SeedTemplates(ctx context.Context, d *db.DB) error {
 	now := time.Now().UTC()
 	return d.Tx(ctx, func(tx *sql.Tx) error {
 		for _, in := range Shipped {
-			id, _, _, err := templateBySlug(ctx, tx, in.Slug)
-			if err != nil {
-				return err
-			}
-			if id != 0 {
-				continue
-			}
 			in.Fields = append([]Field(nil), in.Fields...)
 			if err := in.validate(true); err != nil {
 				return err
 			}
-			if _, err := insertTemplate(ctx, tx, in, "pocdir", now); err != nil {
+			id, version, _, err := templateBySlug(ctx, tx, in.Slug)
+			if err != nil {
+				return err
+			}
+			if id == 0 {
+				if _, err := insertTemplate(ctx, tx, in, "pocdir", now); err != nil {
+					return err
+				}
+				continue
+			}
+			cur, err := getTemplate(ctx, tx, id, 0)
+			if err != nil {
+				return err
+			}
+			if cur.CreatedBy != "pocdir" || sameShipped(cur, in) {
+				continue
+			}
+			if ok, err := bumpTemplate(ctx, tx, id, version, now); err != nil || !ok {
+				return err
+			}
+			if err := insertVersion(ctx, tx, id, version+1, in, "pocdir", now); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// sameShipped reports whether a template as stored is what is shipped.
+func sameShipped(cur *Template, in TemplateInput) bool {
+	a, _ := json.Marshal([]any{clean(cur.Name), clean(cur.Description), cur.Fields})
+	fields := make([]Field, len(in.Fields))
+	for i, f := range in.Fields {
+		f.Label, f.Help = clean(f.Label), clean(f.Help)
+		fields[i] = f
+	}
+	b, _ := json.Marshal([]any{clean(in.Name), clean(in.Description), fields})
+	return string(a) == string(b)
 }

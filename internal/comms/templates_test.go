@@ -2,6 +2,7 @@ package comms_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -119,4 +120,58 @@ func TestTemplates(t *testing.T) {
 			}
 		})
 	})
+}
+
+// TestShippedTemplatesFollowTheRelease: a shipped template the Secretariat
+// has not revised is brought to what pocdir ships, as a new version; one
+// it revised is left alone.
+func TestShippedTemplatesFollowTheRelease(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	ctx := context.Background()
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	// As an older release shipped them: onward_consent, no share_freely.
+	for _, slug := range []string{"notification", "request-information"} {
+		tpl, err := sys.Comms.TemplateBySlug(sec.Ctx(), slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields []comms.Field
+		for _, f := range tpl.Fields {
+			if f.Key == "share_freely" {
+				f = comms.Field{Key: "onward_consent", Kind: "boolean", Label: comms.Text{"en": "Onward sharing needs my consent"}}
+			}
+			fields = append(fields, f)
+		}
+		b, _ := json.Marshal(fields)
+		if _, err := sys.DB.ExecContext(ctx, `UPDATE comm_template_versions SET fields = $1 WHERE template_id = $2`, string(b), tpl.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := sys.Instance(t).Comms // reads the versions as stored now
+	info, _ := old.TemplateBySlug(sec.Ctx(), "request-information")
+	in := comms.TemplateInput{Name: info.Name, Description: info.Description, Fields: info.Fields, Version: info.Version}
+	if _, err := old.ReviseTemplate(sec.Ctx(), info.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	if err := comms.SeedTemplates(ctx, sys.DB); err != nil {
+		t.Fatal(err)
+	}
+	fresh := sys.Instance(t).Comms // no cached versions
+	n, _ := fresh.TemplateBySlug(sec.Ctx(), "notification")
+	if n.Version != 2 || !hasKey(n.Fields, "share_freely") || hasKey(n.Fields, "onward_consent") {
+		t.Errorf("the unrevised shipped template: version %d, fields %+v", n.Version, n.Fields)
+	}
+	r, _ := fresh.TemplateBySlug(sec.Ctx(), "request-information")
+	if r.Version != 2 || hasKey(r.Fields, "share_freely") {
+		t.Errorf("the Secretariat's revision was changed: version %d", r.Version)
+	}
+}
+
+func hasKey(fs []comms.Field, key string) bool {
+	for _, f := range fs {
+		if f.Key == key {
+			return true
+		}
+	}
+	return false
 }
