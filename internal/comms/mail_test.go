@@ -138,3 +138,31 @@ func TestSendingASavedDraft(t *testing.T) {
 		})
 	})
 }
+
+// TestDownloadsAreAccountedFor: an attachment that leaves pocdir is in the
+// log, for the sender State and the State that took it.
+func TestDownloadsAreAccountedFor(t *testing.T) {
+	w := newWorld(t, testkit.Engines()[0])
+	in := notification("KEN")
+	in.Attachments = []*comms.Attachment{{Name: "notes.txt", Data: []byte("seen from 20 November")}}
+	c, err := w.s.Compose(w.offFRA.Ctx(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.AttachmentFile(w.offKEN.Ctx(), c.ID, c.Attachments[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := w.sys.Audit.Entries(w.offKEN.Ctx(), 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range entries {
+		if e.Type == "comms.attachment_downloaded" && e.Object == "comm:"+c.Ref && e.ActorState == "KEN" && e.ActorEmail == "" {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the download is not in the log (naming the State, not the person)")
+	}
+}

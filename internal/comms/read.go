@@ -207,7 +207,7 @@ func (s *Service) STIX(ctx context.Context, id int64) ([]byte, error) {
 // AttachmentFile returns an attachment with its bytes, for the sender and
 // recipient States only.
 func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachment, error) {
-	_, _, err := s.readable(ctx, comm)
+	a, c, err := s.readable(ctx, comm)
 	if err != nil {
 		return nil, err
 	}
@@ -215,5 +215,14 @@ func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachme
 	if err != nil {
 		return nil, err
 	}
-	return s.openAttachment(id, v)
+	f, err := s.openAttachment(id, v)
+	if err != nil {
+		return nil, err
+	}
+	// A file that leaves pocdir is in the log, as an export is.
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := s.logAct(ctx, tx, a, c, "comms.attachment_downloaded", s.Now())
+		return err
+	})
+	return f, err
 }

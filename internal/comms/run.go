@@ -4,9 +4,11 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 )
@@ -63,15 +65,25 @@ func (s *Service) syncDelivery(ctx context.Context) (int, error) {
 	if err != nil || len(outcomes) == 0 {
 		return 0, err
 	}
+	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		for outbox, o := range outcomes {
+			l := open[outbox]
 			var err error
+			typ := "comms.delivered"
 			if o.SentAt != nil {
-				err = setDelivered(ctx, tx, open[outbox], *o.SentAt)
+				err = setDelivered(ctx, tx, l.id, *o.SentAt)
 			} else {
-				err = setBounced(ctx, tx, open[outbox], *o.FailedAt, o.Error)
+				typ = "comms.bounced"
+				err = setBounced(ctx, tx, l.id, *o.FailedAt, o.Error)
 			}
 			if err != nil {
+				return err
+			}
+			// Every transmission is accounted for: the log says when each
+			// notification reached the mail server, or was refused.
+			if _, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + l.ref + "/recipient:" + strconv.FormatInt(l.id, 10),
+				States: []string{l.sender, l.state}, At: now}.By(app.System)); err != nil {
 				return err
 			}
 		}

@@ -170,6 +170,20 @@ func TestNotificationsOverSMTP(t *testing.T) {
 					t.Errorf("%s: %s encrypted=%v", r.State, r.Stage(), r.Encrypted)
 				}
 			}
+			// Each delivery is in the accountability log, for both States.
+			entries, err := sys.Audit.Entries(off.Ctx(), 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			delivered := 0
+			for _, e := range entries {
+				if e.Type == "comms.delivered" && strings.HasPrefix(e.Object, "comm:"+c.Ref+"/") {
+					delivered++
+				}
+			}
+			if delivered != len(got.Recipients) {
+				t.Errorf("%d deliveries logged for %d lines", delivered, len(got.Recipients))
+			}
 		})
 	})
 }

@@ -533,21 +533,31 @@ func countStages(ctx context.Context, q db.Queryer) (map[string]int, error) {
 
 // The background job.
 
+// undeliveredLine is a recipient line whose notification has neither been
+// delivered nor bounced, with what the log names it by.
+type undeliveredLine struct {
+	id          int64
+	state       string
+	ref, sender string
+}
+
 // undeliveredLines returns, by outbox message, the recipient lines whose
 // notification has neither been delivered nor bounced.
-func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, outbox_id FROM comm_recipients WHERE delivered_at IS NULL AND bounced_at IS NULL AND outbox_id IS NOT NULL`)
+func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]undeliveredLine, error) {
+	rows, err := q.QueryContext(ctx, `SELECT r.id, r.outbox_id, r.state_code, c.ref, c.sender_state FROM comm_recipients r JOIN comms c ON c.id = r.comm_id
+		WHERE r.delivered_at IS NULL AND r.bounced_at IS NULL AND r.outbox_id IS NOT NULL`)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
 	}
 	defer rows.Close()
-	out := map[int64]int64{}
+	out := map[int64]undeliveredLine{}
 	for rows.Next() {
-		var id, outbox int64
-		if err := rows.Scan(&id, &outbox); err != nil {
+		var l undeliveredLine
+		var outbox int64
+		if err := rows.Scan(&l.id, &outbox, &l.state, &l.ref, &l.sender); err != nil {
 			return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
 		}
-		out[outbox] = id
+		out[outbox] = l
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)

@@ -65,3 +65,21 @@ func CheckCommitments(ctx context.Context, q db.Queryer, commitments *auditlog.C
 	}
 	return n, rows.Err()
 }
+
+// Exported records in the log that the actor took directory data away in a
+// file (a figure of the dashboard, an export): reading pages and the API is
+// not logged, a copy that leaves pocdir is. what names the file.
+func (s *Service) Exported(ctx context.Context, what string) error {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return err
+	}
+	var states []string
+	if a.State != "" {
+		states = []string{a.State}
+	}
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "directory.exported", Object: "export:" + what, States: states, At: s.Now()}.By(a))
+		return err
+	})
+}

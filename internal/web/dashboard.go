@@ -222,6 +222,11 @@ func (s *Server) dashboardCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, app.ErrNotFound("page"))
 		return
 	}
+	// A copy of directory data that leaves pocdir is in the log.
+	if err := s.Directory.Exported(r.Context(), "dashboard/"+name); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-`+name+`"`)
 	cw := csv.NewWriter(w)

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/xml"
 	"errors"
@@ -142,5 +143,22 @@ func TestDashboard(t *testing.T) {
 		if resp, _ := get(t, c, srv.URL+"/dashboard/nothing.csv"); resp.StatusCode != 404 {
 			t.Errorf("unknown CSV: %d", resp.StatusCode)
 		}
+		t.Run("every download is in the accountability log", func(t *testing.T) {
+			entries, err := sys.Audit.Entries(app.WithActor(context.Background(), app.System), 0, 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exports := map[string]bool{}
+			for _, e := range entries {
+				if e.Type == "directory.exported" {
+					exports[e.Object] = true
+				}
+			}
+			for _, f := range []string{"states.csv", "coverage-un-groups.csv", "coverage-regional-bodies.csv", "nominations-over-time.csv", "summary.csv"} {
+				if !exports["export:dashboard/"+f] {
+					t.Errorf("%s not logged (%v)", f, exports)
+				}
+			}
+		})
 	})
 }
