@@ -9,6 +9,8 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/seal"
+	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -165,4 +167,47 @@ func TestDownloadsAreAccountedFor(t *testing.T) {
 	if !found {
 		t.Error("the download is not in the log (naming the State, not the person)")
 	}
+}
+
+// TestRunningInstancesFollowADataKeyRotation: an operator rotates the data
+// key ("pocdir data-key rotate" seals everything again under the new key)
+// while another instance runs on the same database: that instance still
+// opens the sealed communications and second factors, without a restart.
+func TestRunningInstancesFollowADataKeyRotation(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		c, err := w.s.Compose(w.offFRA.Ctx(), notification("KEN"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		running, err := system.Open(ctx, w.sys.Config) // another process, started before the rotation
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer running.Close()
+		if _, err := seal.Rotate(w.sys.DataKeyPath); err != nil {
+			t.Fatal(err)
+		}
+		rotate, err := system.Open(ctx, w.sys.Config) // the command: it seals the TOTP secrets again on opening
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := rotate.Comms.Reseal(ctx, nil); err != nil || n == 0 {
+			t.Fatalf("resealed %d: %v", n, err)
+		}
+		rotate.Close()
+		got, err := running.Comms.Communication(w.offKEN.Ctx(), c.ID)
+		if err != nil || got.Content == nil || got.Content.Subject != "Scanning from AS64500" {
+			t.Fatalf("the running instance reading a resealed communication: %v", err)
+		}
+		w.sys.Clock.Advance(time.Minute)
+		p, err := running.Accounts.Login(ctx, w.offKEN.Email, testkit.Password, "192.0.2.1", "t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := running.Accounts.VerifyTOTP(ctx, p.Token, w.sys.Code(t, w.offKEN)); err != nil {
+			t.Errorf("the running instance checking a resealed second factor: %v", err)
+		}
+	})
 }

@@ -17,34 +17,73 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
+	"time"
 )
 
 // prefix marks a sealed value: "s1.<key id>.<base64url(nonce | ciphertext)>".
 const prefix = "s1."
 
-// Keyring holds the data keys: Current seals, all of them open.
+// Keyring holds the data keys: Current seals, all of them open. A keyring
+// loaded from a file follows it: when another process rotates the key (an
+// operator's "pocdir data-key rotate"), a value sealed under a key it does
+// not know makes it read the file again at once, and it looks for a new
+// current key every few seconds, so that running instances need no restart.
 type Keyring struct {
+	path string
+
+	mu      sync.Mutex
+	ring    *ring
+	modTime time.Time
+	checked time.Time
+}
+
+// ring is the keys as read once; a Keyring swaps it whole.
+type ring struct {
 	current string
 	keys    map[string]cipher.AEAD
 	order   []string
 	raw     map[string][]byte
 }
 
+// refreshEvery is how often a Keyring looks at its file for a new key.
+const refreshEvery = 5 * time.Second
+
+// keys returns the keys, reading the file again when it changed since and
+// the last look is older than refreshEvery (or at once when force).
+func (k *Keyring) keys(force bool) *ring {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.path == "" || (!force && time.Since(k.checked) < refreshEvery) {
+		return k.ring
+	}
+	k.checked = time.Now()
+	fi, err := os.Stat(k.path)
+	if err != nil || fi.ModTime().Equal(k.modTime) && !force {
+		return k.ring
+	}
+	if fresh, err := Load(k.path); err == nil {
+		k.ring, k.modTime = fresh.ring, fresh.modTime
+	}
+	return k.ring
+}
+
 // IsSealed reports whether v is a sealed value.
 func IsSealed(v string) bool { return strings.HasPrefix(v, prefix) }
 
 // Current is the id of the key that seals.
-func (k *Keyring) Current() string { return k.current }
+func (k *Keyring) Current() string { return k.keys(false).current }
 
 // Seal encrypts plaintext under the current key, bound to aad.
 func (k *Keyring) Seal(aad string, plaintext []byte) (string, error) {
-	aead := k.keys[k.current]
+	r := k.keys(false)
+	aead := r.keys[r.current]
 	nonce := make([]byte, aead.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
 	ct := aead.Seal(nonce, nonce, plaintext, []byte(aad))
-	return prefix + k.current + "." + base64.RawURLEncoding.EncodeToString(ct), nil
+	return prefix + r.current + "." + base64.RawURLEncoding.EncodeToString(ct), nil
 }
 
 // ErrOpen is returned for a value that does not open: another row's, a
@@ -61,9 +100,13 @@ func (k *Keyring) Open(aad, sealed string) ([]byte, error) {
 	if !ok {
 		return nil, ErrOpen
 	}
-	aead := k.keys[id]
+	aead := k.keys(false).keys[id]
 	if aead == nil {
-		return nil, ErrOpen
+		// Sealed under a key this process has not read yet: another
+		// process rotated the file.
+		if aead = k.keys(true).keys[id]; aead == nil {
+			return nil, ErrOpen
+		}
 	}
 	b, err := base64.RawURLEncoding.DecodeString(data)
 	if err != nil || len(b) < aead.NonceSize() {
@@ -101,11 +144,15 @@ func LoadOrCreate(path string) (*Keyring, error) {
 // Load reads a key file: one key per line, "<id> <64 hex digits>", the
 // first line the current key; lines starting with # are comments.
 func Load(path string) (*Keyring, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
 	b, err := ReadSecretFile(path)
 	if err != nil {
 		return nil, err
 	}
-	k := &Keyring{keys: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
+	k := &ring{keys: map[string]cipher.AEAD{}, raw: map[string][]byte{}}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -140,7 +187,7 @@ func Load(path string) (*Keyring, error) {
 	if k.current == "" {
 		return nil, fmt.Errorf("%s: no key", path)
 	}
-	return k, nil
+	return &Keyring{path: path, ring: k, modTime: fi.ModTime(), checked: time.Now()}, nil
 }
 
 // Rotate puts a new current key at the top of the key file and returns the
@@ -155,8 +202,8 @@ func Rotate(path string) (*Keyring, error) {
 		return nil, err
 	}
 	lines := []string{k}
-	for _, id := range old.order {
-		lines = append(lines, id+" "+hex.EncodeToString(old.raw[id]))
+	for _, id := range old.ring.order {
+		lines = append(lines, id+" "+hex.EncodeToString(old.ring.raw[id]))
 	}
 	if err := write(path, lines); err != nil {
 		return nil, err
