@@ -32,7 +32,10 @@ type PGPSigner struct {
 
 // LoadOrCreatePGPSigner reads pocdir's OpenPGP private key (ASCII-armored)
 // from path, generating it on first start with the user ID "name <email>"
-// (Ed25519 for signatures, X25519 for encryption, no expiry).
+// (Ed25519 for signatures, X25519 for encryption, no expiry). email is the
+// address pocdir's mail comes From: when the key has no user ID with it
+// (the address changed), a new key is made and the old one kept beside
+// the file.
 //
 // The key in the file is not protected by a passphrase: like the log's
 // signing key, it is protected by living outside the database in a file
@@ -60,6 +63,16 @@ func LoadOrCreatePGPSigner(path, name, email string) (*PGPSigner, error) {
 	}
 	if now := time.Now().Unix(); key.IsRevoked(now) || key.IsExpired(now) || !key.CanVerify(now) {
 		return nil, fmt.Errorf("openpgp key %s: the key is revoked, expired, or cannot sign", path)
+	}
+	if email != "" && !hasUserEmail(key, email) {
+		// Mail clients tie a signature to the sender's address: a key
+		// whose user ID is not the From address shows as doubtful. pocdir
+		// makes a new key for the address, and keeps the old one beside.
+		old := path + ".replaced-" + strings.ToLower(key.GetFingerprint())[:16]
+		if err := os.Rename(path, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("openpgp key %s: %w", path, err)
+		}
+		return LoadOrCreatePGPSigner(path, name, email)
 	}
 	pub, err := key.GetArmoredPublicKey()
 	if err != nil {
@@ -182,4 +195,14 @@ func MIMEText(body string) []byte {
 	w.Write([]byte(body)) // writes to a bytes.Buffer do not fail
 	w.Close()
 	return b.Bytes()
+}
+
+// hasUserEmail reports whether one of the key's user IDs has the address.
+func hasUserEmail(key *crypto.Key, email string) bool {
+	for _, id := range key.GetEntity().Identities {
+		if id.UserId != nil && strings.EqualFold(id.UserId.Email, email) {
+			return true
+		}
+	}
+	return false
 }

@@ -255,12 +255,31 @@ func TestPGPSignerKeyFile(t *testing.T) {
 		}
 	})
 	t.Run("the key reloads with the same fingerprint", func(t *testing.T) {
-		again, err := notify.LoadOrCreatePGPSigner(path, "other", "other@example.org")
+		again, err := notify.LoadOrCreatePGPSigner(path, "other", "POCDIR@example.org")
 		if err != nil {
 			t.Fatal(err)
 		}
 		if again.Fingerprint() != s.Fingerprint() {
 			t.Errorf("got %s, want %s", again.Fingerprint(), s.Fingerprint())
+		}
+	})
+	t.Run("a new From address gets a new key with its user ID, the old one kept", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "pgp.asc")
+		first, err := notify.LoadOrCreatePGPSigner(p, "pocdir", "pocdir@old.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		moved, err := notify.LoadOrCreatePGPSigner(p, "pocdir", "notifications@new.example")
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, _ := crypto.NewKeyFromArmored(moved.PublicKey())
+		if moved.Fingerprint() == first.Fingerprint() || !hasIdentity(k, "notifications@new.example") {
+			t.Errorf("the key of the new address: %s", moved.Fingerprint())
+		}
+		kept, _ := filepath.Glob(p + ".replaced-*")
+		if len(kept) != 1 {
+			t.Errorf("the old key is not kept: %v", kept)
 		}
 	})
 	for _, mode := range []os.FileMode{0o644, 0o640, 0o604, 0o660} {
@@ -331,4 +350,13 @@ func TestEncryptAndSignRefusesUnusableKeys(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+func hasIdentity(k *crypto.Key, email string) bool {
+	for _, id := range k.GetEntity().Identities {
+		if id.UserId != nil && id.UserId.Email == email {
+			return true
+		}
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -173,11 +174,17 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	if sys.DataKeys, err = seal.LoadOrCreate(KeyPath(cfg.DataKeyFile, cfg.DB, DataKeyName)); err != nil {
 		return nil, fmt.Errorf("data key: %w", err)
 	}
-	host := strings.SplitN(cfg.LogOrigin, "/", 2)[0]
-	signer, err := notify.LoadOrCreatePGPSigner(KeyPath(cfg.OpenPGPKeyFile, cfg.DB, OpenPGPKeyName), "pocdir", "pocdir@"+host)
+	// The key's user ID is the address pocdir's mail comes from, so that
+	// mail clients tie its signatures to the sender.
+	signerEmail := "pocdir@" + strings.SplitN(cfg.LogOrigin, "/", 2)[0]
+	if a, err := mail.ParseAddress(cfg.SMTP.From); err == nil {
+		signerEmail = a.Address
+	}
+	signer, err := notify.LoadOrCreatePGPSigner(KeyPath(cfg.OpenPGPKeyFile, cfg.DB, OpenPGPKeyName), "pocdir", signerEmail)
 	if err != nil {
 		return nil, fmt.Errorf("OpenPGP key: %w", err)
 	}
+	cfg.Log.Info("OpenPGP key", "user_id", signerEmail, "fingerprint", signer.Fingerprint())
 	sys.PGP = signer.At(cfg.Now)
 	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL)
 	sys.Accounts = newAccounts(d, cfg, sys.Mail, sys.DataKeys)
