@@ -96,3 +96,16 @@ func (s *Service) SealTOTPSecrets(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// FormToken is the anti-forgery token of the forms that a browser holding
+// secret (its session token, or before sign-in its form cookie) may post:
+// a hash of the secret, so that a page that shows it gives nothing away,
+// and one no other site can compute, since the secret is in a cookie only
+// pocdir reads. It needs no storage, so any instance checks it.
+func FormToken(secret string) string {
+	h := sha256.Sum256([]byte("pocdir form token\x00" + secret))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// NewFormSecret returns the secret of a browser that has no session yet.
+func NewFormSecret() string { return newSecret("pocdir_form_") }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
 )
 
 // Serve starts the system's handler on 127.0.0.1 for the test.
@@ -35,18 +37,12 @@ func (s *System) Login(t testing.TB, srv *httptest.Server, u *User) *http.Client
 	t.Helper()
 	c := Client(t)
 	s.Clock.Advance(30 * time.Second)
-	resp, err := c.PostForm(srv.URL+"/login", url.Values{"email": {u.Email}, "password": {Password}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := PostForm(t, c, srv.URL+"/login", url.Values{"email": {u.Email}, "password": {Password}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login/totp" {
 		t.Fatalf("login %s: status %d to %q", u.Email, resp.StatusCode, resp.Header.Get("Location"))
 	}
-	resp, err = c.PostForm(srv.URL+"/login/totp", url.Values{"code": {s.Code(t, u)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp = PostForm(t, c, srv.URL+"/login/totp", url.Values{"code": {s.Code(t, u)}})
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/directory" {
 		t.Fatalf("totp %s: status %d to %q", u.Email, resp.StatusCode, resp.Header.Get("Location"))
@@ -54,11 +50,16 @@ func (s *System) Login(t testing.TB, srv *httptest.Server, u *User) *http.Client
 	return c
 }
 
-// PostForm posts a form as a same-origin browser would (with the
-// Sec-Fetch-Site header that cross-origin protection reads).
+// PostForm posts a form as a same-origin browser would: with the
+// Sec-Fetch-Site header that cross-origin protection reads, and the form's
+// anti-forgery token first (unless v has its own).
 func PostForm(t testing.TB, c *http.Client, u string, v url.Values) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(v.Encode()))
+	body := v.Encode()
+	if _, own := v["csrf"]; !own {
+		body = "csrf=" + FormToken(t, c, u) + "&" + body
+	}
+	req, err := http.NewRequest(http.MethodPost, u, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,4 +70,30 @@ func PostForm(t testing.TB, c *http.Client, u string, v url.Values) *http.Respon
 		t.Fatal(err)
 	}
 	return resp
+}
+
+// FormToken returns the anti-forgery token that the pages show to the
+// client's browser at u: from its session cookie, or before sign-in from its
+// form cookie (given to the client here if it has none yet, as its first
+// page would).
+func FormToken(t testing.TB, c *http.Client, u string) string {
+	t.Helper()
+	pu, err := url.Parse(u)
+	if err != nil || c.Jar == nil {
+		t.Fatalf("a form token for %s: %v (the client needs a cookie jar)", u, err)
+	}
+	form := ""
+	for _, ck := range c.Jar.Cookies(pu) {
+		switch ck.Name {
+		case "pocdir_session", "__Host-pocdir_session":
+			return account.FormToken(ck.Value)
+		case "pocdir_form", "__Host-pocdir_form":
+			form = ck.Value
+		}
+	}
+	if form == "" {
+		form = account.NewFormSecret()
+		c.Jar.SetCookies(&url.URL{Scheme: pu.Scheme, Host: pu.Host, Path: "/"}, []*http.Cookie{{Name: "pocdir_form", Value: form, Path: "/"}})
+	}
+	return account.FormToken(form)
 }

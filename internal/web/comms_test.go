@@ -32,6 +32,7 @@ func postMultipart(t *testing.T, c *http.Client, u string, fields url.Values, fi
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", testkit.FormToken(t, c, u))
 	for k, vs := range fields {
 		for _, v := range vs {
 			_ = mw.WriteField(k, v)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -106,7 +107,24 @@ func TestSecureSessionCookieIsHostOnly(t *testing.T) {
 	sys := testkit.New(t, testkit.Engines()[0], testkit.WithConfig(func(c *system.Config) { c.SecureCookies = true }))
 	srv := sys.Serve(t)
 	u := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-	resp := testkit.PostForm(t, testkit.Client(t), srv.URL+"/login", url.Values{"email": {u.Email}, "password": {testkit.Password}})
+	// The form cookie given with the first page is host-only too.
+	resp, err := http.Get(srv.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	form := resp.Cookies()
+	if len(form) != 1 || form[0].Name != "__Host-pocdir_form" || !form[0].Secure || form[0].Path != "/" || form[0].Domain != "" {
+		t.Fatalf("Set-Cookie %q", resp.Header.Values("Set-Cookie"))
+	}
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/login", strings.NewReader(url.Values{"csrf": {account.FormToken(form[0].Value)},
+		"email": {u.Email}, "password": {testkit.Password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(form[0])
+	resp, err = testkit.Client(t).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	resp.Body.Close()
 	c := resp.Header.Get("Set-Cookie")
 	if !strings.HasPrefix(c, "__Host-pocdir_session=") || !strings.Contains(c, "Secure") || !strings.Contains(c, "Path=/") || strings.Contains(c, "Domain") {

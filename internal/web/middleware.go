@@ -47,7 +47,7 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		ctx := r.Context()
+		ctx := context.WithValue(r.Context(), formTokenKey{}, account.FormToken(c.Value))
 		if st.Actor != nil {
 			ctx = app.WithActor(ctx, st.Actor)
 		} else {

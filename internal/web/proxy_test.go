@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -107,7 +108,10 @@ http {
 			frontURL := fmt.Sprintf("http://127.0.0.1:%d", front)
 			var resp *http.Response
 			for i := 0; i < 50; i++ {
-				req, _ := http.NewRequest("POST", frontURL+"/login", strings.NewReader(url.Values{"email": {"nobody@example.org"}, "password": {"wrong password"}}.Encode()))
+				secret := account.NewFormSecret()
+				req, _ := http.NewRequest("POST", frontURL+"/login", strings.NewReader(url.Values{"csrf": {account.FormToken(secret)},
+					"email": {"nobody@example.org"}, "password": {"wrong password"}}.Encode()))
+				req.AddCookie(&http.Cookie{Name: "pocdir_form", Value: secret})
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 				req.Header.Set("Sec-Fetch-Site", "same-origin")
 				req.Header.Set("X-Forwarded-For", "203.0.113.66")

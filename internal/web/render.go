@@ -96,6 +96,8 @@ type Page struct {
 	// Langs are the interface languages, each named in itself, for the
 	// switcher at the foot of every page.
 	Langs []langOption
+	// CSRF is the anti-forgery token that every form carries.
+	CSRF string
 
 	now time.Time
 }
@@ -131,7 +133,8 @@ func (s *Server) lang(r *http.Request) *i18n.Localizer {
 func (s *Server) page(r *http.Request, title string, data any) *Page {
 	l := s.lang(r)
 	p := &Page{Localizer: l, Actor: app.ActorFrom(r.Context()), Title: l.T(title), Path: r.URL.Path, Demo: s.Demo,
-		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now(), Langs: s.langs()}
+		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now(), Langs: s.langs(),
+		CSRF: formTokenFrom(r.Context())}
 	if c, err := r.Cookie("pocdir_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil {
 			p.Flash = l.T(v)

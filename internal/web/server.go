@@ -171,6 +171,7 @@ func (s *Server) Handler() http.Handler {
 	}
 
 	var h http.Handler = mux
+	h = s.forgeryProtection(h)
 	h = s.authenticate(h)
 	h = crossOrigin(h)
 	h = compress(h)
