@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/system"
@@ -127,6 +128,7 @@ func runServe(args []string) error {
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn, error")
 	threshold := f.Int("operational-threshold", directory.DefaultThreshold, "number of States with a PoC at which the directory counts as operational")
 	smtpConfig := addSMTPFlags(f)
+	apiRate := f.Int("api-rate-limit", api.DefaultRateLimit, "API requests that one token may make in a minute, across every instance (429 with Retry-After beyond)")
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
 	lc := addLogFlags(f)
 	if err := f.Parse(args); err != nil {
@@ -141,6 +143,10 @@ func runServe(args []string) error {
 	cfg := lc().config(*dbURL)
 	cfg.BaseURL, cfg.Threshold, cfg.SMTP = strings.TrimRight(*baseURL, "/"), *threshold, smtpConfig()
 	cfg.SecureCookies, cfg.HSTS, cfg.TrustedProxies = *secure || tlsOn, tlsOn, trusted
+	if *apiRate < 1 {
+		return fmt.Errorf("--api-rate-limit %d: give a number of requests per minute, at least 1", *apiRate)
+	}
+	cfg.APIRateLimit = *apiRate
 	if cfg.BaseURL == "" {
 		slog.Warn("no --base-url: invitation links carry the address each request came to, and are not emailed")
 	}

@@ -14,12 +14,14 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -37,6 +39,14 @@ type API struct {
 	Checks    *checks.Service
 	Comms     *comms.Service
 	Log       *slog.Logger
+	// DB holds the request counts of the rate limit, and Now its clock.
+	DB  *db.DB
+	Now func() time.Time
+	// RateLimit is how many requests a token may make in a minute
+	// (DefaultRateLimit when 0).
+	RateLimit int
+
+	limiter *rateLimiter
 }
 
 // Handler returns the handler of every /api/v1 route.
@@ -44,6 +54,7 @@ func (a *API) Handler() http.Handler {
 	if a.Log == nil {
 		a.Log = slog.Default()
 	}
+	a.limiter = newRateLimiter(a.DB, a.Now, a.RateLimit)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
@@ -114,7 +125,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, app.ErrNotFound("route"))
 	})
-	return a.authenticate(mux)
+	return a.authenticate(a.rateLimit(mux))
 }
 
 // authenticate resolves the bearer token. Everything under /api/v1 needs one;

@@ -168,7 +168,7 @@ type errorBody struct {
 }
 
 // codeOf is the error code the API must send with each error status.
-var codeOf = map[int]string{400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
+var codeOf = map[int]string{400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict", 429: "too_many_requests"}
 
 // checkError checks that an error response has the error body with the code
 // of its status, and returns the body.

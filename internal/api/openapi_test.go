@@ -347,7 +347,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 				header: []string{"Idempotency-Key", "openapi-1"}, status: 201,
 				body: map[string]any{"template": "notification", "to_states": []any{stateB, stateC}, "level": "technical",
 					"fields": map[string]any{"subject": "Scanning", "urgency": "high", "tlp": "TLP:AMBER", "respond_by": "2026-03-05T09:00", "description": "Scanning.",
-						"affected_systems": "Mail", "indicators": "203.0.113.7\nmalware: Emotet", "onward_consent": "true"},
+						"affected_systems": "Mail", "indicators": "203.0.113.7\nmalware: Emotet"},
 					"indicators":  []any{map[string]any{"type": "domain-name", "value": "evil.example"}},
 					"attachments": []any{map[string]any{"name": "notes.txt", "data": "c2VlbiBvbiAyMCBOb3ZlbWJlcg=="}}},
 				after: func(t *testing.T, r *response) { commID = decode[struct{ ID int64 }](t, r).ID }},

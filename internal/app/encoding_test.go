@@ -22,3 +22,10 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
+
+func TestFieldErrorMessageNamesItsArguments(t *testing.T) {
+	e := FieldError("fields.x", "error.comms_unknown_field", "this template has no field {{.Key}}", map[string]any{"Key": "x"})
+	if e.Message != "this template has no field x" || e.Args["Key"] != "x" {
+		t.Errorf("%q %v", e.Message, e.Args)
+	}
+}

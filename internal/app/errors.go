@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Code classifies an application error. The set is small on purpose: each code
@@ -49,7 +50,11 @@ func Errorf(code Code, key, format string, args ...any) *Error {
 }
 
 // FieldError returns an Invalid error tied to one input field.
+// The English message may name args as the catalog does ({{.Name}}).
 func FieldError(field, key, message string, args map[string]any) *Error {
+	for k, v := range args {
+		message = strings.ReplaceAll(message, "{{."+k+"}}", fmt.Sprint(v))
+	}
 	return &Error{Code: Invalid, Field: field, Key: key, Message: message, Args: args}
 }
 

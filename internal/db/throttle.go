@@ -42,3 +42,20 @@ func Attempts(ctx context.Context, q Queryer, key string, windowStartBefore time
 	}
 	return n, nil
 }
+
+// AddHits adds n requests to what the token has made in the minute (a
+// count of Unix minutes), starting again at a new minute, and returns the
+// minute's total across every instance. An instance whose clock is behind
+// adds to the newer minute.
+func AddHits(ctx context.Context, q Queryer, tokenID, minute int64, n int) (int, error) {
+	var total int
+	err := q.QueryRowContext(ctx, `INSERT INTO api_rate (token_id, minute, hits) VALUES ($1, $2, $3)
+		ON CONFLICT (token_id) DO UPDATE SET
+			hits = CASE WHEN api_rate.minute >= $2 THEN api_rate.hits + $3 ELSE $3 END,
+			minute = CASE WHEN api_rate.minute > $2 THEN api_rate.minute ELSE $2 END
+		RETURNING hits`, tokenID, minute, n).Scan(&total)
+	if err != nil {
+		return 0, fmt.Errorf("db: counting API requests: %w", err)
+	}
+	return total, nil
+}

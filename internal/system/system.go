@@ -73,6 +73,9 @@ type Config struct {
 	// CheckBatch is how many messages a check campaign queues per step
 	// (100 when 0).
 	CheckBatch int
+	// APIRateLimit is how many API requests a token may make in a minute
+	// (api.DefaultRateLimit when 0).
+	APIRateLimit int
 }
 
 // KeyPath is where a key file is when none is given: beside a SQLite
@@ -201,7 +204,8 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
-	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: cfg.Log}).Handler()
+	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: cfg.Log,
+		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
 		Outbox: sys.Outbox, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo}
