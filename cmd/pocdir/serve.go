@@ -19,6 +19,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/system"
+	"github.com/pocdir/pocdir/internal/upload"
 )
 
 // addSMTPFlags defines the mail server's flags.
@@ -129,6 +130,7 @@ func runServe(args []string) error {
 	threshold := f.Int("operational-threshold", directory.DefaultThreshold, "number of States with a PoC at which the directory counts as operational")
 	smtpConfig := addSMTPFlags(f)
 	apiRate := f.Int("api-rate-limit", api.DefaultRateLimit, "API requests that one token may make in a minute, across every instance (429 with Retry-After beyond)")
+	largeUploads := f.Int("large-uploads", upload.DefaultPlaces, "how many large request bodies (over 1 MB: communications with files) are handled at once; the others are received into encrypted temporary files and wait")
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
 	lc := addLogFlags(f)
 	if err := f.Parse(args); err != nil {
@@ -147,6 +149,10 @@ func runServe(args []string) error {
 		return fmt.Errorf("--api-rate-limit %d: give a number of requests per minute, at least 1", *apiRate)
 	}
 	cfg.APIRateLimit = *apiRate
+	if *largeUploads < 1 {
+		return fmt.Errorf("--large-uploads %d: give at least 1", *largeUploads)
+	}
+	cfg.LargeUploads = *largeUploads
 	if cfg.BaseURL == "" {
 		slog.Warn("no --base-url: invitation links carry the address each request came to, and are not emailed")
 	}

@@ -4,13 +4,16 @@
 package api
 
 import (
+	"bytes"
 	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -23,6 +26,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/upload"
 )
 
 //go:embed openapi.yaml
@@ -45,6 +49,8 @@ type API struct {
 	// RateLimit is how many requests a token may make in a minute
 	// (DefaultRateLimit when 0).
 	RateLimit int
+	// Uploads hands large bodies to the handlers a few at a time.
+	Uploads *upload.Limiter
 
 	limiter *rateLimiter
 }
@@ -125,7 +131,10 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, app.ErrNotFound("route"))
 	})
-	return a.authenticate(a.rateLimit(mux))
+	if a.Uploads == nil {
+		a.Uploads = upload.New(0, 0)
+	}
+	return a.authenticate(a.rateLimit(a.boundUploads(a.checkQuery(mux))))
 }
 
 // authenticate resolves the bearer token. Everything under /api/v1 needs one;
@@ -167,8 +176,12 @@ type fieldDetail struct {
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	e := app.AsError(err)
-	if e.Code == app.Internal {
+	switch e.Code {
+	case app.Internal, app.Unavailable:
 		a.Log.Error("api request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if e.Code == app.Unavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "30")
 	}
 	body := errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field}}
 	for _, f := range e.Fields {
@@ -207,6 +220,59 @@ func limitBody(w http.ResponseWriter, r *http.Request, maxBytes int64) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
 }
 
+// boundUploads hands a large body to its handler when the server has a
+// place for it (package upload). Only a token's holder gets this far.
+func (a *API) boundUploads(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := a.Uploads.Take(r)
+		if err != nil {
+			if app.ErrorCode(err) == app.Unavailable {
+				w.Header().Set("Retry-After", upload.RetryAfter)
+			}
+			a.fail(w, r, err)
+			return
+		}
+		defer release()
+		h.ServeHTTP(w, r)
+	})
+}
+
+// checkQuery refuses a query string whose text is not UTF-8 or holds a
+// control character, as bodies are refused.
+func (a *API) checkQuery(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil {
+				a.fail(w, r, app.Errorf(app.Invalid, "error.query", "the query string could not be read: %v", err))
+				return
+			}
+			if e := app.CheckValues(q); e != nil {
+				a.fail(w, r, e)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// checkCharset refuses a body whose Content-Type names another character
+// set than UTF-8.
+func checkCharset(params map[string]string) error {
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &app.Error{Code: app.Invalid, Key: "error.charset", Args: map[string]any{"Charset": cs},
+			Message: fmt.Sprintf("the body must be UTF-8, not %s (charset=utf-8, or no charset)", cs)}
+	}
+	return nil
+}
+
+// checkJSONBytes applies the checks of strictReader to a JSON document
+// already in memory (a STIX bundle read as indicators).
+func checkJSONBytes(b []byte) error {
+	_, err := io.Copy(io.Discard, newStrictReader(bytes.NewReader(b)))
+	return err
+}
+
 // decode reads exactly one JSON object into v, refusing unknown fields,
 // trailing data and bodies over the limit, each with a clear message.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
@@ -216,13 +282,23 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 // decodeLimit is decode with its own size limit, for bodies that carry
 // files.
 func decodeLimit(w http.ResponseWriter, r *http.Request, v any, maxBody int64) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return app.Errorf(app.Invalid, "error.json", "the body must be JSON (Content-Type: application/json)")
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, params, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return app.Errorf(app.Invalid, "error.json", "the body must be JSON (Content-Type: application/json)")
+		}
+		if err := checkCharset(params); err != nil {
+			return err
+		}
 	}
 	limitBody(w, r, maxBody)
-	dec := json.NewDecoder(r.Body)
+	dec := json.NewDecoder(newStrictReader(r.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var strict *app.Error
+		if errors.As(err, &strict) {
+			return strict
+		}
 		var tooBig *http.MaxBytesError
 		var syn *json.SyntaxError
 		var typ *json.UnmarshalTypeError
@@ -246,6 +322,10 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, maxBody int64) e
 	// dec.More would miss a stray "}" or "]": only the end of the body may
 	// follow the object.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var strict *app.Error
+		if errors.As(err, &strict) {
+			return strict
+		}
 		return app.Errorf(app.Invalid, "error.json", "the body must hold a single JSON object")
 	}
 	return nil

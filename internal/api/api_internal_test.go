@@ -2,13 +2,16 @@ package api
 
 import (
 	"bytes"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -54,20 +57,33 @@ func TestInternalErrorsAreLoggedWhole(t *testing.T) {
 	const generic = `{"error":{"code":"internal","message":"internal error"}}` + "\n"
 	t.Run("an internal error is logged with its chain, the method and the path, and answered without it", func(t *testing.T) {
 		buf.Reset()
-		err := fmt.Errorf("directory: unable to update PoC 3: %w", errors.New("database is locked"))
+		err := fmt.Errorf("directory: unable to update PoC 3: %w", errors.New("no such column: person_nam"))
 		w := httptest.NewRecorder()
 		a.fail(w, httptest.NewRequest(http.MethodPut, "/api/v1/pocs/3", strings.NewReader(`{"person_name":"a secret name"}`)), err)
 		if w.Code != http.StatusInternalServerError || w.Body.String() != generic {
 			t.Errorf("status %d body %s", w.Code, w.Body)
 		}
 		line := buf.String()
-		for _, want := range []string{"method=PUT", "path=/api/v1/pocs/3", `err="directory: unable to update PoC 3: database is locked"`} {
+		for _, want := range []string{"method=PUT", "path=/api/v1/pocs/3", `err="directory: unable to update PoC 3: no such column: person_nam"`} {
 			if !strings.Contains(line, want) {
 				t.Errorf("the log line lacks %s: %s", want, line)
 			}
 		}
 		if strings.Contains(line, "secret") {
 			t.Errorf("the log line carries the body: %s", line)
+		}
+	})
+	t.Run("a database that is busy or does not answer is a 503, logged, with Retry-After", func(t *testing.T) {
+		for _, cause := range []error{errors.New("database is locked (5) (SQLITE_BUSY)"), &net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, driver.ErrBadConn} {
+			buf.Reset()
+			w := httptest.NewRecorder()
+			a.fail(w, httptest.NewRequest(http.MethodGet, "/api/v1/states/FRA", nil), fmt.Errorf("directory: reading FRA: %w", cause))
+			if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") == "" || !strings.Contains(w.Body.String(), `"code":"unavailable"`) {
+				t.Errorf("%v: status %d body %s", cause, w.Code, w.Body)
+			}
+			if !strings.Contains(buf.String(), "directory: reading FRA") {
+				t.Errorf("not logged: %s", buf.String())
+			}
 		}
 	})
 	t.Run("a response that does not encode is an internal error, logged", func(t *testing.T) {

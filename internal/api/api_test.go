@@ -852,6 +852,12 @@ func channel(i int, kind, value string) func(map[string]any) {
 	}
 }
 
+// agencyJSON is the JSON of a valid PoC whose agency is written as given
+// (a JSON string, with its quotes).
+func agencyJSON(value string) string {
+	return strings.Replace(raw(pocBody(set("agency", "AGENCY")), ""), `"AGENCY"`, value, 1)
+}
+
 // raw returns the JSON of v followed by tail.
 func raw(v any, tail string) string {
 	b, err := json.Marshal(v)
@@ -958,6 +964,26 @@ func TestBadInput(t *testing.T) {
 		{name: "a body that is not JSON is refused", method: "POST", path: pocs, body: raw(pocBody(), ""), header: []string{"Content-Type", "text/plain"}, status: 400, msg: "must be JSON"},
 		{name: "a body over 256 KiB is refused", method: "POST", path: pocs, body: pocBody(set("openpgp_key", strings.Repeat("A", 300<<10))), status: 400, msg: "larger than"},
 		{name: "an unknown field is refused and named", method: "POST", path: pocs, body: pocBody(set("agencyy", "CERT")), status: 400, field: "agencyy", msg: "unknown field"},
+		// Text that encoding/json would take silently (replacing it, or
+		// keeping the last of two values) is refused.
+		{name: "a string that is not UTF-8 is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT` + "\xff" + `"`), status: 400, msg: "not valid UTF-8"},
+		{name: "a UTF-8 surrogate (CESU) is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT` + "\xed\xa0\x80" + `"`), status: 400, msg: "not valid UTF-8"},
+		{name: "a lone high surrogate escape is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT\ud800"`), status: 400, msg: "lone surrogate"},
+		{name: "a lone low surrogate escape is refused", method: "POST", path: pocs, body: agencyJSON(`"\udc00CERT"`), status: 400, msg: "lone surrogate"},
+		{name: "a high surrogate before another escape is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT\ud800\u0041"`), status: 400, msg: "lone surrogate"},
+		{name: "a high surrogate before a letter is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT\ud800é"`), status: 400, msg: "lone surrogate"},
+		{name: "a surrogate pair is a character", method: "POST", path: pocs, body: agencyJSON(`"CERT \ud83d\udee1"`), status: 202},
+		{name: "a NUL in a string is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT\u0000FR"`), status: 400, msg: "control character (U+0000)"},
+		{name: "a bell in a string is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT\u0007"`), status: 400, msg: "control character (U+0007)"},
+		{name: "a C1 control in a string is refused", method: "POST", path: pocs, body: agencyJSON(`"CERT` + "\u0085" + `"`), status: 400, msg: "control character (U+0085)"},
+		{name: "a key given twice is refused", method: "POST", path: pocs, body: `{"agency":"A",` + raw(pocBody(), "")[1:], status: 400, msg: `key "agency" appears twice`},
+		{name: "a key given twice in another case is refused", method: "POST", path: pocs, body: `{"AGENCY":"A",` + raw(pocBody(), "")[1:], status: 400, msg: "appears twice"},
+		{name: "a key given twice in a nested object is refused", method: "POST", path: pocs,
+			body: strings.Replace(raw(pocBody(), ""), `"kind":"email"`, `"kind":"email","kind":"phone"`, 1), status: 400, msg: `key "kind" appears twice`},
+		{name: "a key of a megabyte is refused", method: "POST", path: pocs, body: `{"` + strings.Repeat("k", 1<<20) + `":1}`, status: 400, msg: "longer than 256"},
+		{name: "arrays nested 100 deep are refused", method: "POST", path: pocs, body: `{"languages":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + "}", status: 400, msg: "nested more than"},
+		{name: "a body in ISO-8859-1 is refused", method: "POST", path: pocs, body: raw(pocBody(), ""), header: []string{"Content-Type", "application/json; charset=iso-8859-1"}, status: 400, msg: "must be UTF-8, not iso-8859-1"},
+		{name: "a body that says it is UTF-8 is read", method: "POST", path: pocs, body: raw(pocBody(), ""), header: []string{"Content-Type", "application/json; charset=UTF-8"}, status: 202},
 		{name: "a number for the level is refused", method: "POST", path: pocs, body: pocBody(set("level", 5)), status: 400, field: "level", msg: "wrong type for field level: want a string"},
 		{name: "a string for a boolean is refused", method: "POST", path: pocs, body: pocBody(set("alternate", "yes")), status: 400, field: "alternate", msg: "want true or false"},
 		{name: "a string for the channel list is refused", method: "POST", path: pocs, body: pocBody(set("channels", "cert@example.org")), status: 400, field: "channels", msg: "want an array"},

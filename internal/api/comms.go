@@ -1,8 +1,10 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -260,10 +262,27 @@ func (a *API) parseIndicators(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil {
+		if err := checkCharset(params); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
 	limitBody(w, r, 5<<20)
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		a.fail(w, r, app.Errorf(app.Invalid, "error.json", "the body is larger than 5 MB"))
+		return
+	}
+	// A list of lines is text; a STIX bundle is JSON, read as strictly as
+	// every other JSON body.
+	if t := bytes.TrimSpace(body); len(t) > 0 && t[0] == '{' {
+		err = checkJSONBytes(t)
+	} else if e := app.CheckText("", string(body)); e != nil {
+		err = e
+	}
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	inds, problems := comms.ImportIndicators(body)

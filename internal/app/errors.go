@@ -22,6 +22,10 @@ const (
 	Conflict     Code = "conflict"
 	TooMany      Code = "too_many_requests"
 	Internal     Code = "internal"
+	// Unavailable: the server cannot serve the request just now (its
+	// database does not answer, or it is busy); trying again later may
+	// work. Never an authentication failure.
+	Unavailable Code = "unavailable"
 )
 
 // Error is the application error. Message is English, for logs and the API;
@@ -68,6 +72,9 @@ func ErrorCode(err error) Code {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if unreachable(err) {
+		return Unavailable
+	}
 	return Internal
 }
 
@@ -77,6 +84,9 @@ func AsError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
+	}
+	if unreachable(err) {
+		return ErrUnavailable()
 	}
 	return &Error{Code: Internal, Key: "error.internal", Message: "internal error"}
 }
@@ -115,6 +125,11 @@ func ErrForbidden() *Error {
 	return Errorf(Forbidden, "error.forbidden", "you are not allowed to do this")
 }
 
+// ErrUnavailable is the answer when the database does not answer.
+func ErrUnavailable() *Error {
+	return Errorf(Unavailable, "error.unavailable", "the database does not answer just now: try again in a minute")
+}
+
 // ErrUnauthenticated is the refusal for a missing or invalid identity.
 func ErrUnauthenticated() *Error {
 	return Errorf(Unauthorized, "error.unauthorized", "authentication required")
@@ -140,6 +155,8 @@ func HTTPStatus(c Code) int {
 		return http.StatusConflict
 	case TooMany:
 		return http.StatusTooManyRequests
+	case Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
+	"github.com/pocdir/pocdir/internal/upload"
 	"github.com/pocdir/pocdir/internal/web"
 )
 
@@ -76,6 +77,11 @@ type Config struct {
 	// APIRateLimit is how many API requests a token may make in a minute
 	// (api.DefaultRateLimit when 0).
 	APIRateLimit int
+	// LargeUploads is how many large request bodies are handled at once
+	// (upload.DefaultPlaces when 0), and UploadWait how long one waits for
+	// a place (upload.DefaultWait when 0).
+	LargeUploads int
+	UploadWait   time.Duration
 }
 
 // KeyPath is where a key file is when none is given: beside a SQLite
@@ -204,11 +210,13 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
+	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: cfg.Log,
-		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit}).Handler()
+		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
 		Outbox: sys.Outbox, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
-		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo}
+		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
+		Uploads: uploads}
 	sys.Handler = sys.Web.Handler()
 	return sys, nil
 }

@@ -187,8 +187,11 @@ const maxUpload = comms.MaxTotalAttachment + comms.MaxAttachmentBytes + 1<<20
 // parseCompose reads the compose form: the fields, the files and the
 // action (send, draft, import).
 func parseCompose(w http.ResponseWriter, r *http.Request, t *comms.Template) (comms.CommInput, url.Values, []*comms.Attachment, []byte, error) {
-	if err := parseUpload(w, r, maxUpload); err != nil {
-		return comms.CommInput{}, nil, nil, nil, err
+	// Text that is refused (a control character pasted with the rest)
+	// comes back in the form with its message, so nothing typed is lost.
+	perr := parseUpload(w, r, maxUpload)
+	if perr != nil && !textProblem(perr) {
+		return comms.CommInput{}, nil, nil, nil, perr
 	}
 	f := url.Values(r.MultipartForm.Value)
 	in := comms.CommInput{Template: t.Slug, ToStates: f["to_states"], Level: f.Get("level"), Fields: map[string]string{},
@@ -213,7 +216,7 @@ func parseCompose(w http.ResponseWriter, r *http.Request, t *comms.Template) (co
 		}
 		imported = data
 	}
-	return in, f, atts, imported, nil
+	return in, f, atts, imported, perr
 }
 
 func readFile(fh *multipart.FileHeader) ([]byte, error) {
@@ -229,7 +232,7 @@ func readFile(fh *multipart.FileHeader) ([]byte, error) {
 }
 
 func (s *Server) commNewSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := parseUpload(w, r, maxUpload); err != nil {
+	if err := parseUpload(w, r, maxUpload); err != nil && !textProblem(err) {
 		s.fail(w, r, err)
 		return
 	}

@@ -40,7 +40,15 @@ func (s *Server) authenticate(h http.Handler) http.Handler {
 		}
 		st, err := s.Accounts.Authenticate(r.Context(), c.Value)
 		if err != nil {
-			if app.ErrorCode(err) != app.Unauthorized {
+			switch app.ErrorCode(err) {
+			case app.Unauthorized:
+			case app.Unavailable:
+				// The session may be good: it is kept, and the page says
+				// that the database does not answer.
+				s.Log.Error("session lookup: the database does not answer", "err", err)
+				s.fail(w, r, err)
+				return
+			default:
 				s.Log.Error("session lookup", "err", err)
 			}
 			s.clearSession(w)

@@ -139,12 +139,16 @@ func (s *Server) pocNewSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := parseForm(w, r, 256<<10); err != nil {
-		s.fail(w, r, err)
+	perr := parseForm(w, r, 256<<10)
+	if perr != nil && !textProblem(perr) {
+		s.fail(w, r, perr)
 		return
 	}
 	in := parsePoCForm(r.PostForm)
-	n, err := s.Directory.ProposePoC(r.Context(), e.Code, in)
+	n, err := (*directory.Nomination)(nil), perr
+	if err == nil {
+		n, err = s.Directory.ProposePoC(r.Context(), e.Code, in)
+	}
 	if err != nil {
 		pg := s.page(r, "poc.new_title", newPoCFormData(e, in)).withError(err)
 		pg.Form = r.PostForm
@@ -184,12 +188,16 @@ func (s *Server) pocEditSubmit(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := parseForm(w, r, 256<<10); err != nil {
-		s.fail(w, r, err)
+	perr := parseForm(w, r, 256<<10)
+	if perr != nil && !textProblem(perr) {
+		s.fail(w, r, perr)
 		return
 	}
 	in := parsePoCForm(r.PostForm)
-	n, err := s.Directory.ProposePoCUpdate(r.Context(), p.ID, in)
+	n, err := (*directory.Nomination)(nil), perr
+	if err == nil {
+		n, err = s.Directory.ProposePoCUpdate(r.Context(), p.ID, in)
+	}
 	if err != nil {
 		if app.ErrorCode(err) == app.Conflict && app.AsError(err).Key == "error.conflict" {
 			// The form keeps what was typed and now carries the current

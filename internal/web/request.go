@@ -1,10 +1,14 @@
 package web
 
 import (
+	"fmt"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/upload"
 )
 
 // Request helpers: what handlers read from a request (ids in the path,
@@ -26,24 +30,68 @@ func pathID(r *http.Request, name, what string) (int64, error) {
 // limit, from what its fields can hold). A body over the limit, or one that
 // does not decode, is the one "form could not be read" error. Past the
 // limit the server stops reading and closes the connection.
+//
+// Text that is not UTF-8 or holds a control character is refused, naming
+// the field, as every edge refuses it (app.CheckText); so is a form that
+// says it is in another character set.
 func parseForm(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+	if err := formCharset(r); err != nil {
+		return err
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
 	if err := r.ParseForm(); err != nil {
 		return app.Errorf(app.Invalid, "error.form", "the form could not be read")
 	}
+	if e := app.CheckValues(r.Form); e != nil {
+		return e
+	}
 	return nil
 }
 
-// uploadMemory is how much of a multipart form is kept in memory; files
-// beyond it go to temporary files.
-const uploadMemory = 1 << 20
+// textProblem reports whether err is parseForm's or parseUpload's refusal
+// of a field's text: the form was read, and can come back with the
+// message next to the field and everything else as typed.
+func textProblem(err error) bool {
+	e := app.AsError(err)
+	return e.Field != "" && (e.Key == "error.text_utf8" || e.Key == "error.text_control")
+}
+
+// formCharset refuses a form whose Content-Type names another character
+// set than UTF-8 (pocdir's pages are UTF-8, and so are the forms browsers
+// send from them).
+func formCharset(r *http.Request) error {
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return nil // ParseForm says what is wrong
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &app.Error{Code: app.Invalid, Key: "error.charset", Args: map[string]any{"Charset": cs},
+			Message: fmt.Sprintf("the form must be sent in UTF-8, not %s", cs)}
+	}
+	return nil
+}
 
 // parseUpload reads a multipart form with its files, of at most maxBytes in
 // all (a form already read reads as it was).
 func parseUpload(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+	if err := formCharset(r); err != nil {
+		return err
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBytes)
-	if err := r.ParseMultipartForm(uploadMemory); err != nil {
+	// The whole form stays in memory, never in a readable temporary file:
+	// the memory that large forms hold at once is bounded by boundUploads.
+	if err := r.ParseMultipartForm(maxBytes); err != nil {
 		return app.Errorf(app.Invalid, "error.comms_upload", "the form or its files could not be read: the files may be over the size limit")
+	}
+	if e := app.CheckValues(r.Form); e != nil {
+		return e
+	}
+	for field, files := range r.MultipartForm.File {
+		for _, f := range files {
+			if e := app.CheckText(field, f.Filename); e != nil {
+				return e
+			}
+		}
 	}
 	return nil
 }
@@ -59,4 +107,45 @@ func atoi(s string) int {
 func atoi64(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
+}
+
+// checkQuery refuses a page's query string whose text is not UTF-8 or
+// holds a control character, as forms are refused.
+func (s *Server) checkQuery(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" && !strings.HasPrefix(r.URL.Path, "/api/") {
+			if e := app.CheckValues(r.URL.Query()); e != nil {
+				s.fail(w, r, e)
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// boundUploads hands a large body (a communication's files) to its
+// handler when the server has a place for it (package upload). Only a
+// signed-in user sends one: anyone else's is refused unread.
+func (s *Server) boundUploads(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || r.Body == nil || r.Body == http.NoBody ||
+			(r.ContentLength >= 0 && r.ContentLength <= upload.Large) {
+			h.ServeHTTP(w, r)
+			return
+		}
+		if app.ActorFrom(r.Context()) == nil {
+			s.fail(w, r, app.Errorf(app.Invalid, "error.too_large", "the body is larger than %d bytes", upload.Large))
+			return
+		}
+		release, err := s.Uploads.Take(r)
+		if err != nil {
+			if app.ErrorCode(err) == app.Unavailable {
+				w.Header().Set("Retry-After", upload.RetryAfter)
+			}
+			s.fail(w, r, err)
+			return
+		}
+		defer release()
+		h.ServeHTTP(w, r)
+	})
 }

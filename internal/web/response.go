@@ -29,7 +29,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // logged here, whole, since the page says only that something went wrong.
 func (s *Server) errorStatus(r *http.Request, err error) int {
 	code := app.ErrorCode(err)
-	if code == app.Internal {
+	if code == app.Internal || code == app.Unavailable {
 		s.logInternal(r, "request failed", err)
 	}
 	return app.HTTPStatus(code)

@@ -20,6 +20,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/upload"
 )
 
 // Server holds what the pages need.
@@ -45,6 +46,9 @@ type Server struct {
 	HSTS bool
 	// API is mounted under /api/v1 when set.
 	API http.Handler
+	// Uploads hands large bodies to the handlers a few at a time (shared
+	// with the API).
+	Uploads *upload.Limiter
 	// TrustedProxies are the addresses of reverse proxies whose
 	// X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -170,7 +174,12 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("/api/", s.API)
 	}
 
+	if s.Uploads == nil {
+		s.Uploads = upload.New(0, 0)
+	}
 	var h http.Handler = mux
+	h = s.checkQuery(h)
+	h = s.boundUploads(h)
 	h = s.forgeryProtection(h)
 	h = s.authenticate(h)
 	h = crossOrigin(h)
