@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -34,7 +35,9 @@ func runDemo(args []string) error {
 		return err
 	}
 	defer catcher.Close()
-	base := "http://" + *addr
+	// Passkeys need a domain name (WebAuthn refuses an address): on this
+	// machine the demo calls itself localhost.
+	base := "http://" + localName(*addr)
 	sys, err := system.Open(ctx, system.Config{DB: "sqlite:" + filepath.Join(*dataDir, "pocdir.db"), LogOrigin: "pocdir.demo/log",
 		BaseURL: base, Demo: true, Catcher: catcher,
 		SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"}})
@@ -57,7 +60,19 @@ func runDemo(args []string) error {
 			return err
 		}
 	}
-	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(a) })
+	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(localName(a)) })
+}
+
+// localName is addr with a loopback address written localhost.
+func localName(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return net.JoinHostPort("localhost", port)
+	}
+	return addr
 }
 
 func printDemo(addr string) {
@@ -67,6 +82,7 @@ pocdir demo: http://%s/  (all data is fictional)
 Sign in with one of these accounts. The password of each is %q.
 The second factor is a TOTP code: add the secret to any authenticator app,
 or print the current code with "go run ./cmd/pocdir totp-code SECRET".
+Once signed in, add a passkey on the Account page and sign in with it.
 The emails pocdir sends (invitations) appear at http://%s/demo/mail.
 
 `, addr, demo.Password, addr)

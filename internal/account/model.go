@@ -12,23 +12,33 @@ import (
 
 // User is an account.
 type User struct {
-	ID          int64      `json:"id"`
-	Email       string     `json:"email"`
-	Name        string     `json:"name"`
-	Role        app.Role   `json:"role"`
-	State       string     `json:"state,omitempty"`
-	TOTPEnabled bool       `json:"totp_enabled"`
-	Language    string     `json:"language"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
-	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
+	ID          int64    `json:"id"`
+	Email       string   `json:"email"`
+	Name        string   `json:"name"`
+	Role        app.Role `json:"role"`
+	State       string   `json:"state,omitempty"`
+	TOTPEnabled bool     `json:"totp_enabled"`
+	// Passkeys is how many passkeys the user has; PasskeysOnly, whether
+	// the account accepts no other second factor.
+	Passkeys     int        `json:"passkeys"`
+	PasskeysOnly bool       `json:"passkeys_only"`
+	Language     string     `json:"language"`
+	CreatedAt    time.Time  `json:"created_at"`
+	LastLoginAt  *time.Time `json:"last_login_at,omitempty"`
+	DisabledAt   *time.Time `json:"disabled_at,omitempty"`
 
 	passwordHash string
 	totpSecret   string
 	totpLastStep int64
 	failed       int
 	lockedUntil  *time.Time
+	enrolFrom    *time.Time // a reset's approval, which opens enrolment again
 }
+
+// HasSecondFactor reports whether the user has a second factor to sign in
+// with (an authenticator's codes or a passkey): without, a session is not
+// a full one, and the user enrols one after the password.
+func (u *User) HasSecondFactor() bool { return u.TOTPEnabled || u.Passkeys > 0 }
 
 // Actor returns the acting identity of the user.
 func (u *User) Actor() *app.Actor {

@@ -116,7 +116,7 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*SessionState
 		return nil, app.ErrUnauthenticated()
 	}
 	st := &SessionState{Session: sess, User: u}
-	if sess.MFADone && u.TOTPEnabled {
+	if sess.MFADone && u.HasSecondFactor() {
 		st.Actor = u.Actor()
 		st.Actor.SessionID = sess.ID
 		if now.Sub(sess.LastSeenAt) > time.Minute {
@@ -140,7 +140,10 @@ func (s *Service) partial(ctx context.Context, token string) (*SessionState, err
 
 // completeLogin replaces the partial session by a full one with a new token,
 // so that a token seen before the second factor is worth nothing after it.
-func (s *Service) completeLogin(ctx context.Context, st *SessionState, step int64) (*Session, error) {
+//
+// record notes the sign-in on the user (the second factor's own bookkeeping)
+// and reports false when the factor was already used.
+func (s *Service) completeLogin(ctx context.Context, st *SessionState, record func(tx *sql.Tx) (bool, error)) (*Session, error) {
 	now := s.Now()
 	var full *Session
 	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
@@ -151,7 +154,7 @@ func (s *Service) completeLogin(ctx context.Context, st *SessionState, step int6
 			return err
 		}
 		if ok {
-			if ok, err = loginSucceeded(ctx, tx, st.User.ID, step, now); err != nil {
+			if ok, err = record(tx); err != nil {
 				return err
 			}
 		}
@@ -177,6 +180,9 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (*Session,
 	if !st.User.TOTPEnabled {
 		return nil, app.Errorf(app.Conflict, "error.totp_not_enrolled", "set up your authenticator first")
 	}
+	if st.User.PasskeysOnly {
+		return nil, app.FieldError("code", "error.passkeys_only", "this account signs in with a passkey only", nil)
+	}
 	now := s.Now()
 	if st.User.lockedUntil != nil && st.User.lockedUntil.After(now) {
 		return nil, errLocked()
@@ -192,7 +198,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (*Session,
 		}
 		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
 	}
-	return s.completeLogin(ctx, st, step)
+	return s.completeLogin(ctx, st, func(tx *sql.Tx) (bool, error) { return loginSucceeded(ctx, tx, st.User.ID, step, s.Now()) })
 }
 
 // TOTPEnrolment is what the enrolment page shows.
@@ -209,7 +215,7 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEn
 	if err != nil {
 		return nil, err
 	}
-	if st.User.TOTPEnabled {
+	if st.User.HasSecondFactor() {
 		return nil, app.Errorf(app.Conflict, "error.totp_enrolled", "an authenticator is already set up for this account")
 	}
 	if err := s.enrolmentOpen(st.User); err != nil {
@@ -242,8 +248,15 @@ func (s *Service) BeginTOTPEnrolment(ctx context.Context, token string) (*TOTPEn
 // longer ago than an invitation lasts: until then the password alone guards
 // the account, so that window is kept short. An operator's account made
 // with "pocdir user create" has the same window.
+//
+// After an approved reset of the second factor, the window counts from the
+// approval.
 func (s *Service) enrolmentOpen(u *User) error {
-	if s.Now().Sub(u.CreatedAt) > s.policy.InviteTTL {
+	from := u.CreatedAt
+	if u.enrolFrom != nil && u.enrolFrom.After(from) {
+		from = *u.enrolFrom
+	}
+	if s.Now().Sub(from) > s.policy.InviteTTL {
 		return app.Errorf(app.Forbidden, "error.enrolment_expired", "the time to set up the second factor has passed: ask for a new invitation")
 	}
 	return nil
@@ -256,7 +269,7 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) 
 	if err != nil {
 		return nil, err
 	}
-	if st.User.TOTPEnabled || st.User.totpSecret == "" {
+	if st.User.HasSecondFactor() || st.User.totpSecret == "" {
 		return nil, app.Errorf(app.Conflict, "error.totp_enrolled", "an authenticator is already set up for this account")
 	}
 	if err := s.enrolmentOpen(st.User); err != nil {
@@ -270,7 +283,7 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) 
 	if !ok {
 		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
 	}
-	return s.completeLogin(ctx, st, step)
+	return s.completeLogin(ctx, st, func(tx *sql.Tx) (bool, error) { return loginSucceeded(ctx, tx, st.User.ID, step, s.Now()) })
 }
 
 // Logout ends the session of the token.

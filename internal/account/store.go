@@ -3,6 +3,8 @@ package account
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,14 +13,14 @@ import (
 )
 
 const userColumns = `id, email, name, role, state_code, password_hash, totp_secret, totp_enabled, totp_last_step, language,
-	failed_logins, locked_until, created_at, last_login_at, disabled_at`
+	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from`
 
 func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var state sql.NullString
-	var locked, last, disabled sql.NullTime
+	var locked, last, disabled, enrolFrom sql.NullTime
 	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &state, &u.passwordHash, &u.totpSecret, &u.TOTPEnabled, &u.totpLastStep,
-		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled)
+		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom)
 	if err != nil {
 		return nil, err
 	}
@@ -26,6 +28,7 @@ func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	u.lockedUntil = db.TimeOf(locked)
 	u.LastLoginAt = db.TimeOf(last)
 	u.DisabledAt = db.TimeOf(disabled)
+	u.enrolFrom = db.TimeOf(enrolFrom)
 	u.CreatedAt = u.CreatedAt.UTC()
 	return &u, nil
 }
@@ -389,4 +392,176 @@ func stateTokens(ctx context.Context, q db.Queryer, state string) ([]*Token, err
 		return nil, fmt.Errorf("account store: listing a State's tokens: %w", err)
 	}
 	return out, nil
+}
+
+// Passkeys and their ceremonies.
+
+func setCeremony(ctx context.Context, q db.Queryer, sessionID int64, c string) error {
+	return exec(ctx, q, "starting a passkey step", `UPDATE sessions SET ceremony = $1 WHERE id = $2`, c, sessionID)
+}
+
+// takeCeremony returns the ceremony waiting on a session ("" if none) and
+// clears it, so that two answers racing take it once.
+func takeCeremony(ctx context.Context, q db.Queryer, sessionID int64) (string, error) {
+	var c sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT ceremony FROM sessions WHERE id = $1`, sessionID).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !c.Valid) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("account store: reading a passkey step: %w", err)
+	}
+	ok, err := exec1(ctx, q, "ending a passkey step", `UPDATE sessions SET ceremony = NULL WHERE id = $1 AND ceremony = $2`, sessionID, c.String)
+	if err != nil || !ok {
+		return "", err
+	}
+	return c.String, nil
+}
+
+const passkeyColumns = `id, name, credential, created_at, last_used_at`
+
+func passkeysOf(ctx context.Context, q db.Queryer, userID int64) ([]*Passkey, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+passkeyColumns+` FROM passkeys WHERE user_id = $1 ORDER BY id`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing passkeys: %w", err)
+	}
+	defer rows.Close()
+	var out []*Passkey
+	for rows.Next() {
+		var p Passkey
+		var cred string
+		var used sql.NullTime
+		if err := rows.Scan(&p.ID, &p.Name, &cred, &p.CreatedAt, &used); err != nil {
+			return nil, fmt.Errorf("account store: listing passkeys: %w", err)
+		}
+		if err := json.Unmarshal([]byte(cred), &p.cred); err != nil {
+			return nil, fmt.Errorf("account store: passkey %d: %w", p.ID, err)
+		}
+		p.LastUsedAt = db.TimeOf(used)
+		out = append(out, &p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing passkeys: %w", err)
+	}
+	return out, nil
+}
+
+// insertPasskey keeps a new passkey and counts it on its user.
+func insertPasskey(ctx context.Context, tx *sql.Tx, userID int64, p *Passkey) error {
+	cred, err := json.Marshal(p.cred)
+	if err != nil {
+		return err
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO passkeys (user_id, name, credential_id, credential, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+		userID, p.Name, base64.RawURLEncoding.EncodeToString(p.cred.ID), string(cred), p.CreatedAt).Scan(&p.ID)
+	if err != nil {
+		return fmt.Errorf("account store: adding a passkey: %w", err)
+	}
+	return exec(ctx, tx, "counting passkeys", `UPDATE users SET passkey_count = passkey_count + 1 WHERE id = $1`, userID)
+}
+
+func deletePasskey(ctx context.Context, tx *sql.Tx, userID, id int64) error {
+	ok, err := exec1(ctx, tx, "removing a passkey", `DELETE FROM passkeys WHERE id = $1 AND user_id = $2`, id, userID)
+	if err != nil || !ok {
+		return err
+	}
+	return exec(ctx, tx, "counting passkeys", `UPDATE users SET passkey_count = passkey_count - 1 WHERE id = $1`, userID)
+}
+
+func setPasskeysOnly(ctx context.Context, q db.Queryer, userID int64, on bool) error {
+	return exec(ctx, q, "setting passkeys only", `UPDATE users SET passkeys_only = $1 WHERE id = $2`, on, userID)
+}
+
+// passkeyUsed keeps the passkey's new signature counter and flags.
+func passkeyUsed(ctx context.Context, q db.Queryer, p *Passkey, now time.Time) error {
+	cred, err := json.Marshal(p.cred)
+	if err != nil {
+		return err
+	}
+	return exec(ctx, q, "recording a passkey's use", `UPDATE passkeys SET credential = $1, last_used_at = $2 WHERE id = $3`, string(cred), now, p.ID)
+}
+
+// passkeyLoginSucceeded clears the failure count of a sign-in with a
+// passkey.
+func passkeyLoginSucceeded(ctx context.Context, q db.Queryer, userID int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording a sign-in", `UPDATE users SET failed_logins = 0, locked_until = NULL, last_login_at = $1 WHERE id = $2`, now, userID)
+}
+
+// Second-factor resets.
+
+// insertFactorReset records a reset request unless one of the user's is
+// waiting; it reports whether it made one.
+func insertFactorReset(ctx context.Context, q db.Queryer, userID int64, ip string, now time.Time) (bool, error) {
+	return exec1(ctx, q, "recording a reset request", `INSERT INTO factor_resets (user_id, requested_at, requested_ip)
+		SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM factor_resets WHERE user_id = $1 AND decided_at IS NULL)`, userID, now, ip)
+}
+
+const resetColumns = `r.id, r.user_id, u.email, u.name, u.role, u.state_code, r.requested_at, r.requested_ip`
+
+func scanReset(sc interface{ Scan(...any) error }) (*FactorReset, error) {
+	var r FactorReset
+	var state sql.NullString
+	if err := sc.Scan(&r.ID, &r.UserID, &r.Email, &r.Name, &r.Role, &state, &r.RequestedAt, &r.RequestedIP); err != nil {
+		return nil, err
+	}
+	r.State = state.String
+	return &r, nil
+}
+
+func pendingFactorResets(ctx context.Context, q db.Queryer) ([]*FactorReset, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+resetColumns+` FROM factor_resets r JOIN users u ON u.id = r.user_id
+		WHERE r.decided_at IS NULL AND u.disabled_at IS NULL ORDER BY r.id`)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing resets: %w", err)
+	}
+	defer rows.Close()
+	var out []*FactorReset
+	for rows.Next() {
+		r, err := scanReset(rows)
+		if err != nil {
+			return nil, fmt.Errorf("account store: listing resets: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing resets: %w", err)
+	}
+	return out, nil
+}
+
+// factorReset returns a reset waiting for a decision, nil if none.
+func factorReset(ctx context.Context, q db.Queryer, id int64) (*FactorReset, error) {
+	r, err := scanReset(q.QueryRowContext(ctx, `SELECT `+resetColumns+` FROM factor_resets r JOIN users u ON u.id = r.user_id
+		WHERE r.id = $1 AND r.decided_at IS NULL`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading reset %d: %w", id, err)
+	}
+	return r, nil
+}
+
+func decideFactorReset(ctx context.Context, q db.Queryer, id, by int64, approve bool, now time.Time) (bool, error) {
+	return exec1(ctx, q, "deciding a reset", `UPDATE factor_resets SET decided_by = $1, decided_at = $2, approved = $3 WHERE id = $4 AND decided_at IS NULL`,
+		by, now, approve, id)
+}
+
+// clearSecondFactors removes the user's authenticator and passkeys, ends
+// their sessions, and opens the time to set up a factor again.
+func clearSecondFactors(ctx context.Context, tx *sql.Tx, userID int64, now time.Time) error {
+	if err := exec(ctx, tx, "removing the passkeys", `DELETE FROM passkeys WHERE user_id = $1`, userID); err != nil {
+		return err
+	}
+	steps := []struct{ what, query string }{
+		{"removing the authenticator", `UPDATE users SET totp_enabled = FALSE, totp_secret = '', passkey_count = 0, passkeys_only = FALSE,
+			failed_logins = 0, locked_until = NULL, enrol_from = $1 WHERE id = $2`},
+		{"ending the sessions", `UPDATE sessions SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`},
+	}
+	for _, st := range steps {
+		if err := exec(ctx, tx, st.what, st.query, now, userID); err != nil {
+			return err
+		}
+	}
+	return nil
 }

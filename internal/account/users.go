@@ -189,3 +189,19 @@ func (s *Service) SetLanguage(ctx context.Context, lang string) error {
 	}
 	return setLanguage(ctx, s.DB, a.UserID, lang)
 }
+
+// Me returns the signed-in user's account.
+func (s *Service) Me(ctx context.Context) (*User, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := getUser(ctx, s.DB, "id = $1", a.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil {
+		return nil, app.ErrUnauthenticated()
+	}
+	return u, nil
+}

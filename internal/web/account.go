@@ -15,6 +15,9 @@ type accountData struct {
 	Tokens    []*account.Token
 	Languages []langOption
 	NewToken  string
+	Passkeys  []*account.Passkey
+	// Me is the reader's account (its second factors).
+	Me *account.User
 }
 
 func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
@@ -26,7 +29,15 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &accountData{Sessions: sessions, Tokens: tokens}
+	keys, err := s.Accounts.Passkeys(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	me, err := s.Accounts.Me(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	d := &accountData{Sessions: sessions, Tokens: tokens, Passkeys: keys, Me: me}
 	for _, l := range s.Catalog.Languages() {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: p.LangName(l)})
 	}
@@ -42,6 +53,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	}
 	d.NewToken = newToken
 	p.Data = d
+	p.Script = s.static.js
 	if err != nil {
 		p.withError(err)
 	}

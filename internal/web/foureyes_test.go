@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -130,4 +132,54 @@ func TestSecureSessionCookieIsHostOnly(t *testing.T) {
 	if !strings.HasPrefix(c, "__Host-pocdir_session=") || !strings.Contains(c, "Secure") || !strings.Contains(c, "Path=/") || strings.Contains(c, "Domain") {
 		t.Errorf("Set-Cookie %q", c)
 	}
+}
+
+// TestFactorResetPages: a user who has lost every second factor asks for a
+// reset after the password; a focal point of the State sees it on the
+// users page and approves it; the user then sets up a new authenticator.
+func TestFactorResetPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		lost := testkit.Client(t)
+		resp := testkit.PostForm(t, lost, srv.URL+"/login", url.Values{"email": {off.Email}, "password": {testkit.Password}})
+		resp.Body.Close()
+		_, page := get(t, lost, srv.URL+"/login/totp")
+		if !strings.Contains(page, "Lost your authenticator and your passkeys?") {
+			t.Fatalf("the second factor page offers no reset:\n%s", page)
+		}
+		resp = testkit.PostForm(t, lost, srv.URL+"/login/reset", nil)
+		if b := readBody(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "Your request is recorded.") {
+			t.Fatalf("%d\n%s", resp.StatusCode, b)
+		}
+		var body string
+		if err := sys.DB.QueryRowContext(context.Background(), `SELECT body FROM outbox WHERE kind = 'access' AND to_addr = $1 ORDER BY id DESC LIMIT 1`, fp.Email).Scan(&body); err != nil ||
+			!strings.Contains(body, "asks for a reset of their second factor") {
+			t.Errorf("the focal point was not told: %v\n%s", err, body)
+		}
+		cf := sys.Login(t, srv, fp)
+		_, page = get(t, cf, srv.URL+"/users")
+		m := regexp.MustCompile(`action="(/resets/\d+)/approve"`).FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("the users page shows no reset to approve:\n%s", page)
+		}
+		co := sys.Login(t, srv, off) // the officer's own session cannot approve
+		if resp := testkit.PostForm(t, co, srv.URL+m[1]+"/approve", nil); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("the officer approved their own reset: %d", resp.StatusCode)
+		}
+		if resp := testkit.PostForm(t, cf, srv.URL+m[1]+"/approve", nil); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("approving: %d", resp.StatusCode)
+		}
+		if resp, _ := get(t, co, srv.URL+"/directory"); resp.StatusCode != http.StatusSeeOther {
+			t.Errorf("the officer's session outlived the reset: %d", resp.StatusCode)
+		}
+		again := testkit.Client(t)
+		resp = testkit.PostForm(t, again, srv.URL+"/login", url.Values{"email": {off.Email}, "password": {testkit.Password}})
+		resp.Body.Close()
+		if loc := resp.Header.Get("Location"); loc != "/enrol/totp" {
+			t.Errorf("after the reset, sign-in leads to %q", loc)
+		}
+	})
 }

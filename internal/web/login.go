@@ -29,7 +29,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.setSession(w, sess)
 	st, err := s.Accounts.Authenticate(r.Context(), sess.Token)
-	if err == nil && !st.User.TOTPEnabled {
+	if err == nil && !st.User.HasSecondFactor() {
 		seeOther(w, r, "/enrol/totp")
 		return
 	}
@@ -55,11 +55,11 @@ func (s *Server) totpForm(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.partialSession(w, r); !ok {
 		return
 	}
-	if !partialFrom(r.Context()).User.TOTPEnabled {
+	if !partialFrom(r.Context()).User.HasSecondFactor() {
 		seeOther(w, r, "/enrol/totp")
 		return
 	}
-	s.render(w, r, http.StatusOK, "totp.html", s.page(r, "totp.title", nil))
+	s.render(w, r, http.StatusOK, "totp.html", s.secondFactorPage(r))
 }
 
 func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
@@ -73,11 +73,23 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.Accounts.VerifyTOTP(r.Context(), token, r.PostForm.Get("code"))
 	if err != nil {
-		s.render(w, r, s.errorStatus(r, err), "totp.html", s.page(r, "totp.title", nil).withError(err))
+		s.render(w, r, s.errorStatus(r, err), "totp.html", s.secondFactorPage(r).withError(err))
 		return
 	}
 	s.setSession(w, sess)
 	seeOther(w, r, "/directory")
+}
+
+// secondFactorPage is the page of the second factor: a passkey, the
+// authenticator's code (unless the account accepts passkeys only), and the
+// way to ask for a reset when both are lost.
+func (s *Server) secondFactorPage(r *http.Request) *Page {
+	u := partialFrom(r.Context()).User
+	p := s.page(r, "totp.title", u)
+	if u.Passkeys > 0 {
+		p.Script = s.static.js
+	}
+	return p
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {

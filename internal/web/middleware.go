@@ -94,7 +94,7 @@ func crossOrigin(h http.Handler) http.Handler {
 // showed in the profile of the busiest API route.
 var (
 	securityHeaderValues = map[string][]string{
-		"Content-Security-Policy":      {"default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+		"Content-Security-Policy":      {"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
 		"X-Content-Type-Options":       {"nosniff"},
 		"X-Frame-Options":              {"DENY"},
 		"Referrer-Policy":              {"no-referrer"},

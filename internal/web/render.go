@@ -98,6 +98,9 @@ type Page struct {
 	Langs []langOption
 	// CSRF is the anti-forgery token that every form carries.
 	CSRF string
+	// Script is the address of the passkey script, on the pages that need
+	// it (the others have none).
+	Script string
 
 	now time.Time
 }
@@ -186,6 +189,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 // staticFiles are served under content-hashed names, gzip-compressed once.
 type staticFiles struct {
 	css   string // hashed name of the stylesheet
+	js    string // hashed name of the passkey script
 	files map[string]staticFile
 }
 
@@ -217,6 +221,9 @@ func loadStatic() *staticFiles {
 			ctype = "image/svg+xml"
 		case ".js":
 			ctype = "text/javascript; charset=utf-8"
+			if e.Name() == "passkey.js" {
+				sf.js = "/static/" + hashed
+			}
 		}
 		sf.files[hashed] = staticFile{body: b, gz: gz.Bytes(), ctype: ctype}
 	}

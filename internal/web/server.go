@@ -93,6 +93,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /enrol/totp", s.enrolTOTPSubmit)
 	mux.HandleFunc("GET /invite/{token}", s.inviteAcceptForm)
 	mux.HandleFunc("POST /invite/{token}", s.inviteAcceptSubmit)
+	mux.HandleFunc("POST /login/passkey/options", s.passkeyLoginOptions)
+	mux.HandleFunc("POST /login/passkey", s.passkeyLogin)
+	mux.HandleFunc("POST /login/reset", s.resetRequest)
 	mux.HandleFunc("POST /logout", s.logout)
 	mux.HandleFunc("POST /language", s.languageChange)
 	// A check's one-time answer link needs no login: it tests that the
@@ -163,6 +166,11 @@ func (s *Server) Handler() http.Handler {
 	page("POST /account/tokens", s.tokenCreate)
 	page("POST /account/tokens/{id}/revoke", s.tokenRevoke)
 	page("POST /account/password", s.passwordChange)
+	page("POST /account/passkeys/options", s.passkeyOptions)
+	page("POST /account/passkeys", s.passkeyAdd)
+	page("POST /account/passkeys/{id}/remove", s.passkeyRemove)
+	page("POST /account/passkeys-only", s.passkeysOnly)
+	page("POST /resets/{id}/{decision}", s.resetDecide)
 	page("GET /log", s.logPage)
 	page("GET /admin/outbox", s.outboxPage)
 	if s.Catcher != nil {
@@ -226,7 +234,7 @@ func (s *Server) requireLogin(h http.Handler) http.Handler {
 			return
 		}
 		if st := partialFrom(r.Context()); st != nil {
-			if st.User.TOTPEnabled {
+			if st.User.HasSecondFactor() {
 				http.Redirect(w, r, "/login/totp", http.StatusSeeOther)
 			} else {
 				http.Redirect(w, r, "/enrol/totp", http.StatusSeeOther)

@@ -11,8 +11,11 @@ import (
 type usersData struct {
 	Users       []*account.User
 	Invitations []*account.Invitation
-	now         time.Time
-	actor       *app.Actor
+	// Resets are the second-factor resets waiting for the reader's
+	// decision.
+	Resets []*account.FactorReset
+	now    time.Time
+	actor  *app.Actor
 }
 
 // CanApprove reports whether the reader may approve a pending invitation.
@@ -32,7 +35,13 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, now: s.Accounts.Now(), actor: app.ActorFrom(r.Context())}))
+	resets, err := s.Accounts.FactorResets(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, Resets: resets,
+		now: s.Accounts.Now(), actor: app.ActorFrom(r.Context())}))
 }
 
 func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
