@@ -14,6 +14,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Passkeys (WebAuthn) are the phishing-resistant second factor, beside the
@@ -201,6 +202,9 @@ func (s *Service) AddPasskey(ctx context.Context, origin, name string, answer []
 		if err := insertPasskey(ctx, tx, u.ID, p); err != nil {
 			return err
 		}
+		if err := s.tellUser(ctx, tx, u, p.CreatedAt, "mail.passkey.added", "Name", p.Name); err != nil {
+			return err
+		}
 		return logEvent(ctx, tx, a, "passkey.add", "user", u.ID, u.State, p.CreatedAt)
 	})
 	if err != nil {
@@ -230,11 +234,13 @@ func (s *Service) RemovePasskey(ctx context.Context, id int64) error {
 	if err != nil {
 		return err
 	}
-	found := false
+	name := ""
 	for _, k := range keys {
-		found = found || k.ID == id
+		if k.ID == id {
+			name = k.Name
+		}
 	}
-	if !found {
+	if name == "" {
 		return app.ErrNotFound("passkey")
 	}
 	if len(keys) == 1 && (u.PasskeysOnly || !u.TOTPEnabled) {
@@ -242,6 +248,9 @@ func (s *Service) RemovePasskey(ctx context.Context, id int64) error {
 	}
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := deletePasskey(ctx, tx, u.ID, id); err != nil {
+			return err
+		}
+		if err := s.tellUser(ctx, tx, u, s.Now(), "mail.passkey.removed", "Name", name); err != nil {
 			return err
 		}
 		return logEvent(ctx, tx, a, "passkey.remove", "user", u.ID, u.State, s.Now())
@@ -361,6 +370,14 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, token, origin string, 
 		}
 		return passkeyLoginSucceeded(ctx, tx, st.User.ID, now)
 	})
+}
+
+// tellUser writes to the user of a change to their second factors, so
+// that one made with a stolen session does not go unseen.
+func (s *Service) tellUser(ctx context.Context, tx *sql.Tx, u *User, now time.Time, key string, args ...any) error {
+	body := []notify.Text{notify.T(key, args...), notify.T("mail.passkey.footer", "Link", s.mail.Link("/account#passkeys"))}
+	l := notify.Letter{Kind: "access", To: notify.Reader{Email: u.Email, Lang: u.Language}, Subject: notify.T("mail.passkey.subject"), Body: body}
+	return notify.Enqueue(ctx, tx, now, s.mail.Write(l))
 }
 
 // userWithPasskeys reads a user and their passkeys.

@@ -71,6 +71,11 @@ func TestPasskeys(t *testing.T) {
 			if err != nil || len(keys) != 1 || keys[0].Name != "Office key" {
 				t.Fatalf("%v %+v", err, keys)
 			}
+			var body string
+			err = sys.DB.QueryRowContext(context.Background(), `SELECT body FROM outbox WHERE to_addr = $1 ORDER BY id DESC LIMIT 1`, u.Email).Scan(&body)
+			if err != nil || !strings.Contains(body, `A passkey named "Office key" was added`) {
+				t.Errorf("the user is not told: %v %q", err, body)
+			}
 		})
 		t.Run("a registration answer is taken once, from pocdir's origin only", func(t *testing.T) {
 			opts, err := acc.BeginPasskey(ctx, origin)
