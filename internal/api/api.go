@@ -256,16 +256,6 @@ func (a *API) checkQuery(h http.Handler) http.Handler {
 	})
 }
 
-// checkCharset refuses a body whose Content-Type names another character
-// set than UTF-8.
-func checkCharset(params map[string]string) error {
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return &app.Error{Code: app.Invalid, Key: "error.charset", Args: map[string]any{"Charset": cs},
-			Message: fmt.Sprintf("the body must be UTF-8, not %s (charset=utf-8, or no charset)", cs)}
-	}
-	return nil
-}
-
 // checkJSONBytes applies the checks of strictReader to a JSON document
 // already in memory (a STIX bundle read as indicators).
 func checkJSONBytes(b []byte) error {
@@ -287,7 +277,7 @@ func decodeLimit(w http.ResponseWriter, r *http.Request, v any, maxBody int64) e
 		if err != nil || mt != "application/json" {
 			return app.Errorf(app.Invalid, "error.json", "the body must be JSON (Content-Type: application/json)")
 		}
-		if err := checkCharset(params); err != nil {
+		if err := app.CheckCharset(params); err != nil {
 			return err
 		}
 	}

@@ -263,7 +263,7 @@ func (a *API) parseIndicators(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err == nil {
-		if err := checkCharset(params); err != nil {
+		if err := app.CheckCharset(params); err != nil {
 			a.fail(w, r, err)
 			return
 		}

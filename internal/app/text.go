@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -68,6 +69,16 @@ func CheckValues(v url.Values) *Error {
 				return e
 			}
 		}
+	}
+	return nil
+}
+
+// CheckCharset refuses a body whose media type parameters name another
+// character set than UTF-8 (no charset reads as UTF-8).
+func CheckCharset(params map[string]string) *Error {
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+		return &Error{Code: Invalid, Key: "error.charset", Args: map[string]any{"Charset": cs},
+			Message: fmt.Sprintf("the body must be UTF-8, not %s (charset=utf-8, or no charset)", cs)}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -64,9 +63,8 @@ func formCharset(r *http.Request) error {
 	if err != nil {
 		return nil // ParseForm says what is wrong
 	}
-	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
-		return &app.Error{Code: app.Invalid, Key: "error.charset", Args: map[string]any{"Charset": cs},
-			Message: fmt.Sprintf("the form must be sent in UTF-8, not %s", cs)}
+	if e := app.CheckCharset(params); e != nil {
+		return e
 	}
 	return nil
 }
