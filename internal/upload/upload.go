@@ -43,6 +43,12 @@ const DefaultWait = time.Minute
 // RetryAfter is the Retry-After, in seconds, of a refusal for being busy.
 const RetryAfter = "60"
 
+// IsLarge reports whether r's body is a large one: over Large bytes, or of
+// a length not given (sent in chunks).
+func IsLarge(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && (r.ContentLength < 0 || r.ContentLength > Large)
+}
+
 // Limiter hands large bodies to their handlers a few at a time. The API
 // and the pages share one.
 type Limiter struct {
@@ -69,7 +75,7 @@ func New(places int, wait time.Duration) *Limiter {
 // too large or that could not be received (Invalid), or no place free in
 // time (Unavailable: answer with Retry-After).
 func (l *Limiter) Take(r *http.Request) (release func(), err error) {
-	if r.Body == nil || r.Body == http.NoBody || (r.ContentLength >= 0 && r.ContentLength <= Large) {
+	if !IsLarge(r) {
 		return func() {}, nil
 	}
 	sp, err := spool(r.Body)

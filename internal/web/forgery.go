@@ -52,7 +52,7 @@ func (s *Server) formCookie() string {
 // session in the context.
 func (s *Server) forgeryProtection(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, "/api/") {
+		if !isPage(r) {
 			h.ServeHTTP(w, r)
 			return
 		}

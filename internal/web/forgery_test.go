@@ -131,6 +131,22 @@ func TestFormsNeedTheirToken(t *testing.T) {
 	})
 }
 
+// TestProbesGetNoCookie: health probes, static files and the API are not
+// pages: a load balancer polling /healthz is not given a form cookie.
+func TestProbesGetNoCookie(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	for _, p := range []string{"/healthz", "/readyz", "/api/v1/me"} {
+		resp, _ := get(t, testkit.Client(t), srv.URL+p)
+		if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("%s sets %q", p, c)
+		}
+	}
+	if resp, _ := get(t, testkit.Client(t), srv.URL+"/login"); len(resp.Cookies()) != 1 {
+		t.Errorf("the login page gives no form cookie: %q", resp.Header.Values("Set-Cookie"))
+	}
+}
+
 // TestEveryFormCarriesItsToken: each form that posts has the token as its
 // first field, so that the check finds it in the first bytes of the body.
 func TestEveryFormCarriesItsToken(t *testing.T) {

@@ -29,7 +29,7 @@ func partialFrom(ctx context.Context) *account.SessionState {
 // request. API tokens are resolved by the API's own middleware.
 func (s *Server) authenticate(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/static/") || strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		if !isPage(r) {
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -107,11 +107,19 @@ func atoi64(s string) int64 {
 	return n
 }
 
+// isPage reports whether the request is for a page (or a form), which the
+// session, forms' tokens and the pages' checks concern: not a static file,
+// the API (which has its own), or a health probe.
+func isPage(r *http.Request) bool {
+	p := r.URL.Path
+	return !strings.HasPrefix(p, "/static/") && !strings.HasPrefix(p, "/api/") && p != "/healthz" && p != "/readyz"
+}
+
 // checkQuery refuses a page's query string whose text is not UTF-8 or
 // holds a control character, as forms are refused.
 func (s *Server) checkQuery(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.RawQuery != "" && !strings.HasPrefix(r.URL.Path, "/api/") {
+		if r.URL.RawQuery != "" && isPage(r) {
 			if e := app.CheckValues(r.URL.Query()); e != nil {
 				s.fail(w, r, e)
 				return
@@ -126,8 +134,7 @@ func (s *Server) checkQuery(h http.Handler) http.Handler {
 // signed-in user sends one: anyone else's is refused unread.
 func (s *Server) boundUploads(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") || r.Body == nil || r.Body == http.NoBody ||
-			(r.ContentLength >= 0 && r.ContentLength <= upload.Large) {
+		if !isPage(r) || !upload.IsLarge(r) {
 			h.ServeHTTP(w, r)
 			return
 		}
