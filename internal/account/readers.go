@@ -34,7 +34,7 @@ func Secretariat(ctx context.Context, q db.Queryer) ([]notify.Reader, error) {
 // ReaderOf returns the address and language of a user, whether enabled or
 // not; ok is false when there is no such user.
 func ReaderOf(ctx context.Context, q db.Queryer, userID int64) (r notify.Reader, ok bool, err error) {
-	err = q.QueryRowContext(ctx, `SELECT email, language FROM users WHERE id = $1`, userID).Scan(&r.Email, &r.Lang)
+	err = db.PreparedRow(ctx, q, `SELECT email, language FROM users WHERE id = $1`, userID).Scan(&r.Email, &r.Lang)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}

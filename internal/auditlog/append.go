@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/pocdir/pocdir/internal/db"
 )
 
 // Append adds an event to the log inside the caller's transaction and returns
@@ -19,7 +21,7 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 		return 0, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data), MaxEntrySize)
 	}
 	var size int64
-	if err := tx.QueryRowContext(ctx, `UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
+	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
 		return 0, fmt.Errorf("auditlog: advancing the log head: %w", err)
 	}
 	n := size - 1
@@ -31,7 +33,7 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 
 	// The entry waits in the tail until its bundle is full.
 	b, pos := n/BundleSize, n%BundleSize
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
+	if _, err := db.ExecTx(ctx, tx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
 		n, string(data), statesColumn(ev.States)); err != nil {
 		return 0, fmt.Errorf("auditlog: adding entry %d to the log tail: %w", n, err)
 	}
@@ -49,7 +51,7 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 		k := tileKey{level / TileHeight, node / BundleSize}
 		pos := node % BundleSize
 		if pos == 0 {
-			_, err = tx.ExecContext(ctx, `INSERT INTO log_tiles (level, idx, hashes) VALUES ($1, $2, $3)`, k.level, k.n, h[:])
+			_, err = db.ExecTx(ctx, tx, `INSERT INTO log_tiles (level, idx, hashes) VALUES ($1, $2, $3)`, k.level, k.n, h[:])
 		} else {
 			if err := store.load([]tileKey{k}); err != nil {
 				return 0, err
@@ -58,7 +60,7 @@ func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
 			if int64(len(tile)) != pos*tlog.HashSize {
 				return 0, fmt.Errorf("auditlog: tile %d/%d holds %d bytes, expected %d", k.level, k.n, len(tile), pos*tlog.HashSize)
 			}
-			_, err = tx.ExecContext(ctx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`,
+			_, err = db.ExecTx(ctx, tx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`,
 				k.level, k.n, append(tile[:len(tile):len(tile)], h[:]...))
 		}
 		if err != nil {

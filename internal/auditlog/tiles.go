@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"context"
+	"database/sql"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -158,7 +159,14 @@ func (s *tileStore) load(keys []tileKey) error {
 	if len(cond) == 0 {
 		return nil
 	}
-	rows, err := s.q.QueryContext(s.ctx, `SELECT level, idx, hashes FROM log_tiles WHERE `+strings.Join(cond, " OR "), args...)
+	query := `SELECT level, idx, hashes FROM log_tiles WHERE ` + strings.Join(cond, " OR ")
+	var rows *sql.Rows
+	var err error
+	if tx, ok := s.q.(*sql.Tx); ok && len(cond) == 1 {
+		rows, err = db.QueryTx(s.ctx, tx, query, args...) // an append's one tile: the same statement each time
+	} else {
+		rows, err = s.q.QueryContext(s.ctx, query, args...)
+	}
 	if err != nil {
 		return fmt.Errorf("auditlog: reading hash tiles: %w", err)
 	}

@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -82,6 +83,96 @@ func (d *DB) Stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, err
 		d.stmtMu.Unlock()
 	}
 	return tx.StmtContext(ctx, st), nil
+}
+
+// owners maps each transaction that Tx runs to its database, so that a
+// package given only the transaction (the log's Append, the outbox's
+// Enqueue) still runs statements prepared once for the database.
+var owners sync.Map // *sql.Tx → *DB
+
+// prepared returns query's statement inside tx when tx is one of Tx's.
+func prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	d, ok := owners.Load(tx)
+	if !ok {
+		return nil
+	}
+	st, err := d.(*DB).Stmt(ctx, tx, query)
+	if err != nil {
+		return nil // the plain query says what is wrong
+	}
+	return st
+}
+
+// ExecTx is tx.ExecContext through a statement prepared once (see Stmt).
+func ExecTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	if st := prepared(ctx, tx, query); st != nil {
+		return st.ExecContext(ctx, args...) // closed with tx
+	}
+	return tx.ExecContext(ctx, query, args...)
+}
+
+// QueryRowTx is tx.QueryRowContext through a statement prepared once.
+func QueryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	if st := prepared(ctx, tx, query); st != nil {
+		return st.QueryRowContext(ctx, args...) // closed with tx
+	}
+	return tx.QueryRowContext(ctx, query, args...)
+}
+
+// QueryTx is tx.QueryContext through a statement prepared once.
+func QueryTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
+	if st := prepared(ctx, tx, query); st != nil {
+		return st.QueryContext(ctx, args...) // closed with tx
+	}
+	return tx.QueryContext(ctx, query, args...)
+}
+
+// PreparedRow runs a query that returns one row, on a database or in a
+// transaction, through a statement prepared once (for the static
+// statements on the hot paths only: a query built with a varying IN list
+// would fill the cache).
+func PreparedRow(ctx context.Context, q Queryer, query string, args ...any) *sql.Row {
+	switch q := q.(type) {
+	case *DB:
+		return q.QueryRowPrepared(ctx, query, args...)
+	case *sql.Tx:
+		return QueryRowTx(ctx, q, query, args...)
+	}
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+// PreparedExec runs a statement as PreparedRow does.
+func PreparedExec(ctx context.Context, q Queryer, query string, args ...any) (sql.Result, error) {
+	if tx, ok := q.(*sql.Tx); ok {
+		return ExecTx(ctx, tx, query, args...)
+	}
+	return q.ExecContext(ctx, query, args...)
+}
+
+// QueryRowPrepared is QueryRowContext through a statement prepared once
+// for the database: for the lookups that every request or message makes.
+func (d *DB) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
+	d.stmtMu.Lock()
+	st := d.stmts[query]
+	d.stmtMu.Unlock()
+	if st == nil {
+		var err error
+		if st, err = d.PrepareContext(ctx, query); err != nil {
+			return d.QueryRowContext(ctx, query, args...)
+		}
+		d.stmtMu.Lock()
+		if old := d.stmts[query]; old != nil {
+			st.Close()
+			st = old
+		} else {
+			if d.stmts == nil {
+				d.stmts = map[string]*sql.Stmt{}
+			}
+			d.stmts[query] = st
+		}
+		d.stmtMu.Unlock()
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // pgReadBuffer is the read buffer of a PostgreSQL connection.
@@ -205,14 +296,49 @@ func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("db: beginning a transaction: %w", err)
 	}
+	owners.Store(tx, d)
+	defer owners.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
+	hook, _ := ctx.Value(commitHookKey{}).(*commitHook)
+	if hook != nil && !hook.ran.Load() {
+		if err := hook.fn(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("db: committing: %w", err)
 	}
+	if hook != nil {
+		hook.ran.Store(true)
+	}
 	return nil
+}
+
+type commitHookKey struct{}
+
+type commitHook struct {
+	fn  func(context.Context, *sql.Tx) error
+	ran atomic.Bool
+}
+
+// WithCommitHook returns a context whose first transaction that succeeds
+// runs fn inside it, just before it commits: a record that must be written
+// with the change it caused, though the change is made by another package
+// (an e-mail received and the act it carried: a second instance that
+// received the same e-mail fails on the record's unique key, and its act
+// rolls back). When fn fails, the transaction rolls back with its error.
+func WithCommitHook(ctx context.Context, fn func(context.Context, *sql.Tx) error) context.Context {
+	return context.WithValue(ctx, commitHookKey{}, &commitHook{fn: fn})
+}
+
+// CommitHookRan reports whether the hook of ctx was committed.
+func CommitHookRan(ctx context.Context) bool {
+	h, _ := ctx.Value(commitHookKey{}).(*commitHook)
+	return h != nil && h.ran.Load()
 }
 
 // TimeOf returns a nullable column's time in UTC, or nil.
