@@ -35,6 +35,29 @@ func addSMTPFlags(f *flags) func() notify.SMTP {
 	}
 }
 
+// addInboundFlags defines how replies by email come in.
+func addInboundFlags(f *flags) func(cfg *system.Config) error {
+	reply := f.String("reply-address", "", "mailbox that replies to pocdir's email come to, e.g. reply@reply.pocdir.example.org: emails then carry reply+TOKEN@ that domain, so that a PoC can acknowledge and answer by email; bounces come back to it")
+	smtpAddr := f.String("inbound-smtp-addr", "", "listen for replies by SMTP on HOST:PORT (pocdir is the MX of the reply address's domain), e.g. :25")
+	cert := f.String("inbound-tls-cert", "", "TLS certificate (PEM) offered with STARTTLS on --inbound-smtp-addr")
+	key := f.String("inbound-tls-key", "", "TLS private key (PEM) for --inbound-tls-cert")
+	imapURL := f.String("imap-url", "", "collect replies from a mailbox: imaps://USER:PASSWORD@HOST/MAILBOX (prefer the environment variable); the mailbox must be pocdir's own: what it records is deleted")
+	return func(cfg *system.Config) error {
+		cfg.ReplyAddress, cfg.InboundSMTPAddr, cfg.IMAPURL = *reply, *smtpAddr, *imapURL
+		if (*cert == "") != (*key == "") {
+			return errors.New("--inbound-tls-cert and --inbound-tls-key go together")
+		}
+		if *cert != "" {
+			pair, err := tls.LoadX509KeyPair(*cert, *key)
+			if err != nil {
+				return fmt.Errorf("inbound TLS: %w", err)
+			}
+			cfg.InboundTLS = &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+		}
+		return nil
+	}
+}
+
 // logConfig says where the accountability log's signing key lives.
 type logConfig struct {
 	keyFile, origin string
@@ -129,6 +152,7 @@ func runServe(args []string) error {
 	logLevel := f.String("log-level", "info", "log level: debug, info, warn, error")
 	threshold := f.Int("operational-threshold", directory.DefaultThreshold, "number of States with a PoC at which the directory counts as operational")
 	smtpConfig := addSMTPFlags(f)
+	inbound := addInboundFlags(f)
 	apiRate := f.Int("api-rate-limit", api.DefaultRateLimit, "API requests that one token may make in a minute, across every instance (429 with Retry-After beyond)")
 	largeUploads := f.Int("large-uploads", upload.DefaultPlaces, "how many large request bodies (over 1 MB: communications with files) are handled at once; the others are received into encrypted temporary files and wait")
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
@@ -145,6 +169,9 @@ func runServe(args []string) error {
 	cfg := lc().config(*dbURL)
 	cfg.BaseURL, cfg.Threshold, cfg.SMTP = strings.TrimRight(*baseURL, "/"), *threshold, smtpConfig()
 	cfg.SecureCookies, cfg.HSTS, cfg.TrustedProxies = *secure || tlsOn, tlsOn, trusted
+	if err := inbound(&cfg); err != nil {
+		return err
+	}
 	if *apiRate < 1 {
 		return fmt.Errorf("--api-rate-limit %d: give a number of requests per minute, at least 1", *apiRate)
 	}

@@ -238,7 +238,11 @@ func (s *Service) dispatch(ctx context.Context, c *Campaign) (int, error) {
 			if err := insertToken(ctx, tx, hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
 				return err
 			}
-			id, err := notify.EnqueueID(ctx, tx, now, s.checkMail(c, t, token, false))
+			m, err := s.withReplyAddress(ctx, tx, s.checkMail(c, t, token, false), c, t, now)
+			if err != nil {
+				return err
+			}
+			id, err := notify.EnqueueID(ctx, tx, now, m)
 			if err != nil {
 				return err
 			}
@@ -300,7 +304,11 @@ func (s *Service) remind(ctx context.Context, c *Campaign) (int, error) {
 			if err := insertToken(ctx, tx, hash, t.ID, c.WindowEnd.Add(Grace)); err != nil {
 				return err
 			}
-			if err := notify.Enqueue(ctx, tx, now, s.checkMail(c, t, token, true)); err != nil {
+			m, err := s.withReplyAddress(ctx, tx, s.checkMail(c, t, token, true), c, t, now)
+			if err != nil {
+				return err
+			}
+			if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 				return err
 			}
 			n++
@@ -381,10 +389,29 @@ func (s *Service) checkMail(c *Campaign, t *Target, token string, reminder bool)
 	if reminder {
 		subject = "mail.check.reminder_subject"
 	}
+	body := []notify.Text{notify.T("mail.check.body", "From", from, "Agency", t.Agency, "Link", s.mail.Link("/check/"+token),
+		"Deadline", c.WindowEnd.UTC().Format("2006-01-02 15:04")+" UTC")}
+	if s.mail.Replies() != nil {
+		body = append(body, notify.T("mail.check.reply"))
+	}
 	return s.mail.Write(notify.Letter{Kind: "check", To: notify.Reader{Email: t.Address, Lang: t.language}, Note: c.Message,
-		Subject: notify.T(subject, "Title", c.Title),
-		Body: []notify.Text{notify.T("mail.check.body", "From", from, "Agency", t.Agency, "Link", s.mail.Link("/check/"+token),
-			"Deadline", c.WindowEnd.UTC().Format("2006-01-02 15:04")+" UTC")}})
+		Subject: notify.T(subject, "Title", c.Title), Body: body})
+}
+
+// withReplyAddress lets the PoC answer the check by replying to its email,
+// where pocdir receives mail: a reply address bound to the target, valid as
+// long as its answer link.
+func (s *Service) withReplyAddress(ctx context.Context, tx *sql.Tx, m notify.Message, c *Campaign, t *Target, now time.Time) (notify.Message, error) {
+	replies := s.mail.Replies()
+	if replies == nil {
+		return m, nil
+	}
+	token, hash := notify.NewReplyToken()
+	if err := notify.RecordReplyToken(ctx, tx, hash, notify.ReplyCheck, t.ID, now, c.WindowEnd.Add(Grace)); err != nil {
+		return m, err
+	}
+	m.ReplyTo = replies.To(token)
+	return m, nil
 }
 
 // silentMail lists, for a focal point or the Secretariat, the PoCs that

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"slices"
 	"sort"
 	"strconv"
@@ -581,6 +582,65 @@ func (s *Service) AnswerLink(ctx context.Context, token, ip string) (*LinkCheck,
 	}
 	now := s.Now()
 	return &LinkCheck{Title: c.Title, Message: c.Message, From: c.OwnerState, WindowEnd: c.WindowEnd, AnsweredAt: &now}, nil
+}
+
+// MailTarget is what the mail gateway needs of the target a reply address
+// is bound to: the language an explanation is written in.
+type MailTarget struct {
+	ID       int64
+	State    string
+	Address  string
+	Language string
+}
+
+// ReplyTarget returns the check target a reply token is bound to. An
+// unknown token (or one of another kind) is NotFound, an expired one
+// Conflict.
+func (s *Service) ReplyTarget(ctx context.Context, token string) (*MailTarget, error) {
+	rt, err := notify.LookupReplyToken(ctx, s.DB, token)
+	if errors.Is(err, notify.ErrUnknownReply) || err == nil && rt.Kind != notify.ReplyCheck {
+		return nil, app.Errorf(app.NotFound, "error.reply_unknown", "this reply address is not valid")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if s.Now().After(rt.ExpiresAt) {
+		return nil, app.Errorf(app.Conflict, "error.check_expired", "this check has expired")
+	}
+	t, _, err := s.target(ctx, rt.ObjectID)
+	if err != nil {
+		return nil, err
+	}
+	return &MailTarget{ID: t.ID, State: t.State, Address: t.Address, Language: t.language}, nil
+}
+
+// AnswerByMail records the answer a reply to a check's email carries: the
+// reply address is bound to one target, as the answer link is, and an
+// answer by email counts as one by link.
+func (s *Service) AnswerByMail(ctx context.Context, token, from string) error {
+	mt, err := s.ReplyTarget(ctx, token)
+	if err != nil {
+		return err
+	}
+	t, c, err := s.target(ctx, mt.ID)
+	if err != nil {
+		return err
+	}
+	if c.Status == StatusCancelled {
+		return app.Errorf(app.Conflict, "error.check_over", "this campaign is already over")
+	}
+	return s.answer(ctx, nil, t, c, "email", strings.ToLower(strings.TrimSpace(from)))
+}
+
+// LateBounce records, on the target whose check it was, a bounce that came
+// back after the relay accepted the message (RFC 3464), in the caller's
+// transaction. It reports whether a target had that message.
+func (s *Service) LateBounce(ctx context.Context, tx *sql.Tx, outboxID int64, at time.Time, why string) (bool, error) {
+	id, err := targetByOutbox(ctx, tx, outboxID)
+	if err != nil || id == 0 {
+		return false, err
+	}
+	return true, recordBounce(ctx, tx, id, at, why)
 }
 
 func (s *Service) byToken(ctx context.Context, token, ip string) (*Target, *Campaign, error) {

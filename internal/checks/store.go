@@ -347,3 +347,16 @@ func recordNoAnswer(ctx context.Context, q db.Queryer, target int64, now time.Ti
 func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
 	return db.Exec1(ctx, q, "checks store: "+what, query, args...)
 }
+
+// targetByOutbox returns the target whose check an outbox message was, or 0.
+func targetByOutbox(ctx context.Context, q db.Queryer, outbox int64) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT id FROM check_targets WHERE outbox_id = $1`, outbox).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("checks store: finding the target of message %d: %w", outbox, err)
+	}
+	return id, nil
+}

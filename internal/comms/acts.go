@@ -33,8 +33,16 @@ func (s *Service) Acknowledge(ctx context.Context, id int64) (*Communication, er
 	if err != nil {
 		return nil, err
 	}
+	if err := s.acknowledge(ctx, a, c); err != nil {
+		return nil, err
+	}
+	return s.Communication(ctx, id)
+}
+
+// acknowledge records the acknowledgement of a recipient State's actor.
+func (s *Service) acknowledge(ctx context.Context, a *app.Actor, c *Communication) error {
 	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		ok, err := markAcknowledged(ctx, tx, c.ID, a.State, a.Email, now)
 		if err != nil {
 			return err
@@ -51,10 +59,6 @@ func (s *Service) Acknowledge(ctx context.Context, id int64) (*Communication, er
 		}
 		return s.tellSender(ctx, tx, c, a.State, EvAcknowledged, now)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Communication(ctx, id)
 }
 
 // Reply records a recipient State's answer other than a response
@@ -66,31 +70,35 @@ func (s *Service) Reply(ctx context.Context, id int64, outcome, note string) (*C
 	if err != nil {
 		return nil, err
 	}
+	if err := s.reply(ctx, a, c, outcome, note); err != nil {
+		return nil, err
+	}
+	return s.Communication(ctx, id)
+}
+
+// reply records a recipient State's answer; c.Recipients must be loaded.
+func (s *Service) reply(ctx context.Context, a *app.Actor, c *Communication, outcome, note string) error {
 	if !inList(Outcomes, outcome) {
-		return nil, app.FieldError("outcome", "error.comms_outcome", "choose decline, dispute or ask for more information", nil)
+		return app.FieldError("outcome", "error.comms_outcome", "choose decline, dispute or ask for more information", nil)
 	}
 	note = strings.TrimSpace(note)
 	if note == "" {
-		return nil, app.FieldError("note", "error.required", "required", nil)
+		return app.FieldError("note", "error.required", "required", nil)
 	}
 	if utf8.RuneCountInString(note) > MaxNoteRunes {
-		return nil, app.FieldError("note", "error.too_long", "too long", map[string]any{"Max": MaxNoteRunes})
+		return app.FieldError("note", "error.too_long", "too long", map[string]any{"Max": MaxNoteRunes})
 	}
 	same := true
 	for _, r := range c.Recipients {
-		if r.MovedAt == nil {
+		if r.MovedAt == nil && r.State == a.State {
 			same = same && r.Outcome == outcome
 		}
 	}
 	if same {
-		return nil, app.Errorf(app.Conflict, "error.comms_same_answer", "your State has already given this answer")
+		return app.Errorf(app.Conflict, "error.comms_same_answer", "your State has already given this answer")
 	}
 	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.setOutcome(ctx, tx, a, c, outcome, note, 0, now) })
-	if err != nil {
-		return nil, err
-	}
-	return s.Communication(ctx, id)
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error { return s.setOutcome(ctx, tx, a, c, outcome, note, 0, now) })
 }
 
 func (s *Service) setOutcome(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, outcome, note string, ref int64, now time.Time) error {
@@ -308,6 +316,9 @@ func (s *Service) forward(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 // event appends an act to a thread; a note is sealed, bound to its row.
 func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, comm int64, kind, target, note string, ref int64, idx *int64, now time.Time) error {
 	e := &Event{threadID: thread, CommID: comm, Kind: kind, Target: target, At: now}
+	if o := mailFrom(ctx); o != nil {
+		e.Via, e.Verification = "email", o.verification
+	}
 	var refID, actorID any
 	if ref != 0 {
 		refID = ref

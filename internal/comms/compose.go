@@ -587,15 +587,26 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		return err
 	}
 	defer lines.Close()
+	tokens, err := notify.PrepareTokens(ctx, s.DB, tx)
+	if err != nil {
+		return err
+	}
+	defer tokens.Close()
 	written := map[string]notify.Message{}
+	expires := replyExpiry(c, now)
 	for _, t := range ts {
 		addr := t.poc.Email()
-		m, encrypted := s.notification(ctx, c, t.poc, addr, false, written)
+		token, hash := notify.NewReplyToken()
+		m, encrypted := s.notification(ctx, c, t.poc, addr, false, written, token)
 		oid, err := q.Enqueue(ctx, now, m)
 		if err != nil {
 			return err
 		}
-		if err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid); err != nil {
+		line, err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid)
+		if err != nil {
+			return err
+		}
+		if err := tokens.Record(ctx, hash, notify.ReplyComm, line, now, expires); err != nil {
 			return err
 		}
 	}

@@ -25,15 +25,27 @@ import (
 // allows, the content goes too, encrypted to the key and signed. It reads
 // no database: it is written inside the transaction that sends.
 //
+// token is the recipient line's reply token: the email's acknowledgement
+// link and, where pocdir receives mail, its Reply-To, so that a PoC with
+// nothing but a mail client can acknowledge and answer (seed 002).
+//
 // written, when set, keeps the plain emails already written for the
 // communication by language and State: the PoCs of a State who read one
-// language get the same text, written once.
-func (s *Service) notification(ctx context.Context, c *Communication, p *directory.PoC, addr string, reminder bool, written map[string]notify.Message) (notify.Message, bool) {
+// language get the same text, written once, with their own token put in.
+func (s *Service) notification(ctx context.Context, c *Communication, p *directory.PoC, addr string, reminder bool, written map[string]notify.Message, token string) (notify.Message, bool) {
 	to := s.mail.ReaderOf(addr, p.Languages...)
 	key := to.Lang + "/" + p.State
-	if m, ok := written[key]; ok && !s.encrypts(c, p) {
+	replies := s.mail.Replies()
+	own := func(m notify.Message) notify.Message {
 		m.To = addr
-		return m, false
+		m.Body = strings.ReplaceAll(m.Body, tokenMark, token)
+		if replies != nil {
+			m.ReplyTo = replies.To(token)
+		}
+		return m
+	}
+	if m, ok := written[key]; ok && !s.encrypts(c, p) {
+		return own(m), false
 	}
 	kind, subject := "comm", "mail.comm.subject"
 	if reminder {
@@ -62,13 +74,18 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 		notify.T("mail.comm.awaits", "Sender", c.SenderState, "State", p.State, "Level", notify.Term("level."+c.Level)),
 		notify.T("mail.comm.details", "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency), "TLP", c.TLP, "Deadline", deadline),
 		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
-		notify.T("comm.statement"))
+		notify.T("mail.comm.ack_link", "Link", s.mail.Link("/ack/"+tokenMark)))
+	if replies != nil {
+		body = append(body, ReplyHelp(c.TLP)...)
+	}
+	body = append(body, notify.T("comm.statement"))
 	letter := notify.Letter{Kind: kind, To: to,
 		Subject: notify.T(subject, "Exercise", tag, "TLP", c.TLP, "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency)), Body: body}
 	plain := s.mail.Write(letter)
 	if written != nil {
 		written[key] = plain
 	}
+	plain = own(plain)
 	if !s.encrypts(c, p) {
 		return plain, false
 	}
@@ -80,6 +97,33 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 	}
 	plain.Body, plain.PGP = armored, true
 	return plain, true
+}
+
+// tokenMark stands for the reply token in a notification written once for
+// several PoCs; each one's email gets its own token in its place.
+const tokenMark = "REPLYTOKENMARK"
+
+// ReplyHelp says how to answer by email, with the words that choose the
+// act (in the reader's language, and in English below like the rest). A
+// TLP:RED communication is acknowledged by email but answered in the
+// portal only: its content never travels by email, either way.
+func ReplyHelp(tlp string) []notify.Text {
+	if !TLPAllowsEmail(tlp) {
+		return []notify.Text{notify.T("mail.comm.reply_red", "Ack", notify.Term("mail.keyword.acknowledge"))}
+	}
+	return []notify.Text{notify.T("mail.comm.reply_help",
+		"Ack", notify.Term("mail.keyword.acknowledge"), "Decline", notify.Term("mail.keyword.decline"),
+		"Dispute", notify.Term("mail.keyword.dispute"), "More", notify.Term("mail.keyword.more-info"))}
+}
+
+// replyExpiry is when the reply addresses and acknowledgement links of a
+// communication's emails stop working: thirty days after the response
+// time asked for, or ninety days after sending when none was.
+func replyExpiry(c *Communication, now time.Time) time.Time {
+	if c.RespondBy != nil && c.RespondBy.After(now) {
+		return c.RespondBy.Add(30 * 24 * time.Hour)
+	}
+	return now.Add(90 * 24 * time.Hour)
 }
 
 // encrypts reports whether a notification to the PoC carries the content,

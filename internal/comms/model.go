@@ -250,6 +250,11 @@ type Event struct {
 	At     time.Time `json:"at"`
 	// LogIndex is the event's entry in the accountability log.
 	LogIndex *int64 `json:"log_index,omitempty"`
+	// Via is "email" for an act received by email ("" in the portal or
+	// the API), and Verification whether its OpenPGP signature was
+	// verified, or what the State decided of an unverified one.
+	Via          string `json:"via,omitempty"`
+	Verification string `json:"verification,omitempty"`
 
 	threadID int64
 	sealed   string
@@ -271,6 +276,9 @@ const (
 	EvForwarded        = "forwarded"
 	EvReminded         = "reminded"
 	EvMoved            = "moved"
+	// EvAutoReply is an automatic answer to a notification (out of office):
+	// not an act, but the sender learns that the PoC may be away.
+	EvAutoReply = "auto-reply"
 )
 
 // Thread is an exchange: its communications in order and every event.

@@ -138,8 +138,12 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 				if cur := p.Email(); cur != "" {
 					to = cur
 				}
-				m, _ := s.notification(ctx, c, p, to, true, nil)
+				token, hash := notify.NewReplyToken()
+				m, _ := s.notification(ctx, c, p, to, true, nil, token)
 				if err := notify.Enqueue(ctx, tx, now, m); err != nil {
+					return err
+				}
+				if err := notify.RecordReplyToken(ctx, tx, hash, notify.ReplyComm, r.ID, now, replyExpiry(c, now)); err != nil {
 					return err
 				}
 				n++

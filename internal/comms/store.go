@@ -19,16 +19,16 @@ const commColumns = `c.id, c.ref, c.thread_id, c.parent_id, c.forwarded_from, c.
 
 func scanComm(sc interface{ Scan(...any) error }) (*Communication, error) {
 	var c Communication
-	var parent, fwd, logIdx sql.NullInt64
+	var parent, fwd, logIdx, user sql.NullInt64
 	var to string
 	var salt sql.NullString
 	var respondBy, escalated, sent sql.NullTime
-	if err := sc.Scan(&c.ID, &c.Ref, &c.ThreadID, &parent, &fwd, &c.TemplateID, &c.TemplateVersion, &c.SenderState, &c.senderUser,
+	if err := sc.Scan(&c.ID, &c.Ref, &c.ThreadID, &parent, &fwd, &c.TemplateID, &c.TemplateVersion, &c.SenderState, &user,
 		&c.SenderEmail, &c.SenderTZ, &to, &c.Level, &c.Urgency, &c.TLP, &respondBy, &c.OnwardConsent, &c.Status, &c.sealed, &logIdx,
 		&escalated, &c.CreatedAt, &c.UpdatedAt, &sent, &salt); err != nil {
 		return nil, err
 	}
-	c.ParentID, c.ForwardedFrom, c.CommitSalt = parent.Int64, fwd.Int64, salt.String
+	c.ParentID, c.ForwardedFrom, c.CommitSalt, c.senderUser = parent.Int64, fwd.Int64, salt.String, user.Int64
 	if logIdx.Valid {
 		c.LogIndex = &logIdx.Int64
 	}
@@ -47,7 +47,7 @@ func (s *Service) load(ctx context.Context, id int64) (*Communication, error) {
 }
 
 func loadComm(ctx context.Context, q db.Queryer, id int64) (*Communication, error) {
-	c, err := scanComm(q.QueryRowContext(ctx, `SELECT `+commColumns+` FROM comms c WHERE c.id = $1`, id))
+	c, err := scanComm(db.PreparedRow(ctx, q, `SELECT `+commColumns+` FROM comms c WHERE c.id = $1`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, app.ErrNotFound("communication")
 	}
@@ -88,6 +88,10 @@ func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sea
 	if c.ForwardedFrom != 0 {
 		fwd = c.ForwardedFrom
 	}
+	var user any // none for a response received by email
+	if c.senderUser != 0 {
+		user = c.senderUser
+	}
 	st, err := d.Stmt(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
 		sender_email, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id`)
@@ -95,7 +99,7 @@ func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sea
 		return fmt.Errorf("comms store: saving a communication: %w", err)
 	}
 	if err := st.QueryRowContext(ctx,
-		c.Ref, c.ThreadID, parent, fwd, c.TemplateID, c.TemplateVersion, c.SenderState, c.senderUser, c.SenderEmail,
+		c.Ref, c.ThreadID, parent, fwd, c.TemplateID, c.TemplateVersion, c.SenderState, user, c.SenderEmail,
 		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt).Scan(&c.ID); err != nil {
 		return fmt.Errorf("comms store: saving a communication: %w", err)
 	}
@@ -247,7 +251,7 @@ func threadIDs(ctx context.Context, q db.Queryer, thread int64) ([]int64, error)
 }
 
 func threadEvents(ctx context.Context, q db.Queryer, thread int64) ([]*Event, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, comm_id, kind, state_code, actor, target, note, ref_id, log_index, at FROM comm_events WHERE thread_id = $1 ORDER BY id`, thread)
+	rows, err := q.QueryContext(ctx, `SELECT id, comm_id, kind, state_code, actor, target, note, ref_id, log_index, at, via, verification FROM comm_events WHERE thread_id = $1 ORDER BY id`, thread)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: reading the events of a thread: %w", err)
 	}
@@ -256,7 +260,7 @@ func threadEvents(ctx context.Context, q db.Queryer, thread int64) ([]*Event, er
 	for rows.Next() {
 		var e Event
 		var ref, idx sql.NullInt64
-		if err := rows.Scan(&e.ID, &e.CommID, &e.Kind, &e.State, &e.Actor, &e.Target, &e.sealed, &ref, &idx, &e.At); err != nil {
+		if err := rows.Scan(&e.ID, &e.CommID, &e.Kind, &e.State, &e.Actor, &e.Target, &e.sealed, &ref, &idx, &e.At, &e.Via, &e.Verification); err != nil {
 			return nil, fmt.Errorf("comms store: reading the events of a thread: %w", err)
 		}
 		e.RefID, e.At = ref.Int64, e.At.UTC()
@@ -287,18 +291,19 @@ type recipientLines struct{ st *sql.Stmt }
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
 	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
 	return &recipientLines{st}, nil
 }
 
-func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
-	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox); err != nil {
-		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
+func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) (int64, error) {
+	var id int64
+	if err := l.st.QueryRowContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox).Scan(&id); err != nil {
+		return 0, fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
-	return nil
+	return id, nil
 }
 
 func (l *recipientLines) Close() error { return l.st.Close() }
@@ -369,7 +374,7 @@ func markOpened(ctx context.Context, q db.Queryer, comm int64, state, by string,
 // markAcknowledged records a recipient State's acknowledgement (and the
 // opening it implies); it reports whether the State had not acknowledged.
 func markAcknowledged(ctx context.Context, q db.Queryer, comm int64, state, by string, now time.Time) (bool, error) {
-	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET acked_at = $1, acked_by = $2, opened_at = COALESCE(opened_at, $1),
+	res, err := db.PreparedExec(ctx, q, `UPDATE comm_recipients SET acked_at = $1, acked_by = $2, opened_at = COALESCE(opened_at, $1),
 		opened_by = CASE WHEN opened_by = '' THEN $2 ELSE opened_by END WHERE comm_id = $3 AND state_code = $4 AND acked_at IS NULL AND moved_at IS NULL`,
 		now, by, comm, state)
 	return affected(res, err, "recording an acknowledgement")
@@ -445,13 +450,13 @@ func consentAnswered(ctx context.Context, q db.Queryer, request int64) (bool, er
 
 // insertEvent appends an act to a thread and returns its id.
 func insertEvent(ctx context.Context, d *db.DB, tx *sql.Tx, e *Event, actorID, refID, idx any) error {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`)
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at, via, verification)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`)
 	if err != nil {
 		return fmt.Errorf("comms store: recording an act: %w", err)
 	}
 	defer st.Close()
-	if err := st.QueryRowContext(ctx, e.threadID, e.CommID, e.Kind, e.State, e.Actor, actorID, e.Target, refID, idx, e.At).Scan(&e.ID); err != nil {
+	if err := st.QueryRowContext(ctx, e.threadID, e.CommID, e.Kind, e.State, e.Actor, actorID, e.Target, refID, idx, e.At, e.Via, e.Verification).Scan(&e.ID); err != nil {
 		return fmt.Errorf("comms store: recording an act: %w", err)
 	}
 	return nil
@@ -685,6 +690,81 @@ func eachLoggedComm(ctx context.Context, q db.Queryer, fn func(*Communication)) 
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("comms store: reading the logged communications: %w", err)
+	}
+	return nil
+}
+
+// Acts by email.
+
+// lineByID returns a recipient line and its communication's id.
+func lineByID(ctx context.Context, q db.Queryer, id int64) (*Recipient, int64, error) {
+	var comm int64
+	r, err := scanRecipient(rowWithComm{db.PreparedRow(ctx, q, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE id = $1`, id), &comm})
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, app.ErrNotFound("recipient")
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("comms store: reading recipient line %d: %w", id, err)
+	}
+	return r, comm, nil
+}
+
+// rowWithComm scans a line's communication id before its columns.
+type rowWithComm struct {
+	row  *sql.Row
+	comm *int64
+}
+
+func (r rowWithComm) Scan(dest ...any) error { return r.row.Scan(append([]any{r.comm}, dest...)...) }
+
+// lineByOutbox returns the line notified by an outbox message, with its
+// communication's reference and the two States; id 0 when none was.
+func lineByOutbox(ctx context.Context, q db.Queryer, outbox int64) (id int64, ref, sender, state string, err error) {
+	err = q.QueryRowContext(ctx, `SELECT r.id, c.ref, c.sender_state, r.state_code FROM comm_recipients r JOIN comms c ON c.id = r.comm_id WHERE r.outbox_id = $1`, outbox).
+		Scan(&id, &ref, &sender, &state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", "", "", nil
+	}
+	if err != nil {
+		return 0, "", "", "", fmt.Errorf("comms store: finding the line of message %d: %w", outbox, err)
+	}
+	return id, ref, sender, state, nil
+}
+
+// setLateBounce marks a line bounced though it was delivered to the relay.
+func setLateBounce(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {
+	return exec(ctx, q, "recording a late bounce", `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+}
+
+// mailEvent reads an event of a communication, locked for its review.
+func mailEvent(ctx context.Context, q db.Queryer, dialect db.Dialect, comm, id int64) (*Event, error) {
+	var e Event
+	err := q.QueryRowContext(ctx, `SELECT id, kind, state_code, actor, at, via, verification FROM comm_events WHERE id = $1 AND comm_id = $2 AND via = 'email'`+forUpdate(dialect), id, comm).
+		Scan(&e.ID, &e.Kind, &e.State, &e.Actor, &e.At, &e.Via, &e.Verification)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading event %d: %w", id, err)
+	}
+	e.At = e.At.UTC()
+	return &e, nil
+}
+
+func setVerification(ctx context.Context, q db.Queryer, id int64, to, by string) error {
+	return exec(ctx, q, "recording a review", `UPDATE comm_events SET verification = $1, verified_by = $2 WHERE id = $3`, to, by, id)
+}
+
+// undoMailAct takes back, on a State's lines, what a rejected act set: the
+// acknowledgement or the answer it recorded, if no later act replaced it.
+func undoMailAct(ctx context.Context, q db.Queryer, comm int64, state string, e *Event) error {
+	switch e.Kind {
+	case EvAcknowledged:
+		return exec(ctx, q, "undoing an acknowledgement", `UPDATE comm_recipients SET acked_at = NULL, acked_by = '' WHERE comm_id = $1 AND state_code = $2 AND acked_at = $3 AND acked_by = $4`,
+			comm, state, e.At, e.Actor)
+	case EvResponded, EvDeclined, EvDisputed, EvMoreInfo:
+		return exec(ctx, q, "undoing an answer", `UPDATE comm_recipients SET outcome = '', outcome_at = NULL, outcome_by = '' WHERE comm_id = $1 AND state_code = $2 AND outcome_at = $3 AND outcome_by = $4`,
+			comm, state, e.At, e.Actor)
 	}
 	return nil
 }

@@ -51,6 +51,7 @@ type Letter struct {
 type Writer struct {
 	catalog *i18n.Catalog
 	baseURL string
+	replies *Replies
 }
 
 // NewWriter returns the writer of pocdir's emails. baseURL is the portal's
@@ -58,6 +59,18 @@ type Writer struct {
 func NewWriter(catalog *i18n.Catalog, baseURL string) *Writer {
 	return &Writer{catalog: catalog, baseURL: strings.TrimRight(baseURL, "/")}
 }
+
+// WithReplies returns a writer whose emails can be answered by email, at
+// reply addresses of r (nil: they cannot).
+func (w *Writer) WithReplies(r *Replies) *Writer {
+	cp := *w
+	cp.replies = r
+	return &cp
+}
+
+// Replies returns the reply addresses, or nil when emails cannot be
+// answered by email.
+func (w *Writer) Replies() *Replies { return w.replies }
 
 // Link returns the portal's address of a path ("/comms/12").
 func (w *Writer) Link(path string) string { return w.baseURL + path }

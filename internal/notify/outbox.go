@@ -11,7 +11,9 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"strings"
@@ -30,6 +32,14 @@ type Message struct {
 	// PGP is set when Body is an ASCII-armored OpenPGP message (see
 	// PGPSigner.EncryptAndSign): it goes out as PGP/MIME (RFC 3156).
 	PGP bool
+	// ReplyTo is the address answers go to (a reply address of Replies),
+	// InReplyTo the Message-ID answered (for pocdir's explanations of a
+	// reply it could not read), and AutoReply marks such an explanation
+	// (Auto-Submitted: auto-replied, RFC 3834) rather than a message pocdir
+	// generated (auto-generated).
+	ReplyTo   string
+	InReplyTo string
+	AutoReply bool
 }
 
 // Enqueue writes a message to the outbox in the caller's transaction.
@@ -45,13 +55,23 @@ func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64
 	if err := checkMessage(m); err != nil {
 		return 0, err
 	}
-	if err := tx.QueryRowContext(ctx, enqueueSQL, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id); err != nil {
+	if err := db.QueryRowTx(ctx, tx, enqueueSQL, enqueueArgs(m, now)...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("notify: queueing a %s message: %w", m.Kind, err)
 	}
 	return id, nil
 }
 
-const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`
+const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to, auto_reply, message_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10) RETURNING id`
+
+// enqueueArgs are a message's values for enqueueSQL, with the random part
+// of the Message-ID it will go out with: a bounce that comes back later
+// names it.
+func enqueueArgs(m Message, now time.Time) []any {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return []any{m.Kind, m.To, m.Subject, m.Body, m.PGP, now, m.ReplyTo, m.InReplyTo, m.AutoReply, hex.EncodeToString(b)}
+}
 
 // Enqueuer queues many messages in one transaction with one prepared
 // statement: a communication to many PoCs, or a crisis burst, does not pay
@@ -74,7 +94,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, now time.Time, m Message) (int64
 	if err := checkMessage(m); err != nil {
 		return 0, err
 	}
-	if err := e.stmt.QueryRowContext(ctx, m.Kind, m.To, m.Subject, m.Body, m.PGP, now).Scan(&id); err != nil {
+	if err := e.stmt.QueryRowContext(ctx, enqueueArgs(m, now)...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("notify: queueing a %s message: %w", m.Kind, err)
 	}
 	return id, nil
@@ -84,7 +104,7 @@ func (e *Enqueuer) Enqueue(ctx context.Context, now time.Time, m Message) (int64
 func (e *Enqueuer) Close() error { return e.stmt.Close() }
 
 func checkMessage(m Message) error {
-	if strings.ContainsAny(m.To, "\r\n") || strings.ContainsAny(m.Subject, "\r\n") {
+	if strings.ContainsAny(m.To+m.Subject+m.ReplyTo+m.InReplyTo, "\r\n") {
 		return fmt.Errorf("outbox: header values must be one line")
 	}
 	// A clear body marked as encrypted would go out in clear under a

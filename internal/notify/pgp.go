@@ -206,3 +206,63 @@ func hasUserEmail(key *crypto.Key, email string) bool {
 	}
 	return false
 }
+
+// Decrypt decrypts an ASCII-armored OpenPGP message encrypted to pocdir's
+// key (a PoC's reply). When signer is the sender's ASCII-armored public
+// key, signed reports whether the message carries a valid signature by it
+// (RFC 3156 §6.2, combined method); a message signed by another key, or
+// not signed, is not signed by the sender.
+func (s *PGPSigner) Decrypt(armored string, signer string) (plain []byte, signed bool, err error) {
+	b := s.pgp.Decryption().DecryptionKey(s.key)
+	var pub *crypto.Key
+	if signer != "" {
+		if pub, err = crypto.NewKeyFromArmored(signer); err == nil && !pub.IsPrivate() {
+			b = b.VerificationKey(pub)
+		} else {
+			pub = nil
+		}
+	}
+	h, err := b.New()
+	if err != nil {
+		return nil, false, err
+	}
+	res, err := h.Decrypt([]byte(armored), crypto.Armor)
+	if err != nil {
+		return nil, false, fmt.Errorf("openpgp: %w", err)
+	}
+	return res.Bytes(), pub != nil && res.SignatureError() == nil, nil
+}
+
+// VerifyDetached reports whether sig (ASCII-armored) is a valid signature
+// of data by the ASCII-armored public key (a PGP/MIME signed reply, RFC
+// 3156 §5).
+func (s *PGPSigner) VerifyDetached(signer string, data []byte, sig string) bool {
+	pub, err := crypto.NewKeyFromArmored(signer)
+	if err != nil || pub.IsPrivate() {
+		return false
+	}
+	v, err := s.pgp.Verify().VerificationKey(pub).New()
+	if err != nil {
+		return false
+	}
+	res, err := v.VerifyDetached(data, []byte(sig), crypto.Armor)
+	return err == nil && res.SignatureError() == nil
+}
+
+// VerifyCleartext returns the text of an inline cleartext-signed message
+// and whether its signature by the ASCII-armored public key holds.
+func (s *PGPSigner) VerifyCleartext(signer string, armored string) (string, bool) {
+	pub, err := crypto.NewKeyFromArmored(signer)
+	if err != nil || pub.IsPrivate() {
+		return "", false
+	}
+	v, err := s.pgp.Verify().VerificationKey(pub).New()
+	if err != nil {
+		return "", false
+	}
+	res, err := v.VerifyCleartext([]byte(armored))
+	if err != nil {
+		return "", false
+	}
+	return string(res.Cleartext()), res.SignatureError() == nil
+}

@@ -43,19 +43,26 @@ type Sender struct {
 	Connections int
 	// MaxAttempts is how often a message is tried before it is marked failed.
 	MaxAttempts int
+	// Replies, when set, is where bounces come back: each message's
+	// envelope sender is its bounce address.
+	Replies *Replies
 }
 
-// messageID is a new Message-ID in the domain of the sender's address (the
-// machine's short host name would mark the mail as suspect), or "localhost"
-// when the address has none.
-func messageID(from string) string {
+// messageID is a message's Message-ID: its random part, kept in the outbox
+// (a bounce names it), in the domain of the sender's address (the machine's
+// short host name would mark the mail as suspect), or "localhost" when the
+// address has none.
+func messageID(local, from string) string {
 	domain := "localhost"
 	if at := strings.LastIndexByte(from, '@'); at >= 0 && at < len(from)-1 {
 		domain = strings.Trim(from[at+1:], "<> ")
 	}
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b) + "@" + domain
+	if local == "" { // queued before pocdir kept it
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		local = hex.EncodeToString(b)
+	}
+	return local + "@" + domain
 }
 
 // NewSender returns the outbox's sender on a mail server (none when its
@@ -80,12 +87,16 @@ func backoff(attempts int) time.Duration {
 const claimFor = 10 * time.Minute
 
 type claimed struct {
-	id       int64
-	to       string
-	subject  string
-	body     string
-	attempts int
-	pgp      bool
+	id        int64
+	to        string
+	subject   string
+	body      string
+	attempts  int
+	pgp       bool
+	replyTo   string
+	inReplyTo string
+	autoReply bool
+	messageID string
 }
 
 // claim takes up to n due messages for this instance.
@@ -100,14 +111,14 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3)
 			AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-			RETURNING id, to_addr, subject, body, attempts, pgp`
+			RETURNING id, to_addr, subject, body, attempts, pgp, reply_to, in_reply_to, auto_reply, message_id`
 		if s.DB.Dialect == db.Postgres {
 			// Instances skip the rows another one is claiming, and the
 			// join keeps the planner from re-running the subquery per row.
 			query = `WITH due AS (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE outbox o SET claimed_until = $1 FROM due WHERE o.id = due.id
-			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts, o.pgp`
+			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts, o.pgp, o.reply_to, o.in_reply_to, o.auto_reply, o.message_id`
 		}
 		rows, err := tx.QueryContext(ctx, query, now.Add(claimFor), now, n)
 		if err != nil {
@@ -116,7 +127,7 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var c claimed
-			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts, &c.pgp); err != nil {
+			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts, &c.pgp, &c.replyTo, &c.inReplyTo, &c.autoReply, &c.messageID); err != nil {
 				return fmt.Errorf("notify: claiming messages: %w", err)
 			}
 			out = append(out, c)
@@ -208,7 +219,13 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 		}
 		m.Subject(it.subject)
 		m.SetDate()
-		m.SetMessageIDWithValue(messageID(s.SMTP.From))
+		m.SetMessageIDWithValue(messageID(it.messageID, s.SMTP.From))
+		setReplyHeaders(m, it)
+		if s.Replies != nil {
+			if err := m.EnvelopeFrom(s.Replies.Bounce(it.id)); err != nil {
+				return fmt.Errorf("smtp envelope sender: %w", err)
+			}
+		}
 		if it.pgp {
 			setPGPMIMEBody(m, boundary, it.body)
 		} else {
@@ -231,6 +248,25 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 		}
 	}
 	return nil
+}
+
+// setReplyHeaders sets where answers go, and marks the message as one no
+// person wrote (RFC 3834), so that an out-of-office responder does not
+// answer it and two robots never talk to each other.
+func setReplyHeaders(m *mail.Msg, it claimed) {
+	if it.replyTo != "" {
+		_ = m.ReplyTo(it.replyTo) // checked at enqueue: one line
+	}
+	if it.inReplyTo != "" {
+		id := "<" + strings.Trim(it.inReplyTo, "<>") + ">"
+		m.SetGenHeader(mail.HeaderInReplyTo, id)
+		m.SetGenHeader(mail.HeaderReferences, id)
+	}
+	auto := "auto-generated"
+	if it.autoReply {
+		auto = "auto-replied"
+	}
+	m.SetGenHeader("Auto-Submitted", auto)
 }
 
 // markSent records the delivered messages in one transaction, and drops

@@ -8,6 +8,7 @@ package system
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -26,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -59,6 +61,16 @@ type Config struct {
 	Threshold int
 	// SMTP is the mail server (no host: email waits in the outbox).
 	SMTP notify.SMTP
+	// ReplyAddress is the mailbox replies come to (reply@reply.example.org):
+	// with it, every notification and check email can be answered by
+	// email, at reply+TOKEN@ that domain, and bounces come back to it.
+	// Mail for it arrives on InboundSMTPAddr (pocdir is the domain's mail
+	// exchanger; InboundTLS, when set, is offered with STARTTLS) or is
+	// collected from the mailbox at IMAPURL.
+	ReplyAddress    string
+	InboundSMTPAddr string
+	InboundTLS      *tls.Config
+	IMAPURL         string
 
 	// SecureCookies marks cookies Secure; HSTS sends
 	// Strict-Transport-Security (served over TLS); TrustedProxies are the
@@ -120,7 +132,12 @@ type System struct {
 	Comms     *comms.Service
 	Outbox    *notify.Outbox
 	Sender    *notify.Sender
-	Web       *web.Server
+	// Inbound receives replies (nil without a reply address); SMTP and
+	// IMAP are how, when configured.
+	Inbound     *mailin.Gateway
+	InboundSMTP *mailin.SMTP
+	InboundIMAP *mailin.IMAP
+	Web         *web.Server
 	// Handler serves the pages and, under /api/v1, the API.
 	Handler http.Handler
 }
@@ -195,7 +212,11 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	cfg.Log.Info("OpenPGP key", "user_id", signerEmail, "fingerprint", signer.Fingerprint())
 	sys.PGP = signer.At(cfg.Now)
-	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL)
+	replies, err := notify.NewReplies(cfg.ReplyAddress)
+	if err != nil {
+		return nil, err
+	}
+	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL).WithReplies(replies)
 	sys.Accounts = newAccounts(d, cfg, sys.Mail, sys.DataKeys)
 	// Secrets stored before sealing, or under a rotated-out key, are sealed
 	// under the current key.
@@ -210,6 +231,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
+	sys.Sender.Replies = replies
+	if err := sys.inbound(cfg, replies); err != nil {
+		return nil, err
+	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
@@ -219,6 +244,32 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		Uploads: uploads}
 	sys.Handler = sys.Web.Handler()
 	return sys, nil
+}
+
+// inbound builds the gateway of replies by email, and listens for them
+// when pocdir is the reply domain's mail exchanger.
+func (sys *System) inbound(cfg Config, replies *notify.Replies) error {
+	if replies == nil {
+		if cfg.InboundSMTPAddr != "" || cfg.IMAPURL != "" {
+			return fmt.Errorf("inbound email: give the reply address (--reply-address) that replies come to")
+		}
+		return nil
+	}
+	sys.Inbound = mailin.New(mailin.Config{DB: sys.DB, Now: cfg.Now, Replies: replies, Comms: sys.Comms, Checks: sys.Checks,
+		PGP: sys.PGP, Mail: sys.Mail, Log: cfg.Log})
+	var err error
+	if cfg.IMAPURL != "" {
+		if sys.InboundIMAP, err = sys.Inbound.NewIMAP(cfg.IMAPURL); err != nil {
+			return err
+		}
+	}
+	if cfg.InboundSMTPAddr != "" {
+		domain := replies.Address()[strings.LastIndexByte(replies.Address(), '@')+1:]
+		if sys.InboundSMTP, err = sys.Inbound.ListenSMTP(cfg.InboundSMTPAddr, domain, cfg.InboundTLS); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func newAccounts(d *db.DB, cfg Config, mail *notify.Writer, keys *seal.Keyring) *account.Service {
@@ -245,8 +296,13 @@ func OpenAdmin(ctx context.Context, cfg Config) (*Admin, error) {
 	return &Admin{DB: d, Accounts: newAccounts(d, cfg, notify.NewWriter(i18n.MustLoad(), cfg.BaseURL), nil)}, nil
 }
 
-// Close closes the database.
-func (s *System) Close() error { return s.DB.Close() }
+// Close stops receiving mail and closes the database.
+func (s *System) Close() error {
+	if s.InboundSMTP != nil {
+		s.InboundSMTP.Close()
+	}
+	return s.DB.Close()
+}
 
 // Run runs the background jobs until ctx ends: checkpoints of the log,
 // the outbox's delivery (when there is a mail server), reconfirmation
@@ -273,6 +329,18 @@ func (s *System) Run(ctx context.Context) {
 	})
 	go s.Checks.Run(ctx, 5*time.Second, log)
 	go s.Comms.Run(ctx, 5*time.Second, log)
+	if s.InboundSMTP != nil {
+		log.Info("receiving replies by SMTP", "addr", s.InboundSMTP.Addr().String(), "starttls", s.Config.InboundTLS != nil)
+		go func() {
+			if err := s.InboundSMTP.Serve(); err != nil {
+				log.Error("inbound smtp stopped", "err", err)
+			}
+		}()
+		go func() { <-ctx.Done(); s.InboundSMTP.Close() }()
+	}
+	if s.InboundIMAP != nil {
+		go s.InboundIMAP.Run(ctx, 30*time.Second)
+	}
 }
 
 // every runs f now and then at each interval until ctx ends.

@@ -475,6 +475,13 @@ func (s *Server) commAct(w http.ResponseWriter, r *http.Request) {
 		if grant {
 			flash = "comm.flash_consent_granted"
 		}
+	case "review":
+		confirm := r.PostForm.Get("decision") == "confirm"
+		_, err = s.Comms.ReviewMailAct(r.Context(), id, atoi64(r.PostForm.Get("event")), confirm)
+		flash = "comm.flash_email_rejected"
+		if confirm {
+			flash = "comm.flash_email_confirmed"
+		}
 	default:
 		s.fail(w, r, app.ErrNotFound("page"))
 		return

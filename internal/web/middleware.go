@@ -158,6 +158,8 @@ func loggedPath(r *http.Request) string {
 		return "/invite/…"
 	case strings.HasPrefix(path, "/check/"):
 		return "/check/…"
+	case strings.HasPrefix(path, "/ack/"):
+		return "/ack/…"
 	default:
 		return path
 	}

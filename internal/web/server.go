@@ -102,6 +102,8 @@ func (s *Server) Handler() http.Handler {
 	// message arrived.
 	mux.HandleFunc("GET /check/{token}", s.checkAnswer)
 	mux.HandleFunc("POST /check/{token}", s.checkAnswer)
+	mux.HandleFunc("GET /ack/{token}", s.ackLink)
+	mux.HandleFunc("POST /ack/{token}", s.ackLink)
 	// The public key that signs encrypted notifications, so that a PoC can
 	// verify them.
 	mux.HandleFunc("GET /openpgp.asc", s.openPGPKey)

@@ -1,0 +1,214 @@
+package notify
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+// Reply addresses let a PoC answer from its mail client (functional
+// equivalence, seed 002): every notification and check email carries a
+// Reply-To unique to its recipient line, reply+TOKEN@domain, whose token
+// (128 random bits) is stored hashed, bound to the line, and expires with
+// what it answers. The same token makes the email's acknowledgement link.
+// Bounces come back to bounce-ID@ the same domain (the outbox id of the
+// message), and are believed only when they name the message's Message-ID.
+
+// Replies is the reply address of a deployment: the local part and domain
+// that pocdir receives mail for (reply@reply.pocdir.example.org). Tokens are
+// added as a subaddress (reply+TOKEN@…), which mail servers deliver to the
+// base mailbox, so that a deployment behind an existing mail system needs
+// only one mailbox.
+type Replies struct {
+	local, domain string
+}
+
+// NewReplies parses the reply address; an empty one gives nil (emails
+// carry no Reply-To: answers go through the portal and the links).
+func NewReplies(address string) (*Replies, error) {
+	if strings.TrimSpace(address) == "" {
+		return nil, nil
+	}
+	a, err := mail.ParseAddress(address)
+	if err != nil {
+		return nil, fmt.Errorf("reply address %q: %w", address, err)
+	}
+	at := strings.LastIndexByte(a.Address, '@')
+	local, domain := a.Address[:at], strings.ToLower(a.Address[at+1:])
+	if local == "" || domain == "" || strings.ContainsAny(local, "+\"") {
+		return nil, fmt.Errorf("reply address %q: give a plain mailbox such as reply@reply.example.org (pocdir adds +TOKEN)", address)
+	}
+	return &Replies{local: strings.ToLower(local), domain: domain}, nil
+}
+
+// Address returns the base reply address.
+func (r *Replies) Address() string { return r.local + "@" + r.domain }
+
+// To returns the reply address of a token.
+func (r *Replies) To(token string) string { return r.local + "+" + token + "@" + r.domain }
+
+// Bounce returns the envelope sender of an outbox message: delivery status
+// notifications come back to it.
+func (r *Replies) Bounce(outboxID int64) string {
+	return r.local + "+bounce-" + strconv.FormatInt(outboxID, 10) + "@" + r.domain
+}
+
+// Parse reads an address pocdir receives mail at: a reply token, or the
+// outbox id of a bounce. ok is false for any other address (another
+// domain, the base mailbox itself, a malformed token).
+func (r *Replies) Parse(address string) (token string, bounce int64, ok bool) {
+	address = strings.ToLower(strings.Trim(strings.TrimSpace(address), "<>"))
+	at := strings.LastIndexByte(address, '@')
+	if at < 0 || address[at+1:] != r.domain {
+		return "", 0, false
+	}
+	local, tag, found := strings.Cut(address[:at], "+")
+	if !found || local != r.local {
+		return "", 0, false
+	}
+	if n, isBounce := strings.CutPrefix(tag, "bounce-"); isBounce {
+		id, err := strconv.ParseInt(n, 10, 64)
+		return "", id, err == nil && id > 0
+	}
+	if !ValidReplyToken(tag) {
+		return "", 0, false
+	}
+	return tag, 0, true
+}
+
+// tokenEncoding is base32 in lower case: mail systems may change the case
+// of a local part, and the token survives it.
+var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+// replyTokenBytes is the size of a token: 160 bits (32 characters).
+const replyTokenBytes = 20
+
+// NewReplyToken returns a fresh reply token and the hash that is stored.
+func NewReplyToken() (token, hash string) {
+	b := make([]byte, replyTokenBytes)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	t := tokenEncoding.EncodeToString(b)
+	return t, HashReplyToken(t)
+}
+
+// HashReplyToken is what is stored of a token.
+func HashReplyToken(token string) string {
+	h := sha256.Sum256([]byte(strings.ToLower(token)))
+	return hex.EncodeToString(h[:])
+}
+
+// ValidReplyToken reports whether s has the form of a token.
+func ValidReplyToken(s string) bool {
+	if len(s) != tokenEncoding.EncodedLen(replyTokenBytes) {
+		return false
+	}
+	for _, c := range strings.ToLower(s) {
+		if !(c >= 'a' && c <= 'z' || c >= '2' && c <= '7') {
+			return false
+		}
+	}
+	return true
+}
+
+// The kinds of what a reply address answers.
+const (
+	ReplyComm  = "comm"  // a communication's recipient line
+	ReplyCheck = "check" // a communication check's target
+)
+
+// ReplyTarget is what a reply token stands for.
+type ReplyTarget struct {
+	ID        int64 // the address's id
+	Kind      string
+	ObjectID  int64
+	ExpiresAt time.Time
+}
+
+// TokenRecorder records reply tokens with one prepared statement, in the
+// caller's transaction: a communication to many PoCs records one per line.
+type TokenRecorder struct{ stmt *sql.Stmt }
+
+// PrepareTokens returns a TokenRecorder for the transaction.
+func PrepareTokens(ctx context.Context, d *db.DB, tx *sql.Tx) (*TokenRecorder, error) {
+	st, err := d.Stmt(ctx, tx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`)
+	if err != nil {
+		return nil, fmt.Errorf("notify: preparing reply addresses: %w", err)
+	}
+	return &TokenRecorder{st}, nil
+}
+
+// Record binds a token's hash to what it answers until it expires.
+func (t *TokenRecorder) Record(ctx context.Context, hash, kind string, objectID int64, now, expires time.Time) error {
+	if _, err := t.stmt.ExecContext(ctx, hash, kind, objectID, now, expires); err != nil {
+		return fmt.Errorf("notify: recording a reply address: %w", err)
+	}
+	return nil
+}
+
+// Close releases the statement.
+func (t *TokenRecorder) Close() error { return t.stmt.Close() }
+
+// RecordReplyToken binds one token, in the caller's transaction.
+func RecordReplyToken(ctx context.Context, tx *sql.Tx, hash, kind string, objectID int64, now, expires time.Time) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+		hash, kind, objectID, now, expires); err != nil {
+		return fmt.Errorf("notify: recording a reply address: %w", err)
+	}
+	return nil
+}
+
+// ErrUnknownReply is returned for a token pocdir never issued.
+var ErrUnknownReply = errors.New("unknown reply address")
+
+// LookupReplyToken returns what a token stands for (expired or not: the
+// caller says which), or ErrUnknownReply.
+func LookupReplyToken(ctx context.Context, q db.Queryer, token string) (*ReplyTarget, error) {
+	if !ValidReplyToken(token) {
+		return nil, ErrUnknownReply
+	}
+	var t ReplyTarget
+	err := db.PreparedRow(ctx, q, `SELECT id, kind, object_id, expires_at FROM reply_addresses WHERE token_hash = $1`, HashReplyToken(token)).
+		Scan(&t.ID, &t.Kind, &t.ObjectID, &t.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrUnknownReply
+	}
+	if err != nil {
+		return nil, fmt.Errorf("notify: reading a reply address: %w", err)
+	}
+	t.ExpiresAt = t.ExpiresAt.UTC()
+	return &t, nil
+}
+
+// LateBounce records a bounce that came back after the relay accepted the
+// message: it names the outbox message and the random part of its
+// Message-ID, which only the mail's recipients have seen, so a forged
+// report does not mark a message bounced. It reports whether it matched.
+func LateBounce(ctx context.Context, tx *sql.Tx, outboxID int64, messageID string, at time.Time, why string) (bool, error) {
+	local, _, _ := strings.Cut(strings.Trim(messageID, "<> "), "@")
+	if local == "" {
+		return false, nil
+	}
+	if len(why) > 500 {
+		why = why[:500]
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE outbox SET bounced_at = $1, last_error = $2 WHERE id = $3 AND message_id = $4 AND message_id <> '' AND bounced_at IS NULL`,
+		at, why, outboxID, local)
+	if err != nil {
+		return false, fmt.Errorf("notify: recording a late bounce of %d: %w", outboxID, err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

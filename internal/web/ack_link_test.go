@@ -1,0 +1,94 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/system"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// TestAckLinkFromARealEmail follows the acknowledgement link of a
+// notification received over SMTP, without signing in: the page says that
+// acknowledging is not agreeing and shows nothing of the content; opening
+// it records nothing, the button does, once.
+func TestAckLinkFromARealEmail(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		catcher, err := notify.StartCatcher("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer catcher.Close()
+		sys, srv := testkit.NewServed(t, e, testkit.WithConfig(func(c *system.Config) {
+			c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}
+		}))
+		fp := sys.User(t, "fp@deu.example", app.RoleFocalPoint, "DEU")
+		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		sys.AddPoC(t, fp.Ctx(), "DEU", testkit.ValidPoC())
+		c, err := sys.Comms.Compose(off.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"DEU"}, Level: comms.LevelTechnical,
+			Fields: map[string]string{"subject": "Wiper against the grid", "urgency": "high", "tlp": comms.TLPAmber, "description": "Destructive activity."}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sys.Sender.RunOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var link string
+		for _, m := range catcher.Messages() {
+			if strings.Contains(m.Subject, c.Ref) {
+				link = regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/ack/[a-z2-7]{32}`).FindString(m.Body)
+			}
+		}
+		if link == "" {
+			t.Fatal("no acknowledgement link in the notification")
+		}
+		anon := testkit.Client(t)
+		resp, page := get(t, anon, link)
+		if resp.StatusCode != 200 || !strings.Contains(page, "does not mean") || strings.Contains(page, "Wiper") || strings.Contains(page, "Destructive") {
+			t.Errorf("the page shows (%d)\n%s", resp.StatusCode, page)
+		}
+		if resp.Header.Get("Referrer-Policy") != "no-referrer" {
+			t.Error("the token could leak in a Referer")
+		}
+		acked := func() bool {
+			got, err := sys.Comms.Communication(app.WithActor(t.Context(), off.Actor()), c.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.Recipients[0].AckedAt != nil
+		}
+		if acked() {
+			t.Fatal("opening the page acknowledged")
+		}
+		post := func() (int, string) {
+			resp := testkit.PostForm(t, anon, link, url.Values{})
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp.StatusCode, string(b)
+		}
+		if st, body := post(); st != 200 || !strings.Contains(body, "has acknowledged receipt") {
+			t.Fatalf("acknowledge: %d\n%s", st, body)
+		}
+		if !acked() {
+			t.Error("the button did not acknowledge")
+		}
+		if st, _ := post(); st != http.StatusConflict {
+			t.Errorf("a second acknowledgement: %d", st)
+		}
+		if resp, _ := get(t, anon, srv.URL+"/ack/"+strings.Repeat("a", 32)); resp.StatusCode != 404 {
+			t.Errorf("an unknown link: %d", resp.StatusCode)
+		}
+		sys.Clock.Advance(200 * 24 * time.Hour)
+		if resp, _ := get(t, anon, link); resp.StatusCode != http.StatusConflict {
+			t.Errorf("an expired link: %d", resp.StatusCode)
+		}
+	})
+}
