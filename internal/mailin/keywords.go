@@ -68,7 +68,9 @@ func (k *keywords) act(text string) (string, string) {
 		}
 		// What follows the word on its line is part of the note ("DISPUTE:
 		// the address is not ours").
-		note := strings.TrimLeft(restOfLine(first, len([]rune(w.word))), " \t:;.,!-–—")
+		note := strings.TrimLeftFunc(restOfLine(first, len([]rune(w.word))), func(r rune) bool {
+			return unicode.IsSpace(r) || strings.ContainsRune(":：;；.。,，、!！-–—", r)
+		})
 		return w.act, strings.TrimSpace(strings.TrimSpace(note) + "\n" + rest)
 	}
 	return comms.MailRespond, strings.TrimSpace(text)

@@ -79,7 +79,10 @@ func (r *Replies) Parse(address string) (token string, bounce int64, ok bool) {
 	}
 	if n, isBounce := strings.CutPrefix(tag, "bounce-"); isBounce {
 		id, err := strconv.ParseInt(n, 10, 64)
-		return "", id, err == nil && id > 0
+		if err != nil || id <= 0 {
+			return "", 0, false
+		}
+		return "", id, true
 	}
 	if !ValidReplyToken(tag) {
 		return "", 0, false
