@@ -40,7 +40,10 @@ func runDemo(args []string) error {
 	base := "http://" + localName(*addr)
 	sys, err := system.Open(ctx, system.Config{DB: "sqlite:" + filepath.Join(*dataDir, "pocdir.db"), LogOrigin: "pocdir.demo/log",
 		BaseURL: base, Demo: true, Catcher: catcher,
-		SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"}})
+		SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"},
+		// Replies by email come to pocdir's own SMTP listener, on a free
+		// port of this machine: printDemo says which, and how to reply.
+		ReplyAddress: "reply@reply.localhost", InboundSMTPAddr: "127.0.0.1:0"})
 	if err != nil {
 		return err
 	}
@@ -60,7 +63,8 @@ func runDemo(args []string) error {
 			return err
 		}
 	}
-	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(localName(a)) })
+	inbound := sys.InboundSMTP.Addr().String()
+	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(localName(a), inbound) })
 }
 
 // localName is addr with a loopback address written localhost.
@@ -75,7 +79,7 @@ func localName(addr string) string {
 	return addr
 }
 
-func printDemo(addr string) {
+func printDemo(addr, inbound string) {
 	fmt.Printf(`
 pocdir demo: http://%s/  (all data is fictional)
 
@@ -84,8 +88,13 @@ The second factor is a TOTP code: add the secret to any authenticator app,
 or print the current code with "go run ./cmd/pocdir totp-code SECRET".
 Once signed in, add a passkey on the Account page and sign in with it.
 The emails pocdir sends (invitations) appear at http://%s/demo/mail.
+Answer a notification by email as its PoC would: write a reply (the word
+ACKNOWLEDGE, DISPUTE, DECLINE or MORE INFORMATION on its first line, or any
+text for a response) to its Reply-To address, and send it to pocdir's SMTP
+listener on %s, for example with
+  curl smtp://%s --mail-from poc@example.org --mail-rcpt REPLY-TO --upload-file reply.eml
 
-`, addr, demo.Password, addr)
+`, addr, demo.Password, addr, inbound, inbound)
 	for _, a := range demo.Accounts {
 		state := a.State
 		if state == "" {

@@ -109,6 +109,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/comms/{id}/share", a.shareComm)
 	mux.HandleFunc("POST /api/v1/comms/{id}/consents/{request}/grant", a.consentComm(true))
 	mux.HandleFunc("POST /api/v1/comms/{id}/consents/{request}/refuse", a.consentComm(false))
+	mux.HandleFunc("POST /api/v1/comms/{id}/events/{event}/confirm", a.reviewMailAct(true))
+	mux.HandleFunc("POST /api/v1/comms/{id}/events/{event}/reject", a.reviewMailAct(false))
 	mux.HandleFunc("GET /api/v1/comms/{id}/thread", a.commThread)
 	mux.HandleFunc("GET /api/v1/comms/{id}/stix", a.commSTIX)
 	mux.HandleFunc("GET /api/v1/comms/{id}/attachments/{aid}", a.commAttachment)

@@ -180,6 +180,29 @@ func (a *API) shareComm(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, status, map[string]bool{"forwarded": forwarded})
 }
 
+// reviewMailAct confirms or rejects an act that came by email without a
+// verified signature, for the State it claims to come from.
+func (a *API) reviewMailAct(confirm bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := pathID(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		ev, err := pathInt(r, "event", "event")
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		c, err := a.Comms.ReviewMailAct(r.Context(), id, ev, confirm)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		a.writeJSON(w, r, http.StatusOK, c)
+	}
+}
+
 func (a *API) consentComm(grant bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r)

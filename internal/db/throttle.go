@@ -33,7 +33,7 @@ func CountAttempt(ctx context.Context, q Queryer, key string, now, windowStartBe
 func Attempts(ctx context.Context, q Queryer, key string, windowStartBefore time.Time) (int, error) {
 	var n int
 	var start time.Time
-	err := q.QueryRowContext(ctx, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, key).Scan(&n, &start)
+	err := PreparedRow(ctx, q, `SELECT attempts, window_start FROM login_throttle WHERE key = $1`, key).Scan(&n, &start)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !start.After(windowStartBefore)) {
 		return 0, nil
 	}

@@ -250,6 +250,19 @@ func TestRepliesByEmail(t *testing.T) {
 			if _, err := w.sys.Comms.ReviewMailAct(w.off.Ctx(), c.ID, ev.ID, false); app.ErrorCode(err) != app.Forbidden {
 				t.Errorf("the sender State reviewed another State's act: %v", err)
 			}
+			fpKEN := w.sys.User(t, "fp2@ken.example", app.RoleFocalPoint, "KEN")
+			if _, err := w.sys.Comms.ReviewMailAct(fpKEN.Ctx(), c.ID, ev.ID, false); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("another recipient State reviewed Germany's act: %v", err)
+			}
+			sec := w.sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+			if _, err := w.sys.Comms.ReviewMailAct(sec.Ctx(), c.ID, ev.ID, false); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("the Secretariat reviewed a State's act: %v", err)
+			}
+			ro := w.fpDEU.Actor()
+			ro.ReadOnly = true
+			if _, err := w.sys.Comms.ReviewMailAct(app.WithActor(context.Background(), ro), c.ID, ev.ID, false); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("a read-only token reviewed an act: %v", err)
+			}
 			if _, err := w.sys.Comms.ReviewMailAct(w.fpDEU.Ctx(), c.ID, ev.ID, false); err != nil {
 				t.Fatal(err)
 			}
@@ -736,6 +749,32 @@ func TestInboundLimits(t *testing.T) {
 				t.Errorf("received %+v", r)
 			}
 		})
+	})
+}
+
+// TestRefusedRecipientsAreThrottled tells a client that tries many unknown
+// addresses to wait, even for an address that exists.
+func TestRefusedRecipientsAreThrottled(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		c := w.send(t, comms.TLPAmber, "DEU")
+		replyDEU, _, _, _ := w.notice(t, "cert@deu.example", c.Ref)
+		cl, err := smtp.Dial(w.inbound)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close()
+		if err := cl.Mail("x@example.org"); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 30 {
+			if err := cl.Rcpt(fmt.Sprintf("reply+%032d@reply.pocdir.test", i)); err == nil || !strings.Contains(err.Error(), "550") {
+				t.Fatalf("guess %d: %v", i, err)
+			}
+		}
+		if err := cl.Rcpt(replyDEU); err == nil || !strings.Contains(err.Error(), "450") {
+			t.Errorf("after 30 guesses: %v", err)
+		}
 	})
 }
 

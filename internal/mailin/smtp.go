@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/pocdir/pocdir/internal/db"
 )
 
 // SMTP is pocdir's own mail listener, for a deployment that is the mail
@@ -30,7 +33,11 @@ func (g *Gateway) ListenSMTP(addr, domain string, tlsConfig *tls.Config) (*SMTP,
 		return nil, fmt.Errorf("inbound smtp: %w", err)
 	}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &session{g: g}, nil
+		ip := ""
+		if a, ok := c.Conn().RemoteAddr().(*net.TCPAddr); ok {
+			ip = a.IP.String()
+		}
+		return &session{g: g, ip: ip}, nil
 	}))
 	srv.Domain = domain
 	srv.MaxMessageBytes = g.maxSize
@@ -38,7 +45,43 @@ func (g *Gateway) ListenSMTP(addr, domain string, tlsConfig *tls.Config) (*SMTP,
 	srv.ReadTimeout = 2 * time.Minute
 	srv.WriteTimeout = 2 * time.Minute
 	srv.TLSConfig = tlsConfig
-	return &SMTP{srv: srv, ln: ln}, nil
+	return &SMTP{srv: srv, ln: limitListener(ln, maxConnections)}, nil
+}
+
+// maxConnections bounds the connections served at once: each may hold a
+// message of up to the size limit in memory.
+const maxConnections = 32
+
+// limitListener accepts at most n connections at a time; the next wait in
+// the kernel's backlog until one closes.
+func limitListener(l net.Listener, n int) net.Listener {
+	return &limited{Listener: l, slots: make(chan struct{}, n)}
+}
+
+type limited struct {
+	net.Listener
+	slots chan struct{}
+}
+
+func (l *limited) Accept() (net.Conn, error) {
+	l.slots <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &slotConn{Conn: c, free: func() { <-l.slots }}, nil
+}
+
+type slotConn struct {
+	net.Conn
+	once sync.Once
+	free func()
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(c.free)
+	return c.Conn.Close()
 }
 
 // Serve answers connections until Close.
@@ -59,8 +102,16 @@ func (s *SMTP) Close() error { return s.srv.Close() }
 // session is one SMTP transaction at a time.
 type session struct {
 	g     *Gateway
+	ip    string
 	rcpts []string
 }
+
+// Refused recipients are counted per client address, as failed sign-ins
+// are: a client that tries many addresses is told to wait.
+const (
+	refusedWindow = 15 * time.Minute
+	refusedLimit  = 30
+)
 
 func (s *session) Reset()        { s.rcpts = nil }
 func (s *session) Logout() error { return nil }
@@ -72,8 +123,13 @@ func (s *session) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	now := s.g.now()
+	if n, err := db.Attempts(ctx, s.g.db, "smtp:"+s.ip, now.Add(-refusedWindow)); err == nil && n >= refusedLimit {
+		return &smtp.SMTPError{Code: 450, EnhancedCode: smtp.EnhancedCode{4, 7, 1}, Message: "Too many unknown addresses from your address: try later"}
+	}
 	if err := s.g.Accepts(ctx, to); err != nil {
 		if errors.Is(err, ErrUnknownRecipient) {
+			db.CountAttempt(ctx, s.g.db, "smtp:"+s.ip, now, now.Add(-refusedWindow))
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "No such reply address"}
 		}
 		s.g.log.Error("inbound smtp: checking a recipient", "err", err)

@@ -20,6 +20,9 @@ type Caught struct {
 	From    string
 	To      []string
 	Subject string
+	// ReplyTo is where answers go (a reply address, when pocdir receives
+	// replies).
+	ReplyTo string
 	Body    string
 	Raw     []byte
 }
@@ -106,6 +109,9 @@ func (s *catchSession) Data(r io.Reader) error {
 		dec := new(mime.WordDecoder)
 		if subj, err := dec.DecodeHeader(msg.Header.Get("Subject")); err == nil {
 			m.Subject = subj
+		}
+		if a, err := mail.ParseAddress(msg.Header.Get("Reply-To")); err == nil {
+			m.ReplyTo = a.Address
 		}
 		var body io.Reader = msg.Body
 		if strings.EqualFold(msg.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,39 @@ func a11yComms(t *testing.T, sys *testkit.System) (in, out int64) {
 	return x.ID, y.ID
 }
 
+// a11yMailAct makes a communication to France acknowledged through its
+// email's link (an unverified act by email, which France's users may
+// confirm or reject), and returns it with the acknowledgement token of the
+// communication out's line (a page with its button).
+func a11yMailAct(t *testing.T, sys *testkit.System, out int64) (int64, string) {
+	t.Helper()
+	fpKEN := sys.User(t, "a11y2@ken.example", app.RoleFocalPoint, "KEN")
+	c, err := sys.Comms.Compose(fpKEN.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"FRA"}, Level: comms.LevelTechnical,
+		Fields: map[string]string{"subject": "Acknowledged by email", "urgency": "low", "tlp": comms.TLPGreen, "description": "A scan."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Comms.AcknowledgeByLink(context.Background(), ackToken(t, sys, c.ID), ""); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID, ackToken(t, sys, out)
+}
+
+// ackToken reads the acknowledgement link's token from the notification of
+// a communication's first line, as its PoC would from the email.
+func ackToken(t *testing.T, sys *testkit.System, comm int64) string {
+	t.Helper()
+	var body string
+	if err := sys.DB.QueryRow(`SELECT o.body FROM outbox o JOIN comm_recipients r ON r.outbox_id = o.id WHERE r.comm_id = $1 ORDER BY r.id LIMIT 1`, comm).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	token := regexp.MustCompile(`/ack/([a-z2-7]{32})`).FindStringSubmatch(body)
+	if token == nil {
+		t.Fatalf("no acknowledgement link in\n%s", body)
+	}
+	return token[1]
+}
+
 // a11yFixture fills a system with what makes most parts of the pages show:
 // PoCs of both levels, one of them changed, with notes in two languages and a
 // regional reference, and an entry with notes; it returns the changed PoC.
@@ -371,6 +405,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		srv := sys.Serve(t)
 		poc := a11yFixture(t, sys)
 		commIn, commOut := a11yComms(t, sys)
+		byMail, ackOut := a11yMailAct(t, sys, commOut)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, fp)
@@ -395,6 +430,9 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.scan("compose form with errors")
 			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
 			b.visit(fmt.Sprintf("/comms/%d/ack", commOut+100), 404)
+			b.visit(fmt.Sprintf("/comms/%d", byMail), 200)
+			b.visit("/ack/"+ackOut, 200)
+			b.visit("/ack/"+strings.Repeat("a", 32), 404)
 			b.visit(fmt.Sprintf("/comms/%d", commOut), 200)
 			b.visit(fmt.Sprintf("/comms/new?parent=%d", commIn), 200)
 			b.visit("/comms/routing", 200)
