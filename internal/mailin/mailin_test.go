@@ -10,8 +10,10 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
+	"net/http"
 	"net/mail"
 	"net/smtp"
 	"os"
@@ -455,6 +457,27 @@ func TestRepliesByEmail(t *testing.T) {
 			}
 		})
 
+		t.Run("the Secretariat follows the mail flow, without what the replies concerned", func(t *testing.T) {
+			sec := w.sys.User(t, "sec3@un.example", app.RoleSecretariat, "")
+			list, err := w.sys.Inbound.Received(sec.Ctx())
+			if err != nil || len(list) == 0 {
+				t.Fatalf("%d received: %v", len(list), err)
+			}
+			for _, r := range list {
+				if r.Act != "" || r.Object != "" || r.Result == mailin.ResultRecorded && r.Detail != "" {
+					t.Errorf("the Secretariat sees %+v", r)
+				}
+			}
+			if _, err := w.sys.Inbound.Received(w.off.Ctx()); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("an officer read the mail received: %v", err)
+			}
+			srv := w.sys.Serve(t)
+			resp, page := getPage(t, w.sys.Login(t, srv, sec), srv.URL+"/admin/outbox")
+			if resp.StatusCode != 200 || !strings.Contains(page, "Received") || !strings.Contains(page, "automatic reply") || strings.Contains(page, "not in our territory") {
+				t.Errorf("outbox page %d", resp.StatusCode)
+			}
+		})
+
 		t.Run("an expired reply address is refused at RCPT time", func(t *testing.T) {
 			w.sys.Clock.Advance(100 * 24 * time.Hour)
 			err := w.reply("cert@deu.example", replyDEU, plain("cert@deu.example", replyDEU, "late", "ACKNOWLEDGE"))
@@ -791,4 +814,18 @@ func selfSigned(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func getPage(t *testing.T, c *http.Client, url string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
 }

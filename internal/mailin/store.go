@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 )
 
@@ -125,3 +126,30 @@ func Recent(ctx context.Context, q db.Queryer, n int) ([]Received, error) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Received lists, for the Secretariat, the latest messages received: when,
+// how, from whom, and what became of them, to follow the mail flow. Not
+// what they concerned nor which act they carried: the Secretariat runs the
+// mail, it does not read communications. Why a message was refused is
+// shown (an unknown address, an unreadable message), nothing else.
+func (g *Gateway) Received(ctx context.Context) ([]Received, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsSecretariat() {
+		return nil, app.ErrForbidden()
+	}
+	list, err := Recent(ctx, g.db, 200)
+	if err != nil {
+		return nil, err
+	}
+	for i := range list {
+		r := &list[i]
+		r.Object, r.Act = "", ""
+		if r.Result != ResultRefused && r.Result != ResultBounce {
+			r.Detail = ""
+		}
+	}
+	return list, nil
+}

@@ -126,6 +126,8 @@ type Item struct {
 	NextAttemptAt time.Time  `json:"next_attempt_at"`
 	SentAt        *time.Time `json:"sent_at,omitempty"`
 	FailedAt      *time.Time `json:"failed_at,omitempty"`
+	// BouncedAt is when a bounce came back after the relay accepted it.
+	BouncedAt *time.Time `json:"bounced_at,omitempty"`
 	LastError     string     `json:"last_error,omitempty"`
 }
 
@@ -161,7 +163,7 @@ func (o *Outbox) Status(ctx context.Context) (*Status, error) {
 		COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM outbox`).Scan(&st.Queued, &st.Sent, &st.Failed); err != nil {
 		return nil, err
 	}
-	rows, err := o.DB.QueryContext(ctx, `SELECT id, kind, to_addr, subject, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error
+	rows, err := o.DB.QueryContext(ctx, `SELECT id, kind, to_addr, subject, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error, bounced_at
 		FROM outbox ORDER BY id DESC LIMIT 200`)
 	if err != nil {
 		return nil, err
@@ -169,10 +171,11 @@ func (o *Outbox) Status(ctx context.Context) (*Status, error) {
 	defer rows.Close()
 	for rows.Next() {
 		var it Item
-		var sent, failed sql.NullTime
-		if err := rows.Scan(&it.ID, &it.Kind, &it.To, &it.Subject, &it.CreatedAt, &it.Attempts, &it.NextAttemptAt, &sent, &failed, &it.LastError); err != nil {
+		var sent, failed, bounced sql.NullTime
+		if err := rows.Scan(&it.ID, &it.Kind, &it.To, &it.Subject, &it.CreatedAt, &it.Attempts, &it.NextAttemptAt, &sent, &failed, &it.LastError, &bounced); err != nil {
 			return nil, err
 		}
+		it.BouncedAt = db.TimeOf(bounced)
 		// The Secretariat runs the mail, it does not read communications:
 		// what a notification says of one (its label, its urgency, who
 		// answered) is not shown, only that it went and where.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/notify"
 )
 
@@ -19,7 +20,19 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "outbox.html", s.page(r, "outbox.title", st))
+	data := struct {
+		*notify.Status
+		Inbound  bool
+		Received []mailin.Received
+	}{Status: st}
+	if s.Inbound != nil {
+		data.Inbound = true
+		if data.Received, err = s.Inbound.Received(r.Context()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "outbox.html", s.page(r, "outbox.title", data))
 }
 
 // demoMailPage shows, in the demo only, the emails pocdir sent to the

@@ -18,6 +18,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -34,6 +35,8 @@ type Server struct {
 	Outbox    *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
 	Catcher *notify.Catcher
+	// Inbound receives replies by email (nil when pocdir does not).
+	Inbound *mailin.Gateway
 	// OpenPGPKey is pocdir's public OpenPGP key (armored), which signs the
 	// content it emails encrypted to PoCs: published at /openpgp.asc.
 	OpenPGPKey string
