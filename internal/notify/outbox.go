@@ -128,7 +128,7 @@ type Item struct {
 	FailedAt      *time.Time `json:"failed_at,omitempty"`
 	// BouncedAt is when a bounce came back after the relay accepted it.
 	BouncedAt *time.Time `json:"bounced_at,omitempty"`
-	LastError     string     `json:"last_error,omitempty"`
+	LastError string     `json:"last_error,omitempty"`
 }
 
 // commRef finds a communication's reference in an email subject.

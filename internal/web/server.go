@@ -18,8 +18,8 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/upload"
 )
