@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,6 +57,36 @@ func (f *fixture) comm(t testing.TB, draft bool, tlp string) *comms.Communicatio
 	return c
 }
 
+// ackedByEmail sends a communication of A to B and has B's PoC acknowledge
+// it through the link of its email (an act by email, unverified); it
+// returns the communication and the event.
+func (f *fixture) ackedByEmail(t testing.TB) (int64, int64) {
+	t.Helper()
+	c := f.comm(t, false, comms.TLPAmber)
+	var body string
+	if err := f.sys.DB.QueryRow(`SELECT o.body FROM outbox o JOIN comm_recipients r ON r.outbox_id = o.id WHERE r.comm_id = $1`, c.ID).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	token := regexp.MustCompile(`/ack/([a-z2-7]{32})`).FindStringSubmatch(body)
+	if token == nil {
+		t.Fatalf("no acknowledgement link in\n%s", body)
+	}
+	if _, err := f.sys.Comms.AcknowledgeByLink(context.Background(), token[1], ""); err != nil {
+		t.Fatal(err)
+	}
+	th, err := f.sys.Comms.Thread(f.offA.Ctx(), c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range th.Events {
+		if e.Kind == comms.EvAcknowledged && e.Via == "email" {
+			return c.ID, e.ID
+		}
+	}
+	t.Fatal("no acknowledgement by email in the thread")
+	return 0, 0
+}
+
 // consentRequest has B ask to share a TLP:AMBER communication of A with C.
 func (f *fixture) consentRequest(t testing.TB) (int64, int64) {
 	t.Helper()
@@ -85,7 +116,7 @@ func (f *fixture) commsSnapshot(t testing.TB) []string {
 	for _, q := range []string{
 		`SELECT id || ':' || status || ':' || level || ':' || content FROM comms ORDER BY id`,
 		`SELECT comm_id || ':' || state_code || ':' || COALESCE(poc_id, 0) || ':' || (acked_at IS NULL) || ':' || outcome FROM comm_recipients ORDER BY id`,
-		`SELECT kind || ':' || comm_id FROM comm_events WHERE kind <> 'opened' ORDER BY id`,
+		`SELECT kind || ':' || comm_id || ':' || verification FROM comm_events WHERE kind <> 'opened' ORDER BY id`,
 		`SELECT state_code || ':' || counterpart FROM comm_tensions ORDER BY state_code, counterpart`,
 		`SELECT comm_id || ':' || size FROM comm_attachments ORDER BY id`,
 	} {
@@ -156,6 +187,16 @@ func init() {
 				c, req := f.consentRequest(t)
 				return fmt.Sprintf("/api/v1/comms/%d/consents/%d/refuse", c, req), nil
 			}, [nCallers]int{401, 401, 403, 200, 403, 200, 403, 403}},
+		authRoute{"POST /api/v1/comms/{id}/events/{event}/confirm", "confirm an acknowledgement of " + stateB + " received by email, unverified",
+			func(t *testing.T, f *fixture) (string, any) {
+				c, ev := f.ackedByEmail(t)
+				return fmt.Sprintf("/api/v1/comms/%d/events/%d/confirm", c, ev), nil
+			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403}},
+		authRoute{"POST /api/v1/comms/{id}/events/{event}/reject", "reject an acknowledgement of " + stateB + " received by email, unverified",
+			func(t *testing.T, f *fixture) (string, any) {
+				c, ev := f.ackedByEmail(t)
+				return fmt.Sprintf("/api/v1/comms/%d/events/%d/reject", c, ev), nil
+			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403}},
 		authRoute{"GET /api/v1/comms/{id}/thread", "read the exchange of a communication (the Secretariat: its metadata)", sent(comms.TLPAmber, "/thread"),
 			[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 		authRoute{"GET /api/v1/comms/{id}/stix", "export a TLP:AMBER communication's indicators as STIX", sent(comms.TLPAmber, "/stix"),
