@@ -587,13 +587,8 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		return err
 	}
 	defer lines.Close()
-	tokens, err := notify.PrepareTokens(ctx, s.DB, tx)
-	if err != nil {
-		return err
-	}
-	defer tokens.Close()
 	written := map[string]notify.Message{}
-	expires := replyExpiry(c, now)
+	hashes := make(map[int64]string, len(ts)) // by outbox message
 	for _, t := range ts {
 		addr := t.poc.Email()
 		token, hash := notify.NewReplyToken()
@@ -602,15 +597,22 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		if err != nil {
 			return err
 		}
-		line, err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid)
-		if err != nil {
+		if err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid); err != nil {
 			return err
 		}
-		if err := tokens.Record(ctx, hash, notify.ReplyComm, line, now, expires); err != nil {
-			return err
-		}
+		hashes[oid] = hash
 	}
-	return nil
+	// Each line's reply token, bound once the lines have their ids.
+	byOutbox, err := linesByOutbox(ctx, tx, c.ID)
+	if err != nil {
+		return err
+	}
+	var tokens notify.TokenBatch
+	expires := replyExpiry(c, now)
+	for oid, hash := range hashes {
+		tokens.Add(hash, notify.ReplyComm, byOutbox[oid], now, expires)
+	}
+	return tokens.Insert(ctx, tx)
 }
 
 // byIdemKey returns the communication the actor created with an

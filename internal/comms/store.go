@@ -291,19 +291,41 @@ type recipientLines struct{ st *sql.Stmt }
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
 	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
 	return &recipientLines{st}, nil
 }
 
-func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) (int64, error) {
-	var id int64
-	if err := l.st.QueryRowContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox).Scan(&id); err != nil {
-		return 0, fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
+func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
+	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox); err != nil {
+		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
-	return id, nil
+	return nil
+}
+
+// linesByOutbox returns a communication's lines by the outbox message that
+// notified them: one query for the lines just added, rather than one
+// RETURNING per line (which cost more than the insert on SQLite).
+func linesByOutbox(ctx context.Context, q db.Queryer, comm int64) (map[int64]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, outbox_id FROM comm_recipients WHERE comm_id = $1 AND outbox_id IS NOT NULL`, comm)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, outbox int64
+		if err := rows.Scan(&id, &outbox); err != nil {
+			return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+		}
+		out[outbox] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+	}
+	return out, nil
 }
 
 func (l *recipientLines) Close() error { return l.st.Close() }

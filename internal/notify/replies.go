@@ -140,29 +140,43 @@ type ReplyTarget struct {
 	ExpiresAt time.Time
 }
 
-// TokenRecorder records reply tokens with one prepared statement, in the
-// caller's transaction: a communication to many PoCs records one per line.
-type TokenRecorder struct{ stmt *sql.Stmt }
-
-// PrepareTokens returns a TokenRecorder for the transaction.
-func PrepareTokens(ctx context.Context, d *db.DB, tx *sql.Tx) (*TokenRecorder, error) {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`)
-	if err != nil {
-		return nil, fmt.Errorf("notify: preparing reply addresses: %w", err)
-	}
-	return &TokenRecorder{st}, nil
+// TokenBatch records the reply tokens of a communication to many PoCs in
+// a few statements, in the caller's transaction: one row per line, but
+// not one statement per line.
+type TokenBatch struct {
+	rows []tokenRow
 }
 
-// Record binds a token's hash to what it answers until it expires.
-func (t *TokenRecorder) Record(ctx context.Context, hash, kind string, objectID int64, now, expires time.Time) error {
-	if _, err := t.stmt.ExecContext(ctx, hash, kind, objectID, now, expires); err != nil {
-		return fmt.Errorf("notify: recording a reply address: %w", err)
+type tokenRow struct {
+	hash, kind   string
+	object       int64
+	now, expires time.Time
+}
+
+// Add binds a token's hash to what it answers until it expires, when the
+// batch is inserted.
+func (b *TokenBatch) Add(hash, kind string, objectID int64, now, expires time.Time) {
+	b.rows = append(b.rows, tokenRow{hash, kind, objectID, now, expires})
+}
+
+// Insert writes the batch (100 rows a statement).
+func (b *TokenBatch) Insert(ctx context.Context, tx *sql.Tx) error {
+	for start := 0; start < len(b.rows); start += 100 {
+		part := b.rows[start:min(start+100, len(b.rows))]
+		marks := make([]string, len(part))
+		args := make([]any, 0, 5*len(part))
+		for i, r := range part {
+			n := 5 * i
+			marks[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+			args = append(args, r.hash, r.kind, r.object, r.now, r.expires)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES `+strings.Join(marks, ", "), args...); err != nil {
+			return fmt.Errorf("notify: recording %d reply addresses: %w", len(part), err)
+		}
 	}
+	b.rows = b.rows[:0]
 	return nil
 }
-
-// Close releases the statement.
-func (t *TokenRecorder) Close() error { return t.stmt.Close() }
 
 // RecordReplyToken binds one token, in the caller's transaction.
 func RecordReplyToken(ctx context.Context, tx *sql.Tx, hash, kind string, objectID int64, now, expires time.Time) error {

@@ -12,7 +12,6 @@ CREATE TABLE reply_addresses (
     created_at  TIMESTAMPTZ NOT NULL,
     expires_at  TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX reply_addresses_object ON reply_addresses(kind, object_id);
 
 CREATE TABLE inbound_mail (
     id           BIGSERIAL PRIMARY KEY,

@@ -12,7 +12,6 @@ CREATE TABLE reply_addresses (
     created_at  TIMESTAMP NOT NULL,
     expires_at  TIMESTAMP NOT NULL
 );
-CREATE INDEX reply_addresses_object ON reply_addresses(kind, object_id);
 
 CREATE TABLE inbound_mail (
     id           INTEGER PRIMARY KEY AUTOINCREMENT,
