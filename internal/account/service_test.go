@@ -100,8 +100,12 @@ func TestLoginAndSecondFactor(t *testing.T) {
 				t.Fatal(err)
 			}
 			p2, _ := acc.Login(ctx, u.Email, testkit.Password, "192.0.2.1", "test")
-			if _, err := acc.VerifyTOTP(ctx, p2.Token, code); app.ErrorCode(err) != app.Invalid {
-				t.Errorf("replayed code: %v", err)
+			_, err := acc.VerifyTOTP(ctx, p2.Token, code)
+			if e := app.AsError(err); e == nil || e.Code != app.Invalid || e.Key != "error.totp_used" {
+				t.Errorf("replayed code: %v (the person must be told that it was already used)", err)
+			}
+			if _, err := acc.VerifyTOTP(ctx, p2.Token, "000000"); app.AsError(err) == nil || app.AsError(err).Key != "error.totp" {
+				t.Errorf("a wrong code: %v", err)
 			}
 		})
 		t.Run("one code sent at once from several partial sessions opens one session", func(t *testing.T) {

@@ -191,12 +191,12 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	step, ok := checkTOTP(secret, code, now, st.User.totpLastStep)
-	if !ok {
+	step, bad := checkTOTP(secret, code, now, st.User.totpLastStep)
+	if bad != nil {
 		if err := recordFailure(ctx, s.DB, st.User.ID, s.policy.LockAfter, now.Add(s.policy.LockFor)); err != nil {
 			return nil, err
 		}
-		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
+		return nil, bad
 	}
 	return s.completeLogin(ctx, st, func(tx *sql.Tx) (bool, error) { return loginSucceeded(ctx, tx, st.User.ID, step, s.Now()) })
 }
@@ -279,9 +279,9 @@ func (s *Service) ConfirmTOTPEnrolment(ctx context.Context, token, code string) 
 	if err != nil {
 		return nil, err
 	}
-	step, ok := checkTOTP(secret, code, s.Now(), st.User.totpLastStep)
-	if !ok {
-		return nil, app.FieldError("code", "error.totp", "wrong or expired code", nil)
+	step, bad := checkTOTP(secret, code, s.Now(), st.User.totpLastStep)
+	if bad != nil {
+		return nil, bad
 	}
 	return s.completeLogin(ctx, st, func(tx *sql.Tx) (bool, error) { return loginSucceeded(ctx, tx, st.User.ID, step, s.Now()) })
 }

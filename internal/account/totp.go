@@ -7,6 +7,8 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
+
+	"github.com/pocdir/pocdir/internal/app"
 )
 
 const totpPeriod = 30
@@ -25,26 +27,41 @@ func TOTPCode(secret string, t time.Time) (string, error) {
 	return totp.GenerateCodeCustom(secret, t, totpOpts)
 }
 
+// errTOTPUsed says that a code was right but was already used: an
+// authenticator shows the same code for thirty seconds, and a second
+// sign-in in that time must wait for the next one.
+func errTOTPUsed() error {
+	return app.FieldError("code", "error.totp_used", "this code was already used: wait for the next one", nil)
+}
+
+// errTOTPWrong says that a code is wrong, or too old.
+func errTOTPWrong() error { return app.FieldError("code", "error.totp", "wrong or expired code", nil) }
+
 // checkTOTP checks code against the secret, allowing one step of clock skew
 // each way, and refuses any step at or before lastStep so that a code cannot
-// be replayed. It returns the step that matched.
-func checkTOTP(secret, code string, now time.Time, lastStep int64) (int64, bool) {
+// be replayed (errTOTPUsed: the person is told to wait for the next code). It returns the step that matched.
+func checkTOTP(secret, code string, now time.Time, lastStep int64) (int64, error) {
 	code = strings.ReplaceAll(strings.TrimSpace(code), " ", "")
 	if len(code) != 6 {
-		return 0, false
+		return 0, errTOTPWrong()
 	}
 	cur := now.Unix() / totpPeriod
+	used := false
 	for _, step := range []int64{cur - 1, cur, cur + 1} {
-		if step <= lastStep {
-			continue
-		}
 		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), totpOpts)
 		if err != nil {
-			return 0, false
+			return 0, errTOTPWrong()
 		}
 		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			return step, true
+			if step <= lastStep {
+				used = true
+				continue
+			}
+			return step, nil
 		}
 	}
-	return 0, false
+	if used {
+		return 0, errTOTPUsed()
+	}
+	return 0, errTOTPWrong()
 }
