@@ -3,8 +3,11 @@ STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: demo test check bench build fuzz
 
+# A release build: no cgo (one static binary), no paths of this machine in
+# it; "pocdir version" says the commit it was built from.
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo +changes)
 build:
-	go build -o pocdir ./cmd/pocdir
+	CGO_ENABLED=0 go build -trimpath -ldflags "-X main.commit=$(COMMIT)" -o pocdir ./cmd/pocdir
 
 demo:
 	go run ./cmd/pocdir demo
@@ -13,6 +16,7 @@ demo:
 # the browser tests run when chromium is installed (and must, with
 # POCDIR_REQUIRE_BROWSER=1).
 test: check
+	@./scripts/leftout.sh
 	go test -count=1 ./...
 
 check:

@@ -54,7 +54,7 @@ func runAudit(args []string) error {
 func auditKey(args []string) error {
 	f := newFlags("audit key", "[--db URL] [--log-key FILE]")
 	dbURL := f.String("db", "sqlite:pocdir.db", "database URL (to find the key file beside a SQLite database)")
-	lc := addLogFlags(f)
+	lc := addLogFlags(f, flagLogKey)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -75,7 +75,7 @@ func auditCheck(args []string) error {
 	f := newFlags("audit check", "--db URL [--key VKEY | --log-key FILE] [--data-key FILE]")
 	dbURL := f.String("db", "sqlite:pocdir.db", "database URL")
 	vkey := f.Local("key", "", "the log's public key (name+hash+key); default: derived from the key file")
-	lc := addLogFlags(f)
+	lc := addLogFlags(f, flagLogKey, flagDataKey)
 	if err := f.Parse(args); err != nil {
 		return err
 	}

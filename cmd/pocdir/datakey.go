@@ -15,12 +15,22 @@ import (
 // in the file; remove one only when nothing sealed with it is left (a
 // backup restored later may still need it).
 func runDataKey(args []string) error {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Println(`Usage: pocdir data-key COMMAND [flags]
+
+  rotate  start a new data key and seal the stored secrets and communications with it
+
+"pocdir data-key rotate -h" lists its flags.`)
+		return errFlagHelp
+	}
 	if len(args) == 0 || args[0] != "rotate" {
 		return errors.New(`say "pocdir data-key rotate" (-h for flags)`)
 	}
 	f := newFlags("data-key rotate", "--db URL [--data-key FILE]")
 	dbURL := f.String("db", "", "database URL")
-	lc := addLogFlags(f)
+	// Rotating opens pocdir to seal again: it reads the log's and the
+	// OpenPGP key files too, but creates no log key (no --log-origin).
+	lc := addLogFlags(f, flagLogKey, flagDataKey, flagOpenPGPKey)
 	if err := f.Parse(args[1:]); err != nil {
 		return err
 	}

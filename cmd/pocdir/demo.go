@@ -15,9 +15,10 @@ import (
 )
 
 func runDemo(args []string) error {
-	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR] [--full]")
+	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR] [--db postgres://…] [--full]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
-	dataDir := f.String("data-dir", "demo-data", "directory for the demo's SQLite database (created if missing)")
+	dataDir := f.String("data-dir", "demo-data", "directory for the demo's SQLite database and key files (created if missing)")
+	dbURL := f.Local("db", "", "another database for the demonstration, e.g. postgres://postgres@127.0.0.1/pocdir_demo (empty: SQLite in --data-dir); filled with the demonstration data when it has none")
 	full := f.Bool("full", false, "give every UN Member State four fictional PoCs (the data set of load tests); only when the data directory is new")
 	if err := f.Parse(args); err != nil {
 		return err
@@ -38,8 +39,14 @@ func runDemo(args []string) error {
 	// Passkeys need a domain name (WebAuthn refuses an address): on this
 	// machine the demo calls itself localhost.
 	base := "http://" + localName(*addr)
-	sys, err := system.Open(ctx, system.Config{DB: "sqlite:" + filepath.Join(*dataDir, "pocdir.db"), LogOrigin: "pocdir.demo/log",
-		BaseURL: base, Demo: true, Catcher: catcher,
+	database := *dbURL
+	if database == "" {
+		database = "sqlite:" + filepath.Join(*dataDir, "pocdir.db")
+	}
+	sys, err := system.Open(ctx, system.Config{DB: database, LogOrigin: "pocdir.demo/log",
+		LogKeyFile: filepath.Join(*dataDir, system.LogKeyName), DataKeyFile: filepath.Join(*dataDir, system.DataKeyName),
+		OpenPGPKeyFile: filepath.Join(*dataDir, system.OpenPGPKeyName),
+		BaseURL:        base, Demo: true, Catcher: catcher,
 		SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir-demo@localhost", TLS: "none"},
 		// Replies by email come to pocdir's own SMTP listener, on a free
 		// port of this machine: printDemo says which, and how to reply.

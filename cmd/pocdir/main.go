@@ -29,6 +29,7 @@ func init() {
 		{"audit", "key|check|verify|verify-receipt|cosign", "the accountability log: public key, full check, verification, receipts, witnesses", runAudit},
 		{"data-key", "rotate --db URL [--data-key FILE]", "start a new data key and seal the stored secrets with it (older keys stay in the file)", runDataKey},
 		{"totp-code", "SECRET", "print the current TOTP code of a base32 secret (for the demo accounts)", runTOTPCode},
+		{"version", "", "print the version, the commit it was built from, and the Go version", runVersion},
 		{"help", "[command]", "show this help or a command's flags", runHelp},
 	}
 }
@@ -67,7 +68,7 @@ func usageTo(w io.Writer) {
 	for _, c := range commands {
 		fmt.Fprintf(w, "  %-10s %-40s %s\n", c.name, c.args, c.help)
 	}
-	fmt.Fprintln(w, "\nEvery flag can also be set by an environment variable, named in \"pocdir COMMAND -h\".")
+	fmt.Fprintln(w, "\nMost flags can also be set by an environment variable, named in brackets in \"pocdir COMMAND -h\";\nthose that name one person or thing for one command (an email address, a name, a key) cannot.")
 }
 
 func runHelp(args []string) error {
@@ -126,7 +127,7 @@ func (f *flags) Bool(name string, def bool, usage string) *bool {
 // that belong to one invocation (an email address, a name), where a variable
 // exported for one command must not leak into another.
 func (f *flags) Local(name, def, usage string) *string {
-	return f.FlagSet.String(name, def, usage)
+	return f.FlagSet.String(name, def, usage+" [no environment variable: for this command only]")
 }
 
 // Int defines an int flag with an environment fallback.

@@ -134,3 +134,10 @@ func TestFlagsFallBackToEnvironment(t *testing.T) {
 		t.Errorf("the flag did not win over the environment: %s", *addr2)
 	}
 }
+
+// TestVersion says which pocdir this is, with the Go it was built with.
+func TestVersion(t *testing.T) {
+	if v := versionLine(); !strings.HasPrefix(v, "pocdir ") || !strings.Contains(v, "commit ") || !strings.Contains(v, "go1.") {
+		t.Errorf("version %q", v)
+	}
+}

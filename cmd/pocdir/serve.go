@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -71,11 +72,33 @@ type logConfig struct {
 
 // addLogFlags defines the log's flags; the returned function gives their
 // values after parsing.
-func addLogFlags(f *flags) func() *logConfig {
-	key := f.String("log-key", "", "file of the accountability log's signing key, created on first start; default: beside a SQLite database, else ./pocdir-log.key (instances on one database must share it)")
-	origin := f.String("log-origin", "pocdir/log", "name of the log in its checkpoints (used when the key is created), e.g. pocdir.example.org/log")
-	data := f.String("data-key", "", "file of the keys that encrypt secrets and communications at rest, created on first start; default: beside a SQLite database, else ./pocdir-data.key (instances on one database must share it; back it up)")
-	pgp := f.String("openpgp-key", "", "file of pocdir's OpenPGP key, which signs the content it emails encrypted to PoCs, created on first start; default: beside a SQLite database, else ./pocdir-openpgp.key (instances on one database must share it)")
+// The key flags a command may take (addLogFlags).
+const (
+	flagLogKey     = "log-key"
+	flagLogOrigin  = "log-origin"
+	flagDataKey    = "data-key"
+	flagOpenPGPKey = "openpgp-key"
+)
+
+// addLogFlags defines the key flags named (all of them when none is), so
+// that a command lists only the flags that apply to it.
+func addLogFlags(f *flags, only ...string) func() *logConfig {
+	want := func(name string) bool { return len(only) == 0 || slices.Contains(only, name) }
+	var key, origin, data, pgp *string
+	empty := ""
+	key, origin, data, pgp = &empty, &empty, &empty, &empty
+	if want(flagLogKey) {
+		key = f.String(flagLogKey, "", "file of the accountability log's signing key, created on first start; default: beside a SQLite database, else ./pocdir-log.key (instances on one database must share it)")
+	}
+	if want(flagLogOrigin) {
+		origin = f.String(flagLogOrigin, "pocdir/log", "name of the log in its checkpoints (used when the key is created), e.g. pocdir.example.org/log")
+	}
+	if want(flagDataKey) {
+		data = f.String(flagDataKey, "", "file of the keys that encrypt secrets and communications at rest, created on first start; default: beside a SQLite database, else ./pocdir-data.key (instances on one database must share it; back it up)")
+	}
+	if want(flagOpenPGPKey) {
+		pgp = f.String(flagOpenPGPKey, "", "file of pocdir's OpenPGP key, which signs the content it emails encrypted to PoCs, created on first start; default: beside a SQLite database, else ./pocdir-openpgp.key (instances on one database must share it)")
+	}
 	return func() *logConfig {
 		return &logConfig{keyFile: *key, origin: *origin, dataKeyFile: *data, pgpKeyFile: *pgp}
 	}
