@@ -637,3 +637,32 @@ func TestALooseLogKeyIsRefused(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestCheckpointsSignOnlyDurableCommits: on SQLite, the write-ahead log is
+// checkpointed (and so synced to disk) before a checkpoint is signed, so a
+// power cut cannot take back what pocdir signed.
+func TestCheckpointsSignOnlyDurableCommits(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
+	wal := func() (frames, backfilled int) {
+		var busy int
+		if err := sys.DB.QueryRow(`PRAGMA wal_checkpoint(NOOP)`).Scan(&busy, &frames, &backfilled); err != nil {
+			t.Fatal(err)
+		}
+		return frames, backfilled
+	}
+	before, backfilled := wal()
+	if before == backfilled {
+		t.Skip("the write-ahead log was checkpointed already")
+	}
+	if _, err := sys.Audit.Latest(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Checkpointed, the log starts again from its beginning: only the
+	// checkpoint's own row is in it now, where without the checkpoint
+	// every frame before would still be.
+	if after, _ := wal(); after >= before {
+		t.Errorf("the write-ahead log was not checkpointed before signing: %d frames before, %d after", before, after)
+	}
+}

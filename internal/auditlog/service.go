@@ -98,6 +98,9 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: the root of the tree of size %d: %w", n, err)
 	}
+	if err := l.durable(ctx); err != nil {
+		return nil, err
+	}
 	signed, err := note.Sign(&note.Note{Text: CheckpointBody(l.Origin(), n, root)}, l.Signer)
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: signing the checkpoint of size %d: %w", n, err)
@@ -107,6 +110,22 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 		return nil, fmt.Errorf("auditlog: storing the checkpoint of size %d: %w", n, err)
 	}
 	return l.checkpointAt(ctx, n)
+}
+
+// durable makes every commit so far survive a power cut before a
+// checkpoint signs it: what pocdir signed must never be lost, or States and
+// witnesses would see a fork. PostgreSQL's commits are durable already;
+// SQLite runs with synchronous=NORMAL, whose commits in the write-ahead log
+// reach the disk at the next checkpoint of the log (SQLite syncs the WAL
+// before each one), so one is run here.
+func (l *Log) durable(ctx context.Context) error {
+	if l.DB.Dialect != db.SQLite {
+		return nil
+	}
+	if _, err := l.DB.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("auditlog: making the log durable before a checkpoint: %w", err)
+	}
+	return nil
 }
 
 // CheckpointAt returns the published checkpoint of a tree size.
