@@ -238,3 +238,81 @@ func TestReconfirmationRemindersByEmail(t *testing.T) {
 		t.Errorf("reminder:\n%s\n%s", m.Subject, m.Body)
 	}
 }
+
+// TestClaimOfADeadInstanceExpiresSoon: an instance that stops while
+// sending (here: it hangs on a mail server that never greets) keeps its
+// messages claimed only as long as it renews the claim; once it stops
+// renewing, as a killed instance does, another instance sends them within
+// half a minute, not ten, and an urgent notification does not wait.
+func TestClaimOfADeadInstanceExpiresSoon(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC()) // queues the announcement of the change
+		mute, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var conns []net.Conn
+		var mu sync.Mutex
+		go func() { // accepts and never greets
+			for {
+				c, err := mute.Accept()
+				if err != nil {
+					return
+				}
+				mu.Lock()
+				conns = append(conns, c)
+				mu.Unlock()
+			}
+		}()
+		hang := func(renew time.Duration) (stop func()) {
+			done := make(chan struct{})
+			ctx, cancel := context.WithCancel(context.Background())
+			s := sender(sys, mute.Addr().(*net.TCPAddr).Port)
+			s.RenewEvery = renew
+			go func() {
+				defer close(done)
+				s.RunOnce(ctx)
+			}()
+			time.Sleep(300 * time.Millisecond) // it has claimed, and waits for a greeting
+			return func() {
+				cancel()
+				mu.Lock()
+				for _, c := range conns {
+					c.Close()
+				}
+				mu.Unlock()
+				<-done
+			}
+		}
+		c := catcher(t)
+		other := sender(sys, c.Port())
+
+		t.Run("a live instance renews its claim", func(t *testing.T) {
+			stop := hang(50 * time.Millisecond)
+			sys.Clock.Advance(31 * time.Second)
+			time.Sleep(200 * time.Millisecond) // a renewal at the new time
+			n, err := other.RunOnce(context.Background())
+			stop()
+			if n != 0 || err != nil {
+				t.Errorf("another instance sent %d messages still being sent: %v", n, err)
+			}
+		})
+		// The stopped instance recorded a failed attempt: the retry is due
+		// in a minute.
+		sys.Clock.Advance(2 * time.Minute)
+
+		t.Run("a dead instance's claim expires in half a minute", func(t *testing.T) {
+			stop := hang(time.Hour) // never renews, as if killed
+			defer stop()
+			if n, _ := other.RunOnce(context.Background()); n != 0 {
+				t.Fatalf("another instance sent %d messages claimed a moment ago", n)
+			}
+			sys.Clock.Advance(31 * time.Second)
+			if n, err := other.RunOnce(context.Background()); n == 0 || err != nil {
+				t.Errorf("half a minute after the instance stopped, %d sent: %v", n, err)
+			}
+		})
+	})
+}

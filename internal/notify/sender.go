@@ -46,6 +46,16 @@ type Sender struct {
 	// Replies, when set, is where bounces come back: each message's
 	// envelope sender is its bounce address.
 	Replies *Replies
+	// ClaimFor and RenewEvery are the claim's length and how often it is
+	// renewed while sending (claimFor and renewEvery when 0).
+	ClaimFor, RenewEvery time.Duration
+}
+
+func (s *Sender) claimLength() time.Duration {
+	if s.ClaimFor > 0 {
+		return s.ClaimFor
+	}
+	return claimFor
 }
 
 // messageID is a message's Message-ID: its random part, kept in the outbox
@@ -81,10 +91,15 @@ func backoff(attempts int) time.Duration {
 	return min(d, 6*time.Hour)
 }
 
-// claimFor is how long a claimed message is left to its instance: longer
-// than a round can take (a batch over a slow relay, with 30 s timeouts), so
-// that no other instance sends it again meanwhile.
-const claimFor = 10 * time.Minute
+// claimFor is how long a claimed message is left to its instance, which
+// renews the claim every renewEvery while it sends (a batch over a slow
+// relay, with 30 s timeouts, takes longer than a claim): when an instance
+// dies, another sends what it had claimed within claimFor, not minutes
+// later, and an urgent notification does not wait for it.
+const (
+	claimFor   = 30 * time.Second
+	renewEvery = 10 * time.Second
+)
 
 type claimed struct {
 	id        int64
@@ -120,7 +135,7 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 			UPDATE outbox o SET claimed_until = $1 FROM due WHERE o.id = due.id
 			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts, o.pgp, o.reply_to, o.in_reply_to, o.auto_reply, o.message_id`
 		}
-		rows, err := tx.QueryContext(ctx, query, now.Add(claimFor), now, n)
+		rows, err := tx.QueryContext(ctx, query, now.Add(s.claimLength()), now, n)
 		if err != nil {
 			return fmt.Errorf("notify: claiming messages: %w", err)
 		}
@@ -140,6 +155,46 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 	return out, err
 }
 
+// renew keeps the claim on items while they are being sent, until the
+// returned function is called.
+func (s *Sender) renew(ctx context.Context, items []claimed) (stop func()) {
+	ids := make([]int64, len(items))
+	for i, it := range items {
+		ids[i] = it.id
+	}
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		every := s.RenewEvery
+		if every <= 0 {
+			every = renewEvery
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			until := s.Now().Add(s.claimLength())
+			err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+				return db.InChunks(ids, 500, 2, func(marks string, args []any) error {
+					_, err := tx.ExecContext(ctx, `UPDATE outbox SET claimed_until = $1 WHERE id IN (`+marks+`)
+						AND sent_at IS NULL AND failed_at IS NULL AND claimed_until IS NOT NULL`, append([]any{until}, args...)...)
+					return err
+				})
+			})
+			if err != nil && ctx.Err() == nil && s.Log != nil {
+				s.Log.Warn("renewing the claim on messages being sent", "count", len(ids), "err", err)
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
+
 // RunOnce sends what is due and returns how many messages went out.
 func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	if s.SMTP.Host == "" {
@@ -156,6 +211,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	if err != nil || len(items) == 0 {
 		return 0, err
 	}
+	stopRenewing := s.renew(ctx, items)
 	// Each connection sends its share; the outcomes are recorded after.
 	whys := make([]error, len(items))
 	done := make(chan error, conns)
@@ -171,6 +227,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 			sendErr = err
 		}
 	}
+	stopRenewing()
 	if sendErr != nil {
 		return 0, sendErr
 	}
