@@ -177,6 +177,11 @@ type fieldDetail struct {
 }
 
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if app.ClientGone(r.Context(), err) {
+		a.Log.Info("client closed the request", "method", r.Method, "path", r.URL.Path)
+		w.WriteHeader(499) // no one reads it; the access log shows it as nginx does
+		return
+	}
 	e := app.AsError(err)
 	switch e.Code {
 	case app.Internal, app.Unavailable:

@@ -28,12 +28,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 // errorStatus is the status of a page that shows err. An internal error is
 // logged here, whole, since the page says only that something went wrong.
 func (s *Server) errorStatus(r *http.Request, err error) int {
+	if app.ClientGone(r.Context(), err) {
+		s.Log.Info("client closed the request", "method", r.Method, "path", loggedPath(r))
+		return statusClientGone
+	}
 	code := app.ErrorCode(err)
 	if code == app.Internal || code == app.Unavailable {
 		s.logInternal(r, "request failed", err)
 	}
 	return app.HTTPStatus(code)
 }
+
+// statusClientGone is the status of a request whose client hung up (no one
+// reads it; the access log shows it as nginx does).
+const statusClientGone = 499
 
 // flash sets a one-time message (a catalog key) shown on the next page.
 func (s *Server) flash(w http.ResponseWriter, key string) {
