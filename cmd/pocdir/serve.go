@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -234,8 +235,32 @@ func serve(ctx context.Context, sys *system.System, cfg serveConfig, ready func(
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn),
 	}
+	var certs *certReloader
 	if tlsOn {
-		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		var err error
+		if certs, err = loadCert(cfg.tlsCert, cfg.tlsKey); err != nil {
+			return err
+		}
+		srv.TLSConfig = tlsConfig(certs)
+		// A renewed certificate is read again on SIGHUP (systemctl
+		// reload), without a restart: the connections open go on.
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-hup:
+					if err := certs.reload(); err != nil {
+						slog.Error("reloading the TLS certificate; the previous one stays", "err", err)
+					} else {
+						slog.Info("TLS certificate reloaded", "cert", cfg.tlsCert)
+					}
+				}
+			}
+		}()
 	}
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -253,7 +278,7 @@ func serve(ctx context.Context, sys *system.System, cfg serveConfig, ready func(
 	errc := make(chan error, 1)
 	go func() {
 		if tlsOn {
-			errc <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+			errc <- srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig
 		} else {
 			errc <- srv.Serve(ln)
 		}
@@ -270,4 +295,49 @@ func serve(ctx context.Context, sys *system.System, cfg serveConfig, ready func(
 		return err
 	}
 	return nil
+}
+
+// tlsConfig is TLS 1.2 and 1.3 only; TLS 1.2 with forward secrecy and
+// authenticated encryption only (no CBC, no RSA key exchange).
+func tlsConfig(certs *certReloader) *tls.Config {
+	return &tls.Config{
+		MinVersion:     tls.VersionTLS12,
+		GetCertificate: certs.get,
+		CipherSuites: []uint16{
+			tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+			tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+			tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+		},
+	}
+}
+
+// certReloader holds the served certificate, read again from its files on
+// demand.
+type certReloader struct {
+	certFile, keyFile string
+	mu                sync.RWMutex
+	cert              *tls.Certificate
+}
+
+func loadCert(certFile, keyFile string) (*certReloader, error) {
+	c := &certReloader{certFile: certFile, keyFile: keyFile}
+	return c, c.reload()
+}
+
+// reload reads the files; a pair that does not load leaves the served one.
+func (c *certReloader) reload() error {
+	pair, err := tls.LoadX509KeyPair(c.certFile, c.keyFile)
+	if err != nil {
+		return fmt.Errorf("TLS certificate %s: %w", c.certFile, err)
+	}
+	c.mu.Lock()
+	c.cert = &pair
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *certReloader) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.cert, nil
 }
