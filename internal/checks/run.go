@@ -23,7 +23,9 @@ func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil && log != nil {
+		// A step started finishes, even when pocdir is stopping: the
+		// loop stops between steps.
+		if _, err := s.RunOnce(context.WithoutCancel(ctx)); err != nil && log != nil {
 			log.Error("communication checks", "err", err)
 		}
 		select {

@@ -84,7 +84,7 @@ func (c *IMAP) Run(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
-		if n, err := c.Collect(ctx); err != nil && ctx.Err() == nil {
+		if n, err := c.Collect(context.WithoutCancel(ctx)); err != nil {
 			c.g.log.Error("collecting replies over IMAP", "err", err)
 		} else if n > 0 {
 			c.g.log.Info("replies collected over IMAP", "count", n)

@@ -99,6 +99,9 @@ func (s *SMTP) Addr() net.Addr { return s.ln.Addr() }
 // Close stops listening and closes the connections.
 func (s *SMTP) Close() error { return s.srv.Close() }
 
+// Shutdown stops listening and waits for the connections to end (or ctx).
+func (s *SMTP) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
+
 // session is one SMTP transaction at a time.
 type session struct {
 	g     *Gateway

@@ -446,9 +446,11 @@ func (s *Sender) Run(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		for {
-			n, err := s.RunOnce(ctx)
-			if err != nil && ctx.Err() == nil && s.Log != nil {
+		for ctx.Err() == nil {
+			// A round started finishes, even when pocdir is stopping:
+			// what the server accepted is recorded, and not sent again.
+			n, err := s.RunOnce(context.WithoutCancel(ctx))
+			if err != nil && s.Log != nil {
 				s.Log.Error("sending the outbox", "err", err)
 			}
 			if n == 0 || err != nil {

@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
@@ -140,6 +141,9 @@ type System struct {
 	Web         *web.Server
 	// Handler serves the pages and, under /api/v1, the API.
 	Handler http.Handler
+
+	jobs     sync.WaitGroup  // the background jobs of Run
+	stopping context.Context // Run's context
 }
 
 // Open opens and migrates the database, loads the reference list of States
@@ -296,8 +300,10 @@ func OpenAdmin(ctx context.Context, cfg Config) (*Admin, error) {
 	return &Admin{DB: d, Accounts: newAccounts(d, cfg, notify.NewWriter(i18n.MustLoad(), cfg.BaseURL), nil)}, nil
 }
 
-// Close stops receiving mail and closes the database.
+// Close waits for the background jobs to finish their step (once Run's
+// context has ended), stops receiving mail, and closes the database.
 func (s *System) Close() error {
+	s.waitJobs()
 	if s.InboundSMTP != nil {
 		s.InboundSMTP.Close()
 	}
@@ -306,40 +312,79 @@ func (s *System) Close() error {
 
 // Run runs the background jobs until ctx ends: checkpoints of the log,
 // the outbox's delivery (when there is a mail server), reconfirmation
-// reminders and key warnings, communication checks, and the
-// communications' job (delivery onto recipients' lines, reminders before
-// deadlines, departed PoCs' items to their alternates). Every job is safe
-// on several instances at once.
+// reminders and key warnings, communication checks, the communications'
+// job (delivery onto recipients' lines, reminders before deadlines,
+// departed PoCs' items to their alternates), and the receiving of replies
+// by email. Every job is safe on several instances at once. When ctx ends,
+// each job finishes the step it is in (Close waits for them).
 func (s *System) Run(ctx context.Context) {
 	log := s.Config.Log
-	go every(ctx, time.Minute, func() {
-		if _, err := s.Audit.Latest(ctx); err != nil && ctx.Err() == nil {
-			log.Error("publishing a checkpoint", "err", err)
-		}
+	s.stopping = ctx
+	step := context.WithoutCancel(ctx) // a step started finishes
+	job := func(f func()) {
+		s.jobs.Add(1)
+		go func() {
+			defer s.jobs.Done()
+			f()
+		}()
+	}
+	job(func() {
+		every(ctx, time.Minute, func() {
+			if _, err := s.Audit.Latest(step); err != nil {
+				log.Error("publishing a checkpoint", "err", err)
+			}
+		})
 	})
 	if s.Config.SMTP.Host != "" {
-		go s.Sender.Run(ctx, 10*time.Second)
+		job(func() { s.Sender.Run(ctx, 10*time.Second) })
 	}
-	go every(ctx, time.Hour, func() {
-		if n, err := s.Directory.SendReminders(ctx); err != nil && ctx.Err() == nil {
-			log.Error("queueing reconfirmation reminders", "err", err)
-		} else if n > 0 {
-			log.Info("reconfirmation reminders queued", "states", n)
-		}
+	job(func() {
+		every(ctx, time.Hour, func() {
+			if n, err := s.Directory.SendReminders(step); err != nil {
+				log.Error("queueing reconfirmation reminders", "err", err)
+			} else if n > 0 {
+				log.Info("reconfirmation reminders queued", "states", n)
+			}
+		})
 	})
-	go s.Checks.Run(ctx, 5*time.Second, log)
-	go s.Comms.Run(ctx, 5*time.Second, log)
+	job(func() { s.Checks.Run(ctx, 5*time.Second, log) })
+	job(func() { s.Comms.Run(ctx, 5*time.Second, log) })
 	if s.InboundSMTP != nil {
 		log.Info("receiving replies by SMTP", "addr", s.InboundSMTP.Addr().String(), "starttls", s.Config.InboundTLS != nil)
-		go func() {
+		job(func() {
 			if err := s.InboundSMTP.Serve(); err != nil {
 				log.Error("inbound smtp stopped", "err", err)
 			}
-		}()
-		go func() { <-ctx.Done(); s.InboundSMTP.Close() }()
+		})
+		job(func() {
+			<-ctx.Done()
+			// The messages being received are recorded (or refused
+			// with "try again later") before the listener closes.
+			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			s.InboundSMTP.Shutdown(sctx)
+		})
 	}
 	if s.InboundIMAP != nil {
-		go s.InboundIMAP.Run(ctx, 30*time.Second)
+		job(func() { s.InboundIMAP.Run(ctx, 30*time.Second) })
+	}
+}
+
+// stopWait is how long Close waits for the background jobs to finish
+// their step after Run's context ended.
+const stopWait = 30 * time.Second
+
+// waitJobs waits for the background jobs once Run's context has ended.
+func (s *System) waitJobs() {
+	if s.stopping == nil || s.stopping.Err() == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() { s.jobs.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stopWait):
+		s.Config.Log.Warn("background jobs still running after the wait; closing the database")
 	}
 }
 
