@@ -62,7 +62,9 @@ func TestTLSCertificateReloadsOnSIGHUP(t *testing.T) {
 	defer sys.Close()
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, sys, serveConfig{addr: "127.0.0.1:0", tlsCert: certFile, tlsKey: keyFile}, func(a string) { ready <- a }) }()
+	go func() {
+		done <- serve(ctx, sys, serveConfig{addr: "127.0.0.1:0", tlsCert: certFile, tlsKey: keyFile}, func(a string) { ready <- a })
+	}()
 	addr := <-ready
 	served := func(cfg *tls.Config) (string, error) {
 		cfg.InsecureSkipVerify = true
