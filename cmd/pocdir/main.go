@@ -27,6 +27,8 @@ func init() {
 		{"user", "create|invite [flags]", "create an account (password on standard input) or print an invitation link", runUser},
 		{"token", "create [flags]", "create an API token for a user and print it once", runToken},
 		{"audit", "key|check|verify|verify-receipt|cosign", "the accountability log: public key, full check, verification, receipts, witnesses", runAudit},
+		{"backup", "--db URL --out FILE", "an online, consistent copy of a SQLite database with its key files sealed under a passphrase (PostgreSQL: the key files; the database with pg_dump)", runBackup},
+		{"restore", "--from FILE --db URL", "bring a backup back on a new machine, then check its log", runRestore},
 		{"data-key", "rotate --db URL [--data-key FILE]", "start a new data key and seal the stored secrets with it (older keys stay in the file)", runDataKey},
 		{"totp-code", "SECRET", "print the current TOTP code of a base32 secret (for the demo accounts)", runTOTPCode},
 		{"version", "", "print the version, the commit it was built from, and the Go version", runVersion},

@@ -177,6 +177,7 @@ func runServe(args []string) error {
 	threshold := f.Int("operational-threshold", directory.DefaultThreshold, "number of States with a PoC at which the directory counts as operational")
 	smtpConfig := addSMTPFlags(f)
 	inbound := addInboundFlags(f)
+	acceptRollback := f.Bool("accept-rollback", false, "serve a database whose log is shorter than the latest checkpoint this pocdir signed (a restore to an older state): every State's audit verify will report the rollback")
 	apiRate := f.Int("api-rate-limit", api.DefaultRateLimit, "API requests that one token may make in a minute, across every instance (429 with Retry-After beyond)")
 	largeUploads := f.Int("large-uploads", upload.DefaultPlaces, "how many large request bodies (over 1 MB: communications with files) are handled at once; the others are received into encrypted temporary files and wait")
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
@@ -196,6 +197,7 @@ func runServe(args []string) error {
 	if err := inbound(&cfg); err != nil {
 		return err
 	}
+	cfg.AcceptRollback = *acceptRollback
 	if *apiRate < 1 {
 		return fmt.Errorf("--api-rate-limit %d: give a number of requests per minute, at least 1", *apiRate)
 	}

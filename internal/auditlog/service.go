@@ -26,6 +26,9 @@ type Log struct {
 	// VerifierKey is the public key ("name+hash+key") that checks the
 	// checkpoints; users verify offline with it.
 	VerifierKey string
+	// PublishedFile, when set, remembers the size of the latest checkpoint
+	// signed (see CheckRollback).
+	PublishedFile string
 }
 
 // New returns the log of d, signing with keys.
@@ -108,6 +111,11 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 	if _, err := l.DB.ExecContext(ctx, `INSERT INTO log_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING`,
 		n, root[:], string(signed), l.Now()); err != nil {
 		return nil, fmt.Errorf("auditlog: storing the checkpoint of size %d: %w", n, err)
+	}
+	if l.PublishedFile != "" {
+		if err := l.remember(n); err != nil {
+			return nil, fmt.Errorf("auditlog: remembering the checkpoint of size %d: %w", n, err)
+		}
 	}
 	return l.checkpointAt(ctx, n)
 }

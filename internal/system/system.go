@@ -9,6 +9,7 @@ package system
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -95,6 +96,10 @@ type Config struct {
 	// a place (upload.DefaultWait when 0).
 	LargeUploads int
 	UploadWait   time.Duration
+	// AcceptRollback serves a database whose log is shorter than the
+	// latest checkpoint this pocdir signed (a restore to an older state),
+	// which States and witnesses will see as a rollback.
+	AcceptRollback bool
 }
 
 // KeyPath is where a key file is when none is given: beside a SQLite
@@ -230,6 +235,18 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		cfg.Log.Info("TOTP secrets sealed with the data key", "count", n, "key", sys.DataKeys.Current())
 	}
 	sys.Audit = auditlog.New(d, cfg.Now, sys.LogKeys)
+	sys.Audit.PublishedFile = auditlog.PublishedFile(KeyPath(cfg.LogKeyFile, cfg.DB, LogKeyName))
+	if size, published, err := auditlog.CheckRollback(ctx, d, sys.Audit.PublishedFile); errors.Is(err, auditlog.ErrRollback) {
+		if !cfg.AcceptRollback {
+			return nil, fmt.Errorf("%w; to serve it anyway, start with --accept-rollback: every State's \"pocdir audit verify\" and every witness will then report that the log was rolled back from %d to %d entries", err, published, size)
+		}
+		cfg.Log.Warn("serving a log rolled back to an older state, as asked: States and witnesses will see the rollback", "entries", size, "published", published)
+		if err := auditlog.AcceptRollback(sys.Audit.PublishedFile, size); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
 	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
 	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})

@@ -154,9 +154,11 @@ const BaseURL = "http://pocdir.test"
 type Option func(*system.Config)
 
 // SharingLogKey makes a system sign its log with another's key (two
-// systems with one key and different histories make a fork).
+// systems with one key and different histories make a fork). pocdir
+// refuses to serve a log shorter than one its key signed: the second
+// system is started as an operator forcing it would (AcceptRollback).
 func SharingLogKey(other *System) Option {
-	return func(c *system.Config) { c.LogKeyFile = other.LogKeyPath }
+	return func(c *system.Config) { c.LogKeyFile, c.AcceptRollback = other.LogKeyPath, true }
 }
 
 // WithConfig changes the configuration as f does (a threshold, a batch size).
