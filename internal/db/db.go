@@ -62,27 +62,36 @@ type DB struct {
 // was a third of a send's cost on SQLite). It closes with the
 // transaction.
 func (d *DB) Stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
+	st, err := d.cached(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st), nil
+}
+
+// cached returns the statement of query prepared once for the database.
+func (d *DB) cached(ctx context.Context, query string) (*sql.Stmt, error) {
 	d.stmtMu.Lock()
 	st := d.stmts[query]
 	d.stmtMu.Unlock()
-	if st == nil {
-		var err error
-		if st, err = d.PrepareContext(ctx, query); err != nil {
-			return nil, err
-		}
-		d.stmtMu.Lock()
-		if old := d.stmts[query]; old != nil {
-			st.Close()
-			st = old
-		} else {
-			if d.stmts == nil {
-				d.stmts = map[string]*sql.Stmt{}
-			}
-			d.stmts[query] = st
-		}
-		d.stmtMu.Unlock()
+	if st != nil {
+		return st, nil
 	}
-	return tx.StmtContext(ctx, st), nil
+	st, err := d.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	d.stmtMu.Lock()
+	defer d.stmtMu.Unlock()
+	if old := d.stmts[query]; old != nil {
+		st.Close()
+		return old, nil
+	}
+	if d.stmts == nil {
+		d.stmts = map[string]*sql.Stmt{}
+	}
+	d.stmts[query] = st
+	return st, nil
 }
 
 // owners maps each transaction that Tx runs to its database, so that a
@@ -152,25 +161,9 @@ func PreparedExec(ctx context.Context, q Queryer, query string, args ...any) (sq
 // QueryRowPrepared is QueryRowContext through a statement prepared once
 // for the database: for the lookups that every request or message makes.
 func (d *DB) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
-	d.stmtMu.Lock()
-	st := d.stmts[query]
-	d.stmtMu.Unlock()
-	if st == nil {
-		var err error
-		if st, err = d.PrepareContext(ctx, query); err != nil {
-			return d.QueryRowContext(ctx, query, args...)
-		}
-		d.stmtMu.Lock()
-		if old := d.stmts[query]; old != nil {
-			st.Close()
-			st = old
-		} else {
-			if d.stmts == nil {
-				d.stmts = map[string]*sql.Stmt{}
-			}
-			d.stmts[query] = st
-		}
-		d.stmtMu.Unlock()
+	st, err := d.cached(ctx, query)
+	if err != nil {
+		return d.QueryRowContext(ctx, query, args...) // the plain query says what is wrong
 	}
 	return st.QueryRowContext(ctx, args...)
 }
