@@ -588,7 +588,6 @@ func (s *Service) AnswerLink(ctx context.Context, token, ip string) (*LinkCheck,
 // is bound to: the language an explanation is written in.
 type MailTarget struct {
 	ID       int64
-	State    string
 	Address  string
 	Language string
 }
@@ -611,7 +610,7 @@ func (s *Service) ReplyTarget(ctx context.Context, token string) (*MailTarget, e
 	if err != nil {
 		return nil, err
 	}
-	return &MailTarget{ID: t.ID, State: t.State, Address: t.Address, Language: t.language}, nil
+	return &MailTarget{ID: t.ID, Address: t.Address, Language: t.language}, nil
 }
 
 // AnswerByMail records the answer a reply to a check's email carries: the

@@ -33,10 +33,6 @@ const (
 	MailMoreInfo    = OutcomeMoreInfo
 )
 
-// MailActs are the acts a reply can carry, in the order the emails list
-// their words.
-var MailActs = []string{MailAcknowledge, MailDecline, MailDispute, MailMoreInfo, MailRespond}
-
 // The verification of an act received by email.
 const (
 	Verified   = "verified"   // signed with the PoC's OpenPGP key
@@ -57,7 +53,6 @@ type MailLine struct {
 	TLP      string
 	PGPKey   string // the PoC's OpenPGP public key, "" when it has none (see WithPoC)
 	Language string // the first of the PoC's working languages pocdir writes (see WithPoC)
-	Expires  time.Time
 
 	pocID int64
 	comm  *Communication
@@ -65,14 +60,12 @@ type MailLine struct {
 
 // MailAct is an act received by email on a recipient line.
 type MailAct struct {
-	Act         string // one of MailActs
+	Act         string // MailAcknowledge, MailRespond, MailDecline, MailDispute or MailMoreInfo
 	Subject     string // the reply's subject, for a response
 	Text        string // the person's text, without what it quotes
 	Attachments []*Attachment
 	From        string // the From address
-	MessageID   string
-	Verified    bool // signed by the PoC's OpenPGP key, and the signature holds
-	Encrypted   bool // encrypted to pocdir's key
+	Verified    bool   // signed by the PoC's OpenPGP key, and the signature holds
 }
 
 type mailOriginKey struct{}
@@ -107,7 +100,7 @@ func (s *Service) ReplyLine(ctx context.Context, token string) (*MailLine, error
 	if err != nil {
 		return nil, err
 	}
-	return &MailLine{ID: r.ID, CommID: c.ID, Ref: c.Ref, State: r.State, Address: r.Address, TLP: c.TLP, Language: "en", Expires: t.ExpiresAt,
+	return &MailLine{ID: r.ID, CommID: c.ID, Ref: c.Ref, State: r.State, Address: r.Address, TLP: c.TLP, Language: "en",
 		pocID: r.PoCID, comm: c}, nil
 }
 
@@ -207,13 +200,10 @@ func (s *Service) AutoReplyByMail(ctx context.Context, token string) error {
 	})
 }
 
-// AckView is what an acknowledgement link shows: the reference, the
-// sender State and the label, and whether the State has acknowledged;
-// never the content.
+// AckView is what an acknowledgement link shows: the reference and the
+// label, and whether the State has acknowledged; never the content.
 type AckView struct {
 	Ref          string
-	SenderState  string
-	State        string
 	TLP          string
 	Acknowledged bool
 }
@@ -234,7 +224,7 @@ func (s *Service) AckLink(ctx context.Context, token, ip string) (*AckView, erro
 	if err != nil {
 		return nil, err
 	}
-	v := &AckView{Ref: c.Ref, SenderState: c.SenderState, State: l.State, TLP: c.TLP}
+	v := &AckView{Ref: c.Ref, TLP: c.TLP}
 	for _, r := range rs {
 		if r.State == l.State && r.AckedAt != nil {
 			v.Acknowledged = true

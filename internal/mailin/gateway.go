@@ -235,7 +235,7 @@ func (g *Gateway) commReply(ctx context.Context, in *inbound, m *Message, token 
 	in.act = act
 	hooked := g.hook(ctx, in, &Outcome{Result: ResultRecorded, Act: act})
 	_, err = g.comms.ActByMail(hooked, token, comms.MailAct{Act: act, Subject: m.Subject, Text: text, Attachments: atts,
-		From: m.From, MessageID: m.MessageID, Verified: verified, Encrypted: in.encrypted})
+		From: m.From, Verified: verified})
 	return g.after(ctx, hooked, in, m, l, nil, err)
 }
 
