@@ -36,6 +36,11 @@ func runDemo(args []string) error {
 		return err
 	}
 	defer catcher.Close()
+	// What the mailbox showed is there again after a restart.
+	catcher.File = filepath.Join(*dataDir, "mailbox.jsonl")
+	if err := catcher.Load(); err != nil {
+		return fmt.Errorf("the demo's mailbox: %w", err)
+	}
 	// Passkeys need a domain name (WebAuthn refuses an address): on this
 	// machine the demo calls itself localhost.
 	base := "http://" + localName(*addr)

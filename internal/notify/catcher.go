@@ -1,12 +1,16 @@
 package notify
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -33,7 +37,10 @@ type Caught struct {
 type Catcher struct {
 	Addr string
 	// Keep is how many messages it keeps, the newest (500 when 0).
-	Keep  int
+	Keep int
+	// File, when set, keeps what was received across restarts (the demo's
+	// data directory): each message a line of JSON, read back by Load.
+	File  string
 	mu    sync.Mutex
 	msgs  []Caught
 	total int
@@ -56,6 +63,52 @@ func StartCatcher(addr string) (*Catcher, error) {
 	c.srv.WriteTimeout = time.Minute
 	go c.srv.Serve(ln)
 	return c, nil
+}
+
+// Load reads back what an earlier run kept in File (the newest Keep).
+func (c *Catcher) Load() error {
+	if c.File == "" {
+		return nil
+	}
+	f, err := os.Open(c.File)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for sc.Scan() {
+		var m Caught
+		if json.Unmarshal(sc.Bytes(), &m) == nil {
+			c.msgs = append(c.msgs, m)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if keep := c.keep(); len(c.msgs) > keep {
+		// The file keeps what the page shows, no more.
+		c.msgs = c.msgs[len(c.msgs)-keep:]
+		var b bytes.Buffer
+		for _, m := range c.msgs {
+			line, _ := json.Marshal(m)
+			b.Write(append(line, '\n'))
+		}
+		return os.WriteFile(c.File, b.Bytes(), 0o600)
+	}
+	return nil
+}
+
+func (c *Catcher) keep() int {
+	if c.Keep <= 0 {
+		return 500
+	}
+	return c.Keep
 }
 
 // Received is how many messages it has received in all.
@@ -121,15 +174,22 @@ func (s *catchSession) Data(r io.Reader) error {
 		m.Body = string(b)
 	}
 	s.c.mu.Lock()
-	keep := s.c.Keep
-	if keep <= 0 {
-		keep = 500
-	}
-	if len(s.c.msgs) >= keep {
+	defer s.c.mu.Unlock()
+	if len(s.c.msgs) >= s.c.keep() {
 		s.c.msgs = s.c.msgs[1:]
 	}
 	s.c.msgs = append(s.c.msgs, m)
 	s.c.total++
-	s.c.mu.Unlock()
+	if s.c.File != "" {
+		line, _ := json.Marshal(m)
+		f, err := os.OpenFile(s.c.File, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if _, err := f.Write(append(line, '\n')); err != nil {
+			return err
+		}
+	}
 	return nil
 }
