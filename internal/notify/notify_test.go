@@ -266,7 +266,8 @@ func TestClaimOfADeadInstanceExpiresSoon(t *testing.T) {
 				mu.Unlock()
 			}
 		}()
-		hang := func(renew time.Duration) (stop func()) {
+		var waitFor func(t *testing.T, what, query string, args ...any)
+		hang := func(t *testing.T, renew time.Duration) (stop func()) {
 			done := make(chan struct{})
 			ctx, cancel := context.WithCancel(context.Background())
 			s := sender(sys, mute.Addr().(*net.TCPAddr).Port)
@@ -275,7 +276,8 @@ func TestClaimOfADeadInstanceExpiresSoon(t *testing.T) {
 				defer close(done)
 				s.RunOnce(ctx)
 			}()
-			time.Sleep(300 * time.Millisecond) // it has claimed, and waits for a greeting
+			// It has claimed, and waits for a greeting.
+			waitFor(t, "the message claimed", `SELECT COUNT(*) FROM outbox WHERE claimed_until IS NOT NULL AND sent_at IS NULL`)
 			return func() {
 				cancel()
 				mu.Lock()
@@ -288,11 +290,29 @@ func TestClaimOfADeadInstanceExpiresSoon(t *testing.T) {
 		}
 		c := catcher(t)
 		other := sender(sys, c.Port())
+		waitFor = func(t *testing.T, what, query string, args ...any) {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				var n int
+				if err := sys.DB.QueryRow(query, args...).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				if n > 0 {
+					return
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("waited 20 s for %s", what)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 
 		t.Run("a live instance renews its claim", func(t *testing.T) {
-			stop := hang(50 * time.Millisecond)
+			stop := hang(t, 50*time.Millisecond)
 			sys.Clock.Advance(31 * time.Second)
-			time.Sleep(200 * time.Millisecond) // a renewal at the new time
+			// A renewal at the new time.
+			waitFor(t, "the claim renewed", `SELECT COUNT(*) FROM outbox WHERE claimed_until > $1 AND sent_at IS NULL`, sys.Clock.Now())
 			n, err := other.RunOnce(context.Background())
 			stop()
 			if n != 0 || err != nil {
@@ -304,7 +324,7 @@ func TestClaimOfADeadInstanceExpiresSoon(t *testing.T) {
 		sys.Clock.Advance(2 * time.Minute)
 
 		t.Run("a dead instance's claim expires in half a minute", func(t *testing.T) {
-			stop := hang(time.Hour) // never renews, as if killed
+			stop := hang(t, time.Hour) // never renews, as if killed
 			defer stop()
 			if n, _ := other.RunOnce(context.Background()); n != 0 {
 				t.Fatalf("another instance sent %d messages claimed a moment ago", n)
