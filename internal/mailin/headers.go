@@ -63,22 +63,7 @@ func msgIDs(h mail.Header, key string) []string {
 	if ids, err := h.MsgIDList(key); err == nil && len(ids) > 0 {
 		return sanitizeAll(ids)
 	}
-	var ids []string
-	rest := v
-	for {
-		i := strings.IndexByte(rest, '<')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(rest[i+1:], '>')
-		if j < 0 {
-			break
-		}
-		if id := strings.TrimSpace(rest[i+1 : i+1+j]); id != "" && !strings.ContainsAny(id, " \t") {
-			ids = append(ids, id)
-		}
-		rest = rest[i+1+j+1:]
-	}
+	ids := bracketed(v, func(id string) bool { return id != "" })
 	if len(ids) == 0 {
 		fields := strings.Fields(v)
 		for _, f := range fields {
@@ -105,21 +90,7 @@ func addresses(v string) []string {
 		}
 		return sanitizeAll(out)
 	}
-	rest := v
-	for {
-		i := strings.IndexByte(rest, '<')
-		if i < 0 {
-			break
-		}
-		j := strings.IndexByte(rest[i+1:], '>')
-		if j < 0 {
-			break
-		}
-		if a := strings.TrimSpace(rest[i+1 : i+1+j]); strings.Contains(a, "@") && !strings.ContainsAny(a, " \t") {
-			out = append(out, a)
-		}
-		rest = rest[i+1+j+1:]
-	}
+	out = bracketed(v, func(a string) bool { return strings.Contains(a, "@") })
 	if len(out) == 0 {
 		fields := strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
 		for _, f := range fields {
@@ -130,6 +101,27 @@ func addresses(v string) []string {
 		}
 	}
 	return sanitizeAll(out)
+}
+
+// bracketed returns the values between angle brackets in v (message ids,
+// addresses) that have no blank inside and that keep accepts.
+func bracketed(v string, keep func(string) bool) []string {
+	var out []string
+	rest := v
+	for {
+		i := strings.IndexByte(rest, '<')
+		if i < 0 {
+			return out
+		}
+		j := strings.IndexByte(rest[i+1:], '>')
+		if j < 0 {
+			return out
+		}
+		if x := strings.TrimSpace(rest[i+1 : i+1+j]); !strings.ContainsAny(x, " \t") && keep(x) {
+			out = append(out, x)
+		}
+		rest = rest[i+1+j+1:]
+	}
 }
 
 func first(s []string) string {
