@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -85,7 +86,15 @@ func TestAdministrationCommands(t *testing.T) {
 		defer sys.DB.Close()
 		addrc := make(chan string, 1)
 		done := make(chan error, 1)
-		go func() { done <- serve(ctx, sys, serveConfig{addr: "127.0.0.1:0"}, func(a string) { addrc <- a }) }()
+		free, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metricsAddr := free.Addr().String()
+		free.Close()
+		go func() {
+			done <- serve(ctx, sys, serveConfig{addr: "127.0.0.1:0", metricsAddr: metricsAddr}, func(a string) { addrc <- a })
+		}()
 		addr := <-addrc
 		for _, p := range []string{"/healthz", "/readyz"} {
 			resp, err := http.Get("http://" + addr + p)
@@ -104,6 +113,28 @@ func TestAdministrationCommands(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(b), `"name":"France"`) {
 			t.Errorf("API: %d %s", resp.StatusCode, b)
+		}
+		// The metrics' own address serves them without a token, and
+		// nothing else; the public address does not serve them at all.
+		resp, err = http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `pocdir_http_requests_total{code="200",route="GET /api/v1/states/{code}"} 1`) {
+			t.Errorf("metrics address: %d %s", resp.StatusCode, b)
+		}
+		for _, u := range []string{"http://" + metricsAddr + "/healthz", "http://" + addr + "/metrics"} {
+			resp, err := http.Get(u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 || strings.Contains(string(b), "pocdir_") {
+				t.Errorf("%s: %d", u, resp.StatusCode)
+			}
 		}
 		cancel()
 		select {
@@ -132,6 +163,21 @@ func TestFlagsFallBackToEnvironment(t *testing.T) {
 	f2.Parse([]string{"--addr", "127.0.0.1:1"})
 	if *addr2 != "127.0.0.1:1" {
 		t.Errorf("the flag did not win over the environment: %s", *addr2)
+	}
+}
+
+// TestMetricsTokenFile reads the token from its file and refuses a short one.
+func TestMetricsTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	short, long := filepath.Join(dir, "short"), filepath.Join(dir, "long")
+	os.WriteFile(short, []byte("tooshort\n"), 0o600)
+	os.WriteFile(long, []byte(strings.Repeat("ab", 20)+"\n"), 0o600)
+	dbURL := "sqlite:" + filepath.Join(dir, "p.db")
+	if err := runServe([]string{"--db", dbURL, "--metrics-token-file", short, "--log-level", "error"}); err == nil || !strings.Contains(err.Error(), "at least 32") {
+		t.Errorf("a short token: %v", err)
+	}
+	if err := runServe([]string{"--db", dbURL, "--metrics-token-file", filepath.Join(dir, "none"), "--log-level", "error"}); err == nil || !strings.Contains(err.Error(), "metrics token") {
+		t.Errorf("a missing file: %v", err)
 	}
 }
 

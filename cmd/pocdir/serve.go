@@ -19,6 +19,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/api"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -137,6 +138,9 @@ func setupLog(format, level string) {
 // serveConfig is how the HTTP server listens.
 type serveConfig struct {
 	addr, tlsCert, tlsKey string
+	// metricsAddr, when set, serves the metrics at /metrics on an address
+	// of their own (plain HTTP, for a private network).
+	metricsAddr string
 }
 
 // parsePrefixes reads a comma-separated list of addresses and CIDR ranges.
@@ -181,6 +185,8 @@ func runServe(args []string) error {
 	apiRate := f.Int("api-rate-limit", api.DefaultRateLimit, "API requests that one token may make in a minute, across every instance (429 with Retry-After beyond)")
 	largeUploads := f.Int("large-uploads", upload.DefaultPlaces, "how many large request bodies (over 1 MB: communications with files) are handled at once; the others are received into encrypted temporary files and wait")
 	proxies := f.String("trusted-proxy", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is believed")
+	metricsAddr := f.String("metrics-addr", "", "serve the Prometheus metrics at /metrics on this address of their own (HOST:PORT, plain HTTP: keep it private), e.g. 127.0.0.1:9464")
+	metricsToken := f.String("metrics-token-file", "", "file holding a token (at least 32 characters: openssl rand -hex 32) with which a scraper may read /metrics on the public address, as a bearer token")
 	lc := addLogFlags(f)
 	if err := f.Parse(args); err != nil {
 		return err
@@ -206,6 +212,11 @@ func runServe(args []string) error {
 		return fmt.Errorf("--large-uploads %d: give at least 1", *largeUploads)
 	}
 	cfg.LargeUploads = *largeUploads
+	if *metricsToken != "" {
+		if cfg.MetricsToken, err = metrics.ReadToken(*metricsToken); err != nil {
+			return err
+		}
+	}
 	if cfg.BaseURL == "" {
 		slog.Warn("no --base-url: invitation links carry the address each request came to, and are not emailed")
 	}
@@ -221,7 +232,7 @@ func runServe(args []string) error {
 	}
 	defer sys.Close()
 	slog.Info("database ready", "dialect", sys.DB.Dialect, "took", time.Since(start))
-	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key}, nil)
+	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key, metricsAddr: *metricsAddr}, nil)
 }
 
 // serve runs the HTTP server and the background jobs until ctx ends, then
@@ -276,6 +287,13 @@ func serve(ctx context.Context, sys *system.System, cfg serveConfig, ready func(
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
+	if cfg.metricsAddr != "" {
+		stopMetrics, err := serveMetrics(sys, cfg.metricsAddr)
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	sys.Run(ctx)
 	errc := make(chan error, 1)
 	go func() {
@@ -297,6 +315,30 @@ func serve(ctx context.Context, sys *system.System, cfg serveConfig, ready func(
 		return err
 	}
 	return nil
+}
+
+// serveMetrics serves the metrics on an address of their own, and nothing
+// else: the scraper needs no token there, so the address must be private.
+func serveMetrics(sys *system.System, addr string) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", sys.Metrics.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(slog.Default().Handler(), slog.LevelWarn)}
+	slog.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("metrics server stopped", "err", err)
+		}
+	}()
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}, nil
 }
 
 // tlsConfig is TLS 1.2 and 1.3 only; TLS 1.2 with forward secrecy and

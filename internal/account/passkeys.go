@@ -340,7 +340,7 @@ func (s *Service) FinishPasskeyLogin(ctx context.Context, token, origin string, 
 		return nil, err
 	}
 	fail := func() (*Session, error) {
-		if err := recordFailure(ctx, s.DB, st.User.ID, s.policy.LockAfter, now.Add(s.policy.LockFor)); err != nil {
+		if err := s.failed(ctx, st.User.ID, "second_factor"); err != nil {
 			return nil, err
 		}
 		return nil, errPasskey()

@@ -61,6 +61,10 @@ type Config struct {
 	KnownState func(code string) bool
 	// Policy is DefaultPolicy when zero.
 	Policy Policy
+	// Refused, when set, is told of each refused sign-in by its reason:
+	// "password", "second_factor", "throttled", and "lockout" when a
+	// failure locks an account (the operator's metrics).
+	Refused func(reason string)
 }
 
 // Service is the account rules and authorization.
@@ -76,6 +80,7 @@ type Service struct {
 
 	cacheMu sync.Mutex
 	cache   map[string]cachedToken
+	refused func(reason string)
 
 	// Statements of the per-request lookups, prepared once: parsing the SQL
 	// again on every page view cost more than running it.
@@ -97,7 +102,27 @@ func New(c Config) *Service {
 	if c.KnownState == nil {
 		panic("account: New needs KnownState")
 	}
-	return &Service{DB: c.DB, Now: c.Now, policy: c.Policy, mail: c.Mail, seal: c.Seal, knownState: c.KnownState, cache: map[string]cachedToken{}}
+	return &Service{DB: c.DB, Now: c.Now, policy: c.Policy, mail: c.Mail, seal: c.Seal, knownState: c.KnownState, cache: map[string]cachedToken{}, refused: c.Refused}
+}
+
+// failed counts a failed sign-in against an account (see recordFailure) and
+// tells the metrics why, and whether it locked the account.
+func (s *Service) failed(ctx context.Context, userID int64, reason string) error {
+	locked, err := recordFailure(ctx, s.DB, userID, s.policy.LockAfter, s.Now().Add(s.policy.LockFor))
+	if err != nil {
+		return err
+	}
+	s.tell(reason)
+	if locked {
+		s.tell("lockout")
+	}
+	return nil
+}
+
+func (s *Service) tell(reason string) {
+	if s.refused != nil {
+		s.refused(reason)
+	}
 }
 
 // Policy returns the account policy in force.

@@ -44,9 +44,11 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 // the client address, and returns the one answer every failure gets.
 func (s *Service) loginFailed(ctx context.Context, u *User, ip string, now time.Time) error {
 	if u != nil {
-		if err := recordFailure(ctx, s.DB, u.ID, s.policy.LockAfter, now.Add(s.policy.LockFor)); err != nil {
+		if err := s.failed(ctx, u.ID, "password"); err != nil {
 			return err
 		}
+	} else {
+		s.tell("password")
 	}
 	if ip != "" {
 		if _, err := db.CountAttempt(ctx, s.DB, "ip:"+ip, now, now.Add(-s.policy.ClientWindow)); err != nil {
@@ -68,6 +70,7 @@ func (s *Service) checkThrottle(ctx context.Context, ip string, now time.Time) e
 		return err
 	}
 	if attempts >= s.policy.ClientLimit {
+		s.tell("throttled")
 		return app.Errorf(app.TooMany, "error.throttled", "too many failed attempts from your address: wait a few minutes")
 	}
 	return nil
@@ -193,7 +196,7 @@ func (s *Service) VerifyTOTP(ctx context.Context, token, code string) (*Session,
 	}
 	step, bad := checkTOTP(secret, code, now, st.User.totpLastStep)
 	if bad != nil {
-		if err := recordFailure(ctx, s.DB, st.User.ID, s.policy.LockAfter, now.Add(s.policy.LockFor)); err != nil {
+		if err := s.failed(ctx, st.User.ID, "second_factor"); err != nil {
 			return nil, err
 		}
 		return nil, bad

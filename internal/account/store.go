@@ -179,14 +179,18 @@ func setLanguage(ctx context.Context, q db.Queryer, userID int64, lang string) e
 }
 
 // recordFailure counts a failed login and locks the account when the count
-// reaches the limit. The counter lives in the database so that it holds
-// across instances.
-func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, lockUntil time.Time) error {
+// reaches limit; it reports whether it locked the account.
+func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, lockUntil time.Time) (locked bool, err error) {
 	// Locking restarts the count, so that after the lock ends one typo does
 	// not lock the account again.
-	return exec(ctx, q, "counting a failed sign-in", `UPDATE users SET
+	var count int
+	err = q.QueryRowContext(ctx, `UPDATE users SET
 		failed_logins = CASE WHEN failed_logins + 1 >= $2 THEN 0 ELSE failed_logins + 1 END,
-		locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1`, userID, limit, lockUntil)
+		locked_until = CASE WHEN failed_logins + 1 >= $2 THEN $3 ELSE locked_until END WHERE id = $1 RETURNING failed_logins`, userID, limit, lockUntil).Scan(&count)
+	if err != nil {
+		return false, fmt.Errorf("account store: counting a failed sign-in: %w", err)
+	}
+	return count == 0, nil
 }
 
 const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), COALESCE(i.invited_by, 0), i.created_at,

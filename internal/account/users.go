@@ -157,7 +157,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 	if !CheckPassword(u.passwordHash, current) {
 		// Guesses count like failed logins, so a borrowed session cannot try
 		// passwords without limit.
-		if err := recordFailure(ctx, s.DB, u.ID, s.policy.LockAfter, now.Add(s.policy.LockFor)); err != nil {
+		if err := s.failed(ctx, u.ID, "password"); err != nil {
 			return err
 		}
 		return app.FieldError("current", "error.password_wrong", "the current password is not right", nil)

@@ -26,6 +26,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/upload"
 )
 
@@ -136,7 +137,7 @@ func (a *API) Handler() http.Handler {
 	if a.Uploads == nil {
 		a.Uploads = upload.New(0, 0)
 	}
-	return a.authenticate(a.rateLimit(a.boundUploads(a.checkQuery(mux))))
+	return a.authenticate(a.rateLimit(a.boundUploads(a.checkQuery(metrics.Routes(mux)))))
 }
 
 // authenticate resolves the bearer token. Everything under /api/v1 needs one;

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 // The background job. Each step claims its work with a conditional update
 // in the transaction that does it, so several instances running the job
 // send each message once, and a restart picks up where it stopped.
-
-// Run runs the job every interval until ctx ends.
-func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		// A step started finishes, even when pocdir is stopping: the
-		// loop stops between steps.
-		if _, err := s.RunOnce(context.WithoutCancel(ctx)); err != nil && log != nil {
-			log.Error("communication checks", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // RunOnce starts the campaigns that are due, queues one batch of messages
 // per running campaign, records bounces, sends the reminders that are due

@@ -3,7 +3,6 @@ package comms
 import (
 	"context"
 	"database/sql"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -16,24 +15,6 @@ import (
 // ReminderLead is how long before a requested response time the silent
 // recipients are reminded (or halfway there, when the time is shorter).
 const ReminderLead = 24 * time.Hour
-
-// Run does RunOnce every interval until ctx ends.
-func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		// A step started finishes, even when pocdir is stopping: the
-		// loop stops between steps.
-		if _, err := s.RunOnce(context.WithoutCancel(ctx)); err != nil {
-			log.Error("communications job", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
 
 // RunOnce follows delivery, sends reminders before deadlines, and moves a
 // departed PoC's pending communications to its State's other PoCs. Every

@@ -45,8 +45,9 @@ type Gateway struct {
 	log     *slog.Logger
 	words   *keywords
 	// MaxSize is the largest message accepted, in bytes.
-	maxSize int64
-	limits  Limits
+	maxSize  int64
+	limits   Limits
+	received func(result string)
 }
 
 // Config is what a Gateway needs.
@@ -60,6 +61,9 @@ type Config struct {
 	Mail    *notify.Writer    // writes the explanations, and names the words
 	Log     *slog.Logger
 	MaxSize int64 // DefaultMaxSize when 0
+	// Received, when set, is told the result of each message handled
+	// (the operator's metrics).
+	Received func(result string)
 }
 
 // New returns the gateway.
@@ -74,7 +78,8 @@ func New(c Config) *Gateway {
 		c.MaxSize = DefaultMaxSize
 	}
 	return &Gateway{db: c.DB, now: c.Now, replies: c.Replies, comms: c.Comms, checks: c.Checks, pgp: c.PGP, mail: c.Mail, log: c.Log,
-		words: newKeywords(c.Mail.Catalog()), maxSize: c.MaxSize, limits: Limits{MaxAttachments: comms.MaxAttachments + 5}}
+		words: newKeywords(c.Mail.Catalog()), maxSize: c.MaxSize, limits: Limits{MaxAttachments: comms.MaxAttachments + 5},
+		received: c.Received}
 }
 
 // MaxSize is the largest message the gateway accepts, in bytes.
@@ -133,6 +138,14 @@ func (g *Gateway) Accepts(ctx context.Context, address string) error {
 // database is unreachable): the sender (or the next collection) tries
 // again, and nothing is recorded twice.
 func (g *Gateway) Deliver(ctx context.Context, via string, rcpts []string, raw []byte) (*Outcome, error) {
+	out, err := g.deliver(ctx, via, rcpts, raw)
+	if err == nil && g.received != nil {
+		g.received(out.Result)
+	}
+	return out, err
+}
+
+func (g *Gateway) deliver(ctx context.Context, via string, rcpts []string, raw []byte) (*Outcome, error) {
 	sum := sha256.Sum256(raw)
 	in := &inbound{via: via, key: "sha256:" + hex.EncodeToString(sum[:]), at: g.now()}
 	if int64(len(raw)) > g.maxSize {

@@ -79,24 +79,6 @@ func (g *Gateway) NewIMAP(rawURL string) (*IMAP, error) {
 	return c, nil
 }
 
-// Run collects every interval until ctx ends.
-func (c *IMAP) Run(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if n, err := c.Collect(context.WithoutCancel(ctx)); err != nil {
-			c.g.log.Error("collecting replies over IMAP", "err", err)
-		} else if n > 0 {
-			c.g.log.Info("replies collected over IMAP", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 // Collect reads the messages waiting in the mailbox, records each, and
 // deletes those it recorded (or found recorded already); one it could not
 // record now (the database is unreachable) stays for the next round. It

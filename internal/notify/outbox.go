@@ -14,6 +14,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -252,4 +253,36 @@ func RecordSent(ctx context.Context, q db.Queryer, kinds ...string) error {
 		}
 	}
 	return nil
+}
+
+// Queue is the state of the queue for the operator's metrics: how many
+// messages wait to be handed to the mail server, and since when the oldest.
+type Queue struct {
+	Queued int64
+	Oldest *time.Time
+}
+
+// QueueState reads the queue. It reads the waiting messages only, through
+// the index that the sender's claims use, so that it stays cheap however
+// long the outbox's history grows.
+func QueueState(ctx context.Context, q db.Queryer) (Queue, error) {
+	var qs Queue
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL`).Scan(&qs.Queued); err != nil {
+		return qs, fmt.Errorf("notify: counting the queue: %w", err)
+	}
+	if qs.Queued == 0 {
+		return qs, nil
+	}
+	// The first queued by id is the oldest: ids grow with time.
+	var oldest time.Time
+	err := q.QueryRowContext(ctx, `SELECT created_at FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id LIMIT 1`).Scan(&oldest)
+	if errors.Is(err, sql.ErrNoRows) {
+		return qs, nil // sent in between
+	}
+	if err != nil {
+		return qs, fmt.Errorf("notify: reading the oldest queued message: %w", err)
+	}
+	oldest = oldest.UTC()
+	qs.Oldest = &oldest
+	return qs, nil
 }

@@ -49,6 +49,10 @@ type Sender struct {
 	// ClaimFor and RenewEvery are the claim's length and how often it is
 	// renewed while sending (claimFor and renewEvery when 0).
 	ClaimFor, RenewEvery time.Duration
+	// Outcomes, when set, is told what each round did: how many messages
+	// went out, were deferred to try again, or failed for good (the
+	// operator's metrics).
+	Outcomes func(sent, deferred, failed int)
 }
 
 func (s *Sender) claimLength() time.Duration {
@@ -236,15 +240,27 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
 	var sent []int64
+	deferred, failed := 0, 0
 	for i, it := range items {
 		if whys[i] == nil {
 			sent = append(sent, it.id)
-		} else if err := s.failed(rctx, it, whys[i]); err != nil {
+			continue
+		}
+		final, err := s.failed(rctx, it, whys[i])
+		if err != nil {
 			return 0, err
+		}
+		if final {
+			failed++
+		} else {
+			deferred++
 		}
 	}
 	if err := s.markSent(rctx, sent); err != nil {
 		return 0, err
+	}
+	if s.Outcomes != nil {
+		s.Outcomes(len(sent), deferred, failed)
 	}
 	return len(sent), nil
 }
@@ -392,7 +408,7 @@ func nonNil(msgs []*mail.Msg) []*mail.Msg {
 	return out
 }
 
-func (s *Sender) failed(ctx context.Context, it claimed, why error) error {
+func (s *Sender) failed(ctx context.Context, it claimed, why error) (final bool, err error) {
 	now := s.Now()
 	msg := why.Error()
 	if len(msg) > 500 {
@@ -410,19 +426,19 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) error {
 	permanent := errors.As(why, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() < 600
 	if it.attempts+1 >= max || permanent {
 		if _, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id); err != nil {
-			return fmt.Errorf("notify: recording message %d as failed: %w", it.id, err)
+			return true, fmt.Errorf("notify: recording message %d as failed: %w", it.id, err)
 		}
-		return nil
+		return true, nil
 	}
-	_, err := s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL, next_attempt_at = $2 WHERE id = $3 AND sent_at IS NULL`,
+	_, err = s.DB.ExecContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $1, claimed_until = NULL, next_attempt_at = $2 WHERE id = $3 AND sent_at IS NULL`,
 		msg, now.Add(backoff(it.attempts+1)), it.id)
 	if s.Log != nil {
 		s.Log.Warn("email not delivered; will retry", "outbox_id", it.id, "attempt", it.attempts+1, "err", msg)
 	}
 	if err != nil {
-		return fmt.Errorf("notify: recording an attempt at message %d: %w", it.id, err)
+		return false, fmt.Errorf("notify: recording an attempt at message %d: %w", it.id, err)
 	}
-	return nil
+	return false, nil
 }
 
 func (s *Sender) client() (*mail.Client, error) {
@@ -439,28 +455,4 @@ func (s *Sender) client() (*mail.Client, error) {
 		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthPlain), mail.WithUsername(s.SMTP.Username), mail.WithPassword(s.SMTP.Password))
 	}
 	return mail.NewClient(s.SMTP.Host, opts...)
-}
-
-// Run sends the outbox every interval until ctx ends.
-func (s *Sender) Run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		for ctx.Err() == nil {
-			// A round started finishes, even when pocdir is stopping:
-			// what the server accepted is recorded, and not sent again.
-			n, err := s.RunOnce(context.WithoutCancel(ctx))
-			if err != nil && s.Log != nil {
-				s.Log.Error("sending the outbox", "err", err)
-			}
-			if n == 0 || err != nil {
-				break
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/mailin"
+	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -100,6 +101,10 @@ type Config struct {
 	// latest checkpoint this pocdir signed (a restore to an older state),
 	// which States and witnesses will see as a rollback.
 	AcceptRollback bool
+	// MetricsToken, when set, serves the Prometheus metrics on the public
+	// address at /metrics to a scraper that shows it as a bearer token.
+	// (They can also be served on an address of their own: System.Metrics.)
+	MetricsToken string
 }
 
 // KeyPath is where a key file is when none is given: beside a SQLite
@@ -144,6 +149,8 @@ type System struct {
 	InboundSMTP *mailin.SMTP
 	InboundIMAP *mailin.IMAP
 	Web         *web.Server
+	// Metrics are the operator's Prometheus metrics of this instance.
+	Metrics *metrics.Metrics
 	// Handler serves the pages and, under /api/v1, the API.
 	Handler http.Handler
 
@@ -203,6 +210,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	sys := &System{Config: cfg, DB: d, Catalog: i18n.MustLoad()}
 	var err error
+	if cfg.MetricsToken != "" && len(cfg.MetricsToken) < metrics.MinTokenLength {
+		return nil, fmt.Errorf("metrics token: at least %d characters are needed", metrics.MinTokenLength)
+	}
 	if sys.LogKeys, err = auditlog.LoadOrCreateKey(KeyPath(cfg.LogKeyFile, cfg.DB, LogKeyName), cfg.LogOrigin); err != nil {
 		return nil, fmt.Errorf("log key: %w", err)
 	}
@@ -226,7 +236,17 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		return nil, err
 	}
 	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL).WithReplies(replies)
-	sys.Accounts = newAccounts(d, cfg, sys.Mail, sys.DataKeys)
+	sys.Audit = auditlog.New(d, cfg.Now, sys.LogKeys)
+	sys.Metrics = metrics.New(metrics.Sources{DB: d.DB, Now: cfg.Now,
+		Queue: func(ctx context.Context) (int64, *time.Time, error) {
+			q, err := notify.QueueState(ctx, d)
+			return q.Queued, q.Oldest, err
+		},
+		Log: func(ctx context.Context) (int64, int64, *time.Time, error) {
+			h, err := sys.Audit.Health(ctx)
+			return h.Size, h.CheckpointSize, h.CheckpointAt, err
+		}})
+	sys.Accounts = newAccounts(d, cfg, sys.Mail, sys.DataKeys, sys.Metrics.SignInRefused)
 	// Secrets stored before sealing, or under a rotated-out key, are sealed
 	// under the current key.
 	if n, err := sys.Accounts.SealTOTPSecrets(ctx); err != nil {
@@ -234,7 +254,6 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	} else if n > 0 {
 		cfg.Log.Info("TOTP secrets sealed with the data key", "count", n, "key", sys.DataKeys.Current())
 	}
-	sys.Audit = auditlog.New(d, cfg.Now, sys.LogKeys)
 	sys.Audit.PublishedFile = auditlog.PublishedFile(KeyPath(cfg.LogKeyFile, cfg.DB, LogKeyName))
 	if size, published, err := auditlog.CheckRollback(ctx, d, sys.Audit.PublishedFile); errors.Is(err, auditlog.ErrRollback) {
 		if !cfg.AcceptRollback {
@@ -253,6 +272,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
 	sys.Sender.Replies = replies
+	sys.Sender.Outcomes = sys.Metrics.MailSent
 	if err := sys.inbound(cfg, replies); err != nil {
 		return nil, err
 	}
@@ -263,7 +283,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		Outbox: sys.Outbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}
-	sys.Handler = sys.Web.Handler()
+	if cfg.MetricsToken != "" {
+		sys.Web.Metrics = metrics.Guard(sys.Metrics.Handler(), cfg.MetricsToken)
+	}
+	sys.Handler = sys.Metrics.HTTP(sys.Web.Handler())
 	return sys, nil
 }
 
@@ -277,7 +300,7 @@ func (sys *System) inbound(cfg Config, replies *notify.Replies) error {
 		return nil
 	}
 	sys.Inbound = mailin.New(mailin.Config{DB: sys.DB, Now: cfg.Now, Replies: replies, Comms: sys.Comms, Checks: sys.Checks,
-		PGP: sys.PGP, Mail: sys.Mail, Log: cfg.Log})
+		PGP: sys.PGP, Mail: sys.Mail, Log: cfg.Log, Received: sys.Metrics.MailReceived})
 	var err error
 	if cfg.IMAPURL != "" {
 		if sys.InboundIMAP, err = sys.Inbound.NewIMAP(cfg.IMAPURL); err != nil {
@@ -293,8 +316,8 @@ func (sys *System) inbound(cfg Config, replies *notify.Replies) error {
 	return nil
 }
 
-func newAccounts(d *db.DB, cfg Config, mail *notify.Writer, keys *seal.Keyring) *account.Service {
-	return account.New(account.Config{DB: d, Now: cfg.Now, Mail: mail, Seal: keys, KnownState: directory.KnownState})
+func newAccounts(d *db.DB, cfg Config, mail *notify.Writer, keys *seal.Keyring, refused func(string)) *account.Service {
+	return account.New(account.Config{DB: d, Now: cfg.Now, Mail: mail, Seal: keys, KnownState: directory.KnownState, Refused: refused})
 }
 
 // Admin is what the administration commands (user, token) need: the
@@ -314,7 +337,7 @@ func OpenAdmin(ctx context.Context, cfg Config) (*Admin, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Admin{DB: d, Accounts: newAccounts(d, cfg, notify.NewWriter(i18n.MustLoad(), cfg.BaseURL), nil)}, nil
+	return &Admin{DB: d, Accounts: newAccounts(d, cfg, notify.NewWriter(i18n.MustLoad(), cfg.BaseURL), nil, nil)}, nil
 }
 
 // Close waits for the background jobs to finish their step (once Run's
@@ -337,53 +360,37 @@ func (s *System) Close() error {
 func (s *System) Run(ctx context.Context) {
 	log := s.Config.Log
 	s.stopping = ctx
-	step := context.WithoutCancel(ctx) // a step started finishes
-	job := func(f func()) {
-		s.jobs.Add(1)
-		go func() {
-			defer s.jobs.Done()
-			f()
-		}()
-	}
-	job(func() {
-		every(ctx, time.Minute, func() {
-			if _, err := s.Audit.Latest(step); err != nil {
-				log.Error("publishing a checkpoint", "err", err)
-			}
-		})
-	})
+	s.start(ctx, job{name: "checkpoint", every: time.Minute, step: func(ctx context.Context) (int, error) {
+		_, err := s.Audit.Latest(ctx)
+		return 0, err
+	}})
 	if s.Config.SMTP.Host != "" {
-		job(func() { s.Sender.Run(ctx, 10*time.Second) })
+		s.start(ctx, job{name: "outbox", every: 10 * time.Second, step: s.Sender.RunOnce, drain: true})
 	}
-	job(func() {
-		every(ctx, time.Hour, func() {
-			if n, err := s.Directory.SendReminders(step); err != nil {
-				log.Error("queueing reconfirmation reminders", "err", err)
-			} else if n > 0 {
-				log.Info("reconfirmation reminders queued", "states", n)
-			}
-		})
-	})
-	job(func() { s.Checks.Run(ctx, 5*time.Second, log) })
-	job(func() { s.Comms.Run(ctx, 5*time.Second, log) })
+	s.start(ctx, job{name: "reminders", every: time.Hour, step: s.Directory.SendReminders})
+	s.start(ctx, job{name: "checks", every: 5 * time.Second, step: s.Checks.RunOnce})
+	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
+	if s.InboundIMAP != nil {
+		s.start(ctx, job{name: "imap", every: 30 * time.Second, step: s.InboundIMAP.Collect})
+	}
 	if s.InboundSMTP != nil {
 		log.Info("receiving replies by SMTP", "addr", s.InboundSMTP.Addr().String(), "starttls", s.Config.InboundTLS != nil)
-		job(func() {
+		s.jobs.Add(2)
+		go func() {
+			defer s.jobs.Done()
 			if err := s.InboundSMTP.Serve(); err != nil {
 				log.Error("inbound smtp stopped", "err", err)
 			}
-		})
-		job(func() {
+		}()
+		go func() {
+			defer s.jobs.Done()
 			<-ctx.Done()
 			// The messages being received are recorded (or refused
 			// with "try again later") before the listener closes.
 			sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			s.InboundSMTP.Shutdown(sctx)
-		})
-	}
-	if s.InboundIMAP != nil {
-		job(func() { s.InboundIMAP.Run(ctx, 30*time.Second) })
+		}()
 	}
 }
 
@@ -402,19 +409,5 @@ func (s *System) waitJobs() {
 	case <-done:
 	case <-time.After(stopWait):
 		s.Config.Log.Warn("background jobs still running after the wait; closing the database")
-	}
-}
-
-// every runs f now and then at each interval until ctx ends.
-func every(ctx context.Context, interval time.Duration, f func()) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		f()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/mailin"
+	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/upload"
 )
@@ -37,6 +38,9 @@ type Server struct {
 	Catcher *notify.Catcher
 	// Inbound receives replies by email (nil when pocdir does not).
 	Inbound *mailin.Gateway
+	// Metrics, when set, serves the operator's metrics at /metrics (it
+	// checks the metrics token itself).
+	Metrics http.Handler
 	// OpenPGPKey is pocdir's public OpenPGP key (armored), which signs the
 	// content it emails encrypted to PoCs: published at /openpgp.asc.
 	OpenPGPKey string
@@ -110,6 +114,9 @@ func (s *Server) Handler() http.Handler {
 	// The public key that signs encrypted notifications, so that a PoC can
 	// verify them.
 	mux.HandleFunc("GET /openpgp.asc", s.openPGPKey)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics)
+	}
 
 	// Everything else needs a full session.
 	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireLogin(h)) }
@@ -190,7 +197,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Uploads == nil {
 		s.Uploads = upload.New(0, 0)
 	}
-	var h http.Handler = mux
+	var h = metrics.Routes(mux)
 	h = s.checkQuery(h)
 	h = s.boundUploads(h)
 	h = s.forgeryProtection(h)

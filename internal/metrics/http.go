@@ -1,0 +1,77 @@
+package metrics
+
+import (
+	"cmp"
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// route is where the innermost ServeMux writes the pattern it matched, for
+// the outermost middleware to read: the layers between them pass the
+// request on with new contexts, so the pattern must travel by pointer.
+type route struct{ pattern string }
+
+type routeKey struct{}
+
+// Routes records, for the metrics, which pattern of mux answered the
+// request. Wrapping each ServeMux (the pages', then the API's inside it)
+// keeps the innermost, most precise pattern.
+func Routes(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The pattern an outer mux matched, which this one overwrites
+		// (with "" when it matches nothing).
+		outer := r.Pattern
+		mux.ServeHTTP(w, r)
+		if rt, ok := r.Context().Value(routeKey{}).(*route); ok && rt.pattern == "" {
+			rt.pattern = cmp.Or(r.Pattern, outer)
+		}
+	})
+}
+
+// HTTP counts the requests by route and status, and times them. It wraps
+// the whole handler; requests no pattern matched count as "unmatched", so
+// that scanners' made-up paths do not each make a new series.
+func (m *Metrics) HTTP(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		rt := &route{}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+		pattern := rt.pattern
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		code := sw.status
+		if code == 0 {
+			code = http.StatusOK
+		}
+		m.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
+		m.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

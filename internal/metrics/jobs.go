@@ -1,0 +1,23 @@
+package metrics
+
+import "time"
+
+// JobStep records one step of a background job: how long it took, how many
+// items it handled, and whether it ended in an error.
+func (m *Metrics) JobStep(job string, took time.Duration, items int, err error) {
+	m.jobRuns.WithLabelValues(job).Inc()
+	m.jobDuration.WithLabelValues(job).Observe(took.Seconds())
+	m.jobItems.WithLabelValues(job).Add(float64(items))
+	if err != nil {
+		m.jobErrors.WithLabelValues(job).Inc()
+		return
+	}
+	m.jobSuccess.WithLabelValues(job).SetToCurrentTime()
+}
+
+// Job makes a job's series appear at zero before its first step.
+func (m *Metrics) Job(job string) {
+	m.jobRuns.WithLabelValues(job)
+	m.jobErrors.WithLabelValues(job)
+	m.jobItems.WithLabelValues(job)
+}
