@@ -49,7 +49,8 @@ func Attempts(ctx context.Context, q Queryer, key string, windowStartBefore time
 // adds to the newer minute.
 func AddHits(ctx context.Context, q Queryer, tokenID, minute int64, n int) (int, error) {
 	var total int
-	err := q.QueryRowContext(ctx, `INSERT INTO api_rate (token_id, minute, hits) VALUES ($1, $2, $3)
+	// Prepared once: a busy token adds its batch every hundred requests.
+	err := PreparedRow(ctx, q, `INSERT INTO api_rate (token_id, minute, hits) VALUES ($1, $2, $3)
 		ON CONFLICT (token_id) DO UPDATE SET
 			hits = CASE WHEN api_rate.minute >= $2 THEN api_rate.hits + $3 ELSE $3 END,
 			minute = CASE WHEN api_rate.minute > $2 THEN api_rate.minute ELSE $2 END

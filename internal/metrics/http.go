@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // route is where the innermost ServeMux writes the pattern it matched, for
@@ -49,9 +51,35 @@ func (m *Metrics) HTTP(h http.Handler) http.Handler {
 		if code == 0 {
 			code = http.StatusOK
 		}
-		m.requests.WithLabelValues(pattern, strconv.Itoa(code)).Inc()
-		m.latency.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
+		m.series(pattern, code).observe(time.Since(start))
 	})
+}
+
+// routeSeries are the counter and histogram of one route and status, kept
+// so that a request does not hash its labels twice.
+type routeSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+func (rs *routeSeries) observe(d time.Duration) {
+	rs.count.Inc()
+	rs.latency.Observe(d.Seconds())
+}
+
+type seriesKey struct {
+	route string
+	code  int
+}
+
+func (m *Metrics) series(route string, code int) *routeSeries {
+	k := seriesKey{route, code}
+	if rs, ok := m.routes.Load(k); ok {
+		return rs.(*routeSeries)
+	}
+	rs := &routeSeries{count: m.requests.WithLabelValues(route, strconv.Itoa(code)), latency: m.latency.WithLabelValues(route)}
+	m.routes.Store(k, rs)
+	return rs
 }
 
 type statusWriter struct {
