@@ -416,7 +416,7 @@ func TestBrowserFocalPointEditsPoC(t *testing.T) {
 		const pocCard = `main section.card[aria-labelledby^="poc-"]`
 		b.open("/states/FRA")
 		wantContains(t, "PoC card before validation", b.text(pocCard), "National CERT", "cert@example.org")
-		wantContains(t, "pending changes", b.text("main section.pending"), "1 change waiting", "PoC changed")
+		wantContains(t, "pending changes", b.text("main section.pending"), "1 open change", "PoC changed")
 		b.logout()
 		b.login(sys, officer)
 		b.open("/states/FRA")

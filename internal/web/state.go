@@ -18,6 +18,10 @@ type stateData struct {
 	// reader may see (the State's own users and the Secretariat).
 	CanPropose bool
 	Pending    []*directory.Nomination
+	// Deciding counts those of Pending that wait for a decision (submitted):
+	// what the dashboard calls "waiting for a decision"; the others are
+	// drafts or were returned to the State.
+	Deciding int
 }
 
 func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
@@ -37,8 +41,14 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	deciding := 0
+	for _, n := range pending {
+		if n.Status == directory.NomSubmitted {
+			deciding++
+		}
+	}
 	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(a, e.Code), CanPropose: directory.CanPropose(a, e.Code),
-		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending})
+		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending, Deciding: deciding})
 	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }

@@ -213,8 +213,11 @@ func TestFormsKeepWhatWasTyped(t *testing.T) {
 				}
 			}
 			_, page = get(t, c, srv.URL+"/states/FRA")
-			if !strings.Contains(page, "1 change waiting") || !strings.Contains(page, "Agence nationale &lt;test&gt;") {
+			if !strings.Contains(page, "1 open change") || !strings.Contains(page, "Agence nationale &lt;test&gt;") {
 				t.Error("the State page does not show the pending change")
+			}
+			if !strings.Contains(page, "Waiting for validation by the Secretariat") {
+				t.Error("the State page does not say whose decision the change waits for")
 			}
 		})
 	})
