@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-smtp"
+
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/notify"
@@ -334,5 +336,83 @@ func TestClaimOfADeadInstanceExpiresSoon(t *testing.T) {
 				t.Errorf("half a minute after the instance stopped, %d sent: %v", n, err)
 			}
 		})
+	})
+}
+
+// holdingServer is a mail server that holds the message numbered hold (from
+// 1) until release is closed.
+type holdingServer struct {
+	hold     int
+	received *int32
+	held     chan struct{}
+	release  chan struct{}
+	mu       *sync.Mutex
+}
+
+func (h holdingServer) NewSession(*smtp.Conn) (smtp.Session, error) { return h, nil }
+func (holdingServer) Reset()                                        {}
+func (holdingServer) Logout() error                                 { return nil }
+func (holdingServer) Mail(string, *smtp.MailOptions) error          { return nil }
+func (holdingServer) Rcpt(string, *smtp.RcptOptions) error          { return nil }
+func (h holdingServer) Data(r io.Reader) error {
+	io.Copy(io.Discard, r)
+	h.mu.Lock()
+	*h.received++
+	n := int(*h.received)
+	h.mu.Unlock()
+	if n == h.hold {
+		close(h.held)
+		<-h.release
+	}
+	return nil
+}
+
+// TestAcceptedMailIsRecordedAsItGoes holds the mail server on the 15th
+// message of a round of 30: the fourteen it accepted are recorded as sent
+// already, so that an instance killed there would leave almost nothing to
+// be sent again, not the whole round.
+func TestAcceptedMailIsRecordedAsItGoes(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		enqueue(t, sys, 30)
+		var received int32
+		h := holdingServer{hold: 15, received: &received, held: make(chan struct{}), release: make(chan struct{}), mu: &sync.Mutex{}}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := smtp.NewServer(h)
+		srv.Domain, srv.AllowInsecureAuth = "hold.test", true
+		go srv.Serve(ln)
+		defer srv.Close()
+		s := sender(sys, ln.Addr().(*net.TCPAddr).Port)
+		s.Connections = 1
+		done := make(chan int)
+		go func() {
+			n, err := s.RunOnce(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			done <- n
+		}()
+		<-h.held
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			var sent int
+			if err := sys.DB.QueryRow(`SELECT COUNT(*) FROM outbox WHERE sent_at IS NOT NULL`).Scan(&sent); err != nil {
+				t.Fatal(err)
+			}
+			if sent == 14 {
+				break
+			}
+			if sent > 14 || time.Now().After(deadline) {
+				t.Fatalf("%d messages recorded as sent while the 15th was being received: want the fourteen before it", sent)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(h.release)
+		if n := <-done; n != 30 {
+			t.Errorf("%d sent, want 30", n)
+		}
 	})
 }

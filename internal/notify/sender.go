@@ -216,14 +216,23 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	stopRenewing := s.renew(ctx, items)
-	// Each connection sends its share; the outcomes are recorded after.
+	// Each connection sends its share and hands what the server accepted
+	// to the recorder, which records it as sent while sending goes on (see
+	// recordAccepted); the refusals are recorded after.
 	whys := make([]error, len(items))
+	recorded := make([]bool, len(items))
+	accepted := make(chan int, batch*conns)
+	recorderDone := make(chan struct{})
+	go func() {
+		defer close(recorderDone)
+		s.recordAccepted(ctx, items, accepted, recorded)
+	}()
 	done := make(chan error, conns)
 	parts := 0
 	for start := 0; start < len(items); start += batch {
 		end := min(start+batch, len(items))
 		parts++
-		go func() { done <- s.send(ctx, items[start:end], whys[start:end]) }()
+		go func() { done <- s.send(ctx, items, start, end, whys, accepted) }()
 	}
 	var sendErr error
 	for range parts {
@@ -231,33 +240,39 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 			sendErr = err
 		}
 	}
+	close(accepted)
+	<-recorderDone
 	stopRenewing()
-	if sendErr != nil {
-		return 0, sendErr
-	}
 	// What the server accepted is recorded even when the job is being
 	// stopped, or it would be sent again after the restart.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	var sent []int64
+	var sent, unrecorded []int64
 	deferred, failed := 0, 0
 	for i, it := range items {
-		if whys[i] == nil {
+		switch {
+		case whys[i] == nil && recorded[i]:
 			sent = append(sent, it.id)
-			continue
-		}
-		final, err := s.failed(rctx, it, whys[i])
-		if err != nil {
-			return 0, err
-		}
-		if final {
-			failed++
-		} else {
-			deferred++
+		case whys[i] == nil && sendErr == nil:
+			sent = append(sent, it.id)
+			unrecorded = append(unrecorded, it.id)
+		case whys[i] != nil:
+			final, err := s.failed(rctx, it, whys[i])
+			if err != nil {
+				return 0, err
+			}
+			if final {
+				failed++
+			} else {
+				deferred++
+			}
 		}
 	}
-	if err := s.markSent(rctx, sent); err != nil {
+	if err := s.markSent(rctx, unrecorded); err != nil {
 		return 0, err
+	}
+	if sendErr != nil {
+		return 0, sendErr
 	}
 	if s.Outcomes != nil {
 		s.Outcomes(len(sent), deferred, failed)
@@ -265,9 +280,20 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	return len(sent), nil
 }
 
-// send delivers items over one connection and puts each one's error, if
-// any, in whys. It returns an error only when it could not start.
-func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error {
+// The mail server's acceptance of a message and pocdir's record that it was
+// sent cannot be one act: an instance killed between the two leaves
+// messages that another instance sends again (with the same Message-ID,
+// which mail clients show once). So each accepted message is handed at once
+// to a recorder, which records what waits in one transaction while sending
+// goes on: the window is one commit's worth of messages, not a round's
+// hundreds, and the commits do not multiply with the messages.
+
+// send delivers items[start:end] over one connection, puts each one's
+// error, if any, in whys, and hands the index of each one the server
+// accepted to the recorder. It returns an error only when it could not
+// start.
+func (s *Sender) send(ctx context.Context, all []claimed, start, end int, whys []error, accepted chan<- int) error {
+	items, whys := all[start:end], whys[start:end]
 	client, err := s.client()
 	if err != nil {
 		return err
@@ -306,21 +332,75 @@ func (s *Sender) send(ctx context.Context, items []claimed, whys []error) error 
 		}
 		msgs[i] = m
 	}
-	sendErr := client.DialAndSendWithContext(ctx, nonNil(msgs)...)
-	for i := range items {
-		switch {
-		case msgs[i] == nil:
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		for i := range items {
+			whys[i] = fmt.Errorf("dial failed: %w", err)
+			if msgs[i] == nil {
+				whys[i] = errors.New("invalid recipient address")
+			}
+		}
+		return nil
+	}
+	defer client.CloseWithSMTPClient(conn)
+	for i, m := range msgs {
+		if m == nil {
 			whys[i] = errors.New("invalid recipient address")
-		case msgs[i].IsDelivered():
+			continue
+		}
+		sendErr := client.SendWithSMTPClient(conn, m)
+		switch {
+		case m.IsDelivered():
 			// Accepted by the server, even if what followed (RSET) failed:
 			// sending again would duplicate it.
-		case msgs[i].HasSendError():
-			whys[i] = msgs[i].SendError()
-		case sendErr != nil && !msgs[i].IsDelivered():
+			accepted <- start + i
+		case m.HasSendError():
+			whys[i] = m.SendError()
+		case sendErr != nil:
 			whys[i] = sendErr
 		}
 	}
 	return nil
+}
+
+// recordPause is how long the recorder gathers accepted messages before a
+// commit: at most a hundred commits a second per sending instance.
+const recordPause = 10 * time.Millisecond
+
+// recordAccepted records as sent what the connections hand it, in one
+// transaction for everything waiting at each turn, so that the number of
+// commits stays bounded by the database's speed, not the messages'; it marks
+// what it recorded. What it could not record, RunOnce records at the end.
+func (s *Sender) recordAccepted(ctx context.Context, items []claimed, accepted <-chan int, recorded []bool) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	for first := range accepted {
+		idx := []int{first}
+		// A moment to gather what the other connections accept, so that a
+		// fast mail server does not cost a commit per message.
+		time.Sleep(recordPause)
+	more:
+		for {
+			select {
+			case next, ok := <-accepted:
+				if !ok {
+					break more
+				}
+				idx = append(idx, next)
+			default:
+				break more
+			}
+		}
+		ids := make([]int64, len(idx))
+		for k, i := range idx {
+			ids[k] = items[i].id
+		}
+		if s.markSent(rctx, ids) == nil {
+			for _, i := range idx {
+				recorded[i] = true
+			}
+		}
+	}
 }
 
 // setReplyHeaders sets where answers go, and marks the message as one no
@@ -398,16 +478,6 @@ func newBoundary() (string, error) {
 	return "pgp_" + hex.EncodeToString(b), nil
 }
 
-func nonNil(msgs []*mail.Msg) []*mail.Msg {
-	var out []*mail.Msg
-	for _, m := range msgs {
-		if m != nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 func (s *Sender) failed(ctx context.Context, it claimed, why error) (final bool, err error) {
 	now := s.Now()
 	msg := why.Error()
@@ -442,7 +512,9 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) (final bool,
 }
 
 func (s *Sender) client() (*mail.Client, error) {
-	opts := []mail.Option{mail.WithPort(s.SMTP.Port), mail.WithTimeout(30 * time.Second)}
+	// Messages are sent one call at a time (see send): no NOOP before each,
+	// which would double the round trips.
+	opts := []mail.Option{mail.WithPort(s.SMTP.Port), mail.WithTimeout(30 * time.Second), mail.WithoutNoop()}
 	switch strings.ToLower(s.SMTP.TLS) {
 	case "none":
 		opts = append(opts, mail.WithTLSPolicy(mail.NoTLS))
