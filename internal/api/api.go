@@ -26,6 +26,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/upload"
 )
@@ -43,6 +44,7 @@ type API struct {
 	Audit     *auditlog.Log
 	Checks    *checks.Service
 	Comms     *comms.Service
+	Inbox     *inbox.Service
 	Log       *slog.Logger
 	// DB holds the request counts of the rate limit, and Now its clock.
 	DB  *db.DB
@@ -69,6 +71,7 @@ func (a *API) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /api/v1/me", a.me)
 	mux.HandleFunc("GET /api/v1/status", a.status)
+	mux.HandleFunc("GET /api/v1/inbox", a.inbox)
 	mux.HandleFunc("GET /api/v1/states", a.listStates)
 	mux.HandleFunc("GET /api/v1/states/{code}", a.getState)
 	mux.HandleFunc("PUT /api/v1/states/{code}/entry", a.updateEntry)

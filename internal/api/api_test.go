@@ -469,6 +469,7 @@ var authRoutes = []authRoute{
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/checks", checks.Input{Title: fmt.Sprintf("Bilateral %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24, Counterpart: stateB}
 		}, [nCallers]int{401, 401, 400, 201, 400, 403, 403, 403}},
+	{"GET /api/v1/inbox", "list what waits for them", path("/api/v1/inbox"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/checks/pending", "list the checks waiting for their State's answer", path("/api/v1/checks/pending"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/checks/{id}", "read the results of a bilateral check by " + stateA + " of " + stateB,
 		func(t *testing.T, f *fixture) (string, any) {

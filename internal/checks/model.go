@@ -133,6 +133,10 @@ type Target struct {
 	// time to answer.
 	Outcome string `json:"outcome"`
 	Seconds int64  `json:"seconds_to_answer,omitempty"`
+	// Campaign and WindowEnd, in the list of checks waiting for a State's
+	// answer (Pending), are the campaign's title and when it closes.
+	Campaign  string     `json:"campaign,omitempty"`
+	WindowEnd *time.Time `json:"window_end,omitempty"`
 
 	// language is the one the PoC is written to in (English below).
 	language string

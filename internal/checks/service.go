@@ -450,10 +450,26 @@ func (s *Service) Pending(ctx context.Context) ([]*Target, error) {
 		return []*Target{}, nil
 	}
 	list, err := pendingTargets(ctx, s.DB, a.State, s.Now())
+	if err != nil {
+		return nil, err
+	}
+	campaigns := map[int64]*Campaign{}
 	for _, t := range list {
 		t.Outcome = OutcomeWaiting // each can still be answered
+		c := campaigns[t.CampaignID]
+		if c == nil {
+			if c, err = getCampaign(ctx, s.DB, t.CampaignID); err != nil {
+				return nil, err
+			}
+			if c == nil {
+				continue
+			}
+			campaigns[t.CampaignID] = c
+		}
+		end := c.WindowEnd
+		t.Campaign, t.WindowEnd = c.Title, &end
 	}
-	return list, err
+	return list, nil
 }
 
 // AnswerInPortal records a signed-in user's answer for a PoC of their State.

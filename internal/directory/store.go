@@ -597,23 +597,31 @@ func DepartedPoCs(ctx context.Context, q db.Queryer, today string) ([]int64, err
 
 var (
 	knownOnce  sync.Once
-	knownCodes map[string]bool
+	knownCodes map[string]State
 )
 
 // KnownState reports whether code is a State of the reference list (which
 // SyncStates writes into the database at every start).
 func KnownState(code string) bool {
+	_, ok := ReferenceState(code)
+	return ok
+}
+
+// ReferenceState returns the State of the reference list with the code:
+// its names and codes, without its entry.
+func ReferenceState(code string) (State, bool) {
 	knownOnce.Do(func() {
-		knownCodes = map[string]bool{}
+		knownCodes = map[string]State{}
 		list, err := ReferenceStates()
 		if err != nil {
 			panic(err) // the list is embedded: a broken one is a build error
 		}
 		for _, s := range list {
-			knownCodes[s.Code] = true
+			knownCodes[s.Code] = s
 		}
 	})
-	return knownCodes[code]
+	s, ok := knownCodes[code]
+	return s, ok
 }
 
 func backdate(ctx context.Context, q db.Queryer, state string, first time.Time, confirmed *time.Time) error {

@@ -29,6 +29,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
@@ -141,6 +142,7 @@ type System struct {
 	Accounts  *account.Service
 	Checks    *checks.Service
 	Comms     *comms.Service
+	Inbox     *inbox.Service
 	Outbox    *notify.Outbox
 	Sender    *notify.Sender
 	// Inbound receives replies (nil without a reply address); SMTP and
@@ -269,6 +271,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
 	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
+	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
 	sys.Sender.Replies = replies
@@ -277,10 +280,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		return nil, err
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
-	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Log: cfg.Log,
+	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
-		Outbox: sys.Outbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
+		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}
 	if cfg.MetricsToken != "" {

@@ -44,7 +44,7 @@ func (s *System) Login(t testing.TB, srv *httptest.Server, u *User) *http.Client
 	}
 	resp = PostForm(t, c, srv.URL+"/login/totp", url.Values{"code": {s.Code(t, u)}})
 	resp.Body.Close()
-	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/directory" {
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inbox" {
 		t.Fatalf("totp %s: status %d to %q", u.Email, resp.StatusCode, resp.Header.Get("Location"))
 	}
 	return c

@@ -186,7 +186,7 @@ func (b *browser) signIn(sys *testkit.System, u *testkit.User) {
 	b.wantPath("/login/totp")
 	b.do("give the code", chromedp.SetValue(chromedp.CSS("#f-code"), sys.Code(b.t, u)))
 	b.submit(`main form[action="/login/totp"] button[type=submit]`)
-	b.wantPath("/directory")
+	b.wantPath("/inbox")
 }
 
 // switchLanguage picks a language with the switcher at the foot of the page;
@@ -395,7 +395,8 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/templates/1/edit", 200)
 			b.visit("/comms", 200)
 			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
-			b.reflow("/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
+			b.visit("/inbox", 200)
+			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
 		}
 	})
 
@@ -407,6 +408,12 @@ func TestBrowserAccessibility(t *testing.T) {
 		commIn, commOut := a11yComms(t, sys)
 		byMail, ackOut := a11yMailAct(t, sys, commOut)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		// Something in France's inbox: a critical notification to acknowledge.
+		offKEN := sys.User(t, "a11y-off@ken.example", app.RoleOfficer, "KEN")
+		if _, err := sys.Comms.Compose(offKEN.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"FRA"}, Level: comms.LevelTechnical,
+			Fields: map[string]string{"subject": "Ransomware", "urgency": "critical", "tlp": comms.TLPGreen, "description": "Ransomware in our hospitals."}}); err != nil {
+			t.Fatal(err)
+		}
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, fp)
 		for _, lang := range langs {
@@ -415,6 +422,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.wantPath("/directory")
 			b.scan("directory")
 			b.visit("/directory?"+url.Values{"q": {"fra"}, "body": {"OSCE"}, "lang": {"fr"}}.Encode(), 200)
+			b.visit("/inbox", 200)
 			b.visit("/states/FRA", 200)
 			b.visit("/states/FRA/history", 200)
 			b.visit("/nominations", 200)

@@ -272,7 +272,7 @@ func (b *browser) login(sys *testkit.System, u *testkit.User) {
 	}
 	b.fill("#f-code", sys.Code(b.t, u))
 	b.submit(`main form[action="/login/totp"] button[type=submit]`)
-	b.wantPath("/directory")
+	b.wantPath("/inbox")
 	if got := b.text("footer"); !strings.Contains(got, u.Email) {
 		b.t.Fatalf("footer after login: got %q, want the user's email %s", got, u.Email)
 	}
@@ -559,7 +559,7 @@ func TestBrowserInvitation(t *testing.T) {
 
 		b.fill("#f-code", code)
 		b.submit(`main form button[type=submit]`)
-		b.wantPath("/directory")
+		b.wantPath("/inbox")
 		if got, want := b.text("main .flash"), "Your authenticator is set up. Welcome to pocdir."; got != want {
 			t.Errorf("flash: got %q, want %q", got, want)
 		}

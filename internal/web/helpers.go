@@ -126,6 +126,16 @@ func (p *Page) StateName(iso2, english string) string {
 	return stateName(p.Lang(), iso2, english)
 }
 
+// NameOf returns the name, in the page's language, of the State with the
+// ISO 3166-1 alpha-3 code: what people read where a machine keeps a code.
+func (p *Page) NameOf(code string) string {
+	st, ok := directory.ReferenceState(code)
+	if !ok {
+		return code
+	}
+	return stateName(p.Lang(), st.ISO2, st.Name)
+}
+
 func stateName(lang, iso2, english string) string {
 	if lang == "en" {
 		return english

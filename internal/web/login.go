@@ -9,7 +9,7 @@ import (
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
 	if app.ActorFrom(r.Context()) != nil {
-		seeOther(w, r, "/directory")
+		seeOther(w, r, home)
 		return
 	}
 	s.render(w, r, http.StatusOK, "login.html", s.page(r, "login.title", nil))
@@ -40,7 +40,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 // factor, or sends the visitor where they belong.
 func (s *Server) partialSession(w http.ResponseWriter, r *http.Request) (string, bool) {
 	if app.ActorFrom(r.Context()) != nil {
-		seeOther(w, r, "/directory")
+		seeOther(w, r, home)
 		return "", false
 	}
 	c, err := r.Cookie(s.sessionCookie())
@@ -77,7 +77,7 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess)
-	seeOther(w, r, "/directory")
+	seeOther(w, r, home)
 }
 
 // secondFactorPage is the page of the second factor: a passkey, the

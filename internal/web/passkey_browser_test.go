@@ -77,7 +77,7 @@ func TestPasskeyInTheBrowser(t *testing.T) {
 	b.wantPath("/login/totp")
 	wantContains(t, "the second factor page", b.text("main"), "Use a passkey", "Or enter a code")
 	b.do("use the passkey", chromedp.Click(chromedp.CSS(`form[data-passkey="login"] button[type=submit]`)))
-	b.waitFor("/directory", "footer")
+	b.waitFor("/inbox", "footer")
 	wantContains(t, "the footer after signing in with the passkey", b.text("footer"), u.Email)
 
 	b.open("/account")
@@ -92,5 +92,5 @@ func TestPasskeyInTheBrowser(t *testing.T) {
 		t.Error("a passkeys-only account is offered the code field")
 	}
 	b.do("use the passkey", chromedp.Click(chromedp.CSS(`form[data-passkey="login"] button[type=submit]`)))
-	b.waitFor("/directory", "footer")
+	b.waitFor("/inbox", "footer")
 }

@@ -154,7 +154,7 @@ func (s *Server) passkeyLogin(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		s.setSession(w, sess)
 	}
-	s.ceremonyAnswer(w, r, err, "/directory")
+	s.ceremonyAnswer(w, r, err, home)
 }
 
 // resetRequest records the request of a user who has lost every second

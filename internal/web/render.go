@@ -103,6 +103,23 @@ type Page struct {
 	Script string
 
 	now time.Time
+	// inbox counts what waits for the user, for the navigation, once and
+	// only when the page shows it.
+	inbox      func() (int, error)
+	inboxCount *int
+}
+
+// InboxCount is how many items wait for the user (the navigation shows it);
+// 0 when it cannot be read (the page itself says what went wrong).
+func (p *Page) InboxCount() int {
+	if p.inboxCount == nil {
+		n := 0
+		if p.inbox != nil {
+			n, _ = p.inbox()
+		}
+		p.inboxCount = &n
+	}
+	return *p.inboxCount
 }
 
 // FieldMessage is one field's error message.
@@ -138,6 +155,9 @@ func (s *Server) page(r *http.Request, title string, data any) *Page {
 	p := &Page{Localizer: l, Actor: app.ActorFrom(r.Context()), Title: l.T(title), Path: r.URL.Path, Demo: s.Demo,
 		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now(), Langs: s.langs(),
 		CSRF: formTokenFrom(r.Context())}
+	if p.Actor != nil && s.Inbox != nil {
+		p.inbox = func() (int, error) { return s.Inbox.Count(r.Context()) }
+	}
 	if c, err := r.Cookie("pocdir_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil {
 			p.Flash = l.T(v)

@@ -19,6 +19,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
@@ -38,6 +39,8 @@ type Server struct {
 	Catcher *notify.Catcher
 	// Inbound receives replies by email (nil when pocdir does not).
 	Inbound *mailin.Gateway
+	// Inbox lists what waits for the signed-in user.
+	Inbox *inbox.Service
 	// Metrics, when set, serves the operator's metrics at /metrics (it
 	// checks the metrics token itself).
 	Metrics http.Handler
@@ -120,7 +123,8 @@ func (s *Server) Handler() http.Handler {
 
 	// Everything else needs a full session.
 	page := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireLogin(h)) }
-	page("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/directory", http.StatusSeeOther) })
+	page("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, home, http.StatusSeeOther) })
+	page("GET /inbox", s.inboxPage)
 	page("GET /directory", s.directoryPage)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
@@ -209,6 +213,9 @@ func (s *Server) Handler() http.Handler {
 	h = s.accessLog(h)
 	return h
 }
+
+// home is the page after sign-in: what waits for the user.
+const home = "/inbox"
 
 func (s *Server) openPGPKey(w http.ResponseWriter, r *http.Request) {
 	if s.OpenPGPKey == "" {

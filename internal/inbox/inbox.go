@@ -1,0 +1,192 @@
+// Package inbox is what waits for the signed-in user, across the
+// capabilities: received communications to acknowledge or answer, disputes,
+// requests for more information and requests to share on what the user's
+// State sent, checks to answer, changes to the directory to decide or to
+// revise, the entry's reconfirmation when due, OpenPGP keys about to expire,
+// and second-factor resets to approve. It owns no table: each capability
+// says what waits for the actor, under its own authorization; the inbox puts
+// it in one list, most pressing first.
+package inbox
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+// The kinds of item.
+const (
+	KindCommunication  = "communication"  // Need says what: acknowledge, answer, follow-up, consent
+	KindCheck          = "check"          // a communication check to answer for a PoC
+	KindNomination     = "nomination"     // a change to decide
+	KindReturned       = "returned"       // a change of the State returned to it
+	KindReconfirmation = "reconfirmation" // the State's entry is due for reconfirmation
+	KindKey            = "key"            // a PoC's OpenPGP key expires soon
+	KindReset          = "reset"          // a second-factor reset to approve or refuse
+)
+
+// Item is one thing that waits for the user.
+type Item struct {
+	Kind string `json:"kind"`
+	// Need, for a communication, is what is asked (comms.Need*).
+	Need string `json:"need,omitempty"`
+	// ID is the communication's, the check target's, the nomination's, the
+	// PoC's or the reset's.
+	ID int64 `json:"id"`
+	// Ref and Subject name a communication (Subject only for who may read
+	// it); Urgency and TLP are its own.
+	Ref     string `json:"ref,omitempty"`
+	Subject string `json:"subject,omitempty"`
+	Urgency string `json:"urgency,omitempty"`
+	TLP     string `json:"tlp,omitempty"`
+	// State is the other State (the sender of a communication received,
+	// the recipient that disputes, the State of a change) or the user's.
+	State string `json:"state,omitempty"`
+	// Detail says more, by kind: a recipient's outcome (disputed,
+	// more-info), the third State of a request to share, a check's
+	// campaign, whose decision a change awaits, the person of a reset.
+	Detail string `json:"detail,omitempty"`
+	// Action is a change's action (poc.create, …); Agency the PoC's, for a
+	// check or a key.
+	Action string     `json:"action,omitempty"`
+	Agency string     `json:"agency,omitempty"`
+	Since  time.Time  `json:"since"`
+	Due    *time.Time `json:"due,omitempty"`
+	// Path is the page where it is done.
+	Path string `json:"path"`
+}
+
+// Inbox is the user's list, most pressing first: what has a deadline, the
+// nearest first; then by urgency; then the newest.
+type Inbox struct {
+	Items []*Item `json:"items"`
+	Count int     `json:"count"`
+}
+
+// Service reads each capability's part.
+type Service struct {
+	Comms     *comms.Service
+	Checks    *checks.Service
+	Directory *directory.Service
+	Accounts  *account.Service
+}
+
+// For returns the inbox of the actor in ctx: of its user, also for a
+// read-only token (acting on an item needs one that may write).
+func (s *Service) For(ctx context.Context) (*Inbox, error) {
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
+	var items []*Item
+	add := func(it *Item) { items = append(items, it) }
+
+	waits, err := s.Comms.Awaiting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range waits {
+		c := w.Comm
+		it := &Item{Kind: KindCommunication, Need: w.Need, ID: c.ID, Ref: c.Ref, Urgency: c.Urgency, TLP: c.TLP, State: w.State,
+			Since: w.Since, Due: w.Due, Path: "/comms/" + strconv.FormatInt(c.ID, 10)}
+		if c.Content != nil {
+			it.Subject = c.Content.Subject
+		}
+		switch w.Need {
+		case comms.NeedFollowUp:
+			it.Detail = w.Outcome
+		case comms.NeedConsent:
+			it.Detail = w.Third
+		}
+		add(it)
+	}
+
+	targets, err := s.Checks.Pending(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range targets {
+		since := time.Time{}
+		if t.QueuedAt != nil {
+			since = *t.QueuedAt
+		}
+		add(&Item{Kind: KindCheck, ID: t.ID, State: t.State, Detail: t.Campaign, Agency: t.Agency, Since: since, Due: t.WindowEnd,
+			Path: "/checks#target-" + strconv.FormatInt(t.ID, 10)})
+	}
+
+	dir, err := s.Directory.Awaiting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range dir.Decide {
+		add(&Item{Kind: KindNomination, ID: n.ID, State: n.State, Action: string(n.Action), Detail: n.Awaiting, Since: submittedAt(n),
+			Path: "/nominations/" + strconv.FormatInt(n.ID, 10)})
+	}
+	for _, n := range dir.Returned {
+		add(&Item{Kind: KindReturned, ID: n.ID, State: n.State, Action: string(n.Action), Since: n.UpdatedAt,
+			Path: "/nominations/" + strconv.FormatInt(n.ID, 10)})
+	}
+	if st := dir.Reconfirm; st != nil {
+		add(&Item{Kind: KindReconfirmation, State: st.Code, Due: st.DueAt(), Path: "/states/" + st.Code})
+	}
+	for _, p := range dir.Keys {
+		add(&Item{Kind: KindKey, ID: p.ID, State: p.State, Agency: p.Agency, Due: p.PGPExpiresAt, Path: "/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit"})
+	}
+
+	resets, err := s.Accounts.FactorResets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range resets {
+		add(&Item{Kind: KindReset, ID: r.ID, State: r.State, Detail: r.Email, Since: r.RequestedAt, Path: "/users#resets"})
+	}
+
+	sortItems(items)
+	if items == nil {
+		items = []*Item{}
+	}
+	return &Inbox{Items: items, Count: len(items)}, nil
+}
+
+// Count is how many items wait for the actor, for the navigation.
+func (s *Service) Count(ctx context.Context) (int, error) {
+	in, err := s.For(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return in.Count, nil
+}
+
+func submittedAt(n *directory.Nomination) time.Time {
+	if n.SubmittedAt != nil {
+		return *n.SubmittedAt
+	}
+	return n.UpdatedAt
+}
+
+// urgency ranks an urgency: the higher, the more urgent; 0 for none (an
+// item that is not a communication).
+func urgency(u string) int { return slices.Index(comms.Urgencies, u) + 1 }
+
+func sortItems(items []*Item) {
+	slices.SortStableFunc(items, func(x, y *Item) int {
+		switch {
+		case x.Due != nil && y.Due == nil:
+			return -1
+		case x.Due == nil && y.Due != nil:
+			return 1
+		case x.Due != nil && !x.Due.Equal(*y.Due):
+			return x.Due.Compare(*y.Due)
+		}
+		if ux, uy := urgency(x.Urgency), urgency(y.Urgency); ux != uy {
+			return uy - ux
+		}
+		return y.Since.Compare(x.Since)
+	})
+}

@@ -1,0 +1,72 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// TestInboxIsThePageAfterSignIn: a Kenyan officer signs in to the list of
+// what waits for Kenya, with the number in the navigation on every page,
+// States named (in the reader's language), never coded.
+func TestInboxIsThePageAfterSignIn(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+	offKEN := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+	offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+	sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+	c, err := sys.Comms.Compose(offFRA.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical,
+		Fields: map[string]string{"subject": "Scanning from AS64500", "urgency": "critical", "tlp": comms.TLPAmber, "description": "Scanning."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := sys.Login(t, srv, offKEN) // lands on /inbox (testkit checks it)
+	resp, _ := get(t, cl, srv.URL+"/")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inbox" {
+		t.Errorf("/ goes to %q", resp.Header.Get("Location"))
+	}
+	_, page := get(t, cl, srv.URL+"/inbox")
+	for _, want := range []string{"What waits for you", "Acknowledge receipt", c.Ref, "Scanning from AS64500", "France", "Critical",
+		`href="/comms/`, `Inbox <span class="count">1</span>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the inbox lacks %q", want)
+		}
+	}
+	if strings.Contains(page, ">FRA<") {
+		t.Error("the inbox shows a State's code, not its name")
+	}
+	_, page = get(t, cl, srv.URL+"/directory")
+	if !strings.Contains(page, `Inbox <span class="count">1</span>`) {
+		t.Error("the navigation does not count the inbox")
+	}
+	t.Run("in French, the sender State is named in French", func(t *testing.T) {
+		testkit.PostForm(t, cl, srv.URL+"/language", url.Values{"lang": {"fr"}, "back": {"/inbox"}}).Body.Close()
+		_, page := get(t, cl, srv.URL+"/inbox")
+		if !strings.Contains(page, "Accuser réception") || !strings.Contains(page, "France") {
+			t.Error("the French inbox")
+		}
+	})
+	t.Run("acknowledged, it leaves the inbox", func(t *testing.T) {
+		if _, err := sys.Comms.Acknowledge(offKEN.Ctx(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		testkit.PostForm(t, cl, srv.URL+"/language", url.Values{"lang": {"en"}, "back": {"/inbox"}}).Body.Close()
+		_, page := get(t, cl, srv.URL+"/inbox")
+		if !strings.Contains(page, "Nothing waits for you.") || strings.Contains(page, `class="count"`) {
+			t.Error("the inbox still shows the acknowledged communication")
+		}
+	})
+	t.Run("France's officer has nothing of Kenya's", func(t *testing.T) {
+		cf := sys.Login(t, srv, offFRA)
+		_, page := get(t, cf, srv.URL+"/inbox")
+		if strings.Contains(page, c.Ref) {
+			t.Error("France sees Kenya's inbox item")
+		}
+	})
+}
