@@ -576,17 +576,6 @@ func (s *Server) routingSubmit(w http.ResponseWriter, r *http.Request) {
 	s.done(w, r, "comm.flash_routing", "/comms/routing")
 }
 
-// ackedStates counts the recipient States that acknowledged or answered.
-func ackedStates(c *comms.Communication) int {
-	done := map[string]bool{}
-	for _, r := range c.Recipients {
-		if r.AckedAt != nil || r.Outcome != "" {
-			done[r.State] = true
-		}
-	}
-	return len(done)
-}
-
 // stateLine is a recipient State at a glance: how far its furthest PoC got.
 type stateLine struct {
 	State string

@@ -62,11 +62,26 @@ func TestInboxIsThePageAfterSignIn(t *testing.T) {
 			t.Error("the inbox still shows the acknowledged communication")
 		}
 	})
+	cf := sys.Login(t, srv, offFRA)
 	t.Run("France's officer has nothing of Kenya's", func(t *testing.T) {
-		cf := sys.Login(t, srv, offFRA)
 		_, page := get(t, cf, srv.URL+"/inbox")
 		if strings.Contains(page, c.Ref) {
 			t.Error("France sees Kenya's inbox item")
+		}
+	})
+	t.Run("Kenya disputes: France's inbox and list say so, by name", func(t *testing.T) {
+		if _, err := sys.Comms.Reply(offKEN.Ctx(), c.ID, comms.OutcomeDisputed, "Not ours."); err != nil {
+			t.Fatal(err)
+		}
+		_, page := get(t, cf, srv.URL+"/inbox")
+		for _, want := range []string{"A recipient State answered what your State sent", c.Ref, "Disputed", "Kenya"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("France's inbox lacks %q", want)
+			}
+		}
+		_, page = get(t, cf, srv.URL+"/comms?box=out")
+		if !strings.Contains(page, `Kenya: <span class="badge bad">Disputed</span>`) {
+			t.Error("the sender's list does not show Kenya's dispute")
 		}
 	})
 }

@@ -47,8 +47,8 @@ var funcs = template.FuncMap{
 	"tlpclass": func(tlp string) string {
 		return "tlp-" + strings.NewReplacer("tlp:", "", "+", "-").Replace(strings.ToLower(tlp))
 	},
-	"ackedStates": ackedStates,
-	"lower":       strings.ToLower,
+	"byState": byState,
+	"lower":   strings.ToLower,
 	"contains": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
