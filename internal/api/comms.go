@@ -244,12 +244,13 @@ func (a *API) commSTIX(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	b, err := a.Comms.STIX(r.Context(), id)
+	b, name, err := a.Comms.STIX(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/stix+json;version=2.1")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 }

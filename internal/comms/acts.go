@@ -184,6 +184,9 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 		return false, app.Errorf(app.Forbidden, "error.comms_share_copy", "a shared copy cannot be shared on: ask the State that sent the original")
 	}
 	third = strings.ToUpper(strings.TrimSpace(third))
+	if third == "" {
+		return false, app.FieldError("state", "error.required", "required", nil)
+	}
 	if !directory.KnownState(third) {
 		return false, app.FieldError("state", "error.comms_unknown_state", "unknown State code: {{.Code}}", map[string]any{"Code": third})
 	}

@@ -427,7 +427,7 @@ func TestDraftsAttachmentsAndTLP(t *testing.T) {
 			if c.Status != comms.StatusSent || len(c.Attachments) != 1 {
 				t.Fatalf("%+v", c)
 			}
-			_, err := w.s.STIX(w.offKEN.Ctx(), c.ID)
+			_, _, err := w.s.STIX(w.offKEN.Ctx(), c.ID)
 			wantCode(t, "exporting TLP:RED", err, app.Forbidden)
 		})
 		t.Run("attachments are for the two States only", func(t *testing.T) {
@@ -522,11 +522,14 @@ func TestSharingWithoutConsentWhereTheLabelAllows(t *testing.T) {
 		}
 		_, err = w.s.Share(w.offKEN.Ctx(), c2.ID, "FRA", "")
 		wantCode(t, "sharing with the sender", err, app.Invalid)
-		x, err := w.s.STIX(w.offKEN.Ctx(), c.ID)
+		x, name, err := w.s.STIX(w.offKEN.Ctx(), c.ID)
+		if name != c.Ref+".stix.json" {
+			t.Errorf("the STIX file is named %q, not by the reference", name)
+		}
 		if err != nil || !strings.Contains(string(x), `"type": "bundle"`) && !strings.Contains(string(x), `"type":"bundle"`) {
 			t.Errorf("STIX: %v %.80s", err, x)
 		}
-		_, err = w.s.STIX(w.sec.Ctx(), c.ID)
+		_, _, err = w.s.STIX(w.sec.Ctx(), c.ID)
 		wantCode(t, "the Secretariat exporting", err, app.Forbidden)
 	})
 }

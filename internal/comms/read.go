@@ -180,14 +180,15 @@ func (s *Service) partyComm(ctx context.Context, id int64, sender bool) (*app.Ac
 
 // STIX exports a communication's indicators as a STIX 2.1 bundle, for the
 // sender and recipient States, where the TLP label allows: TLP:RED is never
-// exported. The export is logged.
-func (s *Service) STIX(ctx context.Context, id int64) ([]byte, error) {
+// exported. The export is logged. It returns the bundle and the file name
+// a user saves it under: the communication's reference.
+func (s *Service) STIX(ctx context.Context, id int64) (bundle []byte, filename string, err error) {
 	a, c, err := s.readable(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if !TLPAllowsEmail(c.TLP) {
-		return nil, app.Errorf(app.Forbidden, "error.comms_red_export", "TLP:RED content is never exported")
+		return nil, "", app.Errorf(app.Forbidden, "error.comms_red_export", "TLP:RED content is never exported")
 	}
 	created := c.CreatedAt
 	if c.SentAt != nil {
@@ -195,13 +196,13 @@ func (s *Service) STIX(ctx context.Context, id int64) ([]byte, error) {
 	}
 	out, err := ExportSTIX(STIXSource{Ref: c.Ref, SenderState: c.SenderState, Created: created, TLP: c.TLP, Indicators: c.Content.Indicators})
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		_, err := s.logAct(ctx, tx, a, c, "comms.exported", s.Now())
 		return err
 	})
-	return out, err
+	return out, c.Ref + ".stix.json", err
 }
 
 // AttachmentFile returns an attachment with its bytes, for the sender and

@@ -16,6 +16,8 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/notify"
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 )
 
 // Service is the directory's rules and authorization. Every method takes the
@@ -92,6 +94,11 @@ func (s *Service) load(ctx context.Context) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// By the English name as an English reader expects it: Côte d'Ivoire
+	// before Croatia, Türkiye before Turkmenistan (the database sorts by
+	// bytes, which put them after Czechia and Tuvalu).
+	c := collate.New(language.English)
+	sort.SliceStable(entries, func(i, j int) bool { return c.CompareString(entries[i].Name, entries[j].Name) < 0 })
 	snap := &snapshot{gen: gen, day: today, entries: entries, byCode: make(map[string]*Entry, len(entries)), json: map[string]*Encoded{}}
 	for _, e := range entries {
 		snap.byCode[e.Code] = e

@@ -81,6 +81,9 @@ type composeData struct {
 	Exts      string
 	Imported  int
 	Lang      string
+	// To are the States chosen before the template (?to=, from a State's
+	// page).
+	To []string
 }
 
 func newIdemKey() string {
@@ -118,6 +121,7 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request, status int,
 		s.fail(w, r, lerr)
 		return
 	}
+	sortByName(p.Lang(), states)
 	d.States, d.Chosen = states, map[string]bool{}
 	if f == nil {
 		f = url.Values{"level": {comms.LevelTechnical}, "fields.urgency": {"medium"}, "fields.tlp": {comms.TLPAmber}}
@@ -168,6 +172,16 @@ func (s *Server) commNewForm(w http.ResponseWriter, r *http.Request) {
 		if d.Parent.Content != nil {
 			f.Set("fields.subject", "Re: "+d.Parent.Content.Subject)
 		}
+	}
+	// "Write to this State" (a State's page) chooses the recipient; the
+	// choice of a template carries it on.
+	for _, code := range q["to"] {
+		if code = strings.ToUpper(code); directory.KnownState(code) && len(d.To) < 10 {
+			d.To = append(d.To, code)
+		}
+	}
+	if len(d.To) > 0 && d.Parent == nil {
+		f = url.Values{"level": {comms.LevelTechnical}, "fields.urgency": {"medium"}, "fields.tlp": {comms.TLPAmber}, "to_states": d.To}
 	}
 	s.composeForm(w, r, http.StatusOK, d, f, nil)
 }
@@ -392,6 +406,7 @@ func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
+		sortByName(s.lang(r).Lang(), states)
 		d.States = states
 		for _, st := range states {
 			if st.InitiateVia != "" && slices.Contains(c.ToStates, st.Code) && c.Viewer.Sender {
@@ -503,13 +518,13 @@ func (s *Server) commSTIX(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	b, err := s.Comms.STIX(r.Context(), id)
+	b, name, err := s.Comms.STIX(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/stix+json;version=2.1")
-	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-`+strconv.FormatInt(id, 10)+`-stix.json"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Write(b)
 }
 
@@ -560,6 +575,7 @@ func (s *Server) routingPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	sortByName(s.lang(r).Lang(), states)
 	s.render(w, r, http.StatusOK, "comm_routing.html", s.page(r, "comm.routing_title",
 		&routingData{States: states, Tensions: list, CanManage: a.IsFocalPointOf(a.State) && !a.ReadOnly}))
 }

@@ -69,6 +69,24 @@ func TestInboxIsThePageAfterSignIn(t *testing.T) {
 			t.Error("France sees Kenya's inbox item")
 		}
 	})
+	t.Run("France writes to Kenya from Kenya's page, Kenya chosen", func(t *testing.T) {
+		_, page := get(t, cf, srv.URL+"/states/KEN")
+		if !strings.Contains(page, `href="/comms/new?to=KEN"`) {
+			t.Fatal("Kenya's page has no link to write to it")
+		}
+		_, page = get(t, cf, srv.URL+"/comms/new?to=KEN")
+		if !strings.Contains(page, `href="/comms/new?template=notification&amp;to=KEN"`) {
+			t.Fatal("the choice of a template forgets Kenya")
+		}
+		_, page = get(t, cf, srv.URL+"/comms/new?template=notification&to=KEN")
+		if !strings.Contains(page, `<option value="KEN" selected>`) {
+			t.Error("Kenya is not chosen in the form")
+		}
+		_, page = get(t, cf, srv.URL+"/states/FRA")
+		if strings.Contains(page, `/comms/new?to=FRA`) {
+			t.Error("France is offered to write to itself")
+		}
+	})
 	t.Run("Kenya disputes: France's inbox and list say so, by name", func(t *testing.T) {
 		if _, err := sys.Comms.Reply(offKEN.Ctx(), c.ID, comms.OutcomeDisputed, "Not ours."); err != nil {
 			t.Fatal(err)
