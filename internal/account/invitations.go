@@ -181,7 +181,11 @@ func (s *Service) mailInvitation(ctx context.Context, tx *sql.Tx, inv *Invitatio
 		Subject: notify.T("mail.invitation.subject"),
 		Body: []notify.Text{notify.T("mail.invitation.body", "Inviter", inv.InvitedBy, "Role", notify.Term("role."+string(inv.Role)),
 			"State", inv.State, "Link", s.mail.Link("/invite/"+inv.Token), "Expires", inv.ExpiresAt.Format("2006-01-02 15:04 UTC"))}})
-	return notify.Enqueue(ctx, tx, now, m)
+	if err := notify.Enqueue(ctx, tx, now, m); err != nil {
+		return err
+	}
+	inv.Emailed = true
+	return nil
 }
 
 // Invitations lists the invitations the actor may see: all for the

@@ -47,6 +47,9 @@ func (u *User) Actor() *app.Actor {
 
 // Invitation is a one-time link that lets its holder create an account.
 type Invitation struct {
+	// Emailed says that pocdir emailed the link to the invitee (when it
+	// knows its public address); the inviter then need not pass it on.
+	Emailed   bool       `json:"-"`
 	ID        int64      `json:"id"`
 	Email     string     `json:"email"`
 	Name      string     `json:"name"`

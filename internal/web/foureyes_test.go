@@ -84,6 +84,8 @@ func TestFourEyesInThePages(t *testing.T) {
 		resp = testkit.PostForm(t, cf, srv.URL+"/invitations/"+id+"/approve", nil)
 		if b := readAll(t, resp); resp.StatusCode != http.StatusOK || !strings.Contains(b, "/invite/pdi_") {
 			t.Errorf("the focal point approving: %d", resp.StatusCode)
+		} else if !strings.Contains(b, "pocdir has emailed this link to new@fra.example") || strings.Contains(b, "Send this link to the person") {
+			t.Error("the page asks to send the link that pocdir emailed")
 		}
 		if _, page := get(t, cf, srv.URL+"/states/FRA/access"); !strings.Contains(page, "new@fra.example") || !strings.Contains(page, "invitation of new@fra.example approved") {
 			t.Error("the access page does not show the approved invitation")
