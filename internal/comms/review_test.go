@@ -94,7 +94,7 @@ func TestReviewFindings(t *testing.T) {
 			if _, err := w.s.Reply(w.offKEN.Ctx(), c.ID, comms.OutcomeDisputed, "not us"); err != nil {
 				t.Fatal(err)
 			}
-			st, err := w.sys.Outbox.Status(w.sec.Ctx())
+			st, err := w.sys.Outbox.Status(w.sec.Ctx(), 0)
 			if err != nil {
 				t.Fatal(err)
 			}

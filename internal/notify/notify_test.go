@@ -95,7 +95,7 @@ func TestTheOutboxWaitsForADownServer(t *testing.T) {
 			t.Fatalf("sent %d to a server that is down", n)
 		}
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
-		st, err := sys.Outbox.Status(sec.Ctx())
+		st, err := sys.Outbox.Status(sec.Ctx(), 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,13 +114,13 @@ func TestTheOutboxWaitsForADownServer(t *testing.T) {
 		if len(c.Messages()) != 2 {
 			t.Errorf("received %d", len(c.Messages()))
 		}
-		st, _ = sys.Outbox.Status(sec.Ctx())
+		st, _ = sys.Outbox.Status(sec.Ctx(), 0)
 		if st.Sent != 2 || st.Queued != 0 {
 			t.Errorf("status %+v", st)
 		}
 		t.Run("only the Secretariat sees the outbox", func(t *testing.T) {
 			fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-			if _, err := sys.Outbox.Status(fp.Ctx()); app.ErrorCode(err) != app.Forbidden {
+			if _, err := sys.Outbox.Status(fp.Ctx(), 0); app.ErrorCode(err) != app.Forbidden {
 				t.Errorf("got %v", err)
 			}
 		})
@@ -415,4 +415,25 @@ func TestAcceptedMailIsRecordedAsItGoes(t *testing.T) {
 			t.Errorf("%d sent, want 30", n)
 		}
 	})
+}
+
+// TestOutboxStatusPages lists the outbox a page at a time, newest first.
+func TestOutboxStatusPages(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	enqueue(t, sys, notify.StatusPage+10)
+	first, err := sys.Outbox.Status(sec.Ctx(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Items) != notify.StatusPage || first.Older == 0 || first.Queued != notify.StatusPage+10 || first.Items[0].ID < first.Items[1].ID {
+		t.Fatalf("first page: %d items, older %d, %d queued", len(first.Items), first.Older, first.Queued)
+	}
+	second, err := sys.Outbox.Status(sec.Ctx(), first.Older)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Items) != 10 || second.Older != 0 || second.Items[0].ID >= first.Items[len(first.Items)-1].ID {
+		t.Errorf("second page: %d items, older %d", len(second.Items), second.Older)
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -138,8 +139,14 @@ var commRef = regexp.MustCompile(`PC-[0-9]{4}-[A-Z2-7]{8}`)
 // Status of the outbox, for the Secretariat's page.
 type Status struct {
 	Queued, Sent, Failed int
-	Items                []*Item
+	// Items are a page of messages, newest first; Older, when not 0, is
+	// the cursor of the next page (Status's before).
+	Items []*Item
+	Older int64
 }
+
+// StatusPage is how many messages a page of the outbox lists.
+const StatusPage = 50
 
 // Outbox reads the state of the outbox.
 type Outbox struct {
@@ -147,9 +154,10 @@ type Outbox struct {
 	Now app.Clock
 }
 
-// Status lists the latest messages and counts them. Only the Secretariat
-// may see it.
-func (o *Outbox) Status(ctx context.Context) (*Status, error) {
+// Status counts the messages and lists a page of them, newest first:
+// those before the id before (the newest when 0). Only the Secretariat may
+// see it.
+func (o *Outbox) Status(ctx context.Context, before int64) (*Status, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
@@ -164,8 +172,11 @@ func (o *Outbox) Status(ctx context.Context) (*Status, error) {
 		COALESCE(SUM(CASE WHEN failed_at IS NOT NULL THEN 1 ELSE 0 END), 0) FROM outbox`).Scan(&st.Queued, &st.Sent, &st.Failed); err != nil {
 		return nil, err
 	}
+	if before <= 0 {
+		before = math.MaxInt64
+	}
 	rows, err := o.DB.QueryContext(ctx, `SELECT id, kind, to_addr, subject, created_at, attempts, next_attempt_at, sent_at, failed_at, last_error, bounced_at
-		FROM outbox ORDER BY id DESC LIMIT 200`)
+		FROM outbox WHERE id < $1 ORDER BY id DESC LIMIT $2`, before, StatusPage+1)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +207,10 @@ func (o *Outbox) Status(ctx context.Context) (*Status, error) {
 			it.FailedAt = &t
 		}
 		st.Items = append(st.Items, &it)
+	}
+	if len(st.Items) > StatusPage {
+		st.Items = st.Items[:StatusPage]
+		st.Older = st.Items[StatusPage-1].ID
 	}
 	return st, rows.Err()
 }

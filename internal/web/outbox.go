@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -16,16 +17,18 @@ func (s *Server) outboxPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, app.ErrNotFound("outbox"))
 		return
 	}
-	st, err := s.Outbox.Status(r.Context())
+	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
+	st, err := s.Outbox.Status(r.Context(), before)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	data := struct {
 		*notify.Status
+		Paged    bool
 		Inbound  bool
 		Received []mailin.Received
-	}{Status: st}
+	}{Status: st, Paged: before > 0}
 	if s.Inbound != nil {
 		data.Inbound = true
 		if data.Received, err = s.Inbound.Received(r.Context()); err != nil {
