@@ -304,7 +304,7 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 		if err := s.addAttachments(ctx, tx, c.ID, p.attachment); err != nil {
 			return err
 		}
-		if in.Draft {
+		if in.Draft || in.Review {
 			return nil
 		}
 		return s.send(ctx, tx, a, c, p.parent, pl, now)
@@ -362,7 +362,7 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 		if err := checkStoredAttachments(ctx, tx, id); err != nil {
 			return err
 		}
-		if in.Draft {
+		if in.Draft || in.Review {
 			return nil
 		}
 		return s.send(ctx, tx, a, c, p.parent, pl, now)

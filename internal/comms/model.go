@@ -300,7 +300,11 @@ type CommInput struct {
 	Indicators  []Indicator       `json:"indicators,omitempty"`
 	Attachments []*Attachment     `json:"-"`
 	Draft       bool              `json:"draft"`
-	IdemKey     string            `json:"idempotency_key,omitempty"`
+	// Review checks the input as for sending, routes it, and keeps it as a
+	// draft for the sender to confirm (Preview, then Send): the portal
+	// sends nothing on the compose form's first click.
+	Review  bool   `json:"-"`
+	IdemKey string `json:"idempotency_key,omitempty"`
 	// ParentID makes the communication a response in the parent's thread,
 	// addressed to the parent's sender State.
 	ParentID int64 `json:"parent_id,omitempty"`

@@ -408,6 +408,13 @@ func TestBrowserAccessibility(t *testing.T) {
 		commIn, commOut := a11yComms(t, sys)
 		byMail, ackOut := a11yMailAct(t, sys, commOut)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		// A communication that waits for the sender's confirmation.
+		review, err := sys.Comms.Compose(fp.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical, Review: true,
+			Fields: map[string]string{"subject": "Phishing of ministries", "urgency": "high", "tlp": comms.TLPAmber, "description": "Phishing.",
+				"respond_by": sys.Clock.Now().Add(48 * time.Hour).Format(time.RFC3339), "indicators": "198.51.100.9"}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		// Something in France's inbox: a critical notification to acknowledge.
 		offKEN := sys.User(t, "a11y-off@ken.example", app.RoleOfficer, "KEN")
 		if _, err := sys.Comms.Compose(offKEN.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"FRA"}, Level: comms.LevelTechnical,
@@ -436,6 +443,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/comms/new?template=notification", 200)
 			b.submit(`main button[name=action][value=send]`)
 			b.scan("compose form with errors")
+			b.visit(fmt.Sprintf("/comms/%d/confirm", review.ID), 200)
 			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
 			b.visit(fmt.Sprintf("/comms/%d/ack", commOut+100), 404)
 			b.visit(fmt.Sprintf("/comms/%d", byMail), 200)

@@ -272,7 +272,10 @@ func (b *browser) login(sys *testkit.System, u *testkit.User) {
 	}
 	b.fill("#f-code", sys.Code(b.t, u))
 	b.submit(`main form[action="/login/totp"] button[type=submit]`)
-	b.wantPath("/inbox")
+	// Signed in: the inbox, or the page asked for before signing in.
+	if p := b.path(); strings.HasPrefix(p, "/login") {
+		b.t.Fatalf("still at %s after the second factor", p)
+	}
 	if got := b.text("footer"); !strings.Contains(got, u.Email) {
 		b.t.Fatalf("footer after login: got %q, want the user's email %s", got, u.Email)
 	}
@@ -338,8 +341,10 @@ func TestBrowserFocalPointEditsPoC(t *testing.T) {
 			t.Fatalf("login heading: got %q, want %q", got, want)
 		}
 		b.login(sys, fp)
+		b.wantPath("/inbox")
 
 		// The directory lists France, with its one technical PoC.
+		b.open("/directory")
 		if got, want := b.text("h1"), "Directory of Points of Contact"; got != want {
 			t.Errorf("directory heading: got %q, want %q", got, want)
 		}

@@ -289,6 +289,9 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 		s.composeForm(w, r, http.StatusOK, d, f, v.Err())
 		return
 	}
+	// The first click on "send" checks and keeps the communication as a
+	// draft; the confirmation page shows what will go to whom, and sends.
+	in.Review = f.Get("action") == "send"
 	var c *comms.Communication
 	if draft != 0 {
 		var remove []int64
@@ -308,11 +311,44 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 		s.composeForm(w, r, s.errorStatus(r, err), d, f, err)
 		return
 	}
+	if in.Review && c.Status == comms.StatusDraft {
+		seeOther(w, r, "/comms/"+strconv.FormatInt(c.ID, 10)+"/confirm")
+		return
+	}
 	flash := "comm.flash_sent"
 	if c.Status == comms.StatusDraft {
 		flash = "comm.flash_draft"
 	}
 	s.done(w, r, flash, "/comms/"+strconv.FormatInt(c.ID, 10))
+}
+
+// commConfirm is the confirmation before sending: what goes, to which
+// PoCs of which State, the deadline in each one's time; sending is one
+// more click.
+func (s *Server) commConfirm(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", "communication")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	pv, err := s.Comms.Preview(r.Context(), id)
+	if code := app.ErrorCode(err); err != nil && code == app.Invalid {
+		// Not ready to send (a field missing, a deadline passed): the
+		// page says what, and offers to change it, not to send.
+		c, cerr := s.Comms.Communication(r.Context(), id)
+		if cerr != nil {
+			s.fail(w, r, cerr)
+			return
+		}
+		p := s.page(r, "comm.confirm_title", &comms.Preview{Comm: c})
+		s.render(w, r, http.StatusUnprocessableEntity, "comm_confirm.html", p.withError(err))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "comm_confirm.html", s.page(r, "comm.confirm_title", pv))
 }
 
 // draft loads a draft of the actor's State for its compose form.

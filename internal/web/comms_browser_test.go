@@ -33,11 +33,13 @@ func TestBrowserCommunicationExchange(t *testing.T) {
 	b.do("write the description", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.description"]`), "Since 18 November, scanning followed by password spraying."))
 	b.do("give the indicators", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.indicators"]`), "198.51.100.23\nmail-update.example\nmalware: ExampleLoader"))
 	b.submit(`main button[name=action][value=send]`)
-	if !strings.HasPrefix(b.path(), "/comms/") {
-		t.Fatalf("after sending: at %s\n%s", b.path(), b.text("main"))
+	if !strings.HasSuffix(b.path(), "/confirm") {
+		t.Fatalf("after sending: at %s, not the confirmation\n%s", b.path(), b.text("main"))
 	}
+	wantContains(t, "the confirmation", b.text("main"), "Nothing has been sent yet", "Kenya", "TLP:AMBER", "High urgency")
+	b.submit(`main form[action$="/send"] button[type=submit]`)
 	comm := b.path()
-	wantContains(t, "the sent communication", b.text("main"), "Scanning of ministries", "TLP:AMBER", "198.51.100.23", "Notified", "KEN")
+	wantContains(t, "the sent communication", b.text("main"), "Scanning of ministries", "TLP:AMBER", "198.51.100.23", "Notified", "Kenya")
 
 	// Kenya finds it in its received communications, reads it, and
 	// acknowledges on a screen that says this is not agreement.
@@ -57,7 +59,8 @@ func TestBrowserCommunicationExchange(t *testing.T) {
 	wantContains(t, "response form", b.text("main"), "In reply to")
 	b.do("write the response", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.description"]`), "The two hosts are blocked and the provider is notified."))
 	b.submit(`main button[name=action][value=send]`)
-	wantContains(t, "the response", b.text("main"), "The two hosts are blocked", "FRA")
+	b.submit(`main form[action$="/send"] button[type=submit]`)
+	wantContains(t, "the response", b.text("main"), "The two hosts are blocked", "France")
 
 	// France sees Kenya's acknowledgement and response, and the thread.
 	b.logout()

@@ -86,19 +86,37 @@ func TestCommunicationPages(t *testing.T) {
 	})
 	form.Set("fields.indicators", "203.0.113.7\nevil.example")
 	var commURL string
-	t.Run("sending twice (a double click) makes one communication", func(t *testing.T) {
+	t.Run("sending twice (a double click) makes one communication, which waits for confirmation", func(t *testing.T) {
+		var confirm string
 		for range 2 {
 			resp := postMultipart(t, cf, srv.URL+"/comms/new", form, map[string][]byte{"notes.txt": []byte("first seen 20 November")})
 			resp.Body.Close()
-			if resp.StatusCode != http.StatusSeeOther {
-				t.Fatalf("send: %d", resp.StatusCode)
+			if resp.StatusCode != http.StatusSeeOther || !strings.HasSuffix(resp.Header.Get("Location"), "/confirm") {
+				t.Fatalf("send: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 			}
-			commURL = srv.URL + resp.Header.Get("Location")
+			confirm = resp.Header.Get("Location")
 		}
-		var n int
-		_ = sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM comms`).Scan(&n)
-		if n != 1 {
-			t.Errorf("%d communications", n)
+		var n, sent int
+		_ = sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(*), COUNT(sent_at) FROM comms`).Scan(&n, &sent)
+		if n != 1 || sent != 0 {
+			t.Fatalf("%d communications, %d sent before the confirmation", n, sent)
+		}
+		_, page := get(t, cf, srv.URL+confirm)
+		for _, want := range []string{"Nothing has been sent yet", "Kenya", "TLP:AMBER", "High urgency", "notes.txt", "Send now", "CERT KEN"} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the confirmation lacks %q", want)
+			}
+		}
+		if resp, _ := get(t, ck, srv.URL+confirm); resp.StatusCode != http.StatusNotFound {
+			t.Errorf("Kenya opens France's confirmation: %d", resp.StatusCode)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(confirm, "/comms/"), "/confirm")
+		resp := testkit.PostForm(t, cf, srv.URL+"/comms/"+id+"/send", nil)
+		resp.Body.Close()
+		commURL = srv.URL + "/comms/" + id
+		_ = sys.DB.QueryRowContext(context.Background(), `SELECT COUNT(sent_at) FROM comms`).Scan(&sent)
+		if resp.StatusCode != http.StatusSeeOther || sent != 1 {
+			t.Errorf("confirming: %d, %d sent", resp.StatusCode, sent)
 		}
 	})
 	t.Run("the recipient reads, acknowledges on a screen that says it is not agreement, and declines", func(t *testing.T) {
@@ -205,9 +223,11 @@ func TestCommunicationPages(t *testing.T) {
 		draft.Set("action", "send")
 		resp = postMultipart(t, cf, srv.URL+loc+"/edit", draft, nil)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusSeeOther {
-			t.Fatalf("send: %d", resp.StatusCode)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != loc+"/confirm" {
+			t.Fatalf("send: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 		}
+		resp = testkit.PostForm(t, cf, srv.URL+loc+"/send", nil)
+		resp.Body.Close()
 		if _, page := get(t, ck, srv.URL+loc); !strings.Contains(page, "A draft to finish") {
 			t.Error("Kenya does not receive the sent draft")
 		}

@@ -71,7 +71,7 @@ func (s *Server) enrolTOTPSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess)
-	s.done(w, r, "enrol.done", home)
+	s.done(w, r, "enrol.done", s.afterSignIn(w, r))
 }
 
 func (s *Server) inviteAcceptForm(w http.ResponseWriter, r *http.Request) {

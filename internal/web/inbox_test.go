@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/comms"
@@ -100,6 +101,42 @@ func TestInboxIsThePageAfterSignIn(t *testing.T) {
 		_, page = get(t, cf, srv.URL+"/comms?box=out")
 		if !strings.Contains(page, `Kenya: <span class="badge bad">Disputed</span>`) {
 			t.Error("the sender's list does not show Kenya's dispute")
+		}
+	})
+}
+
+// TestSignInReturnsToThePageAskedFor: a PoC follows an email's link to a
+// communication while signed out, signs in, and lands on it; signing in
+// from the login page lands on the inbox.
+func TestSignInReturnsToThePageAskedFor(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	u := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+	signIn := func(c *http.Client) string {
+		sys.Clock.Advance(30 * time.Second)
+		testkit.PostForm(t, c, srv.URL+"/login", url.Values{"email": {u.Email}, "password": {testkit.Password}}).Body.Close()
+		resp := testkit.PostForm(t, c, srv.URL+"/login/totp", url.Values{"code": {sys.Code(t, u)}})
+		resp.Body.Close()
+		return resp.Header.Get("Location")
+	}
+	c := testkit.Client(t)
+	resp, _ := get(t, c, srv.URL+"/comms/42?view=thread")
+	if resp.Header.Get("Location") != "/login" {
+		t.Fatalf("signed out: to %q", resp.Header.Get("Location"))
+	}
+	if got := signIn(c); got != "/comms/42?view=thread" {
+		t.Errorf("after signing in: to %q, want the page asked for", got)
+	}
+	c2 := testkit.Client(t)
+	if got := signIn(c2); got != "/inbox" {
+		t.Errorf("signing in from the login page: to %q", got)
+	}
+	t.Run("a page of another site is never returned to", func(t *testing.T) {
+		c3 := testkit.Client(t)
+		base, _ := url.Parse(srv.URL)
+		c3.Jar.SetCookies(base, []*http.Cookie{{Name: "pocdir_return", Value: url.QueryEscape("//evil.example/"), Path: "/"}})
+		if got := signIn(c3); got != "/inbox" {
+			t.Errorf("to %q", got)
 		}
 	})
 }

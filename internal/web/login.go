@@ -77,7 +77,7 @@ func (s *Server) totpSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.setSession(w, sess)
-	seeOther(w, r, home)
+	seeOther(w, r, s.afterSignIn(w, r))
 }
 
 // secondFactorPage is the page of the second factor: a passkey, the

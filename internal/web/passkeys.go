@@ -151,10 +151,12 @@ func (s *Server) passkeyLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sess, err := s.Accounts.FinishPasskeyLogin(r.Context(), token, s.origin(r), []byte(cred))
+	next := home
 	if err == nil {
 		s.setSession(w, sess)
+		next = s.afterSignIn(w, r)
 	}
-	s.ceremonyAnswer(w, r, err, home)
+	s.ceremonyAnswer(w, r, err, next)
 }
 
 // resetRequest records the request of a user who has lost every second

@@ -160,6 +160,7 @@ func (s *Server) Handler() http.Handler {
 	page("GET /comms/{id}/edit", s.commEditForm)
 	page("POST /comms/{id}/edit", s.commEditSubmit)
 	page("GET /comms/{id}/ack", s.commAckForm)
+	page("GET /comms/{id}/confirm", s.commConfirm)
 	page("GET /comms/{id}/stix.json", s.commSTIX)
 	page("GET /comms/{id}/attachments/{aid}", s.commAttachment)
 	page("POST /comms/{id}/{act}", s.commAct)
@@ -260,6 +261,7 @@ func (s *Server) requireLogin(h http.Handler) http.Handler {
 			}
 			return
 		}
+		s.rememberReturn(w, r)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	})
 }
