@@ -189,3 +189,7 @@ func (p *Page) DiffValue(field, v string) string {
 	}
 	return v
 }
+
+// Now is the time of the page (the clock of the request), to date what it
+// shows: a printed entry says as of when.
+func (p *Page) Now() time.Time { return p.now }

@@ -219,6 +219,9 @@ func TestFormsKeepWhatWasTyped(t *testing.T) {
 			if !strings.Contains(page, "Waiting for validation by the Secretariat") {
 				t.Error("the State page does not say whose decision the change waits for")
 			}
+			if !strings.Contains(page, `class="card pending noprint"`) || !strings.Contains(page, `<p class="print-only">The validated entry as of `) {
+				t.Error("the printed State page would show drafts, or no date")
+			}
 		})
 	})
 }
