@@ -115,9 +115,11 @@ func (p *Page) DateString(s string) string {
 	return p.Date(t)
 }
 
-// Num formats a number with the digit grouping of the page's language.
+// Num formats a number with the digit grouping of the page's language, in
+// the digits 0–9 that the text around it uses (Arabic pages too: their
+// dates, references and addresses are written with them).
 func (p *Page) Num(n any) string {
-	return message.NewPrinter(language.Make(p.Lang())).Sprint(number.Decimal(n))
+	return message.NewPrinter(language.Make(p.Lang() + "-u-nu-latn")).Sprint(number.Decimal(n))
 }
 
 // StateName returns a State's name in the page's language: the reference
