@@ -84,6 +84,66 @@ type composeData struct {
 	// To are the States chosen before the template (?to=, from a State's
 	// page).
 	To []string
+	// The recipient picker: the States by UN regional group (the sender's
+	// own left out; those without a PoC shown but not choosable), as
+	// filtered by name; the chosen ones by name; those chosen that the
+	// filter hides, kept as they are.
+	Groups     []stateGroup
+	Filter     string
+	ChosenList []*directory.Summary
+	Hidden     []string
+}
+
+// stateGroup is a UN regional group's States in the recipient picker.
+type stateGroup struct {
+	Group  string
+	States []*directory.Summary
+	// Open: a State of it is chosen, or a filter is applied.
+	Open bool
+}
+
+// maxFilter is the longest name filter of the recipient picker.
+const maxFilter = 100
+
+// picker arranges the States of the compose form's recipient picker.
+func (d *composeData) picker(p *Page, own string, filter string) {
+	if len([]rune(filter)) > maxFilter {
+		filter = string([]rune(filter)[:maxFilter])
+	}
+	d.Filter = strings.TrimSpace(filter)
+	q := strings.ToLower(d.Filter)
+	byGroup := map[string]*stateGroup{}
+	for _, g := range directory.Groups {
+		byGroup[g] = &stateGroup{Group: g}
+	}
+	for _, st := range d.States {
+		if st.Code == own {
+			continue
+		}
+		name := p.StateName(st.ISO2, st.Name)
+		if d.Chosen[st.Code] {
+			d.ChosenList = append(d.ChosenList, st)
+		}
+		if q != "" && !strings.Contains(strings.ToLower(name), q) && !strings.Contains(strings.ToLower(st.Name), q) && !strings.EqualFold(st.Code, q) {
+			if d.Chosen[st.Code] {
+				d.Hidden = append(d.Hidden, st.Code)
+			}
+			continue
+		}
+		g := byGroup[st.Group]
+		if g == nil {
+			continue
+		}
+		g.States = append(g.States, st)
+		if d.Chosen[st.Code] || q != "" {
+			g.Open = true
+		}
+	}
+	for _, g := range directory.Groups {
+		if len(byGroup[g].States) > 0 {
+			d.Groups = append(d.Groups, *byGroup[g])
+		}
+	}
 }
 
 func newIdemKey() string {
@@ -129,6 +189,7 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request, status int,
 	for _, c := range f["to_states"] {
 		d.Chosen[c] = true
 	}
+	d.picker(p, a.State, f.Get("filter"))
 	for _, st := range states {
 		if d.Chosen[st.Code] && st.InitiateVia != "" {
 			d.Routing = append(d.Routing, st)
@@ -274,6 +335,12 @@ func (s *Server) composeSubmit(w http.ResponseWriter, r *http.Request, d *compos
 		return
 	}
 	in.Attachments = atts
+	if f.Get("action") == "filter" {
+		// The recipient picker's name filter: the form comes back with
+		// what was typed and the States that match; nothing is saved.
+		s.composeForm(w, r, http.StatusOK, d, f, nil)
+		return
+	}
 	if f.Get("action") == "import" {
 		inds, problems := comms.ImportIndicators(imported)
 		have, _ := comms.ParseIndicators(f.Get("fields.indicators"))

@@ -3,6 +3,7 @@ package web_test
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,12 +81,40 @@ func TestInboxIsThePageAfterSignIn(t *testing.T) {
 			t.Fatal("the choice of a template forgets Kenya")
 		}
 		_, page = get(t, cf, srv.URL+"/comms/new?template=notification&to=KEN")
-		if !strings.Contains(page, `<option value="KEN" selected>`) {
+		if !strings.Contains(page, `<input type="checkbox" name="to_states" value="KEN" checked>`) || !strings.Contains(page, "Chosen: <strong>Kenya</strong>") {
 			t.Error("Kenya is not chosen in the form")
+		}
+		// Brazil has no PoC: shown, not choosable, and why.
+		if !strings.Contains(page, `value="BRA" disabled> Brazil</label> <span class="hint">(no PoC yet: cannot be reached)</span>`) {
+			t.Error("a State without PoC is offered")
+		}
+		if strings.Contains(page, `value="FRA"`) {
+			t.Error("France is offered to write to itself")
+		}
+		if !strings.Contains(page, `<details open><summary>African States`) || strings.Contains(page, `<details open><summary>Asia-Pacific`) {
+			t.Error("the regions are not folded, with the chosen one's open")
 		}
 		_, page = get(t, cf, srv.URL+"/states/FRA")
 		if strings.Contains(page, `/comms/new?to=FRA`) {
 			t.Error("France is offered to write to itself")
+		}
+	})
+	t.Run("the name filter finds States without losing what was chosen or typed", func(t *testing.T) {
+		_, page := get(t, cf, srv.URL+"/comms/new?template=notification")
+		m := regexp.MustCompile(`name="idem" value="([^"]+)"`).FindStringSubmatch(page)
+		form := url.Values{"template": {"notification"}, "idem": {m[1]}, "to_states": {"KEN"}, "level": {"technical"}, "action": {"filter"},
+			"filter": {"ger"}, "fields.subject": {"Typed before filtering"}}
+		resp := postMultipart(t, cf, srv.URL+"/comms/new", form, nil)
+		b := readBody(t, resp)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(b, "> Germany</label>") || !strings.Contains(b, "> Nigeria</label>") ||
+			strings.Contains(b, "> Brazil</label>") || !strings.Contains(b, `<input type="hidden" name="to_states" value="KEN">`) ||
+			!strings.Contains(b, "Chosen: <strong>Kenya</strong>") || !strings.Contains(b, "Typed before filtering") {
+			t.Errorf("filtering: %d", resp.StatusCode)
+		}
+		var n int
+		_ = sys.DB.QueryRow(`SELECT COUNT(*) FROM comms WHERE status = 'draft'`).Scan(&n)
+		if n != 0 {
+			t.Error("filtering saved a draft")
 		}
 	})
 	t.Run("Kenya disputes: France's inbox and list say so, by name", func(t *testing.T) {
