@@ -212,7 +212,7 @@ func TestCommunicationPages(t *testing.T) {
 			t.Fatalf("save: %d", resp.StatusCode)
 		}
 		_, page := get(t, cf, srv.URL+loc+"/edit")
-		for _, want := range []string{`value="A draft to finish"`, `value="2026-03-09T12:00"`, "evil.example", `value="KEN" selected`} {
+		for _, want := range []string{`value="A draft to finish"`, `value="2026-03-09T12:00"`, "evil.example", `value="KEN" checked`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the draft's form lacks %s", want)
 			}
