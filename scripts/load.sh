@@ -60,7 +60,7 @@ sleep 1
 run() {
 	local out
 	out=$(wrk -t2 -c32 -d"${secs}s" --latency "$@")
-	echo "$out" | grep -E 'Requests/sec|50%|99%'
+	echo "$out" | grep -E '^Requests/sec|^ +50%|^ +99%'
 	if echo "$out" | grep -q 'Non-2xx'; then
 		echo "$out" | grep 'Non-2xx' >&2
 		echo "some answers were not 200: the figure would not be the read's" >&2
