@@ -517,7 +517,7 @@ func TestBrowserInvitation(t *testing.T) {
 		if got, want := b.text("h1"), "Accept your invitation"; got != want {
 			t.Fatalf("invitation heading: got %q, want %q\n%s", got, want, b.text("main"))
 		}
-		wantContains(t, "invitation", b.text("main"), "fp@ken.example", "KEN")
+		wantContains(t, "invitation", b.text("main"), "fp@ken.example", "Focal point of Kenya")
 		b.fill("#f-password", "a long enough passphrase for pocdir")
 		b.submit(`main form button[type=submit]`)
 		b.wantPath("/enrol/totp")
