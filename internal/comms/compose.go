@@ -442,18 +442,8 @@ func (c *Communication) Input() CommInput {
 // complete (a draft may lack a required field or name a time that has
 // passed since).
 func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
-	a, err := requireMember(ctx)
+	a, c, err := s.sendable(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	c, err := s.ownDraft(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.openContent(c); err != nil {
-		return nil, err
-	}
-	if err := s.complete(ctx, c); err != nil {
 		return nil, err
 	}
 	var parent *Communication
@@ -477,6 +467,26 @@ func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 		return nil, err
 	}
 	return s.Communication(ctx, id)
+}
+
+// sendable loads the actor's State's draft with its content, once it is
+// complete enough to send (see complete).
+func (s *Service) sendable(ctx context.Context, id int64) (*app.Actor, *Communication, error) {
+	a, err := requireMember(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := s.ownDraft(ctx, a, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.openContent(c); err != nil {
+		return nil, nil, err
+	}
+	if err := s.complete(ctx, c); err != nil {
+		return nil, nil, err
+	}
+	return a, c, nil
 }
 
 // complete checks that a saved draft can be sent: recipients, a template

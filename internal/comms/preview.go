@@ -34,18 +34,8 @@ type PreviewPoC struct {
 // that cannot be sent yet (a field missing, a deadline passed, a State
 // without PoC) gives the error sending would.
 func (s *Service) Preview(ctx context.Context, id int64) (*Preview, error) {
-	a, err := requireMember(ctx)
+	a, c, err := s.sendable(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	c, err := s.ownDraft(ctx, a, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.openContent(c); err != nil {
-		return nil, err
-	}
-	if err := s.complete(ctx, c); err != nil {
 		return nil, err
 	}
 	pl, err := s.plan(ctx, a.State, c.ToStates, c.Level)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -41,13 +42,13 @@ func (m *Metrics) HTTP(h http.Handler) http.Handler {
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
 		rt := &route{}
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &app.StatusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
 		pattern := rt.pattern
 		if pattern == "" {
 			pattern = "unmatched"
 		}
-		code := sw.status
+		code := sw.Status
 		if code == 0 {
 			code = http.StatusOK
 		}
@@ -81,25 +82,3 @@ func (m *Metrics) series(route string, code int) *routeSeries {
 	m.routes.Store(k, rs)
 	return rs
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -133,20 +133,20 @@ func (s *Server) securityHeaders(h http.Handler) http.Handler {
 func (s *Server) accessLog(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &app.StatusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		if sw.Status == 0 {
+			sw.Status = http.StatusOK
 		}
 		level := slog.LevelDebug
-		if r.Method != http.MethodGet && r.Method != http.MethodHead || sw.status >= 400 {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead || sw.Status >= 400 {
 			level = slog.LevelInfo
 		}
 		if !s.Log.Enabled(r.Context(), level) {
 			return
 		}
-		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", loggedPath(r), "status", sw.status,
-			"bytes", sw.bytes, "duration", time.Since(start), "remote", s.clientIP(r))
+		s.Log.Log(r.Context(), level, "request", "method", r.Method, "path", loggedPath(r), "status", sw.Status,
+			"bytes", sw.Bytes, "duration", time.Since(start), "remote", s.clientIP(r))
 	})
 }
 
@@ -172,30 +172,6 @@ func loggedPath(r *http.Request) string {
 func (s *Server) logInternal(r *http.Request, msg string, err error, attrs ...any) {
 	s.Log.Error(msg, append([]any{"method", r.Method, "path", loggedPath(r), "err", err}, attrs...)...)
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status, bytes int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(p []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	n, err := w.ResponseWriter.Write(p)
-	w.bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (s *Server) recoverer(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
