@@ -88,6 +88,21 @@ func (s *Service) Awaiting(ctx context.Context) ([]*Awaiting, error) {
 	return out, nil
 }
 
+// AwaitingCount is how many communications wait for the actor's State (as
+// Awaiting lists them), without reading them: the navigation shows it on
+// every page.
+func (s *Service) AwaitingCount(ctx context.Context) (int, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if a.State == "" {
+		return 0, nil
+	}
+	waits, err := awaitingOf(ctx, s.DB, a.State, s.Now().Add(-followUpFor))
+	return len(waits), err
+}
+
 // waiting is one row of awaitingOf.
 type waiting struct {
 	need, state, outcome, third string

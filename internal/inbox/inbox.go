@@ -154,13 +154,30 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 	return &Inbox{Items: items, Count: len(items)}, nil
 }
 
-// Count is how many items wait for the actor, for the navigation.
+// Count is how many items wait for the actor, for the navigation on every
+// page: as For counts them, without reading the communications' content.
 func (s *Service) Count(ctx context.Context) (int, error) {
-	in, err := s.For(ctx)
+	n, err := s.Comms.AwaitingCount(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return in.Count, nil
+	targets, err := s.Checks.Pending(ctx)
+	if err != nil {
+		return 0, err
+	}
+	dir, err := s.Directory.Awaiting(ctx)
+	if err != nil {
+		return 0, err
+	}
+	resets, err := s.Accounts.FactorResets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n += len(targets) + len(dir.Decide) + len(dir.Returned) + len(dir.Keys) + len(resets)
+	if dir.Reconfirm != nil {
+		n++
+	}
+	return n, nil
 }
 
 func submittedAt(n *directory.Nomination) time.Time {

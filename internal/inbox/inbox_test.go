@@ -37,6 +37,9 @@ func inboxOf(t *testing.T, sys *testkit.System, u *testkit.User) *inbox.Inbox {
 	if in.Count != len(in.Items) {
 		t.Fatalf("count %d for %d items", in.Count, len(in.Items))
 	}
+	if n, err := sys.Inbox.Count(u.Ctx()); err != nil || n != in.Count {
+		t.Fatalf("the navigation counts %d, the inbox lists %d (%v)", n, in.Count, err)
+	}
 	return in
 }
 
