@@ -156,7 +156,13 @@ func (s *Server) page(r *http.Request, title string, data any) *Page {
 		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now(), Langs: s.langs(),
 		CSRF: formTokenFrom(r.Context())}
 	if p.Actor != nil && s.Inbox != nil {
-		p.inbox = func() (int, error) { return s.Inbox.Count(r.Context()) }
+		p.inbox = func() (int, error) {
+			n, err := s.Inbox.Count(r.Context())
+			if err != nil {
+				s.Log.Warn("counting the inbox for the navigation", "err", err)
+			}
+			return n, err
+		}
 	}
 	if c, err := r.Cookie("pocdir_flash"); err == nil {
 		if v, err := url.QueryUnescape(c.Value); err == nil {
