@@ -55,22 +55,22 @@ func (s *Service) announceInvitation(ctx context.Context, tx *sql.Tx, inv *Invit
 		approver = by.Email
 	}
 	return s.announce(ctx, tx, inv.State, now, []string{by.Email, inv.Email},
-		notify.T("mail.access.subject", "State", inv.State),
-		notify.T("mail.access.invited", "Email", inv.Email, "Role", notify.Term("role."+string(inv.Role)), "State", inv.State,
+		notify.T("mail.access.subject", "State", notify.State(inv.State)),
+		notify.T("mail.access.invited", "Email", inv.Email, "Role", notify.Term("role."+string(inv.Role)), "State", notify.State(inv.State),
 			"Inviter", inv.InvitedBy, "Approver", approver))
 }
 
 // announceAccount tells the State's focal points of a new account.
 func (s *Service) announceAccount(ctx context.Context, tx *sql.Tx, u *User, now time.Time) error {
 	return s.announce(ctx, tx, u.State, now, []string{u.Email},
-		notify.T("mail.access.subject", "State", u.State),
-		notify.T("mail.access.account", "Email", u.Email, "Role", notify.Term("role."+string(u.Role)), "State", u.State))
+		notify.T("mail.access.subject", "State", notify.State(u.State)),
+		notify.T("mail.access.account", "Email", u.Email, "Role", notify.Term("role."+string(u.Role)), "State", notify.State(u.State)))
 }
 
 // announceToken tells the State's focal points of a new API token of one
 // of the State's users.
 func (s *Service) announceToken(ctx context.Context, tx *sql.Tx, u *User, t *Token, now time.Time) error {
 	return s.announce(ctx, tx, u.State, now, []string{u.Email},
-		notify.T("mail.access.subject", "State", u.State),
-		notify.T("mail.access.token", "Email", u.Email, "State", u.State, "Name", t.Name, "Scope", notify.Term("scope."+t.Scope)))
+		notify.T("mail.access.subject", "State", notify.State(u.State)),
+		notify.T("mail.access.token", "Email", u.Email, "State", notify.State(u.State), "Name", t.Name, "Scope", notify.Term("scope."+t.Scope)))
 }

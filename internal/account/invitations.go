@@ -180,7 +180,7 @@ func (s *Service) mailInvitation(ctx context.Context, tx *sql.Tx, inv *Invitatio
 	m := s.mail.Write(notify.Letter{Kind: "invitation", To: notify.Reader{Email: inv.Email, Lang: inv.Language},
 		Subject: notify.T("mail.invitation.subject"),
 		Body: []notify.Text{notify.T("mail.invitation.body", "Inviter", inv.InvitedBy, "Role", notify.Term("role."+string(inv.Role)),
-			"State", inv.State, "Link", s.mail.Link("/invite/"+inv.Token), "Expires", inv.ExpiresAt.Format("2006-01-02 15:04 UTC"))}})
+			"State", notify.State(inv.State), "Link", s.mail.Link("/invite/"+inv.Token), "Expires", inv.ExpiresAt.Format("2006-01-02 15:04 UTC"))}})
 	if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func (s *Service) RequestFactorReset(ctx context.Context, token, ip string) erro
 		for _, r := range approvers {
 			l := notify.Letter{Kind: "access", To: r, Subject: notify.T("mail.reset.subject", "Email", u.Email),
 				Body: []notify.Text{notify.T("mail.reset.requested", "Email", u.Email, "Role", notify.Term("role."+string(u.Role)),
-					"State", u.State, "IP", ip, "Link", s.mail.Link("/users"))}}
+					"State", notify.State(u.State), "IP", ip, "Link", s.mail.Link("/users"))}}
 			if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
 				return err
 			}
@@ -201,7 +201,7 @@ func (s *Service) DecideFactorReset(ctx context.Context, id int64, approve bool)
 		}
 		s.dropTokenCache()
 		return s.announce(ctx, tx, u.State, now, []string{a.Email, u.Email},
-			notify.T("mail.access.subject", "State", u.State),
-			notify.T("mail.access.reset", "Email", u.Email, "State", u.State, "By", a.Email))
+			notify.T("mail.access.subject", "State", notify.State(u.State)),
+			notify.T("mail.access.reset", "Email", u.Email, "State", notify.State(u.State), "By", a.Email))
 	})
 }

@@ -71,7 +71,7 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 		body = append(body, notify.T("mail.comm.reminder", "Deadline", deadline))
 	}
 	body = append(body,
-		notify.T("mail.comm.awaits", "Sender", c.SenderState, "State", p.State, "Level", notify.Term("level."+c.Level)),
+		notify.T("mail.comm.awaits", "Sender", notify.State(c.SenderState), "State", notify.State(p.State), "Level", notify.Term("level."+c.Level)),
 		notify.T("mail.comm.details", "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency), "TLP", c.TLP, "Deadline", deadline),
 		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
 		notify.T("mail.comm.ack_link", "Link", s.mail.Link("/ack/"+tokenMark)))
@@ -190,7 +190,7 @@ func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, 
 	}
 	m := s.mail.Write(notify.Letter{Kind: "comm-activity", To: to,
 		Subject: notify.T("mail.comm_activity.subject", "TLP", c.TLP, "Ref", c.Ref),
-		Body: []notify.Text{notify.T(what, "State", state, "Ref", c.Ref),
+		Body: []notify.Text{notify.T(what, "State", notify.State(state), "Ref", c.Ref),
 			notify.T("mail.comm_activity.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
 			notify.T("comm.statement")}})
 	return notify.Enqueue(ctx, tx, now, m)

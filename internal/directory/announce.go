@@ -28,8 +28,8 @@ func (s *Service) announce(ctx context.Context, tx *sql.Tx, n *Nomination, c *Ch
 		}
 	}
 	for _, r := range to {
-		m := s.mail.Write(notify.Letter{Kind: "entry-change", To: r, Subject: notify.T("mail.change.subject", "State", n.State),
-			Body: []notify.Text{notify.T("mail.change.body", "State", n.State, "What", notify.Term("action."+n.Action), "Agency", agency,
+		m := s.mail.Write(notify.Letter{Kind: "entry-change", To: r, Subject: notify.T("mail.change.subject", "State", notify.State(n.State)),
+			Body: []notify.Text{notify.T("mail.change.body", "State", notify.State(n.State), "What", notify.Term("action."+n.Action), "Agency", agency,
 				"By", n.SubmittedBy, "Validator", c.ValidatedBy, "Ref", c.OfficialRef, "Link", s.mail.Link("/states/"+n.State+"/history"))}})
 		if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 			return err

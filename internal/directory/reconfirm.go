@@ -85,8 +85,8 @@ func (s *Service) SendReminders(ctx context.Context) (int, error) {
 		}
 		date := due.Format(time.DateOnly)
 		ok, err := s.tellFocalPoints(ctx, e.Code, date, kind, now, func(to notify.Reader) notify.Letter {
-			return notify.Letter{Kind: "reminder", To: to, Subject: notify.T("mail.reminder.subject", "State", e.Code),
-				Body: []notify.Text{notify.T(body, "State", e.Code, "Date", date, "Link", s.mail.Link("/states/"+e.Code))}}
+			return notify.Letter{Kind: "reminder", To: to, Subject: notify.T("mail.reminder.subject", "State", notify.State(e.Code)),
+				Body: []notify.Text{notify.T(body, "State", notify.State(e.Code), "Date", date, "Link", s.mail.Link("/states/"+e.Code))}}
 		})
 		if err != nil {
 			return sent, err
@@ -121,7 +121,7 @@ func (s *Service) sendKeyWarnings(ctx context.Context, states []*Entry, now time
 			date := p.PGPExpiresAt.Format(time.DateOnly)
 			link := s.mail.Link("/pocs/" + strconv.FormatInt(p.ID, 10) + "/edit")
 			ok, err := s.tellFocalPoints(ctx, e.Code, date, "key:"+strconv.FormatInt(p.ID, 10)+":"+kind, now, func(to notify.Reader) notify.Letter {
-				return notify.Letter{Kind: "key-warning", To: to, Subject: notify.T("mail.key_warning.subject", "State", e.Code, "Date", date),
+				return notify.Letter{Kind: "key-warning", To: to, Subject: notify.T("mail.key_warning.subject", "State", notify.State(e.Code), "Date", date),
 					Body: []notify.Text{notify.T(body, "Agency", p.Agency, "Fingerprint", p.PGPFingerprint, "Date", date, "Link", link)}}
 			})
 			if err != nil {

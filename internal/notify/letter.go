@@ -33,6 +33,11 @@ func T(id string, args ...any) Text { return Text{ID: id, Args: args} }
 // Term is an argument that is translated: the id of a catalog message.
 type Term string
 
+// State is an argument that names a State by its ISO 3166-1 alpha-3 code,
+// written as the State's name in the reader's language (see
+// Writer.WithStates).
+type State string
+
 // Letter is an email before it is written.
 type Letter struct {
 	// Kind says what caused it (the outbox's kind, e.g. "invitation").
@@ -52,6 +57,7 @@ type Writer struct {
 	catalog *i18n.Catalog
 	baseURL string
 	replies *Replies
+	states  func(code string) (iso2, english string, ok bool)
 }
 
 // NewWriter returns the writer of pocdir's emails. baseURL is the portal's
@@ -65,6 +71,15 @@ func NewWriter(catalog *i18n.Catalog, baseURL string) *Writer {
 func (w *Writer) WithReplies(r *Replies) *Writer {
 	cp := *w
 	cp.replies = r
+	return &cp
+}
+
+// WithStates returns a writer that names States (State arguments) from
+// the reference list: their ISO 3166-1 alpha-2 code and English name by
+// alpha-3 code. Without it, a State is written as its code.
+func (w *Writer) WithStates(lookup func(code string) (iso2, english string, ok bool)) *Writer {
+	cp := *w
+	cp.states = lookup
 	return &cp
 }
 
@@ -114,6 +129,19 @@ func (w *Writer) Write(l Letter) Message {
 	return Message{Kind: l.Kind, To: l.To.Email, Subject: w.Text(lang, l.Subject), Body: strings.TrimRight(b.String(), "\n") + "\n"}
 }
 
+// stateName is a State's name in a language, or its code when it is not in
+// the reference list (or the writer has none).
+func (w *Writer) stateName(lang, code string) string {
+	if w.states == nil || code == "" {
+		return code
+	}
+	iso2, english, ok := w.states(code)
+	if !ok {
+		return code
+	}
+	return i18n.StateName(lang, iso2, english)
+}
+
 // Text writes paragraphs in a language, separated by blank lines.
 func (w *Writer) Text(lang string, parts ...Text) string {
 	loc := w.catalog.For(lang)
@@ -122,8 +150,11 @@ func (w *Writer) Text(lang string, parts ...Text) string {
 		args := make([]any, len(p.Args))
 		copy(args, p.Args)
 		for i := 1; i < len(args); i += 2 {
-			if t, ok := args[i].(Term); ok {
+			switch t := args[i].(type) {
+			case Term:
 				args[i] = loc.T(string(t))
+			case State:
+				args[i] = w.stateName(lang, string(t))
 			}
 		}
 		if s := strings.TrimRight(loc.T(p.ID, args...), "\n"); s != "" {

@@ -235,7 +235,7 @@ func TestReconfirmationRemindersByEmail(t *testing.T) {
 		t.Fatalf("sent %d: %v", n, err)
 	}
 	m := c.Messages()[0]
-	if m.To[0] != "fp@fra.example" || !strings.Contains(m.Subject, "FRA") || !strings.Contains(m.Body, testkit.BaseURL+"/states/FRA") ||
+	if m.To[0] != "fp@fra.example" || !strings.Contains(m.Subject, "France") || !strings.Contains(m.Body, testkit.BaseURL+"/states/FRA") ||
 		!strings.Contains(m.Body, "confirmation annuelle") || !strings.Contains(m.Body, "— English —") {
 		t.Errorf("reminder:\n%s\n%s", m.Subject, m.Body)
 	}

@@ -237,7 +237,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	if err != nil {
 		return nil, err
 	}
-	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL).WithReplies(replies)
+	sys.Mail = notify.NewWriter(sys.Catalog, cfg.BaseURL).WithReplies(replies).WithStates(referenceState)
 	sys.Audit = auditlog.New(d, cfg.Now, sys.LogKeys)
 	sys.Metrics = metrics.New(metrics.Sources{DB: d.DB, Now: cfg.Now,
 		Queue: func(ctx context.Context) (int64, *time.Time, error) {
@@ -317,6 +317,12 @@ func (sys *System) inbound(cfg Config, replies *notify.Replies) error {
 		}
 	}
 	return nil
+}
+
+// referenceState names a State for the emails, from the reference list.
+func referenceState(code string) (iso2, english string, ok bool) {
+	st, ok := directory.ReferenceState(code)
+	return st.ISO2, st.Name, ok
 }
 
 func newAccounts(d *db.DB, cfg Config, mail *notify.Writer, keys *seal.Keyring, refused func(string)) *account.Service {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
 )
 
 type langOption struct{ Code, Name string }
@@ -146,7 +147,7 @@ func sortByName(lang string, list []*directory.Summary) {
 	c := collate.New(language.Make(lang))
 	names := make(map[string]string, len(list))
 	for _, st := range list {
-		names[st.Code] = stateName(lang, st.ISO2, st.Name)
+		names[st.Code] = i18n.StateName(lang, st.ISO2, st.Name)
 	}
 	sort.SliceStable(list, func(i, j int) bool { return c.CompareString(names[list[i].Code], names[list[j].Code]) < 0 })
 }

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/number"
 
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/i18n"
 )
 
 func init() {
@@ -125,7 +126,7 @@ func (p *Page) Num(n any) string {
 // StateName returns a State's name in the page's language: the reference
 // list's UN English name in English, the CLDR name in the other languages.
 func (p *Page) StateName(iso2, english string) string {
-	return stateName(p.Lang(), iso2, english)
+	return i18n.StateName(p.Lang(), iso2, english)
 }
 
 // NameOf returns the name, in the page's language, of the State with the
@@ -135,21 +136,7 @@ func (p *Page) NameOf(code string) string {
 	if !ok {
 		return code
 	}
-	return stateName(p.Lang(), st.ISO2, st.Name)
-}
-
-func stateName(lang, iso2, english string) string {
-	if lang == "en" {
-		return english
-	}
-	r, err := language.ParseRegion(iso2)
-	if err != nil {
-		return english
-	}
-	if n := display.Regions(language.Make(lang)).Name(r); n != "" {
-		return n
-	}
-	return english
+	return i18n.StateName(p.Lang(), st.ISO2, st.Name)
 }
 
 // DiffValue shows a value of the history in the page's language: the

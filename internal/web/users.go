@@ -6,6 +6,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/i18n"
 )
 
 type usersData struct {
@@ -79,7 +80,7 @@ func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
 		}
 		sortByName(s.lang(r).Lang(), list)
 		for _, st := range list {
-			d.States = append(d.States, stateOption{Code: st.Code, Name: stateName(s.lang(r).Lang(), st.ISO2, st.Name)})
+			d.States = append(d.States, stateOption{Code: st.Code, Name: i18n.StateName(s.lang(r).Lang(), st.ISO2, st.Name)})
 		}
 	case app.RoleFocalPoint:
 		d.Roles = []app.Role{app.RoleOfficer, app.RoleFocalPoint}
