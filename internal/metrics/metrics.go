@@ -116,9 +116,6 @@ func New(src Sources) *Metrics {
 	return m
 }
 
-// Registry is where the metrics are registered, for a test to gather.
-func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
-
 // Handler serves the metrics in Prometheus's text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, Timeout: 10 * time.Second})
