@@ -98,6 +98,7 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 	}
 	p.tpl = tpl
 	p.content = Content{Fields: map[string]string{}}
+	observed := map[string]time.Time{}
 	for _, f := range tpl.Fields {
 		raw := strings.TrimSpace(in.Fields[f.Key])
 		name := "fields." + f.Key
@@ -124,10 +125,20 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 				if f.Key == "respond_by" && !in.Draft && !t.After(s.Now()) {
 					v.Add(name, "error.comms_past", "this time has passed", nil)
 				}
+				// What was observed happened already (a few minutes'
+				// difference between clocks aside).
+				if observedField[f.Key] && t.After(s.Now().Add(10*time.Minute)) {
+					v.Add(name, "error.comms_future", "this time is still to come: give when it was observed", nil)
+				}
+				observed[f.Key] = t
 				raw = t.Format(time.RFC3339)
 				if f.Key == "respond_by" {
 					p.respondBy = &t
 				}
+			}
+		case "choice":
+			if raw != "" && !inChoice(f.List, raw) {
+				v.Add(name, "error.comms_choice", "choose one of the list", nil)
 			}
 		case "urgency":
 			if raw == "" {
@@ -175,6 +186,9 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 		if raw != "" && !columnField[f.Key] {
 			p.content.Fields[f.Key] = raw
 		}
+	}
+	if from, to := observed["activity_from"], observed["activity_to"]; !from.IsZero() && !to.IsZero() && to.Before(from) {
+		v.Add("fields.activity_to", "error.comms_before_start", "this is before the activity began", nil)
 	}
 	if p.urgency == "" {
 		p.urgency = "medium"
@@ -252,6 +266,10 @@ func mergeIndicators(a, b []Indicator) []Indicator {
 
 // parseUTC reads a time in UTC: RFC 3339 (any offset, converted) or the
 // form of an HTML datetime-local field, taken as UTC.
+// observedField are the times of what was observed (the notification's
+// basic information), which cannot lie ahead.
+var observedField = map[string]bool{"detected_at": true, "activity_from": true, "activity_to": true}
+
 func parseUTC(s string) (time.Time, bool) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t.UTC(), true

@@ -137,13 +137,8 @@ func (s *Service) encrypts(c *Communication, p *directory.PoC) bool {
 // notification shows it: the fields under their labels in the reader's
 // language (the template's, when it is at hand), as the sender wrote them.
 func (s *Service) contentText(c *Communication, lang string) string {
-	labels := map[string]string{}
 	s.versionsMu.Lock()
-	if tpl := s.versions[[2]int64{c.TemplateID, int64(c.TemplateVersion)}]; tpl != nil {
-		for _, f := range tpl.Fields {
-			labels[f.Key] = f.Label.In(lang)
-		}
-	}
+	tpl := s.versions[[2]int64{c.TemplateID, int64(c.TemplateVersion)}]
 	s.versionsMu.Unlock()
 	w := s.mail
 	var b strings.Builder
@@ -151,12 +146,31 @@ func (s *Service) contentText(c *Communication, lang string) string {
 	b.WriteString("\n\n")
 	b.WriteString(w.Text(lang, notify.T("mail.comm.content_subject", "Subject", c.Content.Subject)))
 	b.WriteString("\n")
-	for _, k := range sortedKeys(c.Content.Fields) {
-		label := labels[k]
-		if label == "" {
-			label = k
+	// The fields in the template's order, then any the template (or the
+	// one at hand) does not name, by key.
+	done := map[string]bool{}
+	if tpl != nil {
+		for _, f := range tpl.Fields {
+			v := c.Content.Fields[f.Key]
+			if v == "" || done[f.Key] {
+				continue
+			}
+			done[f.Key] = true
+			switch f.Kind {
+			case "choice":
+				v = w.Text(lang, notify.T("list."+f.List+"."+v))
+			case "datetime":
+				if t, err := time.Parse(time.RFC3339, v); err == nil {
+					v = t.UTC().Format("2006-01-02 15:04") + " UTC"
+				}
+			}
+			b.WriteString("\n" + f.Label.In(lang) + ":\n" + v + "\n")
 		}
-		b.WriteString("\n" + label + ":\n" + c.Content.Fields[k] + "\n")
+	}
+	for _, k := range sortedKeys(c.Content.Fields) {
+		if !done[k] {
+			b.WriteString("\n" + k + ":\n" + c.Content.Fields[k] + "\n")
+		}
 	}
 	if len(c.Content.Indicators) > 0 {
 		b.WriteString("\n" + w.Text(lang, notify.T("mail.comm.indicators")) + "\n" + FormatIndicators(c.Content.Indicators) + "\n")

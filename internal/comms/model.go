@@ -336,7 +336,7 @@ func (t Text) In(lang string) string {
 }
 
 // Kinds are the kinds of template field.
-var Kinds = []string{"text", "textarea", "datetime", "indicators", "tlp", "urgency", "boolean"}
+var Kinds = []string{"text", "textarea", "datetime", "choice", "indicators", "tlp", "urgency", "boolean"}
 
 // Field is one field of a template.
 type Field struct {
@@ -345,6 +345,8 @@ type Field struct {
 	Required bool   `json:"required"`
 	Label    Text   `json:"label"`
 	Help     Text   `json:"help,omitempty"`
+	// List names the reference list a choice field offers (see Lists).
+	List string `json:"list,omitempty"`
 }
 
 // Template is a communication template at its current version.

@@ -9,6 +9,9 @@ import (
 type Preview struct {
 	Comm   *Communication  `json:"communication"`
 	States []*PreviewState `json:"states"`
+	// Empty are the template's optional fields left empty, for the
+	// sender to see what the recipients will not have.
+	Empty []Field `json:"empty,omitempty"`
 }
 
 // PreviewState is a recipient State and the PoCs routing chooses there.
@@ -47,6 +50,27 @@ func (s *Service) Preview(ctx context.Context, id int64) (*Preview, error) {
 		return nil, err
 	}
 	out := &Preview{Comm: full}
+	tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range tpl.Fields {
+		if f.Required || f.Kind == "boolean" || f.Kind == "tlp" || f.Kind == "urgency" {
+			continue
+		}
+		var empty bool
+		switch {
+		case f.Key == "respond_by":
+			empty = c.RespondBy == nil
+		case f.Kind == "indicators":
+			empty = c.Content == nil || len(c.Content.Indicators) == 0
+		default:
+			empty = c.Content == nil || c.Content.Fields[f.Key] == ""
+		}
+		if empty {
+			out.Empty = append(out.Empty, f)
+		}
+	}
 	for _, st := range c.ToStates {
 		ps := &PreviewState{State: st, PoCs: []*PreviewPoC{}}
 		for _, t := range pl.targets[st] {

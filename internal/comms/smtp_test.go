@@ -60,7 +60,7 @@ func TestNotificationsOverSMTP(t *testing.T) {
 
 		in := comms.CommInput{Template: "notification", ToStates: []string{"KEN", "DEU"}, Level: comms.LevelTechnical, Fields: map[string]string{
 			"subject": "Wiper against the grid", "urgency": "critical", "tlp": comms.TLPAmber, "description": "Destructive activity since 02:00 UTC.",
-			"indicators": "198.51.100.7\nmalware: ExampleWiper"}}
+			"indicators": "198.51.100.7\nmalware: ExampleWiper", "sector": "energy", "detected_at": sys.Clock.Now().Add(-3 * time.Hour).UTC().Format("2006-01-02T15:04")}}
 		c, err := sys.Comms.Compose(off.Ctx(), in)
 		if err != nil {
 			t.Fatal(err)
@@ -141,8 +141,9 @@ func TestNotificationsOverSMTP(t *testing.T) {
 			}
 			body, _ := io.ReadAll(inner.Body)
 			text := string(body)
-			for _, want := range []string{"Wiper against the grid", "198.51.100.7", "ExampleWiper", "does not imply"} {
-				if !strings.Contains(text, want) && !strings.Contains(strings.ReplaceAll(text, "=\r\n", ""), want) {
+			detected := sys.Clock.Now().Add(-3*time.Hour).UTC().Format("2006-01-02 15:04") + " UTC"
+			for _, want := range []string{"Wiper against the grid", "198.51.100.7", "ExampleWiper", "does not imply", "Affected sector:\nEnergy", "Time of detection:\n" + detected} {
+				if !strings.Contains(text, want) && !strings.Contains(strings.ReplaceAll(strings.ReplaceAll(text, "=\r\n", ""), "\r\n", "\n"), want) {
 					t.Errorf("the decrypted content lacks %q:\n%s", want, text)
 				}
 			}

@@ -60,6 +60,12 @@ func (in *TemplateInput) validate(creating bool) error {
 		if !ok {
 			v.Add(n+".kind", "error.template_field_kind", "unknown kind of field", nil)
 		}
+		if f.Kind == "choice" && Lists[f.List] == nil {
+			v.Add(n+".list", "error.template_field_list", "a choice field needs one of the reference lists", nil)
+		}
+		if f.Kind != "choice" && f.List != "" {
+			v.Add(n+".list", "error.template_field_list_kind", "only a choice field offers a list", nil)
+		}
 		validText(&v, n+".label", f.Label, 200, true)
 		validText(&v, n+".help", f.Help, 1000, false)
 	}

@@ -3,10 +3,14 @@ package comms_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -170,6 +174,161 @@ func TestShippedTemplatesFollowTheRelease(t *testing.T) {
 func hasKey(fs []comms.Field, key string) bool {
 	for _, f := range fs {
 		if f.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// TestShippedTemplatesSpeakSixLanguages: every shipped template, and each
+// of its fields' labels and help, is in the six languages; a choice field
+// offers a reference list whose every answer is in the six catalogs.
+func TestShippedTemplatesSpeakSixLanguages(t *testing.T) {
+	cat := i18n.MustLoad()
+	six := func(where string, tx comms.Text, optional bool) {
+		if optional && len(tx) == 0 {
+			return
+		}
+		for _, l := range comms.Languages {
+			if strings.TrimSpace(tx[l]) == "" {
+				t.Errorf("%s: no %s", where, l)
+			}
+		}
+	}
+	if len(comms.Shipped) != 6 {
+		t.Fatalf("%d shipped templates", len(comms.Shipped))
+	}
+	for _, tp := range comms.Shipped {
+		six(tp.Slug+" name", tp.Name, false)
+		six(tp.Slug+" description", tp.Description, false)
+		for _, f := range tp.Fields {
+			six(tp.Slug+" "+f.Key, f.Label, false)
+			six(tp.Slug+" "+f.Key+" help", f.Help, true)
+			if f.Kind == "choice" {
+				if comms.Lists[f.List] == nil {
+					t.Errorf("%s %s: unknown list %q", tp.Slug, f.Key, f.List)
+				}
+				for _, l := range cat.Languages() {
+					for _, o := range comms.Lists[f.List] {
+						if !cat.Keys(l)["list."+f.List+"."+o] {
+							t.Errorf("%s: list.%s.%s untranslated", l, f.List, o)
+						}
+					}
+				}
+			}
+		}
+	}
+	// The notification asks for the basic information needed to study
+	// an incident and determine its source (seeds 000/001).
+	var notif comms.TemplateInput
+	for _, tp := range comms.Shipped {
+		if tp.Slug == "notification" {
+			notif = tp
+		}
+	}
+	for _, k := range []string{"detected_at", "activity_from", "activity_to", "sector", "affected_systems", "vector", "description", "impact", "indicators", "action_requested"} {
+		if !hasKey(notif.Fields, k) {
+			t.Errorf("the notification lacks %s", k)
+		}
+	}
+}
+
+// TestOldCommunicationsKeepTheirTemplate: a communication written on the
+// English-only notification of an older release keeps that version when
+// the six-language one with the basic information arrives.
+func TestOldCommunicationsKeepTheirTemplate(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		ctx := context.Background()
+		n, err := w.s.TemplateBySlug(w.sec.Ctx(), "notification")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Make the stored version 1 what the older release shipped.
+		var fields []comms.Field
+		for _, f := range n.Fields {
+			if f.Kind == "choice" || f.Key == "detected_at" || f.Key == "activity_from" || f.Key == "activity_to" || f.Key == "action_requested" {
+				continue
+			}
+			fields = append(fields, comms.Field{Key: f.Key, Kind: f.Kind, Required: f.Required, Label: comms.Text{"en": f.Label["en"]}})
+		}
+		b, _ := json.Marshal(fields)
+		if _, err := w.sys.DB.ExecContext(ctx, `UPDATE comm_template_versions SET fields = $1, name = '{"en":"Notification of malicious activity"}' WHERE template_id = $2`, string(b), n.ID); err != nil {
+			t.Fatal(err)
+		}
+		old := w.sys.Instance(t).Comms
+		c, err := old.Compose(w.offFRA.Ctx(), notification("KEN"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := comms.SeedTemplates(ctx, w.sys.DB); err != nil {
+			t.Fatal(err)
+		}
+		fresh := w.sys.Instance(t).Comms
+		cur, _ := fresh.TemplateBySlug(w.sec.Ctx(), "notification")
+		if cur.Version != 2 || cur.Name["ar"] == "" || !hasKey(cur.Fields, "sector") {
+			t.Errorf("the release's notification: version %d, %v", cur.Version, cur.Name)
+		}
+		got, err := fresh.Communication(w.offFRA.Ctx(), c.ID)
+		if err != nil || got.TemplateVersion != 1 {
+			t.Fatalf("the older communication: %+v %v", got, err)
+		}
+		v1, err := fresh.Template(w.offFRA.Ctx(), n.ID, 1)
+		if err != nil || hasKey(v1.Fields, "sector") || v1.Name["fr"] != "" {
+			t.Errorf("version 1 changed: %+v %v", v1, err)
+		}
+	})
+}
+
+// TestBasicInformation: the notification's structured fields take what a
+// reader can rely on, and refuse the rest with the field named.
+func TestBasicInformation(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		now := w.sys.Clock.Now().UTC()
+		at := func(d time.Duration) string { return now.Add(d).Format("2006-01-02T15:04") }
+		good := notification("KEN")
+		for k, v := range map[string]string{"detected_at": at(-2 * time.Hour), "activity_from": at(-30 * time.Hour), "activity_to": at(-3 * time.Hour),
+			"sector": "health", "vector": "phishing", "impact": "disruption", "action_requested": "Please take the server down."} {
+			good.Fields[k] = v
+		}
+		c, err := w.s.Compose(w.offFRA.Ctx(), good)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := c.Content.Fields; f["sector"] != "health" || f["impact"] != "disruption" || f["detected_at"] != now.Add(-2*time.Hour).Truncate(time.Minute).Format(time.RFC3339) {
+			t.Errorf("stored: %v", f)
+		}
+		cases := map[string]func(f map[string]string){
+			"fields.sector":      func(f map[string]string) { f["sector"] = "Energy" },
+			"fields.vector":      func(f map[string]string) { f["vector"] = "energy" },
+			"fields.detected_at": func(f map[string]string) { f["detected_at"] = at(3 * time.Hour) },
+			"fields.activity_to": func(f map[string]string) { f["activity_to"] = at(-40 * time.Hour) },
+		}
+		for field, change := range cases {
+			in := notification("KEN")
+			for k, v := range good.Fields {
+				in.Fields[k] = v
+			}
+			change(in.Fields)
+			_, err := w.s.Compose(w.offFRA.Ctx(), in)
+			if !hasFieldError(err, field) {
+				t.Errorf("%s: %v", field, err)
+			}
+		}
+	})
+}
+
+func hasFieldError(err error, field string) bool {
+	var ae *app.Error
+	if !errors.As(err, &ae) {
+		return false
+	}
+	if ae.Field == field {
+		return true
+	}
+	for _, f := range ae.Fields {
+		if f.Field == field {
 			return true
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 )
@@ -68,10 +69,19 @@ func usedKeys(t *testing.T) map[string]bool {
 		keys["action."+a] = true
 	}
 	for _, f := range []string{"level", "alternate", "agency", "function_title", "person_name", "channels", "languages", "time_zone",
-		"available_24_7", "working_hours", "openpgp_fingerprint", "openpgp_expires_at", "openpgp_key", "confirmed_at", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
+		"available_24_7", "working_hours", "hours", "openpgp_fingerprint", "openpgp_expires_at", "openpgp_key", "confirmed_at", "notes_lang", "notes", "notes_en", "regional_refs", "initiate_via"} {
 		keys["field."+f] = true
 	}
 	keys["scope.read"], keys["scope.write"] = true, true
+	for name, options := range comms.Lists {
+		keys["list.name."+name] = true
+		for _, o := range options {
+			keys["list."+name+"."+o] = true
+		}
+	}
+	for _, k := range comms.Kinds {
+		keys["template.kind_"+k] = true
+	}
 	return keys
 }
 

@@ -76,6 +76,7 @@ type composeData struct {
 	Parent    *comms.Communication
 	Draft     *comms.Communication
 	Urgencies []string
+	Lists     map[string][]string
 	TLPs      []string
 	Idem      string
 	Exts      string
@@ -165,7 +166,7 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request, status int,
 		title = "comm.respond_title"
 	}
 	p := s.page(r, title, d)
-	d.Lang, d.Urgencies, d.TLPs, d.Exts = p.Lang(), comms.Urgencies, comms.TLPs, strings.Join(comms.AttachmentExtensions(), " ")
+	d.Lang, d.Urgencies, d.TLPs, d.Exts, d.Lists = p.Lang(), comms.Urgencies, comms.TLPs, strings.Join(comms.AttachmentExtensions(), " "), comms.Lists
 	if d.T == nil {
 		list, lerr := s.Comms.Templates(r.Context(), false)
 		if lerr != nil {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -85,6 +86,8 @@ func TestCommunicationPages(t *testing.T) {
 		}
 	})
 	form.Set("fields.indicators", "203.0.113.7\nevil.example")
+	form.Set("fields.sector", "energy")
+	form.Set("fields.detected_at", sys.Clock.Now().Add(-90*time.Minute).UTC().Format("2006-01-02T15:04"))
 	var commURL string
 	t.Run("sending twice (a double click) makes one communication, which waits for confirmation", func(t *testing.T) {
 		var confirm string
@@ -102,10 +105,13 @@ func TestCommunicationPages(t *testing.T) {
 			t.Fatalf("%d communications, %d sent before the confirmation", n, sent)
 		}
 		_, page := get(t, cf, srv.URL+confirm)
-		for _, want := range []string{"Nothing has been sent yet", "Kenya", "TLP:AMBER", "High urgency", "notes.txt", "Send now", "CERT KEN"} {
+		for _, want := range []string{"Nothing has been sent yet", "Kenya", "TLP:AMBER", "High urgency", "notes.txt", "Send now", "CERT KEN", "Left empty (you may still send):", `<span dir="auto">Initial vector</span>`, `<span dir="auto">Action requested</span>`} {
 			if !strings.Contains(page, want) {
 				t.Errorf("the confirmation lacks %q", want)
 			}
+		}
+		if strings.Contains(page, `<span dir="auto">Affected sector</span>`) {
+			t.Error("the confirmation lists the sector, which was given, as left empty")
 		}
 		if resp, _ := get(t, ck, srv.URL+confirm); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("Kenya opens France's confirmation: %d", resp.StatusCode)
@@ -121,7 +127,9 @@ func TestCommunicationPages(t *testing.T) {
 	})
 	t.Run("the recipient reads, acknowledges on a screen that says it is not agreement, and declines", func(t *testing.T) {
 		resp, page := get(t, ck, commURL)
-		if resp.StatusCode != 200 || !strings.Contains(page, "Scanning from AS64500") || !strings.Contains(page, "203.0.113.7") || !strings.Contains(page, "TLP:AMBER") {
+		detected := regexp.MustCompile(`<dt dir="auto">Time of detection</dt><dd>[^<]*` + sys.Clock.Now().Add(-90*time.Minute).UTC().Format("15:04") + " UTC\u2069?</dd>")
+		if resp.StatusCode != 200 || !strings.Contains(page, "Scanning from AS64500") || !strings.Contains(page, "203.0.113.7") || !strings.Contains(page, "TLP:AMBER") ||
+			!strings.Contains(page, "<dt dir=\"auto\">Affected sector</dt><dd>Energy</dd>") || !detected.MatchString(page) {
 			t.Fatalf("%d\n%s", resp.StatusCode, page)
 		}
 		_, ack := get(t, ck, commURL+"/ack")

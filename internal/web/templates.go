@@ -81,12 +81,13 @@ type templateFormData struct {
 	In        comms.TemplateInput
 	Rows      []comms.Field
 	Kinds     []string
+	Lists     []string
 	Languages []string
 }
 
 func newTemplateForm(in comms.TemplateInput, isNew bool) *templateFormData {
 	rows := append(append([]comms.Field(nil), in.Fields...), make([]comms.Field, 3)...)
-	return &templateFormData{New: isNew, In: in, Rows: rows, Kinds: comms.Kinds, Languages: comms.Languages}
+	return &templateFormData{New: isNew, In: in, Rows: rows, Kinds: comms.Kinds, Lists: comms.ListNames(), Languages: comms.Languages}
 }
 
 func parseTemplateForm(f url.Values) comms.TemplateInput {
@@ -102,11 +103,12 @@ func parseTemplateForm(f url.Values) comms.TemplateInput {
 		if key == "" {
 			continue
 		}
-		fl := comms.Field{Key: key, Kind: f.Get("kind_" + n), Required: f.Get("required_"+n) == "1", Label: comms.Text{}, Help: comms.Text{}}
+		fl := comms.Field{Key: key, Kind: f.Get("kind_" + n), Required: f.Get("required_"+n) == "1", Label: comms.Text{}, Help: comms.Text{},
+			List: f.Get("list_" + n)}
 		for _, l := range comms.Languages {
 			fl.Label[l] = f.Get("label_" + n + "_" + l)
+			fl.Help[l] = f.Get("help_" + n + "_" + l)
 		}
-		fl.Help["en"] = f.Get("help_" + n + "_en")
 		in.Fields = append(in.Fields, fl)
 	}
 	return in

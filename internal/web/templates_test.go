@@ -46,15 +46,18 @@ func TestTemplatePages(t *testing.T) {
 	f := url.Values{"version": {"1"}, "rows": {"3"}, "name_en": {"Notification of malicious activity"}, "name_fr": {"Notification d'une activité malveillante"},
 		"key_0": {"subject"}, "kind_0": {"text"}, "required_0": {"1"}, "label_0_en": {"Subject"}, "label_0_fr": {"Objet"},
 		"key_1": {"tlp"}, "kind_1": {"tlp"}, "required_1": {"1"}, "label_1_en": {"TLP"},
-		"key_2": {"sector"}, "kind_2": {"text"}, "label_2_en": {"Sector"}}
+		"key_2": {"sector"}, "kind_2": {"choice"}, "list_2": {"sector"}, "label_2_en": {"Sector"}, "help_2_en": {"The main one"}, "help_2_fr": {"Le principal"}}
 	resp = testkit.PostForm(t, cs, srv.URL+"/templates/1/edit", f)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("revise: %d", resp.StatusCode)
 	}
 	_, page = get(t, cs, srv.URL+"/templates/1")
-	if !strings.Contains(page, "Version 2") || !strings.Contains(page, "Sector") {
+	if !strings.Contains(page, "Version 2") || !strings.Contains(page, "Sector") || !strings.Contains(page, "Choice from a list · Sectors") {
 		t.Errorf("after the revision:\n%s", page)
+	}
+	if _, form := get(t, cs, srv.URL+"/templates/1/edit"); !strings.Contains(form, `value="Le principal"`) {
+		t.Error("the French help was not kept")
 	}
 	// The same form again, from version 1, is a conflict that keeps the form.
 	resp = testkit.PostForm(t, cs, srv.URL+"/templates/1/edit", f)
@@ -63,8 +66,17 @@ func TestTemplatePages(t *testing.T) {
 	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(b), `value="Sector"`) {
 		t.Errorf("a stale revision: %d", resp.StatusCode)
 	}
-	// A template without its TLP field is refused with the reason.
+	// A choice without its list is refused with the field named.
 	f.Set("version", "2")
+	f.Del("list_2")
+	resp = testkit.PostForm(t, cs, srv.URL+"/templates/1/edit", f)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "A choice field needs one of the reference lists") {
+		t.Errorf("a choice without a list: %d", resp.StatusCode)
+	}
+	f.Set("list_2", "sector")
+	// A template without its TLP field is refused with the reason.
 	f.Del("key_1")
 	resp = testkit.PostForm(t, cs, srv.URL+"/templates/1/edit", f)
 	b, _ = io.ReadAll(resp.Body)
