@@ -20,12 +20,15 @@ type User struct {
 	TOTPEnabled bool     `json:"totp_enabled"`
 	// Passkeys is how many passkeys the user has; PasskeysOnly, whether
 	// the account accepts no other second factor.
-	Passkeys     int        `json:"passkeys"`
-	PasskeysOnly bool       `json:"passkeys_only"`
-	Language     string     `json:"language"`
-	CreatedAt    time.Time  `json:"created_at"`
-	LastLoginAt  *time.Time `json:"last_login_at,omitempty"`
-	DisabledAt   *time.Time `json:"disabled_at,omitempty"`
+	Passkeys     int    `json:"passkeys"`
+	PasskeysOnly bool   `json:"passkeys_only"`
+	Language     string `json:"language"`
+	// TimeZone is the IANA zone the user reads times in; empty for their
+	// State's (the Secretariat's: UTC).
+	TimeZone    string     `json:"time_zone,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
+	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
 
 	passwordHash string
 	totpSecret   string
@@ -42,7 +45,7 @@ func (u *User) HasSecondFactor() bool { return u.TOTPEnabled || u.Passkeys > 0 }
 
 // Actor returns the acting identity of the user.
 func (u *User) Actor() *app.Actor {
-	return &app.Actor{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: u.Language}
+	return &app.Actor{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: u.Language, TimeZone: u.TimeZone}
 }
 
 // Invitation is a one-time link that lets its holder create an account.

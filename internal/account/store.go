@@ -13,14 +13,14 @@ import (
 )
 
 const userColumns = `id, email, name, role, state_code, password_hash, totp_secret, totp_enabled, totp_last_step, language,
-	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from`
+	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from, time_zone`
 
 func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var state sql.NullString
 	var locked, last, disabled, enrolFrom sql.NullTime
 	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &state, &u.passwordHash, &u.totpSecret, &u.TOTPEnabled, &u.totpLastStep,
-		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom)
+		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom, &u.TimeZone)
 	if err != nil {
 		return nil, err
 	}
@@ -172,6 +172,10 @@ func setPassword(ctx context.Context, q db.Queryer, userID, keep int64, hash str
 		return err
 	}
 	return exec(ctx, q, "revoking the tokens", `UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL`, now, userID)
+}
+
+func setTimeZone(ctx context.Context, q db.Queryer, userID int64, zone string) error {
+	return exec(ctx, q, "setting the time zone", `UPDATE users SET time_zone = $1 WHERE id = $2`, zone, userID)
 }
 
 func setLanguage(ctx context.Context, q db.Queryer, userID int64, lang string) error {

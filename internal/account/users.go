@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
@@ -188,6 +189,21 @@ func (s *Service) SetLanguage(ctx context.Context, lang string) error {
 		return err
 	}
 	return setLanguage(ctx, s.DB, a.UserID, lang)
+}
+
+// SetTimeZone sets the zone the signed-in user reads times in: an IANA
+// name, or empty for their State's.
+func (s *Service) SetTimeZone(ctx context.Context, zone string) error {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return err
+	}
+	if zone != "" {
+		if _, err := time.LoadLocation(zone); err != nil || zone == "Local" || len(zone) > 64 {
+			return app.FieldError("time_zone", "error.time_zone", "not an IANA time zone", nil)
+		}
+	}
+	return setTimeZone(ctx, s.DB, a.UserID, zone)
 }
 
 // Me returns the signed-in user's account.

@@ -40,6 +40,9 @@ type Actor struct {
 	TokenID   int64
 	// Language is the user's chosen interface language (BCP 47).
 	Language string
+	// TimeZone is the user's chosen IANA time zone; empty for their
+	// State's.
+	TimeZone string
 }
 
 // IsSecretariat reports whether the actor belongs to the Secretariat.

@@ -170,7 +170,7 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 			Languages: langs, TimeZone: s.tz, Available247: s.h247, Notes: note,
 		}
 		if !s.h247 {
-			tech.WorkingHours = "Mon–Fri 08:00–18:00 local time"
+			tech.Hours = "mon-fri 08:00-18:00"
 		}
 		dipl := directory.PoCInput{
 			Level: directory.LevelDiplomatic, Agency: "Ministry of Foreign Affairs of " + name + " (fictional)", FunctionTitle: "Cyber diplomacy desk",
@@ -179,7 +179,7 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 				{Kind: directory.ChannelPhone, Value: fmt.Sprintf("+999 %03d 0200", i)},
 				{Kind: directory.ChannelDiplomatic, Value: "Note verbale through the Permanent Mission in New York (fictional)"},
 			},
-			Languages: langs, TimeZone: s.tz, WorkingHours: "Mon–Fri 09:00–17:00 local time",
+			Languages: langs, TimeZone: s.tz, Hours: "mon-fri 09:00-17:00",
 		}
 		// A few changes were notified more than 30 days after they took
 		// effect, as happens.
@@ -255,7 +255,7 @@ func fourEyes(ctx context.Context, dir *directory.Service, acc *account.Service)
 		lc := strings.ToLower(st.code)
 		in := directory.PoCInput{Level: directory.LevelPolicy, Agency: "National cybersecurity agency — policy office (fictional)",
 			Channels:  []directory.Channel{{Kind: directory.ChannelEmail, Value: "policy@" + lc + ".demo.pocdir.example", Preferred: true}},
-			Languages: []string{"en"}, TimeZone: "UTC", WorkingHours: "Mon–Fri 09:00–17:00 local time", Submission: directory.Submission{RequestRef: st.ref}}
+			Languages: []string{"en"}, TimeZone: "UTC", Hours: "mon-fri 09:00-17:00", Submission: directory.Submission{RequestRef: st.ref}}
 		if _, err := dir.ProposePoC(sec, st.code, in); err != nil {
 			return fmt.Errorf("demo nomination on request: %w", err)
 		}
@@ -276,14 +276,14 @@ func pending(ctx context.Context, dir *directory.Service) error {
 	}
 	legal := directory.PoCInput{Level: directory.LevelLegal, Agency: "Ministry of Justice of France — cybercrime unit (fictional)",
 		Channels:  []directory.Channel{{Kind: directory.ChannelEmail, Value: "cyber.legal@fra.demo.pocdir.example", Preferred: true}},
-		Languages: []string{"fr", "en"}, TimeZone: "Europe/Paris", WorkingHours: "Mon–Fri 09:00–18:00 local time"}
+		Languages: []string{"fr", "en"}, TimeZone: "Europe/Paris", Hours: "mon-fri 09:00-18:00"}
 	if _, err := dir.ProposePoC(fp, "FRA", legal); err != nil {
 		return fmt.Errorf("demo nomination: %w", err)
 	}
 	tech := e.PoCs[0]
 	in := directory.PoCInput{Level: tech.Level, Alternate: tech.Alternate, Agency: tech.Agency, FunctionTitle: "Head of the incident response desk",
 		PersonName: tech.PersonName, Channels: tech.Channels, Languages: tech.Languages, TimeZone: tech.TimeZone, Available247: tech.Available247,
-		WorkingHours: tech.WorkingHours, Notes: tech.Notes, RegionalRefs: tech.RegionalRefs, Version: tech.Version}
+		WorkingHours: tech.WorkingHours, Hours: tech.Hours, Notes: tech.Notes, RegionalRefs: tech.RegionalRefs, Version: tech.Version}
 	n, err := dir.ProposePoCUpdate(fp, tech.ID, in)
 	if err != nil {
 		return fmt.Errorf("demo nomination: %w", err)

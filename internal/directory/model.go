@@ -154,18 +154,21 @@ func (t Text) Empty() bool { return t.Text == "" && t.English == "" }
 
 // PoC is a Point of Contact of a State.
 type PoC struct {
-	ID             int64         `json:"id"`
-	State          string        `json:"state"`
-	Level          Level         `json:"level"`
-	Alternate      bool          `json:"alternate"`
-	Agency         string        `json:"agency"`
-	FunctionTitle  string        `json:"function_title"`
-	PersonName     string        `json:"person_name,omitempty"`
-	Channels       []Channel     `json:"channels"`
-	Languages      []string      `json:"languages"`
-	TimeZone       string        `json:"time_zone"`
-	Available247   bool          `json:"available_24_7"`
-	WorkingHours   string        `json:"working_hours,omitempty"`
+	ID            int64     `json:"id"`
+	State         string    `json:"state"`
+	Level         Level     `json:"level"`
+	Alternate     bool      `json:"alternate"`
+	Agency        string    `json:"agency"`
+	FunctionTitle string    `json:"function_title"`
+	PersonName    string    `json:"person_name,omitempty"`
+	Channels      []Channel `json:"channels"`
+	Languages     []string  `json:"languages"`
+	TimeZone      string    `json:"time_zone"`
+	Available247  bool      `json:"available_24_7"`
+	WorkingHours  string    `json:"working_hours,omitempty"`
+	// Hours are the working hours as days and times in the PoC's time
+	// zone (see Hours); WorkingHours is free text beside them.
+	Hours          string        `json:"hours,omitempty"`
 	PGPKey         string        `json:"openpgp_key,omitempty"`
 	PGPFingerprint string        `json:"openpgp_fingerprint,omitempty"`
 	PGPExpiresAt   *time.Time    `json:"openpgp_expires_at,omitempty"`
@@ -236,6 +239,7 @@ type PoCInput struct {
 	TimeZone      string        `json:"time_zone"`
 	Available247  bool          `json:"available_24_7"`
 	WorkingHours  string        `json:"working_hours"`
+	Hours         string        `json:"hours,omitempty"`
 	PGPKey        string        `json:"openpgp_key"`
 	Notes         Text          `json:"notes"`
 	RegionalRefs  []RegionalRef `json:"regional_refs"`

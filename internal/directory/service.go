@@ -346,7 +346,7 @@ func (s *Service) History(ctx context.Context, state string) ([]*Change, error) 
 func pocFromInput(state string, in PoCInput, key *KeyInfo) *PoC {
 	p := &PoC{State: state, Level: in.Level, Alternate: in.Alternate, Agency: in.Agency, FunctionTitle: in.FunctionTitle,
 		PersonName: in.PersonName, Channels: in.Channels, Languages: in.Languages, TimeZone: in.TimeZone,
-		Available247: in.Available247, WorkingHours: in.WorkingHours, Notes: in.Notes, RegionalRefs: in.RegionalRefs}
+		Available247: in.Available247, WorkingHours: in.WorkingHours, Hours: in.Hours, Notes: in.Notes, RegionalRefs: in.RegionalRefs}
 	if p.Channels == nil {
 		p.Channels = []Channel{}
 	}
@@ -357,7 +357,7 @@ func pocFromInput(state string, in PoCInput, key *KeyInfo) *PoC {
 		p.Languages = []string{}
 	}
 	if p.Available247 {
-		p.WorkingHours = ""
+		p.WorkingHours, p.Hours = "", ""
 	}
 	if key != nil {
 		p.PGPKey, p.PGPFingerprint, p.PGPExpiresAt = key.Armored, key.Fingerprint, key.ExpiresAt
@@ -430,6 +430,7 @@ func diffPoC(old, new *PoC) []FieldChange {
 	d = addDiff(d, "languages", strings.Join(old.Languages, ", "), strings.Join(new.Languages, ", "))
 	d = addDiff(d, "time_zone", old.TimeZone, new.TimeZone)
 	d = addDiff(d, "available_24_7", boolString(old.Available247), boolString(new.Available247))
+	d = addDiff(d, "hours", old.Hours, new.Hours)
 	d = addDiff(d, "working_hours", old.WorkingHours, new.WorkingHours)
 	d = addDiff(d, "openpgp_fingerprint", old.PGPFingerprint, new.PGPFingerprint)
 	d = addDiff(d, "openpgp_expires_at", timeString(old.PGPExpiresAt), timeString(new.PGPExpiresAt))

@@ -98,7 +98,7 @@ func scanState(sc interface{ Scan(...any) error }) (*State, error) {
 
 const pocColumns = `id, state_code, level, is_alternate, agency, function_title, person_name, channels, languages,
 	time_zone, available_247, working_hours, pgp_key, pgp_fingerprint, pgp_expires_at, notes, notes_lang, notes_en,
-	regional_refs, version, created_at, updated_at, leaving_on`
+	regional_refs, version, created_at, updated_at, leaving_on, hours`
 
 func scanPoC(sc interface{ Scan(...any) error }) (*PoC, error) {
 	var p PoC
@@ -106,7 +106,7 @@ func scanPoC(sc interface{ Scan(...any) error }) (*PoC, error) {
 	var exp sql.NullTime
 	if err := sc.Scan(&p.ID, &p.State, &p.Level, &p.Alternate, &p.Agency, &p.FunctionTitle, &p.PersonName, &chans, &langs,
 		&p.TimeZone, &p.Available247, &p.WorkingHours, &p.PGPKey, &p.PGPFingerprint, &exp, &p.Notes.Text, &p.Notes.Lang, &p.Notes.English,
-		&refs, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.LeavingOn); err != nil {
+		&refs, &p.Version, &p.CreatedAt, &p.UpdatedAt, &p.LeavingOn, &p.Hours); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(chans), &p.Channels); err != nil {
@@ -202,15 +202,15 @@ func pocArgs(p *PoC) []any {
 	}
 	return []any{p.State, string(p.Level), p.Alternate, p.Agency, p.FunctionTitle, p.PersonName, string(chans),
 		strings.Join(p.Languages, ","), p.TimeZone, p.Available247, p.WorkingHours, p.PGPKey, p.PGPFingerprint, exp,
-		p.Notes.Text, p.Notes.Lang, p.Notes.English, string(refs)}
+		p.Notes.Text, p.Notes.Lang, p.Notes.English, string(refs), p.Hours}
 }
 
 func insertPoC(ctx context.Context, q db.Queryer, p *PoC) error {
 	args := append(pocArgs(p), p.CreatedAt, p.UpdatedAt)
 	if err := q.QueryRowContext(ctx, `INSERT INTO pocs (state_code, level, is_alternate, agency, function_title, person_name, channels,
 		languages, time_zone, available_247, working_hours, pgp_key, pgp_fingerprint, pgp_expires_at, notes, notes_lang, notes_en,
-		regional_refs, version, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1, $19, $20) RETURNING id`,
+		regional_refs, hours, version, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, $20, $21) RETURNING id`,
 		args...).Scan(&p.ID); err != nil {
 		return fmt.Errorf("directory store: adding a PoC: %w", err)
 	}
@@ -223,8 +223,8 @@ func updatePoC(ctx context.Context, q db.Queryer, p *PoC, fromVersion int) (bool
 	args := append(pocArgs(p)[1:], p.UpdatedAt, p.ID, fromVersion)
 	res, err := q.ExecContext(ctx, `UPDATE pocs SET level = $1, is_alternate = $2, agency = $3, function_title = $4, person_name = $5,
 		channels = $6, languages = $7, time_zone = $8, available_247 = $9, working_hours = $10, pgp_key = $11, pgp_fingerprint = $12,
-		pgp_expires_at = $13, notes = $14, notes_lang = $15, notes_en = $16, regional_refs = $17, version = version + 1, updated_at = $18
-		WHERE id = $19 AND version = $20 AND removed_at IS NULL`, args...)
+		pgp_expires_at = $13, notes = $14, notes_lang = $15, notes_en = $16, regional_refs = $17, hours = $18, version = version + 1, updated_at = $19
+		WHERE id = $20 AND version = $21 AND removed_at IS NULL`, args...)
 	if err != nil {
 		return false, fmt.Errorf("directory store: changing a PoC: %w", err)
 	}

@@ -186,8 +186,13 @@ func (in *PoCInput) normalize(now time.Time) (pgp *KeyInfo, effective string, er
 	if !ValidTimeZone(in.TimeZone) {
 		v.Add("time_zone", "error.time_zone", "not an IANA time zone (e.g. Europe/Zurich)", nil)
 	}
-	if !in.Available247 && in.WorkingHours == "" {
-		v.Add("working_hours", "error.hours_or_247", "give working hours or mark the PoC available 24/7", nil)
+	if h, err := ParseHours(in.Hours); err != nil {
+		v.Add("hours", "error.hours", "write days and times, e.g. mon-fri 09:00-17:00", nil)
+	} else {
+		in.Hours = h.String()
+	}
+	if !in.Available247 && in.WorkingHours == "" && in.Hours == "" {
+		v.Add("hours", "error.hours_or_247", "give working hours or mark the PoC available 24/7", nil)
 	}
 	// Channels.
 	var chans []Channel

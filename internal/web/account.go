@@ -2,9 +2,12 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -18,6 +21,11 @@ type accountData struct {
 	Passkeys  []*account.Passkey
 	// Me is the reader's account (its second factors).
 	Me *account.User
+	// Zones are offered for the reader's time zone: their State's, then
+	// UTC; StateZone is their State's default.
+	Zones     []string
+	StateZone string
+	ZoneOther string
 }
 
 func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
@@ -40,6 +48,11 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 	d := &accountData{Sessions: sessions, Tokens: tokens, Passkeys: keys, Me: me}
 	for _, l := range s.Catalog.Languages() {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: p.LangName(l)})
+	}
+	d.StateZone = directory.DefaultZone(me.State)
+	d.Zones = append(slices.Clone(directory.StateZones(me.State)), "UTC")
+	if me.TimeZone != "" && !slices.Contains(d.Zones, me.TimeZone) {
+		d.ZoneOther = me.TimeZone
 	}
 	return d, nil
 }
@@ -118,4 +131,28 @@ func (s *Server) passwordChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.done(w, r, "account.password_changed", "/account")
+}
+
+// timeZoneChange sets the zone the user reads times in: one of the list
+// (empty for their State's), or typed as a city, a country or an IANA
+// name.
+func (s *Server) timeZoneChange(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	zone := r.PostForm.Get("time_zone")
+	if other := strings.TrimSpace(r.PostForm.Get("time_zone_other")); other != "" {
+		z, ok := directory.ResolveTimeZone(other)
+		if !ok {
+			s.renderAccount(w, r, http.StatusBadRequest, app.FieldError("time_zone", "error.time_zone", "not a time zone", nil), "")
+			return
+		}
+		zone = z
+	}
+	if err := s.Accounts.SetTimeZone(r.Context(), zone); err != nil {
+		s.renderAccount(w, r, s.errorStatus(r, err), err, "")
+		return
+	}
+	s.done(w, r, "account.time_zone_flash", "/account#time-zone")
 }

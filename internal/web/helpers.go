@@ -3,10 +3,12 @@ package web
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 	"golang.org/x/text/language/display"
 	"golang.org/x/text/message"
@@ -72,6 +74,17 @@ func (p *Page) TimeIn(v any, zone string) string {
 		" " + t.Format("15:04 (MST, UTC-07:00)") + "\u2069"
 }
 
+// SortLangs sorts language tags by their names in the page's language.
+func (p *Page) SortLangs(tags []string) []string {
+	out := slices.Clone(tags)
+	col := collate.New(language.Make(p.Lang()))
+	slices.SortFunc(out, func(a, b string) int { return col.CompareString(p.LangName(a), p.LangName(b)) })
+	return out
+}
+
+// ZoneOffset is a zone's offset from UTC now ("UTC+01:00").
+func (p *Page) ZoneOffset(zone string) string { return directory.ZoneOffset(zone, p.now) }
+
 func asTime(v any) (time.Time, bool) {
 	switch t := v.(type) {
 	case time.Time:
@@ -81,6 +94,9 @@ func asTime(v any) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		return *t, true
+	case string: // as stored in a communication's fields
+		u, err := time.Parse(time.RFC3339, t)
+		return u, err == nil
 	}
 	return time.Time{}, false
 }
@@ -92,19 +108,60 @@ func (p *Page) Date(v any) string {
 	if !ok {
 		return ""
 	}
-	t = t.UTC()
+	return p.dateOf(t.UTC())
+}
+
+// dateOf formats the date of t as it is in t's zone.
+func (p *Page) dateOf(t time.Time) string {
 	return p.T("format.date", "Day", t.Day(), "Month", p.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year())
 }
 
-// DateTime formats an instant in the page's language, always in UTC and
-// saying so: PoCs in every time zone read the same time.
+// Zone is the time zone the reader reads times in: the one they chose,
+// else their State's seat of government's; UTC for the Secretariat and
+// visitors.
+func (p *Page) Zone() string {
+	if a := p.Actor; a != nil {
+		if a.TimeZone != "" {
+			return a.TimeZone
+		}
+		if a.State != "" {
+			return directory.DefaultZone(a.State)
+		}
+	}
+	return "UTC"
+}
+
+// DateTime formats an instant in the page's language and the reader's
+// time zone, with UTC beside it ("5 December 2026, 14:00 CET · 13:00
+// UTC"), so that PoCs in every zone can quote the same time; in UTC alone
+// for a reader who reads UTC.
 func (p *Page) DateTime(v any) string {
 	t, ok := asTime(v)
 	if !ok {
 		return ""
 	}
-	t = t.UTC()
-	return p.T("format.datetime", "Date", p.Date(t), "Time", t.Format("15:04")+" UTC")
+	u := t.UTC()
+	zone := p.Zone()
+	loc, err := time.LoadLocation(zone)
+	if zone == "UTC" || err != nil {
+		return p.T("format.datetime", "Date", p.dateOf(u), "Time", u.Format("15:04")+" UTC")
+	}
+	l := t.In(loc)
+	utc := u.Format("15:04") + " UTC"
+	if u.YearDay() != l.YearDay() {
+		utc = p.dateOf(u) + " " + utc
+	}
+	// First-strong isolation keeps each time whole inside right-to-left text.
+	return p.T("format.datetime", "Date", p.dateOf(l), "Time", "\u2068"+l.Format("15:04")+" "+zoneName(l)+"\u2069 · \u2068"+utc+"\u2069")
+}
+
+// zoneName is a time's zone abbreviation where the database has a real
+// one (CET, EST), else its offset (UTC+03:00).
+func zoneName(t time.Time) string {
+	if n := t.Format("MST"); n != "" && n[0] != '+' && n[0] != '-' {
+		return n
+	}
+	return "UTC" + t.Format("-07:00")
 }
 
 // DateString formats a YYYY-MM-DD date.
@@ -182,3 +239,73 @@ func (p *Page) DiffValue(field, v string) string {
 // Now is the time of the page (the clock of the request), to date what it
 // shows: a printed entry says as of when.
 func (p *Page) Now() time.Time { return p.now }
+
+// hoursView is a PoC's working hours as a reader sees them: in the PoC's
+// zone, whether it is open now, and the same hours in the reader's zone
+// when it differs.
+type hoursView struct {
+	Text, Yours string
+	Open        bool
+}
+
+// HoursOf shows a PoC's structured working hours; nil when it has none.
+func (p *Page) HoursOf(poc *directory.PoC) *hoursView {
+	h, err := directory.ParseHours(poc.Hours)
+	if err != nil || len(h) == 0 {
+		return nil
+	}
+	v := &hoursView{Text: p.hoursText(h), Open: h.Open(poc.TimeZone, p.now)}
+	from, err1 := time.LoadLocation(poc.TimeZone)
+	to, err2 := time.LoadLocation(p.Zone())
+	if err1 != nil || err2 != nil {
+		return v
+	}
+	// The same hours this week in the reader's zone: the days move with
+	// the start of each range when it falls on another day there.
+	_, offFrom := p.now.In(from).Zone()
+	_, offTo := p.now.In(to).Zone()
+	if offFrom == offTo {
+		return v
+	}
+	base := p.now.In(from)
+	midnight := time.Date(base.Year(), base.Month(), base.Day(), 0, 0, 0, 0, from)
+	var yours directory.Hours
+	for _, sp := range h {
+		start := midnight.Add(time.Duration(sp.From) * time.Minute).In(to)
+		end := midnight.Add(time.Duration(sp.To) * time.Minute).In(to)
+		shift := (start.YearDay() - base.YearDay() + 7) % 7 // -1, 0 or +1, as 6, 0 or 1
+		if start.Year() != base.Year() {
+			shift = 1
+			if start.Before(base) {
+				shift = 6
+			}
+		}
+		var ns directory.Span
+		for d, on := range sp.Days {
+			if on {
+				ns.Days[(d+shift)%7] = true
+			}
+		}
+		ns.From, ns.To = start.Hour()*60+start.Minute(), end.Hour()*60+end.Minute()
+		yours = append(yours, ns)
+	}
+	v.Yours = p.hoursText(yours) + " (" + p.Zone() + ")"
+	return v
+}
+
+// hoursText writes hours in the page's language: "Mon–Fri 09:00–17:00".
+func (p *Page) hoursText(h directory.Hours) string {
+	parts := make([]string, 0, len(h))
+	for _, sp := range h {
+		var runs []string
+		for _, r := range sp.Runs() {
+			name := p.T("day." + dayKeys[r[0]])
+			if r[1] != r[0] {
+				name += "–" + p.T("day."+dayKeys[r[1]])
+			}
+			runs = append(runs, name)
+		}
+		parts = append(parts, strings.Join(runs, ", ")+" \u2068"+directory.Clock(sp.From)+"–"+directory.Clock(sp.To)+"\u2069")
+	}
+	return strings.Join(parts, "; ")
+}

@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,84 @@ type pocFormData struct {
 	UNLanguages  []string
 	// Nomination is set when the form revises an open nomination.
 	Nomination *directory.Nomination
+	// The pickers: languages to tick (named in the reader's language by
+	// the template), the State's time zones, and rows of working hours.
+	LangChoices []string
+	LangOther   string
+	Zones       []string
+	ZoneOther   string
+	HourRows    []hourRow
+	Days        []string
+}
+
+// hourRow is a row of the working-hours picker: days and a time range.
+type hourRow struct {
+	Days     [7]bool
+	From, To string
+}
+
+var dayKeys = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+
+// looseRows reads back the rows of hours the form wrote, even when they
+// do not parse ("mon,tue 09:00-", " 09:00-17:00"), to show them again.
+func looseRows(hours string) []hourRow {
+	var out []hourRow
+	for _, part := range strings.Split(hours, ";") {
+		days, times, _ := strings.Cut(strings.TrimLeft(part, " "), " ")
+		if !strings.Contains(days, ",") && !slices.Contains(dayKeys, days) && times == "" {
+			days, times = "", days
+		}
+		var row hourRow
+		for _, d := range strings.Split(days, ",") {
+			if i := slices.Index(dayKeys, d); i >= 0 {
+				row.Days[i] = true
+			}
+		}
+		row.From, row.To, _ = strings.Cut(times, "-")
+		out = append(out, row)
+	}
+	return out
+}
+
+// pickers fills the form's language, time-zone and hours pickers from the
+// input: what it holds is always offered, ticked or chosen.
+func (d *pocFormData) pickers(in directory.PoCInput) {
+	d.LangChoices = append([]string{}, directory.PickLanguages...)
+	var other []string
+	for _, l := range in.Languages {
+		switch _, ok := directory.CanonicalLanguage(l); {
+		case !ok: // as typed, to be corrected
+			other = append(other, l)
+		case !slices.Contains(d.LangChoices, l):
+			d.LangChoices = append(d.LangChoices, l)
+		}
+	}
+	d.LangOther = strings.Join(other, ", ")
+	d.Zones = append([]string{}, directory.StateZones(d.State)...)
+	if in.TimeZone != "" && !slices.Contains(d.Zones, in.TimeZone) {
+		if directory.ValidTimeZone(in.TimeZone) {
+			d.Zones = append(d.Zones, in.TimeZone)
+		} else {
+			d.ZoneOther = in.TimeZone // as typed, with its error
+		}
+	}
+	if d.In.TimeZone == "" && len(d.Zones) > 0 {
+		d.In.TimeZone = d.Zones[0]
+	}
+	h, err := directory.ParseHours(in.Hours)
+	switch {
+	case err != nil: // as typed, to be corrected
+		d.HourRows = looseRows(in.Hours)
+	default:
+		for _, sp := range h {
+			d.HourRows = append(d.HourRows, hourRow{Days: sp.Days, From: directory.Clock(sp.From), To: directory.Clock(sp.To)})
+		}
+	}
+	d.HourRows = append(d.HourRows, hourRow{})
+	if len(d.HourRows) == 1 && in.Hours == "" && in.WorkingHours == "" && !in.Available247 {
+		d.HourRows[0] = hourRow{Days: [7]bool{true, true, true, true, true}}
+	}
+	d.Days = dayKeys
 }
 
 func newPoCFormData(e *directory.Entry, in directory.PoCInput) *pocFormData {
@@ -49,6 +128,7 @@ func newPoCFormData(e *directory.Entry, in directory.PoCInput) *pocFormData {
 	for len(d.Refs) < 2 {
 		d.Refs = append(d.Refs, directory.RegionalRef{})
 	}
+	d.pickers(in)
 	return d
 }
 
@@ -62,8 +142,46 @@ func parsePoCForm(f url.Values) directory.PoCInput {
 		Notes:         directory.Text{Lang: f.Get("notes_lang"), Text: f.Get("notes"), English: f.Get("notes_en")},
 		EffectiveDate: f.Get("effective_date"), Version: atoi(f.Get("version")), Submission: parseSubmission(f),
 	}
-	in.Languages = strings.FieldsFunc(f.Get("languages"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
-	rows := min(atoi(f.Get("ch_rows")), 40)
+	// Languages: those ticked, and those typed as names or tags ("French",
+	// "pt-BR"); what does not resolve goes on as typed, for the service to
+	// name in its error.
+	typed := append(slices.Clone(f["languages"]), f.Get("languages_other"))
+	for _, l := range strings.FieldsFunc(strings.Join(typed, ","), func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+		l = strings.TrimSpace(l)
+		if tag, ok := directory.ResolveLanguage(l); ok {
+			l = tag
+		}
+		if l != "" && !slices.Contains(in.Languages, l) {
+			in.Languages = append(in.Languages, l)
+		}
+	}
+	// The time zone: one of the State's, or typed (a city or a name).
+	if other := strings.TrimSpace(f.Get("time_zone_other")); other != "" {
+		in.TimeZone = other
+		if z, ok := directory.ResolveTimeZone(other); ok {
+			in.TimeZone = z
+		}
+	}
+	// Working hours: rows of days and times, written as the service
+	// reads them; a row half filled stays as typed, for the error.
+	var spans []string
+	rows := min(atoi(f.Get("h_rows")), 8)
+	for i := 0; i < rows; i++ {
+		n := strconv.Itoa(i)
+		var days []string
+		for _, d := range dayKeys {
+			if slices.Contains(f["h_days_"+n], d) {
+				days = append(days, d)
+			}
+		}
+		from, to := strings.TrimSpace(f.Get("h_from_"+n)), strings.TrimSpace(f.Get("h_to_"+n))
+		if from == "" && to == "" {
+			continue // days alone, as the blank row offers them, are no hours
+		}
+		spans = append(spans, strings.Join(days, ",")+" "+from+"-"+to)
+	}
+	in.Hours = strings.Join(spans, "; ")
+	rows = min(atoi(f.Get("ch_rows")), 40)
 	for i := 0; i < rows; i++ {
 		n := strconv.Itoa(i)
 		c := directory.Channel{Kind: directory.ChannelKind(f.Get("ch_kind_" + n)), Value: strings.TrimSpace(f.Get("ch_value_" + n)), Preferred: f.Get("ch_pref_"+n) == "1"}
@@ -106,7 +224,7 @@ func (s *Server) proposed(w http.ResponseWriter, r *http.Request, n *directory.N
 func pocInputOf(p *directory.PoC) directory.PoCInput {
 	return directory.PoCInput{Level: p.Level, Alternate: p.Alternate, Agency: p.Agency, FunctionTitle: p.FunctionTitle, PersonName: p.PersonName,
 		Channels: p.Channels, Languages: p.Languages, TimeZone: p.TimeZone, Available247: p.Available247, WorkingHours: p.WorkingHours,
-		PGPKey: p.PGPKey, Notes: p.Notes, RegionalRefs: p.RegionalRefs, Version: p.Version}
+		Hours: p.Hours, PGPKey: p.PGPKey, Notes: p.Notes, RegionalRefs: p.RegionalRefs, Version: p.Version}
 }
 
 // editableEntry loads the State and refuses, before any form is shown, an

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,7 @@ var funcs = template.FuncMap{
 		return s
 	},
 	"add": func(a, b int) int { return a + b },
+	"has": func(list []string, v string) bool { return slices.Contains(list, v) },
 	// tlpclass names the CSS class of a TLP label (the label itself is
 	// shown as it is, never translated).
 	"tlpclass": func(tlp string) string {

@@ -176,7 +176,7 @@ func TestFormsKeepWhatWasTyped(t *testing.T) {
 		c := sys.Login(t, srv, fp)
 		form := url.Values{"level": {"technical"}, "agency": {"Agence nationale <test>"}, "function_title": {"Veille"},
 			"ch_rows": {"2"}, "ch_kind_0": {"email"}, "ch_value_0": {"not-an-email"}, "ch_kind_1": {"phone"}, "ch_value_1": {"+33 1 23 45 67 89"},
-			"languages": {"fr, klingon!"}, "time_zone": {"Europe/Paris"}, "available_24_7": {"1"}, "notes_lang": {"fr"}, "notes": {"Bonjour"}}
+			"languages": {"fr"}, "languages_other": {"klingon!"}, "time_zone": {"Europe/Paris"}, "available_24_7": {"1"}, "notes_lang": {"fr"}, "notes": {"Bonjour"}}
 		resp := testkit.PostForm(t, c, srv.URL+"/states/FRA/pocs/new", form)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
@@ -185,8 +185,8 @@ func TestFormsKeepWhatWasTyped(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 		for _, want := range []string{
-			`value="Agence nationale &lt;test&gt;"`, `value="not-an-email"`, `value="&#43;33 1 23 45 67 89"`, `value="fr, klingon!"`, ">Bonjour</textarea>",
-			"This is not a valid email address.", "is not a BCP 47 language tag", "An English translation is required.",
+			`value="Agence nationale &lt;test&gt;"`, `value="not-an-email"`, `value="&#43;33 1 23 45 67 89"`, `value="klingon!"`, ">Bonjour</textarea>",
+			`name="languages" value="fr" checked`, "This is not a valid email address.", "“klingon!” is not a language pocdir knows", "An English translation is required.",
 			`href="#f-channels.0"`, `aria-describedby="e-channels.0"`,
 		} {
 			if !strings.Contains(body, want) {
@@ -199,7 +199,7 @@ func TestFormsKeepWhatWasTyped(t *testing.T) {
 		}
 		t.Run("the corrected form is saved and shown", func(t *testing.T) {
 			form.Set("ch_value_0", "cert@fra.example")
-			form.Set("languages", "fr, en")
+			form.Set("languages_other", "English, Kiswahili")
 			form.Set("notes_en", "Hello")
 			resp := testkit.PostForm(t, c, srv.URL+"/states/FRA/pocs/new", form)
 			resp.Body.Close()
