@@ -31,6 +31,12 @@ type directoryData struct {
 	// largest piece of any page, and reflection in the template engine made
 	// it twenty times slower.
 	Rows template.HTML
+	// EmptyRows are the States without a PoC yet, folded below the others
+	// (most of the list while the network grows); OpenEmpty unfolds them
+	// when the reader searched, or when no State has a PoC.
+	EmptyRows  template.HTML
+	EmptyCount int
+	OpenEmpty  bool
 }
 
 func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
@@ -70,7 +76,19 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Slice(d.Languages, func(i, j int) bool { return d.Languages[i].Name < d.Languages[j].Name })
 	sortByName(p.Lang(), list)
-	d.Rows = directoryRows(p, list)
+	var with, without []*directory.Summary
+	for _, st := range list {
+		if st.PoCCount > 0 {
+			with = append(with, st)
+		} else {
+			without = append(without, st)
+		}
+	}
+	d.EmptyCount, d.OpenEmpty = len(without), f.Query != "" || len(with) == 0
+	if len(with) > 0 || len(without) == 0 {
+		d.Rows = directoryRows(p, with)
+	}
+	d.EmptyRows = emptyRows(p, without)
 	p.Data = d
 	s.render(w, r, http.StatusOK, "directory.html", p)
 }
@@ -88,13 +106,26 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 	stale := ` <span class="badge bad">` + html.EscapeString(p.T("freshness.overdue")) + `</span>`
 	dueSoon := ` <span class="badge warn">` + html.EscapeString(p.T("freshness.due-soon")) + `</span>`
 	var b strings.Builder
-	b.Grow(len(list) * 320)
+	b.Grow(len(list) * 400)
+	// On a phone each row is a card, each cell under its column's name.
+	labels := []string{p.T("field.un_group"), p.T("field.regional_bodies"), p.T("level.diplomatic"), p.T("level.technical"),
+		p.T("directory.other_pocs"), "24/7", p.T("field.languages")}
+	for i, l := range labels {
+		labels[i] = `<td data-label="` + html.EscapeString(l) + `">`
+	}
+	n := 0
 	cell := func(s string) {
-		b.WriteString("<td>")
-		b.WriteString(s)
+		if s == "" {
+			b.WriteString(`<td class="blank">`)
+		} else {
+			b.WriteString(labels[n])
+			b.WriteString(s)
+		}
 		b.WriteString("</td>")
+		n++
 	}
 	for _, st := range list {
+		n = 0
 		code := html.EscapeString(st.Code)
 		b.WriteString(`<tr><th scope="row"><a href="/states/`)
 		b.WriteString(code)
@@ -125,6 +156,28 @@ func directoryRows(p *Page, list []*directory.Summary) template.HTML {
 		}
 		cell(html.EscapeString(strings.Join(st.Languages, ", ")))
 		b.WriteString("</tr>\n")
+	}
+	return template.HTML(b.String())
+}
+
+// emptyRows are the rows of the States without a PoC: their name, code,
+// group and regional bodies.
+func emptyRows(p *Page, list []*directory.Summary) template.HTML {
+	var b strings.Builder
+	b.Grow(len(list) * 160)
+	for _, st := range list {
+		code := html.EscapeString(st.Code)
+		b.WriteString(`<tr><th scope="row"><a href="/states/`)
+		b.WriteString(code)
+		b.WriteString(`">`)
+		b.WriteString(html.EscapeString(p.StateName(st.ISO2, st.Name)))
+		b.WriteString(`</a></th><td class="mono">`)
+		b.WriteString(code)
+		b.WriteString(`</td><td>`)
+		b.WriteString(html.EscapeString(p.T("group." + st.Group)))
+		b.WriteString(`</td><td>`)
+		b.WriteString(html.EscapeString(strings.Join(st.Bodies, ", ")))
+		b.WriteString("</td></tr>\n")
 	}
 	return template.HTML(b.String())
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -101,5 +103,59 @@ func TestHoursInTheReadersZone(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "This is not a time zone pocdir knows") {
 		t.Errorf("an unknown zone: %d", resp.StatusCode)
+	}
+}
+
+// TestBrowserPhonePickers: on a 375 px phone, in Arabic and without
+// JavaScript help, a focal point fills the PoC form with its pickers (a
+// language ticked, another typed by name, a city for the time zone, rows of
+// hours); the directory's rows are cards that fit the screen, and the
+// States without a PoC are folded.
+func TestBrowserPhonePickers(t *testing.T) {
+	sys := sqlite(t)
+	srv := sys.Serve(t)
+	a11yFixture(t, sys)
+	fp := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+	b := newBrowser(t, srv.URL)
+	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 375, Height: 800, DeviceScaleFactor: 1, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	b.signIn(sys, fp)
+	b.do("choose Arabic", chromedp.SetValue(chromedp.CSS("#f-lang-switch"), "ar"))
+	b.submit(`footer form.lang-switch button[type=submit]`)
+
+	b.open("/directory")
+	b.wantNoHorizontalScroll()
+	if n := b.count("details.empty-states[open]"); n != 0 {
+		t.Error("the States without a PoC are unfolded")
+	}
+	if got := b.text("table.cards tbody tr td[data-label]"); got == "" {
+		t.Error("no card shows a figure")
+	}
+	b.screenshot("directory-phone-ar.png", false)
+
+	b.open("/states/KEN/pocs/new")
+	b.wantNoHorizontalScroll()
+	b.fill("#f-agency", "KE-CIRT/CC")
+	b.fill("#f-channels\\.0", "incidents@ke.example")
+	b.do("tick English", chromedp.Click(chromedp.CSS(`input[name=languages][value=en]`)))
+	b.fill("#f-languages_other", "السواحلية")
+	b.fill("#f-time_zone_other", "Nairobi")
+	b.do("untick Friday", chromedp.Click(chromedp.CSS(`input[name=h_days_0][value=fri]`)))
+	b.do("from", chromedp.SetValue(chromedp.CSS("#f-h_from_0"), "08:00"), chromedp.SetValue(chromedp.CSS("#f-h_to_0"), "17:00"))
+	b.do("Friday", chromedp.Click(chromedp.CSS(`input[name=h_days_1][value=fri]`)),
+		chromedp.SetValue(chromedp.CSS("#f-h_from_1"), "08:00"), chromedp.SetValue(chromedp.CSS("#f-h_to_1"), "12:30"))
+	b.screenshot("poc-form-phone-ar.png", true)
+	b.submit(`form.stack button[name=submit]`)
+	if !strings.HasPrefix(b.path(), "/nominations/") {
+		t.Fatalf("after submitting: %s\n%s", b.path(), b.text("main"))
+	}
+	list, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "KEN"})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%d nominations, %v", len(list), err)
+	}
+	p := list[0].PoC
+	if p.Hours != "mon-thu 08:00-17:00; fri 08:00-12:30" || p.TimeZone != "Africa/Nairobi" || strings.Join(p.Languages, ",") != "en,sw" {
+		t.Errorf("stored: %q %q %v", p.Hours, p.TimeZone, p.Languages)
 	}
 }

@@ -100,7 +100,8 @@ func (d *pocFormData) pickers(in directory.PoCInput) {
 	}
 	d.HourRows = append(d.HourRows, hourRow{})
 	if len(d.HourRows) == 1 && in.Hours == "" && in.WorkingHours == "" && !in.Available247 {
-		d.HourRows[0] = hourRow{Days: [7]bool{true, true, true, true, true}}
+		// A new PoC: Monday to Friday ticked, and a row for other days.
+		d.HourRows = []hourRow{{Days: [7]bool{true, true, true, true, true}}, {}}
 	}
 	d.Days = dayKeys
 }

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/language/display"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/i18n"
 )
 
@@ -44,6 +45,15 @@ var funcs = template.FuncMap{
 	},
 	"add": func(a, b int) int { return a + b },
 	"has": func(list []string, v string) bool { return slices.Contains(list, v) },
+	// inlang writes a template's text in the reader's language or, where
+	// it has none, in English marked as such (lang="en").
+	"inlang": func(t comms.Text, lang string) template.HTML {
+		v := template.HTMLEscapeString(t.In(lang))
+		if lang != "en" && t[lang] == "" && v != "" {
+			return template.HTML(`<span lang="en">` + v + `</span>`)
+		}
+		return template.HTML(v)
+	},
 	// tlpclass names the CSS class of a TLP label (the label itself is
 	// shown as it is, never translated).
 	"tlpclass": func(tlp string) string {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -89,5 +90,28 @@ func TestTemplatePages(t *testing.T) {
 	req.Body.Close()
 	if _, page := get(t, cf, srv.URL+"/templates"); !strings.Contains(page, "Notification d&#39;une activité malveillante") {
 		t.Error("the French name is not shown in French")
+	}
+}
+
+// TestEnglishFallbackIsMarked: a template's text that has no translation
+// in the reader's language shows in English, marked lang="en" for screen
+// readers.
+func TestEnglishFallbackIsMarked(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	in := comms.TemplateInput{Slug: "drill", Name: comms.Text{"en": "Drill", "ar": "تدريب"}, Fields: []comms.Field{
+		{Key: "subject", Kind: "text", Required: true, Label: comms.Text{"en": "Subject", "ar": "الموضوع"}},
+		{Key: "tlp", Kind: "tlp", Required: true, Label: comms.Text{"en": "TLP label"}}}}
+	if _, err := sys.Comms.CreateTemplate(sec.Ctx(), in); err != nil {
+		t.Fatal(err)
+	}
+	c := sys.Login(t, srv, fp)
+	resp := testkit.PostForm(t, c, srv.URL+"/language", url.Values{"lang": {"ar"}, "back": {"/"}})
+	resp.Body.Close()
+	_, page := get(t, c, srv.URL+"/comms/new?template=drill")
+	if !strings.Contains(page, `<span lang="en">TLP label</span>`) || !strings.Contains(page, ">الموضوع") || strings.Contains(page, `<span lang="en">الموضوع`) {
+		t.Error("the English fallback is not marked, or a translation is")
 	}
 }
