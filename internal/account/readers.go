@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
@@ -40,6 +41,25 @@ func ReaderOf(ctx context.Context, q db.Queryer, userID int64) (r notify.Reader,
 	}
 	if err != nil {
 		return r, false, fmt.Errorf("account store: reading the address of user %d: %w", userID, err)
+	}
+	return r, true, nil
+}
+
+// StandIn returns whom to write to in a user's place: the user, or, while
+// they are away, their delegate (if still enabled).
+func StandIn(ctx context.Context, q db.Queryer, userID int64, now time.Time) (r notify.Reader, ok bool, err error) {
+	var demail, dlang string
+	var away, ddisabled sql.NullTime
+	err = q.QueryRowContext(ctx, `SELECT u.email, u.language, u.away_until, COALESCE(d.email, ''), COALESCE(d.language, ''), d.disabled_at
+		FROM users u LEFT JOIN users d ON d.id = u.delegate_id WHERE u.id = $1`, userID).Scan(&r.Email, &r.Lang, &away, &demail, &dlang, &ddisabled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("account store: reading the address of user %d: %w", userID, err)
+	}
+	if away.Valid && away.Time.After(now) && demail != "" && !ddisabled.Valid {
+		r = notify.Reader{Email: demail, Lang: dlang}
 	}
 	return r, true, nil
 }

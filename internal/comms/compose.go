@@ -580,6 +580,11 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if len(missing) > 0 {
 		return app.FieldError("to_states", "error.comms_no_poc", "these States have no PoC who can be reached yet: {{.Codes}}", map[string]any{"Codes": strings.Join(missing, ", ")})
 	}
+	for _, st := range c.ToStates {
+		if err := s.tellWatchers(ctx, tx, c, st, now); err != nil {
+			return err
+		}
+	}
 	idx, err := s.logComm(ctx, tx, a, c, now)
 	if err != nil {
 		return err

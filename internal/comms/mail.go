@@ -194,12 +194,12 @@ func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, 
 	}
 	to := notify.Reader{Email: c.SenderEmail, Lang: "en"}
 	if c.senderUser != 0 {
-		r, ok, err := account.ReaderOf(ctx, tx, c.senderUser)
+		r, ok, err := account.StandIn(ctx, tx, c.senderUser, now)
 		if err != nil {
 			return err
 		}
 		if ok {
-			to.Lang = r.Lang
+			to = r
 		}
 	}
 	m := s.mail.Write(notify.Letter{Kind: "comm-activity", To: to,
@@ -208,6 +208,34 @@ func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, 
 			notify.T("mail.comm_activity.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
 			notify.T("comm.statement")}})
 	return notify.Enqueue(ctx, tx, now, m)
+}
+
+// tellWatchers e-mails the users of a recipient State who asked to hear of
+// each new communication (or the delegates of those away), without content:
+// the PoCs' mailboxes carry the communication; this says it waits.
+func (s *Service) tellWatchers(ctx context.Context, tx *sql.Tx, c *Communication, state string, now time.Time) error {
+	ws, err := account.Watchers(ctx, tx, state, now)
+	if err != nil {
+		return err
+	}
+	for _, w := range ws {
+		body := []notify.Text{notify.T("mail.comm_new.body", "State", notify.State(c.SenderState), "Urgency", notify.Term("comm.urgency_"+c.Urgency))}
+		if c.RespondBy != nil {
+			body = append(body, notify.T("mail.comm_new.respond_by", "Time", c.RespondBy.UTC().Format("2006-01-02 15:04")))
+		}
+		body = append(body, notify.T("mail.comm_new.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))))
+		if w.For != "" {
+			body = append(body, notify.T("mail.comm_new.delegate", "Name", w.For, "Date", w.Until.UTC().Format("2006-01-02")))
+		} else {
+			body = append(body, notify.T("mail.comm_new.why"))
+		}
+		m := s.mail.Write(notify.Letter{Kind: "comm-new", To: w.Reader,
+			Subject: notify.T("mail.comm_new.subject", "TLP", c.TLP, "Ref", c.Ref, "State", notify.State(c.SenderState)), Body: body})
+		if err := notify.Enqueue(ctx, tx, now, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func sortedKeys(m map[string]string) []string {

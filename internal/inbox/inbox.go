@@ -18,7 +18,9 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // The kinds of item.
@@ -76,6 +78,9 @@ type Service struct {
 	Checks    *checks.Service
 	Directory *directory.Service
 	Accounts  *account.Service
+	// DB and Mail serve the daily digests.
+	DB   *db.DB
+	Mail *notify.Writer
 }
 
 // For returns the inbox of the actor in ctx: of its user, also for a

@@ -271,7 +271,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
 	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
-	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts}
+	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
 	sys.Sender.Replies = replies
@@ -379,6 +379,7 @@ func (s *System) Run(ctx context.Context) {
 	s.start(ctx, job{name: "reminders", every: time.Hour, step: s.Directory.SendReminders})
 	s.start(ctx, job{name: "checks", every: 5 * time.Second, step: s.Checks.RunOnce})
 	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
+	s.start(ctx, job{name: "digests", every: 5 * time.Minute, step: s.Inbox.Digests})
 	if s.InboundIMAP != nil {
 		s.start(ctx, job{name: "imap", every: 30 * time.Second, step: s.InboundIMAP.Collect})
 	}

@@ -26,6 +26,12 @@ type accountData struct {
 	Zones     []string
 	StateZone string
 	ZoneOther string
+	// Prefs are how the reader hears of new work; Delegates who may stand
+	// in for them; AwayDate their absence's last day, in their zone.
+	Prefs     *account.Prefs
+	Delegates []*account.User
+	AwayDate  string
+	Modes     []string
 }
 
 func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
@@ -49,6 +55,18 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 	for _, l := range s.Catalog.Languages() {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: p.LangName(l)})
 	}
+	if d.Prefs, err = s.Accounts.Prefs(r.Context()); err != nil {
+		return nil, err
+	}
+	if d.Delegates, err = s.Accounts.Delegates(r.Context()); err != nil {
+		return nil, err
+	}
+	if t := d.Prefs.AwayUntil; t != nil {
+		if loc, err := time.LoadLocation(p.Zone()); err == nil {
+			d.AwayDate = t.In(loc).Add(-time.Second).Format(time.DateOnly)
+		}
+	}
+	d.Modes = []string{account.NotifyNone, account.NotifyEach, account.NotifyDigest}
 	d.StateZone = directory.DefaultZone(me.State)
 	d.Zones = append(slices.Clone(directory.StateZones(me.State)), "UTC")
 	if me.TimeZone != "" && !slices.Contains(d.Zones, me.TimeZone) {
@@ -155,4 +173,34 @@ func (s *Server) timeZoneChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.done(w, r, "account.time_zone_flash", "/account#time-zone")
+}
+
+// notificationsChange saves how the user hears of new work and whom their
+// e-mails go to while they are away. The last day of an absence is a date
+// in the user's zone: the absence ends at the next midnight there.
+func (s *Server) notificationsChange(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r, 2<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f := r.PostForm
+	in := account.Prefs{Mode: f.Get("notify_new"), Delegate: f.Get("delegate")}
+	if day := strings.TrimSpace(f.Get("away_until")); day != "" {
+		loc, err := time.LoadLocation(s.page(r, "", nil).Zone())
+		if err != nil {
+			loc = time.UTC
+		}
+		d, err := time.ParseInLocation(time.DateOnly, day, loc)
+		if err != nil {
+			s.renderAccount(w, r, http.StatusBadRequest, app.FieldError("away_until", "error.away_until", "give a day within the coming year", nil), "")
+			return
+		}
+		end := d.AddDate(0, 0, 1)
+		in.AwayUntil = &end
+	}
+	if err := s.Accounts.SetPrefs(r.Context(), in); err != nil {
+		s.renderAccount(w, r, s.errorStatus(r, err), err, "")
+		return
+	}
+	s.done(w, r, "account.notify_saved", "/account#notifications")
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
@@ -157,5 +158,43 @@ func TestBrowserPhonePickers(t *testing.T) {
 	p := list[0].PoC
 	if p.Hours != "mon-thu 08:00-17:00; fri 08:00-12:30" || p.TimeZone != "Africa/Nairobi" || strings.Join(p.Languages, ",") != "en,sw" {
 		t.Errorf("stored: %q %q %v", p.Hours, p.TimeZone, p.Languages)
+	}
+}
+
+// TestNotificationChoices: the account page sets how the user hears of new
+// work and who stands in while they are away; a delegate of another State
+// is refused with the field named.
+func TestNotificationChoices(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	off := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+	sys.User(t, "duty@ken.example", app.RoleOfficer, "KEN")
+	sys.User(t, "off@bra.example", app.RoleOfficer, "BRA")
+	c := sys.Login(t, srv, off)
+	_, page := get(t, c, srv.URL+"/account")
+	if !strings.Contains(page, `<option value="duty@ken.example">`) || strings.Contains(page, "off@bra.example") {
+		t.Error("the delegates offered are not Kenya's other users")
+	}
+	resp := testkit.PostForm(t, c, srv.URL+"/account/notifications", url.Values{"notify_new": {"digest"}, "away_until": {"2026-03-20"}, "delegate": {"off@bra.example"}})
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "Choose another user of your State.") {
+		t.Errorf("a delegate of Brazil: %d", resp.StatusCode)
+	}
+	resp = testkit.PostForm(t, c, srv.URL+"/account/notifications", url.Values{"notify_new": {"digest"}, "away_until": {"2026-03-20"}, "delegate": {"duty@ken.example"}})
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving: %d", resp.StatusCode)
+	}
+	_, page = get(t, c, srv.URL+"/account")
+	for _, want := range []string{`value="digest" checked`, `name="away_until" type="date" value="2026-03-20"`, `<option value="duty@ken.example" selected>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the account page lacks %q", want)
+		}
+	}
+	p, _ := sys.Accounts.Prefs(off.Ctx())
+	// The last day is included: the absence ends at midnight in Nairobi.
+	if p.AwayUntil == nil || !p.AwayUntil.Equal(time.Date(2026, 3, 20, 21, 0, 0, 0, time.UTC)) {
+		t.Errorf("away until %v", p.AwayUntil)
 	}
 }

@@ -184,6 +184,7 @@ func (s *Server) Handler() http.Handler {
 	page("POST /account/tokens/{id}/revoke", s.tokenRevoke)
 	page("POST /account/password", s.passwordChange)
 	page("POST /account/time-zone", s.timeZoneChange)
+	page("POST /account/notifications", s.notificationsChange)
 	page("POST /account/passkeys/options", s.passkeyOptions)
 	page("POST /account/passkeys", s.passkeyAdd)
 	page("POST /account/passkeys/{id}/remove", s.passkeyRemove)

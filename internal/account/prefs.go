@@ -1,0 +1,246 @@
+package account
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/notify"
+)
+
+// How a user hears of the communications their State receives, beside the
+// PoCs' own mailboxes, which always receive them.
+const (
+	NotifyNone   = "none"   // by the inbox only
+	NotifyEach   = "each"   // an e-mail for each new communication
+	NotifyDigest = "digest" // a daily e-mail of what waits, at 07:00 in their zone
+)
+
+// maxAway bounds an absence: a delegate is for a while, not for good.
+const maxAway = 366 * 24 * time.Hour
+
+// Prefs are a user's choices for hearing of new work: the mode, and while
+// they are away (until AwayUntil), the user of their State who receives
+// their e-mails in their place.
+type Prefs struct {
+	Mode      string     `json:"notify_new"`
+	AwayUntil *time.Time `json:"away_until,omitempty"`
+	// Delegate is the e-mail address of the user who stands in.
+	Delegate string `json:"delegate,omitempty"`
+}
+
+// Prefs returns the signed-in user's choices.
+func (s *Service) Prefs(ctx context.Context) (*Prefs, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var p Prefs
+	var away sql.NullTime
+	err = s.DB.QueryRowContext(ctx, `SELECT u.notify_new, u.away_until, COALESCE(d.email, '') FROM users u LEFT JOIN users d ON d.id = u.delegate_id
+		WHERE u.id = $1`, a.UserID).Scan(&p.Mode, &away, &p.Delegate)
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading the notification choices: %w", err)
+	}
+	p.AwayUntil = db.TimeOf(away)
+	return &p, nil
+}
+
+// Delegates are the users who may stand in for the signed-in user while
+// away: the other enabled users of their State (of the Secretariat, for
+// its members).
+func (s *Service) Delegates(ctx context.Context) ([]*User, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + userColumns + ` FROM users WHERE disabled_at IS NULL AND id <> $1 AND `
+	args := []any{a.UserID}
+	if a.State == "" {
+		q += `state_code IS NULL ORDER BY email`
+	} else {
+		q += `state_code = $2 ORDER BY email`
+		args = append(args, a.State)
+	}
+	rows, err := s.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing delegates: %w", err)
+	}
+	defer rows.Close()
+	var out []*User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("account store: listing delegates: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// SetPrefs saves the signed-in user's choices. A delegate must be another
+// enabled user of the same State (or of the Secretariat); an absence needs
+// one, ends in the future and lasts at most a year.
+func (s *Service) SetPrefs(ctx context.Context, in Prefs) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	var v app.Validation
+	if in.Mode != NotifyNone && in.Mode != NotifyEach && in.Mode != NotifyDigest {
+		v.Add("notify_new", "error.notify_mode", "choose how to hear of new work", nil)
+	}
+	now := s.Now()
+	var delegate any
+	in.Delegate = strings.TrimSpace(in.Delegate)
+	if in.Delegate != "" {
+		var id int64
+		var state sql.NullString
+		var disabled sql.NullTime
+		err := s.DB.QueryRowContext(ctx, `SELECT id, state_code, disabled_at FROM users WHERE email = $1`, strings.ToLower(in.Delegate)).Scan(&id, &state, &disabled)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			v.Add("delegate", "error.delegate", "choose another user of your State", nil)
+		case err != nil:
+			return fmt.Errorf("account store: reading the delegate: %w", err)
+		case id == a.UserID || state.String != a.State || disabled.Valid:
+			v.Add("delegate", "error.delegate", "choose another user of your State", nil)
+		default:
+			delegate = id
+		}
+	}
+	var away any
+	if in.AwayUntil != nil {
+		switch {
+		case !in.AwayUntil.After(now) || in.AwayUntil.Sub(now) > maxAway:
+			v.Add("away_until", "error.away_until", "give a day within the coming year", nil)
+		case in.Delegate == "":
+			v.Add("delegate", "error.delegate_needed", "choose who receives your e-mails while you are away", nil)
+		default:
+			away = in.AwayUntil.UTC()
+		}
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	return exec(ctx, s.DB, "saving the notification choices", `UPDATE users SET notify_new = $1, away_until = $2, delegate_id = $3 WHERE id = $4`,
+		in.Mode, away, delegate, a.UserID)
+}
+
+// Watcher is whom to tell of new work: a user who chose an e-mail for each
+// communication, or the delegate of one who is away (For names them).
+type Watcher struct {
+	notify.Reader
+	For   string     // the name (or address) of the user away, when a delegate
+	Until *time.Time // the end of their absence
+}
+
+// Watchers returns whom to e-mail of a communication the State received, in
+// the caller's transaction: its enabled users who chose an e-mail for each,
+// and, in place of a user who is away, their delegate (whatever the user
+// chose), each address once.
+func Watchers(ctx context.Context, q db.Queryer, state string, now time.Time) ([]Watcher, error) {
+	rows, err := q.QueryContext(ctx, `SELECT u.email, u.name, u.language, u.notify_new, u.away_until, COALESCE(d.email, ''), COALESCE(d.language, ''),
+		d.disabled_at FROM users u LEFT JOIN users d ON d.id = u.delegate_id AND d.state_code = u.state_code
+		WHERE u.state_code = $1 AND u.disabled_at IS NULL AND (u.notify_new = $2 OR (u.away_until > $3 AND u.delegate_id IS NOT NULL))
+		ORDER BY u.id`, state, NotifyEach, now)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing whom to tell: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	var out []Watcher
+	for rows.Next() {
+		var w Watcher
+		var name, mode, demail, dlang string
+		var away, ddisabled sql.NullTime
+		if err := rows.Scan(&w.Email, &name, &w.Lang, &mode, &away, &demail, &dlang, &ddisabled); err != nil {
+			return nil, fmt.Errorf("account store: listing whom to tell: %w", err)
+		}
+		if away.Valid && away.Time.After(now) && demail != "" && !ddisabled.Valid {
+			w.For, w.Until = name, &away.Time
+			if w.For == "" {
+				w.For = w.Email
+			}
+			w.Email, w.Lang = demail, dlang
+		} else if mode != NotifyEach {
+			continue
+		}
+		if !seen[w.Email] {
+			seen[w.Email] = true
+			out = append(out, w)
+		}
+	}
+	return out, rows.Err()
+}
+
+// DigestUser is a user whose daily digest is due.
+type DigestUser struct {
+	User *User
+	Last *time.Time // the previous digest
+}
+
+// DigestsDue returns the users who chose a daily digest, are not away, and
+// have had none since 07:00 today in their zone (zoneOf gives a State's
+// default zone), now being past it.
+func DigestsDue(ctx context.Context, q db.Queryer, now time.Time, zoneOf func(state string) string) ([]DigestUser, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+userColumns+`, digest_sent_at FROM users WHERE notify_new = $1 AND disabled_at IS NULL
+		AND (away_until IS NULL OR away_until <= $2) ORDER BY id`, NotifyDigest, now)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing the digests due: %w", err)
+	}
+	defer rows.Close()
+	var out []DigestUser
+	for rows.Next() {
+		var last sql.NullTime
+		u, err := scanUser(digestRow{rows, &last})
+		if err != nil {
+			return nil, fmt.Errorf("account store: listing the digests due: %w", err)
+		}
+		zone := u.TimeZone
+		if zone == "" {
+			zone = zoneOf(u.State)
+		}
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			loc = time.UTC
+		}
+		local := now.In(loc)
+		seven := time.Date(local.Year(), local.Month(), local.Day(), 7, 0, 0, 0, loc)
+		if local.Before(seven) || last.Valid && !last.Time.Before(seven) {
+			continue
+		}
+		out = append(out, DigestUser{User: u, Last: db.TimeOf(last)})
+	}
+	return out, rows.Err()
+}
+
+// digestRow scans the user's columns and then digest_sent_at.
+type digestRow struct {
+	rows *sql.Rows
+	last *sql.NullTime
+}
+
+func (d digestRow) Scan(dest ...any) error { return d.rows.Scan(append(dest, d.last)...) }
+
+// ClaimDigest marks a user's digest as sent at now if no other instance
+// did since last, in the caller's transaction; false when one did.
+func ClaimDigest(ctx context.Context, q db.Queryer, userID int64, last *time.Time, now time.Time) (bool, error) {
+	var res sql.Result
+	var err error
+	if last == nil {
+		res, err = q.ExecContext(ctx, `UPDATE users SET digest_sent_at = $1 WHERE id = $2 AND digest_sent_at IS NULL`, now, userID)
+	} else {
+		res, err = q.ExecContext(ctx, `UPDATE users SET digest_sent_at = $1 WHERE id = $2 AND digest_sent_at = $3`, now, userID, *last)
+	}
+	if err != nil {
+		return false, fmt.Errorf("account store: marking a digest: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
