@@ -278,13 +278,19 @@ func ratesChart(p *Page, v *ratesView) template.HTML {
 	barW := int(math.Round(bw * 0.7))
 	var bands strings.Builder
 	var path bars
+	// The names start where the reader's lines start: on the right in
+	// Arabic.
+	x, anchor := 2, ""
+	if p.Dir() == "rtl" {
+		x, anchor = w-2, ` text-anchor="end"`
+	}
 	for k, name := range names {
 		y0 := k * rowH
 		label := p.T("dashboard.rate_of", "Name", name, "Rate", p.Num(v.Pooled[k].Rate()))
 		if v.Pooled[k].Targets == 0 {
 			label = p.T("dashboard.rate_none", "Name", name)
 		}
-		fmt.Fprintf(&b, `<text x="2" y="%d">%s</text>`, y0+12, template.HTMLEscapeString(label))
+		fmt.Fprintf(&b, `<text x="%d" y="%d"%s>%s</text>`, x, y0+12, anchor, template.HTMLEscapeString(label))
 		fmt.Fprintf(&bands, `M0 %dh%dv%dh-%dz`, y0+gap, w, strip, w)
 		for i, row := range v.Rows {
 			if t := row.Cells[k]; t.Targets > 0 {

@@ -166,10 +166,10 @@ func TestDashboardReports(t *testing.T) {
 			`<th scope="col" dir="auto">Exercises</th>`,
 			// By kind: a notification, a request for assistance, one for
 			// information, a response, a consultation, an exercise.
-			`<tr><th scope="row">2026-03</th><td>1</td><td>1</td><td>1</td><td>1</td><td>1</td><td>1</td><td>6</td></tr>`,
+			`<tr><th scope="row" class="m">2026-03</th><td>1</td><td>1</td><td>1</td><td>1</td><td>1</td><td>1</td><td>6</td></tr>`,
 			// By group: Africa 2, Asia-Pacific 1, Eastern Europe 0 (its
 			// exercise apart), Latin America 1, Western Europe 1.
-			`<tr><th scope="row">2027-02</th><td>2</td><td>1</td><td>0</td><td>1</td><td>1</td><td>1</td><td>6</td></tr>`,
+			`<tr><th scope="row" class="m">2027-02</th><td>2</td><td>1</td><td>0</td><td>1</td><td>1</td><td>1</td><td>6</td></tr>`,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("the dashboard lacks %q", want)
