@@ -360,3 +360,41 @@ func targetByOutbox(ctx context.Context, q db.Queryer, outbox int64) (int64, err
 	}
 	return id, nil
 }
+
+// stateAnswers is the tally of one State's targets in one campaign.
+type stateAnswers struct {
+	campaign int64
+	state    string
+	Tally
+}
+
+// answersByState tallies, for each of the Secretariat's campaigns that has
+// started, each State's targets as Target.outcome does: answered within
+// the window, after it, bounced, or silent (waiting, or no answer).
+func answersByState(ctx context.Context, q db.Queryer) ([]stateAnswers, error) {
+	rows, err := q.QueryContext(ctx, `SELECT t.campaign_id, t.state_code, COUNT(*),
+		SUM(CASE WHEN t.queued_at IS NOT NULL THEN 1 ELSE 0 END),
+		SUM(CASE WHEN t.answered_at IS NOT NULL AND t.answered_at <= c.window_end THEN 1 ELSE 0 END),
+		SUM(CASE WHEN t.answered_at > c.window_end THEN 1 ELSE 0 END),
+		SUM(CASE WHEN t.answered_at IS NULL AND t.bounced_at IS NOT NULL THEN 1 ELSE 0 END)
+		FROM check_targets t JOIN check_campaigns c ON c.id = t.campaign_id
+		WHERE c.kind = $1 AND c.status <> $2
+		GROUP BY t.campaign_id, t.state_code`, KindSecretariat, StatusScheduled)
+	if err != nil {
+		return nil, fmt.Errorf("checks store: counting answers by State: %w", err)
+	}
+	defer rows.Close()
+	var out []stateAnswers
+	for rows.Next() {
+		var n stateAnswers
+		if err := rows.Scan(&n.campaign, &n.state, &n.Targets, &n.Queued, &n.Answered, &n.Late, &n.Bounced); err != nil {
+			return nil, fmt.Errorf("checks store: counting answers by State: %w", err)
+		}
+		n.Silent = n.Targets - n.Answered - n.Late - n.Bounced
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("checks store: counting answers by State: %w", err)
+	}
+	return out, nil
+}

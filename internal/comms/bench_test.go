@@ -115,3 +115,52 @@ func BenchmarkCrisisBurst(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVolumes counts the communications of the dashboard's report
+// among 100,000 sent over two years by every Member State (copies of one
+// communication, written straight to the table, the way a year of a busy
+// pocdir leaves them). Here: 0.1 to 0.2 s on SQLite (1.5 s before the
+// index comms_sent), 0.3 s on PostgreSQL.
+//
+//	go test -run '^$' -bench Volumes -benchtime 10x ./internal/comms/
+//	POCDIR_TEST_POSTGRES=postgres://… for the PostgreSQL row too
+func BenchmarkVolumes(b *testing.B) {
+	for _, e := range testkit.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			w := newWorld(b, e)
+			c, err := w.s.Compose(w.offFRA.Ctx(), notification("KEN"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			refs, err := directory.ReferenceStates()
+			if err != nil {
+				b.Fatal(err)
+			}
+			start := w.sys.Clock.Now().AddDate(-2, 0, 0)
+			ctx := context.Background()
+			tx, err := w.sys.DB.BeginTx(ctx, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			const n = 100_000
+			for i := range n {
+				at := start.Add(time.Duration(i) * (2 * 365 * 24 * time.Hour / n))
+				if _, err := tx.ExecContext(ctx, `INSERT INTO comms (ref, thread_id, template_id, template_version, sender_state, sender_user, sender_email,
+					to_states, level, urgency, tlp, status, content, created_at, updated_at, sent_at)
+					SELECT $1, thread_id, template_id, template_version, $2, sender_user, sender_email, to_states, level, urgency, tlp, status, content, $3, $3, $3
+					FROM comms WHERE id = $4`, fmt.Sprintf("B-%d", i), refs[i%len(refs)].Code, at, c.ID); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				v, err := w.s.Volumes(w.sec.Ctx())
+				if err != nil || len(v.Months) != 12 {
+					b.Fatalf("%v %v", v, err)
+				}
+			}
+		})
+	}
+}

@@ -24,7 +24,7 @@ type world struct {
 	deuDipl                      *directory.PoC
 }
 
-func newWorld(t *testing.T, e testkit.Engine) *world {
+func newWorld(t testing.TB, e testkit.Engine) *world {
 	sys := testkit.New(t, e)
 	w := &world{sys: sys, s: sys.Comms,
 		sec:    sys.User(t, "sec@un.example", app.RoleSecretariat, ""),

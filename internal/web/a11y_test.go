@@ -156,6 +156,58 @@ func (b *a11y) reflow(paths ...string) {
 	}
 }
 
+// wantChartsReadable checks the page's charts (at least want of them):
+// every label lies within its picture, in Arabic too, where a label
+// anchored at its start would run off the left edge; and in forced-colours
+// mode every label is drawn in the system's text colour, where a fixed
+// colour could vanish on the user's background.
+func (b *a11y) wantChartsReadable(want int) {
+	b.t.Helper()
+	if n := b.count("svg.chart"); n < want {
+		b.t.Errorf("%s: %d charts, want %d", b.path(), n, want)
+	}
+	outside, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("svg.chart")].flatMap(svg => {
+  const w = svg.viewBox.baseVal.width, h = svg.viewBox.baseVal.height;
+  return [...svg.querySelectorAll("text")].map(t => [t, t.getBBox()])
+    .filter(([t, r]) => r.width === 0 || r.x < -0.5 || r.x + r.width > w + 0.5 || r.y < -0.5 || r.y + r.height > h + 0.5)
+    .map(([t, r]) => t.textContent + " at x " + Math.round(r.x) + ", " + Math.round(r.width) + " wide, in " + svg.getAttribute("aria-labelledby"));
+})`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, o := range outside {
+		b.t.Errorf("%s [%s]: a chart's label runs off its picture: %s", b.path(), b.lang, o)
+	}
+	forced := func(on bool) {
+		b.t.Helper()
+		p := emulation.SetEmulatedMediaParams{Features: []*emulation.MediaFeature{{Name: "forced-colors", Value: "none"}}}
+		if on {
+			p.Features[0].Value = "active"
+		}
+		if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, p); err != nil {
+			b.t.Fatal(err)
+		}
+	}
+	forced(true)
+	defer forced(false)
+	wrong, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`(() => {
+  const probe = document.createElement("span");
+  probe.style.color = "CanvasText";
+  document.body.append(probe);
+  const want = getComputedStyle(probe).color;
+  probe.remove();
+  if (!matchMedia("(forced-colors: active)").matches) return ["forced colours are not emulated"];
+  return [...document.querySelectorAll("svg.chart text")].map(t => [t.textContent, getComputedStyle(t).fill])
+    .filter(([, fill]) => fill !== want).map(([text, fill]) => text + ": " + fill + ", want " + want);
+})()`))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, o := range wrong {
+		b.t.Errorf("%s [%s] in forced colours: %s", b.path(), b.lang, o)
+	}
+}
+
 // wantAxeWorks checks that the scan finds a violation where there is one: a
 // field without a label.
 func (b *a11y) wantAxeWorks() {
@@ -382,9 +434,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/states/XXX", 404)
 			b.visit("/states/FRA/edit", 200)
 			b.visit("/dashboard", 200)
+			b.wantChartsReadable(4)
 			b.visit("/nominations?status=all", 200)
 			b.visit("/nominations/1", 200)
 			b.visit("/checks", 200)
+			b.wantChartsReadable(1)
 			b.visit("/checks/new", 200)
 			b.submit(`main form.stack p.actions button[type=submit]`)
 			b.scan("check form with errors")

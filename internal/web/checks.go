@@ -91,7 +91,7 @@ func trendChart(p *Page, list []*checks.Campaign) template.HTML {
 	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %.0f %.0f" role="img" aria-labelledby="trend-title" xmlns="http://www.w3.org/2000/svg">`, w, h)
 	fmt.Fprintf(&b, `<title id="trend-title">%s</title>`, template.HTMLEscapeString(p.T("check.trend_title")))
 	for _, v := range []int{0, 25, 50, 75, 100} {
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#dddddd"/><text x="%.0f" y="%.1f" font-size="10" text-anchor="end" fill="#333333">%d%%</text>`,
+		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#dddddd"/><text x="%.0f" y="%.1f" text-anchor="end">%d%%</text>`,
 			left, w, y(v), y(v), left-4, y(v)+3, v)
 	}
 	bw := (w - left) / float64(len(list))
@@ -100,7 +100,7 @@ func trendChart(p *Page, list []*checks.Campaign) template.HTML {
 		rate := c.Rate()
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2c5d8f"><title>%s (%s): %d%%</title></rect>`,
 			x+bw*0.15, y(rate), bw*0.7, y(0)-y(rate), template.HTMLEscapeString(c.Title), c.StartAt.Format("2006-01-02"), rate)
-		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="10" text-anchor="middle" fill="#333333">%s</text>`, x+bw/2, h-10, c.StartAt.Format("01/06"))
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle">%s</text>`, x+bw/2, h-10, c.StartAt.Format("01/06"))
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())

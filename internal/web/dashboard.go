@@ -69,6 +69,8 @@ type dashboardData struct {
 	Chart   template.HTML
 	Fresh   []freshRow
 	Overdue []directory.StateFigures
+	Volumes *volumesView
+	Rates   *ratesView
 }
 
 type freshRow struct {
@@ -90,8 +92,18 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	vol, err := s.Comms.Volumes(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rates, err := s.Checks.AnswerRates(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "dashboard.title", nil)
-	data := &dashboardData{D: d, Map: worldMap(p, d), Chart: timelineChart(p, d)}
+	data := &dashboardData{D: d, Map: worldMap(p, d), Chart: timelineChart(p, d), Volumes: volumesOf(p, vol), Rates: ratesOf(p, rates)}
 	counts := map[directory.Freshness]int{}
 	for _, st := range d.States {
 		counts[st.Freshness]++
@@ -103,7 +115,9 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		data.Fresh = append(data.Fresh, freshRow{F: f, Count: counts[f]})
 	}
 	p.Data = data
-	s.render(w, r, http.StatusOK, "dashboard.html", p)
+	zw, done := compressHarder(w, r)
+	defer done()
+	s.render(zw, r, http.StatusOK, "dashboard.html", p)
 }
 
 // worldMap draws every State of the directory, coloured by the freshness of
@@ -152,7 +166,7 @@ func timelineChart(p *Page, d *directory.Dashboard) template.HTML {
 		if v > max {
 			continue
 		}
-		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#dddddd"/><text x="%.0f" y="%.1f" font-size="10" text-anchor="end" fill="#333333">%d</text>`,
+		fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#dddddd"/><text x="%.0f" y="%.1f" text-anchor="end">%d</text>`,
 			left, w, y(v), y(v), left-4, y(v)+3, v)
 	}
 	if n := len(months); n > 0 {
@@ -162,13 +176,13 @@ func timelineChart(p *Page, d *directory.Dashboard) template.HTML {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="#2c5d8f"><title>%s: %d</title></rect>`,
 				x+bw*0.15, y(m.States), bw*0.7, y(0)-y(m.States), m.Month, m.States)
 			if i%3 == 0 || i == n-1 {
-				fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" font-size="10" text-anchor="middle" fill="#333333">%s</text>`, x+bw/2, h-10, m.Month)
+				fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle">%s</text>`, x+bw/2, h-10, m.Month)
 			}
 		}
 	}
 	t := d.Status.Threshold
 	fmt.Fprintf(&b, `<line x1="%.0f" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#b3261e" stroke-dasharray="6 3" stroke-width="1.5"/>`, left, w, y(t), y(t))
-	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" font-size="10" fill="#b3261e">%s</text>`, left+4, y(t)-4,
+	fmt.Fprintf(&b, `<text x="%.0f" y="%.1f" class="warn">%s</text>`, left+4, y(t)-4,
 		template.HTMLEscapeString(p.T("dashboard.threshold", "Count", t)))
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
@@ -178,10 +192,42 @@ func timelineChart(p *Page, d *directory.Dashboard) template.HTML {
 func (s *Server) dashboardCSV(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	var rows [][]string
-	d, ok := s.dashboard(w, r)
-	if !ok {
+	var err error
+	switch name {
+	case "communications-by-month.csv":
+		rows, err = s.volumesCSV(r)
+	case "check-answer-rates.csv":
+		rows, err = s.ratesCSV(r)
+	default:
+		rows, err = s.directoryCSV(r, name)
+	}
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
+	// A copy of directory data that leaves pocdir is in the log.
+	if err := s.Directory.Exported(r.Context(), "dashboard/"+name); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-`+name+`"`)
+	cw := csv.NewWriter(w)
+	for _, row := range rows {
+		for i, v := range row {
+			row[i] = csvSafe(v)
+		}
+	}
+	cw.WriteAll(rows)
+}
+
+// directoryCSV returns the rows of one of the directory's figures.
+func (s *Server) directoryCSV(r *http.Request, name string) ([][]string, error) {
+	d, err := s.Directory.Dashboard(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
 	itoa := strconv.Itoa
 	coverage := func(list []directory.Coverage, first string) {
 		rows = append(rows, []string{first, "states", "nominated", "with_technical_poc", "with_diplomatic_poc"})
@@ -219,23 +265,9 @@ func (s *Server) dashboardCSV(w http.ResponseWriter, r *http.Request) {
 			rows = append(rows, []string{"freshness_" + string(f), itoa(d.Status.Fresh[f])})
 		}
 	default:
-		s.fail(w, r, app.ErrNotFound("page"))
-		return
+		return nil, app.ErrNotFound("page")
 	}
-	// A copy of directory data that leaves pocdir is in the log.
-	if err := s.Directory.Exported(r.Context(), "dashboard/"+name); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-`+name+`"`)
-	cw := csv.NewWriter(w)
-	for _, row := range rows {
-		for i, v := range row {
-			row[i] = csvSafe(v)
-		}
-	}
-	cw.WriteAll(rows)
+	return rows, nil
 }
 
 // csvSafe keeps a spreadsheet from reading a cell as a formula.

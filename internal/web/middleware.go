@@ -218,6 +218,31 @@ func compress(h http.Handler) http.Handler {
 	})
 }
 
+// compressHarder returns a writer that gzips at the default level, for a
+// large page that few request: the dashboard, most of whose weight is its
+// map. The middleware's fastest level sends it a quarter heavier (about 5
+// KB of 27 in Russian), over the page budget; the default level costs a few
+// milliseconds more. The middleware passes a body that is already encoded.
+// Call the function returned once the page is written.
+func compressHarder(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, func()) {
+	if !app.AcceptsGzip(r.Header.Get("Accept-Encoding")) {
+		return w, func() {}
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	if !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
+		w.Header().Add("Vary", "Accept-Encoding")
+	}
+	gz, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	return gzipWriter{ResponseWriter: w, gz: gz}, func() { gz.Close() }
+}
+
+type gzipWriter struct {
+	http.ResponseWriter
+	gz *gzip.Writer
+}
+
+func (g gzipWriter) Write(p []byte) (int, error) { return g.gz.Write(p) }
+
 type compressWriter struct {
 	http.ResponseWriter
 	status  int
