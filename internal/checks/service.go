@@ -725,6 +725,11 @@ func hashToken(t string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// The check events of the log; logEvent writes them.
+var _ = auditlog.Register(
+	"checks.campaign_created", "checks.campaign_cancelled", "checks.exported", "checks.answered", "checks.no_answer",
+)
+
 // logEvent appends a check event to the accountability log: who, what,
 // which campaign or target, when; no content.
 func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string, states []string, at time.Time) error {
