@@ -316,6 +316,35 @@ func (s *Service) Campaign(ctx context.Context, id int64) (*Campaign, error) {
 	return r.Campaign, nil
 }
 
+// Heading returns a campaign the actor may see, without its tally: what
+// names and links it elsewhere (the accountability log), for the price of
+// one row.
+func (s *Service) Heading(ctx context.Context, id int64) (*Campaign, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.campaign(ctx, a, id)
+}
+
+// TargetCampaign returns, without its tally, the campaign of a target (a
+// State's PoC in it) when the actor may see the campaign; not found
+// otherwise.
+func (s *Service) TargetCampaign(ctx context.Context, targetID int64) (*Campaign, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := getTarget(ctx, s.DB, targetID)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, app.ErrNotFound("campaign")
+	}
+	return s.campaign(ctx, a, t.CampaignID)
+}
+
 // Campaigns lists the campaigns the actor may see, newest first.
 func (s *Service) Campaigns(ctx context.Context) ([]*Campaign, error) {
 	a, err := app.RequireActor(ctx)
