@@ -40,6 +40,12 @@ type AccessChange struct {
 // MaxAccessChanges is how many changes Access lists.
 const MaxAccessChanges = 100
 
+// CanSeeAccess reports whether the actor may see who can act for a State
+// (StateAccess): the State's own users and the Secretariat.
+func CanSeeAccess(a *app.Actor, state string) bool {
+	return a != nil && (a.IsSecretariat() || a.State == state)
+}
+
 // StateAccess returns who can act for a State and what changed: for the
 // State's own users and the Secretariat (no other State sees it).
 func (s *Service) StateAccess(ctx context.Context, state string) (*Access, error) {
@@ -48,7 +54,7 @@ func (s *Service) StateAccess(ctx context.Context, state string) (*Access, error
 		return nil, err
 	}
 	state = strings.ToUpper(strings.TrimSpace(state))
-	if !a.IsSecretariat() && a.State != state {
+	if !CanSeeAccess(a, state) {
 		return nil, app.ErrForbidden()
 	}
 	if !s.knownState(state) {

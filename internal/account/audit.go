@@ -10,6 +10,16 @@ import (
 	"github.com/pocdir/pocdir/internal/auditlog"
 )
 
+// The account events of the log; logEvent writes them.
+var _ = auditlog.Register(
+	"account.login", "account.password.change", "account.session.revoke",
+	"account.user.create", "account.user.disable",
+	"account.invitation.create", "account.invitation.approve", "account.invitation.revoke", "account.invitation.accept",
+	"account.token.create", "account.token.revoke",
+	"account.passkey.add", "account.passkey.remove", "account.passkeys_only.on", "account.passkeys_only.off",
+	"account.factor_reset.request", "account.factor_reset.approve", "account.factor_reset.refuse",
+)
+
 // logEvent appends an account event to the accountability log in the
 // caller's transaction. Account events carry no content, so no commitment:
 // who did what to which account, and when, is the whole record. state names

@@ -15,7 +15,12 @@ import (
 // its index. The change and its log entry commit together or not at all.
 // Appenders are serialised by the row lock on log_head (PostgreSQL) or the
 // write lock (SQLite), so indexes have no gaps across instances.
+//
+// The event's type must be declared (Register).
 func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
+	if err := checkType(ev.Type); err != nil {
+		return 0, err
+	}
 	data := Encode(ev)
 	if len(data) > MaxEntrySize {
 		return 0, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data), MaxEntrySize)

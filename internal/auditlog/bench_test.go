@@ -112,6 +112,8 @@ var (
 	benchStates = [...]string{"FRA", "KEN", "BRA", "JPN", "CHE", "ARG", "IND", "NGA", "CAN", "AUS", "EGY"}
 )
 
+func init() { auditlog.Register(benchTypes[:]...) }
+
 // benchEvent returns the i-th event of a synthetic log: logins without
 // content, and changes with a commitment to their content.
 func benchEvent(i int64) auditlog.Event {

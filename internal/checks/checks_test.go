@@ -332,8 +332,27 @@ func TestBilateralCheckIsSeenByTheTwoStatesOnly(t *testing.T) {
 				t.Errorf("%s: %+v %v", u.Email, r, err)
 			}
 		}
+		target, err := s.Results(w.fpFRA.Ctx(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tid := target.Targets[0].ID
+		// What names the campaign elsewhere (the accountability log)
+		// follows the same rule.
+		for _, u := range []*testkit.User{w.fpFRA, w.offFRA, w.fpKEN, w.offKEN} {
+			if h, err := s.Heading(u.Ctx(), c.ID); err != nil || h.Title != "FRA–KEN" {
+				t.Errorf("%s naming the campaign: %+v %v", u.Email, h, err)
+			}
+			if h, err := s.TargetCampaign(u.Ctx(), tid); err != nil || h.ID != c.ID {
+				t.Errorf("%s naming the target's campaign: %+v %v", u.Email, h, err)
+			}
+		}
 		for _, u := range []*testkit.User{w.sec, w.fpDEU} {
-			_, err := s.Results(u.Ctx(), c.ID)
+			_, err := s.Heading(u.Ctx(), c.ID)
+			wantCode(t, u.Email+" naming the campaign", err, app.NotFound)
+			_, err = s.TargetCampaign(u.Ctx(), tid)
+			wantCode(t, u.Email+" naming the target's campaign", err, app.NotFound)
+			_, err = s.Results(u.Ctx(), c.ID)
 			wantCode(t, u.Email, err, app.NotFound)
 			_, err = s.Export(u.Ctx(), c.ID)
 			wantCode(t, u.Email+" exporting", err, app.NotFound)

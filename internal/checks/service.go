@@ -316,6 +316,35 @@ func (s *Service) Campaign(ctx context.Context, id int64) (*Campaign, error) {
 	return r.Campaign, nil
 }
 
+// Heading returns a campaign the actor may see, without its tally: what
+// names and links it elsewhere (the accountability log), for the price of
+// one row.
+func (s *Service) Heading(ctx context.Context, id int64) (*Campaign, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.campaign(ctx, a, id)
+}
+
+// TargetCampaign returns, without its tally, the campaign of a target (a
+// State's PoC in it) when the actor may see the campaign; not found
+// otherwise.
+func (s *Service) TargetCampaign(ctx context.Context, targetID int64) (*Campaign, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := getTarget(ctx, s.DB, targetID)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, app.ErrNotFound("campaign")
+	}
+	return s.campaign(ctx, a, t.CampaignID)
+}
+
 // Campaigns lists the campaigns the actor may see, newest first.
 func (s *Service) Campaigns(ctx context.Context) ([]*Campaign, error) {
 	a, err := app.RequireActor(ctx)
@@ -724,6 +753,11 @@ func hashToken(t string) string {
 	h := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(h[:])
 }
+
+// The check events of the log; logEvent writes them.
+var _ = auditlog.Register(
+	"checks.campaign_created", "checks.campaign_cancelled", "checks.exported", "checks.answered", "checks.no_answer",
+)
 
 // logEvent appends a check event to the accountability log: who, what,
 // which campaign or target, when; no content.

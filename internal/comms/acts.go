@@ -12,6 +12,18 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
+// The communication events of the log: the steps of a communication
+// (logAct, logStep, logComm), its deliveries, templates (logTemplate) and
+// routing preferences.
+var _ = auditlog.Register(
+	"comms.sent", "comms.delivered", "comms.bounced", "comms.opened", "comms.acknowledged",
+	"comms.responded", "comms.declined", "comms.disputed", "comms.more-info",
+	"comms.escalated", "comms.forwarded", "comms.consent_requested", "comms.consent_granted", "comms.consent_refused",
+	"comms.exported", "comms.attachment_downloaded", "comms.email_act_confirmed", "comms.email_act_rejected",
+	"comms.routing_set", "comms.routing_cleared",
+	"comms.template_created", "comms.template_revised", "comms.template_retired", "comms.template_reinstated",
+)
+
 // logAct records an act on a communication by a State in the log, for the
 // sender State and the acting one.
 func (s *Service) logAct(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, typ string, now time.Time) (int64, error) {

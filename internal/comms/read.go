@@ -5,6 +5,7 @@ import (
 	"database/sql"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
 )
 
 // Communication returns a communication as the actor may see it: whole for
@@ -57,16 +58,9 @@ func (s *Service) readable(ctx context.Context, id int64) (*app.Actor, *Communic
 // fill sets the viewer, opens the content for those who may read it, and
 // loads the recipients and attachments.
 func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) error {
-	c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState}
-	if !c.Viewer.Sender && a.State != "" && c.Status == StatusSent {
-		var err error
-		if c.Viewer.Recipient, err = isRecipient(ctx, s.DB, c.ID, a.State); err != nil {
-			return err
-		}
-	}
-	c.Viewer.Metadata = a.IsSecretariat() && c.Status == StatusSent
-	if !c.Viewer.Sender && !c.Viewer.Recipient && !c.Viewer.Metadata {
-		return app.ErrNotFound("communication")
+	var err error
+	if c.Viewer, err = viewerOf(ctx, s.DB, a, c); err != nil {
+		return err
 	}
 	rs, err := recipientsOf(ctx, s.DB, c.ID)
 	if err != nil {
@@ -96,6 +90,50 @@ func (s *Service) fill(ctx context.Context, a *app.Actor, c *Communication) erro
 		return nil
 	}
 	return s.openContent(c)
+}
+
+// viewerOf says how the actor sees a communication (of which it needs the
+// id, sender State and status): as the sender's or a recipient's State, as
+// the Secretariat (metadata of a sent one), or not at all (not found).
+func viewerOf(ctx context.Context, q db.Queryer, a *app.Actor, c *Communication) (Viewer, error) {
+	v := Viewer{Sender: a.State != "" && a.State == c.SenderState}
+	if !v.Sender && a.State != "" && c.Status == StatusSent {
+		var err error
+		if v.Recipient, err = isRecipient(ctx, q, c.ID, a.State); err != nil {
+			return v, err
+		}
+	}
+	v.Metadata = a.IsSecretariat() && c.Status == StatusSent
+	if !v.Sender && !v.Recipient && !v.Metadata {
+		return v, app.ErrNotFound("communication")
+	}
+	return v, nil
+}
+
+// Locate returns, of the communications with the references given, the
+// ids of those the actor may open, by reference: the accountability log
+// names communications by reference, and links those its reader may see.
+// It reads no content and records no opening; the rule is Communication's.
+func (s *Service) Locate(ctx context.Context, refs []string) (map[string]int64, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	found, err := commsByRef(ctx, s.DB, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int64{}
+	for _, c := range found {
+		_, err := viewerOf(ctx, s.DB, a, c)
+		switch {
+		case err == nil:
+			out[c.Ref] = c.ID
+		case app.ErrorCode(err) != app.NotFound:
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // mask takes out of c what its viewer may not see: a declared tension not

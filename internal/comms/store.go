@@ -57,6 +57,39 @@ func loadComm(ctx context.Context, q db.Queryer, id int64) (*Communication, erro
 	return c, nil
 }
 
+// commsByRef reads the id, reference, sender State and status of the
+// communications with the references given (those that exist).
+func commsByRef(ctx context.Context, q db.Queryer, refs []string) ([]*Communication, error) {
+	var out []*Communication
+	for len(refs) > 0 {
+		k := min(len(refs), 200)
+		args := make([]any, k)
+		marks := make([]string, k)
+		for i, r := range refs[:k] {
+			args[i], marks[i] = r, "$"+strconv.Itoa(i+1)
+		}
+		refs = refs[k:]
+		rows, err := q.QueryContext(ctx, `SELECT id, ref, sender_state, status FROM comms WHERE ref IN (`+strings.Join(marks, ",")+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("comms store: finding communications by reference: %w", err)
+		}
+		for rows.Next() {
+			c := &Communication{}
+			if err := rows.Scan(&c.ID, &c.Ref, &c.SenderState, &c.Status); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("comms store: finding communications by reference: %w", err)
+			}
+			out = append(out, c)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("comms store: finding communications by reference: %w", err)
+		}
+	}
+	return out, nil
+}
+
 // queryComms reads the communications a query selects (commColumns under
 // the alias c).
 func queryComms(ctx context.Context, q db.Queryer, query string, args ...any) ([]*Communication, error) {

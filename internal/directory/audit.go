@@ -9,6 +9,14 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 )
 
+// The directory events of the log: the changes (record, "directory." and
+// the change's action), the steps of a nomination (logNomination), exports.
+var _ = auditlog.Register(
+	"directory.entry.update", "directory.entry.reconfirm", "directory.poc.create", "directory.poc.update", "directory.poc.remove",
+	"directory.nomination.submitted", "directory.nomination.withdrawn", "directory.nomination.returned",
+	"directory.exported",
+)
+
 // record writes a change with its entry in the accountability log, in the
 // caller's transaction, and bumps the directory's version: the entry commits to the change's content under a
 // fresh salt, and the change keeps the entry's index and the salt.

@@ -19,7 +19,7 @@ import (
 // keys, and the families built at run time (roles, levels, groups, …).
 // dataNames look like catalog keys but name data.
 var dataNames = map[string]bool{"poc.create": true, "poc.update": true, "poc.remove": true, "entry.update": true, "entry.reconfirm": true,
-	"directory.exported": true}
+	"directory.exported": true, "account.login": true}
 
 func usedKeys(t *testing.T) map[string]bool {
 	keys := map[string]bool{}

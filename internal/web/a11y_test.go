@@ -454,6 +454,25 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 	})
 
+	// The log and a receipt with every kind of object: a PoC, a
+	// communication, a check, a routing preference. A run of its own, not
+	// parallel: it runs before the parallel runs start, and leaves them
+	// the machine (each browser has its time budget).
+	t.Run("the accountability log and a receipt have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		f := newLogFixture(t)
+		receipt := fmt.Sprintf("/log/receipts/%d", *f.comm.LogIndex)
+		b := &a11y{browser: newBrowser(t, f.srv.URL), axe: axe}
+		b.signIn(f.sys, f.fpFRA)
+		for _, lang := range langs {
+			b.open("/log")
+			b.switchLanguage(lang)
+			b.wantPath("/log")
+			b.scan("log")
+			b.visit(receipt, 200)
+			b.reflow("/log", receipt)
+		}
+	})
+
 	t.Run("a focal point's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
 		t.Parallel()
 		sys := sqlite(t)

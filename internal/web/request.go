@@ -25,6 +25,18 @@ func pathID(r *http.Request, name, what string) (int64, error) {
 	return id, nil
 }
 
+// pathIDExt is pathID for a path segment that may end in an extension
+// (/log/receipts/12.json): it returns the id and whether the extension was
+// there.
+func pathIDExt(r *http.Request, name, ext, what string) (int64, bool, error) {
+	v, found := strings.CutSuffix(r.PathValue(name), ext)
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, false, app.ErrNotFound(what)
+	}
+	return id, found, nil
+}
+
 // parseForm reads a posted form of at most maxBytes (each form has its own
 // limit, from what its fields can hold). A body over the limit, or one that
 // does not decode, is the one "form could not be read" error. Past the

@@ -195,7 +195,7 @@ func (s *Server) Handler() http.Handler {
 	if s.Catcher != nil {
 		page("GET /demo/mail", s.demoMailPage)
 	}
-	page("GET /log/receipts/{index}", s.receiptDownload)
+	page("GET /log/receipts/{index}", s.receipt)
 
 	if s.API != nil {
 		mux.Handle("/api/", s.API)

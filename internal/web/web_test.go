@@ -437,7 +437,7 @@ func TestLogPageAndReceipts(t *testing.T) {
 	if m == nil {
 		t.Fatal("no receipt link in the history")
 	}
-	resp, receipt := get(t, c, srv.URL+m[1])
+	resp, receipt := get(t, c, srv.URL+m[1]+".json")
 	if resp.StatusCode != 200 || !strings.Contains(resp.Header.Get("Content-Disposition"), "attachment") {
 		t.Fatalf("receipt: %d", resp.StatusCode)
 	}
