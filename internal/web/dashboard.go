@@ -121,7 +121,11 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // worldMap draws every State of the directory, coloured by the freshness of
-// its entry, each a link to the State's page with its name as title.
+// its entry, each a link to the State's page with its name as title. The
+// links are for the pointer only (tabindex -1): 195 tab stops had no way
+// past them, and an inland State's focus ring was painted over by its
+// neighbours; the keyboard reaches every State from the directory, and the
+// overdue ones from the list below the map.
 func worldMap(p *Page, d *directory.Dashboard) template.HTML {
 	var b strings.Builder
 	b.WriteString(`<svg class="map" viewBox="0 0 960 379" role="group" aria-labelledby="map-title" xmlns="http://www.w3.org/2000/svg">`)
@@ -137,10 +141,10 @@ func worldMap(p *Page, d *directory.Dashboard) template.HTML {
 		label := template.HTMLEscapeString(p.StateName(st.ISO2, st.Name) + " — " + p.T("freshness."+string(st.Freshness)))
 		fill := freshFill[st.Freshness]
 		if sh.path != "" {
-			fmt.Fprintf(&b, `<a href="/states/%s" data-state="%s"><title>%s</title><path d="%s" fill="%s" stroke="#555555" stroke-width="0.5"/></a>`,
+			fmt.Fprintf(&b, `<a href="/states/%s" data-state="%s" tabindex="-1"><title>%s</title><path d="%s" fill="%s" stroke="#555555" stroke-width="0.5"/></a>`,
 				st.Code, st.Code, label, sh.path, fill)
 		} else {
-			fmt.Fprintf(&dots, `<a href="/states/%s" data-state="%s"><title>%s</title><circle cx="%s" cy="%s" r="3.2" fill="%s" stroke="#333333" stroke-width="0.8"/></a>`,
+			fmt.Fprintf(&dots, `<a href="/states/%s" data-state="%s" tabindex="-1"><title>%s</title><circle cx="%s" cy="%s" r="3.2" fill="%s" stroke="#333333" stroke-width="0.8"/></a>`,
 				st.Code, st.Code, label, sh.x, sh.y, fill)
 		}
 	}

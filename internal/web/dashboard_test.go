@@ -73,14 +73,14 @@ func TestDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range states {
-			link := regexp.MustCompile(`<a href="/states/` + s.Code + `" data-state="` + s.Code + `"><title>[^<]+</title><(path d="M[^"]+"|circle [^>]+)`).FindString(m)
+			link := regexp.MustCompile(`<a href="/states/` + s.Code + `" data-state="` + s.Code + `" tabindex="-1"><title>[^<]+</title><(path d="M[^"]+"|circle [^>]+)`).FindString(m)
 			if link == "" {
 				t.Errorf("%s (%s) is not on the map", s.Code, s.Name)
 			}
 		}
 		want := map[string]string{"FRA": `fill="#1d6b3a"`, "KEN": `fill="url(#overdue)"`, "DEU": `fill="#ffffff"`, "TUV": `fill="#ffffff"`}
 		for code, fill := range want {
-			el := regexp.MustCompile(`data-state="` + code + `"><title>[^<]+</title><[^>]+>`).FindString(m)
+			el := regexp.MustCompile(`data-state="` + code + `" tabindex="-1"><title>[^<]+</title><[^>]+>`).FindString(m)
 			if !strings.Contains(el, fill) {
 				t.Errorf("%s: %s, want %s", code, el, fill)
 			}
