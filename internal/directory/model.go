@@ -415,6 +415,20 @@ const (
 	AwaitingSecondOfficer = "second_officer"
 )
 
+// Agency names the PoC a nomination concerns: the agency proposed, or for a
+// removal the one removed; "" for a change of the entry's own fields.
+func (n *Nomination) Agency() string {
+	if n.PoC != nil {
+		return n.PoC.Agency
+	}
+	for _, d := range n.Diff {
+		if d.Field == "agency" {
+			return d.Old
+		}
+	}
+	return ""
+}
+
 // Revision replaces what an open nomination proposes. Version is the
 // nomination's version the editor started from. PoC is for poc.create and
 // poc.update, Entry for entry.update, EffectiveDate for poc.remove.

@@ -130,11 +130,11 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 		return nil, err
 	}
 	for _, n := range dir.Decide {
-		add(&Item{Kind: KindNomination, ID: n.ID, State: n.State, Action: string(n.Action), Detail: n.Awaiting, Since: submittedAt(n),
+		add(&Item{Kind: KindNomination, ID: n.ID, State: n.State, Action: string(n.Action), Agency: n.Agency(), Detail: n.Awaiting, Since: submittedAt(n),
 			Path: "/nominations/" + strconv.FormatInt(n.ID, 10)})
 	}
 	for _, n := range dir.Returned {
-		add(&Item{Kind: KindReturned, ID: n.ID, State: n.State, Action: string(n.Action), Since: n.UpdatedAt,
+		add(&Item{Kind: KindReturned, ID: n.ID, State: n.State, Action: string(n.Action), Agency: n.Agency(), Since: n.UpdatedAt,
 			Path: "/nominations/" + strconv.FormatInt(n.ID, 10)})
 	}
 	if st := dir.Reconfirm; st != nil {

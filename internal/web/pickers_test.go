@@ -198,3 +198,31 @@ func TestNotificationChoices(t *testing.T) {
 		t.Errorf("away until %v", p.AwayUntil)
 	}
 }
+
+// TestRemovalNamesThePoC: a proposed removal names the PoC it removes in
+// the nominations list, the State's page and the inbox, not only "PoC
+// removed".
+func TestRemovalNamesThePoC(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fp := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	in := testkit.ValidPoC()
+	in.Agency = "KE-CIRT/CC"
+	p := sys.AddPoC(t, fp.Ctx(), "KEN", in)
+	if _, err := sys.Directory.ProposePoCRemoval(fp.Ctx(), p.ID, directory.RemovalInput{Version: p.Version}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []*testkit.User{fp, sec} {
+		c := sys.Login(t, srv, u)
+		for _, path := range []string{"/nominations", "/states/KEN", "/inbox"} {
+			if u == fp && path == "/inbox" {
+				continue // a focal point does not decide their own change
+			}
+			if _, page := get(t, c, srv.URL+path); !strings.Contains(page, `PoC removed</a> · <span dir="auto">KE-CIRT/CC</span>`) &&
+				!strings.Contains(page, `PoC removed · <span dir="auto">KE-CIRT/CC</span>`) {
+				t.Errorf("%s as %s does not name the PoC removed", path, u.Email)
+			}
+		}
+	}
+}
