@@ -3,7 +3,9 @@ package web_test
 import (
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -73,4 +75,61 @@ func TestBrowserCommunicationExchange(t *testing.T) {
 		t.Errorf("the thread lists %d other communications", n)
 	}
 	b.screenshot("comm-en.png", true)
+}
+
+// TestBrowserPhoneArabicInboxAndCompose: on a 375 px phone, in Arabic, an
+// officer composes a notification with its basic information, confirms and
+// sends it; the recipient finds it in the inbox and acknowledges. Nothing
+// overflows the screen sideways on the way.
+func TestBrowserPhoneArabicInboxAndCompose(t *testing.T) {
+	sys, srv := testkit.NewServed(t, testkit.Engines()[0])
+	commsWorld(t, sys)
+	fra := sys.User(t, "officer@fra.example", app.RoleOfficer, "FRA")
+	ken := sys.User(t, "officer@ken.example", app.RoleOfficer, "KEN")
+	b := newBrowser(t, srv.URL)
+	if _, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 375, Height: 800, DeviceScaleFactor: 1, Mobile: true}); err != nil {
+		t.Fatal(err)
+	}
+	language := func(l string) {
+		b.do("choose "+l, chromedp.SetValue(chromedp.CSS("#f-lang-switch"), l))
+		b.submit(`footer form.lang-switch button[type=submit]`)
+	}
+	arabic := func() { language("ar") }
+	b.login(sys, fra)
+	arabic()
+	b.open("/comms/new?template=notification")
+	b.wantNoHorizontalScroll()
+	wantContains(t, "the Arabic compose form", b.text("main"), "إخطار بنشاط خبيث", "القطاع المتأثر", "وقت الاكتشاف")
+	b.do("open the African States", chromedp.Click(chromedp.CSS(`details:has(input[value=KEN]) summary`)))
+	b.do("choose Kenya", chromedp.Click(chromedp.CSS(`input[name=to_states][value=KEN]`)))
+	b.fill(`[id="f-fields.subject"]`, "Scanning of ministries")
+	b.do("the sector", chromedp.SetValue(chromedp.CSS(`[id="f-fields.sector"]`), "government"))
+	b.do("the time of detection", chromedp.SetValue(chromedp.CSS(`[id="f-fields.detected_at"]`), sys.Clock.Now().Add(-2*time.Hour).UTC().Format("2006-01-02T15:04")))
+	b.do("write the description", chromedp.SendKeys(chromedp.CSS(`[id="f-fields.description"]`), "Scanning followed by password spraying."))
+	b.submit(`main button[name=action][value=send]`)
+	if !strings.HasSuffix(b.path(), "/confirm") {
+		t.Fatalf("after sending: at %s\n%s", b.path(), b.text("main"))
+	}
+	b.wantNoHorizontalScroll()
+	wantContains(t, "the Arabic confirmation", b.text("main"), "كينيا", "TLP:AMBER", "الناقل الأولي")
+	b.submit(`main form[action$="/send"] button[type=submit]`)
+	comm := b.path()
+	wantContains(t, "the sent communication", b.text("main"), "الحكومة والإدارة العامة")
+
+	language("en") // signing out says so in English, as the helper expects
+	b.logout()
+	b.login(sys, ken)
+	arabic()
+	b.open("/inbox")
+	b.wantNoHorizontalScroll()
+	b.screenshot("inbox-phone-ar.png", false)
+	b.submit(`main a[href="` + comm + `"]`)
+	b.wantNoHorizontalScroll()
+	wantContains(t, "Kenya reads", b.text("main"), "Scanning of ministries", "القطاع المتأثر", "الحكومة والإدارة العامة")
+	b.submit(`main a[href="` + comm + `/ack"]`)
+	b.submit(`main form button[type=submit]`)
+	b.open("/inbox")
+	if n := b.count(`main a[href="` + comm + `"]`); n != 0 {
+		t.Error("the acknowledged communication still waits in the inbox")
+	}
 }
