@@ -140,3 +140,21 @@ func TestPoCHours(t *testing.T) {
 		}
 	})
 }
+
+// FuzzResolveTyped: what a person types for a time zone or a language
+// resolves to a zone Go loads and a tag that parses, or to nothing.
+func FuzzResolveTyped(f *testing.F) {
+	for _, s := range []string{"Paris", "São Paulo", "europe/zurich", "Switzerland", "français", "Kiswahili", "pt-BR", "阿拉伯语", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if z, ok := directory.ResolveTimeZone(s); ok && !directory.ValidTimeZone(z) {
+			t.Fatalf("%q resolved to the zone %q, which does not load", s, z)
+		}
+		if l, ok := directory.ResolveLanguage(s); ok {
+			if _, ok := directory.CanonicalLanguage(l); !ok {
+				t.Fatalf("%q resolved to the language %q, which does not parse", s, l)
+			}
+		}
+	})
+}

@@ -19,10 +19,16 @@ var (
 	zonesOnce  sync.Once
 	stateZones map[string][]string // by ISO 3166-1 alpha-2
 	zoneCities map[string]string   // "sao paulo" → America/Sao_Paulo
+	stateNames map[string]string   // "switzerland" → CHE
 )
 
 func loadZones() {
-	stateZones, zoneCities = map[string][]string{}, map[string]string{}
+	stateZones, zoneCities, stateNames = map[string][]string{}, map[string]string{}, map[string]string{}
+	if list, err := ReferenceStates(); err == nil {
+		for _, st := range list {
+			stateNames[cityKey(st.Name)] = st.Code
+		}
+	}
 	for _, line := range strings.Split(zonesTab, "\n") {
 		iso2, zone, ok := strings.Cut(line, "\t")
 		if !ok || strings.HasPrefix(line, "#") {
@@ -71,12 +77,8 @@ func ResolveTimeZone(s string) (string, bool) {
 		return z, true
 	}
 	// A State's name: its seat of government's zone.
-	if list, err := ReferenceStates(); err == nil {
-		for _, st := range list {
-			if cityKey(st.Name) == cityKey(s) {
-				return DefaultZone(st.Code), true
-			}
-		}
+	if code, ok := stateNames[cityKey(s)]; ok {
+		return DefaultZone(code), true
 	}
 	// "europe/paris": the database's names are case-sensitive.
 	for _, zones := range stateZones {
