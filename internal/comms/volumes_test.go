@@ -105,7 +105,7 @@ func TestVolumesByMonthGroupAndKind(t *testing.T) {
 			if got := strings.Join(kinds, " "); got != "notification request-assistance request-information response consultation exercise" {
 				t.Errorf("kinds %s", got)
 			}
-			if v.Kinds[5].Name.In("fr") != "Exercise message" {
+			if v.Kinds[5].Name.In("fr") != "Message d'exercice" {
 				t.Errorf("the exercise's name %v", v.Kinds[5].Name)
 			}
 		})
