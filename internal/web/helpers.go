@@ -196,6 +196,15 @@ func (p *Page) NameOf(code string) string {
 	return i18n.StateName(p.Lang(), st.ISO2, st.Name)
 }
 
+// NamesOf names States by their codes, in the page's language, joined.
+func (p *Page) NamesOf(codes []string) string {
+	names := make([]string, len(codes))
+	for i, c := range codes {
+		names[i] = p.NameOf(c)
+	}
+	return strings.Join(names, ", ")
+}
+
 // DiffValue shows a value of the history in the page's language: the
 // history stores levels, flags, channel kinds and language tags as data,
 // which are translated here; what people typed is shown as typed.
