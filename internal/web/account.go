@@ -62,7 +62,7 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 		return nil, err
 	}
 	if t := d.Prefs.AwayUntil; t != nil {
-		if loc, err := time.LoadLocation(p.Zone()); err == nil {
+		if loc, err := zoneLoc(p.Zone()); err == nil {
 			d.AwayDate = t.In(loc).Add(-time.Second).Format(time.DateOnly)
 		}
 	}
@@ -186,7 +186,7 @@ func (s *Server) notificationsChange(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	in := account.Prefs{Mode: f.Get("notify_new"), Delegate: f.Get("delegate")}
 	if day := strings.TrimSpace(f.Get("away_until")); day != "" {
-		loc, err := time.LoadLocation(s.page(r, "", nil).Zone())
+		loc, err := zoneLoc(s.page(r, "", nil).Zone())
 		if err != nil {
 			loc = time.UTC
 		}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/text/collate"
@@ -52,7 +53,7 @@ func (p *Page) LangName(tag string) string {
 // LocalTime returns the current time in a time zone, with the zone's
 // abbreviation and UTC offset, so a caller knows whether it is office hours.
 func (p *Page) LocalTime(zone string) string {
-	loc, err := time.LoadLocation(zone)
+	loc, err := zoneLoc(zone)
 	if err != nil {
 		return ""
 	}
@@ -65,7 +66,7 @@ func (p *Page) LocalTime(zone string) string {
 // offset, to show a deadline as each State reads it.
 func (p *Page) TimeIn(v any, zone string) string {
 	t, ok := asTime(v)
-	loc, err := time.LoadLocation(zone)
+	loc, err := zoneLoc(zone)
 	if !ok || err != nil {
 		return ""
 	}
@@ -116,6 +117,24 @@ func (p *Page) dateOf(t time.Time) string {
 	return p.T("format.date", "Day", t.Day(), "Month", p.T("month."+strconv.Itoa(int(t.Month()))), "Year", t.Year())
 }
 
+// zones keeps the time zones loaded: time.LoadLocation reads and parses
+// the zone's data at each call (14 µs), and a page shows up to hundreds of
+// times.
+var zones sync.Map
+
+// zoneLoc is time.LoadLocation, remembered.
+func zoneLoc(name string) (*time.Location, error) {
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
+}
+
 // Zone is the time zone the reader reads times in: the one they chose,
 // else their State's seat of government's; UTC for the Secretariat and
 // visitors.
@@ -142,7 +161,7 @@ func (p *Page) DateTime(v any) string {
 	}
 	u := t.UTC()
 	zone := p.Zone()
-	loc, err := time.LoadLocation(zone)
+	loc, err := zoneLoc(zone)
 	if zone == "UTC" || err != nil {
 		return p.T("format.datetime", "Date", p.dateOf(u), "Time", u.Format("15:04")+" UTC")
 	}
@@ -264,8 +283,8 @@ func (p *Page) HoursOf(poc *directory.PoC) *hoursView {
 		return nil
 	}
 	v := &hoursView{Text: p.hoursText(h), Open: h.Open(poc.TimeZone, p.now)}
-	from, err1 := time.LoadLocation(poc.TimeZone)
-	to, err2 := time.LoadLocation(p.Zone())
+	from, err1 := zoneLoc(poc.TimeZone)
+	to, err2 := zoneLoc(p.Zone())
 	if err1 != nil || err2 != nil {
 		return v
 	}
