@@ -329,6 +329,10 @@ func TestPageWeight(t *testing.T) {
 		c := sys.Login(t, srv, u)
 		c.Transport = &http.Transport{DisableCompression: true}
 		for _, lang := range []string{"en", "ar", "ru"} {
+			// The account's language wins over the cookie: set both.
+			if err := sys.Accounts.SetLanguage(u.Ctx(), lang); err != nil {
+				t.Fatal(err)
+			}
 			for _, p := range []string{"/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit",
 				"/pocs/1/remove", "/users", "/invitations/new", "/account", "/log", "/admin/outbox", "/states/XXX", "/nominations", "/nominations/1",
 				"/nominations/1/edit", "/dashboard", "/checks", "/checks/new", "/check/notavalidlinknotavalidlinknotavalidlink",
@@ -349,6 +353,9 @@ func TestPageWeight(t *testing.T) {
 				if css == 0 {
 					css = cssSize(t, c, srv.URL, b, resp.Header.Get("Content-Encoding") == "gzip")
 				}
+				if html := gunzipped(t, b, resp.Header.Get("Content-Encoding") == "gzip"); !bytes.Contains(html, []byte(`<html lang="`+lang+`"`)) {
+					t.Errorf("%s was not weighed in %s", p, lang)
+				}
 				if total := len(b) + css; total > budget {
 					t.Errorf("%s as %s weighs %d bytes compressed with its CSS, over %d", p, u.Email, total, budget)
 				} else {
@@ -359,14 +366,22 @@ func TestPageWeight(t *testing.T) {
 	}
 }
 
-func cssSize(t *testing.T, c *http.Client, base string, page []byte, gz bool) int {
-	if gz {
-		r, err := gzip.NewReader(bytes.NewReader(page))
-		if err != nil {
-			t.Fatal(err)
-		}
-		page, _ = io.ReadAll(r)
+// gunzipped is a page's HTML, from its body as sent.
+func gunzipped(t *testing.T, page []byte, gz bool) []byte {
+	t.Helper()
+	if !gz {
+		return page
 	}
+	r, err := gzip.NewReader(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(r)
+	return page
+}
+
+func cssSize(t *testing.T, c *http.Client, base string, page []byte, gz bool) int {
+	page = gunzipped(t, page, gz)
 	m := regexp.MustCompile(`href="(/static/app\.[0-9a-f]+\.css)"`).FindSubmatch(page)
 	if m == nil {
 		t.Fatal("no stylesheet link")
