@@ -37,6 +37,6 @@ fuzz:
 	@for pkg in $$(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do \
 		for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$pkg/*_test.go | cut -c6-); do \
 			echo "fuzz $$pkg $$f"; \
-			go test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./$$pkg/ || exit 1; \
+			scripts/fuzz-one.sh $$pkg $$f $(FUZZTIME) || exit 1; \
 		done; \
 	done
