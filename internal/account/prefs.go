@@ -59,28 +59,17 @@ func (s *Service) Delegates(ctx context.Context) ([]*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	q := `SELECT ` + userColumns + ` FROM users WHERE disabled_at IS NULL AND id <> $1 AND `
-	args := []any{a.UserID}
-	if a.State == "" {
-		q += `state_code IS NULL ORDER BY email`
-	} else {
-		q += `state_code = $2 ORDER BY email`
-		args = append(args, a.State)
-	}
-	rows, err := s.DB.QueryContext(ctx, q, args...)
+	users, err := listUsers(ctx, s.DB, a.State)
 	if err != nil {
-		return nil, fmt.Errorf("account store: listing delegates: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
 	var out []*User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("account store: listing delegates: %w", err)
+	for _, u := range users {
+		if u.ID != a.UserID && u.DisabledAt == nil && u.State == a.State {
+			out = append(out, u)
 		}
-		out = append(out, u)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // SetPrefs saves the signed-in user's choices. A delegate must be another
@@ -162,7 +151,7 @@ func Watchers(ctx context.Context, q db.Queryer, state string, now time.Time) ([
 		if err := rows.Scan(&w.Email, &name, &w.Lang, &mode, &away, &demail, &dlang, &ddisabled); err != nil {
 			return nil, fmt.Errorf("account store: listing whom to tell: %w", err)
 		}
-		if away.Valid && away.Time.After(now) && demail != "" && !ddisabled.Valid {
+		if standsIn(away, demail, ddisabled, now) {
 			w.For, w.Until = name, &away.Time
 			if w.For == "" {
 				w.For = w.Email
@@ -177,6 +166,12 @@ func Watchers(ctx context.Context, q db.Queryer, state string, now time.Time) ([
 		}
 	}
 	return out, rows.Err()
+}
+
+// standsIn reports whether a delegate receives in a user's place at now:
+// the user is away, and the delegate named and enabled.
+func standsIn(away sql.NullTime, delegate string, delegateDisabled sql.NullTime, now time.Time) bool {
+	return away.Valid && away.Time.After(now) && delegate != "" && !delegateDisabled.Valid
 }
 
 // DigestUser is a user whose daily digest is due.

@@ -58,7 +58,7 @@ func StandIn(ctx context.Context, q db.Queryer, userID int64, now time.Time) (r 
 	if err != nil {
 		return r, false, fmt.Errorf("account store: reading the address of user %d: %w", userID, err)
 	}
-	if away.Valid && away.Time.After(now) && demail != "" && !ddisabled.Valid {
+	if standsIn(away, demail, ddisabled, now) {
 		r = notify.Reader{Email: demail, Lang: dlang}
 	}
 	return r, true, nil
