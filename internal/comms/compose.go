@@ -528,20 +528,7 @@ func (s *Service) complete(ctx context.Context, c *Communication) error {
 		if !f.Required || f.Kind == "boolean" || columnField[f.Key] && f.Key != "subject" && f.Key != "respond_by" {
 			continue
 		}
-		var missing bool
-		switch f.Key {
-		case "subject":
-			missing = c.Content.Subject == ""
-		case "respond_by":
-			missing = c.RespondBy == nil
-		default:
-			if f.Kind == "indicators" {
-				missing = len(c.Content.Indicators) == 0
-			} else {
-				missing = c.Content.Fields[f.Key] == ""
-			}
-		}
-		if missing {
+		if c.lacks(f) {
 			v.Add("fields."+f.Key, "error.required", "required", nil)
 		}
 	}
@@ -549,6 +536,21 @@ func (s *Service) complete(ctx context.Context, c *Communication) error {
 		v.Add("fields.respond_by", "error.comms_past", "this time has passed", nil)
 	}
 	return v.Err()
+}
+
+// lacks reports whether a draft has nothing for a template's field.
+func (c *Communication) lacks(f Field) bool {
+	switch {
+	case c.Content == nil:
+		return f.Key != "respond_by" || c.RespondBy == nil
+	case f.Key == "subject":
+		return c.Content.Subject == ""
+	case f.Key == "respond_by":
+		return c.RespondBy == nil
+	case f.Kind == "indicators":
+		return len(c.Content.Indicators) == 0
+	}
+	return c.Content.Fields[f.Key] == ""
 }
 
 // send routes a communication to its recipients' PoCs, queues their

@@ -58,16 +58,7 @@ func (s *Service) Preview(ctx context.Context, id int64) (*Preview, error) {
 		if f.Required || f.Kind == "boolean" || f.Kind == "tlp" || f.Kind == "urgency" {
 			continue
 		}
-		var empty bool
-		switch {
-		case f.Key == "respond_by":
-			empty = c.RespondBy == nil
-		case f.Kind == "indicators":
-			empty = c.Content == nil || len(c.Content.Indicators) == 0
-		default:
-			empty = c.Content == nil || c.Content.Fields[f.Key] == ""
-		}
-		if empty {
+		if c.lacks(f) {
 			out.Empty = append(out.Empty, f)
 		}
 	}
