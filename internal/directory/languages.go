@@ -38,15 +38,15 @@ func ResolveLanguage(s string) (string, bool) {
 		langNames = map[string]string{}
 		for _, tag := range PickLanguages {
 			t := language.MustParse(tag)
-			langNames[cityKey(display.Self.Name(t))] = tag
+			langNames[foldName(display.Self.Name(t))] = tag
 			for _, ui := range UNLanguages {
 				if n := display.Tags(language.MustParse(ui)).Name(t); n != "" {
-					langNames[cityKey(n)] = tag
+					langNames[foldName(n)] = tag
 				}
 			}
 		}
 	})
-	if tag, ok := langNames[cityKey(s)]; ok {
+	if tag, ok := langNames[foldName(s)]; ok {
 		return tag, true
 	}
 	return CanonicalLanguage(s)

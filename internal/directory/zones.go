@@ -26,7 +26,7 @@ func loadZones() {
 	stateZones, zoneCities, stateNames = map[string][]string{}, map[string]string{}, map[string]string{}
 	if list, err := ReferenceStates(); err == nil {
 		for _, st := range list {
-			stateNames[cityKey(st.Name)] = st.Code
+			stateNames[foldName(st.Name)] = st.Code
 		}
 	}
 	for _, line := range strings.Split(zonesTab, "\n") {
@@ -35,7 +35,7 @@ func loadZones() {
 			continue
 		}
 		stateZones[iso2] = append(stateZones[iso2], zone)
-		zoneCities[cityKey(zone[strings.LastIndex(zone, "/")+1:])] = zone
+		zoneCities[foldName(zone[strings.LastIndex(zone, "/")+1:])] = zone
 	}
 }
 
@@ -73,11 +73,11 @@ func ResolveTimeZone(s string) (string, bool) {
 		return s, true
 	}
 	zonesOnce.Do(loadZones)
-	if z, ok := zoneCities[cityKey(s[strings.LastIndex(s, "/")+1:])]; ok {
+	if z, ok := zoneCities[foldName(s[strings.LastIndex(s, "/")+1:])]; ok {
 		return z, true
 	}
 	// A State's name: its seat of government's zone.
-	if code, ok := stateNames[cityKey(s)]; ok {
+	if code, ok := stateNames[foldName(s)]; ok {
 		return DefaultZone(code), true
 	}
 	// "europe/paris": the database's names are case-sensitive.
@@ -91,9 +91,9 @@ func ResolveTimeZone(s string) (string, bool) {
 	return "", false
 }
 
-// cityKey folds a city's name for matching: lower case, no accents, "_"
-// and "-" as spaces.
-func cityKey(s string) string {
+// foldName folds a name (a city, a State, a language) for matching: lower
+// case, no accents, "_" and "-" as spaces.
+func foldName(s string) string {
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {

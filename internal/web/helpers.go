@@ -301,13 +301,9 @@ func (p *Page) HoursOf(poc *directory.PoC) *hoursView {
 	for _, sp := range h {
 		start := midnight.Add(time.Duration(sp.From) * time.Minute).In(to)
 		end := midnight.Add(time.Duration(sp.To) * time.Minute).In(to)
-		shift := (start.YearDay() - base.YearDay() + 7) % 7 // -1, 0 or +1, as 6, 0 or 1
-		if start.Year() != base.Year() {
-			shift = 1
-			if start.Before(base) {
-				shift = 6
-			}
-		}
+		// The start's day there, against the day here: -1, 0 or +1 (as 6, 0, 1).
+		days := int(civil(start).Sub(civil(base)).Hours() / 24)
+		shift := (days%7 + 7) % 7
 		var ns directory.Span
 		for d, on := range sp.Days {
 			if on {
@@ -320,6 +316,10 @@ func (p *Page) HoursOf(poc *directory.PoC) *hoursView {
 	v.Yours = p.hoursText(yours) + " (" + p.Zone() + ")"
 	return v
 }
+
+// civil is t's calendar day, as midnight UTC, to count days between dates
+// of different zones.
+func civil(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
 
 // hoursText writes hours in the page's language: "Mon–Fri 09:00–17:00".
 func (p *Page) hoursText(h directory.Hours) string {
