@@ -319,7 +319,9 @@ func (p *Page) HoursOf(poc *directory.PoC) *hoursView {
 
 // civil is t's calendar day, as midnight UTC, to count days between dates
 // of different zones.
-func civil(t time.Time) time.Time { return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC) }
+func civil(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+}
 
 // hoursText writes hours in the page's language: "Mon–Fri 09:00–17:00".
 func (p *Page) hoursText(h directory.Hours) string {
