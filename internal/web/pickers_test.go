@@ -226,3 +226,19 @@ func TestRemovalNamesThePoC(t *testing.T) {
 		}
 	}
 }
+
+// TestHoursMoveToThePreviousDay: Tokyo's morning is the evening before in
+// Paris, so the days move back one.
+func TestHoursMoveToThePreviousDay(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	fpJPN := sys.User(t, "fp@jpn.example", app.RoleFocalPoint, "JPN")
+	off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+	in := testkit.ValidPoC()
+	in.Available247, in.Hours, in.TimeZone = false, "mon-fri 07:00-16:00", "Asia/Tokyo"
+	sys.AddPoC(t, fpJPN.Ctx(), "JPN", in)
+	_, page := get(t, sys.Login(t, srv, off), srv.URL+"/states/JPN")
+	if want := "In your time zone: Mon–Thu, Sun \u206823:00–08:00\u2069 (Europe/Paris)"; !strings.Contains(page, want) {
+		t.Errorf("the State page lacks %q", want)
+	}
+}
