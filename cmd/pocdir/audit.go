@@ -15,6 +15,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/auditlog/verify"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -102,7 +103,7 @@ func auditCheck(args []string) error {
 	defer d.Close()
 	// The communications' commitments cover their content, sealed under
 	// the data keys: without them, those commitments are not checked.
-	checkers := []auditlog.ContentChecker{directory.CheckCommitments}
+	checkers := []auditlog.ContentChecker{directory.CheckCommitments, cii.CheckCommitments}
 	dataKey := lc().dataKeyPath(*dbURL)
 	ring, err := seal.Load(dataKey)
 	noKey := ""

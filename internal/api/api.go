@@ -23,6 +23,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -43,9 +44,11 @@ type API struct {
 	Accounts  *account.Service
 	Audit     *auditlog.Log
 	Checks    *checks.Service
-	Comms     *comms.Service
-	Inbox     *inbox.Service
-	Log       *slog.Logger
+	// CII holds the States' lists of critical information infrastructure.
+	CII   *cii.Service
+	Comms *comms.Service
+	Inbox *inbox.Service
+	Log   *slog.Logger
 	// DB holds the request counts of the rate limit, and Now its clock.
 	DB  *db.DB
 	Now func() time.Time
@@ -77,6 +80,10 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/states/{code}/entry", a.updateEntry)
 	mux.HandleFunc("GET /api/v1/states/{code}/history", a.history)
 	mux.HandleFunc("GET /api/v1/states/{code}/access", a.access)
+	mux.HandleFunc("GET /api/v1/states/{code}/cii", a.getCII)
+	mux.HandleFunc("PUT /api/v1/states/{code}/cii", a.publishCII)
+	mux.HandleFunc("GET /api/v1/states/{code}/cii/versions", a.ciiVersions)
+	mux.HandleFunc("GET /api/v1/cii", a.listCII)
 	mux.HandleFunc("POST /api/v1/states/{code}/reconfirm", a.reconfirm)
 	mux.HandleFunc("POST /api/v1/states/{code}/pocs", a.createPoC)
 	mux.HandleFunc("GET /api/v1/pocs/{id}", a.getPoC)

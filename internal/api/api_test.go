@@ -26,6 +26,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -83,6 +84,20 @@ func (f *fixture) newPoC(t *testing.T) int64 {
 	in := testkit.ValidPoC()
 	in.Agency = fmt.Sprintf("Agency %d", f.next())
 	return f.sys.AddPoC(t, f.fpA.Ctx(), stateA, in).ID
+}
+
+// ciiList returns stateA's list of critical information infrastructure in
+// force, publishing a first one when it has none.
+func (f *fixture) ciiList(t *testing.T) *cii.List {
+	t.Helper()
+	if l, err := f.sys.CII.Current(f.fpA.Ctx(), stateA); err == nil {
+		return l
+	}
+	l, err := f.sys.CII.Publish(f.fpA.Ctx(), stateA, cii.Input{Sectors: []cii.Sector{{Key: "energy"}, {Name: directory.Text{Lang: "en", Text: "Ports"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 type response struct {
@@ -272,7 +287,11 @@ func (f *fixture) snapshot(t testing.TB) string {
 		tpls = append(tpls, fmt.Sprint(id, st, v))
 	}
 	trows.Close()
-	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t))
+	lists, err := f.sys.CII.All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -410,6 +429,21 @@ var authRoutes = []authRoute{
 		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
 	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/states/{code}/access", "see who can act for " + stateA, path("/api/v1/states/" + stateA + "/access"), [nCallers]int{401, 401, 200, 200, 403, 200, 403, 200}},
+	// Every State's list of critical information infrastructure is read
+	// by every user; only the State's focal point publishes it.
+	{"GET /api/v1/states/{code}/cii", "read the critical infrastructure list of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			f.ciiList(t)
+			return "/api/v1/states/" + stateA + "/cii", nil
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"PUT /api/v1/states/{code}/cii", "publish the critical infrastructure list of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			l := f.ciiList(t)
+			return "/api/v1/states/" + stateA + "/cii", cii.Input{Version: l.Version, Sectors: []cii.Sector{{Key: "energy"}, {Key: "water"}}}
+		}, [nCallers]int{401, 401, 403, 201, 403, 403, 403, 403}},
+	{"GET /api/v1/states/{code}/cii/versions", "read the versions of the critical infrastructure list of " + stateA,
+		path("/api/v1/states/" + stateA + "/cii/versions"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/cii", "compare the States' critical infrastructure lists", path("/api/v1/cii"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/states/{code}/pocs", "propose a PoC for " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()

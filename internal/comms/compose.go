@@ -3,11 +3,13 @@ package comms
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
 )
@@ -137,9 +139,20 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 				}
 			}
 		case "choice":
-			if raw != "" && !inChoice(f.List, raw) {
-				v.Add(name, "error.comms_choice", "choose one of the list", nil)
+			if raw == "" || inChoice(f.List, raw) {
+				break
 			}
+			own, err := s.ownSectorOf(ctx, f.List, raw, p.toStates)
+			if err != nil {
+				return nil, err
+			}
+			if own == "" {
+				v.Add(name, "error.comms_choice", "choose one of the list", nil)
+				break
+			}
+			// The sector's name as the State's list gives it when sent,
+			// kept with the content: it is what the sender named.
+			p.content.Fields[f.Key+NameSuffix] = own
 		case "urgency":
 			if raw == "" {
 				raw = "medium"
@@ -212,7 +225,9 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 	// A field the template does not have is refused, not dropped: what the
 	// sender wrote there would silently not be sent.
 	for k := range in.Fields {
-		if !tplHas(tpl, k) {
+		// An own sector's name comes back from a client that read the
+		// communication: it is not the sender's to set, and is dropped.
+		if !tplHas(tpl, k) && !strings.HasSuffix(k, NameSuffix) {
 			v.Add("fields."+shortKey(k), "error.comms_unknown_field", "this template has no field {{.Key}}", map[string]any{"Key": shortKey(k)})
 		}
 	}
@@ -667,4 +682,37 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, c *Communication) erro
 		return err
 	}
 	return insertComm(ctx, s.DB, tx, c, sealed)
+}
+
+// NameSuffix marks the content field that keeps, beside a choice answer
+// that names a State's own sector, that sector's name when it was sent
+// ("sector:name"); no template field has a colon in its key.
+const NameSuffix = ":name"
+
+// ownSectorOf returns the name of a recipient State's own sector of
+// critical information infrastructure (in its list in force) that a sector
+// answer names, as the compose form offers beside the reference sectors:
+// the text in its language, with English after it. "" when the answer
+// names none.
+func (s *Service) ownSectorOf(ctx context.Context, list, raw string, to []string) (string, error) {
+	ref, ok := cii.ParseRef(raw)
+	if list != "sector" || !ok || ref.State == "" || !slices.Contains(to, ref.State) {
+		return "", nil
+	}
+	lists, err := cii.InForce(ctx, s.DB, []string{ref.State})
+	if err != nil {
+		return "", err
+	}
+	l := lists[ref.State]
+	if l == nil {
+		return "", nil
+	}
+	sec, ok := l.Sector(ref.Key)
+	if !ok {
+		return "", nil
+	}
+	if sec.Name.Lang == "en" || sec.Name.English == "" {
+		return sec.Name.Text, nil
+	}
+	return sec.Name.Text + " / " + sec.Name.English, nil
 }

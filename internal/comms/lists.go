@@ -1,15 +1,21 @@
 package comms
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/pocdir/pocdir/internal/cii"
+)
 
 // Lists are the reference lists that a template's choice fields offer:
 // the answer is one of a list's keys, which every reader sees in their
 // own language (the catalog's list.<list>.<key>), so that a sector or an
 // impact is never lost in translation. Keys are stored; never rename one.
 var Lists = map[string][]string{
-	// Sectors of critical infrastructure and essential services.
-	"sector": {"energy", "transport", "finance", "health", "water", "telecom", "digital", "government", "emergency",
-		"food", "manufacturing", "education", "space", "elections", "other"},
+	// Sectors of critical infrastructure and essential services: the
+	// reference list that the States' own lists of critical information
+	// infrastructure draw on too. A sector answer may also name a
+	// recipient State's own sector ("KEN:own-2", see cii.Ref).
+	"sector": cii.Sectors,
 	// How the activity first reached its target.
 	"vector": {"phishing", "vulnerability", "credentials", "supply_chain", "malware", "denial_of_service", "insider",
 		"physical", "unknown", "other"},

@@ -158,7 +158,12 @@ func (s *Service) contentText(c *Communication, lang string) string {
 			done[f.Key] = true
 			switch f.Kind {
 			case "choice":
-				v = w.Text(lang, notify.T("list."+f.List+"."+v))
+				if name := c.Content.Fields[f.Key+NameSuffix]; name != "" {
+					v = name
+					done[f.Key+NameSuffix] = true
+				} else {
+					v = w.Text(lang, notify.T("list."+f.List+"."+v))
+				}
 			case "datetime":
 				if t, err := time.Parse(time.RFC3339, v); err == nil {
 					v = t.UTC().Format("2006-01-02 15:04") + " UTC"

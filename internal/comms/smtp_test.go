@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/notify"
@@ -58,9 +60,15 @@ func TestNotificationsOverSMTP(t *testing.T) {
 		t.Cleanup(func() { catcher.Close() })
 		sender := &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}}
 
+		// Kenya's own sector of critical information infrastructure, which
+		// the notification names.
+		if _, err := sys.CII.Publish(fpKEN.Ctx(), "KEN", cii.Input{Sectors: []cii.Sector{{Key: "energy"},
+			{Name: directory.Text{Lang: "fr", Text: "Oléoducs", English: "Pipelines"}}}}); err != nil {
+			t.Fatal(err)
+		}
 		in := comms.CommInput{Template: "notification", ToStates: []string{"KEN", "DEU"}, Level: comms.LevelTechnical, Fields: map[string]string{
 			"subject": "Wiper against the grid", "urgency": "critical", "tlp": comms.TLPAmber, "description": "Destructive activity since 02:00 UTC.",
-			"indicators": "198.51.100.7\nmalware: ExampleWiper", "sector": "energy", "detected_at": sys.Clock.Now().Add(-3 * time.Hour).UTC().Format("2006-01-02T15:04")}}
+			"indicators": "198.51.100.7\nmalware: ExampleWiper", "sector": "KEN:own-1", "vector": "phishing", "detected_at": sys.Clock.Now().Add(-3 * time.Hour).UTC().Format("2006-01-02T15:04")}}
 		c, err := sys.Comms.Compose(off.Ctx(), in)
 		if err != nil {
 			t.Fatal(err)
@@ -139,10 +147,17 @@ func TestNotificationsOverSMTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			body, _ := io.ReadAll(inner.Body)
+			var ib io.Reader = inner.Body
+			if strings.EqualFold(inner.Header.Get("Content-Transfer-Encoding"), "quoted-printable") {
+				ib = quotedprintable.NewReader(ib)
+			}
+			body, _ := io.ReadAll(ib)
 			text := string(body)
 			detected := sys.Clock.Now().Add(-3*time.Hour).UTC().Format("2006-01-02 15:04") + " UTC"
-			for _, want := range []string{"Wiper against the grid", "198.51.100.7", "ExampleWiper", "does not imply", "Affected sector:\nEnergy", "Time of detection:\n" + detected} {
+			if strings.Contains(text, "sector:name") {
+				t.Errorf("the own sector's name is shown twice:\n%s", text)
+			}
+			for _, want := range []string{"Wiper against the grid", "198.51.100.7", "ExampleWiper", "does not imply", "Affected sector:\nOléoducs / Pipelines", "Initial vector:\nPhishing or social engineering", "Time of detection:\n" + detected} {
 				if !strings.Contains(text, want) && !strings.Contains(strings.ReplaceAll(strings.ReplaceAll(text, "=\r\n", ""), "\r\n", "\n"), want) {
 					t.Errorf("the decrypted content lacks %q:\n%s", want, text)
 				}

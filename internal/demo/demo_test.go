@@ -35,6 +35,12 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 			t.Fatal(err)
 		}
 		fra := app.WithActor(ctx, &app.Actor{Role: app.RoleOfficer, Email: "x@fra.example", State: "FRA"})
+		if err := demo.SeedCII(ctx, sys.CII); err != nil {
+			t.Fatal(err)
+		}
+		if lists, err := sys.CII.All(fra); err != nil || len(lists) != 7 {
+			t.Fatalf("critical infrastructure lists: %d, %v", len(lists), err)
+		}
 		in, err := sys.Comms.Comms(fra, comms.Filter{Box: "in"})
 		if err != nil || len(in) != 3 {
 			t.Fatalf("France's inbox: %d, %v", len(in), err)

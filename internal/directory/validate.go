@@ -134,11 +134,18 @@ func checkLen(v *app.Validation, field, s string, max int, required bool) {
 	}
 }
 
-func checkText(v *app.Validation, field string, t *Text) {
+func checkText(v *app.Validation, field string, t *Text) { CheckText(v, field, t, maxNotes) }
+
+// CheckText trims and checks free text in a UN language with its English
+// translation (principle 8), each at most max characters: the language is
+// one of the six, English is required beside any other, and text given in
+// English alone is kept as the text. Other capabilities' texts (a critical
+// infrastructure list's criteria) follow the same rule as notes.
+func CheckText(v *app.Validation, field string, t *Text, max int) {
 	t.Text = strings.TrimSpace(t.Text)
 	t.English = strings.TrimSpace(t.English)
-	checkLen(v, field, t.Text, maxNotes, false)
-	checkLen(v, field+"_en", t.English, maxNotes, false)
+	checkLen(v, field, t.Text, max, false)
+	checkLen(v, field+"_en", t.English, max, false)
 	if t.Text == "" && t.English == "" {
 		t.Lang = ""
 		return

@@ -25,6 +25,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -141,10 +142,12 @@ type System struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Checks    *checks.Service
-	Comms     *comms.Service
-	Inbox     *inbox.Service
-	Outbox    *notify.Outbox
-	Sender    *notify.Sender
+	// CII holds the States' lists of critical information infrastructure.
+	CII    *cii.Service
+	Comms  *comms.Service
+	Inbox  *inbox.Service
+	Outbox *notify.Outbox
+	Sender *notify.Sender
 	// Inbound receives replies (nil without a reply address); SMTP and
 	// IMAP are how, when configured.
 	Inbound     *mailin.Gateway
@@ -270,6 +273,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
 	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
+	sys.CII = cii.New(d, cfg.Now)
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
 	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
@@ -280,9 +284,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		return nil, err
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
-	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
+	apiHandler := (&api.API{Directory: sys.Directory, CII: sys.CII, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, CII: sys.CII, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}

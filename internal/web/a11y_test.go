@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -488,6 +489,13 @@ func TestBrowserAccessibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// France's list of critical information infrastructure, with an
+		// own sector in French.
+		if _, err := sys.CII.Publish(fp.Ctx(), "FRA", cii.Input{Sectors: []cii.Sector{{Key: "energy", Note: directory.Text{Lang: "en", Text: "The grid"}},
+			{Name: directory.Text{Lang: "fr", Text: "Vins et spiritueux", English: "Wines and spirits"}}},
+			Criteria: directory.Text{Lang: "fr", Text: "Plus d'un million de personnes", English: "Over a million people"}}); err != nil {
+			t.Fatal(err)
+		}
 		// Something in France's inbox: a critical notification to acknowledge.
 		offKEN := sys.User(t, "a11y-off@ken.example", app.RoleOfficer, "KEN")
 		if _, err := sys.Comms.Compose(offKEN.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"FRA"}, Level: comms.LevelTechnical,
@@ -525,6 +533,14 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit(fmt.Sprintf("/comms/%d", commOut), 200)
 			b.visit(fmt.Sprintf("/comms/new?parent=%d", commIn), 200)
 			b.visit("/comms/routing", 200)
+			b.visit("/cii", 200)
+			b.visit("/states/FRA/cii", 200)
+			b.visit("/states/KEN/cii", 200)
+			b.visit("/states/FRA/cii/edit", 200)
+			// A French name without its English is refused.
+			b.fill(`input[name="own_name_en.0"]`, "")
+			b.submit(`main form.stack button[type=submit]`)
+			b.scan("critical infrastructure form with errors")
 			b.visit("/states/FRA/edit", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")
@@ -541,7 +557,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/log", 200)
 			b.visit("/admin/outbox", 403)
 			b.visit("/states/XXX", 404)
-			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account", "/comms", fmt.Sprintf("/comms/%d", commIn), "/comms/new?template=notification")
+			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account", "/comms", fmt.Sprintf("/comms/%d", commIn), "/comms/new?template=notification", "/cii", "/states/FRA/cii/edit")
 		}
 	})
 }

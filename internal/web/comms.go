@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -82,6 +83,10 @@ type composeData struct {
 	Exts      string
 	Imported  int
 	Lang      string
+	// OwnSectors are the chosen States' own sectors of critical
+	// information infrastructure, which the sector field offers beside the
+	// reference list.
+	OwnSectors []ownSectors
 	// To are the States chosen before the template (?to=, from a State's
 	// page).
 	To []string
@@ -93,6 +98,45 @@ type composeData struct {
 	Filter     string
 	ChosenList []*directory.Summary
 	Hidden     []string
+}
+
+// ownSectors are a recipient State's own sectors of critical information
+// infrastructure, as the compose form's sector field offers them.
+type ownSectors struct {
+	State, Name string
+	Sectors     []cii.Sector
+}
+
+// ownSectors finds the chosen States' own sectors, in the order of the
+// chosen States' names.
+func (s *Server) ownSectors(r *http.Request, p *Page, d *composeData) error {
+	var codes []string
+	for _, st := range d.ChosenList {
+		codes = append(codes, st.Code)
+	}
+	if len(codes) == 0 {
+		return nil
+	}
+	lists, err := s.CII.Lists(r.Context(), codes)
+	if err != nil {
+		return err
+	}
+	for _, code := range codes {
+		l := lists[code]
+		if l == nil {
+			continue
+		}
+		g := ownSectors{State: code, Name: p.NameOf(code)}
+		for _, sec := range l.Sectors {
+			if sec.Own() {
+				g.Sectors = append(g.Sectors, sec)
+			}
+		}
+		if len(g.Sectors) > 0 {
+			d.OwnSectors = append(d.OwnSectors, g)
+		}
+	}
+	return nil
 }
 
 // stateGroup is a UN regional group's States in the recipient picker.
@@ -191,6 +235,10 @@ func (s *Server) composeForm(w http.ResponseWriter, r *http.Request, status int,
 		d.Chosen[c] = true
 	}
 	d.picker(p, a.State, f.Get("filter"))
+	if err := s.ownSectors(r, p, d); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	for _, st := range states {
 		if d.Chosen[st.Code] && st.InitiateVia != "" {
 			d.Routing = append(d.Routing, st)
@@ -470,6 +518,10 @@ func (s *Server) commEditSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 type commData struct {
+	// MyCII are the sectors of the reader's State's list of critical
+	// information infrastructure in force: a sector named in the
+	// communication is marked when it is one of them.
+	MyCII    []string
 	C        *comms.Communication
 	Tpl      *comms.Template
 	ByState  []stateLine
@@ -500,6 +552,18 @@ func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	d := &commData{C: c, Thread: th, Outcomes: comms.Outcomes, Now: s.Comms.Now(), ByState: byState(c)}
+	if a := app.ActorFrom(r.Context()); a.State != "" && c.Content != nil {
+		lists, err := s.CII.Lists(r.Context(), []string{a.State})
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if l := lists[a.State]; l != nil {
+			for _, sec := range l.Sectors {
+				d.MyCII = append(d.MyCII, sec.Key)
+			}
+		}
+	}
 	if d.Tpl, err = s.Comms.Template(r.Context(), c.TemplateID, c.TemplateVersion); err != nil {
 		s.fail(w, r, err)
 		return

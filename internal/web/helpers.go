@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/message"
 	"golang.org/x/text/number"
 
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 )
@@ -213,6 +214,16 @@ func (p *Page) NameOf(code string) string {
 		return code
 	}
 	return i18n.StateName(p.Lang(), st.ISO2, st.Name)
+}
+
+// Choice shows a choice field's answer: a reference list's entry in the
+// page's language or, for a recipient's own sector, the name the sender's
+// form gave (own) and whose list it is from.
+func (p *Page) Choice(list, v, own string) string {
+	if ref, ok := cii.ParseRef(v); ok && ref.State != "" && own != "" {
+		return own + " (" + p.T("cii.own_sector_of", "State", p.NameOf(ref.State)) + ")"
+	}
+	return p.T("list." + list + "." + v)
 }
 
 // NamesOf names States by their codes, in the page's language, joined.

@@ -15,6 +15,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -32,9 +33,11 @@ type Server struct {
 	Directory *directory.Service
 	Accounts  *account.Service
 	Checks    *checks.Service
-	Comms     *comms.Service
-	Audit     *auditlog.Log
-	Outbox    *notify.Outbox
+	// CII holds the States' lists of critical information infrastructure.
+	CII    *cii.Service
+	Comms  *comms.Service
+	Audit  *auditlog.Log
+	Outbox *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
 	Catcher *notify.Catcher
 	// Inbound receives replies by email (nil when pocdir does not).
@@ -128,6 +131,11 @@ func (s *Server) Handler() http.Handler {
 	page("GET /directory", s.directoryPage)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
+	page("GET /states/{code}/cii", s.ciiStatePage)
+	page("GET /states/{code}/cii/edit", s.ciiForm)
+	page("POST /states/{code}/cii/edit", s.ciiSubmit)
+	page("GET /cii", s.ciiPage)
+	page("GET /cii.csv", s.ciiCSV)
 	page("POST /states/{code}/reconfirm", s.reconfirm)
 	page("GET /states/{code}/edit", s.entryEditForm)
 	page("POST /states/{code}/edit", s.entryEditSubmit)
