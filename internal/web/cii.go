@@ -88,7 +88,7 @@ func sectorChart(p *Page, counts []int, states int) template.HTML {
 	const rowH, labelW, barW = 22, 260, 300
 	h := rowH*len(counts) + 10
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="chart" viewBox="0 0 %d %d" role="img" aria-labelledby="cii-chart-t"><title id="cii-chart-t">%s</title>`,
+	fmt.Fprintf(&b, `<svg class="chart bars" viewBox="0 0 %d %d" role="img" aria-labelledby="cii-chart-t" xmlns="http://www.w3.org/2000/svg"><title id="cii-chart-t">%s</title>`,
 		labelW+barW+60, h, template.HTMLEscapeString(p.T("cii.chart_title")))
 	for i, n := range counts {
 		y := 5 + i*rowH

@@ -8,6 +8,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/cii"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/testkit"
 )
 
 // TestBrowserEveryLanguage renders the main pages in each of the six
@@ -22,6 +25,20 @@ func TestBrowserEveryLanguage(t *testing.T) {
 		srv := sys.Serve(t)
 		a11yFixture(t, sys)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		for _, l := range []struct {
+			u  *testkit.User
+			in cii.Input
+		}{
+			{fp, cii.Input{Sectors: []cii.Sector{{Key: "energy", Note: directory.Text{Lang: "fr", Text: "Réseau de transport d'électricité", English: "Power transmission grid"}}, {Key: "finance"}, {Key: "space"},
+				{Name: directory.Text{Lang: "fr", Text: "Audiovisuel public", English: "Public broadcasting"}}},
+				Criteria: directory.Text{Lang: "fr", Text: "Opérateurs dont l'indisponibilité menacerait gravement la vie de la Nation.", English: "Operators whose unavailability would gravely threaten the life of the Nation."}}},
+			{fpKEN, cii.Input{Sectors: []cii.Sector{{Key: "energy"}, {Key: "telecom"}, {Key: "elections"}, {Name: directory.Text{Lang: "en", Text: "Mobile money"}}}}},
+		} {
+			if _, err := sys.CII.Publish(l.u.Ctx(), l.u.State, l.in); err != nil {
+				t.Fatal(err)
+			}
+		}
 		b := newBrowser(t, srv.URL)
 		// The window's viewport is smaller than the window; the documentation
 		// wants 1280×900 pictures.
@@ -29,7 +46,8 @@ func TestBrowserEveryLanguage(t *testing.T) {
 			t.Fatal(err)
 		}
 		b.signIn(sys, fp)
-		pages := []struct{ name, path string }{{"state", "/states/FRA"}, {"poc-form", "/states/FRA/pocs/new"}, {"directory", "/directory"}}
+		pages := []struct{ name, path string }{{"state", "/states/FRA"}, {"poc-form", "/states/FRA/pocs/new"}, {"directory", "/directory"},
+			{"cii", "/cii"}, {"cii-state", "/states/FRA/cii"}, {"cii-form", "/states/FRA/cii/edit"}}
 		for _, lang := range unLanguages {
 			// The switcher returns to the page it is on.
 			b.do("choose "+lang, chromedp.SetValue(chromedp.CSS("#f-lang-switch"), lang))
