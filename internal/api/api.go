@@ -29,6 +29,7 @@ import (
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/metrics"
+	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/upload"
 )
 
@@ -45,10 +46,12 @@ type API struct {
 	Audit     *auditlog.Log
 	Checks    *checks.Service
 	// CII holds the States' lists of critical information infrastructure.
-	CII   *cii.Service
-	Comms *comms.Service
-	Inbox *inbox.Service
-	Log   *slog.Logger
+	CII *cii.Service
+	// Regional holds the regional directories' contacts.
+	Regional *regional.Service
+	Comms    *comms.Service
+	Inbox    *inbox.Service
+	Log      *slog.Logger
 	// DB holds the request counts of the rate limit, and Now its clock.
 	DB  *db.DB
 	Now func() time.Time

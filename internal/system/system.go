@@ -34,6 +34,7 @@ import (
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/upload"
 	"github.com/pocdir/pocdir/internal/web"
@@ -143,11 +144,13 @@ type System struct {
 	Accounts  *account.Service
 	Checks    *checks.Service
 	// CII holds the States' lists of critical information infrastructure.
-	CII    *cii.Service
-	Comms  *comms.Service
-	Inbox  *inbox.Service
-	Outbox *notify.Outbox
-	Sender *notify.Sender
+	CII *cii.Service
+	// Regional holds the regional directories' contacts.
+	Regional *regional.Service
+	Comms    *comms.Service
+	Inbox    *inbox.Service
+	Outbox   *notify.Outbox
+	Sender   *notify.Sender
 	// Inbound receives replies (nil without a reply address); SMTP and
 	// IMAP are how, when configured.
 	Inbound     *mailin.Gateway
@@ -274,6 +277,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
 	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
 	sys.CII = cii.New(d, cfg.Now)
+	sys.Regional = regional.New(d, cfg.Now, sys.Directory)
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
 	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
@@ -284,9 +288,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		return nil, err
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
-	apiHandler := (&api.API{Directory: sys.Directory, CII: sys.CII, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
+	apiHandler := (&api.API{Directory: sys.Directory, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, CII: sys.CII, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}
@@ -384,6 +388,7 @@ func (s *System) Run(ctx context.Context) {
 	s.start(ctx, job{name: "checks", every: 5 * time.Second, step: s.Checks.RunOnce})
 	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
 	s.start(ctx, job{name: "digests", every: 5 * time.Minute, step: s.Inbox.Digests})
+	s.start(ctx, job{name: "regional", every: 2 * time.Second, step: s.Regional.Step, drain: true})
 	if s.InboundIMAP != nil {
 		s.start(ctx, job{name: "imap", every: 30 * time.Second, step: s.InboundIMAP.Collect})
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/upload"
 )
 
@@ -34,10 +35,12 @@ type Server struct {
 	Accounts  *account.Service
 	Checks    *checks.Service
 	// CII holds the States' lists of critical information infrastructure.
-	CII    *cii.Service
-	Comms  *comms.Service
-	Audit  *auditlog.Log
-	Outbox *notify.Outbox
+	CII *cii.Service
+	// Regional holds the regional directories' contacts.
+	Regional *regional.Service
+	Comms    *comms.Service
+	Audit    *auditlog.Log
+	Outbox   *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
 	Catcher *notify.Catcher
 	// Inbound receives replies by email (nil when pocdir does not).
