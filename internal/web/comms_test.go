@@ -31,6 +31,12 @@ func commsWorld(t *testing.T, sys *testkit.System) {
 // postMultipart posts a compose form with files, as a browser does.
 func postMultipart(t *testing.T, c *http.Client, u string, fields url.Values, files map[string][]byte) *http.Response {
 	t.Helper()
+	return postFiles(t, c, u, fields, "attachments", files)
+}
+
+// postFiles posts a form with files in its field, as a browser does.
+func postFiles(t *testing.T, c *http.Client, u string, fields url.Values, field string, files map[string][]byte) *http.Response {
+	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	_ = mw.WriteField("csrf", testkit.FormToken(t, c, u))
@@ -40,7 +46,7 @@ func postMultipart(t *testing.T, c *http.Client, u string, fields url.Values, fi
 		}
 	}
 	for name, data := range files {
-		fw, err := mw.CreateFormFile("attachments", name)
+		fw, err := mw.CreateFormFile(field, name)
 		if err != nil {
 			t.Fatal(err)
 		}

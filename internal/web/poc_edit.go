@@ -249,7 +249,17 @@ func (s *Server) pocNewForm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	in := directory.PoCInput{Level: directory.LevelTechnical, EffectiveDate: s.Directory.Now().Format("2006-01-02")}
+	in := directory.PoCInput{Level: directory.LevelTechnical}
+	// From a regional directory's contact: the same person, nominated once
+	// more here, with what the regional list knows of them.
+	if id := r.URL.Query().Get("regional"); id != "" {
+		var err error
+		if in, err = s.Regional.Nomination(r.Context(), atoi64(id)); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	in.EffectiveDate = s.Directory.Now().Format("2006-01-02")
 	s.render(w, r, http.StatusOK, "poc_form.html", s.page(r, "poc.new_title", newPoCFormData(e, in)))
 }
 

@@ -6,10 +6,14 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/regional"
 )
 
 type stateData struct {
-	Entry      *directory.Entry
+	Entry *directory.Entry
+	// Regional are, by PoC, the regional directories in which it also
+	// stands (confirmed matches of imported regional contacts).
+	Regional   map[int64][]*regional.Contact
 	CanEdit    bool
 	Freshness  directory.Freshness
 	Compliance *directory.Compliance
@@ -47,8 +51,13 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 			deciding++
 		}
 	}
+	reg, err := s.Regional.ForPoCs(r.Context(), e.Code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(a, e.Code), CanPropose: directory.CanPropose(a, e.Code),
-		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending, Deciding: deciding})
+		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending, Deciding: deciding, Regional: reg})
 	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }
