@@ -27,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
+	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -98,6 +99,30 @@ func (f *fixture) ciiList(t *testing.T) *cii.List {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// regionalContact imports a regional contact of stateA that matches one
+// of its PoCs, and returns its id and its import's.
+func (f *fixture) regionalContact(t *testing.T) (id, imp int64) {
+	t.Helper()
+	poc := f.newPoC(t)
+	p, err := f.sys.Directory.GetPoC(f.fpA.Ctx(), poc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := fmt.Sprintf("body,state,ref,agency,level,channels\nOSCE,%s,C-%d,%s,technical,email:%s\n", stateA, f.next(), p.Agency, p.Email())
+	i, err := f.sys.Regional.Import(f.sec.Ctx(), []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sys.Regional.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.sys.Regional.Contacts(f.sec.Ctx(), "OSCE", stateA)
+	if err != nil || len(list) != 1 || list[0].Status != regional.StatusSuggested {
+		t.Fatalf("the regional contact: %v %v", list, err)
+	}
+	return list[0].ID, i.ID
 }
 
 type response struct {
@@ -291,7 +316,14 @@ func (f *fixture) snapshot(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists)
+	contacts, err := f.sys.Regional.Contacts(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range contacts {
+		c.UpdatedAt = time.Time{}
+	}
+	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -444,6 +476,32 @@ var authRoutes = []authRoute{
 	{"GET /api/v1/states/{code}/cii/versions", "read the versions of the critical infrastructure list of " + stateA,
 		path("/api/v1/states/" + stateA + "/cii/versions"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/cii", "compare the States' critical infrastructure lists", path("/api/v1/cii"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	// The Secretariat imports and exports regional directories; a State's
+	// users see their State's contacts; the Secretariat and the State's
+	// focal point review a match.
+	{"GET /api/v1/regional", "count the regional contacts they may see", path("/api/v1/regional"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"POST /api/v1/regional/imports", "import a regional directory",
+		func(t *testing.T, f *fixture) (string, any) {
+			return "/api/v1/regional/imports", []regional.Row{{Body: "OSCE", State: stateA, Ref: fmt.Sprintf("R-%d", f.next()), Agency: "Agency", Level: directory.LevelTechnical,
+				Channels: []directory.Channel{{Kind: directory.ChannelEmail, Value: "someone@example.org"}}}}
+		}, [nCallers]int{401, 401, 202, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/regional/imports/{id}", "follow an import",
+		func(t *testing.T, f *fixture) (string, any) {
+			_, imp := f.regionalContact(t)
+			return fmt.Sprintf("/api/v1/regional/imports/%d", imp), nil
+		}, [nCallers]int{401, 401, 200, 404, 404, 404, 404, 404}},
+	{"GET /api/v1/regional/contacts", "list the regional contacts they may see", path("/api/v1/regional/contacts"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"POST /api/v1/regional/contacts/{id}/confirm", "confirm the match of a regional contact of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			id, _ := f.regionalContact(t)
+			return fmt.Sprintf("/api/v1/regional/contacts/%d/confirm", id), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403}},
+	{"POST /api/v1/regional/contacts/{id}/reject", "reject the match of a regional contact of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			id, _ := f.regionalContact(t)
+			return fmt.Sprintf("/api/v1/regional/contacts/%d/reject", id), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403}},
+	{"GET /api/v1/regional/bodies/{body}/export", "export the OSCE's PoCs", path("/api/v1/regional/bodies/OSCE/export"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
 	{"POST /api/v1/states/{code}/pocs", "propose a PoC for " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
