@@ -41,6 +41,18 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 		if lists, err := sys.CII.All(fra); err != nil || len(lists) != 7 {
 			t.Fatalf("critical infrastructure lists: %d, %v", len(lists), err)
 		}
+		if err := demo.SeedRegional(ctx, sys.Regional, sys.Directory); err != nil {
+			t.Fatal(err)
+		}
+		contacts, err := sys.Regional.Contacts(fra, "OSCE", "")
+		if err != nil || len(contacts) != 2 {
+			t.Fatalf("France's OSCE contacts: %d, %v", len(contacts), err)
+		}
+		for _, c := range contacts {
+			if want := map[string]string{"OSCE-FRA-1": "suggested", "OSCE-FRA-2": "unmatched"}[c.Ref]; c.Status != want {
+				t.Errorf("%s: %s, want %s", c.Ref, c.Status, want)
+			}
+		}
 		in, err := sys.Comms.Comms(fra, comms.Filter{Box: "in"})
 		if err != nil || len(in) != 3 {
 			t.Fatalf("France's inbox: %d, %v", len(in), err)
