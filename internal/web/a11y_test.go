@@ -409,6 +409,13 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatal(err)
 		}
 		commIn, _ := a11yComms(t, sys)
+		// An OSCE list, matched to the fixture's PoCs.
+		imp, err := sys.Regional.Import(sec.Ctx(), []byte("body,state,ref,agency,function,level,channels\n"+
+			"OSCE,FRA,FR-1,Agence nationale,Duty officer,technical,email:cert@fra.example\n"+
+			"OSCE,FRA,FR-2,Cybercrime unit,Head,incident-reporting,email:cc@fra.example;phone:+33 1 00 00 00 00\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -451,7 +458,14 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/comms", 200)
 			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
 			b.visit("/inbox", 200)
-			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
+			b.visit(fmt.Sprintf("/regional/imports/%d", imp.ID), 200)
+			b.visit("/regional", 200)
+			b.submit(`main form.stack button[type=submit]`)
+			b.scan("regional import without a file")
+			b.visit("/regional/bodies/OSCE", 200)
+			b.visit("/states/FRA/regional", 200)
+			b.visit("/cii", 200)
+			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new", "/regional", "/regional/bodies/OSCE")
 		}
 	})
 

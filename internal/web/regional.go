@@ -78,8 +78,9 @@ func (s *Server) regionalImport(w http.ResponseWriter, r *http.Request) {
 	seeOther(w, r, "/regional/imports/"+strconv.FormatInt(imp.ID, 10))
 }
 
-// regionalImportPage follows an import's matching, reloading itself until
-// it is done.
+// regionalImportPage follows an import's matching: how far it has gone,
+// and a link to look again (not a timed reload, which WCAG 2.2.1 rules out:
+// a reader must not lose their place).
 func (s *Server) regionalImportPage(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r, "id", "regional_import")
 	if err != nil {
@@ -91,11 +92,7 @@ func (s *Server) regionalImportPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "regional.import_title", imp)
-	if imp.FinishedAt == nil {
-		p.Refresh = 2
-	}
-	s.render(w, r, http.StatusOK, "regional_import.html", p)
+	s.render(w, r, http.StatusOK, "regional_import.html", s.page(r, "regional.import_title", imp))
 }
 
 type regionalContactsData struct {

@@ -51,14 +51,14 @@ func TestRegionalDirectories(t *testing.T) {
 			t.Fatalf("status %d to %q", resp.StatusCode, importPath)
 		}
 		_, b := get(t, secC, srv.URL+importPath)
-		if !strings.Contains(b, `<meta http-equiv="refresh" content="2">`) || !strings.Contains(b, `<progress max="2" value="0"`) {
+		if !strings.Contains(b, "Matching: 0 of 2 contacts.") || !strings.Contains(b, `<progress max="2" value="0"`) {
 			t.Errorf("the running import does not show its progress:\n%s", b)
 		}
 		if _, err := sys.Regional.Step(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		_, b = get(t, secC, srv.URL+importPath)
-		if strings.Contains(b, "http-equiv") || !strings.Contains(b, "All 2 contacts are matched.") {
+		if strings.Contains(b, "Show the progress now") || !strings.Contains(b, "All 2 contacts are matched.") {
 			t.Errorf("the finished import:\n%s", b)
 		}
 		if resp, _ := get(t, fp, srv.URL+importPath); resp.StatusCode != http.StatusNotFound {

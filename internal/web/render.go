@@ -113,9 +113,6 @@ type Page struct {
 	// Script is the address of the passkey script, on the pages that need
 	// it (the others have none).
 	Script string
-	// Refresh, when positive, reloads the page after that many seconds:
-	// the progress of a long operation, without a script.
-	Refresh int
 
 	now time.Time
 	// inbox counts what waits for the user, for the navigation, once and
