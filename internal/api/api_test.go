@@ -27,9 +27,9 @@ import (
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
-	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
