@@ -1,6 +1,13 @@
 package auditlog
 
-import "github.com/pocdir/pocdir/internal/app"
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+)
 
 // By returns the event with who acted copied in: the user's id, address and
 // State. Every capability records its actor through By or ByState, so that
@@ -22,4 +29,19 @@ func (ev Event) ByState(a *app.Actor) Event {
 		ev.ActorID, ev.ActorState = a.UserID, a.State
 	}
 	return ev
+}
+
+// Exported records in the log, in a transaction of its own, that the actor
+// took data away in a file (typ is the capability's export event, what
+// names the file): reading pages and the API is not logged, a copy that
+// leaves pocdir is. The actor's State is the entry's.
+func Exported(ctx context.Context, d *db.DB, a *app.Actor, typ, what string, at time.Time) error {
+	var states []string
+	if a.State != "" {
+		states = []string{a.State}
+	}
+	return d.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := Append(ctx, tx, Event{Type: typ, Object: "export:" + what, States: states, At: at}.By(a))
+		return err
+	})
 }

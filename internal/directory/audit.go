@@ -82,12 +82,5 @@ func (s *Service) Exported(ctx context.Context, what string) error {
 	if err != nil {
 		return err
 	}
-	var states []string
-	if a.State != "" {
-		states = []string{a.State}
-	}
-	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "directory.exported", Object: "export:" + what, States: states, At: s.Now()}.By(a))
-		return err
-	})
+	return auditlog.Exported(ctx, s.DB, a, "directory.exported", what, s.Now())
 }

@@ -436,9 +436,5 @@ func (s *Service) Export(ctx context.Context, body string) ([]Row, error) {
 			rows = append(rows, Row{Body: body, State: p.State, Ref: ref, Agency: p.Agency, Function: p.FunctionTitle, Level: p.Level, Channels: p.Channels})
 		}
 	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "regional.exported", Object: "export:regional/" + body, At: s.Now()}.By(a))
-		return err
-	})
-	return rows, err
+	return rows, auditlog.Exported(ctx, s.DB, a, "regional.exported", "regional/"+body, s.Now())
 }
