@@ -26,6 +26,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -40,12 +41,14 @@ func OpenAPI() []byte { return openapiYAML }
 // API holds the services the handlers call.
 type API struct {
 	Directory *directory.Service
-	Accounts  *account.Service
-	Audit     *auditlog.Log
-	Checks    *checks.Service
-	Comms     *comms.Service
-	Inbox     *inbox.Service
-	Log       *slog.Logger
+	// Export makes the directory's downloads (CSV, JSON, vCard).
+	Export   *export.Service
+	Accounts *account.Service
+	Audit    *auditlog.Log
+	Checks   *checks.Service
+	Comms    *comms.Service
+	Inbox    *inbox.Service
+	Log      *slog.Logger
 	// DB holds the request counts of the rate limit, and Now its clock.
 	DB  *db.DB
 	Now func() time.Time
@@ -80,6 +83,9 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/states/{code}/reconfirm", a.reconfirm)
 	mux.HandleFunc("POST /api/v1/states/{code}/pocs", a.createPoC)
 	mux.HandleFunc("GET /api/v1/pocs/{id}", a.getPoC)
+	mux.HandleFunc("GET /api/v1/pocs/{id}/vcard", a.pocVCard)
+	mux.HandleFunc("GET /api/v1/states/{code}/export", a.stateExport)
+	mux.HandleFunc("GET /api/v1/export/directory", a.directoryExport)
 	mux.HandleFunc("PUT /api/v1/pocs/{id}", a.updatePoC)
 	mux.HandleFunc("DELETE /api/v1/pocs/{id}", a.deletePoC)
 	mux.HandleFunc("GET /api/v1/nominations", a.listNominations)

@@ -18,6 +18,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
@@ -30,11 +31,13 @@ import (
 type Server struct {
 	DB        *db.DB
 	Directory *directory.Service
-	Accounts  *account.Service
-	Checks    *checks.Service
-	Comms     *comms.Service
-	Audit     *auditlog.Log
-	Outbox    *notify.Outbox
+	// Export makes the directory's downloads (CSV, JSON, vCard).
+	Export   *export.Service
+	Accounts *account.Service
+	Checks   *checks.Service
+	Comms    *comms.Service
+	Audit    *auditlog.Log
+	Outbox   *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
 	Catcher *notify.Catcher
 	// Inbound receives replies by email (nil when pocdir does not).
@@ -126,6 +129,9 @@ func (s *Server) Handler() http.Handler {
 	page("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, home, http.StatusSeeOther) })
 	page("GET /inbox", s.inboxPage)
 	page("GET /directory", s.directoryPage)
+	page("GET /directory/export", s.directoryExport)
+	page("GET /states/{code}/export", s.stateExport)
+	page("GET /pocs/{id}/vcard", s.pocVCard)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
 	page("POST /states/{code}/reconfirm", s.reconfirm)
