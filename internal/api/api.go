@@ -27,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/regional"
@@ -42,9 +43,11 @@ func OpenAPI() []byte { return openapiYAML }
 // API holds the services the handlers call.
 type API struct {
 	Directory *directory.Service
-	Accounts  *account.Service
-	Audit     *auditlog.Log
-	Checks    *checks.Service
+	// Export makes the directory's downloads (CSV, JSON, vCard).
+	Export   *export.Service
+	Accounts *account.Service
+	Audit    *auditlog.Log
+	Checks   *checks.Service
 	// CII holds the States' lists of critical information infrastructure.
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
@@ -97,6 +100,9 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/states/{code}/reconfirm", a.reconfirm)
 	mux.HandleFunc("POST /api/v1/states/{code}/pocs", a.createPoC)
 	mux.HandleFunc("GET /api/v1/pocs/{id}", a.getPoC)
+	mux.HandleFunc("GET /api/v1/pocs/{id}/vcard", a.pocVCard)
+	mux.HandleFunc("GET /api/v1/states/{code}/export", a.stateExport)
+	mux.HandleFunc("GET /api/v1/export/directory", a.directoryExport)
 	mux.HandleFunc("PUT /api/v1/pocs/{id}", a.updatePoC)
 	mux.HandleFunc("DELETE /api/v1/pocs/{id}", a.deletePoC)
 	mux.HandleFunc("GET /api/v1/nominations", a.listNominations)

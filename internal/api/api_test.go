@@ -512,6 +512,16 @@ var authRoutes = []authRoute{
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
 		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	// Exports hold what every signed-in caller may read: the validated
+	// directory.
+	{"GET /api/v1/pocs/{id}/vcard", "download the vCard of a PoC of " + stateA,
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/pocs/%d/vcard", f.newPoC(t)), nil
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/states/{code}/export", "download the entry of " + stateA, path("/api/v1/states/" + stateA + "/export?format=vcard"),
+		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/export/directory", "download the directory", path("/api/v1/export/directory?format=csv&level=technical"),
+		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"PUT /api/v1/pocs/{id}", "propose a change to a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()

@@ -28,11 +28,9 @@ func (a *API) status(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listStates(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := directory.Filter{Query: q.Get("q"), Group: q.Get("un_group"), Body: q.Get("regional_body"), Level: directory.Level(q.Get("level")),
-		Language: q.Get("language"), Only247: q.Get("available_24_7") == "true"}
-	if f.Level != "" && !f.Level.Valid() {
-		a.fail(w, r, app.FieldError("level", "error.level", "unknown level", nil))
+	f, err := stateFilter(r)
+	if err != nil {
+		a.fail(w, r, err)
 		return
 	}
 	list, err := a.Directory.List(r.Context(), f)

@@ -296,6 +296,15 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			{name: "the directory list", method: "GET", path: fixed("/api/v1/states"), token: fpB, status: 200},
 			{name: "a filtered directory list", method: "GET", path: fixed("/api/v1/states?level=technical&available_24_7=false&language=fr&un_group=Western+European+and+Others&regional_body=EU&q=fra"),
 				token: fpB, status: 200},
+			{name: "the directory as CSV", method: "GET", path: fixed("/api/v1/export/directory?format=csv&level=technical&available_24_7=false&language=fr&un_group=Western+European+and+Others&regional_body=EU&q=fra"),
+				token: fpB, status: 200},
+			{name: "the directory as JSON", method: "GET", path: fixed("/api/v1/export/directory?format=json"), token: ro, status: 200},
+			{name: "the directory as vCards", method: "GET", path: fixed("/api/v1/export/directory?format=vcard"), token: ro, status: 200},
+			{name: "a directory export in a format that does not exist", method: "GET", path: fixed("/api/v1/export/directory?format=xlsx"), token: ro, status: 400, invalidRequest: true},
+			{name: "a State as JSON", method: "GET", path: fixed("/api/v1/states/" + stateA + "/export?format=json"), token: fpB, status: 200},
+			{name: "a State as CSV", method: "GET", path: fixed("/api/v1/states/" + stateA + "/export"), token: fpB, status: 200},
+			{name: "an unknown State's export", method: "GET", path: fixed("/api/v1/states/XXX/export?format=csv"), token: fpB, status: 404},
+			{name: "a PoC's vCard", method: "GET", path: func() string { return pocPath() + "/vcard" }, token: off, status: 200},
 			{name: "the history", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history"), token: off, status: 200},
 			{name: "the invitations", method: "GET", path: func() string {
 				// Invitations are made in a signed-in session, not through the API.

@@ -29,6 +29,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
@@ -288,9 +289,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		return nil, err
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
-	apiHandler := (&api.API{Directory: sys.Directory, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
+	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
+	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}

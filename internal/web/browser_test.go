@@ -483,8 +483,11 @@ func TestBrowserFocalPointEditsPoC(t *testing.T) {
 
 		// The officer of another State has no Edit link.
 		b.open("/states/FRA")
-		if n := b.count(`main a[href^="/pocs/"]`); n != 0 {
+		if n := b.count(`main a[href^="/pocs/"]:not([href$="/vcard"])`); n != 0 {
 			t.Errorf("officer of KEN sees %d edit/remove links on FRA's page, want none", n)
+		}
+		if n := b.count(`main a[href^="/pocs/"][href$="/vcard"]`); n == 0 {
+			t.Error("officer of KEN has no vCard link for FRA's PoC")
 		}
 		if n := b.count(`main a[href="/states/FRA/pocs/new"]`); n != 0 {
 			t.Errorf("officer of KEN sees the add-PoC link on FRA's page")

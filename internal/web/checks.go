@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 )
 
 // Communication checks: the campaigns, their results, answering in the
@@ -207,9 +207,9 @@ func (s *Server) checkCSV(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Type", export.CSVType)
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="pocdir-check-%d.csv"`, res.Campaign.ID))
-	cw := csv.NewWriter(w)
+	cw := export.NewCSV(w)
 	cw.Write([]string{"campaign", "state", "level", "agency", "channel", "address", "outcome", "queued_at", "answered_at", "answered_via", "seconds_to_answer"})
 	stamp := func(t interface{ Format(string) string }, ok bool) string {
 		if !ok {
@@ -224,9 +224,6 @@ func (s *Server) checkCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		row := []string{strconv.FormatInt(res.Campaign.ID, 10), t.State, t.Level, t.Agency, t.Channel, t.Address, t.Outcome,
 			stamp(t.QueuedAt, t.QueuedAt != nil), stamp(t.AnsweredAt, t.AnsweredAt != nil), t.Via, secs}
-		for i, v := range row {
-			row[i] = csvSafe(v)
-		}
 		cw.Write(row)
 	}
 	cw.Flush()

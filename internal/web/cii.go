@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"html/template"
@@ -14,6 +13,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"golang.org/x/text/collate"
 	"golang.org/x/text/language"
 )
@@ -136,15 +136,9 @@ func (s *Server) ciiCSV(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, append(line, strings.Join(own, "; ")))
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Type", export.CSVType)
 	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-cii-comparison.csv"`)
-	cw := csv.NewWriter(w)
-	for _, row := range rows {
-		for i, v := range row {
-			row[i] = csvSafe(v)
-		}
-	}
-	cw.WriteAll(rows)
+	export.NewCSV(w).WriteAll(rows)
 }
 
 type ciiStateData struct {

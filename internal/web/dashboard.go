@@ -3,7 +3,6 @@ package web
 import (
 	"bufio"
 	_ "embed"
-	"encoding/csv"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 )
 
 // The Secretariat's dashboard: figures, a world map of coverage and a chart
@@ -214,15 +214,9 @@ func (s *Server) dashboardCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Type", export.CSVType)
 	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-`+name+`"`)
-	cw := csv.NewWriter(w)
-	for _, row := range rows {
-		for i, v := range row {
-			row[i] = csvSafe(v)
-		}
-	}
-	cw.WriteAll(rows)
+	export.NewCSV(w).WriteAll(rows)
 }
 
 // directoryCSV returns the rows of one of the directory's figures.
@@ -272,12 +266,4 @@ func (s *Server) directoryCSV(r *http.Request, name string) ([][]string, error) 
 		return nil, app.ErrNotFound("page")
 	}
 	return rows, nil
-}
-
-// csvSafe keeps a spreadsheet from reading a cell as a formula.
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }

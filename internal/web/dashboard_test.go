@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -102,11 +101,7 @@ func TestDashboard(t *testing.T) {
 			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 				t.Fatalf("%s: status %d %s", p, resp.StatusCode, resp.Header.Get("Content-Type"))
 			}
-			rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-			if err != nil {
-				t.Fatalf("%s: %v", p, err)
-			}
-			return rows
+			return csvRows(t, body)
 		}
 		rows := read("/dashboard/states.csv")
 		if len(rows) != 196 {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
 )
 
@@ -37,12 +38,33 @@ type directoryData struct {
 	EmptyRows  template.HTML
 	EmptyCount int
 	OpenEmpty  bool
+	// Exports link to the downloads of the States listed, with the
+	// page's filters.
+	Exports []exportLink
+}
+
+// exportLink is a link to a download in one format.
+type exportLink struct {
+	Format export.Format
+	Href   string
+}
+
+// exportLinks are the links to a download in each format; query holds the
+// filters, if any.
+func exportLinks(path, query string) []exportLink {
+	var out []exportLink
+	for _, f := range export.Formats {
+		href := path + "?format=" + string(f)
+		if query != "" {
+			href += "&" + query
+		}
+		out = append(out, exportLink{Format: f, Href: href})
+	}
+	return out
 }
 
 func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	f := directory.Filter{Query: q.Get("q"), Group: q.Get("group"), Body: q.Get("body"), Level: directory.Level(q.Get("level")),
-		Language: q.Get("lang"), Only247: q.Get("h247") == "1"}
+	f := directoryFilter(r)
 	all, err := s.Directory.List(r.Context(), directory.Filter{})
 	if err != nil {
 		s.fail(w, r, err)
@@ -64,7 +86,8 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "directory.title", nil)
-	d := &directoryData{Status: status, Compliance: comp, Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels}
+	d := &directoryData{Status: status, Compliance: comp, Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels,
+		Exports: exportLinks("/directory/export", export.FilterQuery(f))}
 	seen := map[string]bool{}
 	for _, st := range all {
 		for _, l := range st.Languages {

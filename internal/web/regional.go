@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"io"
 	"net/http"
 	"net/url"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/regional"
 )
 
@@ -191,12 +191,12 @@ func (s *Server) regionalExport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Type", export.CSVType)
 	w.Header().Set("Content-Disposition", `attachment; filename="pocdir-regional-`+url.PathEscape(body)+`.csv"`)
-	cw := csv.NewWriter(w)
+	cw := export.NewCSV(w)
 	cw.Write(regional.Columns)
 	for _, row := range rows {
-		cw.Write([]string{csvSafe(row.Body), row.State, csvSafe(row.Ref), csvSafe(row.Agency), csvSafe(row.Function), string(row.Level), csvSafe(regional.FormatChannels(row.Channels))})
+		cw.Write([]string{row.Body, row.State, row.Ref, row.Agency, row.Function, string(row.Level), regional.FormatChannels(row.Channels)})
 	}
 	cw.Flush()
 }

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"encoding/csv"
 	"encoding/xml"
 	"errors"
 	"io"
@@ -203,11 +202,7 @@ func TestDashboardReports(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
 			t.Fatalf("%s: status %d %s", p, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
-		rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		return rows
+		return csvRows(t, body)
 	}
 	t.Run("the volumes download as CSV", func(t *testing.T) {
 		rows := read("/dashboard/communications-by-month.csv")

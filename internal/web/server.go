@@ -19,6 +19,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
@@ -32,8 +33,10 @@ import (
 type Server struct {
 	DB        *db.DB
 	Directory *directory.Service
-	Accounts  *account.Service
-	Checks    *checks.Service
+	// Export makes the directory's downloads (CSV, JSON, vCard).
+	Export   *export.Service
+	Accounts *account.Service
+	Checks   *checks.Service
 	// CII holds the States' lists of critical information infrastructure.
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
@@ -132,6 +135,9 @@ func (s *Server) Handler() http.Handler {
 	page("GET /{$}", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, home, http.StatusSeeOther) })
 	page("GET /inbox", s.inboxPage)
 	page("GET /directory", s.directoryPage)
+	page("GET /directory/export", s.directoryExport)
+	page("GET /states/{code}/export", s.stateExport)
+	page("GET /pocs/{id}/vcard", s.pocVCard)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
 	page("GET /states/{code}/cii", s.ciiStatePage)

@@ -26,6 +26,8 @@ type stateData struct {
 	// what the dashboard calls "waiting for a decision"; the others are
 	// drafts or were returned to the State.
 	Deciding int
+	// Exports link to the downloads of the entry.
+	Exports []exportLink
 }
 
 func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
@@ -57,7 +59,8 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "state.title", &stateData{Entry: e, CanEdit: directory.CanEdit(a, e.Code), CanPropose: directory.CanPropose(a, e.Code),
-		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending, Deciding: deciding, Regional: reg})
+		Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: comp, Pending: pending, Deciding: deciding, Regional: reg,
+		Exports: exportLinks("/states/"+e.Code+"/export", "")})
 	p.Title = p.StateName(e.ISO2, e.Name)
 	s.render(w, r, http.StatusOK, "state.html", p)
 }

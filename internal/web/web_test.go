@@ -37,7 +37,8 @@ func TestAnonymousVisitorsSeeOnlyTheLoginPage(t *testing.T) {
 	srv := sys.Serve(t)
 	c := testkit.Client(t)
 	for _, p := range []string{"/", "/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new",
-		"/pocs/1/edit", "/pocs/1/remove", "/users", "/invitations/new", "/account"} {
+		"/pocs/1/edit", "/pocs/1/remove", "/users", "/invitations/new", "/account", "/directory/export?format=csv", "/states/FRA/export?format=json",
+		"/pocs/1/vcard"} {
 		t.Run("GET "+p+" sends an anonymous visitor to the login page", func(t *testing.T) {
 			resp, body := get(t, c, srv.URL+p)
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
