@@ -28,6 +28,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
@@ -142,6 +143,7 @@ type System struct {
 	Accounts  *account.Service
 	Checks    *checks.Service
 	Comms     *comms.Service
+	Exercises *exercises.Service
 	Inbox     *inbox.Service
 	Outbox    *notify.Outbox
 	Sender    *notify.Sender
@@ -271,6 +273,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.Directory = directory.New(directory.Config{DB: d, Now: cfg.Now, Mail: sys.Mail, Threshold: cfg.Threshold})
 	sys.Checks = checks.New(checks.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Mail: sys.Mail, Batch: cfg.CheckBatch})
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
+	sys.Exercises = exercises.New(exercises.Config{DB: d, Now: cfg.Now, Comms: sys.Comms})
 	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
@@ -363,7 +366,8 @@ func (s *System) Close() error {
 // the outbox's delivery (when there is a mail server), reconfirmation
 // reminders and key warnings, communication checks, the communications'
 // job (delivery onto recipients' lines, reminders before deadlines,
-// departed PoCs' items to their alternates), and the receiving of replies
+// departed PoCs' items to their alternates), the release of exercise
+// injects at their time, and the receiving of replies
 // by email. Every job is safe on several instances at once. When ctx ends,
 // each job finishes the step it is in (Close waits for them).
 func (s *System) Run(ctx context.Context) {
@@ -379,6 +383,7 @@ func (s *System) Run(ctx context.Context) {
 	s.start(ctx, job{name: "reminders", every: time.Hour, step: s.Directory.SendReminders})
 	s.start(ctx, job{name: "checks", every: 5 * time.Second, step: s.Checks.RunOnce})
 	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
+	s.start(ctx, job{name: "exercises", every: 5 * time.Second, step: s.Exercises.RunOnce})
 	s.start(ctx, job{name: "digests", every: 5 * time.Minute, step: s.Inbox.Digests})
 	if s.InboundIMAP != nil {
 		s.start(ctx, job{name: "imap", every: 30 * time.Second, step: s.InboundIMAP.Collect})
