@@ -23,6 +23,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -44,6 +45,7 @@ type API struct {
 	Audit     *auditlog.Log
 	Checks    *checks.Service
 	Comms     *comms.Service
+	Exercises *exercises.Service
 	Inbox     *inbox.Service
 	Log       *slog.Logger
 	// DB holds the request counts of the rate limit, and Now its clock.
@@ -96,6 +98,13 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/checks/{id}/cancel", a.cancelCheck)
 	mux.HandleFunc("POST /api/v1/checks/targets/{id}/answer", a.answerCheck)
 	mux.HandleFunc("POST /api/v1/checks/targets/{id}/manual", a.recordCheck)
+	mux.HandleFunc("GET /api/v1/exercises", a.listExercises)
+	mux.HandleFunc("POST /api/v1/exercises", a.planExercise)
+	mux.HandleFunc("GET /api/v1/exercises/{id}", a.getExercise)
+	mux.HandleFunc("POST /api/v1/exercises/{id}/injects", a.addInject)
+	mux.HandleFunc("POST /api/v1/exercises/{id}/injects/{inject}/release", a.releaseInject)
+	mux.HandleFunc("PUT /api/v1/exercises/{id}/note", a.setExerciseNote)
+	mux.HandleFunc("GET /api/v1/exercises/{id}/report", a.exerciseReport)
 	mux.HandleFunc("GET /api/v1/templates", a.listTemplates)
 	mux.HandleFunc("POST /api/v1/templates", a.createTemplate)
 	mux.HandleFunc("GET /api/v1/templates/{id}", a.getTemplate)

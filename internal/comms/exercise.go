@@ -75,6 +75,22 @@ func (s *Service) PrepareExercise(ctx context.Context, in ExerciseInject) (*Prep
 	return out, nil
 }
 
+// CheckInject checks an exercise inject against its template as
+// PrepareExercise does, without routing it: when the Secretariat adds it to
+// the scenario, so that it does not fail at its time.
+func (s *Service) CheckInject(ctx context.Context, in ExerciseInject) error {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.IsSecretariat() {
+		return app.ErrForbidden()
+	}
+	ci := CommInput{Template: in.Template, ToStates: in.ToStates, Level: in.Level, Fields: in.Fields}
+	_, err = s.prepare(ctx, a, &ci)
+	return err
+}
+
 // SendExercise sends a prepared inject in the caller's transaction: the
 // communication is marked as the exercise's (EXERCISE in its emails, its
 // pages, its STIX export and its log entry), routed, sealed, notified

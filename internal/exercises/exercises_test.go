@@ -20,12 +20,12 @@ import (
 // with no PoC; Japan, which does not take part. Mail goes to a real SMTP
 // server.
 type world struct {
-	sys                               *testkit.System
-	ex                                *exercises.Service
+	sys                                *testkit.System
+	ex                                 *exercises.Service
 	sec, offFRA, offKEN, offDEU, fpJPN *testkit.User
-	offBRA                            *testkit.User
-	catcher                           *notify.Catcher
-	sender                            *notify.Sender
+	offBRA                             *testkit.User
+	catcher                            *notify.Catcher
+	sender                             *notify.Sender
 }
 
 func newWorld(t testing.TB, e testkit.Engine) *world {

@@ -213,6 +213,19 @@ func (s *Service) AddInject(ctx context.Context, id int64, in InjectInput) (*Inj
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	// The inject is checked against its template now, as it will be sent,
+	// so that it does not fail at its time.
+	at := now
+	if in.SendAt != nil {
+		at = *in.SendAt
+	}
+	if len(e.Participants) > 0 {
+		p := e.Participants[0]
+		if err := s.comms.CheckInject(ctx, comms.ExerciseInject{Exercise: e.ID, Template: in.Template, ToStates: []string{p.State}, Level: p.Level,
+			Fields: s.injectFields(ctx, e, in.Template, in.Fields, at)}); err != nil {
+			return nil, err
+		}
+	}
 	if in.Fields == nil {
 		in.Fields = map[string]string{}
 	}
@@ -317,20 +330,8 @@ func (s *Service) release(ctx context.Context, a *app.Actor, e *Exercise, inj *I
 		if len(states) == 0 {
 			continue
 		}
-		fields := map[string]string{}
-		for k, v := range inj.Fields {
-			fields[k] = v
-		}
-		// The answer target is the response time the communication asks
-		// for: the recipients are reminded before it, as for any.
-		if fields["respond_by"] == "" && s.hasField(ctx, inj.Template, "respond_by") {
-			fields["respond_by"] = now.Add(time.Duration(e.TargetAnswer) * time.Minute).Format(time.RFC3339)
-		}
-		if s.hasField(ctx, inj.Template, "exercise_name") && fields["exercise_name"] == "" {
-			fields["exercise_name"] = e.Name
-		}
 		p, err := s.comms.PrepareExercise(app.WithActor(ctx, a), comms.ExerciseInject{Exercise: e.ID, Template: inj.Template,
-			ToStates: states, Level: level, Fields: fields})
+			ToStates: states, Level: level, Fields: s.injectFields(ctx, e, inj.Template, inj.Fields, now)})
 		if err != nil {
 			return err
 		}
@@ -355,6 +356,24 @@ func (s *Service) release(ctx context.Context, a *app.Actor, e *Exercise, inj *I
 		}
 		return logEvent(ctx, tx, a, "inject_released", e, now)
 	})
+}
+
+// injectFields are an inject's fields as it is sent at a time: the answer
+// target is the response time the communication asks for (the recipients
+// are reminded before it, as for any), and the exercise names itself
+// where the template has a field for it.
+func (s *Service) injectFields(ctx context.Context, e *Exercise, template string, in map[string]string, at time.Time) map[string]string {
+	fields := map[string]string{}
+	for k, v := range in {
+		fields[k] = v
+	}
+	if fields["respond_by"] == "" && s.hasField(ctx, template, "respond_by") {
+		fields["respond_by"] = at.Add(time.Duration(e.TargetAnswer) * time.Minute).Format(time.RFC3339)
+	}
+	if fields["exercise_name"] == "" && s.hasField(ctx, template, "exercise_name") {
+		fields["exercise_name"] = e.Name
+	}
+	return fields
 }
 
 // hasField reports whether a template has a field.

@@ -18,6 +18,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/mailin"
@@ -33,6 +34,7 @@ type Server struct {
 	Accounts  *account.Service
 	Checks    *checks.Service
 	Comms     *comms.Service
+	Exercises *exercises.Service
 	Audit     *auditlog.Log
 	Outbox    *notify.Outbox
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
@@ -151,6 +153,15 @@ func (s *Server) Handler() http.Handler {
 	page("GET /checks/{id}/results.csv", s.checkCSV)
 	page("POST /checks/{id}/cancel", s.checkCancel)
 	page("POST /checks/targets/{id}/{how}", s.checkTargetAnswer)
+	page("GET /exercises", s.exercisesPage)
+	page("GET /exercises/new", s.exerciseNewForm)
+	page("POST /exercises/new", s.exerciseNewSubmit)
+	page("GET /exercises/{id}", s.exercisePage)
+	page("POST /exercises/{id}/injects", s.exerciseInject)
+	page("POST /exercises/{id}/injects/{inject}/release", s.exerciseRelease)
+	page("POST /exercises/{id}/note", s.exerciseNote)
+	page("GET /exercises/{id}/report", s.exerciseReportPage)
+	page("GET /exercises/{id}/report.csv", s.exerciseCSV)
 	page("GET /comms", s.commsPage)
 	page("GET /comms/new", s.commNewForm)
 	page("POST /comms/new", s.commNewSubmit)
