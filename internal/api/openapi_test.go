@@ -383,7 +383,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 					"participants": []any{map[string]any{"state": stateA, "level": "technical"}, map[string]any{"state": stateB, "level": "diplomatic"}}},
 				status: 201, after: func(t *testing.T, r *response) { exID = decode[struct{ ID int64 }](t, r).ID }},
 			{name: "an inject", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/injects", exID) }, token: sec,
-				body: map[string]any{"template": "exercise", "fields": map[string]any{"subject": "Scenario", "urgency": "high", "tlp": "TLP:GREEN", "description": "Scenario text."}},
+				body:   map[string]any{"template": "exercise", "fields": map[string]any{"subject": "Scenario", "urgency": "high", "tlp": "TLP:GREEN", "description": "Scenario text."}},
 				status: 201, after: func(t *testing.T, r *response) { injID = decode[struct{ ID int64 }](t, r).ID }},
 			{name: "a released inject", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", exID, injID) }, token: sec, status: 200},
 			{name: "409 for an inject released twice", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", exID, injID) }, token: sec, status: 409},
