@@ -318,6 +318,8 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 			Content: &p.content, idemKey: in.IdemKey}
 		if p.parent != nil {
 			c.ParentID, c.ThreadID, c.ExerciseID = p.parent.ID, p.parent.ThreadID, p.parent.ExerciseID
+			// An answer to an exercise message is an exercise answer.
+			c.Exercise = p.parent.Exercise
 		}
 		if err := s.insert(ctx, tx, c); err != nil {
 			if in.IdemKey != "" && isUnique(err) {
@@ -369,6 +371,7 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 		}
 		c.TemplateID, c.TemplateSlug, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Slug, p.tpl.Version, p.toStates, p.level
 		c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Content, c.UpdatedAt = p.urgency, p.tlp, p.respondBy, p.consent, &p.content, now
+		c.Exercise = p.parent != nil && p.parent.Exercise // the template may have changed: IsExercise says it again
 		sealed, err := s.sealContent(c)
 		if err != nil {
 			return err

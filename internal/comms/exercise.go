@@ -100,7 +100,7 @@ func (s *Service) SendExercise(ctx context.Context, tx *sql.Tx, pi *PreparedInje
 	c := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version,
 		SenderState: SecretariatSender, SenderEmail: pi.a.Email, senderUser: pi.a.UserID, ToStates: p.toStates, Level: p.level,
 		Urgency: p.urgency, TLP: p.tlp, RespondBy: p.respondBy, OnwardConsent: true, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
-		Content: &p.content, ExerciseID: pi.in.Exercise}
+		Content: &p.content, ExerciseID: pi.in.Exercise, Exercise: true}
 	if err := s.insert(ctx, tx, c); err != nil {
 		return nil, err
 	}

@@ -2,11 +2,15 @@
 -- injects, and its after-action note. The injects travel as communications
 -- (comms owns them): the Secretariat sends them, so the comms table loses
 -- its reference from sender_state to states (UN stands for the Secretariat)
--- and gains the exercise a communication belongs to.
+-- and gains the exercise a communication belongs to, and whether it is marked
+-- EXERCISE (so is every answer in an exercise message's thread).
 
 -- +goose Up
 ALTER TABLE comms DROP CONSTRAINT IF EXISTS comms_sender_state_fkey;
 ALTER TABLE comms ADD COLUMN exercise_id BIGINT;
+ALTER TABLE comms ADD COLUMN exercise BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE comms SET exercise = TRUE WHERE template_id IN (SELECT id FROM comm_templates WHERE slug = 'exercise')
+    OR thread_id IN (SELECT r.id FROM comms r JOIN comm_templates t ON t.id = r.template_id WHERE t.slug = 'exercise');
 CREATE INDEX comms_exercise ON comms(exercise_id) WHERE exercise_id IS NOT NULL;
 CREATE TABLE exercises (
     id                 BIGSERIAL PRIMARY KEY,
@@ -65,4 +69,5 @@ DROP TABLE exercise_injects;
 DROP TABLE exercise_states;
 DROP TABLE exercises;
 DROP INDEX comms_exercise;
+ALTER TABLE comms DROP COLUMN exercise;
 ALTER TABLE comms DROP COLUMN exercise_id;

@@ -3,7 +3,8 @@
 -- injects, and its after-action note. The injects travel as communications
 -- (comms owns them): the Secretariat sends them, so the comms table loses
 -- its reference from sender_state to states (UN stands for the Secretariat)
--- and gains the exercise a communication belongs to. SQLite cannot drop a
+-- and gains the exercise a communication belongs to, and whether it is marked
+-- EXERCISE (so is every answer in an exercise message's thread). SQLite cannot drop a
 -- foreign key: the table is rebuilt as in 00018.
 
 -- +goose Up
@@ -37,14 +38,18 @@ CREATE TABLE comms_rebuilt (
     created_at       TIMESTAMP NOT NULL,
     updated_at       TIMESTAMP NOT NULL,
     sent_at          TIMESTAMP,
-    exercise_id      INTEGER                         -- the exercise an inject or its answers belong to
+    exercise_id      INTEGER,                        -- the exercise an inject or its answers belong to
+    exercise         INTEGER NOT NULL DEFAULT 0      -- marked EXERCISE: an inject, an exercise-template message, or an answer in their thread
 );
 INSERT INTO comms_rebuilt (id, ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user, sender_email,
     sender_tz, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, commit_salt, log_index, escalated_at,
-    created_at, updated_at, sent_at, exercise_id)
+    created_at, updated_at, sent_at, exercise_id, exercise)
 SELECT id, ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user, sender_email,
     sender_tz, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, commit_salt, log_index, escalated_at,
-    created_at, updated_at, sent_at, NULL FROM comms;
+    created_at, updated_at, sent_at, NULL,
+    CASE WHEN template_id IN (SELECT id FROM comm_templates WHERE slug = 'exercise')
+        OR thread_id IN (SELECT r.id FROM comms r JOIN comm_templates t ON t.id = r.template_id WHERE t.slug = 'exercise') THEN 1 ELSE 0 END
+    FROM comms;
 DROP TABLE comms;
 ALTER TABLE comms_rebuilt RENAME TO comms;
 CREATE INDEX comms_thread ON comms(thread_id, id);
