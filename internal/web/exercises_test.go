@@ -97,6 +97,11 @@ func TestExercisePages(t *testing.T) {
 			if strings.Contains(page, "Release now") || strings.Contains(page, "France") {
 				t.Errorf("Kenya's exercise page shows the controls or France")
 			}
+			_, page = get(t, k, srv.URL+"/comms/1")
+			if !strings.Contains(page, "Exercise: this message concerns no real incident.") || !strings.Contains(page, "Secretariat") ||
+				strings.Contains(page, `action="/comms/1/share"`) {
+				t.Errorf("the inject's page is not marked, names no Secretariat, or offers sharing:\n%s", page)
+			}
 		})
 		t.Run("a State that does not take part sees nothing", func(t *testing.T) {
 			j := sys.Login(t, srv, fpJPN)
