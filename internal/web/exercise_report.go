@@ -93,13 +93,23 @@ func exerciseChart(p *Page, r *exercises.Report) template.HTML {
 		min int
 		key string
 	}{{ex.TargetAck, "exercise.target_ack_short"}, {ex.TargetAnswer, "exercise.target_answer_short"}} {
-		tx := x(int64(t.min) * 60)
-		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#8a1c1c" stroke-dasharray="4 3"/><text x="%.1f" y="12" text-anchor="middle">%s</text>`,
-			tx, tx, top-4, h-20, tx, template.HTMLEscapeString(p.T(t.key, "Minutes", t.min)))
+		// A label keeps within the picture: it ends at its line in the
+		// right half, starts there in the left.
+		tx, anchor := x(int64(t.min)*60), "start"
+		if tx > w/2 {
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#8a1c1c" stroke-dasharray="4 3"/><text x="%.1f" y="12" text-anchor="%s">%s</text>`,
+			tx, tx, top-4, h-20, tx, anchor, template.HTMLEscapeString(p.T(t.key, "Minutes", t.min)))
 	}
 	for i, f := range r.States {
 		y := top + i*rowH + rowH/2
 		name := p.NameOf(f.State)
+		// A long name is cut to fit left of the lines; the table below
+		// names it in full.
+		if r := []rune(name); len(r) > 14 {
+			name = string(r[:13]) + "…"
+		}
 		label := p.T("exercise.timeline_row", "State", name, "Inject", f.Inject)
 		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="end">%s</text>`, left-6, y+4, template.HTMLEscapeString(label))
 		end := f.Answered
