@@ -27,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/metrics"
@@ -51,10 +52,11 @@ type API struct {
 	// CII holds the States' lists of critical information infrastructure.
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
-	Regional *regional.Service
-	Comms    *comms.Service
-	Inbox    *inbox.Service
-	Log      *slog.Logger
+	Regional  *regional.Service
+	Comms     *comms.Service
+	Inbox     *inbox.Service
+	Log       *slog.Logger
+	Exercises *exercises.Service
 	// DB holds the request counts of the rate limit, and Now its clock.
 	DB  *db.DB
 	Now func() time.Time
@@ -119,6 +121,13 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/checks/{id}/cancel", a.cancelCheck)
 	mux.HandleFunc("POST /api/v1/checks/targets/{id}/answer", a.answerCheck)
 	mux.HandleFunc("POST /api/v1/checks/targets/{id}/manual", a.recordCheck)
+	mux.HandleFunc("GET /api/v1/exercises", a.listExercises)
+	mux.HandleFunc("POST /api/v1/exercises", a.planExercise)
+	mux.HandleFunc("GET /api/v1/exercises/{id}", a.getExercise)
+	mux.HandleFunc("POST /api/v1/exercises/{id}/injects", a.addInject)
+	mux.HandleFunc("POST /api/v1/exercises/{id}/injects/{inject}/release", a.releaseInject)
+	mux.HandleFunc("PUT /api/v1/exercises/{id}/note", a.setExerciseNote)
+	mux.HandleFunc("GET /api/v1/exercises/{id}/report", a.exerciseReport)
 	mux.HandleFunc("GET /api/v1/templates", a.listTemplates)
 	mux.HandleFunc("POST /api/v1/templates", a.createTemplate)
 	mux.HandleFunc("GET /api/v1/templates/{id}", a.getTemplate)

@@ -29,6 +29,7 @@ import (
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -312,6 +313,21 @@ func (f *fixture) snapshot(t testing.TB) string {
 		tpls = append(tpls, fmt.Sprint(id, st, v))
 	}
 	trows.Close()
+	var exs []string
+	erows, err := f.sys.DB.QueryContext(ctx, `SELECT e.id, e.note, COUNT(i.id), COUNT(i.released_at)
+		FROM exercises e LEFT JOIN exercise_injects i ON i.exercise_id = e.id GROUP BY e.id, e.note ORDER BY e.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for erows.Next() {
+		var id, n, released int
+		var note string
+		if err := erows.Scan(&id, &note, &n, &released); err != nil {
+			t.Fatal(err)
+		}
+		exs = append(exs, fmt.Sprint(id, note, n, released))
+	}
+	erows.Close()
 	lists, err := f.sys.CII.All(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -323,7 +339,7 @@ func (f *fixture) snapshot(t testing.TB) string {
 	for _, c := range contacts {
 		c.UpdatedAt = time.Time{}
 	}
-	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts)
+	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts, exs)
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -598,6 +614,32 @@ var authRoutes = []authRoute{
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/checks/targets/%d/manual", f.checkTarget(t, "manual")), map[string]any{"answered": true}
 		}, [nCallers]int{401, 401, 204, 404, 404, 404, 404, 403}},
+	{"GET /api/v1/exercises", "list the exercises they may see", path("/api/v1/exercises"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"POST /api/v1/exercises", "plan an exercise",
+		func(t *testing.T, f *fixture) (string, any) {
+			return "/api/v1/exercises", f.exerciseInput(fmt.Sprintf("Exercise %d", f.next()))
+		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/exercises/{id}", "read an exercise " + stateA + " takes part in",
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/exercises/%d", f.exercise(t).ID), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+	{"POST /api/v1/exercises/{id}/injects", "add an inject to an exercise",
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/exercises/%d/injects", f.exercise(t).ID), exerciseInject()
+		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+	{"POST /api/v1/exercises/{id}/injects/{inject}/release", "release an inject",
+		func(t *testing.T, f *fixture) (string, any) {
+			e := f.exercise(t)
+			return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", e.ID, e.Injects[0].ID), nil
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+	{"PUT /api/v1/exercises/{id}/note", "write an exercise's after-action note",
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/exercises/%d/note", f.exercise(t).ID), map[string]any{"note": fmt.Sprintf("Reached within the hour (%d).", f.next())}
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/exercises/{id}/report", "read an exercise's report",
+		func(t *testing.T, f *fixture) (string, any) {
+			return fmt.Sprintf("/api/v1/exercises/%d/report", f.exercise(t).ID), nil
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
 	{"GET /api/v1/templates", "list the communication templates", path("/api/v1/templates"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/templates/{id}", "read a communication template", path("/api/v1/templates/1"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/templates", "create a communication template",
@@ -1696,4 +1738,32 @@ func TestFourEyesThroughTheAPI(t *testing.T) {
 			t.Fatalf("the State confirming: %d %s", r.Status, r.Body)
 		}
 	})
+}
+
+// exerciseInput is an exercise in which only stateA takes part.
+func (f *fixture) exerciseInput(name string) exercises.Input {
+	now := f.sys.Clock.Now()
+	return exercises.Input{Name: name, StartsAt: now, EndsAt: now.Add(48 * time.Hour), TargetAckMinutes: 30, TargetAnswerMinutes: 120,
+		Participants: []exercises.Participant{{State: stateA, Level: "technical"}}}
+}
+
+func exerciseInject() exercises.InjectInput {
+	return exercises.InjectInput{Template: "exercise", Fields: map[string]string{"subject": "Scenario", "urgency": "high", "tlp": "TLP:GREEN",
+		"description": "Scenario text."}}
+}
+
+// exercise plans an exercise of stateA with one planned inject.
+func (f *fixture) exercise(t *testing.T) *exercises.Exercise {
+	t.Helper()
+	e, err := f.sys.Exercises.Plan(f.sec.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sys.Exercises.AddInject(f.sec.Ctx(), e.ID, exerciseInject()); err != nil {
+		t.Fatal(err)
+	}
+	if e, err = f.sys.Exercises.Exercise(f.sec.Ctx(), e.ID); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }

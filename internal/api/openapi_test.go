@@ -228,7 +228,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		f := newFixture(t, e)
-		var pocID, tokenID, nomID, checkID, commID int64
+		var pocID, tokenID, nomID, checkID, commID, exID, injID int64
 		commPath := func(step string) func() string {
 			return func() string { return fmt.Sprintf("/api/v1/comms/%d%s", commID, step) }
 		}
@@ -386,6 +386,27 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			{name: "a retired template", method: "POST", path: fixed("/api/v1/templates/1/retire"), token: sec, status: 200},
 			{name: "a check's results", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/checks/%d", checkID) }, token: fpA, status: 200},
 			{name: "the checks waiting for an answer", method: "GET", path: fixed("/api/v1/checks/pending"), token: off, status: 200},
+			{name: "a planned exercise", method: "POST", path: fixed("/api/v1/exercises"), token: sec,
+				body: map[string]any{"name": "Exercise Blue Harbour", "objectives": "Reach every PoC.", "starts_at": start.Format(time.RFC3339),
+					"ends_at": start.Add(48 * time.Hour).Format(time.RFC3339), "target_ack_minutes": 30, "target_answer_minutes": 120,
+					"participants": []any{map[string]any{"state": stateA, "level": "technical"}, map[string]any{"state": stateB, "level": "diplomatic"}}},
+				status: 201, after: func(t *testing.T, r *response) { exID = decode[struct{ ID int64 }](t, r).ID }},
+			{name: "an inject", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/injects", exID) }, token: sec,
+				body:   map[string]any{"template": "exercise", "fields": map[string]any{"subject": "Scenario", "urgency": "high", "tlp": "TLP:GREEN", "description": "Scenario text."}},
+				status: 201, after: func(t *testing.T, r *response) { injID = decode[struct{ ID int64 }](t, r).ID }},
+			{name: "a released inject", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", exID, injID) }, token: sec, status: 200},
+			{name: "409 for an inject released twice", method: "POST", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", exID, injID) }, token: sec, status: 409},
+			{name: "an after-action note", method: "PUT", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/note", exID) }, token: sec,
+				body: map[string]any{"note": "Reached within the hour."}, status: 200},
+			{name: "the exercises of a participant", method: "GET", path: fixed("/api/v1/exercises"), token: fpA, status: 200},
+			{name: "an exercise as a participant sees it", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d", exID) }, token: fpA, status: 200},
+			{name: "the Secretariat's report", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/report", exID) }, token: sec, status: 200},
+			{name: "a participant's report", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/report", exID) }, token: fpA, status: 200},
+			{name: "a participant's report as CSV", method: "GET", path: func() string { return fmt.Sprintf("/api/v1/exercises/%d/report?format=csv", exID) }, token: fpA, status: 200},
+			{name: "400 for an exercise that ends before it starts", method: "POST", path: fixed("/api/v1/exercises"), token: sec,
+				body: map[string]any{"name": "x", "starts_at": start.Format(time.RFC3339), "ends_at": start.Add(-time.Hour).Format(time.RFC3339),
+					"target_ack_minutes": 30, "target_answer_minutes": 120, "participants": []any{map[string]any{"state": stateA, "level": "technical"}}},
+				status: 400},
 			{name: "400 for a check whose window ends before it starts", method: "POST", path: fixed("/api/v1/checks"), token: sec,
 				body: map[string]any{"title": "x", "scope": "all", "channel": "email", "window_hours": 0}, status: 400, invalidRequest: true},
 

@@ -20,7 +20,7 @@ var _ = auditlog.Register(
 	"comms.responded", "comms.declined", "comms.disputed", "comms.more-info",
 	"comms.escalated", "comms.forwarded", "comms.consent_requested", "comms.consent_granted", "comms.consent_refused",
 	"comms.exported", "comms.attachment_downloaded", "comms.email_act_confirmed", "comms.email_act_rejected",
-	"comms.routing_set", "comms.routing_cleared",
+	"comms.routing_set", "comms.routing_cleared", "comms.exercise_sent",
 	"comms.template_created", "comms.template_revised", "comms.template_retired", "comms.template_reinstated",
 )
 
@@ -136,6 +136,9 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 	if err != nil {
 		return nil, err
 	}
+	if c.IsExercise() {
+		return nil, errExercise()
+	}
 	if c.Status != StatusSent || c.Level == LevelDiplomatic {
 		return nil, app.Errorf(app.Conflict, "error.comms_escalated", "this communication is already at the diplomatic level")
 	}
@@ -189,6 +192,9 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 	a, c, err := s.recipientComm(ctx, id)
 	if err != nil {
 		return false, err
+	}
+	if c.IsExercise() {
+		return false, errExercise()
 	}
 	if c.ForwardedFrom != 0 {
 		// Only the originating State consents to sharing its content: a
@@ -355,4 +361,10 @@ func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, c
 		return err
 	}
 	return setEventNote(ctx, tx, e.ID, sealed)
+}
+
+// errExercise refuses to share onward or escalate an exercise message: it
+// concerns no real incident, and would travel on as if it did.
+func errExercise() error {
+	return app.Errorf(app.Forbidden, "error.comms_exercise_onward", "an exercise message cannot be shared onward or escalated")
 }

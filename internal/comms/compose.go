@@ -49,9 +49,16 @@ func (s *Service) prepare(ctx context.Context, a *app.Actor, in *CommInput) (*pr
 			return nil, app.ErrNotFound("communication")
 		}
 		p.parent = parent
-		if isSender {
+		switch {
+		case isSender:
 			p.toStates = parent.ToStates // a follow-up to every recipient
-		} else {
+		case parent.FromSecretariat():
+			// An answer to an exercise inject is an exercise answer: it
+			// is recorded (the recipient line counts it as answered) and
+			// stays with the State that wrote it; the Secretariat, which
+			// sees counts and times, is sent nothing to read.
+			p.toStates = nil
+		default:
 			p.toStates = []string{parent.SenderState} // a response to the sender
 		}
 		if p.level == "" {
@@ -325,7 +332,9 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 			RespondBy: p.respondBy, OnwardConsent: p.consent, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
 			Content: &p.content, idemKey: in.IdemKey}
 		if p.parent != nil {
-			c.ParentID, c.ThreadID = p.parent.ID, p.parent.ThreadID
+			c.ParentID, c.ThreadID, c.ExerciseID = p.parent.ID, p.parent.ThreadID, p.parent.ExerciseID
+			// An answer to an exercise message is an exercise answer.
+			c.Exercise = p.parent.Exercise
 		}
 		if err := s.insert(ctx, tx, c); err != nil {
 			if in.IdemKey != "" && isUnique(err) {
@@ -377,6 +386,7 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 		}
 		c.TemplateID, c.TemplateSlug, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Slug, p.tpl.Version, p.toStates, p.level
 		c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Content, c.UpdatedAt = p.urgency, p.tlp, p.respondBy, p.consent, &p.content, now
+		c.Exercise = p.parent != nil && p.parent.Exercise // the template may have changed: IsExercise says it again
 		sealed, err := s.sealContent(c)
 		if err != nil {
 			return err
@@ -526,7 +536,7 @@ func (s *Service) sendable(ctx context.Context, id int64) (*app.Actor, *Communic
 // still in use, every required field, and a response time still ahead.
 func (s *Service) complete(ctx context.Context, c *Communication) error {
 	var v app.Validation
-	if len(c.ToStates) == 0 {
+	if len(c.ToStates) == 0 && c.ParentID == 0 {
 		v.Add("to_states", "error.comms_to_none", "choose at least one State", nil)
 	}
 	tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion)

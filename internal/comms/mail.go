@@ -51,7 +51,7 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 	if reminder {
 		kind, subject = "comm-reminder", "mail.comm.reminder_subject"
 	}
-	exercise := c.TemplateSlug == "exercise"
+	exercise := c.IsExercise()
 	// The subject says no more than the reference, the urgency and the
 	// label (and that it is an exercise): it travels in clear, and the
 	// Secretariat's outbox page shows it.
@@ -71,7 +71,7 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 		body = append(body, notify.T("mail.comm.reminder", "Deadline", deadline))
 	}
 	body = append(body,
-		notify.T("mail.comm.awaits", "Sender", notify.State(c.SenderState), "State", notify.State(p.State), "Level", notify.Term("level."+c.Level)),
+		notify.T("mail.comm.awaits", "Sender", senderOf(c), "State", notify.State(p.State), "Level", notify.Term("level."+c.Level)),
 		notify.T("mail.comm.details", "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency), "TLP", c.TLP, "Deadline", deadline),
 		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
 		notify.T("mail.comm.ack_link", "Link", s.mail.Link("/ack/"+tokenMark)))
@@ -224,7 +224,13 @@ func (s *Service) tellWatchers(ctx context.Context, tx *sql.Tx, c *Communication
 		return err
 	}
 	for _, w := range ws {
-		body := []notify.Text{notify.T("mail.comm_new.body", "State", notify.State(c.SenderState), "Urgency", notify.Term("comm.urgency_"+c.Urgency))}
+		var tag any = ""
+		var body []notify.Text
+		if c.IsExercise() {
+			tag = notify.Term("mail.comm.exercise_tag")
+			body = append(body, notify.T("mail.comm.exercise"))
+		}
+		body = append(body, notify.T("mail.comm_new.body", "State", senderOf(c), "Urgency", notify.Term("comm.urgency_"+c.Urgency)))
 		if c.RespondBy != nil {
 			body = append(body, notify.T("mail.comm_new.respond_by", "Time", c.RespondBy.UTC().Format("2006-01-02 15:04")))
 		}
@@ -235,7 +241,7 @@ func (s *Service) tellWatchers(ctx context.Context, tx *sql.Tx, c *Communication
 			body = append(body, notify.T("mail.comm_new.why"))
 		}
 		m := s.mail.Write(notify.Letter{Kind: "comm-new", To: w.Reader,
-			Subject: notify.T("mail.comm_new.subject", "TLP", c.TLP, "Ref", c.Ref, "State", notify.State(c.SenderState)), Body: body})
+			Subject: notify.T("mail.comm_new.subject", "Exercise", tag, "TLP", c.TLP, "Ref", c.Ref, "State", senderOf(c)), Body: body})
 		if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 			return err
 		}
@@ -250,4 +256,13 @@ func sortedKeys(m map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// senderOf names a communication's sender in an email: its State, or the
+// Secretariat for an exercise inject.
+func senderOf(c *Communication) any {
+	if c.FromSecretariat() {
+		return notify.Term("mail.comm.secretariat")
+	}
+	return notify.State(c.SenderState)
 }

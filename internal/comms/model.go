@@ -150,6 +150,12 @@ type Communication struct {
 	SentAt          *time.Time `json:"sent_at,omitempty"`
 	EscalatedAt     *time.Time `json:"escalated_at,omitempty"`
 	LogIndex        *int64     `json:"log_index,omitempty"`
+	// ExerciseID is the exercise an inject, or an answer to one, belongs
+	// to (0 for a real communication).
+	ExerciseID int64 `json:"exercise_id,omitempty"`
+	// Exercise marks a communication of an exercise: an inject, a message
+	// of the exercise template, or any answer in their threads.
+	Exercise bool `json:"exercise"`
 	// CommitSalt is the salt of the log entry's commitment to the
 	// communication: with it, those who may read the content recompute the
 	// commitment (Commitment). Not for the Secretariat.
@@ -166,6 +172,18 @@ type Communication struct {
 	idemKey    string
 	senderUser int64
 }
+
+// IsExercise reports whether a communication belongs to an exercise: an
+// inject of an exercise the Secretariat runs, an answer to one, or a
+// message from the exercise template. It is marked EXERCISE everywhere,
+// and cannot be shared onward or escalated as a real one.
+func (c *Communication) IsExercise() bool {
+	return c.Exercise || c.ExerciseID != 0 || c.TemplateSlug == ExerciseSlug
+}
+
+// FromSecretariat reports whether the Secretariat sent the communication
+// (an exercise inject).
+func (c *Communication) FromSecretariat() bool { return c.SenderState == SecretariatSender }
 
 // Viewer is the actor's relation to a communication.
 type Viewer struct {

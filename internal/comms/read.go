@@ -232,7 +232,7 @@ func (s *Service) STIX(ctx context.Context, id int64) (bundle []byte, filename s
 	if c.SentAt != nil {
 		created = *c.SentAt
 	}
-	out, err := ExportSTIX(STIXSource{Ref: c.Ref, SenderState: c.SenderState, Created: created, TLP: c.TLP, Indicators: c.Content.Indicators})
+	out, err := ExportSTIX(STIXSource{Ref: c.Ref, SenderState: c.SenderState, Created: created, TLP: c.TLP, Indicators: c.Content.Indicators, Exercise: c.IsExercise()})
 	if err != nil {
 		return nil, "", err
 	}

@@ -100,6 +100,9 @@ func (s *Service) route(ctx context.Context, tensions map[[2]string]bool, from, 
 // senderZone is the time zone of the sender State's PoCs at the level, to
 // show deadlines in both States' time zones.
 func (s *Service) senderZone(ctx context.Context, state, level string) (string, error) {
+	if state == SecretariatSender {
+		return "UTC", nil
+	}
 	e, err := s.dir.Get(app.WithActor(ctx, app.System), state)
 	if err != nil {
 		return "", err

@@ -22,7 +22,11 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	c.CommitSalt = auditlog.NewSalt()
 	// Like every step of a communication, the entry names the State, not
 	// the person (see logStep).
-	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.sent", Object: "comm:" + c.Ref,
+	typ := "comms.sent"
+	if c.ExerciseID != 0 {
+		typ = "comms.exercise_sent" // the log says it was an exercise
+	}
+	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + c.Ref,
 		States: append([]string{c.SenderState}, c.ToStates...), At: now, Commitment: c.Commitment()}.ByState(a))
 	if err != nil {
 		return 0, err

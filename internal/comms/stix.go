@@ -46,6 +46,9 @@ type STIXSource struct {
 	Created     time.Time // when the communication was sent (or created)
 	TLP         string    // a TLP 2.0 label; TLP:RED is refused
 	Indicators  []Indicator
+	// Exercise marks every object of the bundle with the label "exercise"
+	// and names the report an exercise: its indicators are not real.
+	Exercise bool
 }
 
 // The TLP 2.0 marking definitions are fixed objects published with the
@@ -106,8 +109,13 @@ type stixObject struct {
 	ExternalReferences []stixExtRef      `json:"external_references,omitempty"`
 	Extensions         map[string]any    `json:"extensions,omitempty"`
 	ObjectMarkingRefs  []string          `json:"object_marking_refs,omitempty"`
+	Labels             []string          `json:"labels,omitempty"`
 	Times              []string          `json:"x_pocdir_times,omitempty"`
 }
+
+// STIXExerciseLabel is the label of every object exported from an exercise
+// message (STIX 2.1 labels are open vocabulary).
+const STIXExerciseLabel = "exercise"
 
 // stixExtRef is an external reference.
 type stixExtRef struct {
@@ -163,9 +171,13 @@ func ExportSTIX(src STIXSource) ([]byte, error) {
 			Name: "pocdir: " + src.SenderState, IdentityClass: "organization",
 		},
 	}
+	var labels []string
+	if src.Exercise {
+		labels = []string{STIXExerciseLabel}
+	}
 	sdo := func(typ string) stixObject {
 		return stixObject{Type: typ, SpecVersion: "2.1", ID: typ + "--" + uuid.NewString(), CreatedByRef: identity,
-			Created: ts, Modified: ts, ObjectMarkingRefs: marks}
+			Created: ts, Modified: ts, ObjectMarkingRefs: marks, Labels: labels}
 	}
 
 	var (
@@ -228,6 +240,9 @@ func ExportSTIX(src STIXSource) ([]byte, error) {
 		report.Name = "pocdir communication"
 	} else {
 		report.ExternalReferences = []stixExtRef{{SourceName: "pocdir", ExternalID: src.Ref}}
+	}
+	if src.Exercise {
+		report.Name = "EXERCISE: " + report.Name
 	}
 	report.ReportTypes = []string{"threat-report"}
 	report.Published = ts

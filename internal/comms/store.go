@@ -15,20 +15,20 @@ import (
 
 const commColumns = `c.id, c.ref, c.thread_id, c.parent_id, c.forwarded_from, c.template_id, c.template_version, c.sender_state, c.sender_user,
 	c.sender_email, c.sender_tz, c.to_states, c.level, c.urgency, c.tlp, c.respond_by, c.onward_consent, c.status, c.content, c.log_index,
-	c.escalated_at, c.created_at, c.updated_at, c.sent_at, c.commit_salt`
+	c.escalated_at, c.created_at, c.updated_at, c.sent_at, c.commit_salt, c.exercise_id, c.exercise`
 
 func scanComm(sc interface{ Scan(...any) error }) (*Communication, error) {
 	var c Communication
-	var parent, fwd, logIdx, user sql.NullInt64
+	var parent, fwd, logIdx, user, exercise sql.NullInt64
 	var to string
 	var salt sql.NullString
 	var respondBy, escalated, sent sql.NullTime
 	if err := sc.Scan(&c.ID, &c.Ref, &c.ThreadID, &parent, &fwd, &c.TemplateID, &c.TemplateVersion, &c.SenderState, &user,
 		&c.SenderEmail, &c.SenderTZ, &to, &c.Level, &c.Urgency, &c.TLP, &respondBy, &c.OnwardConsent, &c.Status, &c.sealed, &logIdx,
-		&escalated, &c.CreatedAt, &c.UpdatedAt, &sent, &salt); err != nil {
+		&escalated, &c.CreatedAt, &c.UpdatedAt, &sent, &salt, &exercise, &c.Exercise); err != nil {
 		return nil, err
 	}
-	c.ParentID, c.ForwardedFrom, c.CommitSalt, c.senderUser = parent.Int64, fwd.Int64, salt.String, user.Int64
+	c.ParentID, c.ForwardedFrom, c.CommitSalt, c.senderUser, c.ExerciseID = parent.Int64, fwd.Int64, salt.String, user.Int64, exercise.Int64
 	if logIdx.Valid {
 		c.LogIndex = &logIdx.Int64
 	}
@@ -121,19 +121,23 @@ func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sea
 	if c.ForwardedFrom != 0 {
 		fwd = c.ForwardedFrom
 	}
+	var exercise any
+	if c.ExerciseID != 0 {
+		exercise = c.ExerciseID
+	}
 	var user any // none for a response received by email
 	if c.senderUser != 0 {
 		user = c.senderUser
 	}
 	st, err := d.Stmt(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
-		sender_email, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19) RETURNING id`)
+		sender_email, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, created_at, updated_at, exercise_id, exercise)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21) RETURNING id`)
 	if err != nil {
 		return fmt.Errorf("comms store: saving a communication: %w", err)
 	}
 	if err := st.QueryRowContext(ctx,
 		c.Ref, c.ThreadID, parent, fwd, c.TemplateID, c.TemplateVersion, c.SenderState, user, c.SenderEmail,
-		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt).Scan(&c.ID); err != nil {
+		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt, exercise, c.IsExercise()).Scan(&c.ID); err != nil {
 		return fmt.Errorf("comms store: saving a communication: %w", err)
 	}
 	return nil
@@ -142,8 +146,9 @@ func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sea
 // updateDraft writes a draft's fields and sealed content.
 func updateDraft(ctx context.Context, q db.Queryer, c *Communication, sealed string) error {
 	return exec(ctx, q, "saving a draft", `UPDATE comms SET template_id = $1, template_version = $2, to_states = $3, level = $4, urgency = $5, tlp = $6,
-		respond_by = $7, onward_consent = $8, content = $9, updated_at = $10 WHERE id = $11`,
-		c.TemplateID, c.TemplateVersion, strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, sealed, c.UpdatedAt, c.ID)
+		respond_by = $7, onward_consent = $8, content = $9, updated_at = $10, exercise = $12 WHERE id = $11`,
+		c.TemplateID, c.TemplateVersion, strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, sealed, c.UpdatedAt, c.ID,
+		c.IsExercise())
 }
 
 // lockComm locks a communication's row for the transaction (on SQLite the

@@ -24,7 +24,7 @@ func countVolumes(ctx context.Context, d *db.DB, start time.Time) ([]stateVolume
 		month = `to_char(c.sent_at AT TIME ZONE 'UTC', 'YYYY-MM')`
 	}
 	rows, err := d.QueryContext(ctx, `SELECT `+month+`, c.sender_state, t.slug,
-		CASE WHEN t.slug = $2 OR ft.slug = $2 THEN 1 ELSE 0 END, COUNT(*)
+		CASE WHEN t.slug = $2 OR ft.slug = $2 OR c.exercise_id IS NOT NULL OR c.exercise THEN 1 ELSE 0 END, COUNT(*)
 		FROM comms c JOIN comm_templates t ON t.id = c.template_id
 		LEFT JOIN comms f ON f.id = c.thread_id LEFT JOIN comm_templates ft ON ft.id = f.template_id
 		WHERE c.status = 'sent' AND c.sent_at >= $1

@@ -29,6 +29,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
@@ -147,11 +148,12 @@ type System struct {
 	// CII holds the States' lists of critical information infrastructure.
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
-	Regional *regional.Service
-	Comms    *comms.Service
-	Inbox    *inbox.Service
-	Outbox   *notify.Outbox
-	Sender   *notify.Sender
+	Regional  *regional.Service
+	Comms     *comms.Service
+	Inbox     *inbox.Service
+	Outbox    *notify.Outbox
+	Sender    *notify.Sender
+	Exercises *exercises.Service
 	// Inbound receives replies (nil without a reply address); SMTP and
 	// IMAP are how, when configured.
 	Inbound     *mailin.Gateway
@@ -280,6 +282,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.CII = cii.New(d, cfg.Now)
 	sys.Regional = regional.New(d, cfg.Now, sys.Directory)
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
+	sys.Exercises = exercises.New(exercises.Config{DB: d, Now: cfg.Now, Comms: sys.Comms})
 	sys.Inbox = &inbox.Service{Comms: sys.Comms, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
@@ -290,9 +293,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
-	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
+	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Exercises: sys.Exercises, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Exercises: sys.Exercises,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}
@@ -373,7 +376,8 @@ func (s *System) Close() error {
 // the outbox's delivery (when there is a mail server), reconfirmation
 // reminders and key warnings, communication checks, the communications'
 // job (delivery onto recipients' lines, reminders before deadlines,
-// departed PoCs' items to their alternates), and the receiving of replies
+// departed PoCs' items to their alternates), the release of exercise
+// injects at their time, and the receiving of replies
 // by email. Every job is safe on several instances at once. When ctx ends,
 // each job finishes the step it is in (Close waits for them).
 func (s *System) Run(ctx context.Context) {
@@ -389,6 +393,7 @@ func (s *System) Run(ctx context.Context) {
 	s.start(ctx, job{name: "reminders", every: time.Hour, step: s.Directory.SendReminders})
 	s.start(ctx, job{name: "checks", every: 5 * time.Second, step: s.Checks.RunOnce})
 	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
+	s.start(ctx, job{name: "exercises", every: 5 * time.Second, step: s.Exercises.RunOnce})
 	s.start(ctx, job{name: "digests", every: 5 * time.Minute, step: s.Inbox.Digests})
 	s.start(ctx, job{name: "regional", every: 2 * time.Second, step: s.Regional.Step, drain: true})
 	if s.InboundIMAP != nil {

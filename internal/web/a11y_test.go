@@ -14,6 +14,7 @@ import (
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
+	"github.com/pocdir/pocdir/internal/exercises"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
@@ -416,6 +417,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		exercise := a11yExercise(t, sys)
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -465,7 +467,15 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/regional/bodies/OSCE", 200)
 			b.visit("/states/FRA/regional", 200)
 			b.visit("/cii", 200)
-			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new", "/regional", "/regional/bodies/OSCE")
+			b.visit("/exercises", 200)
+			b.visit("/exercises/new", 200)
+			b.submit(`main form.stack p.actions button[type=submit]`)
+			b.scan("exercise form with errors")
+			b.visit(exercise, 200)
+			b.visit(exercise+"/report", 200)
+			b.wantChartsReadable(1)
+			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new",
+				exercise+"/report", "/regional", "/regional/bodies/OSCE")
 		}
 	})
 
@@ -495,6 +505,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		poc := a11yFixture(t, sys)
 		commIn, commOut := a11yComms(t, sys)
 		byMail, ackOut := a11yMailAct(t, sys, commOut)
+		exercise := a11yExercise(t, sys)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		// A communication that waits for the sender's confirmation.
 		review, err := sys.Comms.Compose(fp.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical, Review: true,
@@ -530,6 +541,9 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/nominations", 200)
 			b.visit("/nominations/1", 200)
 			b.visit("/checks", 200)
+			b.visit("/exercises", 200)
+			b.visit(exercise, 200)
+			b.visit(exercise+"/report", 200)
 			b.visit("/check/notavalidlinknotavalidlinknotavalidlink", 404)
 			b.visit("/templates/2", 200)
 			b.visit("/comms", 200)
@@ -582,4 +596,35 @@ func (b *browser) dropSession() {
 	if _, err := chromedp.Call(b.ctx, network.DeleteCookies, network.DeleteCookiesParams{Name: "pocdir_session", URL: b.base}); err != nil {
 		b.t.Fatal(err)
 	}
+}
+
+// a11yExercise plans an exercise in which France and Kenya take part,
+// with one inject released and one planned, and an after-action note; it
+// returns the exercise's page.
+func a11yExercise(t *testing.T, sys *testkit.System) string {
+	t.Helper()
+	sec := sys.User(t, "a11y-sec@un.example", app.RoleSecretariat, "")
+	now := sys.Clock.Now()
+	e, err := sys.Exercises.Plan(sec.Ctx(), exercises.Input{Name: "Exercise Blue Harbour", Objectives: "Reach every PoC within the hour.",
+		StartsAt: now, EndsAt: now.Add(48 * time.Hour), TargetAckMinutes: 30, TargetAnswerMinutes: 120,
+		Participants: []exercises.Participant{{State: "FRA", Level: "technical"}, {State: "KEN", Level: "technical"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := exercises.InjectInput{Template: "exercise", Fields: map[string]string{"subject": "Scenario: the port's cranes stopped", "urgency": "high",
+		"tlp": comms.TLPGreen, "description": "Scenario text."}}
+	first, err := sys.Exercises.AddInject(sec.Ctx(), e.ID, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Exercises.AddInject(sec.Ctx(), e.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Exercises.Release(sec.Ctx(), e.ID, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Exercises.SetNote(sec.Ctx(), e.ID, "Kenya's alternate PoC was not reached."); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("/exercises/%d", e.ID)
 }

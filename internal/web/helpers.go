@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/number"
 
 	"github.com/pocdir/pocdir/internal/cii"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
 )
@@ -209,6 +210,9 @@ func (p *Page) StateName(iso2, english string) string {
 // NameOf returns the name, in the page's language, of the State with the
 // ISO 3166-1 alpha-3 code: what people read where a machine keeps a code.
 func (p *Page) NameOf(code string) string {
+	if code == comms.SecretariatSender {
+		return p.T("role.secretariat") // the sender of exercise injects
+	}
 	st, ok := directory.ReferenceState(code)
 	if !ok {
 		return code

@@ -19,6 +19,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
 	"github.com/pocdir/pocdir/internal/inbox"
@@ -40,10 +41,11 @@ type Server struct {
 	// CII holds the States' lists of critical information infrastructure.
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
-	Regional *regional.Service
-	Comms    *comms.Service
-	Audit    *auditlog.Log
-	Outbox   *notify.Outbox
+	Regional  *regional.Service
+	Comms     *comms.Service
+	Audit     *auditlog.Log
+	Outbox    *notify.Outbox
+	Exercises *exercises.Service
 	// Catcher, in the demo, holds the emails pocdir sent, shown at /demo/mail.
 	Catcher *notify.Catcher
 	// Inbound receives replies by email (nil when pocdir does not).
@@ -176,6 +178,15 @@ func (s *Server) Handler() http.Handler {
 	page("GET /checks/{id}/results.csv", s.checkCSV)
 	page("POST /checks/{id}/cancel", s.checkCancel)
 	page("POST /checks/targets/{id}/{how}", s.checkTargetAnswer)
+	page("GET /exercises", s.exercisesPage)
+	page("GET /exercises/new", s.exerciseNewForm)
+	page("POST /exercises/new", s.exerciseNewSubmit)
+	page("GET /exercises/{id}", s.exercisePage)
+	page("POST /exercises/{id}/injects", s.exerciseInject)
+	page("POST /exercises/{id}/injects/{inject}/release", s.exerciseRelease)
+	page("POST /exercises/{id}/note", s.exerciseNote)
+	page("GET /exercises/{id}/report", s.exerciseReportPage)
+	page("GET /exercises/{id}/report.csv", s.exerciseCSV)
 	page("GET /comms", s.commsPage)
 	page("GET /comms/new", s.commNewForm)
 	page("POST /comms/new", s.commNewSubmit)

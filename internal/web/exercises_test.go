@@ -1,0 +1,118 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// TestExercisePages plans an exercise with the form, adds and releases an
+// inject, writes the note, and reads the report and its CSV: as the
+// Secretariat, as a participant (its own figures only), and as a State
+// that does not take part (nothing).
+func TestExercisePages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys, srv := testkit.NewServed(t, e)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		fpJPN := sys.User(t, "fp@jpn.example", app.RoleFocalPoint, "JPN")
+		sys.AddPoC(t, fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+		sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+		c := sys.Login(t, srv, sec)
+		now := sys.Clock.Now()
+
+		t.Run("a plan without a name or participant shows the problems", func(t *testing.T) {
+			resp := testkit.PostForm(t, c, srv.URL+"/exercises/new", url.Values{"target_ack_minutes": {"30"}, "target_answer_minutes": {"120"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d", resp.StatusCode)
+			}
+		})
+		resp := testkit.PostForm(t, c, srv.URL+"/exercises/new", url.Values{"name": {"Exercise Blue Harbour"}, "objectives": {"Reach every PoC."},
+			"starts_at": {now.Format("2006-01-02T15:04")}, "ends_at": {now.Add(48 * time.Hour).Format("2006-01-02T15:04")},
+			"target_ack_minutes": {"30"}, "target_answer_minutes": {"120"}, "technical": {"FRA, KEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/exercises/1" {
+			t.Fatalf("plan: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp = testkit.PostForm(t, c, srv.URL+"/exercises/1/injects", url.Values{"template": {"exercise"}, "subject": {"Scenario: the port"},
+			"description": {"The cranes stopped."}, "urgency": {"high"}, "tlp": {"TLP:GREEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("inject: %d", resp.StatusCode)
+		}
+		resp = testkit.PostForm(t, c, srv.URL+"/exercises/1/injects/1/release", url.Values{})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("release: %d", resp.StatusCode)
+		}
+		resp = testkit.PostForm(t, c, srv.URL+"/exercises/1/note", url.Values{"note": {"Every PoC acknowledged within the hour."}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("note: %d", resp.StatusCode)
+		}
+		if _, err := sys.Comms.Acknowledge(fpKEN.Ctx(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sys.Comms.RunOnce(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("the Secretariat sees the scenario, the marking and every participant in the report", func(t *testing.T) {
+			_, page := get(t, c, srv.URL+"/exercises/1")
+			for _, want := range []string{"EXERCISE: everything on this page", "Scenario: the port", "Released", "Every PoC acknowledged within the hour."} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the exercise page lacks %q", want)
+				}
+			}
+			_, page = get(t, c, srv.URL+"/exercises/1/report")
+			for _, want := range []string{"<svg", "France", "Kenya", "0:00:00"} {
+				if !strings.Contains(page, want) {
+					t.Errorf("the report lacks %q", want)
+				}
+			}
+			_, csv := get(t, c, srv.URL+"/exercises/1/report.csv")
+			if !strings.HasPrefix(csv, "exercise_id,exercise,inject,line,state") || !strings.Contains(csv, ",FRA,") || !strings.Contains(csv, ",KEN,") {
+				t.Errorf("csv %s", csv)
+			}
+		})
+		t.Run("a participant sees its own figures, no other State by name", func(t *testing.T) {
+			k := sys.Login(t, srv, fpKEN)
+			_, page := get(t, k, srv.URL+"/exercises/1/report")
+			if !strings.Contains(page, "Kenya") || strings.Contains(page, "France") || !strings.Contains(page, "0:00:00") {
+				t.Errorf("Kenya's report:\n%s", page)
+			}
+			_, csv := get(t, k, srv.URL+"/exercises/1/report.csv")
+			if strings.Contains(csv, ",FRA,") || !strings.Contains(csv, ",KEN,") {
+				t.Errorf("Kenya's csv %s", csv)
+			}
+			_, page = get(t, k, srv.URL+"/exercises/1")
+			if strings.Contains(page, "Release now") || strings.Contains(page, "France") {
+				t.Errorf("Kenya's exercise page shows the controls or France")
+			}
+			_, page = get(t, k, srv.URL+"/comms/1")
+			if !strings.Contains(page, "Exercise: this message concerns no real incident.") || !strings.Contains(page, "Secretariat") ||
+				strings.Contains(page, `action="/comms/1/share"`) {
+				t.Errorf("the inject's page is not marked, names no Secretariat, or offers sharing:\n%s", page)
+			}
+		})
+		t.Run("a State that does not take part sees nothing", func(t *testing.T) {
+			j := sys.Login(t, srv, fpJPN)
+			for _, p := range []string{"/exercises/1", "/exercises/1/report", "/exercises/1/report.csv"} {
+				if r, _ := get(t, j, srv.URL+p); r.StatusCode != http.StatusNotFound {
+					t.Errorf("%s: %d", p, r.StatusCode)
+				}
+			}
+			if _, page := get(t, j, srv.URL+"/exercises"); strings.Contains(page, "Blue Harbour") {
+				t.Error("Japan lists the exercise")
+			}
+		})
+	})
+}
