@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -79,7 +80,7 @@ func TestExercisePages(t *testing.T) {
 				}
 			}
 			_, csv := get(t, c, srv.URL+"/exercises/1/report.csv")
-			if !strings.HasPrefix(csv, "exercise_id,exercise,inject,line,state") || !strings.Contains(csv, ",FRA,") || !strings.Contains(csv, ",KEN,") {
+			if !strings.HasPrefix(csv, export.BOM+"exercise_id,exercise,inject,line,state") || !strings.Contains(csv, "\r\n") || !strings.Contains(csv, ",FRA,") || !strings.Contains(csv, ",KEN,") {
 				t.Errorf("csv %s", csv)
 			}
 		})
