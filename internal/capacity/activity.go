@@ -399,3 +399,18 @@ func median(v []float64) int {
 	}
 	return int(m + 0.5)
 }
+
+// Exported records in the log that the actor took capacity-building
+// figures away (a CSV file for the annual report). For the Secretariat.
+func (s *Service) Exported(ctx context.Context, what string) error {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.IsSecretariat() {
+		return app.ErrForbidden()
+	}
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		return logEvent(ctx, tx, a, "exported", "capacity:"+what, nil, s.Now())
+	})
+}

@@ -417,6 +417,18 @@ func (s *Service) RecordOffer(ctx context.Context, in OfferInput) (*Offer, error
 	return o, nil
 }
 
+// CanWithdrawOffer reports whether the actor may withdraw the offer: its
+// State's focal point, or the Secretariat for a partner's offer.
+func CanWithdrawOffer(a *app.Actor, o *Offer) bool {
+	return o.Status == OfferOpen && canAnswerFor(a, o)
+}
+
+// CanWithdrawNeed reports whether the actor may change or withdraw the
+// need: its State's focal point, while it is open.
+func CanWithdrawNeed(a *app.Actor, n *Need) bool {
+	return n.Status == NeedOpen && canRecord(a, n.State)
+}
+
 // canAnswerFor: who answers for an offer (accepts a match, withdraws it):
 // the offering State's focal point; for a partner's offer, the
 // Secretariat.

@@ -408,6 +408,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatal(err)
 		}
 		commIn, _ := a11yComms(t, sys)
+		capacityFixture(t, sys)
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -450,7 +451,14 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/comms", 200)
 			b.visit(fmt.Sprintf("/comms/%d", commIn), 200)
 			b.visit("/inbox", 200)
-			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new")
+			b.visit("/capacity", 200)
+			b.visit("/capacity/progress", 200)
+			b.wantChartsReadable(2)
+			b.visit("/capacity/activities/1", 200)
+			b.visit("/capacity/offers/new", 200)
+			b.submit(`main form.stack p.actions button[type=submit]`)
+			b.scan("offer form with errors")
+			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new", "/capacity", "/capacity/progress")
 		}
 	})
 
@@ -480,6 +488,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		poc := a11yFixture(t, sys)
 		commIn, commOut := a11yComms(t, sys)
 		byMail, ackOut := a11yMailAct(t, sys, commOut)
+		capacityFixture(t, sys)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 		// A communication that waits for the sender's confirmation.
 		review, err := sys.Comms.Compose(fp.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical, Review: true,
@@ -525,6 +534,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit(fmt.Sprintf("/comms/%d", commOut), 200)
 			b.visit(fmt.Sprintf("/comms/new?parent=%d", commIn), 200)
 			b.visit("/comms/routing", 200)
+			b.visit("/capacity", 200)
+			b.visit("/capacity/activities/1", 200)
+			b.visit("/capacity/needs/new", 200)
+			b.submit(`main form.stack p.actions button[type=submit]`)
+			b.scan("need form with errors")
 			b.visit("/states/FRA/edit", 200)
 			// Notes without their English translation are refused.
 			b.fill("#f-notes_en", "")
