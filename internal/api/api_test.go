@@ -272,7 +272,7 @@ func (f *fixture) snapshot(t testing.TB) string {
 		tpls = append(tpls, fmt.Sprint(id, st, v))
 	}
 	trows.Close()
-	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t))
+	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), f.capacitySnapshot(t))
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)

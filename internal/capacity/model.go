@@ -96,12 +96,12 @@ type Text = directory.Text
 // NeedInput is what a focal point records as a need.
 type NeedInput struct {
 	Kind       string          `json:"kind"`
-	Topics     []string        `json:"topics"`
-	TopicOther string          `json:"topic_other"`
+	Topics     []string        `json:"topics,omitempty"`
+	TopicOther string          `json:"topic_other,omitempty"`
 	Level      directory.Level `json:"level"`
 	Languages  []string        `json:"languages"`
 	// NeededBy is YYYY-MM-DD, or empty.
-	NeededBy   string     `json:"needed_by"`
+	NeededBy   string     `json:"needed_by,omitempty"`
 	Visibility Visibility `json:"visibility"`
 	Details    Text       `json:"details"`
 }
@@ -123,17 +123,17 @@ type Need struct {
 type OfferInput struct {
 	// Partner names the organisation for which the Secretariat records the
 	// offer; empty for a State's own offer.
-	Partner    string          `json:"partner"`
+	Partner    string          `json:"partner,omitempty"`
 	Kind       string          `json:"kind"`
-	Topics     []string        `json:"topics"`
-	TopicOther string          `json:"topic_other"`
-	Level      directory.Level `json:"level"` // empty: any level
+	Topics     []string        `json:"topics,omitempty"`
+	TopicOther string          `json:"topic_other,omitempty"`
+	Level      directory.Level `json:"level,omitempty"` // empty: any level
 	Languages  []string        `json:"languages"`
 	Format     string          `json:"format"`
-	Capacity   int             `json:"capacity"`
+	Capacity   int             `json:"capacity,omitempty"`
 	// PeriodFrom and PeriodTo (YYYY-MM-DD) bound when help can be given.
-	PeriodFrom string `json:"period_from"`
-	PeriodTo   string `json:"period_to"`
+	PeriodFrom string `json:"period_from,omitempty"`
+	PeriodTo   string `json:"period_to,omitempty"`
 	Details    Text   `json:"details"`
 }
 
@@ -205,10 +205,10 @@ type Match struct {
 // records of an activity.
 type ActivityInput struct {
 	Status       string `json:"status"`
-	StartsOn     string `json:"starts_on"`
-	EndsOn       string `json:"ends_on"`
-	Participants int    `json:"participants"`
-	MeasureID    int64  `json:"measure_id"`
+	StartsOn     string `json:"starts_on,omitempty"`
+	EndsOn       string `json:"ends_on,omitempty"`
+	Participants int    `json:"participants,omitempty"`
+	MeasureID    int64  `json:"measure_id,omitempty"`
 	Outcome      Text   `json:"outcome"`
 }
 
@@ -238,7 +238,7 @@ type PlanInput struct {
 // MeasureInput is one measure of an action plan.
 type MeasureInput struct {
 	Title  string `json:"title"`
-	Kind   string `json:"kind"`
+	Kind   string `json:"kind,omitempty"`
 	Target int    `json:"target"`
 }
 
@@ -257,7 +257,7 @@ type Plan struct {
 	PlanInput
 	CreatedBy string     `json:"created_by,omitempty"`
 	CreatedAt time.Time  `json:"created_at"`
-	Measures  []*Measure `json:"measures"`
+	Measures  []*Measure `json:"measures,omitempty"`
 }
 
 // RegionCount counts needs of one UN regional group by status.

@@ -283,7 +283,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 		return nil, err
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
-	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
+	apiHandler := (&api.API{Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
