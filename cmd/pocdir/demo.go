@@ -74,6 +74,9 @@ func runDemo(args []string) error {
 		if err := demo.SeedComms(ctx, sys.Comms, sys.Accounts); err != nil {
 			return err
 		}
+		if err := demo.SeedCapacity(ctx, sys.Capacity); err != nil {
+			return err
+		}
 	}
 	inbound := sys.InboundSMTP.Addr().String()
 	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(localName(a), inbound) })
