@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -53,10 +54,24 @@ func (f *fixture) capMatch(t *testing.T, offering *testkit.User) *capacity.Match
 	return m
 }
 
+// irnUsers holds each fixture's focal point of Iran, made once: an
+// account costs a password hash.
+var irnUsers sync.Map
+
+func (f *fixture) irn(t *testing.T) *testkit.User {
+	t.Helper()
+	if u, ok := irnUsers.Load(f); ok {
+		return u.(*testkit.User)
+	}
+	u := f.sys.User(t, "focal@irn.test", app.RoleFocalPoint, "IRN")
+	irnUsers.Store(f, u)
+	return u
+}
+
 // capActivity makes an activity between State A and Iran.
 func (f *fixture) capActivity(t *testing.T) int64 {
 	t.Helper()
-	irn := f.sys.User(t, fmt.Sprintf("focal%d@irn.test", f.next()), app.RoleFocalPoint, "IRN")
+	irn := f.irn(t)
 	m := f.capMatch(t, irn)
 	if _, err := f.sys.Capacity.Answer(f.fpA.Ctx(), m.ID, capacity.Accept); err != nil {
 		t.Fatal(err)

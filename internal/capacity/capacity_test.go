@@ -227,6 +227,19 @@ func TestRecordingRules(t *testing.T) {
 	})
 }
 
+// capacityEvents lists the capacity events of the log that the user sees.
+func capacityEvents(t *testing.T, w *world, u *testkit.User) []string {
+	t.Helper()
+	entries := got(w.sys.Audit.Entries(u.Ctx(), 0, 1000)).ok(t)
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Type, "capacity.") {
+			out = append(out, e.Type)
+		}
+	}
+	return out
+}
+
 func reasonKeys(rs []capacity.Reason) []string {
 	var out []string
 	for _, r := range rs {
@@ -290,6 +303,14 @@ func TestMatchLifecycle(t *testing.T) {
 			wantCode(t, "Iran's officer answers for Iran", err, app.Forbidden)
 			_, err = w.s.Answer(w.sec.Ctx(), m.ID, capacity.Accept)
 			wantCode(t, "the Secretariat answers for a State", err, app.Forbidden)
+		})
+		t.Run("the log does not tell the offering State of the match before the needing State accepts", func(t *testing.T) {
+			if got := capacityEvents(t, w, w.offFRA); len(got) != 1 || got[0] != "capacity.offer_recorded" {
+				t.Errorf("France's log shows %v", got)
+			}
+			if got := capacityEvents(t, w, w.fpIRN); !slices.Contains(got, "capacity.match_proposed") {
+				t.Errorf("Iran's log shows %v", got)
+			}
 		})
 		m = got(w.s.Answer(w.fpIRN.Ctx(), m.ID, capacity.Accept)).ok(t)
 		t.Run("once Iran accepted, France sees the match and the need, and answers", func(t *testing.T) {

@@ -90,6 +90,17 @@ func Score(n *Need, o *Offer) (int, []Reason) {
 	return score, rs
 }
 
+// logStates names the States whose users see a match's log entries: the
+// needing State; the offering State only once the need is shown to it
+// (its visibility reaches that State, or the needing State accepted), so
+// that the log does not tell a State of a need it may not see.
+func (m *Match) logStates(n *Need, o *Offer) []string {
+	if m.NeedAnswer == Accept || n.Visibility == VisibleAll || (n.Visibility == VisibleOfferers && sharesTopic(n, o)) {
+		return states(m.NeedState, m.OfferState)
+	}
+	return states(m.NeedState)
+}
+
 func sharesTopic(n *Need, o *Offer) bool {
 	for _, t := range n.Topics {
 		if slices.Contains(o.Topics, t) {
@@ -210,7 +221,7 @@ func (s *Service) Propose(ctx context.Context, needID, offerID int64) (*Match, e
 		if err := insertMatch(ctx, tx, m); err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, a, "match_proposed", matchObject(m.ID), states(n.State, o.State), now)
+		return logEvent(ctx, tx, a, "match_proposed", matchObject(m.ID), m.logStates(n, o), now)
 	})
 	if err != nil {
 		return nil, err
@@ -277,7 +288,11 @@ func (s *Service) Answer(ctx context.Context, id int64, answer string) (*Match, 
 		if m.Status != MatchProposed {
 			return app.Errorf(app.Conflict, "error.capacity_answered", "your side has already answered")
 		}
-		st := states(m.NeedState, m.OfferState)
+		o, err := getOffer(ctx, tx, m.OfferID)
+		if err != nil {
+			return err
+		}
+		st := m.logStates(n, o)
 		if err := logEvent(ctx, tx, a, "match_answered", matchObject(m.ID), st, now); err != nil {
 			return err
 		}
