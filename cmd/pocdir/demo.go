@@ -80,6 +80,9 @@ func runDemo(args []string) error {
 		if err := demo.SeedRegional(ctx, sys.Regional, sys.Directory); err != nil {
 			return err
 		}
+		if err := demo.SeedCapacity(ctx, sys.Capacity); err != nil {
+			return err
+		}
 	}
 	inbound := sys.InboundSMTP.Addr().String()
 	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(localName(a), inbound) })

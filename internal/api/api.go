@@ -22,6 +22,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
@@ -53,6 +54,7 @@ type API struct {
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
 	Regional  *regional.Service
+	Capacity  *capacity.Service
 	Comms     *comms.Service
 	Inbox     *inbox.Service
 	Log       *slog.Logger
@@ -128,6 +130,26 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/exercises/{id}/injects/{inject}/release", a.releaseInject)
 	mux.HandleFunc("PUT /api/v1/exercises/{id}/note", a.setExerciseNote)
 	mux.HandleFunc("GET /api/v1/exercises/{id}/report", a.exerciseReport)
+	mux.HandleFunc("GET /api/v1/capacity/needs", a.listNeeds)
+	mux.HandleFunc("POST /api/v1/capacity/needs", a.createNeed)
+	mux.HandleFunc("GET /api/v1/capacity/needs/{id}", a.getNeed)
+	mux.HandleFunc("PUT /api/v1/capacity/needs/{id}", a.updateNeed)
+	mux.HandleFunc("POST /api/v1/capacity/needs/{id}/withdraw", a.withdrawNeed)
+	mux.HandleFunc("GET /api/v1/capacity/offers", a.listOffers)
+	mux.HandleFunc("POST /api/v1/capacity/offers", a.createOffer)
+	mux.HandleFunc("GET /api/v1/capacity/offers/{id}", a.getOffer)
+	mux.HandleFunc("POST /api/v1/capacity/offers/{id}/withdraw", a.withdrawOffer)
+	mux.HandleFunc("GET /api/v1/capacity/matches", a.listMatches)
+	mux.HandleFunc("POST /api/v1/capacity/matches", a.proposeMatch)
+	mux.HandleFunc("GET /api/v1/capacity/matches/suggestions", a.suggestMatches)
+	mux.HandleFunc("GET /api/v1/capacity/matches/{id}", a.getMatch)
+	mux.HandleFunc("POST /api/v1/capacity/matches/{id}/answer", a.answerMatch)
+	mux.HandleFunc("GET /api/v1/capacity/activities", a.listActivities)
+	mux.HandleFunc("GET /api/v1/capacity/activities/{id}", a.getActivity)
+	mux.HandleFunc("PUT /api/v1/capacity/activities/{id}", a.updateActivity)
+	mux.HandleFunc("GET /api/v1/capacity/plan", a.getPlan)
+	mux.HandleFunc("POST /api/v1/capacity/plan", a.createPlan)
+	mux.HandleFunc("GET /api/v1/capacity/progress", a.capacityProgress)
 	mux.HandleFunc("GET /api/v1/templates", a.listTemplates)
 	mux.HandleFunc("POST /api/v1/templates", a.createTemplate)
 	mux.HandleFunc("GET /api/v1/templates/{id}", a.getTemplate)

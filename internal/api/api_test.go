@@ -339,7 +339,7 @@ func (f *fixture) snapshot(t testing.TB) string {
 	for _, c := range contacts {
 		c.UpdatedAt = time.Time{}
 	}
-	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts, exs)
+	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts, exs, f.capacitySnapshot(t))
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)

@@ -121,6 +121,12 @@ func ParseEffectiveDate(s string, now time.Time) (string, error) {
 	return d.Format(time.DateOnly), nil
 }
 
+// CheckLen validates one line or block of free text: required or not, valid
+// UTF-8, no NUL, at most max characters.
+func CheckLen(v *app.Validation, field, s string, max int, required bool) {
+	checkLen(v, field, s, max, required)
+}
+
 func checkLen(v *app.Validation, field, s string, max int, required bool) {
 	switch {
 	case required && strings.TrimSpace(s) == "":
@@ -134,14 +140,45 @@ func checkLen(v *app.Validation, field, s string, max int, required bool) {
 	}
 }
 
-func checkText(v *app.Validation, field string, t *Text) { CheckText(v, field, t, maxNotes) }
+// CheckLanguages validates a list of languages as the PoC form takes them
+// (BCP 47 tags, at least one, at most 12) and returns their canonical tags
+// without repeats: what another capability that asks for languages uses.
+func CheckLanguages(v *app.Validation, field string, list []string) []string {
+	var langs []string
+	seen := map[string]bool{}
+	for _, l := range list {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		c, ok := CanonicalLanguage(l)
+		if !ok {
+			v.Add(field, "error.language_tag", "not a BCP 47 language tag (e.g. en, fr, zh-Hans)", map[string]any{"Value": l})
+			continue
+		}
+		if !seen[c] {
+			seen[c] = true
+			langs = append(langs, c)
+		}
+	}
+	if len(langs) == 0 && !v.HasField(field) {
+		v.Add(field, "error.language_required", "give at least one operational language", nil)
+	}
+	if len(langs) > maxLanguages {
+		v.Add(field, "error.too_many", "too many entries", map[string]any{"Max": maxLanguages})
+	}
+	return langs
+}
 
-// CheckText trims and checks free text in a UN language with its English
-// translation (principle 8), each at most max characters: the language is
-// one of the six, English is required beside any other, and text given in
-// English alone is kept as the text. Other capabilities' texts (a critical
-// infrastructure list's criteria) follow the same rule as notes.
+// CheckText validates free text in a UN language with its English
+// translation, as an entry's notes are, with max characters each.
 func CheckText(v *app.Validation, field string, t *Text, max int) {
+	checkTextMax(v, field, t, max)
+}
+
+func checkText(v *app.Validation, field string, t *Text) { checkTextMax(v, field, t, maxNotes) }
+
+func checkTextMax(v *app.Validation, field string, t *Text, max int) {
 	t.Text = strings.TrimSpace(t.Text)
 	t.English = strings.TrimSpace(t.English)
 	checkLen(v, field, t.Text, max, false)
@@ -234,31 +271,7 @@ func (in *PoCInput) normalize(now time.Time) (pgp *KeyInfo, effective string, er
 			v.Add(field, "error.channel_kind", "unknown channel kind", nil)
 		}
 	}
-	// Languages.
-	var langs []string
-	seen := map[string]bool{}
-	for _, l := range in.Languages {
-		l = strings.TrimSpace(l)
-		if l == "" {
-			continue
-		}
-		c, ok := CanonicalLanguage(l)
-		if !ok {
-			v.Add("languages", "error.language_tag", "not a BCP 47 language tag (e.g. en, fr, zh-Hans)", map[string]any{"Value": l})
-			continue
-		}
-		if !seen[c] {
-			seen[c] = true
-			langs = append(langs, c)
-		}
-	}
-	in.Languages = langs
-	if len(langs) == 0 && !v.HasField("languages") {
-		v.Add("languages", "error.language_required", "give at least one operational language", nil)
-	}
-	if len(langs) > maxLanguages {
-		v.Add("languages", "error.too_many", "too many entries", map[string]any{"Max": maxLanguages})
-	}
+	in.Languages = CheckLanguages(&v, "languages", in.Languages)
 	checkText(&v, "notes", &in.Notes)
 	// Regional references.
 	var refs []RegionalRef

@@ -498,6 +498,40 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 	})
 
+	// Capacity-building, as the Secretariat and as a focal point: a run of
+	// its own, before the parallel runs, as the log's is.
+	t.Run("the capacity-building pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		capacityFixture(t, sys)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		fp := sys.User(t, "fp@irn.example", app.RoleFocalPoint, "IRN")
+		for _, u := range []*testkit.User{sec, fp} {
+			b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+			b.signIn(sys, u)
+			for _, lang := range langs {
+				b.open("/capacity")
+				b.switchLanguage(lang)
+				b.wantPath("/capacity")
+				b.scan("capacity")
+				b.visit("/capacity/activities/1", 200)
+				b.visit("/capacity/offers/new", 200)
+				b.submit(`main form.stack p.actions button[type=submit]`)
+				b.scan("offer form with errors")
+				if u == sec {
+					b.visit("/capacity/progress", 200)
+					b.wantChartsReadable(2)
+					b.reflow("/capacity", "/capacity/progress")
+				} else {
+					b.visit("/capacity/needs/new", 200)
+					b.submit(`main form.stack p.actions button[type=submit]`)
+					b.scan("need form with errors")
+					b.reflow("/capacity", "/capacity/needs/new")
+				}
+			}
+		}
+	})
+
 	t.Run("a focal point's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
 		t.Parallel()
 		sys := sqlite(t)

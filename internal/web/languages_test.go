@@ -84,6 +84,7 @@ func everyMainPageInEveryLanguage(t *testing.T, e testkit.Engine) {
 	srv := sys.Serve(t)
 	a11yFixture(t, sys)
 	commIn, commOut := a11yComms(t, sys)
+	capacityFixture(t, sys)
 	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
 	c := sys.Login(t, srv, fp)
 	ids := sys.Web.Catalog.Keys("en")
@@ -91,7 +92,8 @@ func everyMainPageInEveryLanguage(t *testing.T, e testkit.Engine) {
 		t.Fatal("the English catalog has no message")
 	}
 	pages := []string{"/directory", "/states/FRA", "/states/FRA/history", "/account", "/log", "/users", "/states/FRA/pocs/new", "/nominations", "/nominations/1", "/checks", "/templates", "/templates/1",
-		"/comms", "/comms/new", "/comms/new?template=notification", fmt.Sprintf("/comms/%d", commIn), fmt.Sprintf("/comms/%d", commOut), fmt.Sprintf("/comms/%d/ack", commIn), "/comms/routing"}
+		"/comms", "/comms/new", "/comms/new?template=notification", fmt.Sprintf("/comms/%d", commIn), fmt.Sprintf("/comms/%d", commOut), fmt.Sprintf("/comms/%d/ack", commIn), "/comms/routing",
+		"/capacity", "/capacity/needs/new", "/capacity/offers/new", "/capacity/activities/1"}
 
 	for _, lang := range unLanguages {
 		t.Run("the main pages are wholly in "+lang, func(t *testing.T) {

@@ -146,16 +146,7 @@ func parsePoCForm(f url.Values) directory.PoCInput {
 	// Languages: those ticked, and those typed as names or tags ("French",
 	// "pt-BR"); what does not resolve goes on as typed, for the service to
 	// name in its error.
-	typed := append(slices.Clone(f["languages"]), f.Get("languages_other"))
-	for _, l := range strings.FieldsFunc(strings.Join(typed, ","), func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
-		l = strings.TrimSpace(l)
-		if tag, ok := directory.ResolveLanguage(l); ok {
-			l = tag
-		}
-		if l != "" && !slices.Contains(in.Languages, l) {
-			in.Languages = append(in.Languages, l)
-		}
-	}
+	in.Languages = formLanguages(f)
 	// The time zone: one of the State's, or typed (a city or a name).
 	if other := strings.TrimSpace(f.Get("time_zone_other")); other != "" {
 		in.TimeZone = other
@@ -379,4 +370,22 @@ func (s *Server) pocRemoveSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.proposed(w, r, n)
+}
+
+// formLanguages reads a languages picker: the languages ticked, and those
+// typed as names or tags ("French", "pt-BR"); what does not resolve goes
+// on as typed, for the service to name in its error.
+func formLanguages(f url.Values) []string {
+	var out []string
+	typed := append(slices.Clone(f["languages"]), f.Get("languages_other"))
+	for _, l := range strings.FieldsFunc(strings.Join(typed, ","), func(r rune) bool { return r == ',' || r == ';' || r == '\n' }) {
+		l = strings.TrimSpace(l)
+		if tag, ok := directory.ResolveLanguage(l); ok {
+			l = tag
+		}
+		if l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

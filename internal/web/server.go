@@ -14,6 +14,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
@@ -42,6 +43,7 @@ type Server struct {
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
 	Regional  *regional.Service
+	Capacity  *capacity.Service
 	Comms     *comms.Service
 	Audit     *auditlog.Log
 	Outbox    *notify.Outbox
@@ -187,6 +189,23 @@ func (s *Server) Handler() http.Handler {
 	page("POST /exercises/{id}/note", s.exerciseNote)
 	page("GET /exercises/{id}/report", s.exerciseReportPage)
 	page("GET /exercises/{id}/report.csv", s.exerciseCSV)
+	page("GET /capacity", s.capacityPage)
+	page("GET /capacity/needs/new", s.needNewForm)
+	page("POST /capacity/needs/new", s.needNewSubmit)
+	page("GET /capacity/needs/{id}/edit", s.needEditForm)
+	page("POST /capacity/needs/{id}/edit", s.needEditSubmit)
+	page("POST /capacity/needs/{id}/withdraw", s.needWithdraw)
+	page("GET /capacity/offers/new", s.offerNewForm)
+	page("POST /capacity/offers/new", s.offerNewSubmit)
+	page("POST /capacity/offers/{id}/withdraw", s.offerWithdraw)
+	page("POST /capacity/matches", s.matchPropose)
+	page("POST /capacity/matches/{id}/{answer}", s.matchAnswer)
+	page("GET /capacity/activities/{id}", s.activityPage)
+	page("POST /capacity/activities/{id}", s.activitySubmit)
+	page("GET /capacity/progress", s.capacityProgressPage)
+	page("GET /capacity/progress/{name}", s.capacityCSV)
+	page("POST /capacity/plan", s.planSubmit)
+	page("POST /capacity/plan/measures", s.measureSubmit)
 	page("GET /comms", s.commsPage)
 	page("GET /comms/new", s.commNewForm)
 	page("POST /comms/new", s.commNewSubmit)

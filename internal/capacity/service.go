@@ -1,0 +1,520 @@
+package capacity
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/directory"
+)
+
+// Service is capacity-building's rules and authorization; every method
+// takes the acting user from the context.
+type Service struct {
+	// DB and Now are set by New and never changed.
+	DB  *db.DB
+	Now app.Clock
+}
+
+// Config is what the capacity service is built from.
+type Config struct {
+	DB  *db.DB
+	Now app.Clock
+}
+
+// New returns the capacity service.
+func New(c Config) *Service { return &Service{DB: c.DB, Now: c.Now} }
+
+// Who may do what. A State's focal points record and answer for their
+// State; its officers read what their State may read; the Secretariat
+// reads everything, proposes matches, records partners' offers and keeps
+// the action plan. Read-only API tokens read.
+
+// canRecord: a focal point records for their own State.
+func canRecord(a *app.Actor, state string) bool {
+	return a != nil && !a.ReadOnly && state != "" && a.IsFocalPointOf(state)
+}
+
+// CanRecordNeed reports whether the actor may record a need (a focal
+// point of a State).
+func CanRecordNeed(a *app.Actor) bool { return a != nil && canRecord(a, a.State) }
+
+// CanRecordOffer reports whether the actor may record an offer: a focal
+// point for their State, the Secretariat for a partner.
+func CanRecordOffer(a *app.Actor) bool {
+	return a != nil && !a.ReadOnly && (a.IsSecretariat() || canRecord(a, a.State))
+}
+
+// CanManage reports whether the actor proposes matches and keeps the
+// action plan: the Secretariat.
+func CanManage(a *app.Actor) bool { return a != nil && !a.ReadOnly && a.IsSecretariat() }
+
+// view is what decides which needs an actor sees: the topics on which the
+// actor's State has an open offer, and the needs on which the actor's
+// State is the offering side of a match that it may see.
+type view struct {
+	a           *app.Actor
+	offerTopics map[string]bool
+	matched     map[int64]bool
+}
+
+func (s *Service) view(ctx context.Context, q db.Queryer, a *app.Actor) (*view, error) {
+	v := &view{a: a, offerTopics: map[string]bool{}, matched: map[int64]bool{}}
+	if a.IsSecretariat() || a.State == "" {
+		return v, nil
+	}
+	offers, err := listOffers(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range offers {
+		if o.State == a.State && o.Status == OfferOpen {
+			for _, t := range o.Topics {
+				v.offerTopics[t] = true
+			}
+		}
+	}
+	matches, err := listMatches(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range matches {
+		if m.OfferState == a.State && m.NeedAnswer == Accept {
+			v.matched[m.NeedID] = true
+		}
+	}
+	return v, nil
+}
+
+// seesNeed: the Secretariat sees every need; the needing State's users
+// see their own; another State's users see a need whose visibility reaches
+// them (all States, or States offering help on one of its topics), or
+// once the needing State has accepted a match with their offer: a need
+// seen by the Secretariat only is shown to the offering State only after
+// the needing State agreed.
+func (v *view) seesNeed(n *Need) bool {
+	a := v.a
+	switch {
+	case a == nil:
+		return false
+	case a.IsSecretariat():
+		return true
+	case a.State == "":
+		return false
+	case a.State == n.State:
+		return true
+	case n.Status == NeedWithdrawn:
+		return false
+	case v.matched[n.ID]:
+		return true
+	case n.Visibility == VisibleAll:
+		return true
+	case n.Visibility == VisibleOfferers:
+		for _, t := range n.Topics {
+			if v.offerTopics[t] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// seesOffer: offers are advertised: every signed-in user sees the open
+// ones; a withdrawn offer only its State and the Secretariat.
+func seesOffer(a *app.Actor, o *Offer) bool {
+	if a == nil {
+		return false
+	}
+	return o.Status == OfferOpen || a.IsSecretariat() || (a.State != "" && a.State == o.State)
+}
+
+// seesMatch: the Secretariat and the needing State see a match; the
+// offering State once the needing State has accepted it, or when the
+// need's visibility already reaches it.
+func (v *view) seesMatch(m *Match, n *Need) bool {
+	a := v.a
+	switch {
+	case a == nil:
+		return false
+	case a.IsSecretariat():
+		return true
+	case a.State == "":
+		return false
+	case a.State == m.NeedState:
+		return true
+	case a.State == m.OfferState:
+		return m.NeedAnswer == Accept || v.seesNeed(n)
+	}
+	return false
+}
+
+func (s *Service) need(ctx context.Context, q db.Queryer, a *app.Actor, id int64) (*Need, *view, error) {
+	n, err := getNeed(ctx, q, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	v, err := s.view(ctx, q, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == nil || !v.seesNeed(n) {
+		return nil, nil, app.ErrNotFound("need")
+	}
+	return n, v, nil
+}
+
+func (in *NeedInput) normalize() error {
+	var v app.Validation
+	checkKind(&v, in.Kind)
+	in.Topics, in.TopicOther = checkTopics(&v, in.Topics, in.TopicOther)
+	if !in.Level.Valid() {
+		v.Add("level", "error.required", "choose a level", nil)
+	}
+	in.Languages = directory.CheckLanguages(&v, "languages", in.Languages)
+	in.NeededBy = checkDate(&v, "needed_by", in.NeededBy)
+	if in.Visibility == "" {
+		in.Visibility = VisibleSecretariat
+	}
+	if !in.Visibility.Valid() {
+		v.Add("visibility", "error.capacity_visibility", "choose who may see the need", nil)
+	}
+	directory.CheckText(&v, "details", &in.Details, MaxText)
+	return v.Err()
+}
+
+func checkKind(v *app.Validation, kind string) {
+	if !validKind(kind) {
+		v.Add("kind", "error.capacity_kind", "choose a kind of help", nil)
+	}
+}
+
+// checkTopics keeps the known topics, once each, in the reference order;
+// a need or offer names at least one topic or says it in words.
+func checkTopics(v *app.Validation, topics []string, other string) ([]string, string) {
+	other = strings.TrimSpace(other)
+	directory.CheckLen(v, "topic_other", other, MaxShort, false)
+	if len(topics) > MaxTopics {
+		v.Add("topics", "error.too_many", "too many entries", map[string]any{"Max": MaxTopics})
+		return nil, other
+	}
+	var out []string
+	for _, t := range Topics {
+		if slices.Contains(topics, t) {
+			out = append(out, t)
+		}
+	}
+	for _, t := range topics {
+		if !validTopic(t) {
+			v.Add("topics", "error.capacity_topic", "unknown topic", nil)
+			break
+		}
+	}
+	if len(out) == 0 && other == "" && !v.HasField("topics") {
+		v.Add("topics", "error.capacity_topics_required", "choose at least one topic or describe it", nil)
+	}
+	return out, other
+}
+
+// checkDate takes YYYY-MM-DD, or nothing.
+func checkDate(v *app.Validation, field, s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil || d.Year() < 2000 || d.Year() > 2100 {
+		v.Add(field, "error.date", "not a date (YYYY-MM-DD)", nil)
+		return ""
+	}
+	return d.Format(time.DateOnly)
+}
+
+// RecordNeed records a need of the actor's State (a focal point's).
+func (s *Service) RecordNeed(ctx context.Context, in NeedInput) (*Need, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !CanRecordNeed(a) {
+		return nil, app.ErrForbidden()
+	}
+	if err := in.normalize(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	n := &Need{State: a.State, NeedInput: in, Status: NeedOpen, CreatedBy: a.Email, CreatedAt: now, UpdatedAt: now}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertNeed(ctx, tx, n); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "need_recorded", needObject(n.ID), []string{n.State}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// UpdateNeed changes an open need of the actor's State: what is needed,
+// by when, and who may see it.
+func (s *Service) UpdateNeed(ctx context.Context, id int64, in NeedInput) (*Need, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.normalize(); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var n *Need
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		n, _, err = s.need(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if !canRecord(a, n.State) {
+			return app.ErrForbidden()
+		}
+		if n.Status != NeedOpen {
+			return app.Errorf(app.Conflict, "error.capacity_need_closed", "this need is no longer open")
+		}
+		n.NeedInput, n.UpdatedAt = in, now
+		if err := updateNeed(ctx, tx, n); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "need_changed", needObject(n.ID), []string{n.State}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// WithdrawNeed closes an open need of the actor's State.
+func (s *Service) WithdrawNeed(ctx context.Context, id int64) (*Need, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var n *Need
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		n, _, err = s.need(ctx, tx, a, id)
+		if err != nil {
+			return err
+		}
+		if !canRecord(a, n.State) {
+			return app.ErrForbidden()
+		}
+		if n.Status != NeedOpen {
+			return app.Errorf(app.Conflict, "error.capacity_need_closed", "this need is no longer open")
+		}
+		n.Status, n.UpdatedAt = NeedWithdrawn, now
+		if err := updateNeed(ctx, tx, n); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "need_withdrawn", needObject(n.ID), []string{n.State}, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// Need returns a need the actor may see.
+func (s *Service) Need(ctx context.Context, id int64) (*Need, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := s.need(ctx, s.DB, a, id)
+	return n, err
+}
+
+// Needs lists the needs the actor may see, newest first.
+func (s *Service) Needs(ctx context.Context) ([]*Need, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := listNeeds(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.view(ctx, s.DB, a)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, n := range all {
+		if v.seesNeed(n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (in *OfferInput) normalize(a *app.Actor) error {
+	var v app.Validation
+	in.Partner = strings.TrimSpace(in.Partner)
+	if a.IsSecretariat() {
+		directory.CheckLen(&v, "partner", in.Partner, MaxShort, true)
+	} else if in.Partner != "" {
+		v.Add("partner", "error.capacity_partner", "only the Secretariat records an offer for a partner", nil)
+	}
+	checkKind(&v, in.Kind)
+	in.Topics, in.TopicOther = checkTopics(&v, in.Topics, in.TopicOther)
+	if in.Level != "" && !in.Level.Valid() {
+		v.Add("level", "error.required", "choose a level", nil)
+	}
+	in.Languages = directory.CheckLanguages(&v, "languages", in.Languages)
+	if !slices.Contains(Formats, in.Format) {
+		v.Add("format", "error.capacity_format", "choose in person, online or both", nil)
+	}
+	if in.Capacity < 0 || in.Capacity > MaxCapacity {
+		v.Add("capacity", "error.capacity_number", "a number from 0 to {{.Max}}", map[string]any{"Max": MaxCapacity})
+	}
+	in.PeriodFrom = checkDate(&v, "period_from", in.PeriodFrom)
+	in.PeriodTo = checkDate(&v, "period_to", in.PeriodTo)
+	if in.PeriodFrom != "" && in.PeriodTo != "" && in.PeriodTo < in.PeriodFrom {
+		v.Add("period_to", "error.capacity_period", "the period ends before it starts", nil)
+	}
+	directory.CheckText(&v, "details", &in.Details, MaxText)
+	return v.Err()
+}
+
+// RecordOffer records what the actor's State, or (for the Secretariat) a
+// named partner, can give.
+func (s *Service) RecordOffer(ctx context.Context, in OfferInput) (*Offer, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !CanRecordOffer(a) {
+		return nil, app.ErrForbidden()
+	}
+	if err := in.normalize(a); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	o := &Offer{OfferInput: in, Status: OfferOpen, CreatedBy: a.Email, CreatedAt: now, UpdatedAt: now}
+	if !a.IsSecretariat() {
+		o.State = a.State
+	}
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if err := insertOffer(ctx, tx, o); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "offer_recorded", offerObject(o.ID), states(o.State), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// CanWithdrawOffer reports whether the actor may withdraw the offer: its
+// State's focal point, or the Secretariat for a partner's offer.
+func CanWithdrawOffer(a *app.Actor, o *Offer) bool {
+	return o.Status == OfferOpen && canAnswerFor(a, o)
+}
+
+// CanWithdrawNeed reports whether the actor may change or withdraw the
+// need: its State's focal point, while it is open.
+func CanWithdrawNeed(a *app.Actor, n *Need) bool {
+	return n.Status == NeedOpen && canRecord(a, n.State)
+}
+
+// canAnswerFor: who answers for an offer (accepts a match, withdraws it):
+// the offering State's focal point; for a partner's offer, the
+// Secretariat.
+func canAnswerFor(a *app.Actor, o *Offer) bool {
+	if o.State == "" {
+		return CanManage(a)
+	}
+	return canRecord(a, o.State)
+}
+
+// WithdrawOffer closes an offer.
+func (s *Service) WithdrawOffer(ctx context.Context, id int64) (*Offer, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	var o *Offer
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		o, err = getOffer(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if o == nil || !seesOffer(a, o) {
+			return app.ErrNotFound("offer")
+		}
+		if !canAnswerFor(a, o) {
+			return app.ErrForbidden()
+		}
+		if o.Status != OfferOpen {
+			return app.Errorf(app.Conflict, "error.capacity_offer_closed", "this offer is no longer open")
+		}
+		o.Status, o.UpdatedAt = OfferWithdrawn, now
+		if err := setOfferStatus(ctx, tx, id, OfferWithdrawn, now); err != nil {
+			return err
+		}
+		return logEvent(ctx, tx, a, "offer_withdrawn", offerObject(o.ID), states(o.State), now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Offer returns an offer the actor may see.
+func (s *Service) Offer(ctx context.Context, id int64) (*Offer, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := getOffer(ctx, s.DB, id)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil || !seesOffer(a, o) {
+		return nil, app.ErrNotFound("offer")
+	}
+	return o, nil
+}
+
+// Offers lists the offers the actor may see, newest first.
+func (s *Service) Offers(ctx context.Context) ([]*Offer, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := listOffers(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, o := range all {
+		if seesOffer(a, o) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+// states lists the State a log entry concerns, none for a partner.
+func states(codes ...string) []string {
+	var out []string
+	for _, c := range codes {
+		if c != "" && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
