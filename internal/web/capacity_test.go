@@ -10,6 +10,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -112,7 +113,7 @@ func TestCapacityPages(t *testing.T) {
 				t.Errorf("progress: %d", resp.StatusCode)
 			}
 			resp, body = get(t, sec, srv.URL+"/capacity/progress/needs-by-region.csv")
-			if resp.StatusCode != 200 || !strings.HasPrefix(body, "un_group,needs_open,needs_matched,needs_met\n") || !strings.Contains(body, "Asia-Pacific,0,0,1") {
+			if resp.StatusCode != 200 || !strings.HasPrefix(body, export.BOM+"un_group,needs_open,needs_matched,needs_met\r\n") || !strings.Contains(body, "Asia-Pacific,0,0,1") {
 				t.Errorf("CSV: %d\n%s", resp.StatusCode, body)
 			}
 			if resp, _ := get(t, irn, srv.URL+"/capacity/progress"); resp.StatusCode != http.StatusForbidden {
