@@ -35,6 +35,7 @@ import (
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/offline"
 	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -148,10 +149,12 @@ type System struct {
 	CII *cii.Service
 	// Regional holds the regional directories' contacts.
 	Regional *regional.Service
-	Comms    *comms.Service
-	Inbox    *inbox.Service
-	Outbox   *notify.Outbox
-	Sender   *notify.Sender
+	// Offline makes the signed and encrypted offline copies.
+	Offline *offline.Service
+	Comms   *comms.Service
+	Inbox   *inbox.Service
+	Outbox  *notify.Outbox
+	Sender  *notify.Sender
 	// Inbound receives replies (nil without a reply address); SMTP and
 	// IMAP are how, when configured.
 	Inbound     *mailin.Gateway
@@ -290,6 +293,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
+	sys.Offline = &offline.Service{Export: exports, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now}
 	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,

@@ -1,0 +1,78 @@
+package offline
+
+import (
+	"context"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/ProtonMail/gopenpgp/v3/crypto"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/export"
+)
+
+// MinPassphrase is the shortest passphrase a copy is encrypted under, in
+// characters: the copy leaves pocdir and may be attacked at leisure.
+const MinPassphrase = 12
+
+// Recipient is whom a copy is encrypted to: the holder's OpenPGP public key
+// (ASCII-armored) when they have one, otherwise a passphrase they chose.
+type Recipient struct {
+	PublicKey  string
+	Passphrase []byte
+}
+
+// Encrypt encrypts an archive as an OpenPGP message (binary, as "gpg
+// --decrypt" reads it): to the recipient's public key, or, without one,
+// symmetrically under the passphrase.
+func Encrypt(archive []byte, to Recipient, now int64) ([]byte, error) {
+	pgp := crypto.PGP()
+	var h crypto.PGPEncryption
+	var err error
+	switch {
+	case to.PublicKey != "":
+		key, kerr := crypto.NewKeyFromArmored(to.PublicKey)
+		if kerr != nil {
+			return nil, app.FieldError("openpgp_key", "error.offline_key", "the holder's OpenPGP key cannot be read", nil)
+		}
+		if !key.CanEncrypt(now) {
+			return nil, app.FieldError("openpgp_key", "error.offline_key", "the holder's OpenPGP key cannot encrypt (expired or revoked?)", nil)
+		}
+		h, err = pgp.Encryption().Recipient(key).New()
+	case utf8.RuneCount(to.Passphrase) >= MinPassphrase:
+		h, err = pgp.Encryption().Password(to.Passphrase).New()
+	default:
+		return nil, app.FieldError("passphrase", "error.offline_passphrase", fmt.Sprintf("a passphrase of at least %d characters is required", MinPassphrase), map[string]any{"Min": MinPassphrase})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("offline: preparing the encryption: %w", err)
+	}
+	msg, err := h.Encrypt(archive)
+	if err != nil {
+		return nil, fmt.Errorf("offline: encrypting: %w", err)
+	}
+	return msg.Bytes(), nil
+}
+
+// Copy makes the actor's offline copy and encrypts it to them: a file
+// named pocdir-offline-copy-DATE.tar.gpg.
+func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) {
+	// Refuse a key or passphrase that will not do before anything is
+	// recorded in the log.
+	if _, err := Encrypt([]byte{}, to, s.Now().Unix()); err != nil {
+		return nil, err
+	}
+	a, err := s.Archive(ctx)
+	if err != nil {
+		return nil, err
+	}
+	body, err := Encrypt(a.Tar, to, s.Now().Unix())
+	if err != nil {
+		return nil, err
+	}
+	return &export.File{
+		Name: "pocdir-offline-copy-" + a.Manifest.Created.Format("2006-01-02") + ".tar.gpg",
+		Type: "application/pgp-encrypted",
+		Body: body,
+	}, nil
+}
