@@ -15,11 +15,39 @@ import (
 // characters: the copy leaves pocdir and may be attacked at leisure.
 const MinPassphrase = 12
 
-// Recipient is whom a copy is encrypted to: the holder's OpenPGP public key
-// (ASCII-armored) when they have one, otherwise a passphrase they chose.
+// Recipient is whom a copy is encrypted to: an OpenPGP public key
+// (ASCII-armored), or the one on a PoC's entry, or else a passphrase the
+// holder chose.
 type Recipient struct {
-	PublicKey  string
+	PublicKey string
+	// PoC, when set, names a PoC of the directory whose key on the entry
+	// the copy is encrypted to: one of the actor's State's PoCs, or any for
+	// the Secretariat.
+	PoC        int64
 	Passphrase []byte
+}
+
+// pocKey fills in the key of the PoC the recipient names.
+func (s *Service) pocKey(ctx context.Context, to *Recipient) error {
+	if to.PoC == 0 {
+		return nil
+	}
+	a := app.ActorFrom(ctx)
+	if a == nil {
+		return app.ErrUnauthenticated()
+	}
+	p, err := s.Export.Dir.GetPoC(ctx, to.PoC)
+	if err != nil {
+		return err
+	}
+	if a.State != "" && p.State != a.State {
+		return app.ErrForbidden()
+	}
+	if p.PGPKey == "" {
+		return app.FieldError("poc", "error.offline_no_key", "this PoC has no OpenPGP key on the entry", nil)
+	}
+	to.PublicKey = p.PGPKey
+	return nil
 }
 
 // Encrypt encrypts an archive as an OpenPGP message (binary, as "gpg
@@ -55,10 +83,14 @@ func Encrypt(archive []byte, to Recipient, now int64) ([]byte, error) {
 }
 
 // Copy makes the actor's offline copy and encrypts it to them: a file
-// named pocdir-offline-copy-DATE.tar.gpg.
+// named pocdir-offline-copy-DATE.tar.gpg. A PoC's key is checked (and a
+// passphrase's length) before the copy is made and recorded.
 func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) {
 	// Refuse a key or passphrase that will not do before anything is
 	// recorded in the log.
+	if err := s.pocKey(ctx, &to); err != nil {
+		return nil, err
+	}
 	if _, err := Encrypt([]byte{}, to, s.Now().Unix()); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/offline"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -184,6 +185,46 @@ func TestGnuPG(t *testing.T) {
 		}
 		if _, err := g.try([]byte("wrong horse battery staple"), "--pinentry-mode", "loopback", "--passphrase-fd", "0", "--decrypt", file); err == nil {
 			t.Error("GnuPG decrypted it under a wrong passphrase")
+		}
+	})
+	t.Run("a copy encrypted to the key on the holder's PoC entry is decrypted by the holder's GnuPG", func(t *testing.T) {
+		fp := sys.User(t, "fp2@egy.example", app.RoleFocalPoint, "EGY")
+		in := testkit.ValidPoC()
+		in.Agency, in.PGPKey = "Holder's own office", pub
+		mine := sys.AddPoC(t, fp.Ctx(), "EGY", in)
+		f, err := sys.Offline.Copy(ctx, offline.Recipient{PoC: mine.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := offline.Verify(g.run(f.Body, "--decrypt"), vkey); err != nil {
+			t.Error(err)
+		}
+		che, err := sys.Directory.Get(ctx, "CHE")
+		if err != nil {
+			t.Fatal(err)
+		}
+		egy, err := sys.Directory.Get(ctx, "EGY")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keyless int64
+		for _, p := range egy.PoCs {
+			if p.PGPKey == "" {
+				keyless = p.ID
+			}
+		}
+		for _, tt := range []struct {
+			name string
+			poc  int64
+			want app.Code
+		}{
+			{"another State's PoC is refused", che.PoCs[0].ID, app.Forbidden},
+			{"a PoC without a key is refused", keyless, app.Invalid},
+			{"a PoC that does not exist is not found", 999999, app.NotFound},
+		} {
+			if _, err := sys.Offline.Copy(ctx, offline.Recipient{PoC: tt.poc}); app.ErrorCode(err) != tt.want {
+				t.Errorf("%s: got %v, want %s", tt.name, err, tt.want)
+			}
 		}
 	})
 	t.Run("a copy encrypted to another key is not decrypted by the holder's GnuPG", func(t *testing.T) {
