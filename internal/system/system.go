@@ -294,7 +294,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
 	sys.Offline = &offline.Service{Export: exports, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now}
-	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
+	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Comms: sys.Comms,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
