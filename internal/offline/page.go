@@ -39,8 +39,20 @@ func (s *Service) page(lang string, at time.Time, cp *auditlog.Checkpoint, entri
 		"state":   func(iso2, english string) string { return i18n.StateName(lang, iso2, english) },
 		"level":   func(v directory.Level) string { return l.T("level." + string(v)) },
 		"channel": func(k directory.ChannelKind) string { return l.T("channel." + string(k)) },
-		"date":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		// A date inside a sentence is isolated (FSI … PDI), so that it
+		// reads left to right in an Arabic sentence.
+		"date": func(t time.Time) string { return "\u2068" + t.UTC().Format("2006-01-02 15:04 UTC") + "\u2069" },
 	})
+	// States without a PoC are named at the end, so that the page is the
+	// PoCs, as the directory page shows them.
+	var with, without []*directory.Entry
+	for _, e := range entries {
+		if len(e.PoCs) > 0 {
+			with = append(with, e)
+		} else {
+			without = append(without, e)
+		}
+	}
 	var b bytes.Buffer
 	err = t.Execute(&b, map[string]any{
 		"L":       l,
@@ -49,7 +61,8 @@ func (s *Service) page(lang string, at time.Time, cp *auditlog.Checkpoint, entri
 		"At":      at,
 		"Size":    strconv.FormatInt(cp.Size, 10),
 		"Root":    base64.StdEncoding.EncodeToString(cp.Root[:]),
-		"Entries": entries,
+		"Entries": with,
+		"Without": without,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("offline: rendering the page: %w", err)
