@@ -29,12 +29,14 @@ func TestOfflineCopyPage(t *testing.T) {
 		sys.AddPoC(t, fp.Ctx(), "EGY", in)
 		c := sys.Login(t, srv, off)
 
-		t.Run("the directory page links to the offline copy", func(t *testing.T) {
-			_, body := get(t, c, srv.URL+"/directory")
-			if !strings.Contains(body, `href="/offline-copy"`) {
-				t.Error("no link")
-			}
-		})
+		for _, p := range []string{"/directory", "/account"} {
+			t.Run("the page "+p+" links to the offline copy", func(t *testing.T) {
+				_, body := get(t, c, srv.URL+p)
+				if !strings.Contains(body, `href="/offline-copy"`) {
+					t.Error("no link")
+				}
+			})
+		}
 		t.Run("the page asks for a required passphrase, its form's first field the anti-forgery token", func(t *testing.T) {
 			resp, body := get(t, c, srv.URL+"/offline-copy")
 			if resp.StatusCode != http.StatusOK {
