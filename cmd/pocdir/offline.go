@@ -23,7 +23,8 @@ func runOffline(args []string) error {
 		fmt.Println(`Usage: pocdir offline COMMAND [flags]
 
   verify FILE  check an offline copy of the directory (the .tar that "gpg --decrypt"
-               gives): pocdir's signature, each file, the log checkpoint; say its date
+               gives, or the encrypted copy with --passphrase-file): pocdir's
+               signature, each file, the log checkpoint; say its date
 
 "pocdir offline COMMAND -h" lists each command's flags. The README says how to do
 the same with GnuPG, OpenSSL and coreutils alone.`)
@@ -33,10 +34,11 @@ the same with GnuPG, OpenSSL and coreutils alone.`)
 }
 
 func offlineVerify(args []string, out io.Writer, now func() time.Time) error {
-	f := newFlags("offline verify", "FILE [--key VKEY | --db URL [--log-key FILE]]")
+	f := newFlags("offline verify", "FILE [--key VKEY | --db URL [--log-key FILE]] [--passphrase-file FILE]")
 	key := f.Local("key", "", "the log's public key (name+hash+key), as shown on the log page; default: derived from the log's key file (on the server)")
 	dbURL := f.String("db", "sqlite:pocdir.db", "database URL (to find the log's key file beside a SQLite database, without --key)")
 	lc := addLogFlags(f, flagLogKey)
+	passFile := f.Local("passphrase-file", "", "a file holding the passphrase of a copy encrypted under one, to verify it without decrypting it first (its first line is the passphrase)")
 	// Accept the file before or after the flags.
 	var file string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -64,6 +66,16 @@ func offlineVerify(args []string, out io.Writer, now func() time.Time) error {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return err
+	}
+	if *passFile != "" {
+		p, err := os.ReadFile(*passFile)
+		if err != nil {
+			return fmt.Errorf("--passphrase-file: %w", err)
+		}
+		pass, _, _ := strings.Cut(string(p), "\n")
+		if b, err = offline.Decrypt(b, []byte(strings.TrimSuffix(pass, "\r"))); err != nil {
+			return err
+		}
 	}
 	v, err := offline.Verify(b, vkey)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/offline"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
@@ -35,6 +36,17 @@ func TestOfflineVerify(t *testing.T) {
 	if err := os.WriteFile(bad, bytes.Replace(a.Tar, []byte("National CERT"), []byte("National CERX"), 1), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	pass := "correct horse battery staple"
+	enc, err := sys.Offline.Copy(fp.Ctx(), offline.Recipient{Passphrase: []byte(pass)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	encFile, passFile, wrongFile := filepath.Join(dir, "copy.tar.gpg"), filepath.Join(dir, "pass"), filepath.Join(dir, "wrong")
+	for name, body := range map[string][]byte{encFile: enc.Body, passFile: []byte(pass + "\n"), wrongFile: []byte("wrong horse battery staple\n")} {
+		if err := os.WriteFile(name, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A key of the log's very name, as a forger would make.
 	_, otherKey, err := note.GenerateKey(rand.Reader, "pocdir.test/log")
 	if err != nil {
@@ -52,6 +64,9 @@ func TestOfflineVerify(t *testing.T) {
 		{"the key comes from the log's key file without --key", []string{"--log-key", sys.LogKeyPath, good}, []string{"genuine"}, true},
 		{"a changed copy is not genuine", []string{bad, "--key", sys.Keys.VerifierKey}, []string{"NOT GENUINE", "index.html was changed"}, false},
 		{"another key is not pocdir's", []string{good, "--key", otherKey}, []string{"NOT GENUINE", "does not verify"}, false},
+		{"an encrypted copy verifies with its passphrase", []string{encFile, "--key", sys.Keys.VerifierKey, "--passphrase-file", passFile}, []string{"genuine"}, true},
+		{"an encrypted copy does not open with another passphrase", []string{encFile, "--key", sys.Keys.VerifierKey, "--passphrase-file", wrongFile}, []string{"does not open with this passphrase"}, false},
+		{"an encrypted copy without its passphrase says to decrypt it", []string{encFile, "--key", sys.Keys.VerifierKey}, []string{"decrypt it first"}, false},
 		{"a file is required", []string{"--key", sys.Keys.VerifierKey}, []string{"give the copy's file"}, false},
 	}
 	for _, tt := range tests {

@@ -108,3 +108,18 @@ func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) 
 		Body: body,
 	}, nil
 }
+
+// Decrypt opens a copy encrypted under a passphrase, for holders without
+// GnuPG; a copy encrypted to a key is opened with GnuPG, which holds the
+// private key.
+func Decrypt(encrypted, passphrase []byte) ([]byte, error) {
+	h, err := crypto.PGP().Decryption().Password(passphrase).New()
+	if err != nil {
+		return nil, fmt.Errorf("offline: preparing the decryption: %w", err)
+	}
+	res, err := h.Decrypt(encrypted, crypto.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("the copy does not open with this passphrase (or is encrypted to a key: use gpg --decrypt): %w", err)
+	}
+	return res.Bytes(), nil
+}
