@@ -63,6 +63,11 @@ func offlineVerify(args []string, out io.Writer, now func() time.Time) error {
 			return err
 		}
 	}
+	if st, err := os.Stat(file); err != nil {
+		return err
+	} else if st.Size() > offline.MaxFile {
+		return fmt.Errorf("NOT GENUINE: %s is larger than any offline copy (%d bytes)", file, offline.MaxFile)
+	}
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return err

@@ -27,6 +27,10 @@ const (
 	CheckpointName = "checkpoint.txt"
 )
 
+// MaxFile is the largest file that can be an offline copy, encrypted or
+// not: Verify refuses a larger archive before reading it.
+const MaxFile = maxArchive
+
 // Limits of an archive that Verify reads.
 const (
 	maxArchive = 256 << 20

@@ -3,6 +3,7 @@ package offline
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
@@ -94,7 +95,12 @@ func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) 
 	if _, err := Encrypt([]byte{}, to, s.Now().Unix()); err != nil {
 		return nil, err
 	}
-	a, err := s.Archive(ctx)
+	// The log names the PoC whose key the copy was encrypted to.
+	logged := "offline-copy.tar"
+	if to.PoC != 0 {
+		logged += "?poc=" + strconv.FormatInt(to.PoC, 10)
+	}
+	a, err := s.archive(ctx, logged)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,8 @@ package offline_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,6 +200,13 @@ func TestGnuPG(t *testing.T) {
 		}
 		if _, err := offline.Verify(g.run(f.Body, "--decrypt"), vkey); err != nil {
 			t.Error(err)
+		}
+		entries, err := sys.Audit.Entries(app.WithActor(context.Background(), app.System), 0, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := entries[len(entries)-1]; last.Object != fmt.Sprintf("export:offline-copy.tar?poc=%d", mine.ID) {
+			t.Errorf("the log's last entry is %s %s, want the copy naming the PoC", last.Type, last.Object)
 		}
 		che, err := sys.Directory.Get(ctx, "CHE")
 		if err != nil {

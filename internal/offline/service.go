@@ -48,6 +48,11 @@ type Archive struct {
 // checkpoint is read after that record, so the copy's own export is in the
 // tree it names.
 func (s *Service) Archive(ctx context.Context) (*Archive, error) {
+	return s.archive(ctx, "offline-copy.tar")
+}
+
+// archive makes the copy, recorded in the log as the export named logged.
+func (s *Service) archive(ctx context.Context, logged string) (*Archive, error) {
 	a := app.ActorFrom(ctx)
 	if a == nil {
 		return nil, app.ErrUnauthenticated()
@@ -64,7 +69,7 @@ func (s *Service) Archive(ctx context.Context) (*Archive, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Export.Dir.Exported(ctx, "offline-copy.tar"); err != nil {
+	if err := s.Export.Dir.Exported(ctx, logged); err != nil {
 		return nil, err
 	}
 	cp, err := s.Log.Latest(ctx)
