@@ -9,6 +9,7 @@ import (
 	"io"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,11 +138,10 @@ func Verify(archive []byte, vkey string) (*Verified, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the checkpoint's signature does not verify: %w", err)
 	}
-	origin, size, root, err := auditlog.ParseCheckpoint(cn.Text)
-	if err != nil {
+	if _, _, _, err := auditlog.ParseCheckpoint(cn.Text); err != nil {
 		return nil, err
 	}
-	if got := auditlog.CheckpointBody(m.Origin, m.Size, root); origin != m.Origin || size != m.Size || got != cn.Text || !strings.Contains(got, "\n"+m.Root+"\n") {
+	if cn.Text != m.Origin+"\n"+strconv.FormatInt(m.Size, 10)+"\n"+m.Root+"\n" {
 		return nil, errors.New("the checkpoint in the archive is not the one the manifest names")
 	}
 	return &Verified{Manifest: m, Checkpoint: string(cp), Files: files}, nil

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -178,12 +180,45 @@ func TestArchive(t *testing.T) {
 			return b
 		}, nil)
 
+		// A manifest that pocdir's key did sign, beside another genuine
+		// checkpoint (a later copy's): the two must name the same tree.
+		later, err := sys.Offline.Archive(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other, err := sys.Audit.CheckpointAt(ctx, later.Manifest.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		oldSum := sha256.Sum256([]byte(other.Note))
+		var cpSum string
+		swapped := rewrite(t, a.Tar, func(name string, body []byte) []byte {
+			switch name {
+			case offline.CheckpointName:
+				s := sha256.Sum256(body)
+				cpSum = hex.EncodeToString(s[:])
+				return []byte(other.Note)
+			case offline.ManifestName:
+				n, err := note.Open(body, note.VerifierList(sys.Keys.Verifier))
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, err := note.Sign(&note.Note{Text: strings.Replace(n.Text, cpSum, hex.EncodeToString(oldSum[:]), 1)}, sys.Keys.Signer)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return b
+			}
+			return body
+		}, nil)
+
 		tests := []struct {
 			name    string
 			archive []byte
 			key     string
 			want    string
 		}{
+			{"another genuine checkpoint than the manifest names fails", swapped, vkey, "not the one the manifest names"},
 			{"a changed page fails", rewrite(t, a.Tar, func(name string, body []byte) []byte {
 				if name == "index.html" {
 					return bytes.Replace(body, []byte(arabicAgency), []byte("Forged agency"), 1)

@@ -14,8 +14,8 @@ package offline
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -95,8 +95,11 @@ func (s *Service) archive(ctx context.Context, logged string) (*Archive, error) 
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Created: now, Holder: a.Email, Language: lang, Origin: origin, Size: size,
-		Root: strings.Split(auditlog.CheckpointBody(origin, size, root), "\n")[2]}
+	holder := a.Email
+	if !word(holder) {
+		holder = "-" // an actor without an address, such as pocdir itself
+	}
+	m := &Manifest{Created: now, Holder: holder, Language: lang, Origin: origin, Size: size, Root: base64.StdEncoding.EncodeToString(root[:])}
 	for _, name := range []string{CheckpointName, "pocdir-directory.json", "pocdir-directory.vcf", "index.html"} {
 		m.Files = append(m.Files, FileSum{Name: name, SHA256: sha256.Sum256(files[name])})
 	}
