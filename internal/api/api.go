@@ -32,6 +32,7 @@ import (
 	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/inbox"
 	"github.com/pocdir/pocdir/internal/metrics"
+	"github.com/pocdir/pocdir/internal/offline"
 	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/upload"
 )
@@ -46,7 +47,9 @@ func OpenAPI() []byte { return openapiYAML }
 type API struct {
 	Directory *directory.Service
 	// Export makes the directory's downloads (CSV, JSON, vCard).
-	Export   *export.Service
+	Export *export.Service
+	// Offline makes the signed and encrypted offline copies.
+	Offline  *offline.Service
 	Accounts *account.Service
 	Audit    *auditlog.Log
 	Checks   *checks.Service
@@ -107,6 +110,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/pocs/{id}/vcard", a.pocVCard)
 	mux.HandleFunc("GET /api/v1/states/{code}/export", a.stateExport)
 	mux.HandleFunc("GET /api/v1/export/directory", a.directoryExport)
+	mux.HandleFunc("GET /api/v1/offline-copy", a.offlineCopy)
 	mux.HandleFunc("PUT /api/v1/pocs/{id}", a.updatePoC)
 	mux.HandleFunc("DELETE /api/v1/pocs/{id}", a.deletePoC)
 	mux.HandleFunc("GET /api/v1/nominations", a.listNominations)

@@ -447,6 +447,10 @@ type authRoute struct {
 	want    [nCallers]int
 }
 
+// requestHeader, returned by a route's prepare as its body, is sent as the
+// request's headers (name, value pairs) without a body.
+type requestHeader []string
+
 func path(p string) func(*testing.T, *fixture) (string, any) {
 	return func(*testing.T, *fixture) (string, any) { return p, nil }
 }
@@ -538,6 +542,10 @@ var authRoutes = []authRoute{
 		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/export/directory", "download the directory", path("/api/v1/export/directory?format=csv&level=technical"),
 		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/offline-copy", "download an offline copy under a passphrase",
+		func(*testing.T, *fixture) (string, any) {
+			return "/api/v1/offline-copy", requestHeader{"Offline-Copy-Passphrase", "correct horse battery staple"}
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
 	{"PUT /api/v1/pocs/{id}", "propose a change to a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
@@ -756,8 +764,12 @@ func TestAuthorization(t *testing.T) {
 				}
 				t.Run(fmt.Sprintf("%s %s %s", callerNames[caller], verb, rt.action), func(t *testing.T) {
 					p, body := rt.prepare(t, f)
+					var header requestHeader
+					if h, ok := body.(requestHeader); ok {
+						body, header = nil, h
+					}
 					before := f.snapshot(t)
-					r := f.do(t, method, p, f.token(caller), body)
+					r := f.do(t, method, p, f.token(caller), body, header...)
 					if r.Status != want {
 						t.Fatalf("%s %s: status %d, want %d; body %s", method, p, r.Status, want, r.Body)
 					}

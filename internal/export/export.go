@@ -65,17 +65,9 @@ type Service struct {
 // Directory exports the States that the filter selects, as on the directory
 // page, with their PoCs.
 func (s *Service) Directory(ctx context.Context, f directory.Filter, format Format) (*File, error) {
-	list, err := s.Dir.List(ctx, f)
+	entries, err := s.Entries(ctx, f)
 	if err != nil {
 		return nil, err
-	}
-	entries := make([]*directory.Entry, 0, len(list))
-	for _, sum := range list {
-		e, err := s.Dir.Get(ctx, sum.Code)
-		if err != nil {
-			return nil, err
-		}
-		entries = append(entries, e)
 	}
 	name := "pocdir-directory"
 	if filtered := FilterQuery(f); filtered != "" {
@@ -113,21 +105,38 @@ func (s *Service) PoC(ctx context.Context, id int64) (*File, error) {
 	return &File{Name: fmt.Sprintf("pocdir-%s-poc-%d.vcf", strings.ToLower(p.State), id), Type: VCardType, Body: b.Bytes()}, nil
 }
 
-// file encodes the entries, records the export in the log, and names the
-// file. what and query name the export in the log.
-func (s *Service) file(ctx context.Context, what, query, name string, entries []*directory.Entry, format Format) (*File, error) {
+// Entries returns the entries of the States that the filter selects, with
+// their PoCs, as the reader may see them: what Directory exports. It
+// records nothing in the log; whoever makes a file of them does.
+func (s *Service) Entries(ctx context.Context, f directory.Filter) ([]*directory.Entry, error) {
+	list, err := s.Dir.List(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	entries := make([]*directory.Entry, 0, len(list))
+	for _, sum := range list {
+		e, err := s.Dir.Get(ctx, sum.Code)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+// Encode writes the entries of the directory (or, when what starts with
+// "state/", of one State) in a format, with the vCards' words in the
+// reader's language. It records nothing in the log: the offline copy, which
+// holds several encodings, records itself once.
+func (s *Service) Encode(ctx context.Context, what string, entries []*directory.Entry, format Format) ([]byte, error) {
 	var b bytes.Buffer
-	var typ, ext string
 	var err error
 	switch format {
 	case CSVFormat:
-		typ, ext = CSVType, ".csv"
 		err = writeCSV(&b, entries)
 	case JSONFormat:
-		typ, ext = "application/json", ".json"
 		err = writeJSON(&b, what, entries)
 	case VCardFormat:
-		typ, ext = VCardType, ".vcf"
 		l := s.labels(ctx)
 		for _, e := range entries {
 			for _, p := range e.PoCs {
@@ -142,6 +151,23 @@ func (s *Service) file(ctx context.Context, what, query, name string, entries []
 	if err != nil {
 		return nil, err
 	}
+	return b.Bytes(), nil
+}
+
+// file encodes the entries, records the export in the log, and names the
+// file. what and query name the export in the log.
+func (s *Service) file(ctx context.Context, what, query, name string, entries []*directory.Entry, format Format) (*File, error) {
+	body, err := s.Encode(ctx, what, entries, format)
+	if err != nil {
+		return nil, err
+	}
+	typ, ext := CSVType, ".csv"
+	switch format {
+	case JSONFormat:
+		typ, ext = "application/json", ".json"
+	case VCardFormat:
+		typ, ext = VCardType, ".vcf"
+	}
 	logged := what + "." + string(format)
 	if query != "" {
 		logged += "?" + query
@@ -149,7 +175,7 @@ func (s *Service) file(ctx context.Context, what, query, name string, entries []
 	if err := s.Dir.Exported(ctx, logged); err != nil {
 		return nil, err
 	}
-	return &File{Name: name + ext, Type: typ, Body: b.Bytes()}, nil
+	return &File{Name: name + ext, Type: typ, Body: body}, nil
 }
 
 // FilterQuery writes a filter as the directory page's query string (the

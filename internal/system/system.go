@@ -37,6 +37,7 @@ import (
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/offline"
 	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/seal"
 	"github.com/pocdir/pocdir/internal/upload"
@@ -156,6 +157,8 @@ type System struct {
 	Outbox    *notify.Outbox
 	Sender    *notify.Sender
 	Exercises *exercises.Service
+	// Offline makes the signed and encrypted offline copies.
+	Offline *offline.Service
 	// Inbound receives replies (nil without a reply address); SMTP and
 	// IMAP are how, when configured.
 	Inbound     *mailin.Gateway
@@ -296,9 +299,10 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
-	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises, Inbox: sys.Inbox, Log: cfg.Log,
+	sys.Offline = &offline.Service{Export: exports, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now}
+	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
-	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises,
+	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises,
 		Outbox: sys.Outbox, Inbox: sys.Inbox, Inbound: sys.Inbound, Catcher: cfg.Catcher, OpenPGPKey: sys.PGP.PublicKey(), Catalog: sys.Catalog, Log: cfg.Log,
 		SecureCookies: cfg.SecureCookies, HSTS: cfg.HSTS, API: apiHandler, TrustedProxies: cfg.TrustedProxies, BaseURL: cfg.BaseURL, Demo: cfg.Demo,
 		Uploads: uploads}

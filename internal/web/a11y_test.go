@@ -616,10 +616,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/users", 200)
 			b.visit("/invitations/new", 200)
 			b.visit("/account", 200)
+			b.visit("/offline-copy", 200)
 			b.visit("/log", 200)
 			b.visit("/admin/outbox", 403)
 			b.visit("/states/XXX", 404)
-			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account", "/comms", fmt.Sprintf("/comms/%d", commIn), "/comms/new?template=notification", "/cii", "/states/FRA/cii/edit")
+			b.reflow("/directory?q=fr", "/states/FRA", "/states/FRA/history", "/states/FRA/pocs/new", "/account", "/offline-copy", "/comms", fmt.Sprintf("/comms/%d", commIn), "/comms/new?template=notification", "/cii", "/states/FRA/cii/edit")
 		}
 	})
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/mailin"
 	"github.com/pocdir/pocdir/internal/metrics"
 	"github.com/pocdir/pocdir/internal/notify"
+	"github.com/pocdir/pocdir/internal/offline"
 	"github.com/pocdir/pocdir/internal/regional"
 	"github.com/pocdir/pocdir/internal/upload"
 )
@@ -36,7 +37,9 @@ type Server struct {
 	DB        *db.DB
 	Directory *directory.Service
 	// Export makes the directory's downloads (CSV, JSON, vCard).
-	Export   *export.Service
+	Export *export.Service
+	// Offline makes the signed and encrypted offline copies.
+	Offline  *offline.Service
 	Accounts *account.Service
 	Checks   *checks.Service
 	// CII holds the States' lists of critical information infrastructure.
@@ -142,6 +145,8 @@ func (s *Server) Handler() http.Handler {
 	page("GET /directory/export", s.directoryExport)
 	page("GET /states/{code}/export", s.stateExport)
 	page("GET /pocs/{id}/vcard", s.pocVCard)
+	page("GET /offline-copy", s.offlineCopyPage)
+	page("POST /offline-copy", s.offlineCopyDownload)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
 	page("GET /states/{code}/cii", s.ciiStatePage)

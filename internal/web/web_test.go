@@ -38,7 +38,7 @@ func TestAnonymousVisitorsSeeOnlyTheLoginPage(t *testing.T) {
 	c := testkit.Client(t)
 	for _, p := range []string{"/", "/directory", "/states/FRA", "/states/FRA/history", "/states/FRA/edit", "/states/FRA/pocs/new",
 		"/pocs/1/edit", "/pocs/1/remove", "/users", "/invitations/new", "/account", "/directory/export?format=csv", "/states/FRA/export?format=json",
-		"/pocs/1/vcard"} {
+		"/pocs/1/vcard", "/offline-copy"} {
 		t.Run("GET "+p+" sends an anonymous visitor to the login page", func(t *testing.T) {
 			resp, body := get(t, c, srv.URL+p)
 			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
@@ -50,7 +50,7 @@ func TestAnonymousVisitorsSeeOnlyTheLoginPage(t *testing.T) {
 		})
 	}
 	for _, p := range []string{"/states/FRA/edit", "/states/FRA/pocs/new", "/pocs/1/edit", "/pocs/1/remove", "/users/1/disable",
-		"/invitations/new", "/invitations/1/revoke", "/account/tokens", "/account/password", "/account/sessions/1/revoke"} {
+		"/invitations/new", "/invitations/1/revoke", "/account/tokens", "/account/password", "/account/sessions/1/revoke", "/offline-copy"} {
 		t.Run("POST "+p+" does nothing for an anonymous visitor", func(t *testing.T) {
 			resp := testkit.PostForm(t, c, srv.URL+p, url.Values{"agency": {"x"}})
 			resp.Body.Close()

@@ -1,0 +1,72 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/offline"
+)
+
+// offlineCopyData is what the offline copy page offers: a passphrase, or
+// the key of one of the user's State's PoCs that have one.
+type offlineCopyData struct {
+	Min  int
+	PoCs []*directory.PoC
+	Key  string // the log's public key, to verify the copy
+}
+
+func (s *Server) offlineCopyPage(w http.ResponseWriter, r *http.Request) {
+	s.renderOfflineCopy(w, r, http.StatusOK, nil)
+}
+
+func (s *Server) renderOfflineCopy(w http.ResponseWriter, r *http.Request, status int, err error) {
+	p := s.page(r, "offline.page_title", nil)
+	d := offlineCopyData{Min: offline.MinPassphrase, Key: s.Audit.VerifierKey}
+	if p.Actor != nil && p.Actor.State != "" {
+		e, gerr := s.Directory.Get(r.Context(), p.Actor.State)
+		if gerr != nil {
+			s.fail(w, r, gerr)
+			return
+		}
+		for _, poc := range e.PoCs {
+			if poc.PGPKey != "" {
+				d.PoCs = append(d.PoCs, poc)
+			}
+		}
+	}
+	p.Data = d
+	if err != nil {
+		p.withError(err)
+	}
+	s.render(w, r, status, "offline_copy.html", p)
+}
+
+// offlineCopyDownload makes the user's offline copy, encrypted under the
+// passphrase they gave or to the key of the PoC they chose, and sends it.
+func (s *Server) offlineCopyDownload(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r, 8<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to := offline.Recipient{Passphrase: []byte(r.PostForm.Get("passphrase"))}
+	if v := r.PostForm.Get("poc"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			s.renderOfflineCopy(w, r, http.StatusBadRequest, app.FieldError("poc", "error.offline_no_key", "choose a PoC with an OpenPGP key", nil))
+			return
+		}
+		to = offline.Recipient{PoC: id}
+	}
+	f, err := s.Offline.Copy(r.Context(), to)
+	if app.ErrorCode(err) == app.Invalid {
+		s.renderOfflineCopy(w, r, s.errorStatus(r, err), err)
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f.Serve(w)
+}
