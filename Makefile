@@ -17,7 +17,7 @@ demo:
 # POCDIR_REQUIRE_BROWSER=1).
 test: check
 	@./scripts/leftout.sh
-	go test -count=1 ./...
+	go test -count=1 -timeout 25m ./...
 
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
