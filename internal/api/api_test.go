@@ -238,7 +238,11 @@ func checkError(t testing.TB, r *response) errorBody {
 func (f *fixture) snapshot(t testing.TB) string {
 	t.Helper()
 	ctx := app.WithActor(context.Background(), app.System)
-	dir := f.sys.Instance(t).Directory
+	// A directory service of its own, which reads the database at every
+	// call (no staleness): what the handlers changed, not what a cache
+	// holds. (A whole new instance per snapshot cost two thirds of the
+	// table's time: templates and catalogs parsed again.)
+	dir := directory.New(directory.Config{DB: f.sys.DB, Now: f.sys.Clock.Now, Staleness: time.Nanosecond})
 	var out []any
 	for _, code := range []string{stateA, stateB} {
 		entry, err := dir.Get(ctx, code)
