@@ -18,6 +18,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -138,6 +139,24 @@ func TestLogNamesEventsAndLinksWhatTheReaderMaySee(t *testing.T) {
 		}
 		if strings.Contains(body, ">checks.campaign_created<") && !strings.Contains(body, "<span class=\"raw\" dir=\"ltr\">checks.campaign_created</span>") {
 			t.Error("a raw event type shown as the event")
+		}
+	})
+
+	t.Run("a critical infrastructure list and a regional import are named and linked", func(t *testing.T) {
+		if _, err := f.sys.CII.Publish(f.fpFRA.Ctx(), "FRA", cii.Input{Sectors: []cii.Sector{{Key: "energy"}}}); err != nil {
+			t.Fatal(err)
+		}
+		imp, err := f.sys.Regional.Import(f.sec.Ctx(), []byte("body,state,ref,agency,level,channels\nOSCE,FRA,1,ANSSI,technical,email:a@fra.example\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := f.page(t, f.fpFRA, "/log")
+		if !strings.Contains(body, `href="/states/FRA/cii"`) || !strings.Contains(body, "Critical infrastructure list") {
+			t.Error("France's log does not name and link its list")
+		}
+		body = f.page(t, f.sec, "/log")
+		if !strings.Contains(body, fmt.Sprintf(`href="/regional/imports/%d"`, imp.ID)) || !strings.Contains(body, "Regional directory") {
+			t.Error("the Secretariat's log does not link the regional import")
 		}
 	})
 

@@ -8,6 +8,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/directory"
 )
 
 // logRow is an entry of the accountability log as a person reads it: the
@@ -220,6 +221,26 @@ func (n *objectNamer) name(ev auditlog.Event) (logObject, error) {
 		}
 	case "export":
 		o.Kind, o.Name = p.T("log.kind_export"), rest
+	case "cii":
+		// Every State's list is read by every user.
+		if directory.KnownState(rest) {
+			o.Kind, o.Name, o.Href = p.T("log.kind_cii"), p.NameOf(rest), "/states/"+rest+"/cii"
+		}
+	case "regional":
+		body, imp, _ := strings.Cut(rest, "/")
+		o.Kind, o.Name = p.T("log.kind_regional"), body
+		if n.a.IsSecretariat() {
+			o.Href = "/regional/imports/" + imp
+		}
+	case "exercise":
+		if idErr != nil {
+			return o, nil
+		}
+		e, err := n.s.Exercises.Exercise(n.ctx, id)
+		if err != nil {
+			return o, ignoreHidden(err)
+		}
+		o.Kind, o.Name, o.Href = p.T("log.kind_exercise"), e.Name, "/exercises/"+rest
 	}
 	return o, nil
 }
