@@ -269,9 +269,16 @@ func (s *Service) UpdateNeed(ctx context.Context, id int64, in NeedInput) (*Need
 	if err := in.normalize(); err != nil {
 		return nil, err
 	}
+	return s.changeOpenNeed(ctx, a, id, "need_changed", func(n *Need) { n.NeedInput = in })
+}
+
+// changeOpenNeed changes an open need of the actor's State (its focal
+// point's) with change, and logs it as typ.
+func (s *Service) changeOpenNeed(ctx context.Context, a *app.Actor, id int64, typ string, change func(*Need)) (*Need, error) {
 	now := s.Now()
 	var n *Need
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var err error
 		n, _, err = s.need(ctx, tx, a, id)
 		if err != nil {
 			return err
@@ -282,11 +289,12 @@ func (s *Service) UpdateNeed(ctx context.Context, id int64, in NeedInput) (*Need
 		if n.Status != NeedOpen {
 			return app.Errorf(app.Conflict, "error.capacity_need_closed", "this need is no longer open")
 		}
-		n.NeedInput, n.UpdatedAt = in, now
+		change(n)
+		n.UpdatedAt = now
 		if err := updateNeed(ctx, tx, n); err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, a, "need_changed", needObject(n.ID), []string{n.State}, now)
+		return logEvent(ctx, tx, a, typ, needObject(n.ID), []string{n.State}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -300,29 +308,7 @@ func (s *Service) WithdrawNeed(ctx context.Context, id int64) (*Need, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	var n *Need
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		n, _, err = s.need(ctx, tx, a, id)
-		if err != nil {
-			return err
-		}
-		if !canRecord(a, n.State) {
-			return app.ErrForbidden()
-		}
-		if n.Status != NeedOpen {
-			return app.Errorf(app.Conflict, "error.capacity_need_closed", "this need is no longer open")
-		}
-		n.Status, n.UpdatedAt = NeedWithdrawn, now
-		if err := updateNeed(ctx, tx, n); err != nil {
-			return err
-		}
-		return logEvent(ctx, tx, a, "need_withdrawn", needObject(n.ID), []string{n.State}, now)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return n, nil
+	return s.changeOpenNeed(ctx, a, id, "need_withdrawn", func(n *Need) { n.Status = NeedWithdrawn })
 }
 
 // Need returns a need the actor may see.
