@@ -257,10 +257,6 @@ func (s *Server) Handler() http.Handler {
 	}
 	page("GET /log/receipts/{index}", s.receipt)
 
-	if s.API != nil {
-		mux.Handle("/api/", s.API)
-	}
-
 	if s.Uploads == nil {
 		s.Uploads = upload.New(0, 0)
 	}
@@ -270,6 +266,9 @@ func (s *Server) Handler() http.Handler {
 	h = s.forgeryProtection(h)
 	h = s.authenticate(h)
 	h = crossOrigin(h)
+	if s.API != nil {
+		h = apiFirst(s.API, h)
+	}
 	h = compress(h)
 	h = s.securityHeaders(h)
 	h = s.recoverer(h)

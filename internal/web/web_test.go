@@ -112,6 +112,26 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("HSTS %q", resp.Header.Get("Strict-Transport-Security"))
 		}
 	})
+	t.Run("the API's answers carry the headers an API needs, and no page's", func(t *testing.T) {
+		u := sys.User(t, "api@fra.example", app.RoleOfficer, "FRA")
+		tok := sys.Token(t, u, "read")
+		for _, p := range []string{"/api/v1/states/FRA", "/api/v1/states/XYZ", "/api/v1/nowhere"} {
+			req, _ := http.NewRequest("GET", srv.URL+p, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := testkit.Client(t).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			h := resp.Header
+			for k, v := range map[string]string{"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store",
+				"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "", "Permissions-Policy": ""} {
+				if h.Get(k) != v {
+					t.Errorf("%s: %s = %q, want %q", p, k, h.Get(k), v)
+				}
+			}
+		}
+	})
 	t.Run("the session cookie is HttpOnly and SameSite", func(t *testing.T) {
 		u := sys.User(t, "x@fra.example", app.RoleOfficer, "FRA")
 		resp := testkit.PostForm(t, testkit.Client(t), srv.URL+"/login", url.Values{"email": {u.Email}, "password": {testkit.Password}})
