@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -18,100 +19,193 @@ import (
 //
 // The event's type must be declared (Register).
 func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
-	if err := checkType(ev.Type); err != nil {
-		return 0, err
-	}
-	data := Encode(ev)
-	if len(data) > MaxEntrySize {
-		return 0, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data), MaxEntrySize)
-	}
-	var size int64
-	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + 1 WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
-		return 0, fmt.Errorf("auditlog: advancing the log head: %w", err)
-	}
-	n := size - 1
-	store := &tileStore{ctx: ctx, q: tx, tiles: map[tileKey][]byte{}}
-	hashes, err := tlog.StoredHashes(n, data, store)
-	if err != nil {
-		return 0, fmt.Errorf("auditlog: the hashes of entry %d: %w", n, err)
-	}
-
-	// The entry waits in the tail until its bundle is full.
-	b, pos := n/BundleSize, n%BundleSize
-	if _, err := db.ExecTx(ctx, tx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
-		n, string(data), statesColumn(ev.States)); err != nil {
-		return 0, fmt.Errorf("auditlog: adding entry %d to the log tail: %w", n, err)
-	}
-	if pos == BundleSize-1 {
-		if err := packBundle(ctx, tx, b); err != nil {
-			return 0, err
-		}
-	}
-
-	// Of the stored hashes (levels 0 … k), the tiles keep every TileHeight-th
-	// level; each goes at the end of its level's last tile.
-	for level := 0; level < len(hashes); level += TileHeight {
-		h := hashes[level]
-		node := n >> level
-		k := tileKey{level / TileHeight, node / BundleSize}
-		pos := node % BundleSize
-		if pos == 0 {
-			_, err = db.ExecTx(ctx, tx, `INSERT INTO log_tiles (level, idx, hashes) VALUES ($1, $2, $3)`, k.level, k.n, h[:])
-		} else {
-			if err := store.load([]tileKey{k}); err != nil {
-				return 0, err
-			}
-			tile := store.tiles[k]
-			if int64(len(tile)) != pos*tlog.HashSize {
-				return 0, fmt.Errorf("auditlog: tile %d/%d holds %d bytes, expected %d", k.level, k.n, len(tile), pos*tlog.HashSize)
-			}
-			_, err = db.ExecTx(ctx, tx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`,
-				k.level, k.n, append(tile[:len(tile):len(tile)], h[:]...))
-		}
-		if err != nil {
-			return 0, fmt.Errorf("auditlog: storing tile %d/%d: %w", k.level, k.n, err)
-		}
-	}
-	return n, nil
+	return AppendBatch(ctx, tx, []Event{ev})
 }
 
-// packBundle moves the entries of bundle b from the tail into the bundle.
-func packBundle(ctx context.Context, tx *sql.Tx, b int64) error {
-	first, last := b*BundleSize, (b+1)*BundleSize-1
-	rows, err := tx.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 AND idx <= $2 ORDER BY idx`, first, last)
+// AppendBatch adds events to the log, in order, inside the caller's
+// transaction, and returns the index of the first; the others follow
+// without a gap. It is what Append does for one event, with the costs paid
+// once per batch rather than once per entry: the log head moves once, each
+// tile touched is read and written once, a bundle completed by the batch is
+// written whole, and only the entries after the last full bundle go to the
+// tail. A batch of thousands of events (a data set of ten years, or the
+// entries waiting to be integrated) so costs a few statements per bundle.
+//
+// Every event's type must be declared (Register).
+func AppendBatch(ctx context.Context, tx *sql.Tx, evs []Event) (int64, error) {
+	if len(evs) == 0 {
+		return 0, fmt.Errorf("auditlog: an empty batch")
+	}
+	data := make([][]byte, len(evs))
+	for i, ev := range evs {
+		if err := checkType(ev.Type); err != nil {
+			return 0, err
+		}
+		data[i] = Encode(ev)
+		if len(data[i]) > MaxEntrySize {
+			return 0, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data[i]), MaxEntrySize)
+		}
+	}
+	var size int64
+	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + `+strconv.Itoa(len(evs))+` WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
+		return 0, fmt.Errorf("auditlog: advancing the log head: %w", err)
+	}
+	first := size - int64(len(evs))
+	if err := storeEntries(ctx, tx, first, evs, data); err != nil {
+		return 0, err
+	}
+	if err := storeHashes(ctx, tx, first, data); err != nil {
+		return 0, err
+	}
+	return first, nil
+}
+
+// storeEntries writes the entries first … first+len(data)-1: a bundle the
+// batch completes as a whole (with the entries of it that were already in
+// the tail), the entries after the last full bundle in the tail.
+func storeEntries(ctx context.Context, tx *sql.Tx, first int64, evs []Event, data [][]byte) error {
+	end := first + int64(len(data))
+	for b := first / BundleSize; b*BundleSize < end; b++ {
+		lo, hi := max(b*BundleSize, first), min((b+1)*BundleSize, end)
+		if hi < (b+1)*BundleSize {
+			// The bundle stays partial: its entries go to the tail.
+			return insertTail(ctx, tx, lo, evs[lo-first:hi-first], data[lo-first:hi-first])
+		}
+		var bundle []byte
+		var states strings.Builder
+		if lo > b*BundleSize {
+			// The bundle's first entries were appended before this batch.
+			n, err := readTail(ctx, tx, b*BundleSize, lo-1, func(d, st []byte) {
+				bundle = appendBundle(bundle, d)
+				states.Write(st)
+			})
+			if err != nil {
+				return err
+			}
+			if n != lo-b*BundleSize {
+				return fmt.Errorf("auditlog: packing bundle %d: the log tail holds %d of its entries before %d, expected %d", b, n, lo, lo-b*BundleSize)
+			}
+		}
+		for i := lo; i < hi; i++ {
+			bundle = appendBundle(bundle, data[i-first])
+			states.WriteString(statesColumn(evs[i-first].States))
+		}
+		stored, codec := compressBundle(bundle)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, states.String()); err != nil {
+			return fmt.Errorf("auditlog: storing bundle %d: %w", b, err)
+		}
+		if lo > b*BundleSize {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx < $2`, b*BundleSize, lo); err != nil {
+				return fmt.Errorf("auditlog: emptying the log tail into bundle %d: %w", b, err)
+			}
+		}
+	}
+	return nil
+}
+
+// readTail calls row with the data and States of the tail's entries from
+// … to, in order, and returns how many it read; a gap is an error.
+func readTail(ctx context.Context, tx *sql.Tx, from, to int64, row func(data, states []byte)) (int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT idx, data, states FROM log_tail WHERE idx >= $1 AND idx <= $2 ORDER BY idx`, from, to)
 	if err != nil {
-		return fmt.Errorf("auditlog: packing bundle %d: %w", b, err)
+		return 0, fmt.Errorf("auditlog: reading the log tail: %w", err)
 	}
 	defer rows.Close()
-	var bundle []byte
-	var states strings.Builder
-	next := first
+	next := from
 	for rows.Next() {
 		var idx int64
-		var data, st sql.RawBytes
-		if err := rows.Scan(&idx, &data, &st); err != nil {
-			return fmt.Errorf("auditlog: packing bundle %d: %w", b, err)
+		var d, st sql.RawBytes
+		if err := rows.Scan(&idx, &d, &st); err != nil {
+			return 0, fmt.Errorf("auditlog: reading the log tail: %w", err)
 		}
 		if idx != next {
-			return fmt.Errorf("auditlog: packing bundle %d: entry %d missing from the log tail", b, next)
+			return 0, fmt.Errorf("auditlog: entry %d missing from the log tail", next)
 		}
-		bundle = appendBundle(bundle, data)
-		states.Write(st)
+		row(d, st)
 		next++
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("auditlog: packing bundle %d: %w", b, err)
+		return 0, fmt.Errorf("auditlog: reading the log tail: %w", err)
 	}
-	rows.Close()
-	if next != last+1 {
-		return fmt.Errorf("auditlog: packing bundle %d: entry %d missing from the log tail", b, next)
+	return next - from, nil
+}
+
+// insertTail adds entries from first on to the tail, a statement for a
+// few hundred rows.
+func insertTail(ctx context.Context, tx *sql.Tx, first int64, evs []Event, data [][]byte) error {
+	if len(data) == 1 {
+		// An append's one row: the same statement each time, prepared once.
+		if _, err := db.ExecTx(ctx, tx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
+			first, string(data[0]), statesColumn(evs[0].States)); err != nil {
+			return fmt.Errorf("auditlog: adding entry %d to the log tail: %w", first, err)
+		}
+		return nil
 	}
-	stored, codec := compressBundle(bundle)
-	if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, states.String()); err != nil {
-		return fmt.Errorf("auditlog: storing bundle %d: %w", b, err)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO log_tail (idx, data, states) VALUES `)
+	args := make([]any, 0, 3*len(data))
+	for i := range data {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		p := 3 * i
+		fmt.Fprintf(&q, "($%d, $%d, $%d)", p+1, p+2, p+3)
+		args = append(args, first+int64(i), string(data[i]), statesColumn(evs[i].States))
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx <= $2`, first, last); err != nil {
-		return fmt.Errorf("auditlog: emptying the log tail into bundle %d: %w", b, err)
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("auditlog: adding entries %d… to the log tail: %w", first, err)
+	}
+	return nil
+}
+
+// storeHashes computes the stored hashes of the entries from first on and
+// grows the tiles that hold them: each tile read once, written once.
+func storeHashes(ctx context.Context, tx *sql.Tx, first int64, data [][]byte) error {
+	store := &tileStore{ctx: ctx, q: tx, tiles: map[tileKey][]byte{}}
+	type written struct {
+		key tileKey
+		new bool // the batch began it: an insert, not an update
+	}
+	var dirty []written
+	seen := map[tileKey]bool{}
+	for i, d := range data {
+		n := first + int64(i)
+		hashes, err := tlog.StoredHashes(n, d, store)
+		if err != nil {
+			return fmt.Errorf("auditlog: the hashes of entry %d: %w", n, err)
+		}
+		// Of the stored hashes (levels 0 … k), the tiles keep every
+		// TileHeight-th level; each goes at the end of its level's last tile.
+		for level := 0; level < len(hashes); level += TileHeight {
+			node := n >> level
+			k := tileKey{level / TileHeight, node / BundleSize}
+			pos := node % BundleSize
+			if pos == 0 {
+				store.tiles[k] = nil // a tile begins
+			} else if err := store.load([]tileKey{k}); err != nil {
+				return err
+			}
+			tile := store.tiles[k]
+			if int64(len(tile)) != pos*tlog.HashSize {
+				return fmt.Errorf("auditlog: tile %d/%d holds %d bytes, expected %d", k.level, k.n, len(tile), pos*tlog.HashSize)
+			}
+			store.tiles[k] = append(tile, hashes[level][:]...)
+			if !seen[k] {
+				seen[k] = true
+				dirty = append(dirty, written{k, pos == 0})
+			}
+		}
+	}
+	for _, w := range dirty {
+		var err error
+		if w.new {
+			_, err = db.ExecTx(ctx, tx, `INSERT INTO log_tiles (level, idx, hashes) VALUES ($1, $2, $3)`, w.key.level, w.key.n, store.tiles[w.key])
+		} else {
+			_, err = db.ExecTx(ctx, tx, `UPDATE log_tiles SET hashes = $3 WHERE level = $1 AND idx = $2`, w.key.level, w.key.n, store.tiles[w.key])
+		}
+		if err != nil {
+			return fmt.Errorf("auditlog: storing tile %d/%d: %w", w.key.level, w.key.n, err)
+		}
 	}
 	return nil
 }

@@ -668,3 +668,82 @@ func TestCheckpointsSignOnlyDurableCommits(t *testing.T) {
 		t.Errorf("the write-ahead log was not checkpointed before signing: %d frames before, %d after", before, after)
 	}
 }
+
+// TestBatchesAppendAsSingleEntriesDo appends batches of every awkward size
+// (one, across a bundle's end, exactly a bundle, many bundles at once,
+// starting mid-bundle and mid-tile) between single appends, then checks
+// that the stored entries are the events in order, that the tree's root is
+// the one computed independently from them, and that a full verification
+// passes.
+func TestBatchesAppendAsSingleEntriesDo(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		var start int64
+		if err := sys.DB.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&start); err != nil {
+			t.Fatal(err)
+		}
+		var want [][]byte
+		next := 0
+		batch := func(n int) {
+			t.Helper()
+			evs := make([]auditlog.Event, n)
+			for i := range evs {
+				evs[i] = auditlog.Event{Type: "test.event", ActorEmail: "batch@example.org", Object: fmt.Sprintf("n:%d", next),
+					States: []string{"KEN", "FRA"}[:1+next%2], At: time.Unix(int64(next), 0)}
+				want = append(want, auditlog.Encode(evs[i]))
+				next++
+			}
+			err := sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+				first, err := auditlog.AppendBatch(ctx, tx, evs)
+				if err == nil && first != start+int64(len(want)-n) {
+					err = fmt.Errorf("the batch begins at %d, want %d", first, start+int64(len(want)-n))
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, n := range []int{1, 3, 250, 1, 256, 600, 1, 1, 70_000 - 1110, 300, 1} {
+			batch(n)
+		}
+		all := allData(t, sys.DB)
+		if int64(len(all)) != start+int64(len(want)) {
+			t.Fatalf("%d entries stored, want %d", len(all), start+int64(len(want)))
+		}
+		for i, w := range want {
+			if !bytes.Equal(all[start+int64(i)], w) {
+				t.Fatalf("entry %d is %q, want %q", start+int64(i), all[start+int64(i)], w)
+			}
+		}
+		cp, err := sys.Audit.Latest(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if root := rfc6962Root(all); cp.Size != int64(len(all)) || tlog.Hash(root) != cp.Root {
+			t.Errorf("checkpoint of %d entries with root %x, want %d and %x", cp.Size, cp.Root, len(all), root)
+		}
+		rep, err := auditlog.Check(ctx, sys.DB, sys.Audit.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Entries != int64(len(all)) {
+			t.Errorf("%+v", rep)
+		}
+		t.Run("an empty batch or an undeclared type is refused", func(t *testing.T) {
+			for _, evs := range [][]auditlog.Event{nil, {{Type: "test.event"}, {Type: "test.undeclared"}}} {
+				err := sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+					_, err := auditlog.AppendBatch(ctx, tx, evs)
+					return err
+				})
+				if err == nil {
+					t.Errorf("%v appended", evs)
+				}
+			}
+			if got := allData(t, sys.DB); len(got) != len(all) {
+				t.Errorf("%d entries after refused batches, want %d", len(got), len(all))
+			}
+		})
+	})
+}
