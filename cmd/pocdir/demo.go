@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"syscall"
 
 	"github.com/pocdir/pocdir/internal/demo"
@@ -15,13 +16,18 @@ import (
 )
 
 func runDemo(args []string) error {
-	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR] [--db postgres://…] [--full]")
+	f := newFlags("demo", "[--addr HOST:PORT] [--data-dir DIR] [--db postgres://…] [--full] [--scale F]")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT)")
 	dataDir := f.String("data-dir", "demo-data", "directory for the demo's SQLite database and key files (created if missing)")
 	dbURL := f.Local("db", "", "another database for the demonstration, e.g. postgres://postgres@127.0.0.1/pocdir_demo (empty: SQLite in --data-dir); filled with the demonstration data when it has none")
 	full := f.Bool("full", false, "give every UN Member State four fictional PoCs (the data set of load tests); only when the data directory is new")
+	scaleFlag := f.Local("scale", "0", "also write ten years of a busy directory at F times full size (1: a million communications, about ten million log entries; 0.01 for a try); implies --full; only when the data directory is new")
 	if err := f.Parse(args); err != nil {
 		return err
+	}
+	scale, err := strconv.ParseFloat(*scaleFlag, 64)
+	if err != nil || scale < 0 || scale > 10 {
+		return fmt.Errorf("--scale %q: a number from 0 to 10, such as 1 or 0.01", *scaleFlag)
 	}
 	setupLog("text", "info")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,7 +71,7 @@ func runDemo(args []string) error {
 		return err
 	}
 	if !seeded {
-		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, *full); err != nil {
+		if err := demo.Seed(ctx, sys.Directory, sys.Accounts, *full || scale > 0); err != nil {
 			return err
 		}
 		if err := demo.SeedChecks(ctx, sys.Checks); err != nil {
@@ -81,6 +87,9 @@ func runDemo(args []string) error {
 			return err
 		}
 		if err := demo.SeedCapacity(ctx, sys.Capacity); err != nil {
+			return err
+		}
+		if err := demo.SeedScale(ctx, sys.Comms, sys.Checks, scale); err != nil {
 			return err
 		}
 	}
