@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-text/typesetting/font"
+
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -125,4 +127,50 @@ func TestPDF(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestPDFWithoutItsFonts(t *testing.T) {
+	t.Setenv(FontsEnv, t.TempDir())
+	s := &Service{Catalog: i18n.MustLoad()}
+	ctx := app.WithActor(context.Background(), &app.Actor{UserID: 1, Role: app.RoleOfficer, Language: "fr"})
+	t.Run("a missing font is an unavailable service that names it, not a crash", func(t *testing.T) {
+		_, err := s.writePDF(ctx, "directory", pdfEntries(), time.Now())
+		if app.ErrorCode(err) != app.Unavailable || !strings.Contains(err.Error(), fontSans) || !strings.Contains(err.Error(), FontsEnv) {
+			t.Errorf("%v (code %s)", err, app.ErrorCode(err))
+		}
+	})
+}
+
+// FuzzSubset subsets a font file's glyphs 0, 1 and 5: whatever the file
+// holds, it must be an error, never a panic. The seed is a subset of Noto
+// Sans with a composite glyph.
+func FuzzSubset(f *testing.F) {
+	if fonts, err := loadFonts(); err == nil {
+		s := newSubset(fonts[fontSans])
+		for _, r := range "Aé" {
+			g, _ := s.face.NominalGlyph(r)
+			s.id(g)
+		}
+		if seed, err := s.font(); err == nil {
+			f.Add(seed)
+		}
+	}
+	f.Add([]byte("\x00\x01\x00\x00\x00\x01"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tables, err := ttfTables(data)
+		if err != nil {
+			return
+		}
+		s := &subset{ttf: &ttf{name: "fuzz", tables: tables}, ids: map[font.GID]uint16{}, text: map[uint16]string{}}
+		for _, g := range []font.GID{0, 1, 5} {
+			s.id(g)
+		}
+		out, err := s.font()
+		if err != nil {
+			return
+		}
+		if _, err := ttfTables(out); err != nil {
+			t.Errorf("the subset's own tables do not read: %v", err)
+		}
+	})
 }

@@ -264,6 +264,11 @@ func (s *subset) font() ([]byte, error) {
 			return nil, cerr
 		}
 		loca = binary.BigEndian.AppendUint32(loca, uint32(len(glyf)))
+		// Each glyph of the font is taken once at most: more than the
+		// font's glyf table (with padding) means glyphs that overlap.
+		if len(glyf)+len(data) > len(t.tables["glyf"])+4*len(s.gids) {
+			return nil, errors.New("overlapping glyphs")
+		}
 		glyf = append(glyf, data...)
 		for len(glyf)%4 != 0 {
 			glyf = append(glyf, 0)
@@ -302,6 +307,9 @@ func (s *subset) font() ([]byte, error) {
 	binary.BigEndian.PutUint16(head[50:], 1)
 	hhea = append([]byte(nil), hhea...)
 	binary.BigEndian.PutUint16(hhea[34:], uint16(n))
+	if len(t.tables["maxp"]) < 6 {
+		return nil, errors.New("short maxp table")
+	}
 	maxp := append([]byte(nil), t.tables["maxp"]...)
 	binary.BigEndian.PutUint16(maxp[4:], uint16(n))
 

@@ -143,7 +143,7 @@ func (o *pdfObjects) set(n int, format string, args ...any) {
 // entries.
 func (o *pdfObjects) stream(n int, dict string, data []byte) {
 	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw, _ := zlib.NewWriterLevel(&z, zlib.DefaultCompression)
 	zw.Write(data)
 	zw.Close()
 	o.bodies[n-1] = fmt.Appendf(nil, "<< /Length %d /Filter /FlateDecode %s>>\nstream\n%s\nendstream", z.Len(), dict, z.Bytes())
