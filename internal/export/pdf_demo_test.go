@@ -3,6 +3,9 @@ package export_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +58,12 @@ func TestPDFOfTheDemoDirectory(t *testing.T) {
 				took := time.Since(start) - read
 				t.Logf("%s: %d States, %d PoCs: %d pages, %d bytes in %v (and reading the entries %v)", lang, len(states), pocs(states),
 					bytes.Count(f.Body, []byte("/Type /Page ")), len(f.Body), took.Round(time.Millisecond), read.Round(time.Millisecond))
+				if dir := os.Getenv("POCDIR_PDF_KEEP"); dir != "" {
+					name := filepath.Join(dir, fmt.Sprintf("%s-demo-full-%v.pdf", lang, tc.full))
+					if err := os.WriteFile(name, f.Body, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 				if len(f.Body) > tc.maxBytes {
 					t.Errorf("%s: %d bytes, want at most %d", lang, len(f.Body), tc.maxBytes)
 				}
