@@ -86,7 +86,12 @@ func TestPDF(t *testing.T) {
 	}{
 		{"the directory in Arabic holds the Arabic State name and the Chinese names, in logical order", "ar", "directory",
 			[]string{i18n.StateName("ar", "SA", "Saudi Arabia"), i18n.StateName("ar", "CN", "China"), "سارة العتيبي", "الهيئة الوطنية للأمن السيبراني", "国家互联网应急中心", "王丽华",
-				"cert@nca.example", "0123 4567 89AB CDEF", "+966 11 000 0000"}},
+				"cert@nca.example", "0123 4567 89AB CDEF", "+966 11 000 0000",
+				// pdftotext (poppler 22.12) reverses a right-to-left word's
+				// letters with their marks, putting the shadda of مفضّلة
+				// before its letter: the letters are compared without it (a
+				// rendering shows it above its letter).
+				strings.ReplaceAll(i18n.MustLoad().For("ar").T("poc.preferred"), "\u0651", "")}},
 		{"the directory in Chinese names the States in Chinese and dates the export", "zh", "directory",
 			[]string{i18n.StateName("zh", "CN", "China"), i18n.StateName("zh", "SA", "Saudi Arabia"), "王丽华", "سارة العتيبي", "于 2026 年 6 月 1 日 从 pocdir 导出"}},
 		{"a State's entry in English says what it is validated as of", "en", "state/SAU",
@@ -118,6 +123,9 @@ func TestPDF(t *testing.T) {
 				}
 			}
 			got := extractText(t, pdf)
+			if tc.lang == "ar" {
+				got = strings.ReplaceAll(got, "\u0651", "")
+			}
 			// pdftotext breaks lines where the layout does; the names are
 			// each on one line.
 			for _, w := range tc.want {

@@ -70,15 +70,29 @@ func (w *pdfWriter) drawLine(b *bytes.Buffer, line shaping.Line, text []rune, x,
 		upem := float64(s.ttf.font.Upem())
 		fmt.Fprintf(b, "/F%d %s Tf [", fi, num(size))
 		rtl := run.Direction.Progression() == di.TowardTopLeft
+		// Each glyph's place, in thousandths of the size from the run's
+		// start: its pen position plus its offset.
+		xs := make([]float64, len(run.Glyphs))
+		pen := 0.0
 		for gi, g := range run.Glyphs {
+			xs[gi] = pen + float64(g.XOffset)/64*1000/size
+			pen += float64(g.Advance) / 64 * 1000 / size
+		}
+		// cur is where the PDF's text position is: after the last glyph
+		// drawn, by its width in the font. A TJ number moves it back.
+		cur := 0.0
+		move := func(to float64) {
+			if adj := cur - to; math.Abs(adj) >= 0.01 {
+				fmt.Fprintf(b, " %s ", num(adj))
+			}
+			cur = to
+		}
+		for _, gi := range drawOrder(run.Glyphs, rtl) {
+			g := run.Glyphs[gi]
 			id := s.id(g.GlyphID)
 			s.mapText(id, g, gi, run, text, rtl)
-			width := float64(s.face.HorizontalAdvance(g.GlyphID)) * 1000 / upem
-			xoff := float64(g.XOffset) / 64 * 1000 / size
+			move(xs[gi])
 			yoff := float64(g.YOffset) / 64
-			if xoff != 0 {
-				fmt.Fprintf(b, " %s", num(-xoff))
-			}
 			if yoff != 0 {
 				fmt.Fprintf(b, "] TJ %s Ts [", num(yoff))
 			}
@@ -86,31 +100,68 @@ func (w *pdfWriter) drawLine(b *bytes.Buffer, line shaping.Line, text []rune, x,
 			if yoff != 0 {
 				fmt.Fprint(b, "] TJ 0 Ts [")
 			}
-			adj := width - float64(g.Advance)/64*1000/size + xoff
-			if math.Abs(adj) >= 0.01 {
-				fmt.Fprintf(b, " %s ", num(adj))
-			}
+			cur += float64(s.face.HorizontalAdvance(g.GlyphID)) * 1000 / upem
 		}
+		move(pen)
 		b.WriteString("] TJ\n")
 	}
 	b.WriteString("ET\n")
 }
 
-// mapText records the text a glyph shows, for ToUnicode: a cluster's
-// text goes to its first glyph in logical order; a glyph keeps the first
-// text it was given.
+// drawOrder is the order to draw a run's glyphs in: from left to right,
+// but within a cluster of a right-to-left run (a letter and its marks) in
+// logical order, the letter first, as text extractors expect a mark after
+// its letter.
+func drawOrder(glyphs []shaping.Glyph, rtl bool) []int {
+	order := make([]int, 0, len(glyphs))
+	for i := 0; i < len(glyphs); {
+		j := i + 1
+		for j < len(glyphs) && glyphs[j].TextIndex() == glyphs[i].TextIndex() {
+			j++
+		}
+		for k := range j - i {
+			if rtl {
+				order = append(order, j-1-k)
+			} else {
+				order = append(order, i+k)
+			}
+		}
+		i = j
+	}
+	return order
+}
+
+// mapText records the text a glyph shows, for ToUnicode. A cluster of as
+// many glyphs as letters (a letter and its marks) maps them one to one, in
+// logical order: text extractors reorder each glyph's text as a whole, and
+// a mark given with its letter lands on the wrong side of it. Otherwise
+// (a ligature) the cluster's text goes to its first glyph in logical order.
+// A glyph keeps the first text it was given.
 func (s *subset) mapText(id uint16, g shaping.Glyph, gi int, run shaping.Output, text []rune, rtl bool) {
 	if _, ok := s.text[id]; ok {
 		return
 	}
-	first := gi == 0 || run.Glyphs[gi-1].ClusterIndex != g.ClusterIndex
-	if rtl {
-		first = gi == len(run.Glyphs)-1 || run.Glyphs[gi+1].ClusterIndex != g.ClusterIndex
-	}
-	if !first || g.ClusterIndex < 0 || g.ClusterIndex+g.RuneCount > len(text) || g.RuneCount == 0 {
+	at, n := g.TextIndex(), g.RunesCount()
+	if at < 0 || n == 0 || at+n > len(text) {
 		return
 	}
-	s.text[id] = string(text[g.ClusterIndex : g.ClusterIndex+g.RuneCount])
+	// k is the glyph's place in its cluster, in logical order.
+	k := 0
+	for j := gi - 1; j >= 0 && run.Glyphs[j].TextIndex() == at; j-- {
+		k++
+	}
+	if rtl {
+		k = 0
+		for j := gi + 1; j < len(run.Glyphs) && run.Glyphs[j].TextIndex() == at; j++ {
+			k++
+		}
+	}
+	switch {
+	case g.GlyphsCount() == n:
+		s.text[id] = string(text[at+k])
+	case k == 0:
+		s.text[id] = string(text[at : at+n])
+	}
 }
 
 // pdfText writes a text string (UTF-16BE with its byte order mark).
