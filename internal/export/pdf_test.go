@@ -182,3 +182,36 @@ func FuzzSubset(f *testing.F) {
 		}
 	})
 }
+
+// TestPDFsAtOnce makes PDFs in parallel, as concurrent downloads do: the
+// fonts are read once and shared, each document has its own faces and
+// shaper (go test -race checks it).
+func TestPDFsAtOnce(t *testing.T) {
+	needTool(t)
+	s := &Service{Catalog: i18n.MustLoad()}
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	want := map[string][]byte{}
+	for _, lang := range []string{"ar", "zh", "ru", "fr"} {
+		ctx := app.WithActor(context.Background(), &app.Actor{UserID: 1, Role: app.RoleOfficer, Language: lang})
+		pdf, err := s.writePDF(ctx, "directory", pdfEntries(), now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[lang] = pdf
+	}
+	for lang := range want {
+		t.Run("the "+lang+" PDF made alongside others is the same as alone", func(t *testing.T) {
+			t.Parallel()
+			ctx := app.WithActor(context.Background(), &app.Actor{UserID: 1, Role: app.RoleOfficer, Language: lang})
+			for range 3 {
+				pdf, err := s.writePDF(ctx, "directory", pdfEntries(), now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(pdf, want[lang]) {
+					t.Fatal("the PDF differs")
+				}
+			}
+		})
+	}
+}
