@@ -20,7 +20,8 @@ func TestExportsHoldOnlyWhatTheCallerMayRead(t *testing.T) {
 		submitted, draft := f.nomination(t, false), f.nomination(t, true)
 		paths := []string{"/api/v1/export/directory?format=csv", "/api/v1/export/directory?format=json", "/api/v1/export/directory?format=vcard",
 			"/api/v1/export/directory?format=json&q=" + stateA, "/api/v1/states/" + stateA + "/export?format=csv",
-			"/api/v1/states/" + stateA + "/export?format=json", "/api/v1/states/" + stateA + "/export?format=vcard", fmt.Sprintf("/api/v1/pocs/%d/vcard", id)}
+			"/api/v1/states/" + stateA + "/export?format=json", "/api/v1/states/" + stateA + "/export?format=vcard", fmt.Sprintf("/api/v1/pocs/%d/vcard", id),
+			"/api/v1/export/directory?format=pdf&q=" + stateA, "/api/v1/states/" + stateA + "/export?format=pdf"}
 		for caller := secretariat; caller < nCallers; caller++ {
 			for _, p := range paths {
 				t.Run(callerNames[caller]+" downloads "+p+" without what is not validated", func(t *testing.T) {
@@ -29,6 +30,12 @@ func TestExportsHoldOnlyWhatTheCallerMayRead(t *testing.T) {
 						t.Fatalf("status %d: %s", r.Status, r.Body)
 					}
 					body := string(r.Body)
+					if strings.Contains(p, "format=pdf") {
+						if ct := r.Header.Get("Content-Type"); ct != "application/pdf" {
+							t.Errorf("Content-Type %q", ct)
+						}
+						body = testkit.PDFText(t, r.Body)
+					}
 					for _, n := range []string{submitted.PoC.Agency, draft.PoC.Agency} {
 						if n == "" {
 							t.Fatal("the nominations have no agency to look for")

@@ -300,6 +300,8 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 				token: fpB, status: 200},
 			{name: "the directory as JSON", method: "GET", path: fixed("/api/v1/export/directory?format=json"), token: ro, status: 200},
 			{name: "the directory as vCards", method: "GET", path: fixed("/api/v1/export/directory?format=vcard"), token: ro, status: 200},
+			{name: "the directory as a PDF", method: "GET", path: fixed("/api/v1/export/directory?format=pdf&level=technical"), token: ro, status: 200},
+			{name: "a State as a PDF", method: "GET", path: fixed("/api/v1/states/" + stateA + "/export?format=pdf"), token: fpB, status: 200},
 			{name: "a directory export in a format that does not exist", method: "GET", path: fixed("/api/v1/export/directory?format=xlsx"), token: ro, status: 400, invalidRequest: true},
 			{name: "a State as JSON", method: "GET", path: fixed("/api/v1/states/" + stateA + "/export?format=json"), token: fpB, status: 200},
 			{name: "a State as CSV", method: "GET", path: fixed("/api/v1/states/" + stateA + "/export"), token: fpB, status: 200},

@@ -1,6 +1,7 @@
 // Package export turns what a user may see of the directory into files that
 // leave pocdir: CSV, JSON and vCard of the whole directory (or the part a
-// filter selects), of one State's entry, or of one PoC. It reads through the
+// filter selects), of one State's entry, or of one PoC; and PDF, printable,
+// of the directory or of one State's entry (pdf.go). It reads through the
 // directory service, so an export holds exactly what its reader may see on
 // the directory and State pages (the validated entries: never a pending
 // nomination), and every export is recorded in the accountability log.
@@ -31,10 +32,11 @@ const (
 	CSVFormat   Format = "csv"
 	JSONFormat  Format = "json"
 	VCardFormat Format = "vcard"
+	PDFFormat   Format = "pdf"
 )
 
 // Formats lists the formats in the order the pages offer them.
-var Formats = []Format{CSVFormat, JSONFormat, VCardFormat}
+var Formats = []Format{CSVFormat, JSONFormat, VCardFormat, PDFFormat}
 
 // ParseFormat reads the format parameter; CSV when it is empty.
 func ParseFormat(s string) (Format, error) {
@@ -46,7 +48,7 @@ func ParseFormat(s string) (Format, error) {
 			return f, nil
 		}
 	}
-	return "", app.FieldError("format", "error.export_format", "unknown export format: csv, json or vcard", nil)
+	return "", app.FieldError("format", "error.export_format", "unknown export format: csv, json, vcard or pdf", nil)
 }
 
 // File is an export, ready to send.
@@ -145,6 +147,8 @@ func (s *Service) Encode(ctx context.Context, what string, entries []*directory.
 				}
 			}
 		}
+	case PDFFormat:
+		return s.writePDF(ctx, what, entries, s.Dir.Now())
 	default:
 		_, err = ParseFormat(string(format))
 	}
@@ -167,6 +171,8 @@ func (s *Service) file(ctx context.Context, what, query, name string, entries []
 		typ, ext = "application/json", ".json"
 	case VCardFormat:
 		typ, ext = VCardType, ".vcf"
+	case PDFFormat:
+		typ, ext = PDFType, ".pdf"
 	}
 	logged := what + "." + string(format)
 	if query != "" {

@@ -90,7 +90,7 @@ func TestExports(t *testing.T) {
 
 		paths := []string{"/directory/export?format=csv", "/directory/export?format=json", "/directory/export?format=vcard",
 			"/directory/export?format=csv&q=ivoire", "/directory/export", "/states/CIV/export?format=csv", "/states/CIV/export?format=json",
-			"/states/civ/export?format=vcard", fmt.Sprintf("/pocs/%d/vcard", civ.ID)}
+			"/states/civ/export?format=vcard", fmt.Sprintf("/pocs/%d/vcard", civ.ID), "/directory/export?format=pdf&q=ivoire", "/states/CIV/export?format=pdf"}
 		users := []*testkit.User{sec, fpA, offA, fpB, offB}
 		clients := map[*testkit.User]*http.Client{}
 		for _, u := range users {
@@ -105,6 +105,9 @@ func TestExports(t *testing.T) {
 					}
 					if cd := resp.Header.Get("Content-Disposition"); !strings.HasPrefix(cd, `attachment; filename="pocdir-`) {
 						t.Errorf("Content-Disposition %q", cd)
+					}
+					if strings.Contains(p, "format=pdf") {
+						body = testkit.PDFText(t, []byte(body))
 					}
 					for _, leak := range []string{"Pending agency", "pending-address"} {
 						if strings.Contains(body, leak) {
@@ -167,6 +170,21 @@ func TestExports(t *testing.T) {
 				t.Errorf("%v: %+v", err, all)
 			}
 		})
+		t.Run("the PDF is in the reader's language, with its Chinese names as they are written", func(t *testing.T) {
+			resp, body := get(t, c, srv.URL+"/directory/export?format=pdf&q=china")
+			if resp.Header.Get("Content-Type") != export.PDFType || resp.Header.Get("Content-Disposition") != `attachment; filename="pocdir-directory-filtered.pdf"` {
+				t.Errorf("headers %v", resp.Header)
+			}
+			text := testkit.PDFText(t, []byte(body))
+			for _, want := range []string{"联络点名录", "中国 (CHN)", "外交部网络事务办公室", "第 1 页，共 1 页"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("the PDF's text lacks %q:\n%s", want, text)
+				}
+			}
+			if strings.Contains(text, "CIV") {
+				t.Error("the filtered PDF holds a State the filter leaves out")
+			}
+		})
 		t.Run("a PoC's vCard reads in an independent parser, in the reader's language", func(t *testing.T) {
 			resp, body := get(t, c, srv.URL+fmt.Sprintf("/pocs/%d/vcard", civ.ID))
 			if resp.Header.Get("Content-Type") != export.VCardType {
@@ -188,7 +206,7 @@ func TestExports(t *testing.T) {
 		})
 		t.Run("what is not there is not found, and a format that does not exist is refused", func(t *testing.T) {
 			for p, want := range map[string]int{"/states/XXX/export?format=csv": 404, "/pocs/999999/vcard": 404, "/pocs/abc/vcard": 404,
-				"/directory/export?format=xlsx": 400, "/states/CIV/export?format=pdf": 400} {
+				"/directory/export?format=xlsx": 400, "/states/CIV/export?format=docx": 400} {
 				if resp, _ := get(t, c, srv.URL+p); resp.StatusCode != want {
 					t.Errorf("%s: %d, want %d", p, resp.StatusCode, want)
 				}
@@ -196,7 +214,7 @@ func TestExports(t *testing.T) {
 		})
 		t.Run("the State page offers its downloads and a vCard for each PoC", func(t *testing.T) {
 			_, page := get(t, c, srv.URL+"/states/CIV")
-			for _, want := range []string{`href="/states/CIV/export?format=csv"`, `href="/states/CIV/export?format=vcard"`, fmt.Sprintf(`href="/pocs/%d/vcard"`, civ.ID)} {
+			for _, want := range []string{`href="/states/CIV/export?format=csv"`, `href="/states/CIV/export?format=vcard"`, `href="/states/CIV/export?format=pdf"`, fmt.Sprintf(`href="/pocs/%d/vcard"`, civ.ID)} {
 				if !strings.Contains(page, want) {
 					t.Errorf("the State page lacks %s", want)
 				}
@@ -213,7 +231,7 @@ func TestExports(t *testing.T) {
 					seen[e.Object] = true
 				}
 			}
-			for _, o := range []string{"export:directory.csv", "export:directory.csv?q=ivoire", "export:directory.vcard", "export:state/CIV.json",
+			for _, o := range []string{"export:directory.csv", "export:directory.csv?q=ivoire", "export:directory.vcard", "export:state/CIV.json", "export:state/CIV.pdf", "export:directory.pdf?q=china",
 				fmt.Sprintf("export:poc/%d.vcf", civ.ID), "export:directory.csv?level=diplomatic"} {
 				if !seen[o] {
 					t.Errorf("%s is not in the log", o)
