@@ -2,6 +2,7 @@ package offline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"unicode/utf8"
@@ -116,8 +117,7 @@ func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) 
 }
 
 // Decrypt opens a copy encrypted under a passphrase, for holders without
-// GnuPG; a copy encrypted to a key is opened with GnuPG, which holds the
-// private key.
+// GnuPG; DecryptWithKey opens a copy encrypted to a key.
 func Decrypt(encrypted, passphrase []byte) ([]byte, error) {
 	h, err := crypto.PGP().Decryption().Password(passphrase).New()
 	if err != nil {
@@ -126,6 +126,48 @@ func Decrypt(encrypted, passphrase []byte) ([]byte, error) {
 	res, err := h.Decrypt(encrypted, crypto.Bytes)
 	if err != nil {
 		return nil, fmt.Errorf("the copy does not open with this passphrase (or is encrypted to a key: use gpg --decrypt): %w", err)
+	}
+	return res.Bytes(), nil
+}
+
+// MaxPrivateKey is the longest armored private key DecryptWithKey reads:
+// a 16384-bit RSA key with its subkeys is under 64 KiB.
+const MaxPrivateKey = 64 << 10
+
+// DecryptWithKey opens a copy encrypted to an OpenPGP key with its private
+// key (ASCII-armored), unlocked with passphrase when it is locked. Each
+// failure says what to do: a public key, a locked key without its
+// passphrase, a wrong passphrase, or a copy encrypted to another key.
+func DecryptWithKey(encrypted []byte, armoredPrivate string, passphrase []byte) ([]byte, error) {
+	if len(armoredPrivate) > MaxPrivateKey {
+		return nil, fmt.Errorf("the private key is longer than %d bytes: is it an OpenPGP key?", MaxPrivateKey)
+	}
+	key, err := crypto.NewKeyFromArmored(armoredPrivate)
+	if err != nil {
+		return nil, fmt.Errorf("the private key cannot be read (give the ASCII-armored key, as gpg --export-secret-keys --armor writes it): %w", err)
+	}
+	if !key.IsPrivate() {
+		return nil, errors.New("this is a public key: the copy opens with the private key (gpg --export-secret-keys --armor)")
+	}
+	locked, err := key.IsLocked()
+	if err != nil {
+		return nil, fmt.Errorf("the private key cannot be read: %w", err)
+	}
+	if locked {
+		if len(passphrase) == 0 {
+			return nil, errors.New("the private key is locked: give its passphrase (--key-passphrase-file)")
+		}
+		if key, err = key.Unlock(passphrase); err != nil {
+			return nil, errors.New("the private key does not unlock with this passphrase")
+		}
+	}
+	h, err := crypto.PGP().Decryption().DecryptionKey(key).New()
+	if err != nil {
+		return nil, fmt.Errorf("offline: preparing the decryption: %w", err)
+	}
+	res, err := h.Decrypt(encrypted, crypto.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("the copy does not open with this key (is it encrypted to another key, or under a passphrase?): %w", err)
 	}
 	return res.Bytes(), nil
 }
