@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
@@ -25,18 +26,33 @@ type Recipient struct {
 	// PoC, when set, names a PoC of the directory whose key on the entry
 	// the copy is encrypted to: one of the actor's State's PoCs, or any for
 	// the Secretariat.
-	PoC        int64
+	PoC int64
+	// Mine, when set, encrypts the copy to the key the actor set on their
+	// own account.
+	Mine       bool
 	Passphrase []byte
 }
 
-// pocKey fills in the key of the PoC the recipient names.
-func (s *Service) pocKey(ctx context.Context, to *Recipient) error {
-	if to.PoC == 0 {
-		return nil
-	}
+// recipientKey fills in the key of the PoC the recipient names, or the
+// actor's own.
+func (s *Service) recipientKey(ctx context.Context, to *Recipient) error {
 	a := app.ActorFrom(ctx)
 	if a == nil {
 		return app.ErrUnauthenticated()
+	}
+	if to.Mine {
+		key, err := s.Accounts.OpenPGPKey(ctx)
+		if err != nil {
+			return err
+		}
+		if key == "" {
+			return app.FieldError("to", "error.offline_no_own_key", "you have set no OpenPGP key on your account", nil)
+		}
+		to.PublicKey = key
+		return nil
+	}
+	if to.PoC == 0 {
+		return nil
 	}
 	p, err := s.Export.Dir.GetPoC(ctx, to.PoC)
 	if err != nil {
@@ -90,7 +106,7 @@ func Encrypt(archive []byte, to Recipient, now int64) ([]byte, error) {
 func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) {
 	// Refuse a key or passphrase that will not do before anything is
 	// recorded in the log.
-	if err := s.pocKey(ctx, &to); err != nil {
+	if err := s.recipientKey(ctx, &to); err != nil {
 		return nil, err
 	}
 	if _, err := Encrypt([]byte{}, to, s.Now().Unix()); err != nil {
@@ -98,8 +114,11 @@ func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) 
 	}
 	// The log names the PoC whose key the copy was encrypted to.
 	logged := "offline-copy.tar"
-	if to.PoC != 0 {
+	switch {
+	case to.PoC != 0:
 		logged += "?poc=" + strconv.FormatInt(to.PoC, 10)
+	case to.Mine:
+		logged += "?key=" + fingerprint(to.PublicKey)
 	}
 	a, err := s.archive(ctx, logged)
 	if err != nil {
@@ -170,4 +189,13 @@ func DecryptWithKey(encrypted []byte, armoredPrivate string, passphrase []byte) 
 		return nil, fmt.Errorf("the copy does not open with this key (is it encrypted to another key, or under a passphrase?): %w", err)
 	}
 	return res.Bytes(), nil
+}
+
+// fingerprint is the fingerprint of an armored key that Encrypt accepted.
+func fingerprint(armored string) string {
+	k, err := crypto.NewKeyFromArmored(armored)
+	if err != nil {
+		return ""
+	}
+	return strings.ToUpper(k.GetFingerprint())
 }

@@ -20,6 +20,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -31,10 +32,12 @@ import (
 // directory is read through Export, so a copy holds exactly what its
 // holder may see.
 type Service struct {
-	Export  *export.Service
-	Log     *auditlog.Log
-	Catalog *i18n.Catalog
-	Now     app.Clock
+	Export *export.Service
+	// Accounts gives the key a user set on their account.
+	Accounts *account.Service
+	Log      *auditlog.Log
+	Catalog  *i18n.Catalog
+	Now      app.Clock
 }
 
 // Archive is an offline copy before its encryption.

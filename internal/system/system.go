@@ -299,7 +299,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
-	sys.Offline = &offline.Service{Export: exports, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now}
+	sys.Offline = &offline.Service{Export: exports, Accounts: sys.Accounts, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now}
 	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises,

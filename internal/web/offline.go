@@ -15,6 +15,9 @@ type offlineCopyData struct {
 	Min  int
 	PoCs []*directory.PoC
 	Key  string // the log's public key, to verify the copy
+	// Mine is the fingerprint of the user's own key, offered first when
+	// they set one on their account.
+	Mine string
 }
 
 func (s *Server) offlineCopyPage(w http.ResponseWriter, r *http.Request) {
@@ -24,6 +27,14 @@ func (s *Server) offlineCopyPage(w http.ResponseWriter, r *http.Request) {
 func (s *Server) renderOfflineCopy(w http.ResponseWriter, r *http.Request, status int, err error) {
 	p := s.page(r, "offline.page_title", nil)
 	d := offlineCopyData{Min: offline.MinPassphrase, Key: s.Audit.VerifierKey}
+	if p.Actor != nil {
+		me, merr := s.Accounts.Me(r.Context())
+		if merr != nil {
+			s.fail(w, r, merr)
+			return
+		}
+		d.Mine = me.OpenPGPFingerprint
+	}
 	if p.Actor != nil && p.Actor.State != "" {
 		e, gerr := s.Directory.Get(r.Context(), p.Actor.State)
 		if gerr != nil {
@@ -43,15 +54,18 @@ func (s *Server) renderOfflineCopy(w http.ResponseWriter, r *http.Request, statu
 	s.render(w, r, status, "offline_copy.html", p)
 }
 
-// offlineCopyDownload makes the user's offline copy, encrypted under the
-// passphrase they gave or to the key of the PoC they chose, and sends it.
+// offlineCopyDownload makes the user's offline copy, encrypted to their own
+// key, under the passphrase they gave or to the key of the PoC they chose,
+// and sends it.
 func (s *Server) offlineCopyDownload(w http.ResponseWriter, r *http.Request) {
 	if err := parseForm(w, r, 8<<10); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	to := offline.Recipient{Passphrase: []byte(r.PostForm.Get("passphrase"))}
-	if v := r.PostForm.Get("poc"); v != "" {
+	if r.PostForm.Get("to") == "mine" {
+		to = offline.Recipient{Mine: true}
+	} else if v := r.PostForm.Get("poc"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
 			s.renderOfflineCopy(w, r, http.StatusBadRequest, app.FieldError("poc", "error.offline_no_key", "choose a PoC with an OpenPGP key", nil))

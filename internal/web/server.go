@@ -249,6 +249,7 @@ func (s *Server) Handler() http.Handler {
 	page("POST /account/passkeys", s.passkeyAdd)
 	page("POST /account/passkeys/{id}/remove", s.passkeyRemove)
 	page("POST /account/passkeys-only", s.passkeysOnly)
+	page("POST /account/openpgp-key", s.openPGPKeyChange)
 	page("POST /resets/{id}/{decision}", s.resetDecide)
 	page("GET /log", s.logPage)
 	page("GET /admin/outbox", s.outboxPage)

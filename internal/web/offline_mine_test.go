@@ -1,0 +1,94 @@
+package web_test
+
+import (
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/offline"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// TestOwnOpenPGPKey sets a key on the account page, and downloads the
+// offline copy encrypted to it.
+func TestOwnOpenPGPKey(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		off := sys.User(t, "off@egy.example", app.RoleOfficer, "EGY")
+		k := testkit.NewKeyPair(t, "Officer", off.Email)
+		fp := strings.ToUpper(k.Private.GetFingerprint())
+		c := sys.Login(t, srv, off)
+		post := func(t *testing.T, path string, v url.Values) (*http.Response, string) {
+			t.Helper()
+			resp := testkit.PostForm(t, c, srv.URL+path, v)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			return resp, string(body)
+		}
+		t.Run("without a key, the offline copy page offers no copy to it and links to the account", func(t *testing.T) {
+			_, body := get(t, c, srv.URL+"/offline-copy")
+			if strings.Contains(body, `name="to" value="mine"`) || !strings.Contains(body, `href="/account#openpgp"`) {
+				t.Errorf("%.3000s", body)
+			}
+		})
+		t.Run("the account page's key form has the anti-forgery token first and a length limit", func(t *testing.T) {
+			_, body := get(t, c, srv.URL+"/account")
+			if !regexp.MustCompile(`<form method="post" action="/account/openpgp-key" class="stack"><input type="hidden" name="csrf" value="[^"]+">`).MatchString(body) {
+				t.Error("no form with the token first")
+			}
+			if !strings.Contains(body, `maxlength="65536"`) {
+				t.Error("no length limit on the key")
+			}
+		})
+		t.Run("a private key is refused on the page, with the field's error", func(t *testing.T) {
+			resp, body := post(t, "/account/openpgp-key", url.Values{"openpgp_key": {k.ArmoredPrivate(t, nil)}})
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="e-openpgp_key"`) {
+				t.Errorf("status %d: %.300s", resp.StatusCode, body)
+			}
+		})
+		t.Run("a public key is saved and its fingerprint shown", func(t *testing.T) {
+			resp, _ := post(t, "/account/openpgp-key", url.Values{"openpgp_key": {k.Public}})
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/account#openpgp" {
+				t.Fatalf("status %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			_, body := get(t, c, srv.URL+"/account")
+			if !strings.Contains(body, fp[:4]+" "+fp[4:8]) {
+				t.Errorf("no fingerprint %s on the account page", fp)
+			}
+		})
+		t.Run("the offline copy page offers the copy to the user's key first, and it opens with the private key", func(t *testing.T) {
+			_, page := get(t, c, srv.URL+"/offline-copy")
+			mine, pass := strings.Index(page, `name="to" value="mine"`), strings.Index(page, `name="passphrase"`)
+			if mine < 0 || mine > pass {
+				t.Fatalf("the copy to my key is not offered first: %d, %d", mine, pass)
+			}
+			resp, body := post(t, "/offline-copy", url.Values{"to": {"mine"}})
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("status %d: %.300s", resp.StatusCode, body)
+			}
+			tar, err := offline.DecryptWithKey([]byte(body), k.ArmoredPrivate(t, nil), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := offline.Verify(tar, sys.Keys.VerifierKey); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Run("the user removes the key", func(t *testing.T) {
+			post(t, "/account/openpgp-key", url.Values{"remove": {"1"}})
+			_, body := get(t, c, srv.URL+"/account")
+			if strings.Contains(body, fp[:4]+" "+fp[4:8]) {
+				t.Error("the fingerprint is still shown")
+			}
+			resp, _ := post(t, "/offline-copy", url.Values{"to": {"mine"}})
+			if resp.StatusCode != http.StatusBadRequest {
+				t.Errorf("status %d, want 400", resp.StatusCode)
+			}
+		})
+	})
+}
