@@ -120,7 +120,7 @@ func (s *Service) Copy(ctx context.Context, to Recipient) (*export.File, error) 
 	case to.Mine:
 		logged += "?key=" + fingerprint(to.PublicKey)
 	}
-	a, err := s.archive(ctx, logged)
+	a, err := s.archive(ctx, s.exported(logged))
 	if err != nil {
 		return nil, err
 	}

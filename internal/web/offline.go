@@ -18,6 +18,9 @@ type offlineCopyData struct {
 	// Mine is the fingerprint of the user's own key, offered first when
 	// they set one on their account.
 	Mine string
+	// Mailing, for a focal point, is whether their State's PoCs receive
+	// fresh copies by e-mail, and which will not.
+	Mailing *offline.Mailing
 }
 
 func (s *Server) offlineCopyPage(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +49,14 @@ func (s *Server) renderOfflineCopy(w http.ResponseWriter, r *http.Request, statu
 				d.PoCs = append(d.PoCs, poc)
 			}
 		}
+	}
+	if p.Actor != nil && p.Actor.IsFocalPointOf(p.Actor.State) {
+		m, merr := s.Offline.Mailing(r.Context(), p.Actor.State)
+		if merr != nil {
+			s.fail(w, r, merr)
+			return
+		}
+		d.Mailing = m
 	}
 	p.Data = d
 	if err != nil {
@@ -83,4 +94,27 @@ func (s *Server) offlineCopyDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.Serve(w)
+}
+
+// offlineMailChange turns on or off the fresh copies by e-mail to the
+// focal point's State's PoCs.
+func (s *Server) offlineMailChange(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r, 1<<10); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	state := ""
+	if a := app.ActorFrom(r.Context()); a != nil {
+		state = a.State
+	}
+	on := r.PostForm.Get("on") == "1"
+	if err := s.Offline.SetMailing(r.Context(), state, on); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	key := "offline.by_mail_stopped"
+	if on {
+		key = "offline.by_mail_started"
+	}
+	s.done(w, r, key, "/offline-copy#by-mail")
 }

@@ -147,6 +147,7 @@ func (s *Server) Handler() http.Handler {
 	page("GET /pocs/{id}/vcard", s.pocVCard)
 	page("GET /offline-copy", s.offlineCopyPage)
 	page("POST /offline-copy", s.offlineCopyDownload)
+	page("POST /offline-copy/mail", s.offlineMailChange)
 	page("GET /states/{code}", s.statePage)
 	page("GET /states/{code}/history", s.historyPage)
 	page("GET /states/{code}/cii", s.ciiStatePage)
