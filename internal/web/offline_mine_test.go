@@ -92,3 +92,55 @@ func TestOwnOpenPGPKey(t *testing.T) {
 		})
 	})
 }
+
+// TestOfflineCopiesByMailPage turns the copies by e-mail on and off from
+// the offline copy page, as the State's focal point only.
+func TestOfflineCopiesByMailPage(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		srv := sys.Serve(t)
+		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		in := testkit.ValidPoC()
+		in.Agency = "Ministère sans clé"
+		sys.AddPoC(t, fp.Ctx(), "FRA", in)
+		cfp, coff := sys.Login(t, srv, fp), sys.Login(t, srv, off)
+		t.Run("the focal point sees the section, off, and the PoC without a key that will receive none", func(t *testing.T) {
+			_, body := get(t, cfp, srv.URL+"/offline-copy")
+			if !regexp.MustCompile(`<form method="post" action="/offline-copy/mail"><input type="hidden" name="csrf" value="[^"]+"><input type="hidden" name="on" value="1">`).MatchString(body) {
+				t.Errorf("no form to turn it on: %.3000s", body)
+			}
+			if !strings.Contains(body, "Ministère sans clé") || !strings.Contains(body, "No: no OpenPGP key on its entry") {
+				t.Error("the PoC without a key is not said")
+			}
+		})
+		t.Run("an officer sees no section and may not turn it on", func(t *testing.T) {
+			_, body := get(t, coff, srv.URL+"/offline-copy")
+			if strings.Contains(body, `id="by-mail"`) {
+				t.Error("the officer sees the section")
+			}
+			resp := testkit.PostForm(t, coff, srv.URL+"/offline-copy/mail", url.Values{"on": {"1"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("status %d, want 403", resp.StatusCode)
+			}
+		})
+		for _, tt := range []struct {
+			name, on, want string
+		}{
+			{"the focal point turns it on", "1", `name="on" value="0"`},
+			{"the focal point turns it off", "0", `name="on" value="1"`},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				resp := testkit.PostForm(t, cfp, srv.URL+"/offline-copy/mail", url.Values{"on": {tt.on}})
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusSeeOther {
+					t.Fatalf("status %d", resp.StatusCode)
+				}
+				if _, body := get(t, cfp, srv.URL+"/offline-copy"); !strings.Contains(body, tt.want) {
+					t.Errorf("the page does not show the change")
+				}
+			})
+		}
+	})
+}
