@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,6 +85,15 @@ func TestOfflineCopyAPI(t *testing.T) {
 	if _, err := f.sys.Accounts.SetOpenPGPKey(f.offB.Ctx(), own.Public); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("the State's users list says the key's fingerprint, as openapi.yaml describes", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/users", f.fpBTok, nil)
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"openpgp_fingerprint":"`+strings.ToUpper(own.Private.GetFingerprint())+`"`) {
+			t.Errorf("status %d: %.300s", r.Status, r.Body)
+		}
+		if err := newValidator(t).check("GET", "/api/v1/users", nil, nil, true, r); err != nil {
+			t.Error(err)
+		}
+	})
 	for _, path := range []string{"/api/v1/offline-copy", "/api/v1/offline-copy?to=mine"} {
 		t.Run("with a key on the account, "+path+" is a copy encrypted to it", func(t *testing.T) {
 			r := f.do(t, "GET", path, f.offBTok, nil)
