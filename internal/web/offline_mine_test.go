@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -129,7 +130,6 @@ func TestOfflineCopiesByMailPage(t *testing.T) {
 			name, on, want string
 		}{
 			{"the focal point turns it on", "1", `name="on" value="0"`},
-			{"the focal point turns it off", "0", `name="on" value="1"`},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				resp := testkit.PostForm(t, cfp, srv.URL+"/offline-copy/mail", url.Values{"on": {tt.on}})
@@ -142,5 +142,24 @@ func TestOfflineCopiesByMailPage(t *testing.T) {
 				}
 			})
 		}
+		t.Run("the page says when a PoC with a key last received a copy", func(t *testing.T) {
+			in := testkit.ValidPoC()
+			in.Agency, in.PGPKey = "CERT avec clé", testkit.NewKeyPair(t, "CERT", "cert@example.org").Public
+			sys.AddPoC(t, fp.Ctx(), "FRA", in)
+			if n, err := sys.Offline.MailCopies(context.Background()); err != nil || n != 1 {
+				t.Fatalf("sent %d: %v", n, err)
+			}
+			_, body := get(t, cfp, srv.URL+"/offline-copy")
+			if !strings.Contains(body, "waiting to be sent") || !strings.Contains(body, "None yet") {
+				t.Errorf("%.4000s", body[strings.Index(body, `id="by-mail"`):])
+			}
+		})
+		t.Run("the focal point turns it off", func(t *testing.T) {
+			resp := testkit.PostForm(t, cfp, srv.URL+"/offline-copy/mail", url.Values{"on": {"0"}})
+			resp.Body.Close()
+			if _, body := get(t, cfp, srv.URL+"/offline-copy"); resp.StatusCode != http.StatusSeeOther || !strings.Contains(body, `name="on" value="1"`) {
+				t.Errorf("status %d, or the page does not show it off", resp.StatusCode)
+			}
+		})
 	})
 }
