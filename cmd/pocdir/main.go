@@ -27,7 +27,7 @@ func init() {
 		{"user", "create|invite [flags]", "create an account (password on standard input) or print an invitation link", runUser},
 		{"token", "create [flags]", "create an API token for a user and print it once", runToken},
 		{"audit", "key|check|verify|verify-receipt|cosign", "the accountability log: public key, full check, verification, receipts, witnesses", runAudit},
-		{"offline", "verify FILE [--key VKEY]", "check an offline copy of the directory (decrypted): pocdir's signature, its files, its date and log checkpoint", runOffline},
+		{"offline", "verify FILE [--key VKEY] [flags]", "check an offline copy of the directory (decrypted, or with its passphrase or private key): pocdir's signature, its files, its date and log checkpoint", runOffline},
 		{"backup", "--db URL --out FILE", "an online, consistent copy of a SQLite database with its key files sealed under a passphrase (PostgreSQL: the key files; the database with pg_dump)", runBackup},
 		{"restore", "--from FILE --db URL", "bring a backup back on a new machine, then check its log", runRestore},
 		{"data-key", "rotate --db URL [--data-key FILE]", "start a new data key and seal the stored secrets with it (older keys stay in the file)", runDataKey},

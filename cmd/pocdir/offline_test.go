@@ -47,6 +47,21 @@ func TestOfflineVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A copy encrypted to a holder's key, and that key's private half, in
+	// clear and locked.
+	holder, other := testkit.NewKeyPair(t, "Holder", "fp@fra.example"), testkit.NewKeyPair(t, "Other", "other@fra.example")
+	toKey, err := sys.Offline.Copy(fp.Ctx(), offline.Recipient{PublicKey: holder.Public})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile, privFile, lockedFile, otherFile, keyPassFile := filepath.Join(dir, "key.tar.gpg"), filepath.Join(dir, "priv.asc"), filepath.Join(dir, "locked.asc"), filepath.Join(dir, "other.asc"), filepath.Join(dir, "keypass")
+	pubFile := filepath.Join(dir, "pub.asc")
+	for name, body := range map[string][]byte{keyFile: toKey.Body, privFile: []byte(holder.ArmoredPrivate(t, nil)), lockedFile: []byte(holder.ArmoredPrivate(t, []byte("key passphrase"))),
+		otherFile: []byte(other.ArmoredPrivate(t, nil)), keyPassFile: []byte("key passphrase\n"), pubFile: []byte(holder.Public)} {
+		if err := os.WriteFile(name, body, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// A key of the log's very name, as a forger would make.
 	_, otherKey, err := note.GenerateKey(rand.Reader, "pocdir.test/log")
 	if err != nil {
@@ -67,6 +82,17 @@ func TestOfflineVerify(t *testing.T) {
 		{"an encrypted copy verifies with its passphrase", []string{encFile, "--key", sys.Keys.VerifierKey, "--passphrase-file", passFile}, []string{"genuine"}, true},
 		{"an encrypted copy does not open with another passphrase", []string{encFile, "--key", sys.Keys.VerifierKey, "--passphrase-file", wrongFile}, []string{"does not open with this passphrase"}, false},
 		{"an encrypted copy without its passphrase says to decrypt it", []string{encFile, "--key", sys.Keys.VerifierKey}, []string{"decrypt it first"}, false},
+		{"a copy encrypted to a key verifies with its private key", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", privFile}, []string{"genuine", "holder: fp@fra.example"}, true},
+		{"a locked private key opens the copy with its passphrase", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", lockedFile, "--key-passphrase-file", keyPassFile}, []string{"genuine"}, true},
+		{"a locked private key without its passphrase says to give it", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", lockedFile}, []string{"the private key is locked", "--key-passphrase-file"}, false},
+		{"a locked private key does not unlock with another passphrase", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", lockedFile, "--key-passphrase-file", wrongFile}, []string{"does not unlock with this passphrase"}, false},
+		{"another private key does not open the copy", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", otherFile}, []string{"does not open with this key"}, false},
+		{"a public key is not the private key", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", pubFile}, []string{"this is a public key"}, false},
+		{"a file that is no key says how to export one", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", passFile}, []string{"cannot be read", "--export-secret-keys --armor"}, false},
+		{"a copy under a passphrase does not open with a key", []string{encFile, "--key", sys.Keys.VerifierKey, "--private-key", privFile}, []string{"does not open with this key"}, false},
+		{"a passphrase and a private key together are refused", []string{keyFile, "--key", sys.Keys.VerifierKey, "--private-key", privFile, "--passphrase-file", passFile}, []string{"not both"}, false},
+		{"a key's passphrase without the key is refused", []string{keyFile, "--key", sys.Keys.VerifierKey, "--key-passphrase-file", keyPassFile}, []string{"give it too"}, false},
+		{"a copy encrypted to a key without the key says to decrypt it", []string{keyFile, "--key", sys.Keys.VerifierKey}, []string{"decrypt it first", "--private-key"}, false},
 		{"a file is required", []string{"--key", sys.Keys.VerifierKey}, []string{"give the copy's file"}, false},
 	}
 	for _, tt := range tests {

@@ -18,6 +18,7 @@ var _ = auditlog.Register(
 	"account.token.create", "account.token.revoke",
 	"account.passkey.add", "account.passkey.remove", "account.passkeys_only.on", "account.passkeys_only.off",
 	"account.factor_reset.request", "account.factor_reset.approve", "account.factor_reset.refuse",
+	"account.openpgp_key.set", "account.openpgp_key.remove",
 )
 
 // logEvent appends an account event to the accountability log in the

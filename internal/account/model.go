@@ -25,10 +25,14 @@ type User struct {
 	Language     string `json:"language"`
 	// TimeZone is the IANA zone the user reads times in; empty for their
 	// State's (the Secretariat's: UTC).
-	TimeZone    string     `json:"time_zone,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
-	DisabledAt  *time.Time `json:"disabled_at,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
+	// OpenPGPFingerprint is the fingerprint of the user's own OpenPGP key
+	// (upper-case hex), to which their offline copy is encrypted; empty
+	// when they set none.
+	OpenPGPFingerprint string     `json:"openpgp_fingerprint,omitempty"`
+	CreatedAt          time.Time  `json:"created_at"`
+	LastLoginAt        *time.Time `json:"last_login_at,omitempty"`
+	DisabledAt         *time.Time `json:"disabled_at,omitempty"`
 
 	passwordHash string
 	totpSecret   string

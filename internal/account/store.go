@@ -13,14 +13,14 @@ import (
 )
 
 const userColumns = `id, email, name, role, state_code, password_hash, totp_secret, totp_enabled, totp_last_step, language,
-	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from, time_zone`
+	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from, time_zone, openpgp_fingerprint`
 
 func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var state sql.NullString
 	var locked, last, disabled, enrolFrom sql.NullTime
 	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &state, &u.passwordHash, &u.totpSecret, &u.TOTPEnabled, &u.totpLastStep,
-		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom, &u.TimeZone)
+		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom, &u.TimeZone, &u.OpenPGPFingerprint)
 	if err != nil {
 		return nil, err
 	}

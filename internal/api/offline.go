@@ -14,8 +14,9 @@ import (
 const passphraseHeader = "Offline-Copy-Passphrase"
 
 // offlineCopy sends the caller's offline copy of the directory, encrypted
-// to the OpenPGP key of the PoC that ?poc= names or under the passphrase
-// of the Offline-Copy-Passphrase header.
+// to the OpenPGP key of the PoC that ?poc= names, under the passphrase of
+// the Offline-Copy-Passphrase header, or (?to=mine, and by default when the
+// caller set one) to the key on the caller's own account.
 func (a *API) offlineCopy(w http.ResponseWriter, r *http.Request) {
 	to := offline.Recipient{Passphrase: []byte(r.Header.Get(passphraseHeader))}
 	if v := r.URL.Query().Get("poc"); v != "" {
@@ -25,6 +26,18 @@ func (a *API) offlineCopy(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		to = offline.Recipient{PoC: id}
+	}
+	if r.URL.Query().Get("to") == "mine" || to.PoC == 0 && len(to.Passphrase) == 0 {
+		// Without a PoC or a passphrase, the caller's own key, when they set
+		// one on their account.
+		key, err := a.Accounts.OpenPGPKey(r.Context())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		if key != "" || r.URL.Query().Get("to") == "mine" {
+			to = offline.Recipient{Mine: true}
+		}
 	}
 	f, err := a.Offline.Copy(r.Context(), to)
 	if err != nil {

@@ -3,6 +3,7 @@ package api_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,44 @@ func TestOfflineCopyAPI(t *testing.T) {
 			checkError(t, r)
 		})
 	}
+	t.Run("?to=mine without a key on the account is refused", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/offline-copy?to=mine", f.offATok, nil)
+		if r.Status != http.StatusBadRequest {
+			t.Fatalf("status %d: %.200s", r.Status, r.Body)
+		}
+		checkError(t, r)
+	})
+	own := testkit.NewKeyPair(t, "Officer B", f.offB.Email)
+	if _, err := f.sys.Accounts.SetOpenPGPKey(f.offB.Ctx(), own.Public); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the State's users list says the key's fingerprint, as openapi.yaml describes", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/users", f.fpBTok, nil)
+		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"openpgp_fingerprint":"`+strings.ToUpper(own.Private.GetFingerprint())+`"`) {
+			t.Errorf("status %d: %.300s", r.Status, r.Body)
+		}
+		if err := newValidator(t).check("GET", "/api/v1/users", nil, nil, true, r); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, path := range []string{"/api/v1/offline-copy", "/api/v1/offline-copy?to=mine"} {
+		t.Run("with a key on the account, "+path+" is a copy encrypted to it", func(t *testing.T) {
+			r := f.do(t, "GET", path, f.offBTok, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("status %d: %.200s", r.Status, r.Body)
+			}
+			dec, _ := crypto.PGP().Decryption().DecryptionKey(own.Private).New()
+			if v := open(t, r.Body, dec); v.Manifest.Holder != f.offB.Email {
+				t.Errorf("holder %q", v.Manifest.Holder)
+			}
+		})
+	}
+	t.Run("with a key on the account, a passphrase is still honoured", func(t *testing.T) {
+		r := f.do(t, "GET", "/api/v1/offline-copy", f.offBTok, nil, "Offline-Copy-Passphrase", pass)
+		if r.Status != http.StatusOK {
+			t.Fatalf("status %d: %.200s", r.Status, r.Body)
+		}
+		dec, _ := crypto.PGP().Decryption().Password([]byte(pass)).New()
+		open(t, r.Body, dec)
+	})
 }

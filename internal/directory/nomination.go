@@ -10,6 +10,7 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // A change to a State's entry is a nomination before it is a change: the
@@ -760,11 +761,11 @@ func (s *Service) withDiff(ctx context.Context, n *Nomination) (*Nomination, err
 
 // keyInfoOf reads an OpenPGP key for display; a key that no longer parses
 // shows without fingerprint (validation refuses it).
-func keyInfoOf(armored string) *KeyInfo {
+func keyInfoOf(armored string) *notify.KeyInfo {
 	if strings.TrimSpace(armored) == "" {
 		return nil
 	}
-	k, err := ParsePublicKey(armored, time.Now())
+	k, err := notify.ParsePublicKey(armored, time.Now())
 	if err != nil {
 		return nil
 	}

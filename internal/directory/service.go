@@ -343,7 +343,7 @@ func (s *Service) History(ctx context.Context, state string) ([]*Change, error) 
 	return listChanges(ctx, s.DB, st.Code, 1000)
 }
 
-func pocFromInput(state string, in PoCInput, key *KeyInfo) *PoC {
+func pocFromInput(state string, in PoCInput, key *notify.KeyInfo) *PoC {
 	p := &PoC{State: state, Level: in.Level, Alternate: in.Alternate, Agency: in.Agency, FunctionTitle: in.FunctionTitle,
 		PersonName: in.PersonName, Channels: in.Channels, Languages: in.Languages, TimeZone: in.TimeZone,
 		Available247: in.Available247, WorkingHours: in.WorkingHours, Hours: in.Hours, Notes: in.Notes, RegionalRefs: in.RegionalRefs}

@@ -8,6 +8,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Field length limits. They are generous for real entries and stop abuse.
@@ -18,7 +19,7 @@ const (
 	maxChannels  = 20
 	maxLanguages = 12
 	maxRefs      = 12
-	maxPGPKey    = 64 << 10
+	maxPGPKey    = notify.MaxPublicKey
 	// futureHorizon is how far ahead a change may be dated (a planned change).
 	futureHorizon = 90 * 24 * time.Hour
 )
@@ -213,7 +214,7 @@ func checkTextMax(v *app.Validation, field string, t *Text, max int) {
 }
 
 // normalize trims the input and validates it, returning every field error.
-func (in *PoCInput) normalize(now time.Time) (pgp *KeyInfo, effective string, err error) {
+func (in *PoCInput) normalize(now time.Time) (pgp *notify.KeyInfo, effective string, err error) {
 	var v app.Validation
 	in.Agency = strings.TrimSpace(in.Agency)
 	in.FunctionTitle = strings.TrimSpace(in.FunctionTitle)
@@ -297,7 +298,7 @@ func (in *PoCInput) normalize(now time.Time) (pgp *KeyInfo, effective string, er
 	if in.PGPKey != "" {
 		if len(in.PGPKey) > maxPGPKey {
 			v.Add("openpgp_key", "error.too_long", "too long", map[string]any{"Max": maxPGPKey})
-		} else if k, err := ParsePublicKey(in.PGPKey, now); err != nil {
+		} else if k, err := notify.ParsePublicKey(in.PGPKey, now); err != nil {
 			ae := app.AsError(err)
 			v.Add("openpgp_key", ae.Key, ae.Message, ae.Args)
 		} else {

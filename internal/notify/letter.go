@@ -49,6 +49,8 @@ type Letter struct {
 	// Note, when set, is text a person wrote (the message of a check), shown
 	// as it was typed, once, above the text.
 	Note string
+	// Attachment, when set, is attached to the e-mail.
+	Attachment *Attachment
 }
 
 // Writer writes every email of pocdir from the catalog, and makes the links
@@ -126,7 +128,7 @@ func (w *Writer) Write(l Letter) Message {
 		b.WriteString("\n\n— English —\n\n")
 		b.WriteString(w.Text("en", l.Body...))
 	}
-	return Message{Kind: l.Kind, To: l.To.Email, Subject: w.Text(lang, l.Subject), Body: strings.TrimRight(b.String(), "\n") + "\n"}
+	return Message{Kind: l.Kind, To: l.To.Email, Subject: w.Text(lang, l.Subject), Body: strings.TrimRight(b.String(), "\n") + "\n", Attachment: l.Attachment}
 }
 
 // stateName is a State's name in a language, or its code when it is not in

@@ -42,7 +42,24 @@ type Message struct {
 	ReplyTo   string
 	InReplyTo string
 	AutoReply bool
+	// Attachment, when set, goes out attached to a plain message (an
+	// offline copy, itself encrypted); it is dropped once sent, as the
+	// body is.
+	Attachment *Attachment
 }
+
+// Attachment is a file attached to a message.
+type Attachment struct {
+	Name string
+	Data []byte
+}
+
+// MaxAttachment is the largest attachment the outbox takes: base64 makes
+// it a third larger, and 10 MiB (about 14 MB on the wire) passes the
+// limits of the usual mail servers (Exchange Online and Gmail take 25 MB
+// and more; many government relays 20 MB). Communications keep to the same
+// size per file.
+const MaxAttachment = 10 << 20
 
 // Enqueue writes a message to the outbox in the caller's transaction.
 func Enqueue(ctx context.Context, tx *sql.Tx, now time.Time, m Message) error {
@@ -63,8 +80,9 @@ func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64
 	return id, nil
 }
 
-const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to, auto_reply, message_id)
-	VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10) RETURNING id`
+const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to, auto_reply, message_id,
+	attachment_name, attachment)
+	VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12) RETURNING id`
 
 // enqueueArgs are a message's values for enqueueSQL, with the random part
 // of the Message-ID it will go out with: a bounce that comes back later
@@ -72,7 +90,11 @@ const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, creat
 func enqueueArgs(m Message, now time.Time) []any {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
-	return []any{m.Kind, m.To, m.Subject, m.Body, m.PGP, now, m.ReplyTo, m.InReplyTo, m.AutoReply, hex.EncodeToString(b)}
+	name, data := "", []byte(nil)
+	if m.Attachment != nil {
+		name, data = m.Attachment.Name, m.Attachment.Data
+	}
+	return []any{m.Kind, m.To, m.Subject, m.Body, m.PGP, now, m.ReplyTo, m.InReplyTo, m.AutoReply, hex.EncodeToString(b), name, data}
 }
 
 // Enqueuer queues many messages in one transaction with one prepared
@@ -113,6 +135,16 @@ func checkMessage(m Message) error {
 	// PGP/MIME envelope that no client opens.
 	if m.PGP && !strings.HasPrefix(strings.TrimSpace(m.Body), "-----BEGIN PGP MESSAGE-----") {
 		return fmt.Errorf("outbox: a PGP message's body must be an ASCII-armored OpenPGP message")
+	}
+	if a := m.Attachment; a != nil {
+		switch {
+		case m.PGP:
+			return fmt.Errorf("outbox: a PGP/MIME message carries no attachment beside its encrypted body")
+		case a.Name == "" || strings.ContainsAny(a.Name, "\r\n\"/\\") || len(a.Name) > 200:
+			return fmt.Errorf("outbox: an attachment's name must be one line of at most 200 bytes, without a path")
+		case len(a.Data) > MaxAttachment:
+			return fmt.Errorf("outbox: an attachment of %d bytes is over the limit of %d", len(a.Data), MaxAttachment)
+		}
 	}
 	return nil
 }

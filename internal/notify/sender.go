@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -116,6 +117,8 @@ type claimed struct {
 	inReplyTo string
 	autoReply bool
 	messageID string
+	attName   string
+	att       []byte
 }
 
 // claim takes up to n due messages for this instance.
@@ -130,14 +133,14 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 			WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3)
 			AND sent_at IS NULL AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < $2)
-			RETURNING id, to_addr, subject, body, attempts, pgp, reply_to, in_reply_to, auto_reply, message_id`
+			RETURNING id, to_addr, subject, body, attempts, pgp, reply_to, in_reply_to, auto_reply, message_id, attachment_name, attachment`
 		if s.DB.Dialect == db.Postgres {
 			// Instances skip the rows another one is claiming, and the
 			// join keeps the planner from re-running the subquery per row.
 			query = `WITH due AS (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $2
 				AND (claimed_until IS NULL OR claimed_until < $2) ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 			UPDATE outbox o SET claimed_until = $1 FROM due WHERE o.id = due.id
-			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts, o.pgp, o.reply_to, o.in_reply_to, o.auto_reply, o.message_id`
+			RETURNING o.id, o.to_addr, o.subject, o.body, o.attempts, o.pgp, o.reply_to, o.in_reply_to, o.auto_reply, o.message_id, o.attachment_name, o.attachment`
 		}
 		rows, err := tx.QueryContext(ctx, query, now.Add(s.claimLength()), now, n)
 		if err != nil {
@@ -146,7 +149,7 @@ func (s *Sender) claim(ctx context.Context, n int) ([]claimed, error) {
 		defer rows.Close()
 		for rows.Next() {
 			var c claimed
-			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts, &c.pgp, &c.replyTo, &c.inReplyTo, &c.autoReply, &c.messageID); err != nil {
+			if err := rows.Scan(&c.id, &c.to, &c.subject, &c.body, &c.attempts, &c.pgp, &c.replyTo, &c.inReplyTo, &c.autoReply, &c.messageID, &c.attName, &c.att); err != nil {
 				return fmt.Errorf("notify: claiming messages: %w", err)
 			}
 			out = append(out, c)
@@ -329,6 +332,11 @@ func (s *Sender) send(ctx context.Context, all []claimed, start, end int, whys [
 			setPGPMIMEBody(m, boundary, it.body)
 		} else {
 			m.SetBodyString(mail.TypeTextPlain, it.body)
+			if it.attName != "" {
+				if err := m.AttachReader(it.attName, bytes.NewReader(it.att)); err != nil {
+					return fmt.Errorf("attaching %s: %w", it.attName, err)
+				}
+			}
 		}
 		msgs[i] = m
 	}
@@ -438,7 +446,7 @@ func (s *Sender) markSent(ctx context.Context, ids []int64) error {
 				args = append(args, id)
 				marks[i] = fmt.Sprintf("$%d", i+2)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', claimed_until = NULL, attempts = attempts + 1, last_error = ''
+			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', attachment = NULL, claimed_until = NULL, attempts = attempts + 1, last_error = ''
 				WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
 				return fmt.Errorf("notify: recording %d messages as sent: %w", len(part), err)
 			}

@@ -72,7 +72,7 @@ func writeArchive(files map[string][]byte, manifest []byte, at time.Time) ([]byt
 }
 
 // ErrEncrypted says that the file given to Verify is still encrypted.
-var ErrEncrypted = errors.New("this file is encrypted: decrypt it first (gpg --decrypt FILE > copy.tar), then verify the .tar")
+var ErrEncrypted = errors.New("this file is encrypted: decrypt it first (gpg --decrypt FILE > copy.tar), then verify the .tar; or give --passphrase-file or --private-key")
 
 // Verified is what Verify found in a genuine copy.
 type Verified struct {

@@ -7,8 +7,10 @@
 // signed by the log's key as a signed note (golang.org/x/mod/sumdb/note),
 // the key and format with which States already check checkpoints. The
 // archive is then encrypted, with OpenPGP, to the holder's key or under a
-// passphrase, so that GnuPG alone opens it. Verify checks a copy. The
-// package owns no table.
+// passphrase, so that GnuPG alone opens it. Verify checks a copy. A
+// State's PoCs may also receive fresh copies by e-mail (mail.go): the
+// package owns the tables of those mailings, offline_mailings and
+// offline_mailed.
 package offline
 
 import (
@@ -20,21 +22,28 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/i18n"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
-// Service makes offline copies. It holds no state of its own: the
-// directory is read through Export, so a copy holds exactly what its
-// holder may see.
+// Service makes offline copies, and sends them by e-mail. The directory
+// is read through Export, so a copy holds exactly what its holder may see.
 type Service struct {
-	Export  *export.Service
-	Log     *auditlog.Log
-	Catalog *i18n.Catalog
-	Now     app.Clock
+	Export *export.Service
+	// Accounts gives the key a user set on their account.
+	Accounts *account.Service
+	Log      *auditlog.Log
+	Catalog  *i18n.Catalog
+	Now      app.Clock
+	// DB holds the copies by e-mail, and Mail writes them.
+	DB   *db.DB
+	Mail *notify.Writer
 }
 
 // Archive is an offline copy before its encryption.
@@ -48,11 +57,18 @@ type Archive struct {
 // checkpoint is read after that record, so the copy's own export is in the
 // tree it names.
 func (s *Service) Archive(ctx context.Context) (*Archive, error) {
-	return s.archive(ctx, "offline-copy.tar")
+	return s.archive(ctx, s.exported("offline-copy.tar"))
 }
 
-// archive makes the copy, recorded in the log as the export named logged.
-func (s *Service) archive(ctx context.Context, logged string) (*Archive, error) {
+// exported records in the log the export named logged.
+func (s *Service) exported(logged string) func(context.Context) error {
+	return func(ctx context.Context) error { return s.Export.Dir.Exported(ctx, logged) }
+}
+
+// archive makes the copy; record, when set, records it in the log before
+// the checkpoint is read (a copy sent by e-mail is recorded with its
+// sending instead).
+func (s *Service) archive(ctx context.Context, record func(context.Context) error) (*Archive, error) {
 	a := app.ActorFrom(ctx)
 	if a == nil {
 		return nil, app.ErrUnauthenticated()
@@ -69,8 +85,10 @@ func (s *Service) archive(ctx context.Context, logged string) (*Archive, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Export.Dir.Exported(ctx, logged); err != nil {
-		return nil, err
+	if record != nil {
+		if err := record(ctx); err != nil {
+			return nil, err
+		}
 	}
 	cp, err := s.Log.Latest(ctx)
 	if err != nil {

@@ -299,7 +299,7 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	}
 	uploads := upload.New(cfg.LargeUploads, cfg.UploadWait)
 	exports := &export.Service{Dir: sys.Directory, Catalog: sys.Catalog}
-	sys.Offline = &offline.Service{Export: exports, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now}
+	sys.Offline = &offline.Service{Export: exports, Accounts: sys.Accounts, Log: sys.Audit, Catalog: sys.Catalog, Now: cfg.Now, DB: d, Mail: sys.Mail}
 	apiHandler := (&api.API{Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises, Inbox: sys.Inbox, Log: cfg.Log,
 		DB: d, Now: cfg.Now, RateLimit: cfg.APIRateLimit, Uploads: uploads}).Handler()
 	sys.Web = &web.Server{DB: d, Directory: sys.Directory, Export: exports, Offline: sys.Offline, CII: sys.CII, Regional: sys.Regional, Accounts: sys.Accounts, Audit: sys.Audit, Checks: sys.Checks, Capacity: sys.Capacity, Comms: sys.Comms, Exercises: sys.Exercises,
@@ -384,7 +384,7 @@ func (s *System) Close() error {
 // reminders and key warnings, communication checks, the communications'
 // job (delivery onto recipients' lines, reminders before deadlines,
 // departed PoCs' items to their alternates), the release of exercise
-// injects at their time, and the receiving of replies
+// injects at their time, the offline copies by e-mail, and the receiving of replies
 // by email. Every job is safe on several instances at once. When ctx ends,
 // each job finishes the step it is in (Close waits for them).
 func (s *System) Run(ctx context.Context) {
@@ -402,6 +402,7 @@ func (s *System) Run(ctx context.Context) {
 	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
 	s.start(ctx, job{name: "exercises", every: 5 * time.Second, step: s.Exercises.RunOnce})
 	s.start(ctx, job{name: "digests", every: 5 * time.Minute, step: s.Inbox.Digests})
+	s.start(ctx, job{name: "offline-mail", every: time.Hour, step: s.Offline.MailCopies})
 	s.start(ctx, job{name: "regional", every: 2 * time.Second, step: s.Regional.Step, drain: true})
 	if s.InboundIMAP != nil {
 		s.start(ctx, job{name: "imap", every: 30 * time.Second, step: s.InboundIMAP.Collect})

@@ -561,6 +561,17 @@ func TestBrowserAccessibility(t *testing.T) {
 			Fields: map[string]string{"subject": "Ransomware", "urgency": "critical", "tlp": comms.TLPGreen, "description": "Ransomware in our hospitals."}}); err != nil {
 			t.Fatal(err)
 		}
+		// The account page with a key of the user's own, and the offline
+		// copy page with the copy to it and the copies by e-mail turned on.
+		if _, err := sys.Accounts.SetOpenPGPKey(fp.Ctx(), testkit.NewKeyPair(t, "Focal point", fp.Email).Public); err != nil {
+			t.Fatal(err)
+		}
+		if err := sys.Offline.SetMailing(fp.Ctx(), "FRA", true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sys.Offline.MailCopies(context.Background()); err != nil {
+			t.Fatal(err)
+		}
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, fp)
 		for _, lang := range langs {

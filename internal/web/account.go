@@ -9,6 +9,7 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 var directoryFilterAll = directory.Filter{}
@@ -32,6 +33,8 @@ type accountData struct {
 	Delegates []*account.User
 	AwayDate  string
 	Modes     []string
+	// MaxKey is the longest OpenPGP key the account takes.
+	MaxKey int
 }
 
 func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
@@ -51,7 +54,7 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &accountData{Sessions: sessions, Tokens: tokens, Passkeys: keys, Me: me}
+	d := &accountData{Sessions: sessions, Tokens: tokens, Passkeys: keys, Me: me, MaxKey: notify.MaxPublicKey}
 	for _, l := range s.Catalog.Languages() {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: p.LangName(l)})
 	}
