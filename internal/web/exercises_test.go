@@ -104,6 +104,45 @@ func TestExercisePages(t *testing.T) {
 				t.Errorf("the inject's page is not marked, names no Secretariat, or offers sharing:\n%s", page)
 			}
 		})
+		t.Run("a participant's focal point turns a note's line into a need of its State in one step", func(t *testing.T) {
+			k := sys.Login(t, srv, fpKEN)
+			_, page := get(t, k, srv.URL+"/exercises/1/report")
+			link := `/capacity/needs/new?exercise=1&amp;finding=note-1`
+			if !strings.Contains(page, link) {
+				t.Fatalf("the report offers no need from the note's line:\n%s", page)
+			}
+			_, form := get(t, k, srv.URL+"/capacity/needs/new?exercise=1&finding=note-1")
+			for _, want := range []string{`name="exercise" value="1"`, "Learnt from the exercise “Exercise Blue Harbour”", "Every PoC acknowledged within the hour.",
+				`value="exercises" checked`, `id="f-visibility-secretariat" name="visibility" value="secretariat" checked`} {
+				if !strings.Contains(form, want) {
+					t.Errorf("the need form lacks %q", want)
+				}
+			}
+			resp := testkit.PostForm(t, k, srv.URL+"/capacity/needs/new?exercise=1&finding=note-1", url.Values{"exercise": {"1"}, "kind": {"training_course"},
+				"topics": {"exercises"}, "level": {"technical"}, "languages": {"en"}, "visibility": {"secretariat"},
+				"details_lang": {"en"}, "details": {"Learnt from the exercise: Every PoC acknowledged within the hour."}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("record: %d", resp.StatusCode)
+			}
+			needs, err := sys.Capacity.Needs(sec.Ctx())
+			if err != nil || len(needs) != 1 || needs[0].ExerciseID != 1 || needs[0].State != "KEN" {
+				t.Fatalf("needs %+v %v", needs, err)
+			}
+			if _, page := get(t, k, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Capacity needs learnt from this exercise") {
+				t.Error("the report does not list the need learnt from it")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Capacity needs learnt from this exercise") || strings.Contains(page, "Record as a capacity need") {
+				t.Error("the Secretariat's report does not list the need, or offers to record one")
+			}
+			j := sys.Login(t, srv, fpJPN)
+			resp = testkit.PostForm(t, j, srv.URL+"/capacity/needs/new", url.Values{"exercise": {"1"}, "kind": {"training_course"},
+				"topics": {"exercises"}, "level": {"technical"}, "languages": {"en"}, "details_lang": {"en"}, "details": {"x"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("a State that did not take part records a need from the exercise: %d", resp.StatusCode)
+			}
+		})
 		t.Run("a State that does not take part sees nothing", func(t *testing.T) {
 			j := sys.Login(t, srv, fpJPN)
 			for _, p := range []string{"/exercises/1", "/exercises/1/report", "/exercises/1/report.csv"} {

@@ -1,0 +1,50 @@
+package exercises_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pocdir/pocdir/internal/exercises"
+)
+
+// TestFindings reads the lessons a participant may turn into needs off
+// its own lines and the after-action note's lines.
+func TestFindings(t *testing.T) {
+	ex := &exercises.Exercise{Name: "Drill", Participants: []exercises.Participant{{State: "KEN", Level: "diplomatic"}},
+		Note: "- Escalation list was out of date\n\n* Nobody on duty at night\n"}
+	cases := []struct {
+		name  string
+		state string
+		lines []exercises.Figures
+		want  []string
+	}{
+		{"the Secretariat's report offers no finding", "", []exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical"}}, nil},
+		{"no PoC reached is a finding about setting up a PoC, once per level", "KEN",
+			[]exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical"}, {Outcome: exercises.NoPoC, Level: "technical"}},
+			[]string{"no-poc-technical:poc_setup", "note-1:exercises", "note-3:exercises"}},
+		{"refused mail is a finding about secure communications", "KEN", []exercises.Figures{{Outcome: exercises.Bounced, Level: "diplomatic"}},
+			[]string{"bounced-diplomatic:secure_communications", "note-1:exercises", "note-3:exercises"}},
+		{"missed targets are findings; met ones and pending lines are not", "KEN",
+			[]exercises.Figures{{Outcome: exercises.Reached, Level: "technical", AckMet: true}, {Outcome: exercises.Reached, Level: "technical", AckMet: true, AnswerMet: true},
+				{Outcome: exercises.Pending, Level: "diplomatic"}},
+			[]string{"answer-technical:incident_handling", "note-1:exercises", "note-3:exercises"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := &exercises.Report{Exercise: ex, State: c.state, States: c.lines}
+			var got []string
+			for _, f := range r.Findings() {
+				got = append(got, f.ID+":"+f.Topic)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+			if c.state != "" {
+				f, ok := r.Finding("note-3")
+				if !ok || f.Text != "Nobody on duty at night" || f.Level != "diplomatic" {
+					t.Errorf("note-3: got %+v, %v", f, ok)
+				}
+			}
+		})
+	}
+}
