@@ -11,6 +11,7 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/exercises"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Service is capacity-building's rules and authorization; every method
@@ -21,6 +22,7 @@ type Service struct {
 	Now app.Clock
 
 	exercises Exercises
+	mail      *notify.Writer
 }
 
 // Exercises is what capacity asks the exercises' owner: whether the actor
@@ -36,10 +38,14 @@ type Config struct {
 	// Exercises lets a need name the exercise it was learnt from; without
 	// it, RecordNeedFromExercise is refused.
 	Exercises Exercises
+	// Mail writes to those a proposed match waits for; nil writes none.
+	Mail *notify.Writer
 }
 
 // New returns the capacity service.
-func New(c Config) *Service { return &Service{DB: c.DB, Now: c.Now, exercises: c.Exercises} }
+func New(c Config) *Service {
+	return &Service{DB: c.DB, Now: c.Now, exercises: c.Exercises, mail: c.Mail}
+}
 
 // Who may do what. A State's focal points record and answer for their
 // State; its officers read what their State may read; the Secretariat
