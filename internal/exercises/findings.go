@@ -41,6 +41,9 @@ func (r *Report) Findings() []Finding {
 		}
 	}
 	for _, f := range r.States {
+		if f.State != r.State {
+			continue // the controlling State reads every participant's lines
+		}
 		switch f.Outcome {
 		case NoPoC:
 			add(Finding{ID: "no-poc-" + f.Level, Key: "exercise.finding_no_poc", Level: f.Level, Topic: "poc_setup"})

@@ -18,16 +18,19 @@ func TestFindings(t *testing.T) {
 		lines []exercises.Figures
 		want  []string
 	}{
-		{"the Secretariat's report offers no finding", "", []exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical"}}, nil},
+		{"the Secretariat's report offers no finding", "", []exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical", State: "KEN"}}, nil},
 		{"no PoC reached is a finding about setting up a PoC, once per level", "KEN",
-			[]exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical"}, {Outcome: exercises.NoPoC, Level: "technical"}},
+			[]exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical", State: "KEN"}, {Outcome: exercises.NoPoC, Level: "technical", State: "KEN"}},
 			[]string{"no-poc-technical:poc_setup", "note-1:exercises", "note-3:exercises"}},
-		{"refused mail is a finding about secure communications", "KEN", []exercises.Figures{{Outcome: exercises.Bounced, Level: "diplomatic"}},
+		{"refused mail is a finding about secure communications", "KEN", []exercises.Figures{{Outcome: exercises.Bounced, Level: "diplomatic", State: "KEN"}},
 			[]string{"bounced-diplomatic:secure_communications", "note-1:exercises", "note-3:exercises"}},
 		{"missed targets are findings; met ones and pending lines are not", "KEN",
-			[]exercises.Figures{{Outcome: exercises.Reached, Level: "technical", AckMet: true}, {Outcome: exercises.Reached, Level: "technical", AckMet: true, AnswerMet: true},
-				{Outcome: exercises.Pending, Level: "diplomatic"}},
+			[]exercises.Figures{{Outcome: exercises.Reached, Level: "technical", State: "KEN", AckMet: true}, {Outcome: exercises.Reached, Level: "technical", State: "KEN", AckMet: true, AnswerMet: true},
+				{Outcome: exercises.Pending, Level: "diplomatic", State: "KEN"}},
 			[]string{"answer-technical:incident_handling", "note-1:exercises", "note-3:exercises"}},
+		{"another State's lines, in a controlling State's report, are not its findings", "KEN",
+			[]exercises.Figures{{Outcome: exercises.NoPoC, Level: "technical", State: "FRA"}},
+			[]string{"note-1:exercises", "note-3:exercises"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

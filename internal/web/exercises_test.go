@@ -156,3 +156,70 @@ func TestExercisePages(t *testing.T) {
 		})
 	})
 }
+
+// TestExerciseProposalPages: France's focal point proposes an exercise for
+// France and Kenya with the same form; Kenya sees nothing of the draft;
+// the Secretariat agrees with a button; France then releases its inject.
+func TestExerciseProposalPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys, srv := testkit.NewServed(t, e)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		sys.AddPoC(t, fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+		sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+		f, k, c := sys.Login(t, srv, fpFRA), sys.Login(t, srv, fpKEN), sys.Login(t, srv, sec)
+		now := sys.Clock.Now()
+		if _, page := get(t, f, srv.URL+"/exercises/new"); !strings.Contains(page, "Propose an exercise") {
+			t.Fatal("the focal point is not offered to propose")
+		}
+		resp := testkit.PostForm(t, f, srv.URL+"/exercises/new", url.Values{"name": {"Francophone drill"},
+			"starts_at": {now.Format("2006-01-02T15:04")}, "ends_at": {now.Add(48 * time.Hour).Format("2006-01-02T15:04")},
+			"target_ack_minutes": {"30"}, "target_answer_minutes": {"120"}, "technical": {"FRA, KEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/exercises/1" {
+			t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp = testkit.PostForm(t, f, srv.URL+"/exercises/1/injects", url.Values{"template": {"exercise"}, "subject": {"Scenario: the port"},
+			"description": {"The cranes stopped."}, "urgency": {"high"}, "tlp": {"TLP:GREEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("inject: %d", resp.StatusCode)
+		}
+		t.Run("the draft is France's and the Secretariat's, without a release button", func(t *testing.T) {
+			if r, _ := get(t, k, srv.URL+"/exercises/1"); r.StatusCode != http.StatusNotFound {
+				t.Errorf("Kenya reads the draft: %d", r.StatusCode)
+			}
+			_, page := get(t, f, srv.URL+"/exercises/1")
+			if !strings.Contains(page, "Draft proposed by France") || strings.Contains(page, "/injects/1/release") || strings.Contains(page, "/agree") {
+				t.Error("France's page: no draft notice, or a release or agree button")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/1"); !strings.Contains(page, `action="/exercises/1/agree"`) {
+				t.Error("the Secretariat is not offered to agree")
+			}
+		})
+		resp = testkit.PostForm(t, c, srv.URL+"/exercises/1/agree", url.Values{})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("agree: %d", resp.StatusCode)
+		}
+		t.Run("once agreed, France releases and Kenya takes part", func(t *testing.T) {
+			if r, page := get(t, k, srv.URL+"/exercises/1"); r.StatusCode != http.StatusOK || strings.Contains(page, "/injects/1/release") || strings.Contains(page, "Proposed by France") {
+				t.Errorf("Kenya's page: %d, or a release button, or names the proposer", r.StatusCode)
+			}
+			resp := testkit.PostForm(t, k, srv.URL+"/exercises/1/injects/1/release", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("Kenya released: %d", resp.StatusCode)
+			}
+			resp = testkit.PostForm(t, f, srv.URL+"/exercises/1/injects/1/release", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("France's release: %d", resp.StatusCode)
+			}
+			if _, page := get(t, f, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Kenya") || !strings.Contains(page, "France") {
+				t.Error("France's report does not show every participant")
+			}
+		})
+	})
+}
