@@ -83,6 +83,9 @@ func runDemo(args []string) error {
 		if err := demo.SeedCapacity(ctx, sys.Capacity); err != nil {
 			return err
 		}
+		if err := demo.SeedExercises(ctx, sys.Exercises, sys.Comms, sys.Capacity); err != nil {
+			return err
+		}
 	}
 	inbound := sys.InboundSMTP.Addr().String()
 	return serve(ctx, sys, serveConfig{addr: *addr}, func(a string) { printDemo(localName(a), inbound) })
