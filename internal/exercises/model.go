@@ -51,7 +51,7 @@ type Exercise struct {
 	Participants []Participant `json:"participants"`
 	// Injects is the scenario; a participant sees when each was released,
 	// never what a planned one will say.
-	Injects   []*Inject  `json:"injects"`
+	Injects []*Inject `json:"injects"`
 	// Status is draft or agreed. ProposedBy is the State whose focal
 	// point proposed the exercise for a group of States (empty when the
 	// Secretariat planned it): once agreed, that State is a controller.
@@ -60,10 +60,10 @@ type Exercise struct {
 	AgreedBy   string     `json:"agreed_by,omitempty"`
 	AgreedAt   *time.Time `json:"agreed_at,omitempty"`
 	Note       string     `json:"after_action_note,omitempty"`
-	NoteAt    *time.Time `json:"after_action_note_at,omitempty"`
-	CreatedBy string     `json:"created_by,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	NoteAt     *time.Time `json:"after_action_note_at,omitempty"`
+	CreatedBy  string     `json:"created_by,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 
 	// Manage is set when the actor runs the exercise (the Secretariat, or
 	// the proposing State's focal point); Agree when the actor may agree
@@ -190,8 +190,8 @@ type Previous struct {
 // every participant by name, a participant its own figures, the
 // anonymised distribution and its previous exercises.
 type Report struct {
-	Exercise     *Exercise    `json:"exercise"`
-	State        string       `json:"state,omitempty"` // the participant whose report it is; empty for the Secretariat's
+	Exercise *Exercise `json:"exercise"`
+	State    string    `json:"state,omitempty"` // the participant whose report it is; empty for the Secretariat's
 	// Controller is set when the reader sees every participant as the
 	// controller of the exercise: the Secretariat, or the proposing State.
 	Controller   bool         `json:"controller,omitempty"`
