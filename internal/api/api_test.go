@@ -648,16 +648,16 @@ var authRoutes = []authRoute{
 	{"POST /api/v1/exercises/{id}/injects", "add an inject to an exercise",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/injects", f.exercise(t).ID), exerciseInject()
-		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 403, 404, 403, 404, 403}},
 	{"POST /api/v1/exercises/{id}/injects/{inject}/release", "release an inject",
 		func(t *testing.T, f *fixture) (string, any) {
 			e := f.exercise(t)
 			return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", e.ID, e.Injects[0].ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
 	{"PUT /api/v1/exercises/{id}/note", "write an exercise's after-action note",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/note", f.exercise(t).ID), map[string]any{"note": fmt.Sprintf("Reached within the hour (%d).", f.next())}
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
 	{"GET /api/v1/exercises/{id}/report", "read an exercise's report",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/report", f.exercise(t).ID), nil

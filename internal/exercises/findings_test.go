@@ -2,7 +2,9 @@ package exercises_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/exercises"
 )
@@ -50,4 +52,27 @@ func TestFindings(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzFindings reads findings off any after-action note: each has an id of
+// its own, and a note line offered is neither empty nor over the limit.
+func FuzzFindings(f *testing.F) {
+	f.Add("- Escalation list was out of date\n\n* Nobody on duty at night\n")
+	f.Add("\r\n•\n" + strings.Repeat("x", exercises.MaxFindingRunes+1))
+	f.Fuzz(func(t *testing.T, note string) {
+		r := &exercises.Report{State: "KEN", Exercise: &exercises.Exercise{Note: note}}
+		seen := map[string]bool{}
+		for _, x := range r.Findings() {
+			if seen[x.ID] {
+				t.Fatalf("id %s twice", x.ID)
+			}
+			seen[x.ID] = true
+			if n := utf8.RuneCountInString(x.Text); x.Text == "" || n > exercises.MaxFindingRunes {
+				t.Fatalf("finding %s of %d runes", x.ID, n)
+			}
+			if got, ok := r.Finding(x.ID); !ok || got != x {
+				t.Fatalf("finding %s not found again", x.ID)
+			}
+		}
+	})
 }
