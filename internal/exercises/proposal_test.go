@@ -111,6 +111,10 @@ func TestGroupProposal(t *testing.T) {
 			if _, err := w.ex.Agree(w.sec.Ctx(), e.ID); app.ErrorCode(err) != app.Conflict {
 				t.Errorf("agreed twice: %v", err)
 			}
+			list, err := w.ex.Exercises(w.offKEN.Ctx())
+			if err != nil || len(list) != 1 || list[0].ID != e.ID || list[0].ProposedBy != "" {
+				t.Errorf("Kenya lists %+v (%v), want the agreed exercise without its proposer", list, err)
+			}
 		})
 		t.Run("once agreed, the proposing State's focal point controls it and no other State does", func(t *testing.T) {
 			for _, c := range []struct {

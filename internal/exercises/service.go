@@ -481,11 +481,11 @@ func (s *Service) Exercises(ctx context.Context) ([]*Exercise, error) {
 	}
 	out := list[:0]
 	for _, e := range list {
-		if !canSee(a, e) {
-			continue // another State's draft
-		}
 		if err := fillParticipants(ctx, s.DB, e); err != nil {
 			return nil, err
+		}
+		if !canSee(a, e) {
+			continue // another State's draft
 		}
 		out = append(out, view(a, e))
 	}
