@@ -129,6 +129,9 @@ func TestExercisePages(t *testing.T) {
 			if err != nil || len(needs) != 1 || needs[0].ExerciseID != 1 || needs[0].State != "KEN" {
 				t.Fatalf("needs %+v %v", needs, err)
 			}
+			if _, page := get(t, k, srv.URL+"/capacity"); !strings.Contains(page, `href="/exercises/1/report"`) {
+				t.Error("Kenya's capacity page does not link the need to its exercise")
+			}
 			if _, page := get(t, k, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Capacity needs learnt from this exercise") {
 				t.Error("the report does not list the need learnt from it")
 			}
