@@ -89,6 +89,9 @@ func runDemo(args []string) error {
 		if err := demo.SeedCapacity(ctx, sys.Capacity); err != nil {
 			return err
 		}
+		if err := demo.SeedExercises(ctx, sys.Exercises, sys.Comms, sys.Capacity); err != nil {
+			return err
+		}
 		if err := demo.SeedScale(ctx, sys.Comms, sys.Checks, scale); err != nil {
 			return err
 		}

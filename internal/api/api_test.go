@@ -318,8 +318,8 @@ func (f *fixture) snapshot(t testing.TB) string {
 	}
 	trows.Close()
 	var exs []string
-	erows, err := f.sys.DB.QueryContext(ctx, `SELECT e.id, e.note, COUNT(i.id), COUNT(i.released_at)
-		FROM exercises e LEFT JOIN exercise_injects i ON i.exercise_id = e.id GROUP BY e.id, e.note ORDER BY e.id`)
+	erows, err := f.sys.DB.QueryContext(ctx, `SELECT e.id, e.note || ' ' || e.status, COUNT(i.id), COUNT(i.released_at)
+		FROM exercises e LEFT JOIN exercise_injects i ON i.exercise_id = e.id GROUP BY e.id, e.note, e.status ORDER BY e.id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -631,10 +631,20 @@ var authRoutes = []authRoute{
 			return fmt.Sprintf("/api/v1/checks/targets/%d/manual", f.checkTarget(t, "manual")), map[string]any{"answered": true}
 		}, [nCallers]int{401, 401, 204, 404, 404, 404, 404, 403}},
 	{"GET /api/v1/exercises", "list the exercises they may see", path("/api/v1/exercises"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"POST /api/v1/exercises", "plan an exercise",
+	// The Secretariat plans; a focal point proposes for a group with its
+	// own State (stateB's focal point, without stateB, is refused).
+	{"POST /api/v1/exercises", "plan or propose an exercise with " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/exercises", f.exerciseInput(fmt.Sprintf("Exercise %d", f.next()))
-		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 201, 400, 403, 403, 403}},
+	{"POST /api/v1/exercises/{id}/agree", "agree to an exercise " + stateA + " proposed",
+		func(t *testing.T, f *fixture) (string, any) {
+			e, err := f.sys.Exercises.Propose(f.fpA.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/exercises/%d/agree", e.ID), nil
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/exercises/{id}", "read an exercise " + stateA + " takes part in",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d", f.exercise(t).ID), nil
@@ -642,16 +652,16 @@ var authRoutes = []authRoute{
 	{"POST /api/v1/exercises/{id}/injects", "add an inject to an exercise",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/injects", f.exercise(t).ID), exerciseInject()
-		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 403, 404, 403, 404, 403}},
 	{"POST /api/v1/exercises/{id}/injects/{inject}/release", "release an inject",
 		func(t *testing.T, f *fixture) (string, any) {
 			e := f.exercise(t)
 			return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", e.ID, e.Injects[0].ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
 	{"PUT /api/v1/exercises/{id}/note", "write an exercise's after-action note",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/note", f.exercise(t).ID), map[string]any{"note": fmt.Sprintf("Reached within the hour (%d).", f.next())}
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
 	{"GET /api/v1/exercises/{id}/report", "read an exercise's report",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/report", f.exercise(t).ID), nil

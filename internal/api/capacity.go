@@ -20,12 +20,23 @@ func (a *API) listNeeds(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) createNeed(w http.ResponseWriter, r *http.Request) {
-	var in capacity.NeedInput
+	// exercise_id names the exercise whose finding the need was learnt
+	// from.
+	var in struct {
+		capacity.NeedInput
+		ExerciseID int64 `json:"exercise_id"`
+	}
 	if err := decode(w, r, &in); err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	n, err := a.Capacity.RecordNeed(r.Context(), in)
+	var n *capacity.Need
+	var err error
+	if in.ExerciseID != 0 {
+		n, err = a.Capacity.RecordNeedFromExercise(r.Context(), in.ExerciseID, in.NeedInput)
+	} else {
+		n, err = a.Capacity.RecordNeed(r.Context(), in.NeedInput)
+	}
 	if err != nil {
 		a.fail(w, r, err)
 		return

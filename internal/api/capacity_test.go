@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -175,3 +176,33 @@ var capacityRoutes = []authRoute{
 }
 
 func init() { authRoutes = append(authRoutes, capacityRoutes...) }
+
+// TestNeedFromExerciseAPI: a need posted with exercise_id names the
+// exercise when the caller's State took part in it; not found otherwise.
+func TestNeedFromExerciseAPI(t *testing.T) {
+	f := newFixture(t, testkit.Engines()[0])
+	e := f.exercise(t) // stateA takes part
+	body := struct {
+		capacity.NeedInput
+		ExerciseID int64 `json:"exercise_id"`
+	}{capNeedInput(""), e.ID}
+	cases := []struct {
+		name  string
+		token string
+		want  int
+	}{
+		{"a participant's focal point records a need learnt from the exercise", f.fpATok, 201},
+		{"a focal point of a State that took no part is told there is no such exercise", f.fpBTok, 404},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := f.do(t, "POST", "/api/v1/capacity/needs", c.token, body)
+			if r.Status != c.want {
+				t.Fatalf("status %d, want %d: %s", r.Status, c.want, r.Body)
+			}
+			if c.want == 201 && !strings.Contains(string(r.Body), fmt.Sprintf(`"exercise_id":%d`, e.ID)) {
+				t.Errorf("the need does not name its exercise: %s", r.Body)
+			}
+		})
+	}
+}

@@ -27,13 +27,33 @@ func (a *API) planExercise(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	e, err := a.Exercises.Plan(r.Context(), in)
+	// The Secretariat plans; a State's focal point proposes, for the
+	// Secretariat's agreement.
+	plan := a.Exercises.Plan
+	if act := app.ActorFrom(r.Context()); act != nil && !act.IsSecretariat() {
+		plan = a.Exercises.Propose
+	}
+	e, err := plan(r.Context(), in)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/exercises/"+strconv.FormatInt(e.ID, 10))
 	a.writeJSON(w, r, http.StatusCreated, e)
+}
+
+func (a *API) agreeExercise(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	e, err := a.Exercises.Agree(r.Context(), id)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, e)
 }
 
 func (a *API) getExercise(w http.ResponseWriter, r *http.Request) {

@@ -221,6 +221,14 @@ func (s *Service) Propose(ctx context.Context, needID, offerID int64) (*Match, e
 		if err := insertMatch(ctx, tx, m); err != nil {
 			return err
 		}
+		if err := s.tellAwaiting(ctx, tx, m, m.NeedState, a.UserID, now); err != nil {
+			return err
+		}
+		if m.OfferState == "" {
+			if err := s.tellAwaiting(ctx, tx, m, "", a.UserID, now); err != nil {
+				return err
+			}
+		}
 		return logEvent(ctx, tx, a, "match_proposed", matchObject(m.ID), m.logStates(n, o), now)
 	})
 	if err != nil {
@@ -321,6 +329,12 @@ func (s *Service) Answer(ctx context.Context, id int64, answer string) (*Match, 
 			}
 			m.ActivityID = act.ID
 			return logEvent(ctx, tx, a, "match_accepted", matchObject(m.ID), st, now)
+		}
+		if m.OfferState != "" && m.NeedAnswer == Accept && m.OfferAnswer == "" {
+			// The offering State may answer now.
+			if err := s.tellAwaiting(ctx, tx, m, m.OfferState, a.UserID, now); err != nil {
+				return err
+			}
 		}
 		return updateMatch(ctx, tx, m)
 	})

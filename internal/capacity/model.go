@@ -117,6 +117,9 @@ type Need struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 	MatchedAt *time.Time `json:"matched_at,omitempty"`
 	MetAt     *time.Time `json:"met_at,omitempty"`
+	// ExerciseID is the exercise whose finding the need was recorded
+	// from (lessons feeding capacity needs); 0 for any other need.
+	ExerciseID int64 `json:"exercise_id,omitempty"`
 }
 
 // OfferInput is what a State, or the Secretariat for a partner, offers.

@@ -10,6 +10,8 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // Service is capacity-building's rules and authorization; every method
@@ -18,16 +20,32 @@ type Service struct {
 	// DB and Now are set by New and never changed.
 	DB  *db.DB
 	Now app.Clock
+
+	exercises Exercises
+	mail      *notify.Writer
+}
+
+// Exercises is what capacity asks the exercises' owner: whether the actor
+// may see an exercise (its State takes part in it), before a need names it.
+type Exercises interface {
+	Exercise(ctx context.Context, id int64) (*exercises.Exercise, error)
 }
 
 // Config is what the capacity service is built from.
 type Config struct {
 	DB  *db.DB
 	Now app.Clock
+	// Exercises lets a need name the exercise it was learnt from; without
+	// it, RecordNeedFromExercise is refused.
+	Exercises Exercises
+	// Mail writes to those a proposed match waits for; nil writes none.
+	Mail *notify.Writer
 }
 
 // New returns the capacity service.
-func New(c Config) *Service { return &Service{DB: c.DB, Now: c.Now} }
+func New(c Config) *Service {
+	return &Service{DB: c.DB, Now: c.Now, exercises: c.Exercises, mail: c.Mail}
+}
 
 // Who may do what. A State's focal points record and answer for their
 // State; its officers read what their State may read; the Secretariat
@@ -164,6 +182,7 @@ func (s *Service) need(ctx context.Context, q db.Queryer, a *app.Actor, id int64
 	if n == nil || !v.seesNeed(n) {
 		return nil, nil, app.ErrNotFound("need")
 	}
+	hideExercise(a, n)
 	return n, v, nil
 }
 
@@ -235,6 +254,17 @@ func checkDate(v *app.Validation, field, s string) string {
 
 // RecordNeed records a need of the actor's State (a focal point's).
 func (s *Service) RecordNeed(ctx context.Context, in NeedInput) (*Need, error) {
+	return s.recordNeed(ctx, 0, in)
+}
+
+// RecordNeedFromExercise records a need of the actor's State learnt from
+// an exercise its State took part in, and links it to the exercise: the
+// same need, validated the same way, which the exercise's pages list.
+func (s *Service) RecordNeedFromExercise(ctx context.Context, exercise int64, in NeedInput) (*Need, error) {
+	return s.recordNeed(ctx, exercise, in)
+}
+
+func (s *Service) recordNeed(ctx context.Context, exercise int64, in NeedInput) (*Need, error) {
 	a, err := app.RequireWrite(ctx)
 	if err != nil {
 		return nil, err
@@ -242,11 +272,16 @@ func (s *Service) RecordNeed(ctx context.Context, in NeedInput) (*Need, error) {
 	if !CanRecordNeed(a) {
 		return nil, app.ErrForbidden()
 	}
+	if exercise != 0 {
+		if err := s.takesPart(ctx, a, exercise); err != nil {
+			return nil, err
+		}
+	}
 	if err := in.normalize(); err != nil {
 		return nil, err
 	}
 	now := s.Now()
-	n := &Need{State: a.State, NeedInput: in, Status: NeedOpen, CreatedBy: a.Email, CreatedAt: now, UpdatedAt: now}
+	n := &Need{State: a.State, NeedInput: in, Status: NeedOpen, CreatedBy: a.Email, CreatedAt: now, UpdatedAt: now, ExerciseID: exercise}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := insertNeed(ctx, tx, n); err != nil {
 			return err
@@ -257,6 +292,34 @@ func (s *Service) RecordNeed(ctx context.Context, in NeedInput) (*Need, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// takesPart checks that the actor's State took part in an exercise: the
+// exercises service shows a State's user only the exercises it takes
+// part in, and only its own line of their participants.
+func (s *Service) takesPart(ctx context.Context, a *app.Actor, id int64) error {
+	if s.exercises == nil {
+		return app.ErrNotFound("exercise")
+	}
+	e, err := s.exercises.Exercise(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, p := range e.Participants {
+		if p.State == a.State {
+			return nil
+		}
+	}
+	return app.ErrNotFound("exercise")
+}
+
+// hideExercise keeps the exercise a need was learnt from for the needing
+// State and the Secretariat: another State would learn that the needing
+// State took part in it, which participants do not tell each other.
+func hideExercise(a *app.Actor, n *Need) {
+	if !a.IsSecretariat() && a.State != n.State {
+		n.ExerciseID = 0
+	}
 }
 
 // UpdateNeed changes an open need of the actor's State: what is needed,
@@ -338,6 +401,7 @@ func (s *Service) Needs(ctx context.Context) ([]*Need, error) {
 	out := all[:0]
 	for _, n := range all {
 		if v.seesNeed(n) {
+			hideExercise(a, n)
 			out = append(out, n)
 		}
 	}

@@ -39,14 +39,14 @@ func nullID(id int64) any {
 type scanner interface{ Scan(...any) error }
 
 const needColumns = `id, state_code, kind, topics, topic_other, level, languages, needed_by, visibility,
-	details_lang, details, details_en, status, created_by, created_at, updated_at, matched_at, met_at`
+	details_lang, details, details_en, status, created_by, created_at, updated_at, matched_at, met_at, COALESCE(exercise_id, 0)`
 
 func scanNeed(sc scanner) (*Need, error) {
 	var n Need
 	var topics, langs, level, vis string
 	var matched, met sql.NullTime
 	if err := sc.Scan(&n.ID, &n.State, &n.Kind, &topics, &n.TopicOther, &level, &langs, &n.NeededBy, &vis,
-		&n.Details.Lang, &n.Details.Text, &n.Details.English, &n.Status, &n.CreatedBy, &n.CreatedAt, &n.UpdatedAt, &matched, &met); err != nil {
+		&n.Details.Lang, &n.Details.Text, &n.Details.English, &n.Status, &n.CreatedBy, &n.CreatedAt, &n.UpdatedAt, &matched, &met, &n.ExerciseID); err != nil {
 		return nil, err
 	}
 	n.Topics, n.Languages, n.Level, n.Visibility = splitList(topics), splitList(langs), directory.Level(level), Visibility(vis)
@@ -57,10 +57,10 @@ func scanNeed(sc scanner) (*Need, error) {
 
 func insertNeed(ctx context.Context, tx *sql.Tx, n *Need) error {
 	if err := tx.QueryRowContext(ctx, `INSERT INTO capacity_needs (state_code, kind, topics, topic_other, level, languages, needed_by, visibility,
-		details_lang, details, details_en, status, created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		details_lang, details, details_en, status, created_by, created_at, updated_at, exercise_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		n.State, n.Kind, joinList(n.Topics), n.TopicOther, string(n.Level), joinList(n.Languages), n.NeededBy, string(n.Visibility),
-		n.Details.Lang, n.Details.Text, n.Details.English, n.Status, n.CreatedBy, n.CreatedAt, n.UpdatedAt).Scan(&n.ID); err != nil {
+		n.Details.Lang, n.Details.Text, n.Details.English, n.Status, n.CreatedBy, n.CreatedAt, n.UpdatedAt, exerciseArg(n.ExerciseID)).Scan(&n.ID); err != nil {
 		return fmt.Errorf("capacity: unable to save a need: %w", err)
 	}
 	return nil
@@ -75,6 +75,14 @@ func updateNeed(ctx context.Context, tx *sql.Tx, n *Need) error {
 		return fmt.Errorf("capacity: unable to update need %d: %w", n.ID, err)
 	}
 	return nil
+}
+
+// exerciseArg is NULL for a need recorded from no exercise.
+func exerciseArg(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 func timeArg(t *time.Time) any {

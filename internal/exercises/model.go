@@ -4,6 +4,13 @@ import (
 	"time"
 )
 
+// The statuses of an exercise. The Secretariat's plan is agreed at once; a
+// group of States' proposal is a draft until a Secretariat officer agrees.
+const (
+	Draft  = "draft"
+	Agreed = "agreed"
+)
+
 // The statuses of an inject.
 const (
 	InjectPlanned  = "planned"  // waiting for its time, or for the controller
@@ -44,15 +51,25 @@ type Exercise struct {
 	Participants []Participant `json:"participants"`
 	// Injects is the scenario; a participant sees when each was released,
 	// never what a planned one will say.
-	Injects   []*Inject  `json:"injects"`
-	Note      string     `json:"after_action_note,omitempty"`
-	NoteAt    *time.Time `json:"after_action_note_at,omitempty"`
-	CreatedBy string     `json:"created_by,omitempty"`
-	CreatedAt time.Time  `json:"created_at"`
-	UpdatedAt time.Time  `json:"updated_at"`
+	Injects []*Inject `json:"injects"`
+	// Status is draft or agreed. ProposedBy is the State whose focal
+	// point proposed the exercise for a group of States (empty when the
+	// Secretariat planned it): once agreed, that State is a controller.
+	Status     string     `json:"status"`
+	ProposedBy string     `json:"proposed_by_state,omitempty"`
+	AgreedBy   string     `json:"agreed_by,omitempty"`
+	AgreedAt   *time.Time `json:"agreed_at,omitempty"`
+	Note       string     `json:"after_action_note,omitempty"`
+	NoteAt     *time.Time `json:"after_action_note_at,omitempty"`
+	CreatedBy  string     `json:"created_by,omitempty"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
 
-	// Manage is set when the actor runs the exercise (the Secretariat).
+	// Manage is set when the actor runs the exercise (the Secretariat, or
+	// the proposing State's focal point); Agree when the actor may agree
+	// to a draft (the Secretariat).
 	Manage bool `json:"-"`
+	Agree  bool `json:"-"`
 }
 
 // Participant is a participating State and the level its PoCs take part
@@ -173,8 +190,11 @@ type Previous struct {
 // every participant by name, a participant its own figures, the
 // anonymised distribution and its previous exercises.
 type Report struct {
-	Exercise     *Exercise    `json:"exercise"`
-	State        string       `json:"state,omitempty"` // the participant whose report it is; empty for the Secretariat's
+	Exercise *Exercise `json:"exercise"`
+	State    string    `json:"state,omitempty"` // the participant whose report it is; empty for the Secretariat's
+	// Controller is set when the reader sees every participant as the
+	// controller of the exercise: the Secretariat, or the proposing State.
+	Controller   bool         `json:"controller,omitempty"`
 	States       []Figures    `json:"states"`
 	PoCs         []Figures    `json:"pocs"`
 	Regions      []Region     `json:"regions,omitempty"`

@@ -83,7 +83,7 @@ func (s *Service) Plan(ctx context.Context, in Input) (*Exercise, error) {
 	now := s.Now()
 	e := &Exercise{Name: in.Name, Objectives: in.Objectives, StartsAt: in.StartsAt.UTC(), EndsAt: in.EndsAt.UTC(),
 		TargetAck: in.TargetAckMinutes, TargetAnswer: in.TargetAnswerMinutes, Participants: in.Participants,
-		CreatedBy: a.Email, CreatedAt: now, UpdatedAt: now}
+		Status: Agreed, AgreedBy: a.Email, AgreedAt: &now, CreatedBy: a.Email, CreatedAt: now, UpdatedAt: now}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := insertExercise(ctx, tx, e); err != nil {
 			return err
@@ -166,11 +166,7 @@ func validate(in *Input) error {
 // ends. Its fields are checked against the template when it is released,
 // as for any communication; here, their number and length.
 func (s *Service) AddInject(ctx context.Context, id int64, in InjectInput) (*Inject, error) {
-	a, err := requireSecretariat(ctx)
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.load(ctx, id)
+	a, e, err := s.controller(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -221,7 +217,7 @@ func (s *Service) AddInject(ctx context.Context, id int64, in InjectInput) (*Inj
 	}
 	if len(e.Participants) > 0 {
 		p := e.Participants[0]
-		if err := s.comms.CheckInject(ctx, comms.ExerciseInject{Exercise: e.ID, Template: in.Template, ToStates: []string{p.State}, Level: p.Level,
+		if err := s.comms.CheckInject(app.WithActor(ctx, sender(a)), comms.ExerciseInject{Exercise: e.ID, Template: in.Template, ToStates: []string{p.State}, Level: p.Level,
 			Fields: s.injectFields(ctx, e, in.Template, in.Fields, at)}); err != nil {
 			return nil, err
 		}
@@ -249,13 +245,12 @@ func errEnded() error {
 // Release sends an inject now: the controller's release by hand (an
 // inject with a time may also be released early).
 func (s *Service) Release(ctx context.Context, id, inject int64) (*Inject, error) {
-	a, err := requireSecretariat(ctx)
+	a, e, err := s.controller(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	e, err := s.load(ctx, id)
-	if err != nil {
-		return nil, err
+	if e.Status != Agreed {
+		return nil, errDraft()
 	}
 	var inj *Inject
 	for _, i := range e.Injects {
@@ -330,7 +325,7 @@ func (s *Service) release(ctx context.Context, a *app.Actor, e *Exercise, inj *I
 		if len(states) == 0 {
 			continue
 		}
-		p, err := s.comms.PrepareExercise(app.WithActor(ctx, a), comms.ExerciseInject{Exercise: e.ID, Template: inj.Template,
+		p, err := s.comms.PrepareExercise(app.WithActor(ctx, sender(a)), comms.ExerciseInject{Exercise: e.ID, Template: inj.Template,
 			ToStates: states, Level: level, Fields: s.injectFields(ctx, e, inj.Template, inj.Fields, now)})
 		if err != nil {
 			return err
@@ -391,12 +386,13 @@ func (s *Service) hasField(ctx context.Context, slug, key string) bool {
 }
 
 // canSee reports whether the actor may see an exercise: the Secretariat,
-// and the users of the participating States.
+// the users of the proposing State, and those of the participating States
+// once it is agreed.
 func canSee(a *app.Actor, e *Exercise) bool {
-	if a.IsSecretariat() {
+	if seesAll(a, e) {
 		return true
 	}
-	return a.State != "" && e.participates(a.State)
+	return a.State != "" && e.Status == Agreed && e.participates(a.State)
 }
 
 func (e *Exercise) participates(state string) bool {
@@ -412,11 +408,14 @@ func (e *Exercise) participates(state string) bool {
 // sees what a planned inject will say, who planned the exercise, nor
 // which other States take part.
 func view(a *app.Actor, e *Exercise) *Exercise {
-	if a.IsSecretariat() {
-		e.Manage = !a.ReadOnly
+	if seesAll(a, e) {
+		e.Manage = canControl(a, e)
+		e.Agree = e.Status == Draft && a.IsSecretariat() && !a.ReadOnly
 		return e
 	}
-	e.CreatedBy = ""
+	// Nor who agreed, nor which State proposed it (that names another
+	// participant).
+	e.CreatedBy, e.AgreedBy, e.ProposedBy = "", "", ""
 	own := []Participant{}
 	for _, p := range e.Participants {
 		if p.State == a.State {
@@ -480,19 +479,24 @@ func (s *Service) Exercises(ctx context.Context) ([]*Exercise, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := list[:0]
 	for _, e := range list {
 		if err := fillParticipants(ctx, s.DB, e); err != nil {
 			return nil, err
 		}
-		view(a, e)
+		if !canSee(a, e) {
+			continue // another State's draft
+		}
+		out = append(out, view(a, e))
 	}
-	return list, nil
+	return out, nil
 }
 
-// SetNote writes the after-action note of an exercise (the Secretariat);
-// the participants read it.
+// SetNote writes the after-action note of an exercise (its controller:
+// the Secretariat, or the proposing State's focal point); the
+// participants read it.
 func (s *Service) SetNote(ctx context.Context, id int64, note string) (*Exercise, error) {
-	a, err := requireSecretariat(ctx)
+	a, e, err := s.controller(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -501,10 +505,6 @@ func (s *Service) SetNote(ctx context.Context, id int64, note string) (*Exercise
 		return nil, app.FieldError("note", "error.too_long", "too long", map[string]any{"Max": MaxNoteRunes})
 	}
 	if err := app.CheckText("note", note); err != nil {
-		return nil, err
-	}
-	e, err := s.load(ctx, id)
-	if err != nil {
 		return nil, err
 	}
 	now := s.Now()
@@ -520,11 +520,16 @@ func (s *Service) SetNote(ctx context.Context, id int64, note string) (*Exercise
 	return s.Exercise(ctx, id)
 }
 
-// logEvent records a step of an exercise in the log, for its participants.
+// logEvent records a step of an exercise in the log, for its participants
+// (for the proposing State only while it is a draft).
 func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, e *Exercise, at time.Time) error {
 	states := make([]string, 0, len(e.Participants))
 	for _, p := range e.Participants {
 		states = append(states, p.State)
+	}
+	if e.Status == Draft {
+		// A draft is the proposing State's and the Secretariat's.
+		states = []string{e.ProposedBy}
 	}
 	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "exercises." + typ, Object: "exercise:" + strconv.FormatInt(e.ID, 10),
 		States: states, At: at}.By(a))

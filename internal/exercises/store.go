@@ -12,15 +12,17 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 )
 
-const exerciseColumns = `id, name, objectives, starts_at, ends_at, target_ack_min, target_answer_min, note, note_at, created_by, created_at, updated_at`
+const exerciseColumns = `id, name, objectives, starts_at, ends_at, target_ack_min, target_answer_min, note, note_at, created_by, created_at, updated_at,
+	status, proposed_by_state, agreed_by, agreed_at`
 
 func scanExercise(sc interface{ Scan(...any) error }) (*Exercise, error) {
 	var e Exercise
-	var noteAt sql.NullTime
+	var noteAt, agreedAt sql.NullTime
 	if err := sc.Scan(&e.ID, &e.Name, &e.Objectives, &e.StartsAt, &e.EndsAt, &e.TargetAck, &e.TargetAnswer, &e.Note, &noteAt,
-		&e.CreatedBy, &e.CreatedAt, &e.UpdatedAt); err != nil {
+		&e.CreatedBy, &e.CreatedAt, &e.UpdatedAt, &e.Status, &e.ProposedBy, &e.AgreedBy, &agreedAt); err != nil {
 		return nil, err
 	}
+	e.AgreedAt = db.TimeOf(agreedAt)
 	e.StartsAt, e.EndsAt, e.CreatedAt, e.UpdatedAt = e.StartsAt.UTC(), e.EndsAt.UTC(), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	e.NoteAt = db.TimeOf(noteAt)
 	e.Participants, e.Injects = []Participant{}, []*Inject{}
@@ -29,9 +31,11 @@ func scanExercise(sc interface{ Scan(...any) error }) (*Exercise, error) {
 
 // insertExercise writes a new exercise and its participants.
 func insertExercise(ctx context.Context, tx *sql.Tx, e *Exercise) error {
-	err := tx.QueryRowContext(ctx, `INSERT INTO exercises (name, objectives, starts_at, ends_at, target_ack_min, target_answer_min, created_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id`,
-		e.Name, e.Objectives, e.StartsAt, e.EndsAt, e.TargetAck, e.TargetAnswer, e.CreatedBy, e.CreatedAt).Scan(&e.ID)
+	err := tx.QueryRowContext(ctx, `INSERT INTO exercises (name, objectives, starts_at, ends_at, target_ack_min, target_answer_min, created_by, created_at, updated_at,
+		status, proposed_by_state, agreed_by, agreed_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING id`,
+		e.Name, e.Objectives, e.StartsAt, e.EndsAt, e.TargetAck, e.TargetAnswer, e.CreatedBy, e.CreatedAt,
+		e.Status, e.ProposedBy, e.AgreedBy, timeArg(e.AgreedAt)).Scan(&e.ID)
 	if err != nil {
 		return fmt.Errorf("exercises: unable to save an exercise: %w", err)
 	}
@@ -41,6 +45,20 @@ func insertExercise(ctx context.Context, tx *sql.Tx, e *Exercise) error {
 		}
 	}
 	return nil
+}
+
+func timeArg(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
+}
+
+// agreeExercise turns a draft into an agreed exercise; it reports whether
+// it was still a draft.
+func agreeExercise(ctx context.Context, tx *sql.Tx, id int64, by string, now time.Time) (bool, error) {
+	return db.Exec1(ctx, tx, "exercises: unable to agree to an exercise", `UPDATE exercises SET status = $1, agreed_by = $2, agreed_at = $3, updated_at = $3
+		WHERE id = $4 AND status = $5`, Agreed, by, now, id, Draft)
 }
 
 // exerciseByID reads an exercise, not found when there is none.
@@ -187,7 +205,9 @@ func insertInject(ctx context.Context, tx *sql.Tx, i *Inject) error {
 
 // dueInjects reads the planned injects whose time has come.
 func dueInjects(ctx context.Context, q db.Queryer, now time.Time) ([]*Inject, error) {
-	return queryInjects(ctx, q, `WHERE status = $1 AND send_at IS NOT NULL AND send_at <= $2 ORDER BY send_at, id LIMIT 100`, InjectPlanned, now)
+	// A draft's injects wait for the Secretariat's agreement.
+	return queryInjects(ctx, q, `WHERE status = $1 AND send_at IS NOT NULL AND send_at <= $2
+		AND exercise_id IN (SELECT id FROM exercises WHERE status = $3) ORDER BY send_at, id LIMIT 100`, InjectPlanned, now, Agreed)
 }
 
 // claimInject marks a planned inject released; it reports whether it was

@@ -3,7 +3,8 @@
 // requests for more information and requests to share on what the user's
 // State sent, checks to answer, changes to the directory to decide or to
 // revise, the entry's reconfirmation when due, OpenPGP keys about to expire,
-// and second-factor resets to approve. It owns no table: each capability
+// second-factor resets to approve, and capacity-building matches to
+// accept or decline. It owns no table: each capability
 // says what waits for the actor, under its own authorization; the inbox puts
 // it in one list, most pressing first.
 package inbox
@@ -16,6 +17,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
@@ -32,6 +34,7 @@ const (
 	KindReconfirmation = "reconfirmation" // the State's entry is due for reconfirmation
 	KindKey            = "key"            // a PoC's OpenPGP key expires soon
 	KindReset          = "reset"          // a second-factor reset to approve or refuse
+	KindCapacityMatch  = "capacity-match" // a proposed capacity-building match to accept or decline
 )
 
 // Item is one thing that waits for the user.
@@ -75,6 +78,7 @@ type Inbox struct {
 // Service reads each capability's part.
 type Service struct {
 	Comms     *comms.Service
+	Capacity  *capacity.Service
 	Checks    *checks.Service
 	Directory *directory.Service
 	Accounts  *account.Service
@@ -152,6 +156,14 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 		add(&Item{Kind: KindReset, ID: r.ID, State: r.State, Detail: r.Email, Since: r.RequestedAt, Path: "/users#resets"})
 	}
 
+	matches, err := s.Capacity.Awaiting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range matches {
+		add(&Item{Kind: KindCapacityMatch, ID: m.ID, State: m.NeedState, Since: m.ProposedAt, Path: "/capacity#match-" + strconv.FormatInt(m.ID, 10)})
+	}
+
 	sortItems(items)
 	if items == nil {
 		items = []*Item{}
@@ -178,7 +190,11 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n += len(targets) + len(dir.Decide) + len(dir.Returned) + len(dir.Keys) + len(resets)
+	matches, err := s.Capacity.Awaiting(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n += len(targets) + len(dir.Decide) + len(dir.Returned) + len(dir.Keys) + len(resets) + len(matches)
 	if dir.Reconfirm != nil {
 		n++
 	}

@@ -541,6 +541,13 @@ func TestBrowserAccessibility(t *testing.T) {
 		byMail, ackOut := a11yMailAct(t, sys, commOut)
 		exercise := a11yExercise(t, sys)
 		fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		// A draft France proposes for France and Kenya.
+		start := sys.Clock.Now().Add(24 * time.Hour)
+		draft, err := sys.Exercises.Propose(fp.Ctx(), exercises.Input{Name: "Francophone drill", StartsAt: start, EndsAt: start.Add(24 * time.Hour),
+			TargetAckMinutes: 30, TargetAnswerMinutes: 120, Participants: []exercises.Participant{{State: "FRA"}, {State: "KEN"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
 		// A communication that waits for the sender's confirmation.
 		review, err := sys.Comms.Compose(fp.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical, Review: true,
 			Fields: map[string]string{"subject": "Phishing of ministries", "urgency": "high", "tlp": comms.TLPAmber, "description": "Phishing.",
@@ -589,6 +596,9 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/exercises", 200)
 			b.visit(exercise, 200)
 			b.visit(exercise+"/report", 200)
+			b.visit("/capacity/needs/new?exercise="+strings.TrimPrefix(exercise, "/exercises/")+"&finding=note-1", 200)
+			b.visit("/exercises/new", 200)
+			b.visit(fmt.Sprintf("/exercises/%d", draft.ID), 200)
 			b.visit("/check/notavalidlinknotavalidlinknotavalidlink", 404)
 			b.visit("/templates/2", 200)
 			b.visit("/comms", 200)

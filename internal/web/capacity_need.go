@@ -16,6 +16,8 @@ type needFormData struct {
 	In capacity.NeedInput
 	// ID is the need changed; 0 for a new one.
 	ID int64
+	// Exercise is the exercise a new need is learnt from; 0 for most.
+	Exercise int64
 }
 
 // needInput reads the need form.
@@ -42,7 +44,11 @@ func (s *Server) needForm(w http.ResponseWriter, r *http.Request, status int, id
 	if id != 0 {
 		title = "capacity.need_edit_title"
 	}
-	p := s.page(r, title, &needFormData{capacityChoices: newChoices(a, in.Languages), In: in, ID: id})
+	d := &needFormData{capacityChoices: newChoices(a, in.Languages), In: in, ID: id}
+	if id == 0 {
+		d.Exercise = findingExercise(r)
+	}
+	p := s.page(r, title, d)
 	if err != nil {
 		p.withError(err)
 	}
@@ -50,7 +56,14 @@ func (s *Server) needForm(w http.ResponseWriter, r *http.Request, status int, id
 }
 
 func (s *Server) needNewForm(w http.ResponseWriter, r *http.Request) {
-	s.needForm(w, r, http.StatusOK, 0, capacity.NeedInput{Level: directory.LevelTechnical}, nil)
+	in := capacity.NeedInput{Level: directory.LevelTechnical}
+	if ex := findingExercise(r); ex != 0 {
+		var ok bool
+		if in, ok = s.needFromFinding(w, r, ex); !ok {
+			return
+		}
+	}
+	s.needForm(w, r, http.StatusOK, 0, in, nil)
 }
 
 func (s *Server) needNewSubmit(w http.ResponseWriter, r *http.Request) {
@@ -59,8 +72,18 @@ func (s *Server) needNewSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := needInput(r.PostForm)
-	if _, err := s.Capacity.RecordNeed(r.Context(), in); err != nil {
-		s.needForm(w, r, s.errorStatus(r, err), 0, in, err)
+	var err error
+	if ex := findingExercise(r); ex != 0 {
+		_, err = s.Capacity.RecordNeedFromExercise(r.Context(), ex, in)
+	} else {
+		_, err = s.Capacity.RecordNeed(r.Context(), in)
+	}
+	if err != nil {
+		if c := app.ErrorCode(err); c == app.Invalid {
+			s.needForm(w, r, s.errorStatus(r, err), 0, in, err)
+		} else {
+			s.fail(w, r, err)
+		}
 		return
 	}
 	s.done(w, r, "capacity.flash_need", "/capacity")

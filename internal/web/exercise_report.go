@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/export"
 )
@@ -18,6 +19,11 @@ import (
 type exerciseReportData struct {
 	R        *exercises.Report
 	Timeline template.HTML
+	// Findings are what the reader's focal point may turn into a need;
+	// Needs, the needs already learnt from the exercise that the reader
+	// may see.
+	Findings []exercises.Finding
+	Needs    []*capacity.Need
 }
 
 func (s *Server) exerciseReport(w http.ResponseWriter, r *http.Request, id int64) (*exercises.Report, bool) {
@@ -40,7 +46,21 @@ func (s *Server) exerciseReportPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := s.page(r, "exercise.report_title", nil)
-	p.Data = &exerciseReportData{R: rep, Timeline: exerciseChart(p, rep)}
+	d := &exerciseReportData{R: rep, Timeline: exerciseChart(p, rep)}
+	if capacity.CanRecordNeed(p.Actor) {
+		d.Findings = rep.Findings()
+	}
+	needs, err := s.Capacity.Needs(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, n := range needs {
+		if n.ExerciseID == id {
+			d.Needs = append(d.Needs, n)
+		}
+	}
+	p.Data = d
 	s.render(w, r, http.StatusOK, "exercise_report.html", p)
 }
 

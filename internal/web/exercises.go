@@ -20,7 +20,12 @@ type exercisesData struct {
 	CanPlan   bool
 }
 
-func canPlanExercise(a *app.Actor) bool { return a != nil && !a.ReadOnly && a.IsSecretariat() }
+// canPlanExercise: the Secretariat plans an exercise; a State's focal
+// point proposes one for a group of States, which the Secretariat agrees
+// to.
+func canPlanExercise(a *app.Actor) bool {
+	return a != nil && !a.ReadOnly && (a.IsSecretariat() || (a.State != "" && a.IsFocalPointOf(a.State)))
+}
 
 func (s *Server) exercisesPage(w http.ResponseWriter, r *http.Request) {
 	list, err := s.Exercises.Exercises(r.Context())
@@ -46,7 +51,11 @@ func (s *Server) exerciseForm(w http.ResponseWriter, r *http.Request, status int
 		s.fail(w, r, lerr)
 		return
 	}
-	pg := s.page(r, "exercise.new_title", &exerciseFormData{States: states})
+	title := "exercise.new_title"
+	if !app.ActorFrom(r.Context()).IsSecretariat() {
+		title = "exercise.propose_title"
+	}
+	pg := s.page(r, title, &exerciseFormData{States: states})
 	pg.Form = f
 	if err != nil {
 		pg.withError(err)
@@ -90,10 +99,14 @@ func (s *Server) exerciseNewSubmit(w http.ResponseWriter, r *http.Request) {
 	in := exercises.Input{Name: f.Get("name"), Objectives: f.Get("objectives"), StartsAt: formTime(f.Get("starts_at")), EndsAt: formTime(f.Get("ends_at")),
 		TargetAckMinutes: atoi(f.Get("target_ack_minutes")), TargetAnswerMinutes: atoi(f.Get("target_answer_minutes")),
 		Participants: participants(f.Get("technical"), f.Get("diplomatic"))}
-	e, err := s.Exercises.Plan(r.Context(), in)
+	plan, flash := s.Exercises.Plan, "exercise.flash_planned"
+	if !app.ActorFrom(r.Context()).IsSecretariat() {
+		plan, flash = s.Exercises.Propose, "exercise.flash_proposed"
+	}
+	e, err := plan(r.Context(), in)
 	if err != nil {
 		s.exerciseForm(w, r, s.errorStatus(r, err), f, err)
 		return
 	}
-	s.done(w, r, "exercise.flash_planned", "/exercises/"+strconv.FormatInt(e.ID, 10))
+	s.done(w, r, flash, "/exercises/"+strconv.FormatInt(e.ID, 10))
 }

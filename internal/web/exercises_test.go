@@ -104,6 +104,48 @@ func TestExercisePages(t *testing.T) {
 				t.Errorf("the inject's page is not marked, names no Secretariat, or offers sharing:\n%s", page)
 			}
 		})
+		t.Run("a participant's focal point turns a note's line into a need of its State in one step", func(t *testing.T) {
+			k := sys.Login(t, srv, fpKEN)
+			_, page := get(t, k, srv.URL+"/exercises/1/report")
+			link := `/capacity/needs/new?exercise=1&amp;finding=note-1`
+			if !strings.Contains(page, link) {
+				t.Fatalf("the report offers no need from the note's line:\n%s", page)
+			}
+			_, form := get(t, k, srv.URL+"/capacity/needs/new?exercise=1&finding=note-1")
+			for _, want := range []string{`name="exercise" value="1"`, "Learnt from the exercise “Exercise Blue Harbour”", "Every PoC acknowledged within the hour.",
+				`value="exercises" checked`, `id="f-visibility-secretariat" name="visibility" value="secretariat" checked`} {
+				if !strings.Contains(form, want) {
+					t.Errorf("the need form lacks %q", want)
+				}
+			}
+			resp := testkit.PostForm(t, k, srv.URL+"/capacity/needs/new?exercise=1&finding=note-1", url.Values{"exercise": {"1"}, "kind": {"training_course"},
+				"topics": {"exercises"}, "level": {"technical"}, "languages": {"en"}, "visibility": {"secretariat"},
+				"details_lang": {"en"}, "details": {"Learnt from the exercise: Every PoC acknowledged within the hour."}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("record: %d", resp.StatusCode)
+			}
+			needs, err := sys.Capacity.Needs(sec.Ctx())
+			if err != nil || len(needs) != 1 || needs[0].ExerciseID != 1 || needs[0].State != "KEN" {
+				t.Fatalf("needs %+v %v", needs, err)
+			}
+			if _, page := get(t, k, srv.URL+"/capacity"); !strings.Contains(page, `href="/exercises/1/report"`) {
+				t.Error("Kenya's capacity page does not link the need to its exercise")
+			}
+			if _, page := get(t, k, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Capacity needs learnt from this exercise") {
+				t.Error("the report does not list the need learnt from it")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Capacity needs learnt from this exercise") || strings.Contains(page, "Record as a capacity need") {
+				t.Error("the Secretariat's report does not list the need, or offers to record one")
+			}
+			j := sys.Login(t, srv, fpJPN)
+			resp = testkit.PostForm(t, j, srv.URL+"/capacity/needs/new", url.Values{"exercise": {"1"}, "kind": {"training_course"},
+				"topics": {"exercises"}, "level": {"technical"}, "languages": {"en"}, "details_lang": {"en"}, "details": {"x"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("a State that did not take part records a need from the exercise: %d", resp.StatusCode)
+			}
+		})
 		t.Run("a State that does not take part sees nothing", func(t *testing.T) {
 			j := sys.Login(t, srv, fpJPN)
 			for _, p := range []string{"/exercises/1", "/exercises/1/report", "/exercises/1/report.csv"} {
@@ -113,6 +155,73 @@ func TestExercisePages(t *testing.T) {
 			}
 			if _, page := get(t, j, srv.URL+"/exercises"); strings.Contains(page, "Blue Harbour") {
 				t.Error("Japan lists the exercise")
+			}
+		})
+	})
+}
+
+// TestExerciseProposalPages: France's focal point proposes an exercise for
+// France and Kenya with the same form; Kenya sees nothing of the draft;
+// the Secretariat agrees with a button; France then releases its inject.
+func TestExerciseProposalPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys, srv := testkit.NewServed(t, e)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		fpFRA := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		sys.AddPoC(t, fpFRA.Ctx(), "FRA", testkit.ValidPoC())
+		sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+		f, k, c := sys.Login(t, srv, fpFRA), sys.Login(t, srv, fpKEN), sys.Login(t, srv, sec)
+		now := sys.Clock.Now()
+		if _, page := get(t, f, srv.URL+"/exercises/new"); !strings.Contains(page, "Propose an exercise") {
+			t.Fatal("the focal point is not offered to propose")
+		}
+		resp := testkit.PostForm(t, f, srv.URL+"/exercises/new", url.Values{"name": {"Francophone drill"},
+			"starts_at": {now.Format("2006-01-02T15:04")}, "ends_at": {now.Add(48 * time.Hour).Format("2006-01-02T15:04")},
+			"target_ack_minutes": {"30"}, "target_answer_minutes": {"120"}, "technical": {"FRA, KEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/exercises/1" {
+			t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+		resp = testkit.PostForm(t, f, srv.URL+"/exercises/1/injects", url.Values{"template": {"exercise"}, "subject": {"Scenario: the port"},
+			"description": {"The cranes stopped."}, "urgency": {"high"}, "tlp": {"TLP:GREEN"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("inject: %d", resp.StatusCode)
+		}
+		t.Run("the draft is France's and the Secretariat's, without a release button", func(t *testing.T) {
+			if r, _ := get(t, k, srv.URL+"/exercises/1"); r.StatusCode != http.StatusNotFound {
+				t.Errorf("Kenya reads the draft: %d", r.StatusCode)
+			}
+			_, page := get(t, f, srv.URL+"/exercises/1")
+			if !strings.Contains(page, "Draft proposed by France") || strings.Contains(page, "/injects/1/release") || strings.Contains(page, "/agree") {
+				t.Error("France's page: no draft notice, or a release or agree button")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/1"); !strings.Contains(page, `action="/exercises/1/agree"`) {
+				t.Error("the Secretariat is not offered to agree")
+			}
+		})
+		resp = testkit.PostForm(t, c, srv.URL+"/exercises/1/agree", url.Values{})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("agree: %d", resp.StatusCode)
+		}
+		t.Run("once agreed, France releases and Kenya takes part", func(t *testing.T) {
+			if r, page := get(t, k, srv.URL+"/exercises/1"); r.StatusCode != http.StatusOK || strings.Contains(page, "/injects/1/release") || strings.Contains(page, "Proposed by France") {
+				t.Errorf("Kenya's page: %d, or a release button, or names the proposer", r.StatusCode)
+			}
+			resp := testkit.PostForm(t, k, srv.URL+"/exercises/1/injects/1/release", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("Kenya released: %d", resp.StatusCode)
+			}
+			resp = testkit.PostForm(t, f, srv.URL+"/exercises/1/injects/1/release", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("France's release: %d", resp.StatusCode)
+			}
+			if _, page := get(t, f, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Kenya") || !strings.Contains(page, "France") {
+				t.Error("France's report does not show every participant")
 			}
 		})
 	})

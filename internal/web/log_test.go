@@ -17,6 +17,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
@@ -157,6 +158,42 @@ func TestLogNamesEventsAndLinksWhatTheReaderMaySee(t *testing.T) {
 		body = f.page(t, f.sec, "/log")
 		if !strings.Contains(body, fmt.Sprintf(`href="/regional/imports/%d"`, imp.ID)) || !strings.Contains(body, "Regional directory") {
 			t.Error("the Secretariat's log does not link the regional import")
+		}
+	})
+
+	t.Run("capacity objects are named and linked where the reader may open them, named generically where not", func(t *testing.T) {
+		in := capacity.NeedInput{Kind: "training_course", Topics: []string{"forensics"}, Level: directory.LevelTechnical, Languages: []string{"en"},
+			Visibility: capacity.VisibleOfferers, Details: capacity.Text{Lang: "en", Text: "Disk forensics for the national CERT."}}
+		n, err := f.sys.Capacity.RecordNeed(f.fpKEN.Ctx(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := f.sys.Capacity.RecordOffer(f.fpFRA.Ctx(), capacity.OfferInput{Kind: "workshop", Topics: []string{"forensics"}, Languages: []string{"en"}, Format: "online"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := f.sys.Capacity.Propose(f.sec.Ctx(), n.ID, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		needLink, offerLink, matchLink := fmt.Sprintf(`href="/capacity#need-%d"`, n.ID), fmt.Sprintf(`href="/capacity#offer-%d"`, o.ID), fmt.Sprintf(`href="/capacity#match-%d"`, m.ID)
+		body := html.UnescapeString(f.page(t, f.fpKEN, "/log"))
+		for _, want := range []string{needLink, matchLink, `Capacity need: <span dir="auto">Kenya: Training course</span>`, `Capacity-building match: <span dir="auto">#`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("Kenya's log lacks %q", want)
+			}
+		}
+		body = html.UnescapeString(f.page(t, f.fpFRA, "/log"))
+		if !strings.Contains(body, offerLink) || !strings.Contains(body, `<span dir="auto">France: Workshop</span>`) || !strings.Contains(body, matchLink) {
+			t.Error("France's log does not name and link its offer and the match")
+		}
+		if _, err := f.sys.Capacity.WithdrawNeed(f.fpKEN.Ctx(), n.ID); err != nil {
+			t.Fatal(err)
+		}
+		body = html.UnescapeString(f.page(t, f.fpFRA, "/log"))
+		if strings.Contains(body, matchLink) || strings.Contains(body, needLink) || !strings.Contains(body, `Capacity-building match: <span dir="auto">not shown to you</span>`) ||
+			strings.Contains(body, "Kenya: Training") {
+			t.Error("France's log links or names the match of a need it may no longer see")
 		}
 	})
 

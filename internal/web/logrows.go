@@ -232,6 +232,11 @@ func (n *objectNamer) name(ev auditlog.Event) (logObject, error) {
 		if n.a.IsSecretariat() {
 			o.Href = "/regional/imports/" + imp
 		}
+	case "capacity-need", "capacity-offer", "capacity-match", "capacity-activity", "capacity-plan":
+		if idErr != nil {
+			return o, nil
+		}
+		return n.capacityObject(o, kind, id)
 	case "exercise":
 		if idErr != nil {
 			return o, nil

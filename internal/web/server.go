@@ -193,6 +193,7 @@ func (s *Server) Handler() http.Handler {
 	page("POST /exercises/{id}/injects", s.exerciseInject)
 	page("POST /exercises/{id}/injects/{inject}/release", s.exerciseRelease)
 	page("POST /exercises/{id}/note", s.exerciseNote)
+	page("POST /exercises/{id}/agree", s.exerciseAgree)
 	page("GET /exercises/{id}/report", s.exerciseReportPage)
 	page("GET /exercises/{id}/report.csv", s.exerciseCSV)
 	page("GET /capacity", s.capacityPage)
