@@ -33,9 +33,9 @@ func (s *Service) pocKey(ctx context.Context, to *Recipient) error {
 	if to.PoC == 0 {
 		return nil
 	}
-	a := app.ActorFrom(ctx)
-	if a == nil {
-		return app.ErrUnauthenticated()
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return err
 	}
 	p, err := s.Export.Dir.GetPoC(ctx, to.PoC)
 	if err != nil {

@@ -53,9 +53,9 @@ func (s *Service) Archive(ctx context.Context) (*Archive, error) {
 
 // archive makes the copy, recorded in the log as the export named logged.
 func (s *Service) archive(ctx context.Context, logged string) (*Archive, error) {
-	a := app.ActorFrom(ctx)
-	if a == nil {
-		return nil, app.ErrUnauthenticated()
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := s.Export.Entries(ctx, directory.Filter{})
 	if err != nil {
