@@ -206,4 +206,3 @@ func TestObserverGrantsNeedTwoOfficers(t *testing.T) {
 		}
 	})
 }
-

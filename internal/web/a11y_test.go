@@ -240,6 +240,10 @@ func (b *browser) signIn(sys *testkit.System, u *testkit.User) {
 	b.wantPath("/login/totp")
 	b.do("give the code", chromedp.SetValue(chromedp.CSS("#f-code"), sys.Code(b.t, u)))
 	b.submit(`main form[action="/login/totp"] button[type=submit]`)
+	if u.Role == app.RoleObserver {
+		b.wantPath("/directory") // an observer has no inbox
+		return
+	}
 	b.wantPath("/inbox")
 }
 
@@ -418,6 +422,11 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatal(err)
 		}
 		exercise := a11yExercise(t, sys)
+		// An observer with a grant in force and a proposal waiting.
+		obs := sys.Observer(t, "osce@osce.example", "OSCE Secretariat", sec, account.GrantInput{States: []string{"FRA"}, Offers: true})
+		if _, err := sys.Accounts.ProposeGrant(sys.Approver(t).Ctx(), obs.ID, account.GrantInput{States: []string{"FRA", "KEN"}}); err != nil {
+			t.Fatal(err)
+		}
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -431,6 +440,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/states/FRA/history", 200)
 			b.visit("/states/KEN", 200)
 			b.visit("/users", 200)
+			b.visit("/observers", 200)
 			b.visit("/invitations/new", 200)
 			b.submit(`main form button[type=submit]`)
 			b.scan("invitation form with errors")
@@ -474,7 +484,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit(exercise, 200)
 			b.visit(exercise+"/report", 200)
 			b.wantChartsReadable(1)
-			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new",
+			b.reflow("/inbox", "/users", "/observers", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new",
 				exercise+"/report", "/regional", "/regional/bodies/OSCE")
 		}
 	})
@@ -529,6 +539,29 @@ func TestBrowserAccessibility(t *testing.T) {
 					b.reflow("/capacity", "/capacity/needs/new")
 				}
 			}
+		}
+	})
+
+	t.Run("an observer's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		t.Parallel()
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		a11yFixture(t, sys)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		obs := sys.Observer(t, "osce@osce.example", "OSCE Secretariat", sec, account.GrantInput{States: []string{"FRA"}, Offers: true})
+		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+		b.signIn(sys, obs)
+		for _, lang := range langs {
+			b.open("/directory")
+			b.switchLanguage(lang)
+			b.wantPath("/directory")
+			b.scan("directory")
+			b.visit("/states/FRA", 200)
+			b.visit("/capacity", 200)
+			b.visit("/account", 200)
+			b.visit("/states/KEN", 403)
+			b.visit("/comms", 403)
+			b.reflow("/directory", "/states/FRA", "/capacity", "/account")
 		}
 	})
 

@@ -17,7 +17,9 @@ type observersData struct {
 }
 
 // CanApprove reports whether the reader may approve a proposed grant.
-func (d *observersData) CanApprove(g *account.ObserverGrant) bool { return account.CanApproveGrant(d.actor, g) }
+func (d *observersData) CanApprove(g *account.ObserverGrant) bool {
+	return account.CanApproveGrant(d.actor, g)
+}
 
 // Codes writes a grant's States as the form's text field takes them.
 func (d *observersData) Codes(g *account.ObserverGrant) string {
