@@ -43,6 +43,11 @@ type Archive struct {
 	Tar      []byte
 }
 
+// CanCopy reports whether the actor may take an offline copy: members,
+// as Archive and Copy decide (app.RequireActor); never an observer, which
+// reads its granted entries in the portal only.
+func CanCopy(a *app.Actor) bool { return a.IsMember() }
+
 // Archive makes the actor's offline copy of the directory as it is now,
 // and records it in the log as an export ("offline-copy.tar"). The log's
 // checkpoint is read after that record, so the copy's own export is in the

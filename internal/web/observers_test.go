@@ -101,3 +101,40 @@ func TestObserversInThePages(t *testing.T) {
 		}
 	})
 }
+
+// TestObserversReachOnlyTheirPages opens every page of the portal as an
+// observer granted France and the offers: only the directory, France's
+// entry, the offers and its own account answer.
+func TestObserversReachOnlyTheirPages(t *testing.T) {
+	sys := testkit.New(t, testkit.Engines()[0])
+	srv := sys.Serve(t)
+	sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	poc := sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
+	obs := sys.Observer(t, "osce@osce.example", "OSCE Secretariat", sec, account.GrantInput{States: []string{"FRA"}, Offers: true})
+	c := sys.Login(t, srv, obs)
+	open := map[string]bool{"/directory": true, "/states/FRA": true, "/capacity": true, "/account": true}
+	pocID := strconv.FormatInt(poc.ID, 10)
+	for _, p := range []string{"/directory", "/states/FRA", "/capacity", "/account",
+		"/directory/export?format=csv", "/states/FRA/export?format=json", "/pocs/" + pocID + "/vcard", "/offline-copy",
+		"/states/FRA/history", "/states/FRA/cii", "/states/FRA/cii/edit", "/states/FRA/regional", "/regional", "/regional/imports/1",
+		"/regional/bodies/OSCE", "/regional/bodies/OSCE/export.csv", "/cii", "/cii.csv", "/states/FRA/edit", "/states/FRA/pocs/new",
+		"/pocs/" + pocID + "/edit", "/pocs/" + pocID + "/remove", "/nominations", "/nominations/1", "/nominations/1/edit",
+		"/dashboard", "/dashboard/coverage.csv", "/checks", "/checks/new", "/checks/1", "/checks/1/results.csv",
+		"/exercises", "/exercises/new", "/exercises/1", "/exercises/1/report", "/exercises/1/report.csv",
+		"/capacity/needs/new", "/capacity/needs/1/edit", "/capacity/offers/new", "/capacity/activities/1", "/capacity/progress",
+		"/capacity/progress/needs.csv", "/comms", "/comms/new", "/comms/routing", "/comms/1", "/comms/1/edit", "/comms/1/ack",
+		"/comms/1/confirm", "/comms/1/stix.json", "/comms/1/attachments/1", "/templates", "/templates/new", "/templates/1",
+		"/templates/1/edit", "/users", "/invitations/new", "/observers", "/states/FRA/access", "/log", "/log/receipts/0",
+		"/admin/outbox", "/states/KEN", "/states/KEN/history"} {
+		t.Run("an observer opens "+p, func(t *testing.T) {
+			resp, _ := get(t, c, srv.URL+p)
+			if got := resp.StatusCode == http.StatusOK; got != open[p] {
+				t.Fatalf("GET %s: %d", p, resp.StatusCode)
+			}
+			if !open[p] && resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusNotFound {
+				t.Fatalf("GET %s: %d, want 403 or 404", p, resp.StatusCode)
+			}
+		})
+	}
+}
