@@ -70,8 +70,8 @@ func TestObserversInThePages(t *testing.T) {
 		}{
 			{"an observer's inbox is the directory", "/inbox", http.StatusSeeOther, nil, nil},
 			{"an observer's directory lists the States granted", "/directory", http.StatusOK, []string{"Observer — OSCE Secretariat", `href="/states/FRA"`},
-				[]string{`href="/states/BRA"`, `href="/comms"`, `href="/inbox"`, `href="/log"`, "/directory/export"}},
-			{"an observer reads a State granted", "/states/FRA", http.StatusOK, []string{"Observer — OSCE Secretariat"}, []string{"/states/FRA/history", "/vcard"}},
+				[]string{`href="/states/BRA"`, `href="/comms"`, `href="/inbox"`, `href="/log"`, "/directory/export", `href="/cii"`, `href="/offline-copy"`, "Download:"}},
+			{"an observer reads a State granted", "/states/FRA", http.StatusOK, []string{"Observer — OSCE Secretariat"}, []string{"/states/FRA/history", "/vcard", "Download:", "/states/FRA/cii"}},
 			{"an observer cannot read a State not granted", "/states/BRA", http.StatusForbidden, nil, nil},
 			{"an observer cannot read the communications", "/comms", http.StatusForbidden, nil, nil},
 			{"an observer cannot read the log", "/log", http.StatusForbidden, nil, nil},
