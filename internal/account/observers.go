@@ -14,7 +14,7 @@ import (
 
 // The events of observers' grants. A grant's event names the States it
 // shares, so that each State sees in its own log who was given its entry.
-var _ = auditlog.Register("account.observer_grant.propose", "account.observer_grant.approve")
+var _ = auditlog.Register("account.observer_grant.propose", "account.observer_grant.approve", "account.observer_grant.withdraw")
 
 // MaxGrantStates bounds a grant's list of States: every State, at most.
 const MaxGrantStates = 250
@@ -200,6 +200,37 @@ func (s *Service) ApproveGrant(ctx context.Context, id int64) (*ObserverGrant, e
 	s.dropTokenCache()
 	g.ApprovedBy, g.ApprovedAt = a.Email, &now
 	return g, nil
+}
+
+// WithdrawGrant drops a proposed grant before it is approved: the officer
+// who proposed it withdraws it, another refuses it. The grant in force
+// stays.
+func (s *Service) WithdrawGrant(ctx context.Context, id int64) error {
+	a, err := requireSession(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.IsSecretariat() {
+		return app.ErrForbidden()
+	}
+	g, err := getGrant(ctx, s.DB, id)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return app.ErrNotFound("grant")
+	}
+	now := s.Now()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := withdrawGrant(ctx, tx, g.ID, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.Errorf(app.Conflict, "error.grant_not_pending", "this grant does not wait for approval")
+		}
+		return logGrant(ctx, tx, a, "withdraw", g, now)
+	})
 }
 
 // grantOf returns the grant in force for an observer, nil when none: the

@@ -187,6 +187,33 @@ func TestObserverGrantsNeedTwoOfficers(t *testing.T) {
 				t.Fatalf("approving a replaced proposal: %v, want not found", err)
 			}
 		})
+		t.Run("a second officer refuses a proposal, and the grant in force stays", func(t *testing.T) {
+			in, err := sys.Accounts.ProposeGrant(sec.Ctx(), obs.ID, account.GrantInput{States: []string{"KEN"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := sys.Accounts.WithdrawGrant(fp.Ctx(), in.ID); app.ErrorCode(err) != app.Forbidden {
+				t.Fatalf("a focal point refusing: %v, want forbidden", err)
+			}
+			if err := sys.Accounts.WithdrawGrant(sys.Approver(t).Ctx(), in.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sys.Accounts.ApproveGrant(sys.Approver(t).Ctx(), in.ID); app.ErrorCode(err) != app.NotFound {
+				t.Fatalf("approving a refused proposal: %v, want not found", err)
+			}
+			if g := grantOf(t); g == nil || len(g.States) != 0 {
+				t.Fatalf("grant %+v, want the empty one in force", g)
+			}
+			list, err := sys.Accounts.Observers(sec.Ctx())
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range list {
+				if o.User.ID == obs.ID && o.Pending != nil {
+					t.Errorf("a proposal still waits: %+v", o.Pending)
+				}
+			}
+		})
 		for _, c := range []struct {
 			name string
 			user int64

@@ -675,3 +675,8 @@ func approveGrant(ctx context.Context, q db.Queryer, id, by int64, now time.Time
 	return exec1(ctx, q, "approving a grant", `UPDATE observer_grants SET approved_by = $1, approved_at = $2
 		WHERE id = $3 AND approved_at IS NULL AND withdrawn_at IS NULL`, by, now, id)
 }
+
+func withdrawGrant(ctx context.Context, q db.Queryer, id int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "withdrawing a grant", `UPDATE observer_grants SET withdrawn_at = $1
+		WHERE id = $2 AND approved_at IS NULL AND withdrawn_at IS NULL`, now, id)
+}

@@ -89,3 +89,18 @@ func (s *Server) observerGrantApprove(w http.ResponseWriter, r *http.Request) {
 	}
 	s.done(w, r, "observers.approved_done", "/observers")
 }
+
+// observerGrantWithdraw drops a proposed grant: its proposer withdraws it,
+// another officer refuses it.
+func (s *Server) observerGrantWithdraw(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r, "id", "grant")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Accounts.WithdrawGrant(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.done(w, r, "observers.withdrawn_done", "/observers")
+}

@@ -48,8 +48,8 @@ func TestObserversInThePages(t *testing.T) {
 			t.Errorf("proposed %v: want the OSCE's members (France among them) and Kenya, not Brazil", p.States)
 		}
 		approve := srv.URL + "/observers/grants/" + strconv.FormatInt(p.ID, 10) + "/approve"
-		if _, page := get(t, cs, srv.URL+"/observers"); strings.Contains(page, `action="/observers/grants/`) {
-			t.Errorf("the proposer is offered to approve their own grant")
+		if _, page := get(t, cs, srv.URL+"/observers"); strings.Contains(page, `/approve"`) || !strings.Contains(page, `/withdraw"`) {
+			t.Errorf("the proposer is offered to approve their own grant, or not to withdraw it")
 		}
 		resp = testkit.PostForm(t, cs, approve, nil)
 		resp.Body.Close()
@@ -60,6 +60,19 @@ func TestObserversInThePages(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("a second officer approving: %d", resp.StatusCode)
+		}
+
+		next, err := sys.Accounts.ProposeGrant(sec.Ctx(), obs.ID, account.GrantInput{States: []string{"BRA"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, page := get(t, cs2, srv.URL+"/observers"); !strings.Contains(page, `action="/observers/grants/`+strconv.FormatInt(next.ID, 10)+`/approve"`) {
+			t.Errorf("the second officer is not offered to approve")
+		}
+		resp = testkit.PostForm(t, cs2, srv.URL+"/observers/grants/"+strconv.FormatInt(next.ID, 10)+"/withdraw", nil)
+		resp.Body.Close()
+		if list, _ := sys.Accounts.Observers(sec.Ctx()); resp.StatusCode != http.StatusSeeOther || list[0].Pending != nil {
+			t.Fatalf("a second officer refusing: %d", resp.StatusCode)
 		}
 
 		co := sys.Login(t, srv, obs)

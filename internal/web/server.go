@@ -240,6 +240,7 @@ func (s *Server) Handler() http.Handler {
 	page("GET /observers", s.observersPage)
 	page("POST /observers/{id}/grant", s.observerGrant)
 	page("POST /observers/grants/{id}/approve", s.observerGrantApprove)
+	page("POST /observers/grants/{id}/withdraw", s.observerGrantWithdraw)
 	page("GET /states/{code}/access", s.accessPage)
 	page("GET /account", s.accountPage)
 	page("POST /account/sessions/{id}/revoke", s.sessionRevoke)
