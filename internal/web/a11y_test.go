@@ -542,8 +542,9 @@ func TestBrowserAccessibility(t *testing.T) {
 		}
 	})
 
+	// An observer's few pages: a run of its own, before the parallel runs,
+	// as the log's is.
 	t.Run("an observer's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
-		t.Parallel()
 		sys := sqlite(t)
 		srv := sys.Serve(t)
 		a11yFixture(t, sys)
