@@ -54,7 +54,7 @@ func runUser(args []string) error {
 		return err
 	}
 	defer sys.DB.Close()
-	in := account.InviteInput{Email: *email, Name: *name, Role: app.Role(*role), State: *state}
+	in := account.InviteInput{Email: *email, Name: *name, Role: app.Role(*role), State: *state, Organisation: *uf.organisation}
 	if sub == "invite" {
 		inv, err := sys.Accounts.Invite(ctx, in)
 		if err != nil {
@@ -80,15 +80,17 @@ func runUser(args []string) error {
 type userFlags struct {
 	*flags
 	db, email, role, state, name, baseURL *string
+	organisation                          *string
 }
 
 func newUserFlags(sub string) *userFlags {
-	f := &userFlags{flags: newFlags("user "+sub, "--email E --role secretariat|focal-point|officer [--state ISO3] [--db URL]")}
+	f := &userFlags{flags: newFlags("user "+sub, "--email E --role secretariat|focal-point|officer|observer [--state ISO3] [--organisation O] [--db URL]")}
 	f.db = f.String("db", "sqlite:pocdir.db", "database URL")
 	f.email = f.Local("email", "", "email address of the account")
-	f.role = f.Local("role", "", "secretariat, focal-point or officer")
+	f.role = f.Local("role", "", "secretariat, focal-point, officer or observer")
 	f.state = f.Local("state", "", "ISO 3166-1 alpha-3 code of the user's State (not for the Secretariat)")
 	f.name = f.Local("name", "", "the person's name")
+	f.organisation = f.Local("organisation", "", "an observer's organisation, e.g. \"OSCE Secretariat\" (observers only; what it reads is granted on the Observers page)")
 	if sub == "invite" {
 		f.baseURL = f.String("base-url", "http://127.0.0.1:8080", "public address of the site, for the invitation link")
 	}

@@ -47,7 +47,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 	if !s.mail.Catalog().Has(lang) {
 		return nil, app.FieldError("language", "error.language_unknown", "unknown language", nil)
 	}
-	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: lang, InvitedBy: a.Email, CreatedAt: now,
+	inv := &Invitation{Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Organisation: u.Organisation, Language: lang, InvitedBy: a.Email, CreatedAt: now,
 		ExpiresAt: now.Add(s.policy.InviteTTL), Token: newSecret("pdi_"), invitedBy: a.UserID}
 	// Four eyes: who acts for a State, and who is of the Secretariat, is
 	// not decided by one officer. The Secretariat's invitation waits for a
@@ -80,8 +80,8 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*Invitation, erro
 }
 
 // awaiting says whose approval a pending invitation waits for: a focal
-// point of the State it is for or, for the Secretariat's own accounts and
-// while the State has no focal point, a second officer.
+// point of the State it is for or, for the Secretariat's own accounts,
+// observers, and while the State has no focal point, a second officer.
 func (s *Service) awaiting(ctx context.Context, q db.Queryer, inv *Invitation) (string, error) {
 	if inv.State == "" {
 		return AwaitingSecondOfficer, nil
@@ -299,7 +299,8 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, name, password, i
 	now := s.Now()
 	var sess *Session
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		u := &User{Email: inv.Email, Name: name, Role: inv.Role, State: inv.State, Language: inv.Language, CreatedAt: now, passwordHash: hash}
+		u := &User{Email: inv.Email, Name: name, Role: inv.Role, State: inv.State, Organisation: inv.Organisation, Language: inv.Language,
+			CreatedAt: now, passwordHash: hash}
 		if err := insertUser(ctx, tx, u); err != nil {
 			if db.IsUniqueViolation(err) {
 				return app.Errorf(app.Conflict, "error.email_taken", "an account with this email address exists")

@@ -12,12 +12,14 @@ import (
 
 // User is an account.
 type User struct {
-	ID          int64    `json:"id"`
-	Email       string   `json:"email"`
-	Name        string   `json:"name"`
-	Role        app.Role `json:"role"`
-	State       string   `json:"state,omitempty"`
-	TOTPEnabled bool     `json:"totp_enabled"`
+	ID    int64    `json:"id"`
+	Email string   `json:"email"`
+	Name  string   `json:"name"`
+	Role  app.Role `json:"role"`
+	State string   `json:"state,omitempty"`
+	// Organisation is an observer's organisation; empty for everyone else.
+	Organisation string `json:"organisation,omitempty"`
+	TOTPEnabled  bool   `json:"totp_enabled"`
 	// Passkeys is how many passkeys the user has; PasskeysOnly, whether
 	// the account accepts no other second factor.
 	Passkeys     int    `json:"passkeys"`
@@ -49,25 +51,28 @@ func (u *User) HasSecondFactor() bool { return u.TOTPEnabled || u.Passkeys > 0 }
 
 // Actor returns the acting identity of the user.
 func (u *User) Actor() *app.Actor {
-	return &app.Actor{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Language: u.Language, TimeZone: u.TimeZone}
+	return &app.Actor{UserID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, State: u.State, Organisation: u.Organisation,
+		Language: u.Language, TimeZone: u.TimeZone}
 }
 
 // Invitation is a one-time link that lets its holder create an account.
 type Invitation struct {
 	// Emailed says that pocdir emailed the link to the invitee (when it
 	// knows its public address); the inviter then need not pass it on.
-	Emailed   bool       `json:"-"`
-	ID        int64      `json:"id"`
-	Email     string     `json:"email"`
-	Name      string     `json:"name"`
-	Role      app.Role   `json:"role"`
-	State     string     `json:"state,omitempty"`
-	Language  string     `json:"language"`
-	InvitedBy string     `json:"invited_by"`
-	CreatedAt time.Time  `json:"created_at"`
-	ExpiresAt time.Time  `json:"expires_at"`
-	UsedAt    *time.Time `json:"used_at,omitempty"`
-	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	Emailed bool     `json:"-"`
+	ID      int64    `json:"id"`
+	Email   string   `json:"email"`
+	Name    string   `json:"name"`
+	Role    app.Role `json:"role"`
+	State   string   `json:"state,omitempty"`
+	// Organisation is an observer's organisation.
+	Organisation string     `json:"organisation,omitempty"`
+	Language     string     `json:"language"`
+	InvitedBy    string     `json:"invited_by"`
+	CreatedAt    time.Time  `json:"created_at"`
+	ExpiresAt    time.Time  `json:"expires_at"`
+	UsedAt       *time.Time `json:"used_at,omitempty"`
+	RevokedAt    *time.Time `json:"revoked_at,omitempty"`
 	// NeedsApproval is set on an invitation the Secretariat made for a
 	// State's account (or a Secretariat account): it has no link until a
 	// second person approves it (ApprovedBy, ApprovedAt). Awaiting says
@@ -130,6 +135,9 @@ type InviteInput struct {
 	Name  string   `json:"name"`
 	Role  app.Role `json:"role"`
 	State string   `json:"state"`
+	// Organisation names an observer's organisation (and only an
+	// observer's): "OSCE Secretariat".
+	Organisation string `json:"organisation"`
 	// Language is that of the invitation email (with English below) and of
 	// the new account; English when empty.
 	Language string `json:"language"`

@@ -184,8 +184,9 @@ type DigestUser struct {
 // have had none since 07:00 today in their zone (zoneOf gives a State's
 // default zone), now being past it.
 func DigestsDue(ctx context.Context, q db.Queryer, now time.Time, zoneOf func(state string) string) ([]DigestUser, error) {
+	// An observer has no inbox to digest (and cannot choose a digest).
 	rows, err := q.QueryContext(ctx, `SELECT `+userColumns+`, digest_sent_at FROM users WHERE notify_new = $1 AND disabled_at IS NULL
-		AND (away_until IS NULL OR away_until <= $2) ORDER BY id`, NotifyDigest, now)
+		AND (away_until IS NULL OR away_until <= $2) AND role <> $3 ORDER BY id`, NotifyDigest, now, string(app.RoleObserver))
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing the digests due: %w", err)
 	}

@@ -194,15 +194,42 @@ func requireSession(ctx context.Context) (*app.Actor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if a.TokenID != 0 && a != app.System {
-		return nil, app.Errorf(app.Forbidden, "error.session_required", "this needs a signed-in session with the second factor, not an API token")
+	return a, sessionOnly(a)
+}
+
+// ownSession is requireSession for what a user does to their own account
+// (password, passkeys, tokens): observers too.
+func ownSession(ctx context.Context) (*app.Actor, error) {
+	a, err := ownWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return a, sessionOnly(a)
+}
+
+// ownWrite returns whoever signed in, observers included, refusing
+// read-only tokens: for changes to one's own account.
+func ownWrite(ctx context.Context) (*app.Actor, error) {
+	a, err := app.RequireAnyActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.ReadOnly {
+		return nil, app.Errorf(app.Forbidden, "error.read_only_token", "this API token is read-only")
 	}
 	return a, nil
 }
 
+func sessionOnly(a *app.Actor) error {
+	if a.TokenID != 0 && a != app.System {
+		return app.Errorf(app.Forbidden, "error.session_required", "this needs a signed-in session with the second factor, not an API token")
+	}
+	return nil
+}
+
 // canInvite reports whether a may invite someone to role in state: the
-// Secretariat invites anyone; a focal point invites officers and focal points
-// of their own State.
+// Secretariat invites anyone (observers included); a focal point invites
+// officers and focal points of their own State.
 func canInvite(a *app.Actor, role app.Role, state string) bool {
 	if a.ReadOnly {
 		return false
@@ -211,7 +238,7 @@ func canInvite(a *app.Actor, role app.Role, state string) bool {
 	case app.RoleSecretariat:
 		return true
 	case app.RoleFocalPoint:
-		return role != app.RoleSecretariat && state == a.State
+		return (role == app.RoleFocalPoint || role == app.RoleOfficer) && state == a.State
 	}
 	return false
 }

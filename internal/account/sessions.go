@@ -122,6 +122,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*SessionState
 	if sess.MFADone && u.HasSecondFactor() {
 		st.Actor = u.Actor()
 		st.Actor.SessionID = sess.ID
+		if st.Actor.Grant, err = s.grantOf(ctx, u); err != nil {
+			return nil, err
+		}
 		if now.Sub(sess.LastSeenAt) > time.Minute {
 			// Best effort: a missed touch only shortens the idle time.
 			_ = touchSession(ctx, s.DB, sess.ID, now)
@@ -296,7 +299,7 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 
 // Sessions lists the actor's open sessions.
 func (s *Service) Sessions(ctx context.Context) ([]*Session, error) {
-	a, err := app.RequireActor(ctx)
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +312,7 @@ func (s *Service) Sessions(ctx context.Context) ([]*Session, error) {
 
 // RevokeSession ends one of the actor's own sessions.
 func (s *Service) RevokeSession(ctx context.Context, id int64) error {
-	a, err := app.RequireWrite(ctx)
+	a, err := ownWrite(ctx)
 	if err != nil {
 		return err
 	}

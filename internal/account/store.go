@@ -7,20 +7,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 )
 
 const userColumns = `id, email, name, role, state_code, password_hash, totp_secret, totp_enabled, totp_last_step, language,
-	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from, time_zone, openpgp_fingerprint`
+	failed_logins, locked_until, created_at, last_login_at, disabled_at, passkey_count, passkeys_only, enrol_from, time_zone, openpgp_fingerprint, organisation`
 
 func scanUser(sc interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var state sql.NullString
 	var locked, last, disabled, enrolFrom sql.NullTime
 	err := sc.Scan(&u.ID, &u.Email, &u.Name, &u.Role, &state, &u.passwordHash, &u.totpSecret, &u.TOTPEnabled, &u.totpLastStep,
-		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom, &u.TimeZone, &u.OpenPGPFingerprint)
+		&u.Language, &u.failed, &locked, &u.CreatedAt, &last, &disabled, &u.Passkeys, &u.PasskeysOnly, &enrolFrom, &u.TimeZone, &u.OpenPGPFingerprint, &u.Organisation)
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +54,9 @@ func getUser(ctx context.Context, q db.Queryer, where string, arg any) (*User, e
 }
 
 func insertUser(ctx context.Context, q db.Queryer, u *User) error {
-	err := q.QueryRowContext(ctx, `INSERT INTO users (email, name, role, state_code, password_hash, language, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		u.Email, u.Name, string(u.Role), nullString(u.State), u.passwordHash, u.Language, u.CreatedAt).Scan(&u.ID)
+	err := q.QueryRowContext(ctx, `INSERT INTO users (email, name, role, state_code, password_hash, language, created_at, organisation)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		u.Email, u.Name, string(u.Role), nullString(u.State), u.passwordHash, u.Language, u.CreatedAt, u.Organisation).Scan(&u.ID)
 	if err != nil {
 		return fmt.Errorf("account store: creating the account of %s: %w", u.Email, err)
 	}
@@ -198,7 +200,7 @@ func recordFailure(ctx context.Context, q db.Queryer, userID int64, limit int, l
 }
 
 const inviteColumns = `i.id, i.email, i.name, i.role, i.state_code, i.language, COALESCE(u.email, ''), COALESCE(i.invited_by, 0), i.created_at,
-	i.expires_at, i.used_at, i.revoked_at, i.needs_approval, COALESCE(ap.email, ''), i.approved_at`
+	i.expires_at, i.used_at, i.revoked_at, i.needs_approval, COALESCE(ap.email, ''), i.approved_at, i.organisation`
 
 // inviteFrom joins what inviteColumns reads.
 const inviteFrom = ` FROM invitations i LEFT JOIN users u ON u.id = i.invited_by LEFT JOIN users ap ON ap.id = i.approved_by`
@@ -208,7 +210,7 @@ func scanInvite(sc interface{ Scan(...any) error }) (*Invitation, error) {
 	var state sql.NullString
 	var used, revoked, approved sql.NullTime
 	if err := sc.Scan(&inv.ID, &inv.Email, &inv.Name, &inv.Role, &state, &inv.Language, &inv.InvitedBy, &inv.invitedBy, &inv.CreatedAt, &inv.ExpiresAt,
-		&used, &revoked, &inv.NeedsApproval, &inv.ApprovedBy, &approved); err != nil {
+		&used, &revoked, &inv.NeedsApproval, &inv.ApprovedBy, &approved, &inv.Organisation); err != nil {
 		return nil, err
 	}
 	inv.State = state.String
@@ -222,9 +224,9 @@ func insertInvite(ctx context.Context, q db.Queryer, inv *Invitation, tokenHash 
 	if invitedBy != 0 {
 		by = invitedBy
 	}
-	if err := q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language, needs_approval)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language, inv.NeedsApproval).Scan(&inv.ID); err != nil {
+	if err := q.QueryRowContext(ctx, `INSERT INTO invitations (token_hash, email, name, role, state_code, invited_by, created_at, expires_at, language, needs_approval, organisation)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+		tokenHash, inv.Email, inv.Name, string(inv.Role), nullString(inv.State), by, inv.CreatedAt, inv.ExpiresAt, inv.Language, inv.NeedsApproval, inv.Organisation).Scan(&inv.ID); err != nil {
 		return fmt.Errorf("account store: creating an invitation: %w", err)
 	}
 	return nil
@@ -572,4 +574,109 @@ func clearSecondFactors(ctx context.Context, tx *sql.Tx, userID int64, now time.
 		}
 	}
 	return nil
+}
+
+func listObservers(ctx context.Context, q db.Queryer) ([]*User, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+userColumns+` FROM users WHERE role = $1 ORDER BY organisation, email`, string(app.RoleObserver))
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing observers: %w", err)
+	}
+	defer rows.Close()
+	out := []*User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("account store: listing observers: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing observers: %w", err)
+	}
+	return out, nil
+}
+
+const grantColumns = `g.id, g.observer_id, g.states, g.offers, g.proposed_by, p.email, g.proposed_at, COALESCE(ap.email, ''), g.approved_at`
+
+const grantFrom = ` FROM observer_grants g JOIN users p ON p.id = g.proposed_by LEFT JOIN users ap ON ap.id = g.approved_by`
+
+func scanGrant(sc interface{ Scan(...any) error }) (*ObserverGrant, error) {
+	var g ObserverGrant
+	var states string
+	var approved sql.NullTime
+	if err := sc.Scan(&g.ID, &g.ObserverID, &states, &g.Offers, &g.proposedBy, &g.ProposedBy, &g.ProposedAt, &g.ApprovedBy, &approved); err != nil {
+		return nil, err
+	}
+	g.States = strings.Fields(states)
+	g.ProposedAt, g.ApprovedAt = g.ProposedAt.UTC(), db.TimeOf(approved)
+	return &g, nil
+}
+
+// listGrants returns the grants not withdrawn, oldest first, by observer:
+// one observer's when observerID is set.
+func listGrants(ctx context.Context, q db.Queryer, observerID int64) (map[int64][]*ObserverGrant, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+grantColumns+grantFrom+` WHERE g.withdrawn_at IS NULL AND ($1 = 0 OR g.observer_id = $1) ORDER BY g.id`, observerID)
+	if err != nil {
+		return nil, fmt.Errorf("account store: listing observers' grants: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]*ObserverGrant{}
+	for rows.Next() {
+		g, err := scanGrant(rows)
+		if err != nil {
+			return nil, fmt.Errorf("account store: listing observers' grants: %w", err)
+		}
+		out[g.ObserverID] = append(out[g.ObserverID], g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing observers' grants: %w", err)
+	}
+	return out, nil
+}
+
+func getGrant(ctx context.Context, q db.Queryer, id int64) (*ObserverGrant, error) {
+	g, err := scanGrant(q.QueryRowContext(ctx, `SELECT `+grantColumns+grantFrom+` WHERE g.id = $1 AND g.withdrawn_at IS NULL`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading a grant: %w", err)
+	}
+	return g, nil
+}
+
+// currentGrant returns the observer's grant in force: its latest approved.
+func currentGrant(ctx context.Context, q db.Queryer, observerID int64) (*ObserverGrant, error) {
+	g, err := scanGrant(q.QueryRowContext(ctx, `SELECT `+grantColumns+grantFrom+`
+		WHERE g.observer_id = $1 AND g.approved_at IS NOT NULL AND g.withdrawn_at IS NULL ORDER BY g.approved_at DESC, g.id DESC LIMIT 1`, observerID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("account store: reading an observer's grant: %w", err)
+	}
+	return g, nil
+}
+
+func insertGrant(ctx context.Context, q db.Queryer, g *ObserverGrant) error {
+	if err := q.QueryRowContext(ctx, `INSERT INTO observer_grants (observer_id, states, offers, proposed_by, proposed_at)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, g.ObserverID, strings.Join(g.States, " "), g.Offers, g.proposedBy, g.ProposedAt).Scan(&g.ID); err != nil {
+		return fmt.Errorf("account store: proposing a grant: %w", err)
+	}
+	return nil
+}
+
+func withdrawPendingGrants(ctx context.Context, q db.Queryer, observerID int64, now time.Time) error {
+	return exec(ctx, q, "withdrawing a pending grant", `UPDATE observer_grants SET withdrawn_at = $1
+		WHERE observer_id = $2 AND approved_at IS NULL AND withdrawn_at IS NULL`, now, observerID)
+}
+
+func approveGrant(ctx context.Context, q db.Queryer, id, by int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "approving a grant", `UPDATE observer_grants SET approved_by = $1, approved_at = $2
+		WHERE id = $3 AND approved_at IS NULL AND withdrawn_at IS NULL`, by, now, id)
+}
+
+func withdrawGrant(ctx context.Context, q db.Queryer, id int64, now time.Time) (bool, error) {
+	return exec1(ctx, q, "withdrawing a grant", `UPDATE observer_grants SET withdrawn_at = $1
+		WHERE id = $2 AND approved_at IS NULL AND withdrawn_at IS NULL`, now, id)
 }

@@ -15,7 +15,7 @@ import (
 // for the user named by userID). Scope is "read" or "write"; a write token
 // can do what its user's role allows, a read token only reads.
 func (s *Service) CreateToken(ctx context.Context, userID int64, name, scope string, ttl time.Duration) (*Token, error) {
-	a, err := requireSession(ctx)
+	a, err := ownSession(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *Service) CreateToken(ctx context.Context, userID int64, name, scope str
 
 // Tokens lists the actor's API tokens.
 func (s *Service) Tokens(ctx context.Context) ([]*Token, error) {
-	a, err := app.RequireActor(ctx)
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) Tokens(ctx context.Context) ([]*Token, error) {
 
 // RevokeToken revokes one of the actor's API tokens.
 func (s *Service) RevokeToken(ctx context.Context, id int64) error {
-	a, err := app.RequireWrite(ctx)
+	a, err := ownWrite(ctx)
 	if err != nil {
 		return err
 	}
@@ -139,6 +139,9 @@ func (s *Service) AuthenticateToken(ctx context.Context, secret string) (*app.Ac
 	}
 	a := u.Actor()
 	a.TokenID = t.ID
+	if a.Grant, err = s.grantOf(ctx, u); err != nil {
+		return nil, err
+	}
 	a.ReadOnly = t.Scope != "write"
 	// last_used_at is written at most once a minute per token and instance.
 	if !ok || wall.Sub(c.touched) > time.Minute {

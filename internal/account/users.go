@@ -47,16 +47,27 @@ func (s *Service) CreateUser(ctx context.Context, in InviteInput, password strin
 
 func (s *Service) validateNewUser(in InviteInput) (*User, error) {
 	var v app.Validation
-	u := &User{Email: normEmail(in.Email), Name: strings.TrimSpace(in.Name), Role: in.Role, State: strings.ToUpper(strings.TrimSpace(in.State)), Language: "en"}
+	u := &User{Email: normEmail(in.Email), Name: strings.TrimSpace(in.Name), Role: in.Role, State: strings.ToUpper(strings.TrimSpace(in.State)),
+		Organisation: strings.TrimSpace(in.Organisation), Language: "en"}
 	if !app.ValidEmail(u.Email) {
 		v.Add("email", "error.email", "not a valid email address", nil)
 	}
 	if len(u.Name) > 200 {
 		v.Add("name", "error.too_long", "too long", map[string]any{"Max": 200})
 	}
+	if len(u.Organisation) > 200 {
+		v.Add("organisation", "error.too_long", "too long", map[string]any{"Max": 200})
+	}
 	switch {
 	case !u.Role.Valid():
 		v.Add("role", "error.role", "choose a role", nil)
+	case u.Role == app.RoleObserver && u.State != "":
+		v.Add("state", "error.state_observer", "an observer belongs to no State: it reads what the Secretariat grants", nil)
+	case u.Role == app.RoleObserver && u.Organisation == "":
+		v.Add("organisation", "error.required", "this field is required", nil)
+	case u.Role == app.RoleObserver:
+	case u.Organisation != "":
+		v.Add("organisation", "error.organisation_observer", "only an observer names an organisation", nil)
 	case u.Role == app.RoleSecretariat && u.State != "":
 		v.Add("state", "error.state_secretariat", "Secretariat accounts belong to no State", nil)
 	case u.Role != app.RoleSecretariat && u.State == "":
@@ -143,7 +154,7 @@ func (s *Service) DisableUser(ctx context.Context, id int64) error {
 
 // ChangePassword replaces the actor's password after checking the current one.
 func (s *Service) ChangePassword(ctx context.Context, current, next string) error {
-	a, err := requireSession(ctx)
+	a, err := ownSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -184,7 +195,7 @@ func (s *Service) ChangePassword(ctx context.Context, current, next string) erro
 
 // SetLanguage records the actor's interface language.
 func (s *Service) SetLanguage(ctx context.Context, lang string) error {
-	a, err := app.RequireActor(ctx)
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return err
 	}
@@ -194,7 +205,7 @@ func (s *Service) SetLanguage(ctx context.Context, lang string) error {
 // SetTimeZone sets the zone the signed-in user reads times in: an IANA
 // name, or empty for their State's.
 func (s *Service) SetTimeZone(ctx context.Context, zone string) error {
-	a, err := app.RequireActor(ctx)
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return err
 	}
@@ -208,7 +219,7 @@ func (s *Service) SetTimeZone(ctx context.Context, zone string) error {
 
 // Me returns the signed-in user's account.
 func (s *Service) Me(ctx context.Context) (*User, error) {
-	a, err := app.RequireActor(ctx)
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return nil, err
 	}

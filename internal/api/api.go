@@ -183,6 +183,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/routing/tensions/{state}", a.setTension(false))
 	mux.HandleFunc("GET /api/v1/users", a.listUsers)
 	mux.HandleFunc("GET /api/v1/invitations", a.listInvitations)
+	mux.HandleFunc("GET /api/v1/observers", a.listObservers)
 	mux.HandleFunc("GET /api/v1/tokens", a.listTokens)
 	mux.HandleFunc("DELETE /api/v1/tokens/{id}", a.revokeToken)
 	mux.HandleFunc("GET /api/v1/log/key", a.logKey)

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,9 +47,11 @@ type fixture struct {
 	srv *httptest.Server
 
 	sec, fpA, fpB, offA, offB *testkit.User
+	// obs is an observer granted stateA's entry and the capacity offers.
+	obs *testkit.User
 
 	// Write tokens of each account, and a read-only token of fpA.
-	secTok, fpATok, fpBTok, offATok, offBTok, roATok string
+	secTok, fpATok, fpBTok, offATok, offBTok, roATok, obsTok string
 
 	mu  sync.Mutex
 	seq int
@@ -69,6 +72,8 @@ func newFixture(t *testing.T, e testkit.Engine) *fixture {
 	f.offATok = sys.Token(t, f.offA, "write")
 	f.offBTok = sys.Token(t, f.offB, "write")
 	f.roATok = sys.Token(t, f.fpA, "read")
+	f.obs = sys.Observer(t, "observer@osce.test", "OSCE Secretariat", f.sec, account.GrantInput{States: []string{stateA}, Offers: true})
+	f.obsTok = sys.Token(t, f.obs, "write")
 	return f
 }
 
@@ -263,6 +268,10 @@ func (f *fixture) snapshot(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	observers, err := f.sys.Accounts.Observers(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	toks, err := f.sys.Accounts.Tokens(f.fpA.Ctx())
 	if err != nil {
 		t.Fatal(err)
@@ -343,7 +352,7 @@ func (f *fixture) snapshot(t testing.TB) string {
 	for _, c := range contacts {
 		c.UpdatedAt = time.Time{}
 	}
-	out = append(out, users, invs, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts, exs, f.capacitySnapshot(t))
+	out = append(out, users, invs, observers, toks, cosigs, noms, checksState, tpls, f.commsSnapshot(t), lists, contacts, exs, f.capacitySnapshot(t))
 	b, err := json.MarshalIndent(out, "", " ")
 	if err != nil {
 		t.Fatal(err)
@@ -404,6 +413,7 @@ const (
 	officerA
 	officerB
 	readOnlyA
+	observerA
 	nCallers
 )
 
@@ -416,6 +426,7 @@ var callerNames = [nCallers]string{
 	officerA:    "an officer of " + stateA,
 	officerB:    "an officer of " + stateB,
 	readOnlyA:   "a read-only token of " + stateA + "'s focal point",
+	observerA:   "an observer granted " + stateA,
 }
 
 func (f *fixture) token(caller int) string {
@@ -434,6 +445,8 @@ func (f *fixture) token(caller int) string {
 		return f.offBTok
 	case readOnlyA:
 		return f.roATok
+	case observerA:
+		return f.obsTok
 	}
 	return ""
 }
@@ -460,12 +473,14 @@ func path(p string) func(*testing.T, *fixture) (string, any) {
 }
 
 var authRoutes = []authRoute{
-	// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA
-	{"GET /api/v1/openapi.yaml", "read the OpenAPI document", path("/api/v1/openapi.yaml"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/me", "see whose token it is", path("/api/v1/me"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/status", "see how many States have nominated", path("/api/v1/status"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/states", "list the States", path("/api/v1/states"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/states/{code}", "read the entry of " + stateA, path("/api/v1/states/" + stateA), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA  obsA
+	{"GET /api/v1/openapi.yaml", "read the OpenAPI document", path("/api/v1/openapi.yaml"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/me", "see whose token it is", path("/api/v1/me"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/status", "see how many States have nominated", path("/api/v1/status"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
+	{"GET /api/v1/states", "list the States", path("/api/v1/states"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/states/{code}", "read the entry of " + stateA, path("/api/v1/states/" + stateA), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	// An observer reads only the entries of the States granted to it.
+	{"GET /api/v1/states/{code}", "read the entry of " + stateB, path("/api/v1/states/" + stateB), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	// Changes are proposed (202): by the State's focal point, or by the
 	// Secretariat on the State's written request, which the bodies give.
 	{"PUT /api/v1/states/{code}/entry", "propose a change to the entry of " + stateA,
@@ -477,134 +492,140 @@ var authRoutes = []authRoute{
 			}
 			return "/api/v1/states/" + stateA + "/entry", directory.EntryInput{InitiateVia: fmt.Sprintf("Through the Embassy in Geneva (%d)", f.next()),
 				Version: e.Version, Submission: directory.Submission{RequestRef: "Note verbale No. 9/2026 of " + stateA}}
-		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403, 403}},
 	{"POST /api/v1/states/{code}/reconfirm", "reconfirm the entry of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			f.newPoC(t)
 			return "/api/v1/states/" + stateA + "/reconfirm", nil
-		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
-	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/states/{code}/access", "see who can act for " + stateA, path("/api/v1/states/" + stateA + "/access"), [nCallers]int{401, 401, 200, 200, 403, 200, 403, 200}},
+		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/states/{code}/history", "read the history of " + stateA, path("/api/v1/states/" + stateA + "/history"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
+	{"GET /api/v1/states/{code}/access", "see who can act for " + stateA, path("/api/v1/states/" + stateA + "/access"), [nCallers]int{401, 401, 200, 200, 403, 200, 403, 200, 403}},
 	// Every State's list of critical information infrastructure is read
 	// by every user; only the State's focal point publishes it.
 	{"GET /api/v1/states/{code}/cii", "read the critical infrastructure list of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			f.ciiList(t)
 			return "/api/v1/states/" + stateA + "/cii", nil
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"PUT /api/v1/states/{code}/cii", "publish the critical infrastructure list of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			l := f.ciiList(t)
 			return "/api/v1/states/" + stateA + "/cii", cii.Input{Version: l.Version, Sectors: []cii.Sector{{Key: "energy"}, {Key: "water"}}}
-		}, [nCallers]int{401, 401, 403, 201, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 403, 201, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/states/{code}/cii/versions", "read the versions of the critical infrastructure list of " + stateA,
-		path("/api/v1/states/" + stateA + "/cii/versions"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/cii", "compare the States' critical infrastructure lists", path("/api/v1/cii"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		path("/api/v1/states/" + stateA + "/cii/versions"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
+	{"GET /api/v1/cii", "compare the States' critical infrastructure lists", path("/api/v1/cii"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	// The Secretariat imports and exports regional directories; a State's
 	// users see their State's contacts; the Secretariat and the State's
 	// focal point review a match.
-	{"GET /api/v1/regional", "count the regional contacts they may see", path("/api/v1/regional"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/regional", "count the regional contacts they may see", path("/api/v1/regional"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/regional/imports", "import a regional directory",
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/regional/imports", []regional.Row{{Body: "OSCE", State: stateA, Ref: fmt.Sprintf("R-%d", f.next()), Agency: "Agency", Level: directory.LevelTechnical,
 				Channels: []directory.Channel{{Kind: directory.ChannelEmail, Value: "someone@example.org"}}}}
-		}, [nCallers]int{401, 401, 202, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 202, 403, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/regional/imports/{id}", "follow an import",
 		func(t *testing.T, f *fixture) (string, any) {
 			_, imp := f.regionalContact(t)
 			return fmt.Sprintf("/api/v1/regional/imports/%d", imp), nil
-		}, [nCallers]int{401, 401, 200, 404, 404, 404, 404, 404}},
-	{"GET /api/v1/regional/contacts", "list the regional contacts they may see", path("/api/v1/regional/contacts"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 404, 404, 404, 404, 404, 403}},
+	{"GET /api/v1/regional/contacts", "list the regional contacts they may see", path("/api/v1/regional/contacts"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/regional/contacts/{id}/confirm", "confirm the match of a regional contact of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			id, _ := f.regionalContact(t)
 			return fmt.Sprintf("/api/v1/regional/contacts/%d/confirm", id), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/regional/contacts/{id}/reject", "reject the match of a regional contact of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			id, _ := f.regionalContact(t)
 			return fmt.Sprintf("/api/v1/regional/contacts/%d/reject", id), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403}},
-	{"GET /api/v1/regional/bodies/{body}/export", "export the OSCE's PoCs", path("/api/v1/regional/bodies/OSCE/export"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403, 403}},
+	{"GET /api/v1/regional/bodies/{body}/export", "export the OSCE's PoCs", path("/api/v1/regional/bodies/OSCE/export"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"POST /api/v1/states/{code}/pocs", "propose a PoC for " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
 			in.Agency, in.RequestRef = fmt.Sprintf("New agency %d", f.next()), "Note verbale No. 9/2026 of "+stateA
 			return "/api/v1/states/" + stateA + "/pocs", in
-		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/pocs/{id}", "read a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), nil
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/pocs/{id}", "read a PoC of " + stateB,
+		func(t *testing.T, f *fixture) (string, any) {
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("Agency %d", f.next())
+			return fmt.Sprintf("/api/v1/pocs/%d", f.sys.AddPoC(t, f.fpB.Ctx(), stateB, in).ID), nil
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 404}},
 	// Exports hold what every signed-in caller may read: the validated
 	// directory.
 	{"GET /api/v1/pocs/{id}/vcard", "download the vCard of a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/pocs/%d/vcard", f.newPoC(t)), nil
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/states/{code}/export", "download the entry of " + stateA, path("/api/v1/states/" + stateA + "/export?format=vcard"),
-		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/export/directory", "download the directory", path("/api/v1/export/directory?format=csv&level=technical"),
-		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/states/{code}/export", "download the entry of " + stateA + " as a PDF", path("/api/v1/states/" + stateA + "/export?format=pdf"),
-		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/export/directory", "download the directory as a PDF", path("/api/v1/export/directory?format=pdf&level=technical"),
-		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/offline-copy", "download an offline copy under a passphrase",
 		func(*testing.T, *fixture) (string, any) {
 			return "/api/v1/offline-copy", requestHeader{"Offline-Copy-Passphrase", "correct horse battery staple"}
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"PUT /api/v1/pocs/{id}", "propose a change to a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			in := testkit.ValidPoC()
 			in.Agency, in.Version, in.RequestRef = fmt.Sprintf("Changed agency %d", f.next()), 1, "Note verbale No. 9/2026 of "+stateA
 			return fmt.Sprintf("/api/v1/pocs/%d", f.newPoC(t)), in
-		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403, 403}},
 	{"DELETE /api/v1/pocs/{id}", "propose removing a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/pocs/%d?version=1&request_ref=NV-9-2026", f.newPoC(t)), nil
-		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403}},
-	{"GET /api/v1/nominations", "list the nominations they may see", path("/api/v1/nominations"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 202, 202, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/nominations", "list the nominations they may see", path("/api/v1/nominations"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/nominations/{id}", "read a submitted nomination of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/nominations/%d", f.nomination(t, false).ID), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
 	{"PUT /api/v1/nominations/{id}", "revise a nomination of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			n := f.nomination(t, false)
 			in := testkit.ValidPoC()
 			in.Agency = fmt.Sprintf("Revised agency %d", f.next())
 			return fmt.Sprintf("/api/v1/nominations/%d", n.ID), directory.Revision{Version: n.Version, PoC: &in, Submit: true}
-		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/nominations/{id}/submit", "submit a draft nomination of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			n := f.nomination(t, true)
 			return fmt.Sprintf("/api/v1/nominations/%d/submit", n.ID), map[string]any{"version": n.Version}
-		}, [nCallers]int{401, 401, 404, 200, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 404, 200, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/nominations/{id}/withdraw", "withdraw a nomination of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			n := f.nomination(t, false)
 			return fmt.Sprintf("/api/v1/nominations/%d/withdraw", n.ID), map[string]any{"version": n.Version}
-		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/nominations/{id}/validate", "validate a nomination of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			n := f.nomination(t, false)
 			return fmt.Sprintf("/api/v1/nominations/%d/validate", n.ID), directory.Decision{Version: n.Version, Reference: "Note verbale No. 12/2026"}
-		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/nominations/{id}/return", "return a nomination of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			n := f.nomination(t, false)
 			return fmt.Sprintf("/api/v1/nominations/%d/return", n.ID), directory.Decision{Version: n.Version, Reason: "Please confirm by note verbale"}
-		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
-	{"GET /api/v1/checks", "list the communication checks they may see", path("/api/v1/checks"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403, 403}},
+	{"GET /api/v1/checks", "list the communication checks they may see", path("/api/v1/checks"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	// A focal point runs bilateral checks (with a counterpart); the
 	// Secretariat's campaigns have none, and officers run none.
 	{"POST /api/v1/checks", "run a bilateral check of " + stateB,
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/checks", checks.Input{Title: fmt.Sprintf("Bilateral %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24, Counterpart: stateB}
-		}, [nCallers]int{401, 401, 400, 201, 400, 403, 403, 403}},
-	{"GET /api/v1/inbox", "list what waits for them", path("/api/v1/inbox"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/checks/pending", "list the checks waiting for their State's answer", path("/api/v1/checks/pending"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 400, 201, 400, 403, 403, 403, 403}},
+	{"GET /api/v1/inbox", "list what waits for them", path("/api/v1/inbox"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
+	{"GET /api/v1/checks/pending", "list the checks waiting for their State's answer", path("/api/v1/checks/pending"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/checks/{id}", "read the results of a bilateral check by " + stateA + " of " + stateB,
 		func(t *testing.T, f *fixture) (string, any) {
 			c, err := f.sys.Checks.Create(f.fpA.Ctx(), checks.Input{Title: fmt.Sprintf("Bilateral %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24, Counterpart: stateB})
@@ -612,7 +633,7 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/checks/%d", c.ID), nil
-		}, [nCallers]int{401, 401, 404, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 404, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/checks/{id}/cancel", "cancel a campaign of the Secretariat",
 		func(t *testing.T, f *fixture) (string, any) {
 			c, err := f.sys.Checks.Create(f.sec.Ctx(), checks.Input{Title: fmt.Sprintf("Check %d", f.next()), Scope: "all", Channel: "email", WindowHours: 24,
@@ -621,22 +642,22 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/checks/%d/cancel", c.ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"POST /api/v1/checks/targets/{id}/answer", "answer a check for a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/checks/targets/%d/answer", f.checkTarget(t, "email")), nil
-		}, [nCallers]int{401, 401, 404, 204, 404, 204, 404, 403}},
+		}, [nCallers]int{401, 401, 404, 204, 404, 204, 404, 403, 403}},
 	{"POST /api/v1/checks/targets/{id}/manual", "record a call's outcome for a PoC of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/checks/targets/%d/manual", f.checkTarget(t, "manual")), map[string]any{"answered": true}
-		}, [nCallers]int{401, 401, 204, 404, 404, 404, 404, 403}},
-	{"GET /api/v1/exercises", "list the exercises they may see", path("/api/v1/exercises"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 204, 404, 404, 404, 404, 403, 403}},
+	{"GET /api/v1/exercises", "list the exercises they may see", path("/api/v1/exercises"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	// The Secretariat plans; a focal point proposes for a group with its
 	// own State (stateB's focal point, without stateB, is refused).
 	{"POST /api/v1/exercises", "plan or propose an exercise with " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/exercises", f.exerciseInput(fmt.Sprintf("Exercise %d", f.next()))
-		}, [nCallers]int{401, 401, 201, 201, 400, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 201, 400, 403, 403, 403, 403}},
 	{"POST /api/v1/exercises/{id}/agree", "agree to an exercise " + stateA + " proposed",
 		func(t *testing.T, f *fixture) (string, any) {
 			e, err := f.sys.Exercises.Propose(f.fpA.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
@@ -644,43 +665,43 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/exercises/%d/agree", e.ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/exercises/{id}", "read an exercise " + stateA + " takes part in",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d", f.exercise(t).ID), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
 	{"POST /api/v1/exercises/{id}/injects", "add an inject to an exercise",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/injects", f.exercise(t).ID), exerciseInject()
-		}, [nCallers]int{401, 401, 201, 403, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 201, 403, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/exercises/{id}/injects/{inject}/release", "release an inject",
 		func(t *testing.T, f *fixture) (string, any) {
 			e := f.exercise(t)
 			return fmt.Sprintf("/api/v1/exercises/%d/injects/%d/release", e.ID, e.Injects[0].ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403, 403}},
 	{"PUT /api/v1/exercises/{id}/note", "write an exercise's after-action note",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/note", f.exercise(t).ID), map[string]any{"note": fmt.Sprintf("Reached within the hour (%d).", f.next())}
-		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 404, 403, 404, 403, 403}},
 	{"GET /api/v1/exercises/{id}/report", "read an exercise's report",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d/report", f.exercise(t).ID), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
-	{"GET /api/v1/templates", "list the communication templates", path("/api/v1/templates"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/templates/{id}", "read a communication template", path("/api/v1/templates/1"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
+	{"GET /api/v1/templates", "list the communication templates", path("/api/v1/templates"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
+	{"GET /api/v1/templates/{id}", "read a communication template", path("/api/v1/templates/1"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/templates", "create a communication template",
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/templates", f.templateInput(t, fmt.Sprintf("drill-%d", f.next()), 0)
-		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403, 403}},
 	{"PUT /api/v1/templates/{id}", "revise a communication template",
 		func(t *testing.T, f *fixture) (string, any) {
 			tp := f.template(t)
 			return fmt.Sprintf("/api/v1/templates/%d", tp.ID), f.templateInput(t, "", tp.Version)
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"POST /api/v1/templates/{id}/retire", "retire a communication template",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/templates/%d/retire", f.template(t).ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"POST /api/v1/templates/{id}/reinstate", "put a retired communication template back in use",
 		func(t *testing.T, f *fixture) (string, any) {
 			tp := f.template(t)
@@ -688,10 +709,11 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/templates/%d/reinstate", tp.ID), nil
-		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
-	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
-	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200}},
-	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/users", "list the users", path("/api/v1/users"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200, 403}},
+	{"GET /api/v1/invitations", "list the invitations", path("/api/v1/invitations"), [nCallers]int{401, 401, 200, 200, 200, 403, 403, 200, 403}},
+	{"GET /api/v1/observers", "list the observers and their grants", path("/api/v1/observers"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/tokens", "list their own API tokens", path("/api/v1/tokens"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
 	{"DELETE /api/v1/tokens/{id}", "revoke an API token of " + stateA + "'s focal point",
 		func(t *testing.T, f *fixture) (string, any) {
 			tok, err := f.sys.Accounts.CreateToken(app.WithActor(context.Background(), app.System), f.fpA.ID, "spare", "write", 0)
@@ -699,9 +721,9 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/tokens/%d", tok.ID), nil
-		}, [nCallers]int{401, 401, 404, 204, 404, 404, 404, 403}},
-	{"GET /api/v1/log/key", "read the log's public key", path("/api/v1/log/key"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/log/checkpoint", "read the latest checkpoint", path("/api/v1/log/checkpoint"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 404, 204, 404, 404, 404, 403, 404}},
+	{"GET /api/v1/log/key", "read the log's public key", path("/api/v1/log/key"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/checkpoint", "read the latest checkpoint", path("/api/v1/log/checkpoint"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
 	{"GET /api/v1/log/checkpoints/{size}", "read a published checkpoint",
 		func(t *testing.T, f *fixture) (string, any) {
 			cp, err := f.sys.Audit.Latest(context.Background())
@@ -709,17 +731,17 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return fmt.Sprintf("/api/v1/log/checkpoints/%d", cp.Size), nil
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
-	{"GET /api/v1/log/entries", "list the log entries they may see", path("/api/v1/log/entries"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
+	{"GET /api/v1/log/entries", "list the log entries they may see", path("/api/v1/log/entries"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/log/entries/{index}", "read a log entry of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/log/entries/%d", f.logIndexOfA(t)), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
-	{"GET /api/v1/log/consistency", "read a consistency proof", path("/api/v1/log/consistency?old=1&new=2"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
+	{"GET /api/v1/log/consistency", "read a consistency proof", path("/api/v1/log/consistency?old=1&new=2"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/log/receipts/{index}", "download the receipt of a log entry of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/log/receipts/%d", f.logIndexOfA(t)), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
 	{"POST /api/v1/log/cosignatures", "cosign a checkpoint as a witness",
 		func(t *testing.T, f *fixture) (string, any) {
 			cp, err := f.sys.Audit.Latest(context.Background())
@@ -735,8 +757,8 @@ var authRoutes = []authRoute{
 				t.Fatal(err)
 			}
 			return "/api/v1/log/cosignatures", map[string]any{"size": cp.Size, "witness": keys.VerifierKey, "signature": string(signed)}
-		}, [nCallers]int{401, 401, 204, 204, 204, 204, 204, 403}},
-	{"/api/", "reach a route that does not exist", path("/api/v1/nowhere"), [nCallers]int{401, 401, 404, 404, 404, 404, 404, 404}},
+		}, [nCallers]int{401, 401, 204, 204, 204, 204, 204, 403, 403}},
+	{"/api/", "reach a route that does not exist", path("/api/v1/nowhere"), [nCallers]int{401, 401, 404, 404, 404, 404, 404, 404, 404}},
 }
 
 // logIndexOfA makes a change to State A's entry and returns its log entry.
@@ -765,6 +787,7 @@ func TestAuthorizationTableCoversEveryRoute(t *testing.T) {
 		}
 	}
 	sort.Strings(inTable)
+	inTable = slices.Compact(inTable) // a route may have several rows
 	if got, want := strings.Join(inTable, "\n"), strings.Join(muxRoutes(t), "\n"); got != want {
 		t.Errorf("the authorization table has routes\n%s\nbut Handler registers\n%s", got, want)
 	}

@@ -114,65 +114,65 @@ func (f *fixture) capacitySnapshot(t testing.TB) []string {
 }
 
 var capacityRoutes = []authRoute{
-	// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA
-	{"GET /api/v1/capacity/needs", "list the needs they may see", path("/api/v1/capacity/needs"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+	// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA  obsA
+	{"GET /api/v1/capacity/needs", "list the needs they may see", path("/api/v1/capacity/needs"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/capacity/needs", "record a need of their State",
-		func(t *testing.T, f *fixture) (string, any) { return "/api/v1/capacity/needs", capNeedInput("") }, [nCallers]int{401, 401, 403, 201, 201, 403, 403, 403}},
+		func(t *testing.T, f *fixture) (string, any) { return "/api/v1/capacity/needs", capNeedInput("") }, [nCallers]int{401, 401, 403, 201, 201, 403, 403, 403, 403}},
 	{"GET /api/v1/capacity/needs/{id}", "read a need of " + stateA + " seen by the Secretariat only",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/needs/%d", f.capNeed(t, f.fpA)), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
 	{"PUT /api/v1/capacity/needs/{id}", "change a need of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/needs/%d", f.capNeed(t, f.fpA)), capNeedInput(capacity.VisibleAll)
-		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
 	{"POST /api/v1/capacity/needs/{id}/withdraw", "withdraw a need of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/needs/%d/withdraw", f.capNeed(t, f.fpA)), nil
-		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
-	{"GET /api/v1/capacity/offers", "list the offers", path("/api/v1/capacity/offers"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
+	{"GET /api/v1/capacity/offers", "list the offers", path("/api/v1/capacity/offers"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
 	// The Secretariat records only a partner's offer, which the body
 	// does not name.
 	{"POST /api/v1/capacity/offers", "record an offer of their State",
-		func(t *testing.T, f *fixture) (string, any) { return "/api/v1/capacity/offers", capOfferInput() }, [nCallers]int{401, 401, 400, 201, 201, 403, 403, 403}},
+		func(t *testing.T, f *fixture) (string, any) { return "/api/v1/capacity/offers", capOfferInput() }, [nCallers]int{401, 401, 400, 201, 201, 403, 403, 403, 403}},
 	{"GET /api/v1/capacity/offers/{id}", "read an open offer of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/offers/%d", f.capOffer(t, f.fpA)), nil
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 200}},
 	{"POST /api/v1/capacity/offers/{id}/withdraw", "withdraw an offer of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/offers/%d/withdraw", f.capOffer(t, f.fpA)), nil
-		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403}},
-	{"GET /api/v1/capacity/matches", "list the matches they may see", path("/api/v1/capacity/matches"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 403, 200, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/capacity/matches", "list the matches they may see", path("/api/v1/capacity/matches"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/capacity/matches", "propose a need of " + stateB + " with an offer of " + stateA,
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/capacity/matches", map[string]any{"need_id": f.capNeed(t, f.fpB), "offer_id": f.capOffer(t, f.fpA)}
-		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
-	{"GET /api/v1/capacity/matches/suggestions", "read the suggested matches", path("/api/v1/capacity/matches/suggestions"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/capacity/matches/suggestions", "read the suggested matches", path("/api/v1/capacity/matches/suggestions"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/capacity/matches/{id}", "read a proposed match of " + stateA + "'s need with an offer of " + stateB,
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/matches/%d", f.capMatch(t, f.fpB).ID), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
 	{"POST /api/v1/capacity/matches/{id}/answer", "accept a match for " + stateA + "'s need before " + stateA + " has answered",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/matches/%d/answer", f.capMatch(t, f.fpB).ID), map[string]any{"answer": "accepted"}
-		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403}},
-	{"GET /api/v1/capacity/activities", "list the activities they may see", path("/api/v1/capacity/activities"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
+	{"GET /api/v1/capacity/activities", "list the activities they may see", path("/api/v1/capacity/activities"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"GET /api/v1/capacity/activities/{id}", "read an activity between " + stateA + " and Iran",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/activities/%d", f.capActivity(t)), nil
-		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 200, 404, 200, 403}},
 	{"PUT /api/v1/capacity/activities/{id}", "record the progress of an activity between " + stateA + " and Iran",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/capacity/activities/%d", f.capActivity(t)), capacity.ActivityInput{Status: capacity.ActivityUnderWay, StartsOn: "2026-05-04"}
-		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403}},
-	{"GET /api/v1/capacity/plan", "read the action plan", path("/api/v1/capacity/plan"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 404, 403, 404, 403, 403}},
+	{"GET /api/v1/capacity/plan", "read the action plan", path("/api/v1/capacity/plan"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 	{"POST /api/v1/capacity/plan", "make an action plan",
 		func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/capacity/plan", map[string]any{"title": fmt.Sprintf("Plan %d", f.next()), "period_from": "2026-01-01", "period_to": "2027-12-31",
 				"measures": []any{map[string]any{"title": "Trainings", "kind": "training_course", "target": 5}}}
-		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403}},
-	{"GET /api/v1/capacity/progress", "read capacity-building progress", path("/api/v1/capacity/progress"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403}},
+		}, [nCallers]int{401, 401, 201, 403, 403, 403, 403, 403, 403}},
+	{"GET /api/v1/capacity/progress", "read capacity-building progress", path("/api/v1/capacity/progress"), [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 }
 
 func init() { authRoutes = append(authRoutes, capacityRoutes...) }

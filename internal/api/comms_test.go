@@ -143,81 +143,81 @@ func init() {
 		}
 	}
 	authRoutes = append(authRoutes,
-		// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA
-		authRoute{"GET /api/v1/comms", "list their State's communications", path("/api/v1/comms"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		// callers:                                                                  anon bad  sec  fpA  fpB  offA offB roA  obsA
+		authRoute{"GET /api/v1/comms", "list their State's communications", path("/api/v1/comms"), [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 		authRoute{"POST /api/v1/comms", "send a communication to " + stateB,
 			func(t *testing.T, f *fixture) (string, any) {
 				f.commsReady(t)
 				return "/api/v1/comms", commInput(f, comms.TLPAmber, stateB)
-			}, [nCallers]int{401, 401, 403, 201, 400, 201, 400, 403}},
+			}, [nCallers]int{401, 401, 403, 201, 400, 201, 400, 403, 403}},
 		authRoute{"GET /api/v1/comms/{id}", "read a communication from " + stateA + " to " + stateB + " (the Secretariat: its metadata)", sent(comms.TLPAmber, ""),
-			[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+			[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 		authRoute{"PUT /api/v1/comms/{id}", "change a draft of " + stateA,
 			func(t *testing.T, f *fixture) (string, any) {
 				c := f.comm(t, true, comms.TLPAmber)
 				in := commInput(f, comms.TLPGreen, stateB)
 				in.Draft = true
 				return fmt.Sprintf("/api/v1/comms/%d", c.ID), in
-			}, [nCallers]int{401, 401, 403, 200, 404, 200, 404, 403}},
+			}, [nCallers]int{401, 401, 403, 200, 404, 200, 404, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/send", "send a draft of " + stateA,
 			func(t *testing.T, f *fixture) (string, any) {
 				return fmt.Sprintf("/api/v1/comms/%d/send", f.comm(t, true, comms.TLPAmber).ID), nil
-			}, [nCallers]int{401, 401, 403, 200, 404, 200, 404, 403}},
+			}, [nCallers]int{401, 401, 403, 200, 404, 200, 404, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/acknowledge", "acknowledge a communication sent to " + stateB, sent(comms.TLPAmber, "/acknowledge"),
-			[nCallers]int{401, 401, 403, 403, 200, 403, 200, 403}},
+			[nCallers]int{401, 401, 403, 403, 200, 403, 200, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/escalate", "escalate a communication of " + stateA, sent(comms.TLPAmber, "/escalate"),
-			[nCallers]int{401, 401, 403, 200, 403, 200, 403, 403}},
+			[nCallers]int{401, 401, 403, 200, 403, 200, 403, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/reply", "decline a communication sent to " + stateB,
 			func(t *testing.T, f *fixture) (string, any) {
 				p, _ := sent(comms.TLPAmber, "/reply")(t, f)
 				return p, map[string]string{"outcome": comms.OutcomeDeclined, "note": "Not our competence."}
-			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403}},
+			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/share", "ask to share a TLP:AMBER communication with " + stateC,
 			func(t *testing.T, f *fixture) (string, any) {
 				p, _ := sent(comms.TLPAmber, "/share")(t, f)
 				return p, map[string]string{"state": stateC, "note": "They host the server."}
-			}, [nCallers]int{401, 401, 403, 403, 202, 403, 202, 403}},
+			}, [nCallers]int{401, 401, 403, 403, 202, 403, 202, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/consents/{request}/grant", "consent to sharing a communication of " + stateA + " with " + stateC,
 			func(t *testing.T, f *fixture) (string, any) {
 				c, req := f.consentRequest(t)
 				return fmt.Sprintf("/api/v1/comms/%d/consents/%d/grant", c, req), nil
-			}, [nCallers]int{401, 401, 403, 200, 403, 200, 403, 403}},
+			}, [nCallers]int{401, 401, 403, 200, 403, 200, 403, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/consents/{request}/refuse", "refuse sharing a communication of " + stateA + " with " + stateC,
 			func(t *testing.T, f *fixture) (string, any) {
 				c, req := f.consentRequest(t)
 				return fmt.Sprintf("/api/v1/comms/%d/consents/%d/refuse", c, req), nil
-			}, [nCallers]int{401, 401, 403, 200, 403, 200, 403, 403}},
+			}, [nCallers]int{401, 401, 403, 200, 403, 200, 403, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/events/{event}/confirm", "confirm an acknowledgement of " + stateB + " received by email, unverified",
 			func(t *testing.T, f *fixture) (string, any) {
 				c, ev := f.ackedByEmail(t)
 				return fmt.Sprintf("/api/v1/comms/%d/events/%d/confirm", c, ev), nil
-			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403}},
+			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403, 403}},
 		authRoute{"POST /api/v1/comms/{id}/events/{event}/reject", "reject an acknowledgement of " + stateB + " received by email, unverified",
 			func(t *testing.T, f *fixture) (string, any) {
 				c, ev := f.ackedByEmail(t)
 				return fmt.Sprintf("/api/v1/comms/%d/events/%d/reject", c, ev), nil
-			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403}},
+			}, [nCallers]int{401, 401, 403, 403, 200, 403, 200, 403, 403}},
 		authRoute{"GET /api/v1/comms/{id}/thread", "read the exchange of a communication (the Secretariat: its metadata)", sent(comms.TLPAmber, "/thread"),
-			[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+			[nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 		authRoute{"GET /api/v1/comms/{id}/stix", "export a TLP:AMBER communication's indicators as STIX", sent(comms.TLPAmber, "/stix"),
-			[nCallers]int{401, 401, 403, 200, 200, 200, 200, 200}},
+			[nCallers]int{401, 401, 403, 200, 200, 200, 200, 200, 403}},
 		authRoute{"GET /api/v1/comms/{id}/attachments/{aid}", "download an attachment",
 			func(t *testing.T, f *fixture) (string, any) {
 				c := f.comm(t, false, comms.TLPAmber)
 				return fmt.Sprintf("/api/v1/comms/%d/attachments/%d", c.ID, c.Attachments[0].ID), nil
-			}, [nCallers]int{401, 401, 403, 200, 200, 200, 200, 200}},
+			}, [nCallers]int{401, 401, 403, 200, 200, 200, 200, 200, 403}},
 		authRoute{"POST /api/v1/indicators/parse", "check indicators", func(t *testing.T, f *fixture) (string, any) {
 			return "/api/v1/indicators/parse", "203.0.113.7\nnot an indicator"
-		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200}},
+		}, [nCallers]int{401, 401, 200, 200, 200, 200, 200, 200, 403}},
 		authRoute{"GET /api/v1/routing/tensions", "read their State's routing preferences", path("/api/v1/routing/tensions"),
-			[nCallers]int{401, 401, 403, 200, 200, 200, 200, 200}},
+			[nCallers]int{401, 401, 403, 200, 200, 200, 200, 200, 403}},
 		authRoute{"PUT /api/v1/routing/tensions/{state}", "declare tension with " + stateC,
 			func(t *testing.T, f *fixture) (string, any) {
 				if _, err := f.sys.DB.ExecContext(context.Background(), `DELETE FROM comm_tensions`); err != nil {
 					t.Fatal(err)
 				}
 				return "/api/v1/routing/tensions/" + stateC, nil
-			}, [nCallers]int{401, 401, 403, 204, 204, 403, 403, 403}},
+			}, [nCallers]int{401, 401, 403, 204, 204, 403, 403, 403, 403}},
 		authRoute{"DELETE /api/v1/routing/tensions/{state}", "end a declared tension with " + stateC,
 			func(t *testing.T, f *fixture) (string, any) {
 				for _, s := range []string{stateA, stateB} {
@@ -227,7 +227,7 @@ func init() {
 					}
 				}
 				return "/api/v1/routing/tensions/" + stateC, nil
-			}, [nCallers]int{401, 401, 403, 204, 204, 403, 403, 403}},
+			}, [nCallers]int{401, 401, 403, 204, 204, 403, 403, 403, 403}},
 	)
 }
 

@@ -15,7 +15,16 @@ func (a *API) me(w http.ResponseWriter, r *http.Request) {
 	if actor.ReadOnly {
 		scope = "read"
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"email": actor.Email, "name": actor.Name, "role": actor.Role, "state": actor.State, "token_scope": scope})
+	me := map[string]any{"email": actor.Email, "name": actor.Name, "role": actor.Role, "state": actor.State, "token_scope": scope}
+	if actor.IsObserver() {
+		me["organisation"] = actor.Organisation
+		g := app.Grant{States: []string{}}
+		if actor.Grant != nil {
+			g = *actor.Grant
+		}
+		me["grant"] = map[string]any{"states": g.States, "offers": g.Offers}
+	}
+	a.writeJSON(w, r, http.StatusOK, me)
 }
 
 func (a *API) status(w http.ResponseWriter, r *http.Request) {
@@ -267,6 +276,15 @@ func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.writeJSON(w, r, http.StatusOK, map[string]any{"invitations": list})
+}
+
+func (a *API) listObservers(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Accounts.Observers(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writeJSON(w, r, http.StatusOK, map[string]any{"observers": list})
 }
 
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request) {

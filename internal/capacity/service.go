@@ -141,10 +141,11 @@ func (v *view) seesNeed(n *Need) bool {
 	return false
 }
 
-// seesOffer: offers are advertised: every signed-in user sees the open
-// ones; a withdrawn offer only its State and the Secretariat.
+// seesOffer: offers are advertised: every member sees the open ones, and
+// an observer granted the offers; a withdrawn offer only its State and the
+// Secretariat.
 func seesOffer(a *app.Actor, o *Offer) bool {
-	if a == nil {
+	if !a.MayReadOffers() {
 		return false
 	}
 	return o.Status == OfferOpen || a.IsSecretariat() || (a.State != "" && a.State == o.State)
@@ -525,7 +526,8 @@ func (s *Service) WithdrawOffer(ctx context.Context, id int64) (*Offer, error) {
 
 // Offer returns an offer the actor may see.
 func (s *Service) Offer(ctx context.Context, id int64) (*Offer, error) {
-	a, err := app.RequireActor(ctx)
+	// An observer granted the offers reads the open ones (seesOffer).
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -536,12 +538,24 @@ func (s *Service) Offer(ctx context.Context, id int64) (*Offer, error) {
 	if o == nil || !seesOffer(a, o) {
 		return nil, app.ErrNotFound("offer")
 	}
-	return o, nil
+	return forReader(a, o), nil
+}
+
+// forReader hides from an observer who recorded an offer: it reads the
+// offer, not the States' staff.
+func forReader(a *app.Actor, o *Offer) *Offer {
+	if !a.IsObserver() {
+		return o
+	}
+	c := *o
+	c.CreatedBy = ""
+	return &c
 }
 
 // Offers lists the offers the actor may see, newest first.
 func (s *Service) Offers(ctx context.Context) ([]*Offer, error) {
-	a, err := app.RequireActor(ctx)
+	// An observer granted the offers reads the open ones (seesOffer).
+	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -552,7 +566,7 @@ func (s *Service) Offers(ctx context.Context) ([]*Offer, error) {
 	out := all[:0]
 	for _, o := range all {
 		if seesOffer(a, o) {
-			out = append(out, o)
+			out = append(out, forReader(a, o))
 		}
 	}
 	return out, nil

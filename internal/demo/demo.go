@@ -20,6 +20,8 @@ const Password = "demo-password-2026"
 // Account is a demo account with its second factor.
 type Account struct {
 	Email, Role, State, TOTPSecret string
+	// Organisation is an observer's.
+	Organisation string
 }
 
 // Accounts are the demo accounts. Their TOTP secrets are fixed so that the
@@ -31,7 +33,14 @@ var Accounts = []Account{
 	{Email: "officer@fra.demo.pocdir.example", Role: "officer", State: "FRA", TOTPSecret: "MFRGGZDFMZTWQ2LKMFRGGZDFMZTWQ2LK"},
 	{Email: "focal.point@ken.demo.pocdir.example", Role: "focal-point", State: "KEN", TOTPSecret: "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"},
 	{Email: "officer@bra.demo.pocdir.example", Role: "officer", State: "BRA", TOTPSecret: "ONSWG4TFOQYTEMZUONSWG4TFOQYTEMZU"},
+	// An observer, granted the entries of the OSCE's participating States
+	// and the capacity-building offers (ObserverBody).
+	{Email: "observer@osce.demo.pocdir.example", Role: "observer", Organisation: "OSCE Secretariat (fictional)", TOTPSecret: "MJQXGZLSOZSXEMJQMJQXGZLSOZSXEMJQ"},
 }
+
+// ObserverBody is the regional body whose members' entries the demo
+// observer reads.
+const ObserverBody = "OSCE"
 
 type demoState struct {
 	code, lang, tz string
@@ -96,15 +105,18 @@ func Seeded(ctx context.Context, acc *account.Service) (bool, error) {
 // directory will hold in service: the data set of the load measurements.
 func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, full bool) error {
 	sys := app.WithActor(ctx, app.System)
+	users := map[string]*account.User{}
 	for _, a := range Accounts {
 		name := "Demo " + strings.ReplaceAll(a.Role, "-", " ")
 		if a.State != "" {
 			name += " (" + a.State + ")"
 		}
-		u, err := acc.CreateUser(sys, account.InviteInput{Email: a.Email, Name: name + " — fictional", Role: app.Role(a.Role), State: a.State}, Password)
+		u, err := acc.CreateUser(sys, account.InviteInput{Email: a.Email, Name: name + " — fictional", Role: app.Role(a.Role), State: a.State,
+			Organisation: a.Organisation}, Password)
 		if err != nil {
 			return fmt.Errorf("demo account %s: %w", a.Email, err)
 		}
+		users[a.Email] = u
 		if err := acc.SetTOTPSecret(sys, u.ID, a.TOTPSecret); err != nil {
 			return err
 		}
@@ -234,7 +246,38 @@ func Seed(ctx context.Context, dir *directory.Service, acc *account.Service, ful
 	if err := pending(ctx, dir); err != nil {
 		return err
 	}
+	if err := grantObserver(ctx, dir, acc, users); err != nil {
+		return err
+	}
 	return fourEyes(ctx, dir, acc)
+}
+
+// grantObserver has the first Secretariat officer propose, and the second
+// approve, the demo observer's grant: the entries of ObserverBody's
+// members, and the capacity-building offers.
+func grantObserver(ctx context.Context, dir *directory.Service, acc *account.Service, users map[string]*account.User) error {
+	sec, sec2 := users[Accounts[0].Email].Actor(), users[Accounts[1].Email].Actor()
+	members, err := dir.List(app.WithActor(ctx, sec), directory.Filter{Body: ObserverBody})
+	if err != nil {
+		return err
+	}
+	in := account.GrantInput{Offers: true}
+	for _, m := range members {
+		in.States = append(in.States, m.Code)
+	}
+	for _, a := range Accounts {
+		if a.Role != string(app.RoleObserver) {
+			continue
+		}
+		g, err := acc.ProposeGrant(app.WithActor(ctx, sec), users[a.Email].ID, in)
+		if err != nil {
+			return fmt.Errorf("demo observer's grant: %w", err)
+		}
+		if _, err := acc.ApproveGrant(app.WithActor(ctx, sec2), g.ID); err != nil {
+			return fmt.Errorf("demo observer's grant: %w", err)
+		}
+	}
+	return nil
 }
 
 // fourEyes leaves steps for a second person to try: a PoC the Secretariat

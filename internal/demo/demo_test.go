@@ -2,6 +2,7 @@ package demo_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -85,6 +86,15 @@ func TestDemoDataSeedsAndItsAccountsSignIn(t *testing.T) {
 				if s.PoCCount > 0 {
 					n++
 				}
+				if a.Role == string(app.RoleObserver) && !slices.Contains(s.Bodies, demo.ObserverBody) {
+					t.Errorf("the observer lists %s, not a member of the %s", s.Code, demo.ObserverBody)
+				}
+			}
+			if a.Role == string(app.RoleObserver) {
+				if n < 5 || len(list) > 80 || st.Actor.Grant == nil || !st.Actor.Grant.Offers {
+					t.Errorf("the observer lists %d States (%d with PoCs), grant %+v: want the %s's members and the offers", len(list), n, st.Actor.Grant, demo.ObserverBody)
+				}
+				continue
 			}
 			if n < 30 {
 				t.Errorf("only %d States have PoCs", n)

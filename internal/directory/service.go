@@ -119,7 +119,8 @@ func (s *Service) invalidate() {
 // List returns the States matching the filter, sorted by name. The returned
 // values are shared and must not be modified.
 func (s *Service) List(ctx context.Context, f Filter) ([]*Summary, error) {
-	if _, err := app.RequireActor(ctx); err != nil {
+	a, err := requireReader(ctx)
+	if err != nil {
 		return nil, err
 	}
 	snap, err := s.load(ctx)
@@ -143,6 +144,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]*Summary, error) {
 	}
 	out := []*Summary{}
 	for _, e := range snap.entries {
+		if !a.MayReadEntry(e.Code) {
+			continue
+		}
 		if f.Group != "" && e.Group != f.Group {
 			continue
 		}
@@ -210,7 +214,8 @@ func contains(list []string, v string) bool {
 // Get returns a State's entry with its PoCs. The value is shared and must not
 // be modified.
 func (s *Service) Get(ctx context.Context, code string) (*Entry, error) {
-	if _, err := app.RequireActor(ctx); err != nil {
+	code = strings.ToUpper(code)
+	if err := requireEntry(ctx, code); err != nil {
 		return nil, err
 	}
 	snap, err := s.load(ctx)
@@ -233,7 +238,8 @@ type Encoded struct {
 // version of the directory: the State read is the hottest path of the API,
 // and compressing on every request would halve its throughput.
 func (s *Service) GetJSON(ctx context.Context, code string) (*Encoded, error) {
-	if _, err := app.RequireActor(ctx); err != nil {
+	code = strings.ToUpper(code)
+	if err := requireEntry(ctx, code); err != nil {
 		return nil, err
 	}
 	snap, err := s.load(ctx)
@@ -269,17 +275,38 @@ func (s *Service) GetJSON(ctx context.Context, code string) (*Encoded, error) {
 
 // GetPoC returns one current PoC.
 func (s *Service) GetPoC(ctx context.Context, id int64) (*PoC, error) {
-	if _, err := app.RequireActor(ctx); err != nil {
+	a, err := requireReader(ctx)
+	if err != nil {
 		return nil, err
 	}
 	p, err := getPoC(ctx, s.DB, id, s.today())
 	if err != nil {
 		return nil, err
 	}
-	if p == nil {
+	if p == nil || !a.MayReadEntry(p.State) {
 		return nil, app.ErrNotFound("poc")
 	}
 	return p, nil
+}
+
+// requireReader returns who may read some directory entries: every
+// member, and an observer (which reads only the entries granted to it:
+// each read checks MayReadEntry).
+func requireReader(ctx context.Context) (*app.Actor, error) {
+	return app.RequireAnyActor(ctx)
+}
+
+// requireEntry refuses who may not read the State's entry: an observer not
+// granted it.
+func requireEntry(ctx context.Context, code string) error {
+	a, err := requireReader(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.MayReadEntry(code) {
+		return app.ErrForbidden()
+	}
+	return nil
 }
 
 // CanEdit reports whether the actor may change the State's entry and PoCs:

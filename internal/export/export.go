@@ -67,6 +67,11 @@ type Service struct {
 // Directory exports the States that the filter selects, as on the directory
 // page, with their PoCs.
 func (s *Service) Directory(ctx context.Context, f directory.Filter, format Format) (*File, error) {
+	// Copies of the directory are for members: an observer reads the
+	// entries granted to it in the portal, and takes no copy away.
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
 	entries, err := s.Entries(ctx, f)
 	if err != nil {
 		return nil, err
@@ -80,6 +85,11 @@ func (s *Service) Directory(ctx context.Context, f directory.Filter, format Form
 
 // State exports one State's entry with its PoCs.
 func (s *Service) State(ctx context.Context, code string, format Format) (*File, error) {
+	// Copies of the directory are for members: an observer reads the
+	// entries granted to it in the portal, and takes no copy away.
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
 	e, err := s.Dir.Get(ctx, code)
 	if err != nil {
 		return nil, err
@@ -89,6 +99,11 @@ func (s *Service) State(ctx context.Context, code string, format Format) (*File,
 
 // PoC exports one PoC's vCard.
 func (s *Service) PoC(ctx context.Context, id int64) (*File, error) {
+	// Copies of the directory are for members: an observer reads the
+	// entries granted to it in the portal, and takes no copy away.
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
 	p, err := s.Dir.GetPoC(ctx, id)
 	if err != nil {
 		return nil, err
@@ -111,6 +126,11 @@ func (s *Service) PoC(ctx context.Context, id int64) (*File, error) {
 // their PoCs, as the reader may see them: what Directory exports. It
 // records nothing in the log; whoever makes a file of them does.
 func (s *Service) Entries(ctx context.Context, f directory.Filter) ([]*directory.Entry, error) {
+	// Copies of the directory are for members: an observer reads the
+	// entries granted to it in the portal, and takes no copy away.
+	if _, err := app.RequireActor(ctx); err != nil {
+		return nil, err
+	}
 	list, err := s.Dir.List(ctx, f)
 	if err != nil {
 		return nil, err

@@ -36,9 +36,9 @@ type Recipient struct {
 // recipientKey fills in the key of the PoC the recipient names, or the
 // actor's own.
 func (s *Service) recipientKey(ctx context.Context, to *Recipient) error {
-	a := app.ActorFrom(ctx)
-	if a == nil {
-		return app.ErrUnauthenticated()
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return err
 	}
 	if to.Mine {
 		key, err := s.Accounts.OpenPGPKey(ctx)

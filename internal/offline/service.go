@@ -52,6 +52,11 @@ type Archive struct {
 	Tar      []byte
 }
 
+// CanCopy reports whether the actor may take an offline copy: members,
+// as Archive and Copy decide (app.RequireActor); never an observer, which
+// reads its granted entries in the portal only.
+func CanCopy(a *app.Actor) bool { return a.IsMember() }
+
 // Archive makes the actor's offline copy of the directory as it is now,
 // and records it in the log as an export ("offline-copy.tar"). The log's
 // checkpoint is read after that record, so the copy's own export is in the
@@ -69,9 +74,9 @@ func (s *Service) exported(logged string) func(context.Context) error {
 // the checkpoint is read (a copy sent by e-mail is recorded with its
 // sending instead).
 func (s *Service) archive(ctx context.Context, record func(context.Context) error) (*Archive, error) {
-	a := app.ActorFrom(ctx)
-	if a == nil {
-		return nil, app.ErrUnauthenticated()
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
 	}
 	entries, err := s.Export.Entries(ctx, directory.Filter{})
 	if err != nil {

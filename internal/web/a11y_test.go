@@ -240,6 +240,10 @@ func (b *browser) signIn(sys *testkit.System, u *testkit.User) {
 	b.wantPath("/login/totp")
 	b.do("give the code", chromedp.SetValue(chromedp.CSS("#f-code"), sys.Code(b.t, u)))
 	b.submit(`main form[action="/login/totp"] button[type=submit]`)
+	if u.Role == app.RoleObserver {
+		b.wantPath("/directory") // an observer has no inbox
+		return
+	}
 	b.wantPath("/inbox")
 }
 
@@ -529,6 +533,43 @@ func TestBrowserAccessibility(t *testing.T) {
 					b.reflow("/capacity", "/capacity/needs/new")
 				}
 			}
+		}
+	})
+
+	// An observer's few pages, and the Secretariat's page of observers
+	// (with a grant in force and a proposal waiting): a run of its own,
+	// before the parallel runs, as the log's is.
+	t.Run("an observer's pages have no WCAG 2.2 AA violation in English and Arabic", func(t *testing.T) {
+		sys := sqlite(t)
+		srv := sys.Serve(t)
+		a11yFixture(t, sys)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		obs := sys.Observer(t, "osce@osce.example", "OSCE Secretariat", sec, account.GrantInput{States: []string{"FRA"}, Offers: true})
+		if _, err := sys.Accounts.ProposeGrant(sys.Approver(t).Ctx(), obs.ID, account.GrantInput{States: []string{"FRA", "KEN"}}); err != nil {
+			t.Fatal(err)
+		}
+		bs := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+		bs.signIn(sys, sec)
+		for _, lang := range langs {
+			bs.open("/observers")
+			bs.switchLanguage(lang)
+			bs.wantPath("/observers")
+			bs.scan("observers")
+			bs.reflow("/observers")
+		}
+		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
+		b.signIn(sys, obs)
+		for _, lang := range langs {
+			b.open("/directory")
+			b.switchLanguage(lang)
+			b.wantPath("/directory")
+			b.scan("directory")
+			b.visit("/states/FRA", 200)
+			b.visit("/capacity", 200)
+			b.visit("/account", 200)
+			b.visit("/states/KEN", 403)
+			b.visit("/comms", 403)
+			b.reflow("/directory", "/states/FRA", "/capacity", "/account")
 		}
 	})
 

@@ -58,6 +58,16 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 	for _, l := range s.Catalog.Languages() {
 		d.Languages = append(d.Languages, langOption{Code: l, Name: p.LangName(l)})
 	}
+	d.StateZone = directory.DefaultZone(me.State)
+	d.Zones = append(slices.Clone(directory.StateZones(me.State)), "UTC")
+	if me.TimeZone != "" && !slices.Contains(d.Zones, me.TimeZone) {
+		d.ZoneOther = me.TimeZone
+	}
+	// An observer is told of no communication or change: it has no
+	// notification preferences.
+	if me.Role == app.RoleObserver {
+		return d, nil
+	}
 	if d.Prefs, err = s.Accounts.Prefs(r.Context()); err != nil {
 		return nil, err
 	}
@@ -70,11 +80,6 @@ func (s *Server) accountData(r *http.Request, p *Page) (*accountData, error) {
 		}
 	}
 	d.Modes = []string{account.NotifyNone, account.NotifyEach, account.NotifyDigest}
-	d.StateZone = directory.DefaultZone(me.State)
-	d.Zones = append(slices.Clone(directory.StateZones(me.State)), "UTC")
-	if me.TimeZone != "" && !slices.Contains(d.Zones, me.TimeZone) {
-		d.ZoneOther = me.TimeZone
-	}
 	return d, nil
 }
 

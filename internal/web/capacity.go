@@ -46,6 +46,8 @@ type capacityData struct {
 	CanNeed     bool
 	CanOffer    bool
 	CanManage   bool
+	// Observer hides all but the offers.
+	Observer bool
 }
 
 func (s *Server) capacityPage(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +55,16 @@ func (s *Server) capacityPage(w http.ResponseWriter, r *http.Request) {
 	a := app.ActorFrom(ctx)
 	d := &capacityData{CanNeed: capacity.CanRecordNeed(a), CanOffer: capacity.CanRecordOffer(a), CanManage: capacity.CanManage(a)}
 	var err error
+	if a.IsObserver() {
+		// An observer granted the offers reads them, and nothing else.
+		if d.Offers, err = s.Capacity.Offers(ctx); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Observer = true
+		s.render(w, r, http.StatusOK, "capacity.html", s.page(r, "capacity.title", d))
+		return
+	}
 	if d.Needs, err = s.Capacity.Needs(ctx); err != nil {
 		s.fail(w, r, err)
 		return

@@ -75,19 +75,21 @@ func (s *Server) directoryPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	status, err := s.Directory.Status(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	comp, err := s.Directory.Compliance(r.Context(), "")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	p := s.page(r, "directory.title", nil)
-	d := &directoryData{Status: status, Compliance: comp, Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels,
-		Exports: exportLinks("/directory/export", export.FilterQuery(f))}
+	d := &directoryData{Filter: f, States: list, Total: len(all), Groups: directory.Groups, Bodies: directory.Bodies, Levels: directory.Levels}
+	// An observer reads the entries granted to it, and nothing about the
+	// directory as a whole: no figures, no exports.
+	if p.Actor.IsMember() {
+		if d.Status, err = s.Directory.Status(r.Context()); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if d.Compliance, err = s.Directory.Compliance(r.Context(), ""); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Exports = exportLinks("/directory/export", export.FilterQuery(f))
+	}
 	seen := map[string]bool{}
 	for _, st := range all {
 		for _, l := range st.Languages {

@@ -3,10 +3,18 @@ package web
 import (
 	"net/http"
 	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
 )
 
 // inboxPage is the page after sign-in: what waits for the user.
 func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
+	// An observer has no inbox (it never sees communications or checks):
+	// its first page is the directory of the States granted to it.
+	if app.ActorFrom(r.Context()).IsObserver() {
+		seeOther(w, r, "/directory")
+		return
+	}
 	in, err := s.Inbox.For(r.Context())
 	if err != nil {
 		s.fail(w, r, err)

@@ -28,6 +28,8 @@ type logActor struct {
 	State string // the State's name
 	// Named is who acted when it was no person: pocdir, an answer link.
 	Named string
+	// Observer is the organisation of an observer who acted.
+	Observer string
 }
 
 // logObject is an entry's object. Name is empty where pocdir has no better
@@ -71,13 +73,27 @@ func (s *Server) logRows(ctx context.Context, p *Page, entries []*auditlog.Entry
 			return nil, err
 		}
 	}
+	// Observers are marked wherever they appear: the Secretariat (the one
+	// reader of their entries, which name no State) learns who they are.
+	observers := map[string]string{}
+	if n.a.IsSecretariat() {
+		list, err := s.Accounts.Observers(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list {
+			observers[o.User.Email] = o.User.Organisation
+		}
+	}
 	rows := make([]*logRow, 0, len(entries))
 	for _, e := range entries {
 		obj, err := n.object(e.Event)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, &logRow{Entry: e, Event: p.EventName(e.Type), Actor: p.actorOf(e.Event), Object: obj})
+		actor := p.actorOf(e.Event)
+		actor.Observer = observers[e.ActorEmail]
+		rows = append(rows, &logRow{Entry: e, Event: p.EventName(e.Type), Actor: actor, Object: obj})
 	}
 	return rows, nil
 }

@@ -29,6 +29,10 @@ func (s *Server) offlineCopyPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderOfflineCopy(w http.ResponseWriter, r *http.Request, status int, err error) {
 	p := s.page(r, "offline.page_title", nil)
+	if !offline.CanCopy(p.Actor) {
+		s.fail(w, r, app.ErrForbidden())
+		return
+	}
 	d := offlineCopyData{Min: offline.MinPassphrase, Key: s.Audit.VerifierKey}
 	if p.Actor != nil {
 		me, merr := s.Accounts.Me(r.Context())

@@ -167,7 +167,7 @@ func (s *Server) page(r *http.Request, title string, data any) *Page {
 	p := &Page{Localizer: l, Actor: app.ActorFrom(r.Context()), Title: l.T(title), Path: r.URL.Path, Demo: s.Demo,
 		CSS: s.static.css, Data: data, Errors: map[string]string{}, now: s.Directory.Now(), Langs: s.langs(),
 		CSRF: formTokenFrom(r.Context())}
-	if p.Actor != nil && s.Inbox != nil {
+	if p.Actor.IsMember() && s.Inbox != nil {
 		p.inbox = func() (int, error) {
 			n, err := s.Inbox.Count(r.Context())
 			if err != nil {

@@ -36,12 +36,20 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	a := app.ActorFrom(r.Context())
+	if a.IsObserver() {
+		// An observer reads the entry and its PoCs, and nothing around
+		// them: no compliance, nominations, regional links or exports.
+		p := s.page(r, "state.title", &stateData{Entry: e, Freshness: e.FreshnessAt(s.Directory.Now()), Compliance: &directory.Compliance{}})
+		p.Title = p.StateName(e.ISO2, e.Name)
+		s.render(w, r, http.StatusOK, "state.html", p)
+		return
+	}
 	comp, err := s.Directory.Compliance(r.Context(), e.Code)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	a := app.ActorFrom(r.Context())
 	pending, err := s.Directory.Nominations(r.Context(), directory.NominationFilter{State: e.Code, Open: true})
 	if err != nil {
 		s.fail(w, r, err)

@@ -66,6 +66,8 @@ type inviteData struct {
 	States  []stateOption
 	Created *account.Invitation
 	Link    string
+	// Organisation shows the field of an observer's organisation.
+	Organisation bool
 }
 
 func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
@@ -73,7 +75,8 @@ func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
 	d := &inviteData{Langs: s.langs()}
 	switch a.Role {
 	case app.RoleSecretariat:
-		d.Roles = []app.Role{app.RoleFocalPoint, app.RoleOfficer, app.RoleSecretariat}
+		d.Roles = []app.Role{app.RoleFocalPoint, app.RoleOfficer, app.RoleSecretariat, app.RoleObserver}
+		d.Organisation = true
 		list, err := s.Directory.List(r.Context(), directoryFilterAll)
 		if err != nil {
 			return nil, err
@@ -111,7 +114,7 @@ func (s *Server) inviteSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	inv, err := s.Accounts.Invite(r.Context(), account.InviteInput{Email: f.Get("email"), Name: f.Get("name"), Role: app.Role(f.Get("role")),
-		State: f.Get("state"), Language: f.Get("language")})
+		State: f.Get("state"), Organisation: f.Get("organisation"), Language: f.Get("language")})
 	p := s.page(r, "invite.title", d)
 	if err != nil {
 		p.withError(err)
