@@ -10,6 +10,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
 )
 
 // History writes n closed Secretariat campaigns of every PoC by e-mail,
@@ -50,37 +51,23 @@ func (s *Service) History(ctx context.Context, n int, from, to time.Time, seed u
 					return err
 				}
 			}
-			rows, err := tx.QueryContext(ctx, `SELECT id, state_code FROM check_targets WHERE campaign_id = $1 ORDER BY id`, c.ID)
+			ls, err := db.IDCodes(ctx, tx, "the targets of the history", `SELECT id, state_code FROM check_targets WHERE campaign_id = $1 ORDER BY id`, c.ID)
 			if err != nil {
-				return fmt.Errorf("checks store: reading the targets of the history: %w", err)
+				return fmt.Errorf("checks store: %w", err)
 			}
-			type line struct {
-				id    int64
-				state string
-			}
-			var ls []line
-			for rows.Next() {
-				var l line
-				if err := rows.Scan(&l.id, &l.state); err != nil {
-					rows.Close()
-					return fmt.Errorf("checks store: reading the targets of the history: %w", err)
-				}
-				ls = append(ls, l)
-			}
-			rows.Close()
 			for _, l := range ls {
 				queued := start.Add(time.Duration(rng.IntN(600)) * time.Second)
 				switch r := rng.IntN(20); {
 				case r == 0:
 					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1, bounced_at = $2, bounce_error = '550 5.1.1 user unknown' WHERE id = $3`,
-						queued, queued.Add(time.Minute), l.id)
+						queued, queued.Add(time.Minute), l.ID)
 				case r < 3:
-					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1 WHERE id = $2`, queued, l.id) // no answer
+					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1 WHERE id = $2`, queued, l.ID) // no answer
 				default:
 					answered := queued.Add(time.Duration(60+rng.IntN(48*3600)) * time.Second)
 					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1, answered_at = $2, answered_via = 'link' WHERE id = $3`,
-						queued, answered, l.id)
-					evs = append(evs, auditlog.Event{Type: "checks.answered", Object: "check_target:" + itoa(l.id), States: []string{l.state},
+						queued, answered, l.ID)
+					evs = append(evs, auditlog.Event{Type: "checks.answered", Object: "check_target:" + itoa(l.ID), States: []string{l.Code},
 						At: answered, ActorEmail: "answer-link"})
 				}
 				if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -123,7 +124,7 @@ var historySubjects = []string{"Scanning of government networks", "Phishing camp
 func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	from := h.codes[h.rng.IntN(len(h.codes))]
 	var to []string
-	for want := 1 + h.rng.IntN(5); len(to) < want; {
+	for want := min(1+h.rng.IntN(5), len(h.codes)-1); len(to) < want; {
 		st := h.codes[h.rng.IntN(len(h.codes))]
 		if st != from && !inList(to, st) {
 			to = append(to, st)
@@ -167,31 +168,17 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	later := func(max time.Duration) time.Time {
 		return at.Add(time.Minute + time.Duration(h.rng.Int64N(int64(max))))
 	}
-	rows, err := h.tx.QueryContext(ctx, `SELECT id, state_code FROM comm_recipients WHERE comm_id = $1 ORDER BY id`, c.ID)
+	ls, err := db.IDCodes(ctx, h.tx, "the recipients of the history", `SELECT id, state_code FROM comm_recipients WHERE comm_id = $1 ORDER BY id`, c.ID)
 	if err != nil {
-		return fmt.Errorf("comms store: reading the recipients of the history: %w", err)
+		return fmt.Errorf("comms store: %w", err)
 	}
-	type line struct {
-		id    int64
-		state string
-	}
-	var ls []line
-	for rows.Next() {
-		var l line
-		if err := rows.Scan(&l.id, &l.state); err != nil {
-			rows.Close()
-			return fmt.Errorf("comms store: reading the recipients of the history: %w", err)
-		}
-		ls = append(ls, l)
-	}
-	rows.Close()
 	for _, l := range ls {
 		delivered := at.Add(time.Duration(1+h.rng.IntN(60)) * time.Second)
-		if _, err := h.tx.ExecContext(ctx, `UPDATE comm_recipients SET outbox_id = NULL, delivered_at = $1 WHERE id = $2`, delivered, l.id); err != nil {
+		if _, err := h.tx.ExecContext(ctx, `UPDATE comm_recipients SET outbox_id = NULL, delivered_at = $1 WHERE id = $2`, delivered, l.ID); err != nil {
 			return fmt.Errorf("comms store: delivering the history: %w", err)
 		}
-		h.add(auditlog.Event{Type: "comms.delivered", Object: "comm:" + c.Ref + "/recipient:" + strconv.FormatInt(l.id, 10),
-			States: []string{from, l.state}, At: delivered}.By(app.System), historyOwner{})
+		h.add(auditlog.Event{Type: "comms.delivered", Object: "comm:" + c.Ref + "/recipient:" + strconv.FormatInt(l.ID, 10),
+			States: []string{from, l.Code}, At: delivered}.By(app.System), historyOwner{})
 	}
 	for _, st := range to {
 		if h.rng.IntN(10) == 0 {

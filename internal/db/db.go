@@ -401,3 +401,31 @@ func InChunks(ids []int64, n, first int, f func(marks string, args []any) error)
 	}
 	return nil
 }
+
+// IDCode is a row's id and the code beside it (a State's, say).
+type IDCode struct {
+	ID   int64
+	Code string
+}
+
+// IDCodes reads the rows of a query that selects an id and a code, in
+// order; what says what is read, for the error.
+func IDCodes(ctx context.Context, q Queryer, what, query string, args ...any) ([]IDCode, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []IDCode
+	for rows.Next() {
+		var r IDCode
+		if err := rows.Scan(&r.ID, &r.Code); err != nil {
+			return nil, fmt.Errorf("reading %s: %w", what, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", what, err)
+	}
+	return out, nil
+}
