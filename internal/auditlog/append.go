@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -47,7 +46,7 @@ func AppendBatch(ctx context.Context, tx *sql.Tx, evs []Event) (int64, error) {
 		}
 	}
 	var size int64
-	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + `+strconv.Itoa(len(evs))+` WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
+	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size`, int64(len(evs))).Scan(&size); err != nil {
 		return 0, fmt.Errorf("auditlog: advancing the log head: %w", err)
 	}
 	first := size - int64(len(evs))

@@ -23,7 +23,7 @@ func (s *Service) History(ctx context.Context, n int, from, to time.Time, seed u
 		return app.ErrForbidden()
 	}
 	if n <= 0 || !to.After(from) {
-		return app.Errorf(app.Invalid, "error.invalid", "a history needs campaigns and a period")
+		return app.Errorf(app.Invalid, "error.history", "a history needs a number of items, a period and two States with technical PoCs")
 	}
 	rng := rand.New(rand.NewPCG(seed, 0x636b73))
 	step := to.Sub(from) / time.Duration(n)

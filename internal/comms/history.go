@@ -46,7 +46,7 @@ func (s *Service) History(ctx context.Context, in HistoryInput, progress func(do
 		return app.ErrForbidden()
 	}
 	if in.Count <= 0 || !in.To.After(in.From) {
-		return app.Errorf(app.Invalid, "error.invalid", "a history needs communications and a period")
+		return app.Errorf(app.Invalid, "error.history", "a history needs a number of items, a period and two States with technical PoCs")
 	}
 	tmpl, version, _, err := templateBySlug(ctx, s.DB, "notification")
 	if err != nil {
@@ -69,7 +69,7 @@ func (s *Service) History(ctx context.Context, in HistoryInput, progress func(do
 		}
 	}
 	if len(codes) < 2 {
-		return app.Errorf(app.Invalid, "error.invalid", "a history needs two States with technical PoCs")
+		return app.Errorf(app.Invalid, "error.history", "a history needs a number of items, a period and two States with technical PoCs")
 	}
 	rng := rand.New(rand.NewPCG(in.Seed, 0x706f6364))
 	step := in.To.Sub(in.From) / time.Duration(in.Count)

@@ -531,7 +531,15 @@ func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, e *Exer
 		// A draft is the proposing State's and the Secretariat's.
 		states = []string{e.ProposedBy}
 	}
-	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "exercises." + typ, Object: "exercise:" + strconv.FormatInt(e.ID, 10),
-		States: states, At: at}.By(a))
+	ev := auditlog.Event{Type: "exercises." + typ, Object: "exercise:" + strconv.FormatInt(e.ID, 10), States: states, At: at}
+	if a.State != "" {
+		// A proposing State's focal point controls the exercise: like
+		// every act between States, the entry names the State that acted,
+		// not the person.
+		ev = ev.ByState(a)
+	} else {
+		ev = ev.By(a)
+	}
+	_, err := auditlog.Append(ctx, tx, ev)
 	return err
 }

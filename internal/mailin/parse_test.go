@@ -800,6 +800,9 @@ func TestSignedPGPMIME(t *testing.T) {
 func TestSignedByGPG(t *testing.T) {
 	gpg, err := exec.LookPath("gpg")
 	if err != nil {
+		if os.Getenv("POCDIR_REQUIRE_BROWSER") == "1" {
+			t.Fatal("gpg is required (CI installs gnupg)")
+		}
 		t.Skip("gpg is not installed")
 	}
 	home := t.TempDir()

@@ -295,7 +295,7 @@ func Outcomes(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Outcome
 // today.
 func RecordSent(ctx context.Context, q db.Queryer, kinds ...string) error {
 	for _, k := range kinds {
-		if _, err := q.ExecContext(ctx, `UPDATE outbox SET sent_at = created_at, body = '' WHERE kind = $1 AND sent_at IS NULL`, k); err != nil {
+		if _, err := q.ExecContext(ctx, `UPDATE outbox SET sent_at = created_at, body = '', attachment = NULL WHERE kind = $1 AND sent_at IS NULL`, k); err != nil {
 			return fmt.Errorf("notify: recording past %s messages as sent: %w", k, err)
 		}
 	}

@@ -503,7 +503,7 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) (final bool,
 	var se *mail.SendError
 	permanent := errors.As(why, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() < 600
 	if it.attempts+1 >= max || permanent {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '' WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id); err != nil {
+		if _, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '', attachment = NULL WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id); err != nil {
 			return true, fmt.Errorf("notify: recording message %d as failed: %w", it.id, err)
 		}
 		return true, nil

@@ -238,15 +238,21 @@ func (s *Service) MailCopies(ctx context.Context) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("offline store: listing the mailings: %w", err)
 	}
+	// A State (or a PoC) whose copy fails does not hold back the others:
+	// each error is kept and returned with the rest once all are tried.
 	sent := 0
+	var errs []error
 	for _, st := range states {
 		n, err := s.mailState(ctx, st)
 		sent += n
 		if err != nil {
-			return sent, err
+			errs = append(errs, fmt.Errorf("offline copies of %s: %w", st, err))
+		}
+		if ctx.Err() != nil {
+			break
 		}
 	}
-	return sent, nil
+	return sent, errors.Join(errs...)
 }
 
 // mailState sends the copies due to one State's PoCs.
@@ -263,6 +269,7 @@ func (s *Service) mailState(ctx context.Context, state string) (int, error) {
 	now := s.Now()
 	sum := "" // the directory's SHA-256, read once when needed
 	sent := 0
+	var errs []error
 	for _, p := range e.PoCs {
 		if missing(p, now) != "" {
 			continue
@@ -285,13 +292,17 @@ func (s *Service) mailState(ctx context.Context, state string) (int, error) {
 		}
 		ok, err := s.mailPoC(ctx, p, prevAt, sum, now)
 		if err != nil {
-			return sent, err
+			errs = append(errs, fmt.Errorf("PoC %d: %w", p.ID, err))
+			if ctx.Err() != nil {
+				break
+			}
+			continue
 		}
 		if ok {
 			sent++
 		}
 	}
-	return sent, nil
+	return sent, errors.Join(errs...)
 }
 
 // directorySum is the SHA-256 of the directory as its JSON export writes
