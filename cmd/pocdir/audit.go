@@ -123,6 +123,10 @@ func auditCheck(args []string) error {
 	}
 	fmt.Printf("%d entries, %d tree hashes, %d checkpoints, %d cosignatures, %d content commitments checked in %s\n",
 		rep.Entries, rep.Hashes, rep.Checkpoints, rep.Cosignatures, rep.Commitments, time.Since(start).Round(time.Millisecond))
+	if rep.Pending > 0 {
+		fmt.Printf("NOTE: %d entries were recorded with their changes and wait to be integrated into the tree (the oldest since %s); a running pocdir integrates them within a second\n",
+			rep.Pending, rep.PendingSince.UTC().Format(time.RFC3339))
+	}
 	if !rep.OK() {
 		for _, p := range rep.Problems {
 			fmt.Println("PROBLEM:", p)

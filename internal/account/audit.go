@@ -31,6 +31,6 @@ func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string,
 		states = []string{state}
 	}
 	ev := auditlog.Event{Type: "account." + typ, Object: object + ":" + strconv.FormatInt(id, 10), States: states, At: at}.By(a)
-	_, err := auditlog.Append(ctx, tx, ev)
+	err := auditlog.Append(ctx, tx, ev)
 	return err
 }

@@ -249,6 +249,6 @@ func (s *Service) grantOf(ctx context.Context, u *User) (*app.Grant, error) {
 func logGrant(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, g *ObserverGrant, at time.Time) error {
 	ev := auditlog.Event{Type: "account.observer_grant." + typ, Object: "user:" + strconv.FormatInt(g.ObserverID, 10),
 		States: g.States, At: at}.By(a)
-	_, err := auditlog.Append(ctx, tx, ev)
+	err := auditlog.Append(ctx, tx, ev)
 	return err
 }

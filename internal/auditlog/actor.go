@@ -41,7 +41,7 @@ func Exported(ctx context.Context, d *db.DB, a *app.Actor, typ, what string, at 
 		states = []string{a.State}
 	}
 	return d.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := Append(ctx, tx, Event{Type: typ, Object: "export:" + what, States: states, At: at}.By(a))
+		err := Append(ctx, tx, Event{Type: typ, Object: "export:" + what, States: states, At: at}.By(a))
 		return err
 	})
 }

@@ -11,24 +11,17 @@ import (
 	"github.com/pocdir/pocdir/internal/db"
 )
 
-// Append adds an event to the log inside the caller's transaction and returns
-// its index. The change and its log entry commit together or not at all.
-// Appenders are serialised by the row lock on log_head (PostgreSQL) or the
-// write lock (SQLite), so indexes have no gaps across instances.
-//
-// The event's type must be declared (Register).
-func Append(ctx context.Context, tx *sql.Tx, ev Event) (int64, error) {
-	return AppendBatch(ctx, tx, []Event{ev})
-}
-
 // AppendBatch adds events to the log, in order, inside the caller's
 // transaction, and returns the index of the first; the others follow
-// without a gap. It is what Append does for one event, with the costs paid
-// once per batch rather than once per entry: the log head moves once, each
-// tile touched is read and written once, a bundle completed by the batch is
+// without a gap. It sequences them at once: the caller's transaction holds
+// the log head until it commits, so it is for the few writers that append
+// many entries in one go (a data set of ten years, the benchmarks' logs);
+// every change of pocdir goes through Append, whose entries the log
+// integrates in batches after their commit. The costs are paid once per
+// batch rather than once per entry: the log head moves once, each tile
+// touched is read and written once, a bundle completed by the batch is
 // written whole, and only the entries after the last full bundle go to the
-// tail. A batch of thousands of events (a data set of ten years, or the
-// entries waiting to be integrated) so costs a few statements per bundle.
+// tail.
 //
 // Every event's type must be declared (Register).
 func AppendBatch(ctx context.Context, tx *sql.Tx, evs []Event) (int64, error) {
@@ -36,21 +29,39 @@ func AppendBatch(ctx context.Context, tx *sql.Tx, evs []Event) (int64, error) {
 		return 0, fmt.Errorf("auditlog: an empty batch")
 	}
 	data := make([][]byte, len(evs))
+	states := make([]string, len(evs))
 	for i, ev := range evs {
-		if err := checkType(ev.Type); err != nil {
+		var err error
+		if data[i], err = encodeChecked(ev); err != nil {
 			return 0, err
 		}
-		data[i] = Encode(ev)
-		if len(data[i]) > MaxEntrySize {
-			return 0, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data[i]), MaxEntrySize)
-		}
+		states[i] = statesColumn(ev.States)
 	}
+	return sequence(ctx, tx, data, states)
+}
+
+// encodeChecked encodes an event of a declared type within the size an
+// entry may have.
+func encodeChecked(ev Event) ([]byte, error) {
+	if err := checkType(ev.Type); err != nil {
+		return nil, err
+	}
+	data := Encode(ev)
+	if len(data) > MaxEntrySize {
+		return nil, fmt.Errorf("auditlog: an entry of %d bytes: at most %d", len(data), MaxEntrySize)
+	}
+	return data, nil
+}
+
+// sequence gives encoded entries the next indexes of the log, stores them
+// and their hashes, and returns the first index.
+func sequence(ctx context.Context, tx *sql.Tx, data [][]byte, states []string) (int64, error) {
 	var size int64
-	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size`, int64(len(evs))).Scan(&size); err != nil {
+	if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size + $1 WHERE id = 1 RETURNING size`, int64(len(data))).Scan(&size); err != nil {
 		return 0, fmt.Errorf("auditlog: advancing the log head: %w", err)
 	}
-	first := size - int64(len(evs))
-	if err := storeEntries(ctx, tx, first, evs, data); err != nil {
+	first := size - int64(len(data))
+	if err := storeEntries(ctx, tx, first, states, data); err != nil {
 		return 0, err
 	}
 	if err := storeHashes(ctx, tx, first, data); err != nil {
@@ -62,21 +73,21 @@ func AppendBatch(ctx context.Context, tx *sql.Tx, evs []Event) (int64, error) {
 // storeEntries writes the entries first … first+len(data)-1: a bundle the
 // batch completes as a whole (with the entries of it that were already in
 // the tail), the entries after the last full bundle in the tail.
-func storeEntries(ctx context.Context, tx *sql.Tx, first int64, evs []Event, data [][]byte) error {
+func storeEntries(ctx context.Context, tx *sql.Tx, first int64, states []string, data [][]byte) error {
 	end := first + int64(len(data))
 	for b := first / BundleSize; b*BundleSize < end; b++ {
 		lo, hi := max(b*BundleSize, first), min((b+1)*BundleSize, end)
 		if hi < (b+1)*BundleSize {
 			// The bundle stays partial: its entries go to the tail.
-			return insertTail(ctx, tx, lo, evs[lo-first:hi-first], data[lo-first:hi-first])
+			return insertTail(ctx, tx, lo, states[lo-first:hi-first], data[lo-first:hi-first])
 		}
 		var bundle []byte
-		var states strings.Builder
+		var column strings.Builder
 		if lo > b*BundleSize {
 			// The bundle's first entries were appended before this batch.
 			n, err := readTail(ctx, tx, b*BundleSize, lo-1, func(d, st []byte) {
 				bundle = appendBundle(bundle, d)
-				states.Write(st)
+				column.Write(st)
 			})
 			if err != nil {
 				return err
@@ -87,10 +98,10 @@ func storeEntries(ctx context.Context, tx *sql.Tx, first int64, evs []Event, dat
 		}
 		for i := lo; i < hi; i++ {
 			bundle = appendBundle(bundle, data[i-first])
-			states.WriteString(statesColumn(evs[i-first].States))
+			column.WriteString(states[i-first])
 		}
 		stored, codec := compressBundle(bundle)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, states.String()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, column.String()); err != nil {
 			return fmt.Errorf("auditlog: storing bundle %d: %w", b, err)
 		}
 		if lo > b*BundleSize {
@@ -131,11 +142,11 @@ func readTail(ctx context.Context, tx *sql.Tx, from, to int64, row func(data, st
 
 // insertTail adds entries from first on to the tail, a statement for a
 // few hundred rows.
-func insertTail(ctx context.Context, tx *sql.Tx, first int64, evs []Event, data [][]byte) error {
+func insertTail(ctx context.Context, tx *sql.Tx, first int64, states []string, data [][]byte) error {
 	if len(data) == 1 {
 		// An append's one row: the same statement each time, prepared once.
 		if _, err := db.ExecTx(ctx, tx, `INSERT INTO log_tail (idx, data, states) VALUES ($1, $2, $3)`,
-			first, string(data[0]), statesColumn(evs[0].States)); err != nil {
+			first, string(data[0]), states[0]); err != nil {
 			return fmt.Errorf("auditlog: adding entry %d to the log tail: %w", first, err)
 		}
 		return nil
@@ -149,7 +160,7 @@ func insertTail(ctx context.Context, tx *sql.Tx, first int64, evs []Event, data 
 		}
 		p := 3 * i
 		fmt.Fprintf(&q, "($%d, $%d, $%d)", p+1, p+2, p+3)
-		args = append(args, first+int64(i), string(data[i]), statesColumn(evs[i].States))
+		args = append(args, first+int64(i), string(data[i]), states[i])
 	}
 	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("auditlog: adding entries %d… to the log tail: %w", first, err)

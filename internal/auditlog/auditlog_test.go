@@ -145,7 +145,7 @@ func grow(t *testing.T, d *db.DB, n int) {
 	ctx := context.Background()
 	err := d.Tx(ctx, func(tx *sql.Tx) error {
 		for i := range n {
-			if _, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "test.event", ActorEmail: "grow@example.org",
+			if err := auditlog.Append(ctx, tx, auditlog.Event{Type: "test.event", ActorEmail: "grow@example.org",
 				Object: fmt.Sprintf("n:%d", i), States: []string{"KEN"}, At: time.Unix(int64(i), 0)}); err != nil {
 				return err
 			}
@@ -520,7 +520,7 @@ func TestConcurrentAppends(t *testing.T) {
 				defer wg.Done()
 				for j := 0; j < each; j++ {
 					err := d.Tx(context.Background(), func(tx *sql.Tx) error {
-						_, err := auditlog.Append(context.Background(), tx, auditlog.Event{Type: "test.event", ActorEmail: fmt.Sprintf("w%d", i),
+						err := auditlog.Append(context.Background(), tx, auditlog.Event{Type: "test.event", ActorEmail: fmt.Sprintf("w%d", i),
 							Object: fmt.Sprintf("n:%d", j), States: []string{"FRA"}, At: time.Now()})
 						return err
 					})

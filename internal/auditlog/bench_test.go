@@ -509,8 +509,7 @@ func BenchmarkAppend(b *testing.B) {
 				for range benchAppendBatch {
 					ev := benchEvent(i)
 					if err := d.Tx(ctx, func(tx *sql.Tx) error {
-						_, err := auditlog.Append(ctx, tx, ev)
-						return err
+						return auditlog.Append(ctx, tx, ev)
 					}); err != nil {
 						b.Fatal(err)
 					}
@@ -700,11 +699,7 @@ func TestBenchLogMatchesAppend(t *testing.T) {
 		appended := testkit.OpenDB(t, e)
 		for i := range int64(n) {
 			if err := appended.Tx(ctx, func(tx *sql.Tx) error {
-				got, err := auditlog.Append(ctx, tx, benchEvent(i))
-				if err == nil && got != i {
-					err = fmt.Errorf("Append gave index %d, want %d", got, i)
-				}
-				return err
+				return auditlog.Append(ctx, tx, benchEvent(i))
 			}); err != nil {
 				t.Fatal(err)
 			}
@@ -720,6 +715,7 @@ func TestBenchLogMatchesAppend(t *testing.T) {
 			`SELECT idx, hashes, level, '', 0, '' FROM log_tiles ORDER BY level, idx`,
 			`SELECT idx, '', data, states, 0, '' FROM log_tail ORDER BY idx`,
 			`SELECT id, size, 0, 0, 0, 0 FROM log_head`,
+			`SELECT id, data, states, owners, 0, '' FROM log_pending`, // every entry integrated
 		} {
 			got, want := benchRows(t, bulk, q), benchRows(t, appended, q)
 			if got != want {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -32,6 +33,12 @@ type Report struct {
 	Checkpoints  int
 	Cosignatures int
 	Commitments  int
+	// Pending counts the entries recorded with their change and not yet
+	// integrated into the tree (see integrate.go), the oldest recorded at
+	// PendingSince: a running pocdir integrates them within a second; more
+	// than a few, or old ones, mean that no instance is running.
+	Pending      int64
+	PendingSince *time.Time
 	Problems     []string
 }
 
@@ -66,6 +73,17 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	var head int64
 	if err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&head); err != nil {
 		return nil, fmt.Errorf("auditlog: reading the log head: %w", err)
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_pending`).Scan(&r.Pending); err != nil {
+		return nil, fmt.Errorf("auditlog: counting the pending entries: %w", err)
+	}
+	if r.Pending > 0 {
+		var since time.Time
+		if err := q.QueryRowContext(ctx, `SELECT created_at FROM log_pending ORDER BY id LIMIT 1`).Scan(&since); err != nil {
+			return nil, fmt.Errorf("auditlog: reading the oldest pending entry: %w", err)
+		}
+		since = since.UTC()
+		r.PendingSince = &since
 	}
 	// Checkpoints, by size, to compare with the tree as it is rebuilt.
 	type cpRow struct {

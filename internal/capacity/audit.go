@@ -22,7 +22,7 @@ var _ = auditlog.Register(
 // which need, offer, match or activity, when; never the text of a need.
 func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string, states []string, at time.Time) error {
 	ev := auditlog.Event{Type: "capacity." + typ, Object: object, States: states, At: at}.By(a)
-	_, err := auditlog.Append(ctx, tx, ev)
+	err := auditlog.Append(ctx, tx, ev)
 	return err
 }
 

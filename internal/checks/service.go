@@ -764,7 +764,7 @@ var _ = auditlog.Register(
 func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ, object string, states []string, at time.Time) error {
 	// An answer by link has no signed-in actor: the link itself answered.
 	ev := auditlog.Event{Type: "checks." + typ, Object: object, States: states, At: at, ActorEmail: "answer-link"}.By(a)
-	_, err := auditlog.Append(ctx, tx, ev)
+	err := auditlog.Append(ctx, tx, ev)
 	return err
 }
 

@@ -27,6 +27,9 @@ func New(d *db.DB, now app.Clock) *Service { return &Service{DB: d, Now: now} }
 // The list events of the log.
 var _ = auditlog.Register("cii.published", "cii.exported")
 
+// A published list keeps the index of its entry.
+var _ = auditlog.RegisterOwner("cii_lists")
+
 // CanPublish reports whether the actor may publish the State's list: its
 // focal point only. The Secretariat does not write a State's list: what a
 // State counts as critical is for the State alone to say.
@@ -136,17 +139,14 @@ func (s *Service) Publish(ctx context.Context, state string, in Input) (*List, e
 		}
 		l.State, l.Version, l.PublishedAt, l.publisherID = state, cur+1, now, a.UserID
 		l.commitSalt = auditlog.NewSalt()
-		idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "cii.published", Object: "cii:" + state, States: []string{state}, At: now,
-			Commitment: auditlog.Commit(l.commitSalt, l.content())}.By(a))
+		id, err := insert(ctx, tx, l)
 		if err != nil {
 			return err
 		}
-		l.LogIndex = &idx
-		if err := insert(ctx, tx, l); err != nil {
-			return err
-		}
 		out = l
-		return nil
+		// The list keeps the index of its entry.
+		return auditlog.AppendFor(ctx, tx, auditlog.Event{Type: "cii.published", Object: "cii:" + state, States: []string{state}, At: now,
+			Commitment: auditlog.Commit(l.commitSalt, l.content())}.By(a), func(idx int64) { l.LogIndex = &idx }, auditlog.Owner{Table: "cii_lists", ID: id})
 	})
 	if err != nil {
 		return nil, err

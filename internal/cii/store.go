@@ -103,22 +103,27 @@ func nextOwn(ctx context.Context, q db.Queryer, state string) (int, error) {
 	return next, nil
 }
 
-func insert(ctx context.Context, tx *sql.Tx, l *List) error {
+// insert stores a published list and returns its row's id.
+func insert(ctx context.Context, tx *sql.Tx, l *List) (int64, error) {
 	b, err := json.Marshal(body{Sectors: l.Sectors, Criteria: l.Criteria})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var publisher any // none for the demonstration's focal points without an account
 	if l.publisherID != 0 {
 		publisher = l.publisherID
 	}
-	err = db.Exec(ctx, tx, "cii store: publishing "+l.State+"'s list", `INSERT INTO cii_lists (state_code, version, effective_date, body, published_by, published_at, commit_salt, log_index)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, l.State, l.Version, l.EffectiveDate, string(b), publisher, l.PublishedAt, l.commitSalt, l.LogIndex)
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO cii_lists (state_code, version, effective_date, body, published_by, published_at, commit_salt, log_index)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, l.State, l.Version, l.EffectiveDate, string(b), publisher, l.PublishedAt, l.commitSalt, l.LogIndex).Scan(&id)
 	if db.IsUniqueViolation(err) {
 		// Two publications of the same version at once: one wins.
-		return app.Errorf(app.Conflict, "error.conflict", "someone else changed this in the meantime")
+		return 0, app.Errorf(app.Conflict, "error.conflict", "someone else changed this in the meantime")
 	}
-	return err
+	if err != nil {
+		return 0, fmt.Errorf("cii store: publishing %s's list: %w", l.State, err)
+	}
+	return id, nil
 }
 
 // CheckCommitments recomputes the commitment of every published list from

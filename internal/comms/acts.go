@@ -26,15 +26,34 @@ var _ = auditlog.Register(
 
 // logAct records an act on a communication by a State in the log, for the
 // sender State and the acting one.
-func (s *Service) logAct(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, typ string, now time.Time) (int64, error) {
-	return logStep(ctx, tx, a, typ, c, now, c.SenderState, a.State)
+func (s *Service) logAct(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, typ string, now time.Time) error {
+	return auditlog.Append(ctx, tx, actEntry(a, typ, c, now, c.SenderState, a.State).Event)
 }
 
-// logStep records a step of a communication in the log, for the States
+// actOf is the log entry of an act on a communication by a State, for the
+// sender State and the acting one: the thread's event keeps its index (see
+// event).
+func actOf(a *app.Actor, c *Communication, typ string, now time.Time) *entry {
+	return actEntry(a, typ, c, now, c.SenderState, a.State)
+}
+
+// actEntry is the log entry of a step of a communication, for the States
 // named. It names the acting State, not the person (see auditlog's
 // ByState): communications between States name no person in the log.
-func logStep(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, c *Communication, now time.Time, states ...string) (int64, error) {
-	return auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + c.Ref, States: states, At: now}.ByState(a))
+func actEntry(a *app.Actor, typ string, c *Communication, now time.Time, states ...string) *entry {
+	return &entry{Event: auditlog.Event{Type: typ, Object: "comm:" + c.Ref, States: states, At: now}.ByState(a)}
+}
+
+// A communication and the events of its thread keep the index of their
+// log entry.
+var _ = auditlog.RegisterOwner("comms", "comm_events")
+
+// entry is the log entry of a thread's event, which keeps its index, as
+// do owners; set is given the index too (see auditlog.AppendFor).
+type entry struct {
+	auditlog.Event
+	owners []auditlog.Owner
+	set    func(int64)
 }
 
 // Acknowledge records that the actor's State received the communication.
@@ -62,11 +81,7 @@ func (s *Service) acknowledge(ctx context.Context, a *app.Actor, c *Communicatio
 		if !ok {
 			return app.Errorf(app.Conflict, "error.comms_already_acked", "your State has already acknowledged this communication")
 		}
-		idx, err := s.logAct(ctx, tx, a, c, "comms.acknowledged", now)
-		if err != nil {
-			return err
-		}
-		if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvAcknowledged, "", "", 0, &idx, now); err != nil {
+		if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvAcknowledged, "", "", 0, actOf(a, c, "comms.acknowledged", now), now); err != nil {
 			return err
 		}
 		return s.tellSender(ctx, tx, c, a.State, EvAcknowledged, now)
@@ -117,12 +132,8 @@ func (s *Service) setOutcome(ctx context.Context, tx *sql.Tx, a *app.Actor, c *C
 	if err := setOutcome(ctx, tx, c.ID, a.State, outcome, a.Email, now); err != nil {
 		return err
 	}
-	idx, err := s.logAct(ctx, tx, a, c, "comms."+outcome, now)
-	if err != nil {
-		return err
-	}
 	kind := map[string]string{OutcomeResponded: EvResponded, OutcomeDeclined: EvDeclined, OutcomeDisputed: EvDisputed, OutcomeMoreInfo: EvMoreInfo}[outcome]
-	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, kind, "", note, ref, &idx, now); err != nil {
+	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, kind, "", note, ref, actOf(a, c, "comms."+outcome, now), now); err != nil {
 		return err
 	}
 	return s.tellSender(ctx, tx, c, a.State, kind, now)
@@ -172,11 +183,7 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 				return err
 			}
 		}
-		idx, err := logStep(ctx, tx, a, "comms.escalated", c, now, append([]string{c.SenderState}, c.ToStates...)...)
-		if err != nil {
-			return err
-		}
-		return s.event(ctx, tx, a, c.ThreadID, c.ID, EvEscalated, LevelDiplomatic, "", 0, &idx, now)
+		return s.event(ctx, tx, a, c.ThreadID, c.ID, EvEscalated, LevelDiplomatic, "", 0, actEntry(a, "comms.escalated", c, now, append([]string{c.SenderState}, c.ToStates...)...), now)
 	})
 	if err != nil {
 		return nil, err
@@ -242,11 +249,7 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 			if open {
 				return app.Errorf(app.Conflict, "error.comms_consent_pending", "your State has already asked for this consent")
 			}
-			idx, err := s.logAct(ctx, tx, a, c, "comms.consent_requested", now)
-			if err != nil {
-				return err
-			}
-			if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvConsentRequested, third, note, 0, &idx, now); err != nil {
+			if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvConsentRequested, third, note, 0, actOf(a, c, "comms.consent_requested", now), now); err != nil {
 				return err
 			}
 			return s.tellSender(ctx, tx, c, a.State, EvConsentRequested, now)
@@ -292,11 +295,7 @@ func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) 
 		if grant {
 			kind, typ = EvConsentGranted, "comms.consent_granted"
 		}
-		idx, err := logStep(ctx, tx, a, typ, c, now, c.SenderState, r.state)
-		if err != nil {
-			return err
-		}
-		if err := s.event(ctx, tx, a, c.ThreadID, c.ID, kind, r.third, "", requestID, &idx, now); err != nil {
+		if err := s.event(ctx, tx, a, c.ThreadID, c.ID, kind, r.third, "", requestID, actEntry(a, typ, c, now, c.SenderState, r.state), now); err != nil {
 			return err
 		}
 		if !grant {
@@ -327,15 +326,12 @@ func (s *Service) forward(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	if err := s.send(ctx, tx, a, f, nil, pl, now); err != nil {
 		return 0, err
 	}
-	idx, err := logStep(ctx, tx, a, "comms.forwarded", c, now, c.SenderState, a.State, third)
-	if err != nil {
-		return 0, err
-	}
-	return f.ID, s.event(ctx, tx, a, c.ThreadID, c.ID, EvForwarded, third, "", f.ID, &idx, now)
+	return f.ID, s.event(ctx, tx, a, c.ThreadID, c.ID, EvForwarded, third, "", f.ID, actEntry(a, "comms.forwarded", c, now, c.SenderState, a.State, third), now)
 }
 
-// event appends an act to a thread; a note is sealed, bound to its row.
-func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, comm int64, kind, target, note string, ref int64, idx *int64, now time.Time) error {
+// event appends an act to a thread, with its log entry when logged is not
+// nil (the event keeps its index); a note is sealed, bound to its row.
+func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, comm int64, kind, target, note string, ref int64, logged *entry, now time.Time) error {
 	e := &Event{threadID: thread, CommID: comm, Kind: kind, Target: target, At: now}
 	if o := mailFrom(ctx); o != nil {
 		e.Via, e.Verification = "email", o.verification
@@ -350,8 +346,15 @@ func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, c
 			actorID = a.UserID
 		}
 	}
-	if err := insertEvent(ctx, s.DB, tx, e, actorID, refID, idx); err != nil {
+	if err := insertEvent(ctx, s.DB, tx, e, actorID, refID, nil); err != nil {
 		return err
+	}
+	if logged != nil {
+		// The event keeps the index of its log entry.
+		owners := append(logged.owners, auditlog.Owner{Table: "comm_events", ID: e.ID})
+		if err := auditlog.AppendFor(ctx, tx, logged.Event, logged.set, owners...); err != nil {
+			return err
+		}
 	}
 	if note == "" {
 		return nil

@@ -299,7 +299,7 @@ func (s *Service) ReviewMailAct(ctx context.Context, commID, eventID int64, conf
 		if err := setVerification(ctx, tx, eventID, to, a.Email); err != nil {
 			return err
 		}
-		_, err = auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + c.Ref, States: []string{c.SenderState, a.State}, At: now}.ByState(a))
+		err = auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + c.Ref, States: []string{c.SenderState, a.State}, At: now}.ByState(a))
 		return err
 	})
 	if err != nil {
@@ -319,7 +319,7 @@ func (s *Service) LateBounce(ctx context.Context, tx *sql.Tx, outboxID int64, at
 	if err := setLateBounce(ctx, tx, id, at, why); err != nil {
 		return false, err
 	}
-	_, err = auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.bounced", Object: "comm:" + ref + "/recipient:" + strconv.FormatInt(id, 10),
+	err = auditlog.Append(ctx, tx, auditlog.Event{Type: "comms.bounced", Object: "comm:" + ref + "/recipient:" + strconv.FormatInt(id, 10),
 		States: []string{sender, state}, At: at}.By(app.System))
 	return err == nil, err
 }

@@ -612,11 +612,11 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 			return err
 		}
 	}
-	idx, err := s.logComm(ctx, tx, a, c, now)
+	lg, err := s.logComm(ctx, tx, a, c, now)
 	if err != nil {
 		return err
 	}
-	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvSent, "", "", 0, &idx, now); err != nil {
+	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvSent, "", "", 0, lg, now); err != nil {
 		return err
 	}
 	if parent == nil {

@@ -233,7 +233,7 @@ func (h *historyTx) log(ctx context.Context) error {
 	for i, o := range h.owners {
 		idx := first + int64(i)
 		if o.comm != nil {
-			if err := setCommitment(ctx, h.s.DB, h.tx, o.comm.ID, o.comm.CommitSalt, idx); err != nil {
+			if err := exec(ctx, h.tx, "recording a commitment", `UPDATE comms SET commit_salt = $1, log_index = $2 WHERE id = $3`, o.comm.CommitSalt, idx, o.comm.ID); err != nil {
 				return err
 			}
 		}

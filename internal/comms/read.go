@@ -167,11 +167,7 @@ func (s *Service) markOpened(ctx context.Context, a *app.Actor, c *Communication
 		if ok, err := markOpened(ctx, tx, c.ID, a.State, a.Email, now); err != nil || !ok {
 			return err
 		}
-		idx, err := s.logAct(ctx, tx, a, c, "comms.opened", now)
-		if err != nil {
-			return err
-		}
-		return s.event(ctx, tx, a, c.ThreadID, c.ID, EvOpened, "", "", 0, &idx, now)
+		return s.event(ctx, tx, a, c.ThreadID, c.ID, EvOpened, "", "", 0, actOf(a, c, "comms.opened", now), now)
 	})
 	if err != nil {
 		return err
@@ -237,7 +233,7 @@ func (s *Service) STIX(ctx context.Context, id int64) (bundle []byte, filename s
 		return nil, "", err
 	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.logAct(ctx, tx, a, c, "comms.exported", s.Now())
+		err := s.logAct(ctx, tx, a, c, "comms.exported", s.Now())
 		return err
 	})
 	return out, c.Ref + ".stix.json", err
@@ -260,7 +256,7 @@ func (s *Service) AttachmentFile(ctx context.Context, comm, id int64) (*Attachme
 	}
 	// A file that leaves pocdir is in the log, as an export is.
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.logAct(ctx, tx, a, c, "comms.attachment_downloaded", s.Now())
+		err := s.logAct(ctx, tx, a, c, "comms.attachment_downloaded", s.Now())
 		return err
 	})
 	return f, err

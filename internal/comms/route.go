@@ -158,7 +158,7 @@ func (s *Service) SetTension(ctx context.Context, counterpart string, on bool) e
 		}
 		// A routing preference names no person either, nor the counterpart:
 		// a declaration is seen only by the State that made it.
-		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "routing:" + a.State, States: []string{a.State}, At: now}.ByState(a))
+		err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "routing:" + a.State, States: []string{a.State}, At: now}.ByState(a))
 		return err
 	})
 }

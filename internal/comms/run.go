@@ -65,7 +65,7 @@ func (s *Service) syncDelivery(ctx context.Context) (int, error) {
 			}
 			// Every transmission is accounted for: the log says when each
 			// notification reached the mail server, or was refused.
-			if _, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + l.ref + "/recipient:" + strconv.FormatInt(l.id, 10),
+			if err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + l.ref + "/recipient:" + strconv.FormatInt(l.id, 10),
 				States: []string{l.sender, l.state}, At: now}.By(app.System)); err != nil {
 				return err
 			}

@@ -15,10 +15,12 @@ import (
 	"github.com/pocdir/pocdir/internal/seal"
 )
 
-// logComm appends the sending to the accountability log with a commitment
-// to the content, so that sender and recipients can later prove what was
-// sent without the log holding it.
-func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, now time.Time) (int64, error) {
+// logComm is the log entry of the sending, with a commitment to the
+// content, so that sender and recipients can later prove what was sent
+// without the log holding it. The communication keeps its salt now and the
+// entry's index once integrated, as does the thread's "sent" event (see
+// event).
+func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, now time.Time) (*entry, error) {
 	c.CommitSalt = auditlog.NewSalt()
 	// Like every step of a communication, the entry names the State, not
 	// the person (see logStep).
@@ -26,13 +28,11 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	if c.ExerciseID != 0 {
 		typ = "comms.exercise_sent" // the log says it was an exercise
 	}
-	idx, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + c.Ref,
-		States: append([]string{c.SenderState}, c.ToStates...), At: now, Commitment: c.Commitment()}.ByState(a))
-	if err != nil {
-		return 0, err
-	}
-	c.LogIndex = &idx
-	return idx, setCommitment(ctx, s.DB, tx, c.ID, c.CommitSalt, idx)
+	lg := actEntry(a, typ, c, now, append([]string{c.SenderState}, c.ToStates...)...)
+	lg.Commitment = c.Commitment()
+	lg.owners = []auditlog.Owner{{Table: "comms", ID: c.ID}}
+	lg.set = func(idx int64) { c.LogIndex = &idx }
+	return lg, setCommitment(ctx, s.DB, tx, c.ID, c.CommitSalt)
 }
 
 // CheckCommitments returns the check, for auditlog.Check, of every sent

@@ -185,14 +185,14 @@ func markSent(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, now time.Time
 	return n == 1, nil
 }
 
-// setCommitment keeps the salt of a sent communication's commitment and
-// the index of its log entry.
-func setCommitment(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, salt string, idx int64) error {
-	st, err := d.Stmt(ctx, tx, `UPDATE comms SET commit_salt = $1, log_index = $2 WHERE id = $3`)
+// setCommitment keeps the salt of a sent communication's commitment (its
+// log entry's index comes when the log integrates it).
+func setCommitment(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, salt string) error {
+	st, err := d.Stmt(ctx, tx, `UPDATE comms SET commit_salt = $1 WHERE id = $2`)
 	if err != nil {
 		return fmt.Errorf("comms store: recording a commitment: %w", err)
 	}
-	if _, err := st.ExecContext(ctx, salt, idx, id); err != nil {
+	if _, err := st.ExecContext(ctx, salt, id); err != nil {
 		return fmt.Errorf("comms store: recording a commitment: %w", err)
 	}
 	return nil

@@ -222,7 +222,7 @@ func (s *Service) SetTemplateStatus(ctx context.Context, id int64, active bool) 
 // Secretariat's work, not communications between States: the entry names
 // the officer, as other Secretariat acts do.
 func logTemplate(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, id int64, at time.Time) error {
-	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms." + typ, Object: "template:" + strconv.FormatInt(id, 10), At: at}.By(a))
+	err := auditlog.Append(ctx, tx, auditlog.Event{Type: "comms." + typ, Object: "template:" + strconv.FormatInt(id, 10), At: at}.By(a))
 	return err
 }
 

@@ -94,18 +94,109 @@ func (d *DB) cached(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// owners maps each transaction that Tx runs to its database, so that a
-// package given only the transaction (the log's Append, the outbox's
-// Enqueue) still runs statements prepared once for the database.
-var owners sync.Map // *sql.Tx → *DB
+// owners maps each transaction that Tx runs to its database and what runs
+// once it commits, so that a package given only the transaction (the log's
+// Append, the outbox's Enqueue) still runs statements prepared once for the
+// database, and can act after the commit.
+var owners sync.Map // *sql.Tx → *txState
+
+type txState struct {
+	db *DB
+	// after runs, in order, once the transaction has committed; keys holds
+	// the keys AfterCommit was given.
+	after []func()
+	keys  map[any]bool
+	// values are TxValue's.
+	values map[any]any
+	// before runs, in order, just before the transaction commits.
+	before []func() error
+}
+
+// BeforeCommit arranges for fn to run inside tx just before it commits,
+// after the function given to Tx has returned; when fn fails, the
+// transaction rolls back with its error. A second call with the same key
+// adds nothing (the keys are AfterCommit's). It reports false, and fn
+// never runs, for a transaction that Tx does not run.
+func BeforeCommit(tx *sql.Tx, key any, fn func() error) bool {
+	v, ok := owners.Load(tx)
+	if !ok {
+		return false
+	}
+	st := v.(*txState)
+	k := beforeKey{key}
+	if st.keys[k] {
+		return true
+	}
+	if st.keys == nil {
+		st.keys = map[any]bool{}
+	}
+	st.keys[k] = true
+	st.before = append(st.before, fn)
+	return true
+}
+
+type beforeKey struct{ key any }
+
+// TxValue returns the value that key has for a transaction that Tx runs,
+// made with mk the first time: a package's state for one transaction (the
+// log's entries waiting for their index), gone with it. It reports false
+// for a transaction that Tx does not run.
+func TxValue(tx *sql.Tx, key any, mk func() any) (any, bool) {
+	v, ok := owners.Load(tx)
+	if !ok {
+		return nil, false
+	}
+	st := v.(*txState)
+	if x, ok := st.values[key]; ok {
+		return x, true
+	}
+	if st.values == nil {
+		st.values = map[any]any{}
+	}
+	x := mk()
+	st.values[key] = x
+	return x, true
+}
+
+// Of returns the database of a transaction that Tx runs.
+func Of(tx *sql.Tx) (*DB, bool) {
+	st, ok := owners.Load(tx)
+	if !ok {
+		return nil, false
+	}
+	return st.(*txState).db, true
+}
+
+// AfterCommit arranges for fn to run once tx has committed, in the
+// goroutine that committed it, before Tx returns; a second call with the
+// same key adds nothing, and nothing runs when the transaction rolls back.
+// It reports false, and fn never runs, for a transaction that Tx does not
+// run. A transaction is used by one goroutine at a time, so the list needs
+// no lock.
+func AfterCommit(tx *sql.Tx, key any, fn func()) bool {
+	v, ok := owners.Load(tx)
+	if !ok {
+		return false
+	}
+	st := v.(*txState)
+	if st.keys[key] {
+		return true
+	}
+	if st.keys == nil {
+		st.keys = map[any]bool{}
+	}
+	st.keys[key] = true
+	st.after = append(st.after, fn)
+	return true
+}
 
 // prepared returns query's statement inside tx when tx is one of Tx's.
 func prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
-	d, ok := owners.Load(tx)
+	d, ok := Of(tx)
 	if !ok {
 		return nil
 	}
-	st, err := d.(*DB).Stmt(ctx, tx, query)
+	st, err := d.Stmt(ctx, tx, query)
 	if err != nil {
 		return nil // the plain query says what is wrong
 	}
@@ -279,36 +370,56 @@ func (d *DB) provider() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, d.DB, sub, opts...)
 }
 
-// Tx runs fn in a transaction, committing when fn returns nil.
+// Tx runs fn in a transaction, committing when fn returns nil; then what
+// fn arranged with AfterCommit runs (on SQLite, with the writers' lock
+// free: it may write).
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	after, err := d.tx(ctx, fn)
+	if err != nil {
+		return err
+	}
+	for _, f := range after {
+		f()
+	}
+	return nil
+}
+
+func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) ([]func(), error) {
 	if d.Dialect == SQLite {
 		d.writers.Lock()
 		defer d.writers.Unlock()
 	}
 	tx, err := d.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("db: beginning a transaction: %w", err)
+		return nil, fmt.Errorf("db: beginning a transaction: %w", err)
 	}
-	owners.Store(tx, d)
+	state := &txState{db: d}
+	owners.Store(tx, state)
 	defer owners.Delete(tx)
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return nil, err
+	}
+	for _, f := range state.before {
+		if err := f(); err != nil {
+			_ = tx.Rollback()
+			return nil, err
+		}
 	}
 	hook, _ := ctx.Value(commitHookKey{}).(*commitHook)
 	if hook != nil && !hook.ran.Load() {
 		if err := hook.fn(ctx, tx); err != nil {
 			_ = tx.Rollback()
-			return err
+			return nil, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: committing: %w", err)
+		return nil, fmt.Errorf("db: committing: %w", err)
 	}
 	if hook != nil {
 		hook.ran.Store(true)
 	}
-	return nil
+	return state.after, nil
 }
 
 type commitHookKey struct{}

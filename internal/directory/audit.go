@@ -17,9 +17,14 @@ var _ = auditlog.Register(
 	"directory.exported",
 )
 
+// A change keeps the index of its entry.
+var _ = auditlog.RegisterOwner("entry_changes")
+
 // record writes a change with its entry in the accountability log, in the
-// caller's transaction, and bumps the directory's version: the entry commits to the change's content under a
-// fresh salt, and the change keeps the entry's index and the salt.
+// caller's transaction, and bumps the directory's version: the entry commits
+// to the change's content under a fresh salt, and the change keeps the salt
+// and, once the log has integrated the entry (just after the commit), its
+// index.
 func record(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Change) error {
 	if _, err := tx.ExecContext(ctx, `UPDATE directory_version SET n = n + 1 WHERE id = 1`); err != nil {
 		return err
@@ -29,15 +34,13 @@ func record(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Change) error {
 	if c.PoCID != 0 {
 		object = "poc:" + itoa64(c.PoCID)
 	}
-	idx, err := auditlog.Append(ctx, tx, auditlog.Event{
-		Type: "directory." + c.Action, Object: object, States: []string{c.State}, At: c.ChangedAt,
-		Commitment: auditlog.Commit(c.CommitSalt, c.Content()),
-	}.By(a))
-	if err != nil {
+	if err := insertChange(ctx, tx, c, a.UserID); err != nil {
 		return err
 	}
-	c.LogIndex = &idx
-	return insertChange(ctx, tx, c, a.UserID)
+	return auditlog.AppendFor(ctx, tx, auditlog.Event{
+		Type: "directory." + c.Action, Object: object, States: []string{c.State}, At: c.ChangedAt,
+		Commitment: auditlog.Commit(c.CommitSalt, c.Content()),
+	}.By(a), func(idx int64) { c.LogIndex = &idx }, auditlog.Owner{Table: "entry_changes", ID: c.ID})
 }
 
 func itoa64(n int64) string {

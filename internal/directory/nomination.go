@@ -257,7 +257,7 @@ func (s *Service) propose(ctx context.Context, a *app.Actor, n *Nomination, draf
 // nomination of which State, and when. The change a validation makes is
 // logged with its commitment (see record).
 func logNomination(ctx context.Context, tx *sql.Tx, a *app.Actor, n *Nomination, step string, at time.Time) error {
-	_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: "directory.nomination." + step,
+	err := auditlog.Append(ctx, tx, auditlog.Event{Type: "directory.nomination." + step,
 		Object: "nomination:" + itoa64(n.ID), States: []string{n.State}, At: at}.By(a))
 	return err
 }

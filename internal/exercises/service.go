@@ -540,6 +540,6 @@ func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, e *Exer
 	} else {
 		ev = ev.By(a)
 	}
-	_, err := auditlog.Append(ctx, tx, ev)
+	err := auditlog.Append(ctx, tx, ev)
 	return err
 }

@@ -57,11 +57,21 @@ type Sources struct {
 	// Queue reads the outbox's queue: how many wait, since when the
 	// oldest.
 	Queue func(context.Context) (queued int64, oldest *time.Time, err error)
-	// Log reads the accountability log: its size, the latest checkpoint's
-	// size and time.
-	Log func(context.Context) (size, checkpointSize int64, checkpointAt *time.Time, err error)
+	// Log reads the accountability log's state.
+	Log func(context.Context) (LogState, error)
 	// Now is the clock that ages are measured by (time.Now when nil).
 	Now func() time.Time
+}
+
+// LogState is what the metrics say of the accountability log: its size,
+// the latest checkpoint's size and time, and the entries recorded with
+// their changes that wait to be integrated into the tree, the oldest
+// since when.
+type LogState struct {
+	Size, CheckpointSize int64
+	CheckpointAt         *time.Time
+	Pending              int64
+	PendingSince         *time.Time
 }
 
 // New makes the metrics of one instance.

@@ -58,7 +58,7 @@ func TestDatabaseDown(t *testing.T) {
 	down := errors.New("connection refused")
 	m := New(Sources{
 		Queue: func(context.Context) (int64, *time.Time, error) { return 0, nil, down },
-		Log:   func(context.Context) (int64, int64, *time.Time, error) { return 0, 0, nil, down },
+		Log:   func(context.Context) (LogState, error) { return LogState{}, down },
 	})
 	body := gather(t, m)
 	if !strings.Contains(body, "pocdir_database_up 0") || strings.Contains(body, "pocdir_outbox_queued ") || strings.Contains(body, "pocdir_log_entries ") {
@@ -68,11 +68,14 @@ func TestDatabaseDown(t *testing.T) {
 	now := old.Add(90 * time.Second)
 	m = New(Sources{Now: func() time.Time { return now },
 		Queue: func(context.Context) (int64, *time.Time, error) { return 4, &old, nil },
-		Log:   func(context.Context) (int64, int64, *time.Time, error) { return 10, 8, &old, nil },
+		Log: func(context.Context) (LogState, error) {
+			return LogState{Size: 10, CheckpointSize: 8, CheckpointAt: &old, Pending: 3, PendingSince: &old}, nil
+		},
 	})
 	body = gather(t, m)
 	for _, want := range []string{"pocdir_database_up 1", "pocdir_outbox_queued 4", "pocdir_outbox_oldest_queued_age_seconds 90",
-		"pocdir_log_entries 10", "pocdir_log_checkpoint_entries 8", "pocdir_log_checkpoint_age_seconds 90"} {
+		"pocdir_log_entries 10", "pocdir_log_checkpoint_entries 8", "pocdir_log_checkpoint_age_seconds 90",
+		"pocdir_log_pending 3", "pocdir_log_pending_oldest_age_seconds 90"} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("missing %s", want)
 		}

@@ -26,10 +26,14 @@ var (
 		"Entries covered by the latest signed checkpoint of the log.", nil, nil)
 	logAge = prometheus.NewDesc("pocdir_log_checkpoint_age_seconds",
 		"Age of the latest signed checkpoint of the log (absent before the first).", nil, nil)
+	logPending = prometheus.NewDesc("pocdir_log_pending",
+		"Entries recorded with their changes that wait to be integrated into the log's tree.", nil, nil)
+	logPendingAge = prometheus.NewDesc("pocdir_log_pending_oldest_age_seconds",
+		"Age of the oldest entry waiting to be integrated into the log's tree (0 when none waits).", nil, nil)
 )
 
 func (s *scraped) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dbUp, queued, oldestQueued, logSize, logSigned, logAge} {
+	for _, d := range []*prometheus.Desc{dbUp, queued, oldestQueued, logSize, logSigned, logAge, logPending, logPendingAge} {
 		ch <- d
 	}
 }
@@ -53,15 +57,21 @@ func (s *scraped) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	if s.src.Log != nil && up == 1 {
-		size, signed, at, err := s.src.Log(ctx)
+		l, err := s.src.Log(ctx)
 		if err != nil {
 			up = 0
 		} else {
-			ch <- prometheus.MustNewConstMetric(logSize, prometheus.GaugeValue, float64(size))
-			ch <- prometheus.MustNewConstMetric(logSigned, prometheus.GaugeValue, float64(signed))
-			if at != nil {
-				ch <- prometheus.MustNewConstMetric(logAge, prometheus.GaugeValue, max(now.Sub(*at).Seconds(), 0))
+			ch <- prometheus.MustNewConstMetric(logSize, prometheus.GaugeValue, float64(l.Size))
+			ch <- prometheus.MustNewConstMetric(logSigned, prometheus.GaugeValue, float64(l.CheckpointSize))
+			if l.CheckpointAt != nil {
+				ch <- prometheus.MustNewConstMetric(logAge, prometheus.GaugeValue, max(now.Sub(*l.CheckpointAt).Seconds(), 0))
 			}
+			ch <- prometheus.MustNewConstMetric(logPending, prometheus.GaugeValue, float64(l.Pending))
+			age := 0.0
+			if l.PendingSince != nil {
+				age = max(now.Sub(*l.PendingSince).Seconds(), 0)
+			}
+			ch <- prometheus.MustNewConstMetric(logPendingAge, prometheus.GaugeValue, age)
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(dbUp, prometheus.GaugeValue, up)

@@ -160,7 +160,7 @@ func (s *Service) SetMailing(ctx context.Context, state string, on bool) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err // already so: nothing to record
 		}
-		_, err = auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "state:" + state, States: []string{state}, At: now}.By(a))
+		err = auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "state:" + state, States: []string{state}, At: now}.By(a))
 		return err
 	})
 }
@@ -369,7 +369,7 @@ func (s *Service) mailPoC(ctx context.Context, p *directory.PoC, prev *time.Time
 			return fmt.Errorf("offline store: recording a PoC's copy: %w", err)
 		}
 		ev := auditlog.Event{Type: "offline.copy.mailed", Object: "poc:" + strconv.FormatInt(p.ID, 10), States: []string{p.State}, At: now}
-		if _, err := auditlog.Append(ctx, tx, ev.By(app.System)); err != nil {
+		if err := auditlog.Append(ctx, tx, ev.By(app.System)); err != nil {
 			return err
 		}
 		done = true

@@ -110,7 +110,7 @@ func (s *Service) Import(ctx context.Context, data []byte) (*Import, error) {
 		if err := updateImport(ctx, tx, imp); err != nil {
 			return err
 		}
-		_, err = auditlog.Append(ctx, tx, auditlog.Event{Type: "regional.imported", Object: "regional:" + imp.Body + "/" + strconv.FormatInt(imp.ID, 10), At: now}.By(a))
+		err = auditlog.Append(ctx, tx, auditlog.Event{Type: "regional.imported", Object: "regional:" + imp.Body + "/" + strconv.FormatInt(imp.ID, 10), At: now}.By(a))
 		return err
 	})
 	if err != nil {
@@ -275,7 +275,7 @@ func (s *Service) Review(ctx context.Context, id int64, confirm bool) (*Contact,
 		if err := db.Exec(ctx, tx, "regional store: reviewing a match", `UPDATE regional_contacts SET status = $1 WHERE id = $2`, status, c.ID); err != nil {
 			return err
 		}
-		_, err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "poc:" + strconv.FormatInt(*c.PoCID, 10), States: []string{c.State}, At: s.Now()}.By(a))
+		err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "poc:" + strconv.FormatInt(*c.PoCID, 10), States: []string{c.State}, At: s.Now()}.By(a))
 		return err
 	})
 	if err != nil {

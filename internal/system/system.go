@@ -258,9 +258,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 			q, err := notify.QueueState(ctx, d)
 			return q.Queued, q.Oldest, err
 		},
-		Log: func(ctx context.Context) (int64, int64, *time.Time, error) {
+		Log: func(ctx context.Context) (metrics.LogState, error) {
 			h, err := sys.Audit.Health(ctx)
-			return h.Size, h.CheckpointSize, h.CheckpointAt, err
+			return metrics.LogState(h), err
 		}})
 	sys.Accounts = newAccounts(d, cfg, sys.Mail, sys.DataKeys, sys.Metrics.SignInRefused)
 	// Secrets stored before sealing, or under a rotated-out key, are sealed
@@ -379,7 +379,8 @@ func (s *System) Close() error {
 	return s.DB.Close()
 }
 
-// Run runs the background jobs until ctx ends: checkpoints of the log,
+// Run runs the background jobs until ctx ends: the log's integration of
+// entries left pending, its checkpoints,
 // the outbox's delivery (when there is a mail server), reconfirmation
 // reminders and key warnings, communication checks, the communications'
 // job (delivery onto recipients' lines, reminders before deadlines,
@@ -390,6 +391,10 @@ func (s *System) Close() error {
 func (s *System) Run(ctx context.Context) {
 	log := s.Config.Log
 	s.stopping = ctx
+	// The log integrates each change's entry right after its commit; this
+	// job integrates those left by an instance that stopped in between
+	// (and, at start-up, by this one).
+	s.start(ctx, job{name: "log", every: time.Second, step: s.Audit.Integrate})
 	s.start(ctx, job{name: "checkpoint", every: time.Minute, step: func(ctx context.Context) (int, error) {
 		_, err := s.Audit.Latest(ctx)
 		return 0, err

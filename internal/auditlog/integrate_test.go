@@ -1,0 +1,258 @@
+package auditlog_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/db"
+	"github.com/pocdir/pocdir/internal/testkit"
+)
+
+// sysCtx is the Secretariat's, which reads every entry.
+func sysCtx() context.Context {
+	return app.WithActor(context.Background(), &app.Actor{Email: "sec@un.example", Role: app.RoleSecretariat})
+}
+
+// test_owners is a table of the tests whose rows keep their entry's index,
+// as a communication or a directory change does.
+var _ = auditlog.RegisterOwner("test_owners")
+
+func ownersTable(t *testing.T, d *db.DB) {
+	t.Helper()
+	if _, err := d.ExecContext(context.Background(), `CREATE TABLE test_owners (id BIGINT PRIMARY KEY, object TEXT NOT NULL, log_index BIGINT)`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// ownedEntry appends an entry whose index the row id of test_owners keeps.
+func ownedEntry(ctx context.Context, tx *sql.Tx, id int64, set func(int64)) error {
+	object := fmt.Sprintf("owned:%d", id)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO test_owners (id, object) VALUES ($1, $2)`, id, object); err != nil {
+		return err
+	}
+	return auditlog.AppendFor(ctx, tx, auditlog.Event{Type: "test.event", ActorEmail: "owner@example.org", Object: object,
+		States: []string{"KEN"}, At: time.Unix(id, 0)}, set, auditlog.Owner{Table: "test_owners", ID: id})
+}
+
+// checkOwners checks that every row of test_owners keeps the index of its
+// own entry, and that nothing waits to be integrated.
+func checkOwners(t *testing.T, l *auditlog.Log, ctx context.Context, want int) {
+	t.Helper()
+	rows, err := l.DB.QueryContext(ctx, `SELECT id, object, log_index FROM test_owners ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id int64
+		var object string
+		var idx sql.NullInt64
+		if err := rows.Scan(&id, &object, &idx); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if !idx.Valid {
+			t.Errorf("row %d keeps no index", id)
+			continue
+		}
+		e, err := l.Entry(sysCtx(), idx.Int64)
+		if err != nil || e.Object != object {
+			t.Errorf("row %d keeps index %d, whose entry is %+v (%v)", id, idx.Int64, e, err)
+		}
+	}
+	if n != want {
+		t.Errorf("%d owners, want %d", n, want)
+	}
+	var pending int
+	if err := l.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_pending`).Scan(&pending); err != nil || pending != 0 {
+		t.Errorf("%d entries still pending (%v)", pending, err)
+	}
+}
+
+// TestAppendIntegratesBeforeReturning checks what a service sees: once
+// db.Tx has returned, its entries are in the tree, the rows that keep
+// their indexes have them, and the callback was given the same index.
+func TestAppendIntegratesBeforeReturning(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		ownersTable(t, sys.DB)
+		before, err := sys.Audit.Health(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[int64]int64{}
+		if err := sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+			for id := int64(1); id <= 3; id++ {
+				if err := ownedEntry(ctx, tx, id, func(idx int64) { got[id] = idx }); err != nil {
+					return err
+				}
+			}
+			return auditlog.Append(ctx, tx, auditlog.Event{Type: "test.event", Object: "unowned", At: time.Unix(9, 0)})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		after, err := sys.Audit.Health(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Size != before.Size+4 || after.Pending != 0 {
+			t.Fatalf("after the commit: size %d (was %d), %d pending", after.Size, before.Size, after.Pending)
+		}
+		for id := int64(1); id <= 3; id++ {
+			if got[id] != before.Size+id-1 {
+				t.Errorf("entry of row %d given index %d, want %d", id, got[id], before.Size+id-1)
+			}
+		}
+		checkOwners(t, sys.Audit, ctx, 3)
+		// A transaction that rolls back leaves nothing behind.
+		boom := fmt.Errorf("boom")
+		if err := sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+			if err := ownedEntry(ctx, tx, 4, nil); err != nil {
+				return err
+			}
+			return boom
+		}); err != boom {
+			t.Fatal(err)
+		}
+		if h, _ := sys.Audit.Health(ctx); h.Size != after.Size || h.Pending != 0 {
+			t.Errorf("after a rollback: %+v", h)
+		}
+	})
+}
+
+// TestPendingEntriesIntegrated is an instance that stopped between its
+// commit and its pass (here, a transaction that db.Tx does not run, which
+// has no pass): the entries wait, audit check says so, and the next pass
+// (the "log" job of any instance) integrates them with their owners.
+func TestPendingEntriesIntegrated(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		ownersTable(t, sys.DB)
+		size := func() int64 {
+			h, err := sys.Audit.Health(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h.Size
+		}
+		start := size()
+		tx, err := sys.DB.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id := int64(1); id <= 5; id++ {
+			if err := ownedEntry(ctx, tx, id, func(int64) { t.Error("no pass ran: nothing to give") }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		h, err := sys.Audit.Health(ctx)
+		if err != nil || h.Size != start || h.Pending != 5 || h.PendingSince == nil || !h.PendingSince.Equal(time.Unix(1, 0)) {
+			t.Fatalf("before the pass: %+v %v", h, err)
+		}
+		rep, err := auditlog.Check(ctx, sys.DB, sys.Audit.Verifier)
+		if err != nil || !rep.OK() || rep.Pending != 5 || rep.Entries != start {
+			t.Fatalf("check before the pass: %+v %v", rep, err)
+		}
+		n, err := sys.Audit.Integrate(ctx)
+		if err != nil || n != 5 || size() != start+5 {
+			t.Fatalf("Integrate: %d, %v; size %d", n, err, size())
+		}
+		checkOwners(t, sys.Audit, ctx, 5)
+		if n, err := sys.Audit.Integrate(ctx); err != nil || n != 0 {
+			t.Errorf("a second pass: %d, %v", n, err)
+		}
+		rep, err = auditlog.Check(ctx, sys.DB, sys.Audit.Verifier)
+		if err != nil || !rep.OK() || rep.Pending != 0 || rep.Entries != start+5 {
+			t.Errorf("check after the pass: %+v %v", rep, err)
+		}
+	})
+}
+
+// TestPendingOwnersAreNotSQL checks that a pending row naming a table that
+// was not declared (an edited database) stops the pass, which writes
+// nothing: the column is data, never a statement.
+func TestPendingOwnersAreNotSQL(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		before, _ := sys.Audit.Health(ctx)
+		for _, owners := range []string{"users:1", "users SET email = 'x' --:1", "test_owners:1; DROP TABLE users", "test_owners"} {
+			if _, err := sys.DB.ExecContext(ctx, `DELETE FROM log_pending`); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sys.DB.ExecContext(ctx, `INSERT INTO log_pending (data, states, owners, created_at) VALUES ($1, ';KEN;', $2, $3)`,
+				string(auditlog.Encode(auditlog.Event{Type: "test.event", Object: "edited"})), owners, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := sys.Audit.Integrate(ctx); err == nil || !strings.Contains(err.Error(), "not a row that keeps log indexes") {
+				t.Errorf("owners %q: %v", owners, err)
+			}
+			if h, _ := sys.Audit.Health(ctx); h.Size != before.Size || h.Pending != 1 {
+				t.Errorf("owners %q: after the refused pass %+v", owners, h)
+			}
+		}
+	})
+}
+
+// TestConcurrentOwnedAppends appends entries kept by rows from many
+// goroutines through two instances (two connection pools) on one
+// database: every row gets its own entry's index, nothing stays pending,
+// and the log verifies.
+func TestConcurrentOwnedAppends(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		ownersTable(t, sys.DB)
+		second, err := db.Open(ctx, sys.DB.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer second.Close()
+		const workers, each = 8, 20
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for i := range workers {
+			d := sys.DB
+			if i%2 == 1 {
+				d = second
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range each {
+					id := int64(i*each + j + 1)
+					// When another instance's pass integrated the
+					// entry, the callback is not called, but the row
+					// has the index (checkOwners).
+					if err := d.Tx(ctx, func(tx *sql.Tx) error { return ownedEntry(ctx, tx, id, nil) }); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		checkOwners(t, sys.Audit, ctx, workers*each)
+		rep, err := auditlog.Check(ctx, sys.DB, sys.Audit.Verifier)
+		if err != nil || !rep.OK() || rep.Pending != 0 {
+			t.Errorf("%+v %v", rep, err)
+		}
+	})
+}
