@@ -104,11 +104,40 @@ func storeEntries(ctx context.Context, tx *sql.Tx, first int64, states []string,
 		if _, err := tx.ExecContext(ctx, `INSERT INTO log_bundles (idx, entries, codec, states) VALUES ($1, $2, $3, $4)`, b, stored, codec, column.String()); err != nil {
 			return fmt.Errorf("auditlog: storing bundle %d: %w", b, err)
 		}
+		if err := indexBundle(ctx, tx, b, column.String()); err != nil {
+			return err
+		}
 		if lo > b*BundleSize {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM log_tail WHERE idx >= $1 AND idx < $2`, b*BundleSize, lo); err != nil {
 				return fmt.Errorf("auditlog: emptying the log tail into bundle %d: %w", b, err)
 			}
 		}
+	}
+	return nil
+}
+
+// indexBundle records, for each State its entries name (the bundle's
+// states column), that the bundle holds some of the State's entries.
+func indexBundle(ctx context.Context, tx *sql.Tx, b int64, states string) error {
+	seen := map[string]bool{}
+	var q strings.Builder
+	var args []any
+	for _, st := range strings.Split(states, ";") {
+		if st == "" || seen[st] {
+			continue
+		}
+		seen[st] = true
+		if len(args) > 0 {
+			q.WriteByte(',')
+		}
+		fmt.Fprintf(&q, "($%d, $%d)", len(args)+1, len(args)+2)
+		args = append(args, st, b)
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO log_state_bundles (state_code, bundle) VALUES `+q.String(), args...); err != nil {
+		return fmt.Errorf("auditlog: indexing bundle %d by State: %w", b, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -254,5 +255,75 @@ func TestConcurrentOwnedAppends(t *testing.T) {
 		if err != nil || !rep.OK() || rep.Pending != 0 {
 			t.Errorf("%+v %v", rep, err)
 		}
+	})
+}
+
+// TestNewestOfAState checks the log page's list: newest first, across the
+// tail and the bundles, and a State's entries found through the index of
+// its bundles however many entries of others came after them; the index
+// is rebuilt from the bundles by the migration that made it.
+func TestNewestOfAState(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := populate(t, e)
+		ctx := context.Background()
+		ev := func(i int, state string) auditlog.Event {
+			return auditlog.Event{Type: "test.event", ActorEmail: "x@example.org", Object: fmt.Sprintf("n:%d", i), States: []string{state}, At: time.Unix(int64(i), 0)}
+		}
+		// Mali's focal point (an entry of Mali: the account), three more
+		// entries of Mali, then 3,000 of others: Mali's are far below the
+		// last 2,000.
+		fpMLI := w.sys.User(t, "fp@mli.example", app.RoleFocalPoint, "MLI")
+		var evs []auditlog.Event
+		for i := range 3 {
+			evs = append(evs, ev(i, "MLI"))
+		}
+		for i := range 3000 {
+			evs = append(evs, ev(100+i, []string{"FRA", "KEN", "BRA"}[i%3]))
+		}
+		if err := w.sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+			_, err := auditlog.AppendBatch(ctx, tx, evs)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		check := func(when string) {
+			t.Helper()
+			list, err := w.sys.Audit.Newest(fpMLI.Ctx(), 10)
+			if err != nil || len(list) != 4 {
+				t.Fatalf("%s: Mali's newest: %d, %v", when, len(list), err)
+			}
+			for i, en := range list[:3] {
+				if en.Object != fmt.Sprintf("n:%d", 2-i) || en.States[0] != "MLI" {
+					t.Errorf("%s: Mali's entry %d is %s %v", when, i, en.Object, en.States)
+				}
+			}
+			all, err := w.sys.Audit.Newest(w.sec.Ctx(), 1000)
+			if err != nil || len(all) != 1000 {
+				t.Fatalf("%s: the Secretariat's newest: %d, %v", when, len(all), err)
+			}
+			for i := 1; i < len(all); i++ {
+				if all[i].Index != all[i-1].Index-1 {
+					t.Fatalf("%s: entry %d after %d", when, all[i].Index, all[i-1].Index)
+				}
+			}
+			ken, err := w.sys.Audit.Newest(w.fpKEN.Ctx(), 1000)
+			if err != nil || len(ken) != 1000 {
+				t.Fatalf("%s: Kenya's newest: %d, %v", when, len(ken), err)
+			}
+			for _, en := range ken {
+				if !slices.Contains(en.States, "KEN") {
+					t.Fatalf("%s: Kenya sees entry %d of %v", when, en.Index, en.States)
+				}
+			}
+		}
+		check("indexed as appended")
+		// The migration that made the index fills it from the bundles.
+		if err := w.sys.DB.MigrateDownTo(ctx, 31); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.sys.DB.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		check("indexed by the migration")
 	})
 }

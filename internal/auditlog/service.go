@@ -285,14 +285,14 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 		mark = []byte(`"` + a.State + `"`)
 	}
 	for next := from / BundleSize; len(out) < limit; {
-		// The states column of a bundle names every State of its entries:
-		// it narrows the bundles to read; Visible decides per entry.
+		// A State reads the bundles that hold some of its entries (the
+		// index of a State's bundles); Visible decides per entry.
 		var rows *sql.Rows
 		if a.IsSecretariat() {
 			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries, codec FROM log_bundles WHERE idx >= $1 ORDER BY idx LIMIT $2`, next, entriesBatch)
 		} else {
-			rows, err = l.DB.QueryContext(ctx, `SELECT idx, entries, codec FROM log_bundles WHERE idx >= $1 AND states LIKE $2 ORDER BY idx LIMIT $3`,
-				next, "%;"+a.State+";%", entriesBatch)
+			rows, err = l.DB.QueryContext(ctx, `SELECT b.idx, b.entries, b.codec FROM log_state_bundles s JOIN log_bundles b ON b.idx = s.bundle
+				WHERE s.state_code = $1 AND s.bundle >= $2 ORDER BY s.bundle LIMIT $3`, a.State, next, entriesBatch)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("auditlog: reading the bundles from %d: %w", next, err)
@@ -308,14 +308,10 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 			}
 			read++
 			next = b + 1
-			if bundle, err = openBundle(codec, bundle, nil); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
-			}
-			entries, err := splitBundle(bundle, nil)
+			entries, err := openEntries(b, codec, bundle)
 			if err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
+				return nil, err
 			}
 			for i, data := range entries {
 				idx := b*BundleSize + int64(i)
@@ -373,6 +369,125 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 		return nil, fmt.Errorf("auditlog: reading the log tail from %d: %w", from, err)
 	}
 	return out, nil
+}
+
+// Newest lists, newest first, up to limit entries that the actor may see:
+// the log page's. A State's are found through the index of its bundles,
+// however long ago its latest entry was appended. One snapshot is read, so
+// that no entry is listed twice or missed while a pass packs the tail into
+// a bundle.
+func (l *Log) Newest(ctx context.Context, limit int) ([]*Entry, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	limit = min(max(limit, 1), 1000)
+	out := []*Entry{}
+	if !a.IsSecretariat() && a.State == "" {
+		return out, nil
+	}
+	q, release, err := snapshot(ctx, l.DB)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var size int64
+	if err := q.QueryRowContext(ctx, `SELECT size FROM log_head WHERE id = 1`).Scan(&size); err != nil {
+		return nil, fmt.Errorf("auditlog: reading the log head: %w", err)
+	}
+	full := size / BundleSize // the bundles below are full; the tail holds the rest
+	var mark []byte
+	if !a.IsSecretariat() {
+		mark = []byte(`"` + a.State + `"`)
+	}
+	add := func(idx int64, data []byte) error {
+		if mark != nil && !bytes.Contains(data, mark) {
+			return nil
+		}
+		ev, err := Decode(data)
+		if err != nil {
+			return fmt.Errorf("auditlog: entry %d: %w", idx, err)
+		}
+		if Visible(a, ev) {
+			out = append(out, &Entry{Index: idx, Event: ev, Data: data})
+		}
+		return nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT idx, data FROM log_tail WHERE idx >= $1 AND idx < $2 ORDER BY idx DESC`, full*BundleSize, size)
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: reading the log tail: %w", err)
+	}
+	for rows.Next() && len(out) < limit {
+		var idx int64
+		var data []byte
+		if err := rows.Scan(&idx, &data); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("auditlog: reading the log tail: %w", err)
+		}
+		if err := add(idx, data); err != nil {
+			rows.Close()
+			return nil, err
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("auditlog: reading the log tail: %w", err)
+	}
+	for below := full; len(out) < limit && below > 0; {
+		if a.IsSecretariat() {
+			rows, err = q.QueryContext(ctx, `SELECT idx, entries, codec FROM log_bundles WHERE idx < $1 ORDER BY idx DESC LIMIT $2`, below, entriesBatch)
+		} else {
+			rows, err = q.QueryContext(ctx, `SELECT b.idx, b.entries, b.codec FROM log_state_bundles s JOIN log_bundles b ON b.idx = s.bundle
+				WHERE s.state_code = $1 AND s.bundle < $2 ORDER BY s.bundle DESC LIMIT $3`, a.State, below, entriesBatch)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("auditlog: reading the bundles below %d: %w", below, err)
+		}
+		read := 0
+		for rows.Next() && len(out) < limit {
+			var b int64
+			var bundle []byte
+			var codec int
+			if err := rows.Scan(&b, &bundle, &codec); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("auditlog: reading the bundles below %d: %w", below, err)
+			}
+			read++
+			below = b
+			entries, err := openEntries(b, codec, bundle)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			for i := len(entries) - 1; i >= 0 && len(out) < limit; i-- {
+				if err := add(b*BundleSize+int64(i), entries[i]); err != nil {
+					rows.Close()
+					return nil, err
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("auditlog: reading the bundles below %d: %w", below, err)
+		}
+		if read < entriesBatch {
+			break
+		}
+	}
+	return out, nil
+}
+
+// openEntries decompresses and splits a stored bundle.
+func openEntries(b int64, codec int, stored []byte) ([][]byte, error) {
+	bundle, err := openBundle(codec, stored, nil)
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
+	}
+	entries, err := splitBundle(bundle, nil)
+	if err != nil {
+		return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
+	}
+	return entries, nil
 }
 
 // ProveEntry returns the inclusion proof of entry idx in the tree of the

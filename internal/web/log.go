@@ -30,19 +30,15 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	const show = 100
-	from := max(cp.Size-2000, 0)
-	list, err := s.Audit.Entries(r.Context(), from, 1000)
+	newest, err := s.Audit.Newest(r.Context(), show+1)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	// Newest first.
-	var newest []*auditlog.Entry
-	for i := len(list) - 1; i >= 0 && len(newest) < show; i-- {
-		newest = append(newest, list[i])
-	}
+	more := len(newest) > show
+	newest = newest[:min(len(newest), show)]
 	p := s.page(r, "log.title", nil)
-	d := &logData{Key: s.Audit.VerifierKey, Checkpoint: cp, More: len(list) > show}
+	d := &logData{Key: s.Audit.VerifierKey, Checkpoint: cp, More: more}
 	if d.Entries, err = s.logRows(r.Context(), p, newest); err != nil {
 		s.fail(w, r, err)
 		return

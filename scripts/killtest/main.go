@@ -320,11 +320,32 @@ func run(proxyName string, writes int, adminURL string, mailDelay time.Duration)
 		log.Printf("(the emails the killed instance was handing to the mail server at the kill, one per connection, or had handed in the last moments before it: nothing had recorded them as sent, so another instance sent them again, with the same Message-ID, which mail clients show once)")
 	}
 
+	// The killed instance's entries committed with their changes but not
+	// yet integrated into the tree wait in log_pending: the surviving
+	// instances' "log" job integrates them within a second.
+	var pending int
+	for wait := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		if err := db.QueryRow(`SELECT COUNT(*) FROM log_pending`).Scan(&pending); err != nil {
+			return err
+		}
+		if pending == 0 || time.Now().After(wait) {
+			break
+		}
+	}
+	var unindexed int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM comms WHERE status <> 'draft' AND log_index IS NULL`).Scan(&unindexed); err != nil {
+		return err
+	}
+	log.Printf("log: %d entries waiting to be integrated ten seconds on, %d sent communications without their entry's index", pending, unindexed)
+
 	out, err := pocdir("", append([]string{"audit", "check", "--db", dbURL}, keys[:4]...)...)
 	log.Printf("audit check: %s", lastLine(out))
 	var problems []string
 	if err != nil {
 		problems = append(problems, "audit check failed: "+err.Error())
+	}
+	if pending > 0 || unindexed > 0 {
+		problems = append(problems, fmt.Sprintf("%d log entries never integrated, %d communications without their index", pending, unindexed))
 	}
 	if lost > 0 {
 		problems = append(problems, fmt.Sprintf("%d acknowledged writes lost", lost))

@@ -13,5 +13,18 @@ CREATE TABLE log_pending (
     created_at  TIMESTAMPTZ NOT NULL      -- the time of the event
 );
 
+-- Each State's bundles: the bundles (of 256 entries) holding an entry that
+-- concerns the State, so that a State's page and its verification read its
+-- bundles only, however long the log (filled when a bundle is stored; the
+-- entries after the last full bundle, in log_tail, are few).
+CREATE TABLE log_state_bundles (
+    state_code TEXT NOT NULL,
+    bundle     BIGINT NOT NULL,
+    PRIMARY KEY (state_code, bundle)
+);
+INSERT INTO log_state_bundles (state_code, bundle)
+SELECT DISTINCT s, idx FROM log_bundles, regexp_split_to_table(states, ';') AS s WHERE s <> '';
+
 -- +goose Down
+DROP TABLE log_state_bundles;
 DROP TABLE log_pending;

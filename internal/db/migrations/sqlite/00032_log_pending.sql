@@ -13,5 +13,22 @@ CREATE TABLE log_pending (
     created_at  TIMESTAMP NOT NULL        -- the time of the event
 );
 
+-- Each State's bundles: the bundles (of 256 entries) holding an entry that
+-- concerns the State, so that a State's page and its verification read its
+-- bundles only, however long the log (filled when a bundle is stored; the
+-- entries after the last full bundle, in log_tail, are few).
+CREATE TABLE log_state_bundles (
+    state_code TEXT NOT NULL,
+    bundle     INTEGER NOT NULL,
+    PRIMARY KEY (state_code, bundle)
+);
+WITH RECURSIVE split(bundle, rest, s) AS (
+    SELECT idx, substr(states, 2), '' FROM log_bundles
+    UNION ALL
+    SELECT bundle, substr(rest, instr(rest, ';') + 1), substr(rest, 1, instr(rest, ';') - 1) FROM split WHERE rest <> ''
+)
+INSERT OR IGNORE INTO log_state_bundles (state_code, bundle) SELECT s, bundle FROM split WHERE s <> '';
+
 -- +goose Down
+DROP TABLE log_state_bundles;
 DROP TABLE log_pending;
