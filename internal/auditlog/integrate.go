@@ -245,16 +245,14 @@ type integrator struct {
 	count atomic.Int64
 }
 
-var integrators sync.Map // *db.DB → *integrator
+type integratorKey struct{}
 
 func integratorOf(d *db.DB) *integrator {
-	if in, ok := integrators.Load(d); ok {
-		return in.(*integrator)
-	}
-	in := &integrator{d: d, wanted: map[int64]bool{}, got: map[int64]int64{}}
-	in.cond = sync.NewCond(&in.mu)
-	v, _ := integrators.LoadOrStore(d, in)
-	return v.(*integrator)
+	return d.Value(integratorKey{}, func() any {
+		in := &integrator{d: d, wanted: map[int64]bool{}, got: map[int64]int64{}}
+		in.cond = sync.NewCond(&in.mu)
+		return in
+	}).(*integrator)
 }
 
 // integrate returns once a pass that started after the call has ended,
@@ -341,9 +339,19 @@ type pendingRow struct {
 }
 
 func (in *integrator) passOnce(ctx context.Context, got map[int64]int64) (int, error) {
+	// A look first: the background job finds nothing most of the time,
+	// and takes the head only when there is something to integrate.
+	var waiting int
+	err := db.PreparedRow(ctx, in.d, `SELECT COUNT(*) FROM (SELECT 1 FROM log_pending LIMIT 1) p`).Scan(&waiting)
+	if err != nil {
+		return 0, fmt.Errorf("auditlog: looking for pending entries: %w", err)
+	}
+	if waiting == 0 {
+		return 0, nil
+	}
 	var rows []pendingRow
 	var first int64
-	err := in.d.Tx(ctx, func(tx *sql.Tx) error {
+	err = in.d.Tx(ctx, func(tx *sql.Tx) error {
 		// Hold the head first: the pending rows read after it are those
 		// no other pass has integrated.
 		var size int64

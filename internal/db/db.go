@@ -54,6 +54,20 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+
+	// values are Value's.
+	values sync.Map
+}
+
+// Value returns the value that key has for the database, made with mk the
+// first time: a package's state for one database in this process (the
+// log's integrator), gone with it.
+func (d *DB) Value(key any, mk func() any) any {
+	if v, ok := d.values.Load(key); ok {
+		return v
+	}
+	v, _ := d.values.LoadOrStore(key, mk())
+	return v
 }
 
 // Stmt returns the statement for query inside tx, prepared once for the
