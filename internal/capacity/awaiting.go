@@ -70,7 +70,7 @@ func (s *Service) tellAwaiting(ctx context.Context, tx *sql.Tx, m *Match, state 
 	for _, w := range to {
 		l := notify.Letter{Kind: "capacity", To: w.Reader, Subject: notify.T("mail.capacity_match.subject", "ID", m.ID),
 			Body: []notify.Text{notify.T("mail.capacity_match.body", "ID", m.ID, "Link", link),
-				w.Why(notify.T("mail.capacity_match.why", "Link", s.mail.Link("/account#notifications")))}}
+				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
 		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
 			return err
 		}
