@@ -649,14 +649,14 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		m, encrypted := s.notification(ctx, c, t.poc, addr, false, written, token)
 		ms[i], rows[i], hashes[i] = m, recipientRow{t: t, addr: addr, encrypted: encrypted}, hash
 	}
-	oids, err := notify.EnqueueMany(ctx, tx, now, ms)
+	oids, err := notify.EnqueueMany(ctx, s.DB, tx, now, ms)
 	if err != nil {
 		return err
 	}
 	for i := range rows {
 		rows[i].outbox = oids[i]
 	}
-	if err := insertRecipients(ctx, tx, c.ID, now, rows); err != nil {
+	if err := insertRecipients(ctx, s.DB, tx, c.ID, now, rows); err != nil {
 		return err
 	}
 	// Each line's reply token, bound once the lines have their ids.
@@ -669,7 +669,7 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	for i, oid := range oids {
 		tokens.Add(hashes[i], notify.ReplyComm, byOutbox[oid], now, expires)
 	}
-	return tokens.Insert(ctx, tx)
+	return tokens.Insert(ctx, s.DB, tx)
 }
 
 // byIdemKey returns the communication the actor created with an

@@ -359,19 +359,16 @@ const recipientRows = 200
 // multi-row INSERT per recipientRows lines: a round trip per line was,
 // with the outbox's, most of the time of an inject to 193 States on
 // PostgreSQL.
-func insertRecipients(ctx context.Context, tx *sql.Tx, comm int64, now time.Time, rs []recipientRow) error {
+func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, comm int64, now time.Time, rs []recipientRow) error {
 	for start := 0; start < len(rs); start += recipientRows {
 		part := rs[start:min(start+recipientRows, len(rs))]
-		marks := make([]string, len(part))
 		args := make([]any, 0, 11*len(part))
-		for i, r := range part {
-			n := len(args)
-			marks[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5, n+6, n+7, n+8, n+9, n+10, n+11)
+		for _, r := range part {
 			p := r.t.poc
 			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
-			notified_at, outbox_id) VALUES `+strings.Join(marks, ", "), args...); err != nil {
+			notified_at, outbox_id) VALUES `+d.Values(len(part), 11), args...); err != nil {
 			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
 		}
 	}

@@ -98,7 +98,7 @@ func enqueueArgs(m Message, now time.Time) []any {
 }
 
 // EnqueueRows is how many messages EnqueueMany writes in one statement:
-// 12 values each, far below either engine's limit on a statement's
+// 13 values each, far below either engine's limit on a statement's
 // parameters, and few round trips for a message to every State.
 const EnqueueRows = 200
 
@@ -108,12 +108,11 @@ const EnqueueRows = 200
 // of an exercise's inject to 193 States on PostgreSQL. Each row is known
 // by its Message-ID (random, unique), not by the order RETURNING gives,
 // which neither engine promises.
-func EnqueueMany(ctx context.Context, tx *sql.Tx, now time.Time, ms []Message) ([]int64, error) {
+func EnqueueMany(ctx context.Context, d *db.DB, tx *sql.Tx, now time.Time, ms []Message) ([]int64, error) {
 	ids := make([]int64, len(ms))
 	for start := 0; start < len(ms); start += EnqueueRows {
 		part := ms[start:min(start+EnqueueRows, len(ms))]
-		marks := make([]string, len(part))
-		args := make([]any, 0, 12*len(part))
+		args := make([]any, 0, 13*len(part))
 		at := make(map[string]int, len(part)) // Message-ID → index in ms
 		for i, m := range part {
 			if err := checkMessage(m); err != nil {
@@ -121,12 +120,11 @@ func EnqueueMany(ctx context.Context, tx *sql.Tx, now time.Time, ms []Message) (
 			}
 			a := enqueueArgs(m, now)
 			at[a[9].(string)] = start + i
-			n := len(args)
-			marks[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d, $%d)",
-				n+1, n+2, n+3, n+4, n+5, n+6, n+6, n+7, n+8, n+9, n+10, n+11, n+12)
-			args = append(args, a...)
+			// created_at, then next_attempt_at, both now.
+			args = append(args, a[:6]...)
+			args = append(args, a[5:]...)
 		}
-		if err := enqueueRows(ctx, tx, marks, args, at, ids); err != nil {
+		if err := enqueueRows(ctx, tx, d.Values(len(part), 13), args, at, ids); err != nil {
 			return nil, fmt.Errorf("notify: queueing %d messages: %w", len(part), err)
 		}
 	}
@@ -135,9 +133,9 @@ func EnqueueMany(ctx context.Context, tx *sql.Tx, now time.Time, ms []Message) (
 
 // enqueueRows runs one statement of EnqueueMany and sets the ids of its
 // messages.
-func enqueueRows(ctx context.Context, tx *sql.Tx, marks []string, args []any, at map[string]int, ids []int64) error {
+func enqueueRows(ctx context.Context, tx *sql.Tx, values string, args []any, at map[string]int, ids []int64) error {
 	rows, err := tx.QueryContext(ctx, `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to,
-		auto_reply, message_id, attachment_name, attachment) VALUES `+strings.Join(marks, ", ")+` RETURNING id, message_id`, args...)
+		auto_reply, message_id, attachment_name, attachment) VALUES `+values+` RETURNING id, message_id`, args...)
 	if err != nil {
 		return err
 	}
@@ -159,7 +157,7 @@ func enqueueRows(ctx context.Context, tx *sql.Tx, marks []string, args []any, at
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if got != len(marks) {
+	if got != len(at) {
 		return fmt.Errorf("%d ids came back", got)
 	}
 	return nil
