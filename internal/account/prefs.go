@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,36 +123,88 @@ func (s *Service) SetPrefs(ctx context.Context, in Prefs) error {
 }
 
 // Watcher is whom to tell of new work: a user who chose an e-mail for each
-// communication, or the delegate of one who is away (For names them).
+// new item, or the delegate of one who is away (For names them).
 type Watcher struct {
 	notify.Reader
 	For   string     // the name (or address) of the user away, when a delegate
 	Until *time.Time // the end of their absence
 }
 
-// Watchers returns whom to e-mail of a communication the State received, in
-// the caller's transaction: its enabled users who chose an e-mail for each,
-// and, in place of a user who is away, their delegate (whatever the user
-// chose), each address once.
-func Watchers(ctx context.Context, q db.Queryer, state string, now time.Time) ([]Watcher, error) {
-	rows, err := q.QueryContext(ctx, `SELECT u.email, u.name, u.language, u.notify_new, u.away_until, COALESCE(d.email, ''), COALESCE(d.language, ''),
-		d.disabled_at FROM users u LEFT JOIN users d ON d.id = u.delegate_id AND d.state_code = u.state_code
-		WHERE u.state_code = $1 AND u.disabled_at IS NULL AND (u.notify_new = $2 OR (u.away_until > $3 AND u.delegate_id IS NOT NULL))
-		ORDER BY u.id`, state, NotifyEach, now)
+// Why is the line that ends the e-mail to a watcher: that they receive it
+// in place of the user away, or else why, their own choice. Every e-mail
+// about new work says it the same way.
+func (w Watcher) Why(why notify.Text) notify.Text {
+	if w.For != "" {
+		return notify.T("mail.delegate", "Name", w.For, "Date", w.Until.UTC().Format("2006-01-02"))
+	}
+	return why
+}
+
+// Watchers returns whom to e-mail of a communication each of the States
+// received, by State, in the caller's transaction (one query for all of
+// them: an exercise's inject goes to 193): its enabled users who chose an
+// e-mail for each, and, in place of a user who is away, their delegate
+// (whatever the user chose), each address once per State.
+func Watchers(ctx context.Context, q db.Queryer, states []string, now time.Time) (map[string][]Watcher, error) {
+	if len(states) == 0 {
+		return map[string][]Watcher{}, nil
+	}
+	marks := make([]string, len(states))
+	args := make([]any, len(states))
+	for i, st := range states {
+		marks[i], args[i] = "$"+strconv.Itoa(i+3), st
+	}
+	return watchers(ctx, q, now, 0, `u.state_code IN (`+strings.Join(marks, ", ")+`)`, args...)
+}
+
+// AnswerWatchers returns whom to e-mail when an item starts to wait for
+// the answer of those who answer for a State (its focal points) or, for
+// state "", of the Secretariat's officers, by the rule of Watchers: those
+// who chose an e-mail for each new item and, in place of one who is away,
+// their delegate. The user except (0 for none) is left out, also as a
+// delegate: the one who caused it.
+func AnswerWatchers(ctx context.Context, q db.Queryer, state string, except int64, now time.Time) ([]Watcher, error) {
+	var by map[string][]Watcher
+	var err error
+	if state == "" {
+		by, err = watchers(ctx, q, now, except, `u.role = $3 AND u.state_code IS NULL`, string(app.RoleSecretariat))
+	} else {
+		by, err = watchers(ctx, q, now, except, `u.role = $3 AND u.state_code = $4`, string(app.RoleFocalPoint), state)
+	}
+	return by[state], err
+}
+
+// watchers is the rule of Watchers and AnswerWatchers for the users a
+// clause selects (its parameters from $3), by State ("" for the
+// Secretariat). A delegate stands in for a user of their own State (of
+// the Secretariat, for its members), never an observer.
+func watchers(ctx context.Context, q db.Queryer, now time.Time, except int64, where string, args ...any) (map[string][]Watcher, error) {
+	rows, err := q.QueryContext(ctx, `SELECT COALESCE(u.state_code, ''), u.id, u.email, u.name, u.language, u.notify_new, u.away_until,
+		COALESCE(d.id, 0), COALESCE(d.email, ''), COALESCE(d.language, ''), d.disabled_at
+		FROM users u LEFT JOIN users d ON d.id = u.delegate_id AND COALESCE(d.state_code, '') = COALESCE(u.state_code, '') AND d.role <> '`+string(app.RoleObserver)+`'
+		WHERE u.disabled_at IS NULL AND (u.notify_new = $1 OR (u.away_until > $2 AND u.delegate_id IS NOT NULL)) AND `+where+`
+		ORDER BY u.id`, append([]any{NotifyEach, now}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing whom to tell: %w", err)
 	}
 	defer rows.Close()
 	seen := map[string]bool{}
-	var out []Watcher
+	out := map[string][]Watcher{}
 	for rows.Next() {
 		var w Watcher
-		var name, mode, demail, dlang string
+		var state, name, mode, demail, dlang string
+		var id, did int64
 		var away, ddisabled sql.NullTime
-		if err := rows.Scan(&w.Email, &name, &w.Lang, &mode, &away, &demail, &dlang, &ddisabled); err != nil {
+		if err := rows.Scan(&state, &id, &w.Email, &name, &w.Lang, &mode, &away, &did, &demail, &dlang, &ddisabled); err != nil {
 			return nil, fmt.Errorf("account store: listing whom to tell: %w", err)
 		}
+		if id == except {
+			continue
+		}
 		if standsIn(away, demail, ddisabled, now) {
+			if did == except {
+				continue
+			}
 			w.For, w.Until = name, &away.Time
 			if w.For == "" {
 				w.For = w.Email
@@ -160,12 +213,15 @@ func Watchers(ctx context.Context, q db.Queryer, state string, now time.Time) ([
 		} else if mode != NotifyEach {
 			continue
 		}
-		if !seen[w.Email] {
-			seen[w.Email] = true
-			out = append(out, w)
+		if key := state + "/" + w.Email; !seen[key] {
+			seen[key] = true
+			out[state] = append(out[state], w)
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("account store: listing whom to tell: %w", err)
+	}
+	return out, nil
 }
 
 // standsIn reports whether a delegate receives in a user's place at now:

@@ -32,19 +32,6 @@ func Secretariat(ctx context.Context, q db.Queryer) ([]notify.Reader, error) {
 		string(app.RoleSecretariat))
 }
 
-// EachWatchers returns the users who answer for a State (its focal
-// points) or, for state "", the Secretariat, and chose an e-mail for each
-// new item: whom to write to when something waits for their answer. The
-// user except (0 for none) is left out: the one who caused it.
-func EachWatchers(ctx context.Context, q db.Queryer, state string, except int64) ([]notify.Reader, error) {
-	if state == "" {
-		return readers(ctx, q, `SELECT email, language FROM users WHERE role = $1 AND state_code IS NULL AND disabled_at IS NULL
-			AND notify_new = $2 AND id <> $3 ORDER BY id`, string(app.RoleSecretariat), NotifyEach, except)
-	}
-	return readers(ctx, q, `SELECT email, language FROM users WHERE role = $1 AND state_code = $2 AND disabled_at IS NULL
-		AND notify_new = $3 AND id <> $4 ORDER BY id`, string(app.RoleFocalPoint), state, NotifyEach, except)
-}
-
 // ReaderOf returns the address and language of a user, whether enabled or
 // not; ok is false when there is no such user.
 func ReaderOf(ctx context.Context, q db.Queryer, userID int64) (r notify.Reader, ok bool, err error) {

@@ -666,6 +666,28 @@ var authRoutes = []authRoute{
 			}
 			return fmt.Sprintf("/api/v1/exercises/%d/agree", e.ID), nil
 		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
+	// Four eyes: another Secretariat officer agreed first; the caller
+	// confirms.
+	{"POST /api/v1/exercises/{id}/confirm", "confirm another officer's agreement to an exercise " + stateA + " proposed",
+		func(t *testing.T, f *fixture) (string, any) {
+			e, err := f.sys.Exercises.Propose(f.fpA.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := f.sys.User(t, fmt.Sprintf("first%d@un.test", f.next()), app.RoleSecretariat, "")
+			if _, err := f.sys.Exercises.Agree(first.Ctx(), e.ID); err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/exercises/%d/confirm", e.ID), nil
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
+	{"POST /api/v1/exercises/{id}/withdraw", "withdraw an exercise " + stateA + " proposed",
+		func(t *testing.T, f *fixture) (string, any) {
+			e, err := f.sys.Exercises.Propose(f.fpA.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/exercises/%d/withdraw", e.ID), nil
+		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
 	{"GET /api/v1/exercises/{id}", "read an exercise " + stateA + " takes part in",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d", f.exercise(t).ID), nil

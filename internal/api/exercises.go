@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -42,13 +43,29 @@ func (a *API) planExercise(w http.ResponseWriter, r *http.Request) {
 	a.writeJSON(w, r, http.StatusCreated, e)
 }
 
+// The Secretariat's agreement to a group's proposal, under four eyes: a
+// first officer agrees, a second confirms; until then the proposing
+// State's focal point may withdraw it.
+
 func (a *API) agreeExercise(w http.ResponseWriter, r *http.Request) {
+	a.exerciseStep(w, r, a.Exercises.Agree)
+}
+
+func (a *API) confirmExercise(w http.ResponseWriter, r *http.Request) {
+	a.exerciseStep(w, r, a.Exercises.Confirm)
+}
+
+func (a *API) withdrawExercise(w http.ResponseWriter, r *http.Request) {
+	a.exerciseStep(w, r, a.Exercises.Withdraw)
+}
+
+func (a *API) exerciseStep(w http.ResponseWriter, r *http.Request, step func(context.Context, int64) (*exercises.Exercise, error)) {
 	id, err := pathID(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	e, err := a.Exercises.Agree(r.Context(), id)
+	e, err := step(r.Context(), id)
 	if err != nil {
 		a.fail(w, r, err)
 		return

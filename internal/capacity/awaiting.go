@@ -16,7 +16,8 @@ import (
 // or, for a partner's offer, a Secretariat officer other than the one who
 // proposed it. The inbox lists what waits for the actor (Awaiting); those
 // who chose an e-mail for each new item are written to when it starts to
-// wait, and the daily digest lists it with the rest of the inbox. The
+// wait (in place of one who is away, their delegate), and the daily digest
+// lists it with the rest of the inbox. The
 // e-mail names the match only: no State, topic nor details.
 
 // Awaiting lists the proposed matches that wait for the actor's answer,
@@ -55,20 +56,21 @@ func waitsFor(a *app.Actor, m *Match) bool {
 // tellAwaiting writes, in the caller's transaction, to those who chose an
 // e-mail for each new item and now answer for a side of the match: state
 // names the side ("" for the Secretariat, on a partner's offer), except the
-// user who caused it.
+// user who caused it. In place of one who is away, their delegate, as for
+// every e-mail about new work (account.AnswerWatchers).
 func (s *Service) tellAwaiting(ctx context.Context, tx *sql.Tx, m *Match, state string, except int64, now time.Time) error {
 	if s.mail == nil {
 		return nil
 	}
-	to, err := account.EachWatchers(ctx, tx, state, except)
+	to, err := account.AnswerWatchers(ctx, tx, state, except, now)
 	if err != nil {
 		return err
 	}
 	link := s.mail.Link("/capacity#match-" + strconv.FormatInt(m.ID, 10))
-	for _, r := range to {
-		l := notify.Letter{Kind: "capacity", To: r, Subject: notify.T("mail.capacity_match.subject", "ID", m.ID),
+	for _, w := range to {
+		l := notify.Letter{Kind: "capacity", To: w.Reader, Subject: notify.T("mail.capacity_match.subject", "ID", m.ID),
 			Body: []notify.Text{notify.T("mail.capacity_match.body", "ID", m.ID, "Link", link),
-				notify.T("mail.capacity_match.why", "Link", s.mail.Link("/account#notifications"))}}
+				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
 		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
 			return err
 		}

@@ -593,24 +593,26 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if c.ThreadID == 0 {
 		c.ThreadID = c.ID
 	}
+	// Every recipient State's PoCs at once: a few statements for an
+	// exercise's inject to 193 States, not a few per State.
 	var missing []string
+	var all []target
 	for _, st := range c.ToStates {
 		rs := pl.targets[st]
 		if len(rs) == 0 {
 			missing = append(missing, st)
 			continue
 		}
-		if err := s.addRecipients(ctx, tx, c, rs, now); err != nil {
-			return err
-		}
+		all = append(all, rs...)
 	}
 	if len(missing) > 0 {
 		return app.FieldError("to_states", "error.comms_no_poc", "these States have no PoC who can be reached yet: {{.Codes}}", map[string]any{"Codes": strings.Join(missing, ", ")})
 	}
-	for _, st := range c.ToStates {
-		if err := s.tellWatchers(ctx, tx, c, st, now); err != nil {
-			return err
-		}
+	if err := s.addRecipients(ctx, tx, c, all, now); err != nil {
+		return err
+	}
+	if err := s.tellWatchers(ctx, tx, c, c.ToStates, now); err != nil {
+		return err
 	}
 	lg, err := s.logComm(ctx, tx, a, c, now)
 	if err != nil {
@@ -630,37 +632,32 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	return s.setOutcome(ctx, tx, a, parent, OutcomeResponded, "", c.ID, now)
 }
 
-// addRecipients records the chosen PoCs and queues their notifications.
+// addRecipients records the chosen PoCs and queues their notifications,
+// a few statements for all of them: the e-mails in the outbox, then the
+// lines that name them, then each line's reply token.
 func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, now time.Time) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	// One prepared statement each for the many rows of a communication to
-	// many PoCs: parsing the SQL once per row was most of a send's cost.
-	q, err := notify.PrepareEnqueue(ctx, s.DB, tx)
-	if err != nil {
-		return err
-	}
-	defer q.Close()
-	lines, err := prepareRecipients(ctx, s.DB, tx)
-	if err != nil {
-		return err
-	}
-	defer lines.Close()
 	written := map[string]notify.Message{}
-	hashes := make(map[int64]string, len(ts)) // by outbox message
-	for _, t := range ts {
+	ms := make([]notify.Message, len(ts))
+	rows := make([]recipientRow, len(ts))
+	hashes := make([]string, len(ts))
+	for i, t := range ts {
 		addr := t.poc.Email()
 		token, hash := notify.NewReplyToken()
 		m, encrypted := s.notification(ctx, c, t.poc, addr, false, written, token)
-		oid, err := q.Enqueue(ctx, now, m)
-		if err != nil {
-			return err
-		}
-		if err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid); err != nil {
-			return err
-		}
-		hashes[oid] = hash
+		ms[i], rows[i], hashes[i] = m, recipientRow{t: t, addr: addr, encrypted: encrypted}, hash
+	}
+	oids, err := notify.EnqueueMany(ctx, s.DB, tx, now, ms)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		rows[i].outbox = oids[i]
+	}
+	if err := insertRecipients(ctx, s.DB, tx, c.ID, now, rows); err != nil {
+		return err
 	}
 	// Each line's reply token, bound once the lines have their ids.
 	byOutbox, err := linesByOutbox(ctx, tx, c.ID)
@@ -669,10 +666,10 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	}
 	var tokens notify.TokenBatch
 	expires := replyExpiry(c, now)
-	for oid, hash := range hashes {
-		tokens.Add(hash, notify.ReplyComm, byOutbox[oid], now, expires)
+	for i, oid := range oids {
+		tokens.Add(hashes[i], notify.ReplyComm, byOutbox[oid], now, expires)
 	}
-	return tokens.Insert(ctx, tx)
+	return tokens.Insert(ctx, s.DB, tx)
 }
 
 // byIdemKey returns the communication the actor created with an

@@ -218,32 +218,30 @@ func (s *Service) tellSender(ctx context.Context, tx *sql.Tx, c *Communication, 
 // tellWatchers e-mails the users of a recipient State who asked to hear of
 // each new communication (or the delegates of those away), without content:
 // the PoCs' mailboxes carry the communication; this says it waits.
-func (s *Service) tellWatchers(ctx context.Context, tx *sql.Tx, c *Communication, state string, now time.Time) error {
-	ws, err := account.Watchers(ctx, tx, state, now)
+func (s *Service) tellWatchers(ctx context.Context, tx *sql.Tx, c *Communication, states []string, now time.Time) error {
+	by, err := account.Watchers(ctx, tx, states, now)
 	if err != nil {
 		return err
 	}
-	for _, w := range ws {
-		var tag any = ""
-		var body []notify.Text
-		if c.IsExercise() {
-			tag = notify.Term("mail.comm.exercise_tag")
-			body = append(body, notify.T("mail.comm.exercise"))
-		}
-		body = append(body, notify.T("mail.comm_new.body", "State", senderOf(c), "Urgency", notify.Term("comm.urgency_"+c.Urgency)))
-		if c.RespondBy != nil {
-			body = append(body, notify.T("mail.comm_new.respond_by", "Time", c.RespondBy.UTC().Format("2006-01-02 15:04")))
-		}
-		body = append(body, notify.T("mail.comm_new.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))))
-		if w.For != "" {
-			body = append(body, notify.T("mail.comm_new.delegate", "Name", w.For, "Date", w.Until.UTC().Format("2006-01-02")))
-		} else {
-			body = append(body, notify.T("mail.comm_new.why"))
-		}
-		m := s.mail.Write(notify.Letter{Kind: "comm-new", To: w.Reader,
-			Subject: notify.T("mail.comm_new.subject", "Exercise", tag, "TLP", c.TLP, "Ref", c.Ref, "State", senderOf(c)), Body: body})
-		if err := notify.Enqueue(ctx, tx, now, m); err != nil {
-			return err
+	for _, state := range states {
+		for _, w := range by[state] {
+			var tag any = ""
+			var body []notify.Text
+			if c.IsExercise() {
+				tag = notify.Term("mail.comm.exercise_tag")
+				body = append(body, notify.T("mail.comm.exercise"))
+			}
+			body = append(body, notify.T("mail.comm_new.body", "State", senderOf(c), "Urgency", notify.Term("comm.urgency_"+c.Urgency)))
+			if c.RespondBy != nil {
+				body = append(body, notify.T("mail.comm_new.respond_by", "Time", c.RespondBy.UTC().Format("2006-01-02 15:04")))
+			}
+			body = append(body, notify.T("mail.comm_new.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
+				w.Why(notify.T("mail.comm_new.why")))
+			m := s.mail.Write(notify.Letter{Kind: "comm-new", To: w.Reader,
+				Subject: notify.T("mail.comm_new.subject", "Exercise", tag, "TLP", c.TLP, "Ref", c.Ref, "State", senderOf(c)), Body: body})
+			if err := notify.Enqueue(ctx, tx, now, m); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

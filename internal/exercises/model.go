@@ -5,10 +5,15 @@ import (
 )
 
 // The statuses of an exercise. The Secretariat's plan is agreed at once; a
-// group of States' proposal is a draft until a Secretariat officer agrees.
+// group of States' proposal is a draft until a Secretariat officer agrees,
+// then waits for a second officer's confirmation (four eyes: an agreed
+// proposal lets the proposing State send injects in the Secretariat's
+// name). The proposing State may withdraw it until then.
 const (
-	Draft  = "draft"
-	Agreed = "agreed"
+	Draft     = "draft"
+	Agreeing  = "agreeing" // one officer agreed; a second confirms
+	Agreed    = "agreed"
+	Withdrawn = "withdrawn"
 )
 
 // The statuses of an inject.
@@ -52,24 +57,37 @@ type Exercise struct {
 	// Injects is the scenario; a participant sees when each was released,
 	// never what a planned one will say.
 	Injects []*Inject `json:"injects"`
-	// Status is draft or agreed. ProposedBy is the State whose focal
-	// point proposed the exercise for a group of States (empty when the
-	// Secretariat planned it): once agreed, that State is a controller.
-	Status     string     `json:"status"`
-	ProposedBy string     `json:"proposed_by_state,omitempty"`
-	AgreedBy   string     `json:"agreed_by,omitempty"`
-	AgreedAt   *time.Time `json:"agreed_at,omitempty"`
-	Note       string     `json:"after_action_note,omitempty"`
-	NoteAt     *time.Time `json:"after_action_note_at,omitempty"`
-	CreatedBy  string     `json:"created_by,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	UpdatedAt  time.Time  `json:"updated_at"`
+	// Status is draft, agreeing, agreed or withdrawn. ProposedBy is the
+	// State whose focal point proposed the exercise for a group of States
+	// (empty when the Secretariat planned it): once agreed, that State is
+	// a controller. FirstAgreedBy is the officer who agreed to a proposal,
+	// AgreedBy the second who confirmed it (the officer who planned it, for
+	// the Secretariat's own).
+	Status        string     `json:"status"`
+	ProposedBy    string     `json:"proposed_by_state,omitempty"`
+	FirstAgreedBy string     `json:"first_agreed_by,omitempty"`
+	FirstAgreedAt *time.Time `json:"first_agreed_at,omitempty"`
+	AgreedBy      string     `json:"agreed_by,omitempty"`
+	AgreedAt      *time.Time `json:"agreed_at,omitempty"`
+	WithdrawnBy   string     `json:"withdrawn_by,omitempty"`
+	WithdrawnAt   *time.Time `json:"withdrawn_at,omitempty"`
+	Note          string     `json:"after_action_note,omitempty"`
+	NoteAt        *time.Time `json:"after_action_note_at,omitempty"`
+	CreatedBy     string     `json:"created_by,omitempty"`
+	CreatedAt     time.Time  `json:"created_at"`
+	UpdatedAt     time.Time  `json:"updated_at"`
 
 	// Manage is set when the actor runs the exercise (the Secretariat, or
 	// the proposing State's focal point); Agree when the actor may agree
-	// to a draft (the Secretariat).
-	Manage bool `json:"-"`
-	Agree  bool `json:"-"`
+	// to a draft (a Secretariat officer); Confirm when the actor may
+	// confirm another officer's agreement (a second one); Withdraw when
+	// the actor may withdraw the proposal (its State's focal point).
+	Manage   bool `json:"-"`
+	Agree    bool `json:"-"`
+	Confirm  bool `json:"-"`
+	Withdraw bool `json:"-"`
+
+	firstAgreedByID int64
 }
 
 // Participant is a participating State and the level its PoCs take part

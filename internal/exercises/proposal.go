@@ -3,21 +3,33 @@ package exercises
 import (
 	"context"
 	"database/sql"
+	"strconv"
+	"strings"
+	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // A group of States may plan an exercise with the Secretariat's agreement:
 // a State's focal point proposes one for its State and others; it stays a
 // draft, seen by the proposing State and the Secretariat only, whose
-// injects are not sent, until a Secretariat officer agrees. The proposing
+// injects are not sent, until the Secretariat agrees. The proposing
 // State's focal points then control it as the Secretariat does: they add
 // and release injects, and read the report of every participant (times,
 // never what anyone wrote). The injects still go out in the Secretariat's
 // name, through the same path.
+//
+// Four eyes: since the agreement lets a State's focal points act in the
+// Secretariat's name, no one officer gives it alone. One agrees (Agree),
+// and the exercise waits for a second officer's confirmation (Confirm);
+// the first may not confirm their own. Until then the proposal waits in
+// the inbox of the Secretariat's officers who may act on it, and the
+// proposing State's focal point may withdraw it (Withdraw).
 
-var _ = auditlog.Register("exercises.proposed", "exercises.agreed")
+var _ = auditlog.Register("exercises.proposed", "exercises.agreement_proposed", "exercises.agreed", "exercises.withdrawn")
 
 // seesAll reports whether the actor reads an exercise as its controller
 // does: the Secretariat, and the users of the State that proposed it.
@@ -103,7 +115,10 @@ func (s *Service) Propose(ctx context.Context, in Input) (*Exercise, error) {
 		if err := insertExercise(ctx, tx, e); err != nil {
 			return err
 		}
-		return logEvent(ctx, tx, a, "proposed", e, now)
+		if err := logEvent(ctx, tx, a, "proposed", e, now); err != nil {
+			return err
+		}
+		return s.tellSecretariat(ctx, tx, e, 0, now)
 	})
 	if err != nil {
 		return nil, err
@@ -111,9 +126,8 @@ func (s *Service) Propose(ctx context.Context, in Input) (*Exercise, error) {
 	return s.Exercise(ctx, e.ID)
 }
 
-// Agree is a Secretariat officer's agreement to a proposed exercise: the
-// participants see it, its injects may be sent, and the proposing State
-// controls it.
+// Agree is a first Secretariat officer's agreement to a proposed exercise:
+// it then waits for a second officer's confirmation (Confirm).
 func (s *Service) Agree(ctx context.Context, id int64) (*Exercise, error) {
 	a, err := requireSecretariat(ctx)
 	if err != nil {
@@ -123,14 +137,81 @@ func (s *Service) Agree(ctx context.Context, id int64) (*Exercise, error) {
 	if err != nil {
 		return nil, err
 	}
+	if e.Status != Draft {
+		return nil, errNotDraft(e)
+	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := agreeExercise(ctx, tx, id, a.Email, now)
+		ok, err := firstAgree(ctx, tx, id, a.UserID, a.Email, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
+			return errNotDraft(e)
+		}
+		e.Status = Agreeing
+		if err := logEvent(ctx, tx, a, "agreement_proposed", e, now); err != nil {
+			return err
+		}
+		return s.tellSecretariat(ctx, tx, e, a.UserID, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Exercise(ctx, id)
+}
+
+// errNotDraft says why a proposal cannot be agreed to: it was already, or
+// it was withdrawn.
+func errNotDraft(e *Exercise) error {
+	if e.Status == Withdrawn {
+		return errWithdrawn()
+	}
+	return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
+}
+
+func errWithdrawn() error {
+	return app.Errorf(app.Conflict, "error.exercise_withdrawn", "this proposed exercise was withdrawn")
+}
+
+// CanConfirm reports whether the actor may confirm the agreement to an
+// exercise: a Secretariat officer who may write, never the one who agreed
+// first.
+func CanConfirm(a *app.Actor, e *Exercise) bool {
+	return a.IsSecretariat() && !a.ReadOnly && e.Status == Agreeing && a.UserID != e.firstAgreedByID &&
+		!strings.EqualFold(a.Email, e.FirstAgreedBy)
+}
+
+// Confirm is the second Secretariat officer's confirmation of another's
+// agreement: from now on the participants see the exercise, its injects
+// may be sent, and the proposing State controls it.
+func (s *Service) Confirm(ctx context.Context, id int64) (*Exercise, error) {
+	a, err := requireSecretariat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case e.Status == Withdrawn:
+		return nil, errWithdrawn()
+	case e.Status == Agreed:
+		return nil, errNotDraft(e)
+	case e.Status != Agreeing:
+		return nil, app.Errorf(app.Conflict, "error.exercise_not_agreeing", "no officer has agreed to this exercise yet: agree to it first")
+	case !CanConfirm(a, e):
+		return nil, errOwnAgreement()
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := confirmAgreement(ctx, tx, id, a.UserID, a.Email, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.Errorf(app.Conflict, "error.exercise_not_agreeing", "no officer has agreed to this exercise yet: agree to it first")
 		}
 		e.Status = Agreed
 		return logEvent(ctx, tx, a, "agreed", e, now)
@@ -139,4 +220,107 @@ func (s *Service) Agree(ctx context.Context, id int64) (*Exercise, error) {
 		return nil, err
 	}
 	return s.Exercise(ctx, id)
+}
+
+func errOwnAgreement() error {
+	return app.Errorf(app.Forbidden, "error.exercise_agree_own", "a second officer confirms the agreement: you agreed to this exercise")
+}
+
+// Withdraw is the proposing State's withdrawal of its proposal, by one of
+// its focal points, until the Secretariat has agreed to it: it no longer
+// waits for the Secretariat, and its injects are never sent.
+func (s *Service) Withdraw(ctx context.Context, id int64) (*Exercise, error) {
+	a, err := app.RequireWrite(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(a, e) {
+		return nil, app.ErrNotFound("exercise")
+	}
+	if !canWithdraw(a, e) {
+		return nil, app.ErrForbidden()
+	}
+	if e.Status != Draft && e.Status != Agreeing {
+		return nil, errNotDraft(e)
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := withdrawProposal(ctx, tx, id, a.Email, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
+		}
+		e.Status = Withdrawn
+		return logEvent(ctx, tx, a, "withdrawn", e, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Exercise(ctx, id)
+}
+
+// canWithdraw reports whether the actor may withdraw a proposal: a focal
+// point of the proposing State.
+func canWithdraw(a *app.Actor, e *Exercise) bool {
+	return !a.ReadOnly && e.ProposedBy != "" && a.IsFocalPointOf(e.ProposedBy)
+}
+
+// Awaiting lists the proposed exercises that wait for the actor: for a
+// Secretariat officer who may write, the drafts to agree to and the
+// agreements of another officer to confirm, oldest first. The inbox shows
+// them.
+func (s *Service) Awaiting(ctx context.Context) ([]*Exercise, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.IsSecretariat() || a.ReadOnly {
+		return nil, nil
+	}
+	list, err := awaitingAgreement(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Exercise
+	for _, e := range list {
+		if e.Status == Draft || CanConfirm(a, e) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// tellSecretariat writes, in the caller's transaction, to the Secretariat's
+// officers who chose an e-mail for each new item (in place of one who is
+// away, their delegate), when a proposal starts to wait for them: to be
+// agreed to, or the agreement confirmed; except the officer who agreed.
+// The e-mail names the exercise by its number only.
+func (s *Service) tellSecretariat(ctx context.Context, tx *sql.Tx, e *Exercise, except int64, now time.Time) error {
+	if s.mail == nil {
+		return nil
+	}
+	to, err := account.AnswerWatchers(ctx, tx, "", except, now)
+	if err != nil {
+		return err
+	}
+	what := "mail.exercise_agree.body"
+	if e.Status == Agreeing {
+		what = "mail.exercise_confirm.body"
+	}
+	link := s.mail.Link("/exercises/" + strconv.FormatInt(e.ID, 10))
+	for _, w := range to {
+		l := notify.Letter{Kind: "exercise", To: w.Reader, Subject: notify.T("mail.exercise_agree.subject", "ID", e.ID),
+			Body: []notify.Text{notify.T(what, "ID", e.ID, "State", notify.State(e.ProposedBy), "Link", link),
+				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
+		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -12,7 +13,8 @@ import (
 
 // TestGroupProposal: France's focal point proposes an exercise for France
 // and Kenya; it is a draft, seen by France and the Secretariat only, whose
-// injects are not sent, until a Secretariat officer agrees; then France's
+// injects are not sent, until a Secretariat officer agrees and a second
+// confirms (four eyes: nobody else, not the first twice); then France's
 // focal points control it (add and release injects, read every
 // participant's times), Kenya takes part, and no one else may act.
 func TestGroupProposal(t *testing.T) {
@@ -98,22 +100,68 @@ func TestGroupProposal(t *testing.T) {
 				t.Errorf("the job released %d of a draft's injects: %v", n, err)
 			}
 		})
-		t.Run("only a Secretariat officer agrees, once", func(t *testing.T) {
-			for _, u := range []*testkit.User{fpFRA, fpKEN, w.fpJPN} {
-				if _, err := w.ex.Agree(u.Ctx(), e.ID); app.ErrorCode(err) != app.Forbidden {
-					t.Errorf("%s agreed: %v", u.Email, err)
+		sec2 := w.sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		obs := w.sys.Observer(t, "observer@osce.example", "OSCE Secretariat", w.sec, account.GrantInput{States: []string{"FRA", "KEN"}, Offers: true})
+		obsCtx := w.sys.ObserverCtx(t, obs)
+		readOnly := func(u *testkit.User) context.Context {
+			a := *u.Actor()
+			a.ReadOnly = true
+			return app.WithActor(context.Background(), &a)
+		}
+		t.Run("four eyes: one Secretariat officer agrees, a second confirms, and no one else", func(t *testing.T) {
+			for name, ctx := range map[string]context.Context{"the proposing State's focal point": fpFRA.Ctx(), "another participant's focal point": fpKEN.Ctx(),
+				"a State that takes no part": w.fpJPN.Ctx(), "an observer": obsCtx, "a Secretariat officer's read-only token": readOnly(w.sec)} {
+				if _, err := w.ex.Agree(ctx, e.ID); app.ErrorCode(err) != app.Forbidden {
+					t.Errorf("%s agreed: %v", name, err)
+				}
+				if _, err := w.ex.Confirm(ctx, e.ID); app.ErrorCode(err) != app.Forbidden {
+					t.Errorf("%s confirmed: %v", name, err)
 				}
 			}
-			got, err := w.ex.Agree(w.sec.Ctx(), e.ID)
-			if err != nil || got.Status != exercises.Agreed || got.AgreedBy != w.sec.Email {
-				t.Fatalf("agree: %+v %v", got, err)
+			if _, err := w.ex.Confirm(sec2.Ctx(), e.ID); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("confirmed before anyone agreed: %v", err)
 			}
-			if _, err := w.ex.Agree(w.sec.Ctx(), e.ID); app.ErrorCode(err) != app.Conflict {
-				t.Errorf("agreed twice: %v", err)
+			got, err := w.ex.Agree(w.sec.Ctx(), e.ID)
+			if err != nil || got.Status != exercises.Agreeing || got.FirstAgreedBy != w.sec.Email || got.AgreedBy != "" || got.Confirm {
+				t.Fatalf("the first agreement: %+v %v", got, err)
+			}
+			if _, err := w.ex.Agree(sec2.Ctx(), e.ID); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("a second first agreement: %v", err)
+			}
+			if _, err := w.ex.Confirm(w.sec.Ctx(), e.ID); app.ErrorCode(err) != app.Forbidden {
+				t.Errorf("the officer who agreed confirmed their own agreement: %v", err)
+			}
+			for name, ctx := range map[string]context.Context{"the proposing State's focal point": fpFRA.Ctx(), "another participant's focal point": fpKEN.Ctx(),
+				"an observer": obsCtx, "the second officer's read-only token": readOnly(sec2)} {
+				if _, err := w.ex.Confirm(ctx, e.ID); app.ErrorCode(err) != app.Forbidden {
+					t.Errorf("%s confirmed: %v", name, err)
+				}
+			}
+			if _, err := w.ex.Exercise(w.offKEN.Ctx(), e.ID); app.ErrorCode(err) != app.NotFound {
+				t.Errorf("Kenya sees the exercise on one officer's agreement: %v", err)
+			}
+			if _, err := w.ex.Release(fpFRA.Ctx(), e.ID, byHand.ID); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("France released an inject on one officer's agreement: %v", err)
+			}
+			if n, err := w.ex.RunOnce(context.Background()); err != nil || n != 0 {
+				t.Errorf("the job released %d injects on one officer's agreement: %v", n, err)
+			}
+			if got, _ := w.ex.Exercise(sec2.Ctx(), e.ID); got == nil || !got.Confirm || got.Agree {
+				t.Error("the second officer is not offered to confirm, or is offered to agree")
+			}
+			got, err = w.ex.Confirm(sec2.Ctx(), e.ID)
+			if err != nil || got.Status != exercises.Agreed || got.AgreedBy != sec2.Email || got.FirstAgreedBy != w.sec.Email {
+				t.Fatalf("the confirmation: %+v %v", got, err)
+			}
+			if _, err := w.ex.Confirm(sec2.Ctx(), e.ID); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("confirmed twice: %v", err)
+			}
+			if _, err := w.ex.Withdraw(fpFRA.Ctx(), e.ID); app.ErrorCode(err) != app.Conflict {
+				t.Errorf("withdrawn once agreed: %v", err)
 			}
 			list, err := w.ex.Exercises(w.offKEN.Ctx())
-			if err != nil || len(list) != 1 || list[0].ID != e.ID || list[0].ProposedBy != "" {
-				t.Errorf("Kenya lists %+v (%v), want the agreed exercise without its proposer", list, err)
+			if err != nil || len(list) != 1 || list[0].ID != e.ID || list[0].ProposedBy != "" || list[0].FirstAgreedBy != "" || list[0].AgreedBy != "" {
+				t.Errorf("Kenya lists %+v (%v), want the agreed exercise without its proposer nor who agreed", list, err)
 			}
 		})
 		t.Run("once agreed, the proposing State's focal point controls it and no other State does", func(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 )
 
 // The exercise events of the log. Every one is named "exercise": the log
@@ -39,6 +40,9 @@ type Config struct {
 	Now app.Clock
 	// Comms sends the injects and tells their times.
 	Comms *comms.Service
+	// Mail writes the e-mails about proposals that wait for the
+	// Secretariat (none when nil).
+	Mail *notify.Writer
 }
 
 // Service is the rules and authorization of exercises.
@@ -48,6 +52,7 @@ type Service struct {
 	Now app.Clock
 
 	comms *comms.Service
+	mail  *notify.Writer
 }
 
 // New returns the exercises service; it needs comms to send injects.
@@ -55,7 +60,7 @@ func New(c Config) *Service {
 	if c.Comms == nil {
 		panic("exercises: New needs the communications service")
 	}
-	return &Service{DB: c.DB, Now: c.Now, comms: c.Comms}
+	return &Service{DB: c.DB, Now: c.Now, comms: c.Comms, mail: c.Mail}
 }
 
 // requireSecretariat returns the actor if it is the Secretariat and may
@@ -206,6 +211,9 @@ func (s *Service) AddInject(ctx context.Context, id int64, in InjectInput) (*Inj
 	if !now.Before(e.EndsAt) {
 		return nil, errEnded()
 	}
+	if e.Status == Withdrawn {
+		return nil, errWithdrawn()
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -248,6 +256,9 @@ func (s *Service) Release(ctx context.Context, id, inject int64) (*Inject, error
 	a, e, err := s.controller(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if e.Status == Withdrawn {
+		return nil, errWithdrawn()
 	}
 	if e.Status != Agreed {
 		return nil, errDraft()
@@ -409,13 +420,15 @@ func (e *Exercise) participates(state string) bool {
 // which other States take part.
 func view(a *app.Actor, e *Exercise) *Exercise {
 	if seesAll(a, e) {
-		e.Manage = canControl(a, e)
+		e.Manage = canControl(a, e) && e.Status != Withdrawn
 		e.Agree = e.Status == Draft && a.IsSecretariat() && !a.ReadOnly
+		e.Confirm = CanConfirm(a, e)
+		e.Withdraw = (e.Status == Draft || e.Status == Agreeing) && canWithdraw(a, e)
 		return e
 	}
 	// Nor who agreed, nor which State proposed it (that names another
 	// participant).
-	e.CreatedBy, e.AgreedBy, e.ProposedBy = "", "", ""
+	e.CreatedBy, e.AgreedBy, e.ProposedBy, e.FirstAgreedBy, e.FirstAgreedAt = "", "", "", "", nil
 	own := []Participant{}
 	for _, p := range e.Participants {
 		if p.State == a.State {
@@ -527,8 +540,9 @@ func logEvent(ctx context.Context, tx *sql.Tx, a *app.Actor, typ string, e *Exer
 	for _, p := range e.Participants {
 		states = append(states, p.State)
 	}
-	if e.Status == Draft {
-		// A draft is the proposing State's and the Secretariat's.
+	if e.Status != Agreed {
+		// A proposal not (yet) agreed is the proposing State's and the
+		// Secretariat's.
 		states = []string{e.ProposedBy}
 	}
 	ev := auditlog.Event{Type: "exercises." + typ, Object: "exercise:" + strconv.FormatInt(e.ID, 10), States: states, At: at}

@@ -13,16 +13,18 @@ import (
 )
 
 const exerciseColumns = `id, name, objectives, starts_at, ends_at, target_ack_min, target_answer_min, note, note_at, created_by, created_at, updated_at,
-	status, proposed_by_state, agreed_by, agreed_at`
+	status, proposed_by_state, agreed_by, agreed_at, first_agreed_by, first_agreed_by_id, first_agreed_at, withdrawn_by, withdrawn_at`
 
 func scanExercise(sc interface{ Scan(...any) error }) (*Exercise, error) {
 	var e Exercise
-	var noteAt, agreedAt sql.NullTime
+	var noteAt, agreedAt, firstAt, withdrawnAt sql.NullTime
+	var firstID sql.NullInt64
 	if err := sc.Scan(&e.ID, &e.Name, &e.Objectives, &e.StartsAt, &e.EndsAt, &e.TargetAck, &e.TargetAnswer, &e.Note, &noteAt,
-		&e.CreatedBy, &e.CreatedAt, &e.UpdatedAt, &e.Status, &e.ProposedBy, &e.AgreedBy, &agreedAt); err != nil {
+		&e.CreatedBy, &e.CreatedAt, &e.UpdatedAt, &e.Status, &e.ProposedBy, &e.AgreedBy, &agreedAt,
+		&e.FirstAgreedBy, &firstID, &firstAt, &e.WithdrawnBy, &withdrawnAt); err != nil {
 		return nil, err
 	}
-	e.AgreedAt = db.TimeOf(agreedAt)
+	e.AgreedAt, e.FirstAgreedAt, e.WithdrawnAt, e.firstAgreedByID = db.TimeOf(agreedAt), db.TimeOf(firstAt), db.TimeOf(withdrawnAt), firstID.Int64
 	e.StartsAt, e.EndsAt, e.CreatedAt, e.UpdatedAt = e.StartsAt.UTC(), e.EndsAt.UTC(), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	e.NoteAt = db.TimeOf(noteAt)
 	e.Participants, e.Injects = []Participant{}, []*Inject{}
@@ -54,11 +56,50 @@ func timeArg(t *time.Time) any {
 	return *t
 }
 
-// agreeExercise turns a draft into an agreed exercise; it reports whether
-// it was still a draft.
-func agreeExercise(ctx context.Context, tx *sql.Tx, id int64, by string, now time.Time) (bool, error) {
-	return db.Exec1(ctx, tx, "exercises: unable to agree to an exercise", `UPDATE exercises SET status = $1, agreed_by = $2, agreed_at = $3, updated_at = $3
-		WHERE id = $4 AND status = $5`, Agreed, by, now, id, Draft)
+// firstAgree records a Secretariat officer's agreement to a draft, which
+// then waits for a second officer's confirmation; it reports whether it
+// was still a draft.
+func firstAgree(ctx context.Context, tx *sql.Tx, id, byID int64, by string, now time.Time) (bool, error) {
+	return db.Exec1(ctx, tx, "exercises: unable to agree to an exercise", `UPDATE exercises SET status = $1, first_agreed_by = $2, first_agreed_by_id = $3,
+		first_agreed_at = $4, updated_at = $4 WHERE id = $5 AND status = $6`, Agreeing, by, byID, now, id, Draft)
+}
+
+// confirmAgreement turns an exercise that one officer agreed to into an
+// agreed one, by a second officer; it reports whether it still waited for
+// the confirmation and the first agreement was not byID's (the service has
+// checked; the statement checks again, in the transaction).
+func confirmAgreement(ctx context.Context, tx *sql.Tx, id, byID int64, by string, now time.Time) (bool, error) {
+	return db.Exec1(ctx, tx, "exercises: unable to confirm the agreement to an exercise", `UPDATE exercises SET status = $1, agreed_by = $2, agreed_at = $3,
+		updated_at = $3 WHERE id = $4 AND status = $5 AND first_agreed_by_id <> $6 AND LOWER(first_agreed_by) <> LOWER($2)`, Agreed, by, now, id, Agreeing, byID)
+}
+
+// withdrawProposal marks a proposal withdrawn; it reports whether it was
+// still waiting for the Secretariat.
+func withdrawProposal(ctx context.Context, tx *sql.Tx, id int64, by string, now time.Time) (bool, error) {
+	return db.Exec1(ctx, tx, "exercises: unable to withdraw a proposed exercise", `UPDATE exercises SET status = $1, withdrawn_by = $2, withdrawn_at = $3,
+		updated_at = $3 WHERE id = $4 AND status IN ($5, $6)`, Withdrawn, by, now, id, Draft, Agreeing)
+}
+
+// awaitingAgreement reads the exercises that wait for the Secretariat: a
+// draft to agree, or an agreement to confirm, oldest first.
+func awaitingAgreement(ctx context.Context, q db.Queryer) ([]*Exercise, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+exerciseColumns+` FROM exercises WHERE status IN ($1, $2) ORDER BY updated_at, id LIMIT $3`, Draft, Agreeing, MaxListed)
+	if err != nil {
+		return nil, fmt.Errorf("exercises: unable to list the exercises awaiting agreement: %w", err)
+	}
+	defer rows.Close()
+	var out []*Exercise
+	for rows.Next() {
+		e, err := scanExercise(rows)
+		if err != nil {
+			return nil, fmt.Errorf("exercises: unable to list the exercises awaiting agreement: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("exercises: unable to list the exercises awaiting agreement: %w", err)
+	}
+	return out, nil
 }
 
 // exerciseByID reads an exercise, not found when there is none.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
@@ -114,6 +115,69 @@ func TestCapacityMatchWaits(t *testing.T) {
 			}
 			if len(mails(t, sys, "capacity", sec.Email)) != 0 || len(mails(t, sys, "capacity", sec2.Email)) != 1 {
 				t.Error("the proposer was written to, or the second officer was not")
+			}
+		})
+	})
+}
+
+// TestCapacityMatchDelegates: the e-mails about a match follow the rule of
+// every e-mail about new work: while a user who answers is away, their
+// delegate receives it in their place (whatever the user chose), saying
+// so; the user away receives none; and the officer who proposed the match
+// receives none, also as another's delegate.
+func TestCapacityMatchDelegates(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		sec2 := sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		sec3 := sys.User(t, "sec3@un.example", app.RoleSecretariat, "")
+		sec4 := sys.User(t, "sec4@un.example", app.RoleSecretariat, "")
+		fpIRN := sys.User(t, "fp@irn.example", app.RoleFocalPoint, "IRN")
+		offIRN := sys.User(t, "off@irn.example", app.RoleOfficer, "IRN")
+		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
+		away := sys.Clock.Now().Add(7 * 24 * time.Hour)
+		// Iran's focal point, away, chose no e-mail: its officer receives
+		// in its place all the same.
+		must(t, sys.Accounts.SetPrefs(fpIRN.Ctx(), account.Prefs{Mode: account.NotifyNone, AwayUntil: &away, Delegate: offIRN.Email}))
+		must(t, sys.Accounts.SetPrefs(offIRN.Ctx(), account.Prefs{Mode: account.NotifyDigest}))
+		// Of the Secretariat: the second officer is away with the third as
+		// delegate; the fourth with the proposer as delegate.
+		must(t, sys.Accounts.SetPrefs(sec2.Ctx(), account.Prefs{Mode: account.NotifyEach, AwayUntil: &away, Delegate: sec3.Email}))
+		must(t, sys.Accounts.SetPrefs(sec4.Ctx(), account.Prefs{Mode: account.NotifyEach, AwayUntil: &away, Delegate: sec.Email}))
+		needIn := capacity.NeedInput{Kind: "training_course", Topics: []string{"poc_setup"}, Level: directory.LevelTechnical,
+			Languages: []string{"en"}, Details: capacity.Text{Lang: "en", Text: "Our duty roster is empty at night."}}
+		n, err := sys.Capacity.RecordNeed(fpIRN.Ctx(), needIn)
+		must(t, err)
+		o, err := sys.Capacity.RecordOffer(fpKEN.Ctx(), capacity.OfferInput{Kind: "training_course", Topics: []string{"poc_setup"}, Languages: []string{"en"}, Format: "online"})
+		must(t, err)
+		_, err = sys.Capacity.Propose(sec.Ctx(), n.ID, o.ID)
+		must(t, err)
+		t.Run("a State's focal point away: the delegate receives, saying in whose place", func(t *testing.T) {
+			if got := mails(t, sys, "capacity", fpIRN.Email); len(got) != 0 {
+				t.Errorf("the focal point away: %d e-mails", len(got))
+			}
+			got := mails(t, sys, "capacity", offIRN.Email)
+			if len(got) != 1 || !strings.Contains(got[0], "in place of Test fp@irn.example, who is away until "+away.Format("2006-01-02")) ||
+				strings.Contains(got[0], "because you chose") {
+				t.Errorf("the delegate: %q", got)
+			}
+		})
+		t.Run("a Secretariat officer away: the delegate receives, never the proposer", func(t *testing.T) {
+			n2, err := sys.Capacity.RecordNeed(fpIRN.Ctx(), needIn)
+			must(t, err)
+			po, err := sys.Capacity.RecordOffer(sec.Ctx(), capacity.OfferInput{Kind: "training_course", Topics: []string{"poc_setup"},
+				Languages: []string{"en"}, Format: "online", Partner: "Global Forum on Cyber Expertise"})
+			must(t, err)
+			_, err = sys.Capacity.Propose(sec.Ctx(), n2.ID, po.ID)
+			must(t, err)
+			if got := mails(t, sys, "capacity", sec3.Email); len(got) != 1 || !strings.Contains(got[0], "in place of Test sec2@un.example") {
+				t.Errorf("the second officer's delegate: %q", got)
+			}
+			if got := mails(t, sys, "capacity", sec.Email); len(got) != 0 {
+				t.Errorf("the proposer, as the fourth officer's delegate: %q", got)
+			}
+			if n := len(mails(t, sys, "capacity", sec2.Email)) + len(mails(t, sys, "capacity", sec4.Email)); n != 0 {
+				t.Errorf("%d e-mails to the officers away", n)
 			}
 		})
 	})

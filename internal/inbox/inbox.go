@@ -3,8 +3,9 @@
 // requests for more information and requests to share on what the user's
 // State sent, checks to answer, changes to the directory to decide or to
 // revise, the entry's reconfirmation when due, OpenPGP keys about to expire,
-// second-factor resets to approve, and capacity-building matches to
-// accept or decline. It owns no table: each capability
+// second-factor resets to approve, capacity-building matches to accept or
+// decline, and exercises proposed by a group of States that wait for the
+// Secretariat's agreement or its confirmation. It owns no table: each capability
 // says what waits for the actor, under its own authorization; the inbox puts
 // it in one list, most pressing first.
 package inbox
@@ -22,6 +23,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/exercises"
 	"github.com/pocdir/pocdir/internal/notify"
 )
 
@@ -35,6 +37,10 @@ const (
 	KindKey            = "key"            // a PoC's OpenPGP key expires soon
 	KindReset          = "reset"          // a second-factor reset to approve or refuse
 	KindCapacityMatch  = "capacity-match" // a proposed capacity-building match to accept or decline
+	// A group of States' proposed exercise, for the Secretariat: to agree
+	// to, or another officer's agreement to confirm (four eyes).
+	KindExerciseAgreement    = "exercise-agreement"
+	KindExerciseConfirmation = "exercise-confirmation"
 )
 
 // Item is one thing that waits for the user.
@@ -46,7 +52,7 @@ type Item struct {
 	// PoC's or the reset's.
 	ID int64 `json:"id"`
 	// Ref and Subject name a communication (Subject only for who may read
-	// it); Urgency and TLP are its own.
+	// it); Urgency and TLP are its own. Subject names a proposed exercise.
 	Ref     string `json:"ref,omitempty"`
 	Subject string `json:"subject,omitempty"`
 	Urgency string `json:"urgency,omitempty"`
@@ -79,6 +85,7 @@ type Inbox struct {
 type Service struct {
 	Comms     *comms.Service
 	Capacity  *capacity.Service
+	Exercises *exercises.Service
 	Checks    *checks.Service
 	Directory *directory.Service
 	Accounts  *account.Service
@@ -164,6 +171,20 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 		add(&Item{Kind: KindCapacityMatch, ID: m.ID, State: m.NeedState, Since: m.ProposedAt, Path: "/capacity#match-" + strconv.FormatInt(m.ID, 10)})
 	}
 
+	proposals, err := s.Exercises.Awaiting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range proposals {
+		// Before it starts: the exercise's start is its deadline.
+		kind, since, due := KindExerciseAgreement, e.CreatedAt, e.StartsAt
+		if e.Status == exercises.Agreeing {
+			kind, since = KindExerciseConfirmation, *e.FirstAgreedAt
+		}
+		add(&Item{Kind: kind, ID: e.ID, State: e.ProposedBy, Subject: e.Name, Since: since, Due: &due,
+			Path: "/exercises/" + strconv.FormatInt(e.ID, 10)})
+	}
+
 	sortItems(items)
 	if items == nil {
 		items = []*Item{}
@@ -194,7 +215,11 @@ func (s *Service) Count(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n += len(targets) + len(dir.Decide) + len(dir.Returned) + len(dir.Keys) + len(resets) + len(matches)
+	proposals, err := s.Exercises.Awaiting(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n += len(targets) + len(dir.Decide) + len(dir.Returned) + len(dir.Keys) + len(resets) + len(matches) + len(proposals)
 	if dir.Reconfirm != nil {
 		n++
 	}

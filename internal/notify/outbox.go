@@ -97,35 +97,71 @@ func enqueueArgs(m Message, now time.Time) []any {
 	return []any{m.Kind, m.To, m.Subject, m.Body, m.PGP, now, m.ReplyTo, m.InReplyTo, m.AutoReply, hex.EncodeToString(b), name, data}
 }
 
-// Enqueuer queues many messages in one transaction with one prepared
-// statement: a communication to many PoCs, or a crisis burst, does not pay
-// for parsing the same SQL once per message.
-type Enqueuer struct{ stmt *sql.Stmt }
+// EnqueueRows is how many messages EnqueueMany writes in one statement:
+// 13 values each, far below either engine's limit on a statement's
+// parameters, and few round trips for a message to every State.
+const EnqueueRows = 200
 
-// PrepareEnqueue returns an Enqueuer for the transaction, with the
-// statement d keeps prepared; Close it.
-func PrepareEnqueue(ctx context.Context, d *db.DB, tx *sql.Tx) (*Enqueuer, error) {
-	st, err := d.Stmt(ctx, tx, enqueueSQL)
+// EnqueueMany writes messages to the outbox in the caller's transaction
+// with one multi-row INSERT per EnqueueRows messages, and returns their
+// ids in the order of ms. A round trip per message was most of the time
+// of an exercise's inject to 193 States on PostgreSQL. Each row is known
+// by its Message-ID (random, unique), not by the order RETURNING gives,
+// which neither engine promises.
+func EnqueueMany(ctx context.Context, d *db.DB, tx *sql.Tx, now time.Time, ms []Message) ([]int64, error) {
+	ids := make([]int64, len(ms))
+	for start := 0; start < len(ms); start += EnqueueRows {
+		part := ms[start:min(start+EnqueueRows, len(ms))]
+		args := make([]any, 0, 13*len(part))
+		at := make(map[string]int, len(part)) // Message-ID → index in ms
+		for i, m := range part {
+			if err := checkMessage(m); err != nil {
+				return nil, err
+			}
+			a := enqueueArgs(m, now)
+			at[a[9].(string)] = start + i
+			// created_at, then next_attempt_at, both now.
+			args = append(args, a[:6]...)
+			args = append(args, a[5:]...)
+		}
+		if err := enqueueRows(ctx, tx, d.Values(len(part), 13), args, at, ids); err != nil {
+			return nil, fmt.Errorf("notify: queueing %d messages: %w", len(part), err)
+		}
+	}
+	return ids, nil
+}
+
+// enqueueRows runs one statement of EnqueueMany and sets the ids of its
+// messages.
+func enqueueRows(ctx context.Context, tx *sql.Tx, values string, args []any, at map[string]int, ids []int64) error {
+	rows, err := tx.QueryContext(ctx, `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to,
+		auto_reply, message_id, attachment_name, attachment) VALUES `+values+` RETURNING id, message_id`, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return &Enqueuer{st}, nil
+	defer rows.Close()
+	got := 0
+	for rows.Next() {
+		var id int64
+		var mid string
+		if err := rows.Scan(&id, &mid); err != nil {
+			return err
+		}
+		i, ok := at[mid]
+		if !ok {
+			return errors.New("an unknown Message-ID came back")
+		}
+		ids[i] = id
+		got++
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if got != len(at) {
+		return fmt.Errorf("%d ids came back", got)
+	}
+	return nil
 }
-
-// Enqueue is EnqueueID through the prepared statement.
-func (e *Enqueuer) Enqueue(ctx context.Context, now time.Time, m Message) (int64, error) {
-	var id int64
-	if err := checkMessage(m); err != nil {
-		return 0, err
-	}
-	if err := e.stmt.QueryRowContext(ctx, enqueueArgs(m, now)...).Scan(&id); err != nil {
-		return 0, fmt.Errorf("notify: queueing a %s message: %w", m.Kind, err)
-	}
-	return id, nil
-}
-
-// Close releases the prepared statement.
-func (e *Enqueuer) Close() error { return e.stmt.Close() }
 
 func checkMessage(m Message) error {
 	if strings.ContainsAny(m.To+m.Subject+m.ReplyTo+m.InReplyTo, "\r\n") {

@@ -160,17 +160,14 @@ func (b *TokenBatch) Add(hash, kind string, objectID int64, now, expires time.Ti
 }
 
 // Insert writes the batch (100 rows a statement).
-func (b *TokenBatch) Insert(ctx context.Context, tx *sql.Tx) error {
+func (b *TokenBatch) Insert(ctx context.Context, d *db.DB, tx *sql.Tx) error {
 	for start := 0; start < len(b.rows); start += 100 {
 		part := b.rows[start:min(start+100, len(b.rows))]
-		marks := make([]string, len(part))
 		args := make([]any, 0, 5*len(part))
-		for i, r := range part {
-			n := 5 * i
-			marks[i] = fmt.Sprintf("($%d, $%d, $%d, $%d, $%d)", n+1, n+2, n+3, n+4, n+5)
+		for _, r := range part {
 			args = append(args, r.hash, r.kind, r.object, r.now, r.expires)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES `+strings.Join(marks, ", "), args...); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES `+d.Values(len(part), 5), args...); err != nil {
 			return fmt.Errorf("notify: recording %d reply addresses: %w", len(part), err)
 		}
 	}

@@ -287,9 +287,9 @@ func New(ctx context.Context, d *db.DB, cfg Config) (*System, error) {
 	sys.CII = cii.New(d, cfg.Now)
 	sys.Regional = regional.New(d, cfg.Now, sys.Directory)
 	sys.Comms = comms.New(comms.Config{DB: d, Now: cfg.Now, Directory: sys.Directory, Seal: sys.DataKeys, PGP: sys.PGP, Mail: sys.Mail})
-	sys.Exercises = exercises.New(exercises.Config{DB: d, Now: cfg.Now, Comms: sys.Comms})
+	sys.Exercises = exercises.New(exercises.Config{DB: d, Now: cfg.Now, Comms: sys.Comms, Mail: sys.Mail})
 	sys.Capacity = capacity.New(capacity.Config{DB: d, Now: cfg.Now, Exercises: sys.Exercises, Mail: sys.Mail})
-	sys.Inbox = &inbox.Service{Comms: sys.Comms, Capacity: sys.Capacity, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
+	sys.Inbox = &inbox.Service{Comms: sys.Comms, Capacity: sys.Capacity, Exercises: sys.Exercises, Checks: sys.Checks, Directory: sys.Directory, Accounts: sys.Accounts, DB: d, Mail: sys.Mail}
 	sys.Outbox = &notify.Outbox{DB: d, Now: cfg.Now}
 	sys.Sender = notify.NewSender(d, cfg.Now, cfg.SMTP, cfg.Log)
 	sys.Sender.Replies = replies

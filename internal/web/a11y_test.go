@@ -422,6 +422,7 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatal(err)
 		}
 		exercise := a11yExercise(t, sys)
+		proposals := a11yProposals(t, sys)
 		b := &a11y{browser: newBrowser(t, srv.URL), axe: axe}
 		b.signIn(sys, sec)
 		for _, lang := range langs {
@@ -478,6 +479,9 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit(exercise, 200)
 			b.visit(exercise+"/report", 200)
 			b.wantChartsReadable(1)
+			for _, p := range proposals {
+				b.visit(p, 200)
+			}
 			b.reflow("/inbox", "/users", "/invitations/new", "/admin/outbox", "/log", "/dashboard", "/nominations?status=all", "/checks/1", "/checks/new",
 				exercise+"/report", "/regional", "/regional/bodies/OSCE")
 		}
@@ -698,6 +702,36 @@ func (b *browser) dropSession() {
 // a11yExercise plans an exercise in which France and Kenya take part,
 // with one inject released and one planned, and an after-action note; it
 // returns the exercise's page.
+// a11yProposals makes exercises France proposes for France and Kenya: a
+// draft to agree to, one another Secretariat officer agreed to (to
+// confirm), and one withdrawn; it returns their pages. The first two wait
+// in the Secretariat's inbox.
+func a11yProposals(t *testing.T, sys *testkit.System) []string {
+	t.Helper()
+	fp := sys.User(t, "a11y-fp@fra.example", app.RoleFocalPoint, "FRA")
+	sec2 := sys.User(t, "a11y-sec2@un.example", app.RoleSecretariat, "")
+	start := sys.Clock.Now().Add(24 * time.Hour)
+	var out []string
+	for i, step := range []string{"draft", "agreed once", "withdrawn"} {
+		e, err := sys.Exercises.Propose(fp.Ctx(), exercises.Input{Name: fmt.Sprintf("Francophone drill %d", i+1), StartsAt: start, EndsAt: start.Add(24 * time.Hour),
+			TargetAckMinutes: 30, TargetAnswerMinutes: 120, Participants: []exercises.Participant{{State: "FRA"}, {State: "KEN"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch step {
+		case "agreed once":
+			_, err = sys.Exercises.Agree(sec2.Ctx(), e.ID)
+		case "withdrawn":
+			_, err = sys.Exercises.Withdraw(fp.Ctx(), e.ID)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("/exercises/%d", e.ID))
+	}
+	return out
+}
+
 func a11yExercise(t *testing.T, sys *testkit.System) string {
 	t.Helper()
 	sec := sys.User(t, "a11y-sec@un.example", app.RoleSecretariat, "")

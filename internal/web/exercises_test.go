@@ -162,7 +162,9 @@ func TestExercisePages(t *testing.T) {
 
 // TestExerciseProposalPages: France's focal point proposes an exercise for
 // France and Kenya with the same form; Kenya sees nothing of the draft;
-// the Secretariat agrees with a button; France then releases its inject.
+// it waits in the Secretariat's inbox; one officer agrees with a button
+// and a second confirms (the first may not); France then releases its
+// inject. A second proposal, withdrawn, leaves the inbox.
 func TestExerciseProposalPages(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		sys, srv := testkit.NewServed(t, e)
@@ -171,7 +173,8 @@ func TestExerciseProposalPages(t *testing.T) {
 		fpKEN := sys.User(t, "fp@ken.example", app.RoleFocalPoint, "KEN")
 		sys.AddPoC(t, fpFRA.Ctx(), "FRA", testkit.ValidPoC())
 		sys.AddPoC(t, fpKEN.Ctx(), "KEN", testkit.ValidPoC())
-		f, k, c := sys.Login(t, srv, fpFRA), sys.Login(t, srv, fpKEN), sys.Login(t, srv, sec)
+		sec2 := sys.User(t, "sec2@un.example", app.RoleSecretariat, "")
+		f, k, c, c2 := sys.Login(t, srv, fpFRA), sys.Login(t, srv, fpKEN), sys.Login(t, srv, sec), sys.Login(t, srv, sec2)
 		now := sys.Clock.Now()
 		if _, page := get(t, f, srv.URL+"/exercises/new"); !strings.Contains(page, "Propose an exercise") {
 			t.Fatal("the focal point is not offered to propose")
@@ -201,11 +204,50 @@ func TestExerciseProposalPages(t *testing.T) {
 				t.Error("the Secretariat is not offered to agree")
 			}
 		})
+		t.Run("the proposal waits in the Secretariat's inbox, not in France's", func(t *testing.T) {
+			if _, page := get(t, c, srv.URL+"/inbox"); !strings.Contains(page, "Exercise proposed by a group of States, to agree to") || !strings.Contains(page, `href="/exercises/1"`) {
+				t.Error("the Secretariat's inbox does not list the proposal")
+			}
+			if _, page := get(t, f, srv.URL+"/inbox"); strings.Contains(page, `href="/exercises/1"`) {
+				t.Error("France's inbox lists its own proposal")
+			}
+		})
 		resp = testkit.PostForm(t, c, srv.URL+"/exercises/1/agree", url.Values{})
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("agree: %d", resp.StatusCode)
 		}
+		t.Run("four eyes: the officer who agreed is not offered to confirm, nor may; a second officer confirms", func(t *testing.T) {
+			_, page := get(t, c, srv.URL+"/exercises/1")
+			if !strings.Contains(page, "until a second officer confirms the agreement") || strings.Contains(page, `action="/exercises/1/confirm"`) {
+				t.Error("the first officer's page: no notice, or a confirm button")
+			}
+			resp := testkit.PostForm(t, c, srv.URL+"/exercises/1/confirm", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusForbidden {
+				t.Errorf("the first officer confirmed: %d", resp.StatusCode)
+			}
+			if r, _ := get(t, k, srv.URL+"/exercises/1"); r.StatusCode != http.StatusNotFound {
+				t.Errorf("Kenya reads it on one officer's agreement: %d", r.StatusCode)
+			}
+			if _, page := get(t, c2, srv.URL+"/inbox"); !strings.Contains(page, "Agreement to an exercise to confirm (second officer)") {
+				t.Error("the second officer's inbox does not list the agreement to confirm")
+			}
+			if _, page := get(t, c, srv.URL+"/inbox"); strings.Contains(page, `href="/exercises/1"`) {
+				t.Error("the first officer's inbox still lists the proposal")
+			}
+			if _, page := get(t, c2, srv.URL+"/exercises/1"); !strings.Contains(page, `action="/exercises/1/confirm"`) {
+				t.Error("the second officer is not offered to confirm")
+			}
+			resp = testkit.PostForm(t, c2, srv.URL+"/exercises/1/confirm", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("confirm: %d", resp.StatusCode)
+			}
+			if _, page := get(t, c2, srv.URL+"/inbox"); strings.Contains(page, `href="/exercises/1"`) {
+				t.Error("the agreed exercise still waits in the inbox")
+			}
+		})
 		t.Run("once agreed, France releases and Kenya takes part", func(t *testing.T) {
 			if r, page := get(t, k, srv.URL+"/exercises/1"); r.StatusCode != http.StatusOK || strings.Contains(page, "/injects/1/release") || strings.Contains(page, "Proposed by France") {
 				t.Errorf("Kenya's page: %d, or a release button, or names the proposer", r.StatusCode)
@@ -222,6 +264,35 @@ func TestExerciseProposalPages(t *testing.T) {
 			}
 			if _, page := get(t, f, srv.URL+"/exercises/1/report"); !strings.Contains(page, "Kenya") || !strings.Contains(page, "France") {
 				t.Error("France's report does not show every participant")
+			}
+		})
+		t.Run("France withdraws a second proposal: it leaves the Secretariat's inbox", func(t *testing.T) {
+			resp := testkit.PostForm(t, f, srv.URL+"/exercises/new", url.Values{"name": {"Second drill"},
+				"starts_at": {now.Add(24 * time.Hour).Format("2006-01-02T15:04")}, "ends_at": {now.Add(48 * time.Hour).Format("2006-01-02T15:04")},
+				"target_ack_minutes": {"30"}, "target_answer_minutes": {"120"}, "technical": {"FRA, KEN"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/exercises/2" {
+				t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if _, page := get(t, c, srv.URL+"/inbox"); !strings.Contains(page, `href="/exercises/2"`) {
+				t.Error("the second proposal is not in the Secretariat's inbox")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/2"); strings.Contains(page, `action="/exercises/2/withdraw"`) {
+				t.Error("the Secretariat is offered to withdraw France's proposal")
+			}
+			if _, page := get(t, f, srv.URL+"/exercises/2"); !strings.Contains(page, `action="/exercises/2/withdraw"`) {
+				t.Fatal("France is not offered to withdraw")
+			}
+			resp = testkit.PostForm(t, f, srv.URL+"/exercises/2/withdraw", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("withdraw: %d", resp.StatusCode)
+			}
+			if _, page := get(t, c, srv.URL+"/inbox"); strings.Contains(page, `href="/exercises/2"`) {
+				t.Error("the withdrawn proposal still waits in the Secretariat's inbox")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/2"); !strings.Contains(page, "Proposal withdrawn by France") || strings.Contains(page, `action="/exercises/2/agree"`) {
+				t.Error("the withdrawn proposal's page: no notice, or an agree button")
 			}
 		})
 	})

@@ -194,6 +194,8 @@ func (s *Server) Handler() http.Handler {
 	page("POST /exercises/{id}/injects/{inject}/release", s.exerciseRelease)
 	page("POST /exercises/{id}/note", s.exerciseNote)
 	page("POST /exercises/{id}/agree", s.exerciseAgree)
+	page("POST /exercises/{id}/confirm", s.exerciseConfirm)
+	page("POST /exercises/{id}/withdraw", s.exerciseWithdraw)
 	page("GET /exercises/{id}/report", s.exerciseReportPage)
 	page("GET /exercises/{id}/report.csv", s.exerciseCSV)
 	page("GET /capacity", s.capacityPage)
