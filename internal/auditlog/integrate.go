@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
 )
@@ -60,9 +62,22 @@ var ownerTables sync.Map // table → true
 // pass checks against this list before writing to it).
 func RegisterOwner(tables ...string) bool {
 	for _, t := range tables {
+		if !identifier(t) {
+			panic(fmt.Sprintf("auditlog: RegisterOwner(%q): not a table name", t))
+		}
 		ownerTables.Store(t, true)
 	}
 	return true
+}
+
+// identifier reports whether s is a plain lower-case SQL identifier.
+func identifier(s string) bool {
+	for i, c := range s {
+		if !(c >= 'a' && c <= 'z' || c == '_' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func ownerTable(t string) bool {
@@ -102,6 +117,9 @@ func AppendFor(ctx context.Context, tx *sql.Tx, ev Event, set func(idx int64), o
 		// are integrated inside the caller's transaction, just before it
 		// commits, in one batch.
 		te := entriesOf(tx)
+		if te.sequenced {
+			return fmt.Errorf("auditlog: an entry appended after the transaction's entries were integrated (from a commit hook)")
+		}
 		te.buffered = append(te.buffered, buffered{data: data, states: statesColumn(ev.States), owners: owners, set: set})
 		db.BeforeCommit(tx, te, func() error { return te.sequence(ctx, tx) })
 		db.AfterCommit(tx, te, te.done)
@@ -109,7 +127,7 @@ func AppendFor(ctx context.Context, tx *sql.Tx, ev Event, set func(idx int64), o
 	}
 	var id int64
 	if err := db.QueryRowTx(ctx, tx, `INSERT INTO log_pending (data, states, owners, created_at) VALUES ($1, $2, $3, $4) RETURNING id`,
-		string(data), statesColumn(ev.States), ownersColumn(owners), ev.At.UTC()).Scan(&id); err != nil {
+		string(data), statesColumn(ev.States), ownersColumn(owners), time.Now().UTC()).Scan(&id); err != nil {
 		return fmt.Errorf("auditlog: recording an entry: %w", err)
 	}
 	if !ok {
@@ -119,35 +137,54 @@ func AppendFor(ctx context.Context, tx *sql.Tx, ev Event, set func(idx int64), o
 	}
 	in := integratorOf(d)
 	te := entriesOf(tx)
-	if set != nil {
+	if set != nil && len(owners) > 0 {
 		te.ids = append(te.ids, id)
 		te.set = append(te.set, set)
+		te.owner = append(te.owner, owners[0])
 	}
 	db.AfterCommit(tx, te, func() {
-		idx, err := in.integrate(context.WithoutCancel(ctx), te.ids)
+		// The change is committed: the wait for the pass does not end
+		// with the request, but it is bounded, and on timeout or error
+		// the background job integrates the entries.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), passWait)
+		defer cancel()
+		idx, err := in.integrate(ctx, te.ids)
 		if err != nil {
-			// The change is committed and its entry with it: the
-			// background pass integrates it.
 			slog.Warn("auditlog: integrating after a commit; the background pass will", "err", err)
 			return
 		}
 		for i, id := range te.ids {
-			if n, ok := idx[id]; ok {
-				te.set[i](n)
+			n, ok := idx[id]
+			if !ok {
+				// A pass that ended before this one asked (or another
+				// instance's) integrated it: its row has the index.
+				var kept sql.NullInt64
+				o := te.owner[i]
+				if err := in.d.QueryRowContext(ctx, `SELECT log_index FROM `+o.Table+` WHERE id = $1`, o.ID).Scan(&kept); err != nil || !kept.Valid {
+					continue
+				}
+				n = kept.Int64
 			}
+			te.set[i](n)
 		}
 	})
 	return nil
 }
 
+// passWait bounds the wait for the pass after a commit (and, on
+// PostgreSQL, the pass's wait for the log head).
+const passWait = 10 * time.Second
+
 // txEntries are a transaction's entries: on SQLite, those to integrate
 // before it commits; on PostgreSQL, the pending ids whose index is wanted
 // after it commits, and what wants them.
 type txEntries struct {
-	buffered []buffered
-	first    int64
-	ids      []int64
-	set      []func(int64)
+	buffered  []buffered
+	sequenced bool
+	first     int64
+	ids       []int64
+	set       []func(int64)
+	owner     []Owner // the first owner of each of ids
 }
 
 type buffered struct {
@@ -172,6 +209,7 @@ func (te *txEntries) sequence(ctx context.Context, tx *sql.Tx) error {
 	for i, b := range te.buffered {
 		data[i], states[i], owners[i] = b.data, b.states, b.owners
 	}
+	te.sequenced = true
 	first, err := sequence(ctx, tx, data, states)
 	if err != nil {
 		return err
@@ -287,8 +325,8 @@ func (in *integrator) integrate(ctx context.Context, ids []int64) (map[int64]int
 		in.running = true
 		upto := in.asked
 		in.mu.Unlock()
-		var got map[int64]int64
-		got, err = in.pass(ctx)
+		got, perr := in.safePass(ctx)
+		err = perr
 		in.mu.Lock()
 		in.running = false
 		for id, idx := range got {
@@ -314,6 +352,17 @@ func (in *integrator) integrate(ctx context.Context, ids []int64) (map[int64]int
 		return idx, nil
 	}
 	return idx, err
+}
+
+// safePass is pass, with a panic turned into an error: the integrator's
+// lock and state stay sound, and the background job tries again.
+func (in *integrator) safePass(ctx context.Context) (got map[int64]int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("auditlog: a pass failed: %v", r)
+		}
+	}()
+	return in.pass(ctx)
 }
 
 // pass integrates the pending entries, a transaction per passSize, and
@@ -354,6 +403,13 @@ func (in *integrator) passOnce(ctx context.Context, got map[int64]int64) (int, e
 	err = in.d.Tx(ctx, func(tx *sql.Tx) error {
 		// Hold the head first: the pending rows read after it are those
 		// no other pass has integrated.
+		if in.d.Dialect == db.Postgres {
+			// A pass waits for the head (a long batch holds it) or an
+			// owner's row a bounded time; the job tries again.
+			if _, err := tx.ExecContext(ctx, `SET LOCAL lock_timeout = '5s'`); err != nil {
+				return fmt.Errorf("auditlog: bounding the pass's waits: %w", err)
+			}
+		}
 		var size int64
 		if err := db.QueryRowTx(ctx, tx, `UPDATE log_head SET size = size WHERE id = 1 RETURNING size`).Scan(&size); err != nil {
 			return fmt.Errorf("auditlog: holding the log head: %w", err)
@@ -436,9 +492,12 @@ func writeOwners(ctx context.Context, tx *sql.Tx, first int64, owners [][]Owner)
 			byTable[o.Table] = append(byTable[o.Table], o.ID, first+int64(i))
 		}
 	}
+	// Rows are written in one order (tables, then ids), as transactions
+	// that lock several do best.
+	sort.Strings(tables)
 	const chunk = 300
 	for _, t := range tables {
-		pairs := byTable[t]
+		pairs := sortedPairs(byTable[t])
 		if len(pairs) == 2 {
 			// One row: the same statement each time, prepared once.
 			if _, err := db.ExecTx(ctx, tx, `UPDATE `+t+` SET log_index = $1 WHERE id = $2`, pairs[1], pairs[0]); err != nil {
@@ -465,4 +524,19 @@ func writeOwners(ctx context.Context, tx *sql.Tx, first int64, owners [][]Owner)
 		}
 	}
 	return nil
+}
+
+// sortedPairs orders (id, index) pairs by id.
+func sortedPairs(pairs []int64) []int64 {
+	type pair struct{ id, idx int64 }
+	ps := make([]pair, len(pairs)/2)
+	for i := range ps {
+		ps[i] = pair{pairs[2*i], pairs[2*i+1]}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	out := make([]int64, 0, len(pairs))
+	for _, p := range ps {
+		out = append(out, p.id, p.idx)
+	}
+	return out
 }

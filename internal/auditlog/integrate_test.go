@@ -160,7 +160,7 @@ func TestPendingEntriesIntegrated(t *testing.T) {
 			t.Fatal(err)
 		}
 		h, err := sys.Audit.Health(ctx)
-		if err != nil || h.Size != start || h.Pending != 5 || h.PendingSince == nil || !h.PendingSince.Equal(time.Unix(1, 0)) {
+		if err != nil || h.Size != start || h.Pending != 5 || h.PendingSince == nil || time.Since(*h.PendingSince) > time.Minute {
 			t.Fatalf("before the pass: %+v %v", h, err)
 		}
 		rep, err := auditlog.Check(ctx, sys.DB, sys.Audit.Verifier)

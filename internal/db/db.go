@@ -446,8 +446,8 @@ func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) ([]func(), error
 		_ = tx.Rollback()
 		return nil, err
 	}
-	for _, f := range state.before {
-		if err := f(); err != nil {
+	for i := 0; i < len(state.before); i++ { // one may add another
+		if err := state.before[i](); err != nil {
 			_ = tx.Rollback()
 			return nil, err
 		}

@@ -26,5 +26,16 @@ INSERT INTO log_state_bundles (state_code, bundle)
 SELECT DISTINCT s, idx FROM log_bundles, regexp_split_to_table(states, ';') AS s WHERE s <> '';
 
 -- +goose Down
+-- +goose StatementBegin
+DO $$
+BEGIN
+	-- Entries waiting in log_pending are committed with their changes:
+	-- going back is refused until a running pocdir has integrated them.
+	IF EXISTS (SELECT 1 FROM log_pending) THEN
+		RAISE EXCEPTION 'log entries wait in log_pending: start pocdir once to integrate them, then undo this migration';
+	END IF;
+END
+$$;
+-- +goose StatementEnd
 DROP TABLE log_state_bundles;
 DROP TABLE log_pending;

@@ -30,5 +30,11 @@ WITH RECURSIVE split(bundle, rest, s) AS (
 INSERT OR IGNORE INTO log_state_bundles (state_code, bundle) SELECT s, bundle FROM split WHERE s <> '';
 
 -- +goose Down
+-- Entries waiting in log_pending are committed with their changes: going
+-- back is refused (the CHECK fails) until a running pocdir has integrated
+-- them.
+CREATE TEMP TABLE log_pending_down_guard (pending INTEGER CHECK (pending = 0));
+INSERT INTO log_pending_down_guard SELECT COUNT(*) FROM log_pending;
+DROP TABLE log_pending_down_guard;
 DROP TABLE log_state_bundles;
 DROP TABLE log_pending;
