@@ -703,11 +703,14 @@ func affected(res sql.Result, err error, what string) (bool, error) {
 	return n > 0, nil
 }
 
-// listComms returns the newest 2,000 communications of a box: a State's
-// "out" (sent by it), "drafts", "in" (received) or, by default, sent and
-// received; "all-sent" is every sent communication (the Secretariat's
-// metadata). from and to, when set, bound the creation time.
-func listComms(ctx context.Context, q db.Queryer, state, box string, from, to time.Time) ([]*Communication, error) {
+// listComms reads one page of a box: a State's "out" (sent by it),
+// "drafts", "in" (received) or, by default, sent and received; "all-sent"
+// is every sent communication (the Secretariat's metadata). from and to,
+// when set, bound the creation time. The page is newest first, by keyset on (created_at, id): at most limit of those older than
+// the cursor, or, with k.After, of those newer than it (then oldest first:
+// the rows come in the order of the walk). The walk follows an index (comms_list,
+// comms_sender_list), so that a page costs the same after ten years.
+func listComms(ctx context.Context, q db.Queryer, state, box string, from, to time.Time, k app.Cursor, limit int) ([]*Communication, error) {
 	query := `SELECT ` + commColumns + ` FROM comms c WHERE `
 	args := []any{}
 	switch box {
@@ -718,19 +721,31 @@ func listComms(ctx context.Context, q db.Queryer, state, box string, from, to ti
 	case "drafts":
 		query, args = query+`c.sender_state = $1 AND c.status = 'draft'`, []any{state}
 	case "in":
-		query, args = query+`c.status = 'sent' AND c.id IN (SELECT comm_id FROM comm_recipients WHERE state_code = $1)`, []any{state}
+		query, args = query+`c.status = 'sent' AND EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $1)`, []any{state}
 	default:
-		query, args = query+`c.status = 'sent' AND (c.sender_state = $1 OR c.id IN (SELECT comm_id FROM comm_recipients WHERE state_code = $1))`, []any{state}
+		query, args = query+`c.status = 'sent' AND (c.sender_state = $1 OR EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $1))`, []any{state}
 	}
 	if !from.IsZero() {
-		args = append(args, from)
+		args = append(args, from.UTC())
 		query += ` AND c.created_at >= $` + strconv.Itoa(len(args))
 	}
 	if !to.IsZero() {
-		args = append(args, to)
+		args = append(args, to.UTC())
 		query += ` AND c.created_at < $` + strconv.Itoa(len(args))
 	}
-	return queryComms(ctx, q, query+` ORDER BY c.id DESC LIMIT 2000`, args...)
+	order := ` ORDER BY c.created_at DESC, c.id DESC`
+	if !k.At.IsZero() {
+		args = append(args, k.At.UTC(), k.ID)
+		t, id := `$`+strconv.Itoa(len(args)-1), `$`+strconv.Itoa(len(args))
+		if k.After {
+			query += ` AND (c.created_at > ` + t + ` OR (c.created_at = ` + t + ` AND c.id > ` + id + `))`
+			order = ` ORDER BY c.created_at, c.id`
+		} else {
+			query += ` AND (c.created_at < ` + t + ` OR (c.created_at = ` + t + ` AND c.id < ` + id + `))`
+		}
+	}
+	args = append(args, limit)
+	return queryComms(ctx, q, query+order+` LIMIT $`+strconv.Itoa(len(args)), args...)
 }
 
 // eachLoggedComm calls fn with every communication that has a log entry,

@@ -1,0 +1,14 @@
+-- +goose Up
+-- Lists read a page at a time, by keyset on (created_at, id), newest
+-- first (issue 19 §4): these indexes let a page walk to its rows rather
+-- than sort a State's whole history. The last one serves what waits for a
+-- State to acknowledge or answer (the inbox and its count in the
+-- navigation), which only lines without an outcome can need.
+CREATE INDEX comms_sent_list ON comms(created_at, id) WHERE status = 'sent';
+CREATE INDEX comms_sender_list ON comms(sender_state, status, created_at, id);
+CREATE INDEX comm_recipients_waiting ON comm_recipients(state_code, comm_id, acked_at) WHERE moved_at IS NULL AND outcome = '';
+
+-- +goose Down
+DROP INDEX comm_recipients_waiting;
+DROP INDEX comms_sender_list;
+DROP INDEX comms_sent_list;
