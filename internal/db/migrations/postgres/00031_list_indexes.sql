@@ -7,8 +7,14 @@
 CREATE INDEX comms_sent_list ON comms(created_at, id) WHERE status = 'sent';
 CREATE INDEX comms_sender_list ON comms(sender_state, status, created_at, id);
 CREATE INDEX comm_recipients_waiting ON comm_recipients(state_code, comm_id, acked_at) WHERE moved_at IS NULL AND outcome = '';
+-- Requests to share and their answers: the inbox looked for them by
+-- reading every event of every communication.
+CREATE INDEX comm_events_consent ON comm_events(comm_id) WHERE kind = 'consent-requested';
+CREATE INDEX comm_events_ref ON comm_events(ref_id) WHERE ref_id IS NOT NULL;
 
 -- +goose Down
+DROP INDEX comm_events_ref;
+DROP INDEX comm_events_consent;
 DROP INDEX comm_recipients_waiting;
 DROP INDEX comms_sender_list;
 DROP INDEX comms_sent_list;
