@@ -11,8 +11,17 @@ CREATE INDEX comm_recipients_waiting ON comm_recipients(state_code, comm_id, ack
 -- reading every event of every communication.
 CREATE INDEX comm_events_consent ON comm_events(comm_id) WHERE kind = 'consent-requested';
 CREATE INDEX comm_events_ref ON comm_events(ref_id) WHERE ref_id IS NOT NULL;
+-- The lines not yet acknowledged (what the navigation counts), and the
+-- disputes and requests for more information (a few among millions).
+CREATE INDEX comm_recipients_unacked ON comm_recipients(state_code, comm_id) WHERE moved_at IS NULL AND acked_at IS NULL AND outcome = '';
+CREATE INDEX comm_recipients_disputes ON comm_recipients(outcome_at) WHERE outcome IN ('disputed', 'more-info');
+-- Whether a State wrote in a thread since a recipient disputed or asked.
+CREATE INDEX comms_thread_sent ON comms(thread_id, sender_state, sent_at) WHERE status = 'sent';
 
 -- +goose Down
+DROP INDEX comm_recipients_disputes;
+DROP INDEX comm_recipients_unacked;
+DROP INDEX comms_thread_sent;
 DROP INDEX comm_events_ref;
 DROP INDEX comm_events_consent;
 DROP INDEX comm_recipients_waiting;
