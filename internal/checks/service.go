@@ -477,13 +477,19 @@ func (s *Service) Trend(ctx context.Context) ([]*Campaign, error) {
 	if err != nil {
 		return nil, err
 	}
+	return TrendOf(list), nil
+}
+
+// TrendOf is Trend of a list that Campaigns returned (newest first): a
+// page that shows both reads the campaigns once.
+func TrendOf(list []*Campaign) []*Campaign {
 	var out []*Campaign
 	for i := len(list) - 1; i >= 0; i-- {
 		if c := list[i]; c.Kind == KindSecretariat && c.Status != StatusScheduled && c.Targets > 0 {
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Pending lists the targets of the actor's State that wait for an answer,
