@@ -150,8 +150,8 @@ type waiting struct {
 const (
 	waitingReceived = `SELECT CASE WHEN MAX(r.acked_at) IS NULL THEN 'acknowledge' ELSE 'answer' END, c.id, c.sender_state, '', '', 0, c.sent_at, c.respond_by, c.urgency
 		FROM comm_recipients r JOIN comms c ON c.id = r.comm_id
-		WHERE r.state_code = $1 AND c.status = 'sent' AND r.moved_at IS NULL AND r.outcome = ''
-		AND (r.acked_at IS NULL OR c.respond_by IS NOT NULL)
+		WHERE r.state_code = $1 AND r.moved_at IS NULL AND r.outcome = '' AND (r.acked_at IS NULL OR r.respond_by IS NOT NULL)
+		AND c.status = 'sent'
 		GROUP BY c.id, c.sender_state, c.sent_at, c.respond_by, c.urgency`
 	// The disputes are few (an index holds them): SQLite is told to start
 	// from them (CROSS JOIN), not from every line the State sent.
@@ -205,14 +205,12 @@ func awaitingOf(ctx context.Context, q db.Queryer, state string, since time.Time
 	return out, nil
 }
 
-// countReceived counts the communications of waitingReceived: those with a
-// line not acknowledged (read from an index of those lines alone), and
-// those that ask for an answer with a line acknowledged. Every line is
-// of a sent communication (lines are written when it is sent).
-const countReceived = `SELECT COUNT(*) FROM (SELECT r.comm_id FROM comm_recipients r
-		WHERE r.state_code = $1 AND r.moved_at IS NULL AND r.acked_at IS NULL AND r.outcome = ''
-	UNION SELECT r.comm_id FROM comm_recipients r JOIN comms c ON c.id = r.comm_id
-		WHERE r.state_code = $1 AND r.moved_at IS NULL AND r.outcome = '' AND r.acked_at IS NOT NULL AND c.respond_by IS NOT NULL AND c.status = 'sent') w1`
+// countReceived counts the communications of waitingReceived from the
+// index of the lines that wait (comm_recipients_waiting) alone: a line
+// carries its communication's respond_by, and every line is of a sent
+// communication (lines are written when it is sent).
+const countReceived = `SELECT COUNT(DISTINCT r.comm_id) FROM comm_recipients r
+	WHERE r.state_code = $1 AND r.moved_at IS NULL AND r.outcome = '' AND (r.acked_at IS NULL OR r.respond_by IS NOT NULL)`
 
 // countAwaiting counts what awaitingOf reads, all of it.
 func countAwaiting(ctx context.Context, q db.Queryer, state string, since time.Time) (int, error) {

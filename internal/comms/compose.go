@@ -657,7 +657,7 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		if err != nil {
 			return err
 		}
-		if err := lines.add(ctx, c.ID, t, addr, encrypted, now, oid); err != nil {
+		if err := lines.add(ctx, c, t, addr, encrypted, now, oid); err != nil {
 			return err
 		}
 		hashes[oid] = hash

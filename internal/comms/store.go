@@ -328,16 +328,24 @@ func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) er
 type recipientLines struct{ st *sql.Stmt }
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id, respond_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
 	return &recipientLines{st}, nil
 }
 
-func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
-	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox); err != nil {
+// add writes a line of the communication c. The line carries c's
+// respond_by (fixed once sent), so that what waits for a State is read
+// from an index of its lines alone (comm_recipients_waiting).
+func (l *recipientLines) add(ctx context.Context, c *Communication, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
+	comm := c.ID
+	var respondBy any
+	if c.RespondBy != nil {
+		respondBy = c.RespondBy.UTC()
+	}
+	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox, respondBy); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
 	return nil
