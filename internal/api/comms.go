@@ -59,12 +59,25 @@ func (a *API) listComms(w http.ResponseWriter, r *http.Request) {
 			*dst = t
 		}
 	}
-	list, err := a.Comms.Comms(r.Context(), f)
+	var err error
+	if f.Cursor, err = app.ParseCursor("cursor", q.Get("cursor")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if f.Limit, err = app.PageLimit("limit", q.Get("limit")); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.Comms.CommsPage(r.Context(), f)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"communications": list})
+	body := map[string]any{"communications": page.List}
+	if page.Older != nil {
+		body["next"] = page.Older.String()
+	}
+	a.writeJSON(w, r, http.StatusOK, body)
 }
 
 func (a *API) createComm(w http.ResponseWriter, r *http.Request) {

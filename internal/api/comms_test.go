@@ -294,3 +294,62 @@ func TestUnknownFieldsAreRefused(t *testing.T) {
 		t.Error("a communication with an unknown field was sent")
 	}
 }
+
+// TestCommsAndInboxPages pages through the communications and the inbox by
+// their cursors, and refuses a cursor or a page size that is not one.
+func TestCommsAndInboxPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		sent := map[int64]bool{}
+		for range 3 {
+			sent[f.comm(t, false, comms.TLPGreen).ID] = true
+		}
+		type commPage struct {
+			Communications []*comms.Communication
+			Next           string
+		}
+		seen := map[int64]bool{}
+		path, pages := "/api/v1/comms?box=out&limit=2", 0
+		for {
+			r := f.do(t, "GET", path, f.offATok, nil)
+			if r.Status != http.StatusOK {
+				t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+			}
+			p := decode[commPage](t, r)
+			pages++
+			for _, c := range p.Communications {
+				if seen[c.ID] || !sent[c.ID] {
+					t.Errorf("page %d lists %d again or not sent", pages, c.ID)
+				}
+				seen[c.ID] = true
+			}
+			if p.Next == "" || pages > 3 {
+				break
+			}
+			path = "/api/v1/comms?box=out&limit=2&cursor=" + p.Next
+		}
+		if len(seen) != 3 || pages != 2 {
+			t.Errorf("%d communications in %d pages, want 3 in 2", len(seen), pages)
+		}
+		type inboxPage struct {
+			Items          []map[string]any
+			Count          int
+			Next, Previous string
+		}
+		r := f.do(t, "GET", "/api/v1/inbox?limit=2", f.offBTok, nil)
+		first := decode[inboxPage](t, r)
+		if r.Status != http.StatusOK || len(first.Items) != 2 || first.Count != 3 || first.Next == "" || first.Previous != "" {
+			t.Fatalf("the inbox's first page: %d %s", r.Status, r.Body)
+		}
+		r = f.do(t, "GET", "/api/v1/inbox?limit=2&cursor="+first.Next, f.offBTok, nil)
+		second := decode[inboxPage](t, r)
+		if len(second.Items) != 1 || second.Next != "" || second.Previous == "" {
+			t.Errorf("the inbox's second page: %d %s", r.Status, r.Body)
+		}
+		for _, path := range []string{"/api/v1/comms?cursor=yesterday", "/api/v1/comms?limit=0", "/api/v1/comms?limit=201", "/api/v1/inbox?cursor=n%21", "/api/v1/inbox?limit=x"} {
+			if r := f.do(t, "GET", path, f.offATok, nil); r.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d, want 400", path, r.Status)
+			}
+		}
+	})
+}

@@ -355,16 +355,34 @@ func (s *Service) Campaigns(ctx context.Context) ([]*Campaign, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The tallies are counted in the database: a list of a hundred
+	// campaigns of a full directory reads no target.
 	out := []*Campaign{}
+	var all, own []int64
 	for _, c := range list {
 		if !canSee(a, c) {
 			continue
 		}
-		r, err := s.results(ctx, a, c)
-		if err != nil {
-			return nil, err
+		if seesAllTargets(a, c) {
+			all = append(all, c.ID)
+		} else {
+			own = append(own, c.ID)
 		}
-		out = append(out, r.Campaign)
+		out = append(out, c)
+	}
+	ta, err := tallies(ctx, s.DB, all, "")
+	if err != nil {
+		return nil, err
+	}
+	to, err := tallies(ctx, s.DB, own, a.State)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range out {
+		c.Tally = ta[c.ID]
+		if !seesAllTargets(a, c) {
+			c.Tally = to[c.ID]
+		}
 	}
 	return out, nil
 }
@@ -459,13 +477,19 @@ func (s *Service) Trend(ctx context.Context) ([]*Campaign, error) {
 	if err != nil {
 		return nil, err
 	}
+	return TrendOf(list), nil
+}
+
+// TrendOf is Trend of a list that Campaigns returned (newest first): a
+// page that shows both reads the campaigns once.
+func TrendOf(list []*Campaign) []*Campaign {
 	var out []*Campaign
 	for i := len(list) - 1; i >= 0; i-- {
 		if c := list[i]; c.Kind == KindSecretariat && c.Status != StatusScheduled && c.Targets > 0 {
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Pending lists the targets of the actor's State that wait for an answer,

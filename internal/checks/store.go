@@ -398,3 +398,42 @@ func answersByState(ctx context.Context, q db.Queryer) ([]stateAnswers, error) {
 	}
 	return out, nil
 }
+
+// tallies counts the targets of the campaigns by outcome as Target.outcome
+// and Tally.add do (a target neither answered nor bounced is silent), of
+// the State's targets only when state is set.
+func tallies(ctx context.Context, q db.Queryer, ids []int64, state string) (map[int64]Tally, error) {
+	out := map[int64]Tally{}
+	where, first := ` AND t.state_code = $1`, 2
+	if state == "" {
+		where, first = "", 1
+	}
+	err := db.InChunks(ids, 500, first, func(marks string, args []any) error {
+		if state != "" {
+			args = append([]any{state}, args...)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT t.campaign_id, COUNT(*),
+			SUM(CASE WHEN t.queued_at IS NOT NULL THEN 1 ELSE 0 END),
+			SUM(CASE WHEN t.answered_at IS NOT NULL AND t.answered_at <= c.window_end THEN 1 ELSE 0 END),
+			SUM(CASE WHEN t.answered_at > c.window_end THEN 1 ELSE 0 END),
+			SUM(CASE WHEN t.answered_at IS NULL AND t.bounced_at IS NOT NULL THEN 1 ELSE 0 END)
+			FROM check_targets t JOIN check_campaigns c ON c.id = t.campaign_id
+			WHERE t.campaign_id IN (`+marks+`)`+where+`
+			GROUP BY t.campaign_id`, args...)
+		if err != nil {
+			return fmt.Errorf("checks store: counting the campaigns' answers: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var n Tally
+			if err := rows.Scan(&id, &n.Targets, &n.Queued, &n.Answered, &n.Late, &n.Bounced); err != nil {
+				return fmt.Errorf("checks store: counting the campaigns' answers: %w", err)
+			}
+			n.Silent = n.Targets - n.Answered - n.Late - n.Bounced
+			out[id] = n
+		}
+		return rows.Err()
+	})
+	return out, err
+}

@@ -164,3 +164,42 @@ func BenchmarkVolumes(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCommsPage reads the first page of a State's communications and
+// its inbox over a history of a few thousand: what a page costs, which
+// must not grow with the history (issue 19 §4).
+//
+//	go test -run '^$' -bench CommsPage -cpuprofile cpu.out ./internal/comms/
+func BenchmarkCommsPage(b *testing.B) {
+	for _, e := range testkit.Engines() {
+		b.Run(e.Name, func(b *testing.B) {
+			w := newWorld(b, e)
+			now := w.sys.Clock.Now()
+			in := comms.HistoryInput{Count: 3000, From: now.AddDate(-10, 0, 0), To: now.Add(-24 * time.Hour), Seed: 1}
+			if err := w.s.History(app.WithActor(context.Background(), app.System), in, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.Run("list", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := w.s.CommsPage(w.offFRA.Ctx(), comms.Filter{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("awaiting", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := w.s.Awaiting(w.offFRA.Ctx()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("count", func(b *testing.B) {
+				for b.Loop() {
+					if _, err := w.s.AwaitingCount(w.offFRA.Ctx()); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
+	}
+}

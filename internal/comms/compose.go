@@ -656,7 +656,7 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	for i := range rows {
 		rows[i].outbox = oids[i]
 	}
-	if err := insertRecipients(ctx, s.DB, tx, c.ID, now, rows); err != nil {
+	if err := insertRecipients(ctx, s.DB, tx, c, now, rows); err != nil {
 		return err
 	}
 	// Each line's reply token, bound once the lines have their ids.

@@ -159,7 +159,7 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	defer lines.Close()
 	for _, st := range to {
 		for _, t := range h.routes[st] {
-			if err := lines.add(ctx, c.ID, t, t.poc.Email(), false, at, 0); err != nil {
+			if err := lines.add(ctx, c, t, t.poc.Email(), false, at, 0); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,8 @@ package comms
 
 import (
 	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
 )
 
 // The TLP 2.0 labels (FIRST), most restrictive first. They are never
@@ -336,6 +338,10 @@ type Filter struct {
 	To    time.Time // sent (or created) before
 	Stage string    // a recipient stage, e.g. acknowledged
 	Box   string    // "in" (received), "out" (sent), "drafts"; both when empty
+	// Cursor is where the page begins (the first page when zero), Limit
+	// its length (app.PageSize when zero, at most app.MaxPageSize).
+	Cursor app.Cursor
+	Limit  int
 }
 
 // Languages are the six UN languages in which templates are labelled;

@@ -89,8 +89,10 @@ const (
 	MaxAttachmentBytes = 10 << 20
 	MaxTotalAttachment = 20 << 20
 
-	// MaxListed is the length of a list of communications: the newest.
-	MaxListed = 500
+	// MaxListed is the length of a page of communications when none is
+	// asked for: a list gives the newest MaxListed and a cursor to the
+	// older (CommsPage).
+	MaxListed = app.PageSize
 )
 
 // requireMember returns the actor if it is a user of a State who may write:

@@ -328,16 +328,24 @@ func exec(ctx context.Context, q db.Queryer, what, query string, args ...any) er
 type recipientLines struct{ st *sql.Stmt }
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`)
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id, respond_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
 	return &recipientLines{st}, nil
 }
 
-func (l *recipientLines) add(ctx context.Context, comm int64, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
-	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox); err != nil {
+// add writes a line of the communication c. The line carries c's
+// respond_by (fixed once sent), so that what waits for a State is read
+// from an index of its lines alone (comm_recipients_waiting).
+func (l *recipientLines) add(ctx context.Context, c *Communication, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
+	comm := c.ID
+	var respondBy any
+	if c.RespondBy != nil {
+		respondBy = c.RespondBy.UTC()
+	}
+	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox, respondBy); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
 	return nil
@@ -352,23 +360,31 @@ type recipientRow struct {
 }
 
 // recipientRows is how many lines insertRecipients writes in one
-// statement (11 values each).
+// statement (12 values each).
 const recipientRows = 200
 
 // insertRecipients writes a communication's recipient lines with one
 // multi-row INSERT per recipientRows lines: a round trip per line was,
 // with the outbox's, most of the time of an inject to 193 States on
 // PostgreSQL.
-func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, comm int64, now time.Time, rs []recipientRow) error {
+func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, now time.Time, rs []recipientRow) error {
+	// Each line carries the communication's respond_by (fixed once sent),
+	// so that what waits for a State is read from an index of its lines
+	// alone (comm_recipients_waiting).
+	var respondBy any
+	if c.RespondBy != nil {
+		respondBy = c.RespondBy.UTC()
+	}
+	comm := c.ID
 	for start := 0; start < len(rs); start += recipientRows {
 		part := rs[start:min(start+recipientRows, len(rs))]
-		args := make([]any, 0, 11*len(part))
+		args := make([]any, 0, 12*len(part))
 		for _, r := range part {
 			p := r.t.poc
-			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox)
+			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox, respondBy)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
-			notified_at, outbox_id) VALUES `+d.Values(len(part), 11), args...); err != nil {
+			notified_at, outbox_id, respond_by) VALUES `+d.Values(len(part), 12), args...); err != nil {
 			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
 		}
 	}
@@ -735,11 +751,14 @@ func affected(res sql.Result, err error, what string) (bool, error) {
 	return n > 0, nil
 }
 
-// listComms returns the newest 2,000 communications of a box: a State's
-// "out" (sent by it), "drafts", "in" (received) or, by default, sent and
-// received; "all-sent" is every sent communication (the Secretariat's
-// metadata). from and to, when set, bound the creation time.
-func listComms(ctx context.Context, q db.Queryer, state, box string, from, to time.Time) ([]*Communication, error) {
+// listComms reads one page of a box: a State's "out" (sent by it),
+// "drafts", "in" (received) or, by default, sent and received; "all-sent"
+// is every sent communication (the Secretariat's metadata). from and to,
+// when set, bound the creation time. The page is newest first, by keyset on (created_at, id): at most limit of those older than
+// the cursor, or, with k.After, of those newer than it (then oldest first:
+// the rows come in the order of the walk). The walk follows an index (comms_list,
+// comms_sender_list), so that a page costs the same after ten years.
+func listComms(ctx context.Context, q db.Queryer, state, box string, from, to time.Time, k app.Cursor, limit int) ([]*Communication, error) {
 	query := `SELECT ` + commColumns + ` FROM comms c WHERE `
 	args := []any{}
 	switch box {
@@ -750,19 +769,31 @@ func listComms(ctx context.Context, q db.Queryer, state, box string, from, to ti
 	case "drafts":
 		query, args = query+`c.sender_state = $1 AND c.status = 'draft'`, []any{state}
 	case "in":
-		query, args = query+`c.status = 'sent' AND c.id IN (SELECT comm_id FROM comm_recipients WHERE state_code = $1)`, []any{state}
+		query, args = query+`c.status = 'sent' AND EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $1)`, []any{state}
 	default:
-		query, args = query+`c.status = 'sent' AND (c.sender_state = $1 OR c.id IN (SELECT comm_id FROM comm_recipients WHERE state_code = $1))`, []any{state}
+		query, args = query+`c.status = 'sent' AND (c.sender_state = $1 OR EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $1))`, []any{state}
 	}
 	if !from.IsZero() {
-		args = append(args, from)
+		args = append(args, from.UTC())
 		query += ` AND c.created_at >= $` + strconv.Itoa(len(args))
 	}
 	if !to.IsZero() {
-		args = append(args, to)
+		args = append(args, to.UTC())
 		query += ` AND c.created_at < $` + strconv.Itoa(len(args))
 	}
-	return queryComms(ctx, q, query+` ORDER BY c.id DESC LIMIT 2000`, args...)
+	order := ` ORDER BY c.created_at DESC, c.id DESC`
+	if !k.At.IsZero() {
+		args = append(args, k.At.UTC(), k.ID)
+		t, id := `$`+strconv.Itoa(len(args)-1), `$`+strconv.Itoa(len(args))
+		if k.After {
+			query += ` AND (c.created_at > ` + t + ` OR (c.created_at = ` + t + ` AND c.id > ` + id + `))`
+			order = ` ORDER BY c.created_at, c.id`
+		} else {
+			query += ` AND (c.created_at < ` + t + ` OR (c.created_at = ` + t + ` AND c.id < ` + id + `))`
+		}
+	}
+	args = append(args, limit)
+	return queryComms(ctx, q, query+order+` LIMIT $`+strconv.Itoa(len(args)), args...)
 }
 
 // eachLoggedComm calls fn with every communication that has a log entry,

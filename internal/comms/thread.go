@@ -2,6 +2,7 @@ package comms
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -94,10 +95,40 @@ func (s *Service) Thread(ctx context.Context, id int64) (*Thread, error) {
 	return t, nil
 }
 
-// Comms returns the actor's State's communications (sent, received,
-// drafts), newest first, filtered; the Secretariat gets every sent
-// communication's metadata and can filter only by date.
+// Comms returns the first page of the actor's State's communications
+// (CommsPage): the newest, filtered.
 func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error) {
+	p, err := s.CommsPage(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	return p.List, nil
+}
+
+// CommPage is one page of a list of communications, newest first.
+type CommPage struct {
+	List []*Communication
+	// Older is the cursor of the page after this one (older
+	// communications), nil at the end of the list; Newer that of the page
+	// before it (After set), nil on the first page. A Newer that is zero
+	// is the first page.
+	Older, Newer *app.Cursor
+}
+
+// scanBatch is how many rows a filtered list reads at a time, and maxScan
+// how many a page examines at most: a search that matches little answers
+// with a shorter page and a cursor to go on from, rather than reading ten
+// years of communications in one request.
+const (
+	scanBatch = 100
+	maxScan   = 1000
+)
+
+// CommsPage returns a page of the actor's State's communications (sent,
+// received, drafts), newest first, filtered, of f.Limit (app.PageSize when
+// zero) from f.Cursor; the Secretariat gets every sent communication's
+// metadata and can filter only by date.
+func (s *Service) CommsPage(ctx context.Context, f Filter) (*CommPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
@@ -112,37 +143,109 @@ func (s *Service) Comms(ctx context.Context, f Filter) ([]*Communication, error)
 	if f.Stage != "" && !inList(Stages, f.Stage) {
 		v.Add("stage", "error.comms_stage", "unknown stage", nil)
 	}
+	if f.Limit < 0 || f.Limit > app.MaxPageSize {
+		v.Add("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	limit := f.Limit
+	if limit == 0 {
+		limit = app.PageSize
 	}
 	box := f.Box
 	if a.IsSecretariat() {
 		box = "all-sent" // every sent communication's metadata
 	}
-	list, err := listComms(ctx, s.DB, a.State, box, f.From, f.To)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.fillList(ctx, a, list); err != nil {
-		return nil, err
-	}
-	out := []*Communication{}
+	// The Secretariat cannot search what it cannot read: its query is
+	// ignored, never answered from content.
 	query := strings.ToLower(strings.TrimSpace(f.Query))
-	for _, c := range list {
-		// The Secretariat cannot search what it cannot read: its query
-		// is ignored, never answered from content.
-		if query != "" && !c.Viewer.Metadata && (c.Content == nil || !c.Content.matches(query)) {
-			continue
+	if a.IsSecretariat() {
+		query = ""
+	}
+	filtered := query != "" || f.Stage != ""
+	// Rows are read in the walk's order (older, or newer with After) until
+	// the page and one more are found, the rows run out, or maxScan rows
+	// were examined.
+	var out []*Communication
+	k, scanned, more, capped := f.Cursor, 0, false, false
+	for {
+		n := limit + 1 - len(out)
+		if filtered {
+			n = scanBatch
 		}
-		if f.Stage != "" && !hasStage(c, f.Stage) {
-			continue
+		list, err := listComms(ctx, s.DB, a.State, box, f.From, f.To, k, n)
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, c)
-		if len(out) == MaxListed {
+		if err := s.fillList(ctx, a, list); err != nil {
+			return nil, err
+		}
+		for _, c := range list {
+			if (query != "" && (c.Content == nil || !c.Content.matches(query))) || (f.Stage != "" && !hasStage(c, f.Stage)) {
+				continue
+			}
+			out = append(out, c)
+			if len(out) > limit {
+				break
+			}
+		}
+		scanned += len(list)
+		if len(out) > limit {
+			more, out = true, out[:limit]
+			break
+		}
+		if len(list) < n {
+			break
+		}
+		k = app.Cursor{At: list[len(list)-1].CreatedAt, ID: list[len(list)-1].ID, After: f.Cursor.After}
+		if scanned >= maxScan {
+			more, capped = true, true
 			break
 		}
 	}
-	return out, nil
+	// next is where the following page in the walk's direction begins: after
+	// the last row shown, or, when the reading stopped at maxScan, after the
+	// last row examined.
+	var next *app.Cursor
+	if more {
+		next = &k
+		if !capped {
+			x := app.CursorAt(out[len(out)-1].CreatedAt, out[len(out)-1].ID)
+			next = &x
+		}
+		next.After = f.Cursor.After
+	}
+	if f.Cursor.After {
+		slices.Reverse(out)
+	}
+	p := &CommPage{List: out}
+	if !f.Cursor.After {
+		p.Older = next
+		if !f.Cursor.IsZero() {
+			// The page before this one: newer than its first row, or the
+			// first page when this one is empty.
+			p.Newer = &app.Cursor{After: true}
+			if len(out) > 0 {
+				x := app.CursorAt(out[0].CreatedAt, out[0].ID)
+				x.After = true
+				p.Newer = &x
+			}
+		}
+	} else {
+		p.Newer = next
+		// The page after this one: older than its last row, or, when this
+		// one is empty, from the cursor's own row.
+		x := app.Cursor{At: f.Cursor.At, ID: f.Cursor.ID + 1}
+		if len(out) > 0 {
+			x = app.CursorAt(out[len(out)-1].CreatedAt, out[len(out)-1].ID)
+		}
+		p.Older = &x
+	}
+	if p.List == nil {
+		p.List = []*Communication{}
+	}
+	return p, nil
 }
 
 // fillList is fill for a list: the query already kept what the actor may

@@ -11,7 +11,10 @@
 package inbox
 
 import (
+	"cmp"
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"slices"
 	"strconv"
 	"time"
@@ -72,13 +75,20 @@ type Item struct {
 	Due    *time.Time `json:"due,omitempty"`
 	// Path is the page where it is done.
 	Path string `json:"path"`
+	// wait is a communication's reference, read for the page shown.
+	wait *comms.Awaiting
 }
 
-// Inbox is the user's list, most pressing first: what has a deadline, the
-// nearest first; then by urgency; then the newest.
+// Inbox is a page of the user's list, most pressing first: what has a
+// deadline, the nearest first; then by urgency; then the newest.
 type Inbox struct {
 	Items []*Item `json:"items"`
-	Count int     `json:"count"`
+	// Count is how many items wait in all, on every page.
+	Count int `json:"count"`
+	// Next is the cursor of the following page (less pressing), absent on
+	// the last; Previous that of the page before, absent on the first.
+	Next     string `json:"next,omitempty"`
+	Previous string `json:"previous,omitempty"`
 }
 
 // Service reads each capability's part.
@@ -94,11 +104,24 @@ type Service struct {
 	Mail *notify.Writer
 }
 
-// For returns the inbox of the actor in ctx: of its user, also for a
-// read-only token (acting on an item needs one that may write).
-func (s *Service) For(ctx context.Context) (*Inbox, error) {
+// For returns the first page of the inbox of the actor in ctx (Page).
+func (s *Service) For(ctx context.Context) (*Inbox, error) { return s.Page(ctx, "", 0) }
+
+// Page returns a page of the inbox of the actor in ctx, of its user, also
+// for a read-only token (acting on an item needs one that may write): at
+// most limit items (app.PageSize when zero) from the cursor (a Next or
+// Previous of another page; the first page when empty). The references are
+// read and ordered, and only the communications of the page are read.
+func (s *Service) Page(ctx context.Context, cursor string, limit int) (*Inbox, error) {
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
+	}
+	at, err := parseCursor(cursor)
+	if err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = app.PageSize
 	}
 	var items []*Item
 	add := func(it *Item) { items = append(items, it) }
@@ -108,12 +131,8 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 		return nil, err
 	}
 	for _, w := range waits {
-		c := w.Comm
-		it := &Item{Kind: KindCommunication, Need: w.Need, ID: c.ID, Ref: c.Ref, Urgency: c.Urgency, TLP: c.TLP, State: w.State,
-			Since: w.Since, Due: w.Due, Path: "/comms/" + strconv.FormatInt(c.ID, 10)}
-		if c.Content != nil {
-			it.Subject = c.Content.Subject
-		}
+		it := &Item{Kind: KindCommunication, Need: w.Need, ID: w.CommID, Urgency: w.Urgency, State: w.State,
+			Since: w.Since, Due: w.Due, Path: "/comms/" + strconv.FormatInt(w.CommID, 10), wait: w}
 		switch w.Need {
 		case comms.NeedFollowUp:
 			it.Detail = w.Outcome
@@ -122,6 +141,11 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 		}
 		add(it)
 	}
+	count, err := s.Comms.AwaitingCount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	count -= len(waits)
 
 	targets, err := s.Checks.Pending(ctx)
 	if err != nil {
@@ -186,10 +210,26 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) {
 	}
 
 	sortItems(items)
-	if items == nil {
-		items = []*Item{}
+	box := &Inbox{Count: count + len(items)}
+	box.Items, box.Previous, box.Next = pageOf(items, at, limit)
+	var ws []*comms.Awaiting
+	for _, it := range box.Items {
+		if it.wait != nil {
+			ws = append(ws, it.wait)
+		}
 	}
-	return &Inbox{Items: items, Count: len(items)}, nil
+	if err := s.Comms.FillAwaiting(ctx, ws); err != nil {
+		return nil, err
+	}
+	for _, it := range box.Items {
+		if c := it.wait; c != nil && c.Comm != nil {
+			it.Ref, it.TLP = c.Comm.Ref, c.Comm.TLP
+			if c.Comm.Content != nil {
+				it.Subject = c.Comm.Content.Subject
+			}
+		}
+	}
+	return box, nil
 }
 
 // Count is how many items wait for the actor, for the navigation on every
@@ -237,19 +277,107 @@ func submittedAt(n *directory.Nomination) time.Time {
 // item that is not a communication).
 func urgency(u string) int { return slices.Index(comms.Urgencies, u) + 1 }
 
-func sortItems(items []*Item) {
-	slices.SortStableFunc(items, func(x, y *Item) int {
-		switch {
-		case x.Due != nil && y.Due == nil:
-			return -1
-		case x.Due == nil && y.Due != nil:
-			return 1
-		case x.Due != nil && !x.Due.Equal(*y.Due):
-			return x.Due.Compare(*y.Due)
+func sortItems(items []*Item) { slices.SortFunc(items, compareItems) }
+
+// compareItems orders the inbox: a deadline, the nearest first; the most
+// urgent; the newest; then, so that a page ends at a place the next one can
+// start from, by kind, need, id, State and detail.
+func compareItems(x, y *Item) int {
+	switch {
+	case x.Due != nil && y.Due == nil:
+		return -1
+	case x.Due == nil && y.Due != nil:
+		return 1
+	case x.Due != nil && !x.Due.Equal(*y.Due):
+		return x.Due.Compare(*y.Due)
+	}
+	if ux, uy := urgency(x.Urgency), urgency(y.Urgency); ux != uy {
+		return uy - ux
+	}
+	return cmp.Or(y.Since.Compare(x.Since), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Need, y.Need), cmp.Compare(x.ID, y.ID),
+		cmp.Compare(x.State, y.State), cmp.Compare(x.Detail, y.Detail))
+}
+
+// position is a place in the inbox's order: the sort key of an item, which
+// a cursor carries (the item itself may be gone by the next request).
+type position struct {
+	Due     *time.Time `json:"d,omitempty"`
+	Urgency string     `json:"u,omitempty"`
+	Since   time.Time  `json:"s"`
+	Kind    string     `json:"k"`
+	Need    string     `json:"n,omitempty"`
+	ID      int64      `json:"i,omitempty"`
+	State   string     `json:"t,omitempty"`
+	Detail  string     `json:"x,omitempty"`
+	// Back asks for the page before the position, not after it.
+	Back bool `json:"-"`
+}
+
+func (p *position) item() *Item {
+	return &Item{Due: p.Due, Urgency: p.Urgency, Since: p.Since, Kind: p.Kind, Need: p.Need, ID: p.ID, State: p.State, Detail: p.Detail}
+}
+
+// cursorOf is the cursor of the page after it (or, back, before it).
+func cursorOf(it *Item, back bool) string {
+	b, _ := json.Marshal(position{Due: it.Due, Urgency: it.Urgency, Since: it.Since, Kind: it.Kind, Need: it.Need, ID: it.ID, State: it.State, Detail: it.Detail})
+	dir := "n"
+	if back {
+		dir = "p"
+	}
+	return dir + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// maxCursor bounds a cursor's length (a detail is an e-mail address at
+// most).
+const maxCursor = 800
+
+func parseCursor(s string) (*position, error) {
+	if s == "" {
+		return nil, nil
+	}
+	bad := app.FieldError("cursor", "error.cursor", "not a position in this list", nil)
+	if len(s) > maxCursor || (s[0] != 'n' && s[0] != 'p') {
+		return nil, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s[1:])
+	if err != nil {
+		return nil, bad
+	}
+	var p position
+	if err := json.Unmarshal(b, &p); err != nil || p.Kind == "" {
+		return nil, bad
+	}
+	p.Back = s[0] == 'p'
+	return &p, nil
+}
+
+// pageOf is the page of the sorted items at the position (the first when
+// nil), with the cursors of the pages before and after it.
+func pageOf(items []*Item, at *position, limit int) (page []*Item, prev, next string) {
+	start, end := 0, min(limit, len(items))
+	if at != nil {
+		k := at.item()
+		i, _ := slices.BinarySearchFunc(items, k, compareItems)
+		if at.Back {
+			end, start = i, max(0, i-limit)
+		} else {
+			if i < len(items) && compareItems(items[i], k) == 0 {
+				i++
+			}
+			start, end = i, min(i+limit, len(items))
 		}
-		if ux, uy := urgency(x.Urgency), urgency(y.Urgency); ux != uy {
-			return uy - ux
-		}
-		return y.Since.Compare(x.Since)
-	})
+	}
+	page = items[start:end]
+	// An empty page (its items were done meanwhile) has no neighbours:
+	// the inbox's first page is the way back.
+	if len(page) == 0 {
+		return []*Item{}, "", ""
+	}
+	if start > 0 {
+		prev = cursorOf(page[0], true)
+	}
+	if end < len(items) {
+		next = cursorOf(page[len(page)-1], false)
+	}
+	return page, prev, next
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"html/template"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -24,14 +25,17 @@ import (
 // metadata only: the service leaves the content out.
 
 type commsData struct {
-	List   []*comms.Communication
-	Box    string
-	Query  string
-	From   string
-	To     string
-	Stage  string
-	Stages []string
-	Member bool
+	List []*comms.Communication
+	// Older and Newer are the links to the pages around this one (query
+	// strings), empty at either end.
+	Older, Newer template.URL
+	Box          string
+	Query        string
+	From         string
+	To           string
+	Stage        string
+	Stages       []string
+	Member       bool
 	// Overview counts the recipients' lines by stage (the Secretariat).
 	Overview map[string]int
 	Sent     int
@@ -50,12 +54,17 @@ func (s *Server) commsPage(w http.ResponseWriter, r *http.Request) {
 	if t, err := time.Parse(time.DateOnly, q.Get("to")); err == nil {
 		f.To = t.AddDate(0, 0, 1)
 	}
-	list, err := s.Comms.Comms(r.Context(), f)
+	var err error
+	if f.Cursor, err = pageCursor(q); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page, err := s.Comms.CommsPage(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := &commsData{List: list, Box: f.Box, Query: f.Query, From: q.Get("from"), To: q.Get("to"), Stage: f.Stage, Stages: commStages,
+	d := &commsData{List: page.List, Older: pageLink(q, page.Older), Newer: pageLink(q, page.Newer), Box: f.Box, Query: f.Query, From: q.Get("from"), To: q.Get("to"), Stage: f.Stage, Stages: commStages,
 		Member: a.State != "" && !a.IsSecretariat()}
 	if a.IsSecretariat() {
 		sum, err := s.Comms.Overview(r.Context())

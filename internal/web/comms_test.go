@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -254,4 +256,44 @@ func readBody(t *testing.T, resp *http.Response) string {
 	buf := new(bytes.Buffer)
 	_, _ = buf.ReadFrom(resp.Body)
 	return buf.String()
+}
+
+// TestCommsListPages shows the communications fifty at a time with links
+// to the older and newer pages that work without a script, keeping the
+// filters.
+func TestCommsListPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		commsWorld(t, sys)
+		offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		var refs []string
+		for i := range app.PageSize + 2 {
+			c, err := sys.Comms.Compose(offFRA.Ctx(), commInputTo("KEN", i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			refs = append(refs, c.Ref)
+		}
+		srv := sys.Serve(t)
+		cf := sys.Login(t, srv, offFRA)
+		_, page := get(t, cf, srv.URL+"/comms?box=out")
+		older := regexp.MustCompile(`<a href="\?(before=[0-9_]+&amp;box=out)" rel="next">`).FindStringSubmatch(page)
+		if older == nil || strings.Contains(page, `rel="prev"`) || !strings.Contains(page, refs[len(refs)-1]) || strings.Contains(page, ">"+refs[1]+"<") {
+			t.Fatalf("the first page: no link to the older ones, or not the newest fifty")
+		}
+		_, page = get(t, cf, srv.URL+"/comms?"+strings.ReplaceAll(older[1], "&amp;", "&"))
+		if !strings.Contains(page, ">"+refs[0]+"<") || !strings.Contains(page, ">"+refs[1]+"<") || strings.Contains(page, ">"+refs[2]+"<") ||
+			!strings.Contains(page, `rel="prev"`) || strings.Contains(page, `rel="next"`) {
+			t.Errorf("the second page: not the two oldest, or its links are wrong")
+		}
+		if resp, _ := get(t, cf, srv.URL+"/comms?before=soon"); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("a cursor that is not one: %d", resp.StatusCode)
+		}
+	})
+}
+
+// commInputTo is a notification to a State, the i-th of a test.
+func commInputTo(state string, i int) comms.CommInput {
+	return comms.CommInput{Template: "notification", ToStates: []string{state}, Level: comms.LevelTechnical, Fields: map[string]string{
+		"subject": fmt.Sprintf("Scanning %d", i), "urgency": "high", "tlp": comms.TLPGreen, "description": "Scanning of our networks."}}
 }

@@ -15,7 +15,7 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 		seeOther(w, r, "/directory")
 		return
 	}
-	in, err := s.Inbox.For(r.Context())
+	in, err := s.Inbox.Page(r.Context(), r.URL.Query().Get("cursor"), 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return

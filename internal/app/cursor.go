@@ -1,0 +1,70 @@
+package app
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// PageSize is how many rows a list page shows unless asked otherwise, and
+// MaxPageSize the most an API caller may ask for: lists that grow with the
+// years (communications, the inbox, campaigns' targets) are read a page at
+// a time, so that a page costs the same after ten years as on the first day.
+const (
+	PageSize    = 50
+	MaxPageSize = 200
+)
+
+// Cursor is a position in a list ordered by (time, id), newest first: the
+// keyset of the row a page ended (or began) at. The zero Cursor is the
+// start of the list.
+type Cursor struct {
+	At time.Time
+	ID int64
+	// After asks for the rows newer than the cursor (a page back towards
+	// the newest); without it, the rows older than it.
+	After bool
+}
+
+// IsZero reports whether c names no position.
+func (c Cursor) IsZero() bool { return c.At.IsZero() && c.ID == 0 }
+
+// String is c's opaque form in a link or an API answer: the time in
+// nanoseconds since 1970 and the id.
+func (c Cursor) String() string {
+	if c.IsZero() {
+		return ""
+	}
+	return strconv.FormatInt(c.At.UnixNano(), 10) + "_" + strconv.FormatInt(c.ID, 10)
+}
+
+// CursorAt is the cursor of a row.
+func CursorAt(at time.Time, id int64) Cursor { return Cursor{At: at.UTC(), ID: id} }
+
+// ParseCursor reads a cursor given by String, for the field named (an
+// invalid error otherwise); the empty string is the zero Cursor.
+func ParseCursor(field, s string) (Cursor, error) {
+	if s == "" {
+		return Cursor{}, nil
+	}
+	t, id, ok := strings.Cut(s, "_")
+	ns, err1 := strconv.ParseInt(t, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if !ok || len(s) > 41 || err1 != nil || err2 != nil || n <= 0 {
+		return Cursor{}, FieldError(field, "error.cursor", "not a position in this list", nil)
+	}
+	return Cursor{At: time.Unix(0, ns).UTC(), ID: n}, nil
+}
+
+// PageLimit is the page size asked for by an API caller: PageSize when
+// empty, at most MaxPageSize.
+func PageLimit(field, s string) (int, error) {
+	if s == "" {
+		return PageSize, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxPageSize {
+		return 0, FieldError(field, "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": MaxPageSize})
+	}
+	return n, nil
+}

@@ -1,0 +1,46 @@
+package web
+
+import (
+	"html/template"
+	"net/url"
+
+	"github.com/pocdir/pocdir/internal/app"
+)
+
+// Lists that grow with the years are shown a page at a time, by keyset:
+// "before" asks for the rows older than a cursor, "after" for those newer
+// than it. The links are plain query strings, so that paging works
+// without JavaScript.
+
+// pageCursor reads the page asked for in the query.
+func pageCursor(q url.Values) (app.Cursor, error) {
+	if v := q.Get("after"); v != "" {
+		c, err := app.ParseCursor("after", v)
+		c.After = true
+		return c, err
+	}
+	return app.ParseCursor("before", q.Get("before"))
+}
+
+// pageLink is the query string of the page at c, keeping the other
+// parameters of q (the filters); empty when c is nil. A zero c is the
+// first page.
+func pageLink(q url.Values, c *app.Cursor) template.URL {
+	if c == nil {
+		return ""
+	}
+	v := url.Values{}
+	for k, vs := range q {
+		if k != "before" && k != "after" && len(vs) > 0 && vs[0] != "" {
+			v.Set(k, vs[0])
+		}
+	}
+	switch {
+	case c.IsZero():
+	case c.After:
+		v.Set("after", c.String())
+	default:
+		v.Set("before", c.String())
+	}
+	return template.URL("?" + v.Encode())
+}
