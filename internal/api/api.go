@@ -133,6 +133,7 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/exercises/{id}/agree", a.agreeExercise)
 	mux.HandleFunc("POST /api/v1/exercises/{id}/confirm", a.confirmExercise)
 	mux.HandleFunc("POST /api/v1/exercises/{id}/withdraw", a.withdrawExercise)
+	mux.HandleFunc("POST /api/v1/exercises/{id}/decline", a.declineExercise)
 	mux.HandleFunc("POST /api/v1/exercises/{id}/injects", a.addInject)
 	mux.HandleFunc("POST /api/v1/exercises/{id}/injects/{inject}/release", a.releaseInject)
 	mux.HandleFunc("PUT /api/v1/exercises/{id}/note", a.setExerciseNote)

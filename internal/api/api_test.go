@@ -688,6 +688,15 @@ var authRoutes = []authRoute{
 			}
 			return fmt.Sprintf("/api/v1/exercises/%d/withdraw", e.ID), nil
 		}, [nCallers]int{401, 401, 403, 200, 404, 403, 404, 403, 403}},
+	// One Secretariat officer declines, with a reason; no State may.
+	{"POST /api/v1/exercises/{id}/decline", "decline an exercise " + stateA + " proposed",
+		func(t *testing.T, f *fixture) (string, any) {
+			e, err := f.sys.Exercises.Propose(f.fpA.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return fmt.Sprintf("/api/v1/exercises/%d/decline", e.ID), map[string]any{"reason": "The dates clash with another exercise."}
+		}, [nCallers]int{401, 401, 200, 403, 403, 403, 403, 403, 403}},
 	{"GET /api/v1/exercises/{id}", "read an exercise " + stateA + " takes part in",
 		func(t *testing.T, f *fixture) (string, any) {
 			return fmt.Sprintf("/api/v1/exercises/%d", f.exercise(t).ID), nil
@@ -1847,4 +1856,60 @@ func (f *fixture) exercise(t *testing.T) *exercises.Exercise {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// TestDeclineThroughTheAPI: a Secretariat officer declines a proposal
+// with a reason; an empty, blank, too long or missing reason is a 400, an
+// agreed, withdrawn or declined proposal a 409; the proposing State's
+// focal point reads the reason.
+func TestDeclineThroughTheAPI(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		sec2 := f.sys.User(t, "second@un.test", app.RoleSecretariat, "")
+		propose := func() *exercises.Exercise {
+			t.Helper()
+			x, err := f.sys.Exercises.Propose(f.fpA.Ctx(), f.exerciseInput(fmt.Sprintf("Exercise %d", f.next())))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+		x := propose()
+		path := fmt.Sprintf("/api/v1/exercises/%d/decline", x.ID)
+		for name, body := range map[string]any{"no body": nil, "no reason": map[string]any{}, "an empty reason": map[string]any{"reason": ""},
+			"a blank reason": map[string]any{"reason": "   "}, "a reason too long": map[string]any{"reason": strings.Repeat("x", exercises.MaxReasonRunes+1)},
+			"an unknown field": map[string]any{"reason": "No.", "by": "fpA"}} {
+			if r := f.do(t, "POST", path, f.secTok, body); r.Status != 400 {
+				t.Errorf("%s: %d %s", name, r.Status, r.Body)
+			}
+		}
+		r := f.do(t, "POST", path, f.secTok, map[string]any{"reason": "The dates clash."})
+		if r.Status != 200 {
+			t.Fatalf("decline: %d %s", r.Status, r.Body)
+		}
+		r = f.do(t, "GET", fmt.Sprintf("/api/v1/exercises/%d", x.ID), f.fpATok, nil)
+		var got exercises.Exercise
+		if r.Status != 200 || json.Unmarshal(r.Body, &got) != nil || got.Status != exercises.Declined || got.DeclineReason != "The dates clash." {
+			t.Errorf("the proposing State reads: %d %s", r.Status, r.Body)
+		}
+		if r := f.do(t, "POST", path, f.secTok, map[string]any{"reason": "Again."}); r.Status != 409 {
+			t.Errorf("declined twice: %d %s", r.Status, r.Body)
+		}
+		agreed := propose()
+		if _, err := f.sys.Exercises.Agree(f.sec.Ctx(), agreed.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.sys.Exercises.Confirm(sec2.Ctx(), agreed.ID); err != nil {
+			t.Fatal(err)
+		}
+		withdrawn := propose()
+		if _, err := f.sys.Exercises.Withdraw(f.fpA.Ctx(), withdrawn.ID); err != nil {
+			t.Fatal(err)
+		}
+		for name, id := range map[string]int64{"agreed": agreed.ID, "withdrawn": withdrawn.ID} {
+			if r := f.do(t, "POST", fmt.Sprintf("/api/v1/exercises/%d/decline", id), f.secTok, map[string]any{"reason": "No."}); r.Status != 409 {
+				t.Errorf("declined an %s exercise: %d %s", name, r.Status, r.Body)
+			}
+		}
+	})
 }

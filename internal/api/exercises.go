@@ -45,7 +45,8 @@ func (a *API) planExercise(w http.ResponseWriter, r *http.Request) {
 
 // The Secretariat's agreement to a group's proposal, under four eyes: a
 // first officer agrees, a second confirms; until then the proposing
-// State's focal point may withdraw it.
+// State's focal point may withdraw it, and any Secretariat officer may
+// decline it, with a reason.
 
 func (a *API) agreeExercise(w http.ResponseWriter, r *http.Request) {
 	a.exerciseStep(w, r, a.Exercises.Agree)
@@ -57,6 +58,21 @@ func (a *API) confirmExercise(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) withdrawExercise(w http.ResponseWriter, r *http.Request) {
 	a.exerciseStep(w, r, a.Exercises.Withdraw)
+}
+
+// declineBody is the body of a decline: why, for the proposing State.
+type declineBody struct {
+	Reason string `json:"reason"`
+}
+
+func (a *API) declineExercise(w http.ResponseWriter, r *http.Request) {
+	a.exerciseStep(w, r, func(ctx context.Context, id int64) (*exercises.Exercise, error) {
+		var in declineBody
+		if err := decode(w, r, &in); err != nil {
+			return nil, err
+		}
+		return a.Exercises.Decline(ctx, id, in.Reason)
+	})
 }
 
 func (a *API) exerciseStep(w http.ResponseWriter, r *http.Request, step func(context.Context, int64) (*exercises.Exercise, error)) {

@@ -8,12 +8,14 @@ import (
 // group of States' proposal is a draft until a Secretariat officer agrees,
 // then waits for a second officer's confirmation (four eyes: an agreed
 // proposal lets the proposing State send injects in the Secretariat's
-// name). The proposing State may withdraw it until then.
+// name). The proposing State may withdraw it until then, and a
+// Secretariat officer may decline it.
 const (
 	Draft     = "draft"
 	Agreeing  = "agreeing" // one officer agreed; a second confirms
 	Agreed    = "agreed"
 	Withdrawn = "withdrawn"
+	Declined  = "declined" // by a Secretariat officer, with a reason
 )
 
 // The statuses of an inject.
@@ -27,6 +29,7 @@ const (
 	MaxNameRunes       = 200
 	MaxObjectivesRunes = 5000
 	MaxNoteRunes       = 20000
+	MaxReasonRunes     = 2000 // why the Secretariat declined a proposal
 	MaxParticipants    = 195
 	MaxInjects         = 50
 	MaxFields          = 40
@@ -57,7 +60,7 @@ type Exercise struct {
 	// Injects is the scenario; a participant sees when each was released,
 	// never what a planned one will say.
 	Injects []*Inject `json:"injects"`
-	// Status is draft, agreeing, agreed or withdrawn. ProposedBy is the
+	// Status is draft, agreeing, agreed, withdrawn or declined. ProposedBy is the
 	// State whose focal point proposed the exercise for a group of States
 	// (empty when the Secretariat planned it): once agreed, that State is
 	// a controller. FirstAgreedBy is the officer who agreed to a proposal,
@@ -71,6 +74,11 @@ type Exercise struct {
 	AgreedAt      *time.Time `json:"agreed_at,omitempty"`
 	WithdrawnBy   string     `json:"withdrawn_by,omitempty"`
 	WithdrawnAt   *time.Time `json:"withdrawn_at,omitempty"`
+	// DeclinedBy is the Secretariat officer who declined a proposal, and
+	// DeclineReason why, for the proposing State and the Secretariat.
+	DeclinedBy    string     `json:"declined_by,omitempty"`
+	DeclinedAt    *time.Time `json:"declined_at,omitempty"`
+	DeclineReason string     `json:"decline_reason,omitempty"`
 	Note          string     `json:"after_action_note,omitempty"`
 	NoteAt        *time.Time `json:"after_action_note_at,omitempty"`
 	CreatedBy     string     `json:"created_by,omitempty"`
@@ -81,11 +89,13 @@ type Exercise struct {
 	// the proposing State's focal point); Agree when the actor may agree
 	// to a draft (a Secretariat officer); Confirm when the actor may
 	// confirm another officer's agreement (a second one); Withdraw when
-	// the actor may withdraw the proposal (its State's focal point).
+	// the actor may withdraw the proposal (its State's focal point);
+	// Decline when the actor may decline it (a Secretariat officer).
 	Manage   bool `json:"-"`
 	Agree    bool `json:"-"`
 	Confirm  bool `json:"-"`
 	Withdraw bool `json:"-"`
+	Decline  bool `json:"-"`
 
 	firstAgreedByID int64
 }

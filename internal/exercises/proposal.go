@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
@@ -27,9 +28,12 @@ import (
 // and the exercise waits for a second officer's confirmation (Confirm);
 // the first may not confirm their own. Until then the proposal waits in
 // the inbox of the Secretariat's officers who may act on it, and the
-// proposing State's focal point may withdraw it (Withdraw).
+// proposing State's focal point may withdraw it (Withdraw), and any
+// Secretariat officer may decline it, with a reason its State reads
+// (Decline): one officer is enough, since declining stops the proposal and
+// gives no one the power to act for a State.
 
-var _ = auditlog.Register("exercises.proposed", "exercises.agreement_proposed", "exercises.agreed", "exercises.withdrawn")
+var _ = auditlog.Register("exercises.proposed", "exercises.agreement_proposed", "exercises.agreed", "exercises.withdrawn", "exercises.declined")
 
 // seesAll reports whether the actor reads an exercise as its controller
 // does: the Secretariat, and the users of the State that proposed it.
@@ -162,16 +166,29 @@ func (s *Service) Agree(ctx context.Context, id int64) (*Exercise, error) {
 }
 
 // errNotDraft says why a proposal cannot be agreed to: it was already, or
-// it was withdrawn.
+// it was withdrawn or declined.
 func errNotDraft(e *Exercise) error {
-	if e.Status == Withdrawn {
+	switch e.Status {
+	case Withdrawn:
 		return errWithdrawn()
+	case Declined:
+		return errDeclined()
 	}
 	return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
 }
 
 func errWithdrawn() error {
 	return app.Errorf(app.Conflict, "error.exercise_withdrawn", "this proposed exercise was withdrawn")
+}
+
+func errDeclined() error {
+	return app.Errorf(app.Conflict, "error.exercise_declined", "the Secretariat declined this proposed exercise")
+}
+
+// closed reports whether a proposal was stopped, withdrawn or declined:
+// nothing more happens to it.
+func closed(e *Exercise) bool {
+	return e.Status == Withdrawn || e.Status == Declined
 }
 
 // CanConfirm reports whether the actor may confirm the agreement to an
@@ -195,9 +212,7 @@ func (s *Service) Confirm(ctx context.Context, id int64) (*Exercise, error) {
 		return nil, err
 	}
 	switch {
-	case e.Status == Withdrawn:
-		return nil, errWithdrawn()
-	case e.Status == Agreed:
+	case closed(e) || e.Status == Agreed:
 		return nil, errNotDraft(e)
 	case e.Status != Agreeing:
 		return nil, app.Errorf(app.Conflict, "error.exercise_not_agreeing", "no officer has agreed to this exercise yet: agree to it first")
@@ -263,6 +278,57 @@ func (s *Service) Withdraw(ctx context.Context, id int64) (*Exercise, error) {
 		return nil, err
 	}
 	return s.Exercise(ctx, id)
+}
+
+// Decline is a Secretariat officer's refusal of a proposal, draft or
+// agreed once but not confirmed, with a reason the proposing State reads:
+// it no longer waits for the Secretariat, and its injects are never sent.
+// One officer declines: it stops the proposal, and gives no State the
+// power to act in the Secretariat's name.
+func (s *Service) Decline(ctx context.Context, id int64, reason string) (*Exercise, error) {
+	a, err := requireSecretariat(ctx)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if e.Status != Draft && e.Status != Agreeing {
+		return nil, errNotDraft(e)
+	}
+	reason = strings.TrimSpace(reason)
+	switch {
+	case reason == "":
+		return nil, app.FieldError("reason", "error.required", "required", nil)
+	case utf8.RuneCountInString(reason) > MaxReasonRunes:
+		return nil, app.FieldError("reason", "error.too_long", "too long", map[string]any{"Max": MaxReasonRunes})
+	}
+	if err := app.CheckText("reason", reason); err != nil {
+		return nil, err
+	}
+	now := s.Now()
+	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := declineProposal(ctx, tx, id, a.Email, reason, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
+		}
+		e.Status = Declined
+		return logEvent(ctx, tx, a, "declined", e, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Exercise(ctx, id)
+}
+
+// CanDecline reports whether the actor may decline a proposal: a
+// Secretariat officer who may write, while it waits for the Secretariat.
+func CanDecline(a *app.Actor, e *Exercise) bool {
+	return a.IsSecretariat() && !a.ReadOnly && (e.Status == Draft || e.Status == Agreeing)
 }
 
 // canWithdraw reports whether the actor may withdraw a proposal: a focal

@@ -211,8 +211,8 @@ func (s *Service) AddInject(ctx context.Context, id int64, in InjectInput) (*Inj
 	if !now.Before(e.EndsAt) {
 		return nil, errEnded()
 	}
-	if e.Status == Withdrawn {
-		return nil, errWithdrawn()
+	if closed(e) {
+		return nil, errNotDraft(e)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -257,8 +257,8 @@ func (s *Service) Release(ctx context.Context, id, inject int64) (*Inject, error
 	if err != nil {
 		return nil, err
 	}
-	if e.Status == Withdrawn {
-		return nil, errWithdrawn()
+	if closed(e) {
+		return nil, errNotDraft(e)
 	}
 	if e.Status != Agreed {
 		return nil, errDraft()
@@ -420,10 +420,11 @@ func (e *Exercise) participates(state string) bool {
 // which other States take part.
 func view(a *app.Actor, e *Exercise) *Exercise {
 	if seesAll(a, e) {
-		e.Manage = canControl(a, e) && e.Status != Withdrawn
+		e.Manage = canControl(a, e) && !closed(e)
 		e.Agree = e.Status == Draft && a.IsSecretariat() && !a.ReadOnly
 		e.Confirm = CanConfirm(a, e)
 		e.Withdraw = (e.Status == Draft || e.Status == Agreeing) && canWithdraw(a, e)
+		e.Decline = CanDecline(a, e)
 		return e
 	}
 	// Nor who agreed, nor which State proposed it (that names another

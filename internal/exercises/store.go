@@ -13,20 +13,22 @@ import (
 )
 
 const exerciseColumns = `id, name, objectives, starts_at, ends_at, target_ack_min, target_answer_min, note, note_at, created_by, created_at, updated_at,
-	status, proposed_by_state, agreed_by, agreed_at, first_agreed_by, first_agreed_by_id, first_agreed_at, withdrawn_by, withdrawn_at`
+	status, proposed_by_state, agreed_by, agreed_at, first_agreed_by, first_agreed_by_id, first_agreed_at, withdrawn_by, withdrawn_at,
+	declined_by, declined_at, declined_reason`
 
 func scanExercise(sc interface{ Scan(...any) error }) (*Exercise, error) {
 	var e Exercise
-	var noteAt, agreedAt, firstAt, withdrawnAt sql.NullTime
+	var noteAt, agreedAt, firstAt, withdrawnAt, declinedAt sql.NullTime
 	var firstID sql.NullInt64
 	if err := sc.Scan(&e.ID, &e.Name, &e.Objectives, &e.StartsAt, &e.EndsAt, &e.TargetAck, &e.TargetAnswer, &e.Note, &noteAt,
 		&e.CreatedBy, &e.CreatedAt, &e.UpdatedAt, &e.Status, &e.ProposedBy, &e.AgreedBy, &agreedAt,
-		&e.FirstAgreedBy, &firstID, &firstAt, &e.WithdrawnBy, &withdrawnAt); err != nil {
+		&e.FirstAgreedBy, &firstID, &firstAt, &e.WithdrawnBy, &withdrawnAt,
+		&e.DeclinedBy, &declinedAt, &e.DeclineReason); err != nil {
 		return nil, err
 	}
 	e.AgreedAt, e.FirstAgreedAt, e.WithdrawnAt, e.firstAgreedByID = db.TimeOf(agreedAt), db.TimeOf(firstAt), db.TimeOf(withdrawnAt), firstID.Int64
 	e.StartsAt, e.EndsAt, e.CreatedAt, e.UpdatedAt = e.StartsAt.UTC(), e.EndsAt.UTC(), e.CreatedAt.UTC(), e.UpdatedAt.UTC()
-	e.NoteAt = db.TimeOf(noteAt)
+	e.NoteAt, e.DeclinedAt = db.TimeOf(noteAt), db.TimeOf(declinedAt)
 	e.Participants, e.Injects = []Participant{}, []*Inject{}
 	return &e, nil
 }
@@ -78,6 +80,13 @@ func confirmAgreement(ctx context.Context, tx *sql.Tx, id, byID int64, by string
 func withdrawProposal(ctx context.Context, tx *sql.Tx, id int64, by string, now time.Time) (bool, error) {
 	return db.Exec1(ctx, tx, "exercises: unable to withdraw a proposed exercise", `UPDATE exercises SET status = $1, withdrawn_by = $2, withdrawn_at = $3,
 		updated_at = $3 WHERE id = $4 AND status IN ($5, $6)`, Withdrawn, by, now, id, Draft, Agreeing)
+}
+
+// declineProposal marks a proposal declined, with the reason; it reports
+// whether it was still waiting for the Secretariat.
+func declineProposal(ctx context.Context, tx *sql.Tx, id int64, by, reason string, now time.Time) (bool, error) {
+	return db.Exec1(ctx, tx, "exercises: unable to decline a proposed exercise", `UPDATE exercises SET status = $1, declined_by = $2, declined_at = $3,
+		declined_reason = $4, updated_at = $3 WHERE id = $5 AND status IN ($6, $7)`, Declined, by, now, reason, id, Draft, Agreeing)
 }
 
 // awaitingAgreement reads the exercises that wait for the Secretariat: a

@@ -16,8 +16,8 @@ import (
 // in the inbox of every Secretariat officer who may agree to it, and by
 // e-mail for whom chose one per item (in place of one away, their
 // delegate); once one officer agrees, it waits for the others only, to
-// confirm; it leaves every inbox when confirmed or withdrawn. Nobody else
-// sees it there.
+// confirm; it leaves every inbox when confirmed, withdrawn or declined.
+// Nobody else sees it there.
 func TestExerciseProposalWaits(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		sys := testkit.New(t, e)
@@ -140,6 +140,36 @@ func TestExerciseProposalWaits(t *testing.T) {
 				}
 				if _, err := sys.Exercises.Withdraw(fpFRA.Ctx(), y.ID); app.ErrorCode(err) != app.Conflict {
 					t.Errorf("withdrawn twice: %v", err)
+				}
+			}
+		})
+		t.Run("declined by one Secretariat officer, a proposal leaves every inbox, agreed once or not", func(t *testing.T) {
+			for _, agreed := range []bool{false, true} {
+				y, err := sys.Exercises.Propose(fpFRA.Ctx(), in)
+				must(t, err)
+				if agreed {
+					_, err := sys.Exercises.Agree(sec.Ctx(), y.ID)
+					must(t, err)
+				}
+				for name, u := range map[string]*testkit.User{"the proposing State's focal point": fpFRA, "another State's focal point": fpKEN} {
+					if _, err := sys.Exercises.Decline(u.Ctx(), y.ID, "No."); app.ErrorCode(err) != app.Forbidden {
+						t.Errorf("%s declined France's proposal: %v", name, err)
+					}
+				}
+				got, err := sys.Exercises.Decline(sec2.Ctx(), y.ID, "The dates clash with another exercise.")
+				if err != nil || got.Status != exercises.Declined {
+					t.Fatalf("decline: %+v %v", got, err)
+				}
+				for _, u := range []*testkit.User{sec, sec2, sec3, fpFRA, fpKEN} {
+					if got := waiting(u, y.ID); got != "" {
+						t.Errorf("%s: %q", u.Email, got)
+					}
+				}
+				if _, err := sys.Exercises.Agree(sec3.Ctx(), y.ID); app.ErrorCode(err) != app.Conflict {
+					t.Errorf("agreed to a declined proposal: %v", err)
+				}
+				if _, err := sys.Exercises.Confirm(sec3.Ctx(), y.ID); app.ErrorCode(err) != app.Conflict {
+					t.Errorf("confirmed a declined proposal: %v", err)
 				}
 			}
 		})

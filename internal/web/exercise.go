@@ -44,7 +44,13 @@ func (s *Server) exerciseShow(w http.ResponseWriter, r *http.Request, status int
 	}
 	pg := s.page(r, "exercise.title", d)
 	if f == nil {
-		f = map[string][]string{"note": {e.Note}, "tlp": {comms.TLPGreen}, "urgency": {"high"}}
+		f = map[string][]string{}
+	}
+	// The other forms keep what they hold when one is sent back.
+	for k, v := range map[string][]string{"note": {e.Note}, "tlp": {comms.TLPGreen}, "urgency": {"high"}} {
+		if _, ok := f[k]; !ok {
+			f[k] = v
+		}
 	}
 	pg.Form = f
 	if ferr != nil {

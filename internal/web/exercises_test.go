@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -293,6 +294,60 @@ func TestExerciseProposalPages(t *testing.T) {
 			}
 			if _, page := get(t, c, srv.URL+"/exercises/2"); !strings.Contains(page, "Proposal withdrawn by France") || strings.Contains(page, `action="/exercises/2/agree"`) {
 				t.Error("the withdrawn proposal's page: no notice, or an agree button")
+			}
+		})
+		t.Run("an officer declines a third proposal with a reason France reads; no one else may", func(t *testing.T) {
+			resp := testkit.PostForm(t, f, srv.URL+"/exercises/new", url.Values{"name": {"Third drill"},
+				"starts_at": {now.Add(24 * time.Hour).Format("2006-01-02T15:04")}, "ends_at": {now.Add(48 * time.Hour).Format("2006-01-02T15:04")},
+				"target_ack_minutes": {"30"}, "target_answer_minutes": {"120"}, "technical": {"FRA, KEN"}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/exercises/3" {
+				t.Fatalf("propose: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/3"); !strings.Contains(page, `action="/exercises/3/decline" class="stack" novalidate><input type="hidden" name="csrf"`) ||
+				!strings.Contains(page, `name="reason" rows="3" dir="auto" maxlength="2000" required`) {
+				t.Fatal("the Secretariat is not offered to decline, with the csrf field first and a bounded reason")
+			}
+			if _, page := get(t, f, srv.URL+"/exercises/3"); strings.Contains(page, "/decline") {
+				t.Error("France is offered to decline its own proposal")
+			}
+			for name, who := range map[string]*http.Client{"France": f, "Kenya": k} {
+				resp := testkit.PostForm(t, who, srv.URL+"/exercises/3/decline", url.Values{"reason": {"No."}})
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusSeeOther {
+					t.Errorf("%s declined France's proposal", name)
+				}
+			}
+			for name, reason := range map[string]string{"empty": " ", "too long": strings.Repeat("x", 2001)} {
+				resp := testkit.PostForm(t, c, srv.URL+"/exercises/3/decline", url.Values{"reason": {reason}})
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusSeeOther || !strings.Contains(string(body), `id="f-reason"`) || !strings.Contains(string(body), `aria-invalid="true"`) {
+					t.Errorf("%s reason: %d, or not the page again with the field in error", name, resp.StatusCode)
+				}
+			}
+			resp = testkit.PostForm(t, c, srv.URL+"/exercises/3/decline", url.Values{"reason": {"The dates clash <b>with</b> another drill."}})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("decline: %d", resp.StatusCode)
+			}
+			for _, who := range []*http.Client{c, c2} {
+				if _, page := get(t, who, srv.URL+"/inbox"); strings.Contains(page, `href="/exercises/3"`) {
+					t.Error("the declined proposal still waits in an officer's inbox")
+				}
+			}
+			_, page := get(t, f, srv.URL+"/exercises/3")
+			if !strings.Contains(page, "Proposal by France declined by the Secretariat") || !strings.Contains(page, "The dates clash &lt;b&gt;with&lt;/b&gt; another drill.") ||
+				strings.Contains(page, `action="/exercises/3/withdraw"`) || strings.Contains(page, `action="/exercises/3/injects"`) {
+				t.Error("France's page of the declined proposal: no notice or reason, or a withdraw or inject form")
+			}
+			if _, page := get(t, c2, srv.URL+"/exercises/3"); strings.Contains(page, "/agree") || strings.Contains(page, "/decline") {
+				t.Error("the declined proposal's page offers to agree or decline")
+			}
+			resp = testkit.PostForm(t, c2, srv.URL+"/exercises/3/agree", url.Values{})
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusConflict {
+				t.Errorf("agreed to a declined proposal: %d", resp.StatusCode)
 			}
 		})
 	})

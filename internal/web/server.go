@@ -196,6 +196,7 @@ func (s *Server) Handler() http.Handler {
 	page("POST /exercises/{id}/agree", s.exerciseAgree)
 	page("POST /exercises/{id}/confirm", s.exerciseConfirm)
 	page("POST /exercises/{id}/withdraw", s.exerciseWithdraw)
+	page("POST /exercises/{id}/decline", s.exerciseDecline)
 	page("GET /exercises/{id}/report", s.exerciseReportPage)
 	page("GET /exercises/{id}/report.csv", s.exerciseCSV)
 	page("GET /capacity", s.capacityPage)
