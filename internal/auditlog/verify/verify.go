@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -91,8 +92,8 @@ type Result struct {
 // It fails with ErrMismatch when the server's key is not the trusted one,
 // the checkpoint's signature does not verify, the log shrank, an entry is
 // not in the signed tree or is unreadable, or a directory change or a
-// communication of the token's State does not match its commitment (of
-// the communications, the newest comms.MaxListed are checked); with ErrFork
+// communication of the token's State does not match its commitment (every
+// communication the State sent or received, read a page at a time); with ErrFork
 // when the tree has the size of the last one verified and another root, or
 // does not extend it.
 func (c *Client) Verify(ctx context.Context, st *State, trustedKey string) (*Result, error) {
@@ -227,25 +228,34 @@ func (c *Client) content(ctx context.Context, state string, size int64, commitme
 		}
 		res.Commitments++
 	}
-	var list struct{ Communications []*comms.Communication }
-	if err := c.get(ctx, "/api/v1/comms", &list); err != nil {
-		return err
-	}
-	for _, m := range list.Communications {
-		if m.LogIndex == nil || *m.LogIndex >= size || m.Content == nil {
-			continue
+	// Every communication the State sent or received, a page at a time
+	// (the API's largest), newest first.
+	path := fmt.Sprintf("/api/v1/comms?limit=%d", app.MaxPageSize)
+	for path != "" {
+		var list struct {
+			Communications []*comms.Communication
+			Next           string
 		}
-		want, ok := commitments[*m.LogIndex]
-		if !ok {
-			return fmt.Errorf("%w: communication %s names log entry %d, which is not among your State's entries", ErrMismatch, m.Ref, *m.LogIndex)
+		if err := c.get(ctx, path, &list); err != nil {
+			return err
 		}
-		if m.Commitment() != want {
-			return fmt.Errorf("%w: communication %s does not match its commitment in log entry %d (the record was altered)", ErrMismatch, m.Ref, *m.LogIndex)
+		for _, m := range list.Communications {
+			if m.LogIndex == nil || *m.LogIndex >= size || m.Content == nil {
+				continue
+			}
+			want, ok := commitments[*m.LogIndex]
+			if !ok {
+				return fmt.Errorf("%w: communication %s names log entry %d, which is not among your State's entries", ErrMismatch, m.Ref, *m.LogIndex)
+			}
+			if m.Commitment() != want {
+				return fmt.Errorf("%w: communication %s does not match its commitment in log entry %d (the record was altered)", ErrMismatch, m.Ref, *m.LogIndex)
+			}
+			res.Commitments++
 		}
-		res.Commitments++
-	}
-	if len(list.Communications) == comms.MaxListed {
-		c.note("note: the newest %d communications were checked, not the older ones", comms.MaxListed)
+		path = ""
+		if list.Next != "" {
+			path = fmt.Sprintf("/api/v1/comms?limit=%d&cursor=%s", app.MaxPageSize, url.QueryEscape(list.Next))
+		}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -117,6 +118,27 @@ func TestVerify(t *testing.T) {
 			}
 			if after, err := w.verify(t, st); err != nil || *after != *before {
 				t.Errorf("restored: %+v %v (before: %+v)", after, err, before)
+			}
+			// More than a page of the API later, the communication is
+			// still checked.
+			for i := range app.MaxPageSize + 5 {
+				if _, err := w.sys.Comms.Compose(w.fp.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"KEN"}, Level: comms.LevelTechnical,
+					Fields: map[string]string{"subject": fmt.Sprintf("Scanning %d", i), "urgency": "high", "tlp": comms.TLPAmber, "description": "From 203.0.113.8."}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			many, err := w.verify(t, st)
+			if err != nil || many.Commitments != before.Commitments+app.MaxPageSize+5 {
+				t.Fatalf("with %d more: %+v %v", app.MaxPageSize+5, many, err)
+			}
+			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE comms SET urgency = 'low' WHERE id = $1`, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err = w.verify(t, st); !errors.Is(err, verify.ErrMismatch) || !strings.Contains(err.Error(), c.Ref) {
+				t.Errorf("the oldest altered, past the first page: %v", err)
+			}
+			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE comms SET urgency = 'high' WHERE id = $1`, c.ID); err != nil {
+				t.Fatal(err)
 			}
 		})
 		t.Run("an altered change of the State is detected", func(t *testing.T) {
