@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -151,6 +152,9 @@ func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...Con
 	if err := c.finish(ctx, q); err != nil {
 		return nil, err
 	}
+	if err := checkStateIndex(ctx, q, r); err != nil {
+		return nil, err
+	}
 
 	// Cosignatures.
 	crows, err := q.QueryContext(ctx, `SELECT c.size, c.witness, c.signature, p.note FROM log_cosignatures c JOIN log_checkpoints p ON p.size = c.size`)
@@ -246,4 +250,81 @@ func snapshot(ctx context.Context, d *db.DB) (*sql.Conn, func(), error) {
 		}
 	}
 	return conn, release, nil
+}
+
+// stateIndexRange is how many bundles checkStateIndex compares per query.
+const stateIndexRange = 1000
+
+// checkStateIndex compares the index of each State's bundles with the
+// bundles' States columns (which the tree's check compares with the
+// entries): a State missing from the index would not see its entries on
+// its log page, and its audit verify would take them for missing.
+func checkStateIndex(ctx context.Context, q db.Queryer, r *Report) error {
+	for lo := int64(0); ; lo += stateIndexRange {
+		hi := lo + stateIndexRange
+		want := map[int64]map[string]bool{}
+		rows, err := q.QueryContext(ctx, `SELECT idx, states FROM log_bundles WHERE idx >= $1 AND idx < $2`, lo, hi)
+		if err != nil {
+			return fmt.Errorf("auditlog: reading the bundles' States: %w", err)
+		}
+		n := 0
+		for rows.Next() {
+			var b int64
+			var states string
+			if err := rows.Scan(&b, &states); err != nil {
+				rows.Close()
+				return fmt.Errorf("auditlog: reading the bundles' States: %w", err)
+			}
+			n++
+			set := map[string]bool{}
+			for _, st := range strings.Split(states, ";") {
+				if st != "" {
+					set[st] = true
+				}
+			}
+			want[b] = set
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("auditlog: reading the bundles' States: %w", err)
+		}
+		rows, err = q.QueryContext(ctx, `SELECT bundle, state_code FROM log_state_bundles WHERE bundle >= $1 AND bundle < $2`, lo, hi)
+		if err != nil {
+			return fmt.Errorf("auditlog: reading the index of the States' bundles: %w", err)
+		}
+		extra := 0
+		for rows.Next() {
+			var b int64
+			var st string
+			if err := rows.Scan(&b, &st); err != nil {
+				rows.Close()
+				return fmt.Errorf("auditlog: reading the index of the States' bundles: %w", err)
+			}
+			if want[b][st] {
+				delete(want[b], st)
+			} else {
+				extra++
+				r.problem("the index of the States' bundles names %s in bundle %d, which holds none of its entries", st, b)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("auditlog: reading the index of the States' bundles: %w", err)
+		}
+		for b, set := range want {
+			for st := range set {
+				r.problem("bundle %d holds entries of %s that the index of the States' bundles does not name: %s does not see them", b, st, st)
+			}
+		}
+		if n == 0 && extra == 0 {
+			var more int
+			if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM log_state_bundles WHERE bundle >= $1`, hi).Scan(&more); err != nil {
+				return fmt.Errorf("auditlog: reading the index of the States' bundles: %w", err)
+			}
+			if more > 0 {
+				r.problem("the index of the States' bundles names %d bundles beyond the log", more)
+			}
+			return nil
+		}
+	}
 }

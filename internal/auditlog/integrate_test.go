@@ -325,5 +325,26 @@ func TestNewestOfAState(t *testing.T) {
 			t.Fatal(err)
 		}
 		check("indexed by the migration")
+		// audit check compares the index with the bundles.
+		verifies := func(want string) {
+			t.Helper()
+			rep, err := auditlog.Check(ctx, w.sys.DB, w.sys.Audit.Verifier)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := strings.Join(rep.Problems, "\n")
+			if want == "" && !rep.OK() || want != "" && !strings.Contains(got, want) {
+				t.Errorf("check: %q, want %q", got, want)
+			}
+		}
+		verifies("")
+		if _, err := w.sys.DB.ExecContext(ctx, `DELETE FROM log_state_bundles WHERE state_code = 'MLI'`); err != nil {
+			t.Fatal(err)
+		}
+		verifies("holds entries of MLI that the index of the States' bundles does not name")
+		if _, err := w.sys.DB.ExecContext(ctx, `INSERT INTO log_state_bundles (state_code, bundle) VALUES ('MLI', 0), ('MLI', 5), ('ZZZ', 3)`); err != nil {
+			t.Fatal(err)
+		}
+		verifies("names ZZZ in bundle 3, which holds none of its entries")
 	})
 }
