@@ -1,0 +1,239 @@
+package comms
+
+// The recipient lines of communications: one per PoC a communication
+// reached, read, written in batches at send time, and followed by the
+// background job (delivery, bounce, reminder, hand-over to an alternate).
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+const recipientColumns = `id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, delivered_at, bounced_at, bounce_error,
+	opened_at, opened_by, acked_at, acked_by, outcome, outcome_at, outcome_by, reminded_at, moved_at`
+
+func scanRecipient(sc interface{ Scan(...any) error }) (*Recipient, error) {
+	var r Recipient
+	var poc sql.NullInt64
+	var notified, delivered, bounced, opened, acked, outcome, reminded, moved sql.NullTime
+	if err := sc.Scan(&r.ID, &r.State, &poc, &r.Level, &r.Agency, &r.Address, &r.TimeZone, &r.Route, &r.Encrypted, &notified, &delivered, &bounced, &r.BounceError,
+		&opened, &r.OpenedBy, &acked, &r.AckedBy, &r.Outcome, &outcome, &r.OutcomeBy, &reminded, &moved); err != nil {
+		return nil, err
+	}
+	r.PoCID = poc.Int64
+	r.NotifiedAt, r.DeliveredAt, r.BouncedAt, r.OpenedAt = db.TimeOf(notified), db.TimeOf(delivered), db.TimeOf(bounced), db.TimeOf(opened)
+	r.AckedAt, r.OutcomeAt, r.RemindedAt, r.MovedAt = db.TimeOf(acked), db.TimeOf(outcome), db.TimeOf(reminded), db.TimeOf(moved)
+	return &r, nil
+}
+
+func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+recipientColumns+` FROM comm_recipients WHERE comm_id = $1 ORDER BY state_code, id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading the recipient lines: %w", err)
+	}
+	defer rows.Close()
+	out := []*Recipient{}
+	for rows.Next() {
+		r, err := scanRecipient(rows)
+		if err != nil {
+			return nil, fmt.Errorf("comms store: reading the recipient lines: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading the recipient lines: %w", err)
+	}
+	return out, nil
+}
+
+// recipientLines writes the recipient lines of a send with one prepared
+// statement: parsing the SQL once per line was most of a send's cost.
+type recipientLines struct{ st *sql.Stmt }
+
+func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id, respond_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
+	}
+	return &recipientLines{st}, nil
+}
+
+// add writes a line of the communication c. The line carries c's
+// respond_by (fixed once sent), so that what waits for a State is read
+// from an index of its lines alone (comm_recipients_waiting).
+func (l *recipientLines) add(ctx context.Context, c *Communication, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
+	comm := c.ID
+	var respondBy any
+	if c.RespondBy != nil {
+		respondBy = c.RespondBy.UTC()
+	}
+	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox, respondBy); err != nil {
+		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
+	}
+	return nil
+}
+
+// recipientRow is a recipient line to write with insertRecipients.
+type recipientRow struct {
+	t         target
+	addr      string
+	encrypted bool
+	outbox    int64
+}
+
+// recipientRows is how many lines insertRecipients writes in one
+// statement (12 values each).
+const recipientRows = 200
+
+// insertRecipients writes a communication's recipient lines with one
+// multi-row INSERT per recipientRows lines: a round trip per line was,
+// with the outbox's, most of the time of an inject to 193 States on
+// PostgreSQL.
+func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, now time.Time, rs []recipientRow) error {
+	// Each line carries the communication's respond_by (fixed once sent),
+	// so that what waits for a State is read from an index of its lines
+	// alone (comm_recipients_waiting).
+	var respondBy any
+	if c.RespondBy != nil {
+		respondBy = c.RespondBy.UTC()
+	}
+	comm := c.ID
+	for start := 0; start < len(rs); start += recipientRows {
+		part := rs[start:min(start+recipientRows, len(rs))]
+		args := make([]any, 0, 12*len(part))
+		for _, r := range part {
+			p := r.t.poc
+			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox, respondBy)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
+			notified_at, outbox_id, respond_by) VALUES `+d.Values(len(part), 12), args...); err != nil {
+			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
+		}
+	}
+	return nil
+}
+
+// linesByOutbox returns a communication's lines by the outbox message that
+// notified them: one query for the lines just added, rather than one
+// RETURNING per line (which cost more than the insert on SQLite).
+func linesByOutbox(ctx context.Context, q db.Queryer, comm int64) (map[int64]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, outbox_id FROM comm_recipients WHERE comm_id = $1 AND outbox_id IS NOT NULL`, comm)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var id, outbox int64
+		if err := rows.Scan(&id, &outbox); err != nil {
+			return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+		}
+		out[outbox] = id
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+	}
+	return out, nil
+}
+
+func (l *recipientLines) Close() error { return l.st.Close() }
+
+// The background job.
+
+// undeliveredLine is a recipient line whose notification has neither been
+// delivered nor bounced, with what the log names it by.
+type undeliveredLine struct {
+	id          int64
+	state       string
+	ref, sender string
+}
+
+// undeliveredLines returns, by outbox message, the recipient lines whose
+// notification has neither been delivered nor bounced.
+func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]undeliveredLine, error) {
+	rows, err := q.QueryContext(ctx, `SELECT r.id, r.outbox_id, r.state_code, c.ref, c.sender_state FROM comm_recipients r JOIN comms c ON c.id = r.comm_id
+		WHERE r.delivered_at IS NULL AND r.bounced_at IS NULL AND r.outbox_id IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]undeliveredLine{}
+	for rows.Next() {
+		var l undeliveredLine
+		var outbox int64
+		if err := rows.Scan(&l.id, &outbox, &l.state, &l.ref, &l.sender); err != nil {
+			return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
+		}
+		out[outbox] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: listing undelivered lines: %w", err)
+	}
+	return out, nil
+}
+
+func setDelivered(ctx context.Context, q db.Queryer, line int64, at time.Time) error {
+	return exec(ctx, q, "recording a delivery", `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
+}
+
+func setBounced(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {
+	return exec(ctx, q, "recording a bounce", `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+}
+
+// remindable returns the sent communications with a response time still
+// ahead and a line not reminded, not answered and not moved.
+func remindable(ctx context.Context, q db.Queryer, now time.Time) ([]*Communication, error) {
+	return queryComms(ctx, q, `SELECT `+commColumns+` FROM comms c WHERE c.status = 'sent' AND c.respond_by > $1
+		AND EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.reminded_at IS NULL AND r.outcome = '' AND r.moved_at IS NULL)`, now)
+}
+
+// markReminded records a reminder on a line not yet reminded nor answered;
+// it reports whether it did.
+func markReminded(ctx context.Context, q db.Queryer, line int64, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET reminded_at = $1 WHERE id = $2 AND reminded_at IS NULL AND outcome = ''`, now, line)
+	return affected(res, err, "recording a reminder")
+}
+
+// openLine is a recipient line still waiting for its PoC.
+type openLine struct {
+	id, comm     int64
+	state, level string
+}
+
+// openLinesOf returns the lines of the PoCs that are still open: not
+// acknowledged, answered or moved.
+func openLinesOf(ctx context.Context, q db.Queryer, pocs []int64) ([]openLine, error) {
+	var out []openLine
+	err := db.InChunks(pocs, 200, 1, func(marks string, args []any) error {
+		rows, err := q.QueryContext(ctx, `SELECT id, comm_id, state_code, level FROM comm_recipients
+			WHERE moved_at IS NULL AND acked_at IS NULL AND outcome = '' AND poc_id IN (`+marks+`) ORDER BY id`, args...)
+		if err != nil {
+			return fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var l openLine
+			if err := rows.Scan(&l.id, &l.comm, &l.state, &l.level); err != nil {
+				return fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+			}
+			out = append(out, l)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("comms store: listing the open lines of departed PoCs: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// markMoved records that a line was handed to another PoC; it reports
+// whether it had not been yet.
+func markMoved(ctx context.Context, q db.Queryer, line int64, now time.Time) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET moved_at = $1 WHERE id = $2 AND moved_at IS NULL`, now, line)
+	return affected(res, err, "handing a line over")
+}
