@@ -144,25 +144,39 @@ func (s *Service) Agree(ctx context.Context, id int64) (*Exercise, error) {
 	if e.Status != Draft {
 		return nil, errNotDraft(e)
 	}
+	return s.step(ctx, a, e, Agreeing, "agreement_proposed", errNotDraft(e),
+		func(tx *sql.Tx, now time.Time) (bool, error) { return firstAgree(ctx, tx, id, a.UserID, a.Email, now) },
+		func(tx *sql.Tx, now time.Time) error { return s.tellSecretariat(ctx, tx, e, a.UserID, now) })
+}
+
+// step moves a proposal to status in one transaction: update makes the
+// change in the database, refusing (false) when another step came first,
+// which is then the conflict; the step is logged as typ, and then runs,
+// when given. It returns the exercise as the actor now sees it.
+func (s *Service) step(ctx context.Context, a *app.Actor, e *Exercise, status, typ string, conflict error,
+	update func(*sql.Tx, time.Time) (bool, error), then func(*sql.Tx, time.Time) error) (*Exercise, error) {
 	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := firstAgree(ctx, tx, id, a.UserID, a.Email, now)
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := update(tx, now)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return errNotDraft(e)
+			return conflict
 		}
-		e.Status = Agreeing
-		if err := logEvent(ctx, tx, a, "agreement_proposed", e, now); err != nil {
+		e.Status = status
+		if err := logEvent(ctx, tx, a, typ, e, now); err != nil {
 			return err
 		}
-		return s.tellSecretariat(ctx, tx, e, a.UserID, now)
+		if then == nil {
+			return nil
+		}
+		return then(tx, now)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return s.Exercise(ctx, id)
+	return s.Exercise(ctx, e.ID)
 }
 
 // errNotDraft says why a proposal cannot be agreed to: it was already, or
@@ -174,6 +188,10 @@ func errNotDraft(e *Exercise) error {
 	case Declined:
 		return errDeclined()
 	}
+	return errAgreed()
+}
+
+func errAgreed() error {
 	return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
 }
 
@@ -215,26 +233,18 @@ func (s *Service) Confirm(ctx context.Context, id int64) (*Exercise, error) {
 	case closed(e) || e.Status == Agreed:
 		return nil, errNotDraft(e)
 	case e.Status != Agreeing:
-		return nil, app.Errorf(app.Conflict, "error.exercise_not_agreeing", "no officer has agreed to this exercise yet: agree to it first")
+		return nil, errNotAgreeing()
 	case !CanConfirm(a, e):
 		return nil, errOwnAgreement()
 	}
-	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := confirmAgreement(ctx, tx, id, a.UserID, a.Email, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return app.Errorf(app.Conflict, "error.exercise_not_agreeing", "no officer has agreed to this exercise yet: agree to it first")
-		}
-		e.Status = Agreed
-		return logEvent(ctx, tx, a, "agreed", e, now)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Exercise(ctx, id)
+	return s.step(ctx, a, e, Agreed, "agreed", errNotAgreeing(),
+		func(tx *sql.Tx, now time.Time) (bool, error) {
+			return confirmAgreement(ctx, tx, id, a.UserID, a.Email, now)
+		}, nil)
+}
+
+func errNotAgreeing() error {
+	return app.Errorf(app.Conflict, "error.exercise_not_agreeing", "no officer has agreed to this exercise yet: agree to it first")
 }
 
 func errOwnAgreement() error {
@@ -262,22 +272,8 @@ func (s *Service) Withdraw(ctx context.Context, id int64) (*Exercise, error) {
 	if e.Status != Draft && e.Status != Agreeing {
 		return nil, errNotDraft(e)
 	}
-	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := withdrawProposal(ctx, tx, id, a.Email, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
-		}
-		e.Status = Withdrawn
-		return logEvent(ctx, tx, a, "withdrawn", e, now)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Exercise(ctx, id)
+	return s.step(ctx, a, e, Withdrawn, "withdrawn", errAgreed(),
+		func(tx *sql.Tx, now time.Time) (bool, error) { return withdrawProposal(ctx, tx, id, a.Email, now) }, nil)
 }
 
 // Decline is a Secretariat officer's refusal of a proposal, draft or
@@ -307,22 +303,10 @@ func (s *Service) Decline(ctx context.Context, id int64, reason string) (*Exerci
 	if err := app.CheckText("reason", reason); err != nil {
 		return nil, err
 	}
-	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := declineProposal(ctx, tx, id, a.Email, reason, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return app.Errorf(app.Conflict, "error.exercise_agreed", "this exercise is already agreed")
-		}
-		e.Status = Declined
-		return logEvent(ctx, tx, a, "declined", e, now)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.Exercise(ctx, id)
+	return s.step(ctx, a, e, Declined, "declined", errAgreed(),
+		func(tx *sql.Tx, now time.Time) (bool, error) {
+			return declineProposal(ctx, tx, id, a.Email, reason, now)
+		}, nil)
 }
 
 // CanDecline reports whether the actor may decline a proposal: a
