@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -79,7 +80,7 @@ type Service struct {
 	knownState func(string) bool
 
 	cacheMu sync.Mutex
-	cache   map[string]cachedToken
+	cache   map[[sha256.Size]byte]cachedToken
 	refused func(reason string)
 
 	// Statements of the per-request lookups, prepared once: parsing the SQL
@@ -102,7 +103,7 @@ func New(c Config) *Service {
 	if c.KnownState == nil {
 		panic("account: New needs KnownState")
 	}
-	return &Service{DB: c.DB, Now: c.Now, policy: c.Policy, mail: c.Mail, seal: c.Seal, knownState: c.KnownState, cache: map[string]cachedToken{}, refused: c.Refused}
+	return &Service{DB: c.DB, Now: c.Now, policy: c.Policy, mail: c.Mail, seal: c.Seal, knownState: c.KnownState, cache: map[[sha256.Size]byte]cachedToken{}, refused: c.Refused}
 }
 
 // failed counts a failed sign-in against an account (see recordFailure) and

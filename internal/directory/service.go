@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -34,6 +35,19 @@ type Service struct {
 	mu        sync.Mutex
 	snap      *snapshot
 	checkedAt time.Time
+	// fresh lets a read take the snapshot without the mutex while it is
+	// known fresh (the busiest route, a State's entry, is read tens of
+	// thousands of times a second): set and cleared under mu.
+	fresh atomic.Pointer[freshSnapshot]
+}
+
+// freshSnapshot is a snapshot with the time until which it may be served
+// without asking the database, and the day (on the service's clock) for
+// which it holds.
+type freshSnapshot struct {
+	snap             *snapshot
+	until            time.Time
+	dayStart, dayEnd time.Time
 }
 
 // Config is what the directory service is built from.
@@ -75,6 +89,11 @@ type snapshot struct {
 }
 
 func (s *Service) load(ctx context.Context) (*snapshot, error) {
+	if f := s.fresh.Load(); f != nil && time.Now().Before(f.until) {
+		if c := s.Now(); !c.Before(f.dayStart) && c.Before(f.dayEnd) {
+			return f.snap, nil
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -88,6 +107,7 @@ func (s *Service) load(ctx context.Context) (*snapshot, error) {
 	}
 	if s.snap != nil && s.snap.gen == gen && s.snap.day == today {
 		s.checkedAt = now
+		s.setFresh(now)
 		return s.snap, nil
 	}
 	entries, err := loadAll(ctx, s.DB, today)
@@ -104,7 +124,19 @@ func (s *Service) load(ctx context.Context) (*snapshot, error) {
 		snap.byCode[e.Code] = e
 	}
 	s.snap, s.checkedAt = snap, now
+	s.setFresh(now)
 	return snap, nil
+}
+
+// setFresh publishes s.snap, checked against the database at now, to the
+// reads that take no lock. Called with mu held.
+func (s *Service) setFresh(now time.Time) {
+	day, err := time.Parse(time.DateOnly, s.snap.day)
+	if err != nil {
+		s.fresh.Store(nil)
+		return
+	}
+	s.fresh.Store(&freshSnapshot{snap: s.snap, until: now.Add(s.staleness), dayStart: day, dayEnd: day.AddDate(0, 0, 1)})
 }
 
 // today is the current day (UTC) as YYYY-MM-DD.
@@ -113,6 +145,7 @@ func (s *Service) today() string { return s.Now().UTC().Format(time.DateOnly) }
 func (s *Service) invalidate() {
 	s.mu.Lock()
 	s.snap = nil
+	s.fresh.Store(nil)
 	s.mu.Unlock()
 }
 
