@@ -6,19 +6,22 @@
 //
 //   - start-up: the time from starting `pocdir serve` to its first answer
 //     on /readyz, over several starts (the median and the longest);
+//
 //   - each page and API route that could grow with the years (the routes of
 //     BenchmarkRoutes in internal/web): requests per second, p50 and p99 over
 //     -c concurrent clients for -d each, signed in through the login pages
 //     (password and TOTP) or with an API token, as the demo's accounts;
+//
 //   - the resident memory of `pocdir serve` under that load: its peak
 //     (VmHWM) and the last sample;
+//
 //   - `pocdir audit check`: its time, and its tree hashes per second as a
 //     ratio of the raw speed of hashing Merkle nodes on one goroutine,
 //     measured by this command on the same machine just before.
 //
-//	go build -o /tmp/pocdir ./cmd/pocdir
-//	/tmp/pocdir demo --scale 1 --data-dir /data/full   # stop it once it serves
-//	go run ./scripts/sizeload -pocdir /tmp/pocdir -data-dir /data/full
+//     go build -o /tmp/pocdir ./cmd/pocdir
+//     /tmp/pocdir demo --scale 1 --data-dir /data/full   # stop it once it serves
+//     go run ./scripts/sizeload -pocdir /tmp/pocdir -data-dir /data/full
 //
 // The database is used as it is: the command writes only what serving and
 // signing in write (sessions, tokens it creates and revokes, rate counts).
