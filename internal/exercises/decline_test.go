@@ -177,5 +177,50 @@ func TestProposalDecline(t *testing.T) {
 				}
 			}
 		})
+		t.Run("France's focal points hear by e-mail that the Secretariat agreed or declined; no one else does", func(t *testing.T) {
+			for _, u := range []*testkit.User{fpFRA, fpKEN, w.offFRA} {
+				if err := w.sys.Accounts.SetPrefs(u.Ctx(), account.Prefs{Mode: account.NotifyEach}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			agreed, declined := propose(t), propose(t)
+			if _, err := w.ex.Agree(w.sec.Ctx(), agreed.ID); err != nil {
+				t.Fatal(err)
+			}
+			before := len(w.catcher.Messages())
+			if _, err := w.ex.Confirm(sec2.Ctx(), agreed.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.ex.Decline(sec2.Ctx(), declined.ID, reason); err != nil {
+				t.Fatal(err)
+			}
+			w.deliver(t)
+			got := map[string][]string{}
+			for _, m := range w.catcher.Messages()[before:] {
+				if strings.Contains(m.Subject, "answered proposed exercise") {
+					for _, to := range m.To {
+						got[to] = append(got[to], m.Subject+"\n"+m.Body)
+					}
+				}
+			}
+			mails := got[fpFRA.Email]
+			if len(mails) != 2 {
+				t.Fatalf("France's focal point received %d e-mails about the answers, want 2: %q", len(mails), got)
+			}
+			agreedID, declinedID := "#"+strconv.FormatInt(agreed.ID, 10), "#"+strconv.FormatInt(declined.ID, 10)
+			text := strings.Join(mails, "\n")
+			if !strings.Contains(text, "has agreed to the exercise your State proposed ("+agreedID+")") ||
+				!strings.Contains(text, "has declined the exercise your State proposed ("+declinedID+")") {
+				t.Errorf("the e-mails do not say what the Secretariat answered:\n%s", text)
+			}
+			if strings.Contains(text, reason) {
+				t.Error("the decline's reason went out by e-mail: it stays behind the sign-in")
+			}
+			for _, u := range []*testkit.User{fpKEN, w.offFRA, w.sec, sec2} {
+				if len(got[u.Email]) != 0 {
+					t.Errorf("%s was told of France's proposal: %q", u.Email, got[u.Email])
+				}
+			}
+		})
 	})
 }

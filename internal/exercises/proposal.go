@@ -240,7 +240,8 @@ func (s *Service) Confirm(ctx context.Context, id int64) (*Exercise, error) {
 	return s.step(ctx, a, e, Agreed, "agreed", errNotAgreeing(),
 		func(tx *sql.Tx, now time.Time) (bool, error) {
 			return confirmAgreement(ctx, tx, id, a.UserID, a.Email, now)
-		}, nil)
+		},
+		func(tx *sql.Tx, now time.Time) error { return s.tellProposer(ctx, tx, e, "mail.exercise_agreed.body", now) })
 }
 
 func errNotAgreeing() error {
@@ -306,7 +307,8 @@ func (s *Service) Decline(ctx context.Context, id int64, reason string) (*Exerci
 	return s.step(ctx, a, e, Declined, "declined", errAgreed(),
 		func(tx *sql.Tx, now time.Time) (bool, error) {
 			return declineProposal(ctx, tx, id, a.Email, reason, now)
-		}, nil)
+		},
+		func(tx *sql.Tx, now time.Time) error { return s.tellProposer(ctx, tx, e, "mail.exercise_declined.body", now) })
 }
 
 // CanDecline reports whether the actor may decline a proposal: a
@@ -367,6 +369,32 @@ func (s *Service) tellSecretariat(ctx context.Context, tx *sql.Tx, e *Exercise, 
 	for _, w := range to {
 		l := notify.Letter{Kind: "exercise", To: w.Reader, Subject: notify.T("mail.exercise_agree.subject", "ID", e.ID),
 			Body: []notify.Text{notify.T(what, "ID", e.ID, "State", notify.State(e.ProposedBy), "Link", link),
+				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
+		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tellProposer writes, in the caller's transaction, to the focal points of
+// the State that proposed an exercise who chose an e-mail for each new item
+// (in place of one who is away, their delegate), when the Secretariat has
+// answered the proposal: agreed (confirmed by a second officer) or
+// declined. The e-mail names the exercise by its number only; the
+// decline's reason is on the exercise's page, behind a sign-in.
+func (s *Service) tellProposer(ctx context.Context, tx *sql.Tx, e *Exercise, what string, now time.Time) error {
+	if s.mail == nil || e.ProposedBy == "" {
+		return nil
+	}
+	to, err := account.AnswerWatchers(ctx, tx, e.ProposedBy, 0, now)
+	if err != nil {
+		return err
+	}
+	link := s.mail.Link("/exercises/" + strconv.FormatInt(e.ID, 10))
+	for _, w := range to {
+		l := notify.Letter{Kind: "exercise", To: w.Reader, Subject: notify.T("mail.exercise_answered.subject", "ID", e.ID),
+			Body: []notify.Text{notify.T(what, "ID", e.ID, "Link", link),
 				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
 		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
 			return err
