@@ -241,7 +241,9 @@ func (s *Service) Confirm(ctx context.Context, id int64) (*Exercise, error) {
 		func(tx *sql.Tx, now time.Time) (bool, error) {
 			return confirmAgreement(ctx, tx, id, a.UserID, a.Email, now)
 		},
-		func(tx *sql.Tx, now time.Time) error { return s.tellProposer(ctx, tx, e, "mail.exercise_agreed.body", now) })
+		func(tx *sql.Tx, now time.Time) error {
+			return s.tellProposer(ctx, tx, e, "mail.exercise_agreed.body", now)
+		})
 }
 
 func errNotAgreeing() error {
@@ -308,7 +310,9 @@ func (s *Service) Decline(ctx context.Context, id int64, reason string) (*Exerci
 		func(tx *sql.Tx, now time.Time) (bool, error) {
 			return declineProposal(ctx, tx, id, a.Email, reason, now)
 		},
-		func(tx *sql.Tx, now time.Time) error { return s.tellProposer(ctx, tx, e, "mail.exercise_declined.body", now) })
+		func(tx *sql.Tx, now time.Time) error {
+			return s.tellProposer(ctx, tx, e, "mail.exercise_declined.body", now)
+		})
 }
 
 // CanDecline reports whether the actor may decline a proposal: a
