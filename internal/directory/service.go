@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -265,6 +266,9 @@ func (s *Service) Get(ctx context.Context, code string) (*Entry, error) {
 // Encoded is a State's entry encoded for the API, as JSON and gzipped JSON.
 type Encoded struct {
 	JSON, Gzip []byte
+	// JSONLength and GzipLength are the two lengths as a Content-Length
+	// header's value, made once with the bytes.
+	JSONLength, GzipLength []string
 }
 
 // GetJSON returns the JSON encoding of Get, encoded and compressed once per
@@ -299,7 +303,7 @@ func (s *Service) GetJSON(ctx context.Context, code string) (*Encoded, error) {
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(b)
 	zw.Close()
-	enc = &Encoded{JSON: b, Gzip: gz.Bytes()}
+	enc = &Encoded{JSON: b, Gzip: gz.Bytes(), JSONLength: []string{strconv.Itoa(len(b))}, GzipLength: []string{strconv.Itoa(gz.Len())}}
 	snap.jsonMu.Lock()
 	snap.json[code] = enc
 	snap.jsonMu.Unlock()

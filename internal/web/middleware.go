@@ -127,7 +127,8 @@ var (
 		"Content-Security-Policy": {"default-src 'none'; frame-ancestors 'none'"},
 		"X-Content-Type-Options":  {"nosniff"},
 	}
-	noStore = []string{"no-store"}
+	noStore      = []string{"no-store"}
+	varyEncoding = []string{"Accept-Encoding"}
 	hsts    = []string{"max-age=63072000; includeSubDomains"}
 )
 
@@ -162,7 +163,12 @@ func (s *Server) securityHeaders(h http.Handler) http.Handler {
 func (s *Server) accessLog(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &app.StatusWriter{ResponseWriter: w}
+		// The metrics' writer, outside, already counts the status and
+		// bytes: one writer serves both.
+		sw, ok := w.(*app.StatusWriter)
+		if !ok {
+			sw = &app.StatusWriter{ResponseWriter: w}
+		}
 		h.ServeHTTP(sw, r)
 		if sw.Status == 0 {
 			sw.Status = http.StatusOK
@@ -240,7 +246,11 @@ func compress(h http.Handler) http.Handler {
 			h.ServeHTTP(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Accept-Encoding")
+		if h := w.Header(); h["Vary"] == nil {
+			h["Vary"] = varyEncoding // as Header.Add would, without allocating
+		} else {
+			h.Add("Vary", "Accept-Encoding")
+		}
 		cw := &compressWriter{ResponseWriter: w}
 		defer cw.close()
 		h.ServeHTTP(cw, r)
