@@ -129,7 +129,7 @@ var (
 	}
 	noStore      = []string{"no-store"}
 	varyEncoding = []string{"Accept-Encoding"}
-	hsts    = []string{"max-age=63072000; includeSubDomains"}
+	hsts         = []string{"max-age=63072000; includeSubDomains"}
 )
 
 // securityHeaders sets the headers of every response: a strict content
