@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -89,6 +90,7 @@ func (c *checker) stream(ctx context.Context, upper map[tileKey][]byte, source f
 		row.entries = append(row.entries[:0], entries...)
 		row.states = append(row.states[:0], states...)
 		row.tile, row.hasTile = append(row.tile[:0], tile...), tile != nil
+		c.noteStates(idx, states)
 		next++
 		if len(b.bundles) == checkBatchBundles {
 			flush()
@@ -258,5 +260,33 @@ func (c *checker) upperTiles(b *checkBatch, first, last int64, fetched map[int]i
 				b.upper = append(b.upper, tileRow{key: tileKey{level: level, n: n}, hashes: h})
 			}
 		}
+	}
+}
+
+// noteStates records that bundle idx names the States of its States column
+// (";FRA;;KEN;"), in c.stateBundles. It runs on the goroutine that reads
+// the bundles, once per bundle.
+func (c *checker) noteStates(idx int64, states []byte) {
+	if c.stateBundles == nil {
+		c.stateBundles = map[string][]uint64{}
+	}
+	c.bundlesRead = idx + 1
+	w, bit := idx/64, uint64(1)<<(idx%64)
+	for rest := states; len(rest) > 0; {
+		var st []byte
+		if i := bytes.IndexByte(rest, ';'); i >= 0 {
+			st, rest = rest[:i], rest[i+1:]
+		} else {
+			st, rest = rest, nil
+		}
+		if len(st) == 0 {
+			continue
+		}
+		set := c.stateBundles[string(st)]
+		if int64(len(set)) <= w {
+			set = append(set, make([]uint64, w+1-int64(len(set)))...)
+		}
+		set[w] |= bit
+		c.stateBundles[string(st)] = set
 	}
 }

@@ -78,6 +78,12 @@ type checker struct {
 	partial  bool      // the last bundle was not full
 	stopped  bool
 
+	// stateBundles is, for each State, the set of bundles whose States
+	// column names it (bit b of the words), gathered as the bundles stream
+	// by, for the comparison with the index of the States' bundles.
+	stateBundles map[string][]uint64
+	bundlesRead  int64 // the bundles read from log_bundles (0 … bundlesRead-1)
+
 	tiles map[tileKey][]byte // upper tiles read and not done with
 	cur   map[int]int64      // per tile level, the tile being compared
 	free  chan *checkBatch   // batches consumed, for reuse

@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -44,24 +46,50 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 // operator runs it from the command line, without a running pocdir.
 func CheckCommitments(keys *seal.Keyring) auditlog.ContentChecker {
 	return func(ctx context.Context, q db.Queryer, commitments *auditlog.Commitments, problem func(string, ...any)) (int, error) {
+		// One goroutine reads the rows; the others open the contents and
+		// recompute the commitments, which at full size (a million
+		// communications) cost as much as the reading.
+		var mu sync.Mutex
+		report := func(format string, args ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			problem(format, args...)
+		}
+		work := make(chan *Communication, 256)
+		var wg sync.WaitGroup
+		for range max(1, runtime.GOMAXPROCS(0)) {
+			wg.Go(func() {
+				for c := range work {
+					checkCommitment(keys, c, commitments, report)
+				}
+			})
+		}
 		n := 0
 		err := eachLoggedComm(ctx, q, func(c *Communication) {
 			n++
-			want, ok := commitments.Get(*c.LogIndex)
-			switch {
-			case !ok:
-				problem("communication %s: its log entry %d holds no commitment", c.Ref, *c.LogIndex)
-			case openContent(keys, c) != nil:
-				problem("communication %s: its content does not open with the data keys (altered, or not its own)", c.Ref)
-			case c.EscalatedAt != nil && c.Level != LevelDiplomatic:
-				// The commitment holds the level it was sent at; an
-				// escalation moves it to the diplomatic level.
-				problem("communication %s: escalated, yet not at the diplomatic level", c.Ref)
-			case c.Commitment() != want:
-				problem("communication %s: it does not match the commitment in log entry %d", c.Ref, *c.LogIndex)
-			}
+			work <- c
 		})
+		close(work)
+		wg.Wait()
 		return n, err
+	}
+}
+
+// checkCommitment compares one sent communication with the commitment of
+// its log entry.
+func checkCommitment(keys *seal.Keyring, c *Communication, commitments *auditlog.Commitments, problem func(string, ...any)) {
+	want, ok := commitments.Get(*c.LogIndex)
+	switch {
+	case !ok:
+		problem("communication %s: its log entry %d holds no commitment", c.Ref, *c.LogIndex)
+	case openContent(keys, c) != nil:
+		problem("communication %s: its content does not open with the data keys (altered, or not its own)", c.Ref)
+	case c.EscalatedAt != nil && c.Level != LevelDiplomatic:
+		// The commitment holds the level it was sent at; an escalation
+		// moves it to the diplomatic level.
+		problem("communication %s: escalated, yet not at the diplomatic level", c.Ref)
+	case c.Commitment() != want:
+		problem("communication %s: it does not match the commitment in log entry %d", c.Ref, *c.LogIndex)
 	}
 }
 
