@@ -121,8 +121,9 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%d entries, %d tree hashes, %d checkpoints, %d cosignatures, %d content commitments checked in %s\n",
-		rep.Entries, rep.Hashes, rep.Checkpoints, rep.Cosignatures, rep.Commitments, time.Since(start).Round(time.Millisecond))
+	fmt.Printf("%d entries, %d tree hashes, %d checkpoints, %d cosignatures, %d content commitments checked in %s (the log in %s, the content in %s)\n",
+		rep.Entries, rep.Hashes, rep.Checkpoints, rep.Cosignatures, rep.Commitments, time.Since(start).Round(time.Millisecond),
+		rep.TreeTime.Round(time.Millisecond), rep.ContentTime.Round(time.Millisecond))
 	if rep.Pending > 0 {
 		fmt.Printf("NOTE: %d entries were recorded with their changes and wait to be integrated into the tree (the oldest since %s); a running pocdir integrates them within a second\n",
 			rep.Pending, rep.PendingSince.UTC().Format(time.RFC3339))

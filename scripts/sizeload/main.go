@@ -228,14 +228,18 @@ func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, sk
 	if err != nil {
 		return fmt.Errorf("audit check: %w", err)
 	}
-	m := regexp.MustCompile(`(\d+) entries, (\d+) tree hashes`).FindSubmatch(out)
+	m := regexp.MustCompile(`(\d+) entries, (\d+) tree hashes.* \(the log in ([^,]+), the content in ([^)]+)\)`).FindSubmatch(out)
 	if m == nil {
-		return errors.New("audit check: no count of tree hashes in its output")
+		return errors.New("audit check: no count of tree hashes and times in its output")
 	}
 	hashes, _ := strconv.ParseFloat(string(m[2]), 64)
-	rate := hashes / took.Seconds()
-	fmt.Printf("audit check: %v for %s entries (the process, from start to exit), %.2f M tree hashes/s; raw SHA-256 of 65-byte nodes on one goroutine here: %.2f M/s; ratio %.2f\n",
-		took.Round(time.Millisecond), m[1], rate/1e6, raw/1e6, rate/raw)
+	tree, err := time.ParseDuration(string(m[3]))
+	if err != nil || tree <= 0 {
+		return fmt.Errorf("audit check: the log's time %q: %v", m[3], err)
+	}
+	rate := hashes / tree.Seconds()
+	fmt.Printf("audit check: %v for %s entries (the process, from start to exit; the log %v, the content %s); %.2f M tree hashes/s over the log's time; raw SHA-256 of 65-byte nodes on one goroutine here: %.2f M/s; ratio %.2f\n",
+		took.Round(time.Millisecond), m[1], tree, m[4], rate/1e6, raw/1e6, rate/raw)
 	return nil
 }
 
