@@ -284,6 +284,8 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 	if !a.IsSecretariat() {
 		mark = []byte(`"` + a.State + `"`)
 	}
+	var stored, plain []byte
+	var entries [][]byte
 	for next := from / BundleSize; len(out) < limit; {
 		// A State reads the bundles that hold some of its entries (the
 		// index of a State's bundles); Visible decides per entry.
@@ -298,20 +300,23 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 			return nil, fmt.Errorf("auditlog: reading the bundles from %d: %w", next, err)
 		}
 		read := 0
-		for rows.Next() {
+		for len(out) < limit && rows.Next() {
 			var b int64
-			var bundle []byte
 			var codec int
-			if err := rows.Scan(&b, &bundle, &codec); err != nil {
+			if err := rows.Scan(&b, &stored, &codec); err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("auditlog: reading the bundles from %d: %w", next, err)
 			}
 			read++
 			next = b + 1
-			entries, err := openEntries(b, codec, bundle)
+			// One buffer for every bundle read: the entries kept are
+			// copied out of it (a State keeps a few of each bundle).
+			if plain, err = openBundle(codec, stored, plain); err == nil {
+				entries, err = splitBundle(plain, entries[:0])
+			}
 			if err != nil {
 				rows.Close()
-				return nil, err
+				return nil, fmt.Errorf("auditlog: bundle %d: %w", b, err)
 			}
 			for i, data := range entries {
 				idx := b*BundleSize + int64(i)
@@ -324,7 +329,7 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 					return nil, fmt.Errorf("auditlog: entry %d: %w", idx, err)
 				}
 				if Visible(a, ev) {
-					out = append(out, &Entry{Index: idx, Event: ev, Data: data})
+					out = append(out, &Entry{Index: idx, Event: ev, Data: bytes.Clone(data)})
 				}
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -45,18 +46,18 @@ type Awaiting struct {
 // stays in the sender's inbox without an answer in the thread.
 const followUpFor = 30 * 24 * time.Hour
 
-// MaxAwaiting is how many items of each need Awaiting reads at most, the
-// most pressing: a State that never acknowledges still gets an inbox that
-// opens at once (AwaitingCount counts them all).
+// MaxAwaiting is how many disputes, requests for more information and
+// requests to share AwaitingOnSent reads at most of each, the most
+// pressing (AwaitingCount counts them all). The communications received
+// are read a window at a time (AwaitingReceived).
 const MaxAwaiting = 500
 
-// Awaiting lists what waits for the actor's State: received communications
-// to acknowledge or answer, and of those it sent, recipients' disputes and
-// requests for more information not yet answered, and requests to share
-// with a third State. The Secretariat, which acts for no State, has none.
-// It gives references, which an inbox orders and pages: FillAwaiting reads
-// the communications of the page shown.
-func (s *Service) Awaiting(ctx context.Context) ([]*Awaiting, error) {
+// AwaitingOnSent lists what waits for the actor's State on what it sent:
+// recipients' disputes and requests for more information not yet answered,
+// and requests to share with a third State. The Secretariat, which acts
+// for no State, has none. It gives references, which an inbox orders and
+// pages: FillAwaiting reads the communications of the page shown.
+func (s *Service) AwaitingOnSent(ctx context.Context) ([]*Awaiting, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
@@ -64,10 +65,49 @@ func (s *Service) Awaiting(ctx context.Context) ([]*Awaiting, error) {
 	if a.State == "" {
 		return []*Awaiting{}, nil
 	}
-	waits, err := awaitingOf(ctx, s.DB, a.State, s.Now().Add(-followUpFor))
+	waits, err := awaitingOnSent(ctx, s.DB, a.State, s.Now().Add(-followUpFor))
 	if err != nil {
 		return nil, err
 	}
+	return awaitingOf(waits), nil
+}
+
+// WaitMark is a place in the order of the communications that wait for a
+// State's acknowledgement or answer (AwaitingReceived): a deadline, the
+// nearest first, then none; the most urgent (as comms.Urgencies ranks
+// them, any other urgency last); the newest; then by id.
+type WaitMark struct {
+	Due     *time.Time
+	Urgency string
+	Since   time.Time
+	ID      int64
+}
+
+// AwaitingReceived returns, of the communications received that wait for
+// the actor's State (not acknowledged, or acknowledged and asked for an
+// answer by a date), up to n in WaitMark's order: those after mark, or,
+// back, those before it, nearest first; the first (the last) when mark is
+// nil. It reads them along an index of the State's lines in that order, so
+// that a window costs the same however many wait. A State with several
+// PoCs on one communication acknowledges it once (any of its lines): a
+// communication is one item, to answer when any of its waiting lines is
+// acknowledged. The Secretariat, which acts for no State, has none.
+func (s *Service) AwaitingReceived(ctx context.Context, mark *WaitMark, back bool, n int) ([]*Awaiting, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if a.State == "" || n <= 0 {
+		return []*Awaiting{}, nil
+	}
+	waits, err := receivedWindow(ctx, s.DB, a.State, mark, back, n)
+	if err != nil {
+		return nil, err
+	}
+	return awaitingOf(waits), nil
+}
+
+func awaitingOf(waits []waiting) []*Awaiting {
 	out := make([]*Awaiting, 0, len(waits))
 	for _, w := range waits {
 		x := &Awaiting{Need: w.need, CommID: w.commID, Urgency: w.urgency, State: w.state, Outcome: w.outcome, Third: w.third, Request: w.request, Since: w.since.UTC()}
@@ -77,7 +117,7 @@ func (s *Service) Awaiting(ctx context.Context) ([]*Awaiting, error) {
 		}
 		out = append(out, x)
 	}
-	return out, nil
+	return out
 }
 
 // FillAwaiting reads the communications of ws as the actor may see them
@@ -118,8 +158,8 @@ func (s *Service) FillAwaiting(ctx context.Context, ws []*Awaiting) error {
 }
 
 // AwaitingCount is how many communications wait for the actor's State (as
-// Awaiting lists them, all of them), counted in the database: the
-// navigation shows it on every page.
+// AwaitingOnSent and AwaitingReceived list them, all of them), counted in
+// the database: the navigation shows it on every page.
 func (s *Service) AwaitingCount(ctx context.Context) (int, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
@@ -131,7 +171,7 @@ func (s *Service) AwaitingCount(ctx context.Context) (int, error) {
 	return countAwaiting(ctx, s.DB, a.State, s.Now().Add(-followUpFor))
 }
 
-// waiting is one row of awaitingOf.
+// waiting is one row of awaitingOnSent or receivedWindow.
 type waiting struct {
 	need, state, outcome, third, urgency string
 	commID, request                      int64
@@ -139,20 +179,11 @@ type waiting struct {
 	due                                  sql.NullTime
 }
 
-// The three kinds of waiting, as SQL: the rows of one need, each with the
-// columns of a waiting. Received: the State's own lines without an
-// outcome, to acknowledge, or, acknowledged, to answer when an answer is
-// asked; a State with several PoCs on one communication acknowledges it
-// once (any of its lines), so a communication is one row, to answer when
-// any line is acknowledged. Sent: a recipient disputes or asks for more,
-// and the sender State has not written in the thread since; a recipient
-// asks to share with a third State.
+// The two kinds of waiting on what a State sent, as SQL: the rows of one
+// need, each with the columns of a waiting. A recipient disputes or asks
+// for more, and the sender State has not written in the thread since; a
+// recipient asks to share with a third State.
 const (
-	waitingReceived = `SELECT CASE WHEN MAX(r.acked_at) IS NULL THEN 'acknowledge' ELSE 'answer' END, c.id, c.sender_state, '', '', 0, c.sent_at, c.respond_by, c.urgency
-		FROM comm_recipients r JOIN comms c ON c.id = r.comm_id
-		WHERE r.state_code = $1 AND r.moved_at IS NULL AND r.outcome = '' AND (r.acked_at IS NULL OR r.respond_by IS NOT NULL)
-		AND c.status = 'sent'
-		GROUP BY c.id, c.sender_state, c.sent_at, c.respond_by, c.urgency`
 	// The disputes are few (an index holds them): SQLite is told to start
 	// from them (CROSS JOIN), not from every line the State sent.
 	waitingFollowUp = `SELECT 'follow-up', c.id, r.state_code, r.outcome, '', 0, r.outcome_at, c.respond_by, c.urgency
@@ -163,56 +194,144 @@ const (
 		FROM comm_events e JOIN comms c ON c.id = e.comm_id
 		WHERE c.sender_state = $1 AND e.kind = 'consent-requested'
 		AND NOT EXISTS (SELECT 1 FROM comm_events x WHERE x.ref_id = e.id AND x.kind IN ('consent-granted', 'consent-refused'))`
-	// urgencyRank orders by urgency, the most urgent first (Urgencies).
+	// urgencyRank orders by urgency, the most urgent first (Urgencies), as
+	// urgencyRankOf does.
 	urgencyRank = `CASE c.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`
 )
 
-// awaitingOf reads what waits for the State (see Awaiting): references,
-// at most MaxAwaiting of each kind, the most pressing as the inbox orders
-// them (a deadline, the nearest first; the most urgent; the newest).
-func awaitingOf(ctx context.Context, q db.Queryer, state string, since time.Time) ([]waiting, error) {
-	var out []waiting
-	read := func(what, query string, args ...any) error {
-		rows, err := q.QueryContext(ctx, query, args...)
-		if err != nil {
-			return fmt.Errorf("comms store: reading %s: %w", what, err)
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var w waiting
-			if err := rows.Scan(&w.need, &w.commID, &w.state, &w.outcome, &w.third, &w.request, &w.since, &w.due, &w.urgency); err != nil {
-				return fmt.Errorf("comms store: reading %s: %w", what, err)
-			}
-			out = append(out, w)
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("comms store: reading %s: %w", what, err)
-		}
-		return nil
+// urgencyRankOf ranks an urgency as urgencyRank and the lines'
+// urgency_rank do: 0 for the most urgent of Urgencies, 4 for any other.
+func urgencyRankOf(u string) int {
+	return len(Urgencies) - 1 - slices.Index(Urgencies, u)
+}
+
+// scanWaiting reads the rows of a query of waitings, appending them.
+func scanWaiting(ctx context.Context, q db.Queryer, out []waiting, what, query string, args ...any) ([]waiting, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: reading %s: %w", what, err)
 	}
-	limit := ` LIMIT ` + strconv.Itoa(MaxAwaiting)
-	if err := read("the communications to acknowledge or answer", waitingReceived+
-		` ORDER BY CASE WHEN c.respond_by IS NULL THEN 1 ELSE 0 END, c.respond_by, `+urgencyRank+`, c.sent_at DESC, c.id DESC`+limit, state); err != nil {
-		return nil, err
+	defer rows.Close()
+	for rows.Next() {
+		var w waiting
+		if err := rows.Scan(&w.need, &w.commID, &w.state, &w.outcome, &w.third, &w.request, &w.since, &w.due, &w.urgency); err != nil {
+			return nil, fmt.Errorf("comms store: reading %s: %w", what, err)
+		}
+		out = append(out, w)
 	}
-	if err := read("the disputes and requests for more information", waitingFollowUp+
-		` ORDER BY `+urgencyRank+`, r.outcome_at DESC, c.id DESC`+limit, state, since); err != nil {
-		return nil, err
-	}
-	if err := read("the requests to share", waitingConsent+` ORDER BY `+urgencyRank+`, e.at DESC, e.id DESC`+limit, state); err != nil {
-		return nil, err
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: reading %s: %w", what, err)
 	}
 	return out, nil
 }
 
-// countReceived counts the communications of waitingReceived from the
-// index of the lines that wait (comm_recipients_waiting) alone: a line
-// carries its communication's respond_by, and every line is of a sent
-// communication (lines are written when it is sent).
-const countReceived = `SELECT COUNT(DISTINCT r.comm_id) FROM comm_recipients r
-	WHERE r.state_code = $1 AND r.moved_at IS NULL AND r.outcome = '' AND (r.acked_at IS NULL OR r.respond_by IS NOT NULL)`
+// awaitingOnSent reads what waits for the State on what it sent (see
+// AwaitingOnSent): references, at most MaxAwaiting of each kind, the most
+// pressing as the inbox orders them (the most urgent; the newest).
+func awaitingOnSent(ctx context.Context, q db.Queryer, state string, since time.Time) ([]waiting, error) {
+	limit := ` LIMIT ` + strconv.Itoa(MaxAwaiting)
+	out, err := scanWaiting(ctx, q, nil, "the disputes and requests for more information", waitingFollowUp+
+		` ORDER BY `+urgencyRank+`, r.outcome_at DESC, c.id DESC`+limit, state, since)
+	if err != nil {
+		return nil, err
+	}
+	return scanWaiting(ctx, q, out, "the requests to share", waitingConsent+` ORDER BY `+urgencyRank+`, e.at DESC, e.id DESC`+limit, state)
+}
 
-// countAwaiting counts what awaitingOf reads, all of it.
+// waitingLine is the condition of the lines that wait for their State
+// (comm_recipients_waiting): not acknowledged, or acknowledged and asked
+// for an answer; not answered; not handed over.
+const waitingLine = `r.moved_at IS NULL AND r.outcome = '' AND (r.acked_at IS NULL OR r.respond_by IS NOT NULL)`
+
+// receivedWindow reads up to n of the communications that wait for the
+// State's acknowledgement or answer in WaitMark's order, after mark (back:
+// before it, nearest first), along comm_recipients_waiting: the State's
+// lines are grouped by communication as the index gives them, a deadline
+// first (those with one, then those without: SQL sorts no NULL last along
+// an index on both engines), so that no line beyond the window is read.
+func receivedWindow(ctx context.Context, q db.Queryer, state string, mark *WaitMark, back bool, n int) ([]waiting, error) {
+	// The parts to walk, in the walk's order, each from the mark when it
+	// is in that part, else from the part's start (back: its end).
+	type part struct {
+		withDue bool
+		from    *WaitMark
+	}
+	var parts []part
+	switch {
+	case !back && (mark == nil || mark.Due != nil):
+		parts = []part{{true, mark}, {false, nil}}
+	case !back:
+		parts = []part{{false, mark}}
+	case mark == nil || mark.Due == nil:
+		parts = []part{{false, mark}, {true, nil}}
+	default:
+		parts = []part{{true, mark}}
+	}
+	var out []waiting
+	for _, p := range parts {
+		var err error
+		if out, err = receivedPart(ctx, q, out, state, p.withDue, p.from, back, n-len(out)); err != nil {
+			return nil, err
+		}
+		if len(out) >= n {
+			break
+		}
+	}
+	return out, nil
+}
+
+// receivedPart reads, of the communications that wait for the State with
+// a deadline (withDue) or without, up to n after mark (back: before it),
+// appending them to out.
+func receivedPart(ctx context.Context, q db.Queryer, out []waiting, state string, withDue bool, mark *WaitMark, back bool, n int) ([]waiting, error) {
+	args := []any{state}
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + strconv.Itoa(len(args))
+	}
+	where := `r.state_code = $1 AND ` + waitingLine
+	if withDue {
+		where += ` AND r.respond_by IS NOT NULL`
+	} else {
+		where += ` AND r.respond_by IS NULL`
+	}
+	// after, before: the comparisons in the walk's direction.
+	after, before, order := `>`, `<`, `r.respond_by, r.urgency_rank, r.sent_at DESC, r.comm_id`
+	if back {
+		after, before, order = `<`, `>`, `r.respond_by DESC, r.urgency_rank DESC, r.sent_at, r.comm_id DESC`
+	}
+	if mark != nil {
+		u, since, id := arg(urgencyRankOf(mark.Urgency)), arg(mark.Since.UTC()), arg(mark.ID)
+		// The rank, then the time sent (the newest first), then the id.
+		rest := `r.urgency_rank ` + after + ` ` + u + ` OR (r.urgency_rank = ` + u + ` AND (r.sent_at ` + before + ` ` + since +
+			` OR (r.sent_at = ` + since + ` AND r.comm_id ` + after + ` ` + id + `)))`
+		if withDue {
+			d := arg(mark.Due.UTC())
+			// The first term bounds the walk along the index.
+			where += ` AND r.respond_by ` + after + `= ` + d + ` AND (r.respond_by ` + after + ` ` + d + ` OR ` + rest + `)`
+		} else {
+			where += ` AND r.urgency_rank ` + after + `= ` + u + ` AND (` + rest + `)`
+		}
+	}
+	limit := arg(n)
+	return scanWaiting(ctx, q, out, "the communications to acknowledge or answer", `SELECT CASE WHEN r.acked IS NULL THEN 'acknowledge' ELSE 'answer' END,
+		c.id, c.sender_state, '', '', 0, r.sent_at, r.respond_by, c.urgency
+		FROM (SELECT r.comm_id, MAX(r.acked_at) AS acked, r.respond_by, r.urgency_rank, r.sent_at FROM comm_recipients r WHERE `+where+`
+			GROUP BY r.respond_by, r.urgency_rank, r.sent_at, r.comm_id ORDER BY `+order+` LIMIT `+limit+`) r
+		JOIN comms c ON c.id = r.comm_id ORDER BY `+order, args...)
+}
+
+// countReceived counts the communications that receivedWindow reads
+// from the index of the lines that wait (comm_recipients_waiting) alone:
+// every line is of a sent communication (lines are written when it is
+// sent), and a communication's lines share the index's columns before its
+// id, so that its groups, read along the index without sorting, are the
+// communications.
+const countReceived = `SELECT COUNT(*) FROM (SELECT r.comm_id FROM comm_recipients r WHERE r.state_code = $1 AND ` + waitingLine + `
+	GROUP BY r.respond_by, r.urgency_rank, r.sent_at, r.comm_id) w1`
+
+// countAwaiting counts what awaitingOnSent and receivedWindow read, all
+// of it.
 func countAwaiting(ctx context.Context, q db.Queryer, state string, since time.Time) (int, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT (`+countReceived+`) + (SELECT COUNT(*) FROM (`+waitingFollowUp+`) w2) + (SELECT COUNT(*) FROM (`+waitingConsent+`) w3)`,

@@ -188,7 +188,7 @@ func BenchmarkCommsPage(b *testing.B) {
 			})
 			b.Run("awaiting", func(b *testing.B) {
 				for b.Loop() {
-					if _, err := w.s.Awaiting(w.offFRA.Ctx()); err != nil {
+					if _, err := w.s.AwaitingReceived(w.offFRA.Ctx(), nil, false, app.PageSize+1); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -144,7 +144,7 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	if err := insertComm(ctx, h.s.DB, h.tx, c, sealed); err != nil {
 		return err
 	}
-	c.ThreadID, c.CommitSalt = c.ID, auditlog.NewSalt()
+	c.ThreadID, c.CommitSalt, c.SentAt = c.ID, auditlog.NewSalt(), &at
 	if _, err := h.tx.ExecContext(ctx, `UPDATE comms SET thread_id = id, sent_at = $1, updated_at = $1, sender_tz = 'UTC' WHERE id = $2`, at, c.ID); err != nil {
 		return fmt.Errorf("comms store: sending a communication of the history: %w", err)
 	}

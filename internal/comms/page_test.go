@@ -1,7 +1,9 @@
 package comms_test
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,4 +111,109 @@ func ids(list []*comms.Communication) []int64 {
 		out = append(out, c.ID)
 	}
 	return out
+}
+
+// TestCommsPagesSentAndReceived pages through a State's communications
+// sent and received, interleaved and some created in the same instant,
+// each received one reaching several of its PoCs: the list of all, of
+// those received and of those sent, with and without dates, gives each
+// once, newest first, forward and back. (The received ones are read along
+// the State's lines, the sent ones along the communications.)
+func TestCommsPagesSentAndReceived(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		type made struct {
+			id       int64
+			at       time.Time
+			sent, in bool // by Kenya, to Kenya
+		}
+		var all []made
+		start := w.sys.Clock.Now()
+		for i := range 21 {
+			var c *comms.Communication
+			var err error
+			switch i % 3 {
+			case 0:
+				c, err = w.s.Compose(w.offFRA.Ctx(), notification("KEN", "BRA"))
+			case 1:
+				c, err = w.s.Compose(w.offKEN.Ctx(), notification("FRA"))
+			default:
+				c, err = w.s.Compose(w.offBRA.Ctx(), notification("FRA")) // not Kenya's
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, made{c.ID, c.CreatedAt, i%3 == 1, i%3 == 0})
+			if i%2 == 0 {
+				w.sys.Clock.Advance(time.Minute)
+			}
+		}
+		draft := notification("FRA")
+		draft.Draft = true
+		if _, err := w.s.Compose(w.offKEN.Ctx(), draft); err != nil {
+			t.Fatal(err)
+		}
+		slices.SortFunc(all, func(x, y made) int { return cmp.Or(y.at.Compare(x.at), cmp.Compare(y.id, x.id)) })
+		from, to := start.Add(2*time.Minute), start.Add(8*time.Minute)
+		for _, c := range []struct {
+			name     string
+			f        comms.Filter
+			keep     func(m made) bool
+			min, max int
+		}{
+			{"all", comms.Filter{}, func(m made) bool { return m.sent || m.in }, 14, 14},
+			{"received", comms.Filter{Box: "in"}, func(m made) bool { return m.in }, 7, 7},
+			{"sent", comms.Filter{Box: "out"}, func(m made) bool { return m.sent }, 7, 7},
+			{"all between two dates", comms.Filter{From: from, To: to}, func(m made) bool {
+				return (m.sent || m.in) && !m.at.Before(from) && m.at.Before(to)
+			}, 4, 13},
+			{"received between two dates", comms.Filter{Box: "in", From: from, To: to}, func(m made) bool {
+				return m.in && !m.at.Before(from) && m.at.Before(to)
+			}, 2, 6},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				var want []int64
+				for _, m := range all {
+					if c.keep(m) {
+						want = append(want, m.id)
+					}
+				}
+				if len(want) < c.min || len(want) > c.max {
+					t.Fatalf("the test expects %d to %d, has %d", c.min, c.max, len(want))
+				}
+				for _, size := range []int{1, 3, 4} {
+					f := c.f
+					f.Limit = size
+					var pages []*comms.CommPage
+					var got []int64
+					for len(pages) <= len(want)+1 {
+						p, err := w.s.CommsPage(w.offKEN.Ctx(), f)
+						if err != nil {
+							t.Fatal(err)
+						}
+						pages = append(pages, p)
+						got = append(got, ids(p.List)...)
+						if p.Older == nil {
+							break
+						}
+						f.Cursor = *p.Older
+					}
+					if fmt.Sprint(got) != fmt.Sprint(want) {
+						t.Errorf("pages of %d: %v, want %v", size, got, want)
+					}
+					for i := len(pages) - 1; i > 0; i-- {
+						f := c.f
+						f.Limit, f.Cursor = size, *pages[i].Newer
+						back, err := w.s.CommsPage(w.offKEN.Ctx(), f)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if fmt.Sprint(ids(back.List)) != fmt.Sprint(ids(pages[i-1].List)) {
+							t.Errorf("pages of %d, back from page %d: %v, want %v", size, i+1, ids(back.List), ids(pages[i-1].List))
+						}
+					}
+				}
+			})
+		}
+	})
 }

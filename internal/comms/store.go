@@ -445,10 +445,21 @@ func setEventNote(ctx context.Context, q db.Queryer, id int64, sealed string) er
 }
 
 // recipientsOfMany reads the recipient lines of several communications in
-// a few queries, calling add for each.
-func recipientsOfMany(ctx context.Context, q db.Queryer, ids []int64, add func(comm int64, r *Recipient)) error {
-	return db.InChunks(ids, 200, 1, func(marks string, args []any) error {
-		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE comm_id IN (`+marks+`) ORDER BY state_code, id`, args...)
+// a few queries, calling add for each; only those of the State when one
+// is given.
+func recipientsOfMany(ctx context.Context, q db.Queryer, state string, ids []int64, add func(comm int64, r *Recipient)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	where, first := ``, 1
+	if state != "" {
+		where, first = `state_code = $1 AND `, 2
+	}
+	return db.InChunks(ids, 200, first, func(marks string, args []any) error {
+		if state != "" {
+			args = append([]any{state}, args...)
+		}
+		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE `+where+`comm_id IN (`+marks+`) ORDER BY state_code, id`, args...)
 		if err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
 		}
@@ -529,46 +540,82 @@ func affected(res sql.Result, err error, what string) (bool, error) {
 // listComms reads one page of a box: a State's "out" (sent by it),
 // "drafts", "in" (received) or, by default, sent and received; "all-sent"
 // is every sent communication (the Secretariat's metadata). from and to,
-// when set, bound the creation time. The page is newest first, by keyset on (created_at, id): at most limit of those older than
-// the cursor, or, with k.After, of those newer than it (then oldest first:
-// the rows come in the order of the walk). The walk follows an index (comms_list,
-// comms_sender_list), so that a page costs the same after ten years.
+// when set, bound the creation time. The page is newest first, by keyset
+// on (created_at, id): at most limit of those older than the cursor, or,
+// with k.After, of those newer than it (then oldest first: the rows come
+// in the order of the walk). Each walk follows an index, so that a page
+// costs the same after ten years: the sent ones along comms_sent_list or
+// comms_sender_list, the received ones along the State's lines in their
+// communications' order (comm_recipients_list) rather than every sent
+// communication asked whether the State received it.
 func listComms(ctx context.Context, q db.Queryer, state, box string, from, to time.Time, k app.Cursor, limit int) ([]*Communication, error) {
-	query := `SELECT ` + commColumns + ` FROM comms c WHERE `
 	args := []any{}
-	switch box {
-	case "all-sent":
-		query += `c.status = 'sent'`
-	case "out":
-		query, args = query+`c.sender_state = $1 AND c.status = 'sent'`, []any{state}
-	case "drafts":
-		query, args = query+`c.sender_state = $1 AND c.status = 'draft'`, []any{state}
-	case "in":
-		query, args = query+`c.status = 'sent' AND EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $1)`, []any{state}
-	default:
-		query, args = query+`c.status = 'sent' AND (c.sender_state = $1 OR EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $1))`, []any{state}
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + strconv.Itoa(len(args))
 	}
+	var st string
+	if box != "all-sent" {
+		st = arg(state)
+	}
+	var fromArg, toArg, atArg, idArg string
 	if !from.IsZero() {
-		args = append(args, from.UTC())
-		query += ` AND c.created_at >= $` + strconv.Itoa(len(args))
+		fromArg = arg(from.UTC())
 	}
 	if !to.IsZero() {
-		args = append(args, to.UTC())
-		query += ` AND c.created_at < $` + strconv.Itoa(len(args))
+		toArg = arg(to.UTC())
 	}
-	order := ` ORDER BY c.created_at DESC, c.id DESC`
 	if !k.At.IsZero() {
-		args = append(args, k.At.UTC(), k.ID)
-		t, id := `$`+strconv.Itoa(len(args)-1), `$`+strconv.Itoa(len(args))
-		if k.After {
-			query += ` AND (c.created_at > ` + t + ` OR (c.created_at = ` + t + ` AND c.id > ` + id + `))`
-			order = ` ORDER BY c.created_at, c.id`
-		} else {
-			query += ` AND (c.created_at < ` + t + ` OR (c.created_at = ` + t + ` AND c.id < ` + id + `))`
-		}
+		atArg, idArg = arg(k.At.UTC()), arg(k.ID)
 	}
-	args = append(args, limit)
-	return queryComms(ctx, q, query+order+` LIMIT $`+strconv.Itoa(len(args)), args...)
+	lim := arg(limit)
+	// bounds are the conditions of the dates and the cursor on a walk's
+	// columns of creation time and id; order is its order.
+	bounds := func(t, id string) string {
+		w := ``
+		if fromArg != "" {
+			w += ` AND ` + t + ` >= ` + fromArg
+		}
+		if toArg != "" {
+			w += ` AND ` + t + ` < ` + toArg
+		}
+		if atArg != "" {
+			cmp := `<`
+			if k.After {
+				cmp = `>`
+			}
+			w += ` AND (` + t + ` ` + cmp + ` ` + atArg + ` OR (` + t + ` = ` + atArg + ` AND ` + id + ` ` + cmp + ` ` + idArg + `))`
+		}
+		return w
+	}
+	order := func(t, id string) string {
+		if k.After {
+			return ` ORDER BY ` + t + `, ` + id
+		}
+		return ` ORDER BY ` + t + ` DESC, ` + id + ` DESC`
+	}
+	sent := func(status string) string {
+		return `SELECT c.id FROM comms c WHERE c.sender_state = ` + st + ` AND c.status = '` + status + `'` + bounds("c.created_at", "c.id") +
+			order("c.created_at", "c.id") + ` LIMIT ` + lim
+	}
+	// The State's lines (one or more a communication: one each of its PoCs
+	// reached) are lines of sent communications.
+	received := `SELECT r.comm_id FROM comm_recipients r WHERE r.state_code = ` + st + bounds("r.comm_created_at", "r.comm_id") +
+		` GROUP BY r.comm_created_at, r.comm_id` + order("r.comm_created_at", "r.comm_id") + ` LIMIT ` + lim
+	query := `SELECT ` + commColumns + ` FROM comms c WHERE `
+	switch box {
+	case "all-sent":
+		query += `c.status = 'sent'` + bounds("c.created_at", "c.id")
+	case "out":
+		query += `c.id IN (SELECT id FROM (` + sent("sent") + `) s)`
+	case "drafts":
+		query += `c.id IN (SELECT id FROM (` + sent("draft") + `) s)`
+	case "in":
+		query += `c.id IN (SELECT comm_id FROM (` + received + `) r)`
+	default:
+		query += `c.id IN (SELECT id FROM (` + sent("sent") + `) s UNION SELECT comm_id FROM (` + received + `) r)`
+	}
+	return queryComms(ctx, q, query+order("c.created_at", "c.id")+` LIMIT `+lim, args...)
 }
 
 // eachLoggedComm calls fn with every communication that has a log entry,

@@ -55,27 +55,47 @@ func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, er
 type recipientLines struct{ st *sql.Stmt }
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id, respond_by)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
+	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id,
+		respond_by, urgency_rank, sent_at, comm_created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
 	return &recipientLines{st}, nil
 }
 
-// add writes a line of the communication c. The line carries c's
-// respond_by (fixed once sent), so that what waits for a State is read
-// from an index of its lines alone (comm_recipients_waiting).
+// add writes a line of the communication c (sent: its SentAt is set). The
+// line carries what orders c in its State's inbox and lists (lineOrder).
 func (l *recipientLines) add(ctx context.Context, c *Communication, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
 	comm := c.ID
-	var respondBy any
-	if c.RespondBy != nil {
-		respondBy = c.RespondBy.UTC()
-	}
-	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox, respondBy); err != nil {
+	o := lineOrderOf(c)
+	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox,
+		o.respondBy, o.rank, o.sentAt, o.createdAt); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
 	return nil
+}
+
+// lineOrder is what a recipient line copies of its communication (all
+// fixed once sent) so that a State's lines are read in the order of its
+// inbox (comm_recipients_waiting: respond_by, the urgency's rank, sent_at)
+// and of its list of communications (comm_recipients_list: created_at)
+// from indexes of the lines alone, without sorting every line of ten
+// years.
+type lineOrder struct {
+	respondBy, sentAt any
+	rank              int
+	createdAt         time.Time
+}
+
+func lineOrderOf(c *Communication) lineOrder {
+	o := lineOrder{rank: urgencyRankOf(c.Urgency), createdAt: c.CreatedAt.UTC()}
+	if c.RespondBy != nil {
+		o.respondBy = c.RespondBy.UTC()
+	}
+	if c.SentAt != nil {
+		o.sentAt = c.SentAt.UTC()
+	}
+	return o
 }
 
 // recipientRow is a recipient line to write with insertRecipients.
@@ -87,7 +107,7 @@ type recipientRow struct {
 }
 
 // recipientRows is how many lines insertRecipients writes in one
-// statement (12 values each).
+// statement (15 values each).
 const recipientRows = 200
 
 // insertRecipients writes a communication's recipient lines with one
@@ -95,23 +115,20 @@ const recipientRows = 200
 // with the outbox's, most of the time of an inject to 193 States on
 // PostgreSQL.
 func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, now time.Time, rs []recipientRow) error {
-	// Each line carries the communication's respond_by (fixed once sent),
-	// so that what waits for a State is read from an index of its lines
-	// alone (comm_recipients_waiting).
-	var respondBy any
-	if c.RespondBy != nil {
-		respondBy = c.RespondBy.UTC()
-	}
+	// Each line carries what orders the communication in its State's inbox
+	// and lists (lineOrder).
+	o := lineOrderOf(c)
 	comm := c.ID
 	for start := 0; start < len(rs); start += recipientRows {
 		part := rs[start:min(start+recipientRows, len(rs))]
-		args := make([]any, 0, 12*len(part))
+		args := make([]any, 0, 15*len(part))
 		for _, r := range part {
 			p := r.t.poc
-			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox, respondBy)
+			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox,
+				o.respondBy, o.rank, o.sentAt, o.createdAt)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
-			notified_at, outbox_id, respond_by) VALUES `+d.Values(len(part), 12), args...); err != nil {
+			notified_at, outbox_id, respond_by, urgency_rank, sent_at, comm_created_at) VALUES `+d.Values(len(part), 15), args...); err != nil {
 			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
 		}
 	}

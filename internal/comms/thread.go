@@ -253,20 +253,28 @@ func (s *Service) CommsPage(ctx context.Context, f Filter) (*CommPage, error) {
 // are left for the communication's own page.
 func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communication) error {
 	byID := map[int64]*Communication{}
-	ids := make([]int64, 0, len(list))
+	// A recipient State sees its own lines only: only those are read.
+	var all, own []int64
 	for _, c := range list {
 		c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState, Metadata: a.IsSecretariat()}
 		c.Viewer.Recipient = !c.Viewer.Sender && !c.Viewer.Metadata
 		c.Recipients = []*Recipient{}
 		byID[c.ID] = c
-		ids = append(ids, c.ID)
+		if c.Viewer.Recipient {
+			own = append(own, c.ID)
+		} else {
+			all = append(all, c.ID)
+		}
 	}
-	err := recipientsOfMany(ctx, s.DB, ids, func(cid int64, r *Recipient) {
+	add := func(cid int64, r *Recipient) {
 		if c := byID[cid]; c != nil && (!c.Viewer.Recipient || r.State == a.State) {
 			c.Recipients = append(c.Recipients, r)
 		}
-	})
-	if err != nil {
+	}
+	if err := recipientsOfMany(ctx, s.DB, "", all, add); err != nil {
+		return err
+	}
+	if err := recipientsOfMany(ctx, s.DB, a.State, own, add); err != nil {
 		return err
 	}
 	for _, c := range list {

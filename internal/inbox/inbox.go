@@ -15,6 +15,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -110,8 +111,11 @@ func (s *Service) For(ctx context.Context) (*Inbox, error) { return s.Page(ctx, 
 // Page returns a page of the inbox of the actor in ctx, of its user, also
 // for a read-only token (acting on an item needs one that may write): at
 // most limit items (app.PageSize when zero) from the cursor (a Next or
-// Previous of another page; the first page when empty). The references are
-// read and ordered, and only the communications of the page are read.
+// Previous of another page; the first page when empty). What waits beside
+// the communications received is little, and read whole; of those received
+// (a State that never acknowledges has thousands after some years) only a
+// window around the page is read, in the inbox's order along an index
+// (received), and only the communications of the page are opened.
 func (s *Service) Page(ctx context.Context, cursor string, limit int) (*Inbox, error) {
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
@@ -123,29 +127,73 @@ func (s *Service) Page(ctx context.Context, cursor string, limit int) (*Inbox, e
 	if limit <= 0 {
 		limit = app.PageSize
 	}
-	var items []*Item
-	add := func(it *Item) { items = append(items, it) }
-
-	waits, err := s.Comms.Awaiting(ctx)
+	others, err := s.others(ctx)
 	if err != nil {
 		return nil, err
-	}
-	for _, w := range waits {
-		it := &Item{Kind: KindCommunication, Need: w.Need, ID: w.CommID, Urgency: w.Urgency, State: w.State,
-			Since: w.Since, Due: w.Due, Path: "/comms/" + strconv.FormatInt(w.CommID, 10), wait: w}
-		switch w.Need {
-		case comms.NeedFollowUp:
-			it.Detail = w.Outcome
-		case comms.NeedConsent:
-			it.Detail = w.Third
-		}
-		add(it)
 	}
 	count, err := s.Comms.AwaitingCount(ctx)
 	if err != nil {
 		return nil, err
 	}
-	count -= len(waits)
+	// AwaitingCount counts the communications of others (disputes,
+	// requests to share) with those received.
+	count += len(others)
+	for _, it := range others {
+		if it.wait != nil {
+			count--
+		}
+	}
+	box := &Inbox{Count: count}
+	if box.Items, box.Previous, box.Next, err = s.pageOf(ctx, others, at, limit); err != nil {
+		return nil, err
+	}
+	var ws []*comms.Awaiting
+	for _, it := range box.Items {
+		if it.wait != nil {
+			ws = append(ws, it.wait)
+		}
+	}
+	if err := s.Comms.FillAwaiting(ctx, ws); err != nil {
+		return nil, err
+	}
+	for _, it := range box.Items {
+		if c := it.wait; c != nil && c.Comm != nil {
+			it.Ref, it.TLP = c.Comm.Ref, c.Comm.TLP
+			if c.Comm.Content != nil {
+				it.Subject = c.Comm.Content.Subject
+			}
+		}
+	}
+	return box, nil
+}
+
+// commItem is the item of a communication that waits.
+func commItem(w *comms.Awaiting) *Item {
+	it := &Item{Kind: KindCommunication, Need: w.Need, ID: w.CommID, Urgency: w.Urgency, State: w.State,
+		Since: w.Since, Due: w.Due, Path: "/comms/" + strconv.FormatInt(w.CommID, 10), wait: w}
+	switch w.Need {
+	case comms.NeedFollowUp:
+		it.Detail = w.Outcome
+	case comms.NeedConsent:
+		it.Detail = w.Third
+	}
+	return it
+}
+
+// others lists what waits beside the communications received, unsorted:
+// what waits on what the State sent, checks, changes to the directory,
+// resets, capacity-building matches and exercises.
+func (s *Service) others(ctx context.Context) ([]*Item, error) {
+	var items []*Item
+	add := func(it *Item) { items = append(items, it) }
+
+	waits, err := s.Comms.AwaitingOnSent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range waits {
+		add(commItem(w))
+	}
 
 	targets, err := s.Checks.Pending(ctx)
 	if err != nil {
@@ -208,28 +256,7 @@ func (s *Service) Page(ctx context.Context, cursor string, limit int) (*Inbox, e
 		add(&Item{Kind: kind, ID: e.ID, State: e.ProposedBy, Subject: e.Name, Since: since, Due: &due,
 			Path: "/exercises/" + strconv.FormatInt(e.ID, 10)})
 	}
-
-	sortItems(items)
-	box := &Inbox{Count: count + len(items)}
-	box.Items, box.Previous, box.Next = pageOf(items, at, limit)
-	var ws []*comms.Awaiting
-	for _, it := range box.Items {
-		if it.wait != nil {
-			ws = append(ws, it.wait)
-		}
-	}
-	if err := s.Comms.FillAwaiting(ctx, ws); err != nil {
-		return nil, err
-	}
-	for _, it := range box.Items {
-		if c := it.wait; c != nil && c.Comm != nil {
-			it.Ref, it.TLP = c.Comm.Ref, c.Comm.TLP
-			if c.Comm.Content != nil {
-				it.Subject = c.Comm.Content.Subject
-			}
-		}
-	}
-	return box, nil
+	return items, nil
 }
 
 // Count is how many items wait for the actor, for the navigation on every
@@ -351,33 +378,131 @@ func parseCursor(s string) (*position, error) {
 	return &p, nil
 }
 
-// pageOf is the page of the sorted items at the position (the first when
-// nil), with the cursors of the pages before and after it.
-func pageOf(items []*Item, at *position, limit int) (page []*Item, prev, next string) {
-	start, end := 0, min(limit, len(items))
-	if at != nil {
-		k := at.item()
-		i, _ := slices.BinarySearchFunc(items, k, compareItems)
-		if at.Back {
-			end, start = i, max(0, i-limit)
+// pageOf is the page of the inbox at the position (the first when nil),
+// with the cursors of the pages before and after it: the items beside the
+// communications received are all in others; of those received, a window
+// beyond the position is read, and whether any lies on the other side of
+// it when others do not say so already.
+func (s *Service) pageOf(ctx context.Context, others []*Item, at *position, limit int) (page []*Item, prev, next string, err error) {
+	back := at != nil && at.Back
+	// beyond: the items past the position in the page's direction (every
+	// item when there is none); behind: whether any is on the other side.
+	beyond, err := s.received(ctx, at, back, false, limit+1)
+	if err != nil {
+		return nil, "", "", err
+	}
+	behind := false
+	for _, it := range others {
+		if at == nil {
+			beyond = append(beyond, it)
+			continue
+		}
+		c := compareItems(it, at.item())
+		if (!back && c > 0) || (back && c < 0) {
+			beyond = append(beyond, it)
 		} else {
-			if i < len(items) && compareItems(items[i], k) == 0 {
-				i++
-			}
-			start, end = i, min(i+limit, len(items))
+			behind = true
 		}
 	}
-	page = items[start:end]
+	sortItems(beyond)
+	more := len(beyond) > limit
+	if back {
+		page = beyond[max(0, len(beyond)-limit):]
+	} else {
+		page = beyond[:min(limit, len(beyond))]
+	}
 	// An empty page (its items were done meanwhile) has no neighbours:
 	// the inbox's first page is the way back.
 	if len(page) == 0 {
-		return []*Item{}, "", ""
+		return []*Item{}, "", "", nil
 	}
-	if start > 0 {
+	if at != nil && !behind {
+		// Forward: an item at the position or before it; back: at it or
+		// after it.
+		r, err := s.received(ctx, at, !back, true, 1)
+		if err != nil {
+			return nil, "", "", err
+		}
+		behind = len(r) > 0
+	}
+	if back {
+		more, behind = behind, more
+	}
+	// Now more says whether items follow the page, behind whether items
+	// precede it.
+	if behind {
 		prev = cursorOf(page[0], true)
 	}
-	if end < len(items) {
+	if more {
 		next = cursorOf(page[len(page)-1], false)
 	}
-	return page, prev, next
+	return page, prev, next, nil
+}
+
+// received reads up to n of the communications received that wait for
+// the actor's State, as items, the nearest to the position first: past it
+// in the inbox's order (back: before it), or, inclusive, at it too; from
+// either end when it is nil. The communications' walk (AwaitingReceived)
+// orders them as the inbox does but for two that share a deadline, an
+// urgency and a time sent (a place), which it orders by id where the inbox
+// orders by need first: the window is read until the n nearest lie before
+// the last place read, and ordered here.
+func (s *Service) received(ctx context.Context, at *position, back, inclusive bool, n int) ([]*Item, error) {
+	var k *Item
+	var mark *comms.WaitMark
+	if at != nil {
+		// From the start of the position's place (back: its end).
+		k = at.item()
+		mark = &comms.WaitMark{Due: at.Due, Urgency: at.Urgency, Since: at.Since}
+		if back {
+			mark.ID = math.MaxInt64
+		}
+	}
+	batch := max(n, 8)
+	var out []*Item
+	for {
+		ws, err := s.Comms.AwaitingReceived(ctx, mark, back, batch)
+		if err != nil {
+			return nil, err
+		}
+		for _, w := range ws {
+			it := commItem(w)
+			if k != nil {
+				c := compareItems(it, k)
+				if back {
+					c = -c
+				}
+				if c < 0 || (c == 0 && !inclusive) {
+					continue
+				}
+			}
+			out = append(out, it)
+		}
+		if len(ws) < batch {
+			break
+		}
+		last := commItem(ws[len(ws)-1])
+		settled := 0
+		for _, it := range out {
+			if !samePlace(it, last) {
+				settled++
+			}
+		}
+		if settled >= n {
+			break
+		}
+		mark = &comms.WaitMark{Due: last.Due, Urgency: last.Urgency, Since: last.Since, ID: last.ID}
+	}
+	sortItems(out)
+	if back {
+		slices.Reverse(out)
+	}
+	return out[:min(n, len(out))], nil
+}
+
+// samePlace reports whether two items share a deadline, an urgency and a
+// time: the order of the communications' walk and the inbox's differ
+// within a place only.
+func samePlace(x, y *Item) bool {
+	return (x.Due == nil) == (y.Due == nil) && (x.Due == nil || x.Due.Equal(*y.Due)) && urgency(x.Urgency) == urgency(y.Urgency) && x.Since.Equal(y.Since)
 }
