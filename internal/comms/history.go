@@ -133,7 +133,7 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	tlp := []string{TLPGreen, TLPAmber, TLPAmber, TLPClear}[h.rng.IntN(4)]
 	c := &Communication{Ref: historyRef(at, i), TemplateID: h.template, TemplateVersion: h.version, SenderState: from,
 		SenderEmail: "officer@" + strings.ToLower(from) + ".history.pocdir.example", ToStates: to, Level: LevelTechnical,
-		Urgency: []string{"routine", "high", "critical"}[h.rng.IntN(3)], TLP: tlp, Status: StatusSent, CreatedAt: at,
+		Urgency: []string{"medium", "high", "critical"}[h.rng.IntN(3)], TLP: tlp, Status: StatusSent, CreatedAt: at,
 		Content: &Content{Subject: historySubjects[i%len(historySubjects)] + " (" + strconv.Itoa(i) + ")",
 			Fields: map[string]string{"description": "Observed from addresses announced in your space; details in the indicators.",
 				"indicators": "198.51.100." + strconv.Itoa(i%250+1)}}}
