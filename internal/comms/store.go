@@ -476,10 +476,10 @@ type prefixed struct {
 
 func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.first}, dest...)...) }
 
-// countSent counts the sent communications.
+// countSent counts the sent communications, from their volumes.
 func countSent(ctx context.Context, q db.Queryer) (int, error) {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comms WHERE status = 'sent'`).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM comm_volumes`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("comms store: counting communications: %w", err)
 	}
 	return n, nil
