@@ -133,7 +133,7 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("the counters of the campaigns' answers and of the communications sent counted again in %s: %d differ\n",
+	fmt.Printf("the counters of the campaigns' answers, the communications sent and the recipient lines counted again in %s: %d differ\n",
 		time.Since(start).Round(time.Millisecond), len(counters))
 	if !rep.OK() || len(counters) > 0 {
 		for _, p := range append(rep.Problems, counters...) {
@@ -153,7 +153,8 @@ func auditCheck(args []string) error {
 }
 
 // checkCounters counts again what the pages read from counters (each
-// campaign's tally, the communications sent by month) and describes each
+// campaign's tally, the communications sent by month, the recipient lines
+// by stage) and describes each
 // counter that differs from the rows: a write that forgot its counter.
 func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	var out []string
@@ -170,6 +171,13 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	}
 	for _, m := range volumes {
 		out = append(out, fmt.Sprintf("communications sent in %s by %s (template %d, exercise %t): %d kept, %d counted", m.Month, m.State, m.Template, m.Exercise, m.Kept, m.Counted))
+	}
+	stages, err := comms.RecountStages(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range stages {
+		out = append(out, fmt.Sprintf("recipient lines of %s at stage %s: %d kept, %d counted", m.State, m.Stage, m.Kept, m.Counted))
 	}
 	return out, nil
 }

@@ -26,7 +26,6 @@ type world struct {
 
 func newWorld(t *testing.T, e testkit.Engine) *world {
 	s := testkit.New(t, e)
-	t.Cleanup(func() { wantCounted(t, s.DB) })
 	w := &world{sys: s,
 		sec:    s.User(t, "sec@un.example", app.RoleSecretariat, ""),
 		fpFRA:  s.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA"),

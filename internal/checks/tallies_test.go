@@ -9,23 +9,9 @@ import (
 
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
-	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/system"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
-
-// wantCounted fails the test when a tally kept differs from a count of the
-// targets. Every test of the package ends with it (newWorld).
-func wantCounted(t testing.TB, d *db.DB) {
-	t.Helper()
-	ms, err := checks.Recount(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		t.Errorf("campaign %d, State %q: kept %+v, counted %+v", m.Campaign, m.State, m.Kept, m.Counted)
-	}
-}
 
 // wantListed fails the test when a campaign's tally in the list (read from
 // the counters) differs from its tally counted from its targets.
@@ -120,7 +106,7 @@ func TestTalliesAreKeptWithEveryChange(t *testing.T) {
 		}
 		run(t, s)
 
-		wantCounted(t, w.sys.DB)
+		testkit.WantCounted(t, w.sys.DB)
 		list := wantListed(t, s, w.sec)
 		wantListed(t, s, w.offKEN)
 		wantListed(t, s, w.fpFRA)
@@ -145,7 +131,7 @@ func TestTalliesAreKeptWithEveryChange(t *testing.T) {
 			if err := w.sys.DB.Migrate(ctx); err != nil {
 				t.Fatal(err)
 			}
-			wantCounted(t, w.sys.DB)
+			testkit.WantCounted(t, w.sys.DB)
 			again := wantListed(t, s, w.sec)
 			for i := range list {
 				if again[i].Tally != list[i].Tally {
@@ -212,7 +198,7 @@ func TestTalliesStayExactWithConcurrentWriters(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		wantCounted(t, w.sys.DB)
+		testkit.WantCounted(t, w.sys.DB)
 		for _, c := range wantListed(t, s, w.sec) {
 			if c.Tally != (checks.Tally{Targets: 4, Queued: 4, Answered: 4}) {
 				t.Errorf("%s: %+v", c.Title, c.Tally)

@@ -26,7 +26,6 @@ type world struct {
 
 func newWorld(t testing.TB, e testkit.Engine) *world {
 	sys := testkit.New(t, e)
-	t.Cleanup(func() { wantCounted(t, sys.DB) })
 	w := &world{sys: sys, s: sys.Comms,
 		sec:    sys.User(t, "sec@un.example", app.RoleSecretariat, ""),
 		fpFRA:  sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA"),

@@ -1,28 +1,12 @@
 package comms_test
 
 import (
-	"context"
 	"sync"
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/comms"
-	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
-
-// wantCounted fails the test when a volume kept differs from a count of
-// the communications sent. Every test of the package that builds a world
-// ends with it (newWorld).
-func wantCounted(t testing.TB, d *db.DB) {
-	t.Helper()
-	ms, err := comms.RecountVolumes(context.Background(), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range ms {
-		t.Errorf("sent in %s by %s (template %d, exercise %t): kept %d, counted %d", m.Month, m.State, m.Template, m.Exercise, m.Kept, m.Counted)
-	}
-}
 
 func TestVolumesStayExactWithConcurrentWriters(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
@@ -69,7 +53,7 @@ func TestVolumesStayExactWithConcurrentWriters(t *testing.T) {
 		for err := range errs {
 			t.Fatal(err)
 		}
-		wantCounted(t, w.sys.DB)
+		testkit.WantCounted(t, w.sys.DB)
 		v, err := w.s.Volumes(w.sec.Ctx())
 		if err != nil {
 			t.Fatal(err)

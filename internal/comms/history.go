@@ -207,7 +207,8 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 		h.add(auditlog.Event{Type: "comms.acknowledged", Object: "comm:" + c.Ref, States: []string{from, st}, At: acked}.ByState(actor), historyOwner{})
 		h.addEvent(c, EvAcknowledged, st, acked)
 	}
-	return nil
+	// The lines' count by stage, once for all their steps.
+	return syncStages(ctx, h.tx, "comm_id = $1", c.ID)
 }
 
 // add keeps a log event and what its index goes to.

@@ -52,7 +52,10 @@ func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, er
 
 // recipientLines writes the recipient lines of a send with one prepared
 // statement: parsing the SQL once per line was most of a send's cost.
-type recipientLines struct{ st *sql.Stmt }
+type recipientLines struct {
+	st *sql.Stmt
+	tx *sql.Tx
+}
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
 	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id, respond_by)
@@ -60,7 +63,7 @@ func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLin
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
-	return &recipientLines{st}, nil
+	return &recipientLines{st, tx}, nil
 }
 
 // add writes a line of the communication c. The line carries c's
@@ -75,7 +78,7 @@ func (l *recipientLines) add(ctx context.Context, c *Communication, t target, ad
 	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox, respondBy); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
-	return nil
+	return addStage(ctx, l.tx, stageKey{t.poc.State, "notified"}, 1) // the column's default
 }
 
 // recipientRow is a recipient line to write with insertRecipients.
@@ -113,6 +116,11 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
 			notified_at, outbox_id, respond_by) VALUES `+d.Values(len(part), 12), args...); err != nil {
 			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
+		}
+	}
+	for _, r := range rs {
+		if err := addStage(ctx, tx, stageKey{r.t.poc.State, "notified"}, 1); err != nil { // the column's default
+			return err
 		}
 	}
 	return nil
@@ -178,11 +186,15 @@ func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]undeliveredL
 }
 
 func setDelivered(ctx context.Context, q db.Queryer, line int64, at time.Time) error {
-	return exec(ctx, q, "recording a delivery", `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
+	_, err = changedStages(ctx, q, res, err, "recording a delivery", "id = $1", line)
+	return err
 }
 
 func setBounced(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {
-	return exec(ctx, q, "recording a bounce", `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+	_, err = changedStages(ctx, q, res, err, "recording a bounce", "id = $1", line)
+	return err
 }
 
 // remindable returns the sent communications with a response time still
@@ -235,5 +247,5 @@ func openLinesOf(ctx context.Context, q db.Queryer, pocs []int64) ([]openLine, e
 // whether it had not been yet.
 func markMoved(ctx context.Context, q db.Queryer, line int64, now time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET moved_at = $1 WHERE id = $2 AND moved_at IS NULL`, now, line)
-	return affected(res, err, "handing a line over")
+	return changedStages(ctx, q, res, err, "handing a line over", "id = $1", line)
 }

@@ -3,7 +3,8 @@
 -- §4), so that the pages that show them read a few rows however long the
 -- history: each campaign's tally, by State and in total (state_code ''),
 -- and the communications sent, by month, sender State, template and
--- whether they belong to an exercise. `pocdir audit check` counts them
+-- whether they belong to an exercise; and the recipient lines, by State
+-- and stage. `pocdir audit check` counts them
 -- again from the rows and compares.
 CREATE TABLE check_tallies (
     campaign_id BIGINT NOT NULL REFERENCES check_campaigns(id),
@@ -43,6 +44,23 @@ LEFT JOIN comms f ON f.id = c.thread_id LEFT JOIN comm_templates ft ON ft.id = f
 WHERE c.status = 'sent'
 GROUP BY 1, 2, 3, 4;
 
+-- Each recipient line keeps the stage it is counted at; comm_stages counts
+-- the lines by State and stage, for the Secretariat's overview.
+ALTER TABLE comm_recipients ADD COLUMN counted_stage TEXT NOT NULL DEFAULT 'notified';
+UPDATE comm_recipients SET counted_stage = CASE WHEN moved_at IS NOT NULL THEN 'moved' WHEN outcome <> '' THEN outcome
+    WHEN acked_at IS NOT NULL THEN 'acknowledged' WHEN opened_at IS NOT NULL THEN 'opened' WHEN bounced_at IS NOT NULL THEN 'bounced'
+    WHEN delivered_at IS NOT NULL THEN 'delivered' ELSE 'notified' END
+    WHERE moved_at IS NOT NULL OR outcome <> '' OR acked_at IS NOT NULL OR opened_at IS NOT NULL OR bounced_at IS NOT NULL OR delivered_at IS NOT NULL;
+CREATE TABLE comm_stages (
+    state_code TEXT NOT NULL,
+    stage      TEXT NOT NULL,
+    n          BIGINT NOT NULL,
+    PRIMARY KEY (state_code, stage)
+);
+INSERT INTO comm_stages (state_code, stage, n) SELECT state_code, counted_stage, COUNT(*) FROM comm_recipients GROUP BY state_code, counted_stage;
+
 -- +goose Down
+DROP TABLE comm_stages;
+ALTER TABLE comm_recipients DROP COLUMN counted_stage;
 DROP TABLE comm_volumes;
 DROP TABLE check_tallies;
