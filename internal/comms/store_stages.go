@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/pocdir/pocdir/internal/db"
 )
@@ -55,14 +56,27 @@ func writeStages(ctx context.Context, q db.Queryer, changes map[stageKey]int) er
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(x, y stageKey) int { return cmp.Or(cmp.Compare(x.state, y.state), cmp.Compare(x.stage, y.stage)) })
+	// One statement for all the rows (a send to five States changes five),
+	// which takes their locks in the order of the keys.
+	var values strings.Builder
+	var args []any
 	for _, k := range keys {
 		if changes[k] == 0 {
 			continue
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO comm_stages (state_code, stage, n) VALUES ($1, $2, $3)
-			ON CONFLICT (state_code, stage) DO UPDATE SET n = comm_stages.n + excluded.n`, k.state, k.stage, changes[k]); err != nil {
-			return fmt.Errorf("comms store: counting the recipient lines: %w", err)
+		if len(args) > 0 {
+			values.WriteString(", ")
 		}
+		n := len(args)
+		fmt.Fprintf(&values, "($%d, $%d, $%d)", n+1, n+2, n+3)
+		args = append(args, k.state, k.stage, changes[k])
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO comm_stages (state_code, stage, n) VALUES `+values.String()+`
+		ON CONFLICT (state_code, stage) DO UPDATE SET n = comm_stages.n + excluded.n`, args...); err != nil {
+		return fmt.Errorf("comms store: counting the recipient lines: %w", err)
 	}
 	return nil
 }
