@@ -15,6 +15,7 @@ import (
 
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/auditlog/verify"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
@@ -128,11 +129,21 @@ func auditCheck(args []string) error {
 		fmt.Printf("NOTE: %d entries were recorded with their changes and wait to be integrated into the tree (the oldest since %s); a running pocdir integrates them within a second\n",
 			rep.Pending, rep.PendingSince.UTC().Format(time.RFC3339))
 	}
-	if !rep.OK() {
-		for _, p := range rep.Problems {
+	start = time.Now()
+	counters, err := checkCounters(ctx, d)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("the counters of the campaigns' answers, the communications sent and the recipient lines counted again in %s: %d differ\n",
+		time.Since(start).Round(time.Millisecond), len(counters))
+	if !rep.OK() || len(counters) > 0 {
+		for _, p := range append(rep.Problems, counters...) {
 			fmt.Println("PROBLEM:", p)
 		}
-		return fmt.Errorf("the log does not verify: %d problems", len(rep.Problems))
+		if !rep.OK() {
+			return fmt.Errorf("the log does not verify: %d problems", len(rep.Problems))
+		}
+		return fmt.Errorf("the counters differ from the rows: %d problems", len(counters))
 	}
 	if noKey != "" {
 		fmt.Println("the log verifies, but for the communications:", noKey)
@@ -140,6 +151,36 @@ func auditCheck(args []string) error {
 	}
 	fmt.Println("the log verifies")
 	return nil
+}
+
+// checkCounters counts again what the pages read from counters (each
+// campaign's tally, the communications sent by month, the recipient lines
+// by stage) and describes each
+// counter that differs from the rows: a write that forgot its counter.
+func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
+	var out []string
+	tallies, err := checks.Recount(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range tallies {
+		out = append(out, fmt.Sprintf("campaign %d, State %q: the tally kept is %+v, the targets count %+v", m.Campaign, m.State, m.Kept, m.Counted))
+	}
+	volumes, err := comms.RecountVolumes(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range volumes {
+		out = append(out, fmt.Sprintf("communications sent in %s by %s (template %d, exercise %t): %d kept, %d counted", m.Month, m.State, m.Template, m.Exercise, m.Kept, m.Counted))
+	}
+	stages, err := comms.RecountStages(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range stages {
+		out = append(out, fmt.Sprintf("recipient lines of %s at stage %s: %d kept, %d counted", m.State, m.Stage, m.Kept, m.Counted))
+	}
+	return out, nil
 }
 
 func auditVerify(args []string, out io.Writer) error {

@@ -99,7 +99,7 @@ func (s *Service) answer(ctx context.Context, a *app.Actor, t *Target, c *Campai
 		return app.Errorf(app.Conflict, "error.check_expired", "this check has expired")
 	}
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		ok, err := recordAnswer(ctx, tx, t.ID, via, by, now)
+		ok, err := recordAnswer(ctx, tx, t.ID, via, by, now, c.WindowEnd)
 		if err != nil {
 			return err
 		}

@@ -57,21 +57,28 @@ func (s *Service) History(ctx context.Context, n int, from, to time.Time, seed u
 			}
 			for _, l := range ls {
 				queued := start.Add(time.Duration(rng.IntN(600)) * time.Second)
+				// Each target's outcome counts in the campaign's tally too.
+				d := Tally{Queued: 1}
 				switch r := rng.IntN(20); {
 				case r == 0:
 					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1, bounced_at = $2, bounce_error = '550 5.1.1 user unknown' WHERE id = $3`,
 						queued, queued.Add(time.Minute), l.ID)
+					d.Bounced = 1
 				case r < 3:
 					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1 WHERE id = $2`, queued, l.ID) // no answer
 				default:
 					answered := queued.Add(time.Duration(60+rng.IntN(48*3600)) * time.Second)
 					_, err = tx.ExecContext(ctx, `UPDATE check_targets SET queued_at = $1, answered_at = $2, answered_via = 'link' WHERE id = $3`,
 						queued, answered, l.ID)
+					d.plus(answerTally(answered, c.WindowEnd, false))
 					evs = append(evs, auditlog.Event{Type: "checks.answered", Object: "check_target:" + itoa(l.ID), States: []string{l.Code},
 						At: answered, ActorEmail: "answer-link"})
 				}
 				if err != nil {
 					return fmt.Errorf("checks store: the targets of the history: %w", err)
+				}
+				if err := addTally(ctx, tx, c.ID, l.Code, d); err != nil {
+					return err
 				}
 			}
 			_, err = auditlog.AppendBatch(ctx, tx, evs)

@@ -36,6 +36,13 @@ type Rates struct {
 // State. Only the Secretariat may see it: it compares States with one
 // another, and a State sees only its own results.
 func (s *Service) AnswerRates(ctx context.Context) (*Rates, error) {
+	return s.AnswerRatesNewest(ctx, 0)
+}
+
+// AnswerRatesNewest is AnswerRates of the newest n campaigns (all when 0):
+// what the dashboard shows, read from the kept tallies, a row per
+// campaign and State, however many campaigns ran before.
+func (s *Service) AnswerRatesNewest(ctx context.Context, n int) (*Rates, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
@@ -43,7 +50,7 @@ func (s *Service) AnswerRates(ctx context.Context) (*Rates, error) {
 	if !a.IsSecretariat() {
 		return nil, app.ErrForbidden()
 	}
-	counts, err := answersByState(ctx, s.DB)
+	counts, err := answersByState(ctx, s.DB, n)
 	if err != nil {
 		return nil, err
 	}
@@ -51,13 +58,23 @@ func (s *Service) AnswerRates(ctx context.Context) (*Rates, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The campaigns that found no PoC to check have no rate, and no row.
+	checked := map[int64]bool{}
+	for _, n := range counts {
+		checked[n.campaign] = true
+	}
+	var ran []*Campaign
+	for _, c := range list {
+		if checked[c.ID] {
+			ran = append(ran, c)
+		}
+	}
 	index := map[int64]*CampaignRates{}
 	r := &Rates{Campaigns: []CampaignRates{}, ByGroup: groupLines()}
-	for i := len(list) - 1; i >= 0; i-- {
-		if c := list[i]; c.Kind == KindSecretariat && c.Status != StatusScheduled {
-			c.Tally = Tally{}
-			r.Campaigns = append(r.Campaigns, CampaignRates{Campaign: c, ByGroup: groupLines()})
-		}
+	for i := len(ran) - 1; i >= 0; i-- {
+		c := ran[i]
+		c.Tally = Tally{}
+		r.Campaigns = append(r.Campaigns, CampaignRates{Campaign: c, ByGroup: groupLines()})
 	}
 	for i := range r.Campaigns {
 		index[r.Campaigns[i].Campaign.ID] = &r.Campaigns[i]
@@ -65,7 +82,7 @@ func (s *Service) AnswerRates(ctx context.Context) (*Rates, error) {
 	for _, n := range counts {
 		cr := index[n.campaign]
 		if cr == nil {
-			continue // older than the newest 500
+			continue // older than the newest n
 		}
 		cr.Campaign.Tally.plus(n.Tally)
 		r.Tally.plus(n.Tally)
@@ -76,8 +93,6 @@ func (s *Service) AnswerRates(ctx context.Context) (*Rates, error) {
 			}
 		}
 	}
-	// A campaign that found no PoC to check has no rate.
-	r.Campaigns = slices.DeleteFunc(r.Campaigns, func(c CampaignRates) bool { return c.Campaign.Targets == 0 })
 	return r, nil
 }
 

@@ -261,7 +261,9 @@ func (s *Service) recordBounces(ctx context.Context) error {
 		if o.FailedAt == nil {
 			continue
 		}
-		if err := recordBounce(ctx, s.DB, open[outbox], *o.FailedAt, o.Error); err != nil {
+		// The bounce and its count in the campaign's tally, together.
+		err := s.DB.Tx(ctx, func(tx *sql.Tx) error { return recordBounce(ctx, tx, open[outbox], *o.FailedAt, o.Error) })
+		if err != nil {
 			return err
 		}
 	}

@@ -109,7 +109,7 @@ func insertTarget(ctx context.Context, tx *sql.Tx, campaign int64, t *Target) er
 	if err != nil {
 		return fmt.Errorf("checks store: adding a target: %w", err)
 	}
-	return nil
+	return addTally(ctx, tx, campaign, t.State, Tally{Targets: 1})
 }
 
 func getTarget(ctx context.Context, q db.Queryer, id int64) (*Target, error) {
@@ -198,11 +198,21 @@ func unsettledTargets(ctx context.Context, q db.Queryer, since time.Time) (map[i
 	return out, nil
 }
 
-func recordBounce(ctx context.Context, q db.Queryer, target int64, at time.Time, why string) error {
-	if _, err := q.ExecContext(ctx, `UPDATE check_targets SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, target); err != nil {
+// recordBounce records a bounce of a target's message, once; a bounce
+// counts in the tally while the target has not answered.
+func recordBounce(ctx context.Context, tx *sql.Tx, target int64, at time.Time, why string) error {
+	var campaign int64
+	var state string
+	var open bool
+	err := tx.QueryRowContext(ctx, `UPDATE check_targets SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL
+		RETURNING campaign_id, state_code, answered_at IS NULL`, at, why, target).Scan(&campaign, &state, &open)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && !open {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("checks store: recording a bounce: %w", err)
 	}
-	return nil
+	return addTally(ctx, tx, campaign, state, Tally{Bounced: 1})
 }
 
 // moveCampaign moves a campaign to a status from the one before it
@@ -260,7 +270,7 @@ func lastClosed(ctx context.Context, q db.Queryer, c *Campaign) (int64, error) {
 // claimTargets marks up to n of a campaign's targets as queued for this
 // instance and returns them (PostgreSQL skips the rows another instance is
 // claiming).
-func claimTargets(ctx context.Context, q db.Queryer, dialect db.Dialect, campaign int64, n int, now time.Time) ([]*Target, error) {
+func claimTargets(ctx context.Context, tx *sql.Tx, dialect db.Dialect, campaign int64, n int, now time.Time) ([]*Target, error) {
 	claim := `UPDATE check_targets SET queued_at = $1
 		WHERE queued_at IS NULL AND id IN (SELECT id FROM check_targets WHERE campaign_id = $2 AND queued_at IS NULL ORDER BY id LIMIT $3)
 		RETURNING id, state_code, agency, channel, address, language`
@@ -269,7 +279,16 @@ func claimTargets(ctx context.Context, q db.Queryer, dialect db.Dialect, campaig
 		UPDATE check_targets t SET queued_at = $1 FROM next WHERE t.id = next.id
 		RETURNING t.id, t.state_code, t.agency, t.channel, t.address, t.language`
 	}
-	return shortTargets(ctx, q, "claiming targets", claim, now, campaign, n)
+	claimed, err := shortTargets(ctx, tx, "claiming targets", claim, now, campaign, n)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range claimed {
+		if err := addTally(ctx, tx, campaign, t.State, Tally{Queued: 1}); err != nil {
+			return nil, err
+		}
+	}
+	return claimed, nil
 }
 
 // silentTargets returns a campaign's email targets that were sent their
@@ -330,10 +349,35 @@ func setTargetOutbox(ctx context.Context, q db.Queryer, target, outbox int64) er
 	return nil
 }
 
-// recordAnswer records a target's answer, once; it reports whether it did.
-func recordAnswer(ctx context.Context, q db.Queryer, target int64, via, by string, now time.Time) (bool, error) {
-	return exec1(ctx, q, "recording an answer", `UPDATE check_targets SET answered_at = $1, answered_via = $2, answered_by = $3 WHERE id = $4 AND answered_at IS NULL`,
-		now, via, by, target)
+// recordAnswer records a target's answer, once, as late after the
+// campaign's window end; it reports whether it did. An answer after a
+// bounce takes the bounce's place in the tally.
+func recordAnswer(ctx context.Context, tx *sql.Tx, target int64, via, by string, now, windowEnd time.Time) (bool, error) {
+	var campaign int64
+	var state string
+	var bounced bool
+	err := tx.QueryRowContext(ctx, `UPDATE check_targets SET answered_at = $1, answered_via = $2, answered_by = $3 WHERE id = $4 AND answered_at IS NULL
+		RETURNING campaign_id, state_code, bounced_at IS NOT NULL`, now, via, by, target).Scan(&campaign, &state, &bounced)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checks store: recording an answer: %w", err)
+	}
+	return true, addTally(ctx, tx, campaign, state, answerTally(now, windowEnd, bounced))
+}
+
+// answerTally is what an answer at changes in a tally: answered, or late
+// after the window end, and no longer bounced.
+func answerTally(at, windowEnd time.Time, bounced bool) Tally {
+	d := Tally{Answered: 1}
+	if at.After(windowEnd) {
+		d = Tally{Late: 1}
+	}
+	if bounced {
+		d.Bounced = -1
+	}
+	return d
 }
 
 // recordNoAnswer records that a target of the manual channel did not
@@ -368,69 +412,56 @@ type stateAnswers struct {
 	Tally
 }
 
-// answersByState tallies, for each of the Secretariat's campaigns that has
-// started, each State's targets as Target.outcome does: answered within
-// the window, after it, bounced, or silent (waiting, or no answer).
-func answersByState(ctx context.Context, q db.Queryer) ([]stateAnswers, error) {
-	rows, err := q.QueryContext(ctx, `SELECT t.campaign_id, t.state_code, COUNT(*),
-		SUM(CASE WHEN t.queued_at IS NOT NULL THEN 1 ELSE 0 END),
-		SUM(CASE WHEN t.answered_at IS NOT NULL AND t.answered_at <= c.window_end THEN 1 ELSE 0 END),
-		SUM(CASE WHEN t.answered_at > c.window_end THEN 1 ELSE 0 END),
-		SUM(CASE WHEN t.answered_at IS NULL AND t.bounced_at IS NOT NULL THEN 1 ELSE 0 END)
-		FROM check_targets t JOIN check_campaigns c ON c.id = t.campaign_id
-		WHERE c.kind = $1 AND c.status <> $2
-		GROUP BY t.campaign_id, t.state_code`, KindSecretariat, StatusScheduled)
+// answersByState reads, for the newest n (500 when 0) of the
+// Secretariat's campaigns that have started and found PoCs to check, each
+// State's tally, as
+// Target.outcome counts: answered within the window, after it, bounced, or
+// silent (waiting, or no answer).
+func answersByState(ctx context.Context, q db.Queryer, n int) ([]stateAnswers, error) {
+	if n <= 0 {
+		n = 500
+	}
+	rows, err := q.QueryContext(ctx, `SELECT k.campaign_id, k.state_code, `+tallyColumns+`
+		FROM check_tallies k WHERE k.state_code <> '' AND k.campaign_id IN (SELECT c.id FROM check_campaigns c
+		JOIN check_tallies t ON t.campaign_id = c.id AND t.state_code = '' AND t.targets > 0
+		WHERE c.kind = $1 AND c.status <> $2 ORDER BY c.start_at DESC, c.id DESC LIMIT $3)`, KindSecretariat, StatusScheduled, n)
 	if err != nil {
-		return nil, fmt.Errorf("checks store: counting answers by State: %w", err)
+		return nil, fmt.Errorf("checks store: reading answers by State: %w", err)
 	}
 	defer rows.Close()
 	var out []stateAnswers
 	for rows.Next() {
 		var n stateAnswers
-		if err := rows.Scan(&n.campaign, &n.state, &n.Targets, &n.Queued, &n.Answered, &n.Late, &n.Bounced); err != nil {
-			return nil, fmt.Errorf("checks store: counting answers by State: %w", err)
+		if err := rows.Scan(scanTally(&n.Tally, &n.campaign, &n.state)...); err != nil {
+			return nil, fmt.Errorf("checks store: reading answers by State: %w", err)
 		}
-		n.Silent = n.Targets - n.Answered - n.Late - n.Bounced
+		n.silent()
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("checks store: counting answers by State: %w", err)
+		return nil, fmt.Errorf("checks store: reading answers by State: %w", err)
 	}
 	return out, nil
 }
 
-// tallies counts the targets of the campaigns by outcome as Target.outcome
-// and Tally.add do (a target neither answered nor bounced is silent), of
-// the State's targets only when state is set.
+// tallies reads the tallies of the campaigns (a row each), of the
+// State's targets only when state is set.
 func tallies(ctx context.Context, q db.Queryer, ids []int64, state string) (map[int64]Tally, error) {
 	out := map[int64]Tally{}
-	where, first := ` AND t.state_code = $1`, 2
-	if state == "" {
-		where, first = "", 1
-	}
-	err := db.InChunks(ids, 500, first, func(marks string, args []any) error {
-		if state != "" {
-			args = append([]any{state}, args...)
-		}
-		rows, err := q.QueryContext(ctx, `SELECT t.campaign_id, COUNT(*),
-			SUM(CASE WHEN t.queued_at IS NOT NULL THEN 1 ELSE 0 END),
-			SUM(CASE WHEN t.answered_at IS NOT NULL AND t.answered_at <= c.window_end THEN 1 ELSE 0 END),
-			SUM(CASE WHEN t.answered_at > c.window_end THEN 1 ELSE 0 END),
-			SUM(CASE WHEN t.answered_at IS NULL AND t.bounced_at IS NOT NULL THEN 1 ELSE 0 END)
-			FROM check_targets t JOIN check_campaigns c ON c.id = t.campaign_id
-			WHERE t.campaign_id IN (`+marks+`)`+where+`
-			GROUP BY t.campaign_id`, args...)
+	err := db.InChunks(ids, 500, 2, func(marks string, args []any) error {
+		rows, err := q.QueryContext(ctx, `SELECT k.campaign_id, `+tallyColumns+` FROM check_tallies k
+			WHERE k.state_code = $1 AND k.campaign_id IN (`+marks+`)`, append([]any{state}, args...)...)
 		if err != nil {
-			return fmt.Errorf("checks store: counting the campaigns' answers: %w", err)
+			return fmt.Errorf("checks store: reading the campaigns' tallies: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			var id int64
 			var n Tally
-			if err := rows.Scan(&id, &n.Targets, &n.Queued, &n.Answered, &n.Late, &n.Bounced); err != nil {
-				return fmt.Errorf("checks store: counting the campaigns' answers: %w", err)
+			if err := rows.Scan(scanTally(&n, &id)...); err != nil {
+				return fmt.Errorf("checks store: reading the campaigns' tallies: %w", err)
 			}
-			n.Silent = n.Targets - n.Answered - n.Late - n.Bounced
+			n.silent()
 			out[id] = n
 		}
 		return rows.Err()

@@ -589,6 +589,9 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if !ok {
 		return errNotDraft()
 	}
+	if err := countSending(ctx, tx, c.ID, now); err != nil {
+		return err
+	}
 	c.Status, c.SentAt, c.SenderTZ = StatusSent, &now, pl.zone
 	if c.ThreadID == 0 {
 		c.ThreadID = c.ID

@@ -148,6 +148,9 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	if _, err := h.tx.ExecContext(ctx, `UPDATE comms SET thread_id = id, sent_at = $1, updated_at = $1, sender_tz = 'UTC' WHERE id = $2`, at, c.ID); err != nil {
 		return fmt.Errorf("comms store: sending a communication of the history: %w", err)
 	}
+	if err := addVolume(ctx, h.tx, volumeKey{month: volumeMonth(at), state: from, template: h.template}, 1); err != nil {
+		return err
+	}
 	sys := &app.Actor{Role: app.RoleOfficer, State: from}
 	h.add(auditlog.Event{Type: "comms.sent", Object: "comm:" + c.Ref, States: append([]string{from}, to...), At: at, Commitment: c.Commitment()}.ByState(sys),
 		historyOwner{comm: c})
@@ -204,7 +207,8 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 		h.add(auditlog.Event{Type: "comms.acknowledged", Object: "comm:" + c.Ref, States: []string{from, st}, At: acked}.ByState(actor), historyOwner{})
 		h.addEvent(c, EvAcknowledged, st, acked)
 	}
-	return nil
+	// The lines' count by stage, once for all their steps.
+	return syncStages(ctx, h.tx, "comm_id = $1", c.ID)
 }
 
 // add keeps a log event and what its index goes to.

@@ -346,7 +346,7 @@ func setTension(ctx context.Context, q db.Queryer, state, counterpart, by string
 func markOpened(ctx context.Context, q db.Queryer, comm int64, state, by string, now time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET opened_at = $1, opened_by = $2 WHERE comm_id = $3 AND state_code = $4 AND opened_at IS NULL AND moved_at IS NULL`,
 		now, by, comm, state)
-	return affected(res, err, "recording an opening")
+	return changedStages(ctx, q, res, err, "recording an opening", "comm_id = $1 AND state_code = $2", comm, state)
 }
 
 // markAcknowledged records a recipient State's acknowledgement (and the
@@ -355,14 +355,17 @@ func markAcknowledged(ctx context.Context, q db.Queryer, comm int64, state, by s
 	res, err := db.PreparedExec(ctx, q, `UPDATE comm_recipients SET acked_at = $1, acked_by = $2, opened_at = COALESCE(opened_at, $1),
 		opened_by = CASE WHEN opened_by = '' THEN $2 ELSE opened_by END WHERE comm_id = $3 AND state_code = $4 AND acked_at IS NULL AND moved_at IS NULL`,
 		now, by, comm, state)
-	return affected(res, err, "recording an acknowledgement")
+	return changedStages(ctx, q, res, err, "recording an acknowledgement", "comm_id = $1 AND state_code = $2", comm, state)
 }
 
 // setOutcome records a recipient State's answer on its current lines.
 func setOutcome(ctx context.Context, q db.Queryer, comm int64, state, outcome, by string, now time.Time) error {
-	return exec(ctx, q, "recording an answer", `UPDATE comm_recipients SET outcome = $1, outcome_at = $2, outcome_by = $3, opened_at = COALESCE(opened_at, $2),
+	if err := exec(ctx, q, "recording an answer", `UPDATE comm_recipients SET outcome = $1, outcome_at = $2, outcome_by = $3, opened_at = COALESCE(opened_at, $2),
 		opened_by = CASE WHEN opened_by = '' THEN $3 ELSE opened_by END WHERE comm_id = $4 AND state_code = $5 AND moved_at IS NULL`,
-		outcome, now, by, comm, state)
+		outcome, now, by, comm, state); err != nil {
+		return err
+	}
+	return syncStages(ctx, q, "comm_id = $1 AND state_code = $2", comm, state)
 }
 
 // escalate moves a technical communication to the diplomatic level; it
@@ -487,42 +490,23 @@ type prefixed struct {
 
 func (p prefixed) Scan(dest ...any) error { return p.sc.Scan(append([]any{p.first}, dest...)...) }
 
-// countSent counts the sent communications.
+// countSent counts the sent communications, from their volumes.
 func countSent(ctx context.Context, q db.Queryer) (int, error) {
 	var n int
-	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM comms WHERE status = 'sent'`).Scan(&n); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM comm_volumes`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("comms store: counting communications: %w", err)
 	}
 	return n, nil
 }
 
-// countStages counts the recipient lines at each stage.
-func countStages(ctx context.Context, q db.Queryer) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT CASE
-		WHEN moved_at IS NOT NULL THEN 'moved'
-		WHEN outcome <> '' THEN outcome
-		WHEN acked_at IS NOT NULL THEN 'acknowledged'
-		WHEN opened_at IS NOT NULL THEN 'opened'
-		WHEN bounced_at IS NOT NULL THEN 'bounced'
-		WHEN delivered_at IS NOT NULL THEN 'delivered'
-		ELSE 'notified' END AS stage, COUNT(*) FROM comm_recipients GROUP BY stage`)
-	if err != nil {
-		return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
+// changedStages is affected for a statement on recipient lines: when it
+// changed some, their count by stage follows (syncStages of where).
+func changedStages(ctx context.Context, q db.Queryer, res sql.Result, err error, what, where string, args ...any) (bool, error) {
+	ok, err := affected(res, err, what)
+	if err != nil || !ok {
+		return ok, err
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
-		}
-		out[st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
-	}
-	return out, nil
+	return true, syncStages(ctx, q, where, args...)
 }
 
 // affected reports whether a statement changed a row.

@@ -50,7 +50,9 @@ func lineByOutbox(ctx context.Context, q db.Queryer, outbox int64) (id int64, re
 
 // setLateBounce marks a line bounced though it was delivered to the relay.
 func setLateBounce(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {
-	return exec(ctx, q, "recording a late bounce", `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+	_, err = changedStages(ctx, q, res, err, "recording a late bounce", "id = $1", line)
+	return err
 }
 
 // mailEvent reads an event of a communication, locked for its review.
@@ -77,11 +79,17 @@ func setVerification(ctx context.Context, q db.Queryer, id int64, to, by string)
 func undoMailAct(ctx context.Context, q db.Queryer, comm int64, state string, e *Event) error {
 	switch e.Kind {
 	case EvAcknowledged:
-		return exec(ctx, q, "undoing an acknowledgement", `UPDATE comm_recipients SET acked_at = NULL, acked_by = '' WHERE comm_id = $1 AND state_code = $2 AND acked_at = $3 AND acked_by = $4`,
-			comm, state, e.At, e.Actor)
+		if err := exec(ctx, q, "undoing an acknowledgement", `UPDATE comm_recipients SET acked_at = NULL, acked_by = '' WHERE comm_id = $1 AND state_code = $2 AND acked_at = $3 AND acked_by = $4`,
+			comm, state, e.At, e.Actor); err != nil {
+			return err
+		}
 	case EvResponded, EvDeclined, EvDisputed, EvMoreInfo:
-		return exec(ctx, q, "undoing an answer", `UPDATE comm_recipients SET outcome = '', outcome_at = NULL, outcome_by = '' WHERE comm_id = $1 AND state_code = $2 AND outcome_at = $3 AND outcome_by = $4`,
-			comm, state, e.At, e.Actor)
+		if err := exec(ctx, q, "undoing an answer", `UPDATE comm_recipients SET outcome = '', outcome_at = NULL, outcome_by = '' WHERE comm_id = $1 AND state_code = $2 AND outcome_at = $3 AND outcome_by = $4`,
+			comm, state, e.At, e.Actor); err != nil {
+			return err
+		}
+	default:
+		return nil
 	}
-	return nil
+	return syncStages(ctx, q, "comm_id = $1 AND state_code = $2", comm, state)
 }

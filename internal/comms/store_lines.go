@@ -52,7 +52,10 @@ func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, er
 
 // recipientLines writes the recipient lines of a send with one prepared
 // statement: parsing the SQL once per line was most of a send's cost.
-type recipientLines struct{ st *sql.Stmt }
+type recipientLines struct {
+	st *sql.Stmt
+	tx *sql.Tx
+}
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
 	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id,
@@ -60,7 +63,7 @@ func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLin
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
-	return &recipientLines{st}, nil
+	return &recipientLines{st, tx}, nil
 }
 
 // add writes a line of the communication c (sent: its SentAt is set). The
@@ -72,7 +75,7 @@ func (l *recipientLines) add(ctx context.Context, c *Communication, t target, ad
 		o.respondBy, o.rank, o.sentAt, o.createdAt); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
-	return nil
+	return addStage(ctx, l.tx, stageKey{t.poc.State, "notified"}, 1) // the column's default
 }
 
 // lineOrder is what a recipient line copies of its communication (all
@@ -130,6 +133,11 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
 			notified_at, outbox_id, respond_by, urgency_rank, sent_at, comm_created_at) VALUES `+d.Values(len(part), 15), args...); err != nil {
 			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
+		}
+	}
+	for _, r := range rs {
+		if err := addStage(ctx, tx, stageKey{r.t.poc.State, "notified"}, 1); err != nil { // the column's default
+			return err
 		}
 	}
 	return nil
@@ -195,11 +203,15 @@ func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]undeliveredL
 }
 
 func setDelivered(ctx context.Context, q db.Queryer, line int64, at time.Time) error {
-	return exec(ctx, q, "recording a delivery", `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
+	_, err = changedStages(ctx, q, res, err, "recording a delivery", "id = $1", line)
+	return err
 }
 
 func setBounced(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {
-	return exec(ctx, q, "recording a bounce", `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET bounced_at = $1, bounce_error = $2 WHERE id = $3 AND bounced_at IS NULL`, at, why, line)
+	_, err = changedStages(ctx, q, res, err, "recording a bounce", "id = $1", line)
+	return err
 }
 
 // remindable returns the sent communications with a response time still
@@ -252,5 +264,5 @@ func openLinesOf(ctx context.Context, q db.Queryer, pocs []int64) ([]openLine, e
 // whether it had not been yet.
 func markMoved(ctx context.Context, q db.Queryer, line int64, now time.Time) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET moved_at = $1 WHERE id = $2 AND moved_at IS NULL`, now, line)
-	return affected(res, err, "handing a line over")
+	return changedStages(ctx, q, res, err, "handing a line over", "id = $1", line)
 }

@@ -128,11 +128,15 @@ func (d *DB) cached(ctx context.Context, query string) (*sql.Stmt, error) {
 		return nil, err
 	}
 	d.stmtMu.Lock()
-	defer d.stmtMu.Unlock()
 	if old := d.stmts[query]; old != nil {
+		d.stmtMu.Unlock()
+		// Closed without the lock: closing waits for the connection it
+		// was prepared on, whose transaction may wait (on PostgreSQL, for
+		// a row) for one that waits for this lock.
 		st.Close()
 		return old, nil
 	}
+	defer d.stmtMu.Unlock()
 	if d.stmts == nil {
 		d.stmts = map[string]*sql.Stmt{}
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
@@ -21,6 +22,8 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
+	"github.com/pocdir/pocdir/internal/checks"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/system"
@@ -181,7 +184,45 @@ func New(t testing.TB, e Engine, opts ...Option) *System {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sys.Close() })
+	// Every test ends by counting again what the counters keep (issue 19
+	// §4), before its system closes: a write that forgets its counter
+	// fails the test that made it.
+	t.Cleanup(func() { WantCounted(t, sys.DB) })
 	return &System{System: sys, Clock: clock, Keys: sys.LogKeys, DataKeyPath: cfg.DataKeyFile, LogKeyPath: cfg.LogKeyFile}
+}
+
+// WantCounted fails the test when a counter kept in the database (a
+// campaign's tally, the communications sent by month, the recipient lines
+// by stage) differs from a count of the rows. A database that cannot be
+// read (a test that stopped it) is only noted.
+func WantCounted(t testing.TB, d *db.DB) {
+	t.Helper()
+	ctx := context.Background()
+	var problems []string
+	tallies, err := checks.Recount(ctx, d)
+	for _, m := range tallies {
+		problems = append(problems, fmt.Sprintf("campaign %d, State %q: kept %+v, counted %+v", m.Campaign, m.State, m.Kept, m.Counted))
+	}
+	if err == nil {
+		var volumes []comms.VolumeMismatch
+		volumes, err = comms.RecountVolumes(ctx, d)
+		for _, m := range volumes {
+			problems = append(problems, fmt.Sprintf("sent in %s by %s (template %d, exercise %t): kept %d, counted %d", m.Month, m.State, m.Template, m.Exercise, m.Kept, m.Counted))
+		}
+	}
+	if err == nil {
+		var stages []comms.StageMismatch
+		stages, err = comms.RecountStages(ctx, d)
+		for _, m := range stages {
+			problems = append(problems, fmt.Sprintf("lines of %s at stage %s: kept %d, counted %d", m.State, m.Stage, m.Kept, m.Counted))
+		}
+	}
+	if err != nil {
+		t.Logf("the counters were not counted again: %v", err)
+	}
+	for _, p := range problems {
+		t.Errorf("a counter differs from the rows: %s", p)
+	}
 }
 
 // NewServed builds a system whose base URL is that of a test server on

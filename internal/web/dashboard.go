@@ -97,7 +97,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	rates, err := s.Checks.AnswerRates(r.Context())
+	rates, err := s.Checks.AnswerRatesNewest(r.Context(), shownCampaigns)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -21,7 +21,8 @@ import (
 )
 
 // BenchmarkRoutes times the pages and API routes whose answers could grow
-// with the years (lists, counts, the log, a busy thread) on a full
+// with the years (lists, counts, the Secretariat's overview of
+// communications, the log, a busy thread) on a full
 // directory, and, with POCDIR_BENCH_SCALE=F, on top of it ten years of a
 // busy directory at F times full size (demo --scale F: at 1, a million
 // communications and about nine million log entries). It reports each
@@ -83,6 +84,7 @@ func BenchmarkRoutes(b *testing.B) {
 				{"/comms", offWeb, ""},
 				{"/comms/" + id, offWeb, ""},
 				{"/dashboard", secWeb, ""},
+				{"/comms", secWeb, ""},
 				{"/log", secWeb, ""},
 				{"/log", offWeb, ""},
 				{"/checks", secWeb, ""},
