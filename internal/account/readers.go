@@ -50,7 +50,8 @@ func ReaderOf(ctx context.Context, q db.Queryer, userID int64) (r notify.Reader,
 func StandIn(ctx context.Context, q db.Queryer, userID int64, now time.Time) (r notify.Reader, ok bool, err error) {
 	var demail, dlang string
 	var away, ddisabled sql.NullTime
-	err = q.QueryRowContext(ctx, `SELECT u.email, u.language, u.away_until, COALESCE(d.email, ''), COALESCE(d.language, ''), d.disabled_at
+	// Each act that tells a sender asks: a statement prepared once.
+	err = db.PreparedRow(ctx, q, `SELECT u.email, u.language, u.away_until, COALESCE(d.email, ''), COALESCE(d.language, ''), d.disabled_at
 		FROM users u LEFT JOIN users d ON d.id = u.delegate_id WHERE u.id = $1`, userID).Scan(&r.Email, &r.Lang, &away, &demail, &dlang, &ddisabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil

@@ -83,11 +83,20 @@ func mailFrom(ctx context.Context) *mailOrigin {
 // Conflict; a token of another kind (a check's) is NotFound here.
 func (s *Service) ReplyLine(ctx context.Context, token string) (*MailLine, error) {
 	t, err := notify.LookupReplyToken(ctx, s.DB, token)
-	if errors.Is(err, notify.ErrUnknownReply) || err == nil && t.Kind != notify.ReplyComm {
+	if errors.Is(err, notify.ErrUnknownReply) {
 		return nil, app.Errorf(app.NotFound, "error.reply_unknown", "this reply address is not valid")
 	}
 	if err != nil {
 		return nil, err
+	}
+	return s.LineOf(ctx, t)
+}
+
+// LineOf is ReplyLine for a token already looked up (the mail gateway
+// looks it up to learn its kind): the same answers, one query fewer.
+func (s *Service) LineOf(ctx context.Context, t *notify.ReplyTarget) (*MailLine, error) {
+	if t.Kind != notify.ReplyComm {
+		return nil, app.Errorf(app.NotFound, "error.reply_unknown", "this reply address is not valid")
 	}
 	if s.Now().After(t.ExpiresAt) {
 		return nil, app.Errorf(app.Conflict, "error.reply_expired", "this reply address has expired: answer in the portal")
@@ -132,16 +141,14 @@ func mailActor(l *MailLine, from string) *app.Actor {
 	return &app.Actor{Email: from, Name: from, State: l.State, Role: app.RoleOfficer}
 }
 
-// ActByMail records the act a reply carries, as the same act in the portal
-// would be recorded, for the line's State, and returns the communication it
-// concerns (for a response, the response). A TLP:RED communication is
-// acknowledged by email but not answered: its content never travels by
-// email, in either direction.
-func (s *Service) ActByMail(ctx context.Context, token string, m MailAct) (int64, error) {
-	l, err := s.ReplyLine(ctx, token)
-	if err != nil {
-		return 0, err
-	}
+// ActByMail records the act a reply carries on the line its reply address
+// is bound to (from ReplyLine or LineOf, read just before), as the same
+// act in the portal would be recorded, for the line's State, and returns
+// the communication it concerns (for a response, the response). A TLP:RED
+// communication is acknowledged by email but not answered: its content
+// never travels by email, in either direction. The act's transaction
+// decides (an acknowledgement given meanwhile is a conflict there).
+func (s *Service) ActByMail(ctx context.Context, l *MailLine, m MailAct) (int64, error) {
 	if m.Act != MailAcknowledge && !TLPAllowsEmail(l.TLP) {
 		return 0, app.Errorf(app.Forbidden, "error.reply_red", "the content of a TLP:RED communication is not sent by email: answer in the portal")
 	}

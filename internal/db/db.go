@@ -218,7 +218,8 @@ func Of(tx *sql.Tx) (*DB, bool) {
 }
 
 // AfterCommit arranges for fn to run once tx has committed, in the
-// goroutine that committed it, before Tx returns; a second call with the
+// goroutine that called Tx (a member of a Group's batch: its own), before
+// Tx returns; a second call with the
 // same key adds nothing, and nothing runs when the transaction rolls back.
 // It reports false, and fn never runs, for a transaction that Tx does not
 // run. A transaction is used by one goroutine at a time, so the list needs
@@ -423,8 +424,17 @@ func (d *DB) provider() (*goose.Provider, error) {
 // Tx runs fn in a transaction, committing when fn returns nil; then what
 // fn arranged with AfterCommit runs (on SQLite, with the writers' lock
 // free: it may write).
+//
+// With a context from WithGroup, the transaction is one member of a batch
+// that commits with others (see Group).
 func (d *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	after, err := d.tx(ctx, fn)
+	var after []func()
+	var err error
+	if g := d.joined(ctx); g != nil {
+		after, err = g.run(ctx, fn)
+	} else {
+		after, err = d.tx(ctx, fn)
+	}
 	if err != nil {
 		return err
 	}

@@ -88,7 +88,7 @@ func startBare(b *testing.B) string {
 
 // deliverAll sends each message to its recipient over conns connections,
 // one SMTP transaction after another on each, and returns how long it took.
-func deliverAll(b *testing.B, addr string, msgs [][]byte, rcpts []string, conns int) time.Duration {
+func deliverAll(b testing.TB, addr string, msgs [][]byte, rcpts []string, conns int) time.Duration {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for k := range conns {

@@ -38,7 +38,7 @@ func (g *Gateway) explain(ctx context.Context, in *inbound, m *Message, l *comms
 	case t != nil:
 		to, lang = t.Address, t.Language
 	}
-	err := g.db.Tx(ctx, func(tx *sql.Tx) error {
+	err := g.db.Tx(g.record(ctx), func(tx *sql.Tx) error {
 		recent, err := explainedSince(ctx, tx, in.address, in.at.Add(-explainEvery))
 		if err != nil {
 			return err
