@@ -358,27 +358,11 @@ func (s *Service) Awaiting(ctx context.Context) ([]*Exercise, error) {
 // agreed to, or the agreement confirmed; except the officer who agreed.
 // The e-mail names the exercise by its number only.
 func (s *Service) tellSecretariat(ctx context.Context, tx *sql.Tx, e *Exercise, except int64, now time.Time) error {
-	if s.mail == nil {
-		return nil
-	}
-	to, err := account.AnswerWatchers(ctx, tx, "", except, now)
-	if err != nil {
-		return err
-	}
 	what := "mail.exercise_agree.body"
 	if e.Status == Agreeing {
 		what = "mail.exercise_confirm.body"
 	}
-	link := s.mail.Link("/exercises/" + strconv.FormatInt(e.ID, 10))
-	for _, w := range to {
-		l := notify.Letter{Kind: "exercise", To: w.Reader, Subject: notify.T("mail.exercise_agree.subject", "ID", e.ID),
-			Body: []notify.Text{notify.T(what, "ID", e.ID, "State", notify.State(e.ProposedBy), "Link", link),
-				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
-		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.tell(ctx, tx, e, "", except, "mail.exercise_agree.subject", what, now)
 }
 
 // tellProposer writes, in the caller's transaction, to the focal points of
@@ -388,17 +372,27 @@ func (s *Service) tellSecretariat(ctx context.Context, tx *sql.Tx, e *Exercise, 
 // declined. The e-mail names the exercise by its number only; the
 // decline's reason is on the exercise's page, behind a sign-in.
 func (s *Service) tellProposer(ctx context.Context, tx *sql.Tx, e *Exercise, what string, now time.Time) error {
-	if s.mail == nil || e.ProposedBy == "" {
+	if e.ProposedBy == "" {
 		return nil
 	}
-	to, err := account.AnswerWatchers(ctx, tx, e.ProposedBy, 0, now)
+	return s.tell(ctx, tx, e, e.ProposedBy, 0, "mail.exercise_answered.subject", what, now)
+}
+
+// tell writes the e-mail subject and what about exercise e to those who
+// answer for state (the Secretariat for ""), by the rule of
+// account.AnswerWatchers, leaving out the user except.
+func (s *Service) tell(ctx context.Context, tx *sql.Tx, e *Exercise, state string, except int64, subject, what string, now time.Time) error {
+	if s.mail == nil {
+		return nil
+	}
+	to, err := account.AnswerWatchers(ctx, tx, state, except, now)
 	if err != nil {
 		return err
 	}
 	link := s.mail.Link("/exercises/" + strconv.FormatInt(e.ID, 10))
 	for _, w := range to {
-		l := notify.Letter{Kind: "exercise", To: w.Reader, Subject: notify.T("mail.exercise_answered.subject", "ID", e.ID),
-			Body: []notify.Text{notify.T(what, "ID", e.ID, "Link", link),
+		l := notify.Letter{Kind: "exercise", To: w.Reader, Subject: notify.T(subject, "ID", e.ID),
+			Body: []notify.Text{notify.T(what, "ID", e.ID, "State", notify.State(e.ProposedBy), "Link", link),
 				w.Why(notify.T("mail.new_item.why", "Link", s.mail.Link("/account#notifications")))}}
 		if err := notify.Enqueue(ctx, tx, now, s.mail.Write(l)); err != nil {
 			return err
