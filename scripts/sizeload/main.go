@@ -24,11 +24,13 @@
 //     go run ./scripts/sizeload -pocdir /tmp/pocdir -data-dir /data/full
 //
 // The database is used as it is: the command writes only what serving and
-// signing in write (sessions, tokens it creates and revokes, rate counts).
+// signing in write (sessions, two read tokens that expire in a day, rate
+// counts).
 package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -416,7 +418,7 @@ func drive(c *http.Client, u, tok string, conc int, d time.Duration) (int, time.
 				}
 				if err != nil {
 					mu.Lock()
-					first = cmpOr(first, err)
+					first = cmp.Or(first, err)
 					mu.Unlock()
 					return
 				}
@@ -436,13 +438,6 @@ func drive(c *http.Client, u, tok string, conc int, d time.Duration) (int, time.
 	}
 	slices.Sort(lat)
 	return len(lat), lat[len(lat)/2], lat[(len(lat)*99)/100], nil
-}
-
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // rss reads a process's resident memory and its peak, in KB.
