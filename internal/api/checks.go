@@ -4,18 +4,34 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
 )
 
 // Communication checks. The service decides who sees and runs what.
 
 func (a *API) listChecks(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Checks.Campaigns(r.Context())
+	q := r.URL.Query()
+	k, err := app.ParseCursor("cursor", q.Get("cursor"))
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"campaigns": list})
+	limit, err := app.PageLimit("limit", q.Get("limit"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.Checks.Campaigns(r.Context(), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	body := map[string]any{"campaigns": page.List}
+	if page.Older != nil {
+		body["next"] = page.Older.String()
+	}
+	a.writeJSON(w, r, http.StatusOK, body)
 }
 
 func (a *API) createCheck(w http.ResponseWriter, r *http.Request) {

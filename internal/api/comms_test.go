@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -348,6 +349,56 @@ func TestCommsAndInboxPages(t *testing.T) {
 		}
 		for _, path := range []string{"/api/v1/comms?cursor=yesterday", "/api/v1/comms?limit=0", "/api/v1/comms?limit=201", "/api/v1/inbox?cursor=n%21", "/api/v1/inbox?limit=x"} {
 			if r := f.do(t, "GET", path, f.offATok, nil); r.Status != http.StatusBadRequest {
+				t.Errorf("%s: %d, want 400", path, r.Status)
+			}
+		}
+	})
+}
+
+// TestCheckPages walks the list of campaigns a page at a time through the
+// API, as the Secretariat and as a State that sees a bilateral check the
+// Secretariat does not.
+func TestCheckPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		for i := range 3 {
+			if r := f.do(t, "POST", "/api/v1/checks", f.secTok, checks.Input{Title: fmt.Sprintf("Q%d", i), Scope: "all", Channel: "email", WindowHours: 24}); r.Status != http.StatusCreated {
+				t.Fatalf("creating a campaign: %d %s", r.Status, r.Body)
+			}
+		}
+		if r := f.do(t, "POST", "/api/v1/checks", f.fpATok, checks.Input{Title: "Bilateral", Scope: "all", Channel: "email", WindowHours: 24, Counterpart: stateB}); r.Status != http.StatusCreated {
+			t.Fatalf("creating a bilateral check: %d %s", r.Status, r.Body)
+		}
+		type checkPage struct {
+			Campaigns []*checks.Campaign
+			Next      string
+		}
+		for tok, want := range map[string]int{f.secTok: 3, f.offBTok: 4} {
+			seen, pages := map[int64]bool{}, 0
+			for path := "/api/v1/checks?limit=2"; ; {
+				r := f.do(t, "GET", path, tok, nil)
+				if r.Status != http.StatusOK {
+					t.Fatalf("%s: %d %s", path, r.Status, r.Body)
+				}
+				p := decode[checkPage](t, r)
+				pages++
+				for _, c := range p.Campaigns {
+					if seen[c.ID] {
+						t.Errorf("page %d lists %d again", pages, c.ID)
+					}
+					seen[c.ID] = true
+				}
+				if p.Next == "" || pages > 3 {
+					break
+				}
+				path = "/api/v1/checks?limit=2&cursor=" + p.Next
+			}
+			if len(seen) != want || pages != 2 {
+				t.Errorf("%d campaigns in %d pages, want %d in 2", len(seen), pages, want)
+			}
+		}
+		for _, path := range []string{"/api/v1/checks?cursor=yesterday", "/api/v1/checks?limit=0", "/api/v1/checks?limit=201"} {
+			if r := f.do(t, "GET", path, f.secTok, nil); r.Status != http.StatusBadRequest {
 				t.Errorf("%s: %d, want 400", path, r.Status)
 			}
 		}

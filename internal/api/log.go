@@ -73,7 +73,7 @@ func (a *API) logEntries(w http.ResponseWriter, r *http.Request) {
 	from, err := queryInt(r, "from", 0)
 	if err == nil {
 		var limit, size int64
-		if limit, err = queryInt(r, "limit", 500); err == nil {
+		if limit, err = queryInt(r, "limit", app.PageSize); err == nil {
 			if size, err = queryInt(r, "proof_size", 0); err == nil {
 				var list []*auditlog.Entry
 				if list, err = a.Audit.Entries(r.Context(), from, int(limit)); err == nil {

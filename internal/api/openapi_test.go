@@ -354,6 +354,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 					}
 				}},
 			{name: "the checks", method: "GET", path: fixed("/api/v1/checks"), token: fpA, status: 200},
+			{name: "a page of the checks", method: "GET", path: fixed("/api/v1/checks?limit=1"), token: fpA, status: 200},
 			{name: "a sent communication with every field", method: "POST", path: func() string { f.commsReady(t); return "/api/v1/comms" }, token: off,
 				header: []string{"Idempotency-Key", "openapi-1"}, status: 201,
 				body: map[string]any{"template": "notification", "to_states": []any{stateB, stateC}, "level": "technical",

@@ -299,7 +299,7 @@ func TestCampaignInputAndAuthorization(t *testing.T) {
 		wantCode(t, "officer", err, app.Forbidden)
 		_, err = s.Create(context.Background(), valid)
 		wantCode(t, "anonymous", err, app.Unauthorized)
-		list, _ := s.Campaigns(w.sec.Ctx())
+		list := listed(t, s, w.sec)
 		if len(list) != 0 {
 			t.Errorf("%d campaigns", len(list))
 		}
@@ -356,7 +356,7 @@ func TestBilateralCheckIsSeenByTheTwoStatesOnly(t *testing.T) {
 			wantCode(t, u.Email, err, app.NotFound)
 			_, err = s.Export(u.Ctx(), c.ID)
 			wantCode(t, u.Email+" exporting", err, app.NotFound)
-			list, _ := s.Campaigns(u.Ctx())
+			list := listed(t, s, u)
 			if len(list) != 0 {
 				t.Errorf("%s lists %d campaigns", u.Email, len(list))
 			}
@@ -412,7 +412,7 @@ func TestScheduledCampaignRunsOnceOnSeveralInstances(t *testing.T) {
 		if len(links) != 2 || len(links["cert@fra.example"]) != 1 || len(links["cert@ken.example"]) != 1 {
 			t.Errorf("each technical PoC gets one message: %v", links)
 		}
-		list, _ := w.sys.Checks.Campaigns(w.sec.Ctx())
+		list := listed(t, w.sys.Checks, w.sec)
 		if len(list) != 2 || list[0].Status != checks.StatusScheduled || !list[0].StartAt.Equal(c.StartAt.AddDate(0, 3, 0)) {
 			t.Errorf("the next quarter is not scheduled once: %+v", list)
 		}

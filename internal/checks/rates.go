@@ -54,20 +54,10 @@ func (s *Service) AnswerRatesNewest(ctx context.Context, n int) (*Rates, error) 
 	if err != nil {
 		return nil, err
 	}
-	list, err := listCampaigns(ctx, s.DB)
+	// The campaigns that found no PoC to check have no rate, and no row.
+	ran, err := listStarted(ctx, s.DB, n)
 	if err != nil {
 		return nil, err
-	}
-	// The campaigns that found no PoC to check have no rate, and no row.
-	checked := map[int64]bool{}
-	for _, n := range counts {
-		checked[n.campaign] = true
-	}
-	var ran []*Campaign
-	for _, c := range list {
-		if checked[c.ID] {
-			ran = append(ran, c)
-		}
 	}
 	index := map[int64]*CampaignRates{}
 	r := &Rates{Campaigns: []CampaignRates{}, ByGroup: groupLines()}

@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"slices"
@@ -340,46 +341,111 @@ func (s *Service) TargetCampaign(ctx context.Context, targetID int64) (*Campaign
 	return s.campaign(ctx, a, t.CampaignID)
 }
 
-// Campaigns lists the campaigns the actor may see, newest first.
-func (s *Service) Campaigns(ctx context.Context) ([]*Campaign, error) {
+// CampaignPage is a page of the list of campaigns, newest first, with the
+// cursors of the pages around it (nil at either end).
+type CampaignPage struct {
+	List         []*Campaign `json:"campaigns"`
+	Older, Newer *app.Cursor `json:"-"`
+}
+
+// Campaigns returns a page of the campaigns the actor may see, newest
+// first: at most limit (app.PageSize when zero) from the cursor k (the
+// first page when zero; k.After asks for the page before it). The campaigns
+// grow by a few a year for as long as the directory runs, so the list is
+// read a page at a time along (start_at, id), with the visibility decided
+// in the query.
+func (s *Service) Campaigns(ctx context.Context, k app.Cursor, limit int) (*CampaignPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	list, err := listCampaigns(ctx, s.DB)
+	if limit <= 0 {
+		limit = app.PageSize
+	}
+	p := &CampaignPage{List: []*Campaign{}}
+	if !a.IsSecretariat() && a.State == "" {
+		return p, nil
+	}
+	state := a.State
+	if a.IsSecretariat() {
+		state = ""
+	}
+	list, err := listCampaigns(ctx, s.DB, state, k, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	// The tallies are counted in the database: a list of a hundred
-	// campaigns of a full directory reads no target.
-	out := []*Campaign{}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	if k.After {
+		slices.Reverse(list)
+	}
+	if err := s.tally(ctx, a, list); err != nil {
+		return nil, err
+	}
+	p.List = append(p.List, list...)
+	p.Older, p.Newer = pageAround(list, k, more)
+	return p, nil
+}
+
+// pageAround is the cursors of the pages older and newer than a page of
+// campaigns read from k, nil at the ends; more says that the walk from k
+// found rows beyond the page.
+func pageAround(list []*Campaign, k app.Cursor, more bool) (older, newer *app.Cursor) {
+	var first, last *app.Cursor
+	if len(list) > 0 {
+		f, l := app.CursorAt(list[0].StartAt, list[0].ID), app.CursorAt(list[len(list)-1].StartAt, list[len(list)-1].ID)
+		f.After = true
+		first, last = &f, &l
+	}
+	if !k.After {
+		if more {
+			older = last
+		}
+		if !k.IsZero() {
+			// The page before this one: newer than its first row, or the
+			// first page when this one is empty.
+			newer = cmp.Or(first, &app.Cursor{After: true})
+		}
+		return older, newer
+	}
+	if more {
+		newer = first
+	}
+	// The page after this one: older than its last row, or, when this one
+	// is empty, from the cursor's own row on.
+	return cmp.Or(last, &app.Cursor{At: k.At, ID: k.ID + 1}), newer
+}
+
+// tally gives each campaign of list its tally as the actor sees it: every
+// target's of the campaigns it may see whole, its State's of the others.
+// The tallies are counted in the database: a page of campaigns of a full
+// directory reads no target.
+func (s *Service) tally(ctx context.Context, a *app.Actor, list []*Campaign) error {
 	var all, own []int64
 	for _, c := range list {
-		if !canSee(a, c) {
-			continue
-		}
 		if seesAllTargets(a, c) {
 			all = append(all, c.ID)
 		} else {
 			own = append(own, c.ID)
 		}
-		out = append(out, c)
 	}
 	ta, err := tallies(ctx, s.DB, all, "")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	to, err := tallies(ctx, s.DB, own, a.State)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	for _, c := range out {
+	for _, c := range list {
 		c.Tally = ta[c.ID]
 		if !seesAllTargets(a, c) {
 			c.Tally = to[c.ID]
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // Results returns a campaign's targets with their outcomes and the tallies
@@ -465,26 +531,37 @@ func sorted(m map[string]*Group) []Group {
 	return out
 }
 
-// Trend returns the Secretariat's campaigns that have started, oldest
-// first, with their tallies: the answer rate over time.
+// TrendLength is how many campaigns the trend of answers shows.
+const TrendLength = 24
+
+// Trend returns the last TrendLength Secretariat campaigns that have
+// started with targets, oldest first, with their tallies as the actor sees
+// them: the answer rate over time.
 func (s *Service) Trend(ctx context.Context) ([]*Campaign, error) {
-	list, err := s.Campaigns(ctx)
+	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return TrendOf(list), nil
-}
-
-// TrendOf is Trend of a list that Campaigns returned (newest first): a
-// page that shows both reads the campaigns once.
-func TrendOf(list []*Campaign) []*Campaign {
-	var out []*Campaign
-	for i := len(list) - 1; i >= 0; i-- {
-		if c := list[i]; c.Kind == KindSecretariat && c.Status != StatusScheduled && c.Targets > 0 {
+	if !a.IsSecretariat() && a.State == "" {
+		return []*Campaign{}, nil
+	}
+	list, err := listStarted(ctx, s.DB, TrendLength)
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(list)
+	if err := s.tally(ctx, a, list); err != nil {
+		return nil, err
+	}
+	// A State's users see their State's share: a campaign that had none
+	// of its PoCs has no rate for them.
+	out := []*Campaign{}
+	for _, c := range list {
+		if c.Targets > 0 {
 			out = append(out, c)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // Pending lists the targets of the actor's State that wait for an answer,

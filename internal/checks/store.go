@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 )
 
@@ -55,8 +57,41 @@ func getCampaign(ctx context.Context, q db.Queryer, id int64) (*Campaign, error)
 	return c, nil
 }
 
-func listCampaigns(ctx context.Context, q db.Queryer) ([]*Campaign, error) {
-	return scanCampaigns(q.QueryContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns ORDER BY start_at DESC, id DESC LIMIT 500`))
+// listCampaigns reads a page of the campaigns that state may see (every
+// Secretariat campaign, and the bilateral checks it runs or is checked by;
+// with state "", the Secretariat's view: its own campaigns), newest first
+// by keyset on (start_at, id): at most limit of those older than the
+// cursor, or, with k.After, of those newer than it (then oldest first).
+func listCampaigns(ctx context.Context, q db.Queryer, state string, k app.Cursor, limit int) ([]*Campaign, error) {
+	args := []any{}
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + strconv.Itoa(len(args))
+	}
+	where := `kind <> '` + KindBilateral + `'`
+	if state != "" {
+		s := arg(state)
+		where = `(` + where + ` OR owner_state = ` + s + ` OR counterpart = ` + s + `)`
+	}
+	order := ` ORDER BY start_at DESC, id DESC`
+	if !k.IsZero() {
+		cmp := `<`
+		if k.After {
+			cmp, order = `>`, ` ORDER BY start_at, id`
+		}
+		at, id := arg(k.At.UTC()), arg(k.ID)
+		where += ` AND (start_at ` + cmp + ` ` + at + ` OR (start_at = ` + at + ` AND id ` + cmp + ` ` + id + `))`
+	}
+	return scanCampaigns(q.QueryContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns WHERE `+where+order+` LIMIT `+arg(limit), args...))
+}
+
+// listStarted reads the newest n Secretariat campaigns that started with at
+// least one target (500 when n is 0): those that have an answer rate.
+func listStarted(ctx context.Context, q db.Queryer, n int) ([]*Campaign, error) {
+	return scanCampaigns(q.QueryContext(ctx, `SELECT `+campaignColumns+` FROM check_campaigns c
+		WHERE kind = $1 AND status <> $2
+		AND EXISTS (SELECT 1 FROM check_tallies k WHERE k.campaign_id = c.id AND k.state_code = '' AND k.targets > 0)
+		ORDER BY start_at DESC, id DESC LIMIT $3`, KindSecretariat, StatusScheduled, cmp.Or(n, 500)))
 }
 
 // listActive lists every campaign in a status, oldest first: the job must

@@ -17,10 +17,7 @@ import (
 // the counters) differs from its tally counted from its targets.
 func wantListed(t testing.TB, s *checks.Service, u *testkit.User) []*checks.Campaign {
 	t.Helper()
-	list, err := s.Campaigns(u.Ctx())
-	if err != nil {
-		t.Fatal(err)
-	}
+	list := listed(t, s, u)
 	for _, c := range list {
 		one, err := s.Campaign(u.Ctx(), c.ID)
 		if err != nil {

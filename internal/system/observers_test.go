@@ -107,7 +107,7 @@ func TestObserversAreDeniedByDefault(t *testing.T) {
 			{"the tensions", func(c context.Context) error { _, err := s.Comms.Tensions(c); return err }, true},
 			{"the references of communications", func(c context.Context) error { _, err := s.Comms.Locate(c, []string{"X"}); return err }, true},
 			{"the exercise timings", func(c context.Context) error { _, err := s.Comms.ExerciseTimings(c, 1); return err }, false},
-			{"the checks", func(c context.Context) error { _, err := s.Checks.Campaigns(c); return err }, true},
+			{"the checks", func(c context.Context) error { _, err := s.Checks.Campaigns(c, app.Cursor{}, 0); return err }, true},
 			{"a check", func(c context.Context) error { _, err := s.Checks.Campaign(c, 1); return err }, false},
 			{"a check's results", func(c context.Context) error { _, err := s.Checks.Results(c, 1); return err }, false},
 			{"the checks' trend", func(c context.Context) error { _, err := s.Checks.Trend(c); return err }, true},

@@ -41,9 +41,12 @@ func (s *Server) checkAnswer(w http.ResponseWriter, r *http.Request) {
 
 type checksData struct {
 	Campaigns []*checks.Campaign
-	Pending   []*checks.Target
-	CanCreate bool
-	Trend     template.HTML
+	// Older and Newer are the links to the pages of campaigns around this
+	// one (query strings; empty at either end).
+	Older, Newer template.URL
+	Pending      []*checks.Target
+	CanCreate    bool
+	Trend        template.HTML
 }
 
 func canCreateCheck(a *app.Actor) bool {
@@ -51,7 +54,13 @@ func canCreateCheck(a *app.Actor) bool {
 }
 
 func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
-	list, err := s.Checks.Campaigns(r.Context())
+	q := r.URL.Query()
+	k, err := pageCursor(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page, err := s.Checks.Campaigns(r.Context(), k, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -63,22 +72,25 @@ func (s *Server) checksPage(w http.ResponseWriter, r *http.Request) {
 	}
 	a := app.ActorFrom(r.Context())
 	p := s.page(r, "check.list_title", nil)
-	d := &checksData{Campaigns: list, Pending: pending, CanCreate: canCreateCheck(a)}
-	if a.IsSecretariat() {
-		d.Trend = trendChart(p, checks.TrendOf(list))
+	d := &checksData{Campaigns: page.List, Older: pageLink(q, page.Older), Newer: pageLink(q, page.Newer), Pending: pending, CanCreate: canCreateCheck(a)}
+	// The trend is the Secretariat's, above the first page of campaigns.
+	if a.IsSecretariat() && k.IsZero() {
+		trend, err := s.Checks.Trend(r.Context())
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		d.Trend = trendChart(p, trend)
 	}
 	p.Data = d
 	s.render(w, r, http.StatusOK, "checks.html", p)
 }
 
 // trendChart draws the share of PoCs that answered in time, campaign by
-// campaign (the last 24).
+// campaign (Trend: the last checks.TrendLength).
 func trendChart(p *Page, list []*checks.Campaign) template.HTML {
 	if len(list) == 0 {
 		return ""
-	}
-	if len(list) > 24 {
-		list = list[len(list)-24:]
 	}
 	const w, h, left, bottom, top = 640.0, 200.0, 36.0, 28.0, 10.0
 	y := func(pct int) float64 { return top + (h-top-bottom)*(1-float64(pct)/100) }
