@@ -12,8 +12,9 @@
 //     -c concurrent clients for -d each, signed in through the login pages
 //     (password and TOTP) or with an API token, as the demo's accounts;
 //
-//   - the resident memory of `pocdir serve` under that load: its peak
-//     (VmHWM) and the last sample;
+//   - the resident memory of `pocdir serve` under that load: each route's
+//     peak (VmHWM, set back before each route), the peak over all routes
+//     and the last sample;
 //
 //   - `pocdir audit check`: its time, and its tree hashes per second as a
 //     ratio of the raw speed of hashing Merkle nodes on one goroutine,
@@ -22,6 +23,7 @@
 //     go build -o /tmp/pocdir ./cmd/pocdir
 //     /tmp/pocdir demo --scale 1 --data-dir /data/full   # stop it once it serves
 //     go run ./scripts/sizeload -pocdir /tmp/pocdir -data-dir /data/full
+//     go run ./scripts/sizeload -pocdir /tmp/pocdir -data-dir /data/full -routes 'inbox|comms' -starts 1 -skip-check
 //
 // The database is used as it is: the command writes only what serving and
 // signing in write (sessions, two read tokens that expire in a day, rate
@@ -66,12 +68,17 @@ func main() {
 	dur := flag.Duration("d", 5*time.Second, "how long each route is driven")
 	starts := flag.Int("starts", 5, "how many times start-up is measured")
 	skipCheck := flag.Bool("skip-check", false, "do not run pocdir audit check")
+	only := flag.String("routes", "", "drive only the routes whose path and account (as \"/log sec\") match this regular expression")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
 	if *dataDir == "" {
 		log.Fatal("-data-dir is required: the directory `pocdir demo --data-dir` wrote")
 	}
-	if err := run(*bin, *dataDir, *dbURL, *conc, *dur, *starts, *skipCheck); err != nil {
+	match, err := regexp.Compile(*only)
+	if err != nil {
+		log.Fatalf("-routes: %v", err)
+	}
+	if err := run(*bin, *dataDir, *dbURL, *conc, *dur, *starts, *skipCheck, match); err != nil {
 		log.Fatalf("FAIL: %v", err)
 	}
 }
@@ -82,7 +89,7 @@ type server struct {
 	log  *os.File
 }
 
-func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, skipCheck bool) error {
+func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, skipCheck bool, match *regexp.Regexp) error {
 	if bin == "" {
 		tmp, err := os.MkdirTemp("", "sizeload")
 		if err != nil {
@@ -202,8 +209,13 @@ func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, sk
 			}
 		}
 	})
-	fmt.Printf("\n%d clients per route, %v each\n\n| route | as | requests/s | p50 ms | p99 ms |\n| --- | --- | --- | --- | --- |\n", conc, dur)
+	fmt.Printf("\n%d clients per route, %v each; the peak resident memory of each route's load\n\n| route | as | requests/s | p50 ms | p99 ms | peak MB |\n| --- | --- | --- | --- | --- | --- |\n", conc, dur)
 	for _, rt := range routes {
+		if !match.MatchString(rt.path + " " + rt.who) {
+			continue
+		}
+		// The kernel's peak (VmHWM) starts again from the present size.
+		resetPeak(s.cmd.Process.Pid)
 		c := rt.client
 		if c == nil {
 			c = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
@@ -212,7 +224,8 @@ func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, sk
 		if err != nil {
 			return fmt.Errorf("%s: %w", rt.path, err)
 		}
-		fmt.Printf("| `%s` | %s | %.0f | %.1f | %.1f |\n", rt.path, rt.who, float64(n)/dur.Seconds(), ms(p50), ms(p99))
+		_, hwm, _ := rss(s.cmd.Process.Pid)
+		fmt.Printf("| `%s` | %s | %.0f | %.1f | %.1f | %d |\n", rt.path, rt.who, float64(n)/dur.Seconds(), ms(p50), ms(p99), hwm>>10)
 	}
 	close(stopRSS)
 	rssDone.Wait()
@@ -441,6 +454,12 @@ func drive(c *http.Client, u, tok string, conc int, d time.Duration) (int, time.
 }
 
 // rss reads a process's resident memory and its peak, in KB.
+// resetPeak sets a process's peak resident memory (VmHWM) back to its
+// present size (Linux's clear_refs, value 5).
+func resetPeak(pid int) {
+	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
 func rss(pid int) (int64, int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
