@@ -54,6 +54,9 @@ type DB struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+	// implicitStmts are the statements that DB's QueryContext,
+	// QueryRowContext and ExecContext prepared (stmtcache.go).
+	implicitStmts implicitCache
 
 	// values are Value's.
 	values sync.Map
