@@ -633,9 +633,12 @@ func backdate(ctx context.Context, q db.Queryer, state string, first time.Time, 
 }
 
 // notifiedChanges returns the changes that the 30-day rule measures (all
-// but reconfirmations), of one State or, when state is empty, of all.
+// but reconfirmations), of one State or, when state is empty, of all: only
+// what the rule reads (the State, the action, when it took effect and when
+// it was notified), not the diffs, which were most of a full row's cost
+// and grow with every change.
 func notifiedChanges(ctx context.Context, q db.Queryer, state string) ([]*Change, error) {
-	query := `SELECT ` + changeColumns + ` FROM entry_changes WHERE action <> 'entry.reconfirm'`
+	query := `SELECT state_code, action, changed_at, effective_date, notified_at FROM entry_changes WHERE action <> 'entry.reconfirm'`
 	var args []any
 	if state != "" {
 		query += ` AND state_code = $1`
@@ -648,11 +651,17 @@ func notifiedChanges(ctx context.Context, q db.Queryer, state string) ([]*Change
 	defer rows.Close()
 	var out []*Change
 	for rows.Next() {
-		c, err := scanChange(rows)
-		if err != nil {
+		var c Change
+		var notified sql.NullTime
+		if err := rows.Scan(&c.State, &c.Action, &c.ChangedAt, &c.EffectiveDate, &notified); err != nil {
 			return nil, fmt.Errorf("directory store: reading the changes: %w", err)
 		}
-		out = append(out, c)
+		c.ChangedAt = c.ChangedAt.UTC()
+		if notified.Valid {
+			t := notified.Time.UTC()
+			c.NotifiedAt = &t
+		}
+		out = append(out, &c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("directory store: reading the changes: %w", err)

@@ -271,9 +271,21 @@ func compressHarder(w http.ResponseWriter, r *http.Request) (http.ResponseWriter
 	if !strings.Contains(w.Header().Get("Vary"), "Accept-Encoding") {
 		w.Header().Add("Vary", "Accept-Encoding")
 	}
-	gz, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
-	return gzipWriter{ResponseWriter: w, gz: gz}, func() { gz.Close() }
+	gz := gzHardPool.Get().(*gzip.Writer)
+	gz.Reset(w)
+	return gzipWriter{ResponseWriter: w, gz: gz}, func() {
+		gz.Close()
+		gz.Reset(io.Discard)
+		gzHardPool.Put(gz)
+	}
 }
+
+// gzHardPool keeps compressHarder's writers: each holds about a megabyte
+// of tables, which a dashboard allocated per request.
+var gzHardPool = sync.Pool{New: func() any {
+	w, _ := gzip.NewWriterLevel(io.Discard, gzip.DefaultCompression)
+	return w
+}}
 
 type gzipWriter struct {
 	http.ResponseWriter
