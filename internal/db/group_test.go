@@ -56,6 +56,9 @@ func TestGroupCommitsMembersTogether(t *testing.T) {
 		t.Run("a member that fails is rolled back alone and gets its own error", func(t *testing.T) {
 			g := d.NewGroup(64, 1)
 			stop := errors.New("stop")
+			if err := d.Tx(ctx, func(tx *sql.Tx) error { return insert(ctx, tx, "taken@example.org") }); err != nil {
+				t.Fatal(err)
+			}
 			var members []func(ctx context.Context) error
 			for i := range 6 {
 				email := fmt.Sprintf("m%d@example.org", i)
@@ -68,7 +71,9 @@ func TestGroupCommitsMembersTogether(t *testing.T) {
 						case 1:
 							return stop // after a write: the savepoint undoes it
 						case 3:
-							return insert(ctx, tx, "m0@example.org") // a unique violation in the batch
+							// A unique violation, whatever the members' order in
+							// the batch (the order they queued in).
+							return insert(ctx, tx, "taken@example.org")
 						case 4:
 							panic("a bug in a member")
 						}
