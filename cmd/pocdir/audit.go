@@ -156,19 +156,21 @@ func auditCheck(args []string) error {
 
 // checkCounters counts again what the pages read from counters (each
 // campaign's tally, the communications sent by month, the recipient lines
-// by stage) and describes each
+// by stage, the communications that wait for each State) and describes each
 // counter that differs from the rows: a write that forgot its counter.
 func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
-	// The three counts read different tables: at full size each takes
+	// The four counts read different tables: at full size each takes
 	// seconds, so they run at once, each on its own connection.
 	var tallies []checks.TallyMismatch
 	var volumes []comms.VolumeMismatch
 	var stages []comms.StageMismatch
-	errs := make([]error, 3)
+	var waiting []comms.WaitingMismatch
+	errs := make([]error, 4)
 	var wg sync.WaitGroup
 	wg.Go(func() { tallies, errs[0] = checks.Recount(ctx, d) })
 	wg.Go(func() { volumes, errs[1] = comms.RecountVolumes(ctx, d) })
 	wg.Go(func() { stages, errs[2] = comms.RecountStages(ctx, d) })
+	wg.Go(func() { waiting, errs[3] = comms.RecountWaiting(ctx, d) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -182,6 +184,9 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	}
 	for _, m := range stages {
 		out = append(out, fmt.Sprintf("recipient lines of %s at stage %s: %d kept, %d counted", m.State, m.Stage, m.Kept, m.Counted))
+	}
+	for _, m := range waiting {
+		out = append(out, fmt.Sprintf("communications waiting for %s: %d kept, %d counted", m.State, m.Kept, m.Counted))
 	}
 	return out, nil
 }

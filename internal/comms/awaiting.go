@@ -321,20 +321,12 @@ func receivedPart(ctx context.Context, q db.Queryer, out []waiting, state string
 		JOIN comms c ON c.id = r.comm_id ORDER BY `+order, args...)
 }
 
-// countReceived counts the communications that receivedWindow reads
-// from the index of the lines that wait (comm_recipients_waiting) alone:
-// every line is of a sent communication (lines are written when it is
-// sent), and a communication's lines share the index's columns before its
-// id, so that its groups, read along the index without sorting, are the
-// communications.
-const countReceived = `SELECT COUNT(*) FROM (SELECT r.comm_id FROM comm_recipients r WHERE r.state_code = $1 AND ` + waitingLine + `
-	GROUP BY r.respond_by, r.urgency_rank, r.sent_at, r.comm_id) w1`
-
 // countAwaiting counts what awaitingOnSent and receivedWindow read, all
-// of it.
+// of it: the communications received that wait, from their count kept in
+// comm_waiting (store_waiting.go).
 func countAwaiting(ctx context.Context, q db.Queryer, state string, since time.Time) (int, error) {
 	var n int
-	err := q.QueryRowContext(ctx, `SELECT (`+countReceived+`) + (SELECT COUNT(*) FROM (`+waitingFollowUp+`) w2) + (SELECT COUNT(*) FROM (`+waitingConsent+`) w3)`,
+	err := q.QueryRowContext(ctx, `SELECT COALESCE((SELECT n FROM comm_waiting WHERE state_code = $1), 0) + (SELECT COUNT(*) FROM (`+waitingFollowUp+`) w2) + (SELECT COUNT(*) FROM (`+waitingConsent+`) w3)`,
 		state, since).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("comms store: counting what waits: %w", err)

@@ -55,6 +55,10 @@ func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, er
 type recipientLines struct {
 	st *sql.Stmt
 	tx *sql.Tx
+	// pairs are the communications and States given a line: the first
+	// line of each makes its communication wait for the State (the lines
+	// are those of a communication being sent, which has none before).
+	pairs map[linePair]bool
 }
 
 func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
@@ -63,7 +67,7 @@ func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLin
 	if err != nil {
 		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
 	}
-	return &recipientLines{st, tx}, nil
+	return &recipientLines{st: st, tx: tx, pairs: map[linePair]bool{}}, nil
 }
 
 // add writes a line of the communication c (sent: its SentAt is set). The
@@ -74,6 +78,12 @@ func (l *recipientLines) add(ctx context.Context, c *Communication, t target, ad
 	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox,
 		o.respondBy, o.rank, o.sentAt, o.createdAt); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
+	}
+	if p := (linePair{comm, t.poc.State}); !l.pairs[p] {
+		l.pairs[p] = true
+		if err := addWaiting(ctx, l.tx, p.state, 1); err != nil {
+			return err
+		}
 	}
 	return addStage(ctx, l.tx, stageKey{t.poc.State, "notified"}, 1) // the column's default
 }
@@ -122,6 +132,20 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 	// and lists (lineOrder).
 	o := lineOrderOf(c)
 	comm := c.ID
+	// A State given its first waiting line of the communication (all of a
+	// new send's; a hand-over's State has one already) makes it wait.
+	already, err := waitingStates(ctx, tx, comm)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if st := r.t.poc.State; !already[st] {
+			already[st] = true
+			if err := addWaiting(ctx, tx, st, 1); err != nil {
+				return err
+			}
+		}
+	}
 	for start := 0; start < len(rs); start += recipientRows {
 		part := rs[start:min(start+recipientRows, len(rs))]
 		args := make([]any, 0, 15*len(part))

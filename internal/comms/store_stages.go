@@ -86,27 +86,36 @@ func writeStages(ctx context.Context, q db.Queryer, changes map[stageKey]int) er
 // stage, in its transaction (on PostgreSQL, the lines it changed are
 // locked by it until the commit).
 func syncStages(ctx context.Context, q db.Queryer, where string, args ...any) error {
-	rows, err := q.QueryContext(ctx, `SELECT id, state_code, counted_stage, `+stageCase+` FROM comm_recipients
+	rows, err := q.QueryContext(ctx, `SELECT id, comm_id, state_code, counted_stage, `+stageCase+`, respond_by IS NOT NULL FROM comm_recipients
 		WHERE (`+where+`) AND counted_stage <> `+stageCase, args...)
 	if err != nil {
 		return fmt.Errorf("comms store: counting the recipient lines: %w", err)
 	}
 	type moved struct {
-		id              int64
+		id, comm        int64
 		state, from, to string
+		due             bool
 	}
 	var ms []moved
+	var pairs []linePair
 	for rows.Next() {
 		var m moved
-		if err := rows.Scan(&m.id, &m.state, &m.from, &m.to); err != nil {
+		if err := rows.Scan(&m.id, &m.comm, &m.state, &m.from, &m.to, &m.due); err != nil {
 			rows.Close()
 			return fmt.Errorf("comms store: counting the recipient lines: %w", err)
 		}
 		ms = append(ms, m)
+		if waits(m.from, m.due) != waits(m.to, m.due) {
+			pairs = append(pairs, linePair{m.comm, m.state})
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("comms store: counting the recipient lines: %w", err)
+	}
+	// The communications that wait, before the counted stages move.
+	if err := syncWaiting(ctx, q, pairs); err != nil {
+		return err
 	}
 	for _, m := range ms {
 		if _, err := q.ExecContext(ctx, `UPDATE comm_recipients SET counted_stage = $1 WHERE id = $2`, m.to, m.id); err != nil {

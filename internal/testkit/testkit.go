@@ -193,7 +193,8 @@ func New(t testing.TB, e Engine, opts ...Option) *System {
 
 // WantCounted fails the test when a counter kept in the database (a
 // campaign's tally, the communications sent by month, the recipient lines
-// by stage) differs from a count of the rows. A database that cannot be
+// by stage, the communications that wait for each State) differs from a
+// count of the rows. A database that cannot be
 // read (a test that stopped it) is only noted.
 func WantCounted(t testing.TB, d *db.DB) {
 	t.Helper()
@@ -215,6 +216,13 @@ func WantCounted(t testing.TB, d *db.DB) {
 		stages, err = comms.RecountStages(ctx, d)
 		for _, m := range stages {
 			problems = append(problems, fmt.Sprintf("lines of %s at stage %s: kept %d, counted %d", m.State, m.Stage, m.Kept, m.Counted))
+		}
+	}
+	if err == nil {
+		var waiting []comms.WaitingMismatch
+		waiting, err = comms.RecountWaiting(ctx, d)
+		for _, m := range waiting {
+			problems = append(problems, fmt.Sprintf("communications waiting for %s: kept %d, counted %d", m.State, m.Kept, m.Counted))
 		}
 	}
 	if err != nil {

@@ -1,0 +1,187 @@
+package comms
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pocdir/pocdir/internal/db"
+)
+
+// The communications that wait for each State (at least one of its lines
+// waits: waitingLine) are counted in comm_waiting, in the transactions
+// that change the lines, as the stages are: the inbox's count, which every
+// page shows, read every waiting line of the State, thousands for a State
+// that never acknowledges. A line's waiting follows from the stage it is
+// counted at (counted_stage) and its deadline, so syncStages, which moves
+// the stages, moves this count too, and the writers of new lines add
+// theirs. `pocdir audit check` and the tests count again (RecountStages).
+
+// waitingAt is, in SQL, whether a line at the stage st (a column or an
+// expression of comm_recipients) waits for its State, as waitingLine says
+// it of the line's own columns.
+func waitingAt(st string) string {
+	return `(` + st + ` IN ('notified', 'delivered', 'bounced', 'opened') OR (` + st + ` = 'acknowledged' AND respond_by IS NOT NULL))`
+}
+
+// waits is waitingAt in Go.
+func waits(stage string, respondBy bool) bool {
+	switch stage {
+	case "notified", "delivered", "bounced", "opened":
+		return true
+	case "acknowledged":
+		return respondBy
+	}
+	return false
+}
+
+type txWaiting struct{ changes map[string]int }
+
+type txWaitingKey struct{}
+
+// addWaiting adds n to the communications that wait for a State, in q's
+// transaction (written just before it commits, in the order of the
+// States), or at once outside one.
+func addWaiting(ctx context.Context, q db.Queryer, state string, n int) error {
+	if n == 0 {
+		return nil
+	}
+	if tx, ok := q.(*sql.Tx); ok {
+		if v, ok := db.TxValue(tx, txWaitingKey{}, func() any { return &txWaiting{changes: map[string]int{}} }); ok {
+			tw := v.(*txWaiting)
+			tw.changes[state] += n
+			db.BeforeCommit(tx, tw, func() error { return writeWaiting(ctx, tx, tw.changes) })
+			return nil
+		}
+	}
+	return writeWaiting(ctx, q, map[string]int{state: n})
+}
+
+func writeWaiting(ctx context.Context, q db.Queryer, changes map[string]int) error {
+	states := make([]string, 0, len(changes))
+	for st, n := range changes {
+		if n != 0 {
+			states = append(states, st)
+		}
+	}
+	if len(states) == 0 {
+		return nil
+	}
+	slices.Sort(states)
+	var values strings.Builder
+	args := make([]any, 0, 2*len(states))
+	for i, st := range states {
+		if i > 0 {
+			values.WriteString(", ")
+		}
+		fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
+		args = append(args, st, changes[st])
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO comm_waiting (state_code, n) VALUES `+values.String()+`
+		ON CONFLICT (state_code) DO UPDATE SET n = comm_waiting.n + excluded.n`, args...); err != nil {
+		return fmt.Errorf("comms store: counting the communications that wait: %w", err)
+	}
+	return nil
+}
+
+// waitingStates are the States among states that have a line of the
+// communication that waits, as counted (before new lines are added).
+func waitingStates(ctx context.Context, q db.Queryer, comm int64) (map[string]bool, error) {
+	rows, err := q.QueryContext(ctx, `SELECT DISTINCT state_code FROM comm_recipients WHERE comm_id = $1 AND `+waitingAt("counted_stage"), comm)
+	if err != nil {
+		return nil, fmt.Errorf("comms store: counting the communications that wait: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var st string
+		if err := rows.Scan(&st); err != nil {
+			return nil, fmt.Errorf("comms store: counting the communications that wait: %w", err)
+		}
+		out[st] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: counting the communications that wait: %w", err)
+	}
+	return out, nil
+}
+
+// linePair is a communication and one of its recipient States.
+type linePair struct {
+	comm  int64
+	state string
+}
+
+// syncWaiting moves the count of the pairs one of whose lines stopped or
+// started waiting, from the lines' counted stages (what was counted) to
+// their stages (what is): run by syncStages before it moves the counted
+// stages.
+func syncWaiting(ctx context.Context, q db.Queryer, pairs []linePair) error {
+	slices.SortFunc(pairs, func(x, y linePair) int { return cmp.Or(cmp.Compare(x.comm, y.comm), cmp.Compare(x.state, y.state)) })
+	pairs = slices.Compact(pairs)
+	for _, p := range pairs {
+		var was, is int
+		if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(CASE WHEN `+waitingAt("counted_stage")+` THEN 1 ELSE 0 END), 0),
+			COALESCE(MAX(CASE WHEN `+waitingAt(stageCase)+` THEN 1 ELSE 0 END), 0)
+			FROM comm_recipients WHERE comm_id = $1 AND state_code = $2`, p.comm, p.state).Scan(&was, &is); err != nil {
+			return fmt.Errorf("comms store: counting the communications that wait: %w", err)
+		}
+		if err := addWaiting(ctx, q, p.state, is-was); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WaitingMismatch is a count of the communications that wait for a State
+// that differs from a count of the lines.
+type WaitingMismatch struct {
+	State         string
+	Kept, Counted int
+}
+
+// RecountWaiting counts again the communications that wait for each State
+// and returns the counts kept that differ.
+func RecountWaiting(ctx context.Context, q db.Queryer) ([]WaitingMismatch, error) {
+	read := func(query string) (map[string]int, error) {
+		rows, err := q.QueryContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("comms store: counting the communications that wait again: %w", err)
+		}
+		defer rows.Close()
+		out := map[string]int{}
+		for rows.Next() {
+			var st string
+			var n int
+			if err := rows.Scan(&st, &n); err != nil {
+				return nil, fmt.Errorf("comms store: counting the communications that wait again: %w", err)
+			}
+			out[st] += n
+		}
+		return out, rows.Err()
+	}
+	counted, err := read(`SELECT state_code, COUNT(*) FROM (SELECT DISTINCT r.state_code, r.comm_id FROM comm_recipients r WHERE ` + waitingLine + `) w GROUP BY state_code`)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := read(`SELECT state_code, n FROM comm_waiting`)
+	if err != nil {
+		return nil, err
+	}
+	var out []WaitingMismatch
+	for st, n := range counted {
+		if kept[st] != n {
+			out = append(out, WaitingMismatch{State: st, Kept: kept[st], Counted: n})
+		}
+	}
+	for st, n := range kept {
+		if _, ok := counted[st]; !ok && n != 0 {
+			out = append(out, WaitingMismatch{State: st, Kept: n})
+		}
+	}
+	slices.SortFunc(out, func(x, y WaitingMismatch) int { return cmp.Compare(x.State, y.State) })
+	return out, nil
+}
