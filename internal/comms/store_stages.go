@@ -3,7 +3,6 @@ package comms
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -30,24 +29,11 @@ const stageCase = `CASE WHEN moved_at IS NOT NULL THEN 'moved' WHEN outcome <> '
 
 type stageKey struct{ state, stage string }
 
-type txStages struct {
-	changes map[stageKey]int
-}
-
 type txStagesKey struct{}
 
 // addStage adds n to the lines of a State at a stage, in q's transaction.
 func addStage(ctx context.Context, q db.Queryer, k stageKey, n int) error {
-	if tx, ok := q.(*sql.Tx); ok {
-		if v, ok := db.TxValue(tx, txStagesKey{}, func() any { return &txStages{changes: map[stageKey]int{}} }); ok {
-			ts := v.(*txStages)
-			ts.changes[k] += n
-			db.BeforeCommit(tx, ts, func() error { return writeStages(ctx, tx, ts.changes) })
-			return nil
-		}
-	}
-	// A statement outside a transaction that db.Tx runs: written at once.
-	return writeStages(ctx, q, map[stageKey]int{k: n})
+	return addCount(ctx, q, txStagesKey{}, k, n, writeStages)
 }
 
 func writeStages(ctx context.Context, q db.Queryer, changes map[stageKey]int) error {

@@ -41,11 +41,6 @@ func (k volumeKey) compare(o volumeKey) int {
 		cmp.Compare(b2i(k.exercise), b2i(o.exercise)))
 }
 
-// txVolumes are a transaction's counts, not yet written.
-type txVolumes struct {
-	changes map[volumeKey]int
-}
-
 type txVolumesKey struct{}
 
 // volumeMonth is the month a communication sent at counts in.
@@ -73,19 +68,11 @@ func countSending(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error
 
 // addVolume adds n to a volume, in tx.
 func addVolume(ctx context.Context, tx *sql.Tx, k volumeKey, n int) error {
-	v, ok := db.TxValue(tx, txVolumesKey{}, func() any { return &txVolumes{changes: map[volumeKey]int{}} })
-	if !ok {
-		// A transaction that db.Tx does not run: written at once.
-		return writeVolumes(ctx, tx, map[volumeKey]int{k: n})
-	}
-	tv := v.(*txVolumes)
-	tv.changes[k] += n
-	db.BeforeCommit(tx, tv, func() error { return writeVolumes(ctx, tx, tv.changes) })
-	return nil
+	return addCount(ctx, tx, txVolumesKey{}, k, n, writeVolumes)
 }
 
 // writeVolumes adds the counts to their rows, in the order of their keys.
-func writeVolumes(ctx context.Context, tx *sql.Tx, changes map[volumeKey]int) error {
+func writeVolumes(ctx context.Context, tx db.Queryer, changes map[volumeKey]int) error {
 	keys := make([]volumeKey, 0, len(changes))
 	for k := range changes {
 		keys = append(keys, k)

@@ -3,7 +3,6 @@ package comms
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -38,26 +37,15 @@ func waits(stage string, respondBy bool) bool {
 	return false
 }
 
-type txWaiting struct{ changes map[string]int }
-
 type txWaitingKey struct{}
 
 // addWaiting adds n to the communications that wait for a State, in q's
-// transaction (written just before it commits, in the order of the
-// States), or at once outside one.
+// transaction.
 func addWaiting(ctx context.Context, q db.Queryer, state string, n int) error {
 	if n == 0 {
 		return nil
 	}
-	if tx, ok := q.(*sql.Tx); ok {
-		if v, ok := db.TxValue(tx, txWaitingKey{}, func() any { return &txWaiting{changes: map[string]int{}} }); ok {
-			tw := v.(*txWaiting)
-			tw.changes[state] += n
-			db.BeforeCommit(tx, tw, func() error { return writeWaiting(ctx, tx, tw.changes) })
-			return nil
-		}
-	}
-	return writeWaiting(ctx, q, map[string]int{state: n})
+	return addCount(ctx, q, txWaitingKey{}, state, n, writeWaiting)
 }
 
 func writeWaiting(ctx context.Context, q db.Queryer, changes map[string]int) error {
