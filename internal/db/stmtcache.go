@@ -50,10 +50,7 @@ func (d *DB) implicit(ctx context.Context, query string) *implicitStmt {
 	}
 	c := &d.implicitStmts
 	c.mu.Lock()
-	if e := c.byKey[query]; e != nil {
-		c.order.MoveToFront(e)
-		s := e.Value.(*implicitStmt)
-		s.users++
+	if s := c.take(query); s != nil {
 		c.mu.Unlock()
 		return s
 	}
@@ -73,11 +70,8 @@ func (d *DB) implicit(ctx context.Context, query string) *implicitStmt {
 		return nil
 	}
 	c.mu.Lock()
-	if e := c.byKey[query]; e != nil {
+	if s := c.take(query); s != nil {
 		// Prepared at the same time by another caller: keep the first.
-		c.order.MoveToFront(e)
-		s := e.Value.(*implicitStmt)
-		s.users++
 		c.mu.Unlock()
 		st.Close()
 		return s
@@ -102,6 +96,19 @@ func (d *DB) implicit(ctx context.Context, query string) *implicitStmt {
 	for _, st := range out {
 		st.Close()
 	}
+	return s
+}
+
+// take returns the kept statement of query, as the latest used, with one
+// more user; nil when none is kept. c.mu is held.
+func (c *implicitCache) take(query string) *implicitStmt {
+	e := c.byKey[query]
+	if e == nil {
+		return nil
+	}
+	c.order.MoveToFront(e)
+	s := e.Value.(*implicitStmt)
+	s.users++
 	return s
 }
 
