@@ -135,7 +135,7 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("the counters of the campaigns' answers, the communications sent and the recipient lines counted again in %s: %d differ\n",
+	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines and the communications waiting counted again in %s: %d differ\n",
 		time.Since(start).Round(time.Millisecond), len(counters))
 	if !rep.OK() || len(counters) > 0 {
 		for _, p := range append(rep.Problems, counters...) {
