@@ -120,24 +120,30 @@ func syncStages(ctx context.Context, q db.Queryer, where string, args ...any) er
 // countStages counts the recipient lines at each stage, from the counts
 // kept.
 func countStages(ctx context.Context, q db.Queryer) (map[string]int, error) {
-	rows, err := q.QueryContext(ctx, `SELECT stage, SUM(n) FROM comm_stages GROUP BY stage`)
+	return readCounts(ctx, q, "counting recipient lines", `SELECT stage, SUM(n) FROM comm_stages GROUP BY stage`)
+}
+
+// readCounts reads the rows of a name and a count that query selects,
+// without the zeros; what says what it counts, for its errors.
+func readCounts(ctx context.Context, q db.Queryer, what, query string) (map[string]int, error) {
+	rows, err := q.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
+		return nil, fmt.Errorf("comms store: %s: %w", what, err)
 	}
 	defer rows.Close()
 	out := map[string]int{}
 	for rows.Next() {
-		var st string
+		var k string
 		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
+		if err := rows.Scan(&k, &n); err != nil {
+			return nil, fmt.Errorf("comms store: %s: %w", what, err)
 		}
 		if n != 0 {
-			out[st] = n
+			out[k] += n
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("comms store: counting recipient lines: %w", err)
+		return nil, fmt.Errorf("comms store: %s: %w", what, err)
 	}
 	return out, nil
 }

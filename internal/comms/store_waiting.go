@@ -134,28 +134,12 @@ type WaitingMismatch struct {
 // RecountWaiting counts again the communications that wait for each State
 // and returns the counts kept that differ.
 func RecountWaiting(ctx context.Context, q db.Queryer) ([]WaitingMismatch, error) {
-	read := func(query string) (map[string]int, error) {
-		rows, err := q.QueryContext(ctx, query)
-		if err != nil {
-			return nil, fmt.Errorf("comms store: counting the communications that wait again: %w", err)
-		}
-		defer rows.Close()
-		out := map[string]int{}
-		for rows.Next() {
-			var st string
-			var n int
-			if err := rows.Scan(&st, &n); err != nil {
-				return nil, fmt.Errorf("comms store: counting the communications that wait again: %w", err)
-			}
-			out[st] += n
-		}
-		return out, rows.Err()
-	}
-	counted, err := read(`SELECT state_code, COUNT(*) FROM (SELECT DISTINCT r.state_code, r.comm_id FROM comm_recipients r WHERE ` + waitingLine + `) w GROUP BY state_code`)
+	const what = "counting the communications that wait again"
+	counted, err := readCounts(ctx, q, what, `SELECT state_code, COUNT(*) FROM (SELECT DISTINCT r.state_code, r.comm_id FROM comm_recipients r WHERE `+waitingLine+`) w GROUP BY state_code`)
 	if err != nil {
 		return nil, err
 	}
-	kept, err := read(`SELECT state_code, n FROM comm_waiting`)
+	kept, err := readCounts(ctx, q, what, `SELECT state_code, n FROM comm_waiting`)
 	if err != nil {
 		return nil, err
 	}
