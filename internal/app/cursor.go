@@ -68,3 +68,37 @@ func PageLimit(field, s string) (int, error) {
 	}
 	return n, nil
 }
+
+// Around returns the cursors of the pages older and newer than a page of a
+// list read from k, nil at either end. first and last are the cursors of
+// the page's first and last rows as shown, newest first (nil when the page
+// is empty); next is where the walk in k's direction would go on (nil when
+// it found nothing beyond the page).
+func Around(k Cursor, first, last, next *Cursor) (older, newer *Cursor) {
+	with := func(c *Cursor, after bool) *Cursor {
+		if c == nil {
+			return nil
+		}
+		x := *c
+		x.After = after
+		return &x
+	}
+	if !k.After {
+		if !k.IsZero() {
+			// The page before this one: newer than its first row, or the
+			// first page when this one is empty.
+			newer = &Cursor{After: true}
+			if first != nil {
+				newer = with(first, true)
+			}
+		}
+		return with(next, false), newer
+	}
+	// The page after this one: older than its last row, or, when this one
+	// is empty, from the cursor's own row on.
+	older = &Cursor{At: k.At, ID: k.ID + 1}
+	if last != nil {
+		older = with(last, false)
+	}
+	return older, with(next, true)
+}

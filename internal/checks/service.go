@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"slices"
@@ -385,37 +384,21 @@ func (s *Service) Campaigns(ctx context.Context, k app.Cursor, limit int) (*Camp
 		return nil, err
 	}
 	p.List = append(p.List, list...)
-	p.Older, p.Newer = pageAround(list, k, more)
-	return p, nil
-}
-
-// pageAround is the cursors of the pages older and newer than a page of
-// campaigns read from k, nil at the ends; more says that the walk from k
-// found rows beyond the page.
-func pageAround(list []*Campaign, k app.Cursor, more bool) (older, newer *app.Cursor) {
-	var first, last *app.Cursor
+	var first, last, next *app.Cursor
 	if len(list) > 0 {
 		f, l := app.CursorAt(list[0].StartAt, list[0].ID), app.CursorAt(list[len(list)-1].StartAt, list[len(list)-1].ID)
-		f.After = true
 		first, last = &f, &l
 	}
-	if !k.After {
-		if more {
-			older = last
-		}
-		if !k.IsZero() {
-			// The page before this one: newer than its first row, or the
-			// first page when this one is empty.
-			newer = cmp.Or(first, &app.Cursor{After: true})
-		}
-		return older, newer
-	}
 	if more {
-		newer = first
+		// The walk goes on from the last row it read: the oldest going
+		// back, the newest going forward.
+		next = last
+		if k.After {
+			next = first
+		}
 	}
-	// The page after this one: older than its last row, or, when this one
-	// is empty, from the cursor's own row on.
-	return cmp.Or(last, &app.Cursor{At: k.At, ID: k.ID + 1}), newer
+	p.Older, p.Newer = app.Around(k, first, last, next)
+	return p, nil
 }
 
 // tally gives each campaign of list its tally as the actor sees it: every

@@ -214,34 +214,17 @@ func (s *Service) CommsPage(ctx context.Context, f Filter) (*CommPage, error) {
 			x := app.CursorAt(out[len(out)-1].CreatedAt, out[len(out)-1].ID)
 			next = &x
 		}
-		next.After = f.Cursor.After
 	}
 	if f.Cursor.After {
 		slices.Reverse(out)
 	}
 	p := &CommPage{List: out}
-	if !f.Cursor.After {
-		p.Older = next
-		if !f.Cursor.IsZero() {
-			// The page before this one: newer than its first row, or the
-			// first page when this one is empty.
-			p.Newer = &app.Cursor{After: true}
-			if len(out) > 0 {
-				x := app.CursorAt(out[0].CreatedAt, out[0].ID)
-				x.After = true
-				p.Newer = &x
-			}
-		}
-	} else {
-		p.Newer = next
-		// The page after this one: older than its last row, or, when this
-		// one is empty, from the cursor's own row.
-		x := app.Cursor{At: f.Cursor.At, ID: f.Cursor.ID + 1}
-		if len(out) > 0 {
-			x = app.CursorAt(out[len(out)-1].CreatedAt, out[len(out)-1].ID)
-		}
-		p.Older = &x
+	var first, last *app.Cursor
+	if len(out) > 0 {
+		x, y := app.CursorAt(out[0].CreatedAt, out[0].ID), app.CursorAt(out[len(out)-1].CreatedAt, out[len(out)-1].ID)
+		first, last = &x, &y
 	}
+	p.Older, p.Newer = app.Around(f.Cursor, first, last, next)
 	if p.List == nil {
 		p.List = []*Communication{}
 	}
