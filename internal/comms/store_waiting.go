@@ -17,7 +17,7 @@ import (
 // that never acknowledges. A line's waiting follows from the stage it is
 // counted at (counted_stage) and its deadline, so syncStages, which moves
 // the stages, moves this count too, and the writers of new lines add
-// theirs. `pocdir audit check` and the tests count again (RecountStages).
+// theirs. `pocdir audit check` and the tests count again (RecountWaiting).
 
 // waitingAt is, in SQL, whether a line at the stage st (a column or an
 // expression of comm_recipients) waits for its State, as waitingLine says
@@ -75,8 +75,8 @@ func writeWaiting(ctx context.Context, q db.Queryer, changes map[string]int) err
 	return nil
 }
 
-// waitingStates are the States among states that have a line of the
-// communication that waits, as counted (before new lines are added).
+// waitingStates are the States that have a line of the communication that
+// waits, as counted: what a send's new lines find before they are added.
 func waitingStates(ctx context.Context, q db.Queryer, comm int64) (map[string]bool, error) {
 	rows, err := q.QueryContext(ctx, `SELECT DISTINCT state_code FROM comm_recipients WHERE comm_id = $1 AND `+waitingAt("counted_stage"), comm)
 	if err != nil {
