@@ -611,7 +611,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if len(missing) > 0 {
 		return app.FieldError("to_states", "error.comms_no_poc", "these States have no PoC who can be reached yet: {{.Codes}}", map[string]any{"Codes": strings.Join(missing, ", ")})
 	}
-	if err := s.addRecipients(ctx, tx, c, all, now); err != nil {
+	if err := s.addRecipients(ctx, tx, c, all, true, now); err != nil {
 		return err
 	}
 	if err := s.tellWatchers(ctx, tx, c, c.ToStates, now); err != nil {
@@ -637,8 +637,9 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 
 // addRecipients records the chosen PoCs and queues their notifications,
 // a few statements for all of them: the e-mails in the outbox, then the
-// lines that name them, then each line's reply token.
-func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, now time.Time) error {
+// lines that name them, then each line's reply token. first says that
+// these are the communication's first lines (it is being sent).
+func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, first bool, now time.Time) error {
 	if len(ts) == 0 {
 		return nil
 	}
@@ -659,7 +660,7 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	for i := range rows {
 		rows[i].outbox = oids[i]
 	}
-	if err := insertRecipients(ctx, s.DB, tx, c, now, rows); err != nil {
+	if err := insertRecipients(ctx, s.DB, tx, c, first, now, rows); err != nil {
 		return err
 	}
 	// Each line's reply token, bound once the lines have their ids.

@@ -123,20 +123,23 @@ type recipientRow struct {
 // statement (15 values each).
 const recipientRows = 200
 
-// insertRecipients writes a communication's recipient lines with one
-// multi-row INSERT per recipientRows lines: a round trip per line was,
-// with the outbox's, most of the time of an inject to 193 States on
-// PostgreSQL.
-func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, now time.Time, rs []recipientRow) error {
+// insertRecipients writes a communication's recipient lines (first: its
+// first ones, as it is sent) with one multi-row INSERT per recipientRows
+// lines: a round trip per line was, with the outbox's, most of the time of
+// an inject to 193 States on PostgreSQL.
+func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, first bool, now time.Time, rs []recipientRow) error {
 	// Each line carries what orders the communication in its State's inbox
 	// and lists (lineOrder).
 	o := lineOrderOf(c)
 	comm := c.ID
-	// A State given its first waiting line of the communication (all of a
-	// new send's; a hand-over's State has one already) makes it wait.
-	already, err := waitingStates(ctx, tx, comm)
-	if err != nil {
-		return err
+	// A State given its first waiting line of the communication (each of
+	// a send's: first; a hand-over's State has one already) makes it wait.
+	already := map[string]bool{}
+	if !first {
+		var err error
+		if already, err = waitingStates(ctx, tx, comm); err != nil {
+			return err
+		}
 	}
 	for _, r := range rs {
 		if st := r.t.poc.State; !already[st] {
