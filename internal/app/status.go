@@ -8,6 +8,24 @@ import "net/http"
 type StatusWriter struct {
 	http.ResponseWriter
 	Status, Bytes int
+	// Pattern is the pattern of the innermost ServeMux that matched the
+	// request (metrics.Routes writes it), for the metrics' label.
+	Pattern string
+}
+
+// FindStatusWriter returns the StatusWriter that w is or wraps (through
+// Unwrap, as http.ResponseController walks), or nil.
+func FindStatusWriter(w http.ResponseWriter) *StatusWriter {
+	for {
+		switch v := w.(type) {
+		case *StatusWriter:
+			return v
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return nil
+		}
+	}
 }
 
 // WriteHeader records the first status written.

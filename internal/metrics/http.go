@@ -2,7 +2,6 @@ package metrics
 
 import (
 	"cmp"
-	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -10,13 +9,6 @@ import (
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// route is where the innermost ServeMux writes the pattern it matched, for
-// the outermost middleware to read: the layers between them pass the
-// request on with new contexts, so the pattern must travel by pointer.
-type route struct{ pattern string }
-
-type routeKey struct{}
 
 // Routes records, for the metrics, which pattern of mux answered the
 // request. Wrapping each ServeMux (the pages', then the API's inside it)
@@ -27,8 +19,11 @@ func Routes(mux http.Handler) http.Handler {
 		// (with "" when it matches nothing).
 		outer := r.Pattern
 		mux.ServeHTTP(w, r)
-		if rt, ok := r.Context().Value(routeKey{}).(*route); ok && rt.pattern == "" {
-			rt.pattern = cmp.Or(r.Pattern, outer)
+		// The pattern travels on the outermost writer (HTTP's), which the
+		// layers between pass down wrapped: the requests they pass on are
+		// copies, and a context value would cost each request a copy more.
+		if sw := app.FindStatusWriter(w); sw != nil && sw.Pattern == "" {
+			sw.Pattern = cmp.Or(r.Pattern, outer)
 		}
 	})
 }
@@ -41,10 +36,9 @@ func (m *Metrics) HTTP(h http.Handler) http.Handler {
 		start := time.Now()
 		m.inFlight.Inc()
 		defer m.inFlight.Dec()
-		rt := &route{}
 		sw := &app.StatusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
-		pattern := rt.pattern
+		h.ServeHTTP(sw, r)
+		pattern := sw.Pattern
 		if pattern == "" {
 			pattern = "unmatched"
 		}

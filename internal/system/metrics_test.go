@@ -113,6 +113,9 @@ func TestMetrics(t *testing.T) {
 			{`pocdir_http_requests_total{code="200",route="GET /api/v1/states/{code}"}`, 3},
 			{`pocdir_http_request_duration_seconds_count{route="GET /api/v1/states/{code}"}`, 3},
 			{`pocdir_http_requests_total{code="404",route="unmatched"}`, 1},
+			// A page, answered through the compressing writer (the client
+			// accepts gzip): the pattern reaches the metrics through it.
+			{`pocdir_http_requests_total{code="401",route="POST /login"}`, 5},
 			{`pocdir_signin_failures_total{reason="password"}`, 5},
 			{`pocdir_signin_failures_total{reason="lockout"}`, 1},
 			{`pocdir_signin_failures_total{reason="throttled"}`, 0},
@@ -130,7 +133,7 @@ func TestMetrics(t *testing.T) {
 		} {
 			got, ok := value(body, want.series)
 			if !ok {
-				t.Errorf("%s is missing", want.series)
+				t.Errorf("%s is missing from\n%s", want.series, body)
 			} else if got < want.min {
 				t.Errorf("%s = %v, want at least %v", want.series, got, want.min)
 			}

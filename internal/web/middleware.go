@@ -294,6 +294,10 @@ type gzipWriter struct {
 
 func (g gzipWriter) Write(p []byte) (int, error) { return g.gz.Write(p) }
 
+// Unwrap lets http.ResponseController and app.FindStatusWriter reach the
+// writer beneath.
+func (g gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
+
 type compressWriter struct {
 	http.ResponseWriter
 	status  int
@@ -301,6 +305,11 @@ type compressWriter struct {
 	gz      *gzip.Writer
 	decided bool
 }
+
+// Unwrap lets app.FindStatusWriter reach the writer beneath (and
+// http.ResponseController what compressWriter does not do itself: it
+// flushes through its own Flush).
+func (c *compressWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 func (c *compressWriter) WriteHeader(code int) {
 	if c.status == 0 {
