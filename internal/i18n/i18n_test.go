@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	goi18n "github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/i18n"
@@ -205,5 +208,54 @@ func TestCountInAMessageWithoutPlurals(t *testing.T) {
 		if got := l.T("dashboard.nominated_of", "Count", n, "Total", 195); got != want {
 			t.Errorf("%d: got %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestPlainMessagesReadAsGoI18nWouldSay holds the catalog's plain strings to
+// what go-i18n, which held every message before, says for each message of
+// each language, with and without arguments and counts.
+func TestPlainMessagesReadAsGoI18nWouldSay(t *testing.T) {
+	b := goi18n.NewBundle(language.English)
+	b.RegisterUnmarshalFunc("json", json.Unmarshal)
+	files, err := filepath.Glob(filepath.Join("locales", "*.json"))
+	if err != nil || len(files) != 6 {
+		t.Fatalf("catalogs: %v %v", files, err)
+	}
+	for _, f := range files {
+		if _, err := b.LoadMessageFile(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := i18n.MustLoad()
+	checked := 0
+	for _, lang := range c.Languages() {
+		want := goi18n.NewLocalizer(b, lang)
+		got := c.For(lang)
+		for id := range c.Keys(lang) {
+			for _, args := range [][]any{nil, {"Count", 1}, {"Count", 5, "Total", 7}, {"Name", "Ghana", "State", "GHA"}} {
+				data := map[string]any{}
+				var count any
+				for i := 0; i+1 < len(args); i += 2 {
+					data[args[i].(string)] = args[i+1]
+					if args[i] == "Count" {
+						count = args[i+1]
+					}
+				}
+				w, err := want.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data, PluralCount: count})
+				if err != nil && count != nil {
+					w, err = want.Localize(&goi18n.LocalizeConfig{MessageID: id, TemplateData: data})
+				}
+				if err != nil || w == "" {
+					w = id
+				}
+				if g := got.T(id, args...); g != w {
+					t.Errorf("%s %s %v: %q, go-i18n says %q", lang, id, args, g, w)
+				}
+				checked++
+			}
+		}
+	}
+	if checked < 6*1000*4 {
+		t.Fatalf("only %d messages checked", checked)
 	}
 }
