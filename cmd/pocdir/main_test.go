@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +186,32 @@ func TestMetricsTokenFile(t *testing.T) {
 func TestVersion(t *testing.T) {
 	if v := versionLine(); !strings.HasPrefix(v, "pocdir ") || !strings.Contains(v, "commit ") || !strings.Contains(v, "go1.") {
 		t.Errorf("version %q", v)
+	}
+}
+
+// TestMemoryLimit: the flag sets the runtime's soft limit, GOMEMLIMIT
+// wins over it, 0 sets none, and a negative number is refused.
+func TestMemoryLimit(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+		t.Skip("GOMEMLIMIT is set for this test run")
+	}
+	if err := setMemoryLimit(40); err != nil {
+		t.Fatal(err)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 40<<20 {
+		t.Fatalf("limit %d, want %d", got, 40<<20)
+	}
+	debug.SetMemoryLimit(before)
+	if err := setMemoryLimit(0); err != nil || debug.SetMemoryLimit(-1) != before {
+		t.Fatalf("0 changed the limit (%v)", err)
+	}
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	if err := setMemoryLimit(40); err != nil || debug.SetMemoryLimit(-1) != before {
+		t.Fatalf("the flag overrode GOMEMLIMIT (%v)", err)
+	}
+	if err := setMemoryLimit(-1); err == nil || !strings.Contains(err.Error(), "--memory-limit-mib") {
+		t.Fatalf("a negative limit: %v", err)
 	}
 }
