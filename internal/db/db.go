@@ -361,7 +361,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 				return nil, fmt.Errorf("sqlite: creating %s: %w", path, err)
 			}
 		}
-		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		// Each connection keeps a page cache of 1 MB (SQLite's default is
+		// 2): eight of them live inside the process, and at full size they
+		// filled, for 8 MB more resident memory under load and no
+		// measurable gain, the pages being in the kernel's cache anyway
+		// (README, "At full size, served").
+		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-1000)&_txlock=immediate&_time_format=sqlite"
 		sdb, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, err

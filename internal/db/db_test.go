@@ -151,3 +151,37 @@ func TestSQLiteFilesAreTheOwnersOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLiteConnectionSettings: every connection of the pool runs with the
+// settings that durability, concurrency and memory rely on.
+func TestSQLiteConnectionSettings(t *testing.T) {
+	ctx := context.Background()
+	d, err := db.Open(ctx, "sqlite:"+filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	// Hold several connections at once, so that each is a new one.
+	var conns []*sql.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range 4 {
+		c, err := d.Conn(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		for pragma, want := range map[string]string{"journal_mode": "wal", "synchronous": "1", "foreign_keys": "1", "busy_timeout": "5000", "cache_size": "-1000"} {
+			var got string
+			if err := c.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatal(pragma, err)
+			}
+			if got != want {
+				t.Errorf("connection %d: %s = %s, want %s", len(conns), pragma, got, want)
+			}
+		}
+	}
+}
