@@ -2,7 +2,9 @@
 # Load test of the hottest read: an authenticated GET /api/v1/states/{code}
 # at 32 connections on a full directory (193 States, 4 PoCs each), next to a
 # bare Go handler returning a fixed 2 KB body on the same machine, so that
-# the two figures can be compared in one run.
+# the two figures can be compared in one run; and next to a bare handler
+# answering the very bytes and headers of pocdir's answer (its JSON, the
+# API's security headers), which measures what pocdir adds to net/http.
 #
 # The directory is filled by `pocdir demo --full`, which then stops; what is
 # measured is `pocdir serve` on that database, as in production (logs at
@@ -11,6 +13,7 @@
 #
 # Needs wrk (apt-get install wrk).
 # Usage: scripts/load.sh [seconds] [postgres://… (default: SQLite)]
+#        POCDIR_LOAD_BIN=/tmp/pocdir-before scripts/load.sh …
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -18,7 +21,13 @@ pg=${2:-}
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 
-go build -o "$work/pocdir" ./cmd/pocdir
+# POCDIR_LOAD_BIN names a pocdir binary to measure instead of this tree's
+# (to compare two versions side by side).
+if [ -n "${POCDIR_LOAD_BIN:-}" ]; then
+	cp "$POCDIR_LOAD_BIN" "$work/pocdir"
+else
+	go build -o "$work/pocdir" ./cmd/pocdir
+fi
 cat > "$work/bare.go" <<'GO'
 package main
 
@@ -35,7 +44,32 @@ func main() {
 	}))
 }
 GO
-(cd "$work" && go mod init bare >/dev/null 2>&1 && go build -o bare bare.go)
+mkdir "$work/same"
+cat > "$work/same/same.go" <<'GO'
+package main
+
+import (
+	"net/http"
+	"os"
+)
+
+// The body and the headers of pocdir's answer, fixed.
+func main() {
+	body, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	http.ListenAndServe("127.0.0.1:18191", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		w.Write(body)
+	}))
+}
+GO
+(cd "$work" && go mod init bare >/dev/null 2>&1 && go build -o bare bare.go && go build -o same-bin ./same)
 
 up() { for _ in $(seq 240); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.5; done; echo "no answer from $1" >&2; exit 1; }
 
@@ -55,6 +89,8 @@ keys=(--log-key "$work/data/pocdir-log.key" --data-key "$work/data/pocdir-data.k
 "$work/pocdir" serve --db "$db" "${keys[@]}" --addr 127.0.0.1:18180 --log-level warn --api-rate-limit 1000000000 >"$work/serve.log" 2>&1 &
 up http://127.0.0.1:18180
 "$work/bare" &
+curl -sf -H "Authorization: Bearer $token" -o "$work/deu.json" http://127.0.0.1:18180/api/v1/states/DEU
+"$work/same-bin" "$work/deu.json" &
 sleep 1
 
 run() {
@@ -69,6 +105,8 @@ run() {
 }
 echo "== bare Go handler, fixed 2 KB body"
 run http://127.0.0.1:18190/
+echo "== bare Go handler, pocdir's answer ($(wc -c <"$work/deu.json") bytes) with its headers"
+run http://127.0.0.1:18191/
 echo "== pocdir GET /api/v1/states/DEU with a bearer token"
 run -H "Authorization: Bearer $token" http://127.0.0.1:18180/api/v1/states/DEU
 echo "== pocdir GET /api/v1/states/DEU, gzip accepted"
