@@ -320,12 +320,23 @@ func (s *Service) Nominations(ctx context.Context, f NominationFilter) ([]*Nomin
 		return nil, err
 	}
 	out := list[:0]
+	var changeIDs []int64
 	for _, n := range list {
 		if canSee(a, n) {
-			if n, err = s.withDiff(ctx, n); err != nil {
-				return nil, err
-			}
 			out = append(out, n)
+			if n.ChangeID != 0 {
+				changeIDs = append(changeIDs, n.ChangeID)
+			}
+		}
+	}
+	// The applied changes of the validated, read together.
+	changes, err := changesByID(ctx, s.DB, changeIDs)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range out {
+		if out[i], err = s.withDiffOf(ctx, n, changes); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
@@ -713,6 +724,12 @@ func diffEntry(old *State, in *EntryInput) []FieldChange {
 // withDiff fills what the nomination changes: the applied change once
 // validated, else the proposal against the entry as it stands.
 func (s *Service) withDiff(ctx context.Context, n *Nomination) (*Nomination, error) {
+	return s.withDiffOf(ctx, n, nil)
+}
+
+// withDiffOf is withDiff with the applied change taken from changes when
+// it is there (a list reads them together).
+func (s *Service) withDiffOf(ctx context.Context, n *Nomination, changes map[int64]*Change) (*Nomination, error) {
 	n.Diff = []FieldChange{}
 	if n.Status == NomSubmitted {
 		var err error
@@ -721,9 +738,12 @@ func (s *Service) withDiff(ctx context.Context, n *Nomination) (*Nomination, err
 		}
 	}
 	if n.ChangeID != 0 {
-		c, err := getChange(ctx, s.DB, n.ChangeID)
-		if err != nil {
-			return nil, err
+		c := changes[n.ChangeID]
+		if c == nil {
+			var err error
+			if c, err = getChange(ctx, s.DB, n.ChangeID); err != nil {
+				return nil, err
+			}
 		}
 		n.Diff = c.Diff
 		return n, nil

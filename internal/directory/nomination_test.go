@@ -2,6 +2,8 @@ package directory_test
 
 import (
 	"context"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -409,6 +411,39 @@ func TestLatenessCountsFromTheNotification(t *testing.T) {
 		}
 		if !h[0].Late() || h[0].LateDays() != 40 {
 			t.Errorf("notified 40 days after: late %v (%d days)", h[0].Late(), h[0].LateDays())
+		}
+	})
+}
+
+// TestNominationsListCarriesEachDiff: the list reads the applied changes
+// of the validated together; each nomination in it carries the diff that
+// reading it alone gives.
+func TestNominationsListCarriesEachDiff(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		for i := range 3 {
+			in := testkit.ValidPoC()
+			in.FunctionTitle = fmt.Sprintf("Duty officer %d", i)
+			f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
+		}
+		for _, u := range []*testkit.User{f.sec, f.fpFRA} {
+			list, err := dir.Nominations(u.Ctx(), directory.NominationFilter{State: "FRA", Status: directory.NomValidated})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(list) < 3 {
+				t.Fatalf("%s: %d validated nominations", u.Email, len(list))
+			}
+			for _, n := range list {
+				one, err := dir.Nomination(u.Ctx(), n.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n.ChangeID == 0 || len(n.Diff) == 0 || !reflect.DeepEqual(n.Diff, one.Diff) {
+					t.Errorf("%s: nomination %d lists diff %+v, reads %+v", u.Email, n.ID, n.Diff, one.Diff)
+				}
+			}
 		}
 	})
 }

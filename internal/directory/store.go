@@ -562,6 +562,31 @@ func getChange(ctx context.Context, q db.Queryer, id int64) (*Change, error) {
 	return c, nil
 }
 
+// changesByID reads the changes of ids in a few statements, for a list
+// (a query each was up to 500 for the nominations' list).
+func changesByID(ctx context.Context, q db.Queryer, ids []int64) (map[int64]*Change, error) {
+	out := make(map[int64]*Change, len(ids))
+	err := db.InChunks(ids, 500, 1, func(marks string, args []any) error {
+		rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE id IN (`+marks+`)`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			c, err := scanChange(rows)
+			if err != nil {
+				return err
+			}
+			out[c.ID] = c
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading changes: %w", err)
+	}
+	return out, nil
+}
+
 // exec1 runs a conditional statement and reports whether it changed one
 // row; what says what it does, for the error.
 func exec1(ctx context.Context, q db.Queryer, what, query string, args ...any) (bool, error) {
