@@ -240,11 +240,12 @@ func runServe(args []string) error {
 	return serve(ctx, sys, serveConfig{addr: *addr, tlsCert: *cert, tlsKey: *key, metricsAddr: *metricsAddr}, nil)
 }
 
-// defaultMemoryLimitMiB keeps a serving process under 100 MB resident
-// under load (README, "At full size, served"): about 33 MB are the
-// program's own mapped pages and up to 16 MB SQLite's page caches, outside
-// the Go runtime's count; with no limit, the heap grows to twice what is
-// live while pages are drawn at once.
+// defaultMemoryLimitMiB keeps a serving process near 100 MB resident under
+// load (README, "At full size, served"): about 31 MB are the program's own
+// mapped pages and, on SQLite, some 30 MB the database's memory (page
+// caches, schemas, statements), outside the Go runtime's count; with no
+// limit, the heap grows to twice what is live while pages are drawn at
+// once.
 const defaultMemoryLimitMiB = 48
 
 // setMemoryLimit sets the Go runtime's soft memory limit to mib MiB,

@@ -294,10 +294,6 @@ type gzipWriter struct {
 
 func (g gzipWriter) Write(p []byte) (int, error) { return g.gz.Write(p) }
 
-// Unwrap lets http.ResponseController and app.FindStatusWriter reach the
-// writer beneath.
-func (g gzipWriter) Unwrap() http.ResponseWriter { return g.ResponseWriter }
-
 type compressWriter struct {
 	http.ResponseWriter
 	status  int
