@@ -333,8 +333,8 @@ func (s *Service) Nominations(ctx context.Context, f NominationFilter) ([]*Nomin
 	if err != nil {
 		return nil, err
 	}
-	for i, n := range out {
-		if out[i], err = s.withDiffOf(ctx, n, changes); err != nil {
+	for _, n := range out {
+		if _, err := s.withDiffOf(ctx, n, changes); err != nil {
 			return nil, err
 		}
 	}
