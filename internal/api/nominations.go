@@ -25,12 +25,26 @@ func (a *API) listNominations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	list, err := a.Directory.Nominations(r.Context(), f)
+	k, err := app.ParseCursor("cursor", q.Get("cursor"))
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"nominations": list})
+	limit, err := app.PageLimit("limit", q.Get("limit"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	page, err := a.Directory.Nominations(r.Context(), f, k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	body := map[string]any{"nominations": page.List}
+	if page.Older != nil {
+		body["next"] = page.Older.String()
+	}
+	a.writeJSON(w, r, http.StatusOK, body)
 }
 
 func (a *API) getNomination(w http.ResponseWriter, r *http.Request) {

@@ -37,8 +37,14 @@ func (s *Service) Awaiting(ctx context.Context) (*Awaiting, error) {
 	user := *a
 	user.ReadOnly = false
 	a = &user
-	list, err := s.Nominations(ctx, NominationFilter{Status: NomSubmitted})
+	// Every open nomination, unpaged: a State has at most one open
+	// nomination for each part of its entry.
+	list, err := s.nominations(ctx, a, NominationFilter{Status: NomSubmitted}, app.Cursor{}, 0)
 	if err != nil {
+		return nil, err
+	}
+	// Who decides depends on what each awaits, which comes with its diff.
+	if err := s.withDiffs(ctx, list); err != nil {
 		return nil, err
 	}
 	for _, n := range list {
@@ -49,7 +55,10 @@ func (s *Service) Awaiting(ctx context.Context) (*Awaiting, error) {
 	if a.State == "" || !CanEdit(a, a.State) {
 		return out, nil
 	}
-	if out.Returned, err = s.Nominations(ctx, NominationFilter{State: a.State, Status: NomReturned}); err != nil {
+	if out.Returned, err = s.nominations(ctx, a, NominationFilter{State: a.State, Status: NomReturned}, app.Cursor{}, 0); err != nil {
+		return nil, err
+	}
+	if err := s.withDiffs(ctx, out.Returned); err != nil {
 		return nil, err
 	}
 	e, err := s.Get(ctx, a.State)

@@ -9,6 +9,8 @@ package directory
 
 import (
 	"time"
+
+	"github.com/pocdir/pocdir/internal/app"
 )
 
 // Level is the level at which a PoC acts (principle 1 of PRODUCT.md).
@@ -455,4 +457,11 @@ type NominationFilter struct {
 	Status NominationStatus
 	// Open lists only nominations that wait for someone.
 	Open bool
+}
+
+// NominationPage is a page of nominations, newest first, with the cursors
+// of the pages older and newer than it (nil at either end).
+type NominationPage struct {
+	List         []*Nomination
+	Older, Newer *app.Cursor
 }

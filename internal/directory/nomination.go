@@ -3,6 +3,7 @@ package directory
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
@@ -299,14 +300,53 @@ func (s *Service) Nomination(ctx context.Context, id int64) (*Nomination, error)
 	return s.withDiff(ctx, n)
 }
 
-// Nominations lists the nominations the actor may see, newest first: a
-// State's users see their State's, the Secretariat every State's once
-// submitted.
-func (s *Service) Nominations(ctx context.Context, f NominationFilter) ([]*Nomination, error) {
+// Nominations lists a page of the nominations the actor may see, newest
+// first from the cursor k, limit of them (app.PageSize when 0): a State's
+// users see their State's, the Secretariat every State's once submitted.
+func (s *Service) Nominations(ctx context.Context, f NominationFilter, k app.Cursor, limit int) (*NominationPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
+	if limit <= 0 {
+		limit = app.PageSize
+	}
+	list, err := s.nominations(ctx, a, f, k, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	if k.After {
+		slices.Reverse(list)
+	}
+	if err := s.withDiffs(ctx, list); err != nil {
+		return nil, err
+	}
+	p := &NominationPage{List: list}
+	var first, last, next *app.Cursor
+	if len(list) > 0 {
+		f, l := app.CursorAt(list[0].CreatedAt, list[0].ID), app.CursorAt(list[len(list)-1].CreatedAt, list[len(list)-1].ID)
+		first, last = &f, &l
+	}
+	if more {
+		// The walk goes on from the last row it read: the oldest going
+		// back, the newest going forward.
+		next = last
+		if k.After {
+			next = first
+		}
+	}
+	p.Older, p.Newer = app.Around(k, first, last, next)
+	return p, nil
+}
+
+// nominations reads the nominations the actor may see, in the order of
+// the cursor's walk, at most limit of them (all when 0), without their
+// diffs.
+func (s *Service) nominations(ctx context.Context, a *app.Actor, f NominationFilter, k app.Cursor, limit int) ([]*Nomination, error) {
 	state := strings.ToUpper(f.State)
 	if !a.IsSecretariat() {
 		if a.State == "" || (state != "" && state != a.State) {
@@ -314,31 +354,40 @@ func (s *Service) Nominations(ctx context.Context, f NominationFilter) ([]*Nomin
 		}
 		state = a.State
 	}
-	list, err := listNominations(ctx, s.DB, state, f.Status, f.Open)
+	// The Secretariat's own view leaves out the States' drafts in the
+	// query, so that a page is whole; canSee stays the rule.
+	list, err := listNominations(ctx, s.DB, state, f.Status, f.Open, a.State == "", k, limit)
 	if err != nil {
 		return nil, err
 	}
 	out := list[:0]
-	var changeIDs []int64
 	for _, n := range list {
 		if canSee(a, n) {
 			out = append(out, n)
-			if n.ChangeID != 0 {
-				changeIDs = append(changeIDs, n.ChangeID)
-			}
-		}
-	}
-	// The applied changes of the validated, read together.
-	changes, err := changesByID(ctx, s.DB, changeIDs)
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range out {
-		if _, err := s.withDiffOf(ctx, n, changes); err != nil {
-			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// withDiffs gives each nomination of list its diff, the applied changes of
+// the validated read together.
+func (s *Service) withDiffs(ctx context.Context, list []*Nomination) error {
+	var changeIDs []int64
+	for _, n := range list {
+		if n.ChangeID != 0 {
+			changeIDs = append(changeIDs, n.ChangeID)
+		}
+	}
+	changes, err := changesByID(ctx, s.DB, changeIDs)
+	if err != nil {
+		return err
+	}
+	for _, n := range list {
+		if _, err := s.withDiffOf(ctx, n, changes); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // actable loads a nomination the actor may act on for the State, at the

@@ -50,9 +50,9 @@ func TestNominationWorkflow(t *testing.T) {
 			for _, u := range []*testkit.User{f.fpKEN, f.sec} {
 				_, err := dir.Nomination(u.Ctx(), n.ID)
 				wantCode(t, u.Email+" reads the draft", err, app.NotFound)
-				list, _ := dir.Nominations(u.Ctx(), directory.NominationFilter{State: "FRA"})
-				if len(list) != 0 {
-					t.Errorf("%s lists %d nominations of FRA", u.Email, len(list))
+				page, err := dir.Nominations(u.Ctx(), directory.NominationFilter{State: "FRA"}, app.Cursor{}, 0)
+				if err != nil || len(page.List) != 0 {
+					t.Errorf("%s lists nominations of FRA: %+v %v", u.Email, page, err)
 				}
 			}
 		})
@@ -104,9 +104,9 @@ func TestNominationWorkflow(t *testing.T) {
 				t.Errorf("got %v", err)
 			}
 		})
-		list, err := dir.Nominations(f.sec.Ctx(), directory.NominationFilter{Status: directory.NomSubmitted})
-		if err != nil || len(list) != 1 || list[0].ID != n.ID {
-			t.Fatalf("the Secretariat's queue: %+v %v", list, err)
+		page, err := dir.Nominations(f.sec.Ctx(), directory.NominationFilter{Status: directory.NomSubmitted}, app.Cursor{}, 0)
+		if err != nil || len(page.List) != 1 || page.List[0].ID != n.ID {
+			t.Fatalf("the Secretariat's queue: %+v %v", page, err)
 		}
 		f.sys.Clock.Advance(3 * 24 * time.Hour)
 		v, err := dir.ValidateNomination(f.sec.Ctx(), n.ID, directory.Decision{Version: n.Version, Reference: "Note verbale No. 17/2026 of 20 Nov 2026"})
@@ -428,10 +428,11 @@ func TestNominationsListCarriesEachDiff(t *testing.T) {
 			f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
 		}
 		for _, u := range []*testkit.User{f.sec, f.fpFRA} {
-			list, err := dir.Nominations(u.Ctx(), directory.NominationFilter{State: "FRA", Status: directory.NomValidated})
+			page, err := dir.Nominations(u.Ctx(), directory.NominationFilter{State: "FRA", Status: directory.NomValidated}, app.Cursor{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
+			list := page.List
 			if len(list) < 3 {
 				t.Fatalf("%s: %d validated nominations", u.Email, len(list))
 			}
@@ -443,6 +444,95 @@ func TestNominationsListCarriesEachDiff(t *testing.T) {
 				if n.ChangeID == 0 || len(n.Diff) == 0 || !reflect.DeepEqual(n.Diff, one.Diff) {
 					t.Errorf("%s: nomination %d lists diff %+v, reads %+v", u.Email, n.ID, n.Diff, one.Diff)
 				}
+			}
+		}
+	})
+}
+
+func TestNominationsArePaged(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		for i := range 5 {
+			in := testkit.ValidPoC()
+			in.FunctionTitle = fmt.Sprintf("Duty officer %d", i)
+			f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
+			if i%2 == 0 {
+				// A draft between them, which the Secretariat does not see:
+				// its pages must still be whole.
+				d := testkit.ValidPoC()
+				d.FunctionTitle, d.Draft = fmt.Sprintf("Draft %d", i), true
+				if _, err := dir.ProposePoC(f.fpKEN.Ctx(), "KEN", d); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, u := range []*testkit.User{f.sec, f.fpFRA, f.fpKEN} {
+			all, err := dir.Nominations(u.Ctx(), directory.NominationFilter{}, app.Cursor{}, app.MaxPageSize)
+			if err != nil || all.Older != nil || all.Newer != nil {
+				t.Fatalf("%s: %+v %v", u.Email, all, err)
+			}
+			for _, n := range all.List {
+				if u == f.sec && n.Status == directory.NomDraft {
+					t.Errorf("the Secretariat lists the draft %d", n.ID)
+				}
+			}
+			// Two at a time, back to the oldest, then forward again.
+			var pages [][]int64
+			k := app.Cursor{}
+			for {
+				p, err := dir.Nominations(u.Ctx(), directory.NominationFilter{}, k, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []int64
+				for _, n := range p.List {
+					ids = append(ids, n.ID)
+				}
+				pages = append(pages, ids)
+				if p.Older == nil {
+					break
+				}
+				if len(p.List) != 2 {
+					t.Errorf("%s: a page of %d before the last", u.Email, len(p.List))
+				}
+				k = *p.Older
+				if len(pages) > len(all.List) {
+					t.Fatalf("%s: the walk does not end", u.Email)
+				}
+			}
+			var walked []int64
+			for _, p := range pages {
+				walked = append(walked, p...)
+			}
+			var want []int64
+			for _, n := range all.List {
+				want = append(want, n.ID)
+			}
+			if !reflect.DeepEqual(walked, want) {
+				t.Errorf("%s: pages %v, the whole list %v", u.Email, pages, want)
+			}
+			last, err := dir.Nominations(u.Ctx(), directory.NominationFilter{}, k, 2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := len(pages) - 2
+			for ; i >= 0 && last.Newer != nil; i-- {
+				back, err := dir.Nominations(u.Ctx(), directory.NominationFilter{}, *last.Newer, 2)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []int64
+				for _, n := range back.List {
+					ids = append(ids, n.ID)
+				}
+				if !reflect.DeepEqual(ids, pages[i]) {
+					t.Errorf("%s: back to page %d gives %v, want %v", u.Email, i, ids, pages[i])
+				}
+				last = back
+			}
+			if i != -1 || last.Newer != nil {
+				t.Errorf("%s: the walk back stopped at page %d, or went past the first (%v)", u.Email, i+1, last.Newer)
 			}
 		}
 	})

@@ -212,8 +212,8 @@ func TestAuthorization(t *testing.T) {
 		if len(h) != 1 {
 			t.Errorf("history has %d changes, want 1", len(h))
 		}
-		if n, _ := dir.Nominations(f.sec.Ctx(), directory.NominationFilter{State: "FRA", Open: true}); len(n) != 0 {
-			t.Errorf("a refused actor left nominations: %+v", n)
+		if n, err := dir.Nominations(f.sec.Ctx(), directory.NominationFilter{State: "FRA", Open: true}, app.Cursor{}, 0); err != nil || len(n.List) != 0 {
+			t.Errorf("a refused actor left nominations: %+v %v", n, err)
 		}
 		t.Run("nobody signed in cannot read the directory", func(t *testing.T) {
 			if _, err := dir.List(context.Background(), directory.Filter{}); app.ErrorCode(err) != app.Unauthorized {

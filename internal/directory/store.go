@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 )
 
@@ -465,21 +466,43 @@ func getNomination(ctx context.Context, q db.Queryer, id int64) (*Nomination, er
 	return n, nil
 }
 
-func listNominations(ctx context.Context, q db.Queryer, state string, status NominationStatus, open bool) ([]*Nomination, error) {
-	query := `SELECT ` + nominationColumns + ` FROM nominations WHERE 1 = 1`
+// listNominations reads the nominations of a State (every State's when
+// state is empty), in a status or the open ones, newest first by creation
+// from the cursor k, at most limit of them (all when limit is 0).
+// submittedOnly leaves out the drafts not made on a State's request: what
+// the Secretariat may not see.
+func listNominations(ctx context.Context, q db.Queryer, state string, status NominationStatus, open, submittedOnly bool, k app.Cursor, limit int) ([]*Nomination, error) {
 	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + itoa(len(args))
+	}
+	query := `SELECT ` + nominationColumns + ` FROM nominations WHERE 1 = 1`
 	if state != "" {
-		args = append(args, state)
-		query += ` AND state_code = $` + itoa(len(args))
+		query += ` AND state_code = ` + arg(state)
 	}
 	if status != "" {
-		args = append(args, string(status))
-		query += ` AND status = $` + itoa(len(args))
+		query += ` AND status = ` + arg(string(status))
 	}
 	if open {
 		query += ` AND status IN ('draft', 'submitted', 'returned')`
 	}
-	query += ` ORDER BY id DESC LIMIT 500`
+	if submittedOnly {
+		query += ` AND (status <> 'draft' OR request_ref <> '')`
+	}
+	order := ` ORDER BY created_at DESC, id DESC`
+	if !k.IsZero() {
+		cmp := `<`
+		if k.After {
+			cmp, order = `>`, ` ORDER BY created_at, id`
+		}
+		at, id := arg(k.At.UTC()), arg(k.ID)
+		query += ` AND (created_at ` + cmp + ` ` + at + ` OR (created_at = ` + at + ` AND id ` + cmp + ` ` + id + `))`
+	}
+	query += order
+	if limit > 0 {
+		query += ` LIMIT ` + arg(limit)
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("directory store: listing nominations: %w", err)

@@ -80,7 +80,7 @@ func TestObserversAreDeniedByDefault(t *testing.T) {
 			{"the 30-day rule of France", func(c context.Context) error { _, err := s.Directory.Compliance(c, "FRA"); return err }, true},
 			{"the history of France's entry", func(c context.Context) error { _, err := s.Directory.History(c, "FRA"); return err }, true},
 			{"the nominations", func(c context.Context) error {
-				_, err := s.Directory.Nominations(c, directory.NominationFilter{State: "FRA"})
+				_, err := s.Directory.Nominations(c, directory.NominationFilter{State: "FRA"}, app.Cursor{}, 0)
 				return err
 			}, true},
 			{"the directory's waiting changes", func(c context.Context) error { _, err := s.Directory.Awaiting(c); return err }, true},

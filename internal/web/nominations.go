@@ -1,7 +1,9 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -12,31 +14,45 @@ import (
 // changes to validate.
 
 type nominationsData struct {
-	List     []*directory.Nomination
-	Status   string
-	Statuses []directory.NominationStatus
-	Names    map[string]*directory.Entry
+	List []*directory.Nomination
+	// Older and Newer are the links to the pages around this one.
+	Older, Newer template.URL
+	Status       string
+	Statuses     []directory.NominationStatus
+	Names        map[string]*directory.Entry
 }
 
 func (s *Server) nominationsPage(w http.ResponseWriter, r *http.Request) {
 	a := app.ActorFrom(r.Context())
-	f := directory.NominationFilter{Status: directory.NominationStatus(r.URL.Query().Get("status"))}
-	status := string(f.Status)
-	switch {
-	case status == "all":
-		f.Status = ""
-	case status == "" && a.IsSecretariat():
-		f.Status, status = directory.NomSubmitted, string(directory.NomSubmitted)
-	case status == "":
-		f.Open, status = true, "open"
-	}
-	list, err := s.Directory.Nominations(r.Context(), f)
+	q := r.URL.Query()
+	k, err := pageCursor(q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	d := &nominationsData{List: list, Status: status, Statuses: directory.NominationStatuses, Names: map[string]*directory.Entry{}}
-	for _, n := range list {
+	f := directory.NominationFilter{Status: directory.NominationStatus(q.Get("status"))}
+	status := string(f.Status)
+	switch {
+	case status == "all":
+		f.Status = ""
+	case status == "open":
+		f.Status, f.Open = "", true
+	case status == "" && a.IsSecretariat():
+		f.Status, status = directory.NomSubmitted, string(directory.NomSubmitted)
+	case status == "":
+		f.Open, status = true, "open"
+	case !slices.Contains(directory.NominationStatuses, f.Status):
+		s.fail(w, r, app.FieldError("status", "error.status", "unknown status", nil))
+		return
+	}
+	page, err := s.Directory.Nominations(r.Context(), f, k, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d := &nominationsData{List: page.List, Older: pageLink(q, page.Older), Newer: pageLink(q, page.Newer),
+		Status: status, Statuses: directory.NominationStatuses, Names: map[string]*directory.Entry{}}
+	for _, n := range page.List {
 		if e, err := s.Directory.Get(r.Context(), n.State); err == nil {
 			d.Names[n.State] = e
 		}

@@ -53,10 +53,11 @@ func TestPoCFormPickers(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the corrected form: %d", resp.StatusCode)
 	}
-	list, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "KEN"})
-	if err != nil || len(list) != 1 || list[0].PoC == nil {
-		t.Fatalf("%d nominations, %v", len(list), err)
+	noms, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "KEN"}, app.Cursor{}, 0)
+	if err != nil || len(noms.List) != 1 || noms.List[0].PoC == nil {
+		t.Fatalf("%+v, %v", noms, err)
 	}
+	list := noms.List
 	p := list[0].PoC
 	if p.TimeZone != "Europe/Paris" || p.Hours != "mon-fri 08:00-17:00; sat 09:00-12:00" || strings.Join(p.Languages, ",") != "en,sw,fr" {
 		t.Errorf("stored: %q %q %v", p.TimeZone, p.Hours, p.Languages)
@@ -151,10 +152,11 @@ func TestBrowserPhonePickers(t *testing.T) {
 	if !strings.HasPrefix(b.path(), "/nominations/") {
 		t.Fatalf("after submitting: %s\n%s", b.path(), b.text("main"))
 	}
-	list, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "KEN"})
-	if err != nil || len(list) != 1 {
-		t.Fatalf("%d nominations, %v", len(list), err)
+	noms, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "KEN"}, app.Cursor{}, 0)
+	if err != nil || len(noms.List) != 1 {
+		t.Fatalf("%+v, %v", noms, err)
 	}
+	list := noms.List
 	p := list[0].PoC
 	if p.Hours != "mon-thu 08:00-17:00; fri 08:00-12:30" || p.TimeZone != "Africa/Nairobi" || strings.Join(p.Languages, ",") != "en,sw" {
 		t.Errorf("stored: %q %q %v", p.Hours, p.TimeZone, p.Languages)

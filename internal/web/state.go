@@ -50,11 +50,13 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	pending, err := s.Directory.Nominations(r.Context(), directory.NominationFilter{State: e.Code, Open: true})
+	// A State has at most one open nomination for each part of its entry.
+	open, err := s.Directory.Nominations(r.Context(), directory.NominationFilter{State: e.Code, Open: true}, app.Cursor{}, app.MaxPageSize)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	pending := open.List
 	deciding := 0
 	for _, n := range pending {
 		if n.Status == directory.NomSubmitted {

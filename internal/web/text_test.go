@@ -25,11 +25,11 @@ func TestTextIsRefusedNotReplaced(t *testing.T) {
 		poc := url.Values{"level": {"technical"}, "function_title": {"Veille nationale"}, "ch_rows": {"1"}, "ch_kind_0": {"email"},
 			"ch_value_0": {"veille@fra.example"}, "languages": {"fr, en"}, "time_zone": {"Europe/Paris"}, "notes_lang": {"en"}}
 		pending := func() int {
-			n, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "FRA"})
+			n, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{State: "FRA"}, app.Cursor{}, app.MaxPageSize)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return len(n)
+			return len(n.List)
 		}
 		before := pending()
 		for name, tc := range map[string]struct{ agency, want string }{

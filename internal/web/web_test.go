@@ -291,8 +291,8 @@ func TestPagesRefuseOtherStatesData(t *testing.T) {
 			}
 		})
 	}
-	if n, _ := sys.Directory.Nominations(fpFRA.Ctx(), directory.NominationFilter{Open: true}); len(n) != 0 {
-		t.Errorf("refused posts left nominations: %+v", n)
+	if n, err := sys.Directory.Nominations(fpFRA.Ctx(), directory.NominationFilter{Open: true}, app.Cursor{}, 0); err != nil || len(n.List) != 0 {
+		t.Errorf("refused posts left nominations: %+v %v", n, err)
 	}
 	got, _ := sys.Directory.Get(fpFRA.Ctx(), "FRA")
 	if got.PoCs[0].Agency != "National CERT" || got.InitiateVia != "" {
@@ -446,10 +446,11 @@ func TestConflictingEditKeepsTheTypedValuesAndCanBeResolved(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("saving again: status %d", resp.StatusCode)
 	}
-	open, _ := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{Open: true})
-	if len(open) != 1 {
-		t.Fatalf("%d open nominations", len(open))
+	page, err := sys.Directory.Nominations(fp.Ctx(), directory.NominationFilter{Open: true}, app.Cursor{}, 0)
+	if err != nil || len(page.List) != 1 {
+		t.Fatalf("open nominations: %+v %v", page, err)
 	}
+	open := page.List
 	sys.Validate(t, open[0], nil)
 	got, _ := sys.Directory.GetPoC(fp.Ctx(), p.ID)
 	if got.Agency != "My edit" {
