@@ -121,8 +121,9 @@ func awaitingOf(waits []waiting) []*Awaiting {
 }
 
 // FillAwaiting reads the communications of ws as the actor may see them
-// (one of its State's, sent or received), with their recipients and
-// content; an item whose communication the actor may not see keeps a nil
+// (one of its State's, sent or received), with their content but not
+// their recipients' lines: what a line of the inbox shows (reference, TLP,
+// subject); an item whose communication the actor may not see keeps a nil
 // Comm.
 func (s *Service) FillAwaiting(ctx context.Context, ws []*Awaiting) error {
 	a, err := app.RequireActor(ctx)
@@ -144,7 +145,10 @@ func (s *Service) FillAwaiting(ctx context.Context, ws []*Awaiting) error {
 	if err != nil {
 		return err
 	}
-	if err := s.fillList(ctx, a, list); err != nil {
+	for _, c := range list {
+		view(a, c)
+	}
+	if err := s.fillHeads(ctx, list); err != nil {
 		return err
 	}
 	byID := map[int64]*Communication{}

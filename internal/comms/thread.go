@@ -239,9 +239,7 @@ func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communicat
 	// A recipient State sees its own lines only: only those are read.
 	var all, own []int64
 	for _, c := range list {
-		c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState, Metadata: a.IsSecretariat()}
-		c.Viewer.Recipient = !c.Viewer.Sender && !c.Viewer.Metadata
-		c.Recipients = []*Recipient{}
+		view(a, c)
 		byID[c.ID] = c
 		if c.Viewer.Recipient {
 			own = append(own, c.ID)
@@ -260,6 +258,20 @@ func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communicat
 	if err := recipientsOfMany(ctx, s.DB, a.State, own, add); err != nil {
 		return err
 	}
+	return s.fillHeads(ctx, list)
+}
+
+// view says who the actor is to c (sender, recipient or the Secretariat's
+// view of metadata), before c's recipients are read.
+func view(a *app.Actor, c *Communication) {
+	c.Viewer = Viewer{Sender: a.State != "" && a.State == c.SenderState, Metadata: a.IsSecretariat()}
+	c.Viewer.Recipient = !c.Viewer.Sender && !c.Viewer.Metadata
+	c.Recipients = []*Recipient{}
+}
+
+// fillHeads gives each communication of list, viewed, its template's name
+// and its content as its viewer may see it.
+func (s *Service) fillHeads(ctx context.Context, list []*Communication) error {
 	for _, c := range list {
 		if tpl, err := s.templateAt(ctx, c.TemplateID, c.TemplateVersion); err == nil {
 			c.TemplateSlug, c.TemplateName = tpl.Slug, tpl.Name

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/inbox"
 )
 
 // inboxPage is the page after sign-in: what waits for the user.
@@ -20,9 +21,75 @@ func (s *Server) inboxPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p := s.page(r, "inbox.title", in)
+	d := &inboxData{Inbox: in}
+	p := s.page(r, "inbox.title", d)
 	p.inboxCount = &in.Count
+	d.Rows = inboxRows(p, in.Items)
 	s.render(w, r, http.StatusOK, "inbox.html", p)
+}
+
+type inboxData struct {
+	*inbox.Inbox
+	// Rows are the items as the page's lines show them.
+	Rows []inboxRow
+}
+
+// inboxRow is an item of the inbox as its line shows it, its words put
+// together in Go (see commRow): what is asked, the line below it, the
+// State's name, the urgency, the time left.
+type inboxRow struct {
+	*inbox.Item
+	// What is the link's words: what is asked.
+	What string
+	// The kind of line below it: a communication's reference (Note: the
+	// stage followed up or the State to share with), a check's campaign, a
+	// change (Change: its action, Awaiting: whose decision), a key, a
+	// reset, an exercise.
+	IsComm, IsCheck, IsChange, IsKey, IsReset, IsExercise bool
+	Note, Change, Awaiting                                string
+	StateName, UrgencyText, Left, When                    string
+}
+
+// inboxRows puts together the lines of the inbox.
+func inboxRows(p *Page, items []*inbox.Item) []inboxRow {
+	rows := make([]inboxRow, len(items))
+	for i, it := range items {
+		row := inboxRow{Item: it, What: p.T("inbox.kind_" + it.Kind)}
+		switch it.Kind {
+		case "communication":
+			row.IsComm, row.What = true, p.T("inbox.need_"+it.Need)
+			switch it.Need {
+			case "follow-up":
+				row.Note = p.T("comm.stage_" + it.Detail)
+			case "consent":
+				row.Note = p.T("inbox.share_with", "State", p.NameOf(it.Detail))
+			}
+		case "check":
+			row.IsCheck = true
+		case "nomination", "returned":
+			row.IsChange, row.Change = true, p.T("action."+it.Action)
+			if it.Detail != "" {
+				row.Awaiting = p.T("nomination.awaiting") + " " + p.T("nomination.awaiting_"+it.Detail)
+			}
+		case "key":
+			row.IsKey = true
+		case "reset":
+			row.IsReset = true
+		case "exercise-agreement", "exercise-confirmation":
+			row.IsExercise = true
+		}
+		if it.State != "" {
+			row.StateName = p.NameOf(it.State)
+		}
+		if it.Urgency != "" {
+			row.UrgencyText = p.T("comm.urgency_" + it.Urgency)
+		}
+		if it.Due != nil {
+			row.Left, row.When = p.Left(it.Due), p.DateTime(it.Due)
+		}
+		rows[i] = row
+	}
+	return rows
 }
 
 // Left says how long remains until t, coarsely (hours under two days,

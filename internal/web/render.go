@@ -37,6 +37,9 @@ type templates struct {
 	pages map[string]string
 }
 
+// tlpClassReplacer makes a TLP label a CSS class name (see tlpclass).
+var tlpClassReplacer = strings.NewReplacer("tlp:", "", "+", "-")
+
 var funcs = template.FuncMap{
 	"join": strings.Join,
 	"seq": func(n int) []int {
@@ -60,10 +63,9 @@ var funcs = template.FuncMap{
 	// tlpclass names the CSS class of a TLP label (the label itself is
 	// shown as it is, never translated).
 	"tlpclass": func(tlp string) string {
-		return "tlp-" + strings.NewReplacer("tlp:", "", "+", "-").Replace(strings.ToLower(tlp))
+		return "tlp-" + tlpClassReplacer.Replace(strings.ToLower(tlp))
 	},
-	"byState": byState,
-	"lower":   strings.ToLower,
+	"lower": strings.ToLower,
 	"contains": func(list []string, v string) bool {
 		for _, x := range list {
 			if x == v {
