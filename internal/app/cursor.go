@@ -102,3 +102,24 @@ func Around(k Cursor, first, last, next *Cursor) (older, newer *Cursor) {
 	}
 	return older, with(next, true)
 }
+
+// PageCursors returns the cursors of the pages older and newer than a page
+// read from k by a walk that asked for one row more than a page holds:
+// rows are the page's rows as shown, newest first; more says that the walk
+// found the row beyond them; at is a row's cursor.
+func PageCursors[T any](k Cursor, rows []T, more bool, at func(T) Cursor) (older, newer *Cursor) {
+	var first, last, next *Cursor
+	if len(rows) > 0 {
+		f, l := at(rows[0]), at(rows[len(rows)-1])
+		first, last = &f, &l
+	}
+	if more {
+		// The walk goes on from the last row it read: the oldest going
+		// back, the newest going forward.
+		next = last
+		if k.After {
+			next = first
+		}
+	}
+	return Around(k, first, last, next)
+}

@@ -384,20 +384,7 @@ func (s *Service) Campaigns(ctx context.Context, k app.Cursor, limit int) (*Camp
 		return nil, err
 	}
 	p.List = append(p.List, list...)
-	var first, last, next *app.Cursor
-	if len(list) > 0 {
-		f, l := app.CursorAt(list[0].StartAt, list[0].ID), app.CursorAt(list[len(list)-1].StartAt, list[len(list)-1].ID)
-		first, last = &f, &l
-	}
-	if more {
-		// The walk goes on from the last row it read: the oldest going
-		// back, the newest going forward.
-		next = last
-		if k.After {
-			next = first
-		}
-	}
-	p.Older, p.Newer = app.Around(k, first, last, next)
+	p.Older, p.Newer = app.PageCursors(k, list, more, func(c *Campaign) app.Cursor { return app.CursorAt(c.StartAt, c.ID) })
 	return p, nil
 }
 

@@ -326,20 +326,7 @@ func (s *Service) Nominations(ctx context.Context, f NominationFilter, k app.Cur
 		return nil, err
 	}
 	p := &NominationPage{List: list}
-	var first, last, next *app.Cursor
-	if len(list) > 0 {
-		f, l := app.CursorAt(list[0].CreatedAt, list[0].ID), app.CursorAt(list[len(list)-1].CreatedAt, list[len(list)-1].ID)
-		first, last = &f, &l
-	}
-	if more {
-		// The walk goes on from the last row it read: the oldest going
-		// back, the newest going forward.
-		next = last
-		if k.After {
-			next = first
-		}
-	}
-	p.Older, p.Newer = app.Around(k, first, last, next)
+	p.Older, p.Newer = app.PageCursors(k, list, more, func(n *Nomination) app.Cursor { return app.CursorAt(n.CreatedAt, n.ID) })
 	return p, nil
 }
 
