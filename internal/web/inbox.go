@@ -54,10 +54,15 @@ type inboxRow struct {
 func inboxRows(p *Page, items []*inbox.Item) []inboxRow {
 	rows := make([]inboxRow, len(items))
 	for i, it := range items {
-		row := inboxRow{Item: it, What: p.T("inbox.kind_" + it.Kind)}
+		row := inboxRow{Item: it}
+		if it.Kind == "communication" {
+			row.What = p.T("inbox.need_" + it.Need)
+		} else {
+			row.What = p.T("inbox.kind_" + it.Kind)
+		}
 		switch it.Kind {
 		case "communication":
-			row.IsComm, row.What = true, p.T("inbox.need_"+it.Need)
+			row.IsComm = true
 			switch it.Need {
 			case "follow-up":
 				row.Note = p.T("comm.stage_" + it.Detail)
