@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -103,11 +104,18 @@ func Around(k Cursor, first, last, next *Cursor) (older, newer *Cursor) {
 	return older, with(next, true)
 }
 
-// PageCursors returns the cursors of the pages older and newer than a page
-// read from k by a walk that asked for one row more than a page holds:
-// rows are the page's rows as shown, newest first; more says that the walk
-// found the row beyond them; at is a row's cursor.
-func PageCursors[T any](k Cursor, rows []T, more bool, at func(T) Cursor) (older, newer *Cursor) {
+// Paginate makes a page of rows read from k by a walk that asked for one
+// row more than a page's limit, in the walk's order: it returns the page's
+// rows newest first, and the cursors of the pages older and newer than it
+// (nil at either end); at is a row's cursor.
+func Paginate[T any](k Cursor, rows []T, limit int, at func(T) Cursor) (page []T, older, newer *Cursor) {
+	more := len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	if k.After {
+		slices.Reverse(rows)
+	}
 	var first, last, next *Cursor
 	if len(rows) > 0 {
 		f, l := at(rows[0]), at(rows[len(rows)-1])
@@ -121,5 +129,6 @@ func PageCursors[T any](k Cursor, rows []T, more bool, at func(T) Cursor) (older
 			next = first
 		}
 	}
-	return Around(k, first, last, next)
+	older, newer = Around(k, first, last, next)
+	return rows, older, newer
 }

@@ -373,18 +373,11 @@ func (s *Service) Campaigns(ctx context.Context, k app.Cursor, limit int) (*Camp
 	if err != nil {
 		return nil, err
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
-	if k.After {
-		slices.Reverse(list)
-	}
+	list, p.Older, p.Newer = app.Paginate(k, list, limit, func(c *Campaign) app.Cursor { return app.CursorAt(c.StartAt, c.ID) })
 	if err := s.tally(ctx, a, list); err != nil {
 		return nil, err
 	}
 	p.List = append(p.List, list...)
-	p.Older, p.Newer = app.PageCursors(k, list, more, func(c *Campaign) app.Cursor { return app.CursorAt(c.StartAt, c.ID) })
 	return p, nil
 }
 

@@ -3,7 +3,6 @@ package directory
 import (
 	"context"
 	"database/sql"
-	"slices"
 	"strings"
 	"time"
 
@@ -315,18 +314,11 @@ func (s *Service) Nominations(ctx context.Context, f NominationFilter, k app.Cur
 	if err != nil {
 		return nil, err
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
-	if k.After {
-		slices.Reverse(list)
-	}
-	if err := s.withDiffs(ctx, list); err != nil {
+	p := &NominationPage{}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, func(n *Nomination) app.Cursor { return app.CursorAt(n.CreatedAt, n.ID) })
+	if err := s.withDiffs(ctx, p.List); err != nil {
 		return nil, err
 	}
-	p := &NominationPage{List: list}
-	p.Older, p.Newer = app.PageCursors(k, list, more, func(n *Nomination) app.Cursor { return app.CursorAt(n.CreatedAt, n.ID) })
 	return p, nil
 }
 
