@@ -1,10 +1,12 @@
 package comms
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -462,21 +464,32 @@ func recipientsOfMany(ctx context.Context, q db.Queryer, state string, ids []int
 		if state != "" {
 			args = append([]any{state}, args...)
 		}
-		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE `+where+`comm_id IN (`+marks+`) ORDER BY state_code, id`, args...)
+		// Ordered here, by State then id (a communication's lines are all
+		// in one chunk), rather than sorted whole by SQLite.
+		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE `+where+`comm_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
 		}
 		defer rows.Close()
+		type line struct {
+			comm int64
+			r    *Recipient
+		}
+		var lines []line
 		for rows.Next() {
 			var cid int64
 			r, err := scanRecipient(prefixed{rows, &cid})
 			if err != nil {
 				return fmt.Errorf("comms store: reading recipient lines: %w", err)
 			}
-			add(cid, r)
+			lines = append(lines, line{cid, r})
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
+		}
+		slices.SortFunc(lines, func(x, y line) int { return cmp.Or(cmp.Compare(x.r.State, y.r.State), cmp.Compare(x.r.ID, y.r.ID)) })
+		for _, l := range lines {
+			add(l.comm, l.r)
 		}
 		return nil
 	})
@@ -578,28 +591,47 @@ func listComms(ctx context.Context, q db.Queryer, state, box string, from, to ti
 		}
 		return ` ORDER BY ` + t + ` DESC, ` + id + ` DESC`
 	}
+	// Each walk gives the creation time and the id of at most limit rows,
+	// in its order; the page's rows are then read by id and ordered here,
+	// so that SQLite sorts pairs of keys, not whole rows with their
+	// content.
 	sent := func(status string) string {
-		return `SELECT c.id FROM comms c WHERE c.sender_state = ` + st + ` AND c.status = '` + status + `'` + bounds("c.created_at", "c.id") +
+		return `SELECT c.created_at AS t, c.id FROM comms c WHERE c.sender_state = ` + st + ` AND c.status = '` + status + `'` + bounds("c.created_at", "c.id") +
 			order("c.created_at", "c.id") + ` LIMIT ` + lim
 	}
 	// The State's lines (one or more a communication: one each of its PoCs
 	// reached) are lines of sent communications.
-	received := `SELECT r.comm_id FROM comm_recipients r WHERE r.state_code = ` + st + bounds("r.comm_created_at", "r.comm_id") +
+	received := `SELECT r.comm_created_at AS t, r.comm_id AS id FROM comm_recipients r WHERE r.state_code = ` + st + bounds("r.comm_created_at", "r.comm_id") +
 		` GROUP BY r.comm_created_at, r.comm_id` + order("r.comm_created_at", "r.comm_id") + ` LIMIT ` + lim
-	query := `SELECT ` + commColumns + ` FROM comms c WHERE `
+	var ids string
 	switch box {
 	case "all-sent":
-		query += `c.status = 'sent'` + bounds("c.created_at", "c.id")
+		// One walk along comms_sent_list, in its order: nothing to sort.
+		return queryComms(ctx, q, `SELECT `+commColumns+` FROM comms c WHERE c.status = 'sent'`+bounds("c.created_at", "c.id")+
+			order("c.created_at", "c.id")+` LIMIT `+lim, args...)
 	case "out":
-		query += `c.id IN (SELECT id FROM (` + sent("sent") + `) s)`
+		ids = sent("sent")
 	case "drafts":
-		query += `c.id IN (SELECT id FROM (` + sent("draft") + `) s)`
+		ids = sent("draft")
 	case "in":
-		query += `c.id IN (SELECT comm_id FROM (` + received + `) r)`
+		ids = received
 	default:
-		query += `c.id IN (SELECT id FROM (` + sent("sent") + `) s UNION SELECT comm_id FROM (` + received + `) r)`
+		// A communication the State sent to itself is in both walks, with
+		// the same time.
+		ids = `SELECT t, id FROM (` + sent("sent") + `) s UNION SELECT t, id FROM (` + received + `) r` + order("t", "id") + ` LIMIT ` + lim
 	}
-	return queryComms(ctx, q, query+order("c.created_at", "c.id")+` LIMIT `+lim, args...)
+	list, err := queryComms(ctx, q, `SELECT `+commColumns+` FROM comms c WHERE c.id IN (SELECT id FROM (`+ids+`) w)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(list, func(x, y *Communication) int {
+		c := cmp.Or(x.CreatedAt.Compare(y.CreatedAt), cmp.Compare(x.ID, y.ID))
+		if !k.After {
+			c = -c
+		}
+		return c
+	})
+	return list, nil
 }
 
 // eachLoggedComm calls fn with every communication that has a log entry,
