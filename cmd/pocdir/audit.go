@@ -135,7 +135,7 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines and the communications waiting counted again in %s: %d differ\n",
+	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines, the communications waiting and the open requests to share counted again in %s: %d differ\n",
 		time.Since(start).Round(time.Millisecond), len(counters))
 	if !rep.OK() || len(counters) > 0 {
 		for _, p := range append(rep.Problems, counters...) {
@@ -156,21 +156,24 @@ func auditCheck(args []string) error {
 
 // checkCounters counts again what the pages read from counters (each
 // campaign's tally, the communications sent by month, the recipient lines
-// by stage, the communications that wait for each State) and describes each
+// by stage, the communications that wait for each State, the open requests
+// to share by sender) and describes each
 // counter that differs from the rows: a write that forgot its counter.
 func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
-	// The four counts read different tables: at full size each takes
+	// The five counts read different tables: at full size each takes
 	// seconds, so they run at once, each on its own connection.
 	var tallies []checks.TallyMismatch
 	var volumes []comms.VolumeMismatch
 	var stages []comms.StageMismatch
 	var waiting []comms.WaitingMismatch
-	errs := make([]error, 4)
+	var consent []comms.ConsentMismatch
+	errs := make([]error, 5)
 	var wg sync.WaitGroup
 	wg.Go(func() { tallies, errs[0] = checks.Recount(ctx, d) })
 	wg.Go(func() { volumes, errs[1] = comms.RecountVolumes(ctx, d) })
 	wg.Go(func() { stages, errs[2] = comms.RecountStages(ctx, d) })
 	wg.Go(func() { waiting, errs[3] = comms.RecountWaiting(ctx, d) })
+	wg.Go(func() { consent, errs[4] = comms.RecountConsentOpen(ctx, d) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -188,7 +191,19 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	for _, m := range waiting {
 		out = append(out, fmt.Sprintf("communications waiting for %s: %d kept, %d counted", m.State, m.Kept, m.Counted))
 	}
+	for _, m := range consent {
+		out = append(out, consentMismatch(m))
+	}
 	return out, nil
+}
+
+// consentMismatch describes a request to share kept open otherwise than
+// its events say.
+func consentMismatch(m comms.ConsentMismatch) string {
+	if m.Kept {
+		return fmt.Sprintf("request to share %d: kept open, but answered, gone or of another sender or communication", m.Request)
+	}
+	return fmt.Sprintf("request to share %d: open, but not kept so for its sender", m.Request)
 }
 
 func auditVerify(args []string, out io.Writer) error {

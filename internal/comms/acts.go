@@ -349,6 +349,9 @@ func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, c
 	if err := insertEvent(ctx, s.DB, tx, e, actorID, refID, nil); err != nil {
 		return err
 	}
+	if err := keepConsentOpen(ctx, tx, e, ref); err != nil {
+		return err
+	}
 	if logged != nil {
 		// The event keeps the index of its log entry.
 		owners := append(logged.owners, auditlog.Owner{Table: "comm_events", ID: e.ID})

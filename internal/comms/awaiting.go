@@ -194,10 +194,10 @@ const (
 		FROM comm_recipients r CROSS JOIN comms c
 		WHERE c.id = r.comm_id AND c.sender_state = $1 AND c.status = 'sent' AND r.outcome IN ('disputed', 'more-info') AND r.outcome_at >= $2
 		AND NOT EXISTS (SELECT 1 FROM comms x WHERE x.thread_id = c.thread_id AND x.sender_state = $1 AND x.status = 'sent' AND x.sent_at > r.outcome_at)`
+	// The open requests are kept by sender (comm_consent_open).
 	waitingConsent = `SELECT 'consent', c.id, e.state_code, '', e.target, e.id, e.at, c.respond_by, c.urgency
-		FROM comm_events e JOIN comms c ON c.id = e.comm_id
-		WHERE c.sender_state = $1 AND e.kind = 'consent-requested'
-		AND NOT EXISTS (SELECT 1 FROM comm_events x WHERE x.ref_id = e.id AND x.kind IN ('consent-granted', 'consent-refused'))`
+		FROM comm_consent_open o JOIN comm_events e ON e.id = o.request_id JOIN comms c ON c.id = o.comm_id
+		WHERE o.sender_state = $1`
 	// urgencyRank orders by urgency, the most urgent first (Urgencies), as
 	// urgencyRankOf does.
 	urgencyRank = `CASE c.urgency WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`

@@ -157,3 +157,97 @@ func RecountWaiting(ctx context.Context, q db.Queryer) ([]WaitingMismatch, error
 	slices.SortFunc(out, func(x, y WaitingMismatch) int { return cmp.Compare(x.State, y.State) })
 	return out, nil
 }
+
+// The requests to share that their sender has not answered are kept by
+// sender in comm_consent_open (migration 00037), so that what waits for a
+// State on what it sent reads its open requests, not every communication
+// it ever sent: a request's event adds its row, its answer's removes it,
+// in the same transaction (Service.event). `pocdir audit check` and the
+// tests list them again (RecountConsentOpen).
+
+// keepConsentOpen keeps comm_consent_open as e, just written, changes it:
+// a request opens one, an answer to request ref closes it.
+func keepConsentOpen(ctx context.Context, q db.Queryer, e *Event, ref int64) error {
+	switch e.Kind {
+	case EvConsentRequested:
+		if _, err := q.ExecContext(ctx, `INSERT INTO comm_consent_open (request_id, sender_state, comm_id)
+			SELECT $1, sender_state, id FROM comms WHERE id = $2`, e.ID, e.CommID); err != nil {
+			return fmt.Errorf("comms store: keeping a request to share open: %w", err)
+		}
+	case EvConsentGranted, EvConsentRefused:
+		if _, err := q.ExecContext(ctx, `DELETE FROM comm_consent_open WHERE request_id = $1`, ref); err != nil {
+			return fmt.Errorf("comms store: closing a request to share: %w", err)
+		}
+	}
+	return nil
+}
+
+// ConsentMismatch is a request to share that is open and not kept as
+// such in comm_consent_open, or kept there and answered (or gone).
+type ConsentMismatch struct {
+	Request int64
+	// Kept says it is kept open; the events say otherwise.
+	Kept bool
+}
+
+// RecountConsentOpen lists again, from the events, the requests to share
+// that their sender has not answered, and returns those that
+// comm_consent_open keeps otherwise (kept with another sender or
+// communication: both).
+func RecountConsentOpen(ctx context.Context, q db.Queryer) ([]ConsentMismatch, error) {
+	const what = "listing the open requests to share again"
+	type request struct {
+		sender string
+		comm   int64
+	}
+	read := func(query string) (map[int64]request, error) {
+		rows, err := q.QueryContext(ctx, query)
+		if err != nil {
+			return nil, fmt.Errorf("comms store: %s: %w", what, err)
+		}
+		defer rows.Close()
+		out := map[int64]request{}
+		for rows.Next() {
+			var id int64
+			var r request
+			if err := rows.Scan(&id, &r.sender, &r.comm); err != nil {
+				return nil, fmt.Errorf("comms store: %s: %w", what, err)
+			}
+			out[id] = r
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("comms store: %s: %w", what, err)
+		}
+		return out, nil
+	}
+	open, err := read(`SELECT e.id, c.sender_state, e.comm_id FROM comm_events e JOIN comms c ON c.id = e.comm_id WHERE e.kind = 'consent-requested'
+		AND NOT EXISTS (SELECT 1 FROM comm_events x WHERE x.ref_id = e.id AND x.kind IN ('consent-granted', 'consent-refused'))`)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := read(`SELECT request_id, sender_state, comm_id FROM comm_consent_open`)
+	if err != nil {
+		return nil, err
+	}
+	var out []ConsentMismatch
+	for id, r := range open {
+		if k, ok := kept[id]; !ok || k != r {
+			out = append(out, ConsentMismatch{Request: id})
+		}
+	}
+	for id, k := range kept {
+		if r, ok := open[id]; !ok || k != r {
+			out = append(out, ConsentMismatch{Request: id, Kept: true})
+		}
+	}
+	slices.SortFunc(out, func(x, y ConsentMismatch) int {
+		if c := cmp.Compare(x.Request, y.Request); c != 0 || x.Kept == y.Kept {
+			return c
+		}
+		if x.Kept {
+			return 1
+		}
+		return -1
+	})
+	return out, nil
+}

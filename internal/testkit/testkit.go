@@ -201,8 +201,8 @@ func New(t testing.TB, e Engine, opts ...Option) *System {
 
 // WantCounted fails the test when a counter kept in the database (a
 // campaign's tally, the communications sent by month, the recipient lines
-// by stage, the communications that wait for each State) differs from a
-// count of the rows. A database that cannot be
+// by stage, the communications that wait for each State, the open requests
+// to share by sender) differs from a count of the rows. A database that cannot be
 // read (a test that stopped it) is only noted.
 func WantCounted(t testing.TB, d *db.DB) {
 	t.Helper()
@@ -231,6 +231,13 @@ func WantCounted(t testing.TB, d *db.DB) {
 		waiting, err = comms.RecountWaiting(ctx, d)
 		for _, m := range waiting {
 			problems = append(problems, fmt.Sprintf("communications waiting for %s: kept %d, counted %d", m.State, m.Kept, m.Counted))
+		}
+	}
+	if err == nil {
+		var consent []comms.ConsentMismatch
+		consent, err = comms.RecountConsentOpen(ctx, d)
+		for _, m := range consent {
+			problems = append(problems, fmt.Sprintf("request to share %d: kept open %t, the events say otherwise", m.Request, m.Kept))
 		}
 	}
 	if err != nil {
