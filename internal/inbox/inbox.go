@@ -458,7 +458,9 @@ func (s *Service) received(ctx context.Context, at *position, back, inclusive bo
 			mark.ID = math.MaxInt64
 		}
 	}
-	batch := max(n, 8)
+	// One more than n: when the last read is in a place of its own, the n
+	// before it are settled, and one read is enough.
+	batch := max(n+1, 8)
 	var out []*Item
 	for {
 		ws, err := s.Comms.AwaitingReceived(ctx, mark, back, batch)
