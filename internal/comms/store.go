@@ -616,8 +616,8 @@ func listComms(ctx context.Context, q db.Queryer, state, box string, from, to ti
 	case "in":
 		ids = received
 	default:
-		// A communication the State sent to itself is in both walks, with
-		// the same time.
+		// The two walks, merged: a State never receives what it sent, and
+		// UNION would show such a one once.
 		ids = `SELECT t, id FROM (` + sent("sent") + `) s UNION SELECT t, id FROM (` + received + `) r` + order("t", "id") + ` LIMIT ` + lim
 	}
 	list, err := queryComms(ctx, q, `SELECT `+commColumns+` FROM comms c WHERE c.id IN (SELECT id FROM (`+ids+`) w)`, args...)

@@ -143,6 +143,34 @@ func TestInboxAcrossStatesAndRoles(t *testing.T) {
 				}
 			}
 		})
+		t.Run("the migration that keeps the open requests finds this one, not one refused", func(t *testing.T) {
+			if _, err := sys.Comms.Share(offKEN.Ctx(), c2.ID, "DEU", "Germany too."); err != nil {
+				t.Fatal(err)
+			}
+			th, err := sys.Comms.Thread(fpFRA.Ctx(), c2.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range th.Events {
+				if e.Kind == comms.EvConsentRequested && e.Target == "DEU" {
+					if _, err := sys.Comms.Consent(fpFRA.Ctx(), c2.ID, e.ID, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			ctx := context.Background()
+			if err := sys.DB.MigrateDownTo(ctx, 36); err != nil {
+				t.Fatal(err)
+			}
+			if err := sys.DB.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			testkit.WantCounted(t, sys.DB)
+			got := find(inboxOf(t, sys, fpFRA), inbox.KindCommunication, comms.NeedConsent)
+			if len(got) != 1 || got[0].ID != c2.ID || got[0].Detail != "BRA" {
+				t.Fatalf("France after the migration: %+v", got)
+			}
+		})
 		t.Run("the critical communication comes before the high one without a deadline", func(t *testing.T) {
 			items := find(inboxOf(t, sys, offKEN), inbox.KindCommunication, "")
 			if len(items) != 1 || items[0].Urgency != "critical" {
