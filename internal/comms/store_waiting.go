@@ -192,62 +192,29 @@ type ConsentMismatch struct {
 
 // RecountConsentOpen lists again, from the events, the requests to share
 // that their sender has not answered, and returns those that
-// comm_consent_open keeps otherwise (kept with another sender or
-// communication: both).
+// comm_consent_open keeps otherwise: open and not kept, or kept and not
+// open (kept with another sender or communication: both), in the
+// request's order.
 func RecountConsentOpen(ctx context.Context, q db.Queryer) ([]ConsentMismatch, error) {
-	const what = "listing the open requests to share again"
-	type request struct {
-		sender string
-		comm   int64
-	}
-	read := func(query string) (map[int64]request, error) {
-		rows, err := q.QueryContext(ctx, query)
-		if err != nil {
-			return nil, fmt.Errorf("comms store: %s: %w", what, err)
-		}
-		defer rows.Close()
-		out := map[int64]request{}
-		for rows.Next() {
-			var id int64
-			var r request
-			if err := rows.Scan(&id, &r.sender, &r.comm); err != nil {
-				return nil, fmt.Errorf("comms store: %s: %w", what, err)
-			}
-			out[id] = r
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("comms store: %s: %w", what, err)
-		}
-		return out, nil
-	}
-	open, err := read(`SELECT e.id, c.sender_state, e.comm_id FROM comm_events e JOIN comms c ON c.id = e.comm_id WHERE e.kind = 'consent-requested'
-		AND NOT EXISTS (SELECT 1 FROM comm_events x WHERE x.ref_id = e.id AND x.kind IN ('consent-granted', 'consent-refused'))`)
+	const open = `SELECT e.id, c.sender_state, e.comm_id FROM comm_events e JOIN comms c ON c.id = e.comm_id WHERE e.kind = 'consent-requested'
+		AND NOT EXISTS (SELECT 1 FROM comm_events x WHERE x.ref_id = e.id AND x.kind IN ('consent-granted', 'consent-refused'))`
+	const kept = `SELECT request_id, sender_state, comm_id FROM comm_consent_open`
+	rows, err := q.QueryContext(ctx, `SELECT id, 0 AS kept FROM (`+open+` EXCEPT `+kept+`) a
+		UNION ALL SELECT request_id, 1 FROM (`+kept+` EXCEPT `+open+`) b ORDER BY 1, 2`)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("comms store: listing the open requests to share again: %w", err)
 	}
-	kept, err := read(`SELECT request_id, sender_state, comm_id FROM comm_consent_open`)
-	if err != nil {
-		return nil, err
-	}
+	defer rows.Close()
 	var out []ConsentMismatch
-	for id, r := range open {
-		if k, ok := kept[id]; !ok || k != r {
-			out = append(out, ConsentMismatch{Request: id})
+	for rows.Next() {
+		var m ConsentMismatch
+		if err := rows.Scan(&m.Request, &m.Kept); err != nil {
+			return nil, fmt.Errorf("comms store: listing the open requests to share again: %w", err)
 		}
+		out = append(out, m)
 	}
-	for id, k := range kept {
-		if r, ok := open[id]; !ok || k != r {
-			out = append(out, ConsentMismatch{Request: id, Kept: true})
-		}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("comms store: listing the open requests to share again: %w", err)
 	}
-	slices.SortFunc(out, func(x, y ConsentMismatch) int {
-		if c := cmp.Compare(x.Request, y.Request); c != 0 || x.Kept == y.Kept {
-			return c
-		}
-		if x.Kept {
-			return 1
-		}
-		return -1
-	})
 	return out, nil
 }
