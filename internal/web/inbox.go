@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/inbox"
 )
 
@@ -55,32 +56,32 @@ func inboxRows(p *Page, items []*inbox.Item) []inboxRow {
 	rows := make([]inboxRow, len(items))
 	for i, it := range items {
 		row := inboxRow{Item: it}
-		if it.Kind == "communication" {
+		if it.Kind == inbox.KindCommunication {
 			row.What = p.T("inbox.need_" + it.Need)
 		} else {
 			row.What = p.T("inbox.kind_" + it.Kind)
 		}
 		switch it.Kind {
-		case "communication":
+		case inbox.KindCommunication:
 			row.IsComm = true
 			switch it.Need {
-			case "follow-up":
+			case comms.NeedFollowUp:
 				row.Note = p.T("comm.stage_" + it.Detail)
-			case "consent":
+			case comms.NeedConsent:
 				row.Note = p.T("inbox.share_with", "State", p.NameOf(it.Detail))
 			}
-		case "check":
+		case inbox.KindCheck:
 			row.IsCheck = true
-		case "nomination", "returned":
+		case inbox.KindNomination, inbox.KindReturned:
 			row.IsChange, row.Change = true, p.T("action."+it.Action)
 			if it.Detail != "" {
 				row.Awaiting = p.T("nomination.awaiting") + " " + p.T("nomination.awaiting_"+it.Detail)
 			}
-		case "key":
+		case inbox.KindKey:
 			row.IsKey = true
-		case "reset":
+		case inbox.KindReset:
 			row.IsReset = true
-		case "exercise-agreement", "exercise-confirmation":
+		case inbox.KindExerciseAgreement, inbox.KindExerciseConfirmation:
 			row.IsExercise = true
 		}
 		if it.State != "" {
