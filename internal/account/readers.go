@@ -66,7 +66,7 @@ func StandIn(ctx context.Context, q db.Queryer, userID int64, now time.Time) (r 
 }
 
 func readers(ctx context.Context, q db.Queryer, query string, args ...any) ([]notify.Reader, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := db.Query(ctx, q, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing readers: %w", err)
 	}

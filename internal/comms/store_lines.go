@@ -157,7 +157,7 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox,
 				o.respondBy, o.rank, o.sentAt, o.createdAt)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
+		if _, err := db.ExecTx(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
 			notified_at, outbox_id, respond_by, urgency_rank, sent_at, comm_created_at) VALUES `+d.Values(len(part), 15), args...); err != nil {
 			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
 		}
@@ -174,7 +174,7 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 // notified them: one query for the lines just added, rather than one
 // RETURNING per line (which cost more than the insert on SQLite).
 func linesByOutbox(ctx context.Context, q db.Queryer, comm int64) (map[int64]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id, outbox_id FROM comm_recipients WHERE comm_id = $1 AND outbox_id IS NOT NULL`, comm)
+	rows, err := db.Query(ctx, q, `SELECT id, outbox_id FROM comm_recipients WHERE comm_id = $1 AND outbox_id IS NOT NULL`, comm)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
 	}

@@ -60,7 +60,7 @@ func writeStages(ctx context.Context, q db.Queryer, changes map[stageKey]int) er
 	if len(args) == 0 {
 		return nil
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO comm_stages (state_code, stage, n) VALUES `+values.String()+`
+	if _, err := db.PreparedExec(ctx, q, `INSERT INTO comm_stages (state_code, stage, n) VALUES `+values.String()+`
 		ON CONFLICT (state_code, stage) DO UPDATE SET n = comm_stages.n + excluded.n`, args...); err != nil {
 		return fmt.Errorf("comms store: counting the recipient lines: %w", err)
 	}

@@ -55,7 +55,7 @@ const exerciseCase = `CASE WHEN t.slug = $2 OR ft.slug = $2 OR c.exercise_id IS 
 func countSending(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
 	k := volumeKey{month: volumeMonth(at)}
 	var exercise int
-	err := tx.QueryRowContext(ctx, `SELECT c.sender_state, c.template_id, `+exerciseCase+`
+	err := db.QueryRowTx(ctx, tx, `SELECT c.sender_state, c.template_id, `+exerciseCase+`
 		FROM comms c JOIN comm_templates t ON t.id = c.template_id
 		LEFT JOIN comms f ON f.id = c.thread_id LEFT JOIN comm_templates ft ON ft.id = f.template_id
 		WHERE c.id = $1`, id, ExerciseSlug).Scan(&k.state, &k.template, &exercise)
@@ -82,7 +82,7 @@ func writeVolumes(ctx context.Context, tx db.Queryer, changes map[volumeKey]int)
 		if changes[k] == 0 {
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO comm_volumes (month, sender_state, template_id, exercise, n) VALUES ($1, $2, $3, $4, $5)
+		if _, err := db.PreparedExec(ctx, tx, `INSERT INTO comm_volumes (month, sender_state, template_id, exercise, n) VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (month, sender_state, template_id, exercise) DO UPDATE SET n = comm_volumes.n + excluded.n`,
 			k.month, k.state, k.template, b2i(k.exercise), changes[k]); err != nil {
 			return fmt.Errorf("comms store: counting the communications sent: %w", err)

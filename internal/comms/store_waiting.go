@@ -68,7 +68,7 @@ func writeWaiting(ctx context.Context, q db.Queryer, changes map[string]int) err
 		fmt.Fprintf(&values, "($%d, $%d)", 2*i+1, 2*i+2)
 		args = append(args, st, changes[st])
 	}
-	if _, err := q.ExecContext(ctx, `INSERT INTO comm_waiting (state_code, n) VALUES `+values.String()+`
+	if _, err := db.PreparedExec(ctx, q, `INSERT INTO comm_waiting (state_code, n) VALUES `+values.String()+`
 		ON CONFLICT (state_code) DO UPDATE SET n = comm_waiting.n + excluded.n`, args...); err != nil {
 		return fmt.Errorf("comms store: counting the communications that wait: %w", err)
 	}

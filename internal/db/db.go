@@ -245,47 +245,69 @@ func AfterCommit(tx *sql.Tx, key any, fn func()) bool {
 	return true
 }
 
-// prepared returns query's statement inside tx when tx is one of Tx's.
-func prepared(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+// prepared returns query's statement inside tx when tx is one of Tx's,
+// and what to call once it has run. On SQLite it comes from the bounded
+// cache of the statements run through DB (stmtcache.go), from a text's
+// second run on, so that a statement built for its arguments (a list of
+// States, a multi-row INSERT) is cached by its few shapes and a one-off
+// pushes nothing out. It closes with the transaction. On PostgreSQL there
+// is none: pgx keeps its own cache of prepared statements per connection.
+func prepared(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, func()) {
 	d, ok := Of(tx)
 	if !ok {
-		return nil
+		return nil, nil
 	}
-	st, err := d.Stmt(ctx, tx, query)
-	if err != nil {
-		return nil // the plain query says what is wrong
+	s := d.implicit(ctx, query) // nil on PostgreSQL
+	if s == nil {
+		return nil, nil
 	}
-	return st
+	// A statement pushed out of the cache while this one runs is
+	// finalized once the transaction gives its connection back.
+	return tx.StmtContext(ctx, s.st), func() { d.done(s) }
 }
 
-// ExecTx is tx.ExecContext through a statement prepared once (see Stmt).
+// ExecTx is tx.ExecContext through a prepared statement (see prepared).
 func ExecTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	if st := prepared(ctx, tx, query); st != nil {
+	if st, done := prepared(ctx, tx, query); st != nil {
+		defer done()
 		return st.ExecContext(ctx, args...) // closed with tx
 	}
 	return tx.ExecContext(ctx, query, args...)
 }
 
-// QueryRowTx is tx.QueryRowContext through a statement prepared once.
+// QueryRowTx is tx.QueryRowContext through a prepared statement.
 func QueryRowTx(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	if st := prepared(ctx, tx, query); st != nil {
+	if st, done := prepared(ctx, tx, query); st != nil {
+		defer done()
 		return st.QueryRowContext(ctx, args...) // closed with tx
 	}
 	return tx.QueryRowContext(ctx, query, args...)
 }
 
-// QueryTx is tx.QueryContext through a statement prepared once.
+// QueryTx is tx.QueryContext through a prepared statement.
 func QueryTx(ctx context.Context, tx *sql.Tx, query string, args ...any) (*sql.Rows, error) {
-	if st := prepared(ctx, tx, query); st != nil {
+	if st, done := prepared(ctx, tx, query); st != nil {
+		defer done()
 		return st.QueryContext(ctx, args...) // closed with tx
 	}
 	return tx.QueryContext(ctx, query, args...)
 }
 
+// Query runs a query on a database or in a transaction through a prepared
+// statement: DB's own methods on a database, QueryTx in a transaction.
+// For the statements of a transaction's hot paths (a send), whose text
+// may vary with its arguments.
+func Query(ctx context.Context, q Queryer, query string, args ...any) (*sql.Rows, error) {
+	if tx, ok := q.(*sql.Tx); ok {
+		return QueryTx(ctx, tx, query, args...)
+	}
+	return q.QueryContext(ctx, query, args...)
+}
+
 // PreparedRow runs a query that returns one row, on a database or in a
-// transaction, through a statement prepared once (for the static
-// statements on the hot paths only: a query built with a varying IN list
-// would fill the cache).
+// transaction, through a prepared statement: on a database prepared once
+// (for the static statements on the hot paths only: a query built with a
+// varying IN list would fill the cache), in a transaction as QueryRowTx.
 func PreparedRow(ctx context.Context, q Queryer, query string, args ...any) *sql.Row {
 	switch q := q.(type) {
 	case *DB:
@@ -557,7 +579,7 @@ func IsUniqueViolation(err error) bool {
 
 // Exec runs a statement; an error says what was being done.
 func Exec(ctx context.Context, q Queryer, what, query string, args ...any) error {
-	if _, err := q.ExecContext(ctx, query, args...); err != nil {
+	if _, err := PreparedExec(ctx, q, query, args...); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
@@ -566,7 +588,7 @@ func Exec(ctx context.Context, q Queryer, what, query string, args ...any) error
 // Exec1 runs a conditional statement and reports whether it changed one
 // row; an error says what was being done.
 func Exec1(ctx context.Context, q Queryer, what, query string, args ...any) (bool, error) {
-	res, err := q.ExecContext(ctx, query, args...)
+	res, err := PreparedExec(ctx, q, query, args...)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", what, err)
 	}
@@ -605,7 +627,7 @@ type IDCode struct {
 // IDCodes reads the rows of a query that selects an id and a code, in
 // order; what says what is read, for the error.
 func IDCodes(ctx context.Context, q Queryer, what, query string, args ...any) ([]IDCode, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	rows, err := Query(ctx, q, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", what, err)
 	}

@@ -2,7 +2,10 @@ package db_test
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -21,9 +24,10 @@ func TestStatementsArePreparedOnTheirSecondRun(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		d := testkit.OpenDB(t, e)
 		ctx := context.Background()
+		base := d.ImplicitKept() // what opening the database ran twice
 		kept := func(want int) {
 			t.Helper()
-			if e.Name != "sqlite" {
+			if want = min(base+want, db.ImplicitSize); e.Name != "sqlite" {
 				want = 0
 			}
 			if got := d.ImplicitKept(); got != want {
@@ -105,5 +109,91 @@ func TestStatementsArePreparedOnTheirSecondRun(t *testing.T) {
 				t.Error(err)
 			}
 		})
+	})
+}
+
+// TestTransactionsRunCachedStatements checks that the statements a
+// transaction runs through QueryTx, ExecTx, QueryRowTx and Query come from
+// the same bounded cache on SQLite (none on PostgreSQL): kept from their
+// second run, one pushed out while the transaction still reads its rows
+// reads them all, and a statement whose text varies with its arguments (a
+// multi-row INSERT) is kept by its shapes only, within the cache's size.
+func TestTransactionsRunCachedStatements(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		d := testkit.OpenDB(t, e)
+		ctx := context.Background()
+		base := d.ImplicitKept() // what opening the database ran twice
+		want := func(n int) int {
+			if e.Name != "sqlite" {
+				return 0
+			}
+			return n
+		}
+		insert := func(tx *sql.Tx, rows int, first int) error {
+			args := make([]any, 0, rows)
+			for i := range rows {
+				args = append(args, fmt.Sprintf("u%d@example.org", first+i))
+			}
+			values := strings.ReplaceAll(d.Values(rows, 1), ")", ", 'officer', CURRENT_TIMESTAMP)")
+			_, err := db.ExecTx(ctx, tx, `INSERT INTO users (email, role, created_at) VALUES `+values, args...)
+			return err
+		}
+		err := d.Tx(ctx, func(tx *sql.Tx) error {
+			for k := range 3 { // three shapes, each run twice
+				for r := range 2 {
+					if err := insert(tx, k+1, 100*k+10*r); err != nil {
+						return err
+					}
+				}
+			}
+			if got := d.ImplicitKept() - base; got != want(3) {
+				t.Errorf("%d statements kept after three shapes run twice, want %d", got, want(3))
+			}
+			const q = `SELECT email FROM users ORDER BY email`
+			for range 2 {
+				rows, err := db.Query(ctx, tx, q)
+				if err != nil {
+					return err
+				}
+				rows.Close()
+			}
+			if e.Name != "sqlite" {
+				return nil // a connection of PostgreSQL's runs one query at a time
+			}
+			rows, err := db.QueryTx(ctx, tx, q)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			if !rows.Next() {
+				return errors.New("no first row")
+			}
+			for n := range db.ImplicitSize + 10 {
+				for range 2 {
+					var got int
+					if err := db.QueryRowTx(ctx, tx, fmt.Sprintf(`SELECT %d + $1`, n), 1).Scan(&got); err != nil || got != n+1 {
+						return fmt.Errorf("SELECT %d + 1 = %d, %v", n, got, err)
+					}
+				}
+			}
+			if got := d.ImplicitKept(); got != db.ImplicitSize {
+				t.Errorf("%d statements kept, want %d", got, db.ImplicitSize)
+			}
+			n := 1
+			for rows.Next() {
+				n++
+			}
+			if err := rows.Err(); err != nil || n != 12 {
+				t.Errorf("read %d users of 12: %v", n, err)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if err := d.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil || n != 12 {
+			t.Errorf("%d users committed, want 12: %v", n, err)
+		}
 	})
 }

@@ -134,7 +134,7 @@ func EnqueueMany(ctx context.Context, d *db.DB, tx *sql.Tx, now time.Time, ms []
 // enqueueRows runs one statement of EnqueueMany and sets the ids of its
 // messages.
 func enqueueRows(ctx context.Context, tx *sql.Tx, values string, args []any, at map[string]int, ids []int64) error {
-	rows, err := tx.QueryContext(ctx, `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to,
+	rows, err := db.QueryTx(ctx, tx, `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to,
 		auto_reply, message_id, attachment_name, attachment) VALUES `+values+` RETURNING id, message_id`, args...)
 	if err != nil {
 		return err

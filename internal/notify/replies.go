@@ -167,7 +167,7 @@ func (b *TokenBatch) Insert(ctx context.Context, d *db.DB, tx *sql.Tx) error {
 		for _, r := range part {
 			args = append(args, r.hash, r.kind, r.object, r.now, r.expires)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES `+d.Values(len(part), 5), args...); err != nil {
+		if _, err := db.ExecTx(ctx, tx, `INSERT INTO reply_addresses (token_hash, kind, object_id, created_at, expires_at) VALUES `+d.Values(len(part), 5), args...); err != nil {
 			return fmt.Errorf("notify: recording %d reply addresses: %w", len(part), err)
 		}
 	}
