@@ -49,7 +49,21 @@ func addTally(ctx context.Context, tx *sql.Tx, campaign int64, state string, d T
 		}
 		t.plus(d)
 	}
-	db.BeforeCommit(tx, tt, func() error { return writeTallies(ctx, tx, tt.changes) })
+	// Added to the batch's changes once this transaction's work is kept,
+	// and written with them (db.Shared).
+	db.WhenKept(tx, tt, func() {
+		v, _ := db.Shared(tx, txTalliesKey{}, func() any { return &txTallies{changes: map[tallyKey]*Tally{}} })
+		all := v.(*txTallies)
+		for k, d := range tt.changes {
+			t := all.changes[k]
+			if t == nil {
+				t = &Tally{}
+				all.changes[k] = t
+			}
+			t.plus(*d)
+		}
+		db.BeforeSharedCommit(tx, all, func() error { return writeTallies(context.WithoutCancel(ctx), tx, all.changes) })
+	})
 	return nil
 }
 

@@ -164,6 +164,11 @@ type txState struct {
 	values map[any]any
 	// before runs, in order, just before the transaction commits.
 	before []func() error
+	// kept runs, in order, once the transaction's own work is kept
+	// (WhenKept); shared is what it shares with the other members of its
+	// batch, or keeps alone (shared.go).
+	kept   []func()
+	shared *sharedState
 }
 
 // BeforeCommit arranges for fn to run inside tx just before it commits,
@@ -504,7 +509,7 @@ func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) ([]func(), error
 	if err != nil {
 		return nil, fmt.Errorf("db: beginning a transaction: %w", err)
 	}
-	state := &txState{db: d}
+	state := &txState{db: d, shared: &sharedState{}}
 	owners.Store(tx, state)
 	defer owners.Delete(tx)
 	if err := fn(tx); err != nil {
@@ -523,6 +528,11 @@ func (d *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) ([]func(), error
 			_ = tx.Rollback()
 			return nil, err
 		}
+	}
+	state.keep()
+	if err := state.shared.write(); err != nil {
+		_ = tx.Rollback()
+		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("db: committing: %w", err)

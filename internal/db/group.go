@@ -195,6 +195,7 @@ func (g *Group) commit(batch []*member) {
 	}
 	defer owners.Delete(tx)
 	var hooks []*commitHook
+	shared := &sharedState{}
 	for i, m := range batch {
 		// Savepoints are not released: a member's one statement more
 		// than its own transaction's BEGIN and COMMIT would be none, and
@@ -205,9 +206,12 @@ func (g *Group) commit(batch []*member) {
 			fail(fmt.Errorf("db: starting a member of a batch: %w", err))
 			return
 		}
-		state := &txState{db: d}
+		state := &txState{db: d, shared: shared}
 		owners.Store(tx, state)
 		hook, err := runMember(m, tx, state)
+		if err == nil {
+			state.keep()
+		}
 		if err != nil {
 			m.err = err
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT `+sp); rerr != nil {
@@ -221,6 +225,13 @@ func (g *Group) commit(batch []*member) {
 		if hook != nil {
 			hooks = append(hooks, hook)
 		}
+	}
+	// What the kept members share (their counters) is written once, in
+	// one order, after the last of them.
+	if err := shared.write(); err != nil {
+		_ = tx.Rollback()
+		fail(err)
+		return
 	}
 	if err := tx.Commit(); err != nil {
 		fail(fmt.Errorf("db: committing: %w", err))

@@ -153,5 +153,53 @@ func TestGroupCommitsMembersTogether(t *testing.T) {
 				}
 			}
 		})
+
+		t.Run("what the kept members share is written once, after the last of them", func(t *testing.T) {
+			// Each member adds its number to a total that the batch
+			// writes once (as the counters are: comms.addCount), here as
+			// a user named after the total and the members it saw.
+			type total struct {
+				n     int
+				order []string
+			}
+			var writes []string
+			add := func(ctx context.Context, n int, fail error) error {
+				return d.Tx(ctx, func(tx *sql.Tx) error {
+					own := n
+					db.WhenKept(tx, "own", func() {
+						v, _ := db.Shared(tx, "total", func() any { return &total{} })
+						all := v.(*total)
+						all.n += own
+						all.order = append(all.order, fmt.Sprint(own))
+						db.BeforeSharedCommit(tx, all, func() error {
+							writes = append(writes, fmt.Sprint(all.order))
+							return insert(ctx, tx, fmt.Sprintf("total-%d@example.org", all.n))
+						})
+					})
+					return fail
+				})
+			}
+			g := d.NewGroup(64, 1)
+			stop := errors.New("stop")
+			errs := batch(g, []func(ctx context.Context) error{
+				func(ctx context.Context) error { return add(ctx, 1, nil) },
+				func(ctx context.Context) error { return add(ctx, 100, stop) },
+				func(ctx context.Context) error { return add(ctx, 3, nil) },
+			})
+			if errs[0] != nil || !errors.Is(errs[1], stop) || errs[2] != nil {
+				t.Fatalf("errors %v", errs)
+			}
+			if len(writes) != 1 || count("total-4@example.org") != 1 {
+				t.Errorf("shared writes %q, total-4 written %d times: want one write of the two kept members", writes, count("total-4@example.org"))
+			}
+			writes = nil
+			if err := add(ctx, 7, nil); err != nil || len(writes) != 1 || count("total-7@example.org") != 1 {
+				t.Errorf("a transaction of its own: %v, writes %q", err, writes)
+			}
+			writes = nil
+			if err := add(ctx, 8, stop); !errors.Is(err, stop) || len(writes) != 0 || count("total-8@example.org") != 0 {
+				t.Errorf("a transaction that fails: %v, writes %q", err, writes)
+			}
+		})
 	})
 }
