@@ -86,10 +86,7 @@ func New(c Config) *Service {
 		// One lane: SQLite has one writer. Not on PostgreSQL: with four
 		// lanes, as the replies by e-mail have, the crisis burst went no
 		// faster (a batch runs its members one after another on one
-		// connection, and the burst waits on round trips, not commits),
-		// and two batches deadlocked on the rows of comm_waiting: each
-		// member writes its counters in the order of their keys, but a
-		// batch takes them member after member.
+		// connection, and the burst waits on round trips, not commits).
 		s.sends = c.DB.NewGroup(8, 1)
 	}
 	return s
