@@ -177,21 +177,45 @@ type txState struct {
 // adds nothing (the keys are AfterCommit's). It reports false, and fn
 // never runs, for a transaction that Tx does not run.
 func BeforeCommit(tx *sql.Tx, key any, fn func() error) bool {
+	st, ok := stateOf(tx)
+	if ok && firstTime(&st.keys, beforeKey{key}) {
+		st.before = append(st.before, fn)
+	}
+	return ok
+}
+
+// stateOf returns the state of a transaction that Tx runs.
+func stateOf(tx *sql.Tx) (*txState, bool) {
 	v, ok := owners.Load(tx)
 	if !ok {
+		return nil, false
+	}
+	return v.(*txState), true
+}
+
+// firstTime reports whether key is new to keys, and adds it.
+func firstTime(keys *map[any]bool, key any) bool {
+	if (*keys)[key] {
 		return false
 	}
-	st := v.(*txState)
-	k := beforeKey{key}
-	if st.keys[k] {
-		return true
+	if *keys == nil {
+		*keys = map[any]bool{}
 	}
-	if st.keys == nil {
-		st.keys = map[any]bool{}
-	}
-	st.keys[k] = true
-	st.before = append(st.before, fn)
+	(*keys)[key] = true
 	return true
+}
+
+// valueOf returns the value of key in values, made with mk the first time.
+func valueOf(values *map[any]any, key any, mk func() any) any {
+	if x, ok := (*values)[key]; ok {
+		return x
+	}
+	if *values == nil {
+		*values = map[any]any{}
+	}
+	x := mk()
+	(*values)[key] = x
+	return x
 }
 
 type beforeKey struct{ key any }
@@ -201,29 +225,20 @@ type beforeKey struct{ key any }
 // log's entries waiting for their index), gone with it. It reports false
 // for a transaction that Tx does not run.
 func TxValue(tx *sql.Tx, key any, mk func() any) (any, bool) {
-	v, ok := owners.Load(tx)
+	st, ok := stateOf(tx)
 	if !ok {
 		return nil, false
 	}
-	st := v.(*txState)
-	if x, ok := st.values[key]; ok {
-		return x, true
-	}
-	if st.values == nil {
-		st.values = map[any]any{}
-	}
-	x := mk()
-	st.values[key] = x
-	return x, true
+	return valueOf(&st.values, key, mk), true
 }
 
 // Of returns the database of a transaction that Tx runs.
 func Of(tx *sql.Tx) (*DB, bool) {
-	st, ok := owners.Load(tx)
+	st, ok := stateOf(tx)
 	if !ok {
 		return nil, false
 	}
-	return st.(*txState).db, true
+	return st.db, true
 }
 
 // AfterCommit arranges for fn to run once tx has committed, in the
@@ -234,20 +249,11 @@ func Of(tx *sql.Tx) (*DB, bool) {
 // run. A transaction is used by one goroutine at a time, so the list needs
 // no lock.
 func AfterCommit(tx *sql.Tx, key any, fn func()) bool {
-	v, ok := owners.Load(tx)
-	if !ok {
-		return false
+	st, ok := stateOf(tx)
+	if ok && firstTime(&st.keys, key) {
+		st.after = append(st.after, fn)
 	}
-	st := v.(*txState)
-	if st.keys[key] {
-		return true
-	}
-	if st.keys == nil {
-		st.keys = map[any]bool{}
-	}
-	st.keys[key] = true
-	st.after = append(st.after, fn)
-	return true
+	return ok
 }
 
 // prepared returns query's statement inside tx when tx is one of Tx's,

@@ -43,21 +43,11 @@ func (st *txState) keep() {
 // nothing. It reports false, and fn never runs, for a transaction that Tx
 // does not run.
 func WhenKept(tx *sql.Tx, key any, fn func()) bool {
-	v, ok := owners.Load(tx)
-	if !ok {
-		return false
+	st, ok := stateOf(tx)
+	if ok && firstTime(&st.keys, keptKey{key}) {
+		st.kept = append(st.kept, fn)
 	}
-	st := v.(*txState)
-	k := keptKey{key}
-	if st.keys[k] {
-		return true
-	}
-	if st.keys == nil {
-		st.keys = map[any]bool{}
-	}
-	st.keys[k] = true
-	st.kept = append(st.kept, fn)
-	return true
+	return ok
 }
 
 type keptKey struct{ key any }
@@ -66,20 +56,11 @@ type keptKey struct{ key any }
 // tx (its batch, or itself), made with mk the first time. It reports false
 // for a transaction that Tx does not run.
 func Shared(tx *sql.Tx, key any, mk func() any) (any, bool) {
-	v, ok := owners.Load(tx)
+	st, ok := stateOf(tx)
 	if !ok {
 		return nil, false
 	}
-	s := v.(*txState).shared
-	if x, ok := s.values[key]; ok {
-		return x, true
-	}
-	if s.values == nil {
-		s.values = map[any]any{}
-	}
-	x := mk()
-	s.values[key] = x
-	return x, true
+	return valueOf(&st.shared.values, key, mk), true
 }
 
 // BeforeSharedCommit arranges for fn to run inside tx once for everything
@@ -89,18 +70,9 @@ func Shared(tx *sql.Tx, key any, mk func() any) (any, bool) {
 // adds nothing. It reports false, and fn never runs, for a transaction
 // that Tx does not run.
 func BeforeSharedCommit(tx *sql.Tx, key any, fn func() error) bool {
-	v, ok := owners.Load(tx)
-	if !ok {
-		return false
+	st, ok := stateOf(tx)
+	if ok && firstTime(&st.shared.keys, key) {
+		st.shared.before = append(st.shared.before, fn)
 	}
-	s := v.(*txState).shared
-	if s.keys[key] {
-		return true
-	}
-	if s.keys == nil {
-		s.keys = map[any]bool{}
-	}
-	s.keys[key] = true
-	s.before = append(s.before, fn)
-	return true
+	return ok
 }
