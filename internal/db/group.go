@@ -209,9 +209,6 @@ func (g *Group) commit(batch []*member) {
 		state := &txState{db: d, shared: shared}
 		owners.Store(tx, state)
 		hook, err := runMember(m, tx, state)
-		if err == nil {
-			state.keep()
-		}
 		if err != nil {
 			m.err = err
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT `+sp); rerr != nil {
@@ -243,9 +240,10 @@ func (g *Group) commit(batch []*member) {
 }
 
 // runMember runs a member's function inside the batch's transaction, then
-// what it arranged for before the commit and its context's commit hook,
-// as tx does for a transaction of its own; a panic is the member's error,
-// so that the batch and the group stay sound. It returns the hook that ran.
+// what it arranged for before the commit, its context's commit hook and
+// what it arranged for once kept, as tx does for a transaction of its own;
+// a panic is the member's error, so that the batch and the group stay
+// sound. It returns the hook that ran.
 func runMember(m *member, tx *sql.Tx, state *txState) (hook *commitHook, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -265,7 +263,9 @@ func runMember(m *member, tx *sql.Tx, state *txState) (hook *commitHook, err err
 		if err := hook.fn(m.ctx, tx); err != nil {
 			return nil, err
 		}
-		return hook, nil
+	} else {
+		hook = nil
 	}
-	return nil, nil
+	state.keep() // the member is kept: what it shares joins the batch's
+	return hook, nil
 }
