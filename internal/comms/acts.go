@@ -346,7 +346,7 @@ func (s *Service) event(ctx context.Context, tx *sql.Tx, a *app.Actor, thread, c
 			actorID = a.UserID
 		}
 	}
-	if err := insertEvent(ctx, s.DB, tx, e, actorID, refID, nil); err != nil {
+	if err := insertEvent(ctx, tx, e, actorID, refID, nil); err != nil {
 		return err
 	}
 	if err := keepConsentOpen(ctx, tx, e, ref); err != nil {

@@ -583,7 +583,7 @@ func (c *Communication) lacks(f Field) bool {
 // notifications, and records it in the thread and the accountability log,
 // in the caller's transaction.
 func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, parent *Communication, pl *plan, now time.Time) error {
-	ok, err := markSent(ctx, s.DB, tx, c.ID, now, pl.zone)
+	ok, err := markSent(ctx, tx, c.ID, now, pl.zone)
 	if err != nil {
 		return err
 	}
@@ -693,7 +693,7 @@ func (s *Service) insert(ctx context.Context, tx *sql.Tx, c *Communication) erro
 	if err != nil {
 		return err
 	}
-	return insertComm(ctx, s.DB, tx, c, sealed)
+	return insertComm(ctx, tx, c, sealed)
 }
 
 // NameSuffix marks the content field that keeps, beside a choice answer

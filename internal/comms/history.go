@@ -141,7 +141,7 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := insertComm(ctx, h.s.DB, h.tx, c, sealed); err != nil {
+	if err := insertComm(ctx, h.tx, c, sealed); err != nil {
 		return err
 	}
 	c.ThreadID, c.CommitSalt, c.SentAt = c.ID, auditlog.NewSalt(), &at
@@ -155,11 +155,7 @@ func (h *historyTx) comm(ctx context.Context, i int, at time.Time) error {
 	h.add(auditlog.Event{Type: "comms.sent", Object: "comm:" + c.Ref, States: append([]string{from}, to...), At: at, Commitment: c.Commitment()}.ByState(sys),
 		historyOwner{comm: c})
 	h.addEvent(c, EvSent, from, at)
-	lines, err := prepareRecipients(ctx, h.s.DB, h.tx)
-	if err != nil {
-		return err
-	}
-	defer lines.Close()
+	lines := newRecipientLines(h.tx)
 	for _, st := range to {
 		for _, t := range h.routes[st] {
 			if err := lines.add(ctx, c, t, t.poc.Email(), false, at, 0); err != nil {
@@ -242,7 +238,7 @@ func (h *historyTx) log(ctx context.Context) error {
 			}
 		}
 		if o.event != nil {
-			if err := insertEvent(ctx, h.s.DB, h.tx, o.event, nil, nil, idx); err != nil {
+			if err := insertEvent(ctx, h.tx, o.event, nil, nil, idx); err != nil {
 				return err
 			}
 		}

@@ -34,7 +34,7 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	lg.Commitment = c.Commitment()
 	lg.owners = []auditlog.Owner{{Table: "comms", ID: c.ID}}
 	lg.set = func(idx int64) { c.LogIndex = &idx }
-	return lg, setCommitment(ctx, s.DB, tx, c.ID, c.CommitSalt)
+	return lg, setCommitment(ctx, tx, c.ID, c.CommitSalt)
 }
 
 // CheckCommitments returns the check, for auditlog.Check, of every sent

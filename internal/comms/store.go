@@ -115,7 +115,7 @@ func queryComms(ctx context.Context, q db.Queryer, query string, args ...any) ([
 }
 
 // insertComm writes a new communication with its sealed content.
-func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sealed string) error {
+func insertComm(ctx context.Context, tx *sql.Tx, c *Communication, sealed string) error {
 	var parent, fwd any
 	if c.ParentID != 0 {
 		parent = c.ParentID
@@ -131,13 +131,9 @@ func insertComm(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, sea
 	if c.senderUser != 0 {
 		user = c.senderUser
 	}
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
+	if err := db.QueryRowTx(ctx, tx, `INSERT INTO comms (ref, thread_id, parent_id, forwarded_from, template_id, template_version, sender_state, sender_user,
 		sender_email, to_states, level, urgency, tlp, respond_by, onward_consent, status, content, idem_key, created_at, updated_at, exercise_id, exercise)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21) RETURNING id`)
-	if err != nil {
-		return fmt.Errorf("comms store: saving a communication: %w", err)
-	}
-	if err := st.QueryRowContext(ctx,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19, $20, $21) RETURNING id`,
 		c.Ref, c.ThreadID, parent, fwd, c.TemplateID, c.TemplateVersion, c.SenderState, user, c.SenderEmail,
 		strings.Join(c.ToStates, ","), c.Level, c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Status, sealed, c.idemKey, c.CreatedAt, exercise, c.IsExercise()).Scan(&c.ID); err != nil {
 		return fmt.Errorf("comms store: saving a communication: %w", err)
@@ -170,13 +166,9 @@ func lockComm(ctx context.Context, tx *sql.Tx, dialect db.Dialect, id int64) (st
 // markSent marks a draft sent, starts its thread when it opens one and
 // keeps the sender's time zone, in one statement; it reports whether the
 // communication was still a draft.
-func markSent(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, now time.Time, zone string) (bool, error) {
-	upd, err := d.Stmt(ctx, tx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1, sender_tz = $3,
-		thread_id = CASE WHEN thread_id = 0 THEN id ELSE thread_id END WHERE id = $2 AND status = 'draft'`)
-	if err != nil {
-		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
-	}
-	res, err := upd.ExecContext(ctx, now, id, zone)
+func markSent(ctx context.Context, tx *sql.Tx, id int64, now time.Time, zone string) (bool, error) {
+	res, err := db.ExecTx(ctx, tx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1, sender_tz = $3,
+		thread_id = CASE WHEN thread_id = 0 THEN id ELSE thread_id END WHERE id = $2 AND status = 'draft'`, now, id, zone)
 	if err != nil {
 		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
 	}
@@ -189,12 +181,8 @@ func markSent(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, now time.Time
 
 // setCommitment keeps the salt of a sent communication's commitment (its
 // log entry's index comes when the log integrates it).
-func setCommitment(ctx context.Context, d *db.DB, tx *sql.Tx, id int64, salt string) error {
-	st, err := d.Stmt(ctx, tx, `UPDATE comms SET commit_salt = $1 WHERE id = $2`)
-	if err != nil {
-		return fmt.Errorf("comms store: recording a commitment: %w", err)
-	}
-	if _, err := st.ExecContext(ctx, salt, id); err != nil {
+func setCommitment(ctx context.Context, tx *sql.Tx, id int64, salt string) error {
+	if _, err := db.ExecTx(ctx, tx, `UPDATE comms SET commit_salt = $1 WHERE id = $2`, salt, id); err != nil {
 		return fmt.Errorf("comms store: recording a commitment: %w", err)
 	}
 	return nil
@@ -432,14 +420,9 @@ func consentAnswered(ctx context.Context, q db.Queryer, request int64) (bool, er
 // Threads.
 
 // insertEvent appends an act to a thread and returns its id.
-func insertEvent(ctx context.Context, d *db.DB, tx *sql.Tx, e *Event, actorID, refID, idx any) error {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at, via, verification)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`)
-	if err != nil {
-		return fmt.Errorf("comms store: recording an act: %w", err)
-	}
-	defer st.Close()
-	if err := st.QueryRowContext(ctx, e.threadID, e.CommID, e.Kind, e.State, e.Actor, actorID, e.Target, refID, idx, e.At, e.Via, e.Verification).Scan(&e.ID); err != nil {
+func insertEvent(ctx context.Context, tx *sql.Tx, e *Event, actorID, refID, idx any) error {
+	if err := db.QueryRowTx(ctx, tx, `INSERT INTO comm_events (thread_id, comm_id, kind, state_code, actor, actor_id, target, ref_id, log_index, at, via, verification)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`, e.threadID, e.CommID, e.Kind, e.State, e.Actor, actorID, e.Target, refID, idx, e.At, e.Via, e.Verification).Scan(&e.ID); err != nil {
 		return fmt.Errorf("comms store: recording an act: %w", err)
 	}
 	return nil

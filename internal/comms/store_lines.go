@@ -52,8 +52,11 @@ func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, er
 
 // recipientLines writes the recipient lines of a send with one prepared
 // statement: parsing the SQL once per line was most of a send's cost.
+// insertLine writes one recipient line.
+const insertLine = `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id,
+		respond_by, urgency_rank, sent_at, comm_created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
+
 type recipientLines struct {
-	st *sql.Stmt
 	tx *sql.Tx
 	// pairs are the communications and States given a line: the first
 	// line of each makes its communication wait for the State (the lines
@@ -61,13 +64,8 @@ type recipientLines struct {
 	pairs map[linePair]bool
 }
 
-func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLines, error) {
-	st, err := d.Stmt(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id,
-		respond_by, urgency_rank, sent_at, comm_created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`)
-	if err != nil {
-		return nil, fmt.Errorf("comms store: adding recipients: %w", err)
-	}
-	return &recipientLines{st: st, tx: tx, pairs: map[linePair]bool{}}, nil
+func newRecipientLines(tx *sql.Tx) *recipientLines {
+	return &recipientLines{tx: tx, pairs: map[linePair]bool{}}
 }
 
 // add writes a line of the communication c (sent: its SentAt is set). The
@@ -75,7 +73,7 @@ func prepareRecipients(ctx context.Context, d *db.DB, tx *sql.Tx) (*recipientLin
 func (l *recipientLines) add(ctx context.Context, c *Communication, t target, addr string, encrypted bool, now time.Time, outbox int64) error {
 	comm := c.ID
 	o := lineOrderOf(c)
-	if _, err := l.st.ExecContext(ctx, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox,
+	if _, err := db.ExecTx(ctx, l.tx, insertLine, comm, t.poc.State, t.poc.ID, string(t.poc.Level), t.poc.Agency, addr, t.poc.TimeZone, t.route, encrypted, now, outbox,
 		o.respondBy, o.rank, o.sentAt, o.createdAt); err != nil {
 		return fmt.Errorf("comms store: adding a recipient of %d: %w", comm, err)
 	}
@@ -192,8 +190,6 @@ func linesByOutbox(ctx context.Context, q db.Queryer, comm int64) (map[int64]int
 	}
 	return out, nil
 }
-
-func (l *recipientLines) Close() error { return l.st.Close() }
 
 // The background job.
 

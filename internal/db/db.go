@@ -53,8 +53,6 @@ type DB struct {
 	// to 100 ms), which made a burst of sends mostly sleep.
 	writers sync.Mutex
 
-	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt
 	// implicitStmts are the statements that DB's QueryContext,
 	// QueryRowContext and ExecContext prepared (stmtcache.go).
 	implicitStmts implicitCache
@@ -104,48 +102,6 @@ func (d *DB) Values(rows, cols int) string {
 		b.WriteByte(')')
 	}
 	return b.String()
-}
-
-// Stmt returns the statement for query inside tx, prepared once for the
-// database and then once per connection: the statements that a burst of
-// sends runs thousands of times are not parsed again each time (parsing
-// was a third of a send's cost on SQLite). It closes with the
-// transaction.
-func (d *DB) Stmt(ctx context.Context, tx *sql.Tx, query string) (*sql.Stmt, error) {
-	st, err := d.cached(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	return tx.StmtContext(ctx, st), nil
-}
-
-// cached returns the statement of query prepared once for the database.
-func (d *DB) cached(ctx context.Context, query string) (*sql.Stmt, error) {
-	d.stmtMu.Lock()
-	st := d.stmts[query]
-	d.stmtMu.Unlock()
-	if st != nil {
-		return st, nil
-	}
-	st, err := d.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	d.stmtMu.Lock()
-	if old := d.stmts[query]; old != nil {
-		d.stmtMu.Unlock()
-		// Closed without the lock: closing waits for the connection it
-		// was prepared on, whose transaction may wait (on PostgreSQL, for
-		// a row) for one that waits for this lock.
-		st.Close()
-		return old, nil
-	}
-	defer d.stmtMu.Unlock()
-	if d.stmts == nil {
-		d.stmts = map[string]*sql.Stmt{}
-	}
-	d.stmts[query] = st
-	return st, nil
 }
 
 // owners maps each transaction that Tx runs to its database and what runs
@@ -316,15 +272,12 @@ func Query(ctx context.Context, q Queryer, query string, args ...any) (*sql.Rows
 }
 
 // PreparedRow runs a query that returns one row, on a database or in a
-// transaction, through a prepared statement: on a database prepared once
-// (for the static statements on the hot paths only: a query built with a
-// varying IN list would fill the cache), in a transaction as QueryRowTx.
+// transaction, through a prepared statement on SQLite: on a database DB's
+// own QueryRowContext, in a transaction QueryRowTx, both from the bounded
+// cache (stmtcache.go).
 func PreparedRow(ctx context.Context, q Queryer, query string, args ...any) *sql.Row {
-	switch q := q.(type) {
-	case *DB:
-		return q.QueryRowPrepared(ctx, query, args...)
-	case *sql.Tx:
-		return QueryRowTx(ctx, q, query, args...)
+	if tx, ok := q.(*sql.Tx); ok {
+		return QueryRowTx(ctx, tx, query, args...)
 	}
 	return q.QueryRowContext(ctx, query, args...)
 }
@@ -335,16 +288,6 @@ func PreparedExec(ctx context.Context, q Queryer, query string, args ...any) (sq
 		return ExecTx(ctx, tx, query, args...)
 	}
 	return q.ExecContext(ctx, query, args...)
-}
-
-// QueryRowPrepared is QueryRowContext through a statement prepared once
-// for the database: for the lookups that every request or message makes.
-func (d *DB) QueryRowPrepared(ctx context.Context, query string, args ...any) *sql.Row {
-	st, err := d.cached(ctx, query)
-	if err != nil {
-		return d.QueryRowContext(ctx, query, args...) // the plain query says what is wrong
-	}
-	return st.QueryRowContext(ctx, args...)
 }
 
 // pgReadBuffer is the read buffer of a PostgreSQL connection.

@@ -10,9 +10,10 @@ import (
 // SQLite parses a statement each time it is run unless it was prepared, and
 // database/sql prepares nothing by itself: the inbox's page spent 39% of its
 // CPU in SQLite's parser, on the same few dozen statements. The reads and
-// writes that run through DB (not a transaction) on SQLite therefore run a
-// statement seen before from a bounded cache of prepared statements, each
-// prepared once per connection by database/sql. A statement is prepared on
+// writes that run through DB, and those that run in a transaction through
+// ExecTx, QueryRowTx, QueryTx and the helpers built on them, therefore run
+// on SQLite a statement seen before from one bounded cache of prepared
+// statements, each prepared once per connection by database/sql. A statement is prepared on
 // its second run, so that the text of a one-off (an IN list of a given
 // length) does not push out those that come back. PostgreSQL's driver
 // (pgx) already keeps a cache of prepared statements per connection.
