@@ -4,7 +4,10 @@
 # bare Go handler returning a fixed 2 KB body on the same machine, so that
 # the two figures can be compared in one run; and next to a bare handler
 # answering the very bytes and headers of pocdir's answer (its JSON, the
-# API's security headers), which measures what pocdir adds to net/http.
+# API's security headers) on a server with pocdir's timeouts, which
+# measures what pocdir's handlers add to net/http. Each row also gives the
+# server's CPU time per request (from /proc), steadier than the rate on a
+# machine whose speed drifts.
 #
 # The directory is filled by `pocdir demo --full`, which then stops; what is
 # measured is `pocdir serve` on that database, as in production (logs at
@@ -51,22 +54,31 @@ package main
 import (
 	"net/http"
 	"os"
+	"strconv"
+	"time"
 )
 
-// The body and the headers of pocdir's answer, fixed.
+// The body and the headers of pocdir's answer, fixed, on a server with
+// pocdir's timeouts (cmd/pocdir/serve.go): what any Go server answering
+// these bytes with those protections costs, without pocdir's handlers.
 func main() {
 	body, err := os.ReadFile(os.Args[1])
 	if err != nil {
 		panic(err)
 	}
-	http.ListenAndServe("127.0.0.1:18191", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "application/json")
-		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		w.Write(body)
-	}))
+	length := strconv.Itoa(len(body))
+	srv := &http.Server{Addr: "127.0.0.1:18191", ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			h.Set("Cache-Control", "no-store")
+			h.Set("Content-Length", length)
+			h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+			h.Set("Content-Type", "application/json")
+			h.Set("X-Content-Type-Options", "nosniff")
+			w.Write(body)
+		})}
+	srv.ListenAndServe()
 }
 GO
 (cd "$work" && go mod init bare >/dev/null 2>&1 && go build -o bare bare.go && go build -o same-bin ./same)
@@ -87,16 +99,28 @@ kill "$demo"; wait "$demo" || true
 token=$("$work/pocdir" token create --db "$db" --email officer@fra.demo.pocdir.example --name load)
 keys=(--log-key "$work/data/pocdir-log.key" --data-key "$work/data/pocdir-data.key" --openpgp-key "$work/data/pocdir-openpgp.key")
 "$work/pocdir" serve --db "$db" "${keys[@]}" --addr 127.0.0.1:18180 --log-level warn --api-rate-limit 1000000000 >"$work/serve.log" 2>&1 &
+served=$!
 up http://127.0.0.1:18180
 "$work/bare" &
+bare=$!
 curl -sf -H "Authorization: Bearer $token" -o "$work/deu.json" http://127.0.0.1:18180/api/v1/states/DEU
 "$work/same-bin" "$work/deu.json" &
+same=$!
 sleep 1
 
+# cpu is a process's CPU time so far, in clock ticks.
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+ticks=$(getconf CLK_TCK)
+
+# run drives the server of process $1 with wrk and the rest of its arguments.
 run() {
-	local out
+	local out pid=$1 c0 n
+	shift
+	c0=$(cpu "$pid")
 	out=$(wrk -t2 -c32 -d"${secs}s" --latency "$@")
 	echo "$out" | grep -E '^Requests/sec|^ +50%|^ +99%'
+	n=$(echo "$out" | awk '/requests in/ {print $1}')
+	echo "server CPU: $(( ($(cpu "$pid") - c0) * 1000000000 / ticks / n )) ns a request"
 	if echo "$out" | grep -q 'Non-2xx'; then
 		echo "$out" | grep 'Non-2xx' >&2
 		echo "some answers were not 200: the figure would not be the read's" >&2
@@ -104,12 +128,12 @@ run() {
 	fi
 }
 echo "== bare Go handler, fixed 2 KB body"
-run http://127.0.0.1:18190/
-echo "== bare Go handler, pocdir's answer ($(wc -c <"$work/deu.json") bytes) with its headers"
-run http://127.0.0.1:18191/
+run "$bare" http://127.0.0.1:18190/
+echo "== bare Go handler, pocdir's answer ($(wc -c <"$work/deu.json") bytes) with its headers, pocdir's server timeouts"
+run "$same" http://127.0.0.1:18191/
 echo "== pocdir GET /api/v1/states/DEU with a bearer token"
-run -H "Authorization: Bearer $token" http://127.0.0.1:18180/api/v1/states/DEU
+run "$served" -H "Authorization: Bearer $token" http://127.0.0.1:18180/api/v1/states/DEU
 echo "== pocdir GET /api/v1/states/DEU, gzip accepted"
-run -H "Accept-Encoding: gzip" -H "Authorization: Bearer $token" http://127.0.0.1:18180/api/v1/states/DEU
+run "$served" -H "Accept-Encoding: gzip" -H "Authorization: Bearer $token" http://127.0.0.1:18180/api/v1/states/DEU
 echo "== resident memory of pocdir serve (KB)"
-ps -o rss= -p "$(pgrep -f "$work/pocdir serve")"
+ps -o rss= -p "$served"
