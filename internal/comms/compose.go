@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
@@ -583,7 +584,8 @@ func (c *Communication) lacks(f Field) bool {
 // notifications, and records it in the thread and the accountability log,
 // in the caller's transaction.
 func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, parent *Communication, pl *plan, now time.Time) error {
-	ok, err := markSent(ctx, tx, c.ID, now, pl.zone)
+	salt := auditlog.NewSalt()
+	ok, err := markSent(ctx, tx, c.ID, now, pl.zone, salt)
 	if err != nil {
 		return err
 	}
@@ -593,7 +595,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if err := countSending(ctx, tx, c.ID, now); err != nil {
 		return err
 	}
-	c.Status, c.SentAt, c.SenderTZ = StatusSent, &now, pl.zone
+	c.Status, c.SentAt, c.SenderTZ, c.CommitSalt = StatusSent, &now, pl.zone, salt
 	if c.ThreadID == 0 {
 		c.ThreadID = c.ID
 	}
@@ -618,10 +620,7 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	if err := s.tellWatchers(ctx, tx, c, c.ToStates, now); err != nil {
 		return err
 	}
-	lg, err := s.logComm(ctx, tx, a, c, now)
-	if err != nil {
-		return err
-	}
+	lg := s.logComm(a, c, now)
 	if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvSent, "", "", 0, lg, now); err != nil {
 		return err
 	}
@@ -661,11 +660,8 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 	for i := range rows {
 		rows[i].outbox = oids[i]
 	}
-	if err := insertRecipients(ctx, s.DB, tx, c, first, now, rows); err != nil {
-		return err
-	}
 	// Each line's reply token, bound once the lines have their ids.
-	byOutbox, err := linesByOutbox(ctx, tx, c.ID)
+	byOutbox, err := insertRecipients(ctx, s.DB, tx, c, first, now, rows)
 	if err != nil {
 		return err
 	}

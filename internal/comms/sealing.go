@@ -19,11 +19,10 @@ import (
 
 // logComm is the log entry of the sending, with a commitment to the
 // content, so that sender and recipients can later prove what was sent
-// without the log holding it. The communication keeps its salt now and the
-// entry's index once integrated, as does the thread's "sent" event (see
-// event).
-func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communication, now time.Time) (*entry, error) {
-	c.CommitSalt = auditlog.NewSalt()
+// without the log holding it. The communication keeps its salt with its
+// sending (markSent) and the entry's index once integrated, as does the
+// thread's "sent" event (see event).
+func (s *Service) logComm(a *app.Actor, c *Communication, now time.Time) *entry {
 	// Like every step of a communication, the entry names the State, not
 	// the person (see logStep).
 	typ := "comms.sent"
@@ -34,7 +33,7 @@ func (s *Service) logComm(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 	lg.Commitment = c.Commitment()
 	lg.owners = []auditlog.Owner{{Table: "comms", ID: c.ID}}
 	lg.set = func(idx int64) { c.LogIndex = &idx }
-	return lg, setCommitment(ctx, tx, c.ID, c.CommitSalt)
+	return lg
 }
 
 // CheckCommitments returns the check, for auditlog.Check, of every sent

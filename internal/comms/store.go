@@ -163,12 +163,12 @@ func lockComm(ctx context.Context, tx *sql.Tx, dialect db.Dialect, id int64) (st
 	return status, nil
 }
 
-// markSent marks a draft sent, starts its thread when it opens one and
-// keeps the sender's time zone, in one statement; it reports whether the
-// communication was still a draft.
-func markSent(ctx context.Context, tx *sql.Tx, id int64, now time.Time, zone string) (bool, error) {
-	res, err := db.ExecTx(ctx, tx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1, sender_tz = $3,
-		thread_id = CASE WHEN thread_id = 0 THEN id ELSE thread_id END WHERE id = $2 AND status = 'draft'`, now, id, zone)
+// markSent marks a draft sent, starts its thread when it opens one, and
+// keeps the sender's time zone and the salt of its commitment, in one
+// statement; it reports whether the communication was still a draft.
+func markSent(ctx context.Context, tx *sql.Tx, id int64, now time.Time, zone, salt string) (bool, error) {
+	res, err := db.ExecTx(ctx, tx, `UPDATE comms SET status = 'sent', sent_at = $1, updated_at = $1, sender_tz = $3, commit_salt = $4,
+		thread_id = CASE WHEN thread_id = 0 THEN id ELSE thread_id END WHERE id = $2 AND status = 'draft'`, now, id, zone, salt)
 	if err != nil {
 		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
 	}
@@ -177,15 +177,6 @@ func markSent(ctx context.Context, tx *sql.Tx, id int64, now time.Time, zone str
 		return false, fmt.Errorf("comms store: sending communication %d: %w", id, err)
 	}
 	return n == 1, nil
-}
-
-// setCommitment keeps the salt of a sent communication's commitment (its
-// log entry's index comes when the log integrates it).
-func setCommitment(ctx context.Context, tx *sql.Tx, id int64, salt string) error {
-	if _, err := db.ExecTx(ctx, tx, `UPDATE comms SET commit_salt = $1 WHERE id = $2`, salt, id); err != nil {
-		return fmt.Errorf("comms store: recording a commitment: %w", err)
-	}
-	return nil
 }
 
 // commByIdemKey returns the communication a user created with an

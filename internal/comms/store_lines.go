@@ -124,8 +124,9 @@ const recipientRows = 200
 // insertRecipients writes a communication's recipient lines (first: its
 // first ones, as it is sent) with one multi-row INSERT per recipientRows
 // lines: a round trip per line was, with the outbox's, most of the time of
-// an inject to 193 States on PostgreSQL.
-func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, first bool, now time.Time, rs []recipientRow) error {
+// an inject to 193 States on PostgreSQL. It returns the lines' ids by the
+// outbox message that notifies each.
+func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communication, first bool, now time.Time, rs []recipientRow) (map[int64]int64, error) {
 	// Each line carries what orders the communication in its State's inbox
 	// and lists (lineOrder).
 	o := lineOrderOf(c)
@@ -136,17 +137,18 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 	if !first {
 		var err error
 		if already, err = waitingStates(ctx, tx, comm); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	for _, r := range rs {
 		if st := r.t.poc.State; !already[st] {
 			already[st] = true
 			if err := addWaiting(ctx, tx, st, 1); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
+	byOutbox := make(map[int64]int64, len(rs))
 	for start := 0; start < len(rs); start += recipientRows {
 		part := rs[start:min(start+recipientRows, len(rs))]
 		args := make([]any, 0, 15*len(part))
@@ -155,40 +157,37 @@ func insertRecipients(ctx context.Context, d *db.DB, tx *sql.Tx, c *Communicatio
 			args = append(args, comm, p.State, p.ID, string(p.Level), p.Agency, r.addr, p.TimeZone, r.t.route, r.encrypted, now, r.outbox,
 				o.respondBy, o.rank, o.sentAt, o.createdAt)
 		}
-		if _, err := db.ExecTx(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
-			notified_at, outbox_id, respond_by, urgency_rank, sent_at, comm_created_at) VALUES `+d.Values(len(part), 15), args...); err != nil {
-			return fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
+		if err := insertLines(ctx, tx, `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted,
+			notified_at, outbox_id, respond_by, urgency_rank, sent_at, comm_created_at) VALUES `+d.Values(len(part), 15)+` RETURNING id, outbox_id`, args, byOutbox); err != nil {
+			return nil, fmt.Errorf("comms store: adding %d recipients of %d: %w", len(part), comm, err)
 		}
 	}
 	for _, r := range rs {
 		if err := addStage(ctx, tx, stageKey{r.t.poc.State, "notified"}, 1); err != nil { // the column's default
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return byOutbox, nil
 }
 
-// linesByOutbox returns a communication's lines by the outbox message that
-// notified them: one query for the lines just added, rather than one
-// RETURNING per line (which cost more than the insert on SQLite).
-func linesByOutbox(ctx context.Context, q db.Queryer, comm int64) (map[int64]int64, error) {
-	rows, err := db.Query(ctx, q, `SELECT id, outbox_id FROM comm_recipients WHERE comm_id = $1 AND outbox_id IS NOT NULL`, comm)
+// insertLines runs a multi-row insert of lines and adds each line's id to
+// byOutbox under the outbox message that notifies it: the insert's own
+// answer, matched by the message (the order of RETURNING's rows is not
+// promised), rather than a query for the lines once written.
+func insertLines(ctx context.Context, tx *sql.Tx, query string, args []any, byOutbox map[int64]int64) error {
+	rows, err := db.QueryTx(ctx, tx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+		return err
 	}
 	defer rows.Close()
-	out := map[int64]int64{}
 	for rows.Next() {
 		var id, outbox int64
 		if err := rows.Scan(&id, &outbox); err != nil {
-			return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
+			return err
 		}
-		out[outbox] = id
+		byOutbox[outbox] = id
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("comms store: reading the lines of %d: %w", comm, err)
-	}
-	return out, nil
+	return rows.Err()
 }
 
 // The background job.
