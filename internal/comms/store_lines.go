@@ -50,12 +50,13 @@ func recipientsOf(ctx context.Context, q db.Queryer, id int64) ([]*Recipient, er
 	return out, nil
 }
 
-// recipientLines writes the recipient lines of a send with one prepared
-// statement: parsing the SQL once per line was most of a send's cost.
 // insertLine writes one recipient line.
 const insertLine = `INSERT INTO comm_recipients (comm_id, state_code, poc_id, level, agency, address, time_zone, route, encrypted, notified_at, outbox_id,
 		respond_by, urgency_rank, sent_at, comm_created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 
+// recipientLines writes the recipient lines of the demonstration's history
+// one by one, through the statement cache (parsing the SQL once per line
+// was most of the cost on SQLite).
 type recipientLines struct {
 	tx *sql.Tx
 	// pairs are the communications and States given a line: the first
