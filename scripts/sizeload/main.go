@@ -11,6 +11,10 @@
 //     BenchmarkRoutes in internal/web): requests per second, p50 and p99 over
 //     -c concurrent clients for -d each, signed in through the login pages
 //     (password and TOTP) or with an API token, as the demo's accounts;
+//     its first request alone, before that load (the cold one, after
+//     start-up or after the other routes); and, with -warm D, the load
+//     measured after D of the same load unmeasured, so that its p99 is
+//     the warm one;
 //
 //   - the resident memory of `pocdir serve` under that load: each route's
 //     peak (VmHWM, set back before each route), the peak over all routes
@@ -68,6 +72,7 @@ func main() {
 	dur := flag.Duration("d", 5*time.Second, "how long each route is driven")
 	starts := flag.Int("starts", 5, "how many times start-up is measured")
 	skipCheck := flag.Bool("skip-check", false, "do not run pocdir audit check")
+	warm := flag.Duration("warm", 0, "how long each route is driven, unmeasured, before it is measured (its first request, cold, is reported apart)")
 	only := flag.String("routes", "", "drive only the routes whose path and account (as \"/log sec\") match this regular expression")
 	flag.Parse()
 	log.SetFlags(log.Ltime)
@@ -78,7 +83,7 @@ func main() {
 	if err != nil {
 		log.Fatalf("-routes: %v", err)
 	}
-	if err := run(*bin, *dataDir, *dbURL, *conc, *dur, *starts, *skipCheck, match); err != nil {
+	if err := run(*bin, *dataDir, *dbURL, *conc, *dur, *warm, *starts, *skipCheck, match); err != nil {
 		log.Fatalf("FAIL: %v", err)
 	}
 }
@@ -89,7 +94,7 @@ type server struct {
 	log  *os.File
 }
 
-func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, skipCheck bool, match *regexp.Regexp) error {
+func run(bin, dataDir, dbURL string, conc int, dur, warm time.Duration, starts int, skipCheck bool, match *regexp.Regexp) error {
 	if bin == "" {
 		tmp, err := os.MkdirTemp("", "sizeload")
 		if err != nil {
@@ -209,7 +214,7 @@ func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, sk
 			}
 		}
 	})
-	fmt.Printf("\n%d clients per route, %v each; the peak resident memory of each route's load\n\n| route | as | requests/s | p50 ms | p99 ms | peak MB |\n| --- | --- | --- | --- | --- | --- |\n", conc, dur)
+	fmt.Printf("\n%d clients per route, %v each after %v unmeasured; the route's first request alone (first ms), before those; the peak resident memory of each route's load\n\n| route | as | first ms | requests/s | p50 ms | p99 ms | peak MB |\n| --- | --- | --- | --- | --- | --- | --- |\n", conc, dur, warm)
 	for _, rt := range routes {
 		if !match.MatchString(rt.path + " " + rt.who) {
 			continue
@@ -220,12 +225,22 @@ func run(bin, dataDir, dbURL string, conc int, dur time.Duration, starts int, sk
 		if c == nil {
 			c = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
 		}
+		t0 := time.Now()
+		if err := fetch(c, s.base+rt.path, rt.token); err != nil {
+			return fmt.Errorf("%s: %w", rt.path, err)
+		}
+		first := time.Since(t0)
+		if warm > 0 {
+			if _, _, _, err := drive(c, s.base+rt.path, rt.token, conc, warm); err != nil {
+				return fmt.Errorf("%s: %w", rt.path, err)
+			}
+		}
 		n, p50, p99, err := drive(c, s.base+rt.path, rt.token, conc, dur)
 		if err != nil {
 			return fmt.Errorf("%s: %w", rt.path, err)
 		}
 		_, hwm, _ := rss(s.cmd.Process.Pid)
-		fmt.Printf("| `%s` | %s | %.0f | %.1f | %.1f | %d |\n", rt.path, rt.who, float64(n)/dur.Seconds(), ms(p50), ms(p99), hwm>>10)
+		fmt.Printf("| `%s` | %s | %.1f | %.0f | %.1f | %.1f | %d |\n", rt.path, rt.who, ms(first), float64(n)/dur.Seconds(), ms(p50), ms(p99), hwm>>10)
 	}
 	close(stopRSS)
 	rssDone.Wait()
@@ -415,21 +430,8 @@ func drive(c *http.Client, u, tok string, conc int, d time.Duration) (int, time.
 		wg.Go(func() {
 			var mine []time.Duration
 			for ctx.Err() == nil {
-				req, _ := http.NewRequest("GET", u, nil)
-				req.Header.Set("Accept-Encoding", "gzip")
-				if tok != "" {
-					req.Header.Set("Authorization", "Bearer "+tok)
-				}
 				t0 := time.Now()
-				resp, err := c.Do(req)
-				if err == nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("status %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
+				if err := fetch(c, u, tok); err != nil {
 					mu.Lock()
 					first = cmp.Or(first, err)
 					mu.Unlock()
@@ -451,6 +453,26 @@ func drive(c *http.Client, u, tok string, conc int, d time.Duration) (int, time.
 	}
 	slices.Sort(lat)
 	return len(lat), lat[len(lat)/2], lat[(len(lat)*99)/100], nil
+}
+
+// fetch requests u once, as a client of the route would; anything but a
+// 200 is an error.
+func fetch(c *http.Client, u, tok string) error {
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	return nil
 }
 
 // rss reads a process's resident memory and its peak, in KB.
