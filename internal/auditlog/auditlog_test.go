@@ -640,32 +640,36 @@ func TestALooseLogKeyIsRefused(t *testing.T) {
 	}
 }
 
-// TestCheckpointsSignOnlyDurableCommits: on SQLite, the write-ahead log is
-// checkpointed (and so synced to disk) before a checkpoint is signed, so a
-// power cut cannot take back what pocdir signed.
+// TestCheckpointsSignOnlyDurableCommits: on SQLite, the write-ahead log and
+// the database are synced to disk before a checkpoint is signed, so a power
+// cut cannot take back what pocdir signed.
 func TestCheckpointsSignOnlyDurableCommits(t *testing.T) {
 	sys := testkit.New(t, testkit.Engines()[0])
-	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
-	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
-	wal := func() (frames, backfilled int) {
-		var busy int
-		if err := sys.DB.QueryRow(`PRAGMA wal_checkpoint(NOOP)`).Scan(&busy, &frames, &backfilled); err != nil {
-			t.Fatal(err)
-		}
-		return frames, backfilled
-	}
-	before, backfilled := wal()
-	if before == backfilled {
-		t.Skip("the write-ahead log was checkpointed already")
-	}
-	if _, err := sys.Audit.Latest(context.Background()); err != nil {
+	ctx := context.Background()
+	first, err := sys.Audit.Latest(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	// Checkpointed, the log starts again from its beginning: only the
-	// checkpoint's own row is in it now, where without the checkpoint
-	// every frame before would still be.
-	if after, _ := wal(); after >= before {
-		t.Errorf("the write-ahead log was not checkpointed before signing: %d frames before, %d after", before, after)
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC())
+	before := sys.DB.Syncs()
+	cp, err := sys.Audit.Latest(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cp.Size <= first.Size {
+		t.Fatalf("no new checkpoint: %d entries, then %d", first.Size, cp.Size)
+	}
+	if sys.DB.Syncs() == before {
+		t.Errorf("the checkpoint of %d entries was signed without syncing the database", cp.Size)
+	}
+	// A checkpoint already signed is read back, not signed again.
+	before = sys.DB.Syncs()
+	if _, err := sys.Audit.Latest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := sys.DB.Syncs() - before; n != 0 {
+		t.Errorf("reading the latest checkpoint again synced %d times", n)
 	}
 }
 

@@ -102,7 +102,7 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: the root of the tree of size %d: %w", n, err)
 	}
-	if err := l.durable(ctx); err != nil {
+	if err := l.durable(); err != nil {
 		return nil, err
 	}
 	signed, err := note.Sign(&note.Note{Text: CheckpointBody(l.Origin(), n, root)}, l.Signer)
@@ -123,15 +123,10 @@ func (l *Log) Latest(ctx context.Context) (*Checkpoint, error) {
 
 // durable makes every commit so far survive a power cut before a
 // checkpoint signs it: what pocdir signed must never be lost, or States and
-// witnesses would see a fork. PostgreSQL's commits are durable already;
-// SQLite runs with synchronous=NORMAL, whose commits in the write-ahead log
-// reach the disk at the next checkpoint of the log (SQLite syncs the WAL
-// before each one), so one is run here.
-func (l *Log) durable(ctx context.Context) error {
-	if l.DB.Dialect != db.SQLite {
-		return nil
-	}
-	if _, err := l.DB.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+// witnesses would see a fork (db.Sync: on SQLite, whose synchronous=NORMAL
+// leaves the last commits in the write-ahead log until its next sync).
+func (l *Log) durable() error {
+	if err := l.DB.Sync(); err != nil {
 		return fmt.Errorf("auditlog: making the log durable before a checkpoint: %w", err)
 	}
 	return nil

@@ -59,6 +59,13 @@ type DB struct {
 
 	// values are Value's.
 	values sync.Map
+
+	// checkpoints copies SQLite's write-ahead log into the database
+	// (checkpoint.go); nil on PostgreSQL and in memory.
+	checkpoints *checkpointer
+	// path is SQLite's file, and syncs how many times Sync synced it.
+	path  string
+	syncs atomic.Int64
 }
 
 // Value returns the value that key has for the database, made with mk the
@@ -348,8 +355,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// writes, and each member of a Group's batch) was otherwise written
 		// to a file past 64 KB, a sixth of a crisis burst's CPU in write
 		// calls; the few temporary tables (DISTINCT, EXCEPT) read at most
-		// the waiting lines or the open requests.
-		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-1000)&_pragma=temp_store(2)&_txlock=immediate&_time_format=sqlite"
+		// the waiting lines or the open requests. No connection of the pool
+		// checkpoints the write-ahead log: a goroutine does (checkpoint.go).
+		dsn := "file:" + path + "?_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_pragma=cache_size(-1000)&_pragma=temp_store(2)&_pragma=wal_autocheckpoint(0)&_txlock=immediate&_time_format=sqlite"
 		sdb, err := sql.Open("sqlite", dsn)
 		if err != nil {
 			return nil, err
@@ -359,7 +367,20 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// lock.
 		sdb.SetMaxOpenConns(SQLiteConns())
 		sdb.SetMaxIdleConns(SQLiteConns())
-		d = &DB{DB: sdb, Dialect: SQLite, URL: url}
+		d = &DB{DB: sdb, Dialect: SQLite, URL: url, path: path}
+		if err := d.PingContext(ctx); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("database unreachable: %w", err)
+		}
+		if path != ":memory:" {
+			c, err := startCheckpointer(ctx, dsn)
+			if err != nil {
+				d.Close()
+				return nil, fmt.Errorf("sqlite: starting the checkpointer: %w", err)
+			}
+			d.checkpoints = c
+		}
+		return d, nil
 	}
 	if err := d.PingContext(ctx); err != nil {
 		d.Close()

@@ -9,3 +9,9 @@ func (d *DB) ImplicitKept() int {
 }
 
 const ImplicitSize = implicitSize
+
+// StopCheckpointer stops SQLite's checkpointer, as if it were not there.
+func (d *DB) StopCheckpointer() {
+	d.checkpoints.close()
+	d.checkpoints = nil
+}
