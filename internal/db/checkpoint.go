@@ -28,9 +28,10 @@ import (
 const checkpointEvery = 100 * time.Millisecond
 
 type checkpointer struct {
-	db   *sql.DB
-	stop chan struct{}
-	done sync.WaitGroup
+	db      *sql.DB
+	stop    chan struct{}
+	done    sync.WaitGroup
+	stopped sync.Once
 }
 
 // startCheckpointer opens its connection with the pool's settings and
@@ -77,15 +78,19 @@ func (c *checkpointer) checkpoint() error {
 	return c.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &copied)
 }
 
-// close stops the checkpointer and closes its connection.
-func (c *checkpointer) close() error {
-	close(c.stop)
-	c.done.Wait()
-	return c.db.Close()
+// close stops the checkpointer and closes its connection; again, it does
+// nothing.
+func (c *checkpointer) close() {
+	c.stopped.Do(func() {
+		close(c.stop)
+		c.done.Wait()
+		_ = c.db.Close()
+	})
 }
 
 // Close stops SQLite's checkpointer, then closes the database (SQLite's
-// last connection checkpoints the log whole as it closes).
+// last connection checkpoints the log whole as it closes). Closing again
+// does what sql.DB's Close does again.
 func (d *DB) Close() error {
 	if d.checkpoints != nil {
 		d.checkpoints.close()

@@ -111,3 +111,16 @@ func TestSyncSyncsSQLitesFiles(t *testing.T) {
 		t.Errorf("without a write-ahead log on disk: %v", err)
 	}
 }
+
+// TestClosingTwice: a database closed twice (a deferred Close after an
+// explicit one) answers as sql.DB does, without a panic.
+func TestClosingTwice(t *testing.T) {
+	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_ = d.Close()
+}

@@ -13,5 +13,4 @@ const ImplicitSize = implicitSize
 // StopCheckpointer stops SQLite's checkpointer, as if it were not there.
 func (d *DB) StopCheckpointer() {
 	d.checkpoints.close()
-	d.checkpoints = nil
 }
