@@ -47,12 +47,7 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 		return fi.Size()
 	}
 	t.Run("without it", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "a.db")
-		d, err := db.Open(ctx, "sqlite:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
+		d, path := openSQLite(t)
 		d.StopCheckpointer()
 		write(t, d)
 		if n := size(t, path); n > 1<<20 {
@@ -63,12 +58,7 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 		}
 	})
 	t.Run("with it", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "b.db")
-		d, err := db.Open(ctx, "sqlite:"+path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
+		d, path := openSQLite(t)
 		write(t, d)
 		// Waiting for an event (the copy), not timing it.
 		deadline := time.Now().Add(30 * time.Second)
@@ -98,12 +88,7 @@ func TestSyncSyncsSQLitesFiles(t *testing.T) {
 			t.Errorf("%d syncs, want %d", d.Syncs(), want)
 		}
 	})
-	path := filepath.Join(t.TempDir(), "c.db")
-	d, err := db.Open(context.Background(), "sqlite:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
+	d, path := openSQLite(t)
 	if err := os.Remove(path + "-wal"); err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
@@ -115,12 +100,21 @@ func TestSyncSyncsSQLitesFiles(t *testing.T) {
 // TestClosingTwice: a database closed twice (a deferred Close after an
 // explicit one) answers as sql.DB does, without a panic.
 func TestClosingTwice(t *testing.T) {
-	d, err := db.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "d.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	d, _ := openSQLite(t)
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}
 	_ = d.Close()
+}
+
+// openSQLite opens a new SQLite database, closed at the test's end.
+func openSQLite(t *testing.T) (*db.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "pocdir.db")
+	d, err := db.Open(context.Background(), "sqlite:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, path
 }
