@@ -16,14 +16,14 @@ import (
 // checkpointEvery, on a connection of its own, rather than by whichever
 // commit passed SQLite's threshold of 1,000 pages: that commit then copied
 // the pages and waited for two fsyncs while every writer queued behind
-// it (about 8 % of composing's CPU in a crisis burst, and as much again
-// waiting for the disk; issue 19 §5). The connections of the pool run with
+// it (about 8 % of composing's CPU in a crisis burst, and 26 fsyncs a
+// burst; issue 19 §5). The connections of the pool run with
 // wal_autocheckpoint=0. A checkpoint is PASSIVE: it copies what no reader
 // still needs and never waits for a lock, as SQLite's own did.
 
 // checkpointEvery is how often the checkpointer runs: under a crisis
-// burst's writes the log then holds a few hundred pages, about what
-// SQLite's threshold let it hold; idle, a run finds nothing to copy and
+// burst's writes the log then holds under a thousand pages, what SQLite's
+// threshold let it hold; idle, a run finds nothing to copy and
 // costs a lock's system calls.
 const checkpointEvery = 100 * time.Millisecond
 
