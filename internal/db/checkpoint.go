@@ -108,7 +108,7 @@ func (d *DB) Close() error {
 // database, which holds those copied (a checkpoint syncs it after copying,
 // but Sync does not depend on having seen one end).
 func (d *DB) Sync() error {
-	if d.Dialect != SQLite || d.path == "" || d.path == ":memory:" {
+	if d.Dialect != SQLite || d.path == ":memory:" {
 		return nil
 	}
 	for _, p := range []string{d.path + "-wal", d.path} {

@@ -71,9 +71,10 @@ func TestCheckpointerCopiesTheLog(t *testing.T) {
 	})
 }
 
-// TestSyncSyncsSQLitesFiles: Sync syncs SQLite's two files (with or without
-// a write-ahead log on disk) and leaves PostgreSQL, whose commits are
-// durable, alone.
+// TestSyncSyncsSQLitesFiles: Sync syncs SQLite's two files and leaves
+// PostgreSQL, whose commits are durable, alone; once SQLite's last
+// connection has closed and removed the write-ahead log, it syncs the
+// database file alone.
 func TestSyncSyncsSQLitesFiles(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
 		d := testkit.OpenDB(t, e)
@@ -89,8 +90,14 @@ func TestSyncSyncsSQLitesFiles(t *testing.T) {
 		}
 	})
 	d, path := openSQLite(t)
-	if err := os.Remove(path + "-wal"); err != nil && !os.IsNotExist(err) {
+	if _, err := d.ExecContext(context.Background(), `CREATE TABLE t (x INTEGER)`); err != nil {
 		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !os.IsNotExist(err) {
+		t.Fatalf("the write-ahead log is still there after Close: %v", err)
 	}
 	if err := d.Sync(); err != nil {
 		t.Errorf("without a write-ahead log on disk: %v", err)

@@ -63,9 +63,10 @@ type DB struct {
 	// checkpoints copies SQLite's write-ahead log into the database
 	// (checkpoint.go); nil on PostgreSQL and in memory.
 	checkpoints *checkpointer
-	// path is SQLite's file, and syncs how many times Sync synced it.
-	path  string
-	syncs atomic.Int64
+	// path is SQLite's file and dsn how it is opened; syncs is how many
+	// times Sync synced it.
+	path, dsn string
+	syncs     atomic.Int64
 }
 
 // Value returns the value that key has for the database, made with mk the
@@ -367,24 +368,19 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		// lock.
 		sdb.SetMaxOpenConns(SQLiteConns())
 		sdb.SetMaxIdleConns(SQLiteConns())
-		d = &DB{DB: sdb, Dialect: SQLite, URL: url, path: path}
-		if err := d.PingContext(ctx); err != nil {
-			d.Close()
-			return nil, fmt.Errorf("database unreachable: %w", err)
-		}
-		if path != ":memory:" {
-			c, err := startCheckpointer(ctx, dsn)
-			if err != nil {
-				d.Close()
-				return nil, fmt.Errorf("sqlite: starting the checkpointer: %w", err)
-			}
-			d.checkpoints = c
-		}
-		return d, nil
+		d = &DB{DB: sdb, Dialect: SQLite, URL: url, path: path, dsn: dsn}
 	}
 	if err := d.PingContext(ctx); err != nil {
 		d.Close()
 		return nil, fmt.Errorf("database unreachable: %w", err)
+	}
+	if d.Dialect == SQLite && d.path != ":memory:" {
+		c, err := startCheckpointer(ctx, d.dsn)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("sqlite: starting the checkpointer: %w", err)
+		}
+		d.checkpoints = c
 	}
 	return d, nil
 }
