@@ -68,7 +68,7 @@ func (f *fixture) ackedByEmail(t testing.TB) (int64, int64) {
 	if err := f.sys.DB.QueryRow(`SELECT o.body FROM outbox o JOIN comm_recipients r ON r.outbox_id = o.id WHERE r.comm_id = $1`, c.ID).Scan(&body); err != nil {
 		t.Fatal(err)
 	}
-	token := regexp.MustCompile(`/ack/([a-z2-7]{32})`).FindStringSubmatch(body)
+	token := regexp.MustCompile(`/ack/([a-z2-7]{40})`).FindStringSubmatch(body)
 	if token == nil {
 		t.Fatalf("no acknowledgement link in\n%s", body)
 	}

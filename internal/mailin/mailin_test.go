@@ -205,7 +205,7 @@ func TestRepliesByEmail(t *testing.T) {
 		replyKEN, _, _, _ := w.notice(t, "cert@ken.example", c.Ref)
 
 		t.Run("every notification carries its own reply address, an acknowledgement link, the words, and a bounce address", func(t *testing.T) {
-			if !regexp.MustCompile(`^reply\+[a-z2-7]{32}@reply\.pocdir\.test$`).MatchString(replyDEU) || replyDEU == replyKEN {
+			if !regexp.MustCompile(`^reply\+[a-z2-7]{40}@reply\.pocdir\.test$`).MatchString(replyDEU) || replyDEU == replyKEN {
 				t.Fatalf("Reply-To %q and %q", replyDEU, replyKEN)
 			}
 			if !regexp.MustCompile(`^reply\+bounce-[0-9]+@reply\.pocdir\.test$`).MatchString(envelope) {

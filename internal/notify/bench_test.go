@@ -2,8 +2,12 @@ package notify_test
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -105,5 +109,88 @@ func BenchmarkFanOut(b *testing.B) {
 			}
 			b.ReportMetric(float64(n*b.N)/total.Seconds(), "messages/s")
 		})
+	}
+}
+
+// BenchmarkReplyTokens records the reply tokens of a crisis burst (1,930,
+// in transactions of 80: eight communications to five States' two PoCs
+// each) in a table that already holds those of years (10^6, or
+// POCDIR_BENCH_TOKENS), with hashes of today's form (the second the token
+// was made, then its SHA-256) and of the earlier form (the SHA-256 alone):
+// what the order of the index's keys costs once it is larger than the
+// database's cache.
+//
+//	go test -run '^$' -bench ReplyTokens -benchtime 3x ./internal/notify/
+func BenchmarkReplyTokens(b *testing.B) {
+	held := 1_000_000
+	if v := os.Getenv("POCDIR_BENCH_TOKENS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatalf("POCDIR_BENCH_TOKENS=%q: %v", v, err)
+		}
+		held = n
+	}
+	const burst, perTx = 1930, 80
+	random := func() string {
+		var r [32]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			b.Fatal(err)
+		}
+		return hex.EncodeToString(r[:])
+	}
+	forms := []struct {
+		name string
+		// hash is the stored hash of the i-th of n tokens made over ten
+		// years until now.
+		hash func(i, n int, now time.Time) string
+	}{
+		{"earlier", func(int, int, time.Time) string { return random() }},
+		{"today", func(i, n int, now time.Time) string {
+			at := now.Add(-time.Duration(n-i) * 10 * 365 * 24 * time.Hour / time.Duration(max(n, 1)))
+			return fmt.Sprintf("%010x", at.Unix()) + random()
+		}},
+	}
+	for _, e := range testkit.Engines() {
+		for _, f := range forms {
+			b.Run(e.Name+"/"+f.name, func(b *testing.B) {
+				sys := testkit.New(b, e)
+				ctx := context.Background()
+				now := sys.Clock.Now()
+				insert := func(hashes []string) error {
+					return sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+						var tb notify.TokenBatch
+						for i, h := range hashes {
+							tb.Add(h, notify.ReplyComm, int64(i), now, now.Add(90*24*time.Hour))
+						}
+						return tb.Insert(ctx, sys.DB, tx)
+					})
+				}
+				for start := 0; start < held; start += 10_000 {
+					hashes := make([]string, min(10_000, held-start))
+					for i := range hashes {
+						hashes[i] = f.hash(start+i, held, now)
+					}
+					if err := insert(hashes); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var total time.Duration
+				for b.Loop() {
+					now = now.Add(time.Minute)
+					hashes := make([]string, burst)
+					for i := range hashes {
+						hashes[i] = f.hash(held, held, now)
+					}
+					start := time.Now()
+					for k := 0; k < burst; k += perTx {
+						if err := insert(hashes[k:min(k+perTx, burst)]); err != nil {
+							b.Fatal(err)
+						}
+					}
+					total += time.Since(start)
+				}
+				b.ReportMetric(float64(burst*b.N)/total.Seconds(), "tokens/s")
+			})
+		}
 	}
 }

@@ -2,10 +2,14 @@ package notify_test
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/testkit"
@@ -56,6 +60,42 @@ func TestEnqueueMany(t *testing.T) {
 		}
 		if err == nil || count != 0 {
 			t.Errorf("a header on two lines: %v, %d queued", err, count)
+		}
+	})
+}
+
+// TestReplyTokensOfBothForms: a token of today's form and one issued
+// before it (stored as its SHA-256 alone) are both found; a token whose
+// second was changed is not.
+func TestReplyTokensOfBothForms(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		now := sys.Clock.Now()
+		token, hash := notify.NewReplyToken()
+		legacy := strings.Repeat("q7", 16)
+		sum := sha256.Sum256([]byte(legacy))
+		err := sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+			var b notify.TokenBatch
+			b.Add(hash, notify.ReplyComm, 11, now, now.Add(time.Hour))
+			b.Add(hex.EncodeToString(sum[:]), notify.ReplyCheck, 12, now, now.Add(time.Hour))
+			return b.Insert(ctx, sys.DB, tx)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for tok, want := range map[string]int64{token: 11, strings.ToUpper(legacy): 12} {
+			got, err := notify.LookupReplyToken(ctx, sys.DB, tok)
+			if err != nil || got.ObjectID != want {
+				t.Errorf("%q: %+v, %v", tok, got, err)
+			}
+		}
+		other := "a" + token[1:]
+		if other == token {
+			other = "b" + token[1:]
+		}
+		if _, err := notify.LookupReplyToken(ctx, sys.DB, other); !errors.Is(err, notify.ErrUnknownReply) {
+			t.Errorf("a token with another second: %v", err)
 		}
 	})
 }

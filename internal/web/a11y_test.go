@@ -311,7 +311,7 @@ func ackToken(t *testing.T, sys *testkit.System, comm int64) string {
 	if err := sys.DB.QueryRow(`SELECT o.body FROM outbox o JOIN comm_recipients r ON r.outbox_id = o.id WHERE r.comm_id = $1 ORDER BY r.id LIMIT 1`, comm).Scan(&body); err != nil {
 		t.Fatal(err)
 	}
-	token := regexp.MustCompile(`/ack/([a-z2-7]{32})`).FindStringSubmatch(body)
+	token := regexp.MustCompile(`/ack/([a-z2-7]{40})`).FindStringSubmatch(body)
 	if token == nil {
 		t.Fatalf("no acknowledgement link in\n%s", body)
 	}

@@ -44,7 +44,7 @@ func TestAckLinkFromARealEmail(t *testing.T) {
 		var link string
 		for _, m := range catcher.Messages() {
 			if strings.Contains(m.Subject, c.Ref) {
-				link = regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/ack/[a-z2-7]{32}`).FindString(m.Body)
+				link = regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/ack/[a-z2-7]{40}`).FindString(m.Body)
 			}
 		}
 		if link == "" {
