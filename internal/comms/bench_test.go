@@ -186,6 +186,13 @@ func BenchmarkCommsPage(b *testing.B) {
 					}
 				}
 			})
+			b.Run("list-stages", func(b *testing.B) { // as the page of the list reads it
+				for b.Loop() {
+					if _, err := w.s.CommsPage(w.offFRA.Ctx(), comms.Filter{StagesOnly: true}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("awaiting", func(b *testing.B) {
 				for b.Loop() {
 					if _, err := w.s.AwaitingReceived(w.offFRA.Ctx(), nil, false, app.PageSize+1); err != nil {

@@ -1,7 +1,24 @@
 package comms
 
-import "github.com/pocdir/pocdir/internal/db"
+import (
+	"context"
+	"database/sql"
+
+	"github.com/pocdir/pocdir/internal/db"
+)
 
 // SendsOf is the group in which s's sends commit together (nil on
 // PostgreSQL).
 func SendsOf(s *Service) *db.Group { return s.sends }
+
+// SetLine changes a recipient line as set says (an SQL assignment list)
+// and moves its counts with it, as the statements of the service do.
+func SetLine(s *Service, id int64, set string) error {
+	ctx := context.Background()
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE comm_recipients SET `+set+` WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return syncStages(ctx, tx, "id = $1", id)
+	})
+}

@@ -166,6 +166,9 @@ type Communication struct {
 	Content     *Content      `json:"content,omitempty"`
 	Recipients  []*Recipient  `json:"recipients,omitempty"`
 	Attachments []*Attachment `json:"attachments,omitempty"`
+	// Stages are the recipient lines' States and stages alone, in place
+	// of Recipients, in a list read with Filter.StagesOnly.
+	Stages []LineStage `json:"-"`
 
 	// Viewer says what the actor may do; set by the service.
 	Viewer Viewer `json:"-"`
@@ -218,6 +221,12 @@ type Recipient struct {
 	OutcomeBy   string     `json:"outcome_by,omitempty"`
 	RemindedAt  *time.Time `json:"reminded_at,omitempty"`
 	MovedAt     *time.Time `json:"moved_at,omitempty"`
+}
+
+// LineStage is a recipient line as a page of the list shows it: its State
+// and how far it got (Recipient.Stage).
+type LineStage struct {
+	State, Stage string
 }
 
 // Stages are the stages a recipient line passes, as Stage names them.
@@ -342,6 +351,10 @@ type Filter struct {
 	// its length (app.PageSize when zero, at most app.MaxPageSize).
 	Cursor app.Cursor
 	Limit  int
+	// StagesOnly reads of each recipient line its State and stage only
+	// (Communication.Stages), not the whole line (Recipients): what a page
+	// of the list shows, for a third of the reading.
+	StagesOnly bool
 }
 
 // Languages are the six UN languages in which templates are labelled;

@@ -217,3 +217,73 @@ func TestCommsPagesSentAndReceived(t *testing.T) {
 		}
 	})
 }
+
+// TestListStagesOnly: a list read with its lines' stages only gives, for
+// every viewer, each line's State and stage as the whole lines say them, in
+// the same order, for every stage a line can be at; a recipient State sees
+// its own lines' stages only; the filter by stage keeps the same
+// communications.
+func TestListStagesOnly(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		// One communication per change of a line, and one left as sent.
+		sets := []string{"", "notified_at = NULL", "delivered_at = notified_at", "bounced_at = notified_at, bounce_error = 'no such user'",
+			"delivered_at = notified_at, opened_at = notified_at", "acked_at = notified_at", "acked_at = notified_at, outcome = 'responded', outcome_at = notified_at",
+			"outcome = 'disputed', outcome_at = notified_at", "outcome = 'more-info', outcome_at = notified_at", "outcome = 'declined', outcome_at = notified_at",
+			"moved_at = notified_at"}
+		for _, set := range sets {
+			c, err := w.s.Compose(w.offFRA.Ctx(), notification("KEN", "BRA"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.sys.Clock.Advance(time.Minute)
+			if set == "" {
+				continue
+			}
+			for _, r := range c.Recipients {
+				if r.State == "KEN" {
+					if err := comms.SetLine(w.s, r.ID, set); err != nil {
+						t.Fatalf("%s: %v", set, err)
+					}
+				}
+			}
+		}
+		seen := map[string]bool{}
+		for _, who := range []*testkit.User{w.offFRA, w.offKEN, w.offBRA, w.sec} {
+			for _, stage := range append([]string{""}, comms.Stages...) {
+				whole, err := w.s.CommsPage(who.Ctx(), comms.Filter{Stage: stage})
+				if err != nil {
+					t.Fatal(err)
+				}
+				light, err := w.s.CommsPage(who.Ctx(), comms.Filter{Stage: stage, StagesOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(light.List) != len(whole.List) {
+					t.Fatalf("%s, stage %q: %d communications with the stages only, %d with the lines", who.Email, stage, len(light.List), len(whole.List))
+				}
+				for i, c := range whole.List {
+					var want []comms.LineStage
+					for _, r := range c.Recipients {
+						want = append(want, comms.LineStage{State: r.State, Stage: r.Stage()})
+						seen[r.Stage()] = true
+					}
+					l := light.List[i]
+					if l.ID != c.ID || fmt.Sprint(l.Stages) != fmt.Sprint(want) || len(l.Recipients) != 0 {
+						t.Errorf("%s, stage %q, %s: %v and %d lines with the stages only, %v with the lines", who.Email, stage, c.Ref, l.Stages, len(l.Recipients), want)
+					}
+					for _, s := range l.Stages {
+						if who.State != "" && c.SenderState != who.State && s.State != who.State {
+							t.Errorf("%s sees the stage of %s's line in %s", who.Email, s.State, c.Ref)
+						}
+					}
+				}
+			}
+		}
+		for _, stage := range comms.Stages {
+			if !seen[stage] {
+				t.Errorf("no line was at stage %q", stage)
+			}
+		}
+	})
+}

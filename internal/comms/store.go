@@ -427,6 +427,33 @@ func setEventNote(ctx context.Context, q db.Queryer, id int64, sealed string) er
 // a few queries, calling add for each; only those of the State when one
 // is given.
 func recipientsOfMany(ctx context.Context, q db.Queryer, state string, ids []int64, add func(comm int64, r *Recipient)) error {
+	return linesOfMany(ctx, q, state, ids, recipientColumns, func(sc scanner) (*Recipient, string, int64, error) {
+		r, err := scanRecipient(sc)
+		if err != nil {
+			return nil, "", 0, err
+		}
+		return r, r.State, r.ID, nil
+	}, add)
+}
+
+// stagesOfMany is recipientsOfMany for a list's page: of each line, its
+// State and stage only.
+func stagesOfMany(ctx context.Context, q db.Queryer, state string, ids []int64, add func(comm int64, l LineStage)) error {
+	return linesOfMany(ctx, q, state, ids, `id, state_code, `+lineStageCase, func(sc scanner) (LineStage, string, int64, error) {
+		var l LineStage
+		var id int64
+		err := sc.Scan(&id, &l.State, &l.Stage)
+		return l, l.State, id, err
+	}, add)
+}
+
+type scanner interface{ Scan(...any) error }
+
+// linesOfMany reads columns of the recipient lines of several
+// communications in a few queries, each line by scan (which says its State
+// and id), calling add for each, by State then id; only those of the State
+// when one is given.
+func linesOfMany[T any](ctx context.Context, q db.Queryer, state string, ids []int64, columns string, scan func(scanner) (T, string, int64, error), add func(comm int64, line T)) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -440,30 +467,31 @@ func recipientsOfMany(ctx context.Context, q db.Queryer, state string, ids []int
 		}
 		// Ordered here, by State then id (a communication's lines are all
 		// in one chunk), rather than sorted whole by SQLite.
-		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+recipientColumns+` FROM comm_recipients WHERE `+where+`comm_id IN (`+marks+`)`, args...)
+		rows, err := q.QueryContext(ctx, `SELECT comm_id, `+columns+` FROM comm_recipients WHERE `+where+`comm_id IN (`+marks+`)`, args...)
 		if err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
 		}
 		defer rows.Close()
 		type line struct {
-			comm int64
-			r    *Recipient
+			comm  int64
+			state string
+			id    int64
+			l     T
 		}
 		var lines []line
 		for rows.Next() {
-			var cid int64
-			r, err := scanRecipient(prefixed{rows, &cid})
-			if err != nil {
+			var x line
+			if x.l, x.state, x.id, err = scan(prefixed{rows, &x.comm}); err != nil {
 				return fmt.Errorf("comms store: reading recipient lines: %w", err)
 			}
-			lines = append(lines, line{cid, r})
+			lines = append(lines, x)
 		}
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("comms store: reading recipient lines: %w", err)
 		}
-		slices.SortFunc(lines, func(x, y line) int { return cmp.Or(cmp.Compare(x.r.State, y.r.State), cmp.Compare(x.r.ID, y.r.ID)) })
-		for _, l := range lines {
-			add(l.comm, l.r)
+		slices.SortFunc(lines, func(x, y line) int { return cmp.Or(cmp.Compare(x.state, y.state), cmp.Compare(x.id, y.id)) })
+		for _, x := range lines {
+			add(x.comm, x.l)
 		}
 		return nil
 	})

@@ -21,11 +21,17 @@ import (
 // just before the transaction commits, in the order of their keys, as the
 // volumes are.
 
-// stageCase is a recipient line's stage, in SQL: the furthest step it
-// reached, as Recipient.Stage says it.
-const stageCase = `CASE WHEN moved_at IS NOT NULL THEN 'moved' WHEN outcome <> '' THEN outcome WHEN acked_at IS NOT NULL THEN 'acknowledged'
-	WHEN opened_at IS NOT NULL THEN 'opened' WHEN bounced_at IS NOT NULL THEN 'bounced' WHEN delivered_at IS NOT NULL THEN 'delivered'
-	ELSE 'notified' END`
+// stageWhens are the furthest step a recipient line reached, in SQL, as
+// Recipient.Stage says it, short of notified.
+const stageWhens = `CASE WHEN moved_at IS NOT NULL THEN 'moved' WHEN outcome <> '' THEN outcome WHEN acked_at IS NOT NULL THEN 'acknowledged'
+	WHEN opened_at IS NOT NULL THEN 'opened' WHEN bounced_at IS NOT NULL THEN 'bounced' WHEN delivered_at IS NOT NULL THEN 'delivered'`
+
+// stageCase is the stage a line is counted at: a line not notified yet
+// counts as notified (its column's default).
+const stageCase = stageWhens + ` ELSE 'notified' END`
+
+// lineStageCase is a line's stage exactly as Recipient.Stage says it.
+const lineStageCase = stageWhens + ` WHEN notified_at IS NOT NULL THEN 'notified' ELSE 'pending' END`
 
 type stageKey struct{ state, stage string }
 

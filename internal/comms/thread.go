@@ -178,7 +178,7 @@ func (s *Service) CommsPage(ctx context.Context, f Filter) (*CommPage, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.fillList(ctx, a, list); err != nil {
+		if err := s.fillList(ctx, a, list, f.StagesOnly); err != nil {
 			return nil, err
 		}
 		for _, c := range list {
@@ -232,9 +232,10 @@ func (s *Service) CommsPage(ctx context.Context, f Filter) (*CommPage, error) {
 }
 
 // fillList is fill for a list: the query already kept what the actor may
-// see, the recipients of all are read in a few queries, and attachments
-// are left for the communication's own page.
-func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communication) error {
+// see, the recipients of all are read in a few queries (their States and
+// stages only when stagesOnly), and attachments are left for the
+// communication's own page.
+func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communication, stagesOnly bool) error {
 	byID := map[int64]*Communication{}
 	// A recipient State sees its own lines only: only those are read.
 	var all, own []int64
@@ -247,8 +248,29 @@ func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communicat
 			all = append(all, c.ID)
 		}
 	}
+	// visible says whether the actor sees a line of State st of cid.
+	visible := func(cid int64, st string) *Communication {
+		if c := byID[cid]; c != nil && (!c.Viewer.Recipient || st == a.State) {
+			return c
+		}
+		return nil
+	}
+	if stagesOnly {
+		add := func(cid int64, l LineStage) {
+			if c := visible(cid, l.State); c != nil {
+				c.Stages = append(c.Stages, l)
+			}
+		}
+		if err := stagesOfMany(ctx, s.DB, "", all, add); err != nil {
+			return err
+		}
+		if err := stagesOfMany(ctx, s.DB, a.State, own, add); err != nil {
+			return err
+		}
+		return s.fillHeads(ctx, list)
+	}
 	add := func(cid int64, r *Recipient) {
-		if c := byID[cid]; c != nil && (!c.Viewer.Recipient || r.State == a.State) {
+		if c := visible(cid, r.State); c != nil {
 			c.Recipients = append(c.Recipients, r)
 		}
 	}
@@ -289,6 +311,11 @@ func (s *Service) fillHeads(ctx context.Context, list []*Communication) error {
 func hasStage(c *Communication, stage string) bool {
 	for _, r := range c.Recipients {
 		if r.Stage() == stage {
+			return true
+		}
+	}
+	for _, l := range c.Stages {
+		if l.Stage == stage {
 			return true
 		}
 	}

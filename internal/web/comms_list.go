@@ -77,7 +77,7 @@ var commStages = []string{"notified", "delivered", "bounced", "opened", "acknowl
 func (s *Server) commsPage(w http.ResponseWriter, r *http.Request) {
 	a := app.ActorFrom(r.Context())
 	q := r.URL.Query()
-	f := comms.Filter{Query: q.Get("q"), Stage: q.Get("stage"), Box: q.Get("box")}
+	f := comms.Filter{Query: q.Get("q"), Stage: q.Get("stage"), Box: q.Get("box"), StagesOnly: true}
 	if t, err := time.Parse(time.DateOnly, q.Get("from")); err == nil {
 		f.From = t
 	}
@@ -119,21 +119,30 @@ type stateLine struct {
 var stageRank = map[string]int{"pending": 0, "moved": 0, "notified": 1, "bounced": 1, "delivered": 2, "opened": 3, "acknowledged": 4,
 	"more-info": 5, "declined": 5, "disputed": 5, "responded": 5}
 
-// byState groups a communication's recipient lines by State.
+// byState groups a communication's recipient lines by State (or, in a
+// list read with their stages only, their stages).
 func byState(c *comms.Communication) []stateLine {
 	var out []stateLine
 	idx := map[string]int{}
-	for _, r := range c.Recipients {
-		i, ok := idx[r.State]
+	add := func(state, stage string, r *comms.Recipient) {
+		i, ok := idx[state]
 		if !ok {
 			i = len(out)
-			idx[r.State] = i
-			out = append(out, stateLine{State: r.State, Stage: "pending"})
+			idx[state] = i
+			out = append(out, stateLine{State: state, Stage: "pending"})
 		}
-		out[i].Lines = append(out[i].Lines, r)
-		if st := r.Stage(); stageRank[st] > stageRank[out[i].Stage] || (stageRank[st] == stageRank[out[i].Stage] && st != "moved") {
-			out[i].Stage = st
+		if r != nil {
+			out[i].Lines = append(out[i].Lines, r)
 		}
+		if stageRank[stage] > stageRank[out[i].Stage] || (stageRank[stage] == stageRank[out[i].Stage] && stage != "moved") {
+			out[i].Stage = stage
+		}
+	}
+	for _, r := range c.Recipients {
+		add(r.State, r.Stage(), r)
+	}
+	for _, l := range c.Stages {
+		add(l.State, l.Stage, nil)
 	}
 	return out
 }

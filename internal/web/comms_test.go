@@ -292,6 +292,47 @@ func TestCommsListPages(t *testing.T) {
 	})
 }
 
+// TestCommsListProgress: a line of the list says how far each State it
+// reached got, from its lines' stages: the sender sees every State's, a
+// recipient State its own only, and the filter by stage keeps what it says.
+func TestCommsListProgress(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		commsWorld(t, sys)
+		offFRA := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		offKEN := sys.User(t, "off@ken.example", app.RoleOfficer, "KEN")
+		in := commInputTo("KEN", 1)
+		in.ToStates = []string{"KEN", "DEU"}
+		c, err := sys.Comms.Compose(offFRA.Ctx(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sys.Comms.Acknowledge(offKEN.Ctx(), c.ID); err != nil {
+			t.Fatal(err)
+		}
+		srv := sys.Serve(t)
+		kenya := `<li>Kenya: <span class="badge ok">Acknowledged</span></li>`
+		germany := `<li>Germany: <span class="badge">Notified</span></li>`
+		_, page := get(t, sys.Login(t, srv, offFRA), srv.URL+"/comms")
+		if !strings.Contains(page, kenya) || !strings.Contains(page, germany) {
+			t.Errorf("the sender's list does not say where it stands with Kenya and Germany")
+		}
+		ck := sys.Login(t, srv, offKEN)
+		_, page = get(t, ck, srv.URL+"/comms")
+		if !strings.Contains(page, kenya) || strings.Contains(page, "Germany: ") {
+			t.Errorf("Kenya's list does not show its own stage only")
+		}
+		_, page = get(t, ck, srv.URL+"/comms?stage=acknowledged")
+		if !strings.Contains(page, ">"+c.Ref+"<") {
+			t.Errorf("the filter by stage lost the acknowledged communication")
+		}
+		_, page = get(t, ck, srv.URL+"/comms?stage=notified")
+		if strings.Contains(page, ">"+c.Ref+"<") {
+			t.Errorf("the filter by stage kept Germany's stage for Kenya")
+		}
+	})
+}
+
 // commInputTo is a notification to a State, the i-th of a test.
 func commInputTo(state string, i int) comms.CommInput {
 	return comms.CommInput{Template: "notification", ToStates: []string{state}, Level: comms.LevelTechnical, Fields: map[string]string{
