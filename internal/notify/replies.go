@@ -49,6 +49,10 @@ func NewReplies(address string) (*Replies, error) {
 	if local == "" || domain == "" || strings.ContainsAny(local, "+\"") {
 		return nil, fmt.Errorf("reply address %q: give a plain mailbox such as reply@reply.example.org (pocdir adds +TOKEN)", address)
 	}
+	// RFC 5321 allows 64 characters before the @: local+TOKEN must fit.
+	if most := maxLocalPart - 1 - replyTokenChars; len(local) > most {
+		return nil, fmt.Errorf("reply address %q: its part before the @ has %d characters, at most %d fit with the +TOKEN that pocdir adds (64 in all)", address, len(local), most)
+	}
 	return &Replies{local: strings.ToLower(local), domain: domain}, nil
 }
 
@@ -107,6 +111,7 @@ var tokenEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithP
 // Tokens issued before were the 160 random bits alone (32 characters),
 // stored as their SHA-256 alone: they are still read, until they expire.
 const (
+	maxLocalPart     = 64 // RFC 5321, 4.5.3.1.1
 	tokenTimeBytes   = 5
 	replyTokenBytes  = 20
 	tokenTimeChars   = 8 // tokenTimeBytes in base32

@@ -46,11 +46,23 @@ func TestReplyAddresses(t *testing.T) {
 	if tok, _, ok := r.Parse(r.To(legacy)); !ok || tok != legacy {
 		t.Errorf("a token of the earlier form (%q) is refused", legacy)
 	}
-	for _, bad := range []string{"not an address", "a+b@example.org", "@example.org"} {
+	if long := strings.Repeat("r", 23) + "@reply.pocdir.example"; mustReplies(t, long).To(token) != strings.Repeat("r", 23)+"+"+token+"@reply.pocdir.example" {
+		t.Errorf("a part before the @ of 23 characters")
+	}
+	for _, bad := range []string{"not an address", "a+b@example.org", "@example.org", strings.Repeat("r", 24) + "@reply.pocdir.example"} {
 		if _, err := NewReplies(bad); err == nil {
 			t.Errorf("%q accepted as the reply address", bad)
 		}
 	}
+}
+
+func mustReplies(t *testing.T, address string) *Replies {
+	t.Helper()
+	r, err := NewReplies(address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // TestReplyTokenHashes: a token is 160 random bits after the second it was
