@@ -248,36 +248,32 @@ func (s *Service) fillList(ctx context.Context, a *app.Actor, list []*Communicat
 			all = append(all, c.ID)
 		}
 	}
-	// visible says whether the actor sees a line of State st of cid.
+	// visible is the communication cid when the actor sees its lines of
+	// State st.
 	visible := func(cid int64, st string) *Communication {
 		if c := byID[cid]; c != nil && (!c.Viewer.Recipient || st == a.State) {
 			return c
 		}
 		return nil
 	}
-	if stagesOnly {
-		add := func(cid int64, l LineStage) {
-			if c := visible(cid, l.State); c != nil {
-				c.Stages = append(c.Stages, l)
+	read := func(state string, ids []int64) error {
+		if stagesOnly {
+			return stagesOfMany(ctx, s.DB, state, ids, func(cid int64, l LineStage) {
+				if c := visible(cid, l.State); c != nil {
+					c.Stages = append(c.Stages, l)
+				}
+			})
+		}
+		return recipientsOfMany(ctx, s.DB, state, ids, func(cid int64, r *Recipient) {
+			if c := visible(cid, r.State); c != nil {
+				c.Recipients = append(c.Recipients, r)
 			}
-		}
-		if err := stagesOfMany(ctx, s.DB, "", all, add); err != nil {
-			return err
-		}
-		if err := stagesOfMany(ctx, s.DB, a.State, own, add); err != nil {
-			return err
-		}
-		return s.fillHeads(ctx, list)
+		})
 	}
-	add := func(cid int64, r *Recipient) {
-		if c := visible(cid, r.State); c != nil {
-			c.Recipients = append(c.Recipients, r)
-		}
-	}
-	if err := recipientsOfMany(ctx, s.DB, "", all, add); err != nil {
+	if err := read("", all); err != nil {
 		return err
 	}
-	if err := recipientsOfMany(ctx, s.DB, a.State, own, add); err != nil {
+	if err := read(a.State, own); err != nil {
 		return err
 	}
 	return s.fillHeads(ctx, list)
