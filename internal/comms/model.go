@@ -353,7 +353,7 @@ type Filter struct {
 	Limit  int
 	// StagesOnly reads of each recipient line its State and stage only
 	// (Communication.Stages), not the whole line (Recipients): what a page
-	// of the list shows, for a third of the reading.
+	// of the list shows, without the dates it does not.
 	StagesOnly bool
 }
 

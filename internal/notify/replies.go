@@ -20,8 +20,9 @@ import (
 // Reply addresses let a PoC answer from its mail client (functional
 // equivalence, seed 002): every notification and check email carries a
 // Reply-To unique to its recipient line, reply+TOKEN@domain, whose token
-// (160 random bits after the second it was made) is stored hashed, bound to the line, and expires with
-// what it answers. The same token makes the email's acknowledgement link.
+// (the second it was made, then 160 random bits) is stored hashed, bound to
+// the line, and expires with what it answers. The same token makes the
+// email's acknowledgement link.
 // Bounces come back to bounce-ID@ the same domain (the outbox id of the
 // message), and are believed only when they name the message's Message-ID.
 
@@ -163,6 +164,7 @@ func ValidReplyToken(s string) bool {
 	return true
 }
 
+// The kinds of what a reply address answers.
 const (
 	ReplyComm  = "comm"  // a communication's recipient line
 	ReplyCheck = "check" // a communication check's target
