@@ -182,6 +182,18 @@ func TestMetricsTokenFile(t *testing.T) {
 	}
 }
 
+// TestSMTPConnections refuses a number of connections to the mail server
+// outside 1 to notify.MaxConnections, before opening anything.
+func TestSMTPConnections(t *testing.T) {
+	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "p.db")
+	for _, n := range []string{"0", "-1", "33"} {
+		err := runServe([]string{"--db", dbURL, "--smtp-connections", n, "--log-level", "error"})
+		if err == nil || !strings.Contains(err.Error(), "--smtp-connections "+n+": give 1 to 32") {
+			t.Errorf("--smtp-connections %s: %v", n, err)
+		}
+	}
+}
+
 // TestVersion says which pocdir this is, with the Go it was built with.
 func TestVersion(t *testing.T) {
 	if v := versionLine(); !strings.HasPrefix(v, "pocdir ") || !strings.Contains(v, "commit ") || !strings.Contains(v, "go1.") {

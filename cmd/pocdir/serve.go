@@ -34,8 +34,9 @@ func addSMTPFlags(f *flags) func() notify.SMTP {
 	pass := f.String("smtp-password", "", "SMTP password (prefer the environment variable)")
 	from := f.String("smtp-from", "pocdir@localhost", "sender address of pocdir's email")
 	tlsMode := f.String("smtp-tls", "starttls", "starttls (required), tls (implicit, port 465) or none (only for a server on the same host)")
+	conns := f.Int("smtp-connections", 4, fmt.Sprintf("connections the outbox opens at once to the SMTP server (1 to %d): more send a burst sooner, if the server accepts that many from one client", notify.MaxConnections))
 	return func() notify.SMTP {
-		return notify.SMTP{Host: *host, Port: *port, Username: *user, Password: *pass, From: *from, TLS: *tlsMode}
+		return notify.SMTP{Host: *host, Port: *port, Username: *user, Password: *pass, From: *from, TLS: *tlsMode, Connections: *conns}
 	}
 }
 
@@ -209,6 +210,9 @@ func runServe(args []string) error {
 		return err
 	}
 	cfg.AcceptRollback = *acceptRollback
+	if n := cfg.SMTP.Connections; n < 1 || n > notify.MaxConnections {
+		return fmt.Errorf("--smtp-connections %d: give 1 to %d", n, notify.MaxConnections)
+	}
 	if *apiRate < 1 {
 		return fmt.Errorf("--api-rate-limit %d: give a number of requests per minute, at least 1", *apiRate)
 	}

@@ -18,8 +18,8 @@ import (
 // BenchmarkExerciseInject is an exercise of every Member State: one inject
 // released to all 193 at once (two technical PoCs each: 386 emails). It
 // reports the time from the release until every email has reached a real
-// SMTP server on 127.0.0.1, with the outbox sending as a running pocdir
-// does, and the rate in emails per second to set beside
+// SMTP server on 127.0.0.1, with the outbox sending round after round (a
+// running pocdir starts a round when a commit queues mail), and the rate in emails per second to set beside
 // BenchmarkCrisisBurst's (internal/comms); and the time of the release
 // itself (the one transaction that writes every line and e-mail), before
 // which the outbox has nothing to send.
@@ -55,8 +55,8 @@ func BenchmarkExerciseInject(b *testing.B) {
 			}
 			defer catcher.Close()
 			catcher.Keep = 1 << 20
-			sender := &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, Batch: 250, Connections: 8,
-				SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}}
+			sender := &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, Batch: 250,
+				SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none", Connections: 8}}
 			// The announcements of the PoCs are not what is measured.
 			for {
 				n, err := sender.RunOnce(context.Background())

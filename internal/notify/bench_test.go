@@ -78,8 +78,8 @@ func BenchmarkFanOut(b *testing.B) {
 	for _, e := range testkit.Engines() {
 		b.Run("outbox/"+e.Name, func(b *testing.B) {
 			sys := testkit.New(b, e)
-			sender := &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, Batch: 250, Connections: conns,
-				SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}}
+			sender := &notify.Sender{DB: sys.DB, Now: sys.Clock.Now, Batch: 250,
+				SMTP: notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none", Connections: conns}}
 			var total time.Duration
 			for b.Loop() {
 				err := sys.DB.Tx(context.Background(), func(tx *sql.Tx) error {

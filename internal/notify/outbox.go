@@ -19,6 +19,7 @@ import (
 	"math"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -77,7 +78,45 @@ func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64
 	if err := db.QueryRowTx(ctx, tx, enqueueSQL, enqueueArgs(m, now)...).Scan(&id); err != nil {
 		return 0, fmt.Errorf("notify: queueing a %s message: %w", m.Kind, err)
 	}
+	wakeOnCommit(tx)
 	return id, nil
+}
+
+// Mail queued wakes its database's sender as soon as the transaction that
+// queued it commits: an urgent notification leaves at once, not at the
+// outbox's next round. The rounds still come, for what another instance
+// queued and for what is due to be tried again.
+//
+// queued holds each database's channel (*db.DB → chan struct{}), made by
+// the first call of Sender.Queued: one a process, or one a test.
+var queued sync.Map
+
+type wakeKey struct{}
+
+// Queued returns the channel that receives when a transaction run by the
+// sender's database (its Tx) has queued mail and committed. One signal
+// waits at most: one round takes everything due. Call it before the first
+// round, or what commits in between waits for the next.
+func (s *Sender) Queued() <-chan struct{} {
+	ch, _ := queued.LoadOrStore(s.DB, make(chan struct{}, 1))
+	return ch.(chan struct{})
+}
+
+// wakeOnCommit arranges for tx's commit to wake the sender, once however
+// many messages tx queues; a rollback wakes nothing.
+func wakeOnCommit(tx *sql.Tx) {
+	d, ok := db.Of(tx)
+	if !ok {
+		return
+	}
+	db.AfterCommit(tx, wakeKey{}, func() {
+		if ch, ok := queued.Load(d); ok {
+			select {
+			case ch.(chan struct{}) <- struct{}{}:
+			default: // a round is due already
+			}
+		}
+	})
 }
 
 const enqueueSQL = `INSERT INTO outbox (kind, to_addr, subject, body, pgp, created_at, next_attempt_at, reply_to, in_reply_to, auto_reply, message_id,
@@ -127,6 +166,9 @@ func EnqueueMany(ctx context.Context, d *db.DB, tx *sql.Tx, now time.Time, ms []
 		if err := enqueueRows(ctx, tx, d.Values(len(part), 13), args, at, ids); err != nil {
 			return nil, fmt.Errorf("notify: queueing %d messages: %w", len(part), err)
 		}
+	}
+	if len(ms) > 0 {
+		wakeOnCommit(tx)
 	}
 	return ids, nil
 }

@@ -28,7 +28,14 @@ type SMTP struct {
 	// TLS is "starttls" (required), "tls" (implicit, port 465) or "none"
 	// (only for a server on the same host).
 	TLS string
+	// Connections is how many connections a round of the outbox opens at
+	// once (4 when 0): the share of the server that pocdir may take.
+	Connections int
 }
+
+// MaxConnections bounds SMTP.Connections: past it a mail server sees a
+// flood from one client, and throttles or refuses it.
+const MaxConnections = 32
 
 // Sender delivers the outbox. Several instances may run one each: a message
 // is claimed (for ten minutes) before it is sent, so each goes out once.
@@ -37,11 +44,10 @@ type Sender struct {
 	Now  app.Clock
 	SMTP SMTP
 	Log  *slog.Logger
-	// Batch is how many messages one connection sends in a round (100 when
-	// 0), and Connections how many connections a round opens at once (4
-	// when 0): a check campaign to every PoC goes out in seconds.
-	Batch       int
-	Connections int
+	// Batch is how many messages one connection sends in a round at most
+	// (100 when 0): with SMTP.Connections, a check campaign to every PoC
+	// goes out in seconds.
+	Batch int
 	// MaxAttempts is how often a message is tried before it is marked failed.
 	MaxAttempts int
 	// Replies, when set, is where bounces come back: each message's
@@ -207,7 +213,7 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	if s.SMTP.Host == "" {
 		return 0, nil
 	}
-	batch, conns := s.Batch, s.Connections
+	batch, conns := s.Batch, min(s.SMTP.Connections, MaxConnections)
 	if batch <= 0 {
 		batch = 100
 	}
@@ -232,8 +238,12 @@ func (s *Sender) RunOnce(ctx context.Context) (int, error) {
 	}()
 	done := make(chan error, conns)
 	parts := 0
-	for start := 0; start < len(items); start += batch {
-		end := min(start+batch, len(items))
+	// The round's messages are shared evenly among the connections: the
+	// first messages of a burst, claimed as soon as they are queued, do not
+	// all wait on one connection while the others stay closed.
+	per := (len(items) + conns - 1) / conns
+	for start := 0; start < len(items); start += per {
+		end := min(start+per, len(items))
 		parts++
 		go func() { done <- s.send(ctx, items, start, end, whys, accepted) }()
 	}

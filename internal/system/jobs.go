@@ -16,6 +16,9 @@ type job struct {
 	// outbox: a campaign to every PoC goes out in one go, not one batch
 	// per interval).
 	drain bool
+	// wake, when set, starts a step at once, without waiting for the
+	// interval (the outbox: mail that a commit queued).
+	wake <-chan struct{}
 }
 
 // start runs j until Run's context ends. A step started finishes, even
@@ -44,6 +47,7 @@ func (s *System) start(ctx context.Context, j job) {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			case <-j.wake: // nil: never
 			}
 		}
 	}()

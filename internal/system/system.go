@@ -400,7 +400,7 @@ func (s *System) Run(ctx context.Context) {
 		return 0, err
 	}})
 	if s.Config.SMTP.Host != "" {
-		s.start(ctx, job{name: "outbox", every: 10 * time.Second, step: s.Sender.RunOnce, drain: true})
+		s.start(ctx, job{name: "outbox", every: 10 * time.Second, step: s.Sender.RunOnce, drain: true, wake: s.Sender.Queued()})
 	}
 	s.start(ctx, job{name: "reminders", every: time.Hour, step: s.Directory.SendReminders})
 	s.start(ctx, job{name: "checks", every: 5 * time.Second, step: s.Checks.RunOnce})

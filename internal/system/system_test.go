@@ -76,3 +76,31 @@ func TestStoppingFinishesTheStepUnderWay(t *testing.T) {
 		t.Errorf("%d sent, %d still queued: the round was cut short", sent, queued)
 	}
 }
+
+// TestQueuedMailLeavesAtOnce: mail queued while pocdir runs goes out when
+// its transaction commits, not at the outbox's next round (every ten
+// seconds): an urgent notification does not wait for it.
+func TestQueuedMailLeavesAtOnce(t *testing.T) {
+	catcher, err := notify.StartCatcher("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer catcher.Close()
+	sys := testkit.New(t, testkit.Engines()[0], testkit.WithConfig(func(c *system.Config) {
+		c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}
+	}))
+	fp := sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA")
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	sys.Run(ctx) // its first round finds nothing
+	time.Sleep(100 * time.Millisecond)
+	began := time.Now()
+	sys.AddPoC(t, fp.Ctx(), "FRA", testkit.ValidPoC()) // queues the announcement of the change
+	// Well within the round's ten seconds, on however slow a machine.
+	for catcher.Received() == 0 {
+		if time.Since(began) > 5*time.Second {
+			t.Fatal("the mail waited for the outbox's next round")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
