@@ -22,3 +22,11 @@ func SetLine(s *Service, id int64, set string) error {
 		return syncStages(ctx, tx, "id = $1", id)
 	})
 }
+
+// SetLinesPerStatement makes the statements that change many recipient
+// lines at once take n at most, until the returned function is called.
+func SetLinesPerStatement(n int) (restore func()) {
+	was := linesPerStatement
+	linesPerStatement = n
+	return func() { linesPerStatement = was }
+}

@@ -50,23 +50,29 @@ func (s *Service) syncDelivery(ctx context.Context) (int, error) {
 	}
 	now := s.Now()
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		// The messages a round of the outbox sent share the time it
+		// recorded them: the lines they notify are recorded together.
+		delivered := map[time.Time][]int64{}
 		for outbox, o := range outcomes {
 			l := open[outbox]
-			var err error
 			typ := "comms.delivered"
 			if o.SentAt != nil {
-				err = setDelivered(ctx, tx, l.id, *o.SentAt)
+				delivered[*o.SentAt] = append(delivered[*o.SentAt], l.id)
 			} else {
 				typ = "comms.bounced"
-				err = setBounced(ctx, tx, l.id, *o.FailedAt, o.Error)
-			}
-			if err != nil {
-				return err
+				if err := setBounced(ctx, tx, l.id, *o.FailedAt, o.Error); err != nil {
+					return err
+				}
 			}
 			// Every transmission is accounted for: the log says when each
 			// notification reached the mail server, or was refused.
 			if err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + l.ref + "/recipient:" + strconv.FormatInt(l.id, 10),
 				States: []string{l.sender, l.state}, At: now}.By(app.System)); err != nil {
+				return err
+			}
+		}
+		for at, lines := range delivered {
+			if err := setDelivered(ctx, tx, lines, at); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
@@ -225,10 +227,20 @@ func undeliveredLines(ctx context.Context, q db.Queryer) (map[int64]undeliveredL
 	return out, nil
 }
 
-func setDelivered(ctx context.Context, q db.Queryer, line int64, at time.Time) error {
-	res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET delivered_at = $1 WHERE id = $2 AND delivered_at IS NULL`, at, line)
-	_, err = changedStages(ctx, q, res, err, "recording a delivery", "id = $1", line)
-	return err
+// linesPerStatement is how many recipient lines one statement changes at
+// most, when many change at once.
+var linesPerStatement = 500
+
+// setDelivered records that the notifications of lines reached the mail
+// server at the time given, with a few statements for hundreds of lines:
+// a burst's thousands are recorded in a few dozen, not a few per line.
+func setDelivered(ctx context.Context, q db.Queryer, lines []int64, at time.Time) error {
+	return db.InChunks(lines, linesPerStatement, 1, func(marks string, args []any) error {
+		res, err := q.ExecContext(ctx, `UPDATE comm_recipients SET delivered_at = $`+strconv.Itoa(len(args)+1)+` WHERE id IN (`+marks+`) AND delivered_at IS NULL`,
+			append(slices.Clip(args), at)...)
+		_, err = changedStages(ctx, q, res, err, "recording deliveries", "id IN ("+marks+")", args...)
+		return err
+	})
 }
 
 func setBounced(ctx context.Context, q db.Queryer, line int64, at time.Time, why string) error {

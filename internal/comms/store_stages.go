@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -109,15 +110,24 @@ func syncStages(ctx context.Context, q db.Queryer, where string, args ...any) er
 	if err := syncWaiting(ctx, q, pairs); err != nil {
 		return err
 	}
+	// The lines that reached one stage move with one statement (a burst's
+	// deliveries: hundreds of lines at once).
+	byStage := map[string][]int64{}
 	for _, m := range ms {
-		if _, err := q.ExecContext(ctx, `UPDATE comm_recipients SET counted_stage = $1 WHERE id = $2`, m.to, m.id); err != nil {
-			return fmt.Errorf("comms store: counting the recipient lines: %w", err)
-		}
+		byStage[m.to] = append(byStage[m.to], m.id)
 		if err := addStage(ctx, q, stageKey{m.state, m.from}, -1); err != nil {
 			return err
 		}
 		if err := addStage(ctx, q, stageKey{m.state, m.to}, 1); err != nil {
 			return err
+		}
+	}
+	for _, to := range slices.Sorted(maps.Keys(byStage)) {
+		if err := db.InChunks(byStage[to], linesPerStatement, 2, func(marks string, args []any) error {
+			_, err := q.ExecContext(ctx, `UPDATE comm_recipients SET counted_stage = $1 WHERE id IN (`+marks+`)`, append([]any{to}, args...)...)
+			return err
+		}); err != nil {
+			return fmt.Errorf("comms store: counting the recipient lines: %w", err)
 		}
 	}
 	return nil
