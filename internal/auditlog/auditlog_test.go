@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -749,5 +750,64 @@ func TestBatchesAppendAsSingleEntriesDo(t *testing.T) {
 				t.Errorf("%d entries after refused batches, want %d", len(got), len(all))
 			}
 		})
+	})
+}
+
+// TestAppendManyAppendsAsAppendDoes: AppendMany records its events as
+// Append would, one entry each, in order (1,001 of them: the statements
+// of PostgreSQL's pending entries end mid-batch), integrated once the
+// transaction commits, and nothing when it rolls back or an event's type is
+// not declared; the log then verifies.
+func TestAppendManyAppendsAsAppendDoes(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		ctx := context.Background()
+		before := len(allData(t, sys.DB))
+		evs := make([]auditlog.Event, 1001)
+		want := make([][]byte, len(evs))
+		for i := range evs {
+			evs[i] = auditlog.Event{Type: "test.event", ActorEmail: "many@example.org", Object: fmt.Sprintf("n:%d", i),
+				States: []string{"KEN", "FRA"}[:1+i%2], At: time.Unix(int64(i), 0)}
+			want[i] = auditlog.Encode(evs[i])
+		}
+		rollback := errors.New("rolled back")
+		for _, refused := range []struct {
+			name string
+			evs  []auditlog.Event
+			err  error
+		}{{"rolled back", evs, rollback}, {"an undeclared type", append(slices.Clone(evs[:3]), auditlog.Event{Type: "test.undeclared"}), nil}} {
+			err := sys.DB.Tx(ctx, func(tx *sql.Tx) error {
+				if err := auditlog.AppendMany(ctx, tx, refused.evs); err != nil {
+					return err
+				}
+				return refused.err
+			})
+			if err == nil {
+				t.Errorf("%s: appended", refused.name)
+			}
+			if got := len(allData(t, sys.DB)); got != before {
+				t.Errorf("%s: %d entries, want %d", refused.name, got, before)
+			}
+		}
+		if err := sys.DB.Tx(ctx, func(tx *sql.Tx) error { return auditlog.AppendMany(ctx, tx, evs) }); err != nil {
+			t.Fatal(err)
+		}
+		// Integrated before Tx returned: no pass is waited for.
+		all := allData(t, sys.DB)
+		if len(all) != before+len(evs) {
+			t.Fatalf("%d entries, want %d", len(all), before+len(evs))
+		}
+		for i, w := range want {
+			if !bytes.Equal(all[before+i], w) {
+				t.Fatalf("entry %d is %q, want %q", before+i, all[before+i], w)
+			}
+		}
+		rep, err := auditlog.Check(ctx, sys.DB, sys.Audit.Verifier)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Entries != int64(len(all)) {
+			t.Errorf("%+v", rep)
+		}
 	})
 }

@@ -135,14 +135,64 @@ func AppendFor(ctx context.Context, tx *sql.Tx, ev Event, set func(idx int64), o
 		// integrates the entry.
 		return nil
 	}
-	in := integratorOf(d)
 	te := entriesOf(tx)
 	if set != nil && len(owners) > 0 {
 		te.ids = append(te.ids, id)
 		te.set = append(te.set, set)
 		te.owner = append(te.owner, owners[0])
 	}
-	db.AfterCommit(tx, te, func() {
+	db.AfterCommit(tx, te, te.integrateAfterCommit(ctx, integratorOf(d)))
+	return nil
+}
+
+// pendingRows is how many entries AppendMany records in one statement:
+// four values each, far below PostgreSQL's limit on a statement's
+// parameters.
+const pendingRows = 500
+
+// AppendMany is Append for the many events of one change (the deliveries
+// of a round of the outbox: hundreds of lines at once), each its own
+// entry: on PostgreSQL one statement records up to pendingRows pending
+// entries, rather than one each; on SQLite they join the transaction's
+// batch, as Append's do.
+func AppendMany(ctx context.Context, tx *sql.Tx, evs []Event) error {
+	d, ok := db.Of(tx)
+	if !ok || d.Dialect == db.SQLite {
+		for _, ev := range evs {
+			if err := Append(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if len(evs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for start := 0; start < len(evs); start += pendingRows {
+		part := evs[start:min(start+pendingRows, len(evs))]
+		args := make([]any, 0, 4*len(part))
+		for _, ev := range part {
+			data, err := encodeChecked(ev)
+			if err != nil {
+				return err
+			}
+			args = append(args, string(data), statesColumn(ev.States), "", now)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO log_pending (data, states, owners, created_at) VALUES `+d.Values(len(part), 4), args...); err != nil {
+			return fmt.Errorf("auditlog: recording %d entries: %w", len(part), err)
+		}
+	}
+	te := entriesOf(tx)
+	db.AfterCommit(tx, te, te.integrateAfterCommit(ctx, integratorOf(d)))
+	return nil
+}
+
+// integrateAfterCommit is what runs once the transaction that recorded
+// pending entries has committed, on PostgreSQL: a pass that integrates
+// them, and the indexes given to those whose rows keep them.
+func (te *txEntries) integrateAfterCommit(ctx context.Context, in *integrator) func() {
+	return func() {
 		// The change is committed: the wait for the pass does not end
 		// with the request, but it is bounded, and on timeout or error
 		// the background job integrates the entries.
@@ -167,8 +217,7 @@ func AppendFor(ctx context.Context, tx *sql.Tx, ev Event, set func(idx int64), o
 			}
 			te.set[i](n)
 		}
-	})
-	return nil
+	}
 }
 
 // passWait bounds the wait for the pass after a commit (and, on

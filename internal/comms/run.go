@@ -53,6 +53,7 @@ func (s *Service) syncDelivery(ctx context.Context) (int, error) {
 		// The messages a round of the outbox sent share the time it
 		// recorded them: the lines they notify are recorded together.
 		delivered := map[time.Time][]int64{}
+		evs := make([]auditlog.Event, 0, len(outcomes))
 		for outbox, o := range outcomes {
 			l := open[outbox]
 			typ := "comms.delivered"
@@ -66,10 +67,11 @@ func (s *Service) syncDelivery(ctx context.Context) (int, error) {
 			}
 			// Every transmission is accounted for: the log says when each
 			// notification reached the mail server, or was refused.
-			if err := auditlog.Append(ctx, tx, auditlog.Event{Type: typ, Object: "comm:" + l.ref + "/recipient:" + strconv.FormatInt(l.id, 10),
-				States: []string{l.sender, l.state}, At: now}.By(app.System)); err != nil {
-				return err
-			}
+			evs = append(evs, auditlog.Event{Type: typ, Object: "comm:" + l.ref + "/recipient:" + strconv.FormatInt(l.id, 10),
+				States: []string{l.sender, l.state}, At: now}.By(app.System))
+		}
+		if err := auditlog.AppendMany(ctx, tx, evs); err != nil {
+			return err
 		}
 		for at, lines := range delivered {
 			if err := setDelivered(ctx, tx, lines, at); err != nil {
