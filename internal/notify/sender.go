@@ -38,7 +38,8 @@ type SMTP struct {
 const MaxConnections = 32
 
 // Sender delivers the outbox. Several instances may run one each: a message
-// is claimed (for ten minutes) before it is sent, so each goes out once.
+// is claimed (for claimFor, renewed while it is sent) before it is sent, so
+// each goes out once.
 type Sender struct {
 	DB   *db.DB
 	Now  app.Clock
