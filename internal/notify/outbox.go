@@ -19,7 +19,6 @@ import (
 	"math"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
@@ -86,21 +85,18 @@ func EnqueueID(ctx context.Context, tx *sql.Tx, now time.Time, m Message) (int64
 // queued it commits: an urgent notification leaves at once, not at the
 // outbox's next round. The rounds still come, for what another instance
 // queued and for what is due to be tried again.
-//
-// queued holds each database's channel (*db.DB → chan struct{}), made by
-// the first call of Sender.Queued: one a process, or one a test.
-var queued sync.Map
 
-type wakeKey struct{}
+type queuedKey struct{}
+
+// queuedOf is d's channel of commits that queued mail. One signal waits at
+// most: one round takes everything due.
+func queuedOf(d *db.DB) chan struct{} {
+	return d.Value(queuedKey{}, func() any { return make(chan struct{}, 1) }).(chan struct{})
+}
 
 // Queued returns the channel that receives when a transaction run by the
-// sender's database (its Tx) has queued mail and committed. One signal
-// waits at most: one round takes everything due. Call it before the first
-// round, or what commits in between waits for the next.
-func (s *Sender) Queued() <-chan struct{} {
-	ch, _ := queued.LoadOrStore(s.DB, make(chan struct{}, 1))
-	return ch.(chan struct{})
-}
+// sender's database (its Tx) has queued mail and committed.
+func (s *Sender) Queued() <-chan struct{} { return queuedOf(s.DB) }
 
 // wakeOnCommit arranges for tx's commit to wake the sender, once however
 // many messages tx queues; a rollback wakes nothing.
@@ -109,12 +105,10 @@ func wakeOnCommit(tx *sql.Tx) {
 	if !ok {
 		return
 	}
-	db.AfterCommit(tx, wakeKey{}, func() {
-		if ch, ok := queued.Load(d); ok {
-			select {
-			case ch.(chan struct{}) <- struct{}{}:
-			default: // a round is due already
-			}
+	db.AfterCommit(tx, queuedKey{}, func() {
+		select {
+		case queuedOf(d) <- struct{}{}:
+		default: // a round is due already
 		}
 	})
 }
