@@ -94,13 +94,14 @@ func TestMetrics(t *testing.T) {
 			if code != http.StatusOK {
 				t.Fatalf("with the token: status %d", code)
 			}
-			if v, _ := value(body, `pocdir_job_runs_total{job="comms"}`); v >= 1 {
-				if v, _ := value(body, `pocdir_job_runs_total{job="checkpoint"}`); v >= 1 {
-					break
-				}
+			// A scrape reads each series on its own, so it can see a step
+			// counted before its success: wait for the series checked below.
+			_, succeeded := value(body, `pocdir_job_last_success_timestamp_seconds{job="comms"}`)
+			if v, _ := value(body, `pocdir_job_runs_total{job="checkpoint"}`); succeeded && v >= 1 {
+				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("the jobs' steps were not counted:\n%s", body)
+				t.Fatalf("the comms job did not succeed, or the checkpoint job did not run:\n%s", body)
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
