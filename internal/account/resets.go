@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/notify"
 )
 
@@ -67,7 +68,7 @@ func (s *Service) RequestFactorReset(ctx context.Context, token, ip string) erro
 // resetApprovers are those who may approve u's reset: the other focal
 // points of u's State, or the Secretariat where there are none (and for the
 // Secretariat's own accounts), u excepted.
-func (s *Service) resetApprovers(ctx context.Context, q *sql.Tx, u *User) ([]notify.Reader, error) {
+func (s *Service) resetApprovers(ctx context.Context, q db.Queryer, u *User) ([]notify.Reader, error) {
 	var list []notify.Reader
 	var err error
 	if u.State != "" {
@@ -96,7 +97,7 @@ func without(list []notify.Reader, email string) []notify.Reader {
 }
 
 // canDecideReset reports whether a may decide the reset of u.
-func (s *Service) canDecideReset(ctx context.Context, q *sql.Tx, a *app.Actor, u *User) (bool, error) {
+func (s *Service) canDecideReset(ctx context.Context, q db.Queryer, a *app.Actor, u *User) (bool, error) {
 	if a.UserID == u.ID {
 		return false, nil
 	}
@@ -116,6 +117,12 @@ func emails(list []notify.Reader) []string {
 }
 
 // FactorResets lists the resets waiting for the signed-in user's decision.
+//
+// Every page counts them for its navigation, so they are read without a
+// transaction: on SQLite a transaction waits for the one writer, and a page
+// must not wait behind a crisis's writes. Each statement reads what was
+// committed; a reset decided between two of them is checked again, in a
+// transaction, when it is decided (DecideFactorReset).
 func (s *Service) FactorResets(ctx context.Context) ([]*FactorReset, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
@@ -124,26 +131,26 @@ func (s *Service) FactorResets(ctx context.Context) ([]*FactorReset, error) {
 	if a.Role != app.RoleSecretariat && a.Role != app.RoleFocalPoint {
 		return nil, nil
 	}
+	list, err := pendingFactorResets(ctx, s.DB)
+	if err != nil {
+		return nil, err
+	}
 	var out []*FactorReset
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		list, err := pendingFactorResets(ctx, tx)
+	for _, r := range list {
+		u, err := getUser(ctx, s.DB, "id = $1", r.UserID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		for _, r := range list {
-			u, err := getUser(ctx, tx, "id = $1", r.UserID)
-			if err != nil || u == nil {
-				return err
-			}
-			if ok, err := s.canDecideReset(ctx, tx, a, u); err != nil {
-				return err
-			} else if ok {
-				out = append(out, r)
-			}
+		if u == nil {
+			continue
 		}
-		return nil
-	})
-	return out, err
+		if ok, err := s.canDecideReset(ctx, s.DB, a, u); err != nil {
+			return nil, err
+		} else if ok {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 // DecideFactorReset approves or refuses a reset. Approved, the user's
