@@ -21,7 +21,10 @@ import (
 // e-mail names the match only: no State, topic nor details.
 
 // Awaiting lists the proposed matches that wait for the actor's answer,
-// oldest first.
+// oldest first. Every page counts them for its navigation, so it reads only
+// the proposed matches of a side the actor answers for (waitsFor: a match
+// that waits for the actor is one the actor sees), not every match, need
+// and offer of ten years.
 func (s *Service) Awaiting(ctx context.Context) ([]*Match, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
@@ -30,7 +33,7 @@ func (s *Service) Awaiting(ctx context.Context) ([]*Match, error) {
 	if a.ReadOnly || (!a.IsSecretariat() && !a.IsFocalPointOf(a.State)) {
 		return nil, nil
 	}
-	all, err := s.Matches(ctx)
+	all, err := proposedMatches(ctx, s.DB, a)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -237,21 +238,36 @@ func getMatch(ctx context.Context, q db.Queryer, id int64) (*Match, error) {
 }
 
 func listMatches(ctx context.Context, q db.Queryer) ([]*Match, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+matchColumns+` ORDER BY m.proposed_at DESC, m.id DESC`)
+	return queryMatches(ctx, q, "list matches", `SELECT `+matchColumns+` ORDER BY m.proposed_at DESC, m.id DESC`)
+}
+
+// proposedMatches lists, newest first, the proposed matches of a side the
+// actor may answer for (AnswersFor): a focal point's State's needs and
+// offers, or for the Secretariat the partners' offers.
+func proposedMatches(ctx context.Context, q db.Queryer, a *app.Actor) ([]*Match, error) {
+	where, args := `m.status = $1 AND (n.state_code = $2 OR o.state_code = $2)`, []any{MatchProposed, a.State}
+	if a.IsSecretariat() {
+		where, args = `m.status = $1 AND o.state_code IS NULL`, []any{MatchProposed}
+	}
+	return queryMatches(ctx, q, "list proposed matches", `SELECT `+matchColumns+` WHERE `+where+` ORDER BY m.proposed_at DESC, m.id DESC`, args...)
+}
+
+func queryMatches(ctx context.Context, q db.Queryer, what, query string, args ...any) ([]*Match, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("capacity: unable to list matches: %w", err)
+		return nil, fmt.Errorf("capacity: unable to %s: %w", what, err)
 	}
 	defer rows.Close()
 	var out []*Match
 	for rows.Next() {
 		m, err := scanMatch(rows)
 		if err != nil {
-			return nil, fmt.Errorf("capacity: unable to list matches: %w", err)
+			return nil, fmt.Errorf("capacity: unable to %s: %w", what, err)
 		}
 		out = append(out, m)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("capacity: unable to list matches: %w", err)
+		return nil, fmt.Errorf("capacity: unable to %s: %w", what, err)
 	}
 	return out, nil
 }
