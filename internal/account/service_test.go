@@ -411,9 +411,20 @@ func TestSessionsTokensAndDisabling(t *testing.T) {
 		s1 := login(t, sys, offFRA)
 		s2 := login(t, sys, offFRA)
 		st, _ := acc.Authenticate(ctx, s1.Token)
+		// A third session, expired: kept in the table, not listed.
+		s3 := login(t, sys, offFRA)
+		st3, _ := acc.Authenticate(ctx, s3.Token)
+		if _, err := sys.DB.Exec(`UPDATE sessions SET expires_at = $1 WHERE id = $2`, sys.Clock.Now().Add(-time.Minute).UTC(), st3.Session.ID); err != nil {
+			t.Fatal(err)
+		}
 		list, err := acc.Sessions(app.WithActor(ctx, st.Actor))
 		if err != nil || len(list) != 2 {
 			t.Fatalf("sessions %+v %v", list, err)
+		}
+		for _, s := range list {
+			if s.ID == st3.Session.ID {
+				t.Error("the expired session is listed")
+			}
 		}
 		t.Run("a user can end another of their sessions", func(t *testing.T) {
 			st2, _ := acc.Authenticate(ctx, s2.Token)

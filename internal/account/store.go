@@ -291,7 +291,8 @@ func insertSession(ctx context.Context, q db.Queryer, s *Session, tokenHash stri
 }
 
 func listSessions(ctx context.Context, q db.Queryer, userID int64, now time.Time) ([]*Session, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_seen_at DESC`, userID)
+	rows, err := q.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE user_id = $1 AND expires_at > $2 AND revoked_at IS NULL
+		ORDER BY last_seen_at DESC`, userID, now)
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing sessions: %w", err)
 	}
@@ -302,9 +303,7 @@ func listSessions(ctx context.Context, q db.Queryer, userID int64, now time.Time
 		if err != nil {
 			return nil, fmt.Errorf("account store: listing sessions: %w", err)
 		}
-		if s.ExpiresAt.After(now) {
-			out = append(out, s)
-		}
+		out = append(out, s)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("account store: listing sessions: %w", err)
