@@ -21,6 +21,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
 )
 
@@ -135,7 +136,7 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines, the communications waiting and the open requests to share counted again in %s: %d differ\n",
+	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines, the communications waiting, the open requests to share and the outbox's totals counted again in %s: %d differ\n",
 		time.Since(start).Round(time.Millisecond), len(counters))
 	if !rep.OK() || len(counters) > 0 {
 		for _, p := range append(rep.Problems, counters...) {
@@ -157,23 +158,25 @@ func auditCheck(args []string) error {
 // checkCounters counts again what the pages read from counters (each
 // campaign's tally, the communications sent by month, the recipient lines
 // by stage, the communications that wait for each State, the open requests
-// to share by sender) and describes each
+// to share by sender, the messages the outbox sent and failed) and describes each
 // counter that differs from the rows: a write that forgot its counter.
 func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
-	// The five counts read different tables: at full size each takes
+	// The six counts read different tables: at full size each takes
 	// seconds, so they run at once, each on its own connection.
 	var tallies []checks.TallyMismatch
 	var volumes []comms.VolumeMismatch
 	var stages []comms.StageMismatch
 	var waiting []comms.WaitingMismatch
 	var consent []comms.ConsentMismatch
-	errs := make([]error, 5)
+	var outbox *notify.OutboxMismatch
+	errs := make([]error, 6)
 	var wg sync.WaitGroup
 	wg.Go(func() { tallies, errs[0] = checks.Recount(ctx, d) })
 	wg.Go(func() { volumes, errs[1] = comms.RecountVolumes(ctx, d) })
 	wg.Go(func() { stages, errs[2] = comms.RecountStages(ctx, d) })
 	wg.Go(func() { waiting, errs[3] = comms.RecountWaiting(ctx, d) })
 	wg.Go(func() { consent, errs[4] = comms.RecountConsentOpen(ctx, d) })
+	wg.Go(func() { outbox, errs[5] = notify.RecountOutbox(ctx, d) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -193,6 +196,9 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	}
 	for _, m := range consent {
 		out = append(out, consentMismatch(m))
+	}
+	if outbox != nil {
+		out = append(out, fmt.Sprintf("the outbox: %d sent and %d failed kept, %d and %d counted", outbox.KeptSent, outbox.KeptFailed, outbox.CountedSent, outbox.CountedFailed))
 	}
 	return out, nil
 }

@@ -452,9 +452,7 @@ func TestBouncesAndTheManualChannel(t *testing.T) {
 	}
 	run(t, s)
 	// The mail server refuses one address for good.
-	if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE outbox SET failed_at = $1, last_error = '550 no such user' WHERE to_addr = 'mfa@fra.example'`, w.sys.Clock.Now()); err != nil {
-		t.Fatal(err)
-	}
+	testkit.MailFailed(t, w.sys.DB, "mfa@fra.example", w.sys.Clock.Now())
 	run(t, s)
 	if o := outcomes(t, s, w.sec.Ctx(), c.ID); o["mfa@fra.example"] != checks.OutcomeBounced || o["cert@fra.example"] != checks.OutcomeWaiting {
 		t.Errorf("outcomes %v", o)

@@ -34,9 +34,7 @@ func TestAnswerRatesByRegion(t *testing.T) {
 		if _, err := s.AnswerLink(context.Background(), links["cert@fra.example"][0], ip); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE outbox SET failed_at = $1, last_error = '550 no such user' WHERE to_addr = 'mfa@fra.example'`, clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		testkit.MailFailed(t, w.sys.DB, "mfa@fra.example", clock.Now())
 		run(t, s)
 		clock.Advance(49 * time.Hour)
 		run(t, s)

@@ -47,9 +47,7 @@ func TestTalliesAreKeptWithEveryChange(t *testing.T) {
 		if _, err := s.AnswerLink(ctx, links["cert@fra.example"][0], ip); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.sys.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, last_error = '550 no such user' WHERE to_addr = 'mfa@fra.example'`, clock.Now()); err != nil {
-			t.Fatal(err)
-		}
+		testkit.MailFailed(t, w.sys.DB, "mfa@fra.example", clock.Now())
 		run(t, s)
 		if got := wantListed(t, s, w.sec); got[0].Bounced != 1 || got[0].Answered != 1 || got[0].Queued != 4 {
 			t.Errorf("after a bounce: %+v", got[0].Tally)

@@ -133,12 +133,8 @@ func TestCommunicationLifecycle(t *testing.T) {
 		})
 		t.Run("delivery is followed from the outbox", func(t *testing.T) {
 			now := w.sys.Clock.Now()
-			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE outbox SET sent_at = $1 WHERE to_addr = 'cert@ken.example'`, now); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.sys.DB.ExecContext(context.Background(), `UPDATE outbox SET failed_at = $1, last_error = '550 no such user' WHERE to_addr = 'mfa@deu.example'`, now); err != nil {
-				t.Fatal(err)
-			}
+			testkit.MailSent(t, w.sys.DB, "cert@ken.example", now)
+			testkit.MailFailed(t, w.sys.DB, "mfa@deu.example", now)
 			if _, err := w.s.RunOnce(context.Background()); err != nil {
 				t.Fatal(err)
 			}

@@ -449,6 +449,7 @@ func (s *Sender) markSent(ctx context.Context, ids []int64) error {
 	}
 	now := s.Now()
 	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		var marked int64
 		for start := 0; start < len(ids); start += 500 {
 			part := ids[start:min(start+500, len(ids))]
 			args := []any{now}
@@ -457,12 +458,18 @@ func (s *Sender) markSent(ctx context.Context, ids []int64) error {
 				args = append(args, id)
 				marks[i] = fmt.Sprintf("$%d", i+2)
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', attachment = NULL, claimed_until = NULL, attempts = attempts + 1, last_error = ''
-				WHERE id IN (`+strings.Join(marks, ", ")+`)`, args...); err != nil {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = $1, body = '', attachment = NULL, claimed_until = NULL, attempts = attempts + 1, last_error = ''
+				WHERE id IN (`+strings.Join(marks, ", ")+`) AND sent_at IS NULL`, args...)
+			if err != nil {
 				return fmt.Errorf("notify: recording %d messages as sent: %w", len(part), err)
 			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("notify: recording %d messages as sent: %w", len(part), err)
+			}
+			marked += n
 		}
-		return nil
+		return tally(ctx, tx, marked, 0)
 	})
 }
 
@@ -514,7 +521,19 @@ func (s *Sender) failed(ctx context.Context, it claimed, why error) (final bool,
 	var se *mail.SendError
 	permanent := errors.As(why, &se) && se.Reason == mail.ErrSMTPRcptTo && se.ErrorCode() >= 500 && se.ErrorCode() < 600
 	if it.attempts+1 >= max || permanent {
-		if _, err := s.DB.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '', attachment = NULL WHERE id = $3 AND sent_at IS NULL`, now, msg, it.id); err != nil {
+		err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `UPDATE outbox SET failed_at = $1, attempts = attempts + 1, last_error = $2, claimed_until = NULL, body = '', attachment = NULL
+				WHERE id = $3 AND sent_at IS NULL AND failed_at IS NULL`, now, msg, it.id)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			return tally(ctx, tx, 0, n)
+		})
+		if err != nil {
 			return true, fmt.Errorf("notify: recording message %d as failed: %w", it.id, err)
 		}
 		return true, nil

@@ -7,6 +7,7 @@ package testkit
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
+	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/system"
 )
 
@@ -199,6 +201,39 @@ func New(t testing.TB, e Engine, opts ...Option) *System {
 	return &System{System: sys, Clock: clock, Keys: sys.LogKeys, DataKeyPath: cfg.DataKeyFile, LogKeyPath: cfg.LogKeyFile}
 }
 
+// MailFailed records the queued messages to an address as refused for good
+// by the mail server, as the sender does (the outbox's totals too).
+func MailFailed(t testing.TB, d *db.DB, to string, at time.Time) {
+	t.Helper()
+	markMail(t, d, `UPDATE outbox SET failed_at = $1, last_error = '550 no such user' WHERE to_addr = $2 AND sent_at IS NULL AND failed_at IS NULL`, "failed", to, at)
+}
+
+// MailSent records the queued messages to an address as sent, as the
+// sender does (the outbox's totals too).
+func MailSent(t testing.TB, d *db.DB, to string, at time.Time) {
+	t.Helper()
+	markMail(t, d, `UPDATE outbox SET sent_at = $1 WHERE to_addr = $2 AND sent_at IS NULL`, "sent", to, at)
+}
+
+func markMail(t testing.TB, d *db.DB, update, total, to string, at time.Time) {
+	t.Helper()
+	err := d.Tx(context.Background(), func(tx *sql.Tx) error {
+		res, err := tx.Exec(update, at, to)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(`UPDATE outbox_tally SET `+total+` = `+total+` + $1 WHERE id = 1`, n)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // WantCounted fails the test when a counter kept in the database (a
 // campaign's tally, the communications sent by month, the recipient lines
 // by stage, the communications that wait for each State, the open requests
@@ -238,6 +273,13 @@ func WantCounted(t testing.TB, d *db.DB) {
 		consent, err = comms.RecountConsentOpen(ctx, d)
 		for _, m := range consent {
 			problems = append(problems, fmt.Sprintf("request to share %d: kept open %t, the events say otherwise", m.Request, m.Kept))
+		}
+	}
+	if err == nil {
+		var outbox *notify.OutboxMismatch
+		outbox, err = notify.RecountOutbox(ctx, d)
+		if outbox != nil {
+			problems = append(problems, fmt.Sprintf("the outbox: kept %d sent and %d failed, counted %d and %d", outbox.KeptSent, outbox.KeptFailed, outbox.CountedSent, outbox.CountedFailed))
 		}
 	}
 	if err != nil {
