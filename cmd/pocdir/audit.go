@@ -136,7 +136,7 @@ func auditCheck(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines, the communications waiting, the open requests to share and the outbox's totals counted again in %s: %d differ\n",
+	fmt.Printf("the counters of the campaigns' answers, the communications sent, the recipient lines, the communications waiting, the open requests to share, the outbox's totals and the 30-day rule's figures counted again in %s: %d differ\n",
 		time.Since(start).Round(time.Millisecond), len(counters))
 	if !rep.OK() || len(counters) > 0 {
 		for _, p := range append(rep.Problems, counters...) {
@@ -158,10 +158,11 @@ func auditCheck(args []string) error {
 // checkCounters counts again what the pages read from counters (each
 // campaign's tally, the communications sent by month, the recipient lines
 // by stage, the communications that wait for each State, the open requests
-// to share by sender, the messages the outbox sent and failed) and describes each
+// to share by sender, the messages the outbox sent and failed, the 30-day
+// rule's figures by State) and describes each
 // counter that differs from the rows: a write that forgot its counter.
 func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
-	// The six counts read different tables: at full size each takes
+	// The seven counts read different tables: at full size each takes
 	// seconds, so they run at once, each on its own connection.
 	var tallies []checks.TallyMismatch
 	var volumes []comms.VolumeMismatch
@@ -169,7 +170,8 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	var waiting []comms.WaitingMismatch
 	var consent []comms.ConsentMismatch
 	var outbox *notify.OutboxMismatch
-	errs := make([]error, 6)
+	var rule30 []directory.Rule30Mismatch
+	errs := make([]error, 7)
 	var wg sync.WaitGroup
 	wg.Go(func() { tallies, errs[0] = checks.Recount(ctx, d) })
 	wg.Go(func() { volumes, errs[1] = comms.RecountVolumes(ctx, d) })
@@ -177,6 +179,7 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	wg.Go(func() { waiting, errs[3] = comms.RecountWaiting(ctx, d) })
 	wg.Go(func() { consent, errs[4] = comms.RecountConsentOpen(ctx, d) })
 	wg.Go(func() { outbox, errs[5] = notify.RecountOutbox(ctx, d) })
+	wg.Go(func() { rule30, errs[6] = directory.RecountRule30(ctx, d) })
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -196,6 +199,9 @@ func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
 	}
 	for _, m := range consent {
 		out = append(out, consentMismatch(m))
+	}
+	for _, m := range rule30 {
+		out = append(out, fmt.Sprintf("the 30-day rule of %s: %d changes and %d late kept, %d and %d counted", m.State, m.Kept.Changes, m.Kept.Late, m.Counted.Changes, m.Counted.Late))
 	}
 	if outbox != nil {
 		out = append(out, fmt.Sprintf("the outbox: %d sent and %d failed kept, %d and %d counted", outbox.KeptSent, outbox.KeptFailed, outbox.CountedSent, outbox.CountedFailed))

@@ -126,22 +126,17 @@ func (s *Service) Dashboard(ctx context.Context) (*Dashboard, error) {
 	}
 	d.Timeline = timeline(first, now)
 
-	// The 30-day rule, per State.
-	changes, err := notifiedChanges(ctx, s.DB, "")
+	// The 30-day rule, per State, from the figures kept by State.
+	kept, err := rule30Tallies(ctx, s.DB, "")
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range changes {
-		d.Compliance.Changes++
-		f := byCode[c.State]
-		if f != nil {
-			f.Changes++
-		}
-		if c.Late() {
-			d.Compliance.Late++
-			if f != nil {
-				f.Late++
-			}
+	for code, k := range kept {
+		d.Compliance.Changes += k.Changes
+		d.Compliance.Late += k.Late
+		if f := byCode[code]; f != nil {
+			f.Changes += k.Changes
+			f.Late += k.Late
 		}
 	}
 	pending, err := pendingByState(ctx, s.DB)

@@ -412,6 +412,44 @@ func TestLatenessCountsFromTheNotification(t *testing.T) {
 		if !h[0].Late() || h[0].LateDays() != 40 {
 			t.Errorf("notified 40 days after: late %v (%d days)", h[0].Late(), h[0].LateDays())
 		}
+		// On the rule's edge: 30 days is in time, 31 late.
+		for i, days := range []int{30, 31} {
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("Edge %d", i)
+			in.EffectiveDate = f.sys.Clock.Now().AddDate(0, 0, -days).Format(time.DateOnly)
+			f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
+		}
+		compliance := func() directory.Compliance {
+			t.Helper()
+			c, err := dir.Compliance(f.fpFRA.Ctx(), "FRA")
+			if err != nil {
+				t.Fatal(err)
+			}
+			all, err := dir.Compliance(f.fpFRA.Ctx(), "")
+			if err != nil || all.Changes < c.Changes || all.Late < c.Late {
+				t.Fatalf("the directory's %+v, France's %+v, %v", all, c, err)
+			}
+			return *c
+		}
+		want := directory.Compliance{Changes: 4, Late: 2}
+		if got := compliance(); got != want {
+			t.Errorf("France's figures %+v, want %+v", got, want)
+		}
+		t.Run("the migration counts the changes already there", func(t *testing.T) {
+			ctx := context.Background()
+			if err := f.sys.DB.MigrateDownTo(ctx, 41); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.sys.DB.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if got := compliance(); got != want {
+				t.Errorf("after the migration %+v, want %+v", got, want)
+			}
+			if m, err := directory.RecountRule30(ctx, f.sys.DB); err != nil || len(m) > 0 {
+				t.Errorf("the kept figures differ from the changes: %+v %v", m, err)
+			}
+		})
 	})
 }
 

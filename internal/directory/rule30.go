@@ -2,9 +2,12 @@ package directory
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/db"
 )
 
 // NoticePeriod is the seeds' rule: a change is notified no later than 30
@@ -43,20 +46,62 @@ type Compliance struct {
 }
 
 // Compliance measures the 30-day rule for one State, or for the whole
-// directory when state is empty.
+// directory when state is empty, from the figures kept by State.
 func (s *Service) Compliance(ctx context.Context, state string) (*Compliance, error) {
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
 	}
-	changes, err := notifiedChanges(ctx, s.DB, state)
+	kept, err := rule30Tallies(ctx, s.DB, state)
 	if err != nil {
 		return nil, err
 	}
-	c := &Compliance{Changes: len(changes)}
+	c := &Compliance{}
+	for _, k := range kept {
+		c.Changes += k.Changes
+		c.Late += k.Late
+	}
+	return c, nil
+}
+
+// Rule30Mismatch is a State's kept figures of the 30-day rule beside what
+// its changes count, when they differ.
+type Rule30Mismatch struct {
+	State         string
+	Kept, Counted Compliance
+}
+
+// RecountRule30 counts the 30-day rule again from every change, and
+// returns the States whose kept figures differ. `pocdir audit check` and
+// the tests' check of the counters call it.
+func RecountRule30(ctx context.Context, q db.Queryer) ([]Rule30Mismatch, error) {
+	changes, err := notifiedChanges(ctx, q, "")
+	if err != nil {
+		return nil, err
+	}
+	counted := map[string]Compliance{}
 	for _, ch := range changes {
+		c := counted[ch.State]
+		c.Changes++
 		if ch.Late() {
 			c.Late++
 		}
+		counted[ch.State] = c
 	}
-	return c, nil
+	kept, err := rule30Tallies(ctx, q, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Rule30Mismatch
+	for st, c := range counted {
+		if kept[st] != c {
+			out = append(out, Rule30Mismatch{State: st, Kept: kept[st], Counted: c})
+		}
+	}
+	for st, k := range kept {
+		if _, ok := counted[st]; !ok && k != (Compliance{}) {
+			out = append(out, Rule30Mismatch{State: st, Kept: k})
+		}
+	}
+	slices.SortFunc(out, func(x, y Rule30Mismatch) int { return strings.Compare(x.State, y.State) })
+	return out, nil
 }

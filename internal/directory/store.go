@@ -297,7 +297,56 @@ func insertChange(ctx context.Context, q db.Queryer, c *Change, actorID int64) e
 		nomination, notified, c.OfficialRef, c.ValidatedBy, c.RequestRef).Scan(&c.ID); err != nil {
 		return fmt.Errorf("directory store: recording a change: %w", err)
 	}
+	return countRule30(ctx, q, c)
+}
+
+// countRule30 adds a change to its State's figures of the 30-day rule
+// (rule30_tallies), judged as it is read back: its times in UTC.
+func countRule30(ctx context.Context, q db.Queryer, c *Change) error {
+	if c.Action == "entry.reconfirm" {
+		return nil
+	}
+	read := Change{Action: c.Action, ChangedAt: c.ChangedAt.UTC(), EffectiveDate: c.EffectiveDate}
+	if c.NotifiedAt != nil {
+		at := c.NotifiedAt.UTC()
+		read.NotifiedAt = &at
+	}
+	late := 0
+	if read.Late() {
+		late = 1
+	}
+	if _, err := q.ExecContext(ctx, `INSERT INTO rule30_tallies (state_code, changes, late) VALUES ($1, 1, $2)
+		ON CONFLICT (state_code) DO UPDATE SET changes = rule30_tallies.changes + 1, late = rule30_tallies.late + excluded.late`, c.State, late); err != nil {
+		return fmt.Errorf("directory store: counting a change of %s: %w", c.State, err)
+	}
 	return nil
+}
+
+// rule30Tallies reads the kept figures of the 30-day rule, by State (of
+// one State, when state is not empty).
+func rule30Tallies(ctx context.Context, q db.Queryer, state string) (map[string]Compliance, error) {
+	query, args := `SELECT state_code, changes, late FROM rule30_tallies`, []any(nil)
+	if state != "" {
+		query, args = query+` WHERE state_code = $1`, []any{state}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("directory store: reading the 30-day rule's figures: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]Compliance{}
+	for rows.Next() {
+		var code string
+		var c Compliance
+		if err := rows.Scan(&code, &c.Changes, &c.Late); err != nil {
+			return nil, fmt.Errorf("directory store: reading the 30-day rule's figures: %w", err)
+		}
+		out[code] = c
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("directory store: reading the 30-day rule's figures: %w", err)
+	}
+	return out, nil
 }
 
 const changeColumns = `id, state_code, poc_id, action, actor_email, changed_at, effective_date, diff, log_index, commit_salt,

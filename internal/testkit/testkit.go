@@ -276,6 +276,13 @@ func WantCounted(t testing.TB, d *db.DB) {
 		}
 	}
 	if err == nil {
+		var rule30 []directory.Rule30Mismatch
+		rule30, err = directory.RecountRule30(ctx, d)
+		for _, m := range rule30 {
+			problems = append(problems, fmt.Sprintf("the 30-day rule of %s: kept %+v, counted %+v", m.State, m.Kept, m.Counted))
+		}
+	}
+	if err == nil {
 		var outbox *notify.OutboxMismatch
 		outbox, err = notify.RecountOutbox(ctx, d)
 		if outbox != nil {

@@ -1,0 +1,20 @@
+-- +goose Up
+-- The 30-day rule's figures (the directory's page for every member, the
+-- dashboard, a State's page) counted every change of every State on each
+-- view: ten years of changes. They are kept by State instead, moved by the
+-- statement that records a change (a change is never changed afterwards).
+-- A change is late when it was notified (or, before nominations, made)
+-- more than 30 days after it took effect, by the day in UTC, as
+-- directory.Change.Late says; reconfirmations are not changes.
+CREATE TABLE rule30_tallies (
+    state_code TEXT PRIMARY KEY REFERENCES states(code),
+    changes    INTEGER NOT NULL,
+    late       INTEGER NOT NULL
+);
+INSERT INTO rule30_tallies (state_code, changes, late)
+SELECT state_code, COUNT(*),
+    SUM(CASE WHEN julianday(date(COALESCE(notified_at, changed_at))) - julianday(effective_date) > 30 THEN 1 ELSE 0 END)
+FROM entry_changes WHERE action <> 'entry.reconfirm' GROUP BY state_code;
+
+-- +goose Down
+DROP TABLE rule30_tallies;
