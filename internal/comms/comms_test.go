@@ -232,6 +232,14 @@ func TestCommunicationLifecycle(t *testing.T) {
 					t.Errorf("Kenya sees Germany's act %+v", e)
 				}
 			}
+			if len(th.Comms) != 2 {
+				t.Errorf("Kenya's thread holds %d communications, want the notification and its response", len(th.Comms))
+			}
+			// Kenya's response went to France only.
+			th, _ = w.s.Thread(w.offDEU.Ctx(), c.ID)
+			if len(th.Comms) != 1 || th.Comms[0].ID != c.ID {
+				t.Errorf("Germany's thread holds %d communications, want the notification only", len(th.Comms))
+			}
 		})
 		t.Run("the Secretariat sees metadata, never content", func(t *testing.T) {
 			got, err := w.s.Communication(w.sec.Ctx(), c.ID)
@@ -256,6 +264,9 @@ func TestCommunicationLifecycle(t *testing.T) {
 				if e.Note != "" || e.Actor != "" {
 					t.Errorf("the Secretariat sees %+v", e)
 				}
+			}
+			if len(th.Comms) != 2 {
+				t.Errorf("the Secretariat's thread holds %d communications, want both", len(th.Comms))
 			}
 			list, err := w.s.Comms(w.sec.Ctx(), comms.Filter{Query: "Scanning"})
 			if err != nil || len(list) != 2 {

@@ -212,8 +212,17 @@ func isRecipient(ctx context.Context, q db.Queryer, id int64, state string) (boo
 	return n > 0, nil
 }
 
-func threadIDs(ctx context.Context, q db.Queryer, thread int64) ([]int64, error) {
-	rows, err := q.QueryContext(ctx, `SELECT id FROM comms WHERE thread_id = $1 AND status = 'sent' ORDER BY id`, thread)
+// threadIDs lists the sent communications of a thread, in order; with a
+// State, only those it sent or received (the others, which Thread would
+// read one by one to find it may not see them, are not read at all: an
+// exercise's inject to every State has each State's answer in its thread).
+func threadIDs(ctx context.Context, q db.Queryer, thread int64, state string) ([]int64, error) {
+	query, args := `SELECT id FROM comms WHERE thread_id = $1 AND status = 'sent' ORDER BY id`, []any{thread}
+	if state != "" {
+		query, args = `SELECT c.id FROM comms c WHERE c.thread_id = $1 AND c.status = 'sent'
+			AND (c.sender_state = $2 OR EXISTS (SELECT 1 FROM comm_recipients r WHERE r.comm_id = c.id AND r.state_code = $2)) ORDER BY c.id`, []any{thread, state}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("comms store: reading a thread: %w", err)
 	}

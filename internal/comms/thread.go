@@ -24,7 +24,7 @@ func (s *Service) Thread(ctx context.Context, id int64) (*Thread, error) {
 	if c.ThreadID == 0 {
 		return t, nil
 	}
-	ids, err := threadIDs(ctx, s.DB, c.ThreadID)
+	ids, err := threadIDs(ctx, s.DB, c.ThreadID, a.State)
 	if err != nil {
 		return nil, err
 	}
