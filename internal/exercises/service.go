@@ -493,11 +493,11 @@ func (s *Service) Exercises(ctx context.Context) ([]*Exercise, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := fillParticipantsOf(ctx, s.DB, list); err != nil {
+		return nil, err
+	}
 	out := list[:0]
 	for _, e := range list {
-		if err := fillParticipants(ctx, s.DB, e); err != nil {
-			return nil, err
-		}
 		if !canSee(a, e) {
 			continue // another State's draft
 		}

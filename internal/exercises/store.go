@@ -154,23 +154,40 @@ func listExercises(ctx context.Context, q db.Queryer, state string, limit int) (
 
 // fillParticipants reads an exercise's participants.
 func fillParticipants(ctx context.Context, q db.Queryer, e *Exercise) error {
-	rows, err := q.QueryContext(ctx, `SELECT state_code, level FROM exercise_states WHERE exercise_id = $1 ORDER BY state_code`, e.ID)
-	if err != nil {
-		return fmt.Errorf("exercises: unable to read participants: %w", err)
+	return fillParticipantsOf(ctx, q, []*Exercise{e})
+}
+
+// fillParticipantsOf reads the participants of several exercises (a list
+// of up to MaxListed) with a query for each 500 of them, not one each.
+func fillParticipantsOf(ctx context.Context, q db.Queryer, list []*Exercise) error {
+	byID := make(map[int64]*Exercise, len(list))
+	ids := make([]int64, len(list))
+	for i, e := range list {
+		e.Participants = []Participant{}
+		byID[e.ID], ids[i] = e, e.ID
 	}
-	defer rows.Close()
-	e.Participants = []Participant{}
-	for rows.Next() {
-		var p Participant
-		if err := rows.Scan(&p.State, &p.Level); err != nil {
+	return db.InChunks(ids, 500, 1, func(marks string, args []any) error {
+		rows, err := q.QueryContext(ctx, `SELECT exercise_id, state_code, level FROM exercise_states WHERE exercise_id IN (`+marks+`)
+			ORDER BY exercise_id, state_code`, args...)
+		if err != nil {
 			return fmt.Errorf("exercises: unable to read participants: %w", err)
 		}
-		e.Participants = append(e.Participants, p)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("exercises: unable to read participants: %w", err)
-	}
-	return nil
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var p Participant
+			if err := rows.Scan(&id, &p.State, &p.Level); err != nil {
+				return fmt.Errorf("exercises: unable to read participants: %w", err)
+			}
+			if e := byID[id]; e != nil {
+				e.Participants = append(e.Participants, p)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("exercises: unable to read participants: %w", err)
+		}
+		return nil
+	})
 }
 
 // fillExercise reads an exercise's participants and injects with the
