@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -327,4 +328,29 @@ func (s *Service) RevokeSession(ctx context.Context, id int64) error {
 		}
 		return logEvent(ctx, tx, a, "session.revoke", "session", id, a.State, now)
 	})
+}
+
+// EndedSessionsKept is how long a session stays once it has ended
+// (expired or signed out): nothing reads it afterwards, and a year of
+// daily sign-ins would otherwise leave 365 rows a user.
+const EndedSessionsKept = 30 * 24 * time.Hour
+
+// purgeBatch is how many ended sessions a step of PurgeSessions deletes.
+const purgeBatch = 1000
+
+// PurgeSessions deletes up to a thousand sessions ended more than
+// EndedSessionsKept ago, and says how many (the background job runs it
+// again at once while it finds some).
+func (s *Service) PurgeSessions(ctx context.Context) (int, error) {
+	before := s.Now().Add(-EndedSessionsKept)
+	res, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2)`,
+		before, purgeBatch)
+	if err != nil {
+		return 0, fmt.Errorf("account: deleting ended sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("account: deleting ended sessions: %w", err)
+	}
+	return int(n), nil
 }

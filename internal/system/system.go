@@ -407,6 +407,7 @@ func (s *System) Run(ctx context.Context) {
 	s.start(ctx, job{name: "comms", every: 5 * time.Second, step: s.Comms.RunOnce})
 	s.start(ctx, job{name: "exercises", every: 5 * time.Second, step: s.Exercises.RunOnce})
 	s.start(ctx, job{name: "digests", every: 5 * time.Minute, step: s.Inbox.Digests})
+	s.start(ctx, job{name: "sessions", every: time.Hour, step: s.Accounts.PurgeSessions, drain: true})
 	s.start(ctx, job{name: "offline-mail", every: time.Hour, step: s.Offline.MailCopies})
 	s.start(ctx, job{name: "regional", every: 2 * time.Second, step: s.Regional.Step, drain: true})
 	if s.InboundIMAP != nil {
