@@ -3,8 +3,6 @@ package directory_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -22,14 +20,7 @@ import (
 //
 //	go test -run '^$' -bench Compliance -benchtime 20x ./internal/directory/
 func BenchmarkCompliance(b *testing.B) {
-	held := 100_000
-	if v := os.Getenv("POCDIR_BENCH_CHANGES"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			b.Fatalf("POCDIR_BENCH_CHANGES=%q: %v", v, err)
-		}
-		held = n
-	}
+	held := testkit.BenchCount(b, "POCDIR_BENCH_CHANGES", 100_000)
 	for _, e := range testkit.Engines() {
 		b.Run(e.Name, func(b *testing.B) {
 			sys := testkit.New(b, e)

@@ -1,8 +1,6 @@
 package inbox_test
 
 import (
-	"context"
-	"database/sql"
 	"testing"
 	"time"
 
@@ -22,18 +20,7 @@ func TestCountWaitsForNoWriter(t *testing.T) {
 			sys.User(t, "fp@fra.example", app.RoleFocalPoint, "FRA"),
 			sys.User(t, "off@fra.example", app.RoleOfficer, "FRA"),
 		}
-		holding, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-		go func() {
-			done <- sys.DB.Tx(context.Background(), func(tx *sql.Tx) error {
-				if _, err := tx.Exec(`UPDATE states SET name = name WHERE code = 'FRA'`); err != nil {
-					return err
-				}
-				close(holding)
-				<-release
-				return nil
-			})
-		}()
-		<-holding
+		release := sys.HoldWriter(t)
 		for _, u := range users {
 			counted := make(chan error, 1)
 			go func() {
@@ -46,13 +33,10 @@ func TestCountWaitsForNoWriter(t *testing.T) {
 					t.Errorf("%s: %v", u.Email, err)
 				}
 			case <-time.After(30 * time.Second):
-				close(release)
+				release()
 				t.Fatalf("%s: the count waited for the open write transaction", u.Email)
 			}
 		}
-		close(release)
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		release()
 	})
 }

@@ -6,8 +6,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -122,14 +120,7 @@ func BenchmarkFanOut(b *testing.B) {
 //
 //	go test -run '^$' -bench ReplyTokens -benchtime 3x ./internal/notify/
 func BenchmarkReplyTokens(b *testing.B) {
-	held := 1_000_000
-	if v := os.Getenv("POCDIR_BENCH_TOKENS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			b.Fatalf("POCDIR_BENCH_TOKENS=%q: %v", v, err)
-		}
-		held = n
-	}
+	held := testkit.BenchCount(b, "POCDIR_BENCH_TOKENS", 1_000_000)
 	const burst, perTx = 1930, 80
 	random := func() string {
 		var r [32]byte

@@ -3,8 +3,6 @@ package notify_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -21,14 +19,7 @@ import (
 //
 //	go test -run '^$' -bench OutboxStatus -benchtime 20x ./internal/notify/
 func BenchmarkOutboxStatus(b *testing.B) {
-	held := 1_000_000
-	if v := os.Getenv("POCDIR_BENCH_OUTBOX"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			b.Fatalf("POCDIR_BENCH_OUTBOX=%q: %v", v, err)
-		}
-		held = n
-	}
+	held := testkit.BenchCount(b, "POCDIR_BENCH_OUTBOX", 1_000_000)
 	for _, e := range testkit.Engines() {
 		b.Run(e.Name, func(b *testing.B) {
 			sys := testkit.New(b, e)

@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"strconv"
@@ -66,18 +64,7 @@ func TestPagesAnswerWhileAWriterHolds(t *testing.T) {
 			resp.Body.Close()
 		}
 
-		holding, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
-		go func() {
-			done <- sys.DB.Tx(context.Background(), func(tx *sql.Tx) error {
-				if _, err := tx.Exec(`UPDATE states SET name = name WHERE code = 'FRA'`); err != nil {
-					return err
-				}
-				close(holding)
-				<-release
-				return nil
-			})
-		}()
-		<-holding
+		release := sys.HoldWriter(t)
 		released := false
 		get := func(u *testkit.User, path string, api bool) {
 			t.Helper()
@@ -108,7 +95,7 @@ func TestPagesAnswerWhileAWriterHolds(t *testing.T) {
 				}
 			case <-time.After(30 * time.Second):
 				released = true
-				close(release)
+				release()
 				t.Errorf("%s %s waited for the open write transaction", u.Email, path)
 			}
 		}
@@ -120,11 +107,6 @@ func TestPagesAnswerWhileAWriterHolds(t *testing.T) {
 				get(u, p, true)
 			}
 		}
-		if !released {
-			close(release)
-		}
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
+		release()
 	})
 }
