@@ -343,12 +343,18 @@ const purgeBatch = 1000
 // again at once while it finds some).
 func (s *Service) PurgeSessions(ctx context.Context) (int, error) {
 	before := s.Now().Add(-EndedSessionsKept)
-	res, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2)`,
-		before, purgeBatch)
-	if err != nil {
-		return 0, fmt.Errorf("account: deleting ended sessions: %w", err)
-	}
-	n, err := res.RowsAffected()
+	var n int64
+	// In a transaction: on SQLite it takes its turn with pocdir's other
+	// writers rather than waiting in SQLite's busy handler.
+	err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 OR revoked_at < $1 LIMIT $2)`,
+			before, purgeBatch)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("account: deleting ended sessions: %w", err)
 	}

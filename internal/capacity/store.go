@@ -245,9 +245,11 @@ func listMatches(ctx context.Context, q db.Queryer) ([]*Match, error) {
 // actor may answer for (AnswersFor): a focal point's State's needs and
 // offers, or for the Secretariat the partners' offers.
 func proposedMatches(ctx context.Context, q db.Queryer, a *app.Actor) ([]*Match, error) {
-	where, args := `m.status = $1 AND (n.state_code = $2 OR o.state_code = $2)`, []any{MatchProposed, a.State}
+	// The status written out, not bound: the partial index on the proposed
+	// matches serves a statement whose predicate it can read.
+	where, args := `m.status = '`+MatchProposed+`' AND (n.state_code = $1 OR o.state_code = $1)`, []any{a.State}
 	if a.IsSecretariat() {
-		where, args = `m.status = $1 AND o.state_code IS NULL`, []any{MatchProposed}
+		where, args = `m.status = '`+MatchProposed+`' AND o.state_code IS NULL`, nil
 	}
 	return queryMatches(ctx, q, "list proposed matches", `SELECT `+matchColumns+` WHERE `+where+` ORDER BY m.proposed_at DESC, m.id DESC`, args...)
 }

@@ -367,6 +367,9 @@ func Outcomes(ctx context.Context, q db.Queryer, ids []int64) (map[int64]Outcome
 // today.
 func RecordSent(ctx context.Context, d *db.DB, kinds ...string) error {
 	return d.Tx(ctx, func(tx *sql.Tx) error {
+		// The totals once, after every message is marked: messages first,
+		// then the totals, as the sender takes them (no deadlock with it).
+		var marked int64
 		for _, k := range kinds {
 			res, err := tx.ExecContext(ctx, `UPDATE outbox SET sent_at = created_at, body = '', attachment = NULL WHERE kind = $1 AND sent_at IS NULL AND failed_at IS NULL`, k)
 			if err != nil {
@@ -376,11 +379,9 @@ func RecordSent(ctx context.Context, d *db.DB, kinds ...string) error {
 			if err != nil {
 				return fmt.Errorf("notify: recording past %s messages as sent: %w", k, err)
 			}
-			if err := tally(ctx, tx, n, 0); err != nil {
-				return err
-			}
+			marked += n
 		}
-		return nil
+		return tally(ctx, tx, marked, 0)
 	})
 }
 
