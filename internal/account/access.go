@@ -40,6 +40,12 @@ type AccessChange struct {
 // MaxAccessChanges is how many changes Access lists.
 const MaxAccessChanges = 100
 
+// maxStateAccounts bounds the accounts and the invitations that
+// StateAccess reads of one State, the newest first: far more than a State
+// has (a few dozen after ten years), so that none is left out in use, and
+// a bound all the same.
+const maxStateAccounts = 2000
+
 // CanSeeAccess reports whether the actor may see who can act for a State
 // (StateAccess): the State's own users and the Secretariat.
 func CanSeeAccess(a *app.Actor, state string) bool {
@@ -60,11 +66,11 @@ func (s *Service) StateAccess(ctx context.Context, state string) (*Access, error
 	if !s.knownState(state) {
 		return nil, app.ErrNotFound("state")
 	}
-	users, err := listUsers(ctx, s.DB, state)
+	users, err := listUsers(ctx, s.DB, UserFilter{State: state}, app.Cursor{}, maxStateAccounts)
 	if err != nil {
 		return nil, err
 	}
-	invs, err := listInvites(ctx, s.DB, state)
+	invs, err := listInvites(ctx, s.DB, state, app.Cursor{}, maxStateAccounts)
 	if err != nil {
 		return nil, err
 	}

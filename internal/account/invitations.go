@@ -188,33 +188,49 @@ func (s *Service) mailInvitation(ctx context.Context, tx *sql.Tx, inv *Invitatio
 	return nil
 }
 
-// Invitations lists the invitations the actor may see: all for the
-// Secretariat, their own State's for a focal point.
-func (s *Service) Invitations(ctx context.Context) ([]*Invitation, error) {
+// InvitationPage is a page of invitations, with the cursors of the pages
+// around it.
+type InvitationPage struct {
+	List         []*Invitation
+	Older, Newer *app.Cursor
+}
+
+// Invitations lists a page of the invitations the actor may see, newest
+// first from the cursor k, limit of them (app.PageSize when 0): all for
+// the Secretariat, their own State's for a focal point.
+func (s *Service) Invitations(ctx context.Context, k app.Cursor, limit int) (*InvitationPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var list []*Invitation
+	var state string
 	switch a.Role {
 	case app.RoleSecretariat:
-		list, err = listInvites(ctx, s.DB, "")
 	case app.RoleFocalPoint:
-		list, err = listInvites(ctx, s.DB, a.State)
+		state = a.State
 	default:
 		return nil, app.ErrForbidden()
 	}
+	if limit < 0 || limit > app.MaxPageSize {
+		return nil, app.FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
+	}
+	if limit == 0 {
+		limit = app.PageSize
+	}
+	list, err := listInvites(ctx, s.DB, state, k, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	for _, inv := range list {
+	p := &InvitationPage{}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, func(inv *Invitation) app.Cursor { return app.CursorAt(inv.CreatedAt, inv.ID) })
+	for _, inv := range p.List {
 		if inv.Pending() {
 			if inv.Awaiting, err = s.awaiting(ctx, s.DB, inv); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return list, nil
+	return p, nil
 }
 
 // RevokeInvitation makes an unused invitation link worthless.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -60,17 +61,33 @@ func (s *Service) Delegates(ctx context.Context) ([]*User, error) {
 	if err != nil {
 		return nil, err
 	}
-	users, err := listUsers(ctx, s.DB, a.State)
+	state := a.State
+	if state == "" {
+		state = NoState
+	}
+	users, err := listUsers(ctx, s.DB, UserFilter{State: state, Status: UsersActive}, app.Cursor{}, maxStateAccounts)
 	if err != nil {
 		return nil, err
 	}
 	var out []*User
 	for _, u := range users {
-		if u.ID != a.UserID && u.DisabledAt == nil && u.State == a.State {
+		if u.ID != a.UserID && canStandIn(a, u.State, u.Role, u.Organisation) {
 			out = append(out, u)
 		}
 	}
+	slices.SortFunc(out, func(x, y *User) int { return strings.Compare(x.Email, y.Email) })
 	return out, nil
+}
+
+// canStandIn reports whether a user of the State, role and organisation
+// given may stand in for the actor while away: one of the same State, and,
+// outside every State, one of the same role (the Secretariat for the
+// Secretariat) and organisation (an observer for an observer of its own).
+func canStandIn(a *app.Actor, state string, role app.Role, organisation string) bool {
+	if state != a.State {
+		return false
+	}
+	return state != "" || (role == a.Role && organisation == a.Organisation)
 }
 
 // SetPrefs saves the signed-in user's choices. A delegate must be another
@@ -91,14 +108,16 @@ func (s *Service) SetPrefs(ctx context.Context, in Prefs) error {
 	if in.Delegate != "" {
 		var id int64
 		var state sql.NullString
+		var role, organisation string
 		var disabled sql.NullTime
-		err := s.DB.QueryRowContext(ctx, `SELECT id, state_code, disabled_at FROM users WHERE email = $1`, strings.ToLower(in.Delegate)).Scan(&id, &state, &disabled)
+		err := s.DB.QueryRowContext(ctx, `SELECT id, state_code, role, organisation, disabled_at FROM users WHERE email = $1`, strings.ToLower(in.Delegate)).
+			Scan(&id, &state, &role, &organisation, &disabled)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			v.Add("delegate", "error.delegate", "choose another user of your State", nil)
 		case err != nil:
 			return fmt.Errorf("account store: reading the delegate: %w", err)
-		case id == a.UserID || state.String != a.State || disabled.Valid:
+		case id == a.UserID || !canStandIn(a, state.String, app.Role(role), organisation) || disabled.Valid:
 			v.Add("delegate", "error.delegate", "choose another user of your State", nil)
 		default:
 			delegate = id

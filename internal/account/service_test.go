@@ -382,16 +382,16 @@ func TestInvitations(t *testing.T) {
 			}
 		})
 		t.Run("a focal point sees only their State's invitations", func(t *testing.T) {
-			list, err := acc.Invitations(fpFRA.Ctx())
+			list, err := acc.Invitations(fpFRA.Ctx(), app.Cursor{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, i := range list {
+			for _, i := range list.List {
 				if i.State != "FRA" {
 					t.Errorf("sees %s of %s", i.Email, i.State)
 				}
 			}
-			if _, err := acc.Invitations(offFRA.Ctx()); app.ErrorCode(err) != app.Forbidden {
+			if _, err := acc.Invitations(offFRA.Ctx(), app.Cursor{}, 0); app.ErrorCode(err) != app.Forbidden {
 				t.Errorf("officer: %v", err)
 			}
 		})
@@ -496,18 +496,18 @@ func TestSessionsTokensAndDisabling(t *testing.T) {
 			}
 		})
 		t.Run("a focal point lists only their State's accounts", func(t *testing.T) {
-			users, err := acc.Users(fpFRA.Ctx())
+			users, err := acc.Users(fpFRA.Ctx(), account.UserFilter{}, app.Cursor{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, u := range users {
+			for _, u := range users.List {
 				if u.State != "FRA" {
 					t.Errorf("sees %s", u.Email)
 				}
 			}
-			all, _ := acc.Users(sec.Ctx())
-			if len(all) != 4 {
-				t.Errorf("Secretariat sees %d accounts, want 4", len(all))
+			all, _ := acc.Users(sec.Ctx(), account.UserFilter{}, app.Cursor{}, 0)
+			if len(all.List) != 4 {
+				t.Errorf("Secretariat sees %d accounts, want 4", len(all.List))
 			}
 		})
 	})
@@ -666,8 +666,8 @@ func TestFourEyesOnInvitations(t *testing.T) {
 			}
 		})
 		t.Run("a pending invitation has no working link", func(t *testing.T) {
-			list, _ := acc.Invitations(fpFRA.Ctx())
-			if len(list) != 1 || !list[0].Pending() || list[0].Awaiting != account.AwaitingFocalPoint {
+			page, _ := acc.Invitations(fpFRA.Ctx(), app.Cursor{}, 0)
+			if list := page.List; len(list) != 1 || !list[0].Pending() || list[0].Awaiting != account.AwaitingFocalPoint {
 				t.Errorf("France's focal point sees %+v", list)
 			}
 		})

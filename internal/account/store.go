@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,13 +64,42 @@ func insertUser(ctx context.Context, q db.Queryer, u *User) error {
 	return nil
 }
 
-func listUsers(ctx context.Context, q db.Queryer, state string) ([]*User, error) {
-	query := `SELECT ` + userColumns + ` FROM users ORDER BY state_code, role, email`
+// listUsers reads a page of accounts, newest first from the cursor k,
+// limit of them (one more than a page, for Paginate): those of a State
+// (f.State), or of no State ("-": the Secretariat's and the observers'),
+// or of all ("").
+func listUsers(ctx context.Context, q db.Queryer, f UserFilter, k app.Cursor, limit int) ([]*User, error) {
 	var args []any
-	if state != "" {
-		query = `SELECT ` + userColumns + ` FROM users WHERE state_code = $1 ORDER BY role, email`
-		args = append(args, state)
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + strconv.Itoa(len(args))
 	}
+	query := `SELECT ` + userColumns + ` FROM users WHERE 1 = 1`
+	switch f.State {
+	case "":
+	case NoState:
+		query += ` AND state_code IS NULL`
+	default:
+		query += ` AND state_code = ` + arg(f.State)
+	}
+	switch f.Status {
+	case UsersActive:
+		query += ` AND disabled_at IS NULL`
+	case UsersDisabled:
+		query += ` AND disabled_at IS NOT NULL`
+	}
+	if f.Query != "" {
+		// The e-mail is stored in lower case; the name is compared in
+		// lower case too (ASCII's on SQLite, all of Unicode's on
+		// PostgreSQL).
+		like := arg("%" + likeEscaper.Replace(strings.ToLower(f.Query)) + "%")
+		query += ` AND (email LIKE ` + like + ` ESCAPE '\' OR lower(name) LIKE ` + like + ` ESCAPE '\')`
+	}
+	where, order := k.SQL("created_at", "id", arg)
+	if where != "" {
+		query += ` AND ` + where
+	}
+	query += order + ` LIMIT ` + arg(limit)
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing users: %w", err)
@@ -88,6 +118,9 @@ func listUsers(ctx context.Context, q db.Queryer, state string) ([]*User, error)
 	}
 	return out, nil
 }
+
+// likeEscaper makes a text match itself in a LIKE pattern with ESCAPE '\'.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // exec1 runs a conditional update and reports whether it changed one row;
 // what says what it does, for the error.
@@ -243,13 +276,23 @@ func getInvite(ctx context.Context, q db.Queryer, where string, arg any) (*Invit
 	return inv, nil
 }
 
-func listInvites(ctx context.Context, q db.Queryer, state string) ([]*Invitation, error) {
-	query := `SELECT ` + inviteColumns + inviteFrom + ` ORDER BY i.id DESC LIMIT 500`
+// listInvites reads a page of invitations, newest first from the cursor
+// k, limit of them: a State's, or all ("").
+func listInvites(ctx context.Context, q db.Queryer, state string, k app.Cursor, limit int) ([]*Invitation, error) {
 	var args []any
-	if state != "" {
-		query = `SELECT ` + inviteColumns + inviteFrom + ` WHERE i.state_code = $1 ORDER BY i.id DESC LIMIT 500`
-		args = append(args, state)
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + strconv.Itoa(len(args))
 	}
+	query := `SELECT ` + inviteColumns + inviteFrom + ` WHERE 1 = 1`
+	if state != "" {
+		query += ` AND i.state_code = ` + arg(state)
+	}
+	where, order := k.SQL("i.created_at", "i.id", arg)
+	if where != "" {
+		query += ` AND ` + where
+	}
+	query += order + ` LIMIT ` + arg(limit)
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing invitations: %w", err)

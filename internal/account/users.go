@@ -106,20 +106,80 @@ func (s *Service) UserByEmail(ctx context.Context, email string) (*User, error) 
 	return u, nil
 }
 
-// Users lists the accounts the actor may manage: all for the Secretariat,
-// their own State's for a focal point.
-func (s *Service) Users(ctx context.Context) ([]*User, error) {
+// UserFilter narrows the list of accounts: to a State's (State, its code;
+// NoState for the Secretariat's and the observers'), to the enabled or the
+// disabled (Status), to those whose e-mail or name holds a text (Query).
+type UserFilter struct {
+	State  string
+	Status string
+	Query  string
+}
+
+// NoState is UserFilter.State for the accounts of no State.
+const NoState = "-"
+
+// The statuses of UserFilter ("" is every account).
+const (
+	UsersActive   = "active"
+	UsersDisabled = "disabled"
+)
+
+// MaxUserQuery is the longest text a list of accounts is searched for.
+const MaxUserQuery = 200
+
+// UserPage is a page of accounts, with the cursors of the pages around it.
+type UserPage struct {
+	List         []*User
+	Older, Newer *app.Cursor
+}
+
+// Users lists a page of the accounts the actor may manage, newest first
+// from the cursor k, limit of them (app.PageSize when 0): any for the
+// Secretariat, their own State's for a focal point (asking for another
+// State's is forbidden).
+func (s *Service) Users(ctx context.Context, f UserFilter, k app.Cursor, limit int) (*UserPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
+	f.State = strings.ToUpper(strings.TrimSpace(f.State))
 	switch a.Role {
 	case app.RoleSecretariat:
-		return listUsers(ctx, s.DB, "")
 	case app.RoleFocalPoint:
-		return listUsers(ctx, s.DB, a.State)
+		if f.State != "" && f.State != a.State {
+			return nil, app.ErrForbidden()
+		}
+		f.State = a.State
+	default:
+		return nil, app.ErrForbidden()
 	}
-	return nil, app.ErrForbidden()
+	f.Query = strings.TrimSpace(f.Query)
+	var v app.Validation
+	if f.State != "" && f.State != NoState && !s.knownState(f.State) {
+		v.Add("state", "error.state_unknown", "unknown State", nil)
+	}
+	if f.Status != "" && f.Status != UsersActive && f.Status != UsersDisabled {
+		v.Add("status", "error.status", "unknown status", nil)
+	}
+	if len([]rune(f.Query)) > MaxUserQuery {
+		v.Add("q", "error.too_long", "too long", map[string]any{"Max": MaxUserQuery})
+	}
+	if limit < 0 || limit > app.MaxPageSize {
+		v.Add("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if limit == 0 {
+		limit = app.PageSize
+	}
+	list, err := listUsers(ctx, s.DB, f, k, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	p := &UserPage{}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, func(u *User) app.Cursor { return app.CursorAt(u.CreatedAt, u.ID) })
+	return p, nil
 }
 
 // DisableUser closes an account and ends its sessions and tokens. The

@@ -260,11 +260,11 @@ func (f *fixture) snapshot(t testing.TB) string {
 		}
 		out = append(out, entry, hist)
 	}
-	users, err := f.sys.Accounts.Users(ctx)
+	users, err := f.sys.Accounts.Users(ctx, account.UserFilter{}, app.Cursor{}, app.MaxPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}
-	invs, err := f.sys.Accounts.Invitations(ctx)
+	invs, err := f.sys.Accounts.Invitations(ctx, app.Cursor{}, app.MaxPageSize)
 	if err != nil {
 		t.Fatal(err)
 	}

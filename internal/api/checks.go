@@ -4,20 +4,13 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/checks"
 )
 
 // Communication checks. The service decides who sees and runs what.
 
 func (a *API) listChecks(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	k, err := app.ParseCursor("cursor", q.Get("cursor"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	limit, err := app.PageLimit("limit", q.Get("limit"))
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -27,11 +20,7 @@ func (a *API) listChecks(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	body := map[string]any{"campaigns": page.List}
-	if page.Older != nil {
-		body["next"] = page.Older.String()
-	}
-	a.writeJSON(w, r, http.StatusOK, body)
+	a.writePage(w, r, "campaigns", page.List, page.Older)
 }
 
 func (a *API) createCheck(w http.ResponseWriter, r *http.Request) {

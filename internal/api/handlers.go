@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
@@ -137,12 +138,17 @@ func (a *API) reconfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) history(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Directory.History(r.Context(), r.PathValue("code"))
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"changes": list})
+	page, err := a.Directory.HistoryPage(r.Context(), r.PathValue("code"), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "changes", page.List, page.Older)
 }
 
 func (a *API) access(w http.ResponseWriter, r *http.Request) {
@@ -268,21 +274,32 @@ func (a *API) deletePoC(w http.ResponseWriter, r *http.Request) {
 // Accounts are managed (invited, disabled) only in a signed-in session with
 // the second factor, never through a long-lived token: the API lists them.
 func (a *API) listUsers(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Accounts.Users(r.Context())
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"users": list})
+	q := r.URL.Query()
+	page, err := a.Accounts.Users(r.Context(), account.UserFilter{State: q.Get("state"), Status: q.Get("status"), Query: q.Get("q")}, k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "users", page.List, page.Older)
 }
 
 func (a *API) listInvitations(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Accounts.Invitations(r.Context())
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"invitations": list})
+	page, err := a.Accounts.Invitations(r.Context(), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "invitations", page.List, page.Older)
 }
 
 func (a *API) listObservers(w http.ResponseWriter, r *http.Request) {

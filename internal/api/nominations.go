@@ -25,12 +25,7 @@ func (a *API) listNominations(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	k, err := app.ParseCursor("cursor", q.Get("cursor"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	limit, err := app.PageLimit("limit", q.Get("limit"))
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
@@ -40,11 +35,7 @@ func (a *API) listNominations(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	body := map[string]any{"nominations": page.List}
-	if page.Older != nil {
-		body["next"] = page.Older.String()
-	}
-	a.writeJSON(w, r, http.StatusOK, body)
+	a.writePage(w, r, "nominations", page.List, page.Older)
 }
 
 func (a *API) getNomination(w http.ResponseWriter, r *http.Request) {

@@ -239,6 +239,13 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		// proposed.
 		validate := func(t *testing.T, r *response) { f.validated(t, r) }
 		fixed := func(p string) func() string { return func() string { return p } }
+		// wantNext checks that a page of a longer list gives the cursor of
+		// the next one.
+		wantNext := func(t *testing.T, r *response) {
+			if decode[struct{ Next string }](t, r).Next == "" {
+				t.Errorf("no next page: %s", r.Body)
+			}
+		}
 		pocPath := func() string { return fmt.Sprintf("/api/v1/pocs/%d", pocID) }
 		sec := func() string { return f.secTok }
 		fpA := func() string { return f.fpATok }
@@ -323,6 +330,12 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 				return "/api/v1/invitations"
 			}, token: sec, status: 200},
 			{name: "the invitations of a State", method: "GET", path: fixed("/api/v1/invitations"), token: fpA, status: 200},
+			{name: "the invitations, a page of one", method: "GET", path: fixed("/api/v1/invitations?limit=1"), token: sec, status: 200,
+				after: wantNext},
+			{name: "the history, a page of one", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history?limit=1"), token: off, status: 200,
+				after: wantNext},
+			{name: "the enabled users of a State whose address holds a text, a page of one", method: "GET",
+				path: fixed("/api/v1/users?state=" + strings.ToLower(stateA) + "&status=active&q=.TEST&limit=1"), token: sec, status: 200, after: wantNext},
 			{name: "the users with a disabled one", method: "GET", path: func() string {
 				if err := f.sys.Accounts.DisableUser(f.sec.Ctx(), f.offB.ID); err != nil {
 					t.Fatal(err)
@@ -427,6 +440,10 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 			{name: "403 for a focal point validating", method: "POST", path: nomPath("/validate"), token: fpA, body: map[string]any{"version": 2, "reference": "NV"}, status: 403},
 			{name: "404 for another State's nomination", method: "GET", path: nomPath(""), token: fpB, status: 404},
 			{name: "403 for an officer listing users", method: "GET", path: fixed("/api/v1/users"), token: off, status: 403},
+			{name: "403 for a focal point listing another State's users", method: "GET", path: fixed("/api/v1/users?state=" + stateB), token: fpA, status: 403},
+			{name: "400 for a page of users too long", method: "GET", path: fixed("/api/v1/users?limit=201"), token: sec, status: 400, invalidRequest: true},
+			{name: "400 for an unknown status of users", method: "GET", path: fixed("/api/v1/users?status=gone"), token: sec, status: 400, invalidRequest: true},
+			{name: "400 for a cursor that is not one", method: "GET", path: fixed("/api/v1/states/" + stateA + "/history?cursor=x"), token: off, status: 400},
 			{name: "404 for an unknown State", method: "GET", path: fixed("/api/v1/states/XXX"), token: fpA, status: 404},
 			{name: "404 for a removed PoC", method: "GET", path: pocPath, token: fpA, status: 404},
 			{name: "409 for a change from an old version", method: "PUT", path: fixed("/api/v1/states/" + stateA + "/entry"), token: fpA,

@@ -132,3 +132,20 @@ func Paginate[T any](k Cursor, rows []T, limit int, at func(T) Cursor) (page []T
 	older, newer = Around(k, first, last, next)
 	return rows, older, newer
 }
+
+// SQL is the walk from c over a table's rows ordered by the columns t (a
+// time) and id, newest first: where is the condition to add after an AND
+// ("" from the start of the list), order the ORDER BY clause. arg adds a
+// value to the query's arguments and returns its placeholder.
+func (c Cursor) SQL(t, id string, arg func(any) string) (where, order string) {
+	order = ` ORDER BY ` + t + ` DESC, ` + id + ` DESC`
+	if c.IsZero() {
+		return "", order
+	}
+	cmp := `<`
+	if c.After {
+		cmp, order = `>`, ` ORDER BY `+t+`, `+id
+	}
+	at, n := arg(c.At.UTC()), arg(c.ID)
+	return `(` + t + ` ` + cmp + ` ` + at + ` OR (` + t + ` = ` + at + ` AND ` + id + ` ` + cmp + ` ` + n + `))`, order
+}

@@ -288,7 +288,7 @@ func TestNewestOfAState(t *testing.T) {
 		}
 		check := func(when string) {
 			t.Helper()
-			list, err := w.sys.Audit.Newest(fpMLI.Ctx(), 10)
+			list, err := w.sys.Audit.Newest(fpMLI.Ctx(), 0, 10)
 			if err != nil || len(list) != 4 {
 				t.Fatalf("%s: Mali's newest: %d, %v", when, len(list), err)
 			}
@@ -297,7 +297,7 @@ func TestNewestOfAState(t *testing.T) {
 					t.Errorf("%s: Mali's entry %d is %s %v", when, i, en.Object, en.States)
 				}
 			}
-			all, err := w.sys.Audit.Newest(w.sec.Ctx(), 1000)
+			all, err := w.sys.Audit.Newest(w.sec.Ctx(), 0, 1000)
 			if err != nil || len(all) != 1000 {
 				t.Fatalf("%s: the Secretariat's newest: %d, %v", when, len(all), err)
 			}
@@ -306,13 +306,43 @@ func TestNewestOfAState(t *testing.T) {
 					t.Fatalf("%s: entry %d after %d", when, all[i].Index, all[i-1].Index)
 				}
 			}
-			ken, err := w.sys.Audit.Newest(w.fpKEN.Ctx(), 1000)
+			ken, err := w.sys.Audit.Newest(w.fpKEN.Ctx(), 0, 1000)
 			if err != nil || len(ken) != 1000 {
 				t.Fatalf("%s: Kenya's newest: %d, %v", when, len(ken), err)
 			}
 			for _, en := range ken {
 				if !slices.Contains(en.States, "KEN") {
 					t.Fatalf("%s: Kenya sees entry %d of %v", when, en.Index, en.States)
+				}
+			}
+			// The page after a page begins below its last entry: on a
+			// bundle's edge, inside a bundle, in the tail.
+			head := all[0].Index + 1
+			for _, before := range []int64{head, head - 1, auditlog.BundleSize * 3, auditlog.BundleSize*3 + 1, auditlog.BundleSize*3 - 1, 5, 1} {
+				page, err := w.sys.Audit.Newest(w.sec.Ctx(), before, 7)
+				if err != nil || len(page) != int(min(7, before)) {
+					t.Fatalf("%s: below %d: %d, %v", when, before, len(page), err)
+				}
+				for i, en := range page {
+					if en.Index != before-1-int64(i) {
+						t.Fatalf("%s: below %d, entry %d is %d", when, before, i, en.Index)
+					}
+				}
+			}
+			var walked []int64
+			for before := int64(0); len(walked) < len(ken); {
+				page, err := w.sys.Audit.Newest(w.fpKEN.Ctx(), before, 300)
+				if err != nil || len(page) == 0 {
+					t.Fatalf("%s: Kenya's page below %d: %d, %v", when, before, len(page), err)
+				}
+				for _, en := range page {
+					walked = append(walked, en.Index)
+				}
+				before = page[len(page)-1].Index
+			}
+			for i, en := range ken {
+				if walked[i] != en.Index {
+					t.Fatalf("%s: Kenya's pages give %d where its newest give %d", when, walked[i], en.Index)
 				}
 			}
 		}

@@ -371,12 +371,14 @@ func (l *Log) Entries(ctx context.Context, from int64, limit int) ([]*Entry, err
 	return out, nil
 }
 
-// Newest lists, newest first, up to limit entries that the actor may see:
-// the log page's. A State's are found through the index of its bundles,
-// however long ago its latest entry was appended. One snapshot is read, so
-// that no entry is listed twice or missed while a pass packs the tail into
-// a bundle.
-func (l *Log) Newest(ctx context.Context, limit int) ([]*Entry, error) {
+// Newest lists, newest first, up to limit entries that the actor may see,
+// of those below the index before (below the log's head when before is 0
+// or less): the log page's, from the head or from where the page before
+// ended. A State's are found through the index of its bundles, however
+// long ago its latest entry was appended. One snapshot is read, so that no
+// entry is listed twice or missed while a pass packs the tail into a
+// bundle.
+func (l *Log) Newest(ctx context.Context, before int64, limit int) ([]*Entry, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
@@ -396,12 +398,15 @@ func (l *Log) Newest(ctx context.Context, limit int) ([]*Entry, error) {
 		return nil, fmt.Errorf("auditlog: reading the log head: %w", err)
 	}
 	full := size / BundleSize // the bundles below are full; the tail holds the rest
+	if before <= 0 || before > size {
+		before = size
+	}
 	var mark []byte
 	if !a.IsSecretariat() {
 		mark = []byte(`"` + a.State + `"`)
 	}
 	add := func(idx int64, data []byte) error {
-		if mark != nil && !bytes.Contains(data, mark) {
+		if idx >= before || (mark != nil && !bytes.Contains(data, mark)) {
 			return nil
 		}
 		ev, err := Decode(data)
@@ -413,7 +418,7 @@ func (l *Log) Newest(ctx context.Context, limit int) ([]*Entry, error) {
 		}
 		return nil
 	}
-	rows, err := q.QueryContext(ctx, `SELECT idx, data FROM log_tail WHERE idx >= $1 AND idx < $2 ORDER BY idx DESC`, full*BundleSize, size)
+	rows, err := q.QueryContext(ctx, `SELECT idx, data FROM log_tail WHERE idx >= $1 AND idx < $2 ORDER BY idx DESC`, full*BundleSize, before)
 	if err != nil {
 		return nil, fmt.Errorf("auditlog: reading the log tail: %w", err)
 	}
@@ -433,7 +438,8 @@ func (l *Log) Newest(ctx context.Context, limit int) ([]*Entry, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("auditlog: reading the log tail: %w", err)
 	}
-	for below := full; len(out) < limit && below > 0; {
+	// The bundles below the one that holds the entry before, or the tail.
+	for below := min(full, (before+BundleSize-1)/BundleSize); len(out) < limit && below > 0; {
 		if a.IsSecretariat() {
 			rows, err = q.QueryContext(ctx, `SELECT idx, entries, codec FROM log_bundles WHERE idx < $1 ORDER BY idx DESC LIMIT $2`, below, entriesBatch)
 		} else {

@@ -459,6 +459,13 @@ type NominationFilter struct {
 	Open bool
 }
 
+// ChangePage is a page of a State's changes, newest first, with the
+// cursors of the pages older and newer than it (nil at either end).
+type ChangePage struct {
+	List         []*Change
+	Older, Newer *app.Cursor
+}
+
 // NominationPage is a page of nominations, newest first, with the cursors
 // of the pages older and newer than it (nil at either end).
 type NominationPage struct {

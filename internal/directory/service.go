@@ -395,16 +395,39 @@ func (s *Service) editableState(ctx context.Context, state string) (*app.Actor, 
 	return a, old, nil
 }
 
-// History returns the versioned changes of a State's entry, newest first.
+// History returns the newest versioned changes of a State's entry, newest
+// first: the first page of HistoryPage, of app.MaxPageSize changes.
 func (s *Service) History(ctx context.Context, state string) ([]*Change, error) {
+	p, err := s.HistoryPage(ctx, state, app.Cursor{}, app.MaxPageSize)
+	if err != nil {
+		return nil, err
+	}
+	return p.List, nil
+}
+
+// HistoryPage returns a page of the versioned changes of a State's entry,
+// newest first from the cursor k, limit of them (app.PageSize when 0).
+func (s *Service) HistoryPage(ctx context.Context, state string, k app.Cursor, limit int) (*ChangePage, error) {
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
+	}
+	if limit < 0 || limit > app.MaxPageSize {
+		return nil, app.FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
+	}
+	if limit == 0 {
+		limit = app.PageSize
 	}
 	st, err := s.requireState(ctx, s.DB, state)
 	if err != nil {
 		return nil, err
 	}
-	return listChanges(ctx, s.DB, st.Code, 1000)
+	list, err := listChanges(ctx, s.DB, st.Code, k, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	p := &ChangePage{}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, func(c *Change) app.Cursor { return app.CursorAt(c.ChangedAt, c.ID) })
+	return p, nil
 }
 
 func pocFromInput(state string, in PoCInput, key *notify.KeyInfo) *PoC {

@@ -1,7 +1,10 @@
 package directory_test
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -414,4 +417,59 @@ func TestLinksCannotCarryURLSyntax(t *testing.T) {
 			t.Errorf("TelURI(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestHistoryPages: a State's history comes a page at a time, every change
+// once in either direction, newest first, and only that State's.
+func TestHistoryPages(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		f := newFixture(t, e)
+		dir := f.sys.Directory
+		for i := range 5 {
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("Agency %d", i)
+			f.sys.AddPoC(t, f.fpFRA.Ctx(), "FRA", in)
+			if i%2 == 0 {
+				f.sys.AddPoC(t, f.fpKEN.Ctx(), "KEN", testkit.ValidPoC())
+			}
+		}
+		all, err := dir.History(f.offFRA.Ctx(), "FRA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(all) < 5 {
+			t.Fatalf("France's history holds %d changes", len(all))
+		}
+		ids := func(list []*directory.Change) []int64 {
+			var out []int64
+			for _, c := range list {
+				if c.State != "FRA" {
+					t.Errorf("change %d of %s in France's history", c.ID, c.State)
+				}
+				out = append(out, c.ID)
+			}
+			return out
+		}
+		for _, u := range []*testkit.User{f.offFRA, f.fpKEN, f.sec} {
+			older, newer := testkit.WalkPages(t, 2, func(k app.Cursor) ([]*directory.Change, *app.Cursor, *app.Cursor, error) {
+				p, err := dir.HistoryPage(u.Ctx(), "FRA", k, 2)
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				return p.List, p.Older, p.Newer, nil
+			})
+			if want := ids(all); !slices.Equal(ids(older), want) || !slices.Equal(ids(newer), want) {
+				t.Errorf("as %s: older %v, newer %v, want %v", u.Email, ids(older), ids(newer), want)
+			}
+		}
+		if !slices.IsSortedFunc(ids(all), func(a, b int64) int { return cmp.Compare(b, a) }) {
+			t.Errorf("not newest first: %v", ids(all))
+		}
+		if _, err := dir.HistoryPage(f.offFRA.Ctx(), "FRA", app.Cursor{}, app.MaxPageSize+1); app.ErrorCode(err) != app.Invalid {
+			t.Errorf("a page too long: %v", err)
+		}
+		if _, err := dir.HistoryPage(f.offFRA.Ctx(), "ZZZ", app.Cursor{}, 0); app.ErrorCode(err) != app.NotFound {
+			t.Errorf("an unknown State: %v", err)
+		}
+	})
 }

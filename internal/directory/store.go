@@ -378,8 +378,21 @@ func scanChange(sc interface{ Scan(...any) error }) (*Change, error) {
 	return &c, nil
 }
 
-func listChanges(ctx context.Context, q db.Queryer, code string, limit int) ([]*Change, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+changeColumns+` FROM entry_changes WHERE state_code = $1 ORDER BY id DESC LIMIT $2`, code, limit)
+// listChanges reads a State's changes, newest first from the cursor k,
+// limit of them: in the order they were written (by id, on the index of a
+// State's changes), as the history has always been shown; the cursor's
+// time is not used.
+func listChanges(ctx context.Context, q db.Queryer, code string, k app.Cursor, limit int) ([]*Change, error) {
+	query, args := `SELECT `+changeColumns+` FROM entry_changes WHERE state_code = $1`, []any{code}
+	switch {
+	case k.IsZero():
+		query += ` ORDER BY id DESC`
+	case k.After:
+		query, args = query+` AND id > $2 ORDER BY id`, append(args, k.ID)
+	default:
+		query, args = query+` AND id < $2 ORDER BY id DESC`, append(args, k.ID)
+	}
+	rows, err := q.QueryContext(ctx, query+` LIMIT $`+itoa(len(args)+1), append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("directory store: reading the history: %w", err)
 	}
@@ -539,14 +552,9 @@ func listNominations(ctx context.Context, q db.Queryer, state string, status Nom
 	if submittedOnly {
 		query += ` AND (status <> 'draft' OR request_ref <> '')`
 	}
-	order := ` ORDER BY created_at DESC, id DESC`
-	if !k.IsZero() {
-		cmp := `<`
-		if k.After {
-			cmp, order = `>`, ` ORDER BY created_at, id`
-		}
-		at, id := arg(k.At.UTC()), arg(k.ID)
-		query += ` AND (created_at ` + cmp + ` ` + at + ` OR (created_at = ` + at + ` AND id ` + cmp + ` ` + id + `))`
+	where, order := k.SQL("created_at", "id", arg)
+	if where != "" {
+		query += ` AND ` + where
 	}
 	query += order
 	if limit > 0 {

@@ -85,8 +85,11 @@ func TestObserversAreDeniedByDefault(t *testing.T) {
 			}, true},
 			{"the directory's waiting changes", func(c context.Context) error { _, err := s.Directory.Awaiting(c); return err }, true},
 			{"who can act for France", func(c context.Context) error { _, err := s.Accounts.StateAccess(c, "FRA"); return err }, false},
-			{"the users", func(c context.Context) error { _, err := s.Accounts.Users(c); return err }, false},
-			{"the invitations", func(c context.Context) error { _, err := s.Accounts.Invitations(c); return err }, false},
+			{"the users", func(c context.Context) error {
+				_, err := s.Accounts.Users(c, account.UserFilter{}, app.Cursor{}, 0)
+				return err
+			}, false},
+			{"the invitations", func(c context.Context) error { _, err := s.Accounts.Invitations(c, app.Cursor{}, 0); return err }, false},
 			{"the second-factor resets", func(c context.Context) error { _, err := s.Accounts.FactorResets(c); return err }, true},
 			{"the notification preferences", func(c context.Context) error { _, err := s.Accounts.Prefs(c); return err }, true},
 			{"the delegates", func(c context.Context) error { _, err := s.Accounts.Delegates(c); return err }, true},

@@ -436,6 +436,10 @@ func TestBrowserAccessibility(t *testing.T) {
 			b.visit("/states/FRA/history", 200)
 			b.visit("/states/KEN", 200)
 			b.visit("/users", 200)
+			// A later page of each list: both pagers, each named apart.
+			b.visit("/users?q=example&before=4102444800000000000_1&inv_before=4102444800000000000_1", 200)
+			b.visit("/states/FRA/history?before=4102444800000000000_1", 200)
+			b.visit("/log?before=3", 200)
 			b.visit("/invitations/new", 200)
 			b.submit(`main form button[type=submit]`)
 			b.scan("invitation form with errors")

@@ -66,9 +66,9 @@ func TestFourEyesInThePages(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || strings.Contains(b, "/invite/pdi_") || !strings.Contains(b, "Waiting for approval by a focal point of the State") {
 			t.Fatalf("the Secretariat's invitation: %d", resp.StatusCode)
 		}
-		inv, _ := sys.Accounts.Invitations(fp.Ctx())
+		inv, _ := sys.Accounts.Invitations(fp.Ctx(), app.Cursor{}, 0)
 		id := ""
-		for _, i := range inv {
+		for _, i := range inv.List {
 			if i.Email == "new@fra.example" {
 				id = strconvI(i.ID)
 			}

@@ -2,14 +2,18 @@ package web
 
 import (
 	"encoding/json"
+	"html/template"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
 )
 
@@ -17,8 +21,13 @@ type logData struct {
 	Key        string
 	Checkpoint *auditlog.Checkpoint
 	Entries    []*logRow
-	More       bool
+	// Older and Newer are the links to the pages of entries around this
+	// one.
+	Older, Newer template.URL
 }
+
+// logPageSize is how many entries a page of the log shows.
+const logPageSize = 100
 
 // logPage shows the accountability log: the public key every user can keep
 // to verify offline, the latest signed checkpoint with its witnesses'
@@ -29,22 +38,91 @@ func (s *Server) logPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	const show = 100
-	newest, err := s.Audit.Newest(r.Context(), show+1)
+	q := r.URL.Query()
+	list, older, newer, err := s.logEntries(r, q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	more := len(newest) > show
-	newest = newest[:min(len(newest), show)]
 	p := s.page(r, "log.title", nil)
-	d := &logData{Key: s.Audit.VerifierKey, Checkpoint: cp, More: more}
-	if d.Entries, err = s.logRows(r.Context(), p, newest); err != nil {
+	d := &logData{Key: s.Audit.VerifierKey, Checkpoint: cp}
+	if older >= 0 {
+		d.Older = template.URL("?before=" + strconv.FormatInt(older, 10))
+	}
+	if newer >= 0 {
+		d.Newer = template.URL("?after=" + strconv.FormatInt(newer, 10))
+		if newer == 0 {
+			d.Newer = "?"
+		}
+	}
+	if d.Entries, err = s.logRows(r.Context(), p, list); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	p.Data = d
 	s.render(w, r, http.StatusOK, "log.html", p)
+}
+
+// logEntries reads the page of entries the query asks for, newest first:
+// the newest (no parameter), those below the index "before" (the page
+// after one that ended there), or those above the index "after" (the page
+// before one that began there). older and newer are where the pages after
+// and before it begin (their before and after; -1 at either end, newer 0
+// for the newest page).
+func (s *Server) logEntries(r *http.Request, q url.Values) (list []*auditlog.Entry, older, newer int64, err error) {
+	index := func(name string) (int64, error) {
+		v := q.Get(name)
+		if v == "" {
+			return -1, nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, app.FieldError(name, "error.cursor", "not a position in this list", nil)
+		}
+		return n, nil
+	}
+	before, err := index("before")
+	if err != nil {
+		return nil, -1, -1, err
+	}
+	after, err := index("after")
+	if err != nil {
+		return nil, -1, -1, err
+	}
+	older, newer = -1, -1
+	if after < 0 {
+		// From the head, or below an index.
+		if list, err = s.Audit.Newest(r.Context(), max(before, 0), logPageSize+1); err != nil {
+			return nil, -1, -1, err
+		}
+		if len(list) > logPageSize {
+			list = list[:logPageSize]
+			older = list[len(list)-1].Index
+		}
+		switch {
+		case before < 0:
+		case len(list) > 0:
+			newer = list[0].Index
+		default:
+			newer = 0
+		}
+		return list, older, newer, nil
+	}
+	// Above an index: the entries just newer than it, shown newest first.
+	if list, err = s.Audit.Entries(r.Context(), after+1, logPageSize+1); err != nil {
+		return nil, -1, -1, err
+	}
+	more := len(list) > logPageSize
+	list = list[:min(len(list), logPageSize)]
+	slices.Reverse(list)
+	older = after + 1
+	if len(list) > 0 {
+		older = list[len(list)-1].Index
+		if more {
+			newer = list[0].Index
+		}
+	}
+	return list, older, newer, nil
 }
 
 // receiptData is the printable receipt of an entry: the entry as people

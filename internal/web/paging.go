@@ -13,34 +13,43 @@ import (
 // without JavaScript.
 
 // pageCursor reads the page asked for in the query.
-func pageCursor(q url.Values) (app.Cursor, error) {
-	if v := q.Get("after"); v != "" {
-		c, err := app.ParseCursor("after", v)
+func pageCursor(q url.Values) (app.Cursor, error) { return pageCursorOf(q, "") }
+
+// pageCursorOf reads the page asked for in the query of the list whose
+// parameters begin with prefix (a page that shows two lists pages each
+// with its own: "before" and "inv_before").
+func pageCursorOf(q url.Values, prefix string) (app.Cursor, error) {
+	if v := q.Get(prefix + "after"); v != "" {
+		c, err := app.ParseCursor(prefix+"after", v)
 		c.After = true
 		return c, err
 	}
-	return app.ParseCursor("before", q.Get("before"))
+	return app.ParseCursor(prefix+"before", q.Get(prefix+"before"))
 }
 
 // pageLink is the query string of the page at c, keeping the other
 // parameters of q (the filters); empty when c is nil. A zero c is the
 // first page.
-func pageLink(q url.Values, c *app.Cursor) template.URL {
+func pageLink(q url.Values, c *app.Cursor) template.URL { return pageLinkOf(q, c, "") }
+
+// pageLinkOf is pageLink for the list whose parameters begin with prefix;
+// the other lists of the page keep their place.
+func pageLinkOf(q url.Values, c *app.Cursor, prefix string) template.URL {
 	if c == nil {
 		return ""
 	}
 	v := url.Values{}
 	for k, vs := range q {
-		if k != "before" && k != "after" && len(vs) > 0 && vs[0] != "" {
+		if k != prefix+"before" && k != prefix+"after" && len(vs) > 0 && vs[0] != "" {
 			v.Set(k, vs[0])
 		}
 	}
 	switch {
 	case c.IsZero():
 	case c.After:
-		v.Set("after", c.String())
+		v.Set(prefix+"after", c.String())
 	default:
-		v.Set("before", c.String())
+		v.Set(prefix+"before", c.String())
 	}
 	return template.URL("?" + v.Encode())
 }

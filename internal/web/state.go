@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 
 	"github.com/pocdir/pocdir/internal/account"
@@ -78,6 +79,8 @@ func (s *Server) statePage(w http.ResponseWriter, r *http.Request) {
 type historyData struct {
 	State   *directory.Entry
 	Changes []*directory.Change
+	// Older and Newer are the links to the pages around this one.
+	Older, Newer template.URL
 	// Receipts is set when the reader may download the log receipts of the
 	// State's changes: its own users and the Secretariat.
 	Receipts bool
@@ -89,13 +92,20 @@ func (s *Server) historyPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	changes, err := s.Directory.History(r.Context(), e.Code)
+	q := r.URL.Query()
+	k, err := pageCursor(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	changes, err := s.Directory.HistoryPage(r.Context(), e.Code, k, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	a := app.ActorFrom(r.Context())
-	p := s.page(r, "history.title", &historyData{State: e, Changes: changes, Receipts: a.IsSecretariat() || a.State == e.Code})
+	p := s.page(r, "history.title", &historyData{State: e, Changes: changes.List, Older: pageLink(q, changes.Older), Newer: pageLink(q, changes.Newer),
+		Receipts: a.IsSecretariat() || a.State == e.Code})
 	s.render(w, r, http.StatusOK, "history.html", p)
 }
 

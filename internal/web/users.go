@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"time"
 
@@ -12,6 +13,15 @@ import (
 type usersData struct {
 	Users       []*account.User
 	Invitations []*account.Invitation
+	// Older and Newer are the links to the pages of accounts around this
+	// one; Invites the links of the invitations' pages.
+	Older, Newer template.URL
+	Invites      struct{ Older, Newer template.URL }
+	// The filter of the accounts: a State (Secretariat only: States lists
+	// them), a status, a text.
+	State, Status, Query string
+	States               []stateOption
+	Statuses             []string
 	// Resets are the second-factor resets waiting for the reader's
 	// decision.
 	Resets []*account.FactorReset
@@ -25,13 +35,31 @@ func (d *usersData) CanApprove(inv *account.Invitation) bool { return account.Ca
 // Expired reports whether an invitation's link has lapsed.
 func (d *usersData) Expired(inv *account.Invitation) bool { return !inv.ExpiresAt.After(d.now) }
 
+// invitePrefix begins the parameters of the invitations' pages, which the
+// page of accounts shows beside the accounts' own.
+const invitePrefix = "inv_"
+
 func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
-	users, err := s.Accounts.Users(r.Context())
+	q := r.URL.Query()
+	k, err := pageCursor(q)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	invs, err := s.Accounts.Invitations(r.Context())
+	ik, err := pageCursorOf(q, invitePrefix)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a := app.ActorFrom(r.Context())
+	d := &usersData{State: q.Get("state"), Status: q.Get("status"), Query: q.Get("q"), Statuses: []string{account.UsersActive, account.UsersDisabled},
+		now: s.Accounts.Now(), actor: a}
+	users, err := s.Accounts.Users(r.Context(), account.UserFilter{State: d.State, Status: d.Status, Query: d.Query}, k, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	invs, err := s.Accounts.Invitations(r.Context(), ik, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -41,8 +69,16 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", &usersData{Users: users, Invitations: invs, Resets: resets,
-		now: s.Accounts.Now(), actor: app.ActorFrom(r.Context())}))
+	if a.IsSecretariat() {
+		if d.States, err = s.stateOptions(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	d.Users, d.Older, d.Newer = users.List, pageLink(q, users.Older), pageLink(q, users.Newer)
+	d.Invitations, d.Invites.Older, d.Invites.Newer = invs.List, pageLinkOf(q, invs.Older, invitePrefix), pageLinkOf(q, invs.Newer, invitePrefix)
+	d.Resets = resets
+	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", d))
 }
 
 func (s *Server) userDisable(w http.ResponseWriter, r *http.Request) {
@@ -77,13 +113,9 @@ func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
 	case app.RoleSecretariat:
 		d.Roles = []app.Role{app.RoleFocalPoint, app.RoleOfficer, app.RoleSecretariat, app.RoleObserver}
 		d.Organisation = true
-		list, err := s.Directory.List(r.Context(), directoryFilterAll)
-		if err != nil {
+		var err error
+		if d.States, err = s.stateOptions(r); err != nil {
 			return nil, err
-		}
-		sortByName(s.lang(r).Lang(), list)
-		for _, st := range list {
-			d.States = append(d.States, stateOption{Code: st.Code, Name: i18n.StateName(s.lang(r).Lang(), st.ISO2, st.Name)})
 		}
 	case app.RoleFocalPoint:
 		d.Roles = []app.Role{app.RoleOfficer, app.RoleFocalPoint}
@@ -91,6 +123,21 @@ func (s *Server) inviteData(r *http.Request) (*inviteData, error) {
 		return nil, app.ErrForbidden()
 	}
 	return d, nil
+}
+
+// stateOptions are the States to choose from, by their names in the
+// reader's language.
+func (s *Server) stateOptions(r *http.Request) ([]stateOption, error) {
+	list, err := s.Directory.List(r.Context(), directoryFilterAll)
+	if err != nil {
+		return nil, err
+	}
+	sortByName(s.lang(r).Lang(), list)
+	out := make([]stateOption, 0, len(list))
+	for _, st := range list {
+		out = append(out, stateOption{Code: st.Code, Name: i18n.StateName(s.lang(r).Lang(), st.ISO2, st.Name)})
+	}
+	return out, nil
 }
 
 func (s *Server) inviteForm(w http.ResponseWriter, r *http.Request) {
