@@ -145,7 +145,16 @@ func (s *Service) Activities(ctx context.Context) ([]*Activity, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := listActivities(ctx, s.DB)
+	if !a.IsSecretariat() && a.State == "" {
+		return nil, nil
+	}
+	// A State's readers see their State's matches' activities only: those
+	// are read.
+	state := a.State
+	if a.IsSecretariat() {
+		state = ""
+	}
+	all, err := listActivities(ctx, s.DB, state)
 	if err != nil {
 		return nil, err
 	}

@@ -129,7 +129,7 @@ func (s *Service) Suggestions(ctx context.Context) ([]*Suggestion, error) {
 	if err != nil {
 		return nil, err
 	}
-	matches, err := listMatches(ctx, s.DB)
+	matches, err := listMatches(ctx, s.DB, "")
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (s *Service) Propose(ctx context.Context, needID, offerID int64) (*Match, e
 		if o.State == n.State {
 			return app.Errorf(app.Invalid, "error.capacity_same_state", "a State's need cannot be matched with its own offer")
 		}
-		existing, err := listMatches(ctx, tx)
+		existing, err := listMatches(ctx, tx, "")
 		if err != nil {
 			return err
 		}
@@ -382,7 +382,15 @@ func (s *Service) Matches(ctx context.Context) ([]*Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := listMatches(ctx, s.DB)
+	if a.IsSecretariat() {
+		return listMatches(ctx, s.DB, "")
+	}
+	if a.State == "" {
+		return nil, nil
+	}
+	// A State's readers see matches of their State's needs and offers
+	// only: those are read, with their needs.
+	all, err := listMatches(ctx, s.DB, a.State)
 	if err != nil {
 		return nil, err
 	}
@@ -390,19 +398,17 @@ func (s *Service) Matches(ctx context.Context) ([]*Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	needs := map[int64]*Need{}
-	if !a.IsSecretariat() {
-		list, err := listNeeds(ctx, s.DB)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range list {
-			needs[n.ID] = n
-		}
+	ids := make([]int64, 0, len(all))
+	for _, m := range all {
+		ids = append(ids, m.NeedID)
+	}
+	needs, err := needsByID(ctx, s.DB, ids)
+	if err != nil {
+		return nil, err
 	}
 	out := all[:0]
 	for _, m := range all {
-		if a.IsSecretariat() || (needs[m.NeedID] != nil && v.seesMatch(m, needs[m.NeedID])) {
+		if needs[m.NeedID] != nil && v.seesMatch(m, needs[m.NeedID]) {
 			out = append(out, m)
 		}
 	}

@@ -129,7 +129,7 @@ func (s *Service) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
-	acts, err := listActivities(ctx, s.DB)
+	acts, err := listActivities(ctx, s.DB, "")
 	if err != nil {
 		return nil, err
 	}
@@ -169,11 +169,11 @@ func (s *Service) Progress(ctx context.Context) (*Progress, error) {
 	if err != nil {
 		return nil, err
 	}
-	matches, err := listMatches(ctx, s.DB)
+	matches, err := listMatches(ctx, s.DB, "")
 	if err != nil {
 		return nil, err
 	}
-	acts, err := listActivities(ctx, s.DB)
+	acts, err := listActivities(ctx, s.DB, "")
 	if err != nil {
 		return nil, err
 	}

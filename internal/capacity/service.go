@@ -85,25 +85,22 @@ func (s *Service) view(ctx context.Context, q db.Queryer, a *app.Actor) (*view, 
 	if a.IsSecretariat() || a.State == "" {
 		return v, nil
 	}
-	offers, err := listOffers(ctx, q)
+	// The State's own open offers and accepted matches only, through the
+	// indexes of a State's offers and of an offer's matches: every reader
+	// read every offer and match of ten years here.
+	topics, err := openOfferTopics(ctx, q, a.State)
 	if err != nil {
 		return nil, err
 	}
-	for _, o := range offers {
-		if o.State == a.State && o.Status == OfferOpen {
-			for _, t := range o.Topics {
-				v.offerTopics[t] = true
-			}
-		}
+	for _, t := range topics {
+		v.offerTopics[t] = true
 	}
-	matches, err := listMatches(ctx, q)
+	needs, err := acceptedNeedsOffered(ctx, q, a.State)
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range matches {
-		if m.OfferState == a.State && m.NeedAnswer == Accept {
-			v.matched[m.NeedID] = true
-		}
+	for _, id := range needs {
+		v.matched[id] = true
 	}
 	return v, nil
 }

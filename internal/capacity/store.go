@@ -237,8 +237,43 @@ func getMatch(ctx context.Context, q db.Queryer, id int64) (*Match, error) {
 	return m, nil
 }
 
-func listMatches(ctx context.Context, q db.Queryer) ([]*Match, error) {
-	return queryMatches(ctx, q, "list matches", `SELECT `+matchColumns+` ORDER BY m.proposed_at DESC, m.id DESC`)
+// listMatches lists the matches newest first: all (state ""), or those
+// of a State's needs and offers.
+func listMatches(ctx context.Context, q db.Queryer, state string) ([]*Match, error) {
+	if state == "" {
+		return queryMatches(ctx, q, "list matches", `SELECT `+matchColumns+` ORDER BY m.proposed_at DESC, m.id DESC`)
+	}
+	return queryMatches(ctx, q, "list matches", `SELECT `+matchColumns+` WHERE m.id IN (`+matchesOfState+`) ORDER BY m.proposed_at DESC, m.id DESC`, state)
+}
+
+// matchesOfState selects the ids of the matches of the State $1's needs
+// and offers, each side through the index of a State's needs or offers and
+// that of their matches.
+const matchesOfState = `SELECT mn.id FROM capacity_needs sn JOIN capacity_matches mn ON mn.need_id = sn.id WHERE sn.state_code = $1
+	UNION SELECT mo.id FROM capacity_offers so JOIN capacity_matches mo ON mo.offer_id = so.id WHERE so.state_code = $1`
+
+// needsByID reads the needs of the ids given, by id.
+func needsByID(ctx context.Context, q db.Queryer, ids []int64) (map[int64]*Need, error) {
+	out := make(map[int64]*Need, len(ids))
+	err := db.InChunks(ids, 500, 1, func(marks string, args []any) error {
+		rows, err := q.QueryContext(ctx, `SELECT `+needColumns+` FROM capacity_needs WHERE id IN (`+marks+`)`, args...)
+		if err != nil {
+			return fmt.Errorf("capacity: unable to read needs: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			n, err := scanNeed(rows)
+			if err != nil {
+				return fmt.Errorf("capacity: unable to read needs: %w", err)
+			}
+			out[n.ID] = n
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("capacity: unable to read needs: %w", err)
+		}
+		return nil
+	})
+	return out, err
 }
 
 // proposedMatches lists, newest first, the proposed matches of a side the
@@ -252,6 +287,51 @@ func proposedMatches(ctx context.Context, q db.Queryer, a *app.Actor) ([]*Match,
 		where, args = `m.status = '`+MatchProposed+`' AND o.state_code IS NULL`, nil
 	}
 	return queryMatches(ctx, q, "list proposed matches", `SELECT `+matchColumns+` WHERE `+where+` ORDER BY m.proposed_at DESC, m.id DESC`, args...)
+}
+
+// openOfferTopics lists the topics of a State's open offers (a topic as
+// often as it is offered).
+func openOfferTopics(ctx context.Context, q db.Queryer, state string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT topics FROM capacity_offers WHERE state_code = $1 AND status = '`+OfferOpen+`'`, state)
+	if err != nil {
+		return nil, fmt.Errorf("capacity: unable to read the topics offered by %s: %w", state, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var topics string
+		if err := rows.Scan(&topics); err != nil {
+			return nil, fmt.Errorf("capacity: unable to read the topics offered by %s: %w", state, err)
+		}
+		out = append(out, splitList(topics)...)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("capacity: unable to read the topics offered by %s: %w", state, err)
+	}
+	return out, nil
+}
+
+// acceptedNeedsOffered lists the needs whose State accepted a match with
+// an offer of the State given.
+func acceptedNeedsOffered(ctx context.Context, q db.Queryer, state string) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, `SELECT m.need_id FROM capacity_offers o JOIN capacity_matches m ON m.offer_id = o.id
+		WHERE o.state_code = $1 AND m.need_answer = '`+Accept+`'`, state)
+	if err != nil {
+		return nil, fmt.Errorf("capacity: unable to read the matches offered by %s: %w", state, err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("capacity: unable to read the matches offered by %s: %w", state, err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("capacity: unable to read the matches offered by %s: %w", state, err)
+	}
+	return out, nil
 }
 
 func queryMatches(ctx context.Context, q db.Queryer, what, query string, args ...any) ([]*Match, error) {
@@ -321,8 +401,14 @@ func getActivity(ctx context.Context, q db.Queryer, id int64) (*Activity, error)
 	return a, nil
 }
 
-func listActivities(ctx context.Context, q db.Queryer) ([]*Activity, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+activityColumns+` ORDER BY a.created_at DESC, a.id DESC`)
+// listActivities lists the activities newest first: all (state ""), or
+// those of a State's matches.
+func listActivities(ctx context.Context, q db.Queryer, state string) ([]*Activity, error) {
+	query, args := `SELECT `+activityColumns+` ORDER BY a.created_at DESC, a.id DESC`, []any(nil)
+	if state != "" {
+		query, args = `SELECT `+activityColumns+` WHERE a.match_id IN (`+matchesOfState+`) ORDER BY a.created_at DESC, a.id DESC`, []any{state}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("capacity: unable to list activities: %w", err)
 	}
