@@ -11,12 +11,17 @@ import (
 // plan. The service decides who sees and does what.
 
 func (a *API) listNeeds(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Capacity.Needs(r.Context())
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"needs": nonNil(list)})
+	page, err := a.Capacity.Needs(r.Context(), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "needs", nonNil(page.List), page.Older)
 }
 
 func (a *API) createNeed(w http.ResponseWriter, r *http.Request) {
@@ -93,12 +98,17 @@ func (a *API) withdrawNeed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listOffers(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Capacity.Offers(r.Context())
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"offers": nonNil(list)})
+	page, err := a.Capacity.Offers(r.Context(), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "offers", nonNil(page.List), page.Older)
 }
 
 func (a *API) createOffer(w http.ResponseWriter, r *http.Request) {
@@ -145,12 +155,17 @@ func (a *API) withdrawOffer(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listMatches(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Capacity.Matches(r.Context())
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"matches": nonNil(list)})
+	page, err := a.Capacity.Matches(r.Context(), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "matches", nonNil(page.List), page.Older)
 }
 
 func (a *API) suggestMatches(w http.ResponseWriter, r *http.Request) {
@@ -216,12 +231,17 @@ func (a *API) answerMatch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) listActivities(w http.ResponseWriter, r *http.Request) {
-	list, err := a.Capacity.Activities(r.Context())
+	k, limit, err := pageParams(r)
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
-	a.writeJSON(w, r, http.StatusOK, map[string]any{"activities": nonNil(list)})
+	page, err := a.Capacity.Activities(r.Context(), k, limit)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	a.writePage(w, r, "activities", nonNil(page.List), page.Older)
 }
 
 func (a *API) getActivity(w http.ResponseWriter, r *http.Request) {

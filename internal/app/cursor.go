@@ -149,3 +149,34 @@ func (c Cursor) SQL(t, id string, arg func(any) string) (where, order string) {
 	at, n := arg(c.At.UTC()), arg(c.ID)
 	return `(` + t + ` ` + cmp + ` ` + at + ` OR (` + t + ` = ` + at + ` AND ` + id + ` ` + cmp + ` ` + n + `))`, order
 }
+
+// Collect reads the rows of a list that a reader may see, for Paginate:
+// from the cursor k, in batches in the walk's order (read returns at most
+// n rows from a cursor), keeping those keep accepts, until limit+1 are
+// kept or the rows run out. at is a row's cursor. A list whose rows are
+// filtered after they are read (by rules that SQL does not hold) thus
+// costs what its page does, not what the whole list does, while most rows
+// are seen.
+func Collect[T any](k Cursor, limit int, read func(k Cursor, n int) ([]T, error), at func(T) Cursor, keep func(T) bool) ([]T, error) {
+	n := max(limit+1, 100)
+	var out []T
+	for {
+		batch, err := read(k, n)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range batch {
+			if keep(x) {
+				if out = append(out, x); len(out) > limit {
+					return out, nil
+				}
+			}
+		}
+		if len(batch) < n {
+			return out, nil
+		}
+		next := at(batch[len(batch)-1])
+		next.After = k.After
+		k = next
+	}
+}

@@ -41,3 +41,73 @@ func same(a, b *Cursor) bool {
 	}
 	return a.At.Equal(b.At) && a.ID == b.ID && a.After == b.After
 }
+
+// TestCollect: a filtered list read in batches gives, page after page in
+// either direction, every row kept exactly once, and stops reading once a
+// page and one more are found.
+func TestCollect(t *testing.T) {
+	at := func(id int64) Cursor { return CursorAt(time.Unix(id/3, 0), id) } // three rows a second
+	// The list: rows 1 to 450, newest first; a reader keeps one in three.
+	read := func(reads *int) func(k Cursor, n int) ([]int64, error) {
+		return func(k Cursor, n int) ([]int64, error) {
+			*reads++
+			var out []int64
+			for i := int64(450); i >= 1 && len(out) < n; i-- {
+				id := i
+				if k.After {
+					id = 451 - i
+				}
+				c := at(id)
+				switch {
+				case k.IsZero():
+				case !k.After && (c.At.After(k.At) || (c.At.Equal(k.At) && id >= k.ID)):
+					continue
+				case k.After && (c.At.Before(k.At) || (c.At.Equal(k.At) && id <= k.ID)):
+					continue
+				}
+				out = append(out, id)
+			}
+			return out, nil
+		}
+	}
+	keep := func(id int64) bool { return id%3 == 1 }
+	var want []int64
+	for id := int64(450); id >= 1; id-- {
+		if keep(id) {
+			want = append(want, id)
+		}
+	}
+	var got []int64
+	var pages [][]int64
+	var newer *Cursor
+	for k, n := (Cursor{}), 0; ; n++ {
+		reads := 0
+		rows, err := Collect(k, 40, read(&reads), at, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reads > 2 {
+			t.Errorf("page %d: %d reads of 100 rows for 41 rows kept of one in three", n, reads)
+		}
+		page, older, nw := Paginate(k, rows, 40, at)
+		got, pages, newer = append(got, page...), append(pages, page), nw
+		if older == nil {
+			break
+		}
+		k = *older
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("older and older: %v\nwant %v", got, want)
+	}
+	for i := len(pages) - 2; i >= 0; i-- {
+		rows, err := Collect(*newer, 40, read(new(int)), at, keep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, _, nw := Paginate(*newer, rows, 40, at)
+		if !reflect.DeepEqual(page, pages[i]) {
+			t.Errorf("back to page %d: %v, want %v", i+1, page, pages[i])
+		}
+		newer = nw
+	}
+}

@@ -139,30 +139,33 @@ func (s *Service) Activity(ctx context.Context, id int64) (*Activity, error) {
 	return x, nil
 }
 
-// Activities lists the activities the actor may see, newest first.
-func (s *Service) Activities(ctx context.Context) ([]*Activity, error) {
+// Activities lists a page of the activities the actor may see, newest
+// first from the cursor k, limit of them (app.PageSize when 0): every one
+// for the Secretariat, those of their State's matches for a State's
+// readers.
+func (s *Service) Activities(ctx context.Context, k app.Cursor, limit int) (*ActivityPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !a.IsSecretariat() && a.State == "" {
-		return nil, nil
+	if limit, err = pageLimit(limit); err != nil {
+		return nil, err
 	}
-	// A State's readers see their State's matches' activities only: those
-	// are read.
+	p := &ActivityPage{}
+	if !a.IsSecretariat() && a.State == "" {
+		return p, nil
+	}
 	state := a.State
 	if a.IsSecretariat() {
 		state = ""
 	}
-	all, err := listActivities(ctx, s.DB, state)
+	list, err := app.Collect(k, limit, func(k app.Cursor, n int) ([]*Activity, error) { return listActivities(ctx, s.DB, state, k, n) }, activityCursor,
+		func(x *Activity) bool { return seesActivity(a, x) })
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, x := range all {
-		if seesActivity(a, x) {
-			out = append(out, x)
-		}
-	}
-	return out, nil
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, activityCursor)
+	return p, nil
 }
+
+func activityCursor(x *Activity) app.Cursor { return app.CursorAt(x.CreatedAt, x.ID) }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/capacity"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -41,7 +42,7 @@ func TestAwaitingReadsWhatMatchesShows(t *testing.T) {
 			w.sec2:  {partner.ID}, // the partner's side
 		}
 		for _, u := range []*testkit.User{w.sec, w.sec2, w.fpIRN, w.offIRN, w.fpKEN, w.offKEN, w.fpFRA, w.offFRA} {
-			all := got(w.s.Matches(u.Ctx())).ok(t)
+			all := got(w.s.Matches(u.Ctx(), app.Cursor{}, app.MaxPageSize)).ok(t).List
 			var before []int64
 			for i := len(all) - 1; i >= 0; i-- {
 				if capacity.WaitsFor(u.Actor(), all[i]) {

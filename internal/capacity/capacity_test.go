@@ -111,7 +111,7 @@ func TestNeedVisibility(t *testing.T) {
 		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
-				list := got(w.s.Needs(c.u.Ctx())).ok(t)
+				list := got(w.s.Needs(c.u.Ctx(), app.Cursor{}, app.MaxPageSize)).ok(t).List
 				if got := ids(list, func(n *capacity.Need) int64 { return n.ID }); !slices.Equal(got, c.want) {
 					t.Errorf("sees %v, want %v", got, c.want)
 				}
@@ -130,7 +130,7 @@ func TestNeedVisibility(t *testing.T) {
 
 		t.Run("a State that withdraws its offer no longer sees the need shown to offerers", func(t *testing.T) {
 			got(w.s.WithdrawOffer(w.fpKEN.Ctx(), kenOffer.ID)).ok(t)
-			list := got(w.s.Needs(w.offKEN.Ctx())).ok(t)
+			list := got(w.s.Needs(w.offKEN.Ctx(), app.Cursor{}, app.MaxPageSize)).ok(t).List
 			if got := ids(list, func(n *capacity.Need) int64 { return n.ID }); !slices.Equal(got, []int64{public.ID}) {
 				t.Errorf("sees %v, want only %d", got, public.ID)
 			}
@@ -295,7 +295,7 @@ func TestMatchLifecycle(t *testing.T) {
 			wantCode(t, "France accepts first", err, app.NotFound)
 			_, err = w.s.Match(w.fpKEN.Ctx(), m.ID)
 			wantCode(t, "Kenya reads the match", err, app.NotFound)
-			if list := got(w.s.Matches(w.offFRA.Ctx())).ok(t); len(list) != 0 {
+			if list := got(w.s.Matches(w.offFRA.Ctx(), app.Cursor{}, app.MaxPageSize)).ok(t).List; len(list) != 0 {
 				t.Errorf("France lists %d matches", len(list))
 			}
 			got(w.s.Match(w.offIRN.Ctx(), m.ID)).ok(t)
@@ -332,12 +332,12 @@ func TestMatchLifecycle(t *testing.T) {
 		}
 		t.Run("the activity is seen by the two States and the Secretariat only", func(t *testing.T) {
 			for _, u := range []*testkit.User{w.sec, w.fpIRN, w.offIRN, w.fpFRA, w.offFRA} {
-				if list := got(w.s.Activities(u.Ctx())).ok(t); len(list) != 1 {
+				if list := got(w.s.Activities(u.Ctx(), app.Cursor{}, app.MaxPageSize)).ok(t).List; len(list) != 1 {
 					t.Errorf("%s lists %d activities", u.Email, len(list))
 				}
 			}
 			for _, u := range []*testkit.User{w.fpKEN, w.offKEN} {
-				if list := got(w.s.Activities(u.Ctx())).ok(t); len(list) != 0 {
+				if list := got(w.s.Activities(u.Ctx(), app.Cursor{}, app.MaxPageSize)).ok(t).List; len(list) != 0 {
 					t.Errorf("%s lists %d activities", u.Email, len(list))
 				}
 				_, err := w.s.Activity(u.Ctx(), m.ActivityID)

@@ -121,15 +121,15 @@ func (s *Service) Suggestions(ctx context.Context) ([]*Suggestion, error) {
 	if !a.IsSecretariat() {
 		return nil, app.ErrForbidden()
 	}
-	needs, err := listNeeds(ctx, s.DB)
+	needs, err := listNeeds(ctx, s.DB, app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}
-	offers, err := listOffers(ctx, s.DB)
+	offers, err := listOffers(ctx, s.DB, app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}
-	matches, err := listMatches(ctx, s.DB, "")
+	matches, err := listMatches(ctx, s.DB, "", app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +206,7 @@ func (s *Service) Propose(ctx context.Context, needID, offerID int64) (*Match, e
 		if o.State == n.State {
 			return app.Errorf(app.Invalid, "error.capacity_same_state", "a State's need cannot be matched with its own offer")
 		}
-		existing, err := listMatches(ctx, tx, "")
+		existing, err := listMatches(ctx, tx, "", app.Cursor{}, 0)
 		if err != nil {
 			return err
 		}
@@ -376,41 +376,65 @@ func (s *Service) Match(ctx context.Context, id int64) (*Match, error) {
 	return m, err
 }
 
-// Matches lists the matches the actor may see, newest first.
-func (s *Service) Matches(ctx context.Context) ([]*Match, error) {
+// Matches lists a page of the matches the actor may see, newest first
+// from the cursor k, limit of them (app.PageSize when 0).
+func (s *Service) Matches(ctx context.Context, k app.Cursor, limit int) (*MatchPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if a.IsSecretariat() {
-		return listMatches(ctx, s.DB, "")
-	}
-	if a.State == "" {
-		return nil, nil
-	}
-	// A State's readers see matches of their State's needs and offers
-	// only: those are read, with their needs.
-	all, err := listMatches(ctx, s.DB, a.State)
-	if err != nil {
+	if limit, err = pageLimit(limit); err != nil {
 		return nil, err
+	}
+	p := &MatchPage{}
+	if !a.IsSecretariat() && a.State == "" {
+		return p, nil
+	}
+	// The Secretariat sees every match; a State's readers, some of their
+	// State's needs' and offers': those are read, with their needs.
+	state := a.State
+	if a.IsSecretariat() {
+		state = ""
 	}
 	v, err := s.view(ctx, s.DB, a)
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, len(all))
-	for _, m := range all {
-		ids = append(ids, m.NeedID)
-	}
-	needs, err := needsByID(ctx, s.DB, ids)
+	list, err := app.Collect(k, limit, func(k app.Cursor, n int) ([]*Match, error) {
+		batch, err := listMatches(ctx, s.DB, state, k, n)
+		if err != nil || a.IsSecretariat() {
+			return batch, err
+		}
+		ids := make([]int64, 0, len(batch))
+		for _, m := range batch {
+			ids = append(ids, m.NeedID)
+		}
+		needs, err := needsByID(ctx, s.DB, ids)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range batch {
+			m.need = needs[m.NeedID]
+		}
+		return batch, nil
+	}, matchCursor, func(m *Match) bool { return a.IsSecretariat() || (m.need != nil && v.seesMatch(m, m.need)) })
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, m := range all {
-		if needs[m.NeedID] != nil && v.seesMatch(m, needs[m.NeedID]) {
-			out = append(out, m)
-		}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, matchCursor)
+	return p, nil
+}
+
+func matchCursor(m *Match) app.Cursor { return app.CursorAt(m.ProposedAt, m.ID) }
+
+// pageLimit is the size of a page asked for: app.PageSize for 0, at most
+// app.MaxPageSize.
+func pageLimit(limit int) (int, error) {
+	if limit < 0 || limit > app.MaxPageSize {
+		return 0, app.FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
 	}
-	return out, nil
+	if limit == 0 {
+		return app.PageSize, nil
+	}
+	return limit, nil
 }

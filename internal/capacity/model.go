@@ -11,6 +11,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/directory"
 )
 
@@ -182,6 +183,8 @@ type Suggestion struct {
 // each side's answer. It is accepted when both sides accept, declined when
 // either declines.
 type Match struct {
+	// need is the match's need, read beside it to decide who sees it.
+	need            *Need
 	ID              int64      `json:"id"`
 	NeedID          int64      `json:"need_id"`
 	OfferID         int64      `json:"offer_id"`
@@ -289,3 +292,25 @@ func validTopic(k string) bool { return slices.Contains(Topics, k) }
 
 // Valid reports whether v is a known visibility.
 func (v Visibility) Valid() bool { return slices.Contains(Visibilities, v) }
+
+// NeedPage, OfferPage, MatchPage and ActivityPage are pages of their
+// lists, newest first, with the cursors of the pages older and newer than
+// them (nil at either end).
+type (
+	NeedPage struct {
+		List         []*Need
+		Older, Newer *app.Cursor
+	}
+	OfferPage struct {
+		List         []*Offer
+		Older, Newer *app.Cursor
+	}
+	MatchPage struct {
+		List         []*Match
+		Older, Newer *app.Cursor
+	}
+	ActivityPage struct {
+		List         []*Activity
+		Older, Newer *app.Cursor
+	}
+)

@@ -129,7 +129,7 @@ func (s *Service) Plan(ctx context.Context) (*Plan, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
-	acts, err := listActivities(ctx, s.DB, "")
+	acts, err := listActivities(ctx, s.DB, "", app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -165,15 +165,15 @@ func (s *Service) Progress(ctx context.Context) (*Progress, error) {
 	if !a.IsSecretariat() {
 		return nil, app.ErrForbidden()
 	}
-	needs, err := listNeeds(ctx, s.DB)
+	needs, err := listNeeds(ctx, s.DB, app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}
-	matches, err := listMatches(ctx, s.DB, "")
+	matches, err := listMatches(ctx, s.DB, "", app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}
-	acts, err := listActivities(ctx, s.DB, "")
+	acts, err := listActivities(ctx, s.DB, "", app.Cursor{}, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -382,13 +382,42 @@ func (s *Service) Need(ctx context.Context, id int64) (*Need, error) {
 	return n, err
 }
 
-// Needs lists the needs the actor may see, newest first.
-func (s *Service) Needs(ctx context.Context) ([]*Need, error) {
+// Needs lists a page of the needs the actor may see, newest first from
+// the cursor k, limit of them (app.PageSize when 0).
+func (s *Service) Needs(ctx context.Context, k app.Cursor, limit int) (*NeedPage, error) {
 	a, err := app.RequireActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all, err := listNeeds(ctx, s.DB)
+	if limit, err = pageLimit(limit); err != nil {
+		return nil, err
+	}
+	v, err := s.view(ctx, s.DB, a)
+	if err != nil {
+		return nil, err
+	}
+	list, err := app.Collect(k, limit, func(k app.Cursor, n int) ([]*Need, error) { return listNeeds(ctx, s.DB, k, n) }, needCursor, v.seesNeed)
+	if err != nil {
+		return nil, err
+	}
+	p := &NeedPage{}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, needCursor)
+	for _, n := range p.List {
+		hideExercise(a, n)
+	}
+	return p, nil
+}
+
+func needCursor(n *Need) app.Cursor { return app.CursorAt(n.CreatedAt, n.ID) }
+
+// ExerciseNeeds lists the needs that an exercise's findings became, of
+// those the actor may see, newest first.
+func (s *Service) ExerciseNeeds(ctx context.Context, exercise int64) ([]*Need, error) {
+	a, err := app.RequireActor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	all, err := exerciseNeeds(ctx, s.DB, exercise)
 	if err != nil {
 		return nil, err
 	}
@@ -549,25 +578,31 @@ func forReader(a *app.Actor, o *Offer) *Offer {
 	return &c
 }
 
-// Offers lists the offers the actor may see, newest first.
-func (s *Service) Offers(ctx context.Context) ([]*Offer, error) {
+// Offers lists a page of the offers the actor may see, newest first from
+// the cursor k, limit of them (app.PageSize when 0).
+func (s *Service) Offers(ctx context.Context, k app.Cursor, limit int) (*OfferPage, error) {
 	// An observer granted the offers reads the open ones (seesOffer).
 	a, err := app.RequireAnyActor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all, err := listOffers(ctx, s.DB)
+	if limit, err = pageLimit(limit); err != nil {
+		return nil, err
+	}
+	list, err := app.Collect(k, limit, func(k app.Cursor, n int) ([]*Offer, error) { return listOffers(ctx, s.DB, k, n) }, offerCursor,
+		func(o *Offer) bool { return seesOffer(a, o) })
 	if err != nil {
 		return nil, err
 	}
-	out := all[:0]
-	for _, o := range all {
-		if seesOffer(a, o) {
-			out = append(out, forReader(a, o))
-		}
+	p := &OfferPage{}
+	p.List, p.Older, p.Newer = app.Paginate(k, list, limit, offerCursor)
+	for i, o := range p.List {
+		p.List[i] = forReader(a, o)
 	}
-	return out, nil
+	return p, nil
 }
+
+func offerCursor(o *Offer) app.Cursor { return app.CursorAt(o.CreatedAt, o.ID) }
 
 // states lists the State a log entry concerns, none for a partner.
 func states(codes ...string) []string {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -104,22 +105,61 @@ func getNeed(ctx context.Context, q db.Queryer, id int64) (*Need, error) {
 	return n, nil
 }
 
-func listNeeds(ctx context.Context, q db.Queryer) ([]*Need, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+needColumns+` FROM capacity_needs ORDER BY created_at DESC, id DESC`)
+// listNeeds lists needs newest first from the cursor k, n of them (all
+// when n is 0).
+func listNeeds(ctx context.Context, q db.Queryer, k app.Cursor, n int) ([]*Need, error) {
+	query, args := walk(`SELECT `+needColumns+` FROM capacity_needs`, nil, "created_at", "id", k, n)
+	return queryList(ctx, q, "list needs", query, args, scanNeed)
+}
+
+// exerciseNeeds lists the needs an exercise's findings became, newest
+// first.
+func exerciseNeeds(ctx context.Context, q db.Queryer, exercise int64) ([]*Need, error) {
+	return queryList(ctx, q, "list an exercise's needs", `SELECT `+needColumns+` FROM capacity_needs WHERE exercise_id = $1 ORDER BY created_at DESC, id DESC`,
+		[]any{exercise}, scanNeed)
+}
+
+// walk adds to a query (a SELECT with a WHERE clause, or none when it has
+// no argument) the walk from the cursor k on the columns t (a time) and
+// id, n rows (all when n is 0).
+func walk(query string, args []any, t, id string, k app.Cursor, n int) (string, []any) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return `$` + strconv.Itoa(len(args))
+	}
+	where, order := k.SQL(t, id, arg)
+	if where != "" {
+		if strings.Contains(query, " WHERE ") {
+			query += ` AND ` + where
+		} else {
+			query += ` WHERE ` + where
+		}
+	}
+	query += order
+	if n > 0 {
+		query += ` LIMIT ` + arg(n)
+	}
+	return query, args
+}
+
+// queryList runs a query and scans its rows; what says what it does, for
+// the error.
+func queryList[T any](ctx context.Context, q db.Queryer, what, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("capacity: unable to list needs: %w", err)
+		return nil, fmt.Errorf("capacity: unable to %s: %w", what, err)
 	}
 	defer rows.Close()
-	var out []*Need
+	var out []T
 	for rows.Next() {
-		n, err := scanNeed(rows)
+		x, err := scan(rows)
 		if err != nil {
-			return nil, fmt.Errorf("capacity: unable to list needs: %w", err)
+			return nil, fmt.Errorf("capacity: unable to %s: %w", what, err)
 		}
-		out = append(out, n)
+		out = append(out, x)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("capacity: unable to list needs: %w", err)
+		return nil, fmt.Errorf("capacity: unable to %s: %w", what, err)
 	}
 	return out, nil
 }
@@ -168,24 +208,11 @@ func getOffer(ctx context.Context, q db.Queryer, id int64) (*Offer, error) {
 	return o, nil
 }
 
-func listOffers(ctx context.Context, q db.Queryer) ([]*Offer, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+offerColumns+` FROM capacity_offers ORDER BY created_at DESC, id DESC`)
-	if err != nil {
-		return nil, fmt.Errorf("capacity: unable to list offers: %w", err)
-	}
-	defer rows.Close()
-	var out []*Offer
-	for rows.Next() {
-		o, err := scanOffer(rows)
-		if err != nil {
-			return nil, fmt.Errorf("capacity: unable to list offers: %w", err)
-		}
-		out = append(out, o)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("capacity: unable to list offers: %w", err)
-	}
-	return out, nil
+// listOffers lists offers newest first from the cursor k, n of them (all
+// when n is 0).
+func listOffers(ctx context.Context, q db.Queryer, k app.Cursor, n int) ([]*Offer, error) {
+	query, args := walk(`SELECT `+offerColumns+` FROM capacity_offers`, nil, "created_at", "id", k, n)
+	return queryList(ctx, q, "list offers", query, args, scanOffer)
 }
 
 const matchColumns = `m.id, m.need_id, m.offer_id, n.state_code, COALESCE(o.state_code, ''), o.partner, m.status, m.score,
@@ -237,13 +264,16 @@ func getMatch(ctx context.Context, q db.Queryer, id int64) (*Match, error) {
 	return m, nil
 }
 
-// listMatches lists the matches newest first: all (state ""), or those
-// of a State's needs and offers.
-func listMatches(ctx context.Context, q db.Queryer, state string) ([]*Match, error) {
-	if state == "" {
-		return queryMatches(ctx, q, "list matches", `SELECT `+matchColumns+` ORDER BY m.proposed_at DESC, m.id DESC`)
+// listMatches lists the matches newest first from the cursor k, n of
+// them (all when n is 0): all (state ""), or those of a State's needs and
+// offers.
+func listMatches(ctx context.Context, q db.Queryer, state string, k app.Cursor, n int) ([]*Match, error) {
+	query, args := `SELECT `+matchColumns, []any(nil)
+	if state != "" {
+		query, args = query+` WHERE m.id IN (`+matchesOfState+`)`, []any{state}
 	}
-	return queryMatches(ctx, q, "list matches", `SELECT `+matchColumns+` WHERE m.id IN (`+matchesOfState+`) ORDER BY m.proposed_at DESC, m.id DESC`, state)
+	query, args = walk(query, args, "m.proposed_at", "m.id", k, n)
+	return queryMatches(ctx, q, "list matches", query, args...)
 }
 
 // matchesOfState selects the ids of the matches of the State $1's needs
@@ -401,30 +431,16 @@ func getActivity(ctx context.Context, q db.Queryer, id int64) (*Activity, error)
 	return a, nil
 }
 
-// listActivities lists the activities newest first: all (state ""), or
-// those of a State's matches.
-func listActivities(ctx context.Context, q db.Queryer, state string) ([]*Activity, error) {
-	query, args := `SELECT `+activityColumns+` ORDER BY a.created_at DESC, a.id DESC`, []any(nil)
+// listActivities lists the activities newest first from the cursor k, n
+// of them (all when n is 0): all (state ""), or those of a State's
+// matches.
+func listActivities(ctx context.Context, q db.Queryer, state string, k app.Cursor, n int) ([]*Activity, error) {
+	query, args := `SELECT `+activityColumns, []any(nil)
 	if state != "" {
-		query, args = `SELECT `+activityColumns+` WHERE a.match_id IN (`+matchesOfState+`) ORDER BY a.created_at DESC, a.id DESC`, []any{state}
+		query, args = query+` WHERE a.match_id IN (`+matchesOfState+`)`, []any{state}
 	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("capacity: unable to list activities: %w", err)
-	}
-	defer rows.Close()
-	var out []*Activity
-	for rows.Next() {
-		a, err := scanActivity(rows)
-		if err != nil {
-			return nil, fmt.Errorf("capacity: unable to list activities: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("capacity: unable to list activities: %w", err)
-	}
-	return out, nil
+	query, args = walk(query, args, "a.created_at", "a.id", k, n)
+	return queryList(ctx, q, "list activities", query, args, scanActivity)
 }
 
 func insertPlan(ctx context.Context, tx *sql.Tx, p *Plan) error {

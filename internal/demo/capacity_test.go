@@ -19,8 +19,8 @@ func TestDemoCapacity(t *testing.T) {
 		t.Fatal(err)
 	}
 	sec := app.WithActor(ctx, &app.Actor{Role: app.RoleSecretariat, Email: "s@example.org"})
-	acts, err := sys.Capacity.Activities(sec)
-	if err != nil || len(acts) != 1 || acts[0].Status != "under-way" {
+	acts, err := sys.Capacity.Activities(sec, app.Cursor{}, 0)
+	if err != nil || len(acts.List) != 1 || acts.List[0].Status != "under-way" {
 		t.Fatalf("activities %+v %v", acts, err)
 	}
 	sug, err := sys.Capacity.Suggestions(sec)
@@ -28,9 +28,9 @@ func TestDemoCapacity(t *testing.T) {
 		t.Fatalf("suggestions %d %v", len(sug), err)
 	}
 	fra := app.WithActor(ctx, &app.Actor{Role: app.RoleOfficer, Email: "x@fra.example", State: "FRA"})
-	needs, err := sys.Capacity.Needs(fra)
-	if err != nil || len(needs) != 2 {
-		t.Fatalf("France sees %d needs (Kenya's matched one and Brazil's), %v", len(needs), err)
+	needs, err := sys.Capacity.Needs(fra, app.Cursor{}, 0)
+	if err != nil || len(needs.List) != 2 {
+		t.Fatalf("France sees %+v (Kenya's matched need and Brazil's), %v", needs, err)
 	}
 }
 
@@ -63,7 +63,7 @@ func TestDemoExercises(t *testing.T) {
 	if !acked["KEN"] || acked["FRA"] || r.Exercise.Note == "" {
 		t.Errorf("the past exercise's report: acknowledged %v, note %q", acked, r.Exercise.Note)
 	}
-	needs, err := sys.Capacity.Needs(sec)
+	needs, err := sys.Capacity.ExerciseNeeds(sec, past.ID)
 	if err != nil || len(needs) != 1 || needs[0].ExerciseID != past.ID {
 		t.Errorf("the need learnt from the exercise: %+v %v", needs, err)
 	}

@@ -119,11 +119,11 @@ func TestObserversAreDeniedByDefault(t *testing.T) {
 			{"the exercises", func(c context.Context) error { _, err := s.Exercises.Exercises(c); return err }, true},
 			{"an exercise", func(c context.Context) error { _, err := s.Exercises.Exercise(c, 1); return err }, false},
 			{"an exercise's report", func(c context.Context) error { _, err := s.Exercises.Report(c, 1); return err }, false},
-			{"the needs", func(c context.Context) error { _, err := s.Capacity.Needs(c); return err }, true},
+			{"the needs", func(c context.Context) error { _, err := s.Capacity.Needs(c, app.Cursor{}, 0); return err }, true},
 			{"Kenya's need", func(c context.Context) error { _, err := s.Capacity.Need(c, w.needKEN); return err }, true},
-			{"the matches", func(c context.Context) error { _, err := s.Capacity.Matches(c); return err }, true},
+			{"the matches", func(c context.Context) error { _, err := s.Capacity.Matches(c, app.Cursor{}, 0); return err }, true},
 			{"the suggested matches", func(c context.Context) error { _, err := s.Capacity.Suggestions(c); return err }, false},
-			{"the activities", func(c context.Context) error { _, err := s.Capacity.Activities(c); return err }, true},
+			{"the activities", func(c context.Context) error { _, err := s.Capacity.Activities(c, app.Cursor{}, 0); return err }, true},
 			{"the capacity-building plan", func(c context.Context) error { _, err := s.Capacity.Plan(c); return err }, true},
 			{"the capacity-building progress", func(c context.Context) error { _, err := s.Capacity.Progress(c); return err }, false},
 			{"France's list of critical infrastructure", func(c context.Context) error { _, err := s.CII.Current(c, "FRA"); return err }, true},
@@ -230,9 +230,12 @@ func TestObserversReadWhatIsGranted(t *testing.T) {
 			}
 		})
 		t.Run("an observer granted the offers reads the open ones, without who recorded them", func(t *testing.T) {
-			list, err := s.Capacity.Offers(obs)
-			if err != nil || len(list) != 1 || list[0].ID != w.offerKEN || list[0].CreatedBy != "" {
-				t.Fatalf("offers %+v, %v: want Kenya's, anonymous", list, err)
+			page, err := s.Capacity.Offers(obs, app.Cursor{}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if list := page.List; len(list) != 1 || list[0].ID != w.offerKEN || list[0].CreatedBy != "" {
+				t.Fatalf("offers %+v: want Kenya's, anonymous", list)
 			}
 			if o, err := s.Capacity.Offer(obs, w.offerKEN); err != nil || o.CreatedBy != "" {
 				t.Fatalf("offer %+v, %v", o, err)
@@ -249,8 +252,8 @@ func TestObserversReadWhatIsGranted(t *testing.T) {
 			}
 		})
 		t.Run("an observer not granted the offers reads none", func(t *testing.T) {
-			if list, err := s.Capacity.Offers(obs); err != nil || len(list) != 0 {
-				t.Fatalf("offers %v, %v: want none", list, err)
+			if page, err := s.Capacity.Offers(obs, app.Cursor{}, 0); err != nil || len(page.List) != 0 {
+				t.Fatalf("offers %v, %v: want none", page.List, err)
 			}
 			if _, err := s.Capacity.Offer(obs, w.offerKEN); app.ErrorCode(err) != app.NotFound {
 				t.Fatalf("offer: %v, want not found", err)

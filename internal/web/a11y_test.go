@@ -526,6 +526,9 @@ func TestBrowserAccessibility(t *testing.T) {
 				b.switchLanguage(lang)
 				b.wantPath("/capacity")
 				b.scan("capacity")
+				// A later page of each of the four lists: four pagers,
+				// each named apart.
+				b.visit("/capacity?need_before=4102444800000000000_1&offer_before=4102444800000000000_1&match_before=4102444800000000000_1&activity_before=4102444800000000000_1", 200)
 				b.visit("/capacity/activities/1", 200)
 				b.visit("/capacity/offers/new", 200)
 				b.submit(`main form.stack p.actions button[type=submit]`)

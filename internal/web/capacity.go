@@ -1,7 +1,9 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -36,16 +38,37 @@ type suggestionView struct {
 	Why []string
 }
 
+// pages are the links to the pages around a list's on a page that shows
+// several lists.
+type pages struct{ Older, Newer template.URL }
+
+// pagesOf are the links to the pages around a list's page whose
+// parameters begin with prefix.
+func pagesOf(q url.Values, prefix string, older, newer *app.Cursor) pages {
+	return pages{Older: pageLinkOf(q, older, prefix), Newer: pageLinkOf(q, newer, prefix)}
+}
+
+// The prefixes of the parameters of the capacity page's four lists.
+const (
+	needPrefix     = "need_"
+	offerPrefix    = "offer_"
+	matchPrefix    = "match_"
+	activityPrefix = "activity_"
+)
+
 type capacityData struct {
-	Needs       []*capacity.Need
-	Offers      []*capacity.Offer
-	Matches     []matchView
-	Activities  []*capacity.Activity
-	Suggestions []suggestionView
-	Plan        *capacity.Plan
-	CanNeed     bool
-	CanOffer    bool
-	CanManage   bool
+	Needs      []*capacity.Need
+	Offers     []*capacity.Offer
+	Matches    []matchView
+	Activities []*capacity.Activity
+	// NeedPages, OfferPages, MatchPages and ActivityPages are the links to
+	// the pages around each list's.
+	NeedPages, OfferPages, MatchPages, ActivityPages pages
+	Suggestions                                      []suggestionView
+	Plan                                             *capacity.Plan
+	CanNeed                                          bool
+	CanOffer                                         bool
+	CanManage                                        bool
 	// Observer hides all but the offers.
 	Observer bool
 }
@@ -53,38 +76,49 @@ type capacityData struct {
 func (s *Server) capacityPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	a := app.ActorFrom(ctx)
-	d := &capacityData{CanNeed: capacity.CanRecordNeed(a), CanOffer: capacity.CanRecordOffer(a), CanManage: capacity.CanManage(a)}
-	var err error
-	if a.IsObserver() {
-		// An observer granted the offers reads them, and nothing else.
-		if d.Offers, err = s.Capacity.Offers(ctx); err != nil {
+	q := r.URL.Query()
+	var ks [4]app.Cursor
+	for i, prefix := range []string{needPrefix, offerPrefix, matchPrefix, activityPrefix} {
+		var err error
+		if ks[i], err = pageCursorOf(q, prefix); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		d.Observer = true
-		s.render(w, r, http.StatusOK, "capacity.html", s.page(r, "capacity.title", d))
-		return
 	}
-	if d.Needs, err = s.Capacity.Needs(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if d.Offers, err = s.Capacity.Offers(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	matches, err := s.Capacity.Matches(ctx)
+	d := &capacityData{CanNeed: capacity.CanRecordNeed(a), CanOffer: capacity.CanRecordOffer(a), CanManage: capacity.CanManage(a)}
+	offers, err := s.Capacity.Offers(ctx, ks[1], 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, m := range matches {
-		d.Matches = append(d.Matches, matchView{Match: m, Sides: capacity.AnswersFor(a, m)})
+	d.Offers, d.OfferPages = offers.List, pagesOf(q, offerPrefix, offers.Older, offers.Newer)
+	if a.IsObserver() {
+		// An observer granted the offers reads them, and nothing else.
+		d.Observer = true
+		s.render(w, r, http.StatusOK, "capacity.html", s.page(r, "capacity.title", d))
+		return
 	}
-	if d.Activities, err = s.Capacity.Activities(ctx); err != nil {
+	needs, err := s.Capacity.Needs(ctx, ks[0], 0)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	d.Needs, d.NeedPages = needs.List, pagesOf(q, needPrefix, needs.Older, needs.Newer)
+	matches, err := s.Capacity.Matches(ctx, ks[2], 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, m := range matches.List {
+		d.Matches = append(d.Matches, matchView{Match: m, Sides: capacity.AnswersFor(a, m)})
+	}
+	d.MatchPages = pagesOf(q, matchPrefix, matches.Older, matches.Newer)
+	acts, err := s.Capacity.Activities(ctx, ks[3], 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d.Activities, d.ActivityPages = acts.List, pagesOf(q, activityPrefix, acts.Older, acts.Newer)
 	if d.Plan, err = s.Capacity.Plan(ctx); err != nil {
 		s.fail(w, r, err)
 		return

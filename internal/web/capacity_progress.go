@@ -156,10 +156,19 @@ func (s *Server) capacityCSV(w http.ResponseWriter, r *http.Request) {
 		rows = append(rows, []string{"figure", "value"}, []string{"needs_matched", itoa(pr.Matched)}, []string{"activities_done", itoa(pr.Done)},
 			[]string{"median_days_need_to_match", itoa(pr.DaysToMatch)}, []string{"median_days_match_to_done", itoa(pr.DaysToDone)})
 	case "activities.csv":
-		acts, err := s.Capacity.Activities(r.Context())
-		if err != nil {
-			s.fail(w, r, err)
-			return
+		// Every activity the reader sees, a page after another.
+		var acts []*capacity.Activity
+		for k := (app.Cursor{}); ; {
+			page, err := s.Capacity.Activities(r.Context(), k, app.MaxPageSize)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			acts = append(acts, page.List...)
+			if page.Older == nil {
+				break
+			}
+			k = *page.Older
 		}
 		rows = append(rows, []string{"activity_id", "need_state", "offer_state", "partner", "kind", "status", "starts_on", "ends_on", "participants", "measure_id", "done_at"})
 		for _, x := range acts {

@@ -50,15 +50,9 @@ func (s *Server) exerciseReportPage(w http.ResponseWriter, r *http.Request) {
 	if capacity.CanRecordNeed(p.Actor) {
 		d.Findings = rep.Findings()
 	}
-	needs, err := s.Capacity.Needs(r.Context())
-	if err != nil {
+	if d.Needs, err = s.Capacity.ExerciseNeeds(r.Context(), id); err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	for _, n := range needs {
-		if n.ExerciseID == id {
-			d.Needs = append(d.Needs, n)
-		}
 	}
 	p.Data = d
 	s.render(w, r, http.StatusOK, "exercise_report.html", p)

@@ -126,9 +126,12 @@ func TestExercisePages(t *testing.T) {
 			if resp.StatusCode != http.StatusSeeOther {
 				t.Fatalf("record: %d", resp.StatusCode)
 			}
-			needs, err := sys.Capacity.Needs(sec.Ctx())
-			if err != nil || len(needs) != 1 || needs[0].ExerciseID != 1 || needs[0].State != "KEN" {
-				t.Fatalf("needs %+v %v", needs, err)
+			needs, err := sys.Capacity.Needs(sec.Ctx(), app.Cursor{}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if needs := needs.List; len(needs) != 1 || needs[0].ExerciseID != 1 || needs[0].State != "KEN" {
+				t.Fatalf("needs %+v", needs)
 			}
 			if _, page := get(t, k, srv.URL+"/capacity"); !strings.Contains(page, `href="/exercises/1/report"`) {
 				t.Error("Kenya's capacity page does not link the need to its exercise")
