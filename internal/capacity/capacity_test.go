@@ -428,19 +428,27 @@ func TestProgress(t *testing.T) {
 		n := got(w.s.RecordNeed(w.fpIRN.Ctx(), need("poc_setup", ""))).ok(t)
 		got(w.s.RecordNeed(w.fpKEN.Ctx(), need("forensics", ""))).ok(t)
 		o := got(w.s.RecordOffer(w.fpFRA.Ctx(), offer("poc_setup"))).ok(t)
+		// A second need matched at the same pace, whose activity is
+		// still under way.
+		n2 := got(w.s.RecordNeed(w.fpIRN.Ctx(), need("forensics", ""))).ok(t)
+		o2 := got(w.s.RecordOffer(w.fpFRA.Ctx(), offer("forensics"))).ok(t)
 		w.sys.Clock.Advance(4 * day)
 		m := got(w.s.Propose(w.sec.Ctx(), n.ID, o.ID)).ok(t)
+		m2 := got(w.s.Propose(w.sec.Ctx(), n2.ID, o2.ID)).ok(t)
 		got(w.s.Answer(w.fpIRN.Ctx(), m.ID, capacity.Accept)).ok(t)
+		got(w.s.Answer(w.fpIRN.Ctx(), m2.ID, capacity.Accept)).ok(t)
 		w.sys.Clock.Advance(6 * day)
 		m = got(w.s.Answer(w.fpFRA.Ctx(), m.ID, capacity.Accept)).ok(t)
+		m2 = got(w.s.Answer(w.fpFRA.Ctx(), m2.ID, capacity.Accept)).ok(t)
 		w.sys.Clock.Advance(30 * day)
 		got(w.s.UpdateActivity(w.sec.Ctx(), m.ActivityID, capacity.ActivityInput{Status: capacity.ActivityDone, MeasureID: plan.Measures[0].ID})).ok(t)
+		got(w.s.UpdateActivity(w.sec.Ctx(), m2.ActivityID, capacity.ActivityInput{Status: capacity.ActivityUnderWay, MeasureID: plan.Measures[0].ID})).ok(t)
 
 		_, err = w.s.Progress(w.fpIRN.Ctx())
 		wantCode(t, "a focal point reads the progress", err, app.Forbidden)
 		pr := got(w.s.Progress(w.sec.Ctx())).ok(t)
 		t.Run("the times are the medians in days", func(t *testing.T) {
-			if pr.DaysToMatch != 10 || pr.DaysToDone != 30 || pr.Matched != 1 || pr.Done != 1 {
+			if pr.DaysToMatch != 10 || pr.DaysToDone != 30 || pr.Matched != 2 || pr.Done != 1 {
 				t.Errorf("got %d days to match, %d to done, %d matched, %d done", pr.DaysToMatch, pr.DaysToDone, pr.Matched, pr.Done)
 			}
 		})
@@ -456,13 +464,13 @@ func TestProgress(t *testing.T) {
 				t.Errorf("African %+v", r)
 			}
 		})
-		t.Run("the measure counts its activity done", func(t *testing.T) {
-			if pr.Plan == nil || len(pr.Plan.Measures) != 1 || pr.Plan.Measures[0].Done != 1 || pr.Plan.Measures[0].Target != 10 {
+		t.Run("the measure counts its activity done and the one under way", func(t *testing.T) {
+			if pr.Plan == nil || len(pr.Plan.Measures) != 1 || pr.Plan.Measures[0].Done != 1 || pr.Plan.Measures[0].Planned != 1 || pr.Plan.Measures[0].Target != 10 {
 				t.Errorf("plan %+v", pr.Plan)
 			}
 			p := got(w.s.Plan(w.offKEN.Ctx())).ok(t)
-			if p == nil || p.Measures[0].Done != 1 {
-				t.Errorf("the plan as a State reads it: %+v", p)
+			if p == nil || p.Measures[0].Done != 1 || p.Measures[0].Planned != 1 {
+				t.Errorf("the plan as a State reads it: %+v", p.Measures[0])
 			}
 		})
 	})

@@ -431,6 +431,34 @@ func getActivity(ctx context.Context, q db.Queryer, id int64) (*Activity, error)
 	return a, nil
 }
 
+// measureCounts counts the activities of a plan's measures by measure
+// and status.
+func measureCounts(ctx context.Context, q db.Queryer, plan int64) (map[int64]map[string]int, error) {
+	rows, err := q.QueryContext(ctx, `SELECT a.measure_id, a.status, COUNT(*) FROM capacity_measures m JOIN capacity_activities a ON a.measure_id = m.id
+		WHERE m.plan_id = $1 GROUP BY a.measure_id, a.status`, plan)
+	if err != nil {
+		return nil, fmt.Errorf("capacity: unable to count the plan's activities: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]map[string]int{}
+	for rows.Next() {
+		var measure int64
+		var status string
+		var n int
+		if err := rows.Scan(&measure, &status, &n); err != nil {
+			return nil, fmt.Errorf("capacity: unable to count the plan's activities: %w", err)
+		}
+		if out[measure] == nil {
+			out[measure] = map[string]int{}
+		}
+		out[measure][status] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("capacity: unable to count the plan's activities: %w", err)
+	}
+	return out, nil
+}
+
 // listActivities lists the activities newest first from the cursor k, n
 // of them (all when n is 0): all (state ""), or those of a State's
 // matches.
