@@ -74,7 +74,7 @@ func (s *Service) StateAccess(ctx context.Context, state string) (*Access, error
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := stateTokens(ctx, s.DB, state)
+	tokens, err := stateTokens(ctx, s.DB, state, MaxAccessChanges)
 	if err != nil {
 		return nil, err
 	}

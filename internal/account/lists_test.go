@@ -227,3 +227,50 @@ func TestDelegatesStayWithinTheirSide(t *testing.T) {
 		}
 	})
 }
+
+// TestAccessReadsTheNewestTokens: who can act for a State counts every
+// token in force, however old, and lists the newest changes of its tokens,
+// without reading every token its users ever made.
+func TestAccessReadsTheNewestTokens(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		sys := testkit.New(t, e)
+		acc := sys.Accounts
+		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		for i := range 3 {
+			if _, err := acc.CreateToken(off.Ctx(), 0, fmt.Sprintf("in force %d", i), "read", 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var last *account.Token
+		for i := range account.MaxAccessChanges + 20 {
+			sys.Clock.Advance(time.Minute)
+			tok, err := acc.CreateToken(off.Ctx(), 0, fmt.Sprintf("churn %d", i), "read", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sys.Clock.Advance(time.Minute)
+			if err := acc.RevokeToken(off.Ctx(), tok.ID); err != nil {
+				t.Fatal(err)
+			}
+			last = tok
+		}
+		a, err := acc.StateAccess(off.Ctx(), "FRA")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Users) != 1 || a.Users[0].Tokens != 3 {
+			t.Errorf("the tokens in force: %+v", a.Users)
+		}
+		if len(a.Changes) != account.MaxAccessChanges {
+			t.Fatalf("%d changes", len(a.Changes))
+		}
+		if c := a.Changes[0]; c.Kind != "token_revoked" || !c.At.Equal(sys.Clock.Now()) {
+			t.Errorf("the newest change: %+v (the last token, %d, revoked at %v)", c, last.ID, sys.Clock.Now())
+		}
+		for i := 1; i < len(a.Changes); i++ {
+			if a.Changes[i].At.After(a.Changes[i-1].At) || !a.Changes[i].At.Before(a.Changes[i-1].At) {
+				t.Fatalf("change %d at %v after %v", i, a.Changes[i].At, a.Changes[i-1].At)
+			}
+		}
+	})
+}
