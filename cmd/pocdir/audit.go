@@ -9,20 +9,18 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/pocdir/pocdir/internal/auditlog"
 	"github.com/pocdir/pocdir/internal/auditlog/verify"
-	"github.com/pocdir/pocdir/internal/checks"
 	"github.com/pocdir/pocdir/internal/cii"
 	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/seal"
+	"github.com/pocdir/pocdir/internal/system"
 )
 
 func runAudit(args []string) error {
@@ -132,7 +130,7 @@ func auditCheck(args []string) error {
 			rep.Pending, rep.PendingSince.UTC().Format(time.RFC3339))
 	}
 	start = time.Now()
-	counters, err := checkCounters(ctx, d)
+	counters, err := system.Recount(ctx, d)
 	if err != nil {
 		return err
 	}
@@ -153,69 +151,6 @@ func auditCheck(args []string) error {
 	}
 	fmt.Println("the log verifies")
 	return nil
-}
-
-// checkCounters counts again what the pages read from counters (each
-// campaign's tally, the communications sent by month, the recipient lines
-// by stage, the communications that wait for each State, the open requests
-// to share by sender, the messages the outbox sent and failed, the 30-day
-// rule's figures by State) and describes each
-// counter that differs from the rows: a write that forgot its counter.
-func checkCounters(ctx context.Context, d *db.DB) ([]string, error) {
-	// The seven counts read different tables: at full size each takes
-	// seconds, so they run at once, each on its own connection.
-	var tallies []checks.TallyMismatch
-	var volumes []comms.VolumeMismatch
-	var stages []comms.StageMismatch
-	var waiting []comms.WaitingMismatch
-	var consent []comms.ConsentMismatch
-	var outbox *notify.OutboxMismatch
-	var rule30 []directory.Rule30Mismatch
-	errs := make([]error, 7)
-	var wg sync.WaitGroup
-	wg.Go(func() { tallies, errs[0] = checks.Recount(ctx, d) })
-	wg.Go(func() { volumes, errs[1] = comms.RecountVolumes(ctx, d) })
-	wg.Go(func() { stages, errs[2] = comms.RecountStages(ctx, d) })
-	wg.Go(func() { waiting, errs[3] = comms.RecountWaiting(ctx, d) })
-	wg.Go(func() { consent, errs[4] = comms.RecountConsentOpen(ctx, d) })
-	wg.Go(func() { outbox, errs[5] = notify.RecountOutbox(ctx, d) })
-	wg.Go(func() { rule30, errs[6] = directory.RecountRule30(ctx, d) })
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, m := range tallies {
-		out = append(out, fmt.Sprintf("campaign %d, State %q: the tally kept is %+v, the targets count %+v", m.Campaign, m.State, m.Kept, m.Counted))
-	}
-	for _, m := range volumes {
-		out = append(out, fmt.Sprintf("communications sent in %s by %s (template %d, exercise %t): %d kept, %d counted", m.Month, m.State, m.Template, m.Exercise, m.Kept, m.Counted))
-	}
-	for _, m := range stages {
-		out = append(out, fmt.Sprintf("recipient lines of %s at stage %s: %d kept, %d counted", m.State, m.Stage, m.Kept, m.Counted))
-	}
-	for _, m := range waiting {
-		out = append(out, fmt.Sprintf("communications waiting for %s: %d kept, %d counted", m.State, m.Kept, m.Counted))
-	}
-	for _, m := range consent {
-		out = append(out, consentMismatch(m))
-	}
-	for _, m := range rule30 {
-		out = append(out, fmt.Sprintf("the 30-day rule of %s: %d changes and %d late kept, %d and %d counted", m.State, m.Kept.Changes, m.Kept.Late, m.Counted.Changes, m.Counted.Late))
-	}
-	if outbox != nil {
-		out = append(out, fmt.Sprintf("the outbox: %d sent and %d failed kept, %d and %d counted", outbox.KeptSent, outbox.KeptFailed, outbox.CountedSent, outbox.CountedFailed))
-	}
-	return out, nil
-}
-
-// consentMismatch describes a request to share kept open otherwise than
-// its events say.
-func consentMismatch(m comms.ConsentMismatch) string {
-	if m.Kept {
-		return fmt.Sprintf("request to share %d: kept open, but answered, gone or of another sender or communication", m.Request)
-	}
-	return fmt.Sprintf("request to share %d: open, but not kept so for its sender", m.Request)
 }
 
 func auditVerify(args []string, out io.Writer) error {

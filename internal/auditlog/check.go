@@ -69,7 +69,7 @@ func (r *Report) problem(format string, args ...any) {
 // grow with the number of entries, but for the checkpoints and, when
 // content is set, the commitments handed to it.
 func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...ContentChecker) (*Report, error) {
-	q, release, err := snapshot(ctx, d)
+	q, release, err := d.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -224,40 +224,6 @@ func (m *Commitments) Get(idx int64) (string, bool) {
 
 // Len returns the number of entries that hold a commitment.
 func (m *Commitments) Len() int { return len(m.idx) }
-
-// snapshot returns a connection that reads one snapshot of the database
-// without blocking writers, and the function that ends it. (On SQLite a
-// transaction of database/sql would take the write lock: see db.Open.)
-func snapshot(ctx context.Context, d *db.DB) (*sql.Conn, func(), error) {
-	conn, err := d.Conn(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("auditlog: a connection for the snapshot: %w", err)
-	}
-	var setup, reset []string
-	switch d.Dialect {
-	case db.Postgres:
-		setup = []string{"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"}
-	default:
-		// Reading the file through a memory map spares a system call and
-		// a copy per page.
-		setup = []string{"PRAGMA mmap_size = 1073741824", "BEGIN DEFERRED"}
-		reset = []string{"PRAGMA mmap_size = 0"}
-	}
-	release := func() {
-		_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
-		for _, s := range reset {
-			_, _ = conn.ExecContext(context.Background(), s)
-		}
-		conn.Close()
-	}
-	for _, s := range setup {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			release()
-			return nil, nil, fmt.Errorf("auditlog: starting the snapshot (%s): %w", s, err)
-		}
-	}
-	return conn, release, nil
-}
 
 // checkStateIndex compares the index of each State's bundles with the
 // bundles' States columns (which the tree's check compares with the

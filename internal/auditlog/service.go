@@ -388,7 +388,7 @@ func (l *Log) Newest(ctx context.Context, before int64, limit int) ([]*Entry, er
 	if !a.IsSecretariat() && a.State == "" {
 		return out, nil
 	}
-	q, release, err := snapshot(ctx, l.DB)
+	q, release, err := l.DB.Snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}

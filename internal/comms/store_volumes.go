@@ -142,19 +142,19 @@ type VolumeMismatch struct {
 // template and exercise, and returns the volumes kept that differ from the
 // count: none, unless a write forgot its counter. `pocdir audit check` and
 // the tests run it.
-func RecountVolumes(ctx context.Context, d *db.DB) ([]VolumeMismatch, error) {
+func RecountVolumes(ctx context.Context, q db.Queryer, dialect db.Dialect) ([]VolumeMismatch, error) {
 	month := `strftime('%Y-%m', c.sent_at)`
-	if d.Dialect == db.Postgres {
+	if dialect == db.Postgres {
 		month = `to_char(c.sent_at AT TIME ZONE 'UTC', 'YYYY-MM')`
 	}
-	counted, err := readVolumes(ctx, d, `SELECT `+month+`, c.sender_state, c.template_id, `+exerciseCase+`, COUNT(*)
+	counted, err := readVolumes(ctx, q, `SELECT `+month+`, c.sender_state, c.template_id, `+exerciseCase+`, COUNT(*)
 		FROM comms c JOIN comm_templates t ON t.id = c.template_id
 		LEFT JOIN comms f ON f.id = c.thread_id LEFT JOIN comm_templates ft ON ft.id = f.template_id
 		WHERE c.status = $1 GROUP BY 1, 2, 3, 4`, StatusSent, ExerciseSlug)
 	if err != nil {
 		return nil, err
 	}
-	kept, err := readVolumes(ctx, d, `SELECT month, sender_state, template_id, exercise, n FROM comm_volumes`)
+	kept, err := readVolumes(ctx, q, `SELECT month, sender_state, template_id, exercise, n FROM comm_volumes`)
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
@@ -23,11 +22,8 @@ import (
 	"github.com/pocdir/pocdir/internal/account"
 	"github.com/pocdir/pocdir/internal/app"
 	"github.com/pocdir/pocdir/internal/auditlog"
-	"github.com/pocdir/pocdir/internal/checks"
-	"github.com/pocdir/pocdir/internal/comms"
 	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/directory"
-	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/system"
 )
 
@@ -237,58 +233,13 @@ func markMail(t testing.TB, d *db.DB, update, total, to string, at time.Time) {
 // WantCounted fails the test when a counter kept in the database (a
 // campaign's tally, the communications sent by month, the recipient lines
 // by stage, the communications that wait for each State, the open requests
-// to share by sender) differs from a count of the rows. A database that cannot be
-// read (a test that stopped it) is only noted.
+// to share by sender, the outbox's totals, the 30-day rule's figures)
+// differs from a count of the rows: system.Recount, as `pocdir audit
+// check` runs it. A database that cannot be read (a test that stopped it)
+// is only noted.
 func WantCounted(t testing.TB, d *db.DB) {
 	t.Helper()
-	ctx := context.Background()
-	var problems []string
-	tallies, err := checks.Recount(ctx, d)
-	for _, m := range tallies {
-		problems = append(problems, fmt.Sprintf("campaign %d, State %q: kept %+v, counted %+v", m.Campaign, m.State, m.Kept, m.Counted))
-	}
-	if err == nil {
-		var volumes []comms.VolumeMismatch
-		volumes, err = comms.RecountVolumes(ctx, d)
-		for _, m := range volumes {
-			problems = append(problems, fmt.Sprintf("sent in %s by %s (template %d, exercise %t): kept %d, counted %d", m.Month, m.State, m.Template, m.Exercise, m.Kept, m.Counted))
-		}
-	}
-	if err == nil {
-		var stages []comms.StageMismatch
-		stages, err = comms.RecountStages(ctx, d)
-		for _, m := range stages {
-			problems = append(problems, fmt.Sprintf("lines of %s at stage %s: kept %d, counted %d", m.State, m.Stage, m.Kept, m.Counted))
-		}
-	}
-	if err == nil {
-		var waiting []comms.WaitingMismatch
-		waiting, err = comms.RecountWaiting(ctx, d)
-		for _, m := range waiting {
-			problems = append(problems, fmt.Sprintf("communications waiting for %s: kept %d, counted %d", m.State, m.Kept, m.Counted))
-		}
-	}
-	if err == nil {
-		var consent []comms.ConsentMismatch
-		consent, err = comms.RecountConsentOpen(ctx, d)
-		for _, m := range consent {
-			problems = append(problems, fmt.Sprintf("request to share %d: kept open %t, the events say otherwise", m.Request, m.Kept))
-		}
-	}
-	if err == nil {
-		var rule30 []directory.Rule30Mismatch
-		rule30, err = directory.RecountRule30(ctx, d)
-		for _, m := range rule30 {
-			problems = append(problems, fmt.Sprintf("the 30-day rule of %s: kept %+v, counted %+v", m.State, m.Kept, m.Counted))
-		}
-	}
-	if err == nil {
-		var outbox *notify.OutboxMismatch
-		outbox, err = notify.RecountOutbox(ctx, d)
-		if outbox != nil {
-			problems = append(problems, fmt.Sprintf("the outbox: kept %d sent and %d failed, counted %d and %d", outbox.KeptSent, outbox.KeptFailed, outbox.CountedSent, outbox.CountedFailed))
-		}
-	}
+	problems, err := system.Recount(context.Background(), d)
 	if err != nil {
 		t.Logf("the counters were not counted again: %v", err)
 	}
