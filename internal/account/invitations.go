@@ -211,11 +211,8 @@ func (s *Service) Invitations(ctx context.Context, k app.Cursor, limit int) (*In
 	default:
 		return nil, app.ErrForbidden()
 	}
-	if limit < 0 || limit > app.MaxPageSize {
-		return nil, app.FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
-	}
-	if limit == 0 {
-		limit = app.PageSize
+	if limit, err = app.Limit(limit); err != nil {
+		return nil, err
 	}
 	list, err := listInvites(ctx, s.DB, state, k, limit+1)
 	if err != nil {

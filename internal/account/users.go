@@ -164,14 +164,11 @@ func (s *Service) Users(ctx context.Context, f UserFilter, k app.Cursor, limit i
 	if len([]rune(f.Query)) > MaxUserQuery {
 		v.Add("q", "error.too_long", "too long", map[string]any{"Max": MaxUserQuery})
 	}
-	if limit < 0 || limit > app.MaxPageSize {
-		v.Add("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
-	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if limit == 0 {
-		limit = app.PageSize
+	if limit, err = app.Limit(limit); err != nil {
+		return nil, err
 	}
 	list, err := listUsers(ctx, s.DB, f, k, limit+1)
 	if err != nil {

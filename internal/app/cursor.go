@@ -70,6 +70,18 @@ func PageLimit(field, s string) (int, error) {
 	return n, nil
 }
 
+// Limit is the size of a page a service is asked for: PageSize for 0, an
+// invalid error (on the field "limit") below 0 or above MaxPageSize.
+func Limit(limit int) (int, error) {
+	switch {
+	case limit < 0 || limit > MaxPageSize:
+		return 0, FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": MaxPageSize})
+	case limit == 0:
+		return PageSize, nil
+	}
+	return limit, nil
+}
+
 // Around returns the cursors of the pages older and newer than a page of a
 // list read from k, nil at either end. first and last are the cursors of
 // the page's first and last rows as shown, newest first (nil when the page

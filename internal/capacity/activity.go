@@ -148,7 +148,7 @@ func (s *Service) Activities(ctx context.Context, k app.Cursor, limit int) (*Act
 	if err != nil {
 		return nil, err
 	}
-	if limit, err = pageLimit(limit); err != nil {
+	if limit, err = app.Limit(limit); err != nil {
 		return nil, err
 	}
 	p := &ActivityPage{}

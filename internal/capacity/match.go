@@ -383,7 +383,7 @@ func (s *Service) Matches(ctx context.Context, k app.Cursor, limit int) (*MatchP
 	if err != nil {
 		return nil, err
 	}
-	if limit, err = pageLimit(limit); err != nil {
+	if limit, err = app.Limit(limit); err != nil {
 		return nil, err
 	}
 	p := &MatchPage{}
@@ -427,14 +427,3 @@ func (s *Service) Matches(ctx context.Context, k app.Cursor, limit int) (*MatchP
 
 func matchCursor(m *Match) app.Cursor { return app.CursorAt(m.ProposedAt, m.ID) }
 
-// pageLimit is the size of a page asked for: app.PageSize for 0, at most
-// app.MaxPageSize.
-func pageLimit(limit int) (int, error) {
-	if limit < 0 || limit > app.MaxPageSize {
-		return 0, app.FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
-	}
-	if limit == 0 {
-		return app.PageSize, nil
-	}
-	return limit, nil
-}

@@ -389,7 +389,7 @@ func (s *Service) Needs(ctx context.Context, k app.Cursor, limit int) (*NeedPage
 	if err != nil {
 		return nil, err
 	}
-	if limit, err = pageLimit(limit); err != nil {
+	if limit, err = app.Limit(limit); err != nil {
 		return nil, err
 	}
 	v, err := s.view(ctx, s.DB, a)
@@ -586,7 +586,7 @@ func (s *Service) Offers(ctx context.Context, k app.Cursor, limit int) (*OfferPa
 	if err != nil {
 		return nil, err
 	}
-	if limit, err = pageLimit(limit); err != nil {
+	if limit, err = app.Limit(limit); err != nil {
 		return nil, err
 	}
 	list, err := app.Collect(k, limit, func(k app.Cursor, n int) ([]*Offer, error) { return listOffers(ctx, s.DB, k, n) }, offerCursor,

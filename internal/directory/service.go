@@ -411,11 +411,9 @@ func (s *Service) HistoryPage(ctx context.Context, state string, k app.Cursor, l
 	if _, err := app.RequireActor(ctx); err != nil {
 		return nil, err
 	}
-	if limit < 0 || limit > app.MaxPageSize {
-		return nil, app.FieldError("limit", "error.page_limit", "give a number from 1 to {{.Max}}", map[string]any{"Max": app.MaxPageSize})
-	}
-	if limit == 0 {
-		limit = app.PageSize
+	limit, err := app.Limit(limit)
+	if err != nil {
+		return nil, err
 	}
 	st, err := s.requireState(ctx, s.DB, state)
 	if err != nil {
