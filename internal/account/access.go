@@ -1,7 +1,9 @@
 package account
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -70,11 +72,15 @@ func (s *Service) StateAccess(ctx context.Context, state string) (*Access, error
 	if err != nil {
 		return nil, err
 	}
+	// Shown by role, then address.
+	slices.SortFunc(users, func(x, y *User) int {
+		return cmp.Or(strings.Compare(string(x.Role), string(y.Role)), strings.Compare(x.Email, y.Email))
+	})
 	invs, err := listInvites(ctx, s.DB, state, app.Cursor{}, maxStateAccounts)
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := stateTokens(ctx, s.DB, state, MaxAccessChanges)
+	tokens, err := stateTokens(ctx, s.DB, state, MaxAccessChanges, s.Now())
 	if err != nil {
 		return nil, err
 	}

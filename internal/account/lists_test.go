@@ -2,6 +2,7 @@ package account_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -225,6 +226,35 @@ func TestDelegatesStayWithinTheirSide(t *testing.T) {
 		if err := acc.SetPrefs(sec.Ctx(), account.Prefs{Mode: account.NotifyEach, AwayUntil: &away, Delegate: sec2.Email}); err != nil {
 			t.Errorf("the Secretariat's delegate %s: %v", sec2.Email, err)
 		}
+		standIn := func() string {
+			t.Helper()
+			r, ok, err := account.StandIn(context.Background(), sys.DB, sec.ID, sys.Clock.Now())
+			if err != nil || !ok {
+				t.Fatalf("%v %v", ok, err)
+			}
+			return r.Email
+		}
+		if got := standIn(); got != sec2.Email {
+			t.Errorf("stands in for the Secretariat officer away: %s", got)
+		}
+		// An observer chosen before this version: the mail goes to the
+		// officer, and the migration undoes the choice.
+		if err := sys.DB.MigrateDownTo(context.Background(), 43); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sys.DB.ExecContext(context.Background(), `UPDATE users SET delegate_id = $1 WHERE id = $2`, obs.ID, sec.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := standIn(); got != sec.Email {
+			t.Errorf("an observer stands in for the Secretariat officer away: %s", got)
+		}
+		if err := sys.DB.Migrate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var delegate sql.NullInt64
+		if err := sys.DB.QueryRowContext(context.Background(), `SELECT delegate_id FROM users WHERE id = $1`, sec.ID).Scan(&delegate); err != nil || delegate.Valid {
+			t.Errorf("after the migration the delegate is %v (%v)", delegate, err)
+		}
 	})
 }
 
@@ -241,6 +271,11 @@ func TestAccessReadsTheNewestTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// One that expires, never revoked: not in force.
+		if _, err := acc.CreateToken(off.Ctx(), 0, "for a day", "read", 24*time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		sys.Clock.Advance(25 * time.Hour)
 		var last *account.Token
 		for i := range account.MaxAccessChanges + 20 {
 			sys.Clock.Advance(time.Minute)

@@ -200,7 +200,7 @@ func AnswerWatchers(ctx context.Context, q db.Queryer, state string, except int6
 func watchers(ctx context.Context, q db.Queryer, now time.Time, except int64, where string, args ...any) (map[string][]Watcher, error) {
 	rows, err := db.Query(ctx, q, `SELECT COALESCE(u.state_code, ''), u.id, u.email, u.name, u.language, u.notify_new, u.away_until,
 		COALESCE(d.id, 0), COALESCE(d.email, ''), COALESCE(d.language, ''), d.disabled_at
-		FROM users u LEFT JOIN users d ON d.id = u.delegate_id AND COALESCE(d.state_code, '') = COALESCE(u.state_code, '') AND d.role <> '`+string(app.RoleObserver)+`'
+		FROM users u LEFT JOIN users d ON d.id = u.delegate_id AND `+sameSide+` AND d.role <> '`+string(app.RoleObserver)+`'
 		WHERE u.disabled_at IS NULL AND (u.notify_new = $1 OR (u.away_until > $2 AND u.delegate_id IS NOT NULL)) AND `+where+`
 		ORDER BY u.id`, append([]any{NotifyEach, now}, args...)...)
 	if err != nil {

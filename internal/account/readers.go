@@ -45,6 +45,12 @@ func ReaderOf(ctx context.Context, q db.Queryer, userID int64) (r notify.Reader,
 	return r, true, nil
 }
 
+// sameSide is the condition on a user u's delegate d that canStandIn
+// decides when the delegate is chosen, checked again where it stands in:
+// one of u's State, and, outside every State, of u's role and
+// organisation.
+const sameSide = `COALESCE(d.state_code, '') = COALESCE(u.state_code, '') AND (u.state_code IS NOT NULL OR (d.role = u.role AND d.organisation = u.organisation))`
+
 // StandIn returns whom to write to in a user's place: the user, or, while
 // they are away, their delegate (if still enabled).
 func StandIn(ctx context.Context, q db.Queryer, userID int64, now time.Time) (r notify.Reader, ok bool, err error) {
@@ -52,7 +58,7 @@ func StandIn(ctx context.Context, q db.Queryer, userID int64, now time.Time) (r 
 	var away, ddisabled sql.NullTime
 	// Each act that tells a sender asks: a statement prepared once.
 	err = db.PreparedRow(ctx, q, `SELECT u.email, u.language, u.away_until, COALESCE(d.email, ''), COALESCE(d.language, ''), d.disabled_at
-		FROM users u LEFT JOIN users d ON d.id = u.delegate_id WHERE u.id = $1`, userID).Scan(&r.Email, &r.Lang, &away, &demail, &dlang, &ddisabled)
+		FROM users u LEFT JOIN users d ON d.id = u.delegate_id AND `+sameSide+` WHERE u.id = $1`, userID).Scan(&r.Email, &r.Lang, &away, &demail, &dlang, &ddisabled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
 	}

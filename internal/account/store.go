@@ -426,12 +426,14 @@ func storedTOTPSecrets(ctx context.Context, q db.Queryer) ([]storedSecret, error
 }
 
 // stateTokens returns the API tokens of a State's users that who can act
-// for it shows: those not revoked, and the newest limit by their last
-// change (made or revoked), revoked or not; not every token of ten years.
-func stateTokens(ctx context.Context, q db.Queryer, state string, limit int) ([]*Token, error) {
-	rows, err := q.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE state_code = $1) AND revoked_at IS NULL
+// for it shows: those in force at now (neither revoked nor expired), and
+// the newest limit by their last change (made or revoked), whatever their
+// state; not every token of ten years.
+func stateTokens(ctx context.Context, q db.Queryer, state string, limit int, now time.Time) ([]*Token, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE state_code = $1)
+		AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
 		UNION SELECT * FROM (SELECT `+tokenColumns+` FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE state_code = $1)
-		ORDER BY COALESCE(revoked_at, created_at) DESC, id DESC LIMIT $2) recent ORDER BY id`, state, limit)
+		ORDER BY COALESCE(revoked_at, created_at) DESC, id DESC LIMIT $2) recent ORDER BY id`, state, limit, now.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("account store: listing a State's tokens: %w", err)
 	}

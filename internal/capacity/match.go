@@ -426,4 +426,3 @@ func (s *Service) Matches(ctx context.Context, k app.Cursor, limit int) (*MatchP
 }
 
 func matchCursor(m *Match) app.Cursor { return app.CursorAt(m.ProposedAt, m.ID) }
-

@@ -113,10 +113,13 @@ func listNeeds(ctx context.Context, q db.Queryer, k app.Cursor, n int) ([]*Need,
 }
 
 // exerciseNeeds lists the needs an exercise's findings became, newest
-// first.
-func exerciseNeeds(ctx context.Context, q db.Queryer, exercise int64) ([]*Need, error) {
-	return queryList(ctx, q, "list an exercise's needs", `SELECT `+needColumns+` FROM capacity_needs WHERE exercise_id = $1 ORDER BY created_at DESC, id DESC`,
-		[]any{exercise}, scanNeed)
+// first: all (state ""), or a State's.
+func exerciseNeeds(ctx context.Context, q db.Queryer, exercise int64, state string) ([]*Need, error) {
+	query, args := `SELECT `+needColumns+` FROM capacity_needs WHERE exercise_id = $1`, []any{exercise}
+	if state != "" {
+		query, args = query+` AND state_code = $2`, append(args, state)
+	}
+	return queryList(ctx, q, "list an exercise's needs", query+` ORDER BY created_at DESC, id DESC`, args, scanNeed)
 }
 
 // walk adds to a query (a SELECT with a WHERE clause, or none when it has

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/pocdir/pocdir/internal/app"
+	"github.com/pocdir/pocdir/internal/capacity"
+	"github.com/pocdir/pocdir/internal/directory"
 	"github.com/pocdir/pocdir/internal/export"
 	"github.com/pocdir/pocdir/internal/testkit"
 )
@@ -148,6 +151,22 @@ func TestExercisePages(t *testing.T) {
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusNotFound {
 				t.Errorf("a State that did not take part records a need from the exercise: %d", resp.StatusCode)
+			}
+		})
+		t.Run("a participant's report lists its own needs learnt, not another participant's shown to all", func(t *testing.T) {
+			in := capacity.NeedInput{Kind: "training_course", Topics: []string{"exercises"}, Level: directory.LevelTechnical, Languages: []string{"fr"},
+				Visibility: capacity.VisibleAll, Details: capacity.Text{Lang: "fr", Text: "Appris de l'exercice : joindre la France plus vite.", English: "Learnt: reach France faster."}}
+			n, err := sys.Capacity.RecordNeedFromExercise(fpFRA.Ctx(), 1, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			link := fmt.Sprintf(`href="/capacity#need-%d"`, n.ID)
+			k := sys.Login(t, srv, fpKEN)
+			if _, page := get(t, k, srv.URL+"/exercises/1/report"); strings.Contains(page, "France") || strings.Contains(page, link) {
+				t.Error("Kenya's report names France through France's need learnt from the exercise")
+			}
+			if _, page := get(t, c, srv.URL+"/exercises/1/report"); !strings.Contains(page, link) {
+				t.Error("the Secretariat's report does not list France's need")
 			}
 		})
 		t.Run("a State that does not take part sees nothing", func(t *testing.T) {
