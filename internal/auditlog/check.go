@@ -71,7 +71,7 @@ func (r *Report) problem(format string, args ...any) {
 func Check(ctx context.Context, d *db.DB, verifier note.Verifier, content ...ContentChecker) (*Report, error) {
 	q, release, err := d.Snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: checking the log: %w", err)
 	}
 	defer release()
 	start := time.Now()

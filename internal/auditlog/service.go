@@ -390,7 +390,7 @@ func (l *Log) Newest(ctx context.Context, before int64, limit int) ([]*Entry, er
 	}
 	q, release, err := l.DB.Snapshot(ctx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("auditlog: reading the newest entries: %w", err)
 	}
 	defer release()
 	var size int64
