@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/pocdir/pocdir/internal/db"
 	"github.com/pocdir/pocdir/internal/demo"
 	"github.com/pocdir/pocdir/internal/notify"
 	"github.com/pocdir/pocdir/internal/system"
@@ -103,7 +102,8 @@ func runDemo(args []string) error {
 			// plans a State's lists on empty tables' figures and reads
 			// millions of rows for each (8 s for France's communications at
 			// full size). SQLite's plans need none.
-			if err := analyze(ctx, sys.DB); err != nil {
+			slog.Info("gathering the planner's statistics (ANALYZE)")
+			if err := sys.DB.Analyze(ctx); err != nil {
 				return err
 			}
 		}
@@ -148,17 +148,4 @@ listener on %s, for example with
 		fmt.Printf("  %-13s %-4s %-40s TOTP secret %s\n", a.Role, state, a.Email, a.TOTPSecret)
 	}
 	fmt.Println()
-}
-
-// analyze has PostgreSQL gather the statistics of every table, after a bulk
-// load; on SQLite it does nothing.
-func analyze(ctx context.Context, d *db.DB) error {
-	if d.Dialect != db.Postgres {
-		return nil
-	}
-	slog.Info("gathering the planner's statistics (ANALYZE)")
-	if _, err := d.ExecContext(ctx, `ANALYZE`); err != nil {
-		return fmt.Errorf("analyze: %w", err)
-	}
-	return nil
 }

@@ -443,6 +443,19 @@ func (d *DB) provider() (*goose.Provider, error) {
 	return goose.NewProvider(dialect, d.DB, sub, opts...)
 }
 
+// Analyze gathers the planner's statistics of every table on PostgreSQL
+// (SQLite's plans need none): after a bulk load, where autovacuum has not
+// got to the tables yet, or never will where it is off.
+func (d *DB) Analyze(ctx context.Context) error {
+	if d.Dialect != Postgres {
+		return nil
+	}
+	if _, err := d.ExecContext(ctx, `ANALYZE`); err != nil {
+		return fmt.Errorf("db: gathering the planner's statistics: %w", err)
+	}
+	return nil
+}
+
 // Snapshot returns a connection that reads one snapshot of the database
 // without blocking writers, and the function that ends it: for reads that
 // must agree with each other (a count and the rows it counts) while
