@@ -1,9 +1,7 @@
 package web
 
 import (
-	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -36,16 +34,6 @@ func (m matchView) CanAnswer() bool {
 type suggestionView struct {
 	*capacity.Suggestion
 	Why []string
-}
-
-// pages are the links to the pages around a list's on a page that shows
-// several lists.
-type pages struct{ Older, Newer template.URL }
-
-// pagesOf are the links to the pages around a list's page whose
-// parameters begin with prefix.
-func pagesOf(q url.Values, prefix string, older, newer *app.Cursor) pages {
-	return pages{Older: pageLinkOf(q, older, prefix), Newer: pageLinkOf(q, newer, prefix)}
 }
 
 // The prefixes of the parameters of the capacity page's four lists.

@@ -53,3 +53,13 @@ func pageLinkOf(q url.Values, c *app.Cursor, prefix string) template.URL {
 	}
 	return template.URL("?" + v.Encode())
 }
+
+// pages are the links to the pages around a list's on a page that shows
+// several lists.
+type pages struct{ Older, Newer template.URL }
+
+// pagesOf are the links to the pages around a list's page whose
+// parameters begin with prefix.
+func pagesOf(q url.Values, prefix string, older, newer *app.Cursor) pages {
+	return pages{Older: pageLinkOf(q, older, prefix), Newer: pageLinkOf(q, newer, prefix)}
+}

@@ -16,7 +16,7 @@ type usersData struct {
 	// Older and Newer are the links to the pages of accounts around this
 	// one; Invites the links of the invitations' pages.
 	Older, Newer template.URL
-	Invites      struct{ Older, Newer template.URL }
+	Invites      pages
 	// The filter of the accounts: a State (Secretariat only: States lists
 	// them), a status, a text.
 	State, Status, Query string
@@ -76,7 +76,7 @@ func (s *Server) usersPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	d.Users, d.Older, d.Newer = users.List, pageLink(q, users.Older), pageLink(q, users.Newer)
-	d.Invitations, d.Invites.Older, d.Invites.Newer = invs.List, pageLinkOf(q, invs.Older, invitePrefix), pageLinkOf(q, invs.Newer, invitePrefix)
+	d.Invitations, d.Invites = invs.List, pagesOf(q, invitePrefix, invs.Older, invs.Newer)
 	d.Resets = resets
 	s.render(w, r, http.StatusOK, "users.html", s.page(r, "users.title", d))
 }
