@@ -2,12 +2,14 @@ package notify
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"mime/quotedprintable"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
@@ -24,10 +26,11 @@ type PGPSigner struct {
 	// same key. Signatures always carry the real time.
 	Now app.Clock
 
-	pgp *crypto.PGPHandle
-	key *crypto.Key // the unlocked private key
-	pub string
-	fp  string
+	pgp  *crypto.PGPHandle
+	key  *crypto.Key // the unlocked private key
+	pub  string
+	fp   string
+	keys *recipientKeys // shared by the copies At makes
 }
 
 // LoadOrCreatePGPSigner reads pocdir's OpenPGP private key (ASCII-armored)
@@ -78,7 +81,7 @@ func LoadOrCreatePGPSigner(path, name, email string) (*PGPSigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("openpgp key %s: %w", path, err)
 	}
-	return &PGPSigner{pgp: pgp, key: key, pub: pub, fp: strings.ToUpper(key.GetFingerprint())}, nil
+	return &PGPSigner{pgp: pgp, key: key, pub: pub, fp: strings.ToUpper(key.GetFingerprint()), keys: &recipientKeys{}}, nil
 }
 
 // At returns the signer checking recipients' keys at the time now tells
@@ -155,15 +158,20 @@ func (s *PGPSigner) EncryptAndSign(recipientArmoredPublicKey string, plaintext [
 		}
 		return "", fmt.Errorf("%w: not an ASCII-armored public key", ErrUnusableKey)
 	}
-	key, err := crypto.NewKeyFromArmored(armored)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUnusableKey, err)
-	}
 	now := time.Now()
 	if s.Now != nil {
 		now = s.Now()
 	}
 	t := now.Unix()
+	rk := s.keys.of(armored)
+	// The library records on the parsed key what it verified: one
+	// goroutine at a time uses it.
+	rk.mu.Lock()
+	defer rk.mu.Unlock()
+	key, err := rk.at(t)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUnusableKey, err)
+	}
 	switch {
 	case key.IsPrivate():
 		return "", fmt.Errorf("%w: it is a private key", ErrUnusableKey)
@@ -183,6 +191,64 @@ func (s *PGPSigner) EncryptAndSign(recipientArmoredPublicKey string, plaintext [
 		return "", fmt.Errorf("openpgp: %w", err)
 	}
 	return msg.Armor()
+}
+
+// recipientKeys keeps the recipients' public keys parsed, by the digest of
+// their armored text, so that a PoC's key is parsed and its self-signatures
+// verified once (the OpenPGP library keeps each verification's result on the
+// parsed key), not once for every e-mail: a crisis writes to the same PoCs
+// again and again, and each parse and verification took more of an
+// encrypted e-mail's time than encrypting it. Whether the key may be used is
+// still judged at each e-mail's time, as before.
+type recipientKeys struct {
+	mu   sync.Mutex
+	keys map[[32]byte]*recipientKey
+}
+
+// maxRecipientKeys bounds the keys kept: four times a full directory's PoCs.
+// Past it, one is forgotten for each new one.
+const maxRecipientKeys = 4096
+
+type recipientKey struct {
+	mu      sync.Mutex
+	armored string
+	key     *crypto.Key
+	err     error
+	latest  int64 // the latest time the key was judged at
+}
+
+// of returns the entry of an armored key, unparsed when new.
+func (c *recipientKeys) of(armored string) *recipientKey {
+	d := sha256.Sum256([]byte(armored))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rk := c.keys[d]; rk != nil {
+		return rk
+	}
+	if c.keys == nil {
+		c.keys = map[[32]byte]*recipientKey{}
+	}
+	if len(c.keys) >= maxRecipientKeys {
+		for k := range c.keys {
+			delete(c.keys, k)
+			break
+		}
+	}
+	rk := &recipientKey{armored: armored}
+	c.keys[d] = rk
+	return rk
+}
+
+// at returns the parsed key, to be judged at t (rk.mu held). A clock that
+// went back (a test's, or the directory's set by hand) parses the key
+// again: the library's verifications judged at a later time are not reused
+// for an earlier one.
+func (rk *recipientKey) at(t int64) (*crypto.Key, error) {
+	if (rk.key == nil && rk.err == nil) || t < rk.latest {
+		rk.key, rk.err = crypto.NewKeyFromArmored(rk.armored)
+	}
+	rk.latest = t
+	return rk.key, rk.err
 }
 
 // MIMEText returns body as a MIME entity (text/plain in UTF-8, quoted-

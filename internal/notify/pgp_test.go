@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -350,6 +352,56 @@ func TestEncryptAndSignRefusesUnusableKeys(t *testing.T) {
 			t.Error(err)
 		}
 	})
+}
+
+// TestEncryptAndSignKeepsKeysParsed: the signer keeps a recipient's key
+// parsed between e-mails, yet judges it at each e-mail's time, and the
+// same key serves many senders at once (run with -race).
+func TestEncryptAndSignKeepsKeysParsed(t *testing.T) {
+	s := signer(t)
+	now := time.Now()
+	priv, pub := recipientKey(t, now.Add(-time.Hour), 24*time.Hour)
+	at := now
+	s.Now = func() time.Time { return at }
+	open := func(armored string) string {
+		t.Helper()
+		h, err := crypto.PGP().Decryption().DecryptionKey(priv).New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.Decrypt([]byte(armored), crypto.Armor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.String()
+	}
+	if out, err := s.EncryptAndSign(pub, []byte("first")); err != nil || open(out) != "first" {
+		t.Fatalf("while valid: %v", err)
+	}
+	at = now.Add(48 * time.Hour)
+	if _, err := s.EncryptAndSign(pub, []byte("after")); !errors.Is(err, notify.ErrUnusableKey) || !strings.Contains(err.Error(), "expired") {
+		t.Fatalf("a key kept from before its expiry was used after it: %v", err)
+	}
+	at = now
+	var wg sync.WaitGroup
+	outs := make([]string, 16)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, err := s.EncryptAndSign(pub, []byte(fmt.Sprintf("message %d", i)))
+			if err != nil {
+				t.Error(err)
+			}
+			outs[i] = out
+		}()
+	}
+	wg.Wait()
+	for i, out := range outs {
+		if got := open(out); got != fmt.Sprintf("message %d", i) {
+			t.Errorf("message %d opens as %q", i, got)
+		}
+	}
 }
 
 func hasIdentity(k *crypto.Key, email string) bool {
