@@ -179,7 +179,7 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 					add = append(add, target{t.poc, RouteEscalated})
 				}
 			}
-			if err := s.addRecipients(ctx, tx, c, add, false, now); err != nil {
+			if err := s.addRecipients(ctx, tx, c, add, nil, false, now); err != nil {
 				return err
 			}
 		}

@@ -27,87 +27,101 @@ import (
 //	POCDIR_TEST_POSTGRES=postgres://… for the PostgreSQL row too
 func BenchmarkCrisisBurst(b *testing.B) {
 	for _, e := range testkit.Engines() {
-		b.Run(e.Name, func(b *testing.B) {
-			catcher, err := notify.StartCatcher("127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
+		for _, keyed := range []bool{false, true} {
+			name := e.Name
+			if keyed {
+				name += "-openpgp"
 			}
-			defer catcher.Close()
-			catcher.Keep = 1 << 20
-			// pocdir's own outbox job sends, woken by each commit that
-			// queues mail, on the connections the bare sender of
-			// BenchmarkFanOut opens.
-			sys := testkit.New(b, e, testkit.WithConfig(func(c *system.Config) {
-				c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none", Connections: 8}
-			}))
-			refs, err := directory.ReferenceStates()
-			if err != nil {
-				b.Fatal(err)
-			}
-			var members []string
-			for _, s := range refs {
-				if s.Status == "member" {
-					members = append(members, s.Code)
-				}
-			}
-			officers := map[string]*app.Actor{}
-			for i, code := range members {
-				ctx := app.WithActor(context.Background(), &app.Actor{Email: "fp@" + code, Role: app.RoleFocalPoint, State: code})
-				for k := range 2 {
-					in := testkit.ValidPoC()
-					in.Agency = fmt.Sprintf("CERT %s %d", code, k)
-					in.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: fmt.Sprintf("cert%d-%d@example.org", i, k), Preferred: true}}
-					sys.AddPoC(b, ctx, code, in)
-				}
-				u := sys.User(b, fmt.Sprintf("officer%d@example.org", i), app.RoleOfficer, code)
-				officers[code] = u.Actor()
-			}
-			running, stop := context.WithCancel(context.Background())
-			defer stop()
-			sys.Run(running)
-			waitSent(b, sys) // the announcements of the PoCs are not measured
-			want := len(members) * 5 * 2
-			var total, composed time.Duration
-			round := 0
-			for b.Loop() {
-				round++
-				before := catcher.Received()
-				start := time.Now()
-				jobs := make(chan int)
-				var composing sync.WaitGroup
-				for range 8 {
-					composing.Add(1)
-					go func() {
-						defer composing.Done()
-						for i := range jobs {
-							var to []string
-							for k := 1; k <= 5; k++ {
-								to = append(to, members[(i+k*7)%len(members)])
-							}
-							in := comms.CommInput{Template: "notification", ToStates: to, Level: comms.LevelTechnical, Fields: map[string]string{
-								"subject": fmt.Sprintf("Burst %d from %s", round, members[i]), "urgency": "critical", "tlp": comms.TLPAmber,
-								"description": "Wiper activity against our energy sector from addresses announced in your space.",
-								"indicators":  "198.51.100.7\n203.0.113.0/24\nupdate-check.example\nmalware: ExampleWiper"}}
-							if _, err := sys.Comms.Compose(app.WithActor(context.Background(), officers[members[i]]), in); err != nil {
-								b.Error(err)
-							}
-						}
-					}()
-				}
-				for i := range members {
-					jobs <- i
-				}
-				close(jobs)
-				composing.Wait()
-				composed += time.Since(start)
-				waitFor(b, "the burst's e-mails at the mail server", time.Millisecond, func() bool { return catcher.Received() >= before+want })
-				total += time.Since(start)
-			}
-			b.ReportMetric(total.Seconds()/float64(b.N), "s/burst")
-			b.ReportMetric(composed.Seconds()/float64(b.N), "s-composing/burst")
-			b.ReportMetric(float64(want*b.N)/total.Seconds(), "emails/s")
-		})
+			b.Run(name, func(b *testing.B) { crisisBurst(b, e, keyed) })
+		}
 	}
+}
+
+// crisisBurst runs BenchmarkCrisisBurst on one engine; with keyed, every
+// PoC has published an OpenPGP key, so that each e-mail is encrypted to its
+// PoC and signed.
+func crisisBurst(b *testing.B, e testkit.Engine, keyed bool) {
+	catcher, err := notify.StartCatcher("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer catcher.Close()
+	catcher.Keep = 1 << 20
+	// pocdir's own outbox job sends, woken by each commit that
+	// queues mail, on the connections the bare sender of
+	// BenchmarkFanOut opens.
+	sys := testkit.New(b, e, testkit.WithConfig(func(c *system.Config) {
+		c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none", Connections: 8}
+	}))
+	refs, err := directory.ReferenceStates()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var members []string
+	for _, s := range refs {
+		if s.Status == "member" {
+			members = append(members, s.Code)
+		}
+	}
+	officers := map[string]*app.Actor{}
+	for i, code := range members {
+		ctx := app.WithActor(context.Background(), &app.Actor{Email: "fp@" + code, Role: app.RoleFocalPoint, State: code})
+		for k := range 2 {
+			in := testkit.ValidPoC()
+			in.Agency = fmt.Sprintf("CERT %s %d", code, k)
+			in.Channels = []directory.Channel{{Kind: directory.ChannelEmail, Value: fmt.Sprintf("cert%d-%d@example.org", i, k), Preferred: true}}
+			if keyed {
+				in.PGPKey = testkit.NewKeyPair(b, in.Agency, in.Channels[0].Value).Public
+			}
+			sys.AddPoC(b, ctx, code, in)
+		}
+		u := sys.User(b, fmt.Sprintf("officer%d@example.org", i), app.RoleOfficer, code)
+		officers[code] = u.Actor()
+	}
+	running, stop := context.WithCancel(context.Background())
+	defer stop()
+	sys.Run(running)
+	waitSent(b, sys) // the announcements of the PoCs are not measured
+	want := len(members) * 5 * 2
+	var total, composed time.Duration
+	round := 0
+	for b.Loop() {
+		round++
+		before := catcher.Received()
+		start := time.Now()
+		jobs := make(chan int)
+		var composing sync.WaitGroup
+		for range 8 {
+			composing.Add(1)
+			go func() {
+				defer composing.Done()
+				for i := range jobs {
+					var to []string
+					for k := 1; k <= 5; k++ {
+						to = append(to, members[(i+k*7)%len(members)])
+					}
+					in := comms.CommInput{Template: "notification", ToStates: to, Level: comms.LevelTechnical, Fields: map[string]string{
+						"subject": fmt.Sprintf("Burst %d from %s", round, members[i]), "urgency": "critical", "tlp": comms.TLPAmber,
+						"description": "Wiper activity against our energy sector from addresses announced in your space.",
+						"indicators":  "198.51.100.7\n203.0.113.0/24\nupdate-check.example\nmalware: ExampleWiper"}}
+					if _, err := sys.Comms.Compose(app.WithActor(context.Background(), officers[members[i]]), in); err != nil {
+						b.Error(err)
+					}
+				}
+			}()
+		}
+		for i := range members {
+			jobs <- i
+		}
+		close(jobs)
+		composing.Wait()
+		composed += time.Since(start)
+		waitFor(b, "the burst's e-mails at the mail server", time.Millisecond, func() bool { return catcher.Received() >= before+want })
+		total += time.Since(start)
+	}
+	b.ReportMetric(total.Seconds()/float64(b.N), "s/burst")
+	b.ReportMetric(composed.Seconds()/float64(b.N), "s-composing/burst")
+	b.ReportMetric(float64(want*b.N)/total.Seconds(), "emails/s")
 }
 
 // waitSent waits until the running system's outbox has sent what it holds.

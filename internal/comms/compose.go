@@ -327,17 +327,22 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 		return nil, err
 	}
 	now := s.Now()
+	draft := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version, SenderState: a.State,
+		SenderEmail: a.Email, senderUser: a.UserID, ToStates: p.toStates, Level: p.level, Urgency: p.urgency, TLP: p.tlp,
+		RespondBy: p.respondBy, OnwardConsent: p.consent, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
+		Content: &p.content, idemKey: in.IdemKey}
+	if p.parent != nil {
+		draft.ParentID, draft.ThreadID, draft.ExerciseID = p.parent.ID, p.parent.ThreadID, p.parent.ExerciseID
+		// An answer to an exercise message is an exercise answer.
+		draft.Exercise = p.parent.Exercise
+	}
+	if !in.Draft && !in.Review {
+		s.prewrite(ctx, draft, pl)
+	}
 	var id int64
 	err = s.DB.Tx(db.WithGroup(ctx, s.sends), func(tx *sql.Tx) error {
-		c := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version, SenderState: a.State,
-			SenderEmail: a.Email, senderUser: a.UserID, ToStates: p.toStates, Level: p.level, Urgency: p.urgency, TLP: p.tlp,
-			RespondBy: p.respondBy, OnwardConsent: p.consent, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
-			Content: &p.content, idemKey: in.IdemKey}
-		if p.parent != nil {
-			c.ParentID, c.ThreadID, c.ExerciseID = p.parent.ID, p.parent.ThreadID, p.parent.ExerciseID
-			// An answer to an exercise message is an exercise answer.
-			c.Exercise = p.parent.Exercise
-		}
+		c := new(Communication)
+		*c = *draft
 		if err := s.insert(ctx, tx, c); err != nil {
 			if in.IdemKey != "" && isUnique(err) {
 				return errDuplicate
@@ -382,13 +387,16 @@ func (s *Service) UpdateDraft(ctx context.Context, id int64, in CommInput, remov
 		return nil, err
 	}
 	now := s.Now()
+	c.TemplateID, c.TemplateSlug, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Slug, p.tpl.Version, p.toStates, p.level
+	c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Content, c.UpdatedAt = p.urgency, p.tlp, p.respondBy, p.consent, &p.content, now
+	c.Exercise = p.parent != nil && p.parent.Exercise // the template may have changed: IsExercise says it again
+	if !in.Draft && !in.Review {
+		s.prewrite(ctx, c, pl)
+	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockDraft(ctx, tx, id); err != nil {
 			return err
 		}
-		c.TemplateID, c.TemplateSlug, c.TemplateVersion, c.ToStates, c.Level = p.tpl.ID, p.tpl.Slug, p.tpl.Version, p.toStates, p.level
-		c.Urgency, c.TLP, c.RespondBy, c.OnwardConsent, c.Content, c.UpdatedAt = p.urgency, p.tlp, p.respondBy, p.consent, &p.content, now
-		c.Exercise = p.parent != nil && p.parent.Exercise // the template may have changed: IsExercise says it again
 		sealed, err := s.sealContent(c)
 		if err != nil {
 			return err
@@ -502,6 +510,7 @@ func (s *Service) Send(ctx context.Context, id int64) (*Communication, error) {
 		return nil, err
 	}
 	now := s.Now()
+	s.prewrite(ctx, c, pl)
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.lockDraft(ctx, tx, id); err != nil {
 			return err
@@ -601,20 +610,15 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 	}
 	// Every recipient State's PoCs at once: a few statements for an
 	// exercise's inject to 193 States, not a few per State.
-	var missing []string
-	var all []target
-	for _, st := range c.ToStates {
-		rs := pl.targets[st]
-		if len(rs) == 0 {
-			missing = append(missing, st)
-			continue
-		}
-		all = append(all, rs...)
-	}
+	all, missing := pl.targetsOf(c.ToStates)
 	if len(missing) > 0 {
 		return app.FieldError("to_states", "error.comms_no_poc", "these States have no PoC who can be reached yet: {{.Codes}}", map[string]any{"Codes": strings.Join(missing, ", ")})
 	}
-	if err := s.addRecipients(ctx, tx, c, all, true, now); err != nil {
+	ls := pl.letters
+	if pl.lettersOf != c.Ref || len(ls) != len(all) {
+		ls = nil // written here, as the lines are
+	}
+	if err := s.addRecipients(ctx, tx, c, all, ls, true, now); err != nil {
 		return err
 	}
 	if err := s.tellWatchers(ctx, tx, c, c.ToStates, now); err != nil {
@@ -639,19 +643,19 @@ func (s *Service) send(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Communi
 // a few statements for all of them: the e-mails in the outbox, then the
 // lines that name them, then each line's reply token. first says that
 // these are the communication's first lines (it is being sent).
-func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, first bool, now time.Time) error {
+func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communication, ts []target, ls []letter, first bool, now time.Time) error {
 	if len(ts) == 0 {
 		return nil
 	}
-	written := map[string]notify.Message{}
+	if ls == nil {
+		ls = s.letters(ctx, c, ts)
+	}
 	ms := make([]notify.Message, len(ts))
 	rows := make([]recipientRow, len(ts))
 	hashes := make([]string, len(ts))
 	for i, t := range ts {
-		addr := t.poc.Email()
-		token, hash := notify.NewReplyToken()
-		m, encrypted := s.notification(ctx, c, t.poc, addr, false, written, token)
-		ms[i], rows[i], hashes[i] = m, recipientRow{t: t, addr: addr, encrypted: encrypted}, hash
+		l := ls[i]
+		ms[i], rows[i], hashes[i] = l.m, recipientRow{t: t, addr: l.m.To, encrypted: l.encrypted}, l.hash
 	}
 	oids, err := notify.EnqueueMany(ctx, s.DB, tx, now, ms)
 	if err != nil {
@@ -671,6 +675,41 @@ func (s *Service) addRecipients(ctx context.Context, tx *sql.Tx, c *Communicatio
 		tokens.Add(hashes[i], notify.ReplyComm, byOutbox[oid], now, expires)
 	}
 	return tokens.Insert(ctx, s.DB, tx)
+}
+
+// letter is the notification of one recipient line, with the digest of its
+// reply token.
+type letter struct {
+	m         notify.Message
+	encrypted bool
+	hash      string
+}
+
+// letters writes the notifications of c to the PoCs ts, each with its own
+// reply token (and, for a PoC with an OpenPGP key, encrypted to it).
+func (s *Service) letters(ctx context.Context, c *Communication, ts []target) []letter {
+	written := map[string]notify.Message{}
+	ls := make([]letter, len(ts))
+	for i, t := range ts {
+		token, hash := notify.NewReplyToken()
+		m, encrypted := s.notification(ctx, c, t.poc, t.poc.Email(), false, written, token)
+		ls[i] = letter{m: m, encrypted: encrypted, hash: hash}
+	}
+	return ls
+}
+
+// prewrite writes c's notifications into its plan before the transaction
+// that sends it, where send finds them: writing them (and encrypting them
+// to the PoCs' keys, a fifth of a millisecond each) inside would hold the
+// database's one writer on SQLite, and the transaction's locks on
+// PostgreSQL, meanwhile. A notification names c by its reference, which c
+// has before it has its id.
+func (s *Service) prewrite(ctx context.Context, c *Communication, pl *plan) {
+	all, missing := pl.targetsOf(c.ToStates)
+	if len(missing) > 0 {
+		return // send refuses it
+	}
+	pl.letters, pl.lettersOf = s.letters(ctx, c, all), c.Ref
 }
 
 // byIdemKey returns the communication the actor created with an

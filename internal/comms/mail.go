@@ -73,7 +73,7 @@ func (s *Service) notification(ctx context.Context, c *Communication, p *directo
 	body = append(body,
 		notify.T("mail.comm.awaits", "Sender", senderOf(c), "State", notify.State(p.State), "Level", notify.Term("level."+c.Level)),
 		notify.T("mail.comm.details", "Ref", c.Ref, "Urgency", notify.Term("mail.urgency."+c.Urgency), "TLP", c.TLP, "Deadline", deadline),
-		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+strconv.FormatInt(c.ID, 10))),
+		notify.T("mail.comm.link", "Link", s.mail.Link("/comms/"+c.Ref)),
 		notify.T("mail.comm.ack_link", "Link", s.mail.Link("/ack/"+tokenMark)))
 	if replies != nil {
 		body = append(body, ReplyHelp(c.TLP)...)

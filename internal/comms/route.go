@@ -17,6 +17,25 @@ import (
 type plan struct {
 	zone    string
 	targets map[string][]target
+	// letters are the notifications written before the transaction
+	// (prewrite), in the order of targetsOf, for the communication whose
+	// reference is lettersOf.
+	letters   []letter
+	lettersOf string
+}
+
+// targetsOf returns the PoCs of the States in order, and the States that
+// have none.
+func (pl *plan) targetsOf(states []string) (all []target, missing []string) {
+	for _, st := range states {
+		rs := pl.targets[st]
+		if len(rs) == 0 {
+			missing = append(missing, st)
+			continue
+		}
+		all = append(all, rs...)
+	}
+	return all, missing
 }
 
 func (s *Service) plan(ctx context.Context, from string, to []string, level string) (*plan, error) {

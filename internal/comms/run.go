@@ -211,7 +211,7 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 				return err
 			}
 			n++
-			if err := s.addRecipients(ctx, tx, c, next, false, now); err != nil {
+			if err := s.addRecipients(ctx, tx, c, next, nil, false, now); err != nil {
 				return err
 			}
 			return s.event(ctx, tx, nil, c.ThreadID, c.ID, EvMoved, g.state, "", 0, nil, now)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,80 @@ func TestAckLinkFromARealEmail(t *testing.T) {
 		sys.Clock.Advance(200 * 24 * time.Hour)
 		if resp, _ := get(t, anon, link); resp.StatusCode != http.StatusConflict {
 			t.Errorf("an expired link: %d", resp.StatusCode)
+		}
+	})
+}
+
+// TestCommLinkFromARealEmail follows a notification's link to the
+// communication, which names it by its reference (the e-mail is written
+// before the communication has its id): it leads a reader of the recipient
+// State to the communication's page, the Secretariat to its metadata, the
+// anonymous to the sign-in page, and a third State nowhere.
+func TestCommLinkFromARealEmail(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		catcher, err := notify.StartCatcher("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer catcher.Close()
+		sys, srv := testkit.NewServed(t, e, testkit.WithConfig(func(c *system.Config) {
+			c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}
+		}))
+		fp := sys.User(t, "fp@deu.example", app.RoleFocalPoint, "DEU")
+		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		reader := sys.User(t, "off@deu.example", app.RoleOfficer, "DEU")
+		third := sys.User(t, "off@gbr.example", app.RoleOfficer, "GBR")
+		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
+		sys.AddPoC(t, fp.Ctx(), "DEU", testkit.ValidPoC())
+		c, err := sys.Comms.Compose(off.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"DEU"}, Level: comms.LevelTechnical,
+			Fields: map[string]string{"subject": "Wiper against the grid", "urgency": "high", "tlp": comms.TLPAmber, "description": "Destructive activity."}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sys.Sender.RunOnce(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var link string
+		for _, m := range catcher.Messages() {
+			if strings.Contains(m.Subject, c.Ref) {
+				link = regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/comms/PC-[0-9]{4}-[A-Z2-7]{8}\b`).FindString(m.Body)
+			}
+		}
+		if link != srv.URL+"/comms/"+c.Ref {
+			t.Fatalf("the notification's link to the communication: %q", link)
+		}
+		page := srv.URL + "/comms/" + strconv.FormatInt(c.ID, 10)
+		for _, tc := range []struct {
+			who     string
+			client  *http.Client
+			status  int
+			landing string // where the link leads
+			shows   string
+		}{
+			{"a reader of the recipient State", sys.Login(t, srv, reader), 200, page, "Wiper against the grid"},
+			{"the Secretariat", sys.Login(t, srv, sec), 200, page, c.Ref},
+			{"a third State", sys.Login(t, srv, third), 404, link, ""},
+			{"the anonymous", testkit.Client(t), 200, srv.URL + "/login", ""},
+		} {
+			resp, body := get(t, tc.client, link)
+			for i := 0; i < 3 && resp.StatusCode == http.StatusSeeOther; i++ {
+				next, err := resp.Request.URL.Parse(resp.Header.Get("Location"))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, body = get(t, tc.client, next.String())
+			}
+			if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Request.URL.String(), tc.landing) || !strings.Contains(body, tc.shows) {
+				t.Errorf("%s: %d at %s", tc.who, resp.StatusCode, resp.Request.URL)
+			}
+			if tc.who != "a reader of the recipient State" && strings.Contains(body, "Destructive") {
+				t.Errorf("%s reads the content", tc.who)
+			}
+		}
+		for _, bad := range []string{"PC-2026-AAAAAAAA", "PC-" + strings.Repeat("A", 60), "PC-%27"} {
+			if resp, _ := get(t, sys.Login(t, srv, reader), srv.URL+"/comms/"+bad); resp.StatusCode != 404 {
+				t.Errorf("/comms/%s: %d", bad, resp.StatusCode)
+			}
 		}
 	})
 }

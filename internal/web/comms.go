@@ -490,7 +490,33 @@ type commData struct {
 	Now     time.Time
 }
 
+// commByRef answers a notification's link, which names the communication
+// by its reference (the e-mail is written before the communication has its
+// id): it sends the reader on to the communication's page, when they may
+// open it, as the page itself would decide.
+func (s *Server) commByRef(w http.ResponseWriter, r *http.Request, ref string) {
+	if len(ref) > 40 {
+		s.fail(w, r, app.ErrNotFound("communication"))
+		return
+	}
+	ids, err := s.Comms.Locate(r.Context(), []string{ref})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	id, ok := ids[ref]
+	if !ok {
+		s.fail(w, r, app.ErrNotFound("communication"))
+		return
+	}
+	http.Redirect(w, r, "/comms/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
 func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
+	if ref := r.PathValue("id"); strings.HasPrefix(ref, "PC-") {
+		s.commByRef(w, r, ref)
+		return
+	}
 	id, err := pathID(r, "id", "communication")
 	if err != nil {
 		s.fail(w, r, err)
