@@ -26,13 +26,15 @@ type ExerciseInject struct {
 }
 
 // PreparedInject is an inject checked and routed, to send in the caller's
-// transaction (SendExercise). Routing reads the directory, so it is done
-// before the transaction, as for every communication.
+// transaction (SendExercise). Routing reads the directory, and the
+// notifications to every PoC are written, before the transaction, as for
+// every communication.
 type PreparedInject struct {
 	a  *app.Actor
 	in ExerciseInject
 	p  *prepared
 	pl *plan
+	c  *Communication // to be sent
 	// Unreached are the States with no PoC who can be reached: they are
 	// not addressed, and the exercise's report says so.
 	Unreached []string
@@ -72,6 +74,12 @@ func (s *Service) PrepareExercise(ctx context.Context, in ExerciseInject) (*Prep
 		reached = append(reached, st)
 	}
 	p.toStates = reached
+	now := s.Now()
+	out.c = &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version,
+		SenderState: SecretariatSender, SenderEmail: a.Email, senderUser: a.UserID, ToStates: p.toStates, Level: p.level,
+		Urgency: p.urgency, TLP: p.tlp, RespondBy: p.respondBy, OnwardConsent: true, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
+		Content: &p.content, ExerciseID: in.Exercise, Exercise: true}
+	s.prewrite(ctx, out.c, pl)
 	return out, nil
 }
 
@@ -96,11 +104,9 @@ func (s *Service) CheckInject(ctx context.Context, in ExerciseInject) error {
 // pages, its STIX export and its log entry), routed, sealed, notified
 // through the outbox and tracked like any other, reminders included.
 func (s *Service) SendExercise(ctx context.Context, tx *sql.Tx, pi *PreparedInject, now time.Time) (*Communication, error) {
-	p := pi.p
-	c := &Communication{Ref: newRef(now), TemplateID: p.tpl.ID, TemplateSlug: p.tpl.Slug, TemplateVersion: p.tpl.Version,
-		SenderState: SecretariatSender, SenderEmail: pi.a.Email, senderUser: pi.a.UserID, ToStates: p.toStates, Level: p.level,
-		Urgency: p.urgency, TLP: p.tlp, RespondBy: p.respondBy, OnwardConsent: true, Status: StatusDraft, CreatedAt: now, UpdatedAt: now,
-		Content: &p.content, ExerciseID: pi.in.Exercise, Exercise: true}
+	c := new(Communication)
+	*c = *pi.c
+	c.CreatedAt, c.UpdatedAt = now, now
 	if err := s.insert(ctx, tx, c); err != nil {
 		return nil, err
 	}
