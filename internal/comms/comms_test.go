@@ -706,3 +706,52 @@ func TestDataKeyRotationResealsCommunications(t *testing.T) {
 		t.Errorf("%v", err)
 	}
 }
+
+// TestATakenReferenceIsMadeAgain: two communications given the same random
+// reference (forty bits: about once in ten million pairs of a year) would
+// make the second send fail; it gets another reference, and its e-mails
+// name that one.
+func TestATakenReferenceIsMadeAgain(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		const taken = "PC-2026-AAAAAAAA"
+		calls := 0
+		restore := comms.SetNewRef(func(time.Time) string {
+			calls++
+			if calls <= 2 {
+				return taken
+			}
+			return "PC-2026-BBBBBBBB"
+		})
+		defer restore()
+		first, err := w.s.Compose(w.offFRA.Ctx(), notification("KEN"))
+		if err != nil || first.Ref != taken {
+			t.Fatalf("first: %v, %v", first, err)
+		}
+		in := notification("KEN")
+		in.IdemKey = "form-2"
+		second, err := w.s.Compose(w.offFRA.Ctx(), in)
+		if err != nil || second.Ref != "PC-2026-BBBBBBBB" || second.ID == first.ID || len(second.Recipients) != 1 {
+			t.Fatalf("second: %+v, %v", second, err)
+		}
+		var bodies []string
+		rows, err := w.sys.DB.Query(`SELECT body FROM outbox WHERE subject LIKE $1`, "%PC-2026-BBBBBBBB%")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			bodies = append(bodies, b)
+		}
+		if len(bodies) != 1 || !strings.Contains(bodies[0], "/comms/PC-2026-BBBBBBBB") || strings.Contains(bodies[0], taken) {
+			t.Errorf("the second's e-mails: %q", bodies)
+		}
+		if again, err := w.s.Compose(w.offFRA.Ctx(), in); err != nil || again.ID != second.ID {
+			t.Errorf("the same submission again: %v, %v", again, err)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package comms
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -340,26 +341,42 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 		s.prewrite(ctx, draft, pl)
 	}
 	var id int64
-	err = s.DB.Tx(db.WithGroup(ctx, s.sends), func(tx *sql.Tx) error {
-		c := new(Communication)
-		*c = *draft
-		if err := s.insert(ctx, tx, c); err != nil {
-			if in.IdemKey != "" && isUnique(err) {
-				return errDuplicate
+	for tries := 1; ; tries++ {
+		err = s.DB.Tx(db.WithGroup(ctx, s.sends), func(tx *sql.Tx) error {
+			c := new(Communication)
+			*c = *draft
+			if err := s.insert(ctx, tx, c); err != nil {
+				if isUnique(err) {
+					return errDuplicate
+				}
+				return err
 			}
-			return err
+			id = c.ID
+			if err := s.addAttachments(ctx, tx, c.ID, p.attachment); err != nil {
+				return err
+			}
+			if in.Draft || in.Review {
+				return nil
+			}
+			return s.send(ctx, tx, a, c, p.parent, pl, now)
+		})
+		if err != errDuplicate {
+			break
 		}
-		id = c.ID
-		if err := s.addAttachments(ctx, tx, c.ID, p.attachment); err != nil {
-			return err
+		// A repeated submission (its idempotency key is taken), or, once
+		// in a great many, a reference already given: another one.
+		if in.IdemKey != "" {
+			if c, err := s.byIdemKey(ctx, a, in.IdemKey); err != nil || c != nil {
+				return c, err
+			}
 		}
-		if in.Draft || in.Review {
-			return nil
+		if tries == 3 {
+			return nil, fmt.Errorf("comms: composing: three references already taken: %w", err)
 		}
-		return s.send(ctx, tx, a, c, p.parent, pl, now)
-	})
-	if err == errDuplicate {
-		return s.byIdemKey(ctx, a, in.IdemKey)
+		draft.Ref = newRef(now)
+		if !in.Draft && !in.Review {
+			s.prewrite(ctx, draft, pl)
+		}
 	}
 	if err != nil {
 		return nil, err

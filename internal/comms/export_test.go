@@ -3,9 +3,18 @@ package comms
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/pocdir/pocdir/internal/db"
 )
+
+// SetNewRef makes references with next until the returned function is
+// called.
+func SetNewRef(next func(now time.Time) string) (restore func()) {
+	was := newRef
+	newRef = next
+	return func() { newRef = was }
+}
 
 // SendsOf is the group in which s's sends commit together (nil on
 // PostgreSQL).

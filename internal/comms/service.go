@@ -121,7 +121,11 @@ func requireMember(ctx context.Context) (*app.Actor, error) {
 	return a, nil
 }
 
-func newRef(now time.Time) string {
+// newRef makes a communication's reference: forty random bits, so that two
+// communications of a year have the same one about once in ten million
+// pairs; Compose makes another when it happens (a variable, for the test
+// that makes it happen).
+var newRef = func(now time.Time) string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
 	return "PC-" + strconv.Itoa(now.Year()) + "-" + base32.StdEncoding.EncodeToString(b)
