@@ -160,6 +160,19 @@ func TestCommLinkFromARealEmail(t *testing.T) {
 				t.Errorf("%s reads the content", tc.who)
 			}
 		}
+		t.Run("signing in after following the link lands on the communication", func(t *testing.T) {
+			anon := testkit.Client(t)
+			if resp, _ := get(t, anon, link); resp.Header.Get("Location") != "/login" {
+				t.Fatalf("signed out: to %q", resp.Header.Get("Location"))
+			}
+			sys.Clock.Advance(30 * time.Second)
+			testkit.PostForm(t, anon, srv.URL+"/login", url.Values{"email": {reader.Email}, "password": {testkit.Password}}).Body.Close()
+			resp := testkit.PostForm(t, anon, srv.URL+"/login/totp", url.Values{"code": {sys.Code(t, reader)}})
+			resp.Body.Close()
+			if got := resp.Header.Get("Location"); got != "/comms/"+c.Ref {
+				t.Fatalf("after signing in: to %q", got)
+			}
+		})
 		for _, bad := range []string{"PC-2026-AAAAAAAA", "PC-" + strings.Repeat("A", 60), "PC-%27"} {
 			if resp, _ := get(t, sys.Login(t, srv, reader), srv.URL+"/comms/"+bad); resp.StatusCode != 404 {
 				t.Errorf("/comms/%s: %d", bad, resp.StatusCode)
