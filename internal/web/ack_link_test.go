@@ -3,6 +3,7 @@ package web_test
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -17,37 +18,55 @@ import (
 	"github.com/pocdir/pocdir/internal/testkit"
 )
 
+// notified is a communication from France to Germany's PoC, sent through a
+// real SMTP server to a catcher.
+type notified struct {
+	sys  *testkit.System
+	srv  *httptest.Server
+	off  *testkit.User // its sender
+	c    *comms.Communication
+	body string // of the e-mail that reached the PoC
+}
+
+func notifiedByMail(t *testing.T, e testkit.Engine) notified {
+	t.Helper()
+	catcher, err := notify.StartCatcher("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { catcher.Close() })
+	sys, srv := testkit.NewServed(t, e, testkit.WithConfig(func(c *system.Config) {
+		c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}
+	}))
+	fp := sys.User(t, "fp@deu.example", app.RoleFocalPoint, "DEU")
+	off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+	sys.AddPoC(t, fp.Ctx(), "DEU", testkit.ValidPoC())
+	c, err := sys.Comms.Compose(off.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"DEU"}, Level: comms.LevelTechnical,
+		Fields: map[string]string{"subject": "Wiper against the grid", "urgency": "high", "tlp": comms.TLPAmber, "description": "Destructive activity."}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sys.Sender.RunOnce(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	n := notified{sys: sys, srv: srv, off: off, c: c}
+	for _, m := range catcher.Messages() {
+		if strings.Contains(m.Subject, c.Ref) {
+			n.body = m.Body
+		}
+	}
+	return n
+}
+
 // TestAckLinkFromARealEmail follows the acknowledgement link of a
 // notification received over SMTP, without signing in: the page says that
 // acknowledging is not agreeing and shows nothing of the content; opening
 // it records nothing, the button does, once.
 func TestAckLinkFromARealEmail(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
-		catcher, err := notify.StartCatcher("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer catcher.Close()
-		sys, srv := testkit.NewServed(t, e, testkit.WithConfig(func(c *system.Config) {
-			c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}
-		}))
-		fp := sys.User(t, "fp@deu.example", app.RoleFocalPoint, "DEU")
-		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
-		sys.AddPoC(t, fp.Ctx(), "DEU", testkit.ValidPoC())
-		c, err := sys.Comms.Compose(off.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"DEU"}, Level: comms.LevelTechnical,
-			Fields: map[string]string{"subject": "Wiper against the grid", "urgency": "high", "tlp": comms.TLPAmber, "description": "Destructive activity."}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sys.Sender.RunOnce(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		var link string
-		for _, m := range catcher.Messages() {
-			if strings.Contains(m.Subject, c.Ref) {
-				link = regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/ack/[a-z2-7]{40}`).FindString(m.Body)
-			}
-		}
+		n := notifiedByMail(t, e)
+		sys, srv, off, c := n.sys, n.srv, n.off, n.c
+		link := regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/ack/[a-z2-7]{40}`).FindString(n.body)
 		if link == "" {
 			t.Fatal("no acknowledgement link in the notification")
 		}
@@ -101,34 +120,12 @@ func TestAckLinkFromARealEmail(t *testing.T) {
 // anonymous to the sign-in page, and a third State nowhere.
 func TestCommLinkFromARealEmail(t *testing.T) {
 	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
-		catcher, err := notify.StartCatcher("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer catcher.Close()
-		sys, srv := testkit.NewServed(t, e, testkit.WithConfig(func(c *system.Config) {
-			c.SMTP = notify.SMTP{Host: "127.0.0.1", Port: catcher.Port(), From: "pocdir@example.org", TLS: "none"}
-		}))
-		fp := sys.User(t, "fp@deu.example", app.RoleFocalPoint, "DEU")
-		off := sys.User(t, "off@fra.example", app.RoleOfficer, "FRA")
+		n := notifiedByMail(t, e)
+		sys, srv, c := n.sys, n.srv, n.c
 		reader := sys.User(t, "off@deu.example", app.RoleOfficer, "DEU")
 		third := sys.User(t, "off@gbr.example", app.RoleOfficer, "GBR")
 		sec := sys.User(t, "sec@un.example", app.RoleSecretariat, "")
-		sys.AddPoC(t, fp.Ctx(), "DEU", testkit.ValidPoC())
-		c, err := sys.Comms.Compose(off.Ctx(), comms.CommInput{Template: "notification", ToStates: []string{"DEU"}, Level: comms.LevelTechnical,
-			Fields: map[string]string{"subject": "Wiper against the grid", "urgency": "high", "tlp": comms.TLPAmber, "description": "Destructive activity."}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := sys.Sender.RunOnce(t.Context()); err != nil {
-			t.Fatal(err)
-		}
-		var link string
-		for _, m := range catcher.Messages() {
-			if strings.Contains(m.Subject, c.Ref) {
-				link = regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/comms/PC-[0-9]{4}-[A-Z2-7]{8}\b`).FindString(m.Body)
-			}
-		}
+		link := regexp.MustCompile(regexp.QuoteMeta(srv.URL) + `/comms/PC-[0-9]{4}-[A-Z2-7]{8}\b`).FindString(n.body)
 		if link != srv.URL+"/comms/"+c.Ref {
 			t.Fatalf("the notification's link to the communication: %q", link)
 		}
