@@ -371,7 +371,9 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 			}
 		}
 		if tries == 3 {
-			return nil, fmt.Errorf("comms: composing: three references already taken: %w", err)
+			// Not a conflict the user could resolve: an internal error,
+			// which is logged.
+			return nil, fmt.Errorf("comms: composing: a reference or key already taken three times (the last %s)", draft.Ref)
 		}
 		draft.Ref = newRef(now)
 		if !in.Draft && !in.Review {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ProtonMail/gopenpgp/v3/crypto"
@@ -201,13 +202,21 @@ func (s *PGPSigner) EncryptAndSign(recipientArmoredPublicKey string, plaintext [
 // encrypted e-mail's time than encrypting it. Whether the key may be used is
 // still judged at each e-mail's time, as before.
 type recipientKeys struct {
-	mu   sync.Mutex
-	keys map[[32]byte]*recipientKey
+	mu    sync.Mutex
+	keys  map[[32]byte]*recipientKey
+	bytes int // of their armored texts
 }
 
-// maxRecipientKeys bounds the keys kept: four times a full directory's PoCs.
-// Past it, one is forgotten for each new one.
-const maxRecipientKeys = 4096
+// maxRecipientKeys and maxRecipientKeyBytes bound the keys kept: four
+// times a full directory's PoCs, and 32 MB of armored keys (a key may take
+// 64 KB). Past either, keys are forgotten for each new one.
+const (
+	maxRecipientKeys     = 4096
+	maxRecipientKeyBytes = 32 << 20
+)
+
+// parses counts the keys parsed, for the test that they are kept.
+var parses atomic.Int64
 
 type recipientKey struct {
 	mu      sync.Mutex
@@ -228,14 +237,16 @@ func (c *recipientKeys) of(armored string) *recipientKey {
 	if c.keys == nil {
 		c.keys = map[[32]byte]*recipientKey{}
 	}
-	if len(c.keys) >= maxRecipientKeys {
-		for k := range c.keys {
-			delete(c.keys, k)
+	for k, old := range c.keys {
+		if len(c.keys) < maxRecipientKeys && c.bytes+len(armored) <= maxRecipientKeyBytes {
 			break
 		}
+		delete(c.keys, k)
+		c.bytes -= len(old.armored)
 	}
 	rk := &recipientKey{armored: armored}
 	c.keys[d] = rk
+	c.bytes += len(armored)
 	return rk
 }
 
@@ -245,6 +256,7 @@ func (c *recipientKeys) of(armored string) *recipientKey {
 // for an earlier one.
 func (rk *recipientKey) at(t int64) (*crypto.Key, error) {
 	if (rk.key == nil && rk.err == nil) || t < rk.latest {
+		parses.Add(1)
 		rk.key, rk.err = crypto.NewKeyFromArmored(rk.armored)
 	}
 	rk.latest = t

@@ -375,14 +375,24 @@ func TestEncryptAndSignKeepsKeysParsed(t *testing.T) {
 		}
 		return res.String()
 	}
-	if out, err := s.EncryptAndSign(pub, []byte("first")); err != nil || open(out) != "first" {
-		t.Fatalf("while valid: %v", err)
+	parsed := notify.KeyParses()
+	for i := range 3 {
+		if out, err := s.EncryptAndSign(pub, []byte("first")); err != nil || open(out) != "first" {
+			t.Fatalf("while valid (%d): %v", i, err)
+		}
+	}
+	if n := notify.KeyParses() - parsed; n != 1 {
+		t.Errorf("the key was parsed %d times for three e-mails", n)
 	}
 	at = now.Add(48 * time.Hour)
 	if _, err := s.EncryptAndSign(pub, []byte("after")); !errors.Is(err, notify.ErrUnusableKey) || !strings.Contains(err.Error(), "expired") {
 		t.Fatalf("a key kept from before its expiry was used after it: %v", err)
 	}
 	at = now
+	parsed = notify.KeyParses()
+	if _, err := s.EncryptAndSign(pub, []byte("back")); err != nil || notify.KeyParses()-parsed != 1 {
+		t.Errorf("the clock went back: %v, the key parsed again %d times (once: what the library verified later is not reused)", err, notify.KeyParses()-parsed)
+	}
 	var wg sync.WaitGroup
 	outs := make([]string, 16)
 	for i := range outs {
