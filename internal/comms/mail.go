@@ -23,8 +23,9 @@ import (
 // carries no content: the reference, the urgency, the TLP label in the
 // subject, and a link. When the PoC has an OpenPGP key and the TLP label
 // allows, the content goes too, encrypted to the key and signed. It reads
-// no database: it is written before the transaction that sends (prewrite),
-// or inside it for reminders, escalations and lines moved to an alternate.
+// no database: it is written before the transaction that sends (prewrite,
+// and for a reminder), or inside it for escalations and lines moved to an
+// alternate.
 //
 // token is the recipient line's reply token: the email's acknowledgement
 // link and, where pocdir receives mail, its Reply-To, so that a PoC with

@@ -120,17 +120,18 @@ func (s *Service) remind(ctx context.Context) (int, error) {
 					p = cur
 				}
 			}
+			// To the PoC's address of today, if it changed since; written
+			// (and encrypted) before the transaction, as a send's are.
+			to := r.Address
+			if cur := p.Email(); cur != "" {
+				to = cur
+			}
+			token, hash := notify.NewReplyToken()
+			m, _ := s.notification(ctx, c, p, to, true, nil, token)
 			err := s.DB.Tx(ctx, func(tx *sql.Tx) error {
 				if ok, err := markReminded(ctx, tx, r.ID, now); err != nil || !ok {
 					return err
 				}
-				// To the PoC's address of today, if it changed since.
-				to := r.Address
-				if cur := p.Email(); cur != "" {
-					to = cur
-				}
-				token, hash := notify.NewReplyToken()
-				m, _ := s.notification(ctx, c, p, to, true, nil, token)
 				if err := notify.Enqueue(ctx, tx, now, m); err != nil {
 					return err
 				}
