@@ -158,6 +158,23 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 		return nil, err
 	}
 	now := s.Now()
+	c.Level = LevelDiplomatic
+	// Each recipient State's diplomatic PoCs not yet reached, and their
+	// notifications, written before the transaction as a send's are.
+	have := map[int64]bool{}
+	for _, r := range c.Recipients {
+		have[r.PoCID] = true
+	}
+	adds := make([][]target, len(c.ToStates))
+	letters := make([][]letter, len(c.ToStates))
+	for i, st := range c.ToStates {
+		for _, t := range pl.targets[st] {
+			if !have[t.poc.ID] && string(t.poc.Level) == LevelDiplomatic {
+				adds[i] = append(adds[i], target{t.poc, RouteEscalated})
+			}
+		}
+		letters[i] = s.letters(ctx, c, adds[i])
+	}
 	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 		ok, err := escalate(ctx, tx, c.ID, now)
 		if err != nil {
@@ -166,20 +183,8 @@ func (s *Service) Escalate(ctx context.Context, id int64) (*Communication, error
 		if !ok {
 			return app.Errorf(app.Conflict, "error.comms_escalated", "this communication is already at the diplomatic level")
 		}
-		c.Level = LevelDiplomatic
-		have := map[int64]bool{}
-		for _, r := range c.Recipients {
-			have[r.PoCID] = true
-		}
-		for _, st := range c.ToStates {
-			ts := pl.targets[st]
-			var add []target
-			for _, t := range ts {
-				if !have[t.poc.ID] && string(t.poc.Level) == LevelDiplomatic {
-					add = append(add, target{t.poc, RouteEscalated})
-				}
-			}
-			if err := s.addRecipients(ctx, tx, c, add, nil, false, now); err != nil {
+		for i := range c.ToStates {
+			if err := s.addRecipients(ctx, tx, c, adds[i], letters[i], false, now); err != nil {
 				return err
 			}
 		}

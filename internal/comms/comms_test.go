@@ -558,6 +558,11 @@ func TestRoutingEscalationAndTension(t *testing.T) {
 			if s := stages(got); got.Level != comms.LevelDiplomatic || s["mfa@ken.example"] != "notified" || s["cert@ken.example"] != "notified" {
 				t.Errorf("%s %v", got.Level, s)
 			}
+			var body string
+			if err := w.sys.DB.QueryRow(`SELECT body FROM outbox WHERE to_addr = 'mfa@ken.example' AND subject LIKE $1`, "%"+c.Ref+"%").Scan(&body); err != nil ||
+				!strings.Contains(body, "Level: Diplomatic") || !strings.Contains(body, "/comms/"+c.Ref) {
+				t.Errorf("the diplomatic PoC's e-mail (%v):\n%s", err, body)
+			}
 			_, err = w.s.Escalate(w.offFRA.Ctx(), c.ID)
 			wantCode(t, "escalating twice", err, app.Conflict)
 			th, _ := w.s.Thread(w.offKEN.Ctx(), c.ID)

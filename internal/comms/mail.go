@@ -24,7 +24,7 @@ import (
 // subject, and a link. When the PoC has an OpenPGP key and the TLP label
 // allows, the content goes too, encrypted to the key and signed. It reads
 // no database: it is written before the transaction that sends (prewrite,
-// and for a reminder), or inside it for escalations and lines moved to an
+// and for a reminder or an escalation), or inside it for lines moved to an
 // alternate.
 //
 // token is the recipient line's reply token: the email's acknowledgement
