@@ -23,9 +23,9 @@ import (
 // carries no content: the reference, the urgency, the TLP label in the
 // subject, and a link. When the PoC has an OpenPGP key and the TLP label
 // allows, the content goes too, encrypted to the key and signed. It reads
-// no database: it is written before the transaction that sends (prewrite,
-// and for a reminder or an escalation), or inside it for lines moved to an
-// alternate.
+// no database: it is written before the transaction that sends it
+// (prewrite for a communication, and likewise for a reminder, an escalation
+// and a line moved to an alternate; inside it for a copy shared onward).
 //
 // token is the recipient line's reply token: the email's acknowledgement
 // link and, where pocdir receives mail, its Reply-To, so that a PoC with

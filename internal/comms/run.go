@@ -207,12 +207,13 @@ func (s *Service) moveDeparted(ctx context.Context) (int, error) {
 			c.TemplateSlug = t.Slug
 		}
 		now := s.Now()
+		ls := s.letters(ctx, c, next) // before the transaction, as a send's
 		err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
 			if ok, err := markMoved(ctx, tx, g.id, now); err != nil || !ok {
 				return err
 			}
 			n++
-			if err := s.addRecipients(ctx, tx, c, next, nil, false, now); err != nil {
+			if err := s.addRecipients(ctx, tx, c, next, ls, false, now); err != nil {
 				return err
 			}
 			return s.event(ctx, tx, nil, c.ThreadID, c.ID, EvMoved, g.state, "", 0, nil, now)
