@@ -252,5 +252,5 @@ func (h *historyTx) log(ctx context.Context) error {
 func historyRef(at time.Time, i int) string {
 	var b [8]byte
 	binary.BigEndian.PutUint64(b[:], uint64(i)|1<<39)
-	return "PC-" + strconv.Itoa(at.Year()) + "-" + base32.StdEncoding.EncodeToString(b[3:])
+	return RefPrefix + strconv.Itoa(at.Year()) + "-" + base32.StdEncoding.EncodeToString(b[3:])
 }

@@ -121,6 +121,10 @@ func requireMember(ctx context.Context) (*app.Actor, error) {
 	return a, nil
 }
 
+// RefPrefix begins every communication's reference (PC-2026-…), by which a
+// notification's link names it.
+const RefPrefix = "PC-"
+
 // newRef makes a communication's reference: forty random bits, so that two
 // communications of a year have the same one about once in ten million
 // pairs; Compose makes another when it happens (a variable, for the test
@@ -128,7 +132,7 @@ func requireMember(ctx context.Context) (*app.Actor, error) {
 var newRef = func(now time.Time) string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
-	return "PC-" + strconv.Itoa(now.Year()) + "-" + base32.StdEncoding.EncodeToString(b)
+	return RefPrefix + strconv.Itoa(now.Year()) + "-" + base32.StdEncoding.EncodeToString(b)
 }
 
 func contentAAD(ref string) string        { return "comms/content/" + ref }

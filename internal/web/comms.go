@@ -513,7 +513,7 @@ func (s *Server) commByRef(w http.ResponseWriter, r *http.Request, ref string) {
 }
 
 func (s *Server) commPage(w http.ResponseWriter, r *http.Request) {
-	if ref := r.PathValue("id"); strings.HasPrefix(ref, "PC-") {
+	if ref := r.PathValue("id"); strings.HasPrefix(ref, comms.RefPrefix) {
 		s.commByRef(w, r, ref)
 		return
 	}
