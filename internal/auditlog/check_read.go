@@ -282,11 +282,13 @@ func (c *checker) noteStates(idx int64, states []byte) {
 		if len(st) == 0 {
 			continue
 		}
+		// The lookup does not copy st; the assignment does, so it is made
+		// only when the State's set grows (once in 64 bundles at most).
 		set := c.stateBundles[string(st)]
 		if int64(len(set)) <= w {
 			set = append(set, make([]uint64, w+1-int64(len(set)))...)
+			c.stateBundles[string(st)] = set
 		}
 		set[w] |= bit
-		c.stateBundles[string(st)] = set
 	}
 }
