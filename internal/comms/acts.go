@@ -3,6 +3,8 @@ package comms
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -238,29 +240,33 @@ func (s *Service) Share(ctx context.Context, id int64, third, note string) (bool
 			return false, err
 		}
 	}
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		shared, err := sharedWith(ctx, tx, c.ID, third)
-		if err != nil {
-			return err
-		}
-		if shared {
-			return app.Errorf(app.Conflict, "error.comms_already_shared", "this communication has already been shared with this State")
-		}
-		if needs {
-			open, err := consentPending(ctx, tx, c.ID, a.State, third)
+	// A copy shared onward gets a reference of its own: once in a great
+	// many, one already given, and the transaction runs again.
+	err = retryTakenRef(func() error {
+		return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+			shared, err := sharedWith(ctx, tx, c.ID, third)
 			if err != nil {
 				return err
 			}
-			if open {
-				return app.Errorf(app.Conflict, "error.comms_consent_pending", "your State has already asked for this consent")
+			if shared {
+				return app.Errorf(app.Conflict, "error.comms_already_shared", "this communication has already been shared with this State")
 			}
-			if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvConsentRequested, third, note, 0, actOf(a, c, "comms.consent_requested", now), now); err != nil {
-				return err
+			if needs {
+				open, err := consentPending(ctx, tx, c.ID, a.State, third)
+				if err != nil {
+					return err
+				}
+				if open {
+					return app.Errorf(app.Conflict, "error.comms_consent_pending", "your State has already asked for this consent")
+				}
+				if err := s.event(ctx, tx, a, c.ThreadID, c.ID, EvConsentRequested, third, note, 0, actOf(a, c, "comms.consent_requested", now), now); err != nil {
+					return err
+				}
+				return s.tellSender(ctx, tx, c, a.State, EvConsentRequested, now)
 			}
-			return s.tellSender(ctx, tx, c, a.State, EvConsentRequested, now)
-		}
-		_, err = s.forward(ctx, tx, a, c, third, pl, now)
-		return err
+			_, err = s.forward(ctx, tx, a, c, third, pl, now)
+			return err
+		})
 	})
 	return err == nil && !needs, err
 }
@@ -284,36 +290,55 @@ func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) 
 		}
 	}
 	now := s.Now()
-	err = s.DB.Tx(ctx, func(tx *sql.Tx) error {
-		r, err := getConsentRequest(ctx, tx, s.DB.Dialect, c.ID, requestID)
-		if err != nil {
+	err = retryTakenRef(func() error {
+		return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+			r, err := getConsentRequest(ctx, tx, s.DB.Dialect, c.ID, requestID)
+			if err != nil {
+				return err
+			}
+			answered, err := consentAnswered(ctx, tx, requestID)
+			if err != nil {
+				return err
+			}
+			if answered {
+				return app.Errorf(app.Conflict, "error.comms_consent_answered", "this request has already been answered")
+			}
+			kind, typ := EvConsentRefused, "comms.consent_refused"
+			if grant {
+				kind, typ = EvConsentGranted, "comms.consent_granted"
+			}
+			if err := s.event(ctx, tx, a, c.ThreadID, c.ID, kind, r.third, "", requestID, actEntry(a, typ, c, now, c.SenderState, r.state), now); err != nil {
+				return err
+			}
+			if !grant {
+				return nil
+			}
+			requester := &app.Actor{UserID: r.actorID, Email: r.actor, State: r.state, Role: app.RoleOfficer}
+			_, err = s.forward(ctx, tx, requester, c, r.third, pl, now)
 			return err
-		}
-		answered, err := consentAnswered(ctx, tx, requestID)
-		if err != nil {
-			return err
-		}
-		if answered {
-			return app.Errorf(app.Conflict, "error.comms_consent_answered", "this request has already been answered")
-		}
-		kind, typ := EvConsentRefused, "comms.consent_refused"
-		if grant {
-			kind, typ = EvConsentGranted, "comms.consent_granted"
-		}
-		if err := s.event(ctx, tx, a, c.ThreadID, c.ID, kind, r.third, "", requestID, actEntry(a, typ, c, now, c.SenderState, r.state), now); err != nil {
-			return err
-		}
-		if !grant {
-			return nil
-		}
-		requester := &app.Actor{UserID: r.actorID, Email: r.actor, State: r.state, Role: app.RoleOfficer}
-		_, err = s.forward(ctx, tx, requester, c, r.third, pl, now)
-		return err
+		})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.Communication(ctx, id)
+}
+
+// errRefTaken is a reference made for a new communication that another
+// already has (forty random bits: about once in ten million pairs of a
+// year).
+var errRefTaken = errors.New("a reference already taken")
+
+// retryTakenRef runs tx, which makes a new reference, again while that
+// reference was already taken, three times in all; the third is an
+// internal error, which is logged.
+func retryTakenRef(tx func() error) error {
+	for tries := 1; ; tries++ {
+		err := tx()
+		if !errors.Is(err, errRefTaken) || tries == 3 {
+			return err
+		}
+	}
 }
 
 // forward sends a copy of c to a third State as a new exchange, sent by the
@@ -323,6 +348,9 @@ func (s *Service) forward(ctx context.Context, tx *sql.Tx, a *app.Actor, c *Comm
 		SenderEmail: a.Email, senderUser: a.UserID, ToStates: []string{third}, Level: c.Level, Urgency: c.Urgency, TLP: c.TLP,
 		RespondBy: nil, OnwardConsent: true, Status: StatusDraft, CreatedAt: now, UpdatedAt: now, Content: c.Content, ForwardedFrom: c.ID}
 	if err := s.insert(ctx, tx, f); err != nil {
+		if isUnique(err) {
+			return 0, fmt.Errorf("comms: sharing onward as %s: %w", f.Ref, errRefTaken)
+		}
 		return 0, err
 	}
 	if err := s.copyAttachments(ctx, tx, c.ID, f.ID); err != nil {

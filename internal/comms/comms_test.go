@@ -2,6 +2,7 @@ package comms_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -492,6 +493,83 @@ func TestDraftsAttachmentsAndTLP(t *testing.T) {
 				t.Errorf("the forward is not recorded: %+v", last)
 			}
 		})
+	})
+}
+
+// TestASharedCopyWithATakenReferenceIsMadeAgain: a copy shared onward, at
+// once or once the sender consents, is a new communication with a random
+// reference of its own; one already given makes the share run again with
+// another, and three in a row are an internal error that changes nothing.
+func TestASharedCopyWithATakenReferenceIsMadeAgain(t *testing.T) {
+	testkit.ForEachEngine(t, func(t *testing.T, e testkit.Engine) {
+		w := newWorld(t, e)
+		in := notification("KEN")
+		in.Fields["tlp"] = comms.TLPGreen
+		in.Fields["share_freely"] = "true"
+		c, err := w.s.Compose(w.offFRA.Ctx(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every reference made from now on is c's, then (from the
+		// (after+1)th) a new one each time.
+		refs := func(after int) func() {
+			calls := 0
+			return comms.SetNewRef(func(time.Time) string {
+				calls++
+				if calls <= after {
+					return c.Ref
+				}
+				return fmt.Sprintf("PC-2026-C%07d", calls)
+			})
+		}
+		restore := refs(3)
+		_, err = w.s.Share(w.offKEN.Ctx(), c.ID, "BRA", "")
+		restore()
+		if err == nil || app.ErrorCode(err) != app.Internal {
+			t.Fatalf("three taken references: %v (%s)", err, app.ErrorCode(err))
+		}
+		if list, _ := w.s.Comms(w.offBRA.Ctx(), comms.Filter{}); len(list) != 0 {
+			t.Fatalf("Brazil got %d communications from a share that failed", len(list))
+		}
+		restore = refs(2)
+		forwarded, err := w.s.Share(w.offKEN.Ctx(), c.ID, "BRA", "")
+		restore()
+		if err != nil || !forwarded {
+			t.Fatalf("shared at the third reference: %v, %v", forwarded, err)
+		}
+		list, _ := w.s.Comms(w.offBRA.Ctx(), comms.Filter{})
+		if len(list) != 1 || list[0].Ref != "PC-2026-C0000003" || list[0].ForwardedFrom != c.ID {
+			t.Fatalf("Brazil got %+v", list)
+		}
+
+		// Once the sender consents.
+		in.Fields["tlp"] = comms.TLPAmber
+		delete(in.Fields, "share_freely")
+		in.Fields["subject"] = "Amber"
+		c, err = w.s.Compose(w.offFRA.Ctx(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if forwarded, err := w.s.Share(w.offKEN.Ctx(), c.ID, "DEU", "Germany hosts the server."); err != nil || forwarded {
+			t.Fatalf("asking: %v, %v", forwarded, err)
+		}
+		th, _ := w.s.Thread(w.offFRA.Ctx(), c.ID)
+		var req int64
+		for _, ev := range th.Events {
+			if ev.Kind == comms.EvConsentRequested {
+				req = ev.ID
+			}
+		}
+		restore = refs(1)
+		_, err = w.s.Consent(w.offFRA.Ctx(), c.ID, req, true)
+		restore()
+		if err != nil {
+			t.Fatalf("granting at the second reference: %v", err)
+		}
+		got, _ := w.s.Comms(w.offDEU.Ctx(), comms.Filter{})
+		if len(got) != 1 || got[0].Ref != "PC-2026-C0000002" || got[0].ForwardedFrom != c.ID {
+			t.Fatalf("Germany got %+v", got)
+		}
 	})
 }
 
