@@ -325,8 +325,7 @@ func (s *Service) Consent(ctx context.Context, id, requestID int64, grant bool) 
 }
 
 // errRefTaken is a reference made for a new communication that another
-// already has (forty random bits: about once in ten million pairs of a
-// year).
+// already has (see newRef).
 var errRefTaken = errors.New("a reference already taken")
 
 // retryTakenRef runs tx, which makes a new reference, again while that
@@ -335,8 +334,11 @@ var errRefTaken = errors.New("a reference already taken")
 func retryTakenRef(tx func() error) error {
 	for tries := 1; ; tries++ {
 		err := tx()
-		if !errors.Is(err, errRefTaken) || tries == 3 {
+		if !errors.Is(err, errRefTaken) {
 			return err
+		}
+		if tries == 3 {
+			return fmt.Errorf("comms: a reference taken three times in a row: %w", err)
 		}
 	}
 }

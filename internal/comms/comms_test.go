@@ -560,6 +560,14 @@ func TestASharedCopyWithATakenReferenceIsMadeAgain(t *testing.T) {
 				req = ev.ID
 			}
 		}
+		// Three taken references leave the request open, and nothing
+		// recorded of the grant.
+		restore = refs(3)
+		_, err = w.s.Consent(w.offFRA.Ctx(), c.ID, req, true)
+		restore()
+		if app.ErrorCode(err) != app.Internal {
+			t.Fatalf("granting with three taken references: %v (%s)", err, app.ErrorCode(err))
+		}
 		restore = refs(1)
 		_, err = w.s.Consent(w.offFRA.Ctx(), c.ID, req, true)
 		restore()
@@ -569,6 +577,14 @@ func TestASharedCopyWithATakenReferenceIsMadeAgain(t *testing.T) {
 		got, _ := w.s.Comms(w.offDEU.Ctx(), comms.Filter{})
 		if len(got) != 1 || got[0].Ref != "PC-2026-C0000002" || got[0].ForwardedFrom != c.ID {
 			t.Fatalf("Germany got %+v", got)
+		}
+		th, _ = w.s.Thread(w.offFRA.Ctx(), c.ID)
+		kinds := map[string]int{}
+		for _, ev := range th.Events {
+			kinds[ev.Kind]++
+		}
+		if kinds[comms.EvConsentGranted] != 1 || kinds[comms.EvForwarded] != 1 {
+			t.Errorf("the thread records %d grants and %d forwards, where one of each was made", kinds[comms.EvConsentGranted], kinds[comms.EvForwarded])
 		}
 	})
 }
@@ -791,7 +807,7 @@ func TestDataKeyRotationResealsCommunications(t *testing.T) {
 }
 
 // TestATakenReferenceIsMadeAgain: two communications given the same random
-// reference (forty bits: about once in ten million pairs of a year) would
+// reference (see newRef: about once in ten million in a busy year) would
 // make the second send fail; it gets another reference, and its e-mails
 // name that one.
 func TestATakenReferenceIsMadeAgain(t *testing.T) {

@@ -125,10 +125,11 @@ func requireMember(ctx context.Context) (*app.Actor, error) {
 // notification's link names it.
 const RefPrefix = "PC-"
 
-// newRef makes a communication's reference: forty random bits, so that two
-// communications of a year have the same one about once in ten million
-// pairs; Compose makes another when it happens (a variable, for the test
-// that makes it happen).
+// newRef makes a communication's reference: forty random bits, so that in a
+// busy year (10^5 communications) a new one is given a reference already
+// taken about once in ten million; composing, and sharing a copy onward,
+// make another when it happens (a variable, for the tests that make it
+// happen).
 var newRef = func(now time.Time) string {
 	b := make([]byte, 5)
 	_, _ = rand.Read(b)
