@@ -1,7 +1,7 @@
 # pocdir: a boring Makefile. Everything is plain `go`.
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: demo test check bench build fuzz
+.PHONY: demo test check bench build fuzz race
 
 # A release build: no cgo (one static binary), no paths of this machine in
 # it; "pocdir version" says the commit it was built from.
@@ -25,6 +25,15 @@ check:
 	@if command -v staticcheck >/dev/null; then staticcheck ./...; \
 	elif [ -x "$$(go env GOPATH)/bin/staticcheck" ]; then "$$(go env GOPATH)/bin/staticcheck" ./...; \
 	else echo "staticcheck not installed: go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)"; fi
+
+# The race detector on the packages whose code runs on several goroutines at
+# once (the outbox's connections, the log's integration and check, the
+# database's group commits and checkpointer, the background jobs, the
+# metrics). Not in CI, for its time: about ten minutes on two cores, most of
+# it the log's check and the communications.
+RACE_PKGS ?= ./internal/notify/ ./internal/auditlog/ ./internal/db/ ./internal/metrics/ ./internal/app/ ./internal/comms/ ./internal/system/ ./internal/checks/
+race:
+	go test -race -count=1 -timeout 30m $(RACE_PKGS)
 
 bench:
 	go test -run '^$$' -bench . -benchtime 3s ./internal/web/
