@@ -29,7 +29,7 @@ check:
 # The race detector on the packages whose code runs on several goroutines at
 # once (the outbox's connections, the log's integration and check, the
 # database's group commits and checkpointer, the background jobs, the
-# metrics). Not in CI, for its time: about ten minutes on two cores, most of
+# metrics). Not in CI, for its time: ten to fifteen minutes on two cores, most of
 # it the log's check and the communications.
 RACE_PKGS ?= ./internal/notify/ ./internal/auditlog/ ./internal/db/ ./internal/metrics/ ./internal/app/ ./internal/comms/ ./internal/system/ ./internal/checks/
 race:
