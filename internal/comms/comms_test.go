@@ -852,5 +852,16 @@ func TestATakenReferenceIsMadeAgain(t *testing.T) {
 		if again, err := w.s.Compose(w.offFRA.Ctx(), in); err != nil || again.ID != second.ID {
 			t.Errorf("the same submission again: %v, %v", again, err)
 		}
+		// Three taken references in a row: an internal error, and nothing
+		// sent.
+		always := comms.SetNewRef(func(time.Time) string { return taken })
+		_, err = w.s.Compose(w.offFRA.Ctx(), notification("KEN"))
+		always()
+		if app.ErrorCode(err) != app.Internal {
+			t.Errorf("three taken references: %v (%s)", err, app.ErrorCode(err))
+		}
+		if list, _ := w.s.Comms(w.offKEN.Ctx(), comms.Filter{}); len(list) != 2 {
+			t.Errorf("Kenya has %d communications, where two were sent", len(list))
+		}
 	})
 }

@@ -337,12 +337,17 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 		// An answer to an exercise message is an exercise answer.
 		draft.Exercise = p.parent.Exercise
 	}
-	if !in.Draft && !in.Review {
-		s.prewrite(ctx, draft, pl)
-	}
 	var id int64
-	for tries := 1; ; tries++ {
-		err = s.DB.Tx(db.WithGroup(ctx, s.sends), func(tx *sql.Tx) error {
+	var again *Communication // the communication of a repeated submission
+	tries := 0
+	err = retryTakenRef(func() error {
+		if tries++; tries > 1 {
+			draft.Ref = newRef(now)
+		}
+		if !in.Draft && !in.Review {
+			s.prewrite(ctx, draft, pl)
+		}
+		err := s.DB.Tx(db.WithGroup(ctx, s.sends), func(tx *sql.Tx) error {
 			c := new(Communication)
 			*c = *draft
 			if err := s.insert(ctx, tx, c); err != nil {
@@ -361,27 +366,22 @@ func (s *Service) Compose(ctx context.Context, in CommInput) (*Communication, er
 			return s.send(ctx, tx, a, c, p.parent, pl, now)
 		})
 		if err != errDuplicate {
-			break
+			return err
 		}
 		// A repeated submission (its idempotency key is taken), or, once
 		// in a great many, a reference already given: another one.
 		if in.IdemKey != "" {
-			if c, err := s.byIdemKey(ctx, a, in.IdemKey); err != nil || c != nil {
-				return c, err
+			if again, err = s.byIdemKey(ctx, a, in.IdemKey); err != nil || again != nil {
+				return err
 			}
 		}
-		if tries == 3 {
-			// Not a conflict the user could resolve: an internal error,
-			// which is logged.
-			return nil, fmt.Errorf("comms: composing: a reference or key already taken three times (the last %s)", draft.Ref)
-		}
-		draft.Ref = newRef(now)
-		if !in.Draft && !in.Review {
-			s.prewrite(ctx, draft, pl)
-		}
-	}
+		return fmt.Errorf("comms: composing as %s: %w", draft.Ref, errRefTaken)
+	})
 	if err != nil {
 		return nil, err
+	}
+	if again != nil {
+		return again, nil
 	}
 	return s.Communication(ctx, id)
 }
